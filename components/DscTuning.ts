@@ -1,0 +1,76 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as compute from "@pulumi/azure-native/compute";
+import { type TuningPlan, tuningArguments, tuningContentHash } from "../domain/plan";
+import { DSC_CONFIGURATION, readGuestScript } from "./guestScripts";
+import { rejectInvalid, tuningProblems } from "./validation";
+
+/** Newest 2.x handler of the Azure DSC extension. */
+export const DSC_TYPE_HANDLER_VERSION = "2.83";
+
+export interface DscTuningArgs {
+  /** Resource group of the VM. */
+  readonly resourceGroupName: pulumi.Input<string>;
+  /** Region. Defaults to the provider's location. */
+  readonly location?: pulumi.Input<string>;
+  /** Name of the VM to tune. */
+  readonly vmName: pulumi.Input<string>;
+  /** Values to apply; validated against the limits module before anything is created. */
+  readonly tuning: TuningPlan;
+  /** URL of the configuration archive (a zip of `guest/dsc/MailhostTuning.ps1`), without a SAS token. */
+  readonly configurationUrl: pulumi.Input<string>;
+  /** SAS token (starting with `?`) that reads the archive. Always stored as a secret, in protected settings only. */
+  readonly configurationUrlSasToken: pulumi.Input<string>;
+  /** Extension handler version. Defaults to "2.83" (minor versions auto-upgrade). */
+  readonly typeHandlerVersion?: string;
+  /** Azure tags. Defaults to none. */
+  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/**
+ * TCP port tuning and SiteConfig.cfg through the Azure DSC extension (`Microsoft.Powershell`/`DSC`)
+ * applying the static configuration `MailhostTuning` with LCM `ApplyAndAutoCorrect`: the host
+ * corrects drift by itself. A content hash of script and arguments goes into `forceUpdateTag`,
+ * so any change re-applies it.
+ */
+export class DscTuning extends pulumi.ComponentResource {
+  static readonly typeToken = "mailhost:azure:DscTuning";
+
+  /** The DSC VM extension. */
+  public readonly extension: compute.VirtualMachineExtension;
+  /** Content hash of script + arguments (the extension's `forceUpdateTag`). */
+  public readonly contentHash: string;
+
+  constructor(name: string, args: DscTuningArgs, opts?: pulumi.ComponentResourceOptions) {
+    rejectInvalid(DscTuning.typeToken, name, tuningProblems(args.tuning), opts);
+    super(DscTuning.typeToken, name, {}, opts);
+
+    const configurationArguments = tuningArguments(args.tuning);
+    this.contentHash = tuningContentHash(readGuestScript(DSC_CONFIGURATION.file), configurationArguments);
+
+    this.extension = new compute.VirtualMachineExtension(`${name}-dsc`, {
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      vmName: args.vmName,
+      vmExtensionName: "Microsoft.Powershell.DSC",
+      publisher: "Microsoft.Powershell",
+      type: "DSC",
+      typeHandlerVersion: args.typeHandlerVersion ?? DSC_TYPE_HANDLER_VERSION,
+      autoUpgradeMinorVersion: true,
+      forceUpdateTag: this.contentHash,
+      settings: {
+        wmfVersion: "latest",
+        configuration: {
+          url: args.configurationUrl,
+          script: DSC_CONFIGURATION.script,
+          function: DSC_CONFIGURATION.function,
+        },
+        configurationArguments,
+        privacy: { dataCollection: "Disable" },
+      },
+      protectedSettings: pulumi.secret({ configurationUrlSasToken: args.configurationUrlSasToken }),
+      tags: args.tags,
+    }, { parent: this });
+
+    this.registerOutputs({ extension: this.extension, contentHash: this.contentHash });
+  }
+}

@@ -1,0 +1,68 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as compute from "@pulumi/azure-native/compute";
+import { CONTENT_HASH_PARAMETER, type TuningPlan, tuningArguments, tuningContentHash } from "../domain/plan";
+import { RUN_COMMAND_SCRIPT, readGuestScript } from "./guestScripts";
+import { rejectInvalid, tuningProblems } from "./validation";
+
+/** Default time the run command may take. */
+export const RUN_COMMAND_TIMEOUT_SECONDS = 900;
+
+export interface RunCommandTuningArgs {
+  /** Resource group of the VM. */
+  readonly resourceGroupName: pulumi.Input<string>;
+  /** Region. Defaults to the provider's location. */
+  readonly location?: pulumi.Input<string>;
+  /** Name of the VM to tune. */
+  readonly vmName: pulumi.Input<string>;
+  /** Values to apply; validated against the limits module before anything is created. */
+  readonly tuning: TuningPlan;
+  /** Seconds the script may run. Defaults to 900. */
+  readonly timeoutInSeconds?: number;
+  /** Azure tags. Defaults to none. */
+  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/**
+ * TCP port tuning and SiteConfig.cfg through a managed Run Command running the static,
+ * idempotent `guest/runcommand/Set-MailhostTuning.ps1`. Values are string parameters passed as
+ * named arguments; a `ContentHash` parameter makes Azure re-run it whenever anything changes.
+ * Unlike DSC it does not correct drift by itself: use `mailhost drift --remediate`.
+ */
+export class RunCommandTuning extends pulumi.ComponentResource {
+  static readonly typeToken = "mailhost:azure:RunCommandTuning";
+
+  /** The managed run command. */
+  public readonly runCommand: compute.VirtualMachineRunCommandByVirtualMachine;
+  /** Content hash of script + parameters (also passed as the `ContentHash` parameter). */
+  public readonly contentHash: string;
+
+  constructor(name: string, args: RunCommandTuningArgs, opts?: pulumi.ComponentResourceOptions) {
+    const timeout = args.timeoutInSeconds ?? RUN_COMMAND_TIMEOUT_SECONDS;
+    const problems = tuningProblems(args.tuning);
+    if (!Number.isInteger(timeout) || timeout <= 0) problems.push(`timeoutInSeconds = ${timeout} must be a positive whole number`);
+    rejectInvalid(RunCommandTuning.typeToken, name, problems, opts);
+    super(RunCommandTuning.typeToken, name, {}, opts);
+
+    const script = readGuestScript(RUN_COMMAND_SCRIPT.file);
+    const values = tuningArguments(args.tuning);
+    this.contentHash = tuningContentHash(script, values);
+
+    this.runCommand = new compute.VirtualMachineRunCommandByVirtualMachine(`${name}-runcmd`, {
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      vmName: args.vmName,
+      runCommandName: "mailhost-tuning",
+      source: { script },
+      parameters: [
+        ...Object.entries(values).map(([parameter, value]) => ({ name: parameter, value: String(value) })),
+        { name: CONTENT_HASH_PARAMETER, value: this.contentHash },
+      ],
+      asyncExecution: false,
+      treatFailureAsDeploymentFailure: true,
+      timeoutInSeconds: timeout,
+      tags: args.tags,
+    }, { parent: this });
+
+    this.registerOutputs({ runCommand: this.runCommand, contentHash: this.contentHash });
+  }
+}

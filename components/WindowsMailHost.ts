@@ -1,0 +1,155 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as compute from "@pulumi/azure-native/compute";
+import * as network from "@pulumi/azure-native/network";
+import type * as types from "@pulumi/azure-native/types";
+import { type WindowsVersion } from "../domain/config";
+import { type HostPlan, type TuningPlan } from "../domain/plan";
+import { DscTuning } from "./DscTuning";
+import { RunCommandTuning } from "./RunCommandTuning";
+import { rejectInvalid, tuningProblems } from "./validation";
+
+/** Windows Server Datacenter Azure Edition images (Gen2, Trusted Launch capable). */
+export const WINDOWS_IMAGES: Record<WindowsVersion, types.input.compute.ImageReferenceArgs> = {
+  "2022": { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2022-datacenter-azure-edition", version: "latest" },
+  "2025": { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2025-datacenter-azure-edition", version: "latest" },
+};
+
+/** Where the DSC configuration archive is; needed when `tuning.mechanism` is "dsc". */
+export interface DscArchive {
+  /** Blob URL of the zip, without a SAS token. */
+  readonly url: pulumi.Input<string>;
+  /** SAS token (with leading `?`) that reads it; kept secret. */
+  readonly sasToken: pulumi.Input<string>;
+}
+
+export interface WindowsMailHostArgs {
+  /** Resource group for the NIC, VM and tuning. */
+  readonly resourceGroupName: pulumi.Input<string>;
+  /** Region. Defaults to the provider's location. */
+  readonly location?: pulumi.Input<string>;
+  /** Subnet of the host's NIC. The NIC never gets a public IP. */
+  readonly subnetId: pulumi.Input<string>;
+  /** Name, computer name and zone of the host (see `planFleet`). */
+  readonly host: HostPlan;
+  /** Azure VM size; must support Gen2 and Trusted Launch. */
+  readonly vmSize: string;
+  /** Windows Server version. Defaults to "2022"; "2025" only with run-command tuning (the DSC extension's OS list ends at 2022). */
+  readonly windowsVersion?: WindowsVersion;
+  /** Local administrator name. */
+  readonly adminUsername: string;
+  /** Local administrator password. Always stored as a Pulumi secret. */
+  readonly adminPassword: pulumi.Input<string>;
+  /** Tuning to apply; validated before anything is created. */
+  readonly tuning: TuningPlan;
+  /** The DSC configuration archive; required when `tuning.mechanism` is "dsc". */
+  readonly dscArchive?: DscArchive;
+  /** OS disk type. Defaults to "StandardSSD_LRS", which every size supports. */
+  readonly osDiskType?: compute.StorageAccountTypes;
+  /** Encryption at host; needs the subscription feature EncryptionAtHost. Defaults to false. */
+  readonly encryptionAtHost?: boolean;
+  /** Azure tags. Defaults to none. */
+  readonly tags?: Record<string, string>;
+}
+
+/**
+ * One Windows mail host: a NIC without public IP, a Trusted Launch VM (secure boot, vTPM) with a
+ * system-assigned identity and boot diagnostics, and exactly one tuning child (DSC extension or
+ * run command) that sets the TCP ephemeral-port values and writes SiteConfig.cfg.
+ */
+export class WindowsMailHost extends pulumi.ComponentResource {
+  static readonly typeToken = "mailhost:azure:WindowsMailHost";
+
+  public readonly networkInterface: network.NetworkInterface;
+  public readonly virtualMachine: compute.VirtualMachine;
+  /** The tuning child: `DscTuning` or `RunCommandTuning`. */
+  public readonly tuning: DscTuning | RunCommandTuning;
+  /** Private IP address of the host. */
+  public readonly privateIpAddress: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: WindowsMailHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    const windowsVersion = args.windowsVersion ?? "2022";
+    const problems = tuningProblems(args.tuning);
+    if (!/^Standard_[A-Za-z0-9_]+$/.test(args.vmSize)) problems.push(`vmSize = ${JSON.stringify(args.vmSize)} is not an Azure VM size such as Standard_D4s_v5`);
+    if (!(windowsVersion in WINDOWS_IMAGES)) problems.push(`windowsVersion = ${JSON.stringify(windowsVersion)} is not one of ${Object.keys(WINDOWS_IMAGES).join(", ")}`);
+    if (args.tuning.mechanism === "dsc" && windowsVersion !== "2022") problems.push(`windowsVersion = "${windowsVersion}" is not supported by the DSC extension; use run-command tuning`);
+    if (args.tuning.mechanism === "dsc" && args.dscArchive === undefined) problems.push("dscArchive is required with DSC tuning");
+    if (args.host.computerName.length > 15) problems.push(`host.computerName = ${JSON.stringify(args.host.computerName)} is longer than 15 characters`);
+    rejectInvalid(WindowsMailHost.typeToken, name, problems, opts);
+    super(WindowsMailHost.typeToken, name, {}, opts);
+
+    this.networkInterface = new network.NetworkInterface(`${name}-nic`, {
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      networkInterfaceName: `nic-${args.host.name}`,
+      ipConfigurations: [{
+        name: "ipconfig1",
+        subnet: { id: args.subnetId },
+        privateIPAllocationMethod: network.IPAllocationMethod.Dynamic,
+        primary: true,
+      }],
+      tags: args.tags,
+    }, { parent: this });
+
+    this.virtualMachine = new compute.VirtualMachine(`${name}-vm`, {
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      vmName: args.host.name,
+      zones: args.host.zone === undefined ? undefined : [args.host.zone],
+      hardwareProfile: { vmSize: args.vmSize },
+      osProfile: {
+        computerName: args.host.computerName,
+        adminUsername: args.adminUsername,
+        adminPassword: pulumi.secret(args.adminPassword),
+        windowsConfiguration: {
+          provisionVMAgent: true,
+          enableAutomaticUpdates: true,
+          patchSettings: { patchMode: compute.WindowsVMGuestPatchMode.AutomaticByPlatform },
+        },
+      },
+      storageProfile: {
+        imageReference: WINDOWS_IMAGES[windowsVersion],
+        osDisk: {
+          createOption: compute.DiskCreateOptionTypes.FromImage,
+          caching: compute.CachingTypes.ReadWrite,
+          deleteOption: compute.DiskDeleteOptionTypes.Delete,
+          managedDisk: { storageAccountType: args.osDiskType ?? compute.StorageAccountTypes.StandardSSD_LRS },
+        },
+      },
+      networkProfile: {
+        networkInterfaces: [{ id: this.networkInterface.id, primary: true, deleteOption: compute.DeleteOptions.Delete }],
+      },
+      securityProfile: {
+        securityType: compute.SecurityTypes.TrustedLaunch,
+        uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
+        encryptionAtHost: args.encryptionAtHost ?? false,
+      },
+      identity: { type: compute.ResourceIdentityType.SystemAssigned },
+      diagnosticsProfile: { bootDiagnostics: { enabled: true } },
+      tags: args.tags,
+    }, { parent: this });
+
+    const tuningArgs = {
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      vmName: this.virtualMachine.name,
+      tuning: args.tuning,
+      tags: args.tags,
+    };
+    this.tuning = args.tuning.mechanism === "dsc"
+      ? new DscTuning(`${name}-tuning`, {
+        ...tuningArgs,
+        configurationUrl: args.dscArchive!.url,
+        configurationUrlSasToken: args.dscArchive!.sasToken,
+      }, { parent: this, dependsOn: [this.virtualMachine] })
+      : new RunCommandTuning(`${name}-tuning`, tuningArgs, { parent: this, dependsOn: [this.virtualMachine] });
+
+    this.privateIpAddress = this.networkInterface.ipConfigurations.apply((configs) => configs?.[0]?.privateIPAddress);
+
+    this.registerOutputs({
+      networkInterface: this.networkInterface,
+      virtualMachine: this.virtualMachine,
+      tuning: this.tuning,
+      privateIpAddress: this.privateIpAddress,
+    });
+  }
+}

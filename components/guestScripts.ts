@@ -1,0 +1,30 @@
+/**
+ * The static PowerShell the hosts run, located in `guest/`. Values never go into these texts:
+ * they reach the scripts only as DSC configuration arguments or run-command parameters.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const GUEST_DIR = path.join(__dirname, "..", "guest");
+
+/** The DSC configuration applied by the Azure DSC extension. */
+export const DSC_CONFIGURATION = {
+  /** Path of the script in the repo. */
+  file: path.join(GUEST_DIR, "dsc", "MailhostTuning.ps1"),
+  /** File name inside the configuration archive. */
+  script: "MailhostTuning.ps1",
+  /** Name of the `Configuration` block. */
+  function: "MailhostTuning",
+  /** Blob name of the archive (a zip of the script). */
+  archiveBlob: "MailhostTuning.ps1.zip",
+} as const;
+
+/** The idempotent script of the managed run command. */
+export const RUN_COMMAND_SCRIPT = {
+  file: path.join(GUEST_DIR, "runcommand", "Set-MailhostTuning.ps1"),
+} as const;
+
+/** Reads a guest script as text. */
+export function readGuestScript(file: string): string {
+  return fs.readFileSync(file, "utf8");
+}

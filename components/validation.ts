@@ -1,0 +1,29 @@
+/** Input validation shared by the components: runs before a component or any child exists. */
+import * as pulumi from "@pulumi/pulumi";
+import { type TuningPlan } from "../domain/plan";
+import { dynamicPortRangeProblems, mailboxCacheTtlProblem, maxUserPortProblem, tcpTimedWaitDelayProblem } from "../domain/rules";
+import { readMailboxCacheTtl } from "../domain/siteconfig";
+
+/**
+ * Throws one `pulumi.ResourceError` listing every problem, naming the component, the input, the
+ * value and the allowed range. Call it before `super()`, so a rejected component registers nothing.
+ */
+export function rejectInvalid(typeToken: string, name: string, problems: readonly string[], opts?: pulumi.ResourceOptions): void {
+  if (problems.length === 0) return;
+  throw new pulumi.ResourceError(`${typeToken} "${name}" has invalid inputs: ${problems.join("; ")}.`, opts?.parent, true);
+}
+
+/** Every problem with a tuning plan, checked against the limits module. */
+export function tuningProblems(tuning: TuningPlan): string[] {
+  const problems = [
+    tcpTimedWaitDelayProblem(tuning.tcpTimedWaitDelay),
+    maxUserPortProblem(tuning.maxUserPort),
+    ...dynamicPortRangeProblems(tuning.dynamicPortRangeStart, tuning.dynamicPortRangeCount, tuning.maxUserPort),
+    mailboxCacheTtlProblem(tuning.mailboxCacheTtl, tuning.effectiveTtlFloor),
+  ];
+  const carried = readMailboxCacheTtl(tuning.siteConfigContent);
+  if (!carried.ok) problems.push(`SiteConfigContent: ${carried.reason}`);
+  else if (carried.value !== tuning.mailboxCacheTtl) problems.push(`SiteConfigContent carries MailboxCacheTTL = ${carried.value}, not the planned ${tuning.mailboxCacheTtl}`);
+  if (tuning.siteConfigPath.length === 0) problems.push("SiteConfigPath is empty");
+  return problems.filter((p): p is string => p !== undefined);
+}

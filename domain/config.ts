@@ -1,0 +1,476 @@
+/**
+ * Stack configuration: one JSON Schema (validated with ajv) from which the TypeScript type is
+ * derived, cross-field rules the schema cannot express, and the resolution of defaults.
+ *
+ * Every error names the config key path, the value given and what is allowed, e.g.
+ * `mailhost:tcp.tcpTimedWaitDelay = 301 is outside 30–300 (seconds)`.
+ */
+import Ajv, { type ErrorObject } from "ajv";
+import type { FromSchema } from "json-schema-to-ts";
+import { type ConfigIssue, ConfigValidationError, showValue } from "./issues";
+import {
+  ACTIVE_SESSIONS_PER_HOST,
+  ADMIN_PASSWORD,
+  BACKEND_ENDPOINTS,
+  DEFAULTS,
+  DYNAMIC_PORT_RANGE_COUNT,
+  DYNAMIC_PORT_RANGE_START,
+  HIGHEST_PORT,
+  HOST_COUNT,
+  MAILBOX_CACHE_TTL,
+  MAX_USER_PORT,
+  TCP_TIMED_WAIT_DELAY,
+  UTILIZATION,
+  dynamicPortRangeEnd,
+  formatRange,
+  type IntRange,
+} from "./limits";
+import { KEY_NAME_PATTERN, SECTION_NAME_PATTERN } from "./siteconfig";
+
+/** The Pulumi config namespace (the project name). */
+export const CONFIG_NAMESPACE = "mailhost";
+
+/** Tuning mechanisms. */
+export const TUNING_MECHANISMS = ["dsc", "runCommand"] as const;
+export type TuningMechanism = (typeof TUNING_MECHANISMS)[number];
+
+/** Windows Server versions; the DSC extension's documented OS list ends at 2022. */
+export const WINDOWS_VERSIONS = ["2022", "2025"] as const;
+export type WindowsVersion = (typeof WINDOWS_VERSIONS)[number];
+/** Versions the DSC extension supports. */
+export const DSC_WINDOWS_VERSIONS: readonly WindowsVersion[] = ["2022"];
+
+/** Fixed defaults that are not numeric limits. */
+export const TEXT_DEFAULTS = {
+  windowsVersion: "2022",
+  addressPrefix: "10.40.0.0/20",
+  siteConfigPath: "C:\\ProgramData\\MailFrontEnd\\SiteConfig.cfg",
+} as const;
+
+const CIDR_V4 = "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$";
+/** An absolute Windows path to a `.cfg` file; no quotes, wildcards or control characters. */
+const WINDOWS_CFG_PATH = "^[A-Za-z]:\\\\([^<>:\"/\\\\|?*\\u0000-\\u001f]+\\\\)*[^<>:\"/\\\\|?*\\u0000-\\u001f]+\\.cfg$";
+
+function integer<const R extends IntRange, const D extends number | undefined = undefined>(range: R, description: string, defaultValue?: D) {
+  return {
+    type: "integer",
+    minimum: range.min,
+    maximum: range.max,
+    description,
+    "x-unit": range.unit,
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+  } as const;
+}
+
+/** The JSON Schema of the `mailhost:*` stack config (all keys but the secret `adminPassword`). */
+export const configSchema = {
+  $id: "https://mailhost-iac.local/schemas/stack-config.json",
+  type: "object",
+  additionalProperties: false,
+  required: ["fleet", "tcp", "siteConfig", "capacity"],
+  properties: {
+    fleet: {
+      type: "object",
+      description: "The mail hosts of this stack.",
+      additionalProperties: false,
+      required: ["hostCount", "vmSize", "adminUsername", "allowedImapCidrs"],
+      properties: {
+        hostCount: integer(HOST_COUNT, "Number of mail hosts."),
+        vmSize: { type: "string", pattern: "^Standard_[A-Za-z0-9_]{1,60}$", description: "Azure VM size, e.g. Standard_D4s_v5 (Trusted Launch needs a Gen2-capable size)." },
+        zones: {
+          type: "array",
+          items: { type: "string", enum: ["1", "2", "3"] },
+          uniqueItems: true,
+          maxItems: 3,
+          default: [],
+          description: "Availability zones; hosts are spread over them round-robin. Empty: no zone pinning.",
+        },
+        adminUsername: { type: "string", pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,19}$", description: "Local administrator name (1–20 characters, not a reserved name such as admin or administrator)." },
+        allowedImapCidrs: {
+          type: "array",
+          items: { type: "string", pattern: CIDR_V4, description: "an IPv4 CIDR such as 203.0.113.0/24" },
+          uniqueItems: true,
+          description: "IPv4 CIDRs allowed to reach IMAP/IMAPS (143/993). Nothing else is opened inbound.",
+        },
+        tags: {
+          type: "object",
+          propertyNames: { pattern: "^[A-Za-z0-9_.-]{1,128}$", description: "1–128 letters, digits, \"_\", \"-\" or \".\"" },
+          additionalProperties: { type: "string", maxLength: 256 },
+          default: {},
+          description: "Extra Azure tags on every resource (environment and stack tags are always added).",
+        },
+        windowsVersion: {
+          type: "string",
+          enum: WINDOWS_VERSIONS,
+          default: TEXT_DEFAULTS.windowsVersion,
+          description: "Windows Server Datacenter Azure Edition version; 2025 only with runCommand tuning.",
+        },
+        addressPrefix: {
+          type: "string",
+          pattern: CIDR_V4,
+          default: TEXT_DEFAULTS.addressPrefix,
+          description: "Address space of the VNet and its mail-host subnet.",
+        },
+      },
+    },
+    tcp: {
+      type: "object",
+      description: "TCP ephemeral-port tuning applied inside every host.",
+      additionalProperties: false,
+      required: ["tuning"],
+      properties: {
+        tuning: { type: "string", enum: TUNING_MECHANISMS, description: "dsc: Azure DSC extension with auto-correct; runCommand: managed Run Command." },
+        maxUserPort: integer(MAX_USER_PORT, "Tcpip MaxUserPort (legacy cap); the dynamic port range ends here.", DEFAULTS.maxUserPort),
+        tcpTimedWaitDelay: integer(TCP_TIMED_WAIT_DELAY, "Tcpip TcpTimedWaitDelay: TIME_WAIT seconds.", DEFAULTS.tcpTimedWaitDelay),
+        dynamicPortRange: {
+          type: "object",
+          description: "Dynamic port range (IPv4 and IPv6, TCP). Defaults to start 10000 (1025 when MaxUserPort is small) up to maxUserPort.",
+          additionalProperties: false,
+          required: ["start", "count"],
+          properties: {
+            start: integer(DYNAMIC_PORT_RANGE_START, "First dynamic port."),
+            count: integer(DYNAMIC_PORT_RANGE_COUNT, "Number of dynamic ports; start + count - 1 must equal maxUserPort."),
+          },
+        },
+      },
+    },
+    siteConfig: {
+      type: "object",
+      description: "The mail service's SiteConfig.cfg.",
+      additionalProperties: false,
+      required: ["mailboxCacheTtl"],
+      properties: {
+        path: { type: "string", pattern: WINDOWS_CFG_PATH, default: TEXT_DEFAULTS.siteConfigPath, description: "Absolute path of SiteConfig.cfg on the host." },
+        mailboxCacheTtl: integer(MAILBOX_CACHE_TTL, "MailboxCacheTTL written to SiteConfig.cfg; at or above the host's effective floor."),
+        minimumMailboxCacheTtl: integer(MAILBOX_CACHE_TTL, "Configured MailboxCacheTTL floor; the effective floor is the larger of this and the capacity-derived minimum.", DEFAULTS.minimumMailboxCacheTtl),
+        settings: {
+          type: "object",
+          description: "Per-environment INI settings: { <section>: { <key>: value } }, overriding or adding to the template.",
+          default: {},
+          propertyNames: { pattern: SECTION_NAME_PATTERN, description: "1–64 letters, digits, \"_\" or \"-\" (no \"[\", \"]\", \".\", \"=\", \";\", spaces or control characters)" },
+          additionalProperties: {
+            type: "object",
+            propertyNames: { pattern: KEY_NAME_PATTERN, description: "1–64 letters, digits, \"_\", \"-\" or \".\" (no \"[\", \"]\", \"=\", \";\", spaces or control characters)" },
+            additionalProperties: { type: ["string", "number", "boolean"] },
+          },
+        },
+      },
+    },
+    capacity: {
+      type: "object",
+      description: "Planned load on one host, for the capacity model.",
+      additionalProperties: false,
+      required: ["activeSessionsPerHost", "backendEndpoints"],
+      properties: {
+        activeSessionsPerHost: integer(ACTIVE_SESSIONS_PER_HOST, "S: concurrently active mailbox sessions per host."),
+        backendEndpoints: integer(BACKEND_ENDPOINTS, "B: distinct back-end IMAP endpoints (IP:port)."),
+        utilization: {
+          type: "number",
+          exclusiveMinimum: UTILIZATION.exclusiveMin,
+          maximum: UTILIZATION.max,
+          default: DEFAULTS.utilization,
+          "x-unit": UTILIZATION.unit,
+          description: "u: planned utilisation of the port space.",
+        },
+      },
+    },
+  },
+} as const;
+
+/** Stack config as written in `Pulumi.<stack>.yaml` (optional keys may be absent). */
+export type StackConfigInput = FromSchema<typeof configSchema>;
+
+/** Stack config with every default resolved: what components, policies and drift checks use. */
+export interface MailhostConfig {
+  readonly fleet: {
+    readonly hostCount: number;
+    readonly vmSize: string;
+    readonly zones: readonly string[];
+    readonly adminUsername: string;
+    readonly allowedImapCidrs: readonly string[];
+    readonly tags: Readonly<Record<string, string>>;
+    readonly windowsVersion: WindowsVersion;
+    readonly addressPrefix: string;
+  };
+  readonly tcp: {
+    readonly tuning: TuningMechanism;
+    readonly maxUserPort: number;
+    readonly tcpTimedWaitDelay: number;
+    readonly dynamicPortRange: { readonly start: number; readonly count: number };
+  };
+  readonly siteConfig: {
+    readonly path: string;
+    readonly mailboxCacheTtl: number;
+    readonly minimumMailboxCacheTtl: number;
+    readonly settings: Readonly<Record<string, Readonly<Record<string, string | number | boolean>>>>;
+  };
+  readonly capacity: {
+    readonly activeSessionsPerHost: number;
+    readonly backendEndpoints: number;
+    readonly utilization: number;
+  };
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+ajv.addKeyword({ keyword: "x-unit", schemaType: "string" });
+const validateSchema = ajv.compile<StackConfigInput>(configSchema);
+
+/** `/tcp/dynamicPortRange/start` → `mailhost:tcp.dynamicPortRange.start`; `/fleet/zones/1` → `mailhost:fleet.zones[1]`. */
+export function configKeyPath(segments: readonly (string | number)[]): string {
+  let out = CONFIG_NAMESPACE;
+  segments.forEach((segment, i) => {
+    if (typeof segment === "number" || /^\d+$/.test(String(segment))) out += `[${segment}]`;
+    else out += i === 0 ? `:${segment}` : `.${segment}`;
+  });
+  return out;
+}
+
+function pointerSegments(pointer: string): string[] {
+  if (pointer === "") return [];
+  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+function valueAt(data: unknown, segments: readonly string[]): unknown {
+  let current: unknown = data;
+  for (const segment of segments) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+interface SchemaNode {
+  type?: string | readonly string[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  enum?: readonly unknown[];
+  pattern?: string;
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+  propertyNames?: SchemaNode;
+  "x-unit"?: string;
+}
+
+/** What a schema node allows, as words: "30–300 (seconds)", "one of dsc, runCommand". */
+export function allowedText(node: SchemaNode): string {
+  if (node.minimum !== undefined && node.maximum !== undefined) {
+    return `${node.minimum}–${node.maximum}${node["x-unit"] ? ` (${node["x-unit"]})` : ""}`;
+  }
+  if (node.exclusiveMinimum !== undefined && node.maximum !== undefined) {
+    return `above ${node.exclusiveMinimum} up to ${node.maximum}${node["x-unit"] ? ` (${node["x-unit"]})` : ""}`;
+  }
+  if (node.enum) return `one of ${node.enum.join(", ")}`;
+  if (node.description) return node.description.replace(/\.$/, "");
+  return Array.isArray(node.type) ? node.type.join(" or ") : String(node.type ?? "a value");
+}
+
+function typeWord(type: string | readonly string[] | undefined): string {
+  const words: Record<string, string> = { integer: "an integer", number: "a number", string: "a string", object: "a map", array: "a list", boolean: "true or false" };
+  if (Array.isArray(type)) return type.map((t) => words[t] ?? t).join(" or ");
+  return words[String(type)] ?? String(type);
+}
+
+function formatAjvError(error: ErrorObject, data: unknown): ConfigIssue {
+  const segments = pointerSegments(error.instancePath);
+  const node = (error.parentSchema ?? {}) as SchemaNode;
+  const value = valueAt(data, segments);
+  switch (error.keyword) {
+    case "required": {
+      const missing = (error.params as { missingProperty: string }).missingProperty;
+      const path = configKeyPath([...segments, missing]);
+      const child = node.properties?.[missing];
+      return { path, message: `${path} is missing; it is required${child ? ` (${allowedText(child)})` : ""}.` };
+    }
+    case "additionalProperties": {
+      const extra = (error.params as { additionalProperty: string }).additionalProperty;
+      const path = configKeyPath([...segments, extra]);
+      const known = Object.keys(node.properties ?? {}).join(", ");
+      return { path, message: `${path} is not a known setting${known ? `; known settings of ${configKeyPath(segments)}: ${known}` : ""}.` };
+    }
+    case "propertyNames": {
+      const name = (error.params as { propertyName: string }).propertyName;
+      const path = configKeyPath([...segments, name]);
+      const rule = node.propertyNames ? `; use ${allowedText(node.propertyNames)}` : "";
+      return { path, message: `${path}: the name ${showValue(name)} is not allowed here${rule}.` };
+    }
+    case "type": {
+      const path = configKeyPath(segments);
+      return { path, message: `${path} = ${showValue(value)} is not ${typeWord(node.type)}; allowed ${allowedText(node)}.` };
+    }
+    case "minimum":
+    case "maximum":
+    case "exclusiveMinimum": {
+      const path = configKeyPath(segments);
+      return { path, message: `${path} = ${showValue(value)} is outside ${allowedText(node)}.` };
+    }
+    case "enum": {
+      const path = configKeyPath(segments);
+      return { path, message: `${path} = ${showValue(value)} is not allowed; allowed: ${(node.enum ?? []).join(", ")}.` };
+    }
+    case "pattern": {
+      const path = configKeyPath(segments);
+      return { path, message: `${path} = ${showValue(value)} is not valid; expected ${allowedText(node)}.` };
+    }
+    case "uniqueItems": {
+      const path = configKeyPath(segments);
+      return { path, message: `${path} = ${showValue(value)} lists an item twice.` };
+    }
+    case "maxItems":
+    case "maxLength": {
+      const path = configKeyPath(segments);
+      return { path, message: `${path} = ${showValue(value)} is too long (${error.message ?? ""}).` };
+    }
+    default: {
+      const path = configKeyPath(segments);
+      return { path, message: `${path} = ${showValue(value)} is not valid: ${error.message ?? error.keyword}.` };
+    }
+  }
+}
+
+/** Schema validation only: every problem, deduplicated, in document order. */
+export function schemaIssues(raw: unknown): ConfigIssue[] {
+  if (validateSchema(raw)) return [];
+  const seen = new Set<string>();
+  const issues: ConfigIssue[] = [];
+  for (const error of validateSchema.errors ?? []) {
+    // A bad property name is reported once, by its "propertyNames" error, not by the inner rule.
+    if (error.propertyName !== undefined) continue;
+    const issue = formatAjvError(error, raw);
+    // One problem per setting: a non-integer below the minimum gets the type message only.
+    const key = error.keyword === "required" || error.keyword === "additionalProperties" || error.keyword === "propertyNames" ? issue.message : issue.path;
+    if (!seen.has(key)) {
+      seen.add(key);
+      issues.push(issue);
+    }
+  }
+  return issues;
+}
+
+/** Default dynamic port range for a MaxUserPort: from 10000 (or 1025 when that leaves too few ports) up to it. */
+export function defaultDynamicPortRange(maxUserPort: number): { start: number; count: number } {
+  const preferredCount = maxUserPort - DEFAULTS.dynamicPortRangeStart + 1;
+  const start = preferredCount >= DYNAMIC_PORT_RANGE_COUNT.min ? DEFAULTS.dynamicPortRangeStart : DYNAMIC_PORT_RANGE_START.min;
+  return { start, count: maxUserPort - start + 1 };
+}
+
+const RESERVED_ADMIN_NAMES = new Set([
+  "administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1", "123", "a",
+  "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest", "john", "owner", "root",
+  "server", "sql", "support", "support_388945a0", "sys", "test2", "test3", "user4", "user5",
+]);
+
+function subnetCapacity(cidr: string): number {
+  const bits = Number(cidr.split("/")[1]);
+  // Azure reserves five addresses in every subnet.
+  return Math.max(0, 2 ** (32 - bits) - 5);
+}
+
+/** Resolves defaults of a schema-valid input. */
+export function resolveDefaults(input: StackConfigInput): MailhostConfig {
+  const maxUserPort = input.tcp.maxUserPort ?? DEFAULTS.maxUserPort;
+  return {
+    fleet: {
+      hostCount: input.fleet.hostCount,
+      vmSize: input.fleet.vmSize,
+      zones: [...(input.fleet.zones ?? [])],
+      adminUsername: input.fleet.adminUsername,
+      allowedImapCidrs: [...input.fleet.allowedImapCidrs],
+      tags: { ...(input.fleet.tags ?? {}) },
+      windowsVersion: input.fleet.windowsVersion ?? TEXT_DEFAULTS.windowsVersion,
+      addressPrefix: input.fleet.addressPrefix ?? TEXT_DEFAULTS.addressPrefix,
+    },
+    tcp: {
+      tuning: input.tcp.tuning,
+      maxUserPort,
+      tcpTimedWaitDelay: input.tcp.tcpTimedWaitDelay ?? DEFAULTS.tcpTimedWaitDelay,
+      dynamicPortRange: input.tcp.dynamicPortRange ? { ...input.tcp.dynamicPortRange } : defaultDynamicPortRange(maxUserPort),
+    },
+    siteConfig: {
+      path: input.siteConfig.path ?? TEXT_DEFAULTS.siteConfigPath,
+      mailboxCacheTtl: input.siteConfig.mailboxCacheTtl,
+      minimumMailboxCacheTtl: input.siteConfig.minimumMailboxCacheTtl ?? DEFAULTS.minimumMailboxCacheTtl,
+      settings: input.siteConfig.settings ?? {},
+    },
+    capacity: {
+      activeSessionsPerHost: input.capacity.activeSessionsPerHost,
+      backendEndpoints: input.capacity.backendEndpoints,
+      utilization: input.capacity.utilization ?? DEFAULTS.utilization,
+    },
+  };
+}
+
+/** Rules across fields that JSON Schema cannot state. Input must be schema-valid. */
+export function crossFieldIssues(config: MailhostConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const { start, count } = config.tcp.dynamicPortRange;
+  const end = dynamicPortRangeEnd(start, count);
+  const rangePath = configKeyPath(["tcp", "dynamicPortRange"]);
+  if (end > HIGHEST_PORT) {
+    issues.push({ path: rangePath, message: `${rangePath} = start ${start}, count ${count} ends at port ${end}; start + count - 1 must be at most ${HIGHEST_PORT}.` });
+  } else if (end !== config.tcp.maxUserPort) {
+    issues.push({
+      path: rangePath,
+      message: `${rangePath} = start ${start}, count ${count} ends at port ${end}, but it must end at ${configKeyPath(["tcp", "maxUserPort"])} = ${config.tcp.maxUserPort} (set count to ${config.tcp.maxUserPort - start + 1}).`,
+    });
+  }
+  if (config.tcp.tuning === "dsc" && !DSC_WINDOWS_VERSIONS.includes(config.fleet.windowsVersion)) {
+    const path = configKeyPath(["fleet", "windowsVersion"]);
+    issues.push({ path, message: `${path} = ${showValue(config.fleet.windowsVersion)} is not supported by the DSC extension (documented up to ${DSC_WINDOWS_VERSIONS.join(", ")}); use ${configKeyPath(["tcp", "tuning"])} = runCommand.` });
+  }
+  if (RESERVED_ADMIN_NAMES.has(config.fleet.adminUsername.toLowerCase()) || config.fleet.adminUsername.endsWith(".")) {
+    const path = configKeyPath(["fleet", "adminUsername"]);
+    issues.push({ path, message: `${path} = ${showValue(config.fleet.adminUsername)} is a name Azure does not accept for a VM administrator.` });
+  }
+  const capacity = subnetCapacity(config.fleet.addressPrefix);
+  if (config.fleet.hostCount > capacity) {
+    const path = configKeyPath(["fleet", "hostCount"]);
+    issues.push({ path, message: `${path} = ${config.fleet.hostCount} does not fit ${configKeyPath(["fleet", "addressPrefix"])} = ${showValue(config.fleet.addressPrefix)}, which holds ${capacity} hosts.` });
+  }
+  return issues;
+}
+
+/** Problems with the admin password, without ever showing it. */
+export function adminPasswordIssues(password: string | undefined): ConfigIssue[] {
+  const path = configKeyPath(["adminPassword"]);
+  if (password === undefined || password === "") {
+    return [{ path, message: `${path} is missing; set it with \`pulumi config set --secret ${path}\`.` }];
+  }
+  const issues: ConfigIssue[] = [];
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length;
+  if (password.length < ADMIN_PASSWORD.minLength || password.length > ADMIN_PASSWORD.maxLength || classes < ADMIN_PASSWORD.characterClasses) {
+    issues.push({
+      path,
+      message: `${path} (secret, value not shown) must be ${ADMIN_PASSWORD.minLength}–${ADMIN_PASSWORD.maxLength} characters with at least ${ADMIN_PASSWORD.characterClasses} of: lower case, upper case, digit, symbol.`,
+    });
+  }
+  return issues;
+}
+
+/** Result of {@link parseStackConfig}. */
+export type ConfigResult =
+  | { readonly ok: true; readonly config: MailhostConfig }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+
+/**
+ * Validates raw stack config (`{ fleet, tcp, siteConfig, capacity }` as parsed from YAML/JSON):
+ * schema first (every problem at once), then cross-field rules on the resolved config.
+ * Capacity and SiteConfig rules are checked by `planFleet`, which needs the resolved config.
+ */
+export function parseStackConfig(raw: unknown): ConfigResult {
+  const issues = schemaIssues(raw);
+  if (issues.length > 0) return { ok: false, issues };
+  const config = resolveDefaults(raw as StackConfigInput);
+  const cross = crossFieldIssues(config);
+  return cross.length > 0 ? { ok: false, issues: cross } : { ok: true, config };
+}
+
+/** Throws {@link ConfigValidationError} unless the raw config is valid. */
+export function requireStackConfig(raw: unknown): MailhostConfig {
+  const result = parseStackConfig(raw);
+  if (!result.ok) throw new ConfigValidationError(result.issues);
+  return result.config;
+}
+
+/** Range text for a limit, for docs and messages. */
+export { formatRange };

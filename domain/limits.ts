@@ -1,0 +1,122 @@
+/**
+ * The one place where every numeric range, default and recommendation of mailhost-iac lives.
+ *
+ * Components, the config JSON Schema, the policy pack, the drift check and the README's
+ * configuration table all read these values. Never write one of these numbers anywhere else:
+ * import it from here. Sources are in ../shared/DOMAIN.md (Microsoft KB 319502 and later docs).
+ */
+
+/** An inclusive integer range with the unit it is measured in. */
+export interface IntRange {
+  readonly min: number;
+  readonly max: number;
+  /** Unit shown in messages and docs, e.g. "seconds". */
+  readonly unit: string;
+}
+
+/** Highest TCP port number. A dynamic port range may not end above it. */
+export const HIGHEST_PORT = 65535;
+
+/** Ports up to this one are well-known/reserved; the legacy ephemeral range starts right after it. */
+export const HIGHEST_RESERVED_PORT = 1024;
+
+/** Fewest ports Windows accepts in a dynamic port range (`netsh ... num=`). */
+export const MIN_DYNAMIC_PORT_COUNT = 255;
+
+/** `HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters\TcpTimedWaitDelay`, REG_DWORD. */
+export const TCP_TIMED_WAIT_DELAY = { min: 30, max: 300, unit: "seconds" } as const satisfies IntRange;
+
+/** `HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters\MaxUserPort`, REG_DWORD. */
+export const MAX_USER_PORT = { min: 5000, max: 65534, unit: "port number" } as const satisfies IntRange;
+
+/** First port of the dynamic (ephemeral) port range: above the reserved ports, room for the smallest range. */
+export const DYNAMIC_PORT_RANGE_START = {
+  min: HIGHEST_RESERVED_PORT + 1,
+  max: HIGHEST_PORT - MIN_DYNAMIC_PORT_COUNT + 1,
+  unit: "port number",
+} as const satisfies IntRange;
+
+/** Number of ports in the dynamic port range. */
+export const DYNAMIC_PORT_RANGE_COUNT = {
+  min: MIN_DYNAMIC_PORT_COUNT,
+  max: HIGHEST_PORT - HIGHEST_RESERVED_PORT,
+  unit: "ports",
+} as const satisfies IntRange;
+
+/**
+ * `MailboxCacheTTL` and its configurable floor (`minimumMailboxCacheTtl`), in seconds.
+ * The floor may be configured per environment but never below `min`.
+ */
+export const MAILBOX_CACHE_TTL = { min: 60, max: 86400, unit: "seconds" } as const satisfies IntRange;
+
+/** Number of mail hosts in one stack. */
+export const HOST_COUNT = { min: 1, max: 1000, unit: "hosts" } as const satisfies IntRange;
+
+/** Concurrently active mailbox sessions on one host (`S` of the capacity model). */
+export const ACTIVE_SESSIONS_PER_HOST = { min: 0, max: 10_000_000, unit: "sessions" } as const satisfies IntRange;
+
+/** Distinct back-end endpoints (server IP:port) a host spreads its IMAP connections over (`B`). */
+export const BACKEND_ENDPOINTS = { min: 1, max: 10_000, unit: "endpoints" } as const satisfies IntRange;
+
+/** Planned utilisation of the port space (`u`): above 0, at most 1. */
+export const UTILIZATION = { exclusiveMin: 0, max: 1, unit: "fraction of the port space" } as const;
+
+/** Defaults applied when a stack leaves a setting out. */
+export const DEFAULTS = {
+  /** The tightest TIME_WAIT the enforced range allows: the most reconnects per port. */
+  tcpTimedWaitDelay: TCP_TIMED_WAIT_DELAY.min,
+  /** The highest legacy cap: the largest port space. */
+  maxUserPort: MAX_USER_PORT.max,
+  /**
+   * Start of the dynamic port range. 10000 keeps the low ports free for services that listen
+   * there; the range then ends at `maxUserPort` (the project keeps range end = MaxUserPort).
+   */
+  dynamicPortRangeStart: 10000,
+  /** Configured `MailboxCacheTTL` floor when a stack sets none. */
+  minimumMailboxCacheTtl: 300,
+  /** Planned utilisation of the port space. */
+  utilization: 0.8,
+} as const;
+
+/** What Windows uses when a value is absent from the registry (Server 2003 and later). */
+export const WINDOWS_DEFAULTS = {
+  /** `TcpTimedWaitDelay` absent: 120 s (240 s on Windows 2000). */
+  tcpTimedWaitDelay: 120,
+  /** `MaxUserPort` absent: no legacy cap; the dynamic port range alone decides. */
+  maxUserPort: null,
+  /** Dynamic port range of Vista / Server 2008 and later. */
+  dynamicPortRangeStart: 49152,
+  dynamicPortRangeCount: 16384,
+} as const;
+
+/** Advisory recommendations (policy warnings), not hard limits. */
+export const RECOMMENDED = {
+  /** Exchange Server Analyzer warns when MaxUserPort is below this. */
+  minimumMaxUserPort: 50000,
+  /** TIME_WAIT above this wastes port space on a busy mail front end. */
+  maximumTcpTimedWaitDelay: 120,
+} as const;
+
+/** IMAP and IMAPS: the only ports a mail host opens inbound. */
+export const IMAP_PORTS = [143, 993] as const;
+
+/** Remote management ports never to be opened from the Internet: RDP, WinRM over HTTP and HTTPS. */
+export const MANAGEMENT_PORTS = [3389, 5985, 5986] as const;
+
+/** Azure's rules for a Windows VM admin password (length, and 3 of 4 character classes). */
+export const ADMIN_PASSWORD = { minLength: 12, maxLength: 123, characterClasses: 3 } as const;
+
+/** Formats a range the way every message and doc of the project shows it: "30–300 (seconds)". */
+export function formatRange(range: IntRange): string {
+  return `${range.min}–${range.max} (${range.unit})`;
+}
+
+/** True when `value` is an integer inside `range` (both ends inclusive). */
+export function inRange(value: number, range: IntRange): boolean {
+  return Number.isInteger(value) && value >= range.min && value <= range.max;
+}
+
+/** Last port of a dynamic port range. */
+export function dynamicPortRangeEnd(start: number, count: number): number {
+  return start + count - 1;
+}

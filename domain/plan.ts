@@ -1,0 +1,229 @@
+/**
+ * The desired state of a stack, computed from its validated config: host names and zones, the
+ * tuning every host gets, the rendered SiteConfig.cfg, and the capacity assessment.
+ *
+ * The Pulumi program, `mailhost plan` and the drift check all use this one function, so a rule or
+ * default is never computed twice.
+ */
+import { createHash } from "node:crypto";
+import { type CapacityAssessment, type Load, assessCapacity, effectiveTtlFloor, minimumTtlForLoad, usablePorts } from "./capacity";
+import { type MailhostConfig, type TuningMechanism, configKeyPath } from "./config";
+import { type ConfigIssue, ConfigValidationError } from "./issues";
+import { checkMailboxCacheTtl, checkSiteConfigSettings, renderSiteConfig } from "./siteconfig";
+
+/**
+ * Names under which values reach the guest scripts: DSC configuration arguments and run-command
+ * parameters. Policies and drift checks look for exactly these names.
+ */
+export const TUNING_PARAMETER_NAMES = [
+  "MaxUserPort",
+  "TcpTimedWaitDelay",
+  "DynamicPortRangeStartPort",
+  "DynamicPortRangeNumberOfPorts",
+  "SiteConfigPath",
+  "SiteConfigContent",
+] as const;
+export type TuningParameterName = (typeof TUNING_PARAMETER_NAMES)[number];
+
+/** Run-command parameter that carries the content hash so that a change re-runs the command. */
+export const CONTENT_HASH_PARAMETER = "ContentHash";
+
+/** Tag every mail host VM carries, naming its stack; drift detection finds hosts by it. */
+export const STACK_TAG = "mailhost-stack";
+/** Tag naming the environment (the stack name). */
+export const ENVIRONMENT_TAG = "environment";
+/** Tag naming the module. */
+export const MANAGED_BY_TAG = "managed-by";
+
+/** What every host of a stack is tuned to. */
+export interface TuningPlan {
+  readonly mechanism: TuningMechanism;
+  readonly maxUserPort: number;
+  readonly tcpTimedWaitDelay: number;
+  readonly dynamicPortRangeStart: number;
+  readonly dynamicPortRangeCount: number;
+  readonly siteConfigPath: string;
+  /** Rendered SiteConfig.cfg text. */
+  readonly siteConfigContent: string;
+  /** SHA-256 (hex, lower case) of the UTF-8 bytes of {@link siteConfigContent}. */
+  readonly siteConfigSha256: string;
+  readonly mailboxCacheTtl: number;
+  /** Configured floor (`minimumMailboxCacheTtl`). */
+  readonly configuredTtlFloor: number;
+  /** Minimum TTL the capacity model derives from the load. */
+  readonly capacityMinimumTtl: number;
+  /** max(configured floor, capacity minimum). */
+  readonly effectiveTtlFloor: number;
+}
+
+/** One mail host. */
+export interface HostPlan {
+  /** 1-based position in the fleet. */
+  readonly index: number;
+  /** Azure VM name (CAF style): `vm-mail-<stack>-001`. */
+  readonly name: string;
+  /** Windows computer name (at most 15 characters). */
+  readonly computerName: string;
+  /** Availability zone, or undefined when the stack pins none. */
+  readonly zone?: string;
+}
+
+/** Names of the shared resources of a stack (CAF abbreviations). */
+export interface SiteNames {
+  readonly resourceGroup: string;
+  readonly virtualNetwork: string;
+  readonly subnet: string;
+  readonly networkSecurityGroup: string;
+  /** Storage account for the DSC configuration archive: 3–24 lower-case letters and digits. */
+  readonly storageAccount: string;
+  readonly container: string;
+}
+
+/** Desired state of a stack. */
+export interface FleetPlan {
+  readonly stack: string;
+  readonly config: MailhostConfig;
+  readonly names: SiteNames;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly hosts: readonly HostPlan[];
+  readonly tuning: TuningPlan;
+  readonly capacity: CapacityAssessment;
+}
+
+/** The load of the capacity model, from config. */
+export function loadOf(config: MailhostConfig): Load {
+  return {
+    activeSessions: config.capacity.activeSessionsPerHost,
+    backendEndpoints: config.capacity.backendEndpoints,
+    utilization: config.capacity.utilization,
+  };
+}
+
+/** Port space of the tuning in config. */
+export function portSpaceOf(config: MailhostConfig) {
+  return {
+    maxUserPort: config.tcp.maxUserPort,
+    dynamicPortRangeStart: config.tcp.dynamicPortRange.start,
+    dynamicPortRangeCount: config.tcp.dynamicPortRange.count,
+  };
+}
+
+/** Lower-case letters and digits of a stack name, for names with strict character sets. */
+function compact(stack: string): string {
+  return stack.toLowerCase().replace(/[^a-z0-9]/g, "");
+}
+
+/** Stack name as used inside resource names: lower case, `-` for anything else. */
+function slug(stack: string): string {
+  return stack.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "") || "stack";
+}
+
+/** SHA-256 hex of a string's UTF-8 bytes. */
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+export function siteNames(stack: string): SiteNames {
+  const s = slug(stack);
+  return {
+    resourceGroup: `rg-mailhost-${s}`,
+    virtualNetwork: `vnet-mailhost-${s}`,
+    subnet: "snet-mailhost",
+    networkSecurityGroup: `nsg-mailhost-${s}`,
+    // Globally unique: a short hash of the stack name keeps it stable and distinct.
+    storageAccount: `stmailhost${compact(stack).slice(0, 6)}${sha256Hex(stack).slice(0, 8)}`,
+    container: "dsc",
+  };
+}
+
+export function hostPlans(stack: string, hostCount: number, zones: readonly string[]): HostPlan[] {
+  const digits = Math.max(3, String(hostCount).length);
+  const computerPrefix = `mail${compact(stack).slice(0, 15 - 4 - digits)}`;
+  return Array.from({ length: hostCount }, (_, i) => {
+    const number = String(i + 1).padStart(digits, "0");
+    return {
+      index: i + 1,
+      name: `vm-mail-${slug(stack)}-${number}`,
+      computerName: `${computerPrefix}${number}`,
+      zone: zones.length > 0 ? zones[i % zones.length] : undefined,
+    };
+  });
+}
+
+/**
+ * Computes the stack's desired state. Throws {@link ConfigValidationError} listing every
+ * problem when the SiteConfig settings are unsafe or `MailboxCacheTTL` is under the host's floor.
+ */
+export function planFleet(stack: string, config: MailhostConfig, siteConfigTemplate: string): FleetPlan {
+  const load = loadOf(config);
+  const space = portSpaceOf(config);
+  const ports = usablePorts(space);
+  const capacityMinimumTtl = minimumTtlForLoad(load, ports, config.tcp.tcpTimedWaitDelay);
+  const floor = effectiveTtlFloor(config.siteConfig.minimumMailboxCacheTtl, load, ports, config.tcp.tcpTimedWaitDelay);
+
+  const issues: ConfigIssue[] = [...checkSiteConfigSettings(config.siteConfig.settings, configKeyPath(["siteConfig"]))];
+  const ttlIssues = checkMailboxCacheTtl(config.siteConfig.mailboxCacheTtl, floor, configKeyPath(["siteConfig"]));
+  if (ttlIssues.length > 0 && capacityMinimumTtl > config.siteConfig.minimumMailboxCacheTtl) {
+    // Say why the floor is higher than configured: the load needs it.
+    const path = configKeyPath(["siteConfig", "mailboxCacheTtl"]);
+    issues.push({
+      path,
+      message: `${ttlIssues[0].message} The floor comes from the capacity model: ${load.activeSessions} sessions over ${load.backendEndpoints} endpoint(s) with TcpTimedWaitDelay ${config.tcp.tcpTimedWaitDelay} s and ${ports} ports at utilisation ${load.utilization} need MailboxCacheTTL >= ${capacityMinimumTtl} s.`,
+    });
+  } else {
+    issues.push(...ttlIssues);
+  }
+  if (issues.length > 0) throw new ConfigValidationError(issues);
+
+  const siteConfigContent = renderSiteConfig({
+    template: siteConfigTemplate,
+    settings: config.siteConfig.settings,
+    mailboxCacheTtl: config.siteConfig.mailboxCacheTtl,
+    ttlFloor: floor,
+    configPath: configKeyPath(["siteConfig"]),
+  });
+
+  return {
+    stack,
+    config,
+    names: siteNames(stack),
+    tags: { ...config.fleet.tags, [ENVIRONMENT_TAG]: stack, [STACK_TAG]: stack, [MANAGED_BY_TAG]: "mailhost-iac" },
+    hosts: hostPlans(stack, config.fleet.hostCount, config.fleet.zones),
+    tuning: {
+      mechanism: config.tcp.tuning,
+      maxUserPort: config.tcp.maxUserPort,
+      tcpTimedWaitDelay: config.tcp.tcpTimedWaitDelay,
+      dynamicPortRangeStart: config.tcp.dynamicPortRange.start,
+      dynamicPortRangeCount: config.tcp.dynamicPortRange.count,
+      siteConfigPath: config.siteConfig.path,
+      siteConfigContent,
+      siteConfigSha256: sha256Hex(siteConfigContent),
+      mailboxCacheTtl: config.siteConfig.mailboxCacheTtl,
+      configuredTtlFloor: config.siteConfig.minimumMailboxCacheTtl,
+      capacityMinimumTtl,
+      effectiveTtlFloor: floor,
+    },
+    capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load),
+  };
+}
+
+/** The six values as they reach the guest scripts, under their exact names. */
+export function tuningArguments(tuning: TuningPlan): Record<TuningParameterName, number | string> {
+  return {
+    MaxUserPort: tuning.maxUserPort,
+    TcpTimedWaitDelay: tuning.tcpTimedWaitDelay,
+    DynamicPortRangeStartPort: tuning.dynamicPortRangeStart,
+    DynamicPortRangeNumberOfPorts: tuning.dynamicPortRangeCount,
+    SiteConfigPath: tuning.siteConfigPath,
+    SiteConfigContent: tuning.siteConfigContent,
+  };
+}
+
+/**
+ * Content hash of a script and the arguments it runs with: goes into the DSC extension's
+ * `forceUpdateTag` and a run command's `ContentHash` parameter so that any change re-runs it.
+ */
+export function tuningContentHash(scriptText: string, args: Readonly<Record<string, number | string>>): string {
+  const canonical = JSON.stringify(Object.keys(args).sort().map((k) => [k, args[k]]));
+  return sha256Hex(`${scriptText}\n${canonical}`);
+}

@@ -1,0 +1,59 @@
+/**
+ * Checks of individual tuning values, shared by the components (before any child resource
+ * exists), the policy pack (on whatever resource carries the value) and the drift check.
+ * Each returns `undefined` when the value is fine, else the tail of a sentence that starts with
+ * the subject, e.g. `TcpTimedWaitDelay = 301 is outside 30–300 (seconds)`.
+ */
+import { showValue } from "./issues";
+import {
+  DYNAMIC_PORT_RANGE_COUNT,
+  DYNAMIC_PORT_RANGE_START,
+  HIGHEST_PORT,
+  MAX_USER_PORT,
+  TCP_TIMED_WAIT_DELAY,
+  type IntRange,
+  dynamicPortRangeEnd,
+  formatRange,
+  inRange,
+} from "./limits";
+
+function rangeProblem(name: string, value: unknown, range: IntRange): string | undefined {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    return `${name} = ${showValue(value)} is not an integer; allowed ${formatRange(range)}`;
+  }
+  return inRange(value, range) ? undefined : `${name} = ${value} is outside ${formatRange(range)}`;
+}
+
+export function tcpTimedWaitDelayProblem(value: unknown, name = "TcpTimedWaitDelay"): string | undefined {
+  return rangeProblem(name, value, TCP_TIMED_WAIT_DELAY);
+}
+
+export function maxUserPortProblem(value: unknown, name = "MaxUserPort"): string | undefined {
+  return rangeProblem(name, value, MAX_USER_PORT);
+}
+
+/**
+ * The dynamic port range must be valid on its own (start, count, end <= 65535) and, when a
+ * MaxUserPort is given, end exactly there (the project keeps range end = MaxUserPort).
+ */
+export function dynamicPortRangeProblems(start: unknown, count: unknown, maxUserPort?: unknown): string[] {
+  const problems = [
+    rangeProblem("DynamicPortRangeStartPort", start, DYNAMIC_PORT_RANGE_START),
+    rangeProblem("DynamicPortRangeNumberOfPorts", count, DYNAMIC_PORT_RANGE_COUNT),
+  ].filter((p): p is string => p !== undefined);
+  if (problems.length > 0 || typeof start !== "number" || typeof count !== "number") return problems;
+  const end = dynamicPortRangeEnd(start, count);
+  if (end > HIGHEST_PORT) {
+    return [`the dynamic port range ${start}–${end} (start ${start}, ${count} ports) ends above port ${HIGHEST_PORT}`];
+  }
+  if (typeof maxUserPort === "number" && Number.isInteger(maxUserPort) && end !== maxUserPort) {
+    return [`the dynamic port range ${start}–${end} (start ${start}, ${count} ports) does not end at MaxUserPort = ${maxUserPort}; set the number of ports to ${maxUserPort - start + 1}`];
+  }
+  return [];
+}
+
+/** MailboxCacheTTL must be a whole number at or above the floor. */
+export function mailboxCacheTtlProblem(value: unknown, floor: number, name = "MailboxCacheTTL"): string | undefined {
+  if (typeof value !== "number" || !Number.isInteger(value)) return `${name} = ${showValue(value)} is not a whole number of seconds; the floor is ${floor}`;
+  return value >= floor ? undefined : `${name} = ${value} is below its floor of ${floor} seconds`;
+}

@@ -1,0 +1,70 @@
+/**
+ * The mailhost Pulumi program: reads and validates the stack's config (nothing is created when it
+ * is invalid), then builds the site and its mail hosts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MailSite } from "./components/MailSite";
+import { WindowsMailHost } from "./components/WindowsMailHost";
+import { ConfigValidationError } from "./domain/issues";
+import { type MailhostStackOutputs } from "./program/outputs";
+import { loadStack } from "./program/stackConfig";
+
+/** Hosts created between two turns of the event loop (keeps memory flat for large fleets). */
+const HOSTS_PER_TURN = 10;
+
+async function mailhostProgram(): Promise<MailhostStackOutputs> {
+  let loaded;
+  try {
+    loaded = loadStack(pulumi.getStack(), pulumi.runtime.allConfig());
+  } catch (err) {
+    // A user error: one clear message, no stack trace.
+    if (err instanceof ConfigValidationError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+  const { plan } = loaded;
+  const adminPassword = pulumi.secret(loaded.adminPassword);
+
+  const site = new MailSite("mailhost", {
+    names: plan.names,
+    addressPrefix: plan.config.fleet.addressPrefix,
+    allowedImapCidrs: plan.config.fleet.allowedImapCidrs,
+    publishDscArchive: plan.tuning.mechanism === "dsc",
+    tags: plan.tags,
+  });
+
+  const outputs: MailhostStackOutputs["hosts"] = [];
+  for (const host of plan.hosts) {
+    const mailHost = new WindowsMailHost(host.name, {
+      resourceGroupName: site.resourceGroup.name,
+      location: site.resourceGroup.location,
+      subnetId: site.subnet.id,
+      host,
+      vmSize: plan.config.fleet.vmSize,
+      windowsVersion: plan.config.fleet.windowsVersion,
+      adminUsername: plan.config.fleet.adminUsername,
+      adminPassword,
+      tuning: plan.tuning,
+      dscArchive: site.dscArchive,
+      tags: plan.tags,
+    }, { parent: site });
+    outputs.push({
+      name: host.name,
+      zone: host.zone ?? null,
+      privateIpAddress: mailHost.privateIpAddress,
+      tuning: {
+        mechanism: plan.tuning.mechanism,
+        maxUserPort: plan.tuning.maxUserPort,
+        tcpTimedWaitDelay: plan.tuning.tcpTimedWaitDelay,
+        dynamicPortRange: { start: plan.tuning.dynamicPortRangeStart, count: plan.tuning.dynamicPortRangeCount },
+        mailboxCacheTtl: plan.tuning.mailboxCacheTtl,
+      },
+      rmax: Math.round(plan.capacity.rmax * 100) / 100,
+      effectiveTtlFloor: plan.tuning.effectiveTtlFloor,
+    });
+    if (host.index % HOSTS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  return { resourceGroupName: site.resourceGroup.name, hosts: outputs };
+}
+
+export = mailhostProgram;

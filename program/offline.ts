@@ -1,0 +1,116 @@
+/**
+ * Runs the mailhost program in-process under Pulumi's mock runtime (no CLI, no cloud) and records
+ * every resource it registers. Used by the tests and by the offline policy check.
+ *
+ * The mocks return realistic state (ARM ids, names, private IPs, blob endpoints, a SAS token) so
+ * that everything the program derives from outputs resolves as it would in Azure.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** A resource the program registered. */
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, unknown>;
+  /** True for custom (cloud) resources, false for components. */
+  readonly custom: boolean;
+}
+
+/** Result of {@link runOffline}. */
+export interface OfflineRun {
+  readonly resources: RecordedResource[];
+  /** Stack outputs as the program returned them, resolved. */
+  readonly outputs: Record<string, unknown> | undefined;
+}
+
+export const MOCK_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
+export const MOCK_SAS_TOKEN = "sv=2024-11-04&sr=b&sp=r&spr=https&se=2099-12-31T23%3A59%3A59Z&sig=bW9jay1zaWduYXR1cmU%3D";
+
+/** Explicit Azure name of a resource, from whichever `*Name` input its type uses. */
+function azureName(type: string, name: string, inputs: Record<string, unknown>): string {
+  const candidates = ["vmName", "networkInterfaceName", "networkSecurityGroupName", "virtualNetworkName", "subnetName", "accountName", "containerName", "blobName", "vmExtensionName", "runCommandName", "resourceGroupName"];
+  // Children name their parent in the same kind of input (a subnet's virtualNetworkName): prefer the resource's own.
+  const own: Record<string, string> = {
+    "azure-native:resources:ResourceGroup": "resourceGroupName",
+    "azure-native:network:Subnet": "subnetName",
+    "azure-native:storage:BlobContainer": "containerName",
+    "azure-native:storage:Blob": "blobName",
+    "azure-native:compute:VirtualMachineExtension": "vmExtensionName",
+    "azure-native:compute:VirtualMachineRunCommandByVirtualMachine": "runCommandName",
+  };
+  const key = own[type] ?? candidates.find((c) => typeof inputs[c] === "string" && c !== "resourceGroupName");
+  const value = key === undefined ? undefined : inputs[key];
+  return typeof value === "string" ? value : name;
+}
+
+function armId(type: string, azure: string, inputs: Record<string, unknown>): string {
+  const rg = typeof inputs.resourceGroupName === "string" ? inputs.resourceGroupName : "rg-mock";
+  const base = `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${rg}`;
+  const [, module, kind] = type.split(":");
+  const providers: Record<string, string> = { compute: "Microsoft.Compute", network: "Microsoft.Network", storage: "Microsoft.Storage" };
+  if (type === "azure-native:resources:ResourceGroup") return `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${azure}`;
+  return `${base}/providers/${providers[module] ?? module}/${kind}/${azure}`;
+}
+
+/** Mocks that answer like Azure; every registration is appended to `record`. */
+export function azureMocks(record: RecordedResource[]): pulumi.runtime.Mocks {
+  let nextIp = 4;
+  return {
+    newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+      const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+      record.push({ type: args.type, name: args.name, inputs, custom: args.custom ?? true });
+      const azure = azureName(args.type, args.name, inputs);
+      const id = armId(args.type, azure, inputs);
+      const state: Record<string, unknown> = { ...inputs, name: azure, id };
+      if (args.type === "azure-native:resources:ResourceGroup") state.location = inputs.location ?? "westeurope";
+      if (args.type === "azure-native:network:NetworkInterface") {
+        const host = nextIp++;
+        const configs = Array.isArray(inputs.ipConfigurations) ? inputs.ipConfigurations as Record<string, unknown>[] : [];
+        state.ipConfigurations = configs.map((c) => ({ ...c, privateIPAddress: `10.0.${Math.floor(host / 250)}.${host % 250}` }));
+      }
+      if (args.type === "azure-native:storage:StorageAccount") {
+        state.primaryEndpoints = { blob: `https://${azure}.blob.core.windows.net/` };
+      }
+      if (args.type === "azure-native:compute:VirtualMachine") {
+        state.vmId = `${MOCK_SUBSCRIPTION.slice(0, 8)}-vm-${azure}`;
+        state.provisioningState = "Succeeded";
+      }
+      return { id: args.custom === false ? "" : id, state };
+    },
+    call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+      if (args.token === "azure-native:storage:listStorageAccountServiceSAS") return { serviceSasToken: MOCK_SAS_TOKEN };
+      return {};
+    },
+  };
+}
+
+/**
+ * Runs `program` as stack `stack` of project `mailhost` with the given runtime config
+ * (`{ "mailhost:fleet": "<json>" }`); `secretKeys` are the keys held as secrets.
+ * Resolves when every registration has been answered.
+ */
+export async function runOffline(
+  program: () => Promise<unknown>,
+  stack: string,
+  config: Readonly<Record<string, string>>,
+  secretKeys: readonly string[] = [],
+): Promise<OfflineRun> {
+  const resources: RecordedResource[] = [];
+  await pulumi.runtime.setMocks(azureMocks(resources), "mailhost", stack, false);
+  pulumi.runtime.setAllConfig({ ...config }, [...secretKeys]);
+  try {
+    const outputs = await pulumi.runtime.runInPulumiStack(program);
+    return { resources, outputs: outputs as Record<string, unknown> | undefined };
+  } finally {
+    await pulumi.runtime.disconnect();
+  }
+}
+
+/** Turns a stack file's `config:` map into runtime config strings (objects as JSON), as the CLI does. */
+export function runtimeConfig(stackConfig: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(stackConfig)) {
+    out[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return out;
+}

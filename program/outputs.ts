@@ -1,0 +1,21 @@
+import type * as pulumi from "@pulumi/pulumi";
+
+/** What a stack exports: nothing secret. */
+export interface MailhostStackOutputs {
+  readonly resourceGroupName: pulumi.Output<string>;
+  readonly hosts: Array<{
+    readonly name: string;
+    readonly zone: string | null;
+    readonly privateIpAddress: pulumi.Output<string | undefined>;
+    readonly tuning: {
+      readonly mechanism: string;
+      readonly maxUserPort: number;
+      readonly tcpTimedWaitDelay: number;
+      readonly dynamicPortRange: { readonly start: number; readonly count: number };
+      readonly mailboxCacheTtl: number;
+    };
+    /** `Rmax = P / T`, new connections per second per back-end endpoint. */
+    readonly rmax: number;
+    readonly effectiveTtlFloor: number;
+  }>;
+}

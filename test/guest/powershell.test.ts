@@ -1,0 +1,365 @@
+/**
+ * Checks of the guest PowerShell scripts.
+ *
+ * The tree-sitter grammar is WebAssembly that must run under `node --liftoff-only` (V8's
+ * optimising compiler takes seconds on it), so the checker runs in a child process and the tests
+ * assert on its JSON. The static assertions on the scripts below work on their text.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  RULE_PARAMETER_SUBEXPRESSION,
+  RULE_SYNTAX,
+  parseVariableName,
+  type LintReport,
+  type Problem,
+} from '../../scripts/lint-powershell.js';
+
+const REPO_ROOT =
+  typeof __dirname === 'string' ? path.resolve(__dirname, '..', '..') : process.cwd();
+const DSC_SCRIPT = 'guest/dsc/MailhostTuning.ps1';
+const RUN_COMMAND_SCRIPT = 'guest/runcommand/Set-MailhostTuning.ps1';
+
+interface CheckerRun {
+  code: number;
+  report: LintReport;
+  stderr: string;
+}
+
+function runChecker(args: readonly string[]): Promise<CheckerRun> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--liftoff-only', '--import', 'tsx', 'scripts/lint-powershell.ts', ...args],
+      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        if (code !== 0 && code !== 1) {
+          reject(new Error(`checker failed (exit ${String(error?.code)}): ${stderr}`));
+          return;
+        }
+        try {
+          resolve({ code, report: JSON.parse(stdout) as LintReport, stderr });
+        } catch (parseError) {
+          reject(new Error(`checker printed no JSON: ${String(parseError)}\n${stdout}\n${stderr}`));
+        }
+      },
+    );
+  });
+}
+
+// Fixtures live in a temporary directory so that the repository-wide scan never sees them.
+const FIXTURES: Record<string, string> = {
+  // Line 4 is broken: a hashtable entry without a value.
+  'syntax-error.ps1': ['# fixture', '$a = 1', '$b = 2', '$c = @{ a = 1; b = }', '$d = 4', ''].join('\n'),
+  // The closing brace of the if block is missing: reported after the last statement (line 5).
+  'missing-brace.ps1': ['param([int]$Count)', 'if ($Count -gt 0) {', "    Write-Output 'x'", '', '$c = 3', ''].join(
+    '\n',
+  ),
+  'param-subexpression.ps1': [
+    'param(',
+    '    [Parameter(Mandatory)]',
+    '    [int]$MaxUserPort',
+    ')',
+    '$message = "value is $($MaxUserPort + 1)"',
+    'Write-Output $message',
+    '',
+  ].join('\n'),
+  'using-subexpression.ps1': [
+    'Configuration Sample {',
+    '    param([string]$SiteConfigPath)',
+    '    Node localhost {',
+    '        Script S {',
+    '            GetScript = { @{ Result = "path: $($using:SiteConfigPath)" } }',
+    '            TestScript = { $true }',
+    '            SetScript = { $null }',
+    '        }',
+    '    }',
+    '    "configuration $($SiteConfigPath.Length)"',
+    '}',
+    '',
+  ].join('\n'),
+  'function-parameter.ps1': [
+    'function Show-Port {',
+    '    param([int]$Port)',
+    '    Write-Output "port $($Port)"',
+    '}',
+    'function Show-Other([int]$Other) {',
+    '    @"',
+    'other $($Other * 2)',
+    '"@',
+    '}',
+    '',
+  ].join('\n'),
+  'clean.ps1': [
+    'param(',
+    '    [int]$MaxUserPort,',
+    '    [string]$Name',
+    ')',
+    '$local = 5',
+    'Write-Output "local $($local + 1)"',
+    "Write-Output ('value is {0}' -f ($MaxUserPort + 1))",
+    "Write-Output 'single $($MaxUserPort + 1)'",
+    "Write-Output ('name: ' + $Name)",
+    'Write-Output "plain $Name and $($env:COMPUTERNAME)"',
+    '',
+  ].join('\n'),
+};
+
+describe('scripts/lint-powershell.ts', () => {
+  let repoRun: CheckerRun;
+  let fixtureRun: CheckerRun;
+  let fixtureDir: string;
+
+  const problemsOf = (name: string): Problem[] =>
+    fixtureRun.report.problems.filter((problem) => path.basename(problem.file) === name);
+
+  before(async () => {
+    fixtureDir = await mkdtemp(path.join(os.tmpdir(), 'lint-powershell-'));
+    const files: string[] = [];
+    for (const [name, text] of Object.entries(FIXTURES)) {
+      const file = path.join(fixtureDir, name);
+      await writeFile(file, text, 'utf8');
+      files.push(file);
+    }
+    [repoRun, fixtureRun] = await Promise.all([runChecker([]), runChecker(files)]);
+  });
+
+  after(async () => {
+    await rm(fixtureDir, { recursive: true, force: true });
+  });
+
+  it('finds the guest scripts and reports no problem in any .ps1 of the repository', () => {
+    assert.ok(repoRun.report.files.includes(DSC_SCRIPT), `checked: ${repoRun.report.files.join(', ')}`);
+    assert.ok(repoRun.report.files.includes(RUN_COMMAND_SCRIPT), `checked: ${repoRun.report.files.join(', ')}`);
+    assert.ok(
+      repoRun.report.files.every((file) => !file.startsWith('node_modules/') && !file.startsWith('.git/')),
+    );
+    assert.deepEqual(repoRun.report.problems, []);
+    assert.equal(repoRun.code, 0);
+  });
+
+  it('exits 1 and lists every fixture when there are problems', () => {
+    assert.equal(fixtureRun.code, 1);
+    assert.deepEqual(
+      fixtureRun.report.files.map((file) => path.basename(file)).sort(),
+      Object.keys(FIXTURES).sort(),
+    );
+  });
+
+  it('reports a syntax error on its line', () => {
+    const problems = problemsOf('syntax-error.ps1');
+    assert.ok(problems.length > 0);
+    assert.ok(problems.every((problem) => problem.rule === RULE_SYNTAX));
+    assert.equal(Math.min(...problems.map((problem) => problem.line)), 4, JSON.stringify(problems));
+    assert.ok(problems.every((problem) => problem.line === 4 && problem.column >= 1));
+  });
+
+  it('reports a missing closing brace as a missing node', () => {
+    const problems = problemsOf('missing-brace.ps1');
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.equal(problems[0]?.rule, RULE_SYNTAX);
+    assert.match(problems[0]?.message ?? '', /missing "\}"/);
+    assert.equal(problems[0]?.line, 5);
+  });
+
+  it('reports $(...) on a script parameter inside a double-quoted string', () => {
+    const problems = problemsOf('param-subexpression.ps1');
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.equal(problems[0]?.rule, RULE_PARAMETER_SUBEXPRESSION);
+    assert.equal(problems[0]?.line, 5);
+    assert.equal(problems[0]?.column, 24);
+    assert.match(problems[0]?.message ?? '', /\$MaxUserPort/);
+  });
+
+  it('reports $using: variables and configuration parameters in $(...)', () => {
+    const problems = problemsOf('using-subexpression.ps1');
+    assert.deepEqual(
+      problems.map((problem) => [problem.rule, problem.line]),
+      [
+        [RULE_PARAMETER_SUBEXPRESSION, 5],
+        [RULE_PARAMETER_SUBEXPRESSION, 10],
+      ],
+    );
+    assert.match(problems[0]?.message ?? '', /\$using:SiteConfigPath/);
+    assert.match(problems[1]?.message ?? '', /\$SiteConfigPath/);
+  });
+
+  it('reports function parameters, in strings and here-strings', () => {
+    const problems = problemsOf('function-parameter.ps1');
+    assert.deepEqual(
+      problems.map((problem) => [problem.rule, problem.line]),
+      [
+        [RULE_PARAMETER_SUBEXPRESSION, 3],
+        [RULE_PARAMETER_SUBEXPRESSION, 7],
+      ],
+    );
+  });
+
+  it('does not report locals in $(...), -f formatting, single quotes or plain $Name', () => {
+    assert.deepEqual(problemsOf('clean.ps1'), []);
+  });
+});
+
+describe('parseVariableName', () => {
+  it('strips sigil, braces and scope', () => {
+    assert.deepEqual(parseVariableName('$MaxUserPort'), { scope: '', name: 'maxuserport' });
+    assert.deepEqual(parseVariableName('$using:SiteConfigPath'), { scope: 'using', name: 'siteconfigpath' });
+    assert.deepEqual(parseVariableName('${script:X}'), { scope: 'script', name: 'x' });
+    assert.deepEqual(parseVariableName('@Splat'), { scope: '', name: 'splat' });
+  });
+});
+
+/** Text of the first `param(...)` block at or after `from`, parentheses balanced. */
+function paramBlock(text: string, from = 0): string {
+  const match = /\bparam\s*\(/i.exec(text.slice(from));
+  assert.ok(match, 'no param block');
+  const open = from + match.index + match[0].length - 1;
+  let depth = 0;
+  for (let index = open; index < text.length; index += 1) {
+    const char = text[index];
+    if (char === '(') depth += 1;
+    else if (char === ')') {
+      depth -= 1;
+      if (depth === 0) return text.slice(open + 1, index);
+    }
+  }
+  assert.fail('unbalanced param block');
+}
+
+/** Declared parameters of a param block: `[type]$Name` immediately before `,` or the end. */
+function declaredParameters(block: string): Map<string, string> {
+  const declared = new Map<string, string>();
+  for (const match of block.matchAll(/\[(\w+)\]\s*\$(\w+)\s*(?=,|$)/g)) {
+    declared.set(match[2] ?? '', (match[1] ?? '').toLowerCase());
+  }
+  return declared;
+}
+
+/** `Name { ... }` blocks of a DSC resource type; resource bodies here hold no nested `}` at column 8. */
+function resourceBlocks(text: string, type: string): Map<string, string> {
+  const blocks = new Map<string, string>();
+  const pattern = new RegExp(`^([ \\t]*)${type}\\s+(\\w+)\\s*\\{([\\s\\S]*?)^\\1\\}`, 'gm');
+  for (const match of text.matchAll(pattern)) {
+    blocks.set(match[2] ?? '', match[3] ?? '');
+  }
+  return blocks;
+}
+
+describe('guest scripts (static)', () => {
+  let dsc: string;
+  let runCommand: string;
+
+  before(async () => {
+    dsc = await readFile(path.join(REPO_ROOT, DSC_SCRIPT), 'utf8');
+    runCommand = await readFile(path.join(REPO_ROOT, RUN_COMMAND_SCRIPT), 'utf8');
+  });
+
+  it('DSC: configuration MailhostTuning declares the six typed parameters', () => {
+    const start = dsc.search(/^Configuration\s+MailhostTuning\b/im);
+    assert.ok(start >= 0, 'no Configuration MailhostTuning');
+    const declared = declaredParameters(paramBlock(dsc, start));
+    assert.deepEqual(
+      Object.fromEntries(declared),
+      {
+        MaxUserPort: 'int',
+        TcpTimedWaitDelay: 'int',
+        DynamicPortRangeStartPort: 'int',
+        DynamicPortRangeNumberOfPorts: 'int',
+        SiteConfigPath: 'string',
+        SiteConfigContent: 'string',
+      },
+    );
+    assert.doesNotMatch(dsc, /ValidateRange/i, 'ranges belong to the TypeScript module');
+  });
+
+  it('DSC: every Registry resource is a forced DWORD', () => {
+    const registries = resourceBlocks(dsc, 'Registry');
+    assert.equal(registries.size, 2);
+    const valueNames: string[] = [];
+    for (const [name, body] of registries) {
+      assert.match(body, /^\s*ValueType\s*=\s*'Dword'\s*$/m, `${name}: ValueType`);
+      assert.match(body, /^\s*Force\s*=\s*\$true\s*$/m, `${name}: Force`);
+      assert.match(body, /^\s*Ensure\s*=\s*'Present'\s*$/m, `${name}: Ensure`);
+      assert.match(body, /^\s*Key\s*=\s*'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters'\s*$/m);
+      assert.match(body, /^\s*DependsOn\s*=\s*'\[Script\]TcpipChangeMarker'\s*$/m, `${name}: DependsOn`);
+      valueNames.push(/^\s*ValueName\s*=\s*'(\w+)'/m.exec(body)?.[1] ?? '');
+    }
+    assert.deepEqual(valueNames.sort(), ['MaxUserPort', 'TcpTimedWaitDelay']);
+  });
+
+  it('DSC: LCM auto-corrects and reboots only through DSCMachineStatus', () => {
+    assert.match(dsc, /^\s*ConfigurationMode\s*=\s*'ApplyAndAutoCorrect'\s*$/m);
+    assert.match(dsc, /^\s*RebootNodeIfNeeded\s*=\s*\$true\s*$/m);
+    assert.match(dsc, /^\s*ActionAfterReboot\s*=\s*'ContinueConfiguration'\s*$/m);
+    assert.match(dsc, /^\s*\$global:DSCMachineStatus\s*=\s*1\s*$/m);
+    assert.equal(dsc.match(/\$global:DSCMachineStatus\s*=/g)?.length, 1, 'only TcpipRebootRequest requests a reboot');
+    const scripts = resourceBlocks(dsc, 'Script');
+    assert.deepEqual(
+      [...scripts.keys()].sort(),
+      ['DynamicPortRange', 'SiteConfigFile', 'TcpipChangeMarker', 'TcpipRebootRequest'],
+    );
+    for (const [name, body] of scripts) {
+      for (const part of ['GetScript', 'TestScript', 'SetScript']) {
+        assert.match(body, new RegExp(`^\\s*${part}\\s*=\\s*\\{`, 'm'), `${name}: ${part}`);
+      }
+      assert.match(body, /Result\s*=/, `${name}: GetScript returns Result`);
+    }
+    assert.match(scripts.get('TcpipChangeMarker') ?? '', /TcpipRebootPending/);
+    assert.doesNotMatch(scripts.get('TcpipChangeMarker') ?? '', /DSCMachineStatus/);
+    assert.match(
+      scripts.get('TcpipRebootRequest') ?? '',
+      /DependsOn\s*=\s*@\('\[Registry\]TcpipMaxUserPort',\s*'\[Registry\]TcpipTcpTimedWaitDelay'\)/,
+    );
+  });
+
+  it('DSC: netsh covers ipv4 and ipv6 and checks its exit code; SiteConfig is replaced atomically', () => {
+    const ports = resourceBlocks(dsc, 'Script').get('DynamicPortRange') ?? '';
+    assert.match(ports, /@\('ipv4', 'ipv6'\)/);
+    assert.match(ports, /& netsh\.exe int \$ipv set dynamicport tcp \('start=\{0\}' -f \[int\]\$start\) \('num=\{0\}' -f \[int\]\$num\)/);
+    assert.match(ports, /\$LASTEXITCODE -ne 0/);
+    assert.match(ports, /\$using:DynamicPortRangeStartPort/);
+    const site = resourceBlocks(dsc, 'Script').get('SiteConfigFile') ?? '';
+    assert.match(site, /\[System\.IO\.File\]::Replace\(/);
+    assert.match(site, /\[System\.IO\.File\]::Move\(/);
+    assert.match(site, /UTF8Encoding -ArgumentList \$false/);
+    assert.match(site, /SHA256/);
+  });
+
+  it('run command: declares the seven named string parameters', () => {
+    const start = runCommand.search(/^\[CmdletBinding\(\)\]\s*param\b/im);
+    assert.ok(start >= 0, 'no [CmdletBinding()] param block');
+    const declared = declaredParameters(paramBlock(runCommand, start));
+    assert.deepEqual(
+      Object.fromEntries(declared),
+      {
+        MaxUserPort: 'string',
+        TcpTimedWaitDelay: 'string',
+        DynamicPortRangeStartPort: 'string',
+        DynamicPortRangeNumberOfPorts: 'string',
+        SiteConfigPath: 'string',
+        SiteConfigContent: 'string',
+        ContentHash: 'string',
+      },
+    );
+    assert.match(runCommand, /^\$ErrorActionPreference = 'Stop'$/m);
+    assert.match(runCommand, /^Set-StrictMode -Version Latest$/m);
+    assert.match(runCommand, /\[int\]::Parse\(.*\[Globalization\.CultureInfo\]::InvariantCulture\)/);
+    assert.match(runCommand, /-PropertyType DWord/);
+    assert.match(runCommand, /ConvertTo-Json -Compress/);
+    for (const field of ['RegistryChanged', 'RebootRequired', 'DynamicPortRangeChanged', 'SiteConfigChanged', 'ContentHash']) {
+      assert.match(runCommand, new RegExp(`^\\s*${field}\\s*=`, 'm'), field);
+    }
+    assert.doesNotMatch(runCommand, /Restart-Computer|shutdown(\.exe)?\s/i, 'the script never reboots');
+  });
+
+  it('neither script uses Invoke-Expression', () => {
+    for (const text of [dsc, runCommand]) {
+      assert.doesNotMatch(text, /Invoke-Expression|\biex\b/i);
+    }
+  });
+});
