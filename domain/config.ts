@@ -262,10 +262,11 @@ export function allowedText(node: SchemaNode): string {
   }
   if (node.enum) return `one of ${node.enum.join(", ")}`;
   if (node.description) return node.description.replace(/\.$/, "");
-  return Array.isArray(node.type) ? node.type.join(" or ") : String(node.type ?? "a value");
+  return typeWord(node.type);
 }
 
 function typeWord(type: string | readonly string[] | undefined): string {
+  if (type === undefined) return "a value";
   const words: Record<string, string> = { integer: "an integer", number: "a number", string: "a string", object: "a map", array: "a list", boolean: "true or false" };
   if (Array.isArray(type)) return type.map((t) => words[t] ?? t).join(" or ");
   return words[String(type)] ?? String(type);

@@ -219,7 +219,8 @@ export function renderSiteConfig(input: SiteConfigInput): string {
   ttlKeys.set(findName(ttlKeys.keys(), SITE_CONFIG_TTL_KEY) ?? SITE_CONFIG_TTL_KEY, String(input.mailboxCacheTtl));
 
   const intended: Record<string, Record<string, string>> = {};
-  for (const [section, keys] of sections) intended[section] = Object.fromEntries(keys);
+  // An INI file cannot hold an empty section (ini writes no header for it): leave those out.
+  for (const [section, keys] of sections) if (keys.size > 0) intended[section] = Object.fromEntries(keys);
   const body = ini.stringify(intended, { whitespace: true, platform: "win32" });
   const text = [...HEADER, "", body].join(EOL);
 

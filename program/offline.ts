@@ -98,8 +98,19 @@ export async function runOffline(
   const resources: RecordedResource[] = [];
   await pulumi.runtime.setMocks(azureMocks(resources), "mailhost", stack, false);
   pulumi.runtime.setAllConfig({ ...config }, [...secretKeys]);
+  // The program's own failure is caught inside the stack, so that the Pulumi runtime never sees
+  // a rejected stack output (which it would report as an unhandled rejection), and rethrown here.
+  let failure: { error: unknown } | undefined;
   try {
-    const outputs = await pulumi.runtime.runInPulumiStack(program);
+    const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+      try {
+        return await program();
+      } catch (error) {
+        failure = { error };
+        return undefined;
+      }
+    });
+    if (failure) throw failure.error;
     return { resources, outputs: outputs as Record<string, unknown> | undefined };
   } finally {
     await pulumi.runtime.disconnect();

@@ -53,6 +53,12 @@ export function loadStack(stack: string, allConfig: Readonly<Record<string, stri
   issues.push(...adminPasswordIssues(password));
   const parsed = parseStackConfig(raw);
   if (!parsed.ok) issues.push(...parsed.issues);
-  if (issues.length > 0 || !parsed.ok) throw new ConfigValidationError(issues, `Invalid configuration for stack "${stack}"`);
-  return { plan: planFleet(stack, parsed.config, template), adminPassword: password as string };
+  const heading = `Invalid configuration for stack "${stack}"`;
+  if (issues.length > 0 || !parsed.ok) throw new ConfigValidationError(issues, heading);
+  try {
+    return { plan: planFleet(stack, parsed.config, template), adminPassword: password as string };
+  } catch (err) {
+    if (err instanceof ConfigValidationError) throw new ConfigValidationError(err.issues, heading);
+    throw err;
+  }
 }

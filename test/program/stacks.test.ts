@@ -1,0 +1,157 @@
+import { describe, it, before } from "node:test";
+import * as assert from "node:assert/strict";
+import * as ini from "ini";
+import { type OfflineRun, type RecordedResource, MOCK_SAS_TOKEN } from "../../program/offline";
+import { requireStackConfig } from "../../domain/config";
+import { effectiveTtlFloor, usablePorts } from "../../domain/capacity";
+import { STACKS, TEST_ADMIN_PASSWORD, runStack, stackFileConfig } from "../support/stacks";
+
+const byType = (run: OfflineRun, type: string): RecordedResource[] => run.resources.filter((r) => r.type === type);
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function configOf(stack: string) {
+  const raw = Object.fromEntries(Object.entries(stackFileConfig(stack)).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice(9), v]));
+  return requireStackConfig(raw);
+}
+
+/** Reads a run-command parameter, or a DSC configuration argument, of a tuning resource. */
+function tuningValue(resource: RecordedResource, name: string): unknown {
+  if (resource.type === "azure-native:compute:VirtualMachineExtension") {
+    return ((resource.inputs.settings as any).configurationArguments as Record<string, unknown>)[name];
+  }
+  const parameter = (resource.inputs.parameters as Array<{ name: string; value: string }>).find((p) => p.name === name);
+  return parameter?.value;
+}
+
+for (const stack of STACKS) {
+  describe(`stack ${stack} under mocks`, () => {
+    let run: OfflineRun;
+    const config = configOf(stack);
+    before(async () => { run = await runStack(stack); });
+
+    it("creates one VM per configured host, spread round-robin over the configured zones", () => {
+      const vms = byType(run, "azure-native:compute:VirtualMachine");
+      assert.equal(vms.length, config.fleet.hostCount);
+      vms.forEach((vm, i) => {
+        const zones = vm.inputs.zones as string[] | undefined;
+        if (config.fleet.zones.length === 0) assert.equal(zones, undefined);
+        else assert.deepEqual(zones, [config.fleet.zones[i % config.fleet.zones.length]]);
+      });
+    });
+
+    it("gives every VM Trusted Launch, a system-assigned identity, boot diagnostics and a secret password", () => {
+      for (const vm of byType(run, "azure-native:compute:VirtualMachine")) {
+        const inputs = vm.inputs as any;
+        assert.deepEqual(inputs.securityProfile.uefiSettings, { secureBootEnabled: true, vTpmEnabled: true });
+        assert.equal(inputs.securityProfile.securityType, "TrustedLaunch");
+        assert.equal(inputs.identity.type, "SystemAssigned");
+        assert.equal(inputs.diagnosticsProfile.bootDiagnostics.enabled, true);
+        assert.equal(inputs.storageProfile.imageReference.sku, `${config.fleet.windowsVersion}-datacenter-azure-edition`);
+        // The secret password makes the whole osProfile a secret (Pulumi marks the enclosing value).
+        assert.equal(inputs.osProfile[SECRET_SIG], SECRET_VALUE_SIG);
+        assert.equal(inputs.osProfile.value.adminPassword, TEST_ADMIN_PASSWORD);
+      }
+    });
+
+    it("creates no public IP and no NIC with a public IP", () => {
+      assert.equal(byType(run, "azure-native:network:PublicIPAddress").length, 0);
+      for (const nic of byType(run, "azure-native:network:NetworkInterface")) {
+        for (const ip of nic.inputs.ipConfigurations as any[]) assert.equal(ip.publicIPAddress, undefined);
+      }
+    });
+
+    it("allows IMAP only from the configured CIDRs and never RDP/WinRM from the Internet", () => {
+      const [nsg] = byType(run, "azure-native:network:NetworkSecurityGroup");
+      const rules = nsg.inputs.securityRules as any[];
+      const allows = rules.filter((r) => r.access === "Allow");
+      assert.equal(allows.length, 1);
+      assert.deepEqual(allows[0].sourceAddressPrefixes, config.fleet.allowedImapCidrs);
+      assert.deepEqual(allows[0].destinationPortRanges, ["143", "993"]);
+      const deny = rules.find((r) => r.access === "Deny");
+      assert.deepEqual(deny.destinationPortRanges, ["3389", "5985", "5986"]);
+      assert.equal(deny.sourceAddressPrefix, "Internet");
+    });
+
+    it("gives every VM exactly one tuning resource of the configured mechanism, carrying the configured values", () => {
+      const vms = byType(run, "azure-native:compute:VirtualMachine");
+      const type = config.tcp.tuning === "dsc" ? "azure-native:compute:VirtualMachineExtension" : "azure-native:compute:VirtualMachineRunCommandByVirtualMachine";
+      const other = config.tcp.tuning === "dsc" ? "azure-native:compute:VirtualMachineRunCommandByVirtualMachine" : "azure-native:compute:VirtualMachineExtension";
+      const tunings = byType(run, type);
+      assert.equal(byType(run, other).length, 0);
+      assert.deepEqual(tunings.map((t) => t.inputs.vmName).sort(), vms.map((v) => v.inputs.vmName).sort());
+      const expected = {
+        MaxUserPort: config.tcp.maxUserPort,
+        TcpTimedWaitDelay: config.tcp.tcpTimedWaitDelay,
+        DynamicPortRangeStartPort: config.tcp.dynamicPortRange.start,
+        DynamicPortRangeNumberOfPorts: config.tcp.dynamicPortRange.count,
+        SiteConfigPath: config.siteConfig.path,
+      };
+      for (const tuning of tunings) {
+        for (const [name, value] of Object.entries(expected)) {
+          assert.equal(String(tuningValue(tuning, name)), String(value), `${tuning.name} ${name}`);
+        }
+      }
+    });
+
+    it("carries a rendered SiteConfig.cfg whose MailboxCacheTTL is at or above the effective floor", () => {
+      const floor = effectiveTtlFloor(config.siteConfig.minimumMailboxCacheTtl, {
+        activeSessions: config.capacity.activeSessionsPerHost, backendEndpoints: config.capacity.backendEndpoints, utilization: config.capacity.utilization,
+      }, usablePorts({ maxUserPort: config.tcp.maxUserPort, dynamicPortRangeStart: config.tcp.dynamicPortRange.start, dynamicPortRangeCount: config.tcp.dynamicPortRange.count }), config.tcp.tcpTimedWaitDelay);
+      const tunings = run.resources.filter((r) => r.type.endsWith("VirtualMachineExtension") || r.type.endsWith("VirtualMachineRunCommandByVirtualMachine"));
+      assert.ok(tunings.length > 0);
+      for (const tuning of tunings) {
+        const parsed = ini.parse(String(tuningValue(tuning, "SiteConfigContent")));
+        assert.equal(Number(parsed.Cache.MailboxCacheTTL), config.siteConfig.mailboxCacheTtl);
+        assert.ok(Number(parsed.Cache.MailboxCacheTTL) >= floor);
+      }
+    });
+
+    it("puts the SAS token only in protectedSettings, as a secret", () => {
+      for (const ext of byType(run, "azure-native:compute:VirtualMachineExtension")) {
+        assert.ok(!JSON.stringify(ext.inputs.settings).includes("sig="), "no SAS in settings");
+        const protectedSettings = ext.inputs.protectedSettings as any;
+        assert.equal(protectedSettings[SECRET_SIG], SECRET_VALUE_SIG, "protectedSettings is a secret");
+        assert.equal(protectedSettings.value.configurationUrlSasToken, `?${MOCK_SAS_TOKEN}`);
+        assert.equal(ext.inputs.publisher, "Microsoft.Powershell");
+        assert.equal(ext.inputs.type, "DSC");
+        assert.equal(ext.inputs.typeHandlerVersion, "2.83");
+        assert.match(String(ext.inputs.forceUpdateTag), /^[0-9a-f]{64}$/);
+      }
+      for (const cmd of byType(run, "azure-native:compute:VirtualMachineRunCommandByVirtualMachine")) {
+        assert.ok(!JSON.stringify(cmd.inputs).includes("sig="));
+        assert.match(String(tuningValue(cmd, "ContentHash")), /^[0-9a-f]{64}$/);
+        for (const p of cmd.inputs.parameters as any[]) assert.equal(typeof p.value, "string");
+      }
+    });
+
+    it("tags every taggable resource with the environment and the stack", () => {
+      for (const r of run.resources.filter((x) => x.custom && x.inputs.tags !== undefined)) {
+        const tags = r.inputs.tags as Record<string, string>;
+        assert.equal(tags.environment, stack);
+        assert.equal(tags["mailhost-stack"], stack);
+      }
+      for (const vm of byType(run, "azure-native:compute:VirtualMachine")) assert.ok(vm.inputs.tags);
+    });
+
+    it("exports per host its name, private IP, tuning, Rmax and TTL floor, and no secret", () => {
+      const outputs = run.outputs as any;
+      assert.equal(outputs.hosts.length, config.fleet.hostCount);
+      for (const host of outputs.hosts) {
+        assert.match(host.name, /^vm-mail-/);
+        assert.match(host.privateIpAddress, /^10\./);
+        assert.equal(host.tuning.mechanism, config.tcp.tuning);
+        assert.ok(host.rmax > 0);
+        assert.ok(host.effectiveTtlFloor >= config.siteConfig.minimumMailboxCacheTtl);
+      }
+      const text = JSON.stringify(outputs);
+      assert.ok(!text.includes(TEST_ADMIN_PASSWORD) && !text.includes("sig="));
+    });
+
+    it("gives every child a parent: only the stack and the site have none of their own making", () => {
+      // Components register as children; the site is the stack's child. Cloud resources all have
+      // a component name as prefix (the parent's), proof they were created inside one.
+      for (const r of run.resources.filter((x) => x.custom)) assert.match(r.name, /^(mailhost|vm-mail-)/);
+    });
+  });
+}
