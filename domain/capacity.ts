@@ -31,7 +31,7 @@ export interface Load {
   readonly utilization: number;
 }
 
-/** Usable ports on the legacy path (Windows 2003 and earlier): 1025..MaxUserPort. */
+/** Usable ports on the legacy path (Windows 2003 and earlier): the ports above the reserved ones, up to MaxUserPort. */
 export function legacyUsablePorts(maxUserPort: number): number {
   return Math.max(0, maxUserPort - HIGHEST_RESERVED_PORT);
 }
@@ -67,7 +67,7 @@ export function connectionDemand(load: Load, mailboxCacheTtl: number): number {
 export function minimumTtlForLoad(load: Load, ports: number, timeWaitSeconds: number): number {
   if (load.activeSessions <= 0) return 0;
   const exact = (load.activeSessions * timeWaitSeconds) / (load.utilization * ports * load.backendEndpoints);
-  // Guard against floating-point noise just above an integer (e.g. 300.00000000000006).
+  // Guard against floating-point noise just above an integer (e.g. 7.000000000000001).
   return Math.ceil(exact - 1e-9);
 }
 

@@ -3,7 +3,7 @@
  * derived, cross-field rules the schema cannot express, and the resolution of defaults.
  *
  * Every error names the config key path, the value given and what is allowed, e.g.
- * `mailhost:tcp.tcpTimedWaitDelay = 301 is outside 30–300 (seconds)`.
+ * `mailhost:tcp.tcpTimedWaitDelay = <value> is outside <min>–<max> (seconds)`.
  */
 import Ajv, { type ErrorObject } from "ajv";
 import type { FromSchema } from "json-schema-to-ts";
@@ -17,6 +17,7 @@ import {
   DYNAMIC_PORT_RANGE_START,
   HIGHEST_PORT,
   HOST_COUNT,
+  IMAP_PORTS,
   MAILBOX_CACHE_TTL,
   MAX_USER_PORT,
   TCP_TIMED_WAIT_DELAY,
@@ -90,7 +91,7 @@ export const configSchema = {
           type: "array",
           items: { type: "string", pattern: CIDR_V4, description: "an IPv4 CIDR such as 203.0.113.0/24" },
           uniqueItems: true,
-          description: "IPv4 CIDRs allowed to reach IMAP/IMAPS (143/993). Nothing else is opened inbound.",
+          description: `IPv4 CIDRs allowed to reach IMAP/IMAPS (${IMAP_PORTS.join("/")}). Nothing else is opened inbound.`,
         },
         tags: {
           type: "object",
@@ -124,7 +125,7 @@ export const configSchema = {
         tcpTimedWaitDelay: integer(TCP_TIMED_WAIT_DELAY, "Tcpip TcpTimedWaitDelay: TIME_WAIT seconds.", DEFAULTS.tcpTimedWaitDelay),
         dynamicPortRange: {
           type: "object",
-          description: "Dynamic port range (IPv4 and IPv6, TCP). Defaults to start 10000 (1025 when MaxUserPort is small) up to maxUserPort.",
+          description: `Dynamic port range (IPv4 and IPv6, TCP). Defaults to start ${DEFAULTS.dynamicPortRangeStart} (${DYNAMIC_PORT_RANGE_START.min} when MaxUserPort is small) up to maxUserPort.`,
           additionalProperties: false,
           required: ["start", "count"],
           properties: {
@@ -178,7 +179,7 @@ export const configSchema = {
 } as const;
 
 /** Stack config as written in `Pulumi.<stack>.yaml` (optional keys may be absent). */
-export type StackConfigInput = FromSchema<typeof configSchema>;
+export type StackConfigInput = FromSchema<typeof configSchema, { keepDefaultedPropertiesOptional: true }>;
 
 /** Stack config with every default resolved: what components, policies and drift checks use. */
 export interface MailhostConfig {
@@ -252,7 +253,7 @@ interface SchemaNode {
   "x-unit"?: string;
 }
 
-/** What a schema node allows, as words: "30–300 (seconds)", "one of dsc, runCommand". */
+/** What a schema node allows, as words: "<min>–<max> (seconds)", "one of dsc, runCommand". */
 export function allowedText(node: SchemaNode): string {
   if (node.minimum !== undefined && node.maximum !== undefined) {
     return `${node.minimum}–${node.maximum}${node["x-unit"] ? ` (${node["x-unit"]})` : ""}`;
@@ -348,7 +349,7 @@ export function schemaIssues(raw: unknown): ConfigIssue[] {
   return issues;
 }
 
-/** Default dynamic port range for a MaxUserPort: from 10000 (or 1025 when that leaves too few ports) up to it. */
+/** Default dynamic port range for a MaxUserPort: from the default start (or the lowest allowed start when that leaves too few ports) up to it. */
 export function defaultDynamicPortRange(maxUserPort: number): { start: number; count: number } {
   const preferredCount = maxUserPort - DEFAULTS.dynamicPortRangeStart + 1;
   const start = preferredCount >= DYNAMIC_PORT_RANGE_COUNT.min ? DEFAULTS.dynamicPortRangeStart : DYNAMIC_PORT_RANGE_START.min;

@@ -103,6 +103,9 @@ export const IMAP_PORTS = [143, 993] as const;
 /** Remote management ports never to be opened from the Internet: RDP, WinRM over HTTP and HTTPS. */
 export const MANAGEMENT_PORTS = [3389, 5985, 5986] as const;
 
+/** Longest value a SiteConfig.cfg setting may have, in characters. */
+export const SITE_CONFIG_VALUE_MAX_LENGTH = 1000;
+
 /** Azure's rules for a Windows VM admin password (length, and 3 of 4 character classes). */
 export const ADMIN_PASSWORD = { minLength: 12, maxLength: 123, characterClasses: 3 } as const;
 

@@ -2,7 +2,7 @@
  * Checks of individual tuning values, shared by the components (before any child resource
  * exists), the policy pack (on whatever resource carries the value) and the drift check.
  * Each returns `undefined` when the value is fine, else the tail of a sentence that starts with
- * the subject, e.g. `TcpTimedWaitDelay = 301 is outside 30–300 (seconds)`.
+ * the subject, e.g. `TcpTimedWaitDelay = <value> is outside <min>–<max> (seconds)`.
  */
 import { showValue } from "./issues";
 import {
@@ -33,7 +33,7 @@ export function maxUserPortProblem(value: unknown, name = "MaxUserPort"): string
 }
 
 /**
- * The dynamic port range must be valid on its own (start, count, end <= 65535) and, when a
+ * The dynamic port range must be valid on its own (start, count, end <= HIGHEST_PORT) and, when a
  * MaxUserPort is given, end exactly there (the project keeps range end = MaxUserPort).
  */
 export function dynamicPortRangeProblems(start: unknown, count: unknown, maxUserPort?: unknown): string[] {

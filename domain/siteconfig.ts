@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ini from "ini";
 import { type ConfigIssue, ConfigValidationError, showValue } from "./issues";
-import { MAILBOX_CACHE_TTL, formatRange } from "./limits";
+import { MAILBOX_CACHE_TTL, SITE_CONFIG_VALUE_MAX_LENGTH as MAX_VALUE_LENGTH } from "./limits";
 
 /** Where the rendered file carries the cache TTL. */
 export const SITE_CONFIG_TTL_SECTION = "Cache";
@@ -29,8 +29,6 @@ export const SECTION_NAME_PATTERN = "^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$";
 export const KEY_NAME_PATTERN = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$";
 const SECTION_NAME = new RegExp(SECTION_NAME_PATTERN);
 const KEY_NAME = new RegExp(KEY_NAME_PATTERN);
-/** Longest value, in characters. */
-export const MAX_VALUE_LENGTH = 1024;
 /** Names that JavaScript objects (and so `ini.parse`) treat specially. */
 const RESERVED_NAMES = new Set(["__proto__", "constructor", "prototype"]);
 /** C0 and C1 control characters, DEL, and the Unicode line and paragraph separators. */
@@ -273,9 +271,4 @@ export function readMailboxCacheTtl(text: string): TtlReading {
     numbers.push(Number(text));
   }
   return { ok: true, value: Math.min(...numbers) };
-}
-
-/** The range a `MailboxCacheTTL` floor may take, for messages. */
-export function ttlFloorRangeText(): string {
-  return formatRange(MAILBOX_CACHE_TTL);
 }

@@ -102,7 +102,7 @@ describe("SiteConfig.cfg rendering: properties", () => {
         const actualSection = Object.keys(parsed).find((k) => k.toLowerCase() === section.toLowerCase());
         assert.ok(actualSection !== undefined, `section ${section} present`);
         for (const [key, v] of Object.entries(keys)) {
-          const actualKey = Object.keys(parsed[actualSection]).find((k) => k.toLowerCase() === key.toLowerCase());
+          const actualKey: string | undefined = Object.keys(parsed[actualSection]).find((k) => k.toLowerCase() === key.toLowerCase());
           assert.ok(actualKey !== undefined, `key ${key} present`);
           assert.equal(String(parsed[actualSection][actualKey]), String(v));
         }

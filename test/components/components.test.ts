@@ -1,0 +1,88 @@
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { runOffline } from "../../program/offline";
+import { WindowsMailHost } from "../../components/WindowsMailHost";
+import { DscTuning } from "../../components/DscTuning";
+import { RunCommandTuning } from "../../components/RunCommandTuning";
+import { MailSite } from "../../components/MailSite";
+import { requireStackConfig } from "../../domain/config";
+import { type TuningPlan, planFleet, siteNames } from "../../domain/plan";
+import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+
+const plan = planFleet("unit", requireStackConfig({
+  fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
+  tcp: { tuning: "dsc" },
+  siteConfig: { mailboxCacheTtl: 600 },
+  capacity: { activeSessionsPerHost: 100, backendEndpoints: 1 },
+}), loadSiteConfigTemplate());
+
+/** Runs `build` under mocks; returns the error message (if any) and the types registered besides the stack. */
+async function register(build: () => void): Promise<{ error?: string; types: string[] }> {
+  try {
+    const run = await runOffline(async () => { build(); }, "unit", {});
+    return { types: run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.type) };
+  } catch (err) {
+    return { error: (err as Error).message, types: [] };
+  }
+}
+
+const hostArgs = (tuning: TuningPlan, extra: Partial<ConstructorParameters<typeof WindowsMailHost>[1]> = {}) => ({
+  resourceGroupName: "rg-unit",
+  subnetId: "/subscriptions/x/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/v/subnets/s",
+  host: plan.hosts[0],
+  vmSize: "Standard_D2s_v5",
+  adminUsername: "mailops",
+  adminPassword: pulumi.secret("Unit-Test-Passw0rd!"),
+  tuning,
+  dscArchive: { url: "https://example.blob.core.windows.net/dsc/a.zip", sasToken: pulumi.secret("?sig=x") },
+  ...extra,
+});
+
+describe("components validate every input before any child exists", () => {
+  it("a WindowsMailHost registers NIC, VM and one DSC extension", async () => {
+    const { error, types } = await register(() => { new WindowsMailHost("h", hostArgs(plan.tuning)); });
+    assert.equal(error, undefined);
+    assert.deepEqual(types.sort(), [
+      "azure-native:compute:VirtualMachine", "azure-native:compute:VirtualMachineExtension", "azure-native:network:NetworkInterface",
+      "mailhost:azure:DscTuning", "mailhost:azure:WindowsMailHost",
+    ]);
+  });
+  it("rejects TcpTimedWaitDelay 301 on a WindowsMailHost, naming it, and registers nothing", async () => {
+    const { error, types } = await register(() => { new WindowsMailHost("h", hostArgs({ ...plan.tuning, tcpTimedWaitDelay: 301 })); });
+    assert.equal(error, 'mailhost:azure:WindowsMailHost "h" has invalid inputs: TcpTimedWaitDelay = 301 is outside 30–300 (seconds).');
+    assert.deepEqual(types, []);
+  });
+  it("rejects MaxUserPort 65535 and a range that no longer ends there, all at once", async () => {
+    const { error } = await register(() => { new DscTuning("t", { resourceGroupName: "rg", vmName: "vm", tuning: { ...plan.tuning, maxUserPort: 65535 }, configurationUrl: "u", configurationUrlSasToken: "s" }); });
+    assert.equal(error, 'mailhost:azure:DscTuning "t" has invalid inputs: MaxUserPort = 65535 is outside 5000–65534 (port number); the dynamic port range 10000–65534 (start 10000, 55535 ports) does not end at MaxUserPort = 65535; set the number of ports to 55536.');
+  });
+  it("rejects a dynamic range of 254 ports on a RunCommandTuning", async () => {
+    const { error, types } = await register(() => { new RunCommandTuning("t", { resourceGroupName: "rg", vmName: "vm", tuning: { ...plan.tuning, dynamicPortRangeStart: 65280, dynamicPortRangeCount: 254 } }); });
+    assert.equal(error, 'mailhost:azure:RunCommandTuning "t" has invalid inputs: DynamicPortRangeNumberOfPorts = 254 is outside 255–64511 (ports).');
+    assert.deepEqual(types, []);
+  });
+  it("rejects a MailboxCacheTTL under the floor and SiteConfig text that disagrees with it", async () => {
+    const { error } = await register(() => { new RunCommandTuning("t", { resourceGroupName: "rg", vmName: "vm", tuning: { ...plan.tuning, mailboxCacheTtl: 120 } }); });
+    assert.equal(error, 'mailhost:azure:RunCommandTuning "t" has invalid inputs: MailboxCacheTTL = 120 is below its floor of 300 seconds; SiteConfigContent carries MailboxCacheTTL = 600, not the planned 120.');
+  });
+  it("rejects DSC tuning on Windows Server 2025", async () => {
+    const { error, types } = await register(() => { new WindowsMailHost("h", hostArgs(plan.tuning, { windowsVersion: "2025" })); });
+    assert.match(error ?? "", /windowsVersion = "2025" is not supported by the DSC extension; use run-command tuning/);
+    assert.deepEqual(types, []);
+  });
+  it("rejects DSC tuning without an archive", async () => {
+    const { error } = await register(() => { new WindowsMailHost("h", hostArgs(plan.tuning, { dscArchive: undefined })); });
+    assert.match(error ?? "", /dscArchive is required with DSC tuning/);
+  });
+  it("rejects a MailSite that opens IMAP to the whole Internet", async () => {
+    const { error, types } = await register(() => { new MailSite("s", { names: siteNames("unit"), addressPrefix: "10.0.0.0/24", allowedImapCidrs: ["0.0.0.0/0"] }); });
+    assert.match(error ?? "", /allowedImapCidrs contains "0.0.0.0\/0"/);
+    assert.deepEqual(types, []);
+  });
+  it("a MailSite without DSC creates no storage account", async () => {
+    const { types } = await register(() => { new MailSite("s", { names: siteNames("unit"), addressPrefix: "10.0.0.0/24" }); });
+    assert.ok(!types.includes("azure-native:storage:StorageAccount"));
+    assert.ok(types.includes("azure-native:network:NetworkSecurityGroup"));
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { CONFIG_TABLE_BEGIN, CONFIG_TABLE_END, configReferenceTable } from "../../domain/configDocs";
+import { configSchema } from "../../domain/config";
+import { REPO_ROOT } from "../support/stacks";
+
+const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+
+describe("README", () => {
+  it("carries the configuration reference exactly as generated from the schema (run `npm run docs`)", () => {
+    const begin = readme.indexOf(CONFIG_TABLE_BEGIN);
+    const end = readme.indexOf(CONFIG_TABLE_END);
+    assert.ok(begin >= 0 && end > begin, "README has the config-reference markers");
+    assert.equal(readme.slice(begin, end + CONFIG_TABLE_END.length), configReferenceTable());
+  });
+  it("lists every leaf key of the schema in the table", () => {
+    const table = configReferenceTable();
+    const leaves: string[] = [];
+    const walk = (node: any, p: string[]) => {
+      if (node.type === "object" && node.properties) for (const [k, v] of Object.entries(node.properties)) walk(v, [...p, k]);
+      else leaves.push(`mailhost:${p[0]}${p.length > 1 ? "." + p.slice(1).join(".") : ""}`);
+    };
+    walk(configSchema, []);
+    assert.ok(leaves.length >= 15);
+    for (const leaf of leaves) assert.ok(table.includes(`\`${leaf}\``), leaf);
+  });
+  it("names a test command that package.json defines, and .ci/run runs it", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+    assert.match(readme, /npm ci && npm test/);
+    assert.ok(pkg.scripts.test.includes("tsc --noEmit"));
+    assert.match(fs.readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8"), /^npm test$/m);
+  });
+});
+
+describe("Pulumi.yaml", () => {
+  it("declares every project key of the schema, with a type and a description", () => {
+    const project = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8"));
+    const declared = Object.keys(project.config).sort();
+    assert.deepEqual(declared, [...Object.keys(configSchema.properties), "adminPassword"].sort());
+    for (const [key, spec] of Object.entries<any>(project.config)) {
+      assert.ok(spec.description, `${key} has a description`);
+      assert.equal(spec.type, key === "adminPassword" ? "string" : "object");
+    }
+    assert.equal(project.config.adminPassword.secret, true);
+    assert.equal(project.runtime.name, "nodejs");
+  });
+});
