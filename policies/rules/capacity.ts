@@ -1,0 +1,77 @@
+import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { assessCapacity } from "../../domain/capacity";
+import { ACTIVE_SESSIONS_PER_HOST, BACKEND_ENDPOINTS, DEFAULTS, TCP_TIMED_WAIT_DELAY, UTILIZATION, formatRange } from "../../domain/limits";
+import { readMailboxCacheTtl } from "../../domain/siteconfig";
+import { configNumber } from "../lib/policyConfig";
+import { tuningResources } from "../lib/hosts";
+import { asNumber, firstValue, label } from "../lib/resources";
+import { known } from "../lib/unknown";
+
+interface HostSettings {
+  readonly timeWait: number;
+  readonly start: number;
+  readonly count: number;
+  readonly maxUserPort: number;
+  readonly ttl: number;
+}
+
+/** The settings a tuning resource applies, when all are present, known and numeric. */
+function settingsOf(resource: PolicyResource): HostSettings | undefined {
+  const read = known(() => {
+    const number = (name: Parameters<typeof firstValue>[2]) => {
+      const v = asNumber(firstValue(resource.type, resource.props, name)?.value);
+      return typeof v === "number" && Number.isInteger(v) ? v : undefined;
+    };
+    const content = firstValue(resource.type, resource.props, "SiteConfigContent")?.value;
+    const ttl = typeof content === "string" ? readMailboxCacheTtl(content) : undefined;
+    const timeWait = number("TcpTimedWaitDelay");
+    const start = number("DynamicPortRangeStartPort");
+    const count = number("DynamicPortRangeNumberOfPorts");
+    if (timeWait === undefined || start === undefined || count === undefined || ttl === undefined || !ttl.ok || timeWait <= 0) return undefined;
+    return { timeWait, start, count, maxUserPort: number("MaxUserPort") ?? start + count - 1, ttl: ttl.value };
+  });
+  return read.ok ? read.value : undefined;
+}
+
+const round = (n: number) => (Math.round(n * 10) / 10).toLocaleString("en-US");
+
+/**
+ * For each host, the settings sustain the planned load: S / (TTL * B) <= u * P / T
+ * (DOMAIN.md capacity model). The load comes from the policy config.
+ */
+export const capacity: StackValidationPolicy = {
+  name: "mailhost-capacity-sustains-load",
+  description: "Each mail host's port settings and MailboxCacheTTL must sustain the planned load: new connections per back-end endpoint, S / (TTL * B), at most u * Rmax where Rmax = P / T.",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      activeSessionsPerHost: { type: "integer", minimum: ACTIVE_SESSIONS_PER_HOST.min, maximum: ACTIVE_SESSIONS_PER_HOST.max, default: ACTIVE_SESSIONS_PER_HOST.min, description: "S: concurrently active mailbox sessions per host (0 checks nothing)." },
+      backendEndpoints: { type: "integer", minimum: BACKEND_ENDPOINTS.min, maximum: BACKEND_ENDPOINTS.max, default: BACKEND_ENDPOINTS.min, description: "B: distinct back-end IMAP endpoints." },
+      utilization: { type: "number", exclusiveMinimum: UTILIZATION.exclusiveMin, maximum: UTILIZATION.max, default: DEFAULTS.utilization, description: "u: planned utilisation of the port space (headroom is 1 - u)." },
+    },
+  },
+  validateStack: (args, report) => {
+    const config = args.getConfig<Record<string, unknown>>();
+    const load = {
+      activeSessions: configNumber(config, "activeSessionsPerHost", ACTIVE_SESSIONS_PER_HOST.min),
+      backendEndpoints: configNumber(config, "backendEndpoints", BACKEND_ENDPOINTS.min),
+      utilization: configNumber(config, "utilization", DEFAULTS.utilization),
+    };
+    if (load.activeSessions <= 0) return;
+    for (const resource of tuningResources(args.resources)) {
+      const s = settingsOf(resource);
+      if (s === undefined) continue; // missing or unknown values: the range policies report those
+      const a = assessCapacity({ maxUserPort: s.maxUserPort, dynamicPortRangeStart: s.start, dynamicPortRangeCount: s.count }, s.timeWait, s.ttl, load);
+      if (a.sustainable) continue;
+      const timeWaitHint = a.maximumTimeWait >= TCP_TIMED_WAIT_DELAY.min
+        ? `, or lower TcpTimedWaitDelay to at most ${Math.min(a.maximumTimeWait, TCP_TIMED_WAIT_DELAY.max)} s`
+        : ` (no TcpTimedWaitDelay within ${formatRange(TCP_TIMED_WAIT_DELAY)} holds it at this TTL)`;
+      report(
+        `${label(resource.type, resource.name)}: with TcpTimedWaitDelay ${s.timeWait} s and ${a.usablePorts} ports, Rmax = ${round(a.rmax)} connections/s per back-end endpoint; `
+        + `${load.activeSessions} sessions over ${load.backendEndpoints} endpoint(s) at MailboxCacheTTL ${s.ttl} s demand ${round(a.demand)}/s, above u × Rmax = ${round(a.plannedRate)}/s (u = ${load.utilization}). `
+        + `Raise MailboxCacheTTL to at least ${a.minimumTtl} s${timeWaitHint}.`,
+        resource.urn,
+      );
+    }
+  },
+};

@@ -1,0 +1,49 @@
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { DEFAULTS, MAILBOX_CACHE_TTL } from "../../domain/limits";
+import { mailboxCacheTtlProblem } from "../../domain/rules";
+import { readMailboxCacheTtl } from "../../domain/siteconfig";
+import { configNumber } from "../lib/policyConfig";
+import { carriesTuning, findValues, label } from "../lib/resources";
+
+/**
+ * MailboxCacheTTL at or above its floor, read from the SiteConfig.cfg text the resource actually
+ * carries (`SiteConfigContent`), not from a number beside it.
+ */
+export const mailboxCacheTtlFloor: ResourceValidationPolicy = {
+  name: "mailhost-mailbox-cache-ttl-floor",
+  description: "The SiteConfig.cfg a tuning resource writes (SiteConfigContent) must set MailboxCacheTTL to a whole number of seconds at or above the configured floor.",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      minimumMailboxCacheTtl: {
+        type: "integer",
+        minimum: MAILBOX_CACHE_TTL.min,
+        maximum: MAILBOX_CACHE_TTL.max,
+        default: DEFAULTS.minimumMailboxCacheTtl,
+        description: "Floor for MailboxCacheTTL, seconds.",
+      },
+    },
+  },
+  validateResource: (args, report) => {
+    const floor = configNumber(args.getConfig<Record<string, unknown>>(), "minimumMailboxCacheTtl", DEFAULTS.minimumMailboxCacheTtl);
+    const contents = findValues(args.type, args.props, "SiteConfigContent");
+    const who = label(args.type, args.name);
+    if (contents.length === 0) {
+      if (carriesTuning(args.type, args.props)) report(`${who} tunes the host but carries no SiteConfigContent, so MailboxCacheTTL is not kept at or above its floor of ${floor} seconds.`);
+      return;
+    }
+    for (const content of contents) {
+      if (typeof content.value !== "string") {
+        report(`${who}: ${content.where} is not SiteConfig.cfg text, so MailboxCacheTTL cannot be checked against its floor of ${floor} seconds.`);
+        continue;
+      }
+      const ttl = readMailboxCacheTtl(content.value);
+      if (!ttl.ok) {
+        report(`${who}: in the SiteConfig.cfg it writes (${content.where}), ${ttl.reason}; MailboxCacheTTL must be at least ${floor} seconds.`);
+        continue;
+      }
+      const problem = mailboxCacheTtlProblem(ttl.value, floor);
+      if (problem !== undefined) report(`${who}: the SiteConfig.cfg it writes (${content.where}) sets ${problem}.`);
+    }
+  },
+};

@@ -1,0 +1,96 @@
+/**
+ * Compliant fixtures, one per resource type the policies look at, typed against the azure-native
+ * args. Each violation test changes one field of a copy.
+ */
+import type * as compute from "@pulumi/azure-native/compute";
+import type * as network from "@pulumi/azure-native/network";
+import { requireStackConfig } from "../../domain/config";
+import { planFleet, tuningArguments } from "../../domain/plan";
+import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import type { TestResource } from "./harness";
+
+export const plan = planFleet("unit", requireStackConfig({
+  fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
+  tcp: { tuning: "dsc", maxUserPort: 65534, tcpTimedWaitDelay: 60, dynamicPortRange: { start: 10000, count: 55535 } },
+  siteConfig: { mailboxCacheTtl: 600 },
+  capacity: { activeSessionsPerHost: 1000, backendEndpoints: 2 },
+}), loadSiteConfigTemplate());
+
+export const VM_NAME = "vm-mail-unit-001";
+
+export const dscExtensionArgs: compute.VirtualMachineExtensionArgs = {
+  resourceGroupName: "rg-mailhost-unit",
+  vmName: VM_NAME,
+  vmExtensionName: "Microsoft.Powershell.DSC",
+  publisher: "Microsoft.Powershell",
+  type: "DSC",
+  typeHandlerVersion: "2.83",
+  autoUpgradeMinorVersion: true,
+  forceUpdateTag: "0".repeat(64),
+  settings: {
+    wmfVersion: "latest",
+    configuration: { url: "https://stmailhostunit.blob.core.windows.net/dsc/MailhostTuning.ps1.zip", script: "MailhostTuning.ps1", function: "MailhostTuning" },
+    configurationArguments: tuningArguments(plan.tuning),
+  },
+  protectedSettings: { configurationUrlSasToken: "?sv=2024-11-04&sr=b&sp=r&sig=c2VjcmV0" },
+};
+
+export const runCommandArgs: compute.VirtualMachineRunCommandByVirtualMachineArgs = {
+  resourceGroupName: "rg-mailhost-unit",
+  vmName: VM_NAME,
+  runCommandName: "mailhost-tuning",
+  source: { script: "param([string]$MaxUserPort)" },
+  parameters: [
+    ...Object.entries(tuningArguments(plan.tuning)).map(([name, value]) => ({ name, value: String(value) })),
+    { name: "ContentHash", value: "0".repeat(64) },
+  ],
+};
+
+export const vmArgs: compute.VirtualMachineArgs = {
+  resourceGroupName: "rg-mailhost-unit",
+  vmName: VM_NAME,
+  hardwareProfile: { vmSize: "Standard_D2s_v5" },
+  networkProfile: { networkInterfaces: [{ id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic-1" }] },
+};
+
+export const nicArgs: network.NetworkInterfaceArgs = {
+  resourceGroupName: "rg-mailhost-unit",
+  networkInterfaceName: `nic-${VM_NAME}`,
+  ipConfigurations: [{ name: "ipconfig1", subnet: { id: "/subscriptions/x/subnets/snet" }, privateIPAllocationMethod: "Dynamic" }],
+};
+
+export const nsgArgs: network.NetworkSecurityGroupArgs = {
+  resourceGroupName: "rg-mailhost-unit",
+  securityRules: [
+    { name: "allow-imap-from-clients", priority: 100, direction: "Inbound", access: "Allow", protocol: "Tcp", sourceAddressPrefixes: ["10.0.0.0/8"], sourcePortRange: "*", destinationAddressPrefix: "VirtualNetwork", destinationPortRanges: ["143", "993"] },
+    { name: "deny-remote-management-from-internet", priority: 4000, direction: "Inbound", access: "Deny", protocol: "Tcp", sourceAddressPrefix: "Internet", sourcePortRange: "*", destinationAddressPrefix: "*", destinationPortRanges: ["3389", "5985", "5986"] },
+  ],
+};
+
+export const DSC_TYPE = "azure-native:compute:VirtualMachineExtension";
+export const RUN_COMMAND_TYPE = "azure-native:compute:VirtualMachineRunCommandByVirtualMachine";
+export const VM_TYPE = "azure-native:compute:VirtualMachine";
+
+export const resource = (type: string, name: string, args: object): TestResource => ({ type, name, props: structuredClone(args) as Record<string, unknown> });
+export const dsc = () => resource(DSC_TYPE, "vm-mail-unit-001-tuning-dsc", dscExtensionArgs);
+export const runCommand = () => resource(RUN_COMMAND_TYPE, "vm-mail-unit-001-tuning-runcmd", runCommandArgs);
+export const vm = () => resource(VM_TYPE, "vm-mail-unit-001-vm", vmArgs);
+export const nic = () => resource("azure-native:network:NetworkInterface", "vm-mail-unit-001-nic", nicArgs);
+export const nsg = () => resource("azure-native:network:NetworkSecurityGroup", "mailhost-nsg", nsgArgs);
+
+/** Sets a DSC configuration argument of a copy. */
+export function withDscArgument(r: TestResource, name: string, value: unknown): TestResource {
+  const copy = structuredClone(r);
+  const args = (copy.props.settings as { configurationArguments: Record<string, unknown> }).configurationArguments;
+  if (value === undefined) delete args[name]; else args[name] = value;
+  return copy;
+}
+
+/** Sets a run-command parameter of a copy. */
+export function withParameter(r: TestResource, name: string, value: string | undefined): TestResource {
+  const copy = structuredClone(r);
+  const parameters = (copy.props.parameters as Array<{ name: string; value: string }>).filter((p) => p.name !== name);
+  if (value !== undefined) parameters.push({ name, value });
+  copy.props.parameters = parameters;
+  return copy;
+}

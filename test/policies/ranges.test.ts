@@ -1,0 +1,163 @@
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import { tcpTimedWaitDelayRange } from "../../policies/rules/tcpTimedWaitDelayRange";
+import { maxUserPortRange } from "../../policies/rules/maxUserPortRange";
+import { dynamicPortRange } from "../../policies/rules/dynamicPortRange";
+import { mailboxCacheTtlFloor } from "../../policies/rules/mailboxCacheTtlFloor";
+import { maxUserPortRecommended, tcpTimedWaitDelayRecommended } from "../../policies/rules/recommended";
+import { violations } from "./harness";
+import { dsc, nic, resource, runCommand, withDscArgument, withParameter } from "./fixtures";
+
+const DSC = 'VirtualMachineExtension "vm-mail-unit-001-tuning-dsc"';
+const RUN = 'VirtualMachineRunCommandByVirtualMachine "vm-mail-unit-001-tuning-runcmd"';
+
+describe("compliant fixtures pass every range policy", () => {
+  for (const policy of [tcpTimedWaitDelayRange, maxUserPortRange, dynamicPortRange, mailboxCacheTtlFloor, maxUserPortRecommended, tcpTimedWaitDelayRecommended]) {
+    it(`${policy.name} accepts the DSC extension, the run command and an unrelated NIC`, async () => {
+      assert.deepEqual(await violations(policy, dsc()), []);
+      assert.deepEqual(await violations(policy, runCommand()), []);
+      assert.deepEqual(await violations(policy, nic()), []);
+    });
+  }
+});
+
+describe("mailhost-tcp-timed-wait-delay-range", () => {
+  it("rejects TcpTimedWaitDelay below 30 on the DSC extension", async () => {
+    assert.deepEqual(await violations(tcpTimedWaitDelayRange, withDscArgument(dsc(), "TcpTimedWaitDelay", 29)), [
+      `${DSC}: TcpTimedWaitDelay = 29 is outside 30–300 (seconds), in settings.configurationArguments.TcpTimedWaitDelay.`,
+    ]);
+  });
+  it("accepts TcpTimedWaitDelay 30 and 300", async () => {
+    assert.deepEqual(await violations(tcpTimedWaitDelayRange, withDscArgument(dsc(), "TcpTimedWaitDelay", 30)), []);
+    assert.deepEqual(await violations(tcpTimedWaitDelayRange, withParameter(runCommand(), "TcpTimedWaitDelay", "300")), []);
+  });
+  it("rejects TcpTimedWaitDelay above 300 on the run command", async () => {
+    assert.deepEqual(await violations(tcpTimedWaitDelayRange, withParameter(runCommand(), "TcpTimedWaitDelay", "301")), [
+      `${RUN}: TcpTimedWaitDelay = 301 is outside 30–300 (seconds), in parameters[TcpTimedWaitDelay].`,
+    ]);
+  });
+  it("rejects a non-integer TcpTimedWaitDelay", async () => {
+    assert.deepEqual(await violations(tcpTimedWaitDelayRange, withParameter(runCommand(), "TcpTimedWaitDelay", "4m")), [
+      `${RUN}: TcpTimedWaitDelay = "4m" is not an integer; allowed 30–300 (seconds), in parameters[TcpTimedWaitDelay].`,
+    ]);
+  });
+  it("finds TcpTimedWaitDelay anywhere in another extension's settings, whatever its case", async () => {
+    const custom = resource("azure-native:compute:VirtualMachineExtension", "hand-written", {
+      publisher: "Microsoft.Compute", type: "CustomScriptExtension", vmName: "vm-x",
+      settings: { commandToExecute: "powershell -File tune.ps1", tuning: { tcptimedwaitdelay: 600 } },
+    });
+    assert.deepEqual(await violations(tcpTimedWaitDelayRange, custom), [
+      'VirtualMachineExtension "hand-written": TcpTimedWaitDelay = 600 is outside 30–300 (seconds), in settings.tuning.tcptimedwaitdelay.',
+    ]);
+  });
+  it("checks a versioned azure-native type too", async () => {
+    const versioned = { ...withDscArgument(dsc(), "TcpTimedWaitDelay", 301), type: "azure-native:compute/v20240701:VirtualMachineExtension" };
+    assert.equal((await violations(tcpTimedWaitDelayRange, versioned)).length, 1);
+  });
+  it("does not echo a value found in protectedSettings", async () => {
+    const r = dsc();
+    (r.props.protectedSettings as Record<string, unknown>).TcpTimedWaitDelay = 999;
+    const messages = await violations(tcpTimedWaitDelayRange, r);
+    assert.equal(messages.length, 1);
+    assert.ok(!messages[0].includes("999"), messages[0]);
+    assert.match(messages[0], /TcpTimedWaitDelay \(protected value\) is outside 30–300 \(seconds\), in protectedSettings.TcpTimedWaitDelay/);
+  });
+});
+
+describe("mailhost-max-user-port-range", () => {
+  it("rejects MaxUserPort 4999", async () => {
+    assert.deepEqual(await violations(maxUserPortRange, withDscArgument(dsc(), "MaxUserPort", 4999)), [
+      `${DSC}: MaxUserPort = 4999 is outside 5000–65534 (port number), in settings.configurationArguments.MaxUserPort.`,
+    ]);
+  });
+  it("accepts MaxUserPort 5000 and 65534", async () => {
+    assert.deepEqual(await violations(maxUserPortRange, withDscArgument(dsc(), "MaxUserPort", 5000)), []);
+    assert.deepEqual(await violations(maxUserPortRange, withParameter(runCommand(), "MaxUserPort", "65534")), []);
+  });
+  it("rejects MaxUserPort 65535", async () => {
+    assert.deepEqual(await violations(maxUserPortRange, withParameter(runCommand(), "MaxUserPort", "65535")), [
+      `${RUN}: MaxUserPort = 65535 is outside 5000–65534 (port number), in parameters[MaxUserPort].`,
+    ]);
+  });
+});
+
+describe("mailhost-dynamic-port-range-valid", () => {
+  const range = (start: number, count: number, maxUserPort: number) =>
+    withDscArgument(withDscArgument(withDscArgument(dsc(), "DynamicPortRangeStartPort", start), "DynamicPortRangeNumberOfPorts", count), "MaxUserPort", maxUserPort);
+  it("rejects 254 ports", async () => {
+    assert.deepEqual(await violations(dynamicPortRange, range(65280, 254, 65533)), [
+      `${DSC}: DynamicPortRangeNumberOfPorts = 254 is outside 255–64511 (ports), in settings.configurationArguments.DynamicPortRangeStartPort and settings.configurationArguments.DynamicPortRangeNumberOfPorts.`,
+    ]);
+  });
+  it("accepts 255 ports ending at MaxUserPort", async () => assert.deepEqual(await violations(dynamicPortRange, range(65280, 255, 65534)), []));
+  it("rejects a start of 1024 and accepts 1025", async () => {
+    assert.equal((await violations(dynamicPortRange, range(1024, 64510, 65533))).length, 1);
+    assert.deepEqual(await violations(dynamicPortRange, range(1025, 64510, 65534)), []);
+  });
+  it("rejects a range ending at 65536", async () => {
+    assert.deepEqual(await violations(dynamicPortRange, range(10001, 55535 + 1, 65534)), [
+      `${DSC}: the dynamic port range 10001–65536 (start 10001, 55536 ports) ends above port 65535, in settings.configurationArguments.DynamicPortRangeStartPort and settings.configurationArguments.DynamicPortRangeNumberOfPorts.`,
+    ]);
+  });
+  it("rejects a range that does not end at MaxUserPort", async () => {
+    const messages = await violations(dynamicPortRange, withParameter(runCommand(), "DynamicPortRangeNumberOfPorts", "16384"));
+    assert.deepEqual(messages, [
+      `${RUN}: the dynamic port range 10000–26383 (start 10000, 16384 ports) does not end at MaxUserPort = 65534; set the number of ports to 55535, in parameters[DynamicPortRangeStartPort] and parameters[DynamicPortRangeNumberOfPorts].`,
+    ]);
+  });
+  it("rejects a start without a count", async () => {
+    assert.deepEqual(await violations(dynamicPortRange, withParameter(runCommand(), "DynamicPortRangeNumberOfPorts", undefined)), [
+      `${RUN} sets DynamicPortRangeStartPort without DynamicPortRangeNumberOfPorts; the dynamic port range needs both.`,
+    ]);
+  });
+});
+
+describe("mailhost-mailbox-cache-ttl-floor", () => {
+  const content = (ttl: string) => (dsc().props.settings as any).configurationArguments.SiteConfigContent.replace(/MailboxCacheTTL = \d+/, `MailboxCacheTTL = ${ttl}`);
+  it("rejects a MailboxCacheTTL below the default floor of 300, read from the SiteConfig text", async () => {
+    assert.deepEqual(await violations(mailboxCacheTtlFloor, withDscArgument(dsc(), "SiteConfigContent", content("299"))), [
+      `${DSC}: the SiteConfig.cfg it writes (settings.configurationArguments.SiteConfigContent) sets MailboxCacheTTL = 299 is below its floor of 300 seconds.`,
+    ]);
+  });
+  it("accepts a MailboxCacheTTL exactly at the floor", async () => {
+    assert.deepEqual(await violations(mailboxCacheTtlFloor, withParameter(runCommand(), "SiteConfigContent", content("300"))), []);
+  });
+  it("uses the configured floor", async () => {
+    assert.equal((await violations(mailboxCacheTtlFloor, withParameter(runCommand(), "SiteConfigContent", content("599")), { minimumMailboxCacheTtl: 600 })).length, 1);
+    assert.deepEqual(await violations(mailboxCacheTtlFloor, withParameter(runCommand(), "SiteConfigContent", content("600")), { minimumMailboxCacheTtl: 600 }), []);
+  });
+  it("ignores a MailboxCacheTTL number that is not in the text", async () => {
+    const r = withDscArgument(withDscArgument(dsc(), "SiteConfigContent", content("30")), "MailboxCacheTTL", 900);
+    assert.equal((await violations(mailboxCacheTtlFloor, r)).length, 1);
+  });
+  it("rejects SiteConfig text without MailboxCacheTTL", async () => {
+    assert.deepEqual(await violations(mailboxCacheTtlFloor, withParameter(runCommand(), "SiteConfigContent", "[Cache]\r\nOther = 1\r\n")), [
+      `${RUN}: in the SiteConfig.cfg it writes (parameters[SiteConfigContent]), MailboxCacheTTL is missing; MailboxCacheTTL must be at least 300 seconds.`,
+    ]);
+  });
+  it("rejects an unparsable MailboxCacheTTL", async () => {
+    assert.match((await violations(mailboxCacheTtlFloor, withParameter(runCommand(), "SiteConfigContent", content("ten minutes"))))[0], /is not a whole number of seconds/);
+  });
+  it("rejects a tuning resource that carries no SiteConfigContent", async () => {
+    assert.deepEqual(await violations(mailboxCacheTtlFloor, withDscArgument(dsc(), "SiteConfigContent", undefined)), [
+      `${DSC} tunes the host but carries no SiteConfigContent, so MailboxCacheTTL is not kept at or above its floor of 300 seconds.`,
+    ]);
+  });
+});
+
+describe("advisory recommendations", () => {
+  it("warns below MaxUserPort 50000 and not at it", async () => {
+    assert.deepEqual(await violations(maxUserPortRecommended, withDscArgument(dsc(), "MaxUserPort", 49999)), [
+      `${DSC} sets MaxUserPort = 49999 in settings.configurationArguments.MaxUserPort; at least 50000 is recommended.`,
+    ]);
+    assert.deepEqual(await violations(maxUserPortRecommended, withDscArgument(dsc(), "MaxUserPort", 50000)), []);
+    assert.equal(maxUserPortRecommended.enforcementLevel, "advisory");
+  });
+  it("warns above TcpTimedWaitDelay 120 and not at it", async () => {
+    assert.deepEqual(await violations(tcpTimedWaitDelayRecommended, withParameter(runCommand(), "TcpTimedWaitDelay", "121")), [
+      `${RUN} sets TcpTimedWaitDelay = 121 s in parameters[TcpTimedWaitDelay]; at most 120 s is recommended.`,
+    ]);
+    assert.deepEqual(await violations(tcpTimedWaitDelayRecommended, withParameter(runCommand(), "TcpTimedWaitDelay", "120")), []);
+    assert.equal(tcpTimedWaitDelayRecommended.enforcementLevel, "advisory");
+  });
+});

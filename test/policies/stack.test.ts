@@ -1,0 +1,73 @@
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import { capacity } from "../../policies/rules/capacity";
+import { oneTuningPerVm } from "../../policies/rules/oneTuningPerVm";
+import { stackViolations, type TestResource } from "./harness";
+import { dsc, runCommand, vm, withDscArgument } from "./fixtures";
+
+/** A VM and the tuning resources that name it. */
+function host(...tunings: TestResource[]): TestResource[] {
+  const machine = vm();
+  return [machine, ...tunings.map((t) => ({ ...t, dependencies: [machine] }))];
+}
+
+describe("mailhost-vm-has-one-tuning", () => {
+  it("accepts a VM with exactly one tuning resource (DSC or run command)", async () => {
+    assert.deepEqual(await stackViolations(oneTuningPerVm, host(dsc())), []);
+    assert.deepEqual(await stackViolations(oneTuningPerVm, host(runCommand())), []);
+  });
+  it("rejects a VM with no tuning resource", async () => {
+    const resources = host();
+    assert.deepEqual(await stackViolations(oneTuningPerVm, resources), [{
+      message: 'VirtualMachine "vm-mail-unit-001" has no tuning resource: nothing sets its MaxUserPort, TcpTimedWaitDelay and dynamic port range, so it keeps Windows\' defaults.',
+      urn: "urn:pulumi:test::mailhost::azure-native:compute:VirtualMachine::vm-mail-unit-001-vm",
+    }]);
+  });
+  it("rejects a VM with two tuning resources", async () => {
+    const [violation] = await stackViolations(oneTuningPerVm, host(dsc(), runCommand()));
+    assert.equal(violation.message, 'VirtualMachine "vm-mail-unit-001" has 2 tuning resources (VirtualMachineExtension "vm-mail-unit-001-tuning-dsc", VirtualMachineRunCommandByVirtualMachine "vm-mail-unit-001-tuning-runcmd"); exactly one may set its port tuning.');
+  });
+  it("links a tuning resource by its vmName when there is no dependency", async () => {
+    assert.deepEqual(await stackViolations(oneTuningPerVm, [vm(), dsc()]), []);
+  });
+  it("links through the vmName property dependency when the name is not known yet", async () => {
+    const machine = vm();
+    const tuning = { ...dsc(), props: { ...dsc().props, vmName: undefined }, propertyDependencies: { vmName: [machine] } };
+    assert.deepEqual(await stackViolations(oneTuningPerVm, [machine, tuning]), []);
+  });
+  it("does not count an unrelated extension (no tuning values) as tuning", async () => {
+    const monitoring = { type: "azure-native:compute:VirtualMachineExtension", name: "ama", props: { vmName: "vm-mail-unit-001", publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorWindowsAgent", settings: {} } };
+    assert.deepEqual(await stackViolations(oneTuningPerVm, [...host(dsc()), monitoring]), []);
+  });
+});
+
+describe("mailhost-capacity-sustains-load", () => {
+  // The fixture: T = 60, P = 55535, TTL = 600; Rmax ≈ 925.6/s.
+  it("passes when no load is configured", async () => assert.deepEqual(await stackViolations(capacity, host(dsc())), []));
+  it("accepts a load the settings sustain", async () => {
+    assert.deepEqual(await stackViolations(capacity, host(dsc()), { activeSessionsPerHost: 100_000, backendEndpoints: 2, utilization: 0.8 }), []);
+  });
+  it("rejects a load the settings cannot sustain and says what would hold it", async () => {
+    const [violation, ...rest] = await stackViolations(capacity, host(dsc()), { activeSessionsPerHost: 1_000_000, backendEndpoints: 1, utilization: 0.8 });
+    assert.deepEqual(rest, []);
+    assert.equal(violation.message,
+      'VirtualMachineExtension "vm-mail-unit-001-tuning-dsc": with TcpTimedWaitDelay 60 s and 55535 ports, Rmax = 925.6 connections/s per back-end endpoint; '
+      + "1000000 sessions over 1 endpoint(s) at MailboxCacheTTL 600 s demand 1,666.7/s, above u × Rmax = 740.5/s (u = 0.8). "
+      + "Raise MailboxCacheTTL to at least 1351 s (no TcpTimedWaitDelay within 30–300 (seconds) holds it at this TTL).");
+    assert.equal(violation.urn, "urn:pulumi:test::mailhost::azure-native:compute:VirtualMachineExtension::vm-mail-unit-001-tuning-dsc");
+  });
+  it("suggests a TcpTimedWaitDelay when one in range would hold", async () => {
+    const [violation] = await stackViolations(capacity, host(dsc()), { activeSessionsPerHost: 500_000, backendEndpoints: 1, utilization: 0.8 });
+    assert.match(violation.message, /Raise MailboxCacheTTL to at least 676 s, or lower TcpTimedWaitDelay to at most 53 s\.$/);
+  });
+  it("sits exactly on the edge: the minimum TTL passes, one second less fails", async () => {
+    const load = { activeSessionsPerHost: 1_000_000, backendEndpoints: 1, utilization: 0.8 };
+    const withTtl = (ttl: number) => {
+      const r = dsc();
+      const args = (r.props.settings as any).configurationArguments;
+      return withDscArgument(r, "SiteConfigContent", args.SiteConfigContent.replace(/MailboxCacheTTL = \d+/, `MailboxCacheTTL = ${ttl}`));
+    };
+    assert.deepEqual(await stackViolations(capacity, host(withTtl(1351)), load), []);
+    assert.equal((await stackViolations(capacity, host(withTtl(1350)), load)).length, 1);
+  });
+});
