@@ -1,10 +1,11 @@
-/** Regenerates the configuration reference in README.md from the schema: `npm run docs`. */
+/** Regenerates the generated tables of README.md (configuration reference, policies): `npm run docs`. */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { withConfigReference } from "../domain/configDocs";
+import { withPolicyTable } from "./policyTable";
 
 const readmePath = path.join(__dirname, "..", "README.md");
 const before = fs.readFileSync(readmePath, "utf8");
-const after = withConfigReference(before);
+const after = withPolicyTable(withConfigReference(before));
 if (after !== before) fs.writeFileSync(readmePath, after);
-console.log(after === before ? "README.md configuration reference is up to date." : "README.md configuration reference updated.");
+console.log(after === before ? "README.md generated tables are up to date." : "README.md generated tables updated.");

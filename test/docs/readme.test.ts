@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { CONFIG_TABLE_BEGIN, CONFIG_TABLE_END, configReferenceTable } from "../../domain/configDocs";
 import { configSchema } from "../../domain/config";
+import { POLICY_TABLE_BEGIN, POLICY_TABLE_END, policyTable } from "../../scripts/policyTable";
 import { REPO_ROOT } from "../support/stacks";
 
 const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
@@ -15,6 +16,13 @@ describe("README", () => {
     const end = readme.indexOf(CONFIG_TABLE_END);
     assert.ok(begin >= 0 && end > begin, "README has the config-reference markers");
     assert.equal(readme.slice(begin, end + CONFIG_TABLE_END.length), configReferenceTable());
+  });
+  it("carries the policy table exactly as generated from the pack and its per-stack config (run `npm run docs`)", () => {
+    const begin = readme.indexOf(POLICY_TABLE_BEGIN);
+    const end = readme.indexOf(POLICY_TABLE_END);
+    assert.ok(begin >= 0 && end > begin, "README has the policy-table markers");
+    assert.equal(readme.slice(begin, end + POLICY_TABLE_END.length), policyTable());
+    assert.match(readme, /pulumi preview -s prod --policy-pack policies --policy-pack-config policies\/config\/prod.json/);
   });
   it("lists every leaf key of the schema in the table", () => {
     const table = configReferenceTable();

@@ -1,0 +1,51 @@
+/**
+ * The README's table of policies, generated from the pack's policy list and the per-stack
+ * policy config files. `npm run docs` writes it; a test fails when README differs.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { policies } from "../policies/all";
+
+export const POLICY_TABLE_BEGIN = "<!-- BEGIN policy-table: generated from policies/ by `npm run docs` -->";
+export const POLICY_TABLE_END = "<!-- END policy-table -->";
+const CONFIG_DIR = path.join(__dirname, "..", "policies", "config");
+
+/** Stacks that have a policy config file. */
+export function policyConfigStacks(): string[] {
+  const order = ["dev", "staging", "prod"];
+  const rank = (s: string) => (order.includes(s) ? order.indexOf(s) : order.length);
+  return fs.readdirSync(CONFIG_DIR).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, ""))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+function levelIn(stack: string, policy: string, fallback: string): string {
+  const config = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, `${stack}.json`), "utf8")) as Record<string, unknown>;
+  const entry = config[policy];
+  if (typeof entry === "string") return entry;
+  if (entry !== null && typeof entry === "object" && typeof (entry as { enforcementLevel?: unknown }).enforcementLevel === "string") return (entry as { enforcementLevel: string }).enforcementLevel;
+  return fallback;
+}
+
+export function policyTable(): string {
+  const stacks = policyConfigStacks();
+  const rows = policies.map((p) => {
+    const level = p.enforcementLevel ?? "advisory";
+    const kind = "validateStack" in p ? "stack" : "resource";
+    const config = p.configSchema ? Object.keys(p.configSchema.properties).map((k) => `\`${k}\``).join(", ") : "—";
+    return `| \`${p.name}\` | ${kind} | ${level} | ${stacks.map((s) => levelIn(s, p.name, level)).join(" | ")} | ${config} | ${p.description.replace(/\|/g, "\\|")} |`;
+  });
+  return [
+    POLICY_TABLE_BEGIN,
+    `| Policy | Checks | Default level | ${stacks.map((s) => `\`${s}\``).join(" | ")} | Config | Rule |`,
+    `|---|---|---|${stacks.map(() => "---").join("|")}|---|---|`,
+    ...rows,
+    POLICY_TABLE_END,
+  ].join("\n");
+}
+
+export function withPolicyTable(readme: string): string {
+  const begin = readme.indexOf(POLICY_TABLE_BEGIN);
+  const end = readme.indexOf(POLICY_TABLE_END);
+  if (begin < 0 || end < begin) throw new Error("README.md has no policy-table markers");
+  return readme.slice(0, begin) + policyTable() + readme.slice(end + POLICY_TABLE_END.length);
+}
