@@ -14,6 +14,12 @@ export interface RecordedResource {
   readonly inputs: Record<string, unknown>;
   /** True for custom (cloud) resources, false for components. */
   readonly custom: boolean;
+  /** URN, as the mock runtime forms it. */
+  urn: string;
+  /** URN of the parent resource (the stack for top-level resources). */
+  parent?: string;
+  /** URNs of explicit dependencies (`dependsOn`). */
+  dependencies: string[];
 }
 
 /** Result of {@link runOffline}. */
@@ -58,7 +64,7 @@ export function azureMocks(record: RecordedResource[]): pulumi.runtime.Mocks {
   return {
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
       const inputs = (args.inputs ?? {}) as Record<string, unknown>;
-      record.push({ type: args.type, name: args.name, inputs, custom: args.custom ?? true });
+      record.push({ type: args.type, name: args.name, inputs, custom: args.custom ?? true, urn: "", dependencies: [] });
       const azure = azureName(args.type, args.name, inputs);
       const id = armId(args.type, azure, inputs);
       const state: Record<string, unknown> = { ...inputs, name: azure, id };
@@ -84,6 +90,39 @@ export function azureMocks(record: RecordedResource[]): pulumi.runtime.Mocks {
   };
 }
 
+interface CapturedOptions {
+  readonly type: string;
+  readonly name: string;
+  readonly parent?: pulumi.Resource;
+  readonly dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>;
+}
+
+function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+}
+
+/** URN the mock runtime gives a resource: the parent's type qualifies the type. */
+function urnFor(stack: string, type: string, name: string, parentUrn: string | undefined): string {
+  const qualified = parentUrn === undefined ? type : `${parentUrn.split("::")[2].split("$").pop()}$${type}`;
+  return `urn:pulumi:${stack}::mailhost::${qualified}::${name}`;
+}
+
+/** Fills in URN, parent and dependencies from the options each resource was constructed with. */
+async function attachUrns(resources: RecordedResource[], options: readonly CapturedOptions[], stack: string): Promise<void> {
+  const byKey = new Map<string, CapturedOptions>();
+  for (const o of options) byKey.set(`${o.type}::${o.name}`, o);
+  const root = resources.find((r) => r.type === "pulumi:pulumi:Stack");
+  const rootUrn = root === undefined ? undefined : urnFor(stack, root.type, root.name, undefined);
+  for (const r of resources) {
+    const o = byKey.get(`${r.type}::${r.name}`);
+    // Resources created without a parent belong to the stack.
+    r.parent = o?.parent ? await valueOf(o.parent.urn) : r === root ? undefined : rootUrn;
+    const deps = o?.dependsOn === undefined ? [] : await valueOf(pulumi.output(o.dependsOn as pulumi.Input<pulumi.Resource[]>));
+    r.dependencies = await Promise.all((Array.isArray(deps) ? deps : [deps]).map((d) => valueOf((d as pulumi.Resource).urn)));
+    r.urn = urnFor(stack, r.type, r.name, r.parent);
+  }
+}
+
 /**
  * Runs `program` as stack `stack` of project `mailhost` with the given runtime config
  * (`{ "mailhost:fleet": "<json>" }`); `secretKeys` are the keys held as secrets.
@@ -101,8 +140,15 @@ export async function runOffline(
   // The program's own failure is caught inside the stack, so that the Pulumi runtime never sees
   // a rejected stack output (which it would report as an unhandled rejection), and rethrown here.
   let failure: { error: unknown } | undefined;
+  const options: CapturedOptions[] = [];
+  let outputs: unknown;
   try {
-    const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+    outputs = await pulumi.runtime.runInPulumiStack(async () => {
+      // Registered inside the stack: it sees every resource's options (parent, dependsOn).
+      pulumi.runtime.registerStackTransformation((args) => {
+        options.push({ type: args.type, name: args.name, parent: args.opts.parent, dependsOn: args.opts.dependsOn });
+        return undefined;
+      });
       try {
         return await program();
       } catch (error) {
@@ -110,11 +156,13 @@ export async function runOffline(
         return undefined;
       }
     });
-    if (failure) throw failure.error;
-    return { resources, outputs: outputs as Record<string, unknown> | undefined };
   } finally {
+    // Waits until every registration has been answered.
     await pulumi.runtime.disconnect();
   }
+  if (failure) throw failure.error;
+  await attachUrns(resources, options, stack);
+  return { resources, outputs: outputs as Record<string, unknown> | undefined };
 }
 
 /** Turns a stack file's `config:` map into runtime config strings (objects as JSON), as the CLI does. */

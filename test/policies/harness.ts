@@ -21,7 +21,8 @@ function configFor(policy: { configSchema?: { properties: Record<string, { defau
 /** Messages a resource policy reports for one resource. */
 export async function violations(policy: ResourceValidationPolicy, resource: TestResource, config: Record<string, unknown> = {}): Promise<string[]> {
   const messages: string[] = [];
-  const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+  const validate = policy.validateResource;
+  const validations = validate === undefined ? [] : Array.isArray(validate) ? validate : [validate];
   for (const validate of validations) {
     await validate({
       type: resource.type,
