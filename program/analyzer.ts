@@ -359,7 +359,7 @@ async function startFakeEngine(onLog: (entry: PackLogEntry) => void): Promise<{ 
 // ---- the pack process ------------------------------------------------------------------------------
 
 const ANSI = /\u001b\[[0-9;]*m/g;
-const MAX_RPC_MESSAGE = 400 * 1024 * 1024; // what the policy SDK's server accepts
+const MAX_RPC_MESSAGE = 400 * 2 ** 20; // what the policy SDK's server accepts
 
 function readRuntime(packDir: string): string {
   const file = path.join(packDir, "PulumiPolicy.yaml");

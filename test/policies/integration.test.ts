@@ -1,0 +1,78 @@
+/**
+ * The resources the program registers under mocks for each committed stack pass the pack (over
+ * the analyzer protocol) with that stack's policy config; the same resources built from a prod
+ * config with one limit broken are rejected by the matching policy. The broken values reach the
+ * resources as the components would have written them had their own validation been bypassed,
+ * so it is the policy that rejects them.
+ */
+import { after, before, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type PolicyDiagnostic, type PolicyPackProcess } from "../../program/analyzer";
+import { POLICY_PACK_DIR, analyzeResources, startPolicyPack } from "../../program/policyCheck";
+import type { OfflineRun, RecordedResource } from "../../program/offline";
+import { requireStackConfig } from "../../domain/config";
+import { type TuningPlan, planFleet, tuningArguments } from "../../domain/plan";
+import { loadSiteConfigTemplate, renderSiteConfig } from "../../domain/siteconfig";
+import { STACKS, runStack, stackFileConfig } from "../support/stacks";
+
+const readConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", `${stack}.json`), "utf8"));
+const mandatory = (ds: PolicyDiagnostic[]) => ds.filter((d) => d.enforcementLevel === "mandatory");
+
+/** Rewrites the tuning values of every tuning resource, as a component without validation would. */
+function withTuning(run: OfflineRun, mutate: (t: TuningPlan) => TuningPlan): RecordedResource[] {
+  const raw = Object.fromEntries(Object.entries(stackFileConfig("prod")).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice(9), v]));
+  const plan = planFleet("prod", requireStackConfig(raw), loadSiteConfigTemplate());
+  const broken = mutate(plan.tuning);
+  const content = renderSiteConfig({ template: loadSiteConfigTemplate(), settings: plan.config.siteConfig.settings, mailboxCacheTtl: broken.mailboxCacheTtl, ttlFloor: 0 });
+  const args = tuningArguments({ ...broken, siteConfigContent: content });
+  return run.resources.map((r) => {
+    if (r.type !== "azure-native:compute:VirtualMachineExtension") return r;
+    const inputs = structuredClone(r.inputs) as any;
+    inputs.settings.configurationArguments = args;
+    return { ...r, inputs };
+  });
+}
+
+describe("committed stacks pass the pack with their own policy config", () => {
+  let pack: PolicyPackProcess;
+  const runs = new Map<string, OfflineRun>();
+  before(async () => {
+    for (const stack of STACKS) runs.set(stack, await runStack(stack));
+    pack = await startPolicyPack("prod", readConfig("prod"));
+  });
+  after(async () => { await pack?.close(); });
+
+  for (const stack of STACKS) {
+    it(`${stack}: every resource and the stack pass without a single diagnostic`, async () => {
+      await pack.configure(readConfig(stack));
+      const run = runs.get(stack)!;
+      assert.ok(run.resources.length > 8);
+      assert.deepEqual(await analyzeResources(pack, run.resources), []);
+    });
+  }
+
+  describe("prod with one limit broken is rejected by the matching policy", () => {
+    const cases: Array<[string, (t: TuningPlan) => TuningPlan, string, RegExp]> = [
+      ["TcpTimedWaitDelay 29", (t) => ({ ...t, tcpTimedWaitDelay: 29 }), "mailhost-tcp-timed-wait-delay-range", /TcpTimedWaitDelay = 29 is outside 30–300 \(seconds\)/],
+      ["TcpTimedWaitDelay 301", (t) => ({ ...t, tcpTimedWaitDelay: 301 }), "mailhost-tcp-timed-wait-delay-range", /TcpTimedWaitDelay = 301 is outside 30–300 \(seconds\)/],
+      ["MaxUserPort 4999", (t) => ({ ...t, maxUserPort: 4999, dynamicPortRangeStart: 1025, dynamicPortRangeCount: 3975 }), "mailhost-max-user-port-range", /MaxUserPort = 4999 is outside 5000–65534/],
+      ["MaxUserPort 65535", (t) => ({ ...t, maxUserPort: 65535, dynamicPortRangeCount: 55536 }), "mailhost-max-user-port-range", /MaxUserPort = 65535 is outside 5000–65534/],
+      ["a dynamic range of 254 ports", (t) => ({ ...t, dynamicPortRangeStart: 65281, dynamicPortRangeCount: 254 }), "mailhost-dynamic-port-range-valid", /DynamicPortRangeNumberOfPorts = 254 is outside 255–64511/],
+      ["a dynamic range ending at 65536", (t) => ({ ...t, dynamicPortRangeStart: 10001, dynamicPortRangeCount: 55536 }), "mailhost-dynamic-port-range-valid", /ends above port 65535/],
+      ["a dynamic range not ending at MaxUserPort", (t) => ({ ...t, dynamicPortRangeCount: 50000 }), "mailhost-dynamic-port-range-valid", /does not end at MaxUserPort = 65534/],
+      ["MailboxCacheTTL 599 under prod's floor of 600", (t) => ({ ...t, mailboxCacheTtl: 599 }), "mailhost-mailbox-cache-ttl-floor", /MailboxCacheTTL = 599 is below its floor of 600 seconds/],
+      ["255 ports that cannot carry prod's load", (t) => ({ ...t, dynamicPortRangeStart: 65280, dynamicPortRangeCount: 255 }), "mailhost-capacity-sustains-load", /Rmax = 8\.5 connections\/s per back-end endpoint/],
+    ];
+    for (const [what, mutate, policy, message] of cases) {
+      it(`${what} → ${policy}`, async () => {
+        await pack.configure(readConfig("prod"));
+        const ds = mandatory(await analyzeResources(pack, withTuning(runs.get("prod")!, mutate)));
+        const hits = ds.filter((d) => d.policyName === policy);
+        assert.equal(hits.length, 4, `one per prod host:\n${ds.map((d) => `${d.policyName}: ${d.message}`).join("\n")}`);
+        for (const d of hits) assert.match(d.message, message);
+      });
+    }
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * The pack as the Pulumi CLI runs it: `node run-policy-pack <engine> .` in policies/, driven
+ * over the analyzer gRPC protocol. Started once for the file.
+ */
+import { after, before, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { PolicyPackProcess, secret, UNKNOWN, type AnalyzedResource, type PolicyDiagnostic } from "../../program/analyzer";
+import { POLICY_PACK_DIR } from "../../program/policyCheck";
+import { policies } from "../../policies/all";
+import { dscExtensionArgs, runCommandArgs, vmArgs } from "./fixtures";
+
+const readConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", `${stack}.json`), "utf8"));
+
+/** A hand-written DSC extension, as someone might write it without our components. */
+function handWrittenDsc(configurationArguments: Record<string, unknown>, extra: Record<string, unknown> = {}): AnalyzedResource {
+  return {
+    type: "azure-native:compute:VirtualMachineExtension",
+    name: "hand-written-dsc",
+    properties: {
+      resourceGroupName: "rg-mail", vmName: "vm-legacy-01", publisher: "Microsoft.Powershell", type: "DSC", typeHandlerVersion: "2.83",
+      settings: { configuration: { url: "https://st.blob.core.windows.net/dsc/tune.zip", script: "tune.ps1", function: "Tune" }, configurationArguments },
+      ...extra,
+    },
+  };
+}
+
+const mandatory = (ds: PolicyDiagnostic[]) => ds.filter((d) => d.enforcementLevel === "mandatory");
+const byPolicy = (ds: PolicyDiagnostic[], name: string) => ds.filter((d) => d.policyName === name);
+
+describe("mailhost-guardrails over the analyzer protocol", () => {
+  let pack: PolicyPackProcess;
+  before(async () => {
+    pack = await PolicyPackProcess.start(POLICY_PACK_DIR, { stack: { project: "mailhost", stack: "prod", dryRun: true } });
+    await pack.configure({});
+  });
+  after(async () => { await pack?.close(); });
+
+  it("starts under run-policy-pack and describes every policy with its level and config schema", async () => {
+    const info = await pack.getAnalyzerInfo();
+    assert.equal(info.name, "mailhost-guardrails");
+    assert.deepEqual(info.policies.map((p) => [p.name, p.enforcementLevel]).sort(), policies.map((p) => [p.name, p.enforcementLevel]).sort());
+    const floor = info.policies.find((p) => p.name === "mailhost-mailbox-cache-ttl-floor");
+    assert.deepEqual(Object.keys(floor?.configSchema?.properties ?? {}), ["minimumMailboxCacheTtl"]);
+    assert.equal(info.policies.find((p) => p.name === "mailhost-capacity-sustains-load")?.type, "stack");
+  });
+
+  it("rejects a hand-written DSC extension with TcpTimedWaitDelay = 301 as mandatory", async () => {
+    const ds = await pack.analyze(handWrittenDsc({ TcpTimedWaitDelay: 301 }));
+    const [d, ...rest] = byPolicy(ds, "mailhost-tcp-timed-wait-delay-range");
+    assert.deepEqual(rest, []);
+    assert.equal(d.enforcementLevel, "mandatory");
+    assert.match(d.message, /VirtualMachineExtension "hand-written-dsc": TcpTimedWaitDelay = 301 is outside 30–300 \(seconds\), in settings.configurationArguments.TcpTimedWaitDelay\.$/);
+  });
+  it("accepts TcpTimedWaitDelay = 300 on it (no mandatory diagnostic)", async () => {
+    assert.deepEqual(mandatory(await pack.analyze(handWrittenDsc({ TcpTimedWaitDelay: 300 }))), []);
+  });
+  it("rejects MaxUserPort = 65535 as mandatory and accepts 65534", async () => {
+    const rejected = byPolicy(await pack.analyze(handWrittenDsc({ MaxUserPort: 65535 })), "mailhost-max-user-port-range");
+    assert.equal(rejected.length, 1);
+    assert.equal(rejected[0].enforcementLevel, "mandatory");
+    assert.match(rejected[0].message, /MaxUserPort = 65535 is outside 5000–65534 \(port number\)/);
+    assert.deepEqual(mandatory(await pack.analyze(handWrittenDsc({ MaxUserPort: 65534 }))), []);
+  });
+  it("rejects TcpTimedWaitDelay = \"301\" in a run command's string parameters", async () => {
+    const ds = await pack.analyze({ type: "azure-native:compute:VirtualMachineRunCommandByVirtualMachine", name: "rc", properties: { ...runCommandArgs, parameters: [{ name: "TcpTimedWaitDelay", value: "301" }] } });
+    assert.equal(mandatory(byPolicy(ds, "mailhost-tcp-timed-wait-delay-range")).length, 1);
+  });
+  it("accepts our own DSC extension fixture with no diagnostic at all", async () => {
+    assert.deepEqual(await pack.analyze({ type: "azure-native:compute:VirtualMachineExtension", name: "ours", properties: { ...dscExtensionArgs } }), []);
+  });
+
+  it("sees through secret-wrapped properties: the violation stands", async () => {
+    const ds = await pack.analyze(handWrittenDsc({ TcpTimedWaitDelay: secret(301) }));
+    assert.equal(mandatory(byPolicy(ds, "mailhost-tcp-timed-wait-delay-range")).length, 1);
+  });
+  it("never echoes a secret-wrapped SAS token found in plain settings", async () => {
+    const token = "?sv=2024-11-04&sr=b&sp=r&sig=VGhpc0lzQVNlY3JldFNpZ25hdHVyZQ";
+    const resource = handWrittenDsc({ TcpTimedWaitDelay: 60 });
+    (resource.properties.settings as Record<string, unknown>).configurationUrlSasToken = secret(token);
+    const ds = await pack.analyze(resource);
+    const [d] = byPolicy(ds, "mailhost-secrets-only-in-protected-settings");
+    assert.equal(d.enforcementLevel, "mandatory");
+    assert.match(d.message, /settings.configurationUrlSasToken \(value not shown\)/);
+    for (const diagnostic of ds) assert.ok(!JSON.stringify(diagnostic).includes("VGhpc0lzQVNlY3JldFNpZ25hdHVyZQ"));
+    assert.ok(!pack.logs().join("\n").includes("VGhpc0lzQVNlY3JldFNpZ25hdHVyZQ"));
+  });
+  it("does not crash or report a false violation on values unknown during preview", async () => {
+    const ds = await pack.analyze(handWrittenDsc({ TcpTimedWaitDelay: UNKNOWN, MaxUserPort: UNKNOWN }, { vmName: UNKNOWN }));
+    assert.deepEqual(mandatory(ds), []);
+    const stack = await pack.analyzeStack([
+      { type: "azure-native:compute:VirtualMachine", name: "vm", urn: "urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachine::vm", properties: { ...vmArgs, vmName: UNKNOWN } },
+      { ...handWrittenDsc({ TcpTimedWaitDelay: 60 }, { vmName: UNKNOWN }), urn: "urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachineExtension::dsc", propertyDependencies: { vmName: ["urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachine::vm"] } },
+    ]);
+    assert.deepEqual(mandatory(stack), []);
+    // Still answering afterwards.
+    assert.equal(mandatory(byPolicy(await pack.analyze(handWrittenDsc({ TcpTimedWaitDelay: 301 })), "mailhost-tcp-timed-wait-delay-range")).length, 1);
+  });
+
+  it("reports a VM without tuning in AnalyzeStack, with its URN", async () => {
+    const urn = "urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachine::vm-lonely";
+    const ds = await pack.analyzeStack([{ type: "azure-native:compute:VirtualMachine", name: "vm-lonely", urn, properties: { ...vmArgs, vmName: "vm-lonely" } }]);
+    const [d] = byPolicy(ds, "mailhost-vm-has-one-tuning");
+    assert.equal(d.enforcementLevel, "mandatory");
+    assert.equal(d.urn, urn);
+    assert.match(d.message, /VirtualMachine "vm-lonely" has no tuning resource/);
+  });
+
+  it("applies a stack's policy config: prod's floor of 600 is mandatory, dev's is advisory", async () => {
+    const content = String((dscExtensionArgs.settings as any).configurationArguments.SiteConfigContent).replace(/MailboxCacheTTL = \d+/, "MailboxCacheTTL = 599");
+    const resource = handWrittenDsc({ SiteConfigContent: content });
+    await pack.configure(readConfig("prod"));
+    const prod = byPolicy(await pack.analyze(resource), "mailhost-mailbox-cache-ttl-floor");
+    assert.deepEqual(prod.map((d) => d.enforcementLevel), ["mandatory"]);
+    assert.match(prod[0].message, /MailboxCacheTTL = 599 is below its floor of 600 seconds/);
+    await pack.configure(readConfig("dev"));
+    assert.deepEqual(byPolicy(await pack.analyze(resource), "mailhost-mailbox-cache-ttl-floor"), []); // 599 >= dev's 300
+    const low = handWrittenDsc({ SiteConfigContent: content.replace("599", "120") });
+    assert.deepEqual(byPolicy(await pack.analyze(low), "mailhost-mailbox-cache-ttl-floor").map((d) => d.enforcementLevel), ["advisory"]);
+    await pack.configure({});
+  });
+});
