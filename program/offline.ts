@@ -128,11 +128,20 @@ async function attachUrns(resources: RecordedResource[], options: readonly Captu
  * (`{ "mailhost:fleet": "<json>" }`); `secretKeys` are the keys held as secrets.
  * Resolves when every registration has been answered.
  */
+export interface OfflineOptions {
+  /**
+   * Drop the API-version aliases azure-native attaches to every resource. Mocks never need them,
+   * and at fleet scale they are most of the garbage an offline run makes. Inputs are unchanged.
+   */
+  readonly dropAliases?: boolean;
+}
+
 export async function runOffline(
   program: () => Promise<unknown>,
   stack: string,
   config: Readonly<Record<string, string>>,
   secretKeys: readonly string[] = [],
+  options: OfflineOptions = {},
 ): Promise<OfflineRun> {
   const resources: RecordedResource[] = [];
   await pulumi.runtime.setMocks(azureMocks(resources), "mailhost", stack, false);
@@ -140,14 +149,14 @@ export async function runOffline(
   // The program's own failure is caught inside the stack, so that the Pulumi runtime never sees
   // a rejected stack output (which it would report as an unhandled rejection), and rethrown here.
   let failure: { error: unknown } | undefined;
-  const options: CapturedOptions[] = [];
+  const captured: CapturedOptions[] = [];
   let outputs: unknown;
   try {
     outputs = await pulumi.runtime.runInPulumiStack(async () => {
       // Registered inside the stack: it sees every resource's options (parent, dependsOn).
       pulumi.runtime.registerStackTransformation((args) => {
-        options.push({ type: args.type, name: args.name, parent: args.opts.parent, dependsOn: args.opts.dependsOn });
-        return undefined;
+        captured.push({ type: args.type, name: args.name, parent: args.opts.parent, dependsOn: args.opts.dependsOn });
+        return options.dropAliases ? { props: args.props, opts: { ...args.opts, aliases: undefined } } : undefined;
       });
       try {
         return await program();
@@ -161,7 +170,7 @@ export async function runOffline(
     await pulumi.runtime.disconnect();
   }
   if (failure) throw failure.error;
-  await attachUrns(resources, options, stack);
+  await attachUrns(resources, captured, stack);
   return { resources, outputs: outputs as Record<string, unknown> | undefined };
 }
 

@@ -23,7 +23,12 @@ export function toAnalyzed(resource: RecordedResource): AnalyzedResource {
 }
 
 /** Diagnostics of one stack's resources, resource by resource and then for the stack. */
-export async function analyzeResources(pack: PolicyPackProcess, resources: readonly RecordedResource[], concurrency = 16): Promise<PolicyDiagnostic[]> {
+export async function analyzeResources(
+  pack: PolicyPackProcess,
+  resources: readonly RecordedResource[],
+  concurrency = 16,
+  onProgress?: (done: number, total: number) => void,
+): Promise<PolicyDiagnostic[]> {
   // The stack resource itself carries no properties a policy reads; the engine analyzes it too.
   const analyzed = resources.map(toAnalyzed);
   const diagnostics: PolicyDiagnostic[] = [];
@@ -31,6 +36,7 @@ export async function analyzeResources(pack: PolicyPackProcess, resources: reado
     const batch = analyzed.slice(i, i + concurrency);
     const results = await Promise.all(batch.map((r) => pack.analyze(r)));
     for (const [j, ds] of results.entries()) diagnostics.push(...ds.map((d) => ({ ...d, urn: d.urn || batch[j].urn })));
+    onProgress?.(Math.min(i + concurrency, analyzed.length), analyzed.length);
   }
   diagnostics.push(...await pack.analyzeStack(analyzed));
   return diagnostics;

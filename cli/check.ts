@@ -1,0 +1,199 @@
+/**
+ * `mailhost check`: for each stack, validate `Pulumi.<stack>.yaml`, run the program offline under
+ * mocks, and send every resource and the stack to the policy pack over the analyzer protocol,
+ * with the stack's policy config. Needs no Pulumi CLI, no cloud and no secret.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ConfigValidationError } from "../domain/issues";
+import { type PolicyDiagnostic, type PolicyPackConfig, type PolicyPackProcess } from "../program/analyzer";
+import { runOffline } from "../program/offline";
+import { POLICY_PACK_DIR, analyzeResources, startPolicyPack } from "../program/policyCheck";
+import { loadStack } from "../program/stackConfig";
+import { readStackFile, type StackFile } from "../program/stackFile";
+import { lineOfKey } from "./locate";
+
+/** Config key a policy's violations point at in the stack file (for annotations). */
+const POLICY_CONFIG_KEY: Readonly<Record<string, string>> = {
+  "mailhost-tcp-timed-wait-delay-range": "mailhost:tcp.tcpTimedWaitDelay",
+  "mailhost-tcp-timed-wait-delay-recommended": "mailhost:tcp.tcpTimedWaitDelay",
+  "mailhost-max-user-port-range": "mailhost:tcp.maxUserPort",
+  "mailhost-max-user-port-recommended": "mailhost:tcp.maxUserPort",
+  "mailhost-dynamic-port-range-valid": "mailhost:tcp.dynamicPortRange",
+  "mailhost-mailbox-cache-ttl-floor": "mailhost:siteConfig.mailboxCacheTtl",
+  "mailhost-capacity-sustains-load": "mailhost:siteConfig.mailboxCacheTtl",
+  "mailhost-vm-has-one-tuning": "mailhost:tcp.tuning",
+  "mailhost-nic-no-public-ip": "mailhost:fleet",
+  "mailhost-nsg-no-remote-management-from-internet": "mailhost:fleet.allowedImapCidrs",
+  "mailhost-secrets-only-in-protected-settings": "mailhost:tcp.tuning",
+};
+
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+  readonly line?: number;
+}
+
+export interface Violation {
+  readonly policy: string;
+  readonly level: PolicyDiagnostic["enforcementLevel"];
+  readonly urn?: string;
+  /** The policy's own message (without the policy description). */
+  readonly message: string;
+  readonly description: string;
+  readonly line?: number;
+}
+
+export type StackStatus = "passed" | "rejected" | "error";
+
+export interface StackReport {
+  readonly stack: string;
+  /** Stack file, relative to the project directory. */
+  readonly file: string;
+  status: StackStatus;
+  resourceCount: number;
+  readonly configProblems: ConfigProblem[];
+  readonly violations: Violation[];
+  /** Keys that had no value in the file and got a placeholder secret. */
+  placeholders: string[];
+  error?: string;
+  readonly timings: { programMs: number; analysisMs: number; totalMs: number };
+}
+
+export interface CheckReport {
+  readonly stacks: StackReport[];
+  readonly timings: { packStartMs: number; totalMs: number };
+}
+
+export interface CheckOptions {
+  /** Project directory holding `Pulumi.<stack>.yaml`. */
+  readonly dir: string;
+  readonly stacks: readonly string[];
+  /** Policy config file for every stack; default `policies/config/<stack>.json` when it exists. */
+  readonly policyPackConfig?: string;
+  /** Progress lines (stderr). */
+  readonly progress?: (line: string) => void;
+}
+
+/** A user error that stops the whole check (exit 2). */
+export class CheckSetupError extends Error {}
+
+function readPolicyConfig(file: string): PolicyPackConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new CheckSetupError(`Policy pack config ${file} cannot be read.`);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
+    return parsed as PolicyPackConfig;
+  } catch (err) {
+    throw new CheckSetupError(`Policy pack config ${file} is not a JSON object: ${(err as Error).message}`);
+  }
+}
+
+function policyConfigFor(stack: string, options: CheckOptions): PolicyPackConfig {
+  if (options.policyPackConfig !== undefined) return readPolicyConfig(options.policyPackConfig);
+  const file = path.join(POLICY_PACK_DIR, "config", `${stack}.json`);
+  return fs.existsSync(file) ? readPolicyConfig(file) : {};
+}
+
+/** The last line of a diagnostic message: the SDK puts the policy description first. */
+function ownMessage(d: PolicyDiagnostic): string {
+  return d.message.startsWith(`${d.description}\n`) ? d.message.slice(d.description.length + 1) : d.message;
+}
+
+async function checkStack(pack: () => Promise<PolicyPackProcess>, file: StackFile, report: StackReport, options: CheckOptions): Promise<void> {
+  const t0 = performance.now();
+  // Loaded lazily so that `--help` and flag errors stay fast.
+  // Validate first, the same way the program does: every problem, each with its key path.
+  try {
+    loadStack(file.stack, file.config);
+  } catch (err) {
+    if (!(err instanceof ConfigValidationError)) throw err;
+    for (const issue of err.issues) report.configProblems.push({ path: issue.path, message: issue.message, line: lineOfKey(file.text, issue.path) });
+    report.status = "rejected";
+    return;
+  }
+  // Loaded lazily so that `--help` and flag errors stay fast.
+  const program = require("../index") as () => Promise<unknown>;
+  const run = await runOffline(program, file.stack, file.config, file.secretKeys, { dropAliases: true });
+  report.resourceCount = run.resources.length;
+  report.timings.programMs = performance.now() - t0;
+  options.progress?.(`${file.stack}: program ran offline, ${run.resources.length} resources; analysing`);
+
+  const t1 = performance.now();
+  const analyzer = await pack();
+  await analyzer.configure(policyConfigFor(file.stack, options));
+  const diagnostics = await analyzeResources(analyzer, run.resources, 32, (done, total) => options.progress?.(`${file.stack}: analysed ${done}/${total} resources`));
+  report.timings.analysisMs = performance.now() - t1;
+  for (const d of diagnostics) {
+    const key = POLICY_CONFIG_KEY[d.policyName];
+    report.violations.push({ policy: d.policyName, level: d.enforcementLevel, urn: d.urn || undefined, message: ownMessage(d), description: d.description, line: key ? lineOfKey(file.text, key) : undefined });
+  }
+  report.status = diagnostics.some((d) => d.enforcementLevel === "mandatory") ? "rejected" : "passed";
+}
+
+/** Runs the check over the stacks; never throws for a stack's own problems (they are in the report). */
+export async function runCheck(options: CheckOptions): Promise<CheckReport> {
+  const started = performance.now();
+  // Validate the inputs that concern every stack first: bad input stops before any work.
+  if (options.policyPackConfig !== undefined) readPolicyConfig(options.policyPackConfig);
+  const files = options.stacks.map((stack) => {
+    try {
+      return readStackFile(options.dir, stack);
+    } catch (err) {
+      throw new CheckSetupError((err as Error).message);
+    }
+  });
+
+  let packStartMs = 0;
+  let started$: Promise<PolicyPackProcess> | undefined;
+  // One pack for all stacks, started when first needed and in parallel with the first program run.
+  const pack = () => {
+    started$ ??= (async () => {
+      const t = performance.now();
+      const p = await startPolicyPack(options.stacks[0] ?? "check", {});
+      packStartMs = performance.now() - t;
+      return p;
+    })();
+    return started$;
+  };
+  const reports: StackReport[] = [];
+  try {
+    void pack().catch(() => undefined);
+    for (const file of files) {
+      const report: StackReport = {
+        stack: file.stack,
+        file: path.relative(options.dir, file.file) || file.file,
+        status: "error",
+        resourceCount: 0,
+        configProblems: [],
+        violations: [],
+        placeholders: file.placeholders,
+        timings: { programMs: 0, analysisMs: 0, totalMs: 0 },
+      };
+      reports.push(report);
+      const t = performance.now();
+      try {
+        await checkStack(pack, file, report, options);
+      } catch (err) {
+        report.status = "error";
+        report.error = (err as Error).message;
+      }
+      report.timings.totalMs = performance.now() - t;
+      options.progress?.(`${file.stack}: ${report.status} (${reports.length}/${files.length} stacks done)`);
+    }
+  } finally {
+    if (started$) await (await started$.catch(() => undefined))?.close();
+  }
+  return { stacks: reports, timings: { packStartMs, totalMs: performance.now() - started } };
+}
+
+/** 0 all passed, 1 a stack was rejected, 2 a stack could not be checked. */
+export function exitCodeOf(report: CheckReport): number {
+  if (report.stacks.some((s) => s.status === "error")) return 2;
+  return report.stacks.some((s) => s.status === "rejected") ? 1 : 0;
+}

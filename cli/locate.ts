@@ -1,0 +1,31 @@
+/** Finds the line of a config key in a stack file, for GitHub annotations. */
+import { isMap, LineCounter, parseDocument, type Node } from "yaml";
+
+/**
+ * Line (1-based) of `mailhost:tcp.tcpTimedWaitDelay` (or its nearest ancestor that exists) in a
+ * `Pulumi.<stack>.yaml` text; undefined when not even the top-level key is there.
+ */
+export function lineOfKey(text: string, keyPath: string): number | undefined {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter });
+  const config = doc.get("config", true);
+  if (!isMap(config)) return undefined;
+  const [top, ...rest] = splitKeyPath(keyPath);
+  let node: unknown = config;
+  let line: number | undefined;
+  for (const segment of [top, ...rest]) {
+    if (!isMap(node)) break;
+    const pair = node.items.find((p) => String((p.key as Node | null)?.toJSON?.() ?? p.key) === segment);
+    if (!pair) break;
+    const keyNode = pair.key as Node;
+    if (keyNode.range) line = counter.linePos(keyNode.range[0]).line;
+    node = pair.value;
+  }
+  return line;
+}
+
+/** `mailhost:tcp.dynamicPortRange.start` → ["mailhost:tcp", "dynamicPortRange", "start"]; drops `[n]` indexes. */
+export function splitKeyPath(keyPath: string): string[] {
+  const [top, ...rest] = keyPath.replace(/\[\d+\]/g, "").split(".");
+  return [top, ...rest];
+}

@@ -1,0 +1,42 @@
+/** `mailhost plan`: what `pulumi up` would configure on each host, from the same model the program uses. */
+import { type FleetPlan } from "../domain/plan";
+import { loadStack } from "../program/stackConfig";
+import { readStackFile } from "../program/stackFile";
+
+export function planOf(dir: string, stack: string): FleetPlan {
+  const file = readStackFile(dir, stack);
+  return loadStack(stack, file.config).plan;
+}
+
+const fixed = (n: number, digits = 1) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export function formatPlan(plan: FleetPlan): string {
+  const t = plan.tuning;
+  const c = plan.capacity;
+  const load = plan.config.capacity;
+  const header = ["host", "zone", "tuning", "MaxUserPort", "TcpTimedWaitDelay", "dynamic ports", "MailboxCacheTTL (floor)", "Rmax/s", "demand/s", "headroom"];
+  const rows = plan.hosts.map((h) => [
+    h.name,
+    h.zone ?? "-",
+    t.mechanism,
+    String(t.maxUserPort),
+    `${t.tcpTimedWaitDelay} s`,
+    `${t.dynamicPortRangeStart}–${t.dynamicPortRangeStart + t.dynamicPortRangeCount - 1} (${t.dynamicPortRangeCount})`,
+    `${t.mailboxCacheTtl} s (${t.effectiveTtlFloor})`,
+    fixed(c.rmax),
+    fixed(c.demand, 2),
+    `${fixed(c.plannedRate - c.demand)}/s (${fixed((1 - c.demand / c.plannedRate) * 100)}%)`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
+  return [
+    `stack ${plan.stack}: ${plan.hosts.length} host(s) in ${plan.names.resourceGroup}`,
+    line(header),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.map(line),
+    "",
+    `Rmax = P / T = ${c.usablePorts} ports / ${t.tcpTimedWaitDelay} s, new connections per second per back-end endpoint.`,
+    `Demand = S / (TTL × B) = ${load.activeSessionsPerHost} sessions / (${t.mailboxCacheTtl} s × ${load.backendEndpoints} endpoints); headroom against u × Rmax with u = ${load.utilization}.`,
+    `MailboxCacheTTL floor = max(configured ${t.configuredTtlFloor} s, capacity minimum ${t.capacityMinimumTtl} s) = ${t.effectiveTtlFloor} s.`,
+  ].join("\n");
+}
