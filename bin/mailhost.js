@@ -1,7 +1,38 @@
 #!/usr/bin/env node
-// Entry point of the `mailhost` command (package.json "bin"): runs cli/main.ts through tsx.
+// Entry point of the `mailhost` command (package.json "bin").
+// Runs the compiled CLI in dist/ (built by `npm run build`, which `npm ci` runs through
+// "prepare") when it is at least as new as every source file; otherwise the TypeScript sources
+// through tsx, so an edit is never run stale.
 "use strict";
-require("tsx/cjs");
-require("../cli/main.ts")
-  .main(process.argv.slice(2))
-  .then((code) => { process.exitCode = code; });
+const fs = require("node:fs");
+const path = require("node:path");
+
+const root = path.join(__dirname, "..");
+const stamp = path.join(root, "dist", ".stamp");
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
+    else if (entry.name.endsWith(".ts")) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function compiledIsFresh() {
+  if (!fs.existsSync(stamp)) return false;
+  const built = fs.statSync(stamp).mtimeMs;
+  const sources = Math.max(fs.statSync(path.join(root, "index.ts")).mtimeMs,
+    ...["cli", "domain", "components", "program"].map((d) => newestSource(path.join(root, d))));
+  return sources <= built;
+}
+
+let cli;
+if (compiledIsFresh()) {
+  cli = require("../dist/cli/main.js");
+} else {
+  require("tsx/cjs");
+  cli = require("../cli/main.ts");
+}
+cli.main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { ConfigValidationError } from "../domain/issues";
 import { type PolicyDiagnostic, type PolicyPackConfig, type PolicyPackProcess } from "../program/analyzer";
 import { runOffline } from "../program/offline";
-import { POLICY_PACK_DIR, analyzeResources, startPolicyPack } from "../program/policyCheck";
+import { POLICY_PACK_DIR, ResourceAnalysis, startPolicyPack } from "../program/policyCheck";
 import { loadStack } from "../program/stackConfig";
 import { readStackFile, type StackFile } from "../program/stackFile";
 import { lineOfKey } from "./locate";
@@ -107,7 +107,6 @@ function ownMessage(d: PolicyDiagnostic): string {
 
 async function checkStack(pack: () => Promise<PolicyPackProcess>, file: StackFile, report: StackReport, options: CheckOptions): Promise<void> {
   const t0 = performance.now();
-  // Loaded lazily so that `--help` and flag errors stay fast.
   // Validate first, the same way the program does: every problem, each with its key path.
   try {
     loadStack(file.stack, file.config);
@@ -119,15 +118,16 @@ async function checkStack(pack: () => Promise<PolicyPackProcess>, file: StackFil
   }
   // Loaded lazily so that `--help` and flag errors stay fast.
   const program = require("../index") as () => Promise<unknown>;
-  const run = await runOffline(program, file.stack, file.config, file.secretKeys, { dropAliases: true });
+  const policyConfig = policyConfigFor(file.stack, options);
+  const configured = pack().then(async (analyzer) => { await analyzer.configure(policyConfig); return analyzer; });
+  // Resources go to the pack while the program is still running: two processes, two cores.
+  const analysis = new ResourceAnalysis(configured, 32, (done, total) => options.progress?.(`${file.stack}: analysed ${done}/${total} resources`));
+  const run = await runOffline(program, file.stack, file.config, file.secretKeys, { dropAliases: true, onResource: (r) => analysis.add(r) });
   report.resourceCount = run.resources.length;
   report.timings.programMs = performance.now() - t0;
-  options.progress?.(`${file.stack}: program ran offline, ${run.resources.length} resources; analysing`);
-
+  options.progress?.(`${file.stack}: program ran offline, ${run.resources.length} resources`);
   const t1 = performance.now();
-  const analyzer = await pack();
-  await analyzer.configure(policyConfigFor(file.stack, options));
-  const diagnostics = await analyzeResources(analyzer, run.resources, 32, (done, total) => options.progress?.(`${file.stack}: analysed ${done}/${total} resources`));
+  const diagnostics = await analysis.finish(run.resources);
   report.timings.analysisMs = performance.now() - t1;
   for (const d of diagnostics) {
     const key = POLICY_CONFIG_KEY[d.policyName];

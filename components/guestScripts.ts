@@ -4,8 +4,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { projectPath } from "../domain/paths";
 
-const GUEST_DIR = path.join(__dirname, "..", "guest");
+const GUEST_DIR = projectPath("guest");
 
 /** The DSC configuration applied by the Azure DSC extension. */
 export const DSC_CONFIGURATION = {

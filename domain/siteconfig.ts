@@ -7,9 +7,9 @@
  * section, a key or a comment; `MailboxCacheTTL` is never below the host's floor.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import * as ini from "ini";
 import { type ConfigIssue, ConfigValidationError, showValue } from "./issues";
+import { projectPath } from "./paths";
 import { MAILBOX_CACHE_TTL, SITE_CONFIG_VALUE_MAX_LENGTH as MAX_VALUE_LENGTH } from "./limits";
 
 /** Where the rendered file carries the cache TTL. */
@@ -17,7 +17,7 @@ export const SITE_CONFIG_TTL_SECTION = "Cache";
 export const SITE_CONFIG_TTL_KEY = "MailboxCacheTTL";
 
 /** The template shipped with the module. */
-export const SITE_CONFIG_TEMPLATE_PATH = path.join(__dirname, "..", "templates", "SiteConfig.cfg");
+export const SITE_CONFIG_TEMPLATE_PATH = projectPath("templates", "SiteConfig.cfg");
 
 /** A value a setting may hold in stack config. */
 export type SettingValue = string | number | boolean;

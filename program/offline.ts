@@ -59,12 +59,14 @@ function armId(type: string, azure: string, inputs: Record<string, unknown>): st
 }
 
 /** Mocks that answer like Azure; every registration is appended to `record`. */
-export function azureMocks(record: RecordedResource[]): pulumi.runtime.Mocks {
+export function azureMocks(record: RecordedResource[], onResource?: (resource: RecordedResource) => void): pulumi.runtime.Mocks {
   let nextIp = 4;
   return {
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
       const inputs = (args.inputs ?? {}) as Record<string, unknown>;
-      record.push({ type: args.type, name: args.name, inputs, custom: args.custom ?? true, urn: "", dependencies: [] });
+      const recorded: RecordedResource = { type: args.type, name: args.name, inputs, custom: args.custom ?? true, urn: "", dependencies: [] };
+      record.push(recorded);
+      onResource?.(recorded);
       const azure = azureName(args.type, args.name, inputs);
       const id = armId(args.type, azure, inputs);
       const state: Record<string, unknown> = { ...inputs, name: azure, id };
@@ -134,6 +136,11 @@ export interface OfflineOptions {
    * and at fleet scale they are most of the garbage an offline run makes. Inputs are unchanged.
    */
   readonly dropAliases?: boolean;
+  /**
+   * Called as each resource is registered, before its URN is known (it is filled in when the
+   * run ends): lets a caller start work on it while the program still runs.
+   */
+  readonly onResource?: (resource: RecordedResource) => void;
 }
 
 export async function runOffline(
@@ -144,7 +151,7 @@ export async function runOffline(
   options: OfflineOptions = {},
 ): Promise<OfflineRun> {
   const resources: RecordedResource[] = [];
-  await pulumi.runtime.setMocks(azureMocks(resources), "mailhost", stack, false);
+  await pulumi.runtime.setMocks(azureMocks(resources, options.onResource), "mailhost", stack, false);
   pulumi.runtime.setAllConfig({ ...config }, [...secretKeys]);
   // The program's own failure is caught inside the stack, so that the Pulumi runtime never sees
   // a rejected stack output (which it would report as an unhandled rejection), and rethrown here.

@@ -3,12 +3,12 @@
  * `Analyze` for every resource, then `AnalyzeStack` with all of them. One implementation for the
  * pack's integration tests and for `mailhost check`.
  */
-import * as path from "node:path";
+import { projectPath } from "../domain/paths";
 import { type AnalyzedResource, type PolicyDiagnostic, type PolicyPackConfig, PolicyPackProcess } from "./analyzer";
 import type { RecordedResource } from "./offline";
 
 /** The pack in this repository. */
-export const POLICY_PACK_DIR = path.join(__dirname, "..", "policies");
+export const POLICY_PACK_DIR = projectPath("policies");
 
 /** What the engine would send the analyzer for a registered resource. */
 export function toAnalyzed(resource: RecordedResource): AnalyzedResource {
@@ -22,24 +22,84 @@ export function toAnalyzed(resource: RecordedResource): AnalyzedResource {
   };
 }
 
+/**
+ * Sends resources to `Analyze` as they arrive (at most `maxInFlight` at once), so that analysis
+ * runs in the pack's process while the program is still registering resources; `finish` waits
+ * for them and then sends the whole stack to `AnalyzeStack`.
+ */
+export class ResourceAnalysis {
+  private readonly queue: RecordedResource[] = [];
+  private readonly results: Array<{ resource: RecordedResource; diagnostics: PolicyDiagnostic[] }> = [];
+  private inFlight = 0;
+  private added = 0;
+  private analysed = 0;
+  private failure?: { error: unknown };
+  private idle?: () => void;
+  private pack?: PolicyPackProcess;
+
+  /** `pack` may still be starting: resources queue up until it is ready. */
+  constructor(
+    pack: PolicyPackProcess | Promise<PolicyPackProcess>,
+    private readonly maxInFlight = 32,
+    private readonly onProgress?: (done: number, total: number) => void,
+  ) {
+    this.ready = Promise.resolve(pack).then((p) => { this.pack = p; this.pump(); return p; });
+    // A pack that fails to start is reported by finish().
+    this.ready.catch(() => undefined);
+  }
+
+  private readonly ready: Promise<PolicyPackProcess>;
+
+  /** Queues a resource; its URN may still be provisional (diagnostics get the final one). */
+  add(resource: RecordedResource): void {
+    this.added++;
+    this.queue.push(resource);
+    this.pump();
+  }
+
+  private pump(): void {
+    const pack = this.pack;
+    if (pack === undefined) return;
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const resource = this.queue.shift()!;
+      this.inFlight++;
+      const request = { ...toAnalyzed(resource), urn: resource.urn || `urn:pulumi:provisional::mailhost::${resource.type}::${resource.name}` };
+      pack.analyze(request).then(
+        (diagnostics) => { this.results.push({ resource, diagnostics }); },
+        (error: unknown) => { this.failure ??= { error }; },
+      ).finally(() => {
+        this.inFlight--;
+        this.analysed++;
+        if (this.analysed % 500 === 0) this.onProgress?.(this.analysed, this.added);
+        this.pump();
+        if (this.inFlight === 0 && this.queue.length === 0) this.idle?.();
+      });
+    }
+  }
+
+  /** Waits for every queued resource, then analyzes the stack. `resources` carry their final URNs. */
+  async finish(resources: readonly RecordedResource[]): Promise<PolicyDiagnostic[]> {
+    const pack = await this.ready;
+    if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((resolve) => { this.idle = resolve; });
+    if (this.failure) throw this.failure.error;
+    this.onProgress?.(this.analysed, this.added);
+    const diagnostics: PolicyDiagnostic[] = [];
+    for (const { resource, diagnostics: ds } of this.results) diagnostics.push(...ds.map((d) => ({ ...d, urn: resource.urn })));
+    diagnostics.push(...await pack.analyzeStack(resources.map(toAnalyzed)));
+    return diagnostics;
+  }
+}
+
 /** Diagnostics of one stack's resources, resource by resource and then for the stack. */
 export async function analyzeResources(
   pack: PolicyPackProcess,
   resources: readonly RecordedResource[],
-  concurrency = 16,
+  maxInFlight = 32,
   onProgress?: (done: number, total: number) => void,
 ): Promise<PolicyDiagnostic[]> {
-  // The stack resource itself carries no properties a policy reads; the engine analyzes it too.
-  const analyzed = resources.map(toAnalyzed);
-  const diagnostics: PolicyDiagnostic[] = [];
-  for (let i = 0; i < analyzed.length; i += concurrency) {
-    const batch = analyzed.slice(i, i + concurrency);
-    const results = await Promise.all(batch.map((r) => pack.analyze(r)));
-    for (const [j, ds] of results.entries()) diagnostics.push(...ds.map((d) => ({ ...d, urn: d.urn || batch[j].urn })));
-    onProgress?.(Math.min(i + concurrency, analyzed.length), analyzed.length);
-  }
-  diagnostics.push(...await pack.analyzeStack(analyzed));
-  return diagnostics;
+  const analysis = new ResourceAnalysis(pack, maxInFlight, onProgress);
+  for (const resource of resources) analysis.add(resource);
+  return analysis.finish(resources);
 }
 
 /** Starts the pack for a stack and applies its policy config. The caller closes it. */

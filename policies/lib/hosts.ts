@@ -21,18 +21,36 @@ export function tuningResources(resources: readonly PolicyResource[]): PolicyRes
   });
 }
 
+/** VMs looked up by URN and by Azure name (lower case), built once per stack check. */
+export interface VmIndex {
+  readonly byUrn: ReadonlyMap<string, PolicyResource>;
+  readonly byName: ReadonlyMap<string, PolicyResource[]>;
+}
+
+export function indexVms(vms: readonly PolicyResource[]): VmIndex {
+  const byUrn = new Map<string, PolicyResource>();
+  const byName = new Map<string, PolicyResource[]>();
+  for (const vm of vms) {
+    byUrn.set(vm.urn, vm);
+    const name = vmName(vm)?.toLowerCase();
+    if (name !== undefined) byName.set(name, [...(byName.get(name) ?? []), vm]);
+  }
+  return { byUrn, byName };
+}
+
 /**
  * The VMs a tuning resource applies to: through the property dependency of its `vmName`, else
  * its `vmName` text, else its explicit dependencies.
  */
-export function targetVms(tuning: PolicyResource, vms: readonly PolicyResource[]): PolicyResource[] {
-  const viaProperty = (tuning.propertyDependencies?.vmName ?? []).filter((d) => vms.some((vm) => vm.urn === d.urn));
+export function targetVms(tuning: PolicyResource, vms: VmIndex): PolicyResource[] {
+  const lookUp = (deps: readonly PolicyResource[] | undefined) =>
+    (deps ?? []).map((d) => vms.byUrn.get(d.urn)).filter((vm): vm is PolicyResource => vm !== undefined);
+  const viaProperty = lookUp(tuning.propertyDependencies?.vmName);
   if (viaProperty.length > 0) return viaProperty;
   const name = known(() => tuning.props.vmName);
   if (name.ok && typeof name.value === "string") {
-    const wanted = name.value.toLowerCase();
-    const byName = vms.filter((vm) => vmName(vm)?.toLowerCase() === wanted);
+    const byName = vms.byName.get(name.value.toLowerCase()) ?? [];
     if (byName.length > 0) return byName;
   }
-  return (tuning.dependencies ?? []).filter((d) => vms.some((vm) => vm.urn === d.urn));
+  return lookUp(tuning.dependencies);
 }

@@ -1,5 +1,5 @@
-import type { StackValidationPolicy } from "@pulumi/policy";
-import { isVirtualMachine, targetVms, tuningResources, vmName } from "../lib/hosts";
+import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { indexVms, isVirtualMachine, targetVms, tuningResources, vmName } from "../lib/hosts";
 import { label } from "../lib/resources";
 
 /** Every mail host VM has exactly one tuning resource: none escapes tuning, none gets two. */
@@ -9,9 +9,14 @@ export const oneTuningPerVm: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const vms = args.resources.filter(isVirtualMachine);
-    const tunings = tuningResources(args.resources);
+    const index = indexVms(vms);
+    // One pass over the tuning resources: linear in the size of the stack.
+    const tuningsOf = new Map<string, PolicyResource[]>();
+    for (const tuning of tuningResources(args.resources)) {
+      for (const vm of targetVms(tuning, index)) tuningsOf.set(vm.urn, [...(tuningsOf.get(vm.urn) ?? []), tuning]);
+    }
     for (const vm of vms) {
-      const mine = tunings.filter((t) => targetVms(t, vms).some((target) => target.urn === vm.urn));
+      const mine = tuningsOf.get(vm.urn) ?? [];
       const who = `VirtualMachine "${vmName(vm) ?? vm.name}"`;
       if (mine.length === 0) {
         report(`${who} has no tuning resource: nothing sets its MaxUserPort, TcpTimedWaitDelay and dynamic port range, so it keeps Windows' defaults.`, vm.urn);
