@@ -60,7 +60,11 @@ export function formatJson(report: CheckReport): string {
         analysisMs: Math.round(s.timings.analysisMs),
       },
     })),
-    timings: { totalMs: Math.round(report.timings.totalMs), packStartMs: Math.round(report.timings.packStartMs) },
+    timings: {
+      totalMs: Math.round(report.timings.totalMs),
+      packStartMs: Math.round(report.timings.packStartMs),
+      packCpuMs: report.timings.packCpuMs === undefined ? null : Math.round(report.timings.packCpuMs),
+    },
   }, null, 2);
 }
 

@@ -720,6 +720,21 @@ export class PolicyPackProcess {
   }
 
   /** Closes the connection and kills the pack's process group; idempotent. */
+  /**
+   * CPU time (user + system, ms) the pack's process has used so far: the cost of policy analysis.
+   * Read from /proc on Linux; undefined elsewhere or once the process is gone.
+   */
+  cpuTimeMs(): number | undefined {
+    try {
+      const stat = fs.readFileSync(`/proc/${this.child.pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+    } catch {
+      return undefined;
+    }
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.client?.close();
