@@ -21,7 +21,7 @@ function measure(args: string[], cwd: string): Sample {
   const r = spawnSync(TIME, ["-f", "TIME %e %M", process.execPath, ...args], { cwd, encoding: "utf8", maxBuffer: 256 * 2 ** 20 });
   const m = /TIME ([\d.]+) (\d+)/.exec(r.stderr);
   if (!m) throw new Error(`no timing from ${args.join(" ")}:\n${r.stderr.slice(-2000)}`);
-  const sample: Sample = { wallS: Number(m[1]), rssMb: Number(m[2]) / 1024 };
+  const sample: Sample = { wallS: Number(m[1]), rssMb: Number(m[2]) / 2 ** 10 };
   try {
     const json = JSON.parse(r.stdout);
     if (json.stacks) {

@@ -27,7 +27,7 @@ function limitNumbers(): number[] {
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (["node_modules", ".git", "test", "docs"].includes(entry.name)) continue;
+    if (["node_modules", ".git", "test", "docs", "dist"].includes(entry.name)) continue;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) out.push(...sourceFiles(full));
     else if (/\.(ts|js|mjs|ps1)$/.test(entry.name)) out.push(full);

@@ -1,0 +1,184 @@
+/**
+ * In-guest drift: what the read-only collector reports from a Windows host, compared with the
+ * desired state of the plan. Pure: parsing and comparison only.
+ */
+import Ajv from "ajv";
+import { type ConfigIssue } from "./issues";
+import { DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, HIGHEST_PORT, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, WINDOWS_DEFAULTS, inRange } from "./limits";
+import { type TuningPlan } from "./plan";
+
+/** What `guest/collector/Get-MailhostState.ps1` prints (one compact JSON document). */
+export interface CollectorReport {
+  readonly MaxUserPort: number | null;
+  readonly TcpTimedWaitDelay: number | null;
+  readonly DynamicPortRangeStartPort: number | null;
+  readonly DynamicPortRangeNumberOfPorts: number | null;
+  readonly MailboxCacheTTL: number | null;
+  readonly SiteConfigSha256: string | null;
+  readonly RebootPending: boolean;
+  readonly LcmConfigurationMode: string | null;
+  readonly CollectedAt: string;
+  readonly Errors?: readonly string[];
+}
+
+const nullableInt = { type: ["integer", "null"] } as const;
+const collectorSchema = {
+  type: "object",
+  required: ["MaxUserPort", "TcpTimedWaitDelay", "DynamicPortRangeStartPort", "DynamicPortRangeNumberOfPorts", "MailboxCacheTTL", "SiteConfigSha256", "RebootPending", "LcmConfigurationMode", "CollectedAt"],
+  properties: {
+    MaxUserPort: nullableInt,
+    TcpTimedWaitDelay: nullableInt,
+    DynamicPortRangeStartPort: nullableInt,
+    DynamicPortRangeNumberOfPorts: nullableInt,
+    MailboxCacheTTL: nullableInt,
+    SiteConfigSha256: { type: ["string", "null"], pattern: "^[0-9a-fA-F]{64}$" },
+    RebootPending: { type: "boolean" },
+    LcmConfigurationMode: { type: ["string", "null"] },
+    CollectedAt: { type: "string", minLength: 1 },
+    Errors: { type: "array", items: { type: "string" } },
+  },
+} as const;
+const validateReport = new Ajv({ allErrors: true, allowUnionTypes: true, strict: false }).compile<CollectorReport>(collectorSchema);
+
+export type ParsedCollector = { readonly ok: true; readonly report: CollectorReport } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Reads the collector's stdout: the last line that is a JSON object (Run Command may prepend
+ * noise and keeps only the last 4,096 bytes). Any string yields a verdict; nothing throws.
+ */
+export function parseCollectorOutput(stdout: unknown): ParsedCollector {
+  if (typeof stdout !== "string" || stdout.trim() === "") return { ok: false, reason: "the collector printed nothing" };
+  const lines = stdout.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+  let candidate: unknown;
+  let found = false;
+  for (let i = lines.length - 1; i >= 0 && !found; i--) {
+    if (!lines[i].startsWith("{")) continue;
+    try {
+      candidate = JSON.parse(lines[i]);
+      found = candidate !== null && typeof candidate === "object" && !Array.isArray(candidate);
+    } catch {
+      // Truncated or not JSON: keep looking further up.
+    }
+  }
+  if (!found) {
+    const tail = lines[lines.length - 1] ?? "";
+    return { ok: false, reason: `the collector's output is not a JSON document (it ends with ${JSON.stringify(tail.slice(-60))}); it may have been truncated` };
+  }
+  if (!validateReport(candidate)) {
+    const problems = (validateReport.errors ?? []).map((e) => `${e.instancePath || "document"} ${e.message ?? "is invalid"}`.trim());
+    return { ok: false, reason: `the collector's document is incomplete: ${problems.slice(0, 4).join("; ")}` };
+  }
+  return { ok: true, report: candidate };
+}
+
+export type SettingStatus = "in-sync" | "drifted" | "unknown";
+
+/** One setting of one host. */
+export interface SettingDrift {
+  readonly setting: "MaxUserPort" | "TcpTimedWaitDelay" | "DynamicPortRange" | "MailboxCacheTTL" | "SiteConfig.cfg" | "LcmConfigurationMode";
+  /** Config key the setting comes from, for annotations. */
+  readonly configKey: string;
+  readonly desired: string;
+  readonly actual: string;
+  readonly status: SettingStatus;
+  /** Drift to a value outside the valid range (or no value where one is needed): act now. */
+  readonly dangerous: boolean;
+}
+
+/** Desired state of one host, from the plan. */
+export interface DesiredHost {
+  readonly tuning: TuningPlan;
+}
+
+const absent = (windowsDefault: string) => `absent (Windows default ${windowsDefault})`;
+
+/** Compares one host's collector report with its desired tuning, setting by setting. */
+export function compareHost(desired: TuningPlan, report: CollectorReport): SettingDrift[] {
+  const out: SettingDrift[] = [];
+
+  // MaxUserPort: absent means no legacy cap (the dynamic range alone decides).
+  const mup = report.MaxUserPort;
+  out.push({
+    setting: "MaxUserPort",
+    configKey: "mailhost:tcp.maxUserPort",
+    desired: String(desired.maxUserPort),
+    actual: mup === null ? absent("none: no legacy cap") : String(mup),
+    status: mup === desired.maxUserPort ? "in-sync" : "drifted",
+    dangerous: mup !== null && !inRange(mup, MAX_USER_PORT),
+  });
+
+  // TcpTimedWaitDelay: absent means the Windows default.
+  const effectiveTimeWait = report.TcpTimedWaitDelay ?? WINDOWS_DEFAULTS.tcpTimedWaitDelay;
+  out.push({
+    setting: "TcpTimedWaitDelay",
+    configKey: "mailhost:tcp.tcpTimedWaitDelay",
+    desired: `${desired.tcpTimedWaitDelay} s`,
+    actual: report.TcpTimedWaitDelay === null ? absent(`${WINDOWS_DEFAULTS.tcpTimedWaitDelay} s`) : `${report.TcpTimedWaitDelay} s`,
+    status: effectiveTimeWait === desired.tcpTimedWaitDelay ? "in-sync" : "drifted",
+    dangerous: !inRange(effectiveTimeWait, TCP_TIMED_WAIT_DELAY),
+  });
+
+  const start = report.DynamicPortRangeStartPort;
+  const count = report.DynamicPortRangeNumberOfPorts;
+  const wanted = `${desired.dynamicPortRangeStart}+${desired.dynamicPortRangeCount}`;
+  if (start === null || count === null) {
+    out.push({ setting: "DynamicPortRange", configKey: "mailhost:tcp.dynamicPortRange", desired: wanted, actual: "not readable", status: "unknown", dangerous: false });
+  } else {
+    out.push({
+      setting: "DynamicPortRange",
+      configKey: "mailhost:tcp.dynamicPortRange",
+      desired: wanted,
+      actual: `${start}+${count}`,
+      status: start === desired.dynamicPortRangeStart && count === desired.dynamicPortRangeCount ? "in-sync" : "drifted",
+      dangerous: !inRange(start, DYNAMIC_PORT_RANGE_START) || !inRange(count, DYNAMIC_PORT_RANGE_COUNT) || start + count - 1 > HIGHEST_PORT,
+    });
+  }
+
+  const ttl = report.MailboxCacheTTL;
+  out.push({
+    setting: "MailboxCacheTTL",
+    configKey: "mailhost:siteConfig.mailboxCacheTtl",
+    desired: `${desired.mailboxCacheTtl} s (floor ${desired.effectiveTtlFloor} s)`,
+    actual: ttl === null ? "absent" : `${ttl} s`,
+    status: ttl === desired.mailboxCacheTtl ? "in-sync" : "drifted",
+    // Below the floor (or gone) is what brings back WSAEADDRINUSE.
+    dangerous: ttl === null || ttl < desired.effectiveTtlFloor,
+  });
+
+  const sha = report.SiteConfigSha256?.toLowerCase() ?? null;
+  out.push({
+    setting: "SiteConfig.cfg",
+    configKey: "mailhost:siteConfig",
+    desired: `sha256 ${desired.siteConfigSha256.slice(0, 12)}…`,
+    actual: sha === null ? "file missing" : `sha256 ${sha.slice(0, 12)}…`,
+    status: sha === desired.siteConfigSha256 ? "in-sync" : "drifted",
+    dangerous: sha === null,
+  });
+
+  if (desired.mechanism === "dsc") {
+    const mode = report.LcmConfigurationMode;
+    out.push({
+      setting: "LcmConfigurationMode",
+      configKey: "mailhost:tcp.tuning",
+      desired: "ApplyAndAutoCorrect",
+      actual: mode ?? "DSC not in use",
+      status: mode === "ApplyAndAutoCorrect" ? "in-sync" : "drifted",
+      dangerous: false,
+    });
+  }
+  return out;
+}
+
+/** A host's overall status: unknown beats drifted beats in-sync. */
+export function hostStatus(settings: readonly SettingDrift[]): SettingStatus {
+  if (settings.some((s) => s.status === "unknown")) return "unknown";
+  return settings.some((s) => s.status === "drifted") ? "drifted" : "in-sync";
+}
+
+/** Issues in the shape config errors use, for annotations. */
+export function driftIssues(host: string, settings: readonly SettingDrift[]): ConfigIssue[] {
+  return settings.filter((s) => s.status !== "in-sync").map((s) => ({
+    path: s.configKey,
+    message: `${host}: ${s.setting} is ${s.actual}, desired ${s.desired}${s.dangerous ? " (dangerous: outside the safe range)" : ""}.`,
+  }));
+}
