@@ -2,17 +2,48 @@
  * The `mailhost` command: `check` (offline policy check of stack files), `plan` (per-host
  * tuning table). Exit codes: 0 success, 1 rejected, 2 could not run. No stack trace for a user error.
  */
-import { Command, CommanderError, Option } from "commander";
+import * as readline from "node:readline/promises";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigValidationError } from "../domain/issues";
 import { listStacks } from "../program/stackFile";
 import { CheckSetupError, exitCodeOf, runCheck } from "./check";
 import { formatGithub, formatJson, formatText } from "./format";
 import { formatPlan, planOf } from "./plan";
+import { driftExitCode, runDrift } from "./drift";
+import { formatDriftGithub, formatDriftJson, formatDriftText } from "./driftFormat";
+import { DEFAULT_POLL_INTERVAL_MS, PUBLIC_ARM_ENDPOINT } from "../program/arm";
+import { readStackFile } from "../program/stackFile";
 
 /** Exit codes. */
 export const EXIT = { ok: 0, rejected: 1, couldNotRun: 2 } as const;
 
 class UsageError extends Error {}
+
+function positiveInt(name: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1.`);
+    return n;
+  };
+}
+
+function nonNegativeInt(name: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number of at least 0.`);
+    return n;
+  };
+}
+
+async function askOnTerminal(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
 
 function resolveStacks(dir: string, stack: string): string[] {
   if (stack !== "all") return [stack];
@@ -63,6 +94,54 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .action((opts: { stack: string; cwd: string }) => {
       const plans = resolveStacks(opts.cwd, opts.stack).map((stack) => formatPlan(planOf(opts.cwd, stack)));
       io.out(plans.join("\n\n"));
+    });
+
+  program
+    .command("drift")
+    .description("Compare what each Windows host of a stack really runs (registry values, dynamic port range, SiteConfig.cfg, DSC mode) with the desired state, through the ARM Run Command API and a read-only collector script. Exit 0 all in sync, 1 drift found, 2 the check could not complete for some host or at all.")
+    .requiredOption("-s, --stack <name>", "stack whose hosts to check (desired state from Pulumi.<stack>.yaml)")
+    .option("--subscription <id>", "Azure subscription id (default: $AZURE_SUBSCRIPTION_ID)")
+    .option("-g, --resource-group <name>", "resource group of the hosts (default: the stack's, e.g. rg-mailhost-<stack>)")
+    .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "github"]).default("text"))
+    .option("--concurrency <n>", "hosts checked at once", positiveInt("--concurrency"), 8)
+    .option("--timeout <s>", "time limit per host, seconds (a Run Command takes at least about 20 s)", positiveInt("--timeout"), 600)
+    .option("--remediate", "re-apply the tuning on drifted hosts only (DSC: bump forceUpdateTag; run command: run the tuning script again), after confirmation", false)
+    .option("-y, --yes", "do not ask before remediating", false)
+    .option("--arm-endpoint <url>", "Azure Resource Manager endpoint (sovereign clouds)", PUBLIC_ARM_ENDPOINT)
+    .option("--max-retries <n>", "retries of a request answered 429 (honouring Retry-After) or 5xx", nonNegativeInt("--max-retries"), 4)
+    .option("--retry-delay <ms>", "first retry delay without Retry-After, ms (doubles each retry)", positiveInt("--retry-delay"), 1000)
+    .option("--poll-interval <ms>", "poll interval of long-running operations, ms", positiveInt("--poll-interval"), DEFAULT_POLL_INTERVAL_MS)
+    .option("-C, --cwd <dir>", "project directory holding the stack files", process.cwd())
+    .addHelpText("after", [
+      "",
+      "Authentication: AZURE_ACCESS_TOKEN, when set, is used as a static bearer token; otherwise DefaultAzureCredential",
+      "(environment, workload identity, managed identity, Azure CLI). The identity needs Virtual Machine Contributor on the",
+      "resource group, or a custom role with Microsoft.Compute/virtualMachines/read, .../instanceView/read,",
+      "Microsoft.Compute/virtualMachines/runCommand/action (and .../extensions/write for --remediate with DSC).",
+    ].join("\n"))
+    .action(async (opts: {
+      stack: string; subscription?: string; resourceGroup?: string; format: "text" | "json" | "github"; concurrency: number; timeout: number;
+      remediate: boolean; yes: boolean; armEndpoint: string; maxRetries: number; retryDelay: number; pollInterval: number; cwd: string;
+    }) => {
+      const subscription = opts.subscription ?? process.env.AZURE_SUBSCRIPTION_ID;
+      if (!subscription) throw new UsageError("no subscription: pass --subscription <id> or set AZURE_SUBSCRIPTION_ID");
+      let endpoint: URL;
+      try {
+        endpoint = new URL(opts.armEndpoint);
+      } catch {
+        throw new UsageError(`--arm-endpoint ${JSON.stringify(opts.armEndpoint)} is not a URL`);
+      }
+      const file = readStackFile(opts.cwd, opts.stack);
+      const plan = planOf(opts.cwd, opts.stack);
+      const { ArmCompute } = require("../program/arm") as typeof import("../program/arm");
+      const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval });
+      const report = await runDrift({
+        plan, arm, subscription, resourceGroup: opts.resourceGroup, concurrency: opts.concurrency, timeoutSeconds: opts.timeout,
+        remediate: opts.remediate, yes: opts.yes, confirm: askOnTerminal, progress: (line) => io.err(`mailhost drift: ${line}`),
+      });
+      const stackFile = file.file.startsWith(opts.cwd) ? file.file.slice(opts.cwd.length).replace(/^[\\/]/, "") : file.file;
+      io.out(opts.format === "json" ? formatDriftJson(report) : opts.format === "github" ? formatDriftGithub(report, stackFile, file.text) : formatDriftText(report));
+      code = driftExitCode(report);
     });
 
   try {

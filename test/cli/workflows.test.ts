@@ -71,5 +71,8 @@ describe("GitHub workflows", () => {
     assert.equal(cloud.with.refresh, true);
     assert.equal(cloud.with["expect-no-changes"], true);
     assert.ok(wf.jobs.drift.steps.some((s: Step & { if?: string }) => s.if === "failure()" && s.uses?.startsWith("actions/github-script@")));
+    const guest = wf.jobs.drift.steps.find((s: Step) => s.run?.startsWith("npx mailhost drift"));
+    assert.equal(guest.run, "npx mailhost drift --stack ${{ matrix.stack }} --format github");
+    assert.ok(wf.jobs.drift.steps.indexOf(guest) > wf.jobs.drift.steps.indexOf(cloud), "after the cloud-level check");
   });
 });

@@ -1,0 +1,202 @@
+/**
+ * `mailhost drift`: what each Windows host really runs against the desired state of the stack.
+ * Desired state comes from the stack file through the same plan the program uses; hosts are the
+ * VMs of the stack's resource group that carry the stack's tag; live state comes from the static,
+ * read-only collector script run through the ARM Run Command API.
+ */
+import { type CollectorReport, type SettingDrift, compareHost, hostStatus, parseCollectorOutput, type SettingStatus } from "../domain/drift";
+import { projectPath } from "../domain/paths";
+import { type FleetPlan, CONTENT_HASH_PARAMETER, STACK_TAG, tuningArguments, tuningContentHash } from "../domain/plan";
+import { type ArmCompute } from "../program/arm";
+import { readGuestScript, RUN_COMMAND_SCRIPT } from "../components/guestScripts";
+
+/** The read-only collector. */
+export const COLLECTOR_SCRIPT = projectPath("guest", "collector", "Get-MailhostState.ps1");
+/** Name of the DSC extension the components create. */
+export const DSC_EXTENSION_NAME = "Microsoft.Powershell.DSC";
+
+export interface HostDrift {
+  readonly name: string;
+  status: SettingStatus;
+  /** Why the host's state is unknown. */
+  reason?: string;
+  settings: SettingDrift[];
+  rebootPending?: boolean;
+  collectedAt?: string;
+  collectorErrors?: readonly string[];
+  remediation?: { readonly action: string; readonly outcome: "applied" | "failed" | "not confirmed"; readonly detail?: string };
+  readonly timings: { ms: number };
+}
+
+export interface DriftReport {
+  readonly stack: string;
+  readonly resourceGroup: string;
+  readonly subscription: string;
+  readonly mechanism: string;
+  readonly hosts: HostDrift[];
+  /** Set when the check could not run at all (listing the VMs failed). */
+  error?: string;
+  readonly timings: { totalMs: number };
+}
+
+export interface DriftOptions {
+  readonly plan: FleetPlan;
+  readonly arm: ArmCompute;
+  readonly subscription: string;
+  /** Defaults to the plan's resource group. */
+  readonly resourceGroup?: string;
+  /** Hosts checked at once. Defaults to 8. */
+  readonly concurrency?: number;
+  /** Per-host time limit, seconds. Defaults to 600. */
+  readonly timeoutSeconds?: number;
+  readonly remediate?: boolean;
+  /** Asked before remediating, unless `yes`. */
+  readonly confirm?: (question: string) => Promise<boolean>;
+  readonly yes?: boolean;
+  readonly progress?: (line: string) => void;
+}
+
+/** Runs `work` for every item with at most `limit` at once. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+function errorText(err: unknown): string {
+  const e = err as { name?: string; message?: string; statusCode?: number; code?: string };
+  const status = e.statusCode ? ` (HTTP ${e.statusCode})` : "";
+  return `${(e.message ?? String(err)).split("\n")[0]}${status}`;
+}
+
+/** Runs `work` with an abort signal that fires after `seconds`; a timeout becomes a clear error. */
+async function withTimeout<T>(seconds: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${seconds} s`)), seconds * 1000);
+  try {
+    return await work(controller.signal);
+  } catch (err) {
+    if (controller.signal.aborted) throw new Error(`timed out: no answer within ${seconds} s`);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function checkHost(name: string, options: DriftOptions, resourceGroup: string): Promise<HostDrift> {
+  const started = performance.now();
+  const host: HostDrift = { name, status: "unknown", settings: [], timings: { ms: 0 } };
+  try {
+    await withTimeout(options.timeoutSeconds ?? 600, async (signal) => {
+      const power = await options.arm.powerState(resourceGroup, name, signal);
+      if (power !== undefined && power !== "running") {
+        host.reason = `the VM is ${power}; its guest cannot be read`;
+        return;
+      }
+      const output = await options.arm.runPowerShell(resourceGroup, name, readGuestScript(COLLECTOR_SCRIPT), { SiteConfigPath: options.plan.tuning.siteConfigPath }, signal);
+      const parsed = parseCollectorOutput(output.stdout);
+      if (!parsed.ok) {
+        host.reason = output.stderr.trim() ? `${parsed.reason}; stderr: ${output.stderr.trim().slice(0, 200)}` : parsed.reason;
+        return;
+      }
+      applyReport(host, options.plan, parsed.report);
+    });
+  } catch (err) {
+    host.status = "unknown";
+    host.reason = `run command failed: ${errorText(err)}`;
+  }
+  host.timings.ms = performance.now() - started;
+  return host;
+}
+
+function applyReport(host: HostDrift, plan: FleetPlan, report: CollectorReport): void {
+  host.settings = compareHost(plan.tuning, report);
+  host.status = hostStatus(host.settings);
+  host.rebootPending = report.RebootPending;
+  host.collectedAt = report.CollectedAt;
+  if (report.Errors && report.Errors.length > 0) host.collectorErrors = report.Errors;
+  if (host.status === "unknown") host.reason = "some settings could not be read";
+}
+
+/** Re-applies the tuning on one drifted host: a new DSC `forceUpdateTag`, or the tuning script again. */
+async function remediateHost(host: HostDrift, options: DriftOptions, resourceGroup: string): Promise<void> {
+  const tuning = options.plan.tuning;
+  try {
+    await withTimeout(options.timeoutSeconds ?? 600, async (signal) => {
+      if (tuning.mechanism === "dsc") {
+        const tag = `remediate-${new Date().toISOString()}`;
+        await options.arm.bumpExtension(resourceGroup, host.name, DSC_EXTENSION_NAME, tag, signal);
+        host.remediation = { action: `set forceUpdateTag of ${DSC_EXTENSION_NAME} to ${tag}`, outcome: "applied" };
+      } else {
+        const script = readGuestScript(RUN_COMMAND_SCRIPT.file);
+        const args = tuningArguments(tuning);
+        const parameters: Record<string, string> = Object.fromEntries(Object.entries(args).map(([k, v]) => [k, String(v)]));
+        parameters[CONTENT_HASH_PARAMETER] = tuningContentHash(script, args);
+        const out = await options.arm.runPowerShell(resourceGroup, host.name, script, parameters, signal);
+        host.remediation = { action: "ran the tuning script again through Run Command", outcome: "applied", detail: out.stdout.trim().split("\n").pop()?.slice(0, 240) };
+      }
+    });
+  } catch (err) {
+    host.remediation = { action: tuning.mechanism === "dsc" ? `bump forceUpdateTag of ${DSC_EXTENSION_NAME}` : "run the tuning script again", outcome: "failed", detail: errorText(err) };
+  }
+}
+
+export async function runDrift(options: DriftOptions): Promise<DriftReport> {
+  const started = performance.now();
+  const plan = options.plan;
+  const resourceGroup = options.resourceGroup ?? plan.names.resourceGroup;
+  const report: DriftReport = { stack: plan.stack, resourceGroup, subscription: options.subscription, mechanism: plan.tuning.mechanism, hosts: [], timings: { totalMs: 0 } };
+
+  let vms;
+  try {
+    vms = await withTimeout(options.timeoutSeconds ?? 600, (signal) => options.arm.listVms(resourceGroup, signal));
+  } catch (err) {
+    report.error = `could not list the VMs of resource group ${resourceGroup}: ${errorText(err)}`;
+    report.timings.totalMs = performance.now() - started;
+    return report;
+  }
+  const names = vms.filter((vm) => vm.tags[STACK_TAG] === plan.stack).map((vm) => vm.name).sort();
+  options.progress?.(`${names.length} host(s) of stack ${plan.stack} in ${resourceGroup}`);
+
+  const results = new Map<string, HostDrift>();
+  let done = 0;
+  await pool(names, options.concurrency ?? 8, async (name) => {
+    results.set(name, await checkHost(name, options, resourceGroup));
+    done++;
+    options.progress?.(`checked ${done}/${names.length} hosts (${name}: ${results.get(name)!.status})`);
+  });
+  report.hosts.push(...names.map((n) => results.get(n)!));
+  // Hosts the plan expects but Azure does not have.
+  for (const planned of plan.hosts) {
+    if (!names.includes(planned.name)) {
+      report.hosts.push({ name: planned.name, status: "unknown", reason: `not found in resource group ${resourceGroup} with tag ${STACK_TAG}=${plan.stack}`, settings: [], timings: { ms: 0 } });
+    }
+  }
+
+  if (options.remediate) {
+    const drifted = report.hosts.filter((h) => h.status === "drifted");
+    if (drifted.length > 0) {
+      const action = plan.tuning.mechanism === "dsc" ? "bump the DSC extension's forceUpdateTag" : "run the tuning script again";
+      const question = `Re-apply the tuning (${action}) on ${drifted.length} drifted host(s): ${drifted.map((h) => h.name).join(", ")}?`;
+      const confirmed = options.yes === true || (options.confirm !== undefined && await options.confirm(question));
+      if (!confirmed) {
+        for (const h of drifted) h.remediation = { action, outcome: "not confirmed" };
+      } else {
+        await pool(drifted, options.concurrency ?? 8, (h) => remediateHost(h, options, resourceGroup));
+      }
+    }
+  }
+  report.timings.totalMs = performance.now() - started;
+  return report;
+}
+
+/** 0 all in sync, 1 drift found, 2 the check could not complete for some host or at all. */
+export function driftExitCode(report: DriftReport): number {
+  if (report.error !== undefined || report.hosts.some((h) => h.status === "unknown")) return 2;
+  return report.hosts.some((h) => h.status === "drifted") ? 1 : 0;
+}

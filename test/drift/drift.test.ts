@@ -1,0 +1,285 @@
+/**
+ * `mailhost drift` against a local ARM stand-in: the real SDK client (HTTPS, bearer token,
+ * paging, retries, long-running operations) and the real comparison, no Azure.
+ */
+import { after, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as fc from "fast-check";
+import { ArmCompute } from "../../program/arm";
+import { COLLECTOR_SCRIPT, type DriftReport, driftExitCode, runDrift } from "../../cli/drift";
+import { planOf } from "../../cli/plan";
+import { type CollectorReport, parseCollectorOutput } from "../../domain/drift";
+import { type FleetPlan, STACK_TAG } from "../../domain/plan";
+import { readGuestScript, RUN_COMMAND_SCRIPT } from "../../components/guestScripts";
+import { ArmStandIn, STAND_IN_TOKEN, type StandInVm, type VmBehaviour } from "../support/armStandIn";
+import { REPO_ROOT } from "../support/stacks";
+
+const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
+const prod = planOf(REPO_ROOT, "prod");
+const dev = planOf(REPO_ROOT, "dev");
+const standIns: ArmStandIn[] = [];
+after(async () => { await Promise.all(standIns.map((s) => s.close())); });
+
+/** What the collector prints on a host that is exactly as planned. */
+function inSync(plan: FleetPlan, change: Partial<CollectorReport> = {}): CollectorReport {
+  return {
+    MaxUserPort: plan.tuning.maxUserPort,
+    TcpTimedWaitDelay: plan.tuning.tcpTimedWaitDelay,
+    DynamicPortRangeStartPort: plan.tuning.dynamicPortRangeStart,
+    DynamicPortRangeNumberOfPorts: plan.tuning.dynamicPortRangeCount,
+    MailboxCacheTTL: plan.tuning.mailboxCacheTtl,
+    SiteConfigSha256: plan.tuning.siteConfigSha256,
+    RebootPending: false,
+    LcmConfigurationMode: plan.tuning.mechanism === "dsc" ? "ApplyAndAutoCorrect" : null,
+    CollectedAt: "2026-11-25T03:00:00.0000000Z",
+    Errors: [],
+    ...change,
+  };
+}
+const out = (r: CollectorReport) => JSON.stringify(r);
+
+async function standIn(plan: FleetPlan, behaviours: Record<string, VmBehaviour>, extra: StandInVm[] = []): Promise<ArmStandIn> {
+  const vms: StandInVm[] = plan.hosts.map((h) => ({ name: h.name, tags: { [STACK_TAG]: plan.stack, environment: plan.stack }, behaviour: behaviours[h.name] ?? { stdout: out(inSync(plan)) } }));
+  const s = await ArmStandIn.start(SUBSCRIPTION, plan.names.resourceGroup, [...vms, ...extra]);
+  standIns.push(s);
+  return s;
+}
+
+function drift(s: ArmStandIn, plan: FleetPlan, options: Partial<Parameters<typeof runDrift>[0]> = {}, arm: Partial<ConstructorParameters<typeof ArmCompute>[0]> = {}): Promise<DriftReport> {
+  const client = new ArmCompute({
+    subscriptionId: SUBSCRIPTION, endpoint: s.endpoint, tlsCa: s.ca, pollIntervalMs: 10, retryDelayMs: 10, maxRetries: 3,
+    credential: { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) }, ...arm,
+  });
+  return runDrift({ plan, arm: client, subscription: SUBSCRIPTION, timeoutSeconds: 30, ...options });
+}
+
+const host = (r: DriftReport, name: string) => r.hosts.find((h) => h.name === name)!;
+const off = (r: DriftReport, name: string) => host(r, name).settings.filter((s) => s.status !== "in-sync").map((s) => s.setting);
+const first = prod.hosts[0].name;
+
+describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
+  it("reports every host in sync (exit 0), running the read-only collector with the SiteConfig path", async () => {
+    const s = await standIn(prod, {});
+    const r = await drift(s, prod);
+    assert.equal(driftExitCode(r), 0, JSON.stringify(r, null, 1));
+    assert.deepEqual(r.hosts.map((h) => [h.name, h.status]), prod.hosts.map((h) => [h.name, "in-sync"]));
+    for (const h of prod.hosts) {
+      const runs = s.scripts.get(h.name)!;
+      assert.equal(runs.length, 1);
+      assert.equal(runs[0].script, readGuestScript(COLLECTOR_SCRIPT).split(/\r?\n/).join("\n"));
+      assert.deepEqual(runs[0].parameters, { SiteConfigPath: prod.tuning.siteConfigPath });
+    }
+    assert.equal(s.unauthorized, 0);
+  });
+
+  const drifts: Array<[string, Partial<CollectorReport>, string]> = [
+    ["MaxUserPort", { MaxUserPort: 60000 }, "MaxUserPort"],
+    ["TcpTimedWaitDelay", { TcpTimedWaitDelay: 60 }, "TcpTimedWaitDelay"],
+    ["the dynamic port range start", { DynamicPortRangeStartPort: 49152, DynamicPortRangeNumberOfPorts: 16383 }, "DynamicPortRange"],
+    ["the dynamic port range size", { DynamicPortRangeNumberOfPorts: 16384 }, "DynamicPortRange"],
+    ["MailboxCacheTTL", { MailboxCacheTTL: 1200 }, "MailboxCacheTTL"],
+    ["the SiteConfig.cfg file", { SiteConfigSha256: "ab".repeat(32) }, "SiteConfig.cfg"],
+    ["the LCM mode", { LcmConfigurationMode: "ApplyAndMonitor" }, "LcmConfigurationMode"],
+  ];
+  for (const [what, change, setting] of drifts) {
+    it(`finds ${what} drifted on one host only (exit 1)`, async () => {
+      const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, change)) } });
+      const r = await drift(s, prod);
+      assert.equal(driftExitCode(r), 1);
+      assert.equal(host(r, first).status, "drifted");
+      assert.deepEqual(off(r, first), [setting]);
+      for (const h of prod.hosts.slice(1)) assert.equal(host(r, h.name).status, "in-sync");
+    });
+  }
+
+  it("treats absent registry values as Windows' defaults", async () => {
+    const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: null, MaxUserPort: null })) } });
+    const r = await drift(s, prod);
+    const settings = host(r, first).settings;
+    assert.deepEqual(settings.find((x) => x.setting === "TcpTimedWaitDelay"), {
+      setting: "TcpTimedWaitDelay", configKey: "mailhost:tcp.tcpTimedWaitDelay", desired: "30 s", actual: "absent (Windows default 120 s)", status: "drifted", dangerous: false,
+    });
+    assert.equal(settings.find((x) => x.setting === "MaxUserPort")?.actual, "absent (Windows default none: no legacy cap)");
+    // dev wants 120 s, which is what an absent value means: in sync.
+    const d = await standIn(dev, { [dev.hosts[0].name]: { stdout: out(inSync(dev, { TcpTimedWaitDelay: null })) } });
+    assert.equal((await drift(d, dev)).hosts[0].status, "in-sync");
+  });
+
+  it("flags a value outside the valid range as dangerous drift", async () => {
+    const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: 400, MailboxCacheTTL: 30 })) } });
+    const r = await drift(s, prod);
+    const bad = host(r, first).settings.filter((x) => x.dangerous).map((x) => x.setting);
+    assert.deepEqual(bad, ["TcpTimedWaitDelay", "MailboxCacheTTL"]);
+  });
+
+  it("retries a throttled run command (429 with Retry-After) and then succeeds", async () => {
+    const s = await standIn(prod, { [first]: { stdout: out(inSync(prod)), throttle: 1 } });
+    const r = await drift(s, prod);
+    assert.equal(host(r, first).status, "in-sync");
+    assert.equal(s.runCommandPosts.get(first), 2);
+  });
+
+  it("gives up on 500s when the retry budget is spent, and still reports every other host (exit 2)", async () => {
+    const s = await standIn(prod, { [first]: { alwaysFail500: true } });
+    const r = await drift(s, prod, {}, { maxRetries: 2 });
+    assert.equal(driftExitCode(r), 2);
+    assert.equal(host(r, first).status, "unknown");
+    assert.match(host(r, first).reason!, /^run command failed: .*\(HTTP 500\)/);
+    assert.equal(s.runCommandPosts.get(first), 3, "the first try and two retries");
+    for (const h of prod.hosts.slice(1)) assert.equal(host(r, h.name).status, "in-sync");
+  });
+
+  it("stops waiting for a host that never answers (per-host timeout)", async () => {
+    const s = await standIn(prod, { [first]: { never: true } });
+    const t0 = Date.now();
+    const r = await drift(s, prod, { timeoutSeconds: 1 });
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.equal(host(r, first).status, "unknown");
+    assert.equal(host(r, first).reason, "run command failed: timed out: no answer within 1 s");
+    assert.equal(driftExitCode(r), 2);
+  });
+
+  for (const [what, stdout, reason] of [
+    ["empty", "", /printed nothing/],
+    ["truncated", out(inSync(prod)).slice(0, 80), /not a JSON document .* truncated/],
+    ["not JSON", "WARNING: something odd\nAccess denied", /not a JSON document/],
+    ["JSON without the keys", '{"MaxUserPort": 65534}', /incomplete/],
+  ] as const) {
+    it(`reports ${what} collector output as unknown, with the reason`, async () => {
+      const s = await standIn(prod, { [first]: { stdout } });
+      const r = await drift(s, prod);
+      assert.equal(host(r, first).status, "unknown");
+      assert.match(host(r, first).reason!, reason);
+    });
+  }
+
+  it("reports a failed run command as unknown", async () => {
+    const s = await standIn(prod, { [first]: { operationFails: true } });
+    const r = await drift(s, prod);
+    assert.match(host(r, first).reason!, /^run command failed: /);
+  });
+
+  it("does not run anything on a deallocated VM and says so", async () => {
+    const s = await standIn(prod, { [first]: { powerState: "deallocated", stdout: out(inSync(prod)) } });
+    const r = await drift(s, prod);
+    assert.equal(host(r, first).status, "unknown");
+    assert.equal(host(r, first).reason, "the VM is deallocated; its guest cannot be read");
+    assert.equal(s.runCommandPosts.get(first), undefined);
+  });
+
+  it("checks only the VMs that carry the stack's tag, and reports planned hosts that are missing", async () => {
+    const stranger: StandInVm = { name: "vm-other", tags: { [STACK_TAG]: "staging" }, behaviour: { stdout: "" } };
+    const s = await ArmStandIn.start(SUBSCRIPTION, prod.names.resourceGroup, [
+      ...prod.hosts.slice(1).map((h) => ({ name: h.name, tags: { [STACK_TAG]: "prod" }, behaviour: { stdout: out(inSync(prod)) } })), stranger,
+    ]);
+    standIns.push(s);
+    const r = await drift(s, prod);
+    assert.equal(s.runCommandPosts.get("vm-other"), undefined);
+    assert.match(host(r, first).reason!, /^not found in resource group rg-mailhost-prod with tag mailhost-stack=prod/);
+  });
+
+  it("checks 50 hosts with at most 8 in flight and reports every one", async () => {
+    const big: FleetPlan = { ...prod, hosts: Array.from({ length: 50 }, (_, i) => ({ ...prod.hosts[0], index: i + 1, name: `vm-mail-prod-${String(i + 1).padStart(3, "0")}` })) };
+    const behaviours = Object.fromEntries(big.hosts.map((h, i) => [h.name, { stdout: out(inSync(prod, i % 7 === 0 ? { MailboxCacheTTL: 600 } : {})), pollsInProgress: 3 }]));
+    const s = await standIn(big, behaviours);
+    const r = await drift(s, big, { concurrency: 8 });
+    assert.equal(r.hosts.length, 50);
+    assert.ok(s.maxInFlight <= 8 && s.maxInFlight >= 2, `max in flight ${s.maxInFlight}`);
+    assert.equal(r.hosts.filter((h) => h.status === "drifted").length, 8);
+    assert.equal(r.hosts.filter((h) => h.status === "in-sync").length, 42);
+  });
+});
+
+describe("mailhost drift --remediate", { concurrency: 2 }, () => {
+  it("bumps the DSC forceUpdateTag on drifted hosts only, after confirmation", async () => {
+    const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: 240 })) } });
+    const questions: string[] = [];
+    const r = await drift(s, prod, { remediate: true, confirm: async (q) => { questions.push(q); return true; } });
+    assert.equal(questions.length, 1);
+    assert.match(questions[0], new RegExp(`on 1 drifted host\\(s\\): ${first}\\?$`));
+    assert.deepEqual([...s.extensionUpdates.keys()], [first]);
+    assert.equal(s.extensionUpdates.get(first)![0].extension, "Microsoft.Powershell.DSC");
+    assert.match(s.extensionUpdates.get(first)![0].forceUpdateTag, /^remediate-/);
+    assert.equal(host(r, first).remediation?.outcome, "applied");
+    for (const h of prod.hosts.slice(1)) assert.equal(host(r, h.name).remediation, undefined);
+  });
+
+  it("changes nothing when the answer is no", async () => {
+    const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: 240 })) } });
+    const r = await drift(s, prod, { remediate: true, confirm: async () => false });
+    assert.equal(s.extensionUpdates.size, 0);
+    assert.equal(host(r, first).remediation?.outcome, "not confirmed");
+  });
+
+  it("runs the tuning script again on drifted run-command hosts only, with --yes", async () => {
+    const three: FleetPlan = { ...dev, hosts: [0, 1, 2].map((i) => ({ ...dev.hosts[0], index: i + 1, name: `vm-mail-dev-00${i + 1}` })) };
+    const tuningResult = JSON.stringify({ RegistryChanged: true, RebootRequired: true });
+    const s = await standIn(three, {
+      // The collector gets only SiteConfigPath; the tuning script gets the tuning parameters.
+      "vm-mail-dev-002": { stdout: (_script, parameters) => ("ContentHash" in parameters ? tuningResult : out(inSync(dev, { MailboxCacheTTL: 60 }))) },
+    }, []);
+    const r = await drift(s, three, { remediate: true, yes: true, confirm: async () => { throw new Error("must not ask with --yes"); } });
+    assert.equal(host(r, "vm-mail-dev-002").remediation?.outcome, "applied");
+    const runs = s.scripts.get("vm-mail-dev-002")!;
+    assert.equal(runs.length, 2);
+    assert.equal(runs[1].script, readGuestScript(RUN_COMMAND_SCRIPT.file).split(/\r?\n/).join("\n"));
+    assert.equal(runs[1].parameters.TcpTimedWaitDelay, String(dev.tuning.tcpTimedWaitDelay));
+    assert.match(runs[1].parameters.ContentHash, /^[0-9a-f]{64}$/);
+    assert.equal(s.scripts.get("vm-mail-dev-001")!.length, 1);
+    assert.equal(s.scripts.get("vm-mail-dev-003")!.length, 1);
+  });
+});
+
+describe("collector output parsing", () => {
+  it("any output string yields a verdict and never throws", () => {
+    fc.assert(fc.property(fc.oneof(fc.string(), fc.json(), fc.constant(out(inSync(prod))).map((s) => s.slice(0, 50)), fc.jsonValue().map((v) => JSON.stringify(v))), (text) => {
+      const parsed = parseCollectorOutput(text);
+      assert.ok(parsed.ok ? typeof parsed.report.CollectedAt === "string" : parsed.reason.length > 0);
+    }), { numRuns: 500 });
+  });
+  it("takes the last JSON line, after any noise", () => {
+    const parsed = parseCollectorOutput(`noise\r\n${out(inSync(prod))}\r\n`);
+    assert.ok(parsed.ok);
+  });
+});
+
+describe("the mailhost drift command", () => {
+  it("runs end to end with --arm-endpoint and AZURE_ACCESS_TOKEN, and annotates the stack file's keys", async () => {
+    const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: 240 })) } });
+    const run = (format: string) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--subscription", SUBSCRIPTION,
+        "--arm-endpoint", s.endpoint, "--format", format, "--poll-interval", "10", "--retry-delay", "10"], {
+        cwd: REPO_ROOT, env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile },
+      });
+      let stdout = ""; let stderr = "";
+      child.stdout.on("data", (d) => { stdout += d; });
+      child.stderr.on("data", (d) => { stderr += d; });
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+    const json = await run("json");
+    assert.equal(json.code, 1, json.stderr);
+    const report = JSON.parse(json.stdout);
+    assert.equal(report.exitCode, 1);
+    assert.equal(report.hosts.length, 4);
+    const github = await run("github");
+    const line = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8").split("\n").findIndex((l) => l.includes("tcpTimedWaitDelay:")) + 1;
+    assert.ok(github.stdout.includes(`::warning file=Pulumi.prod.yaml,line=${line},title=drift%3A ${first} TcpTimedWaitDelay::${first}: TcpTimedWaitDelay is 240 s, desired 30 s.`), github.stdout);
+    const text = await run("text");
+    assert.match(text.stdout, new RegExp(`${first}\\s+DRIFTED\\s+TcpTimedWaitDelay\\s+30 s\\s+240 s`));
+  });
+  it("exits 2 with one line when no subscription is given", async () => {
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const env = { ...process.env };
+      delete env.AZURE_SUBSCRIPTION_ID;
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod"], { cwd: REPO_ROOT, env });
+      let stderr = "";
+      child.stderr.on("data", (d) => { stderr += d; });
+      child.on("close", (code) => resolve({ code, stderr }));
+    });
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trim(), "mailhost: no subscription: pass --subscription <id> or set AZURE_SUBSCRIPTION_ID");
+  });
+});
