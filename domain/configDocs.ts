@@ -74,10 +74,15 @@ export function configReferenceTable(): string {
   ].join("\n");
 }
 
-/** Replaces the table between the markers of a README text. */
+/** Replaces the text from `begin` to `end` (markers included) with `content`, which carries its own markers. */
+export function replaceBetweenMarkers(text: string, begin: string, end: string, content: string): string {
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`no "${begin}" ... "${end}" markers`);
+  return text.slice(0, from) + content + text.slice(to + end.length);
+}
+
+/** Replaces the configuration reference of a README text. */
 export function withConfigReference(readme: string): string {
-  const begin = readme.indexOf(CONFIG_TABLE_BEGIN);
-  const end = readme.indexOf(CONFIG_TABLE_END);
-  if (begin < 0 || end < begin) throw new Error("README.md has no config-reference markers");
-  return readme.slice(0, begin) + configReferenceTable() + readme.slice(end + CONFIG_TABLE_END.length);
+  return replaceBetweenMarkers(readme, CONFIG_TABLE_BEGIN, CONFIG_TABLE_END, configReferenceTable());
 }

@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { replaceBetweenMarkers } from "../domain/configDocs";
 import { policies } from "../policies/all";
 
 export const POLICY_TABLE_BEGIN = "<!-- BEGIN policy-table: generated from policies/ by `npm run docs` -->";
@@ -44,8 +45,5 @@ export function policyTable(): string {
 }
 
 export function withPolicyTable(readme: string): string {
-  const begin = readme.indexOf(POLICY_TABLE_BEGIN);
-  const end = readme.indexOf(POLICY_TABLE_END);
-  if (begin < 0 || end < begin) throw new Error("README.md has no policy-table markers");
-  return readme.slice(0, begin) + policyTable() + readme.slice(end + POLICY_TABLE_END.length);
+  return replaceBetweenMarkers(readme, POLICY_TABLE_BEGIN, POLICY_TABLE_END, policyTable());
 }

@@ -13,13 +13,9 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { LintReport } from '../../scripts/lint-powershell.js';
-
-const REPO_ROOT =
-  typeof __dirname === 'string' ? path.resolve(__dirname, '..', '..') : process.cwd();
+import { REPO_ROOT, runChecker } from '../support/powershell';
 const COLLECTOR = 'guest/collector/Get-MailhostState.ps1';
 const DSC_SCRIPT = 'guest/dsc/MailhostTuning.ps1';
 const RUN_COMMAND_SCRIPT = 'guest/runcommand/Set-MailhostTuning.ps1';
@@ -327,27 +323,6 @@ function documentShape(source: string): DocumentShape {
 // Tests
 // ------------------------------------------------------------------------------------------------
 
-function runChecker(args: readonly string[]): Promise<{ code: number; report: LintReport; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--liftoff-only', '--import', 'tsx', 'scripts/lint-powershell.ts', ...args],
-      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        if (code !== 0 && code !== 1) {
-          reject(new Error(`checker failed (exit ${String(error?.code)}): ${stderr}`));
-          return;
-        }
-        try {
-          resolve({ code, report: JSON.parse(stdout) as LintReport, stderr });
-        } catch (parseError) {
-          reject(new Error(`checker printed no JSON: ${String(parseError)}\n${stdout}\n${stderr}`));
-        }
-      },
-    );
-  });
-}
 
 let collector: string;
 

@@ -7,7 +7,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,42 +14,14 @@ import {
   RULE_PARAMETER_SUBEXPRESSION,
   RULE_SYNTAX,
   parseVariableName,
-  type LintReport,
   type Problem,
 } from '../../scripts/lint-powershell.js';
 
-const REPO_ROOT =
-  typeof __dirname === 'string' ? path.resolve(__dirname, '..', '..') : process.cwd();
+import { REPO_ROOT, runChecker, type CheckerRun } from '../support/powershell';
 const DSC_SCRIPT = 'guest/dsc/MailhostTuning.ps1';
 const RUN_COMMAND_SCRIPT = 'guest/runcommand/Set-MailhostTuning.ps1';
 
-interface CheckerRun {
-  code: number;
-  report: LintReport;
-  stderr: string;
-}
 
-function runChecker(args: readonly string[]): Promise<CheckerRun> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--liftoff-only', '--import', 'tsx', 'scripts/lint-powershell.ts', ...args],
-      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        if (code !== 0 && code !== 1) {
-          reject(new Error(`checker failed (exit ${String(error?.code)}): ${stderr}`));
-          return;
-        }
-        try {
-          resolve({ code, report: JSON.parse(stdout) as LintReport, stderr });
-        } catch (parseError) {
-          reject(new Error(`checker printed no JSON: ${String(parseError)}\n${stdout}\n${stderr}`));
-        }
-      },
-    );
-  });
-}
 
 // Fixtures live in a temporary directory so that the repository-wide scan never sees them.
 const FIXTURES: Record<string, string> = {
