@@ -12,6 +12,13 @@ import { readGuestScript, RUN_COMMAND_SCRIPT } from "../components/guestScripts"
 
 /** The read-only collector. */
 export const COLLECTOR_SCRIPT = projectPath("guest", "collector", "Get-MailhostState.ps1");
+/** Hosts checked at once by default. */
+export const DEFAULT_CONCURRENCY = 8;
+/** Per-host time limit by default, seconds (a Run Command takes at least about 20 s). */
+export const DEFAULT_HOST_TIMEOUT_SECONDS = 600;
+/** Time limit of listing the resource group's VMs, seconds. */
+export const LIST_TIMEOUT_SECONDS = 120;
+
 /** Name of the DSC extension the components create. */
 export const DSC_EXTENSION_NAME = "Microsoft.Powershell.DSC";
 
@@ -45,9 +52,9 @@ export interface DriftOptions {
   readonly subscription: string;
   /** Defaults to the plan's resource group. */
   readonly resourceGroup?: string;
-  /** Hosts checked at once. Defaults to 8. */
+  /** Hosts checked at once. Defaults to {@link DEFAULT_CONCURRENCY}. */
   readonly concurrency?: number;
-  /** Per-host time limit, seconds. Defaults to 600. */
+  /** Per-host time limit, seconds. Defaults to {@link DEFAULT_HOST_TIMEOUT_SECONDS}. */
   readonly timeoutSeconds?: number;
   readonly remediate?: boolean;
   /** Asked before remediating, unless `yes`. */
@@ -92,7 +99,7 @@ async function checkHost(name: string, options: DriftOptions, resourceGroup: str
   const started = performance.now();
   const host: HostDrift = { name, status: "unknown", settings: [], timings: { ms: 0 } };
   try {
-    await withTimeout(options.timeoutSeconds ?? 600, async (signal) => {
+    await withTimeout(options.timeoutSeconds ?? DEFAULT_HOST_TIMEOUT_SECONDS, async (signal) => {
       const power = await options.arm.powerState(resourceGroup, name, signal);
       if (power !== undefined && power !== "running") {
         host.reason = `the VM is ${power}; its guest cannot be read`;
@@ -127,7 +134,7 @@ function applyReport(host: HostDrift, plan: FleetPlan, report: CollectorReport):
 async function remediateHost(host: HostDrift, options: DriftOptions, resourceGroup: string): Promise<void> {
   const tuning = options.plan.tuning;
   try {
-    await withTimeout(options.timeoutSeconds ?? 600, async (signal) => {
+    await withTimeout(options.timeoutSeconds ?? DEFAULT_HOST_TIMEOUT_SECONDS, async (signal) => {
       if (tuning.mechanism === "dsc") {
         const tag = `remediate-${new Date().toISOString()}`;
         await options.arm.bumpExtension(resourceGroup, host.name, DSC_EXTENSION_NAME, tag, signal);
@@ -154,7 +161,7 @@ export async function runDrift(options: DriftOptions): Promise<DriftReport> {
 
   let vms;
   try {
-    vms = await withTimeout(options.timeoutSeconds ?? 600, (signal) => options.arm.listVms(resourceGroup, signal));
+    vms = await withTimeout(LIST_TIMEOUT_SECONDS, (signal) => options.arm.listVms(resourceGroup, signal));
   } catch (err) {
     report.error = `could not list the VMs of resource group ${resourceGroup}: ${errorText(err)}`;
     report.timings.totalMs = performance.now() - started;
@@ -165,7 +172,7 @@ export async function runDrift(options: DriftOptions): Promise<DriftReport> {
 
   const results = new Map<string, HostDrift>();
   let done = 0;
-  await pool(names, options.concurrency ?? 8, async (name) => {
+  await pool(names, options.concurrency ?? DEFAULT_CONCURRENCY, async (name) => {
     results.set(name, await checkHost(name, options, resourceGroup));
     done++;
     options.progress?.(`checked ${done}/${names.length} hosts (${name}: ${results.get(name)!.status})`);
@@ -187,7 +194,7 @@ export async function runDrift(options: DriftOptions): Promise<DriftReport> {
       if (!confirmed) {
         for (const h of drifted) h.remediation = { action, outcome: "not confirmed" };
       } else {
-        await pool(drifted, options.concurrency ?? 8, (h) => remediateHost(h, options, resourceGroup));
+        await pool(drifted, options.concurrency ?? DEFAULT_CONCURRENCY, (h) => remediateHost(h, options, resourceGroup));
       }
     }
   }

@@ -9,7 +9,7 @@ import { listStacks } from "../program/stackFile";
 import { CheckSetupError, exitCodeOf, runCheck } from "./check";
 import { formatGithub, formatJson, formatText } from "./format";
 import { formatPlan, planOf } from "./plan";
-import { driftExitCode, runDrift } from "./drift";
+import { DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT_SECONDS, driftExitCode, runDrift } from "./drift";
 import { formatDriftGithub, formatDriftJson, formatDriftText } from "./driftFormat";
 import { DEFAULT_POLL_INTERVAL_MS, PUBLIC_ARM_ENDPOINT } from "../program/arm";
 import { readStackFile } from "../program/stackFile";
@@ -103,8 +103,8 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .option("--subscription <id>", "Azure subscription id (default: $AZURE_SUBSCRIPTION_ID)")
     .option("-g, --resource-group <name>", "resource group of the hosts (default: the stack's, e.g. rg-mailhost-<stack>)")
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "github"]).default("text"))
-    .option("--concurrency <n>", "hosts checked at once", positiveInt("--concurrency"), 8)
-    .option("--timeout <s>", "time limit per host, seconds (a Run Command takes at least about 20 s)", positiveInt("--timeout"), 600)
+    .option("--concurrency <n>", "hosts checked at once", positiveInt("--concurrency"), DEFAULT_CONCURRENCY)
+    .option("--timeout <s>", "time limit per host, seconds (a Run Command takes at least about 20 s)", positiveInt("--timeout"), DEFAULT_HOST_TIMEOUT_SECONDS)
     .option("--remediate", "re-apply the tuning on drifted hosts only (DSC: bump forceUpdateTag; run command: run the tuning script again), after confirmation", false)
     .option("-y, --yes", "do not ask before remediating", false)
     .option("--arm-endpoint <url>", "Azure Resource Manager endpoint (sovereign clouds)", PUBLIC_ARM_ENDPOINT)
@@ -154,7 +154,8 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     }
     if (err instanceof ConfigValidationError) {
       io.err(err.message);
-      return EXIT.rejected;
+      // For check and plan an invalid stack is a rejected stack; drift cannot run without one.
+      return argv[0] === "drift" ? EXIT.couldNotRun : EXIT.rejected;
     }
     if (err instanceof UsageError || err instanceof CheckSetupError || err instanceof Error) {
       io.err(`mailhost: ${err.message.split("\n")[0]}`);

@@ -18,8 +18,17 @@ export interface CollectorReport {
   readonly RebootPending: boolean;
   readonly LcmConfigurationMode: string | null;
   readonly CollectedAt: string;
+  /** IPv6 range (the tuning sets both); older collectors may omit it. */
+  readonly DynamicPortRangeIPv6StartPort?: number | null;
+  readonly DynamicPortRangeIPv6NumberOfPorts?: number | null;
+  /** Which reboot checks fired: `MailhostIacMarker`/`MailhostIacUntilBoot` are the tuning's own. */
+  readonly RebootPendingReasons?: readonly string[];
+  /** `<what>: <message>` for each value that could not be read (its field is then null). */
   readonly Errors?: readonly string[];
 }
+
+/** Reboot reasons that mean: our Tcpip values are written but not in effect yet. */
+export const TUNING_REBOOT_REASONS: readonly string[] = ["MailhostIacMarker", "MailhostIacUntilBoot"];
 
 const nullableInt = { type: ["integer", "null"] } as const;
 const collectorSchema = {
@@ -35,6 +44,9 @@ const collectorSchema = {
     RebootPending: { type: "boolean" },
     LcmConfigurationMode: { type: ["string", "null"] },
     CollectedAt: { type: "string", minLength: 1 },
+    DynamicPortRangeIPv6StartPort: nullableInt,
+    DynamicPortRangeIPv6NumberOfPorts: nullableInt,
+    RebootPendingReasons: { type: "array", items: { type: "string" } },
     Errors: { type: "array", items: { type: "string" } },
   },
 } as const;
@@ -75,7 +87,7 @@ export type SettingStatus = "in-sync" | "drifted" | "unknown";
 
 /** One setting of one host. */
 export interface SettingDrift {
-  readonly setting: "MaxUserPort" | "TcpTimedWaitDelay" | "DynamicPortRange" | "MailboxCacheTTL" | "SiteConfig.cfg" | "LcmConfigurationMode";
+  readonly setting: "MaxUserPort" | "TcpTimedWaitDelay" | "DynamicPortRange" | "DynamicPortRange (IPv6)" | "MailboxCacheTTL" | "SiteConfig.cfg" | "LcmConfigurationMode" | "PendingReboot";
   /** Config key the setting comes from, for annotations. */
   readonly configKey: string;
   readonly desired: string;
@@ -92,13 +104,40 @@ export interface DesiredHost {
 
 const absent = (windowsDefault: string) => `absent (Windows default ${windowsDefault})`;
 
-/** Compares one host's collector report with its desired tuning, setting by setting. */
+/** The collector's error for a value (its field is then null), if it reported one. */
+function readError(report: CollectorReport, label: string): string | undefined {
+  return report.Errors?.find((e) => e.startsWith(`${label}:`) || e.startsWith(`${label} `));
+}
+
+function unreadable(setting: SettingDrift["setting"], configKey: string, desired: string, error: string): SettingDrift {
+  return { setting, configKey, desired, actual: `could not be read (${error})`, status: "unknown", dangerous: false };
+}
+
+function portRange(setting: SettingDrift["setting"], desired: TuningPlan, start: number | null, count: number | null, error: string | undefined): SettingDrift {
+  const configKey = "mailhost:tcp.dynamicPortRange";
+  const wanted = `${desired.dynamicPortRangeStart}+${desired.dynamicPortRangeCount}`;
+  if (start === null || count === null) return unreadable(setting, configKey, wanted, error ?? "netsh gave no range");
+  return {
+    setting,
+    configKey,
+    desired: wanted,
+    actual: `${start}+${count}`,
+    status: start === desired.dynamicPortRangeStart && count === desired.dynamicPortRangeCount ? "in-sync" : "drifted",
+    dangerous: !inRange(start, DYNAMIC_PORT_RANGE_START) || !inRange(count, DYNAMIC_PORT_RANGE_COUNT) || start + count - 1 > HIGHEST_PORT,
+  };
+}
+
+/**
+ * Compares one host's collector report with its desired tuning, setting by setting. An absent
+ * registry value counts as Windows' default; a value the collector could not read is unknown.
+ */
 export function compareHost(desired: TuningPlan, report: CollectorReport): SettingDrift[] {
   const out: SettingDrift[] = [];
 
   // MaxUserPort: absent means no legacy cap (the dynamic range alone decides).
   const mup = report.MaxUserPort;
-  out.push({
+  const mupError = mup === null ? readError(report, "MaxUserPort") : undefined;
+  out.push(mupError ? unreadable("MaxUserPort", "mailhost:tcp.maxUserPort", String(desired.maxUserPort), mupError) : {
     setting: "MaxUserPort",
     configKey: "mailhost:tcp.maxUserPort",
     desired: String(desired.maxUserPort),
@@ -108,8 +147,9 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
   });
 
   // TcpTimedWaitDelay: absent means the Windows default.
+  const twdError = report.TcpTimedWaitDelay === null ? readError(report, "TcpTimedWaitDelay") : undefined;
   const effectiveTimeWait = report.TcpTimedWaitDelay ?? WINDOWS_DEFAULTS.tcpTimedWaitDelay;
-  out.push({
+  out.push(twdError ? unreadable("TcpTimedWaitDelay", "mailhost:tcp.tcpTimedWaitDelay", `${desired.tcpTimedWaitDelay} s`, twdError) : {
     setting: "TcpTimedWaitDelay",
     configKey: "mailhost:tcp.tcpTimedWaitDelay",
     desired: `${desired.tcpTimedWaitDelay} s`,
@@ -118,27 +158,18 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
     dangerous: !inRange(effectiveTimeWait, TCP_TIMED_WAIT_DELAY),
   });
 
-  const start = report.DynamicPortRangeStartPort;
-  const count = report.DynamicPortRangeNumberOfPorts;
-  const wanted = `${desired.dynamicPortRangeStart}+${desired.dynamicPortRangeCount}`;
-  if (start === null || count === null) {
-    out.push({ setting: "DynamicPortRange", configKey: "mailhost:tcp.dynamicPortRange", desired: wanted, actual: "not readable", status: "unknown", dangerous: false });
-  } else {
-    out.push({
-      setting: "DynamicPortRange",
-      configKey: "mailhost:tcp.dynamicPortRange",
-      desired: wanted,
-      actual: `${start}+${count}`,
-      status: start === desired.dynamicPortRangeStart && count === desired.dynamicPortRangeCount ? "in-sync" : "drifted",
-      dangerous: !inRange(start, DYNAMIC_PORT_RANGE_START) || !inRange(count, DYNAMIC_PORT_RANGE_COUNT) || start + count - 1 > HIGHEST_PORT,
-    });
+  out.push(portRange("DynamicPortRange", desired, report.DynamicPortRangeStartPort, report.DynamicPortRangeNumberOfPorts, readError(report, "DynamicPortRange ipv4")));
+  if (report.DynamicPortRangeIPv6StartPort !== undefined || report.DynamicPortRangeIPv6NumberOfPorts !== undefined) {
+    out.push(portRange("DynamicPortRange (IPv6)", desired, report.DynamicPortRangeIPv6StartPort ?? null, report.DynamicPortRangeIPv6NumberOfPorts ?? null, readError(report, "DynamicPortRange ipv6")));
   }
 
   const ttl = report.MailboxCacheTTL;
-  out.push({
+  const ttlDesired = `${desired.mailboxCacheTtl} s (floor ${desired.effectiveTtlFloor} s)`;
+  const ttlError = ttl === null ? readError(report, "MailboxCacheTTL") ?? readError(report, "SiteConfigPath") : undefined;
+  out.push(ttlError ? unreadable("MailboxCacheTTL", "mailhost:siteConfig.mailboxCacheTtl", ttlDesired, ttlError) : {
     setting: "MailboxCacheTTL",
     configKey: "mailhost:siteConfig.mailboxCacheTtl",
-    desired: `${desired.mailboxCacheTtl} s (floor ${desired.effectiveTtlFloor} s)`,
+    desired: ttlDesired,
     actual: ttl === null ? "absent" : `${ttl} s`,
     status: ttl === desired.mailboxCacheTtl ? "in-sync" : "drifted",
     // Below the floor (or gone) is what brings back WSAEADDRINUSE.
@@ -146,10 +177,12 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
   });
 
   const sha = report.SiteConfigSha256?.toLowerCase() ?? null;
-  out.push({
+  const shaDesired = `sha256 ${desired.siteConfigSha256.slice(0, 12)}…`;
+  const shaError = sha === null ? readError(report, "SiteConfigSha256") ?? readError(report, "SiteConfigPath") : undefined;
+  out.push(shaError ? unreadable("SiteConfig.cfg", "mailhost:siteConfig", shaDesired, shaError) : {
     setting: "SiteConfig.cfg",
     configKey: "mailhost:siteConfig",
-    desired: `sha256 ${desired.siteConfigSha256.slice(0, 12)}…`,
+    desired: shaDesired,
     actual: sha === null ? "file missing" : `sha256 ${sha.slice(0, 12)}…`,
     status: sha === desired.siteConfigSha256 ? "in-sync" : "drifted",
     dangerous: sha === null,
@@ -157,12 +190,26 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
 
   if (desired.mechanism === "dsc") {
     const mode = report.LcmConfigurationMode;
-    out.push({
+    const modeError = mode === null ? readError(report, "LcmConfigurationMode") : undefined;
+    out.push(modeError ? unreadable("LcmConfigurationMode", "mailhost:tcp.tuning", "ApplyAndAutoCorrect", modeError) : {
       setting: "LcmConfigurationMode",
       configKey: "mailhost:tcp.tuning",
       desired: "ApplyAndAutoCorrect",
       actual: mode ?? "DSC not in use",
       status: mode === "ApplyAndAutoCorrect" ? "in-sync" : "drifted",
+      dangerous: false,
+    });
+  }
+
+  // Tcpip values written by the tuning but not in effect until the host reboots.
+  const tuningReboot = (report.RebootPendingReasons ?? []).filter((r) => TUNING_REBOOT_REASONS.includes(r));
+  if (tuningReboot.length > 0) {
+    out.push({
+      setting: "PendingReboot",
+      configKey: "mailhost:tcp",
+      desired: "Tcpip values in effect",
+      actual: "written, in effect after the next reboot",
+      status: "drifted",
       dangerous: false,
     });
   }

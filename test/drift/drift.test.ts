@@ -6,6 +6,7 @@ import { after, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as fc from "fast-check";
 import { ArmCompute } from "../../program/arm";
@@ -30,6 +31,8 @@ function inSync(plan: FleetPlan, change: Partial<CollectorReport> = {}): Collect
     TcpTimedWaitDelay: plan.tuning.tcpTimedWaitDelay,
     DynamicPortRangeStartPort: plan.tuning.dynamicPortRangeStart,
     DynamicPortRangeNumberOfPorts: plan.tuning.dynamicPortRangeCount,
+    DynamicPortRangeIPv6StartPort: plan.tuning.dynamicPortRangeStart,
+    DynamicPortRangeIPv6NumberOfPorts: plan.tuning.dynamicPortRangeCount,
     MailboxCacheTTL: plan.tuning.mailboxCacheTtl,
     SiteConfigSha256: plan.tuning.siteConfigSha256,
     RebootPending: false,
@@ -80,6 +83,8 @@ describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
     ["TcpTimedWaitDelay", { TcpTimedWaitDelay: 60 }, "TcpTimedWaitDelay"],
     ["the dynamic port range start", { DynamicPortRangeStartPort: 49152, DynamicPortRangeNumberOfPorts: 16383 }, "DynamicPortRange"],
     ["the dynamic port range size", { DynamicPortRangeNumberOfPorts: 16384 }, "DynamicPortRange"],
+    ["the IPv6 dynamic port range", { DynamicPortRangeIPv6StartPort: 49152, DynamicPortRangeIPv6NumberOfPorts: 16384 }, "DynamicPortRange (IPv6)"],
+    ["a reboot the tuning is waiting for", { RebootPending: true, RebootPendingReasons: ["MailhostIacMarker"] }, "PendingReboot"],
     ["MailboxCacheTTL", { MailboxCacheTTL: 1200 }, "MailboxCacheTTL"],
     ["the SiteConfig.cfg file", { SiteConfigSha256: "ab".repeat(32) }, "SiteConfig.cfg"],
     ["the LCM mode", { LcmConfigurationMode: "ApplyAndMonitor" }, "LcmConfigurationMode"],
@@ -106,6 +111,22 @@ describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
     // dev wants 120 s, which is what an absent value means: in sync.
     const d = await standIn(dev, { [dev.hosts[0].name]: { stdout: out(inSync(dev, { TcpTimedWaitDelay: null })) } });
     assert.equal((await drift(d, dev)).hosts[0].status, "in-sync");
+  });
+
+  it("does not count a reboot that Windows Update waits for as drift", async () => {
+    const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { RebootPending: true, RebootPendingReasons: ["WindowsUpdate"] })) } });
+    const r = await drift(s, prod);
+    assert.equal(host(r, first).status, "in-sync");
+    assert.equal(host(r, first).rebootPending, true);
+  });
+
+  it("reports a value the collector could not read as unknown, not as Windows' default", async () => {
+    const d = await standIn(dev, { [dev.hosts[0].name]: { stdout: out(inSync(dev, { TcpTimedWaitDelay: null, Errors: ["TcpTimedWaitDelay: Requested registry access is not allowed."] })) } });
+    const r = await drift(d, dev);
+    const setting = r.hosts[0].settings.find((x) => x.setting === "TcpTimedWaitDelay")!;
+    assert.equal(setting.status, "unknown");
+    assert.equal(setting.actual, "could not be read (TcpTimedWaitDelay: Requested registry access is not allowed.)");
+    assert.equal(driftExitCode(r), 2);
   });
 
   it("flags a value outside the valid range as dangerous drift", async () => {
@@ -136,6 +157,7 @@ describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
     const s = await standIn(prod, { [first]: { never: true } });
     const t0 = Date.now();
     const r = await drift(s, prod, { timeoutSeconds: 1 });
+    assert.equal(r.error, undefined, "listing the VMs has its own time limit");
     assert.ok(Date.now() - t0 < 10_000);
     assert.equal(host(r, first).status, "unknown");
     assert.equal(host(r, first).reason, "run command failed: timed out: no answer within 1 s");
@@ -269,6 +291,18 @@ describe("the mailhost drift command", () => {
     assert.ok(github.stdout.includes(`::warning file=Pulumi.prod.yaml,line=${line},title=drift%3A ${first} TcpTimedWaitDelay::${first}: TcpTimedWaitDelay is 240 s, desired 30 s.`), github.stdout);
     const text = await run("text");
     assert.match(text.stdout, new RegExp(`${first}\\s+DRIFTED\\s+TcpTimedWaitDelay\\s+30 s\\s+240 s`));
+  });
+  it("exits 2 (could not run) when the stack's config is invalid", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-drift-"));
+    fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8").replace("tcpTimedWaitDelay: 30", "tcpTimedWaitDelay: 301"));
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--subscription", SUBSCRIPTION, "--cwd", dir], { cwd: REPO_ROOT });
+      let stderr = "";
+      child.stderr.on("data", (d) => { stderr += d; });
+      child.on("close", (code) => resolve({ code, stderr }));
+    });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /mailhost:tcp.tcpTimedWaitDelay = 301 is outside 30–300 \(seconds\)/);
   });
   it("exits 2 with one line when no subscription is given", async () => {
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
