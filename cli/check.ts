@@ -108,12 +108,23 @@ function ownMessage(d: PolicyDiagnostic): string {
 
 async function checkStack(pack: () => Promise<PolicyPackProcess>, file: StackFile, report: StackReport, options: CheckOptions): Promise<void> {
   const t0 = performance.now();
+  for (const key of file.plaintextSecrets) {
+    report.configProblems.push({
+      path: key,
+      message: `${key} is written in plain text in ${path.basename(file.file)} (value not shown); remove it and set it with \`pulumi config set --secret ${key}\`.`,
+      line: lineOfKey(file.text, key),
+    });
+  }
   // Validate first, the same way the program does: every problem, each with its key path.
   try {
     loadStack(file.stack, file.config);
   } catch (err) {
     if (!(err instanceof ConfigValidationError)) throw err;
     for (const issue of err.issues) report.configProblems.push({ path: issue.path, message: issue.message, line: lineOfKey(file.text, issue.path) });
+    report.status = "rejected";
+    return;
+  }
+  if (report.configProblems.length > 0) {
     report.status = "rejected";
     return;
   }

@@ -17,7 +17,7 @@ export const DEFAULT_CONCURRENCY = 8;
 /** Per-host time limit by default, seconds (a Run Command takes at least about 20 s). */
 export const DEFAULT_HOST_TIMEOUT_SECONDS = 600;
 /** Time limit of listing the resource group's VMs, seconds. */
-export const LIST_TIMEOUT_SECONDS = 120;
+export const LIST_TIMEOUT_SECONDS = 180;
 
 /** Name of the DSC extension the components create. */
 export const DSC_EXTENSION_NAME = "Microsoft.Powershell.DSC";

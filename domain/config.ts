@@ -424,6 +424,10 @@ export function crossFieldIssues(config: MailhostConfig): ConfigIssue[] {
     const path = configKeyPath(["fleet", "adminUsername"]);
     issues.push({ path, message: `${path} = ${showValue(config.fleet.adminUsername)} is a name Azure does not accept for a VM administrator.` });
   }
+  if (/^[dD]:/.test(config.siteConfig.path)) {
+    const path = configKeyPath(["siteConfig", "path"]);
+    issues.push({ path, message: `${path} = ${showValue(config.siteConfig.path)} is on D:, Azure's temporary disk: it is wiped on redeploy and absent on sizes without one; use C: (default ${TEXT_DEFAULTS.siteConfigPath}).` });
+  }
   const capacity = subnetCapacity(config.fleet.addressPrefix);
   if (config.fleet.hostCount > capacity) {
     const path = configKeyPath(["fleet", "hostCount"]);

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as ini from "ini";
 import { type ConfigIssue, ConfigValidationError, showValue } from "./issues";
 import { projectPath } from "./paths";
+import { looksLikeCredential } from "./secrets";
 import { MAILBOX_CACHE_TTL, SITE_CONFIG_VALUE_MAX_LENGTH as MAX_VALUE_LENGTH } from "./limits";
 
 /** Where the rendered file carries the cache TTL. */
@@ -87,11 +88,11 @@ export function checkValue(value: unknown, where: string): ConfigIssue[] {
   if (value.length > MAX_VALUE_LENGTH) {
     return [{ path: where, message: `${where} is ${value.length} characters long; at most ${MAX_VALUE_LENGTH} are allowed.` }];
   }
-  // ini escapes ";" and "#" with a backslash; a backslash right before them cannot be written so
-  // that it reads back unchanged.
-  const encoded = ini.safe(value);
-  if (normaliseParsed(ini.unsafe(encoded)) !== value) {
-    return [{ path: where, message: `${where} = ${showValue(value)} cannot be written to an INI file so that it reads back unchanged (a backslash before ";" or "#"?).` }];
+  // Written verbatim or not at all: the `ini` package would quote or backslash-escape a value with
+  // "=", ";", "#", quotes, a leading "[" or outer spaces, which other INI readers (the mail
+  // service, GetPrivateProfileString) would then read literally.
+  if (ini.safe(value) !== value) {
+    return [{ path: where, message: `${where} = ${showValue(value)} cannot be written verbatim to an INI file: values may not contain "=", ";" or "#", start with "[" or a quote, or have leading or trailing spaces.` }];
   }
   return [];
 }
@@ -123,6 +124,7 @@ function parseTemplate(template: string): Sections {
         issues.push({ path: where, message: `${where} ${key}: nested sections and arrays are not supported.` });
         continue;
       }
+      issues.push(...checkValue(normaliseParsed(value), `${where} ${key}`));
       keys.set(key, normaliseParsed(value));
     }
     sections.set(sectionName, keys);
@@ -163,6 +165,10 @@ export function checkSiteConfigSettings(settings: SiteConfigSettings, configPath
         issues.push({ path: keyPath, message: `${keyPath}: key ${showValue(key)} repeats ${showValue(keyTwin)} (INI key names ignore case).` });
       }
       seenKeys.set(key.toLowerCase(), key);
+      if (looksLikeCredential(key, value)) {
+        issues.push({ path: keyPath, message: `${keyPath} looks like a credential (value not shown); SiteConfig.cfg reaches the hosts in plain extension settings and run-command parameters, so credentials may not go in it.` });
+        continue;
+      }
       if (key.toLowerCase() === SITE_CONFIG_TTL_KEY.toLowerCase()) {
         issues.push({ path: keyPath, message: `${keyPath}: set ${SITE_CONFIG_TTL_KEY} with ${configPath}.mailboxCacheTtl, not in settings, so that its floor is enforced.` });
         continue;

@@ -21,6 +21,8 @@ export interface StackFile {
   readonly secretKeys: string[];
   /** Keys that got a placeholder because the file has no value for them (the admin password is set per stack with `pulumi config set --secret`). */
   readonly placeholders: string[];
+  /** Keys that must be secrets but are written in plain text (their values are never shown). */
+  readonly plaintextSecrets: string[];
   /** The raw text, for locating keys. */
   readonly text: string;
 }
@@ -63,11 +65,18 @@ export function readStackFile(dir: string, stack: string): StackFile {
     }
   }
   const placeholders: string[] = [];
+  const plaintextSecrets: string[] = [];
   const passwordKey = `${CONFIG_NAMESPACE}:${ADMIN_PASSWORD_KEY}`;
+  if (passwordKey in config && !secretKeys.includes(passwordKey)) {
+    plaintextSecrets.push(passwordKey);
+    // Never carried further: the check goes on with the placeholder.
+    config[passwordKey] = PLACEHOLDER_SECRET;
+    secretKeys.push(passwordKey);
+  }
   if (!(passwordKey in config)) {
     config[passwordKey] = PLACEHOLDER_SECRET;
     secretKeys.push(passwordKey);
     placeholders.push(passwordKey);
   }
-  return { stack, file, config, secretKeys, placeholders, text };
+  return { stack, file, config, secretKeys, placeholders, plaintextSecrets, text };
 }

@@ -1,10 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { EXTENSION_TYPE, RUN_COMMAND_TYPE, label } from "../lib/resources";
 
-/** Setting names that hold credentials. */
-const SECRET_NAME = /(sas|password|passwd|pwd|secret|token|accountkey|storagekey|privatekey|apikey|connectionstring|credential)/i;
-/** Values that are credentials whatever their name: SAS signatures, account keys, connection strings. */
-const SECRET_VALUE = /([?&]|^)sig=[^&\s]+|AccountKey=|SharedAccessSignature=|-----BEGIN [A-Z ]*PRIVATE KEY-----/i;
+import { SECRET_NAME, SECRET_VALUE } from "../../domain/secrets";
 
 function findSecrets(node: unknown, path: string, out: string[]): void {
   if (Array.isArray(node)) {
@@ -35,10 +32,14 @@ export const secretsOnlyProtected: ResourceValidationPolicy = {
         const name = typeof p?.name === "string" ? p.name : "";
         if (typeof p?.value === "string" && p.value !== "" && (SECRET_NAME.test(name) || SECRET_VALUE.test(p.value))) found.push(`parameters[${name}]`);
       }
+      // Blob URLs signed with a SAS: a managed identity (…ManagedIdentity) is the protected way.
+      const uris: Array<[string, unknown]> = [["source.scriptUri", args.props.source?.scriptUri], ["outputBlobUri", args.props.outputBlobUri], ["errorBlobUri", args.props.errorBlobUri]];
+      for (const [where, uri] of uris) if (typeof uri === "string" && SECRET_VALUE.test(uri)) found.push(where);
     }
     // The value itself is never part of the message.
     for (const where of found) {
-      report(`${label(args.type, args.name)} carries a credential in ${where} (value not shown); move it to ${EXTENSION_TYPE.test(args.type) ? "protectedSettings" : "protectedParameters"}.`);
+      const remedy = EXTENSION_TYPE.test(args.type) ? "protectedSettings" : where.startsWith("parameters") ? "protectedParameters" : "a managed identity instead of a SAS URL";
+      report(`${label(args.type, args.name)} carries a credential in ${where} (value not shown); move it to ${remedy}.`);
     }
   },
 };

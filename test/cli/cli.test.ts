@@ -98,6 +98,14 @@ describe("mailhost check", { concurrency: 3 }, () => {
     assert.deepEqual(JSON.parse(r.stdout).stacks[0].placeholders, []);
   });
 
+  it("rejects an admin password written in plain text in the stack file, never showing it (exit 1)", async () => {
+    const dir = stackCopy("dev", "leaky", (t) => `${t}  mailhost:adminPassword: Plain-Text-Passw0rd!\n`);
+    const r = await mailhost(["check", "--stack", "leaky", "--cwd", dir]);
+    assert.equal(r.code, 1);
+    assert.ok(r.stdout.includes(`mailhost:adminPassword is written in plain text in Pulumi.leaky.yaml (value not shown); remove it and set it with \`pulumi config set --secret mailhost:adminPassword\`.  (Pulumi.leaky.yaml:${lineOf(dir, "leaky", "mailhost:adminPassword: Plain")})`), r.stdout);
+    assert.ok(!(r.stdout + r.stderr).includes("Plain-Text-Passw0rd"));
+  });
+
   it("exits 2 with one clear line for a missing stack file", async () => {
     const r = await mailhost(["check", "--stack", "nowhere"]);
     assert.equal(r.code, 2);

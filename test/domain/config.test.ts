@@ -123,6 +123,11 @@ describe("stack config schema: malformed input", () => {
       'mailhost:fleet.hostCount = 12 does not fit mailhost:fleet.addressPrefix = "10.0.0.0/28", which holds 11 hosts.',
     ]);
   });
+  it("rejects a SiteConfig.cfg on D:, Azure's temporary disk", () => {
+    assert.deepEqual(messagesFor((c) => { c.siteConfig.path = "D:\\MailFrontEnd\\SiteConfig.cfg"; }), [
+      'mailhost:siteConfig.path = "D:\\\\MailFrontEnd\\\\SiteConfig.cfg" is on D:, Azure\'s temporary disk: it is wiped on redeploy and absent on sizes without one; use C: (default C:\\ProgramData\\MailFrontEnd\\SiteConfig.cfg).',
+    ]);
+  });
   it("reports every problem at once", () => {
     const messages = messagesFor((c) => { c.tcp.tcpTimedWaitDelay = 301; c.fleet.hostCount = 0; c.capacity.utilization = 1.5; delete c.fleet.vmSize; });
     assert.equal(messages.length, 4, messages.join("\n"));

@@ -37,8 +37,8 @@ describe("SiteConfig.cfg rendering", () => {
     assert.equal(parsed.NewSection.Key, true);
   });
   it("uses CRLF line endings and is byte-identical for the same input", () => {
-    const a = render({ Imap: { BackendServers: "a;b" } });
-    const b = render({ Imap: { BackendServers: "a;b" } });
+    const a = render({ Imap: { BackendServers: "a,b" } });
+    const b = render({ Imap: { BackendServers: "a,b" } });
     assert.equal(a, b);
     assert.ok(a.includes("\r\n"));
     assert.ok(!/[^\r]\n/.test(a), "every newline is CRLF");
@@ -70,15 +70,25 @@ describe("SiteConfig.cfg rendering", () => {
   it("rejects keys that differ only in case", () => {
     assert.match(rejection(() => render({ Imap: { Port: 1, port: 2 } })), /repeats "Port"/);
   });
-  it("writes values with = ; # [ and quotes so that they read back unchanged", () => {
-    for (const value of ["a=b", "x;y", "#z", "[not a section]", '"quoted"', "'single'", " padded ", "C:\\path\\file"]) {
-      const parsed = ini.parse(render({ Imap: { Value: value } }));
-      assert.equal(parsed.Imap.Value, value, `value ${JSON.stringify(value)}`);
+  it("writes plain values verbatim (paths, lists, host names)", () => {
+    for (const value of ["C:\\path\\file", "imap-a.mail.internal,imap-b.mail.internal", "a b", "x]y", "100%"]) {
+      const text = render({ Imap: { Value: value } });
+      assert.ok(text.includes(`Value = ${value}\r\n`), `verbatim ${JSON.stringify(value)}`);
+      assert.equal(ini.parse(text).Imap.Value, value);
     }
   });
-  it("rejects a value that cannot be written unchanged (backslash before ;)", () => {
-    assert.match(rejection(() => render({ Imap: { Value: "a\\;b" } })), /cannot be written to an INI file so that it reads back unchanged/);
-  });
+  for (const value of ["a=b", "x;y", "#z", "a\\;b", "[not a section]", '"quoted"', "'single'", " padded", "padded "]) {
+    it(`rejects ${JSON.stringify(value)}, which the ini package would quote or escape and other INI readers would read literally`, () => {
+      assert.match(rejection(() => render({ Imap: { Value: value } })), /cannot be written verbatim to an INI file/);
+    });
+  }
+  for (const [key, value] of [["BackendPassword", "x"], ["ApiKey", "x"], ["Endpoint", "https://st.blob.core.windows.net/c?sv=1&sig=abc"]] as const) {
+    it(`rejects a credential in SiteConfig.cfg (${key}) without showing it`, () => {
+      const message = rejection(() => render({ Imap: { [key]: value } }));
+      assert.match(message, /looks like a credential \(value not shown\)/);
+      assert.ok(!message.includes("sig=abc"));
+    });
+  }
 });
 
 describe("SiteConfig.cfg rendering: properties", () => {

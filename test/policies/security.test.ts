@@ -73,6 +73,13 @@ describe("mailhost-secrets-only-in-protected-settings", () => {
     (r.props.settings as any).configuration.url = `https://st.blob.core.windows.net/dsc/a.zip${SAS}`;
     assert.match((await violations(secretsOnlyProtected, r))[0], /settings.configuration.url \(value not shown\)/);
   });
+  it("rejects a run command that reads its script or writes its output through a SAS URL", async () => {
+    const r = runCommand();
+    r.props.outputBlobUri = "https://st.blob.core.windows.net/out/log.txt?sv=2024-11-04&sp=w&sig=c2VjcmV0";
+    assert.deepEqual(await violations(secretsOnlyProtected, r), [
+      'VirtualMachineRunCommandByVirtualMachine "vm-mail-unit-001-tuning-runcmd" carries a credential in outputBlobUri (value not shown); move it to a managed identity instead of a SAS URL.',
+    ]);
+  });
   it("rejects a password in a plain run-command parameter", async () => {
     assert.deepEqual(await violations(secretsOnlyProtected, withParameter(runCommand(), "AdminPassword", "hunter2-Hunter2")), [
       'VirtualMachineRunCommandByVirtualMachine "vm-mail-unit-001-tuning-runcmd" carries a credential in parameters[AdminPassword] (value not shown); move it to protectedParameters.',
