@@ -1,6 +1,6 @@
 /** Input validation shared by the components: runs before a component or any child exists. */
 import * as pulumi from "@pulumi/pulumi";
-import { type TuningPlan } from "../domain/plan";
+import { type TuningPlan, sha256Hex } from "../domain/plan";
 import { dynamicPortRangeProblems, mailboxCacheTtlProblem, maxUserPortProblem, tcpTimedWaitDelayProblem } from "../domain/rules";
 import { readMailboxCacheTtl } from "../domain/siteconfig";
 
@@ -25,5 +25,6 @@ export function tuningProblems(tuning: TuningPlan): string[] {
   if (!carried.ok) problems.push(`SiteConfigContent: ${carried.reason}`);
   else if (carried.value !== tuning.mailboxCacheTtl) problems.push(`SiteConfigContent carries MailboxCacheTTL = ${carried.value}, not the planned ${tuning.mailboxCacheTtl}`);
   if (tuning.siteConfigPath.length === 0) problems.push("SiteConfigPath is empty");
+  if (sha256Hex(tuning.siteConfigContent) !== tuning.siteConfigSha256) problems.push("SiteConfigSha256 is not the SHA-256 of SiteConfigContent");
   return problems.filter((p): p is string => p !== undefined);
 }

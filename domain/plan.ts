@@ -25,6 +25,12 @@ export const TUNING_PARAMETER_NAMES = [
 ] as const;
 export type TuningParameterName = (typeof TUNING_PARAMETER_NAMES)[number];
 
+/**
+ * Argument that carries the SHA-256 of `SiteConfigContent`: the guest writes the file only when
+ * the text that arrived has this hash, so a value damaged on the way never replaces a good file.
+ */
+export const SITE_CONFIG_SHA256_PARAMETER = "SiteConfigSha256";
+
 /** Run-command parameter that carries the content hash so that a change re-runs the command. */
 export const CONTENT_HASH_PARAMETER = "ContentHash";
 
@@ -207,8 +213,8 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
   };
 }
 
-/** The six values as they reach the guest scripts, under their exact names. */
-export function tuningArguments(tuning: TuningPlan): Record<TuningParameterName, number | string> {
+/** The six values as they reach the guest scripts, under their exact names, with the SiteConfig hash. */
+export function tuningArguments(tuning: TuningPlan): Record<TuningParameterName | typeof SITE_CONFIG_SHA256_PARAMETER, number | string> {
   return {
     MaxUserPort: tuning.maxUserPort,
     TcpTimedWaitDelay: tuning.tcpTimedWaitDelay,
@@ -216,6 +222,7 @@ export function tuningArguments(tuning: TuningPlan): Record<TuningParameterName,
     DynamicPortRangeNumberOfPorts: tuning.dynamicPortRangeCount,
     SiteConfigPath: tuning.siteConfigPath,
     SiteConfigContent: tuning.siteConfigContent,
+    [SITE_CONFIG_SHA256_PARAMETER]: tuning.siteConfigSha256,
   };
 }
 

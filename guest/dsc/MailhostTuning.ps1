@@ -46,7 +46,13 @@ Configuration MailhostTuning {
 
         [Parameter(Mandatory)]
         [ValidateNotNullOrEmpty()]
-        [string]$SiteConfigContent
+        [string]$SiteConfigContent,
+
+        # SHA-256 (hex) of SiteConfigContent as rendered: the file is written only when what
+        # arrived matches, so a value damaged on the way never replaces a good file.
+        [Parameter(Mandatory)]
+        [ValidatePattern('^[0-9a-fA-F]{64}$')]
+        [string]$SiteConfigSha256
     )
 
     Import-DscResource -ModuleName PSDesiredStateConfiguration
@@ -213,6 +219,16 @@ Configuration MailhostTuning {
                     throw ('SiteConfigPath must be an absolute path, got: {0}' -f $path)
                 }
                 $bytes = (New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false).GetBytes([string]$using:SiteConfigContent)
+                $sha = [System.Security.Cryptography.SHA256]::Create()
+                try {
+                    $arrived = [System.BitConverter]::ToString($sha.ComputeHash($bytes)).Replace('-', '')
+                }
+                finally {
+                    $sha.Dispose()
+                }
+                if ($arrived -ne ([string]$using:SiteConfigSha256).ToUpperInvariant()) {
+                    throw ('SiteConfigContent arrived damaged (SHA-256 {0}, expected {1}); {2} left unchanged.' -f $arrived, $using:SiteConfigSha256, $path)
+                }
                 $directory = [System.IO.Path]::GetDirectoryName($path)
                 if (-not [System.IO.Directory]::Exists($directory)) {
                     $null = [System.IO.Directory]::CreateDirectory($directory)

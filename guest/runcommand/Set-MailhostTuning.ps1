@@ -29,6 +29,7 @@ param
     [string]$DynamicPortRangeNumberOfPorts,
     [string]$SiteConfigPath,
     [string]$SiteConfigContent,
+    [string]$SiteConfigSha256,
     [string]$ContentHash
 )
 
@@ -208,13 +209,18 @@ function Set-SiteConfigFile {
     param
     (
         [string]$Path,
-        [string]$Content
+        [string]$Content,
+        [string]$ExpectedHash
     )
     if (-not [System.IO.Path]::IsPathRooted($Path)) {
         throw ('Parameter -SiteConfigPath must be an absolute path, got ''{0}''.' -f $Path)
     }
     $bytes = (New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false).GetBytes($Content)
     $desiredHash = Get-Sha256Hex -Bytes $bytes
+    # A parameter damaged on the way (quoting, truncation) must never replace a good file.
+    if ($desiredHash -ne $ExpectedHash.ToLowerInvariant()) {
+        throw ('SiteConfigContent arrived damaged (SHA-256 {0}, expected {1}); {2} left unchanged.' -f $desiredHash, $ExpectedHash, $Path)
+    }
     if ([System.IO.File]::Exists($Path)) {
         $actualHash = Get-Sha256Hex -Bytes ([System.IO.File]::ReadAllBytes($Path))
         if ($actualHash -eq $desiredHash) {
@@ -255,6 +261,9 @@ if ([string]::IsNullOrWhiteSpace($SiteConfigPath)) {
 if ([string]::IsNullOrEmpty($SiteConfigContent)) {
     throw 'Parameter -SiteConfigContent is required.'
 }
+if ($SiteConfigSha256 -notmatch '^[0-9a-fA-F]{64}$') {
+    throw 'Parameter -SiteConfigSha256 must be the SHA-256 (64 hex digits) of -SiteConfigContent.'
+}
 if ($null -eq $ContentHash) {
     $ContentHash = ''
 }
@@ -272,7 +281,7 @@ $ipv4Changed = Set-DynamicPortRange -IpVersion 'ipv4' -StartPort $startPortValue
 $ipv6Changed = Set-DynamicPortRange -IpVersion 'ipv6' -StartPort $startPortValue -NumberOfPorts $numberOfPortsValue
 $dynamicPortRangeChanged = [bool]($ipv4Changed -or $ipv6Changed)
 
-$siteConfigChanged = [bool](Set-SiteConfigFile -Path $SiteConfigPath -Content $SiteConfigContent)
+$siteConfigChanged = [bool](Set-SiteConfigFile -Path $SiteConfigPath -Content $SiteConfigContent -ExpectedHash $SiteConfigSha256)
 
 if ($rebootRequired) {
     Write-Warning -Message 'A reboot is required for the Tcpip registry values MaxUserPort and TcpTimedWaitDelay to take effect.'

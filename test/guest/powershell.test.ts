@@ -230,7 +230,7 @@ describe('guest scripts (static)', () => {
     runCommand = await readFile(path.join(REPO_ROOT, RUN_COMMAND_SCRIPT), 'utf8');
   });
 
-  it('DSC: configuration MailhostTuning declares the six typed parameters', () => {
+  it('DSC: configuration MailhostTuning declares the six typed parameters and the content hash', () => {
     const start = dsc.search(/^Configuration\s+MailhostTuning\b/im);
     assert.ok(start >= 0, 'no Configuration MailhostTuning');
     const declared = declaredParameters(paramBlock(dsc, start));
@@ -243,6 +243,7 @@ describe('guest scripts (static)', () => {
         DynamicPortRangeNumberOfPorts: 'int',
         SiteConfigPath: 'string',
         SiteConfigContent: 'string',
+        SiteConfigSha256: 'string',
       },
     );
     assert.doesNotMatch(dsc, /ValidateRange/i, 'ranges belong to the TypeScript module');
@@ -299,9 +300,11 @@ describe('guest scripts (static)', () => {
     assert.match(site, /\[System\.IO\.File\]::Move\(/);
     assert.match(site, /UTF8Encoding -ArgumentList \$false/);
     assert.match(site, /SHA256/);
+    assert.match(site, /arrived damaged/, 'a damaged SiteConfigContent is refused before anything is written');
+    assert.ok(site.indexOf('arrived damaged') < site.indexOf('WriteAllBytes'));
   });
 
-  it('run command: declares the seven named string parameters', () => {
+  it('run command: declares the named string parameters, the content hash and the re-run hash', () => {
     const start = runCommand.search(/^\[CmdletBinding\(\)\]\s*param\b/im);
     assert.ok(start >= 0, 'no [CmdletBinding()] param block');
     const declared = declaredParameters(paramBlock(runCommand, start));
@@ -314,6 +317,7 @@ describe('guest scripts (static)', () => {
         DynamicPortRangeNumberOfPorts: 'string',
         SiteConfigPath: 'string',
         SiteConfigContent: 'string',
+        SiteConfigSha256: 'string',
         ContentHash: 'string',
       },
     );

@@ -13,7 +13,7 @@ import { type PolicyDiagnostic, type PolicyPackProcess } from "../../program/ana
 import { POLICY_PACK_DIR, analyzeResources, startPolicyPack } from "../../program/policyCheck";
 import type { OfflineRun, RecordedResource } from "../../program/offline";
 import { requireStackConfig } from "../../domain/config";
-import { type TuningPlan, planFleet, tuningArguments } from "../../domain/plan";
+import { type TuningPlan, planFleet, sha256Hex, tuningArguments } from "../../domain/plan";
 import { loadSiteConfigTemplate, renderSiteConfig } from "../../domain/siteconfig";
 import { STACKS, runStack, stackFileConfig } from "../support/stacks";
 
@@ -26,7 +26,7 @@ function withTuning(run: OfflineRun, mutate: (t: TuningPlan) => TuningPlan): Rec
   const plan = planFleet("prod", requireStackConfig(raw), loadSiteConfigTemplate());
   const broken = mutate(plan.tuning);
   const content = renderSiteConfig({ template: loadSiteConfigTemplate(), settings: plan.config.siteConfig.settings, mailboxCacheTtl: broken.mailboxCacheTtl, ttlFloor: 0 });
-  const args = tuningArguments({ ...broken, siteConfigContent: content });
+  const args = tuningArguments({ ...broken, siteConfigContent: content, siteConfigSha256: sha256Hex(content) });
   return run.resources.map((r) => {
     if (r.type !== "azure-native:compute:VirtualMachineExtension") return r;
     const inputs = structuredClone(r.inputs) as any;

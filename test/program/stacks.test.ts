@@ -1,5 +1,6 @@
 import { describe, it, before } from "node:test";
 import * as assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import * as ini from "ini";
 import { type OfflineRun, type RecordedResource, MOCK_SAS_TOKEN } from "../../program/offline";
 import { requireStackConfig } from "../../domain/config";
@@ -101,7 +102,9 @@ for (const stack of STACKS) {
       const tunings = run.resources.filter((r) => r.type.endsWith("VirtualMachineExtension") || r.type.endsWith("VirtualMachineRunCommandByVirtualMachine"));
       assert.ok(tunings.length > 0);
       for (const tuning of tunings) {
-        const parsed = ini.parse(String(tuningValue(tuning, "SiteConfigContent")));
+        const content = String(tuningValue(tuning, "SiteConfigContent"));
+        assert.equal(tuningValue(tuning, "SiteConfigSha256"), createHash("sha256").update(content, "utf8").digest("hex"), "the guest checks what arrived against this hash");
+        const parsed = ini.parse(content);
         assert.equal(Number(parsed.Cache.MailboxCacheTTL), config.siteConfig.mailboxCacheTtl);
         assert.ok(Number(parsed.Cache.MailboxCacheTTL) >= floor);
       }
