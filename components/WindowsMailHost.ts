@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as compute from "@pulumi/azure-native/compute";
 import * as network from "@pulumi/azure-native/network";
 import type * as types from "@pulumi/azure-native/types";
-import { type WindowsVersion } from "../domain/config";
+import { VM_SIZE_PATTERN, type WindowsVersion } from "../domain/config";
+import { WINDOWS_COMPUTER_NAME_MAX_LENGTH } from "../domain/limits";
 import { type HostPlan, type TuningPlan } from "../domain/plan";
 import { DscTuning } from "./DscTuning";
 import { RunCommandTuning } from "./RunCommandTuning";
@@ -69,11 +70,11 @@ export class WindowsMailHost extends pulumi.ComponentResource {
   constructor(name: string, args: WindowsMailHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const windowsVersion = args.windowsVersion ?? "2022";
     const problems = tuningProblems(args.tuning);
-    if (!/^Standard_[A-Za-z0-9_]+$/.test(args.vmSize)) problems.push(`vmSize = ${JSON.stringify(args.vmSize)} is not an Azure VM size such as Standard_D4s_v5`);
+    if (!new RegExp(VM_SIZE_PATTERN).test(args.vmSize)) problems.push(`vmSize = ${JSON.stringify(args.vmSize)} is not an Azure VM size such as Standard_D4s_v5`);
     if (!(windowsVersion in WINDOWS_IMAGES)) problems.push(`windowsVersion = ${JSON.stringify(windowsVersion)} is not one of ${Object.keys(WINDOWS_IMAGES).join(", ")}`);
     if (args.tuning.mechanism === "dsc" && windowsVersion !== "2022") problems.push(`windowsVersion = "${windowsVersion}" is not supported by the DSC extension; use run-command tuning`);
     if (args.tuning.mechanism === "dsc" && args.dscArchive === undefined) problems.push("dscArchive is required with DSC tuning");
-    if (args.host.computerName.length > 15) problems.push(`host.computerName = ${JSON.stringify(args.host.computerName)} is longer than 15 characters`);
+    if (args.host.computerName.length > WINDOWS_COMPUTER_NAME_MAX_LENGTH) problems.push(`host.computerName = ${JSON.stringify(args.host.computerName)} is longer than ${WINDOWS_COMPUTER_NAME_MAX_LENGTH} characters`);
     rejectInvalid(WindowsMailHost.typeToken, name, problems, opts);
     super(WindowsMailHost.typeToken, name, {}, opts);
 

@@ -11,6 +11,7 @@ import { type ConfigIssue, ConfigValidationError, showValue } from "./issues";
 import {
   ACTIVE_SESSIONS_PER_HOST,
   ADMIN_PASSWORD,
+  AZURE_SUBNET_RESERVED_ADDRESSES,
   BACKEND_ENDPOINTS,
   DEFAULTS,
   DYNAMIC_PORT_RANGE_COUNT,
@@ -48,19 +49,19 @@ export const TEXT_DEFAULTS = {
   siteConfigPath: "C:\\ProgramData\\MailFrontEnd\\SiteConfig.cfg",
 } as const;
 
+/** An Azure VM size name, e.g. Standard_D4s_v5. */
+export const VM_SIZE_PATTERN = "^Standard_[A-Za-z0-9_]{1,60}$";
+
 const CIDR_V4 = "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$";
 /** An absolute Windows path to a `.cfg` file; no quotes, wildcards or control characters. */
 const WINDOWS_CFG_PATH = "^[A-Za-z]:\\\\([^<>:\"/\\\\|?*\\u0000-\\u001f]+\\\\)*[^<>:\"/\\\\|?*\\u0000-\\u001f]+\\.cfg$";
 
-function integer<const R extends IntRange, const D extends number | undefined = undefined>(range: R, description: string, defaultValue?: D) {
-  return {
-    type: "integer",
-    minimum: range.min,
-    maximum: range.max,
-    description,
-    "x-unit": range.unit,
-    ...(defaultValue === undefined ? {} : { default: defaultValue }),
-  } as const;
+function integer<const R extends IntRange>(range: R, description: string) {
+  return { type: "integer", minimum: range.min, maximum: range.max, description, "x-unit": range.unit } as const;
+}
+
+function integerWithDefault<const R extends IntRange, const D extends number>(range: R, description: string, defaultValue: D) {
+  return { ...integer(range, description), default: defaultValue } as const;
 }
 
 /** The JSON Schema of the `mailhost:*` stack config (all keys but the secret `adminPassword`). */
@@ -77,7 +78,7 @@ export const configSchema = {
       required: ["hostCount", "vmSize", "adminUsername", "allowedImapCidrs"],
       properties: {
         hostCount: integer(HOST_COUNT, "Number of mail hosts."),
-        vmSize: { type: "string", pattern: "^Standard_[A-Za-z0-9_]{1,60}$", description: "Azure VM size, e.g. Standard_D4s_v5 (Trusted Launch needs a Gen2-capable size)." },
+        vmSize: { type: "string", pattern: VM_SIZE_PATTERN, description: "Azure VM size, e.g. Standard_D4s_v5 (Trusted Launch needs a Gen2-capable size)." },
         zones: {
           type: "array",
           items: { type: "string", enum: ["1", "2", "3"] },
@@ -121,8 +122,8 @@ export const configSchema = {
       required: ["tuning"],
       properties: {
         tuning: { type: "string", enum: TUNING_MECHANISMS, description: "dsc: Azure DSC extension with auto-correct; runCommand: managed Run Command." },
-        maxUserPort: integer(MAX_USER_PORT, "Tcpip MaxUserPort (legacy cap); the dynamic port range ends here.", DEFAULTS.maxUserPort),
-        tcpTimedWaitDelay: integer(TCP_TIMED_WAIT_DELAY, "Tcpip TcpTimedWaitDelay: TIME_WAIT seconds.", DEFAULTS.tcpTimedWaitDelay),
+        maxUserPort: integerWithDefault(MAX_USER_PORT, "Tcpip MaxUserPort (legacy cap); the dynamic port range ends here.", DEFAULTS.maxUserPort),
+        tcpTimedWaitDelay: integerWithDefault(TCP_TIMED_WAIT_DELAY, "Tcpip TcpTimedWaitDelay: TIME_WAIT seconds.", DEFAULTS.tcpTimedWaitDelay),
         dynamicPortRange: {
           type: "object",
           description: `Dynamic port range (IPv4 and IPv6, TCP). Defaults to start ${DEFAULTS.dynamicPortRangeStart} (${DYNAMIC_PORT_RANGE_START.min} when MaxUserPort is small) up to maxUserPort.`,
@@ -143,7 +144,7 @@ export const configSchema = {
       properties: {
         path: { type: "string", pattern: WINDOWS_CFG_PATH, default: TEXT_DEFAULTS.siteConfigPath, description: "Absolute path of SiteConfig.cfg on the host." },
         mailboxCacheTtl: integer(MAILBOX_CACHE_TTL, "MailboxCacheTTL written to SiteConfig.cfg; at or above the host's effective floor."),
-        minimumMailboxCacheTtl: integer(MAILBOX_CACHE_TTL, "Configured MailboxCacheTTL floor; the effective floor is the larger of this and the capacity-derived minimum.", DEFAULTS.minimumMailboxCacheTtl),
+        minimumMailboxCacheTtl: integerWithDefault(MAILBOX_CACHE_TTL, "Configured MailboxCacheTTL floor; the effective floor is the larger of this and the capacity-derived minimum.", DEFAULTS.minimumMailboxCacheTtl),
         settings: {
           type: "object",
           description: "Per-environment INI settings: { <section>: { <key>: value } }, overriding or adding to the template.",
@@ -181,36 +182,17 @@ export const configSchema = {
 /** Stack config as written in `Pulumi.<stack>.yaml` (optional keys may be absent). */
 export type StackConfigInput = FromSchema<typeof configSchema, { keepDefaultedPropertiesOptional: true }>;
 
-/** Stack config with every default resolved: what components, policies and drift checks use. */
-export interface MailhostConfig {
-  readonly fleet: {
-    readonly hostCount: number;
-    readonly vmSize: string;
-    readonly zones: readonly string[];
-    readonly adminUsername: string;
-    readonly allowedImapCidrs: readonly string[];
-    readonly tags: Readonly<Record<string, string>>;
-    readonly windowsVersion: WindowsVersion;
-    readonly addressPrefix: string;
-  };
-  readonly tcp: {
-    readonly tuning: TuningMechanism;
-    readonly maxUserPort: number;
-    readonly tcpTimedWaitDelay: number;
-    readonly dynamicPortRange: { readonly start: number; readonly count: number };
-  };
-  readonly siteConfig: {
-    readonly path: string;
-    readonly mailboxCacheTtl: number;
-    readonly minimumMailboxCacheTtl: number;
-    readonly settings: Readonly<Record<string, Readonly<Record<string, string | number | boolean>>>>;
-  };
-  readonly capacity: {
-    readonly activeSessionsPerHost: number;
-    readonly backendEndpoints: number;
-    readonly utilization: number;
-  };
-}
+/** Deeply read-only. */
+type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/**
+ * Stack config with every default resolved: what components, policies and drift checks use.
+ * Derived from the schema too (keys with a default are present), plus the dynamic port range,
+ * whose default depends on MaxUserPort: a key added to the schema cannot be forgotten here.
+ */
+export type MailhostConfig = DeepReadonly<FromSchema<typeof configSchema> & {
+  tcp: { dynamicPortRange: { start: number; count: number } };
+}>;
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
 ajv.addKeyword({ keyword: "x-unit", schemaType: "string" });
@@ -364,8 +346,7 @@ const RESERVED_ADMIN_NAMES = new Set([
 
 function subnetCapacity(cidr: string): number {
   const bits = Number(cidr.split("/")[1]);
-  // Azure reserves five addresses in every subnet.
-  return Math.max(0, 2 ** (32 - bits) - 5);
+  return Math.max(0, 2 ** (32 - bits) - AZURE_SUBNET_RESERVED_ADDRESSES);
 }
 
 /** Resolves defaults of a schema-valid input. */

@@ -103,6 +103,12 @@ export const IMAP_PORTS = [143, 993] as const;
 /** Remote management ports never to be opened from the Internet: RDP, WinRM over HTTP and HTTPS. */
 export const MANAGEMENT_PORTS = [3389, 5985, 5986] as const;
 
+/** Longest Windows computer name (NetBIOS), in characters. */
+export const WINDOWS_COMPUTER_NAME_MAX_LENGTH = 15;
+
+/** Addresses Azure reserves in every subnet (network, gateway, two DNS, broadcast). */
+export const AZURE_SUBNET_RESERVED_ADDRESSES = 5;
+
 /** Longest value a SiteConfig.cfg setting may have, in characters. */
 export const SITE_CONFIG_VALUE_MAX_LENGTH = 1000;
 

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { type CapacityAssessment, type Load, assessCapacity, effectiveTtlFloor, minimumTtlForLoad, usablePorts } from "./capacity";
 import { type MailhostConfig, type TuningMechanism, configKeyPath } from "./config";
 import { type ConfigIssue, ConfigValidationError } from "./issues";
+import { WINDOWS_COMPUTER_NAME_MAX_LENGTH } from "./limits";
 import { checkMailboxCacheTtl, checkSiteConfigSettings, renderSiteConfig } from "./siteconfig";
 
 /**
@@ -68,7 +69,7 @@ export interface HostPlan {
   readonly index: number;
   /** Azure VM name (CAF style): `vm-mail-<stack>-001`. */
   readonly name: string;
-  /** Windows computer name (at most 15 characters). */
+  /** Windows computer name (at most WINDOWS_COMPUTER_NAME_MAX_LENGTH characters). */
   readonly computerName: string;
   /** Availability zone, or undefined when the stack pins none. */
   readonly zone?: string;
@@ -144,7 +145,7 @@ export function siteNames(stack: string): SiteNames {
 
 export function hostPlans(stack: string, hostCount: number, zones: readonly string[]): HostPlan[] {
   const digits = Math.max(3, String(hostCount).length);
-  const computerPrefix = `mail${compact(stack).slice(0, 15 - 4 - digits)}`;
+  const computerPrefix = `mail${compact(stack).slice(0, WINDOWS_COMPUTER_NAME_MAX_LENGTH - "mail".length - digits)}`;
   return Array.from({ length: hostCount }, (_, i) => {
     const number = String(i + 1).padStart(digits, "0");
     return {

@@ -4,6 +4,18 @@ import { NETWORK_SECURITY_GROUP_TYPE, SECURITY_RULE_TYPE, label } from "../lib/r
 
 /** Sources that mean "anyone on the Internet". */
 const INTERNET_SOURCES = new Set(["*", "internet", "0.0.0.0/0", "0.0.0.0", "any", "::/0"]);
+/** Prefixes this short cover a large share of the Internet (0.0.0.0/1 and friends). */
+const WIDEST_PRIVATE_PREFIX = 8;
+
+function isInternetWide(source: string): boolean {
+  const s = source.trim().toLowerCase();
+  if (INTERNET_SOURCES.has(s)) return true;
+  const m = /^[\d.]+\/(\d{1,2})$/.exec(s);
+  return m !== null && Number(m[1]) < WIDEST_PRIVATE_PREFIX;
+}
+
+/** RDP also listens on UDP; WinRM is TCP only. */
+const RDP_PORT = MANAGEMENT_PORTS[0];
 
 function portRanges(rule: Record<string, unknown>): string[] {
   const list = [rule.destinationPortRange, ...(Array.isArray(rule.destinationPortRanges) ? rule.destinationPortRanges : [])];
@@ -25,18 +37,19 @@ export function exposedManagementPorts(rule: Record<string, unknown>): number[] 
   const direction = String(rule.direction ?? "").toLowerCase();
   const access = String(rule.access ?? "").toLowerCase();
   const protocol = String(rule.protocol ?? "*").toLowerCase();
-  if (direction !== "inbound" || access !== "allow" || !["*", "tcp"].includes(protocol)) return [];
+  if (direction !== "inbound" || access !== "allow" || !["*", "tcp", "udp"].includes(protocol)) return [];
   const sources = [rule.sourceAddressPrefix, ...(Array.isArray(rule.sourceAddressPrefixes) ? rule.sourceAddressPrefixes : [])]
     .filter((s): s is string => typeof s === "string");
-  if (!sources.some((s) => INTERNET_SOURCES.has(s.trim().toLowerCase()))) return [];
+  if (!sources.some(isInternetWide)) return [];
   const ranges = portRanges(rule);
-  return MANAGEMENT_PORTS.filter((port) => ranges.some((r) => covers(r, port)));
+  const ports = protocol === "udp" ? [RDP_PORT] : [...MANAGEMENT_PORTS];
+  return ports.filter((port) => ranges.some((r) => covers(r, port)));
 }
 
 /** No NSG rule lets RDP or WinRM in from the Internet. */
 export const nsgNoRemoteManagementFromInternet: ResourceValidationPolicy = {
   name: "mailhost-nsg-no-remote-management-from-internet",
-  description: `No network security group rule may allow RDP or WinRM (ports ${MANAGEMENT_PORTS.join(", ")}) in from "*", "Internet" or 0.0.0.0/0.`,
+  description: `No network security group rule may allow RDP or WinRM (ports ${MANAGEMENT_PORTS.join(", ")}; RDP also over UDP) in from "*", "Internet", 0.0.0.0/0 or any prefix shorter than /${WIDEST_PRIVATE_PREFIX}.`,
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const rules: Array<Record<string, unknown>> = NETWORK_SECURITY_GROUP_TYPE.test(args.type)

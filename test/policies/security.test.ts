@@ -47,7 +47,14 @@ describe("mailhost-nsg-no-remote-management-from-internet", () => {
     assert.deepEqual(await violations(nsgNoRemoteManagementFromInternet, withRule({ sourceAddressPrefix: "10.0.0.0/8", destinationPortRange: "3389" })), []);
     assert.deepEqual(await violations(nsgNoRemoteManagementFromInternet, withRule({ direction: "Outbound", sourceAddressPrefix: "*", destinationPortRange: "3389" })), []);
     assert.deepEqual(await violations(nsgNoRemoteManagementFromInternet, withRule({ access: "Deny", sourceAddressPrefix: "*", destinationPortRange: "3389" })), []);
-    assert.deepEqual(await violations(nsgNoRemoteManagementFromInternet, withRule({ protocol: "Udp", sourceAddressPrefix: "*", destinationPortRange: "3389" })), []);
+    assert.deepEqual(await violations(nsgNoRemoteManagementFromInternet, withRule({ protocol: "Udp", sourceAddressPrefix: "*", destinationPortRange: "5985" })), []);
+  });
+  it("rejects RDP over UDP from the Internet", async () => {
+    assert.match((await violations(nsgNoRemoteManagementFromInternet, withRule({ protocol: "Udp", sourceAddressPrefix: "Internet", destinationPortRange: "3389" })))[0], /allows port 3389 in from the Internet/);
+  });
+  it("rejects a source prefix so short it covers much of the Internet (0.0.0.0/1), accepts /8", async () => {
+    assert.equal((await violations(nsgNoRemoteManagementFromInternet, withRule({ sourceAddressPrefix: "0.0.0.0/1", destinationPortRange: "3389" }))).length, 1);
+    assert.deepEqual(await violations(nsgNoRemoteManagementFromInternet, withRule({ sourceAddressPrefix: "10.0.0.0/8", destinationPortRange: "3389" })), []);
   });
   it("checks a stand-alone SecurityRule resource", async () => {
     const rule = resource("azure-native:network:SecurityRule", "rdp", { securityRuleName: "rdp", direction: "Inbound", access: "Allow", protocol: "Tcp", sourceAddressPrefix: "Internet", destinationPortRange: "3389" });

@@ -128,13 +128,18 @@ for (const stack of STACKS) {
       }
     });
 
-    it("tags every taggable resource with the environment and the stack", () => {
-      for (const r of run.resources.filter((x) => x.custom && x.inputs.tags !== undefined)) {
-        const tags = r.inputs.tags as Record<string, string>;
+    it("tags every taggable resource with the environment, the stack and the configured tags", () => {
+      // Subnets, blob containers and blobs take no Azure tags.
+      const untaggable = new Set(["azure-native:network:Subnet", "azure-native:storage:BlobContainer", "azure-native:storage:Blob"]);
+      const taggable = run.resources.filter((x) => x.custom && !untaggable.has(x.type));
+      assert.ok(taggable.length >= 6);
+      for (const r of taggable) {
+        const tags = r.inputs.tags as Record<string, string> | undefined;
+        assert.ok(tags, `${r.type} ${r.name} has tags`);
         assert.equal(tags.environment, stack);
         assert.equal(tags["mailhost-stack"], stack);
+        for (const [k, v] of Object.entries(config.fleet.tags)) assert.equal(tags[k], v, `${r.name}: tag ${k}`);
       }
-      for (const vm of byType(run, "azure-native:compute:VirtualMachine")) assert.ok(vm.inputs.tags);
     });
 
     it("exports per host its name, private IP, tuning, Rmax and TTL floor, and no secret", () => {
@@ -151,10 +156,17 @@ for (const stack of STACKS) {
       assert.ok(!text.includes(TEST_ADMIN_PASSWORD) && !text.includes("sig="));
     });
 
-    it("gives every child a parent: only the stack and the site have none of their own making", () => {
-      // Components register as children; the site is the stack's child. Cloud resources all have
-      // a component name as prefix (the parent's), proof they were created inside one.
-      for (const r of run.resources.filter((x) => x.custom)) assert.match(r.name, /^(mailhost|vm-mail-)/);
+    it("creates every cloud resource inside a component, named after it", () => {
+      const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+      for (const r of run.resources.filter((x) => x.type !== "pulumi:pulumi:Stack")) {
+        const parent = r.parent === undefined ? undefined : byUrn.get(r.parent);
+        assert.ok(parent, `${r.type} ${r.name} has a parent`);
+        if (r.custom) {
+          assert.match(parent.type, /^mailhost:azure:/, `${r.type} ${r.name} is a child of a component, not of the stack`);
+          assert.ok(r.name.startsWith(parent.name), `${r.name} is named after its parent ${parent.name}`);
+        }
+      }
+      for (const host of byType(run, "mailhost:azure:WindowsMailHost")) assert.equal(byUrn.get(host.parent!)?.type, "mailhost:azure:MailSite");
     });
   });
 }
