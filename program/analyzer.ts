@@ -540,6 +540,19 @@ export class PolicyPackProcess {
     });
   }
 
+  /** Properties already converted, so that AnalyzeStack reuses what Analyze built (callers send
+   * a properties object once and do not change it afterwards). */
+  private readonly structs = new WeakMap<object, structPbModule.Struct>();
+
+  private structOf(properties: Record<string, unknown>): structPbModule.Struct {
+    let struct = this.structs.get(properties);
+    if (struct === undefined) {
+      struct = toStruct(properties);
+      this.structs.set(properties, struct);
+    }
+    return struct;
+  }
+
   /** The pack's process id (leader of its own process group). */
   get pid(): number | undefined {
     return this.child.pid;
@@ -616,7 +629,7 @@ export class PolicyPackProcess {
     req.setType(resource.type);
     req.setName(resource.name);
     req.setUrn(this.urnOf(resource));
-    req.setProperties(toStruct(resource.properties));
+    req.setProperties(this.structOf(resource.properties));
     req.setOptions(this.optionsOf(resource)); // without options the SDK asks for a newer CLI
     if (resource.provider) req.setProvider(providerOf(resource.provider));
     const res = await this.unary<analyzerPb.AnalyzeResponse>("Analyze", (c, o, cb) => c.analyze(req, new grpc.Metadata(), o, cb));
@@ -632,7 +645,7 @@ export class PolicyPackProcess {
         ar.setType(r.type);
         ar.setName(r.name);
         ar.setUrn(this.urnOf(r));
-        ar.setProperties(toStruct(r.properties));
+        ar.setProperties(this.structOf(r.properties));
         ar.setOptions(this.optionsOf(r));
         if (r.provider) ar.setProvider(providerOf(r.provider));
         ar.setParent(r.parent ?? "");
