@@ -12,9 +12,10 @@ function findProjectRoot(start: string): string {
   }
 }
 
-export const PROJECT_ROOT = findProjectRoot(__dirname);
+let root: string | undefined;
 
-/** A path inside the project. */
+/** A path inside the project. The root is looked up on first use, so importing never fails. */
 export function projectPath(...segments: string[]): string {
-  return path.join(PROJECT_ROOT, ...segments);
+  root ??= findProjectRoot(__dirname);
+  return path.join(root, ...segments);
 }

@@ -17,8 +17,6 @@ import { MAILBOX_CACHE_TTL, SITE_CONFIG_VALUE_MAX_LENGTH as MAX_VALUE_LENGTH } f
 export const SITE_CONFIG_TTL_SECTION = "Cache";
 export const SITE_CONFIG_TTL_KEY = "MailboxCacheTTL";
 
-/** The template shipped with the module. */
-export const SITE_CONFIG_TEMPLATE_PATH = projectPath("templates", "SiteConfig.cfg");
 
 /** A value a setting may hold in stack config. */
 export type SettingValue = string | number | boolean;
@@ -59,7 +57,7 @@ export interface SiteConfigInput {
 type Sections = Map<string, Map<string, string>>;
 
 /** Reads the shipped template. */
-export function loadSiteConfigTemplate(file: string = SITE_CONFIG_TEMPLATE_PATH): string {
+export function loadSiteConfigTemplate(file: string = projectPath("templates", "SiteConfig.cfg")): string {
   return fs.readFileSync(file, "utf8");
 }
 
