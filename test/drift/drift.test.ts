@@ -12,6 +12,7 @@ import * as fc from "fast-check";
 import { ArmCompute } from "../../program/arm";
 import { COLLECTOR_SCRIPT, type DriftReport, driftExitCode, runDrift } from "../../cli/drift";
 import { planOf } from "../../cli/plan";
+import { main } from "../../cli/main";
 import { type CollectorReport, parseCollectorOutput } from "../../domain/drift";
 import { type FleetPlan, STACK_TAG } from "../../domain/plan";
 import { readGuestScript, RUN_COMMAND_SCRIPT } from "../../components/guestScripts";
@@ -291,6 +292,17 @@ describe("the mailhost drift command", () => {
     assert.ok(github.stdout.includes(`::warning file=Pulumi.prod.yaml,line=${line},title=drift%3A ${first} TcpTimedWaitDelay::${first}: TcpTimedWaitDelay is 240 s, desired 30 s.`), github.stdout);
     const text = await run("text");
     assert.match(text.stdout, new RegExp(`${first}\\s+DRIFTED\\s+TcpTimedWaitDelay\\s+30 s\\s+240 s`));
+  });
+  it("documents every flag in --help, and the required Azure role", async () => {
+    let help = "";
+    const code = await main(["drift", "--help"], { out: (t) => { help += t; }, err: (t) => { help += t; } });
+    assert.equal(code, 0);
+    for (const flag of ["--stack", "--subscription", "--resource-group", "--format", "--concurrency", "--timeout", "--remediate", "--yes", "--arm-endpoint", "--max-retries", "--retry-delay", "--poll-interval"]) {
+      assert.ok(help.includes(flag), flag);
+    }
+    assert.match(help, /AZURE_ACCESS_TOKEN/);
+    assert.match(help, /Virtual Machine Contributor/);
+    assert.match(help, /runCommand\/action/);
   });
   it("exits 2 (could not run) when the stack's config is invalid", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-drift-"));
