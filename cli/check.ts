@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { ConfigValidationError } from "../domain/issues";
 import { type PolicyDiagnostic, type PolicyPackConfig, type PolicyPackProcess } from "../program/analyzer";
 import { runOffline } from "../program/offline";
-import { POLICY_PACK_DIR, ResourceAnalysis, startPolicyPack } from "../program/policyCheck";
+import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR, ResourceAnalysis, startPolicyPack } from "../program/policyCheck";
 import { loadStack } from "../program/stackConfig";
 import { readStackFile, type StackFile } from "../program/stackFile";
 import { lineOfKey } from "./locate";
@@ -133,7 +133,7 @@ async function checkStack(pack: () => Promise<PolicyPackProcess>, file: StackFil
   const policyConfig = policyConfigFor(file.stack, options);
   const configured = pack().then(async (analyzer) => { await analyzer.configure(policyConfig); return analyzer; });
   // Resources go to the pack while the program is still running: two processes, two cores.
-  const analysis = new ResourceAnalysis(configured, 32, (done, total) => options.progress?.(`${file.stack}: analysed ${done}/${total} resources`));
+  const analysis = new ResourceAnalysis(configured, DEFAULT_MAX_IN_FLIGHT, (done, total) => options.progress?.(`${file.stack}: analysed ${done}/${total} resources`));
   const run = await runOffline(program, file.stack, file.config, file.secretKeys, { dropAliases: true, onResource: (r) => analysis.add(r) });
   report.resourceCount = run.resources.length;
   report.timings.programMs = performance.now() - t0;

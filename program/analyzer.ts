@@ -29,11 +29,15 @@ import Ajv from "ajv";
 import type * as emptyPbModule from "google-protobuf/google/protobuf/empty_pb";
 import type * as structPbModule from "google-protobuf/google/protobuf/struct_pb";
 import { parse as parseYaml } from "yaml";
+import { encodeStruct, fieldHeader } from "./wire";
 
 // The stubs check `instanceof` against *their* google-protobuf copy: build Struct/Empty from that copy.
 const stubRequire = createRequire(require.resolve("@pulumi/pulumi/proto/analyzer_pb"));
 const { Struct } = stubRequire("google-protobuf/google/protobuf/struct_pb") as typeof structPbModule;
 const { Empty } = stubRequire("google-protobuf/google/protobuf/empty_pb") as typeof emptyPbModule;
+
+/** `properties` is field 2 of both AnalyzeRequest and AnalyzerResource (pulumi/proto/analyzer.proto). */
+const PROPERTIES_FIELD = 2;
 
 /** Key/value marking a secret in the property protocol: `{ [SECRET_SIG_KEY]: SECRET_SIG, value }`. */
 export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -540,17 +544,31 @@ export class PolicyPackProcess {
     });
   }
 
-  /** Properties already converted, so that AnalyzeStack reuses what Analyze built (callers send
-   * a properties object once and do not change it afterwards). */
-  private readonly structs = new WeakMap<object, structPbModule.Struct>();
+  /**
+   * Properties already encoded (google.protobuf.Struct bytes), so that AnalyzeStack reuses what
+   * Analyze encoded: callers send a properties object once and do not change it afterwards.
+   */
+  private readonly encoded = new WeakMap<object, Uint8Array>();
 
-  private structOf(properties: Record<string, unknown>): structPbModule.Struct {
-    let struct = this.structs.get(properties);
-    if (struct === undefined) {
-      struct = toStruct(properties);
-      this.structs.set(properties, struct);
+  private propertiesOf(properties: Record<string, unknown>): Uint8Array {
+    let bytes = this.encoded.get(properties);
+    if (bytes === undefined) {
+      bytes = encodeStruct(properties);
+      this.encoded.set(properties, bytes);
     }
-    return struct;
+    return bytes;
+  }
+
+  /**
+   * Sends an already-encoded request. Analyze and AnalyzeStack requests are the stubs' encoding of
+   * every field but `properties`, followed by the properties field (field numbers may come in any
+   * order on the wire), so a resource's properties are encoded once.
+   */
+  private raw<Res>(name: string, method: { path: string; responseDeserialize: (b: Buffer) => Res }, chunks: Uint8Array[]): Promise<Res> {
+    const body = Buffer.concat(chunks);
+    return this.unary<Res>(name, (c, o, cb) => {
+      c.makeUnaryRequest(method.path, (b: Buffer) => b, method.responseDeserialize, body, new grpc.Metadata(), o, cb as grpc.requestCallback<Res>);
+    });
   }
 
   /** The pack's process id (leader of its own process group). */
@@ -625,64 +643,20 @@ export class PolicyPackProcess {
 
   /** Analyze one resource (its inputs), as the engine does before each step. */
   async analyze(resource: AnalyzedResource): Promise<PolicyDiagnostic[]> {
-    const req = new analyzerPb.AnalyzeRequest();
-    req.setType(resource.type);
-    req.setName(resource.name);
-    req.setUrn(this.urnOf(resource));
-    req.setProperties(this.structOf(resource.properties));
-    req.setOptions(this.optionsOf(resource)); // without options the SDK asks for a newer CLI
-    if (resource.provider) req.setProvider(providerOf(resource.provider));
-    const res = await this.unary<analyzerPb.AnalyzeResponse>("Analyze", (c, o, cb) => c.analyze(req, new grpc.Metadata(), o, cb));
+    const chunks = analyzeRequestChunks(resource, this.urnOf(resource), this.propertiesOf(resource.properties));
+    const res = await this.raw("Analyze", analyzerGrpc.AnalyzerService.analyze, chunks);
     return res.getDiagnosticsList().map(diagnosticOf);
   }
 
   /** AnalyzeStack over all resources (their outputs), as the engine does at the end of a run. */
   async analyzeStack(resources: AnalyzedResource[]): Promise<PolicyDiagnostic[]> {
-    const req = new analyzerPb.AnalyzeStackRequest();
-    req.setResourcesList(
-      resources.map((r) => {
-        const ar = new analyzerPb.AnalyzerResource();
-        ar.setType(r.type);
-        ar.setName(r.name);
-        ar.setUrn(this.urnOf(r));
-        ar.setProperties(this.structOf(r.properties));
-        ar.setOptions(this.optionsOf(r));
-        if (r.provider) ar.setProvider(providerOf(r.provider));
-        ar.setParent(r.parent ?? "");
-        ar.setDependenciesList(r.dependencies ?? []);
-        for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) {
-          if (!urns.length) continue;
-          const pd = new analyzerPb.AnalyzerPropertyDependencies();
-          pd.setUrnsList(urns);
-          ar.getPropertydependenciesMap().set(k, pd);
-        }
-        return ar;
-      }),
-    );
-    const res = await this.unary<analyzerPb.AnalyzeResponse>("AnalyzeStack", (c, o, cb) => c.analyzeStack(req, new grpc.Metadata(), o, cb));
+    const chunks = analyzeStackRequestChunks(resources.map((r) => analyzerResourceChunks(r, this.urnOf(r), this.propertiesOf(r.properties))));
+    const res = await this.raw("AnalyzeStack", analyzerGrpc.AnalyzerService.analyzeStack, chunks);
     return res.getDiagnosticsList().map(diagnosticOf);
   }
 
   private urnOf(r: AnalyzedResource): string {
     return r.urn ?? `urn:pulumi:${this.stack?.stack ?? "stack"}::${this.stack?.project ?? "project"}::${r.type}::${r.name}`;
-  }
-
-  private optionsOf(r: AnalyzedResource): analyzerPb.AnalyzerResourceOptions {
-    const o = r.options ?? {};
-    const opts = new analyzerPb.AnalyzerResourceOptions();
-    opts.setProtect(o.protect ?? false);
-    opts.setIgnorechangesList(o.ignoreChanges ?? []);
-    opts.setDeletebeforereplacedefined(o.deleteBeforeReplace !== undefined);
-    opts.setDeletebeforereplace(o.deleteBeforeReplace ?? false);
-    opts.setAdditionalsecretoutputsList(o.additionalSecretOutputs ?? []);
-    opts.setAliasesList(o.aliases ?? []);
-    const timeouts = new analyzerPb.AnalyzerResourceOptions.CustomTimeouts();
-    timeouts.setCreate(o.customTimeouts?.create ?? 0);
-    timeouts.setUpdate(o.customTimeouts?.update ?? 0);
-    timeouts.setDelete(o.customTimeouts?.delete ?? 0);
-    opts.setCustomtimeouts(timeouts);
-    if (r.parent) opts.setParent(r.parent);
-    return opts;
   }
 
   /** Everything the pack logged, in order: engine Log calls, stdout lines (after the port) and stderr lines. */
@@ -765,6 +739,64 @@ export class PolicyPackProcess {
     })();
     return this.closing;
   }
+}
+
+function optionsOf(r: AnalyzedResource): analyzerPb.AnalyzerResourceOptions {
+  const o = r.options ?? {};
+  const opts = new analyzerPb.AnalyzerResourceOptions();
+  opts.setProtect(o.protect ?? false);
+  opts.setIgnorechangesList(o.ignoreChanges ?? []);
+  opts.setDeletebeforereplacedefined(o.deleteBeforeReplace !== undefined);
+  opts.setDeletebeforereplace(o.deleteBeforeReplace ?? false);
+  opts.setAdditionalsecretoutputsList(o.additionalSecretOutputs ?? []);
+  opts.setAliasesList(o.aliases ?? []);
+  const timeouts = new analyzerPb.AnalyzerResourceOptions.CustomTimeouts();
+  timeouts.setCreate(o.customTimeouts?.create ?? 0);
+  timeouts.setUpdate(o.customTimeouts?.update ?? 0);
+  timeouts.setDelete(o.customTimeouts?.delete ?? 0);
+  opts.setCustomtimeouts(timeouts);
+  if (r.parent) opts.setParent(r.parent);
+  return opts;
+}
+
+/**
+ * An AnalyzeRequest on the wire, as chunks: the stubs' encoding of every field but `properties`,
+ * then `properties` (already-encoded Struct bytes). Fields may come in any order on the wire.
+ */
+export function analyzeRequestChunks(r: AnalyzedResource, urn: string, properties: Uint8Array): Uint8Array[] {
+  const req = new analyzerPb.AnalyzeRequest();
+  req.setType(r.type);
+  req.setName(r.name);
+  req.setUrn(urn);
+  req.setOptions(optionsOf(r)); // without options the SDK asks for a newer CLI
+  if (r.provider) req.setProvider(providerOf(r.provider));
+  return [req.serializeBinary(), fieldHeader(PROPERTIES_FIELD, properties.length), properties];
+}
+
+/** An AnalyzerResource (an AnalyzeStack item) on the wire, as chunks; see {@link analyzeRequestChunks}. */
+export function analyzerResourceChunks(r: AnalyzedResource, urn: string, properties: Uint8Array): Uint8Array[] {
+  const ar = new analyzerPb.AnalyzerResource();
+  ar.setType(r.type);
+  ar.setName(r.name);
+  ar.setUrn(urn);
+  ar.setOptions(optionsOf(r));
+  if (r.provider) ar.setProvider(providerOf(r.provider));
+  ar.setParent(r.parent ?? "");
+  ar.setDependenciesList(r.dependencies ?? []);
+  for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) {
+    if (!urns.length) continue;
+    const pd = new analyzerPb.AnalyzerPropertyDependencies();
+    pd.setUrnsList(urns);
+    ar.getPropertydependenciesMap().set(k, pd);
+  }
+  return [ar.serializeBinary(), fieldHeader(PROPERTIES_FIELD, properties.length), properties];
+}
+
+/** An AnalyzeStackRequest (`repeated AnalyzerResource resources = 1`) of encoded resources, as chunks. */
+export function analyzeStackRequestChunks(resources: readonly Uint8Array[][]): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (const resource of resources) chunks.push(fieldHeader(1, resource.reduce((n, c) => n + c.length, 0)), ...resource);
+  return chunks;
 }
 
 function providerOf(p: AnalyzedProvider): analyzerPb.AnalyzerProviderResource {

@@ -5,7 +5,8 @@
  * action Run Command, and bump an extension's `forceUpdateTag`.
  */
 import type { TokenCredential } from "@azure/core-auth";
-import { ComputeManagementClient } from "@azure/arm-compute";
+// Type only: the SDK is loaded when a client is made, so `mailhost check` and `--help` never pay for it.
+import type { ComputeManagementClient } from "@azure/arm-compute";
 
 /** Poll interval of long-running operations (a Run Command takes at least about 20 s). */
 export const DEFAULT_POLL_INTERVAL_MS = 5_000;
@@ -63,7 +64,8 @@ export class ArmCompute {
   constructor(options: ArmOptions) {
     const endpoint = (options.endpoint ?? PUBLIC_ARM_ENDPOINT).replace(/\/+$/, "");
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-    this.client = new ComputeManagementClient(options.credential ?? defaultCredential(), options.subscriptionId, {
+    const { ComputeManagementClient: Client } = require("@azure/arm-compute") as typeof import("@azure/arm-compute");
+    this.client = new Client(options.credential ?? defaultCredential(), options.subscriptionId, {
       endpoint,
       credentials: { scopes: [`${new URL(endpoint).origin}/.default`] },
       retryOptions: { maxRetries: options.maxRetries ?? 4, retryDelayInMs: options.retryDelayMs ?? 1000, maxRetryDelayInMs: 60_000 },

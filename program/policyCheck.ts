@@ -23,6 +23,13 @@ export function toAnalyzed(resource: RecordedResource): AnalyzedResource {
 }
 
 /**
+ * Requests sent to the pack before its answers are awaited. Large on purpose: the program runs
+ * synchronously between its yields, so answers (and with a small bound, the next requests) only
+ * move when it yields; a queue that holds a few thousand requests keeps the pack busy meanwhile.
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 4096;
+
+/**
  * Sends resources to `Analyze` as they arrive (at most `maxInFlight` at once), so that analysis
  * runs in the pack's process while the program is still registering resources; `finish` waits
  * for them and then sends the whole stack to `AnalyzeStack`.
@@ -40,7 +47,7 @@ export class ResourceAnalysis {
   /** `pack` may still be starting: resources queue up until it is ready. */
   constructor(
     pack: PolicyPackProcess | Promise<PolicyPackProcess>,
-    private readonly maxInFlight = 32,
+    private readonly maxInFlight = DEFAULT_MAX_IN_FLIGHT,
     private readonly onProgress?: (done: number, total: number) => void,
   ) {
     this.ready = Promise.resolve(pack).then((p) => { this.pack = p; this.pump(); return p; });
@@ -94,7 +101,7 @@ export class ResourceAnalysis {
 export async function analyzeResources(
   pack: PolicyPackProcess,
   resources: readonly RecordedResource[],
-  maxInFlight = 32,
+  maxInFlight = DEFAULT_MAX_IN_FLIGHT,
   onProgress?: (done: number, total: number) => void,
 ): Promise<PolicyDiagnostic[]> {
   const analysis = new ResourceAnalysis(pack, maxInFlight, onProgress);
