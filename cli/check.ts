@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigValidationError } from "../domain/issues";
 import { type PolicyDiagnostic, type PolicyPackConfig, type PolicyPackProcess } from "../program/analyzer";
-import { runOffline } from "../program/offline";
+import { OfflineThread } from "../program/offlineThread";
 import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR, ResourceAnalysis, startPolicyPack } from "../program/policyCheck";
 import { loadStack } from "../program/stackConfig";
 import { readStackFile, type StackFile } from "../program/stackFile";
@@ -106,7 +106,7 @@ function ownMessage(d: PolicyDiagnostic): string {
   return d.message.startsWith(`${d.description}\n`) ? d.message.slice(d.description.length + 1) : d.message;
 }
 
-async function checkStack(pack: () => Promise<PolicyPackProcess>, file: StackFile, report: StackReport, options: CheckOptions): Promise<void> {
+async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => OfflineThread, file: StackFile, report: StackReport, options: CheckOptions): Promise<void> {
   const t0 = performance.now();
   for (const key of file.plaintextSecrets) {
     report.configProblems.push({
@@ -128,13 +128,13 @@ async function checkStack(pack: () => Promise<PolicyPackProcess>, file: StackFil
     report.status = "rejected";
     return;
   }
-  // Loaded lazily so that `--help` and flag errors stay fast.
-  const program = require("../index") as () => Promise<unknown>;
   const policyConfig = policyConfigFor(file.stack, options);
   const configured = pack().then(async (analyzer) => { await analyzer.configure(policyConfig); return analyzer; });
-  // Resources go to the pack while the program is still running: two processes, two cores.
+  // Resources go to the pack while the program is still running: the program on a worker thread,
+  // the analyzer client on this one, the pack in its own process.
   const analysis = new ResourceAnalysis(configured, DEFAULT_MAX_IN_FLIGHT, (done, total) => options.progress?.(`${file.stack}: analysed ${done}/${total} resources`));
-  const run = await runOffline(program, file.stack, file.config, file.secretKeys, { dropAliases: true, onResource: (r) => analysis.add(r) });
+  const resources = await thread().run(file.stack, file.config, file.secretKeys, { dropAliases: true, stackTraceLimit: 0, onResource: (r) => analysis.add(r) });
+  const run = { resources };
   report.resourceCount = run.resources.length;
   report.timings.programMs = performance.now() - t0;
   options.progress?.(`${file.stack}: program ran offline, ${run.resources.length} resources`);
@@ -163,20 +163,27 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
 
   let packStartMs = 0;
   let started$: Promise<PolicyPackProcess> | undefined;
-  // One pack for all stacks, started when first needed and in parallel with the first program run.
+  let onSpawned = () => {};
+  const spawned = new Promise<void>((resolve) => { onSpawned = resolve; });
+  // One pack for all stacks, started first: its start-up overlaps with loading the program.
   const pack = () => {
     started$ ??= (async () => {
       const t = performance.now();
-      const p = await startPolicyPack(options.stacks[0] ?? "check", {});
+      const p = await startPolicyPack(options.stacks[0] ?? "check", {}, POLICY_PACK_DIR, { onSpawned });
       packStartMs = performance.now() - t;
       return p;
     })();
     return started$;
   };
+  let programThread: OfflineThread | undefined;
+  const thread = () => (programThread ??= new OfflineThread());
   const reports: StackReport[] = [];
   let packCpuMs: number | undefined;
   try {
-    void pack().catch(() => undefined);
+    // Until the process is spawned (or failed to), so that nothing else takes the CPU first.
+    await Promise.race([spawned, pack().catch(() => undefined)]);
+    // Then the program thread, which starts loading the Pulumi SDK and the program right away.
+    thread();
     for (const file of files) {
       const report: StackReport = {
         stack: file.stack,
@@ -191,7 +198,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
       reports.push(report);
       const t = performance.now();
       try {
-        await checkStack(pack, file, report, options);
+        await checkStack(pack, thread, file, report, options);
       } catch (err) {
         report.status = "error";
         report.error = (err as Error).message;
@@ -200,6 +207,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
       options.progress?.(`${file.stack}: ${report.status} (${reports.length}/${files.length} stacks done)`);
     }
   } finally {
+    await programThread?.close();
     const analyzer = started$ ? await started$.catch(() => undefined) : undefined;
     packCpuMs = analyzer?.cpuTimeMs();
     await analyzer?.close();

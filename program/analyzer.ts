@@ -77,6 +77,11 @@ export interface AnalyzedResource {
   urn?: string;
   /** Sent as given: wrap secrets with `secret()`, use `UNKNOWN` for preview unknowns. */
   properties: Record<string, unknown>;
+  /**
+   * `properties` already encoded as a google.protobuf.Struct (see program/wire.ts), e.g. by the thread
+   * that ran the program; sent instead of encoding `properties`.
+   */
+  encodedProperties?: Uint8Array;
   parent?: string;
   dependencies?: string[];
   propertyDependencies?: Record<string, string[]>;
@@ -152,6 +157,8 @@ export interface StartOptions {
   stack?: StackConfiguration;
   /** Fail like the CLI when anything but the port is printed to stdout first (default: skip and record). */
   strictStdout?: boolean;
+  /** Called once the pack's process is spawned, before it is ready (its start-up takes a second or two). */
+  onSpawned?: () => void;
   /** Set PULUMI_NODEJS_ENGINE so `pulumi.log` reaches the fake engine (the CLI does not). */
   routeLogsToEngine?: boolean;
 }
@@ -460,6 +467,7 @@ export class PolicyPackProcess {
     for (const e of pending) pack.record(e);
     livePacks.add(pack);
     installHandlers();
+    options.onSpawned?.();
 
     try {
       pack.port = await pack.awaitPort(options.startTimeoutMs ?? 60_000, options.strictStdout ?? false);
@@ -643,14 +651,14 @@ export class PolicyPackProcess {
 
   /** Analyze one resource (its inputs), as the engine does before each step. */
   async analyze(resource: AnalyzedResource): Promise<PolicyDiagnostic[]> {
-    const chunks = analyzeRequestChunks(resource, this.urnOf(resource), this.propertiesOf(resource.properties));
+    const chunks = analyzeRequestChunks(resource, this.urnOf(resource), resource.encodedProperties ?? this.propertiesOf(resource.properties));
     const res = await this.raw("Analyze", analyzerGrpc.AnalyzerService.analyze, chunks);
     return res.getDiagnosticsList().map(diagnosticOf);
   }
 
   /** AnalyzeStack over all resources (their outputs), as the engine does at the end of a run. */
   async analyzeStack(resources: AnalyzedResource[]): Promise<PolicyDiagnostic[]> {
-    const chunks = analyzeStackRequestChunks(resources.map((r) => analyzerResourceChunks(r, this.urnOf(r), this.propertiesOf(r.properties))));
+    const chunks = analyzeStackRequestChunks(resources.map((r) => analyzerResourceChunks(r, this.urnOf(r), r.encodedProperties ?? this.propertiesOf(r.properties))));
     const res = await this.raw("AnalyzeStack", analyzerGrpc.AnalyzerService.analyzeStack, chunks);
     return res.getDiagnosticsList().map(diagnosticOf);
   }

@@ -12,6 +12,11 @@ export interface RecordedResource {
   readonly type: string;
   readonly name: string;
   readonly inputs: Record<string, unknown>;
+  /**
+   * The inputs as protobuf Struct bytes (program/wire.ts) when the program ran on a worker thread
+   * (program/offlineThread.ts): only these cross over, and `inputs` is then empty.
+   */
+  readonly encodedInputs?: Uint8Array;
   /** True for custom (cloud) resources, false for components. */
   readonly custom: boolean;
   /** URN, as the mock runtime forms it. */

@@ -4,7 +4,7 @@
  * pack's integration tests and for `mailhost check`.
  */
 import { projectPath } from "../domain/paths";
-import { type AnalyzedResource, type PolicyDiagnostic, type PolicyPackConfig, PolicyPackProcess } from "./analyzer";
+import { type AnalyzedResource, type PolicyDiagnostic, type PolicyPackConfig, PolicyPackProcess, type StartOptions } from "./analyzer";
 import type { RecordedResource } from "./offline";
 
 /** The pack in this repository. */
@@ -17,6 +17,7 @@ export function toAnalyzed(resource: RecordedResource): AnalyzedResource {
     name: resource.name,
     urn: resource.urn,
     properties: resource.inputs,
+    encodedProperties: resource.encodedInputs,
     parent: resource.parent,
     dependencies: resource.dependencies,
   };
@@ -110,8 +111,13 @@ export async function analyzeResources(
 }
 
 /** Starts the pack for a stack and applies its policy config. The caller closes it. */
-export async function startPolicyPack(stack: string, config: PolicyPackConfig, packDir: string = POLICY_PACK_DIR): Promise<PolicyPackProcess> {
-  const pack = await PolicyPackProcess.start(packDir, { stack: { project: "mailhost", stack, dryRun: true } });
+export async function startPolicyPack(
+  stack: string,
+  config: PolicyPackConfig,
+  packDir: string = POLICY_PACK_DIR,
+  options: Pick<StartOptions, "onSpawned"> = {},
+): Promise<PolicyPackProcess> {
+  const pack = await PolicyPackProcess.start(packDir, { ...options, stack: { project: "mailhost", stack, dryRun: true } });
   try {
     await pack.configure(config);
     return pack;
