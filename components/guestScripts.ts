@@ -25,7 +25,15 @@ export const RUN_COMMAND_SCRIPT = {
   file: path.join(GUEST_DIR, "runcommand", "Set-MailhostTuning.ps1"),
 } as const;
 
-/** Reads a guest script as text. */
+/** Scripts already read, by path: a program run reads each once, not once per host. */
+const scripts = new Map<string, string>();
+
+/** Reads a guest script as text (once per process: the scripts are part of the release). */
 export function readGuestScript(file: string): string {
-  return fs.readFileSync(file, "utf8");
+  let text = scripts.get(file);
+  if (text === undefined) {
+    text = fs.readFileSync(file, "utf8");
+    scripts.set(file, text);
+  }
+  return text;
 }

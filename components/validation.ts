@@ -13,6 +13,18 @@ export function rejectInvalid(typeToken: string, name: string, problems: readonl
   throw new pulumi.ResourceError(`${typeToken} "${name}" has invalid inputs: ${problems.join("; ")}.`, opts?.parent, true);
 }
 
+/**
+ * What a SiteConfig.cfg text carries (its MailboxCacheTTL) and its SHA-256, for the last text
+ * seen: every host of a fleet gets the same file, so a 1,000-host program parses and hashes it
+ * once instead of once per host.
+ */
+let lastSiteConfig: { content: string; carried: ReturnType<typeof readMailboxCacheTtl>; sha256: string } | undefined;
+
+function siteConfigFacts(content: string): { carried: ReturnType<typeof readMailboxCacheTtl>; sha256: string } {
+  if (lastSiteConfig?.content !== content) lastSiteConfig = { content, carried: readMailboxCacheTtl(content), sha256: sha256Hex(content) };
+  return lastSiteConfig;
+}
+
 /** Every problem with a tuning plan, checked against the limits module. */
 export function tuningProblems(tuning: TuningPlan): string[] {
   const problems = [
@@ -21,10 +33,10 @@ export function tuningProblems(tuning: TuningPlan): string[] {
     ...dynamicPortRangeProblems(tuning.dynamicPortRangeStart, tuning.dynamicPortRangeCount, tuning.maxUserPort),
     mailboxCacheTtlProblem(tuning.mailboxCacheTtl, tuning.effectiveTtlFloor),
   ];
-  const carried = readMailboxCacheTtl(tuning.siteConfigContent);
+  const { carried, sha256 } = siteConfigFacts(tuning.siteConfigContent);
   if (!carried.ok) problems.push(`SiteConfigContent: ${carried.reason}`);
   else if (carried.value !== tuning.mailboxCacheTtl) problems.push(`SiteConfigContent carries MailboxCacheTTL = ${carried.value}, not the planned ${tuning.mailboxCacheTtl}`);
   if (tuning.siteConfigPath.length === 0) problems.push("SiteConfigPath is empty");
-  if (sha256Hex(tuning.siteConfigContent) !== tuning.siteConfigSha256) problems.push("SiteConfigSha256 is not the SHA-256 of SiteConfigContent");
+  if (sha256 !== tuning.siteConfigSha256) problems.push("SiteConfigSha256 is not the SHA-256 of SiteConfigContent");
   return problems.filter((p): p is string => p !== undefined);
 }
