@@ -134,12 +134,11 @@ async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => 
   // the analyzer client on this one, the pack in its own process.
   const analysis = new ResourceAnalysis(configured, DEFAULT_MAX_IN_FLIGHT, (done, total) => options.progress?.(`${file.stack}: analysed ${done}/${total} resources`));
   const resources = await thread().run(file.stack, file.config, file.secretKeys, { dropAliases: true, stackTraceLimit: 0, onResource: (r) => analysis.add(r) });
-  const run = { resources };
-  report.resourceCount = run.resources.length;
+  report.resourceCount = resources.length;
   report.timings.programMs = performance.now() - t0;
-  options.progress?.(`${file.stack}: program ran offline, ${run.resources.length} resources`);
+  options.progress?.(`${file.stack}: program ran offline, ${resources.length} resources`);
   const t1 = performance.now();
-  const diagnostics = await analysis.finish(run.resources);
+  const diagnostics = await analysis.finish(resources);
   report.timings.analysisMs = performance.now() - t1;
   for (const d of diagnostics) {
     const key = POLICY_CONFIG_KEY[d.policyName];

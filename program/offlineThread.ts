@@ -27,14 +27,10 @@ export interface ThreadRequest {
 export type ThreadMessage =
   | { readonly kind: "resource"; readonly id: number; readonly type: string; readonly name: string; readonly custom: boolean; readonly inputs: Uint8Array }
   | { readonly kind: "done"; readonly id: number; readonly links: ReadonlyArray<{ urn: string; parent?: string; dependencies: string[] }> }
-  | { readonly kind: "failed"; readonly id: number; readonly name: string; readonly message: string };
+  | { readonly kind: "failed"; readonly id: number; readonly message: string };
 
-/** The program failed on the worker thread; `originalName` is the original error's name. */
-export class OfflineThreadError extends Error {
-  constructor(message: string, readonly originalName: string) {
-    super(message);
-  }
-}
+/** The program failed on the worker thread (the message is the program's own). */
+export class OfflineThreadError extends Error {}
 
 export interface ThreadRunOptions {
   readonly dropAliases?: boolean;
@@ -97,7 +93,7 @@ export class OfflineThread {
       return;
     }
     this.current = undefined;
-    if (m.kind === "failed") return run.reject(new OfflineThreadError(m.message, m.name));
+    if (m.kind === "failed") return run.reject(new OfflineThreadError(m.message));
     if (m.links.length !== run.resources.length) return run.reject(new Error(`internal: the program thread reported ${m.links.length} resources but sent ${run.resources.length}`));
     m.links.forEach((link, i) => Object.assign(run.resources[i], link));
     run.resolve(run.resources);

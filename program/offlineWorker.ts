@@ -33,7 +33,6 @@ async function run(request: ThreadRequest): Promise<void> {
 // Runs come one at a time (the Pulumi runtime's state is per thread); the parent waits for each.
 port.on("message", (request: ThreadRequest) => {
   run(request).catch((error: unknown) => {
-    const e = error instanceof Error ? error : new Error(String(error));
-    post({ kind: "failed", id: request.id, name: e.name, message: e.message });
+    post({ kind: "failed", id: request.id, message: error instanceof Error ? error.message : String(error) });
   });
 });
