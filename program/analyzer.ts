@@ -451,6 +451,10 @@ export class PolicyPackProcess {
     const engine = await startFakeEngine(record);
     if (options.routeLogsToEngine) env["PULUMI_NODEJS_ENGINE"] = engine.address;
 
+    // Handlers go in before the spawn: a signal that arrives while the child is being created is
+    // then queued for our handler (which kills the pack) instead of ending this process by default
+    // and leaving the detached pack behind.
+    installHandlers();
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, [...(options.nodeArgs ?? []), runPolicyPack, engine.address, "."], {
@@ -461,12 +465,12 @@ export class PolicyPackProcess {
       });
     } catch (err) {
       engine.server.forceShutdown();
+      if (livePacks.size === 0) uninstallHandlers();
       throw new PolicyPackError(`could not start the policy pack: ${(err as Error).message}`);
     }
     pack = new PolicyPackProcess(dir, child, engine.server, engine.address, options.rpcTimeoutMs ?? 30_000);
     for (const e of pending) pack.record(e);
     livePacks.add(pack);
-    installHandlers();
     options.onSpawned?.();
 
     try {
