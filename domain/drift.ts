@@ -172,6 +172,11 @@ function readError(report: CollectorReport, label: string): string | undefined {
   return report.Errors?.find((e) => e.startsWith(`${label}:`) || e.startsWith(`${label} `));
 }
 
+/** The collector's error about the SiteConfig.cfg path (labelled by its parameter, old or new name). */
+function siteConfigPathError(report: CollectorReport): string | undefined {
+  return readError(report, "SiteConfigPath") ?? readError(report, "SiteConfigPathBase64Url");
+}
+
 function unreadable(setting: SettingDrift["setting"], configKey: string, desired: string, error: string): SettingDrift {
   return { setting, configKey, desired, actual: `could not be read (${error})`, status: "unknown", dangerous: false };
 }
@@ -235,7 +240,7 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
 
   const ttl = report.MailboxCacheTTL;
   const ttlDesired = `${desired.mailboxCacheTtl} s (floor ${desired.effectiveTtlFloor} s)`;
-  const ttlError = ttl === null ? readError(report, "MailboxCacheTTL") ?? readError(report, "SiteConfigPath") : undefined;
+  const ttlError = ttl === null ? readError(report, "MailboxCacheTTL") ?? siteConfigPathError(report) : undefined;
   out.push(ttlError ? unreadable("MailboxCacheTTL", "mailhost:siteConfig.mailboxCacheTtl", ttlDesired, ttlError) : {
     setting: "MailboxCacheTTL",
     configKey: "mailhost:siteConfig.mailboxCacheTtl",
@@ -248,7 +253,7 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
 
   const sha = report.SiteConfigSha256?.toLowerCase() ?? null;
   const shaDesired = `sha256 ${desired.siteConfigSha256.slice(0, 12)}…`;
-  const shaError = sha === null ? readError(report, "SiteConfigSha256") ?? readError(report, "SiteConfigPath") : undefined;
+  const shaError = sha === null ? readError(report, "SiteConfigSha256") ?? siteConfigPathError(report) : undefined;
   out.push(shaError ? unreadable("SiteConfig.cfg", "mailhost:siteConfig", shaDesired, shaError) : {
     setting: "SiteConfig.cfg",
     configKey: "mailhost:siteConfig",
