@@ -162,7 +162,7 @@ export function wrongKindOf(report: CollectorReport, name: string): WrongKindVal
   return undefined;
 }
 
-/** `REG_SZ "30", ignored: Windows uses 120 s`. */
+/** `REG_SZ "30", ignored: Windows uses <the Windows default>`. */
 function wrongKindText(value: WrongKindValue, effective: string): string {
   return `${value.type}${value.data !== undefined ? ` ${JSON.stringify(value.data)}` : ""}, ignored: Windows uses ${effective}`;
 }
