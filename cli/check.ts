@@ -22,6 +22,7 @@ const POLICY_CONFIG_KEY: Readonly<Record<string, string>> = {
   "mailhost-dynamic-port-range-valid": "mailhost:tcp.dynamicPortRange",
   "mailhost-mailbox-cache-ttl-floor": "mailhost:siteConfig.mailboxCacheTtl",
   "mailhost-capacity-sustains-load": "mailhost:siteConfig.mailboxCacheTtl",
+  "mailhost-tuning-values-readable": "mailhost:tcp.tuning",
   "mailhost-vm-has-one-tuning": "mailhost:tcp.tuning",
   "mailhost-nic-no-public-ip": "mailhost:fleet",
   "mailhost-nsg-no-remote-management-from-internet": "mailhost:fleet.allowedImapCidrs",

@@ -4,10 +4,10 @@
  * VMs of the stack's resource group that carry the stack's tag; live state comes from the static,
  * read-only collector script run through the ARM Run Command API.
  */
-import { type CollectorReport, type SettingDrift, compareHost, hostStatus, parseCollectorOutput, type SettingStatus } from "../domain/drift";
+import { type CollectorReport, type SettingDrift, compareHost, hostStatus, isWrongKindError, parseCollectorOutput, type SettingStatus } from "../domain/drift";
 import { projectPath } from "../domain/paths";
-import { type FleetPlan, CONTENT_HASH_PARAMETER, STACK_TAG, tuningArguments, tuningContentHash } from "../domain/plan";
-import { type ArmCompute } from "../program/arm";
+import { type FleetPlan, type RunCommandParameter, STACK_TAG, collectorParameters, runCommandTuningParameters } from "../domain/plan";
+import { type ArmCompute, RunCommandBusyError } from "../program/arm";
 import { readGuestScript, RUN_COMMAND_SCRIPT } from "../components/guestScripts";
 
 /** The read-only collector. */
@@ -18,6 +18,12 @@ export const DEFAULT_CONCURRENCY = 8;
 export const DEFAULT_HOST_TIMEOUT_SECONDS = 600;
 /** Time limit of listing the resource group's VMs, seconds. */
 export const LIST_TIMEOUT_SECONDS = 180;
+
+/**
+ * Reason of a host whose Run Command kept answering 409 Conflict ("Run command extension execution
+ * is in progress") until its time limit: another run command was executing on it.
+ */
+export const BUSY_REASON = "busy";
 
 /** Name of the DSC extension the components create. */
 export const DSC_EXTENSION_NAME = "Microsoft.Powershell.DSC";
@@ -81,6 +87,11 @@ function errorText(err: unknown): string {
   return `${(e.message ?? String(err)).split("\n")[0]}${status}`;
 }
 
+/** Run Command parameters as the ARM client takes them (all values are command-line safe). */
+function parameterMap(parameters: readonly RunCommandParameter[]): Record<string, string> {
+  return Object.fromEntries(parameters.map((p) => [p.name, p.value]));
+}
+
 /** Runs `work` with an abort signal that fires after `seconds`; a timeout becomes a clear error. */
 async function withTimeout<T>(seconds: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -88,7 +99,7 @@ async function withTimeout<T>(seconds: number, work: (signal: AbortSignal) => Pr
   try {
     return await work(controller.signal);
   } catch (err) {
-    if (controller.signal.aborted) throw new Error(`timed out: no answer within ${seconds} s`);
+    if (controller.signal.aborted && !(err instanceof RunCommandBusyError)) throw new Error(`timed out: no answer within ${seconds} s`);
     throw err;
   } finally {
     clearTimeout(timer);
@@ -105,7 +116,7 @@ async function checkHost(name: string, options: DriftOptions, resourceGroup: str
         host.reason = `the VM is ${power}; its guest cannot be read`;
         return;
       }
-      const output = await options.arm.runPowerShell(resourceGroup, name, readGuestScript(COLLECTOR_SCRIPT), { SiteConfigPath: options.plan.tuning.siteConfigPath }, signal);
+      const output = await options.arm.runPowerShell(resourceGroup, name, readGuestScript(COLLECTOR_SCRIPT), parameterMap(collectorParameters(options.plan.tuning)), signal);
       const parsed = parseCollectorOutput(output.stdout);
       if (!parsed.ok) {
         host.reason = output.stderr.trim() ? `${parsed.reason}; stderr: ${output.stderr.trim().slice(0, 200)}` : parsed.reason;
@@ -115,7 +126,9 @@ async function checkHost(name: string, options: DriftOptions, resourceGroup: str
     });
   } catch (err) {
     host.status = "unknown";
-    host.reason = `run command failed: ${errorText(err)}`;
+    // Another run command kept executing on the VM for the whole time limit.
+    if (err instanceof RunCommandBusyError) host.reason = BUSY_REASON;
+    else host.reason = `run command failed: ${errorText(err)}`;
   }
   host.timings.ms = performance.now() - started;
   return host;
@@ -126,7 +139,9 @@ function applyReport(host: HostDrift, plan: FleetPlan, report: CollectorReport):
   host.status = hostStatus(host.settings);
   host.rebootPending = report.RebootPending;
   host.collectedAt = report.CollectedAt;
-  if (report.Errors && report.Errors.length > 0) host.collectorErrors = report.Errors;
+  // Wrong-kind values are judged as drift in the settings; the other errors are notes.
+  const errors = (report.Errors ?? []).filter((e) => !isWrongKindError(e));
+  if (errors.length > 0) host.collectorErrors = errors;
   if (host.status === "unknown") host.reason = "some settings could not be read";
 }
 
@@ -141,10 +156,8 @@ async function remediateHost(host: HostDrift, options: DriftOptions, resourceGro
         host.remediation = { action: `set forceUpdateTag of ${DSC_EXTENSION_NAME} to ${tag}`, outcome: "applied" };
       } else {
         const script = readGuestScript(RUN_COMMAND_SCRIPT.file);
-        const args = tuningArguments(tuning);
-        const parameters: Record<string, string> = Object.fromEntries(Object.entries(args).map(([k, v]) => [k, String(v)]));
-        parameters[CONTENT_HASH_PARAMETER] = tuningContentHash(script, args);
-        const out = await options.arm.runPowerShell(resourceGroup, host.name, script, parameters, signal);
+        // The same parameters as the managed run command: digits and base64url only.
+        const out = await options.arm.runPowerShell(resourceGroup, host.name, script, parameterMap(runCommandTuningParameters(tuning, script)), signal);
         host.remediation = { action: "ran the tuning script again through Run Command", outcome: "applied", detail: out.stdout.trim().split("\n").pop()?.slice(0, 240) };
       }
     });

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as compute from "@pulumi/azure-native/compute";
-import { CONTENT_HASH_PARAMETER, type TuningPlan, tuningArguments, tuningContentHash } from "../domain/plan";
+import { CONTENT_HASH_PARAMETER, type TuningPlan, runCommandTuningParameters } from "../domain/plan";
 import { RUN_COMMAND_SCRIPT, readGuestScript } from "./guestScripts";
 import { rejectInvalid, tuningProblems } from "./validation";
 
@@ -25,7 +25,10 @@ export interface RunCommandTuningArgs {
 /**
  * TCP port tuning and SiteConfig.cfg through a managed Run Command running the static,
  * idempotent `guest/runcommand/Set-MailhostTuning.ps1`. Values are string parameters passed as
- * named arguments; a `ContentHash` parameter makes Azure re-run it whenever anything changes.
+ * named arguments on a Windows command line, so numbers travel as plain digits and the
+ * SiteConfig.cfg path and text as base64url (`SiteConfigPathBase64Url`, `SiteConfigContentBase64Url`),
+ * decoded and SHA-256-verified by the script; a `ContentHash` parameter makes Azure re-run it
+ * whenever anything changes.
  * Unlike DSC it does not correct drift by itself: use `mailhost drift --remediate`.
  */
 export class RunCommandTuning extends pulumi.ComponentResource {
@@ -44,8 +47,10 @@ export class RunCommandTuning extends pulumi.ComponentResource {
     super(RunCommandTuning.typeToken, name, {}, opts);
 
     const script = readGuestScript(RUN_COMMAND_SCRIPT.file);
-    const values = tuningArguments(args.tuning);
-    this.contentHash = tuningContentHash(script, values);
+    // Numbers as digits, the SiteConfig.cfg path and text as base64url: Run Command passes these
+    // on a Windows command line, where anything else would be split or eaten.
+    const parameters = runCommandTuningParameters(args.tuning, script);
+    this.contentHash = parameters.find((p) => p.name === CONTENT_HASH_PARAMETER)!.value;
 
     this.runCommand = new compute.VirtualMachineRunCommandByVirtualMachine(`${name}-runcmd`, {
       resourceGroupName: args.resourceGroupName,
@@ -53,10 +58,7 @@ export class RunCommandTuning extends pulumi.ComponentResource {
       vmName: args.vmName,
       runCommandName: "mailhost-tuning",
       source: { script },
-      parameters: [
-        ...Object.entries(values).map(([parameter, value]) => ({ name: parameter, value: String(value) })),
-        { name: CONTENT_HASH_PARAMETER, value: this.contentHash },
-      ],
+      parameters,
       asyncExecution: false,
       treatFailureAsDeploymentFailure: true,
       timeoutInSeconds: timeout,

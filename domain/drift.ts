@@ -25,6 +25,12 @@ export interface CollectorReport {
   readonly RebootPendingReasons?: readonly string[];
   /** `<what>: <message>` for each value that could not be read (its field is then null). */
   readonly Errors?: readonly string[];
+  /**
+   * Registry values of the wrong kind (their field is null and Errors says
+   * `<Name>: value is <Kind>, not DWord`): the .NET `RegistryValueKind` name and the data as text
+   * (at most 40 characters). Older collectors omit it.
+   */
+  readonly WrongKind?: Readonly<Record<string, { readonly Kind: string; readonly Data?: string }>>;
 }
 
 /** Reboot reasons that mean: our Tcpip values are written but not in effect yet. */
@@ -48,6 +54,10 @@ const collectorSchema = {
     DynamicPortRangeIPv6NumberOfPorts: nullableInt,
     RebootPendingReasons: { type: "array", items: { type: "string" } },
     Errors: { type: "array", items: { type: "string" } },
+    WrongKind: {
+      type: "object",
+      additionalProperties: { type: "object", required: ["Kind"], properties: { Kind: { type: "string" }, Data: { type: ["string", "null"] } } },
+    },
   },
 } as const;
 const validateReport = new Ajv({ allErrors: true, allowUnionTypes: true, strict: false }).compile<CollectorReport>(collectorSchema);
@@ -104,9 +114,67 @@ export interface DesiredHost {
 
 const absent = (windowsDefault: string) => `absent (Windows default ${windowsDefault})`;
 
+/**
+ * REG_* names of the .NET `RegistryValueKind` names the collector reports
+ * (learn.microsoft.com: RegistryValueKind enum; Windows "Registry value types").
+ */
+export const REGISTRY_VALUE_TYPES: Readonly<Record<string, string>> = {
+  String: "REG_SZ",
+  ExpandString: "REG_EXPAND_SZ",
+  Binary: "REG_BINARY",
+  DWord: "REG_DWORD",
+  MultiString: "REG_MULTI_SZ",
+  QWord: "REG_QWORD",
+  None: "REG_NONE",
+};
+
+/** A registry value that exists with a kind TCP/IP does not read (it then uses its default). */
+export interface WrongKindValue {
+  /** REG_* name, e.g. `REG_SZ`. */
+  readonly type: string;
+  /** The data as the collector rendered it, when it did (newer collectors). */
+  readonly data?: string;
+}
+
+/** The collector's Errors entry for a value of the wrong kind (the contract's older form). */
+const WRONG_KIND_ERROR = /^(\w+): value is (\w+), not DWord\.?$/;
+
+/** True when an Errors entry only says that a value has the wrong kind (judged as drift, not unknown). */
+export function isWrongKindError(entry: string): boolean {
+  return WRONG_KIND_ERROR.test(entry);
+}
+
+function registryType(kind: string): string {
+  return REGISTRY_VALUE_TYPES[kind] ?? (kind === "Unknown" ? "an unsupported registry type" : `registry kind ${kind}`);
+}
+
+/**
+ * The wrong-kind value of `name`, from the `WrongKind` field or, for older collectors, from the
+ * Errors entry `<name>: value is <Kind>, not DWord`; undefined when the value is not of the wrong kind.
+ */
+export function wrongKindOf(report: CollectorReport, name: string): WrongKindValue | undefined {
+  const rich = report.WrongKind?.[name];
+  if (rich !== undefined) return { type: registryType(rich.Kind), ...(typeof rich.Data === "string" ? { data: rich.Data } : {}) };
+  for (const entry of report.Errors ?? []) {
+    const m = WRONG_KIND_ERROR.exec(entry);
+    if (m && m[1] === name) return { type: registryType(m[2]) };
+  }
+  return undefined;
+}
+
+/** `REG_SZ "30", ignored: Windows uses <the Windows default>`. */
+function wrongKindText(value: WrongKindValue, effective: string): string {
+  return `${value.type}${value.data !== undefined ? ` ${JSON.stringify(value.data)}` : ""}, ignored: Windows uses ${effective}`;
+}
+
 /** The collector's error for a value (its field is then null), if it reported one. */
 function readError(report: CollectorReport, label: string): string | undefined {
   return report.Errors?.find((e) => e.startsWith(`${label}:`) || e.startsWith(`${label} `));
+}
+
+/** The collector's error about the SiteConfig.cfg path (labelled by its parameter, old or new name). */
+function siteConfigPathError(report: CollectorReport): string | undefined {
+  return readError(report, "SiteConfigPath") ?? readError(report, "SiteConfigPathBase64Url");
 }
 
 function unreadable(setting: SettingDrift["setting"], configKey: string, desired: string, error: string): SettingDrift {
@@ -129,32 +197,39 @@ function portRange(setting: SettingDrift["setting"], desired: TuningPlan, start:
 
 /**
  * Compares one host's collector report with its desired tuning, setting by setting. An absent
- * registry value counts as Windows' default; a value the collector could not read is unknown.
+ * registry value counts as Windows' default; so does a value of the wrong kind (TCP/IP reads
+ * these values only as REG_DWORD), which is drift; a value the collector could not read is unknown.
  */
 export function compareHost(desired: TuningPlan, report: CollectorReport): SettingDrift[] {
   const out: SettingDrift[] = [];
 
-  // MaxUserPort: absent means no legacy cap (the dynamic range alone decides).
+  // MaxUserPort: absent means no legacy cap (the dynamic range alone decides). A value of the
+  // wrong kind is ignored by TCP/IP, so it counts as absent, and it is drift to be rewritten.
   const mup = report.MaxUserPort;
-  const mupError = mup === null ? readError(report, "MaxUserPort") : undefined;
+  const mupWrong = mup === null ? wrongKindOf(report, "MaxUserPort") : undefined;
+  const mupError = mup === null && mupWrong === undefined ? readError(report, "MaxUserPort") : undefined;
+  const noCap = "none: no legacy cap";
   out.push(mupError ? unreadable("MaxUserPort", "mailhost:tcp.maxUserPort", String(desired.maxUserPort), mupError) : {
     setting: "MaxUserPort",
     configKey: "mailhost:tcp.maxUserPort",
     desired: String(desired.maxUserPort),
-    actual: mup === null ? absent("none: no legacy cap") : String(mup),
+    actual: mupWrong ? wrongKindText(mupWrong, WINDOWS_DEFAULTS.maxUserPort ?? "no legacy cap") : mup === null ? absent(noCap) : String(mup),
     status: mup === desired.maxUserPort ? "in-sync" : "drifted",
     dangerous: mup !== null && !inRange(mup, MAX_USER_PORT),
   });
 
-  // TcpTimedWaitDelay: absent means the Windows default.
-  const twdError = report.TcpTimedWaitDelay === null ? readError(report, "TcpTimedWaitDelay") : undefined;
-  const effectiveTimeWait = report.TcpTimedWaitDelay ?? WINDOWS_DEFAULTS.tcpTimedWaitDelay;
+  // TcpTimedWaitDelay: absent or of the wrong kind means the Windows default.
+  const twd = report.TcpTimedWaitDelay;
+  const twdWrong = twd === null ? wrongKindOf(report, "TcpTimedWaitDelay") : undefined;
+  const twdError = twd === null && twdWrong === undefined ? readError(report, "TcpTimedWaitDelay") : undefined;
+  const effectiveTimeWait = twd ?? WINDOWS_DEFAULTS.tcpTimedWaitDelay;
   out.push(twdError ? unreadable("TcpTimedWaitDelay", "mailhost:tcp.tcpTimedWaitDelay", `${desired.tcpTimedWaitDelay} s`, twdError) : {
     setting: "TcpTimedWaitDelay",
     configKey: "mailhost:tcp.tcpTimedWaitDelay",
     desired: `${desired.tcpTimedWaitDelay} s`,
-    actual: report.TcpTimedWaitDelay === null ? absent(`${WINDOWS_DEFAULTS.tcpTimedWaitDelay} s`) : `${report.TcpTimedWaitDelay} s`,
-    status: effectiveTimeWait === desired.tcpTimedWaitDelay ? "in-sync" : "drifted",
+    actual: twdWrong ? wrongKindText(twdWrong, `${WINDOWS_DEFAULTS.tcpTimedWaitDelay} s`) : twd === null ? absent(`${WINDOWS_DEFAULTS.tcpTimedWaitDelay} s`) : `${twd} s`,
+    // A wrong-kind value is drift even when the default it falls back to is the desired value.
+    status: twdWrong === undefined && effectiveTimeWait === desired.tcpTimedWaitDelay ? "in-sync" : "drifted",
     dangerous: !inRange(effectiveTimeWait, TCP_TIMED_WAIT_DELAY),
   });
 
@@ -165,7 +240,7 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
 
   const ttl = report.MailboxCacheTTL;
   const ttlDesired = `${desired.mailboxCacheTtl} s (floor ${desired.effectiveTtlFloor} s)`;
-  const ttlError = ttl === null ? readError(report, "MailboxCacheTTL") ?? readError(report, "SiteConfigPath") : undefined;
+  const ttlError = ttl === null ? readError(report, "MailboxCacheTTL") ?? siteConfigPathError(report) : undefined;
   out.push(ttlError ? unreadable("MailboxCacheTTL", "mailhost:siteConfig.mailboxCacheTtl", ttlDesired, ttlError) : {
     setting: "MailboxCacheTTL",
     configKey: "mailhost:siteConfig.mailboxCacheTtl",
@@ -178,7 +253,7 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
 
   const sha = report.SiteConfigSha256?.toLowerCase() ?? null;
   const shaDesired = `sha256 ${desired.siteConfigSha256.slice(0, 12)}…`;
-  const shaError = sha === null ? readError(report, "SiteConfigSha256") ?? readError(report, "SiteConfigPath") : undefined;
+  const shaError = sha === null ? readError(report, "SiteConfigSha256") ?? siteConfigPathError(report) : undefined;
   out.push(shaError ? unreadable("SiteConfig.cfg", "mailhost:siteConfig", shaDesired, shaError) : {
     setting: "SiteConfig.cfg",
     configKey: "mailhost:siteConfig",

@@ -8,27 +8,37 @@
 import { createHash } from "node:crypto";
 import { type CapacityAssessment, type Load, assessCapacity, effectiveTtlFloor, minimumTtlForLoad, usablePorts } from "./capacity";
 import { type MailhostConfig, type TuningMechanism, configKeyPath } from "./config";
+import { toBase64Url } from "./guestEncoding";
 import { type ConfigIssue, ConfigValidationError } from "./issues";
 import { WINDOWS_COMPUTER_NAME_MAX_LENGTH } from "./limits";
 import { checkMailboxCacheTtl, checkSiteConfigSettings, renderSiteConfig } from "./siteconfig";
 
 /**
- * Names under which values reach the guest scripts: DSC configuration arguments and run-command
- * parameters. Policies and drift checks look for exactly these names.
+ * Names under which values reach the guest scripts, the same for every mechanism (DSC
+ * configuration arguments, run-command parameters, remediation). Policies and drift checks look
+ * for exactly these names. The four numbers travel as plain decimal digits; the SiteConfig.cfg
+ * path and text travel as base64url of their UTF-8 bytes (see `domain/guestEncoding.ts`), because
+ * a Run Command parameter passes a Windows command line that would split or eat them.
  */
 export const TUNING_PARAMETER_NAMES = [
   "MaxUserPort",
   "TcpTimedWaitDelay",
   "DynamicPortRangeStartPort",
   "DynamicPortRangeNumberOfPorts",
-  "SiteConfigPath",
-  "SiteConfigContent",
+  "SiteConfigPathBase64Url",
+  "SiteConfigContentBase64Url",
 ] as const;
 export type TuningParameterName = (typeof TUNING_PARAMETER_NAMES)[number];
 
+/** Parameter carrying the absolute SiteConfig.cfg path, base64url of its UTF-8 bytes. */
+export const SITE_CONFIG_PATH_PARAMETER = "SiteConfigPathBase64Url" satisfies TuningParameterName;
+/** Parameter carrying the rendered SiteConfig.cfg (CRLF), base64url of its UTF-8 bytes. */
+export const SITE_CONFIG_CONTENT_PARAMETER = "SiteConfigContentBase64Url" satisfies TuningParameterName;
+
 /**
- * Argument that carries the SHA-256 of `SiteConfigContent`: the guest writes the file only when
- * the text that arrived has this hash, so a value damaged on the way never replaces a good file.
+ * Argument that carries the SHA-256 (lower-case hex) of the decoded SiteConfig.cfg bytes: the
+ * guest writes the file only when the bytes that arrived hash to it, so a value damaged on the
+ * way never replaces a good file.
  */
 export const SITE_CONFIG_SHA256_PARAMETER = "SiteConfigSha256";
 
@@ -214,17 +224,49 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
   };
 }
 
-/** The six values as they reach the guest scripts, under their exact names, with the SiteConfig hash. */
-export function tuningArguments(tuning: TuningPlan): Record<TuningParameterName | typeof SITE_CONFIG_SHA256_PARAMETER, number | string> {
+/** Every argument the tuning passes to the guest, by name. */
+export type TuningArguments = Record<TuningParameterName | typeof SITE_CONFIG_SHA256_PARAMETER, number | string>;
+
+/**
+ * The values as they reach the guest scripts, under their exact names, for every mechanism: the
+ * four numbers as numbers (DSC declares them `[int]`; Run Command sends their decimal digits),
+ * the SiteConfig.cfg path and text as base64url of their UTF-8 bytes, and the lower-case hex
+ * SHA-256 of the text. Nothing here needs quoting on a Windows command line.
+ */
+export function tuningArguments(tuning: TuningPlan): TuningArguments {
   return {
     MaxUserPort: tuning.maxUserPort,
     TcpTimedWaitDelay: tuning.tcpTimedWaitDelay,
     DynamicPortRangeStartPort: tuning.dynamicPortRangeStart,
     DynamicPortRangeNumberOfPorts: tuning.dynamicPortRangeCount,
-    SiteConfigPath: tuning.siteConfigPath,
-    SiteConfigContent: tuning.siteConfigContent,
+    [SITE_CONFIG_PATH_PARAMETER]: toBase64Url(tuning.siteConfigPath),
+    [SITE_CONFIG_CONTENT_PARAMETER]: toBase64Url(tuning.siteConfigContent),
     [SITE_CONFIG_SHA256_PARAMETER]: tuning.siteConfigSha256,
   };
+}
+
+/** A Run Command parameter as Azure takes it. */
+export interface RunCommandParameter {
+  readonly name: string;
+  readonly value: string;
+}
+
+/**
+ * The parameters of the tuning script on Run Command (the managed run command and the
+ * remediation of `mailhost drift`): {@link tuningArguments} as strings plus `ContentHash`, the
+ * hash of script and arguments that makes Azure re-run a managed run command when anything changes.
+ */
+export function runCommandTuningParameters(tuning: TuningPlan, scriptText: string): RunCommandParameter[] {
+  const args = tuningArguments(tuning);
+  return [
+    ...Object.entries(args).map(([name, value]) => ({ name, value: String(value) })),
+    { name: CONTENT_HASH_PARAMETER, value: tuningContentHash(scriptText, args) },
+  ];
+}
+
+/** The parameters of the read-only collector: only the SiteConfig.cfg path, base64url-encoded. */
+export function collectorParameters(tuning: TuningPlan): RunCommandParameter[] {
+  return [{ name: SITE_CONFIG_PATH_PARAMETER, value: toBase64Url(tuning.siteConfigPath) }];
 }
 
 /**

@@ -10,6 +10,7 @@ import { oneTuningPerVm } from "./rules/oneTuningPerVm";
 import { maxUserPortRecommended, tcpTimedWaitDelayRecommended } from "./rules/recommended";
 import { secretsOnlyProtected } from "./rules/secretsOnlyProtected";
 import { tcpTimedWaitDelayRange } from "./rules/tcpTimedWaitDelayRange";
+import { tuningValuesReadable } from "./rules/tuningValuesReadable";
 
 export const policies: Policies = [
   // Port tuning on VM extensions and run commands
@@ -17,6 +18,7 @@ export const policies: Policies = [
   maxUserPortRange,
   dynamicPortRange,
   mailboxCacheTtlFloor,
+  tuningValuesReadable,
   // Whole stack
   capacity,
   oneTuningPerVm,

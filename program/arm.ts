@@ -2,9 +2,12 @@
  * The Azure Resource Manager operations the drift check uses, through the `@azure/arm-compute`
  * SDK and its pipeline (retries on 429 with Retry-After and on 5xx, long-running operations):
  * list a resource group's VMs, read a VM's power state, run a PowerShell script through the
- * action Run Command, and bump an extension's `forceUpdateTag`.
+ * action Run Command, and bump an extension's `forceUpdateTag`. A Run Command answered
+ * 409 Conflict because another run command is executing on the VM is retried with backoff by a
+ * pipeline retry policy of `@azure/core-rest-pipeline` until the caller's abort signal fires.
  */
 import type { TokenCredential } from "@azure/core-auth";
+import type { PipelineResponse, RetryStrategy } from "@azure/core-rest-pipeline";
 // Type only: the SDK is loaded when a client is made, so `mailhost check` and `--help` never pay for it.
 import type { ComputeManagementClient } from "@azure/arm-compute";
 
@@ -28,6 +31,40 @@ export interface ArmOptions {
   readonly retryDelayMs?: number;
   /** Poll interval of long-running operations, ms. Defaults to 5000. */
   readonly pollIntervalMs?: number;
+  /**
+   * First wait before retrying a Run Command that found another one executing (409 Conflict), ms;
+   * doubles each time up to {@link maxBusyRetryDelayMs}. Defaults to 5000.
+   */
+  readonly busyRetryDelayMs?: number;
+  /** Longest wait between those retries, ms. Defaults to 30000. */
+  readonly maxBusyRetryDelayMs?: number;
+}
+
+/** First wait before retrying a busy Run Command, ms (a run command takes at least about 20 s). */
+export const DEFAULT_BUSY_RETRY_DELAY_MS = 5_000;
+/** Longest wait between retries of a busy Run Command, ms. */
+export const DEFAULT_MAX_BUSY_RETRY_DELAY_MS = 30_000;
+
+/**
+ * The VM was still executing another run command when the caller's time limit ran out: Azure
+ * kept answering 409 Conflict ("Run command extension execution is in progress").
+ */
+export class RunCommandBusyError extends Error {
+  constructor(readonly vm: string, readonly attempts: number) {
+    super(`another run command was still executing on ${vm} (409 Conflict on ${attempts} attempt(s))`);
+    this.name = "RunCommandBusyError";
+  }
+}
+
+/** Azure's answer to a run command while another one executes on the VM. */
+const RUN_COMMAND_BUSY = /run command extension execution is in progress/i;
+/** The action Run Command: POST .../virtualMachines/<vm>/runCommand. */
+const RUN_COMMAND_URL = /\/virtualMachines\/([^/?]+)\/runCommand(\?|$)/i;
+
+/** True for a 409 answer to the action Run Command that says another run command is executing. */
+export function isRunCommandBusy(response: PipelineResponse | undefined): boolean {
+  return response !== undefined && response.status === 409 && response.request.method === "POST"
+    && RUN_COMMAND_URL.test(response.request.url) && RUN_COMMAND_BUSY.test(response.bodyAsText ?? "");
 }
 
 /** A VM of the resource group. */
@@ -60,17 +97,41 @@ export function defaultCredential(env: NodeJS.ProcessEnv = process.env): TokenCr
 export class ArmCompute {
   private readonly client: ComputeManagementClient;
   private readonly pollIntervalMs: number;
+  /** Busy answers per VM (lower case) since its last Run Command that was not busy. */
+  private readonly busyAnswers = new Map<string, number>();
 
   constructor(options: ArmOptions) {
     const endpoint = (options.endpoint ?? PUBLIC_ARM_ENDPOINT).replace(/\/+$/, "");
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    const firstDelay = options.busyRetryDelayMs ?? DEFAULT_BUSY_RETRY_DELAY_MS;
+    const maxDelay = options.maxBusyRetryDelayMs ?? DEFAULT_MAX_BUSY_RETRY_DELAY_MS;
+    // Only the busy 409 of Run Command; the SDK's own retry policy keeps handling 429 and 5xx.
+    const busyRetry: RetryStrategy = {
+      name: "runCommandBusyRetry",
+      retry: ({ retryCount, response }) => {
+        const vm = response ? RUN_COMMAND_URL.exec(response.request.url)?.[1] : undefined;
+        if (vm === undefined) return { skipStrategy: true };
+        const key = decodeURIComponent(vm).toLowerCase();
+        if (!isRunCommandBusy(response)) {
+          this.busyAnswers.delete(key);
+          return { skipStrategy: true };
+        }
+        this.busyAnswers.set(key, (this.busyAnswers.get(key) ?? 0) + 1);
+        // Exponential backoff with +-20 % jitter, so that parallel drift jobs do not retry in step.
+        const base = Math.min(maxDelay, firstDelay * 2 ** Math.min(retryCount, 20));
+        return { retryAfterInMs: Math.round(base * (0.8 + Math.random() * 0.4)) };
+      },
+    };
     const { ComputeManagementClient: Client } = require("@azure/arm-compute") as typeof import("@azure/arm-compute");
+    const { retryPolicy } = require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline");
     this.client = new Client(options.credential ?? defaultCredential(), options.subscriptionId, {
       endpoint,
       credentials: { scopes: [`${new URL(endpoint).origin}/.default`] },
       retryOptions: { maxRetries: options.maxRetries ?? 4, retryDelayInMs: options.retryDelayMs ?? 1000, maxRetryDelayInMs: 60_000 },
       ...(options.tlsCa ? { tlsOptions: { ca: options.tlsCa } } : {}),
       userAgentOptions: { userAgentPrefix: "mailhost-iac-drift" },
+      // Per call, outside the SDK's retry policy: retried until the caller's abort signal fires.
+      additionalPolicies: [{ policy: retryPolicy([busyRetry], { maxRetries: Number.MAX_SAFE_INTEGER }), position: "perCall" }],
     } as ConstructorParameters<typeof ComputeManagementClient>[2]);
   }
 
@@ -90,13 +151,28 @@ export class ArmCompute {
     return code?.slice("PowerState/".length);
   }
 
-  /** Runs a PowerShell script with named string parameters through the action Run Command. */
+  /**
+   * Runs a PowerShell script with named string parameters through the action Run Command. While
+   * another run command executes on the VM (409 Conflict) it retries with backoff; throws
+   * {@link RunCommandBusyError} when `abortSignal` fires while the VM is still busy.
+   */
   async runPowerShell(resourceGroup: string, vm: string, script: string, parameters: Readonly<Record<string, string>>, abortSignal?: AbortSignal): Promise<ScriptOutput> {
-    const result = await this.client.virtualMachines.runCommand(resourceGroup, vm, {
-      commandId: "RunPowerShellScript",
-      script: script.split(/\r?\n/),
-      parameters: Object.entries(parameters).map(([name, value]) => ({ name, value })),
-    }, { abortSignal, updateIntervalInMs: this.pollIntervalMs });
+    const key = vm.toLowerCase();
+    this.busyAnswers.delete(key);
+    let result;
+    try {
+      result = await this.client.virtualMachines.runCommand(resourceGroup, vm, {
+        commandId: "RunPowerShellScript",
+        script: script.split(/\r?\n/),
+        parameters: Object.entries(parameters).map(([name, value]) => ({ name, value })),
+      }, { abortSignal, updateIntervalInMs: this.pollIntervalMs });
+    } catch (err) {
+      const busy = this.busyAnswers.get(key) ?? 0;
+      if (busy > 0 && abortSignal?.aborted) throw new RunCommandBusyError(vm, busy);
+      throw err;
+    } finally {
+      this.busyAnswers.delete(key);
+    }
     const statuses = result.value ?? [];
     const of = (kind: string) => statuses.filter((s) => (s.code ?? "").includes(`/${kind}/`)).map((s) => s.message ?? "").join("\n");
     return { stdout: of("StdOut"), stderr: of("StdErr") };

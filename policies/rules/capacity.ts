@@ -1,10 +1,10 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { assessCapacity } from "../../domain/capacity";
 import { ACTIVE_SESSIONS_PER_HOST, BACKEND_ENDPOINTS, DEFAULTS, TCP_TIMED_WAIT_DELAY, UTILIZATION, formatRange } from "../../domain/limits";
-import { readMailboxCacheTtl } from "../../domain/siteconfig";
 import { configNumber } from "../lib/policyConfig";
 import { tuningResources } from "../lib/hosts";
 import { asNumber, firstValue, label } from "../lib/resources";
+import { carriedTtls } from "../lib/siteConfig";
 import { known } from "../lib/unknown";
 
 interface HostSettings {
@@ -22,8 +22,7 @@ function settingsOf(resource: PolicyResource): HostSettings | undefined {
       const v = asNumber(firstValue(resource.type, resource.props, name)?.value);
       return typeof v === "number" && Number.isInteger(v) ? v : undefined;
     };
-    const content = firstValue(resource.type, resource.props, "SiteConfigContent")?.value;
-    const ttl = typeof content === "string" ? readMailboxCacheTtl(content) : undefined;
+    const ttl = carriedTtls(resource.type, resource.props)[0]?.ttl;
     const timeWait = number("TcpTimedWaitDelay");
     const start = number("DynamicPortRangeStartPort");
     const count = number("DynamicPortRangeNumberOfPorts");
@@ -60,7 +59,9 @@ export const capacity: StackValidationPolicy = {
     if (load.activeSessions <= 0) return;
     for (const resource of tuningResources(args.resources)) {
       const s = settingsOf(resource);
-      if (s === undefined) continue; // missing or unknown values: the range policies report those
+      // Missing or unreadable values: the range and floor policies report those, and
+      // mailhost-tuning-values-readable says that this check could not run.
+      if (s === undefined) continue;
       const a = assessCapacity({ maxUserPort: s.maxUserPort, dynamicPortRangeStart: s.start, dynamicPortRangeCount: s.count }, s.timeWait, s.ttl, load);
       if (a.sustainable) continue;
       const timeWaitHint = a.maximumTimeWait >= TCP_TIMED_WAIT_DELAY.min

@@ -1,17 +1,19 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { DEFAULTS, MAILBOX_CACHE_TTL } from "../../domain/limits";
 import { mailboxCacheTtlProblem } from "../../domain/rules";
-import { readMailboxCacheTtl } from "../../domain/siteconfig";
 import { configNumber } from "../lib/policyConfig";
-import { findValues, label } from "../lib/resources";
+import { label } from "../lib/resources";
+import { carriedTtls } from "../lib/siteConfig";
 
 /**
- * MailboxCacheTTL at or above its floor, read from the SiteConfig.cfg text the resource actually
- * carries (`SiteConfigContent`), not from a number beside it. Missing or unparsable is a violation.
+ * MailboxCacheTTL at or above its floor, read from the SiteConfig.cfg the resource actually
+ * carries (`SiteConfigContentBase64Url`, decoded and parsed as INI), not from a number beside it.
+ * Undecodable, unparsable or without MailboxCacheTTL is a violation. A tuning resource that
+ * carries no SiteConfig.cfg at all is reported by `mailhost-tuning-values-readable`.
  */
 export const mailboxCacheTtlFloor: ResourceValidationPolicy = {
   name: "mailhost-mailbox-cache-ttl-floor",
-  description: "The SiteConfig.cfg a tuning resource writes (SiteConfigContent) must set MailboxCacheTTL to a whole number of seconds at or above the configured floor.",
+  description: "The SiteConfig.cfg a tuning resource writes (SiteConfigContentBase64Url, decoded) must set MailboxCacheTTL to a whole number of seconds at or above the configured floor.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -26,22 +28,14 @@ export const mailboxCacheTtlFloor: ResourceValidationPolicy = {
   },
   validateResource: (args, report) => {
     const floor = configNumber(args.getConfig<Record<string, unknown>>(), "minimumMailboxCacheTtl", DEFAULTS.minimumMailboxCacheTtl);
-    const contents = findValues(args.type, args.props, "SiteConfigContent");
     const who = label(args.type, args.name);
-    // A resource that writes no SiteConfig.cfg is not this policy's concern: every mail host gets
-    // exactly one tuning resource (mailhost-vm-has-one-tuning), and ours always writes the file.
-    for (const content of contents) {
-      if (typeof content.value !== "string") {
-        report(`${who}: ${content.where} is not SiteConfig.cfg text, so MailboxCacheTTL cannot be checked against its floor of ${floor} seconds.`);
+    for (const carried of carriedTtls(args.type, args.props)) {
+      if (!carried.ttl.ok) {
+        report(`${who}: in the SiteConfig.cfg it writes (${carried.where}), ${carried.ttl.reason}; MailboxCacheTTL must be at least ${floor} seconds.`);
         continue;
       }
-      const ttl = readMailboxCacheTtl(content.value);
-      if (!ttl.ok) {
-        report(`${who}: in the SiteConfig.cfg it writes (${content.where}), ${ttl.reason}; MailboxCacheTTL must be at least ${floor} seconds.`);
-        continue;
-      }
-      const problem = mailboxCacheTtlProblem(ttl.value, floor);
-      if (problem !== undefined) report(`${who}: the SiteConfig.cfg it writes (${content.where}) sets ${problem}.`);
+      const problem = mailboxCacheTtlProblem(carried.ttl.value, floor);
+      if (problem !== undefined) report(`${who}: the SiteConfig.cfg it writes (${carried.where}) sets ${problem}.`);
     }
   },
 };

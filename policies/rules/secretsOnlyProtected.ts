@@ -1,7 +1,22 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { EXTENSION_TYPE, RUN_COMMAND_TYPE, label } from "../lib/resources";
 
+import { fromBase64Url } from "../../domain/guestEncoding";
 import { SECRET_NAME, SECRET_VALUE } from "../../domain/secrets";
+
+/**
+ * True when a value is, or (under a `...Base64Url` name) decodes to, a credential: encoding a value
+ * for the command line must not hide a SAS signature or key from this policy.
+ */
+function carriesSecretValue(name: string, value: string): boolean {
+  if (SECRET_VALUE.test(value)) return true;
+  if (!/base64url$/i.test(name)) return false;
+  try {
+    return SECRET_VALUE.test(fromBase64Url(value));
+  } catch {
+    return false;
+  }
+}
 
 function findSecrets(node: unknown, path: string, out: string[]): void {
   if (Array.isArray(node)) {
@@ -9,7 +24,7 @@ function findSecrets(node: unknown, path: string, out: string[]): void {
   } else if (node !== null && typeof node === "object") {
     for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
       const here = path === "" ? key : `${path}.${key}`;
-      if (typeof value === "string" && value !== "" && (SECRET_NAME.test(key) || SECRET_VALUE.test(value))) out.push(here);
+      if (typeof value === "string" && value !== "" && (SECRET_NAME.test(key) || carriesSecretValue(key, value))) out.push(here);
       else findSecrets(value, here, out);
     }
   } else if (typeof node === "string" && SECRET_VALUE.test(node)) {
@@ -30,7 +45,7 @@ export const secretsOnlyProtected: ResourceValidationPolicy = {
       const parameters = Array.isArray(args.props.parameters) ? args.props.parameters : [];
       for (const p of parameters) {
         const name = typeof p?.name === "string" ? p.name : "";
-        if (typeof p?.value === "string" && p.value !== "" && (SECRET_NAME.test(name) || SECRET_VALUE.test(p.value))) found.push(`parameters[${name}]`);
+        if (typeof p?.value === "string" && p.value !== "" && (SECRET_NAME.test(name) || carriesSecretValue(name, p.value))) found.push(`parameters[${name}]`);
       }
       // Blob URLs signed with a SAS: a managed identity (…ManagedIdentity) is the protected way.
       const uris: Array<[string, unknown]> = [["source.scriptUri", args.props.source?.scriptUri], ["outputBlobUri", args.props.outputBlobUri], ["errorBlobUri", args.props.errorBlobUri]];

@@ -16,6 +16,7 @@ import { main } from "../../cli/main";
 import { type CollectorReport, parseCollectorOutput } from "../../domain/drift";
 import { type FleetPlan, STACK_TAG } from "../../domain/plan";
 import { readGuestScript, RUN_COMMAND_SCRIPT } from "../../components/guestScripts";
+import { toBase64Url } from "../../domain/guestEncoding";
 import { ArmStandIn, STAND_IN_TOKEN, type StandInVm, type VmBehaviour } from "../support/armStandIn";
 import { REPO_ROOT } from "../support/stacks";
 
@@ -74,7 +75,7 @@ describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
       const runs = s.scripts.get(h.name)!;
       assert.equal(runs.length, 1);
       assert.equal(runs[0].script, readGuestScript(COLLECTOR_SCRIPT).split(/\r?\n/).join("\n"));
-      assert.deepEqual(runs[0].parameters, { SiteConfigPath: prod.tuning.siteConfigPath });
+      assert.deepEqual(runs[0].parameters, { SiteConfigPathBase64Url: toBase64Url(prod.tuning.siteConfigPath) });
     }
     assert.equal(s.unauthorized, 0);
   });
@@ -241,7 +242,7 @@ describe("mailhost drift --remediate", { concurrency: 2 }, () => {
     const three: FleetPlan = { ...dev, hosts: [0, 1, 2].map((i) => ({ ...dev.hosts[0], index: i + 1, name: `vm-mail-dev-00${i + 1}` })) };
     const tuningResult = JSON.stringify({ RegistryChanged: true, RebootRequired: true });
     const s = await standIn(three, {
-      // The collector gets only SiteConfigPath; the tuning script gets the tuning parameters.
+      // The collector gets only SiteConfigPathBase64Url; the tuning script gets the tuning parameters.
       "vm-mail-dev-002": { stdout: (_script, parameters) => ("ContentHash" in parameters ? tuningResult : out(inSync(dev, { MailboxCacheTTL: 60 }))) },
     }, []);
     const r = await drift(s, three, { remediate: true, yes: true, confirm: async () => { throw new Error("must not ask with --yes"); } });

@@ -5,6 +5,7 @@
 import type * as compute from "@pulumi/azure-native/compute";
 import type * as network from "@pulumi/azure-native/network";
 import { requireStackConfig } from "../../domain/config";
+import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
 import { planFleet, tuningArguments } from "../../domain/plan";
 import { loadSiteConfigTemplate } from "../../domain/siteconfig";
 import type { TestResource } from "./harness";
@@ -93,4 +94,17 @@ export function withParameter(r: TestResource, name: string, value: string | und
   if (value !== undefined) parameters.push({ name, value });
   copy.props.parameters = parameters;
   return copy;
+}
+
+/** The SiteConfig.cfg text a resource carries (decoded from `SiteConfigContentBase64Url`). */
+export function carriedSiteConfig(r: TestResource): string {
+  const args = (r.props.settings as { configurationArguments?: Record<string, unknown> } | undefined)?.configurationArguments;
+  const encoded = args?.SiteConfigContentBase64Url ?? (r.props.parameters as Array<{ name: string; value: string }> | undefined)?.find((p) => p.name === "SiteConfigContentBase64Url")?.value;
+  return fromBase64Url(String(encoded));
+}
+
+/** A copy whose carried SiteConfig.cfg sets `MailboxCacheTTL = <ttl>` (encoded as the guest receives it). */
+export function withTtl(r: TestResource, ttl: number | string): TestResource {
+  const text = carriedSiteConfig(r).replace(/MailboxCacheTTL = \d+/, `MailboxCacheTTL = ${ttl}`);
+  return r.props.parameters ? withParameter(r, "SiteConfigContentBase64Url", toBase64Url(text)) : withDscArgument(r, "SiteConfigContentBase64Url", toBase64Url(text));
 }

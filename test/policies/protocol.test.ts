@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { PolicyPackProcess, secret, UNKNOWN, type AnalyzedResource, type PolicyDiagnostic } from "../../program/analyzer";
 import { POLICY_PACK_DIR } from "../../program/policyCheck";
 import { policies } from "../../policies/all";
+import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
 import { dscExtensionArgs, runCommandArgs, vmArgs } from "./fixtures";
 
 const readConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", `${stack}.json`), "utf8"));
@@ -108,15 +109,15 @@ describe("mailhost-guardrails over the analyzer protocol", () => {
   });
 
   it("applies a stack's policy config: prod's floor of 600 is mandatory, dev's is advisory", async () => {
-    const content = String((dscExtensionArgs.settings as any).configurationArguments.SiteConfigContent).replace(/MailboxCacheTTL = \d+/, "MailboxCacheTTL = 599");
-    const resource = handWrittenDsc({ SiteConfigContent: content });
+    const content = fromBase64Url(String((dscExtensionArgs.settings as any).configurationArguments.SiteConfigContentBase64Url)).replace(/MailboxCacheTTL = \d+/, "MailboxCacheTTL = 599");
+    const resource = handWrittenDsc({ SiteConfigContentBase64Url: toBase64Url(content) });
     await pack.configure(readConfig("prod"));
     const prod = byPolicy(await pack.analyze(resource), "mailhost-mailbox-cache-ttl-floor");
     assert.deepEqual(prod.map((d) => d.enforcementLevel), ["mandatory"]);
     assert.match(prod[0].message, /MailboxCacheTTL = 599 is below its floor of 600 seconds/);
     await pack.configure(readConfig("dev"));
     assert.deepEqual(byPolicy(await pack.analyze(resource), "mailhost-mailbox-cache-ttl-floor"), []); // 599 >= dev's 300
-    const low = handWrittenDsc({ SiteConfigContent: content.replace("599", "120") });
+    const low = handWrittenDsc({ SiteConfigContentBase64Url: toBase64Url(content.replace("599", "120")) });
     assert.deepEqual(byPolicy(await pack.analyze(low), "mailhost-mailbox-cache-ttl-floor").map((d) => d.enforcementLevel), ["advisory"]);
     await pack.configure({});
   });

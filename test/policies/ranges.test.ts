@@ -5,8 +5,11 @@ import { maxUserPortRange } from "../../policies/rules/maxUserPortRange";
 import { dynamicPortRange } from "../../policies/rules/dynamicPortRange";
 import { mailboxCacheTtlFloor } from "../../policies/rules/mailboxCacheTtlFloor";
 import { maxUserPortRecommended, tcpTimedWaitDelayRecommended } from "../../policies/rules/recommended";
+import { tuningValuesReadable } from "../../policies/rules/tuningValuesReadable";
+import { DEFAULTS } from "../../domain/limits";
 import { violations } from "./harness";
-import { dsc, nic, resource, runCommand, withDscArgument, withParameter } from "./fixtures";
+import { toBase64Url } from "../../domain/guestEncoding";
+import { dsc, nic, resource, runCommand, withDscArgument, withParameter, withTtl } from "./fixtures";
 
 const DSC = 'VirtualMachineExtension "vm-mail-unit-001-tuning-dsc"';
 const RUN = 'VirtualMachineRunCommandByVirtualMachine "vm-mail-unit-001-tuning-runcmd"';
@@ -113,36 +116,68 @@ describe("mailhost-dynamic-port-range-valid", () => {
 });
 
 describe("mailhost-mailbox-cache-ttl-floor", () => {
-  const content = (ttl: string) => (dsc().props.settings as any).configurationArguments.SiteConfigContent.replace(/MailboxCacheTTL = \d+/, `MailboxCacheTTL = ${ttl}`);
-  it("rejects a MailboxCacheTTL below the default floor of 300, read from the SiteConfig text", async () => {
-    assert.deepEqual(await violations(mailboxCacheTtlFloor, withDscArgument(dsc(), "SiteConfigContent", content("299"))), [
-      `${DSC}: the SiteConfig.cfg it writes (settings.configurationArguments.SiteConfigContent) sets MailboxCacheTTL = 299 is below its floor of 300 seconds.`,
+  const CONTENT = "SiteConfigContentBase64Url";
+  it("rejects a MailboxCacheTTL below the default floor of 300, read from the decoded SiteConfig text", async () => {
+    assert.deepEqual(await violations(mailboxCacheTtlFloor, withTtl(dsc(), DEFAULTS.minimumMailboxCacheTtl - 1)), [
+      `${DSC}: the SiteConfig.cfg it writes (settings.configurationArguments.${CONTENT}) sets MailboxCacheTTL = ${DEFAULTS.minimumMailboxCacheTtl - 1} is below its floor of ${DEFAULTS.minimumMailboxCacheTtl} seconds.`,
+    ]);
+  });
+  it("rejects it on a run command too, where the text travels encoded", async () => {
+    assert.deepEqual(await violations(mailboxCacheTtlFloor, withTtl(runCommand(), DEFAULTS.minimumMailboxCacheTtl - 1)), [
+      `${RUN}: the SiteConfig.cfg it writes (parameters[${CONTENT}]) sets MailboxCacheTTL = ${DEFAULTS.minimumMailboxCacheTtl - 1} is below its floor of ${DEFAULTS.minimumMailboxCacheTtl} seconds.`,
     ]);
   });
   it("accepts a MailboxCacheTTL exactly at the floor", async () => {
-    assert.deepEqual(await violations(mailboxCacheTtlFloor, withParameter(runCommand(), "SiteConfigContent", content("300"))), []);
+    assert.deepEqual(await violations(mailboxCacheTtlFloor, withTtl(runCommand(), DEFAULTS.minimumMailboxCacheTtl)), []);
   });
   it("uses the configured floor", async () => {
-    assert.equal((await violations(mailboxCacheTtlFloor, withParameter(runCommand(), "SiteConfigContent", content("599")), { minimumMailboxCacheTtl: 600 })).length, 1);
-    assert.deepEqual(await violations(mailboxCacheTtlFloor, withParameter(runCommand(), "SiteConfigContent", content("600")), { minimumMailboxCacheTtl: 600 }), []);
+    assert.equal((await violations(mailboxCacheTtlFloor, withTtl(runCommand(), 599), { minimumMailboxCacheTtl: 600 })).length, 1);
+    assert.deepEqual(await violations(mailboxCacheTtlFloor, withTtl(runCommand(), 600), { minimumMailboxCacheTtl: 600 }), []);
   });
   it("ignores a MailboxCacheTTL number that is not in the text", async () => {
-    const r = withDscArgument(withDscArgument(dsc(), "SiteConfigContent", content("30")), "MailboxCacheTTL", 900);
+    const r = withDscArgument(withTtl(dsc(), 30), "MailboxCacheTTL", 900);
     assert.equal((await violations(mailboxCacheTtlFloor, r)).length, 1);
   });
   it("rejects SiteConfig text without MailboxCacheTTL", async () => {
-    assert.deepEqual(await violations(mailboxCacheTtlFloor, withParameter(runCommand(), "SiteConfigContent", "[Cache]\r\nOther = 1\r\n")), [
-      `${RUN}: in the SiteConfig.cfg it writes (parameters[SiteConfigContent]), MailboxCacheTTL is missing; MailboxCacheTTL must be at least 300 seconds.`,
+    assert.deepEqual(await violations(mailboxCacheTtlFloor, withParameter(runCommand(), CONTENT, toBase64Url("[Cache]\r\nOther = 1\r\n"))), [
+      `${RUN}: in the SiteConfig.cfg it writes (parameters[${CONTENT}]), MailboxCacheTTL is missing; MailboxCacheTTL must be at least ${DEFAULTS.minimumMailboxCacheTtl} seconds.`,
     ]);
   });
   it("rejects an unparsable MailboxCacheTTL", async () => {
-    assert.match((await violations(mailboxCacheTtlFloor, withParameter(runCommand(), "SiteConfigContent", content("ten minutes"))))[0], /is not a whole number of seconds/);
+    assert.match((await violations(mailboxCacheTtlFloor, withTtl(runCommand(), "ten minutes")))[0], /is not a whole number of seconds/);
   });
-  it("leaves resources that write no SiteConfig.cfg alone", async () => {
-    assert.deepEqual(await violations(mailboxCacheTtlFloor, withDscArgument(dsc(), "SiteConfigContent", undefined)), []);
+  it("rejects a value that is not base64url (raw INI text where the encoded text belongs)", async () => {
+    const [violation] = await violations(mailboxCacheTtlFloor, withParameter(runCommand(), CONTENT, "[Cache]\r\nMailboxCacheTTL = 900\r\n"));
+    assert.match(violation, /cannot be decoded \(not base64url: character "\[" is outside/);
   });
-  it("rejects SiteConfigContent that is not text", async () => {
-    assert.match((await violations(mailboxCacheTtlFloor, withDscArgument(dsc(), "SiteConfigContent", 900)))[0], /is not SiteConfig.cfg text/);
+  it("leaves resources that write no SiteConfig.cfg to mailhost-tuning-values-readable", async () => {
+    assert.deepEqual(await violations(mailboxCacheTtlFloor, withDscArgument(dsc(), CONTENT, undefined)), []);
+  });
+  it("rejects SiteConfigContentBase64Url that is not text", async () => {
+    assert.match((await violations(mailboxCacheTtlFloor, withDscArgument(dsc(), CONTENT, 900)))[0], /is not base64url text of a SiteConfig.cfg/);
+  });
+});
+
+describe("mailhost-tuning-values-readable", () => {
+  it("is advisory and says nothing about our own DSC extension and run command", async () => {
+    assert.equal(tuningValuesReadable.enforcementLevel, "advisory");
+    assert.deepEqual(await violations(tuningValuesReadable, dsc()), []);
+    assert.deepEqual(await violations(tuningValuesReadable, runCommand()), []);
+    assert.deepEqual(await violations(tuningValuesReadable, nic()), []);
+  });
+  it("says so when a tuning resource carries no SiteConfig.cfg for the floor and capacity policies to read", async () => {
+    for (const r of [withDscArgument(dsc(), "SiteConfigContentBase64Url", undefined), withParameter(runCommand(), "SiteConfigContentBase64Url", undefined)]) {
+      const [finding, ...rest] = await violations(tuningValuesReadable, r);
+      assert.deepEqual(rest, []);
+      assert.match(finding, /carries no readable SiteConfigContentBase64Url: the MailboxCacheTTL floor and capacity policies could not check it\.$/);
+    }
+  });
+  it("names the retired raw SiteConfigContent, which the guest no longer reads", async () => {
+    const r = withDscArgument(withDscArgument(dsc(), "SiteConfigContentBase64Url", undefined), "SiteConfigContent", "[Cache]\r\nMailboxCacheTTL = 30\r\n");
+    assert.match((await violations(tuningValuesReadable, r))[0], /carries SiteConfigContent, which the guest no longer reads/);
+  });
+  it("says so when the capacity numbers are missing", async () => {
+    assert.match((await violations(tuningValuesReadable, withParameter(runCommand(), "TcpTimedWaitDelay", undefined)))[0], /carries no readable TcpTimedWaitDelay/);
   });
 });
 

@@ -4,7 +4,8 @@ import { nicNoPublicIp } from "../../policies/rules/nicNoPublicIp";
 import { nsgNoRemoteManagementFromInternet } from "../../policies/rules/nsgNoRemoteManagementFromInternet";
 import { secretsOnlyProtected } from "../../policies/rules/secretsOnlyProtected";
 import { violations } from "./harness";
-import { dsc, nic, nsg, resource, runCommand, vm, withParameter } from "./fixtures";
+import { toBase64Url } from "../../domain/guestEncoding";
+import { carriedSiteConfig, dsc, nic, nsg, resource, runCommand, vm, withDscArgument, withParameter } from "./fixtures";
 
 describe("mailhost-nic-no-public-ip", () => {
   it("accepts a private NIC and a VM without embedded public IP", async () => {
@@ -91,5 +92,13 @@ describe("mailhost-secrets-only-in-protected-settings", () => {
     assert.deepEqual(await violations(secretsOnlyProtected, withParameter(runCommand(), "AdminPassword", "hunter2-Hunter2")), [
       'VirtualMachineRunCommandByVirtualMachine "vm-mail-unit-001-tuning-runcmd" carries a credential in parameters[AdminPassword] (value not shown); move it to protectedParameters.',
     ]);
+  });
+  it("looks inside base64url values: an encoded SiteConfig.cfg with a SAS signature is still a credential", async () => {
+    const text = `${carriedSiteConfig(runCommand())}[Storage]\r\nUrl = https://st.blob.core.windows.net/c?sv=2024-11-04&sig=c2VjcmV0\r\n`;
+    assert.deepEqual(await violations(secretsOnlyProtected, withParameter(runCommand(), "SiteConfigContentBase64Url", toBase64Url(text))), [
+      'VirtualMachineRunCommandByVirtualMachine "vm-mail-unit-001-tuning-runcmd" carries a credential in parameters[SiteConfigContentBase64Url] (value not shown); move it to protectedParameters.',
+    ]);
+    assert.equal((await violations(secretsOnlyProtected, withDscArgument(dsc(), "SiteConfigContentBase64Url", toBase64Url(text)))).length, 1);
+    assert.deepEqual(await violations(secretsOnlyProtected, runCommand()), []);
   });
 });

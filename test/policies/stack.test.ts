@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import { capacity } from "../../policies/rules/capacity";
 import { oneTuningPerVm } from "../../policies/rules/oneTuningPerVm";
 import { stackViolations, type TestResource } from "./harness";
-import { dsc, runCommand, vm, withDscArgument } from "./fixtures";
+import { dsc, runCommand, vm, withTtl } from "./fixtures";
 
 /** A VM and the tuning resources that name it. */
 function host(...tunings: TestResource[]): TestResource[] {
@@ -62,12 +62,12 @@ describe("mailhost-capacity-sustains-load", () => {
   });
   it("sits exactly on the edge: the minimum TTL passes, one second less fails", async () => {
     const load = { activeSessionsPerHost: 1_000_000, backendEndpoints: 1, utilization: 0.8 };
-    const withTtl = (ttl: number) => {
-      const r = dsc();
-      const args = (r.props.settings as any).configurationArguments;
-      return withDscArgument(r, "SiteConfigContent", args.SiteConfigContent.replace(/MailboxCacheTTL = \d+/, `MailboxCacheTTL = ${ttl}`));
-    };
-    assert.deepEqual(await stackViolations(capacity, host(withTtl(1351)), load), []);
-    assert.equal((await stackViolations(capacity, host(withTtl(1350)), load)).length, 1);
+    assert.deepEqual(await stackViolations(capacity, host(withTtl(dsc(), 1351)), load), []);
+    assert.equal((await stackViolations(capacity, host(withTtl(dsc(), 1350)), load)).length, 1);
+  });
+  it("reads MailboxCacheTTL from a run command's encoded SiteConfig.cfg as well", async () => {
+    const load = { activeSessionsPerHost: 1_000_000, backendEndpoints: 1, utilization: 0.8 };
+    assert.deepEqual(await stackViolations(capacity, host(withTtl(runCommand(), 1351)), load), []);
+    assert.equal((await stackViolations(capacity, host(withTtl(runCommand(), 1350)), load)).length, 1);
   });
 });

@@ -5,6 +5,7 @@ import * as ini from "ini";
 import { type OfflineRun, type RecordedResource, MOCK_SAS_TOKEN } from "../../program/offline";
 import { requireStackConfig } from "../../domain/config";
 import { effectiveTtlFloor, usablePorts } from "../../domain/capacity";
+import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
 import { STACKS, TEST_ADMIN_PASSWORD, runStack, stackFileConfig } from "../support/stacks";
 
 const byType = (run: OfflineRun, type: string): RecordedResource[] => run.resources.filter((r) => r.type === type);
@@ -86,7 +87,7 @@ for (const stack of STACKS) {
         TcpTimedWaitDelay: config.tcp.tcpTimedWaitDelay,
         DynamicPortRangeStartPort: config.tcp.dynamicPortRange.start,
         DynamicPortRangeNumberOfPorts: config.tcp.dynamicPortRange.count,
-        SiteConfigPath: config.siteConfig.path,
+        SiteConfigPathBase64Url: toBase64Url(config.siteConfig.path),
       };
       for (const tuning of tunings) {
         for (const [name, value] of Object.entries(expected)) {
@@ -102,7 +103,7 @@ for (const stack of STACKS) {
       const tunings = run.resources.filter((r) => r.type.endsWith("VirtualMachineExtension") || r.type.endsWith("VirtualMachineRunCommandByVirtualMachine"));
       assert.ok(tunings.length > 0);
       for (const tuning of tunings) {
-        const content = String(tuningValue(tuning, "SiteConfigContent"));
+        const content = fromBase64Url(String(tuningValue(tuning, "SiteConfigContentBase64Url")));
         assert.equal(tuningValue(tuning, "SiteConfigSha256"), createHash("sha256").update(content, "utf8").digest("hex"), "the guest checks what arrived against this hash");
         const parsed = ini.parse(content);
         assert.equal(Number(parsed.Cache.MailboxCacheTTL), config.siteConfig.mailboxCacheTtl);

@@ -20,6 +20,10 @@ export interface VmBehaviour {
   powerState?: string;
   /** Answer the first N run-command POSTs with 429 and Retry-After: 1. */
   throttle?: number;
+  /** Answer the first N run-command POSTs with 409: another run command is executing on the VM. */
+  busy?: number;
+  /** Answer every run-command POST with that 409. */
+  alwaysBusy?: boolean;
   /** Answer every run-command POST with 500. */
   alwaysFail500?: boolean;
   /** Polls answered "InProgress" before "Succeeded". Default 1. */
@@ -44,6 +48,9 @@ interface Operation {
 
 export const STAND_IN_TOKEN = "stand-in-test-token";
 
+/** Azure's message for a run command sent while another one executes on the VM (409 Conflict). */
+export const RUN_COMMAND_BUSY_MESSAGE = "Run command extension execution is in progress. Please wait for completion before invoking a run command.";
+
 function makeCertificate(): { key: string; cert: string; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "arm-stand-in-"));
   execFileSync("openssl", [
@@ -60,6 +67,8 @@ export class ArmStandIn {
   private inFlight = 0;
   /** Most run commands in flight at once (POST accepted, result not yet fetched). */
   maxInFlight = 0;
+  /** Raw bodies of the run-command POSTs per VM, as they arrived. */
+  readonly runCommandBodies = new Map<string, string[]>();
   /** Run-command POSTs per VM (including throttled and failed ones). */
   readonly runCommandPosts = new Map<string, number>();
   /** Scripts run per VM with their parameters. */
@@ -154,10 +163,16 @@ export class ArmStandIn {
 
   private runCommand(vm: StandInVm, body: string, res: import("node:http").ServerResponse): void {
     this.runCommandPosts.set(vm.name, (this.runCommandPosts.get(vm.name) ?? 0) + 1);
+    this.runCommandBodies.set(vm.name, [...(this.runCommandBodies.get(vm.name) ?? []), body]);
     const b = vm.behaviour;
     if ((b.throttle ?? 0) > 0) {
       b.throttle = (b.throttle ?? 0) - 1;
       return this.json(res, 429, { error: { code: "TooManyRequests", message: "throttled" } }, { "retry-after": "1" });
+    }
+    if (b.alwaysBusy || (b.busy ?? 0) > 0) {
+      if (!b.alwaysBusy) b.busy = (b.busy ?? 0) - 1;
+      // Azure's answer while another run command executes on the VM.
+      return this.json(res, 409, { error: { code: "Conflict", message: RUN_COMMAND_BUSY_MESSAGE } });
     }
     if (b.alwaysFail500) return this.json(res, 500, { error: { code: "InternalServerError", message: "stand-in failure" } });
     const input = JSON.parse(body || "{}") as { commandId?: string; script?: string[]; parameters?: Array<{ name: string; value: string }> };
