@@ -5,6 +5,7 @@ import { ALL_AVAILABILITY_ZONES, DEFAULT_EGRESS_KIND, ROUTE_TABLE_ID_PATTERN, de
 import { planFleet } from "../../domain/plan";
 import { loadSiteConfigTemplate } from "../../domain/siteconfig";
 import { configReferenceTable } from "../../domain/configDocs";
+import { formatPlan } from "../../cli/plan";
 
 const base = {
   fleet: { hostCount: 3, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"], zones: ["2", "3", "1"] },
@@ -83,5 +84,15 @@ describe("planEgress", () => {
   it("plans a route table egress with the given id and no NAT gateway", () => {
     const egress = planEgress({ kind: "routeTable", routeTableId: ROUTE_TABLE_ID }, { natGateway: "ng", natGatewayPublicIp: "pip" }, ["1"]);
     assert.deepEqual(egress, { kind: "routeTable", routeTableId: ROUTE_TABLE_ID });
+  });
+});
+
+describe("mailhost plan shows each stack's egress", () => {
+  it("names the NAT gateway, its zone and its public IP; or the route table", () => {
+    const plan = planFleet("prod", requireStackConfig(base), loadSiteConfigTemplate());
+    const lines = formatPlan(plan).split("\n");
+    assert.equal(lines[1], `egress: NAT gateway ${plan.names.natGateway} (Standard, zone ${base.fleet.zones[0]}) with static public IP ${plan.names.natGatewayPublicIp} (outbound only)`);
+    const routed = planFleet("prod", requireStackConfig({ ...base, egress: { kind: "routeTable", routeTableId: ROUTE_TABLE_ID } }), loadSiteConfigTemplate());
+    assert.match(formatPlan(routed).split("\n")[1], new RegExp(`^egress: route table ${ROUTE_TABLE_ID.replace(/[.()]/g, "\\$&")} \\(no NAT gateway`));
   });
 });
