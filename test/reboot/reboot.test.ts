@@ -9,6 +9,8 @@ import * as path from "node:path";
 import { ArmCompute } from "../../program/arm";
 import { type RebootReport, RESTART_PERMISSION, rebootExitCode, runReboot } from "../../cli/reboot";
 import { main } from "../../cli/main";
+import { runDrift } from "../../cli/drift";
+import { formatDriftText } from "../../cli/driftFormat";
 import { requireStackConfig } from "../../domain/config";
 import { type CollectorReport } from "../../domain/drift";
 import { type FleetPlan, STACK_TAG, planFleet } from "../../domain/plan";
@@ -169,6 +171,23 @@ describe("mailhost reboot on the command line", () => {
     assert.equal(report.maxUnavailable, 2);
     assert.ok(report.waves.every((w: { hosts: string[] }) => w.hosts.length <= 2));
     assert.match(r.stderr, /^mailhost reboot: 6 host\(s\) of stack prod/m);
+    assert.deepEqual(s.restartPosts, []);
+  });
+});
+
+describe("mailhost drift shows the hosts waiting for a reboot", () => {
+  it("marks them, and its summary names them and the command that finishes the change", async () => {
+    const calm = six.hosts[0].name;
+    const s = await standIn({ [calm]: notWaiting() });
+    const arm = new ArmCompute({
+      subscriptionId: SUBSCRIPTION, endpoint: s.endpoint, tlsCa: s.ca, pollIntervalMs: 10, retryDelayMs: 10, maxRetries: 2,
+      credential: { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) },
+    });
+    const r = await runDrift({ plan: six, arm, subscription: SUBSCRIPTION, timeoutSeconds: 20 });
+    const waitingHosts = six.hosts.map((h) => h.name).filter((n) => n !== calm);
+    assert.deepEqual(r.hosts.filter((h) => h.waitingForReboot).map((h) => h.name), waitingHosts);
+    const text = formatDriftText(r);
+    assert.ok(text.includes(`${waitingHosts.length} host(s) waiting for a reboot to put their Tcpip values in effect: ${waitingHosts.join(", ")}. Finish with \`mailhost reboot --stack prod\``), text);
     assert.deepEqual(s.restartPosts, []);
   });
 });
