@@ -30,6 +30,7 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
     allowedImapCidrs: plan.config.fleet.allowedImapCidrs,
     publishDscArchive: plan.tuning.mechanism === "dsc",
     tags: plan.tags,
+    egress: plan.egress,
   });
 
   const outputs: MailhostStackOutputs["hosts"] = [];

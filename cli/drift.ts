@@ -4,7 +4,8 @@
  * VMs of the stack's resource group that carry the stack's tag; live state comes from the static,
  * read-only collector script run through the ARM Run Command API.
  */
-import { type CollectorReport, type SettingDrift, compareHost, hostStatus, isWrongKindError, parseCollectorOutput, type SettingStatus } from "../domain/drift";
+import { type CollectorReport, type ParsedCollector, type SettingDrift, compareHost, hostStatus, isWrongKindError, parseCollectorOutput, type SettingStatus } from "../domain/drift";
+import { waitsForReboot } from "../domain/reboot";
 import { projectPath } from "../domain/paths";
 import { type FleetPlan, type RunCommandParameter, STACK_TAG, collectorParameters, runCommandTuningParameters } from "../domain/plan";
 import { type ArmCompute, RunCommandBusyError } from "../program/arm";
@@ -35,6 +36,8 @@ export interface HostDrift {
   reason?: string;
   settings: SettingDrift[];
   rebootPending?: boolean;
+  /** Tcpip values written since the last boot wait for a reboot (`mailhost reboot` finishes the change). */
+  waitingForReboot?: boolean;
   collectedAt?: string;
   collectorErrors?: readonly string[];
   remediation?: { readonly action: string; readonly outcome: "applied" | "failed" | "not confirmed"; readonly detail?: string };
@@ -106,6 +109,18 @@ async function withTimeout<T>(seconds: number, work: (signal: AbortSignal) => Pr
   }
 }
 
+/**
+ * Runs the read-only collector on one host through Run Command and parses what it printed; a
+ * document that cannot be read gives a reason (with the script's stderr, if any). Used by drift
+ * and by `mailhost reboot`.
+ */
+export async function collectHostState(arm: ArmCompute, resourceGroup: string, name: string, plan: FleetPlan, signal?: AbortSignal): Promise<ParsedCollector> {
+  const output = await arm.runPowerShell(resourceGroup, name, readGuestScript(COLLECTOR_SCRIPT), parameterMap(collectorParameters(plan.tuning)), signal);
+  const parsed = parseCollectorOutput(output.stdout);
+  if (parsed.ok) return parsed;
+  return { ok: false, reason: output.stderr.trim() ? `${parsed.reason}; stderr: ${output.stderr.trim().slice(0, 200)}` : parsed.reason };
+}
+
 async function checkHost(name: string, options: DriftOptions, resourceGroup: string): Promise<HostDrift> {
   const started = performance.now();
   const host: HostDrift = { name, status: "unknown", settings: [], timings: { ms: 0 } };
@@ -116,10 +131,9 @@ async function checkHost(name: string, options: DriftOptions, resourceGroup: str
         host.reason = `the VM is ${power}; its guest cannot be read`;
         return;
       }
-      const output = await options.arm.runPowerShell(resourceGroup, name, readGuestScript(COLLECTOR_SCRIPT), parameterMap(collectorParameters(options.plan.tuning)), signal);
-      const parsed = parseCollectorOutput(output.stdout);
+      const parsed = await collectHostState(options.arm, resourceGroup, name, options.plan, signal);
       if (!parsed.ok) {
-        host.reason = output.stderr.trim() ? `${parsed.reason}; stderr: ${output.stderr.trim().slice(0, 200)}` : parsed.reason;
+        host.reason = parsed.reason;
         return;
       }
       applyReport(host, options.plan, parsed.report);
@@ -138,6 +152,7 @@ function applyReport(host: HostDrift, plan: FleetPlan, report: CollectorReport):
   host.settings = compareHost(plan.tuning, report);
   host.status = hostStatus(host.settings);
   host.rebootPending = report.RebootPending;
+  host.waitingForReboot = waitsForReboot(report);
   host.collectedAt = report.CollectedAt;
   // Wrong-kind values are judged as drift in the settings; the other errors are notes.
   const errors = (report.Errors ?? []).filter((e) => !isWrongKindError(e));

@@ -8,7 +8,7 @@ export function formatDriftText(report: DriftReport): string {
   const rows: string[][] = [["host", "status", "setting", "desired", "actual", ""]];
   for (const h of report.hosts) {
     const status = h.status === "in-sync" ? "in-sync" : h.status.toUpperCase();
-    const notes = [h.rebootPending ? "reboot pending" : "", ...(h.collectorErrors ?? [])].filter(Boolean).join("; ");
+    const notes = [h.waitingForReboot ? "waiting for a reboot" : h.rebootPending ? "reboot pending" : "", ...(h.collectorErrors ?? [])].filter(Boolean).join("; ");
     if (h.status === "unknown" && h.settings.length === 0) {
       rows.push([h.name, status, "-", "-", "-", h.reason ?? ""]);
       continue;
@@ -22,6 +22,8 @@ export function formatDriftText(report: DriftReport): string {
   for (const r of rows) out.push(`  ${r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()}`);
   const count = (s: string) => report.hosts.filter((h) => h.status === s).length;
   out.push("", `${count("in-sync")} in sync, ${count("drifted")} drifted, ${count("unknown")} unknown [${(report.timings.totalMs / 1000).toFixed(1)} s].`);
+  const waiting = report.hosts.filter((h) => h.waitingForReboot).map((h) => h.name);
+  if (waiting.length > 0) out.push(`${waiting.length} host(s) waiting for a reboot to put their Tcpip values in effect: ${waiting.join(", ")}. Finish with \`mailhost reboot --stack ${report.stack}\` (rolling, zone by zone).`);
   return out.join("\n");
 }
 

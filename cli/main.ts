@@ -1,6 +1,6 @@
 /**
  * The `mailhost` command: `check` (offline policy check of stack files), `plan` (per-host
- * tuning table). Exit codes: 0 success, 1 rejected, 2 could not run. No stack trace for a user error.
+ * tuning table), `drift` (what the hosts really run) and `reboot` (rolling restarts). Exit codes: 0 success, 1 rejected, 2 could not run. No stack trace for a user error.
  */
 import * as readline from "node:readline/promises";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -13,6 +13,8 @@ import { DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT_SECONDS, driftExitCode, runDr
 import { formatDriftGithub, formatDriftJson, formatDriftText } from "./driftFormat";
 import { DEFAULT_POLL_INTERVAL_MS, PUBLIC_ARM_ENDPOINT } from "../program/arm";
 import { readStackFile } from "../program/stackFile";
+import { maxUnavailable } from "../domain/reboot";
+import { DEFAULT_CHECK_INTERVAL_MS, DEFAULT_REBOOT_TIMEOUT_SECONDS, RESTART_PERMISSION, type RebootSelection, formatRebootGithub, formatRebootJson, formatRebootText, rebootExitCode, runReboot } from "./reboot";
 
 /** Exit codes. */
 export const EXIT = { ok: 0, rejected: 1, couldNotRun: 2 } as const;
@@ -144,6 +146,66 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       code = driftExitCode(report);
     });
 
+  program
+    .command("reboot")
+    .description("Restart the hosts of a stack whose Tcpip values wait for a reboot (or --host, or --all) in waves: at most --max-unavailable hosts at once, never two availability zones in one wave; each host must come back running, with its VM agent ready and its Tcpip values in effect, before the next wave. The first host that does not come back stops the run. Exit 0 done, 2 could not complete.")
+    .requiredOption("-s, --stack <name>", "stack whose hosts to restart (desired state from Pulumi.<stack>.yaml)")
+    .option("--host <name...>", "restart these hosts (VM names), waiting or not")
+    .option("--all", "restart every host of the stack, waiting or not", false)
+    .option("--max-unavailable <n|p%>", "hosts restarted at once: a number, or a percentage of the stack (rounded down, at least 1)", "1")
+    .option("--dry-run", "print the waves and restart nothing (with the default selection, each host's state is still read with the read-only collector)", false)
+    .option("-y, --yes", "do not ask before restarting", false)
+    .option("--subscription <id>", "Azure subscription id (default: $AZURE_SUBSCRIPTION_ID)")
+    .option("-g, --resource-group <name>", "resource group of the hosts (default: the stack's, e.g. rg-mailhost-<stack>)")
+    .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "github"]).default("text"))
+    .option("--timeout <s>", "time limit per host, seconds: restart, boot, VM agent ready and Tcpip values in effect", positiveInt("--timeout"), DEFAULT_REBOOT_TIMEOUT_SECONDS)
+    .option("--check-interval <ms>", "wait between two looks at a restarting host, ms", positiveInt("--check-interval"), DEFAULT_CHECK_INTERVAL_MS)
+    .option("--arm-endpoint <url>", "Azure Resource Manager endpoint (sovereign clouds)", PUBLIC_ARM_ENDPOINT)
+    .option("--max-retries <n>", "retries of a request answered 429 (honouring Retry-After) or 5xx", nonNegativeInt("--max-retries"), 4)
+    .option("--retry-delay <ms>", "first retry delay without Retry-After, ms (doubles each retry)", positiveInt("--retry-delay"), 1000)
+    .option("--poll-interval <ms>", "poll interval of long-running operations, ms", positiveInt("--poll-interval"), DEFAULT_POLL_INTERVAL_MS)
+    .option("-C, --cwd <dir>", "project directory holding the stack files", process.cwd())
+    .addHelpText("after", [
+      "",
+      "Waiting for a reboot: the collector reports MailhostIacUntilBoot, a volatile registry key the tuning writes with a",
+      "Tcpip value and that any reboot clears. No mechanism ever restarts a host by itself; this command finishes the change.",
+      "Authentication as for mailhost drift. The identity needs Microsoft.Compute/virtualMachines/read,",
+      `.../instanceView/read, Microsoft.Compute/virtualMachines/runCommand/action and ${RESTART_PERMISSION}`,
+      "(Virtual Machine Contributor on the resource group has them all).",
+    ].join("\n"))
+    .action(async (opts: {
+      stack: string; host?: string[]; all: boolean; maxUnavailable: string; dryRun: boolean; yes: boolean; subscription?: string; resourceGroup?: string;
+      format: "text" | "json" | "github"; timeout: number; checkInterval: number; armEndpoint: string; maxRetries: number; retryDelay: number; pollInterval: number; cwd: string;
+    }) => {
+      if (opts.all && opts.host) throw new UsageError("--all and --host exclude each other");
+      const subscription = opts.subscription ?? process.env.AZURE_SUBSCRIPTION_ID;
+      if (!subscription) throw new UsageError("no subscription: pass --subscription <id> or set AZURE_SUBSCRIPTION_ID");
+      let endpoint: URL;
+      try {
+        endpoint = new URL(opts.armEndpoint);
+      } catch {
+        throw new UsageError(`--arm-endpoint ${JSON.stringify(opts.armEndpoint)} is not a URL`);
+      }
+      const file = readStackFile(opts.cwd, opts.stack);
+      const plan = planOf(opts.cwd, opts.stack);
+      let max: number;
+      try {
+        max = maxUnavailable(opts.maxUnavailable, plan.hosts.length);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const selection: RebootSelection = opts.all ? { kind: "all" } : opts.host ? { kind: "hosts", hosts: opts.host } : { kind: "waiting" };
+      const { ArmCompute } = require("../program/arm") as typeof import("../program/arm");
+      const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval });
+      const report = await runReboot({
+        plan, arm, resourceGroup: opts.resourceGroup, selection, maxUnavailable: max, dryRun: opts.dryRun, yes: opts.yes, confirm: askOnTerminal,
+        timeoutSeconds: opts.timeout, checkIntervalMs: opts.checkInterval, progress: (line) => io.err(`mailhost reboot: ${line}`),
+      });
+      const stackFile = file.file.startsWith(opts.cwd) ? file.file.slice(opts.cwd.length).replace(/^[\\/]/, "") : file.file;
+      io.out(opts.format === "json" ? formatRebootJson(report) : opts.format === "github" ? formatRebootGithub(report, stackFile) : formatRebootText(report));
+      code = rebootExitCode(report);
+    });
+
   try {
     await program.parseAsync([...argv], { from: "user" });
     return code;
@@ -155,7 +217,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     if (err instanceof ConfigValidationError) {
       io.err(err.message);
       // For check and plan an invalid stack is a rejected stack; drift cannot run without one.
-      return argv[0] === "drift" ? EXIT.couldNotRun : EXIT.rejected;
+      return argv[0] === "drift" || argv[0] === "reboot" ? EXIT.couldNotRun : EXIT.rejected;
     }
     if (err instanceof UsageError || err instanceof CheckSetupError || err instanceof Error) {
       io.err(`mailhost: ${err.message.split("\n")[0]}`);

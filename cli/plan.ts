@@ -1,4 +1,5 @@
 /** `mailhost plan`: what `pulumi up` would configure on each host, from the same model the program uses. */
+import { describeEgress } from "../domain/egress";
 import { type FleetPlan } from "../domain/plan";
 import { loadStack } from "../program/stackConfig";
 import { readStackFile } from "../program/stackFile";
@@ -31,6 +32,7 @@ export function formatPlan(plan: FleetPlan): string {
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
   return [
     `stack ${plan.stack}: ${plan.hosts.length} host(s) in ${plan.names.resourceGroup}`,
+    `egress: ${describeEgress(plan.egress)}`,
     line(header),
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line),

@@ -2,9 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import * as storage from "@pulumi/azure-native/storage";
+import { type EgressPlan, ROUTE_TABLE_ID_PATTERN } from "../domain/egress";
 import { IMAP_PORTS, MANAGEMENT_PORTS } from "../domain/limits";
 import { type SiteNames } from "../domain/plan";
 import { DSC_CONFIGURATION } from "./guestScripts";
+import { NatGatewayEgress } from "./NatGatewayEgress";
 import { type DscArchive } from "./WindowsMailHost";
 import { rejectInvalid } from "./validation";
 
@@ -23,6 +25,16 @@ export interface MailSiteArgs {
   readonly dscSasExpiry?: string;
   /** Azure tags on every resource. Defaults to none. */
   readonly tags?: Record<string, string>;
+  /**
+   * The subnet's explicit outbound path. Defaults to a NAT gateway without a zone, named by
+   * `names.natGateway` and `names.natGatewayPublicIp` (see `planEgress`).
+   */
+  readonly egress?: EgressPlan;
+}
+
+/** The default egress of a site: a NAT gateway without a zone. */
+export function defaultEgress(names: SiteNames): EgressPlan {
+  return { kind: "natGateway", natGatewayName: names.natGateway, publicIpName: names.natGatewayPublicIp, publicIpZones: [] };
 }
 
 /**
@@ -34,7 +46,8 @@ export function defaultSasExpiry(now: Date = new Date()): string {
 }
 
 /**
- * The shared part of a stack: resource group, VNet and subnet, an NSG that lets IMAP/IMAPS in
+ * The shared part of a stack: resource group, VNet and a private subnet (no default outbound
+ * access) with an explicit way out (a NAT gateway, or an existing route table), an NSG that lets IMAP/IMAPS in
  * only from the allowed CIDRs and explicitly denies RDP/WinRM from the Internet, and (for DSC
  * tuning) the configuration archive behind a read-only SAS token. Mail hosts are created as its
  * children by the program.
@@ -46,6 +59,8 @@ export class MailSite extends pulumi.ComponentResource {
   public readonly networkSecurityGroup: network.NetworkSecurityGroup;
   public readonly virtualNetwork: network.VirtualNetwork;
   public readonly subnet: network.Subnet;
+  /** The NAT gateway and its public IP, when the egress is a NAT gateway. */
+  public readonly natGatewayEgress?: NatGatewayEgress;
   /** The DSC configuration archive, when published. */
   public readonly dscArchive?: DscArchive;
 
@@ -56,6 +71,10 @@ export class MailSite extends pulumi.ComponentResource {
     if (!/^[a-z0-9]{3,24}$/.test(args.names.storageAccount)) problems.push(`names.storageAccount = ${JSON.stringify(args.names.storageAccount)} must be 3–24 lower-case letters and digits`);
     for (const cidr of args.allowedImapCidrs ?? []) {
       if (cidr === "0.0.0.0/0" || cidr === "*") problems.push(`allowedImapCidrs contains ${JSON.stringify(cidr)}: name the client networks instead of the whole Internet`);
+    }
+    const egress = args.egress ?? defaultEgress(args.names);
+    if (egress.kind === "routeTable" && !new RegExp(ROUTE_TABLE_ID_PATTERN).test(egress.routeTableId)) {
+      problems.push(`egress.routeTableId = ${JSON.stringify(egress.routeTableId)} is not a route table's ARM id (/subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.Network/routeTables/<name>)`);
     }
     rejectInvalid(MailSite.typeToken, name, problems, opts);
     super(MailSite.typeToken, name, {}, opts);
@@ -111,6 +130,18 @@ export class MailSite extends pulumi.ComponentResource {
       tags,
     }, { parent: this, ignoreChanges: ["subnets"] });
 
+    if (egress.kind === "natGateway") {
+      this.natGatewayEgress = new NatGatewayEgress(`${name}-egress`, {
+        resourceGroupName,
+        location,
+        natGatewayName: egress.natGatewayName,
+        publicIpName: egress.publicIpName,
+        zone: egress.zone,
+        publicIpZones: egress.publicIpZones,
+        tags,
+      }, { parent: this });
+    }
+
     this.subnet = new network.Subnet(`${name}-snet`, {
       resourceGroupName,
       virtualNetworkName: this.virtualNetwork.name,
@@ -120,7 +151,18 @@ export class MailSite extends pulumi.ComponentResource {
       privateEndpointNetworkPolicies: network.VirtualNetworkPrivateEndpointNetworkPolicies.Enabled,
       // The DSC extension fetches its archive from blob storage over the Azure backbone.
       serviceEndpoints: [{ service: "Microsoft.Storage" }],
-    }, { parent: this });
+      // A private subnet: no implicit outbound IP. Azure accepts this only when the subnet is created.
+      defaultOutboundAccess: false,
+      // The explicit way out: the NAT gateway, or the given route table (default route to a firewall or NVA).
+      natGateway: this.natGatewayEgress ? { id: this.natGatewayEgress.natGateway.id } : undefined,
+      routeTable: egress.kind === "routeTable" ? { id: egress.routeTableId } : undefined,
+    }, {
+      parent: this,
+      // defaultOutboundAccess can only be set at creation: on a subnet that exists without it, a
+      // diff would replace the subnet and take every NIC and host with it. Ignored after creation;
+      // an attached NAT gateway takes precedence over default outbound access anyway.
+      ignoreChanges: ["defaultOutboundAccess"],
+    });
 
     if (args.publishDscArchive) {
       this.dscArchive = this.publishDscArchive(name, resourceGroupName, location, args.names, expiry, tags);
@@ -131,6 +173,7 @@ export class MailSite extends pulumi.ComponentResource {
       networkSecurityGroup: this.networkSecurityGroup,
       virtualNetwork: this.virtualNetwork,
       subnet: this.subnet,
+      natGateway: this.natGatewayEgress?.natGateway,
       dscArchiveUrl: this.dscArchive?.url,
     });
   }

@@ -7,6 +7,7 @@
  */
 import Ajv, { type ErrorObject } from "ajv";
 import type { FromSchema } from "json-schema-to-ts";
+import { DEFAULT_EGRESS_KIND, EGRESS_KINDS, ROUTE_TABLE_ID_PATTERN } from "./egress";
 import { type ConfigIssue, ConfigValidationError, showValue } from "./issues";
 import {
   ACTIVE_SESSIONS_PER_HOST,
@@ -173,6 +174,26 @@ export const configSchema = {
           default: DEFAULTS.utilization,
           "x-unit": UTILIZATION.unit,
           description: "u: planned utilisation of the port space.",
+        },
+      },
+    },
+    // ---- mailhost:egress: the subnet's explicit outbound path ----
+    egress: {
+      type: "object",
+      description: "Explicit outbound path of the mail-host subnet (Windows activation, agents, updates); the subnet itself has no default outbound access.",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        kind: {
+          type: "string",
+          enum: EGRESS_KINDS,
+          default: DEFAULT_EGRESS_KIND,
+          description: "natGateway: a Standard NAT gateway with its own static public IP (outbound only), attached to the subnet; routeTable: associate the existing route table routeTableId (its default route leads to a firewall or NVA) and create no NAT gateway.",
+        },
+        routeTableId: {
+          type: "string",
+          pattern: ROUTE_TABLE_ID_PATTERN,
+          description: "ARM id of an existing route table, /subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.Network/routeTables/<name>; required with kind routeTable, not allowed with natGateway.",
         },
       },
     },
@@ -380,7 +401,25 @@ export function resolveDefaults(input: StackConfigInput): MailhostConfig {
       backendEndpoints: input.capacity.backendEndpoints,
       utilization: input.capacity.utilization ?? DEFAULTS.utilization,
     },
+    egress: {
+      kind: input.egress?.kind ?? DEFAULT_EGRESS_KIND,
+      ...(input.egress?.routeTableId === undefined ? {} : { routeTableId: input.egress.routeTableId }),
+    },
   };
+}
+
+/** `mailhost:egress`: routeTableId goes with kind routeTable, and only with it. */
+function egressIssues(config: MailhostConfig): ConfigIssue[] {
+  const kindPath = configKeyPath(["egress", "kind"]);
+  const idPath = configKeyPath(["egress", "routeTableId"]);
+  const { kind, routeTableId } = config.egress;
+  if (kind === "routeTable" && routeTableId === undefined) {
+    return [{ path: idPath, message: `${idPath} is missing; it is required when ${kindPath} = "routeTable" (the ARM id of an existing route table, /subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.Network/routeTables/<name>).` }];
+  }
+  if (kind === "natGateway" && routeTableId !== undefined) {
+    return [{ path: idPath, message: `${idPath} = ${showValue(routeTableId)} is not allowed with ${kindPath} = "natGateway", which creates its own NAT gateway and associates no route table; remove it, or set ${kindPath} to "routeTable".` }];
+  }
+  return [];
 }
 
 /** Rules across fields that JSON Schema cannot state. Input must be schema-valid. */
@@ -414,6 +453,7 @@ export function crossFieldIssues(config: MailhostConfig): ConfigIssue[] {
     const path = configKeyPath(["fleet", "hostCount"]);
     issues.push({ path, message: `${path} = ${config.fleet.hostCount} does not fit ${configKeyPath(["fleet", "addressPrefix"])} = ${showValue(config.fleet.addressPrefix)}, which holds ${capacity} hosts.` });
   }
+  issues.push(...egressIssues(config));
   return issues;
 }
 

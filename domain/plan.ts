@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { type CapacityAssessment, type Load, assessCapacity, effectiveTtlFloor, minimumTtlForLoad, usablePorts } from "./capacity";
 import { type MailhostConfig, type TuningMechanism, configKeyPath } from "./config";
+import { type EgressPlan, egressNames, planEgress } from "./egress";
 import { toBase64Url } from "./guestEncoding";
 import { type ConfigIssue, ConfigValidationError } from "./issues";
 import { WINDOWS_COMPUTER_NAME_MAX_LENGTH } from "./limits";
@@ -94,6 +95,10 @@ export interface SiteNames {
   /** Storage account for the DSC configuration archive: 3–24 lower-case letters and digits. */
   readonly storageAccount: string;
   readonly container: string;
+  /** NAT gateway of the stack's egress (CAF `ng`), used when `mailhost:egress.kind` is natGateway. */
+  readonly natGateway: string;
+  /** The NAT gateway's public IP (CAF `pip`). */
+  readonly natGatewayPublicIp: string;
 }
 
 /** Desired state of a stack. */
@@ -105,6 +110,8 @@ export interface FleetPlan {
   readonly hosts: readonly HostPlan[];
   readonly tuning: TuningPlan;
   readonly capacity: CapacityAssessment;
+  /** The subnet's explicit outbound path (`mailhost:egress`). */
+  readonly egress: EgressPlan;
 }
 
 /** The load of the capacity model, from config. */
@@ -150,6 +157,7 @@ export function siteNames(stack: string): SiteNames {
     // Globally unique: a short hash of the stack name keeps it stable and distinct.
     storageAccount: `stmailhost${compact(stack).slice(0, 6)}${sha256Hex(stack).slice(0, 8)}`,
     container: "dsc",
+    ...egressNames(s),
   };
 }
 
@@ -200,10 +208,11 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
     configPath: configKeyPath(["siteConfig"]),
   });
 
+  const names = siteNames(stack);
   return {
     stack,
     config,
-    names: siteNames(stack),
+    names,
     tags: { ...config.fleet.tags, [ENVIRONMENT_TAG]: stack, [STACK_TAG]: stack, [MANAGED_BY_TAG]: "mailhost-iac" },
     hosts: hostPlans(stack, config.fleet.hostCount, config.fleet.zones),
     tuning: {
@@ -221,6 +230,7 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
       effectiveTtlFloor: floor,
     },
     capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load),
+    egress: planEgress(config.egress, names, config.fleet.zones),
   };
 }
 

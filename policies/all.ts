@@ -9,6 +9,7 @@ import { nsgNoRemoteManagementFromInternet } from "./rules/nsgNoRemoteManagement
 import { oneTuningPerVm } from "./rules/oneTuningPerVm";
 import { maxUserPortRecommended, tcpTimedWaitDelayRecommended } from "./rules/recommended";
 import { secretsOnlyProtected } from "./rules/secretsOnlyProtected";
+import { subnetExplicitOutbound } from "./rules/subnetExplicitOutbound";
 import { tcpTimedWaitDelayRange } from "./rules/tcpTimedWaitDelayRange";
 import { tuningValuesReadable } from "./rules/tuningValuesReadable";
 
@@ -26,6 +27,8 @@ export const policies: Policies = [
   nicNoPublicIp,
   nsgNoRemoteManagementFromInternet,
   secretsOnlyProtected,
+  // Network: the hosts' explicit way out
+  subnetExplicitOutbound,
   // Advisory recommendations
   maxUserPortRecommended,
   tcpTimedWaitDelayRecommended,

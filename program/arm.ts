@@ -1,10 +1,11 @@
 /**
  * The Azure Resource Manager operations the drift check uses, through the `@azure/arm-compute`
  * SDK and its pipeline (retries on 429 with Retry-After and on 5xx, long-running operations):
- * list a resource group's VMs, read a VM's power state, run a PowerShell script through the
- * action Run Command, and bump an extension's `forceUpdateTag`. A Run Command answered
- * 409 Conflict because another run command is executing on the VM is retried with backoff by a
- * pipeline retry policy of `@azure/core-rest-pipeline` until the caller's abort signal fires.
+ * list a resource group's VMs, read a VM's power state and agent status, run a PowerShell script
+ * through the action Run Command, bump an extension's `forceUpdateTag`, and restart a VM
+ * (`mailhost reboot`). A Run Command answered 409 Conflict because another run command is
+ * executing on the VM is retried with backoff by a pipeline retry policy of
+ * `@azure/core-rest-pipeline` until the caller's abort signal fires.
  */
 import type { TokenCredential } from "@azure/core-auth";
 import type { PipelineResponse, RetryStrategy } from "@azure/core-rest-pipeline";
@@ -71,6 +72,18 @@ export function isRunCommandBusy(response: PipelineResponse | undefined): boolea
 export interface ArmVm {
   readonly name: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** Availability zones the VM is pinned to (empty when none). */
+  readonly zones: readonly string[];
+}
+
+/** What a VM's instance view says about its power and its VM agent. */
+export interface VmInstanceState {
+  /** `running`, `stopping`, `starting`, `deallocated`, ...; undefined when not reported. */
+  readonly powerState?: string;
+  /** True when the VM agent reports `Ready` (it must be, for Run Command and extensions to work). */
+  readonly agentReady: boolean;
+  /** The agent's status as reported, e.g. `Ready`, `Not Ready`; undefined when not reported. */
+  readonly agentStatus?: string;
 }
 
 /** What a script printed. */
@@ -139,7 +152,7 @@ export class ArmCompute {
   async listVms(resourceGroup: string, abortSignal?: AbortSignal): Promise<ArmVm[]> {
     const vms: ArmVm[] = [];
     for await (const vm of this.client.virtualMachines.list(resourceGroup, { abortSignal })) {
-      if (vm.name) vms.push({ name: vm.name, tags: { ...(vm.tags ?? {}) } });
+      if (vm.name) vms.push({ name: vm.name, tags: { ...(vm.tags ?? {}) }, zones: [...(vm.zones ?? [])] });
     }
     return vms;
   }
@@ -149,6 +162,22 @@ export class ArmCompute {
     const view = await this.client.virtualMachines.instanceView(resourceGroup, vm, { abortSignal });
     const code = (view.statuses ?? []).map((s) => s.code ?? "").find((c) => c.startsWith("PowerState/"));
     return code?.slice("PowerState/".length);
+  }
+
+  /** Power state and VM agent readiness from the VM's instance view. */
+  async instanceState(resourceGroup: string, vm: string, abortSignal?: AbortSignal): Promise<VmInstanceState> {
+    const view = await this.client.virtualMachines.instanceView(resourceGroup, vm, { abortSignal });
+    const code = (view.statuses ?? []).map((s) => s.code ?? "").find((c) => c.startsWith("PowerState/"));
+    const agent = (view.vmAgent?.statuses ?? []).find((s) => (s.code ?? "").startsWith("ProvisioningState/"));
+    return { powerState: code?.slice("PowerState/".length), agentReady: agent?.displayStatus === "Ready", agentStatus: agent?.displayStatus };
+  }
+
+  /**
+   * Restarts a VM (`POST .../restart`, a long-running operation polled to completion; needs
+   * `Microsoft.Compute/virtualMachines/restart/action`).
+   */
+  async restart(resourceGroup: string, vm: string, abortSignal?: AbortSignal): Promise<void> {
+    await this.client.virtualMachines.beginRestartAndWait(resourceGroup, vm, { abortSignal, updateIntervalInMs: this.pollIntervalMs });
   }
 
   /**

@@ -25,6 +25,11 @@ export interface RecordedResource {
   parent?: string;
   /** URNs of explicit dependencies (`dependsOn`). */
   dependencies: string[];
+  /**
+   * The resource's `ignoreChanges` option (property paths a diff skips), when it has one. Filled in
+   * by {@link runOffline} when the run ends; not carried over from the worker thread.
+   */
+  ignoreChanges?: string[];
 }
 
 /** Result of {@link runOffline}. */
@@ -39,7 +44,7 @@ export const MOCK_SAS_TOKEN = "sv=2024-11-04&sr=b&sp=r&spr=https&se=2099-12-31T2
 
 /** Explicit Azure name of a resource, from whichever `*Name` input its type uses. */
 function azureName(type: string, name: string, inputs: Record<string, unknown>): string {
-  const candidates = ["vmName", "networkInterfaceName", "networkSecurityGroupName", "virtualNetworkName", "subnetName", "accountName", "containerName", "blobName", "vmExtensionName", "runCommandName", "resourceGroupName"];
+  const candidates = ["vmName", "networkInterfaceName", "networkSecurityGroupName", "natGatewayName", "publicIpAddressName", "virtualNetworkName", "subnetName", "accountName", "containerName", "blobName", "vmExtensionName", "runCommandName", "resourceGroupName"];
   // Children name their parent in the same kind of input (a subnet's virtualNetworkName): prefer the resource's own.
   const own: Record<string, string> = {
     "azure-native:resources:ResourceGroup": "resourceGroupName",
@@ -60,6 +65,10 @@ function armId(type: string, azure: string, inputs: Record<string, unknown>): st
   const [, module, kind] = type.split(":");
   const providers: Record<string, string> = { compute: "Microsoft.Compute", network: "Microsoft.Network", storage: "Microsoft.Storage" };
   if (type === "azure-native:resources:ResourceGroup") return `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${azure}`;
+  // A subnet's id nests under its virtual network, as in Azure: NICs and policies match on it.
+  if (type === "azure-native:network:Subnet" && typeof inputs.virtualNetworkName === "string") {
+    return `${base}/providers/Microsoft.Network/virtualNetworks/${inputs.virtualNetworkName}/subnets/${azure}`;
+  }
   return `${base}/providers/${providers[module] ?? module}/${kind}/${azure}`;
 }
 
@@ -102,6 +111,7 @@ interface CapturedOptions {
   readonly name: string;
   readonly parent?: pulumi.Resource;
   readonly dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>;
+  readonly ignoreChanges?: string[];
 }
 
 function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -127,6 +137,7 @@ async function attachUrns(resources: RecordedResource[], options: readonly Captu
     const deps = o?.dependsOn === undefined ? [] : await valueOf(pulumi.output(o.dependsOn as pulumi.Input<pulumi.Resource[]>));
     r.dependencies = await Promise.all((Array.isArray(deps) ? deps : [deps]).map((d) => valueOf((d as pulumi.Resource).urn)));
     r.urn = urnFor(stack, r.type, r.name, r.parent);
+    if (o?.ignoreChanges !== undefined && o.ignoreChanges.length > 0) r.ignoreChanges = [...o.ignoreChanges];
   }
 }
 
@@ -167,7 +178,7 @@ export async function runOffline(
     outputs = await pulumi.runtime.runInPulumiStack(async () => {
       // Registered inside the stack: it sees every resource's options (parent, dependsOn).
       pulumi.runtime.registerStackTransformation((args) => {
-        captured.push({ type: args.type, name: args.name, parent: args.opts.parent, dependsOn: args.opts.dependsOn });
+        captured.push({ type: args.type, name: args.name, parent: args.opts.parent, dependsOn: args.opts.dependsOn, ignoreChanges: args.opts.ignoreChanges });
         return options.dropAliases ? { props: args.props, opts: { ...args.opts, aliases: undefined } } : undefined;
       });
       try {

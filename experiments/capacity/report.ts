@@ -441,5 +441,22 @@ and later, 240 s on Windows 2000). \`tcp_tw_reuse = 0\` switches off Linux's tim
 reuse of TIME_WAIT ports for new outgoing connections, so a port stays blocked for the full T as in
 the model. With those substitutions Rmax = P / T and the exhaustion time P / R carry over
 unchanged: the article's P = ${legacyUsablePorts(MAX_USER_PORT.min)} and T = 240 s give Rmax ≈ ${f1(maxConnectionRate(legacyUsablePorts(MAX_USER_PORT.min), 240))} connections/s per back-end endpoint.
+
+## Assumptions of the model
+
+- Each host opens its IMAP connections from its own private address, straight to the back ends
+  inside the virtual network (or a peered one): nothing translates the source address on the way,
+  so every host has its own \`P\` ports per back-end endpoint. The stack's NAT gateway
+  (\`mailhost:egress\`) does not change that: Azure NAT gateway translates only traffic to
+  destinations outside the virtual network, so it carries just the hosts' own outbound traffic
+  (Windows activation, the VM agent and its extensions, Azure Monitor, updates). Were the back ends
+  reached at public addresses through a NAT gateway, the whole subnet would share the gateway's SNAT
+  ports (64,512 per public IP, at most 50,000 concurrent connections to one destination IP and port
+  per public IP, with a reuse cool-down after a connection closes; see
+  https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource): the budget would be the
+  gateway's addresses for the whole fleet, not \`P\` per host, and the port exhaustion would move
+  there instead of going away. The model does not cover that case.
+- The client closes first, so its side holds TIME_WAIT for \`T\`; the load spreads evenly over the
+  \`B\` back-end endpoints.
 `;
 }

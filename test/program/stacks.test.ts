@@ -2,7 +2,7 @@ import { describe, it, before } from "node:test";
 import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as ini from "ini";
-import { type OfflineRun, type RecordedResource, MOCK_SAS_TOKEN } from "../../program/offline";
+import { type OfflineRun, type RecordedResource, MOCK_SAS_TOKEN, MOCK_SUBSCRIPTION } from "../../program/offline";
 import { requireStackConfig } from "../../domain/config";
 import { effectiveTtlFloor, usablePorts } from "../../domain/capacity";
 import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
@@ -56,8 +56,14 @@ for (const stack of STACKS) {
       }
     });
 
-    it("creates no public IP and no NIC with a public IP", () => {
-      assert.equal(byType(run, "azure-native:network:PublicIPAddress").length, 0);
+    it("creates no NIC with a public IP; the only public IP is the NAT gateway's, on no NIC", () => {
+      const ips = byType(run, "azure-native:network:PublicIPAddress");
+      const gateways = byType(run, "azure-native:network:NatGateway");
+      assert.equal(ips.length, config.egress.kind === "natGateway" ? 1 : 0);
+      for (const ip of ips) {
+        const ipId = `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${ip.inputs.resourceGroupName}/providers/Microsoft.Network/PublicIPAddress/${ip.inputs.publicIpAddressName}`;
+        assert.deepEqual(gateways.map((g) => g.inputs.publicIpAddresses), [[{ id: ipId }]]);
+      }
       for (const nic of byType(run, "azure-native:network:NetworkInterface")) {
         for (const ip of nic.inputs.ipConfigurations as any[]) assert.equal(ip.publicIPAddress, undefined);
       }

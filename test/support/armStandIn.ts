@@ -3,7 +3,10 @@
  * https://127.0.0.1 with a self-signed certificate made for the run (openssl): list the VMs of a
  * resource group (paged), a VM's instance view, the action Run Command as a long-running operation
  * (202 with Azure-AsyncOperation and Location, polled to completion, result in the documented
- * `value: [{ code: "ComponentStatus/StdOut/succeeded", message }]` shape), and extension updates.
+ * `value: [{ code: "ComponentStatus/StdOut/succeeded", message }]` shape), extension updates, and
+ * VM restart (202 with Azure-AsyncOperation and Location, polled; the instance view then moves
+ * running -> stopping -> starting -> running, with a VM agent that may report ready late, or a VM
+ * that never comes back).
  * Behaviour per VM is scripted by the test; the stand-in records what it was asked.
  */
 import { execFileSync } from "node:child_process";
@@ -14,8 +17,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 export interface VmBehaviour {
-  /** Collector stdout, or a function of the script and parameters (remediation scripts get "{}" by default). */
-  stdout?: string | ((script: string, parameters: Record<string, string>) => string);
+  /**
+   * Collector stdout, or a function of the script, parameters and the number of restarts the VM
+   * has come back from (remediation scripts get "{}" by default).
+   */
+  stdout?: string | ((script: string, parameters: Record<string, string>, boots: number) => string);
   stderr?: string;
   powerState?: string;
   /** Answer the first N run-command POSTs with 429 and Retry-After: 1. */
@@ -32,18 +38,35 @@ export interface VmBehaviour {
   never?: boolean;
   /** The operation ends "Failed". */
   operationFails?: boolean;
+  /** After a restart, instance-view reads that still show the VM agent "Not Ready" once the VM runs again. Default 0. */
+  agentReadyAfterReads?: number;
+  /** After a restart, the VM stays "starting" and never runs again. */
+  neverComesBack?: boolean;
 }
+
+/** Where a VM is in a restart: Azure's instance-view power states, in the order a restart passes them. */
+export type PowerTransition = "running" | "stopping" | "starting";
 
 export interface StandInVm {
   readonly name: string;
   readonly tags: Record<string, string>;
+  /** Availability zones the listing reports for the VM. Defaults to none. */
+  readonly zones?: string[];
   behaviour: VmBehaviour;
 }
 
 interface Operation {
   readonly vm: string;
+  readonly kind: "runCommand" | "restart";
   polls: number;
   finished: boolean;
+}
+
+/** A VM's restart state in the stand-in. */
+interface RestartState {
+  power: PowerTransition;
+  boots: number;
+  agentNotReadyReads: number;
 }
 
 export const STAND_IN_TOKEN = "stand-in-test-token";
@@ -77,6 +100,38 @@ export class ArmStandIn {
   readonly extensionUpdates = new Map<string, Array<{ extension: string; forceUpdateTag: string }>>();
   /** Requests without the expected bearer token. */
   unauthorized = 0;
+  /** Restart POSTs, in order, with the time they arrived (ms since the epoch). */
+  readonly restartPosts: Array<{ vm: string; at: number; downAtPost: string[] }> = [];
+  /** Power states each VM went through, in order, from its first restart on (starts with "running"). */
+  readonly powerHistory = new Map<string, PowerTransition[]>();
+  /** Instance-view answers per VM that showed the VM running but its agent "Not Ready". */
+  readonly agentNotReadyAnswers = new Map<string, number>();
+
+  private setPower(vm: string, r: RestartState, power: PowerTransition): void {
+    r.power = power;
+    const history = this.powerHistory.get(vm) ?? ["running"];
+    history.push(power);
+    this.powerHistory.set(vm, history);
+  }
+  private readonly restarts = new Map<string, RestartState>();
+
+  /** The restart state of a VM (running and never restarted until a restart POST). */
+  restartState(vm: string): { power: PowerTransition; boots: number } {
+    const r = this.restarts.get(vm);
+    return { power: r?.power ?? "running", boots: r?.boots ?? 0 };
+  }
+
+  /** One step of a restart: stopping -> starting -> running (a VM that never comes back stays starting). */
+  private advance(vm: StandInVm): void {
+    const r = this.restarts.get(vm.name);
+    if (!r) return;
+    if (r.power === "stopping") this.setPower(vm.name, r, "starting");
+    else if (r.power === "starting" && !vm.behaviour.neverComesBack) {
+      this.setPower(vm.name, r, "running");
+      r.boots++;
+      r.agentNotReadyReads = vm.behaviour.agentReadyAfterReads ?? 0;
+    }
+  }
 
   private constructor(private readonly server: https.Server, readonly ca: string, readonly caFile: string, private readonly certDir: string, readonly subscription: string, readonly resourceGroup: string) {}
 
@@ -131,7 +186,7 @@ export class ArmStandIn {
       const all = [...this.vms.values()];
       const skip = Number(url.searchParams.get("skip") ?? "0");
       const page = all.slice(skip, skip + 2).map((vm) => ({
-        id: `${base}/${vm.name}`, name: vm.name, type: "Microsoft.Compute/virtualMachines", location: "westeurope", tags: vm.tags, properties: {},
+        id: `${base}/${vm.name}`, name: vm.name, type: "Microsoft.Compute/virtualMachines", location: "westeurope", tags: vm.tags, ...(vm.zones ? { zones: vm.zones } : {}), properties: {},
       }));
       const next = skip + 2 < all.length ? `${this.endpoint}${base}?api-version=${url.searchParams.get("api-version")}&skip=${skip + 2}` : undefined;
       return this.json(res, 200, { value: page, ...(next ? { nextLink: next } : {}) });
@@ -142,10 +197,9 @@ export class ArmStandIn {
       const vm = this.vms.get(decodeURIComponent(vmMatch[1]));
       if (!vm) return this.json(res, 404, { error: { code: "ResourceNotFound", message: `VM ${vmMatch[1]} not found` } });
       const rest = vmMatch[2] ?? "";
-      if (req.method === "GET" && rest === "/instanceView") {
-        return this.json(res, 200, { statuses: [{ code: "ProvisioningState/succeeded", level: "Info" }, { code: `PowerState/${vm.behaviour.powerState ?? "running"}`, level: "Info" }] });
-      }
+      if (req.method === "GET" && rest === "/instanceView") return this.instanceView(vm, res);
       if (req.method === "POST" && rest === "/runCommand") return this.runCommand(vm, body, res);
+      if (req.method === "POST" && rest === "/restart") return this.restart(vm, res);
       const ext = /^\/extensions\/([^/]+)$/.exec(rest);
       if (ext && (req.method === "PATCH" || req.method === "PUT")) {
         const parsed = JSON.parse(body || "{}") as { properties?: { forceUpdateTag?: string } };
@@ -161,10 +215,52 @@ export class ArmStandIn {
     return this.json(res, 404, { error: { code: "NotFound", message: `${req.method} ${p}` } });
   }
 
+  private instanceView(vm: StandInVm, res: import("node:http").ServerResponse): void {
+    this.advance(vm);
+    const r = this.restarts.get(vm.name);
+    const power = r ? r.power : (vm.behaviour.powerState ?? "running");
+    let agent = power === "running" ? "Ready" : "Not Ready";
+    if (r && power === "running" && r.agentNotReadyReads > 0) {
+      r.agentNotReadyReads--;
+      this.agentNotReadyAnswers.set(vm.name, (this.agentNotReadyAnswers.get(vm.name) ?? 0) + 1);
+      agent = "Not Ready";
+    }
+    // Shapes as in Azure's published instance-view examples.
+    return this.json(res, 200, {
+      computerName: vm.name,
+      vmAgent: {
+        vmAgentVersion: "2.7.41491.1130",
+        statuses: [agent === "Ready"
+          ? { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Ready", message: "Guest Agent is running", time: new Date().toISOString() }
+          : { code: "ProvisioningState/Unavailable", level: "Warning", displayStatus: "Not Ready", message: "VM status blob is found but not yet populated.", time: new Date().toISOString() }],
+      },
+      statuses: [{ code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded" }, { code: `PowerState/${power}`, level: "Info", displayStatus: `VM ${power}` }],
+    });
+  }
+
+  private restart(vm: StandInVm, res: import("node:http").ServerResponse): void {
+    // Every VM not fully back (not running, or its agent not ready yet) when this restart arrives.
+    const down = [...this.restarts.entries()].filter(([, r]) => r.power !== "running" || r.agentNotReadyReads > 0).map(([name]) => name);
+    this.restartPosts.push({ vm: vm.name, at: Date.now(), downAtPost: down });
+    const r: RestartState = this.restarts.get(vm.name) ?? { power: "running", boots: 0, agentNotReadyReads: 0 };
+    this.restarts.set(vm.name, r);
+    this.setPower(vm.name, r, "stopping");
+    const id = String(this.nextOperation++);
+    this.operations.set(id, { vm: vm.name, kind: "restart", polls: 0, finished: false });
+    const loc = `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope`;
+    return this.json(res, 202, undefined, {
+      "azure-asyncoperation": `${loc}/operations/${id}?api-version=2026-04-01`,
+      location: `${loc}/operationResults/${id}?api-version=2026-04-01`,
+    });
+  }
+
   private runCommand(vm: StandInVm, body: string, res: import("node:http").ServerResponse): void {
     this.runCommandPosts.set(vm.name, (this.runCommandPosts.get(vm.name) ?? 0) + 1);
     this.runCommandBodies.set(vm.name, [...(this.runCommandBodies.get(vm.name) ?? []), body]);
     const b = vm.behaviour;
+    if (this.restarts.has(vm.name) && this.restarts.get(vm.name)!.power !== "running") {
+      return this.json(res, 409, { error: { code: "OperationNotAllowed", message: "Operation 'runCommand' is not allowed on VM since the VM is not running." } });
+    }
     if ((b.throttle ?? 0) > 0) {
       b.throttle = (b.throttle ?? 0) - 1;
       return this.json(res, 429, { error: { code: "TooManyRequests", message: "throttled" } }, { "retry-after": "1" });
@@ -182,7 +278,7 @@ export class ArmStandIn {
     list.push({ script: (input.script ?? []).join("\n"), parameters });
     this.scripts.set(vm.name, list);
     const id = String(this.nextOperation++);
-    this.operations.set(id, { vm: vm.name, polls: 0, finished: false });
+    this.operations.set(id, { vm: vm.name, kind: "runCommand", polls: 0, finished: false });
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     const loc = `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope`;
@@ -204,6 +300,21 @@ export class ArmStandIn {
     if (!operation) return this.json(res, 404, { error: { code: "NotFound", message: `operation ${id}` } });
     const vm = this.vms.get(operation.vm)!;
     const b = vm.behaviour;
+    if (operation.kind === "restart") {
+      // A restart's operation ends once the host has been started again, as Azure's does; the
+      // guest (and its agent) may still be booting.
+      if (kind === "operations") {
+        operation.polls++;
+        this.advance(vm);
+        const power = this.restarts.get(vm.name)!.power;
+        if (power === "stopping" || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 200, { name: id, status: "InProgress", startTime: new Date().toISOString() });
+        operation.finished = true;
+        return this.json(res, 200, { name: id, status: "Succeeded", startTime: new Date().toISOString(), endTime: new Date().toISOString() });
+      }
+      if (!operation.finished) return this.json(res, 202, undefined, { location: `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope/operationResults/${id}` });
+      res.writeHead(200);
+      return void res.end();
+    }
     if (kind === "operations") {
       operation.polls++;
       if (b.never || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 200, { name: id, status: "InProgress", startTime: new Date().toISOString() });
@@ -216,7 +327,7 @@ export class ArmStandIn {
     if (b.never || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 202, undefined, { location: `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope/operationResults/${id}` });
     this.finish(operation);
     const run = this.scripts.get(vm.name)?.at(-1);
-    const stdout = typeof b.stdout === "function" ? b.stdout(run?.script ?? "", run?.parameters ?? {}) : (b.stdout ?? "");
+    const stdout = typeof b.stdout === "function" ? b.stdout(run?.script ?? "", run?.parameters ?? {}, this.restartState(vm.name).boots) : (b.stdout ?? "");
     return this.json(res, 200, {
       value: [
         { code: "ComponentStatus/StdOut/succeeded", level: "Info", displayStatus: "Provisioning succeeded", message: stdout },
