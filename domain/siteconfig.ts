@@ -89,10 +89,18 @@ export function checkValue(value: unknown, where: string): ConfigIssue[] {
   // Written verbatim or not at all: the `ini` package would quote or backslash-escape a value with
   // "=", ";", "#", quotes, a leading "[" or outer spaces, which other INI readers (the mail
   // service, GetPrivateProfileString) would then read literally.
-  if (ini.safe(value) !== value) {
+  // A lone leading quote is left as it is by the writer but taken as an opening quote by the
+  // reader, so the value must also read back as written.
+  if (ini.safe(value) !== value || /^['"]/.test(value) || readsBackAs(value) !== value) {
     return [{ path: where, message: `${where} = ${showValue(value)} cannot be written verbatim to an INI file: values may not contain "=", ";" or "#", start with "[" or a quote, or have leading or trailing spaces.` }];
   }
   return [];
+}
+
+/** What an INI reader gets back for `value` written as `k=value` (the `ini` package's own parser). */
+function readsBackAs(value: string): string {
+  const parsed = ini.parse(`[s]\nk=${value}\n`) as Record<string, Record<string, unknown>>;
+  return String(parsed.s?.k ?? "");
 }
 
 function normaliseParsed(value: unknown): string {

@@ -154,3 +154,15 @@ describe("golden SiteConfig.cfg for prod", () => {
     assert.equal(plan.tuning.siteConfigContent, fs.readFileSync(golden, "utf8"));
   });
 });
+
+describe("values that would not read back as written", () => {
+  it("rejects a value that starts with a quote, which an INI reader takes as an opening quote", () => {
+    for (const v of ["'", "\"", "'x", "\"x"]) {
+      assert.throws(() => render({ Imap: { Banner: v } }), (err: unknown) => err instanceof ConfigValidationError && /cannot be written verbatim/.test(err.message), v);
+    }
+  });
+  it("accepts a quote inside a value, which reads back unchanged", () => {
+    const text = render({ Imap: { Banner: "it's" } });
+    assert.equal((ini.parse(text) as Record<string, Record<string, string>>).Imap.Banner, "it's");
+  });
+});
