@@ -234,9 +234,15 @@ export async function ensureGuestTools(env: NodeJS.ProcessEnv = process.env): Pr
   if (!pwsh) {
     const cached = path.join(cache, `pwsh-${POWERSHELL_VERSION}`, `pwsh${EXE}`);
     if (!existsSync(cached) && !dotnet) throw new MissingToolsError();
-    pwsh = existsSync(cached) ? cached : await installPwsh(dotnet as string, cache);
-    version = await pwshVersion(pwsh);
-    if (!version) throw new Error(`${pwsh} does not start; remove ${path.dirname(pwsh)} and run again`);
+    if (existsSync(cached)) {
+      // Only complete installs are renamed into place: no need to start it to know its version.
+      pwsh = cached;
+      version = POWERSHELL_VERSION;
+    } else {
+      pwsh = await installPwsh(dotnet as string, cache);
+      version = await pwshVersion(pwsh);
+      if (!version) throw new Error(`${pwsh} does not start; remove ${path.dirname(pwsh)} and run again`);
+    }
   }
   let pester: string | undefined;
   const cachedPester = path.join(cache, 'pester', PESTER_VERSION, 'tools', 'Pester.psd1');
