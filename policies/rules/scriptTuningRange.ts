@@ -16,7 +16,7 @@ function ignoredMeans(setting: "TcpTimedWaitDelay" | "MaxUserPort"): string {
     : "no MaxUserPort cap (the dynamic port range alone decides)";
 }
 
-/** The problems of one write, as sentence tails (`TcpTimedWaitDelay = 500 is outside 30–300 (seconds)`). */
+/** The problems of one write, as sentence tails of domain/rules.ts (`TcpTimedWaitDelay = <value> is outside <range>`). */
 function problemsOf(f: ScriptFinding, maxUserPort: number | undefined): string[] {
   const w = f.write;
   if (w.kind === "registry") {

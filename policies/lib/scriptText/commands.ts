@@ -139,7 +139,7 @@ export function powerShellNumber(text: string): number | undefined {
   const m = /^([+-]?)(0x[0-9a-f]+|\d+)(?:u|ul|l|y|uy|s|us|n)?(kb|mb|gb|tb|pb)?$/i.exec(text.trim());
   if (!m) return undefined;
   const base = m[2].toLowerCase().startsWith("0x") ? Number.parseInt(m[2].slice(2), 16) : Number(m[2]);
-  const multiplier = m[3] === undefined ? 1 : 1024 ** (["kb", "mb", "gb", "tb", "pb"].indexOf(m[3].toLowerCase()) + 1);
+  const multiplier = m[3] === undefined ? 1 : (2 ** 10) ** (["kb", "mb", "gb", "tb", "pb"].indexOf(m[3].toLowerCase()) + 1);
   return (m[1] === "-" ? -1 : 1) * base * multiplier;
 }
 
@@ -244,7 +244,7 @@ function itemProperty(cmd: ShellCommand, shape: CmdletShape, via: string): Scrip
   else if (valueWord.number !== undefined) value = { ok: true, value: valueWord.number };
   else if (valueWord.text === undefined) value = { ok: false, expression: valueWord.raw };
   else {
-    // A DWord-typed string converts as PowerShell converts it to an integer ("300", "0x12C").
+    // A DWord-typed string converts as PowerShell converts it to an integer ("60", "0x3C").
     const n = typeIsDword ? powerShellNumber(valueWord.text) : undefined;
     value = { ok: true, value: n ?? valueWord.text };
   }
