@@ -22,7 +22,7 @@ function problemsOf(f: ScriptFinding, maxUserPort: number | undefined): string[]
   if (w.kind === "registry") {
     if (!w.keyKnown || !w.value.ok) return []; // the advisory policy says these cannot be verified
     if (w.wrongType !== undefined) {
-      return [`${w.setting} is written as ${w.wrongType}, not REG_DWORD; TCP/IP reads it only as REG_DWORD, so Windows ignores it and keeps ${ignoredMeans(w.setting)}`];
+      return [`${w.setting} is written as ${w.wrongType}, not REG_DWORD; TCP/IP reads it only as REG_DWORD, so Windows ignores it and applies ${ignoredMeans(w.setting)}`];
     }
     const problem = w.setting === "TcpTimedWaitDelay" ? tcpTimedWaitDelayProblem(w.value.value) : maxUserPortProblem(w.value.value);
     if (problem === undefined) return [];
@@ -31,13 +31,14 @@ function problemsOf(f: ScriptFinding, maxUserPort: number | undefined): string[]
   }
   const start = w.start?.ok ? w.start.value : undefined;
   const count = w.count?.ok ? w.count.value : undefined;
-  if ((w.start !== undefined && start === undefined) || (w.count !== undefined && count === undefined)) return [];
   let problems: string[];
-  if (w.start !== undefined && w.count !== undefined) problems = dynamicPortRangeProblems(start, count, maxUserPort);
+  if (start !== undefined && count !== undefined) problems = dynamicPortRangeProblems(start, count, maxUserPort);
   else {
-    // Only one half is changed: judge that half on its own.
-    const present = w.start !== undefined ? "DynamicPortRangeStartPort" : "DynamicPortRangeNumberOfPorts";
-    problems = dynamicPortRangeProblems(start ?? DYNAMIC_PORT_RANGE_START.min, count ?? DYNAMIC_PORT_RANGE_COUNT.min).filter((p) => p.startsWith(present));
+    // One half left unchanged or not evaluable (the advisory policy says so): judge the other on its own.
+    problems = [
+      ...(start === undefined ? [] : dynamicPortRangeProblems(start, DYNAMIC_PORT_RANGE_COUNT.min).filter((p) => p.startsWith("DynamicPortRangeStartPort"))),
+      ...(count === undefined ? [] : dynamicPortRangeProblems(DYNAMIC_PORT_RANGE_START.min, count).filter((p) => p.startsWith("DynamicPortRangeNumberOfPorts"))),
+    ];
   }
   if (!f.protected || problems.length === 0) return problems;
   return [`the dynamic port range it sets (protected value) is not valid: it must start within ${formatRange(DYNAMIC_PORT_RANGE_START)}, hold ${formatRange(DYNAMIC_PORT_RANGE_COUNT)}, end at or below port ${HIGHEST_PORT}${maxUserPort === undefined ? "" : " and end at MaxUserPort"}`];

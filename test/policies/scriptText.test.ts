@@ -91,6 +91,7 @@ const CASES: Array<[string, Carrier, string, Verdict]> = [
   ["Set-NetTCPSetting start above the maximum", "run-command", `Set-NetTCPSetting -SettingName InternetCustom -DynamicPortRangeStartPort ${START.max + 1} -DynamicPortRangeNumberOfPorts ${COUNT.min}`, "reject"],
   ["Set-NetTCPSetting the project's range", "run-command", `Set-NetTCPSetting -SettingName Internet -DynamicPortRangeStartPort 10000 -DynamicPortRangeNumberOfPorts ${HIGHEST_PORT - 10000}`, "pass"],
   ["netsh inside a script block with a variable start", "run-command", `Invoke-Command -ScriptBlock { netsh int ipv4 set dynamicport tcp start=$start num=1000 }`, "cannot verify"],
+  ["netsh with a variable start still rejects too few ports", "run-command", `netsh int ipv4 set dynamicport tcp start=$start num=${COUNT.min - 1}`, "reject"],
   ["cmd /c reg add from PowerShell, above the maximum", "action-script", `cmd /c "reg add ${KEY} /v MaxUserPort /t REG_DWORD /d ${MUP.max + 1} /f"`, "reject"],
   ["reg add from PowerShell in hex at the minimum", "run-command", `& reg.exe add "${KEY}" /v TcpTimedWaitDelay /t REG_DWORD /d ${hex(TWD.min)} /f`, "pass"],
 ];
