@@ -4,14 +4,15 @@
  * checkout and from a baseline checkout (BENCH_BASELINE: a built copy of the commit before the
  * change, with node_modules), BENCH_RUNS times each (default 5). Prints each run and the medians of
  * CPU time (user + system of the check and the policy pack it waited for, from /usr/bin/time) and
- * wall time. A benchmark, not a test.
+ * wall time. BENCH_CHANGE: a built copy of the change (default: this checkout; a frozen copy keeps
+ * edits made meanwhile out of the figures). A benchmark, not a test.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-const ROOT = path.join(__dirname, "..");
+const ROOT = process.env.BENCH_CHANGE ?? path.join(__dirname, "..");
 const BASELINE = process.env.BENCH_BASELINE;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 1000);
