@@ -8,6 +8,8 @@ import { nicNoPublicIp } from "./rules/nicNoPublicIp";
 import { nsgNoRemoteManagementFromInternet } from "./rules/nsgNoRemoteManagementFromInternet";
 import { oneTuningPerVm } from "./rules/oneTuningPerVm";
 import { maxUserPortRecommended, tcpTimedWaitDelayRecommended } from "./rules/recommended";
+import { scriptTuningRange } from "./rules/scriptTuningRange";
+import { scriptTuningVerifiable } from "./rules/scriptTuningVerifiable";
 import { secretsOnlyProtected } from "./rules/secretsOnlyProtected";
 import { subnetExplicitOutbound } from "./rules/subnetExplicitOutbound";
 import { tcpTimedWaitDelayRange } from "./rules/tcpTimedWaitDelayRange";
@@ -20,6 +22,9 @@ export const policies: Policies = [
   dynamicPortRange,
   mailboxCacheTtlFloor,
   tuningValuesReadable,
+  // Port tuning in script and command text
+  scriptTuningRange,
+  scriptTuningVerifiable,
   // Whole stack
   capacity,
   oneTuningPerVm,
