@@ -84,6 +84,10 @@ export interface SiteNames {
   /** Storage account for the DSC configuration archive: 3–24 lower-case letters and digits. */
   readonly storageAccount: string;
   readonly container: string;
+  /** Private blob container of the Machine Configuration package (same storage account). */
+  readonly machineConfigurationContainer: string;
+  /** User-assigned identity with which the hosts read the Machine Configuration package. */
+  readonly machineConfigurationIdentity: string;
 }
 
 /** Desired state of a stack. */
@@ -140,6 +144,8 @@ export function siteNames(stack: string): SiteNames {
     // Globally unique: a short hash of the stack name keeps it stable and distinct.
     storageAccount: `stmailhost${compact(stack).slice(0, 6)}${sha256Hex(stack).slice(0, 8)}`,
     container: "dsc",
+    machineConfigurationContainer: "machine-configuration",
+    machineConfigurationIdentity: `id-mailhost-${s}-machine-configuration`,
   };
 }
 
