@@ -72,7 +72,7 @@ export function readModuleFolder(folder: string): ModuleFile[] {
 
 /** `ModuleVersion = '1.0.0'` of a module manifest's text, or undefined. */
 export function manifestModuleVersion(manifestText: string): string | undefined {
-  return /^\s*ModuleVersion\s*=\s*['"]([^'"]+)['"]/m.exec(manifestText)?.[1];
+  return /(?:^|[\s{;])ModuleVersion\s*=\s*['"]([^'"]+)['"]/m.exec(manifestText)?.[1];
 }
 
 /** Everything wrong with a module folder's files for the package; empty when it is fine. */

@@ -69,7 +69,7 @@ export function escapeMofString(value: string): string {
   return escaped;
 }
 
-/** A value as MOF text: `"text"`, `65534`, `True`, or `{` + one quoted element per line + `}`. */
+/** A value as MOF text: `"text"`, `42`, `True`, or `{` + one quoted element per line + `}`. */
 export function mofLiteral(value: MofValue): string {
   if (typeof value === "string") return `"${escapeMofString(value)}"`;
   if (typeof value === "boolean") return value ? "True" : "False";

@@ -1,6 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { DEFAULTS, MAILBOX_CACHE_TTL } from "../../domain/limits";
 import { mailboxCacheTtlProblem } from "../../domain/rules";
+import { fromBase64Url } from "../../domain/guestEncoding";
 import { readMailboxCacheTtl } from "../../domain/siteconfig";
 import { configNumber } from "../lib/policyConfig";
 import { findValues, label } from "../lib/resources";
@@ -42,6 +43,27 @@ export const mailboxCacheTtlFloor: ResourceValidationPolicy = {
       }
       const problem = mailboxCacheTtlProblem(ttl.value, floor);
       if (problem !== undefined) report(`${who}: the SiteConfig.cfg it writes (${content.where}) sets ${problem}.`);
+    }
+    // SiteConfig.cfg sent encoded (a Machine Configuration assignment's SiteConfigContentBase64Url):
+    // decoded, then read like the text above.
+    for (const encoded of findValues(args.type, args.props, "SiteConfigContentBase64Url")) {
+      let text: string;
+      try {
+        if (typeof encoded.value !== "string") throw new Error("it is not a string");
+        text = fromBase64Url(encoded.value);
+      } catch (err) {
+        report(`${who}: ${encoded.where} cannot be decoded as SiteConfig.cfg (${(err as Error).message}), so MailboxCacheTTL cannot be checked against its floor of ${floor} seconds.`);
+        continue;
+      }
+      const ttl = readMailboxCacheTtl(text);
+      if (!ttl.ok) {
+        report(`${who}: in the SiteConfig.cfg it writes (${encoded.where}, decoded), ${ttl.reason}; MailboxCacheTTL must be at least ${floor} seconds.`);
+        continue;
+      }
+      const problem = mailboxCacheTtlProblem(ttl.value, floor);
+      // A protected value is never echoed.
+      const shown = problem !== undefined && encoded.protected ? problem.replace(/ = .*? (is|does)/, " (protected value) $1") : problem;
+      if (shown !== undefined) report(`${who}: the SiteConfig.cfg it writes (${encoded.where}, decoded) sets ${shown}.`);
     }
   },
 };
