@@ -1,6 +1,7 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { assessCapacity } from "../../domain/capacity";
 import { ACTIVE_SESSIONS_PER_HOST, BACKEND_ENDPOINTS, DEFAULTS, TCP_TIMED_WAIT_DELAY, UTILIZATION, formatRange } from "../../domain/limits";
+import { fromBase64Url } from "../../domain/guestEncoding";
 import { readMailboxCacheTtl } from "../../domain/siteconfig";
 import { configNumber } from "../lib/policyConfig";
 import { tuningResources } from "../lib/hosts";
@@ -15,6 +16,16 @@ interface HostSettings {
   readonly ttl: number;
 }
 
+/** SiteConfig.cfg sent base64url-encoded (a Machine Configuration assignment), decoded; undefined when it cannot be. */
+function decoded(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  try {
+    return fromBase64Url(value);
+  } catch {
+    return undefined; // the floor policy reports an undecodable SiteConfig.cfg
+  }
+}
+
 /** The settings a tuning resource applies, when all are present, known and numeric. */
 function settingsOf(resource: PolicyResource): HostSettings | undefined {
   const read = known(() => {
@@ -22,7 +33,7 @@ function settingsOf(resource: PolicyResource): HostSettings | undefined {
       const v = asNumber(firstValue(resource.type, resource.props, name)?.value);
       return typeof v === "number" && Number.isInteger(v) ? v : undefined;
     };
-    const content = firstValue(resource.type, resource.props, "SiteConfigContent")?.value;
+    const content = firstValue(resource.type, resource.props, "SiteConfigContent")?.value ?? decoded(firstValue(resource.type, resource.props, "SiteConfigContentBase64Url" as never)?.value);
     const ttl = typeof content === "string" ? readMailboxCacheTtl(content) : undefined;
     const timeWait = number("TcpTimedWaitDelay");
     const start = number("DynamicPortRangeStartPort");
