@@ -54,9 +54,9 @@ function structureProblems(instances: readonly MofReadInstance[]): string[] {
 
 describe("MOF writer", () => {
   it("writes the golden MOF for a plan with a backslashed path and a quoted setting value", () => {
-    // Regenerate after a deliberate change with: MAILHOST_UPDATE_GOLDEN=1 node --import tsx --test test/domain/mof.test.ts
+    // Regenerate after a deliberate change with: UPDATE_GOLDEN=1 node --import tsx --test test/domain/mof.test.ts
     const mof = tuningMof(plan.tuning);
-    if (process.env.MAILHOST_UPDATE_GOLDEN === "1") fs.writeFileSync(GOLDEN, mof);
+    if (process.env.UPDATE_GOLDEN === "1") fs.writeFileSync(GOLDEN, mof);
     assert.equal(mof, fs.readFileSync(GOLDEN, "utf8"));
   });
 
