@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -46,12 +47,14 @@ export const STORAGE_BLOB_DATA_READER_ROLE_ID = "2a2b9908-6ea1-4ae2-8e65-a410df8
 
 /**
  * Writes the package to a file named by its hash (a Pulumi asset is a file, not bytes) in the
- * system temporary folder, atomically, and returns its path. Same bytes, same path.
+ * system temporary folder, atomically, and returns its path. Same bytes, same path. Pulumi compares
+ * file assets by the hash of their contents, not by path, so another machine's temporary folder
+ * shows no change.
  */
 export function writePackageFile(pkg: MachineConfigurationPackage): string {
   const dir = path.join(os.tmpdir(), "mailhost-iac-packages");
   const file = path.join(dir, `${pkg.fileName.replace(/\.zip$/, "")}-${pkg.sha256Upper}.zip`);
-  if (fs.existsSync(file) && fs.statSync(file).size === pkg.bytes.length) return file;
+  if (fs.existsSync(file) && createHash("sha256").update(fs.readFileSync(file)).digest("hex").toUpperCase() === pkg.sha256Upper) return file;
   fs.mkdirSync(dir, { recursive: true });
   const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   fs.writeFileSync(temporary, pkg.bytes);

@@ -76,12 +76,14 @@ describe("mailhost check", { concurrency: 3 }, () => {
     assert.equal(json.code, 1, json.stderr);
     const report = JSON.parse(json.stdout);
     const [stack] = report.stacks;
-    assert.equal(stack.resourceCount, 29);
+    // Stack, site (resource group, NSG, VNet, subnet, storage account, container, package blob,
+    // identity, role assignment) and per host: component, NIC, VM, tuning component, extension, assignment.
+    assert.equal(stack.resourceCount, 2 + 9 + 4 * 6);
     assert.equal(stack.violations.length, 4);
     for (const v of stack.violations) {
       assert.equal(v.policy, "mailhost-mailbox-cache-ttl-floor");
       assert.equal(v.level, "mandatory");
-      assert.match(v.urn, /VirtualMachineExtension::vm-mail-lenient-00\d-tuning-dsc$/);
+      assert.match(v.urn, /GuestConfigurationAssignment::vm-mail-lenient-00\d-tuning-assignment$/);
       assert.match(v.message, /MailboxCacheTTL = 500 is below its floor of 600 seconds/);
     }
     assert.ok(stack.timings.programMs > 0 && stack.timings.analysisMs > 0 && report.timings.totalMs > 0);
