@@ -5,6 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MailSite } from "./components/MailSite";
 import { WindowsMailHost } from "./components/WindowsMailHost";
+import { TUNING_MODULE } from "./components/guestScripts";
+import { buildMachineConfigurationPackage, readModuleFolder } from "./domain/machineConfigurationPackage";
 import { ConfigValidationError } from "./domain/issues";
 import { type MailhostStackOutputs } from "./program/outputs";
 import { loadStack } from "./program/stackConfig";
@@ -22,6 +24,15 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
     throw err;
   }
   const { plan } = loaded;
+  // Built from the plan before anything is registered: a module that cannot be packaged stops the run here.
+  let machineConfigurationPackage;
+  try {
+    machineConfigurationPackage = plan.tuning.mechanism === "machineConfiguration"
+      ? buildMachineConfigurationPackage(plan.tuning, readModuleFolder(TUNING_MODULE.folder))
+      : undefined;
+  } catch (err) {
+    throw new pulumi.RunError((err as Error).message);
+  }
   const adminPassword = pulumi.secret(loaded.adminPassword);
 
   const site = new MailSite("mailhost", {
@@ -29,6 +40,7 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
     addressPrefix: plan.config.fleet.addressPrefix,
     allowedImapCidrs: plan.config.fleet.allowedImapCidrs,
     publishDscArchive: plan.tuning.mechanism === "dsc",
+    machineConfigurationPackage,
     tags: plan.tags,
     egress: plan.egress,
   });
@@ -46,6 +58,7 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
       adminPassword,
       tuning: plan.tuning,
       dscArchive: site.dscArchive,
+      machineConfiguration: site.machineConfiguration,
       tags: plan.tags,
     }, { parent: site });
     outputs.push({

@@ -1,12 +1,20 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import * as storage from "@pulumi/azure-native/storage";
 import { type EgressPlan, ROUTE_TABLE_ID_PATTERN } from "../domain/egress";
 import { IMAP_PORTS, MANAGEMENT_PORTS } from "../domain/limits";
+import { type MachineConfigurationPackage } from "../domain/machineConfigurationPackage";
 import { type SiteNames } from "../domain/plan";
 import { DSC_CONFIGURATION } from "./guestScripts";
 import { NatGatewayEgress } from "./NatGatewayEgress";
+import { type MachineConfigurationContent } from "./MachineConfigurationTuning";
 import { type DscArchive } from "./WindowsMailHost";
 import { rejectInvalid } from "./validation";
 
@@ -23,6 +31,12 @@ export interface MailSiteArgs {
   readonly publishDscArchive?: boolean;
   /** Expiry of the archive's SAS token (ISO 8601). Defaults to the end of next year (see `defaultSasExpiry`). */
   readonly dscSasExpiry?: string;
+  /**
+   * Publish this Machine Configuration package (built by `buildMachineConfigurationPackage`): a
+   * private container, the zip, and a user-assigned identity with Storage Blob Data Reader on
+   * that container only. Defaults to none.
+   */
+  readonly machineConfigurationPackage?: MachineConfigurationPackage;
   /** Azure tags on every resource. Defaults to none. */
   readonly tags?: Record<string, string>;
   /**
@@ -35,6 +49,29 @@ export interface MailSiteArgs {
 /** The default egress of a site: a NAT gateway without a zone. */
 export function defaultEgress(names: SiteNames): EgressPlan {
   return { kind: "natGateway", natGatewayName: names.natGateway, publicIpName: names.natGatewayPublicIp, publicIpZones: [] };
+}
+
+/**
+ * Azure built-in role "Storage Blob Data Reader" (read and list blobs and containers), ID from
+ * Microsoft Learn, "Azure built-in roles" (Storage section).
+ */
+export const STORAGE_BLOB_DATA_READER_ROLE_ID = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
+
+/**
+ * Writes the package to a file named by its hash (a Pulumi asset is a file, not bytes) in the
+ * system temporary folder, atomically, and returns its path. Same bytes, same path. Pulumi compares
+ * file assets by the hash of their contents, not by path, so another machine's temporary folder
+ * shows no change.
+ */
+export function writePackageFile(pkg: MachineConfigurationPackage): string {
+  const dir = path.join(os.tmpdir(), "mailhost-iac-packages");
+  const file = path.join(dir, `${pkg.fileName.replace(/\.zip$/, "")}-${pkg.sha256Upper}.zip`);
+  if (fs.existsSync(file) && createHash("sha256").update(fs.readFileSync(file)).digest("hex").toUpperCase() === pkg.sha256Upper) return file;
+  fs.mkdirSync(dir, { recursive: true });
+  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  fs.writeFileSync(temporary, pkg.bytes);
+  fs.renameSync(temporary, file);
+  return file;
 }
 
 /**
@@ -63,11 +100,16 @@ export class MailSite extends pulumi.ComponentResource {
   public readonly natGatewayEgress?: NatGatewayEgress;
   /** The DSC configuration archive, when published. */
   public readonly dscArchive?: DscArchive;
+  /** The Machine Configuration package, when published. */
+  public readonly machineConfiguration?: MachineConfigurationContent;
+  private account?: storage.StorageAccount;
 
   constructor(name: string, args: MailSiteArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems: string[] = [];
     const expiry = args.dscSasExpiry ?? defaultSasExpiry();
     if (Number.isNaN(Date.parse(expiry))) problems.push(`dscSasExpiry = ${JSON.stringify(expiry)} is not an ISO 8601 date`);
+    const pkg = args.machineConfigurationPackage;
+    if (pkg !== undefined && !/^[0-9A-F]{64}$/.test(pkg.sha256Upper)) problems.push(`machineConfigurationPackage.sha256Upper = ${JSON.stringify(pkg.sha256Upper)} must be 64 upper-case hex characters`);
     if (!/^[a-z0-9]{3,24}$/.test(args.names.storageAccount)) problems.push(`names.storageAccount = ${JSON.stringify(args.names.storageAccount)} must be 3–24 lower-case letters and digits`);
     for (const cidr of args.allowedImapCidrs ?? []) {
       if (cidr === "0.0.0.0/0" || cidr === "*") problems.push(`allowedImapCidrs contains ${JSON.stringify(cidr)}: name the client networks instead of the whole Internet`);
@@ -167,6 +209,9 @@ export class MailSite extends pulumi.ComponentResource {
     if (args.publishDscArchive) {
       this.dscArchive = this.publishDscArchive(name, resourceGroupName, location, args.names, expiry, tags);
     }
+    if (args.machineConfigurationPackage !== undefined) {
+      this.machineConfiguration = this.publishMachineConfigurationPackage(name, resourceGroupName, location, args.names, args.machineConfigurationPackage, tags);
+    }
 
     this.registerOutputs({
       resourceGroup: this.resourceGroup,
@@ -175,11 +220,13 @@ export class MailSite extends pulumi.ComponentResource {
       subnet: this.subnet,
       natGateway: this.natGatewayEgress?.natGateway,
       dscArchiveUrl: this.dscArchive?.url,
+      machineConfigurationContentUri: this.machineConfiguration?.contentUri,
     });
   }
 
-  private publishDscArchive(name: string, resourceGroupName: pulumi.Output<string>, location: pulumi.Output<string>, names: SiteNames, expiry: string, tags: Record<string, string>): DscArchive {
-    const account = new storage.StorageAccount(`${name}-st`, {
+  /** The site's storage account, created on first use (by the DSC archive or the Machine Configuration package). */
+  private storageAccount(name: string, resourceGroupName: pulumi.Output<string>, location: pulumi.Output<string>, names: SiteNames, tags: Record<string, string>): storage.StorageAccount {
+    this.account ??= new storage.StorageAccount(`${name}-st`, {
       resourceGroupName,
       location,
       accountName: names.storageAccount,
@@ -189,9 +236,15 @@ export class MailSite extends pulumi.ComponentResource {
       enableHttpsTrafficOnly: true,
       minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
       // The DSC extension reads the archive with a SAS token, which needs shared-key signing.
+      // The deployer's upload of the package uses the account's own access too; the hosts never do.
       allowSharedKeyAccess: true,
       tags,
     }, { parent: this });
+    return this.account;
+  }
+
+  private publishDscArchive(name: string, resourceGroupName: pulumi.Output<string>, location: pulumi.Output<string>, names: SiteNames, expiry: string, tags: Record<string, string>): DscArchive {
+    const account = this.storageAccount(name, resourceGroupName, location, names, tags);
     const container = new storage.BlobContainer(`${name}-dsc`, {
       resourceGroupName,
       accountName: account.name,
@@ -225,4 +278,53 @@ export class MailSite extends pulumi.ComponentResource {
       sasToken: pulumi.secret(sas.serviceSasToken.apply((token) => `?${token}`)),
     };
   }
+
+  /**
+   * The package in a private container; a user-assigned identity with Storage Blob Data Reader on
+   * that container only, which the hosts name as the assignment's `contentManagedIdentity`: no SAS
+   * is on their read path (Microsoft Learn, machine configuration "Access packages").
+   */
+  private publishMachineConfigurationPackage(name: string, resourceGroupName: pulumi.Output<string>, location: pulumi.Output<string>, names: SiteNames, pkg: MachineConfigurationPackage, tags: Record<string, string>): MachineConfigurationContent {
+    const account = this.storageAccount(name, resourceGroupName, location, names, tags);
+    const container = new storage.BlobContainer(`${name}-machine-configuration`, {
+      resourceGroupName,
+      accountName: account.name,
+      containerName: names.machineConfigurationContainer,
+      publicAccess: storage.PublicAccess.None,
+    }, { parent: this });
+    const blob = new storage.Blob(`${name}-machine-configuration-package`, {
+      resourceGroupName,
+      accountName: account.name,
+      containerName: container.name,
+      blobName: pkg.fileName,
+      type: storage.BlobType.Block,
+      contentType: "application/zip",
+      source: new pulumi.asset.FileAsset(writePackageFile(pkg)),
+    }, { parent: this });
+    const identity = new managedidentity.UserAssignedIdentity(`${name}-machine-configuration-id`, {
+      resourceGroupName,
+      location,
+      resourceName: names.machineConfigurationIdentity,
+      tags,
+    }, { parent: this });
+    const containerScope = pulumi.interpolate`${account.id}/blobServices/default/containers/${container.name}`;
+    const readerRole = new authorization.RoleAssignment(`${name}-machine-configuration-reader`, {
+      scope: containerScope,
+      principalId: identity.principalId,
+      principalType: authorization.PrincipalType.ServicePrincipal,
+      roleDefinitionId: pulumi.interpolate`/subscriptions/${identity.id.apply(subscriptionOf)}/providers/Microsoft.Authorization/roleDefinitions/${STORAGE_BLOB_DATA_READER_ROLE_ID}`,
+      description: "Hosts read the Machine Configuration package with this identity.",
+    }, { parent: this });
+    return {
+      contentUri: pulumi.interpolate`${account.primaryEndpoints.blob}${container.name}/${blob.name}`,
+      contentHash: pkg.sha256Upper,
+      identityId: identity.id,
+      readyAfter: [blob, readerRole],
+    };
+  }
+}
+
+/** Subscription ID of an ARM resource ID (`/subscriptions/<id>/...`). */
+function subscriptionOf(resourceId: string): string {
+  return resourceId.split("/")[2] ?? "";
 }

@@ -6,6 +6,7 @@ import { VM_SIZE_PATTERN, type WindowsVersion } from "../domain/config";
 import { WINDOWS_COMPUTER_NAME_MAX_LENGTH } from "../domain/limits";
 import { type HostPlan, type TuningPlan } from "../domain/plan";
 import { DscTuning } from "./DscTuning";
+import { type MachineConfigurationContent, MachineConfigurationTuning } from "./MachineConfigurationTuning";
 import { RunCommandTuning } from "./RunCommandTuning";
 import { rejectInvalid, tuningProblems } from "./validation";
 
@@ -34,7 +35,7 @@ export interface WindowsMailHostArgs {
   readonly host: HostPlan;
   /** Azure VM size; must support Gen2 and Trusted Launch. */
   readonly vmSize: string;
-  /** Windows Server version. Defaults to "2022"; "2025" only with run-command tuning (the DSC extension's OS list ends at 2022). */
+  /** Windows Server version. Defaults to "2022"; "2025" only with run-command or Machine Configuration tuning (the DSC extension's OS list ends at 2022). */
   readonly windowsVersion?: WindowsVersion;
   /** Local administrator name. */
   readonly adminUsername: string;
@@ -44,6 +45,8 @@ export interface WindowsMailHostArgs {
   readonly tuning: TuningPlan;
   /** The DSC configuration archive; required when `tuning.mechanism` is "dsc". */
   readonly dscArchive?: DscArchive;
+  /** The published Machine Configuration package; required when `tuning.mechanism` is "machineConfiguration". */
+  readonly machineConfiguration?: MachineConfigurationContent;
   /** OS disk type. Defaults to "StandardSSD_LRS", which every size supports. */
   readonly osDiskType?: compute.StorageAccountTypes;
   /** Encryption at host; needs the subscription feature EncryptionAtHost. Defaults to false. */
@@ -62,8 +65,14 @@ export class WindowsMailHost extends pulumi.ComponentResource {
 
   public readonly networkInterface: network.NetworkInterface;
   public readonly virtualMachine: compute.VirtualMachine;
-  /** The tuning child: `DscTuning` or `RunCommandTuning`. */
-  public readonly tuning: DscTuning | RunCommandTuning;
+  /** The tuning child: `DscTuning`, `RunCommandTuning` or `MachineConfigurationTuning`. */
+  public readonly tuning: DscTuning | RunCommandTuning | MachineConfigurationTuning;
+  /**
+   * The VM's extensions in the order they are provisioned, the managed run command included (it
+   * runs through the Run Command handler extension): each depends on the one before, because
+   * Azure rejects concurrent extension operations on one VM. A new extension depends on the last.
+   */
+  public readonly extensions: readonly pulumi.CustomResource[];
   /** Private IP address of the host. */
   public readonly privateIpAddress: pulumi.Output<string | undefined>;
 
@@ -74,6 +83,7 @@ export class WindowsMailHost extends pulumi.ComponentResource {
     if (!(windowsVersion in WINDOWS_IMAGES)) problems.push(`windowsVersion = ${JSON.stringify(windowsVersion)} is not one of ${Object.keys(WINDOWS_IMAGES).join(", ")}`);
     if (args.tuning.mechanism === "dsc" && windowsVersion !== "2022") problems.push(`windowsVersion = "${windowsVersion}" is not supported by the DSC extension; use run-command tuning`);
     if (args.tuning.mechanism === "dsc" && args.dscArchive === undefined) problems.push("dscArchive is required with DSC tuning");
+    if (args.tuning.mechanism === "machineConfiguration" && args.machineConfiguration === undefined) problems.push("machineConfiguration (the published package) is required with Machine Configuration tuning");
     if (args.host.computerName.length > WINDOWS_COMPUTER_NAME_MAX_LENGTH) problems.push(`host.computerName = ${JSON.stringify(args.host.computerName)} is longer than ${WINDOWS_COMPUTER_NAME_MAX_LENGTH} characters`);
     rejectInvalid(WindowsMailHost.typeToken, name, problems, opts);
     super(WindowsMailHost.typeToken, name, {}, opts);
@@ -124,7 +134,11 @@ export class WindowsMailHost extends pulumi.ComponentResource {
         uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
         encryptionAtHost: args.encryptionAtHost ?? false,
       },
-      identity: { type: compute.ResourceIdentityType.SystemAssigned },
+      // The guest configuration agent authenticates with the system-assigned identity; the package
+      // is read with the user-assigned one.
+      identity: args.tuning.mechanism === "machineConfiguration"
+        ? { type: compute.ResourceIdentityType.SystemAssigned_UserAssigned, userAssignedIdentities: [args.machineConfiguration!.identityId] }
+        : { type: compute.ResourceIdentityType.SystemAssigned },
       diagnosticsProfile: { bootDiagnostics: { enabled: true } },
       tags: args.tags,
     }, { parent: this });
@@ -136,13 +150,34 @@ export class WindowsMailHost extends pulumi.ComponentResource {
       tuning: args.tuning,
       tags: args.tags,
     };
-    this.tuning = args.tuning.mechanism === "dsc"
-      ? new DscTuning(`${name}-tuning`, {
-        ...tuningArgs,
-        configurationUrl: args.dscArchive!.url,
-        configurationUrlSasToken: args.dscArchive!.sasToken,
-      }, { parent: this, dependsOn: [this.virtualMachine] })
-      : new RunCommandTuning(`${name}-tuning`, tuningArgs, { parent: this, dependsOn: [this.virtualMachine] });
+    const tuningOpts = { parent: this, dependsOn: [this.virtualMachine] };
+    switch (args.tuning.mechanism) {
+      case "dsc": {
+        const dsc = new DscTuning(`${name}-tuning`, {
+          ...tuningArgs,
+          configurationUrl: args.dscArchive!.url,
+          configurationUrlSasToken: args.dscArchive!.sasToken,
+        }, tuningOpts);
+        this.tuning = dsc;
+        this.extensions = [dsc.extension];
+        break;
+      }
+      case "runCommand": {
+        const runCommand = new RunCommandTuning(`${name}-tuning`, tuningArgs, tuningOpts);
+        this.tuning = runCommand;
+        this.extensions = [runCommand.runCommand];
+        break;
+      }
+      case "machineConfiguration": {
+        const machineConfiguration = new MachineConfigurationTuning(`${name}-tuning`, {
+          ...tuningArgs,
+          content: args.machineConfiguration!,
+        }, tuningOpts);
+        this.tuning = machineConfiguration;
+        this.extensions = [machineConfiguration.extension];
+        break;
+      }
+    }
 
     this.privateIpAddress = this.networkInterface.ipConfigurations.apply((configs) => configs?.[0]?.privateIPAddress);
 
@@ -150,6 +185,7 @@ export class WindowsMailHost extends pulumi.ComponentResource {
       networkInterface: this.networkInterface,
       virtualMachine: this.virtualMachine,
       tuning: this.tuning,
+      extensions: this.extensions,
       privateIpAddress: this.privateIpAddress,
     });
   }

@@ -25,6 +25,14 @@ export const RUN_COMMAND_SCRIPT = {
   file: path.join(GUEST_DIR, "runcommand", "Set-MailhostTuning.ps1"),
 } as const;
 
+/**
+ * The DSC resource module every mechanism shares; the Machine Configuration package holds all of
+ * its files under `Modules/MailhostTcpTuning/`.
+ */
+export const TUNING_MODULE = {
+  folder: path.join(GUEST_DIR, "modules", "MailhostTcpTuning"),
+} as const;
+
 /** Scripts already read, by path: a program run reads each once, not once per host. */
 const scripts = new Map<string, string>();
 

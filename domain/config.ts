@@ -33,8 +33,11 @@ import { KEY_NAME_PATTERN, SECTION_NAME_PATTERN } from "./siteconfig";
 /** The Pulumi config namespace (the project name). */
 export const CONFIG_NAMESPACE = "mailhost";
 
-/** Tuning mechanisms. */
-export const TUNING_MECHANISMS = ["dsc", "runCommand"] as const;
+/**
+ * Tuning mechanisms: `dsc` (Azure DSC extension, retires 31 March 2028), `runCommand` (managed Run
+ * Command) and `machineConfiguration` (Azure Machine Configuration, the DSC extension's successor).
+ */
+export const TUNING_MECHANISMS = ["dsc", "runCommand", "machineConfiguration"] as const;
 export type TuningMechanism = (typeof TUNING_MECHANISMS)[number];
 
 /** Windows Server versions; the DSC extension's documented OS list ends at 2022. */
@@ -106,7 +109,7 @@ export const configSchema = {
           type: "string",
           enum: WINDOWS_VERSIONS,
           default: TEXT_DEFAULTS.windowsVersion,
-          description: "Windows Server Datacenter Azure Edition version; 2025 only with runCommand tuning.",
+          description: "Windows Server Datacenter Azure Edition version; 2025 only with runCommand or machineConfiguration tuning.",
         },
         addressPrefix: {
           type: "string",
@@ -122,7 +125,7 @@ export const configSchema = {
       additionalProperties: false,
       required: ["tuning"],
       properties: {
-        tuning: { type: "string", enum: TUNING_MECHANISMS, description: "dsc: Azure DSC extension with auto-correct; runCommand: managed Run Command." },
+        tuning: { type: "string", enum: TUNING_MECHANISMS, description: "dsc: Azure DSC extension with auto-correct (retires 31 March 2028); runCommand: managed Run Command; machineConfiguration: Azure Machine Configuration assignment with auto-correct." },
         maxUserPort: integerWithDefault(MAX_USER_PORT, "Tcpip MaxUserPort (legacy cap); the dynamic port range ends here.", DEFAULTS.maxUserPort),
         tcpTimedWaitDelay: integerWithDefault(TCP_TIMED_WAIT_DELAY, "Tcpip TcpTimedWaitDelay: TIME_WAIT seconds.", DEFAULTS.tcpTimedWaitDelay),
         dynamicPortRange: {
@@ -438,7 +441,7 @@ export function crossFieldIssues(config: MailhostConfig): ConfigIssue[] {
   }
   if (config.tcp.tuning === "dsc" && !DSC_WINDOWS_VERSIONS.includes(config.fleet.windowsVersion)) {
     const path = configKeyPath(["fleet", "windowsVersion"]);
-    issues.push({ path, message: `${path} = ${showValue(config.fleet.windowsVersion)} is not supported by the DSC extension (documented up to ${DSC_WINDOWS_VERSIONS.join(", ")}); use ${configKeyPath(["tcp", "tuning"])} = runCommand.` });
+    issues.push({ path, message: `${path} = ${showValue(config.fleet.windowsVersion)} is not supported by the DSC extension (documented up to ${DSC_WINDOWS_VERSIONS.join(", ")}); use ${configKeyPath(["tcp", "tuning"])} = machineConfiguration or runCommand.` });
   }
   if (RESERVED_ADMIN_NAMES.has(config.fleet.adminUsername.toLowerCase()) || config.fleet.adminUsername.endsWith(".")) {
     const path = configKeyPath(["fleet", "adminUsername"]);

@@ -99,6 +99,10 @@ export interface SiteNames {
   readonly natGateway: string;
   /** The NAT gateway's public IP (CAF `pip`). */
   readonly natGatewayPublicIp: string;
+  /** Private blob container of the Machine Configuration package (same storage account). */
+  readonly machineConfigurationContainer: string;
+  /** User-assigned identity with which the hosts read the Machine Configuration package. */
+  readonly machineConfigurationIdentity: string;
 }
 
 /** Desired state of a stack. */
@@ -158,6 +162,8 @@ export function siteNames(stack: string): SiteNames {
     storageAccount: `stmailhost${compact(stack).slice(0, 6)}${sha256Hex(stack).slice(0, 8)}`,
     container: "dsc",
     ...egressNames(s),
+    machineConfigurationContainer: "machine-configuration",
+    machineConfigurationIdentity: `id-mailhost-${s}-machine-configuration`,
   };
 }
 

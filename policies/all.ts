@@ -2,6 +2,7 @@
 import type { Policies } from "@pulumi/policy";
 import { capacity } from "./rules/capacity";
 import { dynamicPortRange } from "./rules/dynamicPortRange";
+import { guestConfigurationApplies, guestConfigurationContentHash, guestConfigurationContentUriHttps } from "./rules/guestConfigurationAssignment";
 import { mailboxCacheTtlFloor } from "./rules/mailboxCacheTtlFloor";
 import { maxUserPortRange } from "./rules/maxUserPortRange";
 import { nicNoPublicIp } from "./rules/nicNoPublicIp";
@@ -28,6 +29,10 @@ export const policies: Policies = [
   // Whole stack
   capacity,
   oneTuningPerVm,
+  // Guest configuration (Machine Configuration) assignments
+  guestConfigurationContentHash,
+  guestConfigurationContentUriHttps,
+  guestConfigurationApplies,
   // Security
   nicNoPublicIp,
   nsgNoRemoteManagementFromInternet,

@@ -44,7 +44,7 @@ export const MOCK_SAS_TOKEN = "sv=2024-11-04&sr=b&sp=r&spr=https&se=2099-12-31T2
 
 /** Explicit Azure name of a resource, from whichever `*Name` input its type uses. */
 function azureName(type: string, name: string, inputs: Record<string, unknown>): string {
-  const candidates = ["vmName", "networkInterfaceName", "networkSecurityGroupName", "natGatewayName", "publicIpAddressName", "virtualNetworkName", "subnetName", "accountName", "containerName", "blobName", "vmExtensionName", "runCommandName", "resourceGroupName"];
+  const candidates = ["vmName", "networkInterfaceName", "networkSecurityGroupName", "natGatewayName", "publicIpAddressName", "virtualNetworkName", "subnetName", "accountName", "containerName", "blobName", "vmExtensionName", "runCommandName", "resourceName", "guestConfigurationAssignmentName", "roleAssignmentName", "resourceGroupName"];
   // Children name their parent in the same kind of input (a subnet's virtualNetworkName): prefer the resource's own.
   const own: Record<string, string> = {
     "azure-native:resources:ResourceGroup": "resourceGroupName",
@@ -53,6 +53,9 @@ function azureName(type: string, name: string, inputs: Record<string, unknown>):
     "azure-native:storage:Blob": "blobName",
     "azure-native:compute:VirtualMachineExtension": "vmExtensionName",
     "azure-native:compute:VirtualMachineRunCommandByVirtualMachine": "runCommandName",
+    "azure-native:managedidentity:UserAssignedIdentity": "resourceName",
+    "azure-native:guestconfiguration:GuestConfigurationAssignment": "guestConfigurationAssignmentName",
+    "azure-native:authorization:RoleAssignment": "roleAssignmentName",
   };
   const key = own[type] ?? candidates.find((c) => typeof inputs[c] === "string" && c !== "resourceGroupName");
   const value = key === undefined ? undefined : inputs[key];
@@ -69,7 +72,25 @@ function armId(type: string, azure: string, inputs: Record<string, unknown>): st
   if (type === "azure-native:network:Subnet" && typeof inputs.virtualNetworkName === "string") {
     return `${base}/providers/Microsoft.Network/virtualNetworks/${inputs.virtualNetworkName}/subnets/${azure}`;
   }
+  if (type === "azure-native:managedidentity:UserAssignedIdentity") return `${base}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${azure}`;
+  // Extension resources: under the VM, and under the role assignment's scope.
+  if (type === "azure-native:guestconfiguration:GuestConfigurationAssignment") {
+    return `${base}/providers/Microsoft.Compute/virtualMachines/${String(inputs.vmName)}/providers/Microsoft.GuestConfiguration/guestConfigurationAssignments/${azure}`;
+  }
+  if (type === "azure-native:authorization:RoleAssignment") return `${String(inputs.scope)}/providers/Microsoft.Authorization/roleAssignments/${mockGuid(azure)}`;
   return `${base}/providers/${providers[module] ?? module}/${kind}/${azure}`;
+}
+
+/** A GUID-shaped name derived from a text (role assignments are named by GUIDs). */
+function mockGuid(text: string): string {
+  let h = 0x811c9dc5;
+  const words: string[] = [];
+  for (let round = 0; round < 4; round++) {
+    for (const c of `${round}:${text}`) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+    words.push(h.toString(16).padStart(8, "0"));
+  }
+  const hex = words.join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** Mocks that answer like Azure; every registration is appended to `record`. */
@@ -92,6 +113,15 @@ export function azureMocks(record: RecordedResource[], onResource?: (resource: R
       }
       if (args.type === "azure-native:storage:StorageAccount") {
         state.primaryEndpoints = { blob: `https://${azure}.blob.core.windows.net/` };
+      }
+      if (args.type === "azure-native:managedidentity:UserAssignedIdentity") {
+        state.principalId = mockGuid(`principal:${id}`);
+        state.clientId = mockGuid(`client:${id}`);
+        state.tenantId = mockGuid("tenant");
+      }
+      if (args.type === "azure-native:guestconfiguration:GuestConfigurationAssignment") {
+        state.name = inputs.name ?? azure;
+        state.properties = { ...(inputs.properties as Record<string, unknown> | undefined), complianceStatus: "Pending", provisioningState: "Succeeded" };
       }
       if (args.type === "azure-native:compute:VirtualMachine") {
         state.vmId = `${MOCK_SUBSCRIPTION.slice(0, 8)}-vm-${azure}`;

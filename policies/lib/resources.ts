@@ -4,12 +4,18 @@
  * VM extension or run command that carries a value of the same name is checked as well, wherever
  * in its settings it sits.
  */
+import { parseConfigurationParameterName } from "../../domain/machineConfiguration";
 import { TUNING_PARAMETER_NAMES, type TuningParameterName } from "../../domain/plan";
 
 /** VM (and scale-set) extensions, in any API version of azure-native. */
 export const EXTENSION_TYPE = /^azure-native:compute(\/v[0-9a-z]+)?:(VirtualMachineExtension|VirtualMachineScaleSetExtension|VirtualMachineScaleSetVMExtension)$/;
 /** Managed run commands, in any API version of azure-native. */
 export const RUN_COMMAND_TYPE = /^azure-native:compute(\/v[0-9a-z]+)?:(VirtualMachineRunCommandByVirtualMachine|VirtualMachineScaleSetVMRunCommand)$/;
+/**
+ * Guest configuration (Machine Configuration) assignments on VMs, scale sets and Arc machines, in
+ * any API version: they carry values in `properties.guestConfiguration.configurationParameter`.
+ */
+export const GUEST_CONFIGURATION_ASSIGNMENT_TYPE = /^azure-native:guestconfiguration(\/v[0-9a-z]+)?:(GuestConfigurationAssignment|GuestConfigurationAssignmentsVMSS|GuestConfigurationHCRPAssignment|GuestConfigurationConnectedVMwarevSphereAssignment)$/;
 export const VIRTUAL_MACHINE_TYPE = /^azure-native:compute(\/v[0-9a-z]+)?:VirtualMachine$/;
 export const NETWORK_INTERFACE_TYPE = /^azure-native:network(\/v[0-9a-z]+)?:NetworkInterface$/;
 export const NETWORK_SECURITY_GROUP_TYPE = /^azure-native:network(\/v[0-9a-z]+)?:NetworkSecurityGroup$/;
@@ -25,7 +31,7 @@ export interface FoundValue {
 }
 
 export function isTuningCarrierType(type: string): boolean {
-  return EXTENSION_TYPE.test(type) || RUN_COMMAND_TYPE.test(type);
+  return EXTENSION_TYPE.test(type) || RUN_COMMAND_TYPE.test(type) || GUEST_CONFIGURATION_ASSIGNMENT_TYPE.test(type);
 }
 
 /** Short label of a resource for messages: `VirtualMachineExtension "vm-mail-prod-001-tuning-dsc"`. */
@@ -61,7 +67,27 @@ function findInParameters(list: unknown, name: string, path: string, isProtected
   }
 }
 
-/** Every value named `name` that an extension or run command carries. */
+/**
+ * Assignment parameters `[<ResourceType>]<Instance>;<Property>` whose property is `name`
+ * (case-insensitive), whichever resource of the package they override.
+ */
+function findInConfigurationParameters(list: unknown, name: string, path: string, isProtected: boolean, out: FoundValue[]): void {
+  if (!Array.isArray(list)) return;
+  for (const item of list) {
+    if (!isRecord(item) || typeof item.name !== "string") continue;
+    const parsed = parseConfigurationParameterName(item.name);
+    if (parsed !== undefined && parsed.property.toLowerCase() === name.toLowerCase()) out.push({ value: item.value, where: `${path}[${item.name}]`, protected: isProtected });
+  }
+}
+
+/** `properties.guestConfiguration` of a guest configuration assignment, when it is a map. */
+export function guestConfigurationOf(props: Record<string, unknown>): Record<string, unknown> | undefined {
+  const properties = props.properties;
+  if (!isRecord(properties)) return undefined;
+  return isRecord(properties.guestConfiguration) ? properties.guestConfiguration : undefined;
+}
+
+/** Every value named `name` that an extension, run command or guest configuration assignment carries. */
 export function findValues(type: string, props: Record<string, unknown>, name: string): FoundValue[] {
   const out: FoundValue[] = [];
   if (EXTENSION_TYPE.test(type)) {
@@ -70,6 +96,11 @@ export function findValues(type: string, props: Record<string, unknown>, name: s
   } else if (RUN_COMMAND_TYPE.test(type)) {
     findInParameters(props.parameters, name, "parameters", false, out);
     findInParameters(props.protectedParameters, name, "protectedParameters", true, out);
+  } else if (GUEST_CONFIGURATION_ASSIGNMENT_TYPE.test(type)) {
+    const gc = guestConfigurationOf(props);
+    const base = "properties.guestConfiguration";
+    findInConfigurationParameters(gc?.configurationParameter, name, `${base}.configurationParameter`, false, out);
+    findInConfigurationParameters(gc?.configurationProtectedParameter, name, `${base}.configurationProtectedParameter`, true, out);
   }
   return out;
 }

@@ -76,13 +76,15 @@ describe("mailhost check", { concurrency: 3 }, () => {
     assert.equal(json.code, 1, json.stderr);
     const report = JSON.parse(json.stdout);
     const [stack] = report.stacks;
-    // 29 before the egress, plus its component, NAT gateway and public IP.
-    assert.equal(stack.resourceCount, 32);
+    // Stack, site (resource group, NSG, VNet, subnet, storage account, container, package blob,
+    // identity, role assignment), egress (component, NAT gateway, public IP) and per host:
+    // component, NIC, VM, tuning component, extension, assignment.
+    assert.equal(stack.resourceCount, 2 + 9 + 3 + 4 * 6);
     assert.equal(stack.violations.length, 4);
     for (const v of stack.violations) {
       assert.equal(v.policy, "mailhost-mailbox-cache-ttl-floor");
       assert.equal(v.level, "mandatory");
-      assert.match(v.urn, /VirtualMachineExtension::vm-mail-lenient-00\d-tuning-dsc$/);
+      assert.match(v.urn, /GuestConfigurationAssignment::vm-mail-lenient-00\d-tuning-assignment$/);
       assert.match(v.message, /MailboxCacheTTL = 500 is below its floor of 600 seconds/);
     }
     assert.ok(stack.timings.programMs > 0 && stack.timings.analysisMs > 0 && report.timings.totalMs > 0);

@@ -6,6 +6,7 @@ import { WindowsMailHost } from "../../components/WindowsMailHost";
 import { DscTuning } from "../../components/DscTuning";
 import { RunCommandTuning } from "../../components/RunCommandTuning";
 import { MailSite } from "../../components/MailSite";
+import { MachineConfigurationTuning } from "../../components/MachineConfigurationTuning";
 import { requireStackConfig } from "../../domain/config";
 import { type TuningPlan, planFleet, siteNames } from "../../domain/plan";
 import { loadSiteConfigTemplate } from "../../domain/siteconfig";
@@ -84,5 +85,40 @@ describe("components validate every input before any child exists", () => {
     const { types } = await register(() => { new MailSite("s", { names: siteNames("unit"), addressPrefix: "10.0.0.0/24" }); });
     assert.ok(!types.includes("azure-native:storage:StorageAccount"));
     assert.ok(types.includes("azure-native:network:NetworkSecurityGroup"));
+  });
+});
+
+describe("Machine Configuration tuning components", () => {
+  const mcTuning = { ...plan.tuning, mechanism: "machineConfiguration" as const };
+  const content = {
+    contentUri: "https://stmailhostunit.blob.core.windows.net/machine-configuration/MailhostTcpTuning.zip",
+    contentHash: "0123456789ABCDEF".repeat(4),
+    identityId: "/subscriptions/x/resourceGroups/rg-unit/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-unit",
+    readyAfter: [],
+  };
+  it("a WindowsMailHost with Machine Configuration registers NIC, VM, the guest configuration extension and one assignment", async () => {
+    const { error, types } = await register(() => { new WindowsMailHost("h", hostArgs(mcTuning, { machineConfiguration: content, windowsVersion: "2025" })); });
+    assert.equal(error, undefined);
+    assert.deepEqual(types.sort(), [
+      "azure-native:compute:VirtualMachine", "azure-native:compute:VirtualMachineExtension", "azure-native:guestconfiguration:GuestConfigurationAssignment",
+      "azure-native:network:NetworkInterface", "mailhost:azure:MachineConfigurationTuning", "mailhost:azure:WindowsMailHost",
+    ]);
+  });
+  it("rejects Machine Configuration tuning without a published package, and registers nothing", async () => {
+    const { error, types } = await register(() => { new WindowsMailHost("h", hostArgs(mcTuning)); });
+    assert.match(error ?? "", /machineConfiguration \(the published package\) is required with Machine Configuration tuning/);
+    assert.deepEqual(types, []);
+  });
+  it("rejects a lower-case or short contentHash and an http or SAS contentUri, all at once", async () => {
+    const { error, types } = await register(() => {
+      new MachineConfigurationTuning("t", { resourceGroupName: "rg", vmName: "vm", tuning: mcTuning, content: { ...content, contentHash: "abc", contentUri: "http://st/c/p.zip?sig=x" } });
+    });
+    assert.equal(error, 'mailhost:azure:MachineConfigurationTuning "t" has invalid inputs: content.contentHash = "abc" must be the package\'s SHA-256 as 64 upper-case hex characters; content.contentUri = "http://st/c/p.zip?sig=x" must be an https URL without a query (the hosts read it with a managed identity, not a SAS).');
+    assert.deepEqual(types, []);
+  });
+  it("rejects MaxUserPort above its range before the assignment exists", async () => {
+    const { error, types } = await register(() => { new MachineConfigurationTuning("t", { resourceGroupName: "rg", vmName: "vm", tuning: { ...mcTuning, maxUserPort: 65535 }, content }); });
+    assert.match(error ?? "", /MaxUserPort = 65535 is outside 5000–65534/);
+    assert.deepEqual(types, []);
   });
 });

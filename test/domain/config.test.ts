@@ -108,11 +108,14 @@ describe("stack config schema: malformed input", () => {
     ]);
   });
   it("rejects an unknown tuning mechanism", () => {
-    assert.deepEqual(messagesFor((c) => { c.tcp.tuning = "ansible"; }), ['mailhost:tcp.tuning = "ansible" is not allowed; allowed: dsc, runCommand.']);
+    assert.deepEqual(messagesFor((c) => { c.tcp.tuning = "ansible"; }), [`mailhost:tcp.tuning = "ansible" is not allowed; allowed: dsc, runCommand, machineConfiguration.`]);
+  });
+  it("accepts Windows Server 2025 with Machine Configuration tuning", () => {
+    assert.deepEqual(messagesFor((c) => { c.fleet.windowsVersion = "2025"; c.tcp.tuning = "machineConfiguration"; }), []);
   });
   it("rejects Windows Server 2025 with DSC tuning", () => {
     assert.deepEqual(messagesFor((c) => { c.fleet.windowsVersion = "2025"; }), [
-      'mailhost:fleet.windowsVersion = "2025" is not supported by the DSC extension (documented up to 2022); use mailhost:tcp.tuning = runCommand.',
+      'mailhost:fleet.windowsVersion = "2025" is not supported by the DSC extension (documented up to 2022); use mailhost:tcp.tuning = machineConfiguration or runCommand.',
     ]);
   });
   it("rejects a reserved admin name", () => {

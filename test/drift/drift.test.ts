@@ -23,6 +23,8 @@ import { REPO_ROOT } from "../support/stacks";
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 const prod = planOf(REPO_ROOT, "prod");
 const dev = planOf(REPO_ROOT, "dev");
+/** staging keeps the DSC extension (prod moved to Machine Configuration): the DSC-only cases use it. */
+const dscPlan = planOf(REPO_ROOT, "staging");
 const standIns: ArmStandIn[] = [];
 after(async () => { await Promise.all(standIns.map((s) => s.close())); });
 
@@ -93,12 +95,15 @@ describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
   ];
   for (const [what, change, setting] of drifts) {
     it(`finds ${what} drifted on one host only (exit 1)`, async () => {
-      const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, change)) } });
-      const r = await drift(s, prod);
+      // The LCM mode is checked on DSC hosts only.
+      const plan = setting === "LcmConfigurationMode" ? dscPlan : prod;
+      const one = plan.hosts[0].name;
+      const s = await standIn(plan, { [one]: { stdout: out(inSync(plan, change)) } });
+      const r = await drift(s, plan);
       assert.equal(driftExitCode(r), 1);
-      assert.equal(host(r, first).status, "drifted");
-      assert.deepEqual(off(r, first), [setting]);
-      for (const h of prod.hosts.slice(1)) assert.equal(host(r, h.name).status, "in-sync");
+      assert.equal(host(r, one).status, "drifted");
+      assert.deepEqual(off(r, one), [setting]);
+      for (const h of plan.hosts.slice(1)) assert.equal(host(r, h.name).status, "in-sync");
     });
   }
 
@@ -219,21 +224,23 @@ describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
 
 describe("mailhost drift --remediate", { concurrency: 2 }, () => {
   it("bumps the DSC forceUpdateTag on drifted hosts only, after confirmation", async () => {
-    const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: 240 })) } });
+    const first = dscPlan.hosts[0].name;
+    const s = await standIn(dscPlan, { [first]: { stdout: out(inSync(dscPlan, { TcpTimedWaitDelay: 240 })) } });
     const questions: string[] = [];
-    const r = await drift(s, prod, { remediate: true, confirm: async (q) => { questions.push(q); return true; } });
+    const r = await drift(s, dscPlan, { remediate: true, confirm: async (q) => { questions.push(q); return true; } });
     assert.equal(questions.length, 1);
     assert.match(questions[0], new RegExp(`on 1 drifted host\\(s\\): ${first}\\?$`));
     assert.deepEqual([...s.extensionUpdates.keys()], [first]);
     assert.equal(s.extensionUpdates.get(first)![0].extension, "Microsoft.Powershell.DSC");
     assert.match(s.extensionUpdates.get(first)![0].forceUpdateTag, /^remediate-/);
     assert.equal(host(r, first).remediation?.outcome, "applied");
-    for (const h of prod.hosts.slice(1)) assert.equal(host(r, h.name).remediation, undefined);
+    for (const h of dscPlan.hosts.slice(1)) assert.equal(host(r, h.name).remediation, undefined);
   });
 
   it("changes nothing when the answer is no", async () => {
-    const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: 240 })) } });
-    const r = await drift(s, prod, { remediate: true, confirm: async () => false });
+    const first = dscPlan.hosts[0].name;
+    const s = await standIn(dscPlan, { [first]: { stdout: out(inSync(dscPlan, { TcpTimedWaitDelay: 240 })) } });
+    const r = await drift(s, dscPlan, { remediate: true, confirm: async () => false });
     assert.equal(s.extensionUpdates.size, 0);
     assert.equal(host(r, first).remediation?.outcome, "not confirmed");
   });

@@ -20,6 +20,8 @@ import { bindThroughCommandLine } from "../support/windowsCommandLine";
 
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 const prod = planOf(REPO_ROOT, "prod");
+/** staging keeps the DSC extension (prod moved to Machine Configuration): the DSC-only cases use it. */
+const dscPlan = planOf(REPO_ROOT, "staging");
 const standIns: ArmStandIn[] = [];
 after(async () => { await Promise.all(standIns.map((s) => s.close())); });
 
@@ -174,9 +176,10 @@ describe("a registry value of the wrong kind is drift, not unknown", () => {
     assert.equal(s.scripts.get(target)!.length, 2, "collector, then the tuning script");
     assert.equal(s.scripts.get(odd.hosts[0].name)!.length, 1);
 
-    const d = await standIn(prod, { [first]: { stdout: out(wrongKind(prod, "MaxUserPort", "String", "65534", "new")) } });
-    await drift(d, prod, { remediate: true, yes: true });
-    assert.equal(d.extensionUpdates.get(first)?.length, 1);
+    const dscFirst = dscPlan.hosts[0].name;
+    const d = await standIn(dscPlan, { [dscFirst]: { stdout: out(wrongKind(dscPlan, "MaxUserPort", "String", String(dscPlan.tuning.maxUserPort), "new")) } });
+    await drift(d, dscPlan, { remediate: true, yes: true });
+    assert.equal(d.extensionUpdates.get(dscFirst)?.length, 1);
     assert.equal(d.extensionUpdates.size, 1);
   });
 });

@@ -3,7 +3,9 @@
  * args. Each violation test changes one field of a copy.
  */
 import type * as compute from "@pulumi/azure-native/compute";
+import type * as guestconfiguration from "@pulumi/azure-native/guestconfiguration";
 import type * as network from "@pulumi/azure-native/network";
+import { assignmentParameters, configurationParameterName } from "../../domain/machineConfiguration";
 import { requireStackConfig } from "../../domain/config";
 import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
 import { planFleet, tuningArguments } from "../../domain/plan";
@@ -107,4 +109,43 @@ export function carriedSiteConfig(r: TestResource): string {
 export function withTtl(r: TestResource, ttl: number | string): TestResource {
   const text = carriedSiteConfig(r).replace(/MailboxCacheTTL = \d+/, `MailboxCacheTTL = ${ttl}`);
   return r.props.parameters ? withParameter(r, "SiteConfigContentBase64Url", toBase64Url(text)) : withDscArgument(r, "SiteConfigContentBase64Url", toBase64Url(text));
+}
+
+// Guest configuration (Machine Configuration) assignment, as the MachineConfigurationTuning component writes it.
+export const GC_ASSIGNMENT_TYPE = "azure-native:guestconfiguration:GuestConfigurationAssignment";
+
+export const gcAssignmentArgs: guestconfiguration.GuestConfigurationAssignmentArgs = {
+  resourceGroupName: "rg-mailhost-unit",
+  vmName: VM_NAME,
+  name: "MailhostTcpTuning",
+  guestConfigurationAssignmentName: "MailhostTcpTuning",
+  properties: {
+    context: "mailhost-iac",
+    guestConfiguration: {
+      name: "MailhostTcpTuning",
+      version: "1.0.0",
+      contentUri: "https://stmailhostunit.blob.core.windows.net/machine-configuration/MailhostTcpTuning.zip",
+      contentHash: "A".repeat(64),
+      contentManagedIdentity: "/subscriptions/x/resourceGroups/rg-mailhost-unit/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-mailhost-unit-machine-configuration",
+      assignmentType: "ApplyAndAutoCorrect",
+      configurationParameter: assignmentParameters(plan.tuning),
+    },
+  },
+};
+
+export const gcAssignment = () => resource(GC_ASSIGNMENT_TYPE, "vm-mail-unit-001-tuning-assignment", gcAssignmentArgs);
+
+/** The `guestConfiguration` map of a copy, to change one field. */
+export function guestConfigurationOfCopy(r: TestResource): Record<string, any> {
+  return ((r.props.properties as Record<string, unknown>).guestConfiguration) as Record<string, any>;
+}
+
+/** Sets (or removes) an assignment parameter `[MailhostTcpTuning]MailhostTcpTuning;<property>` of a copy, in `list`. */
+export function withAssignmentParameter(r: TestResource, property: string, value: string | undefined, list: "configurationParameter" | "configurationProtectedParameter" = "configurationParameter"): TestResource {
+  const copy = structuredClone(r);
+  const gc = guestConfigurationOfCopy(copy);
+  const name = configurationParameterName(property);
+  for (const key of ["configurationParameter", "configurationProtectedParameter"]) gc[key] = ((gc[key] ?? []) as Array<{ name: string }>).filter((p) => p.name !== name);
+  if (value !== undefined) gc[list].push({ name, value });
+  return copy;
 }

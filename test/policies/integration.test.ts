@@ -15,6 +15,7 @@ import type { OfflineRun, RecordedResource } from "../../program/offline";
 import { requireStackConfig } from "../../domain/config";
 import { type TuningPlan, planFleet, sha256Hex, tuningArguments } from "../../domain/plan";
 import { loadSiteConfigTemplate, renderSiteConfig } from "../../domain/siteconfig";
+import { assignmentParameters } from "../../domain/machineConfiguration";
 import { STACKS, runStack, stackFileConfig } from "../support/stacks";
 
 const readConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", `${stack}.json`), "utf8"));
@@ -26,9 +27,17 @@ function withTuning(run: OfflineRun, mutate: (t: TuningPlan) => TuningPlan): Rec
   const plan = planFleet("prod", requireStackConfig(raw), loadSiteConfigTemplate());
   const broken = mutate(plan.tuning);
   const content = renderSiteConfig({ template: loadSiteConfigTemplate(), settings: plan.config.siteConfig.settings, mailboxCacheTtl: broken.mailboxCacheTtl, ttlFloor: 0 });
-  const args = tuningArguments({ ...broken, siteConfigContent: content, siteConfigSha256: sha256Hex(content) });
+  const tuning = { ...broken, siteConfigContent: content, siteConfigSha256: sha256Hex(content) };
+  const args = tuningArguments(tuning);
+  // Only the resources that carry the tuning: prod's guest configuration assignments, a DSC extension elsewhere.
+  assert.ok(run.resources.some((r) => r.type === "azure-native:guestconfiguration:GuestConfigurationAssignment"), "prod tunes through Machine Configuration");
   return run.resources.map((r) => {
-    if (r.type !== "azure-native:compute:VirtualMachineExtension") return r;
+    if (r.type === "azure-native:guestconfiguration:GuestConfigurationAssignment") {
+      const inputs = structuredClone(r.inputs) as any;
+      inputs.properties.guestConfiguration.configurationParameter = assignmentParameters(tuning);
+      return { ...r, inputs };
+    }
+    if (r.type !== "azure-native:compute:VirtualMachineExtension" || r.inputs.publisher !== "Microsoft.Powershell") return r;
     const inputs = structuredClone(r.inputs) as any;
     inputs.settings.configurationArguments = args;
     return { ...r, inputs };

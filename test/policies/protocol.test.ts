@@ -10,7 +10,8 @@ import { PolicyPackProcess, secret, UNKNOWN, type AnalyzedResource, type PolicyD
 import { POLICY_PACK_DIR } from "../../program/policyCheck";
 import { policies } from "../../policies/all";
 import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
-import { dscExtensionArgs, runCommandArgs, vmArgs } from "./fixtures";
+import { dscExtensionArgs, gcAssignment, runCommandArgs, vmArgs, withAssignmentParameter } from "./fixtures";
+import { MAX_USER_PORT } from "../../domain/limits";
 
 const readConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", `${stack}.json`), "utf8"));
 
@@ -119,6 +120,33 @@ describe("mailhost-guardrails over the analyzer protocol", () => {
     assert.deepEqual(byPolicy(await pack.analyze(resource), "mailhost-mailbox-cache-ttl-floor"), []); // 599 >= dev's 300
     const low = handWrittenDsc({ SiteConfigContentBase64Url: toBase64Url(content.replace("599", "120")) });
     assert.deepEqual(byPolicy(await pack.analyze(low), "mailhost-mailbox-cache-ttl-floor").map((d) => d.enforcementLevel), ["advisory"]);
+    await pack.configure({});
+  });
+  it("rejects a guest configuration assignment with MaxUserPort one above its range in configurationParameter as mandatory in prod, and accepts the maximum", async () => {
+    await pack.configure(readConfig("prod"));
+    const assignment = (value: string) => {
+      const r = withAssignmentParameter(gcAssignment(), "MaxUserPort", value);
+      return { type: r.type, name: r.name, properties: r.props } as AnalyzedResource;
+    };
+    const rejected = byPolicy(await pack.analyze(assignment(String(MAX_USER_PORT.max + 1))), "mailhost-max-user-port-range");
+    assert.deepEqual(rejected.map((d) => d.enforcementLevel), ["mandatory"]);
+    assert.match(rejected[0].message, new RegExp(`MaxUserPort = ${MAX_USER_PORT.max + 1} is outside .*configurationParameter\\[\\[MailhostTcpTuning\\]MailhostTcpTuning;MaxUserPort\\]`));
+    assert.deepEqual(mandatory(await pack.analyze(assignment(String(MAX_USER_PORT.max)))), []);
+    await pack.configure({});
+  });
+
+  it("reports an Audit-only assignment on a mail host: mandatory with prod's config, advisory with dev's", async () => {
+    const vmUrn = "urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachine::vm-mail-unit-001-vm";
+    const audit = gcAssignment();
+    (audit.props.properties as any).guestConfiguration.assignmentType = "Audit";
+    const resources: AnalyzedResource[] = [
+      { type: "azure-native:compute:VirtualMachine", name: "vm-mail-unit-001-vm", urn: vmUrn, properties: { ...vmArgs } },
+      { type: audit.type, name: audit.name, urn: "urn:pulumi:prod::mailhost::azure-native:guestconfiguration:GuestConfigurationAssignment::a", properties: audit.props },
+    ];
+    await pack.configure(readConfig("prod"));
+    assert.deepEqual(byPolicy(await pack.analyzeStack(resources), "mailhost-guest-configuration-applies").map((d) => d.enforcementLevel), ["mandatory"]);
+    await pack.configure(readConfig("dev"));
+    assert.deepEqual(byPolicy(await pack.analyzeStack(resources), "mailhost-guest-configuration-applies").map((d) => d.enforcementLevel), ["advisory"]);
     await pack.configure({});
   });
 });

@@ -7,6 +7,13 @@ import { requireStackConfig } from "../../domain/config";
 import { effectiveTtlFloor, usablePorts } from "../../domain/capacity";
 import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
 import { STACKS, TEST_ADMIN_PASSWORD, runStack, stackFileConfig } from "../support/stacks";
+import { parseConfigurationParameterName } from "../../domain/machineConfiguration";
+
+const GC_ASSIGNMENT = "azure-native:guestconfiguration:GuestConfigurationAssignment";
+const EXTENSION = "azure-native:compute:VirtualMachineExtension";
+const RUN_COMMAND = "azure-native:compute:VirtualMachineRunCommandByVirtualMachine";
+/** The resource type that carries the tuning values for each mechanism. */
+const TUNING_TYPE = { dsc: EXTENSION, runCommand: RUN_COMMAND, machineConfiguration: GC_ASSIGNMENT } as const;
 
 const byType = (run: OfflineRun, type: string): RecordedResource[] => run.resources.filter((r) => r.type === type);
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -17,8 +24,12 @@ function configOf(stack: string) {
   return requireStackConfig(raw);
 }
 
-/** Reads a run-command parameter, or a DSC configuration argument, of a tuning resource. */
+/** Reads a run-command parameter, a DSC configuration argument or an assignment parameter (by property) of a tuning resource. */
 function tuningValue(resource: RecordedResource, name: string): unknown {
+  if (resource.type === GC_ASSIGNMENT) {
+    const parameters = (resource.inputs as any).properties.guestConfiguration.configurationParameter as Array<{ name: string; value: string }>;
+    return parameters.find((p) => parseConfigurationParameterName(p.name)?.property === name)?.value;
+  }
   if (resource.type === "azure-native:compute:VirtualMachineExtension") {
     return ((resource.inputs.settings as any).configurationArguments as Record<string, unknown>)[name];
   }
@@ -47,7 +58,14 @@ for (const stack of STACKS) {
         const inputs = vm.inputs as any;
         assert.deepEqual(inputs.securityProfile.uefiSettings, { secureBootEnabled: true, vTpmEnabled: true });
         assert.equal(inputs.securityProfile.securityType, "TrustedLaunch");
-        assert.equal(inputs.identity.type, "SystemAssigned");
+        if (config.tcp.tuning === "machineConfiguration") {
+          // The agent needs the system-assigned identity; the package is read with the user-assigned one.
+          const [identity] = byType(run, "azure-native:managedidentity:UserAssignedIdentity");
+          assert.equal(inputs.identity.type, "SystemAssigned, UserAssigned");
+          assert.deepEqual(inputs.identity.userAssignedIdentities, [`/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${identity.inputs.resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${identity.inputs.resourceName}`]);
+        } else {
+          assert.equal(inputs.identity.type, "SystemAssigned");
+        }
         assert.equal(inputs.diagnosticsProfile.bootDiagnostics.enabled, true);
         assert.equal(inputs.storageProfile.imageReference.sku, `${config.fleet.windowsVersion}-datacenter-azure-edition`);
         // The secret password makes the whole osProfile a secret (Pulumi marks the enclosing value).
@@ -83,10 +101,12 @@ for (const stack of STACKS) {
 
     it("gives every VM exactly one tuning resource of the configured mechanism, carrying the configured values", () => {
       const vms = byType(run, "azure-native:compute:VirtualMachine");
-      const type = config.tcp.tuning === "dsc" ? "azure-native:compute:VirtualMachineExtension" : "azure-native:compute:VirtualMachineRunCommandByVirtualMachine";
-      const other = config.tcp.tuning === "dsc" ? "azure-native:compute:VirtualMachineRunCommandByVirtualMachine" : "azure-native:compute:VirtualMachineExtension";
+      const type = TUNING_TYPE[config.tcp.tuning];
       const tunings = byType(run, type);
-      assert.equal(byType(run, other).length, 0);
+      for (const other of Object.values(TUNING_TYPE).filter((t) => t !== type && t !== EXTENSION)) assert.equal(byType(run, other).length, 0, other);
+      // No DSC extension unless the mechanism is dsc.
+      const dscExtensions = byType(run, EXTENSION).filter((e) => e.inputs.publisher === "Microsoft.Powershell");
+      assert.equal(dscExtensions.length, config.tcp.tuning === "dsc" ? vms.length : 0);
       assert.deepEqual(tunings.map((t) => t.inputs.vmName).sort(), vms.map((v) => v.inputs.vmName).sort());
       const expected = {
         MaxUserPort: config.tcp.maxUserPort,
@@ -96,6 +116,7 @@ for (const stack of STACKS) {
         SiteConfigPathBase64Url: toBase64Url(config.siteConfig.path),
       };
       for (const tuning of tunings) {
+        assert.equal(fromBase64Url(String(tuningValue(tuning, "SiteConfigPathBase64Url"))), config.siteConfig.path);
         for (const [name, value] of Object.entries(expected)) {
           assert.equal(String(tuningValue(tuning, name)), String(value), `${tuning.name} ${name}`);
         }
@@ -106,7 +127,7 @@ for (const stack of STACKS) {
       const floor = effectiveTtlFloor(config.siteConfig.minimumMailboxCacheTtl, {
         activeSessions: config.capacity.activeSessionsPerHost, backendEndpoints: config.capacity.backendEndpoints, utilization: config.capacity.utilization,
       }, usablePorts({ maxUserPort: config.tcp.maxUserPort, dynamicPortRangeStart: config.tcp.dynamicPortRange.start, dynamicPortRangeCount: config.tcp.dynamicPortRange.count }), config.tcp.tcpTimedWaitDelay);
-      const tunings = run.resources.filter((r) => r.type.endsWith("VirtualMachineExtension") || r.type.endsWith("VirtualMachineRunCommandByVirtualMachine"));
+      const tunings = byType(run, TUNING_TYPE[config.tcp.tuning]);
       assert.ok(tunings.length > 0);
       for (const tuning of tunings) {
         const content = fromBase64Url(String(tuningValue(tuning, "SiteConfigContentBase64Url")));
@@ -120,6 +141,10 @@ for (const stack of STACKS) {
     it("puts the SAS token only in protectedSettings, as a secret", () => {
       for (const ext of byType(run, "azure-native:compute:VirtualMachineExtension")) {
         assert.ok(!JSON.stringify(ext.inputs.settings).includes("sig="), "no SAS in settings");
+        if (ext.inputs.publisher === "Microsoft.GuestConfiguration") {
+          assert.equal(ext.inputs.protectedSettings, undefined, "the guest configuration extension needs no secret");
+          continue;
+        }
         const protectedSettings = ext.inputs.protectedSettings as any;
         assert.equal(protectedSettings[SECRET_SIG], SECRET_VALUE_SIG, "protectedSettings is a secret");
         assert.equal(protectedSettings.value.configurationUrlSasToken, `?${MOCK_SAS_TOKEN}`);
@@ -137,7 +162,8 @@ for (const stack of STACKS) {
 
     it("tags every taggable resource with the environment, the stack and the configured tags", () => {
       // Subnets, blob containers and blobs take no Azure tags.
-      const untaggable = new Set(["azure-native:network:Subnet", "azure-native:storage:BlobContainer", "azure-native:storage:Blob"]);
+      // Nor do role assignments and guest configuration assignments (extension resources).
+      const untaggable = new Set(["azure-native:network:Subnet", "azure-native:storage:BlobContainer", "azure-native:storage:Blob", "azure-native:authorization:RoleAssignment", GC_ASSIGNMENT]);
       const taggable = run.resources.filter((x) => x.custom && !untaggable.has(x.type));
       assert.ok(taggable.length >= 6);
       for (const r of taggable) {
