@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MailSite } from "./components/MailSite";
+import { Monitoring } from "./components/Monitoring";
 import { WindowsMailHost } from "./components/WindowsMailHost";
 import { ConfigValidationError } from "./domain/issues";
 import { type MailhostStackOutputs } from "./program/outputs";
@@ -32,6 +33,17 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
     tags: plan.tags,
   });
 
+  // Azure Monitor: created before the hosts, which associate with its data collection rule.
+  const monitoring = plan.monitoring.enabled
+    ? new Monitoring("mailhost-monitoring", {
+      resourceGroupName: site.resourceGroup.name,
+      location: site.resourceGroup.location,
+      plan: plan.monitoring,
+      alertWebhookUrl: loaded.alertWebhookUrl === undefined ? undefined : pulumi.secret(loaded.alertWebhookUrl),
+      tags: plan.tags,
+    }, { parent: site })
+    : undefined;
+
   const outputs: MailhostStackOutputs["hosts"] = [];
   for (const host of plan.hosts) {
     const mailHost = new WindowsMailHost(host.name, {
@@ -46,6 +58,7 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
       tuning: plan.tuning,
       dscArchive: site.dscArchive,
       tags: plan.tags,
+      monitoring: monitoring && { dataCollectionRuleId: monitoring.dataCollectionRule.id, associationName: plan.monitoring.names.dataCollectionRuleAssociation },
     }, { parent: site });
     outputs.push({
       name: host.name,
@@ -64,7 +77,20 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
     if (host.index % HOSTS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
   }
 
-  return { resourceGroupName: site.resourceGroup.name, hosts: outputs };
+  return {
+    resourceGroupName: site.resourceGroup.name,
+    hosts: outputs,
+    // Never the webhook URL: receivers are shown by kind and e-mail address only.
+    monitoring: monitoring === undefined ? { enabled: false } : {
+      enabled: true,
+      workspaceResourceId: monitoring.workspaceResourceId,
+      dataCollectionRuleId: monitoring.dataCollectionRule.id,
+      actionGroupId: monitoring.actionGroup.id,
+      emailReceivers: [...plan.monitoring.emailReceivers],
+      webhookReceiver: plan.monitoring.webhookReceiver,
+      alertRules: plan.monitoring.alerts.map((a) => ({ name: a.ruleName, severity: a.severity, threshold: a.threshold })),
+    },
+  };
 }
 
 export = mailhostProgram;

@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as compute from "@pulumi/azure-native/compute";
+import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import type * as types from "@pulumi/azure-native/types";
 import { VM_SIZE_PATTERN, type WindowsVersion } from "../domain/config";
 import { WINDOWS_COMPUTER_NAME_MAX_LENGTH } from "../domain/limits";
 import { type HostPlan, type TuningPlan } from "../domain/plan";
-import { DscTuning } from "./DscTuning";
+import { DSC_EXTENSION_NAME, DscTuning } from "./DscTuning";
 import { RunCommandTuning } from "./RunCommandTuning";
 import { rejectInvalid, tuningProblems } from "./validation";
 
@@ -50,7 +51,20 @@ export interface WindowsMailHostArgs {
   readonly encryptionAtHost?: boolean;
   /** Azure tags. Defaults to none. */
   readonly tags?: Record<string, string>;
+  /** Azure Monitor on this host: the agent and an association with this data collection rule. Defaults to none. */
+  readonly monitoring?: HostMonitoringArgs;
 }
+
+/** Azure Monitor on one host. */
+export interface HostMonitoringArgs {
+  /** ARM id of the stack's data collection rule. */
+  readonly dataCollectionRuleId: pulumi.Input<string>;
+  /** Name of the association (unique per VM; the same on every host). */
+  readonly associationName: string;
+}
+
+/** Azure Monitor Agent for Windows: publisher, type and handler version of Microsoft's ARM sample (minor versions and new builds install themselves). */
+export const AZURE_MONITOR_AGENT = { publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorWindowsAgent", typeHandlerVersion: "1.0" } as const;
 
 /**
  * One Windows mail host: a NIC without public IP, a Trusted Launch VM (secure boot, vTPM) with a
@@ -66,6 +80,10 @@ export class WindowsMailHost extends pulumi.ComponentResource {
   public readonly tuning: DscTuning | RunCommandTuning;
   /** Private IP address of the host. */
   public readonly privateIpAddress: pulumi.Output<string | undefined>;
+  /** The Azure Monitor Agent extension, when monitored. */
+  public readonly monitoringAgent?: compute.VirtualMachineExtension;
+  /** The host's association with the stack's data collection rule, when monitored. */
+  public readonly dataCollectionRuleAssociation?: monitor.DataCollectionRuleAssociation;
 
   constructor(name: string, args: WindowsMailHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const windowsVersion = args.windowsVersion ?? "2022";
@@ -74,6 +92,7 @@ export class WindowsMailHost extends pulumi.ComponentResource {
     if (!(windowsVersion in WINDOWS_IMAGES)) problems.push(`windowsVersion = ${JSON.stringify(windowsVersion)} is not one of ${Object.keys(WINDOWS_IMAGES).join(", ")}`);
     if (args.tuning.mechanism === "dsc" && windowsVersion !== "2022") problems.push(`windowsVersion = "${windowsVersion}" is not supported by the DSC extension; use run-command tuning`);
     if (args.tuning.mechanism === "dsc" && args.dscArchive === undefined) problems.push("dscArchive is required with DSC tuning");
+    if (args.monitoring !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(args.monitoring.associationName)) problems.push(`monitoring.associationName = ${JSON.stringify(args.monitoring.associationName)} is not a valid association name`);
     if (args.host.computerName.length > WINDOWS_COMPUTER_NAME_MAX_LENGTH) problems.push(`host.computerName = ${JSON.stringify(args.host.computerName)} is longer than ${WINDOWS_COMPUTER_NAME_MAX_LENGTH} characters`);
     rejectInvalid(WindowsMailHost.typeToken, name, problems, opts);
     super(WindowsMailHost.typeToken, name, {}, opts);
@@ -144,6 +163,31 @@ export class WindowsMailHost extends pulumi.ComponentResource {
       }, { parent: this, dependsOn: [this.virtualMachine] })
       : new RunCommandTuning(`${name}-tuning`, tuningArgs, { parent: this, dependsOn: [this.virtualMachine] });
 
+    if (args.monitoring) {
+      // Azure runs one extension operation per VM at a time: the agent goes after the tuning,
+      // by dependsOn (any tuning mechanism) and, for the DSC extension, provisionAfterExtensions.
+      this.monitoringAgent = new compute.VirtualMachineExtension(`${name}-ama`, {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        vmName: this.virtualMachine.name,
+        vmExtensionName: AZURE_MONITOR_AGENT.type,
+        publisher: AZURE_MONITOR_AGENT.publisher,
+        type: AZURE_MONITOR_AGENT.type,
+        typeHandlerVersion: AZURE_MONITOR_AGENT.typeHandlerVersion,
+        autoUpgradeMinorVersion: true,
+        enableAutomaticUpgrade: true,
+        // The VM's system-assigned identity authenticates the agent: no settings needed.
+        provisionAfterExtensions: this.tuning instanceof DscTuning ? [DSC_EXTENSION_NAME] : undefined,
+        tags: args.tags,
+      }, { parent: this, dependsOn: [this.tuning] });
+      this.dataCollectionRuleAssociation = new monitor.DataCollectionRuleAssociation(`${name}-dcra`, {
+        resourceUri: this.virtualMachine.id,
+        associationName: args.monitoring.associationName,
+        dataCollectionRuleId: args.monitoring.dataCollectionRuleId,
+        description: "Sends this mail host's Tcpip port-exhaustion events and TCP counters to the stack's workspace.",
+      }, { parent: this });
+    }
+
     this.privateIpAddress = this.networkInterface.ipConfigurations.apply((configs) => configs?.[0]?.privateIPAddress);
 
     this.registerOutputs({
@@ -151,6 +195,8 @@ export class WindowsMailHost extends pulumi.ComponentResource {
       virtualMachine: this.virtualMachine,
       tuning: this.tuning,
       privateIpAddress: this.privateIpAddress,
+      monitoringAgent: this.monitoringAgent,
+      dataCollectionRuleAssociation: this.dataCollectionRuleAssociation,
     });
   }
 }
