@@ -77,7 +77,7 @@ export function kqlString(value: string): string {
   return `"${value.replace(/\\/g, "\\\\").replace(/"/g, "\\\"").replace(/\r?\n/g, "\\n")}"`;
 }
 
-/** ISO 8601 duration for whole minutes, as alert rules take them: 5 → `PT5M`, 60 → `PT1H`, 1440 → `P1D`. */
+/** ISO 8601 duration for whole minutes, as alert rules take them: 5 → `PT5M`, 60 → `PT1H`, a whole day → `P1D`. */
 export function isoMinutes(minutes: number): string {
   if (!Number.isInteger(minutes) || minutes <= 0) throw new RangeError(`isoMinutes: ${minutes} is not a positive whole number of minutes`);
   const day = 24 * 60;
@@ -97,6 +97,8 @@ export interface AlertRulePlan {
   readonly displayName: string;
   /** 0 (critical) – 4 (verbose). */
   readonly severity: number;
+  /** When it fires, in a few words (for `mailhost plan`). */
+  readonly condition: string;
   /** What it means and what to do (the runbook). */
   readonly description: string;
   /** KQL over the tables of {@link LOG_TABLE_SCHEMAS}; one row per host with `_ResourceId`. */
@@ -193,6 +195,7 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
       ruleName: name("port-space-exhausted"),
       displayName: `Mail host ${stackSlug}: ephemeral port space exhausted (Tcpip ${exhausted.join("/")})`,
       severity: 1,
+      condition: `any Tcpip ${exhausted.join(" or ")} event (checked every ${every} min)`,
       description: `A mail host logged Tcpip event ${TCPIP_EVENTS.tcpPortSpaceExhausted} (every TCP ephemeral port is in use: new outgoing connections, such as IMAP to the back ends, fail) `
         + `or ${TCPIP_EVENTS.udpPortSpaceExhausted} (the same for UDP: DNS lookups fail). ${RUNBOOK}`,
       query: [
@@ -213,6 +216,7 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
       ruleName: name("time-wait-collisions"),
       displayName: `Mail host ${stackSlug}: TIME_WAIT collisions (Tcpip ${TCPIP_EVENTS.timeWaitCollision})`,
       severity: 2,
+      condition: `more than ${alerts.timeWaitCollisionThreshold} Tcpip ${TCPIP_EVENTS.timeWaitCollision} events in ${alerts.windowMinutes} min`,
       description: `A mail host logged more than ${alerts.timeWaitCollisionThreshold} Tcpip ${TCPIP_EVENTS.timeWaitCollision} events in a ${window}: outgoing connects failed because the local port `
         + `was still in TIME_WAIT towards the same back end, so ports are churned faster than TcpTimedWaitDelay frees them; exhaustion (${TCPIP_EVENTS.tcpPortSpaceExhausted}) is near. ${RUNBOOK}`,
       query: [
@@ -233,6 +237,7 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
       ruleName: name("connection-failures"),
       displayName: `Mail host ${stackSlug}: sharp rise in TCP connection failures`,
       severity: 3,
+      condition: `TCPv4 + TCPv6 ${CONNECTION_FAILURES_COUNTER} rise by more than ${alerts.connectionFailureThreshold} in ${alerts.windowMinutes} min`,
       description: `A mail host's TCPv4 + TCPv6 "${CONNECTION_FAILURES_COUNTER}" counters rose by more than ${alerts.connectionFailureThreshold} in a ${window}: many outgoing connects fail `
         + `(back ends unreachable, or local ports running out before Windows logs ${TCPIP_EVENTS.timeWaitCollision}/${TCPIP_EVENTS.tcpPortSpaceExhausted}). Check the back ends first. ${RUNBOOK}`,
       query: [
@@ -257,6 +262,7 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
       ruleName: name("heartbeat-missing"),
       displayName: `Mail host ${stackSlug}: stopped sending monitoring data`,
       severity: 2,
+      condition: `no Heartbeat for ${alerts.heartbeatSilenceMinutes} min`,
       description: `A mail host has sent no Heartbeat for ${alerts.heartbeatSilenceMinutes} minutes: it is stopped, hung, cut off from Azure Monitor, or its Azure Monitor Agent is broken, `
         + "so port exhaustion on it would go unnoticed. Check the VM's power state and the AzureMonitorWindowsAgent extension status; if the VM is up, "
         + "run `mailhost drift` and reboot it with `mailhost reboot` when its tuning waits for a reboot.",

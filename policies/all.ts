@@ -4,6 +4,7 @@ import { capacity } from "./rules/capacity";
 import { dynamicPortRange } from "./rules/dynamicPortRange";
 import { mailboxCacheTtlFloor } from "./rules/mailboxCacheTtlFloor";
 import { maxUserPortRange } from "./rules/maxUserPortRange";
+import { alertRuleHasActionGroup, vmHasDataCollectionRuleAssociation, vmHasMonitoringAgent } from "./rules/monitoring";
 import { nicNoPublicIp } from "./rules/nicNoPublicIp";
 import { nsgNoRemoteManagementFromInternet } from "./rules/nsgNoRemoteManagementFromInternet";
 import { oneTuningPerVm } from "./rules/oneTuningPerVm";
@@ -20,6 +21,10 @@ export const policies: Policies = [
   // Whole stack
   capacity,
   oneTuningPerVm,
+  // Monitoring
+  vmHasMonitoringAgent,
+  vmHasDataCollectionRuleAssociation,
+  alertRuleHasActionGroup,
   // Security
   nicNoPublicIp,
   nsgNoRemoteManagementFromInternet,

@@ -28,7 +28,7 @@ function withTuning(run: OfflineRun, mutate: (t: TuningPlan) => TuningPlan): Rec
   const content = renderSiteConfig({ template: loadSiteConfigTemplate(), settings: plan.config.siteConfig.settings, mailboxCacheTtl: broken.mailboxCacheTtl, ttlFloor: 0 });
   const args = tuningArguments({ ...broken, siteConfigContent: content, siteConfigSha256: sha256Hex(content) });
   return run.resources.map((r) => {
-    if (r.type !== "azure-native:compute:VirtualMachineExtension") return r;
+    if (r.type !== "azure-native:compute:VirtualMachineExtension" || r.inputs.publisher !== "Microsoft.Powershell") return r;
     const inputs = structuredClone(r.inputs) as any;
     inputs.settings.configurationArguments = args;
     return { ...r, inputs };

@@ -7,7 +7,10 @@ import { requireStackConfig } from "../../domain/config";
 import { effectiveTtlFloor, usablePorts } from "../../domain/capacity";
 import { STACKS, TEST_ADMIN_PASSWORD, runStack, stackFileConfig } from "../support/stacks";
 
-const byType = (run: OfflineRun, type: string): RecordedResource[] => run.resources.filter((r) => r.type === type);
+const DSC_PUBLISHER = "Microsoft.Powershell";
+/** Resources of a type; VM extensions only the tuning (DSC) ones: a host also carries the Azure Monitor Agent. */
+const byType = (run: OfflineRun, type: string): RecordedResource[] => run.resources.filter((r) => r.type === type
+  && (type !== "azure-native:compute:VirtualMachineExtension" || r.inputs.publisher === DSC_PUBLISHER));
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
@@ -99,7 +102,7 @@ for (const stack of STACKS) {
       const floor = effectiveTtlFloor(config.siteConfig.minimumMailboxCacheTtl, {
         activeSessions: config.capacity.activeSessionsPerHost, backendEndpoints: config.capacity.backendEndpoints, utilization: config.capacity.utilization,
       }, usablePorts({ maxUserPort: config.tcp.maxUserPort, dynamicPortRangeStart: config.tcp.dynamicPortRange.start, dynamicPortRangeCount: config.tcp.dynamicPortRange.count }), config.tcp.tcpTimedWaitDelay);
-      const tunings = run.resources.filter((r) => r.type.endsWith("VirtualMachineExtension") || r.type.endsWith("VirtualMachineRunCommandByVirtualMachine"));
+      const tunings = [...byType(run, "azure-native:compute:VirtualMachineExtension"), ...byType(run, "azure-native:compute:VirtualMachineRunCommandByVirtualMachine")];
       assert.ok(tunings.length > 0);
       for (const tuning of tunings) {
         const content = String(tuningValue(tuning, "SiteConfigContent"));
@@ -129,8 +132,8 @@ for (const stack of STACKS) {
     });
 
     it("tags every taggable resource with the environment, the stack and the configured tags", () => {
-      // Subnets, blob containers and blobs take no Azure tags.
-      const untaggable = new Set(["azure-native:network:Subnet", "azure-native:storage:BlobContainer", "azure-native:storage:Blob"]);
+      // Subnets, blob containers, blobs and data collection rule associations take no Azure tags.
+      const untaggable = new Set(["azure-native:network:Subnet", "azure-native:storage:BlobContainer", "azure-native:storage:Blob", "azure-native:monitor:DataCollectionRuleAssociation"]);
       const taggable = run.resources.filter((x) => x.custom && !untaggable.has(x.type));
       assert.ok(taggable.length >= 6);
       for (const r of taggable) {
