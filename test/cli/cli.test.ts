@@ -76,7 +76,9 @@ describe("mailhost check", { concurrency: 3 }, () => {
     assert.equal(json.code, 1, json.stderr);
     const report = JSON.parse(json.stdout);
     const [stack] = report.stacks;
-    assert.equal(stack.resourceCount, 29);
+    // 29 for the site and its 4 hosts, 16 for monitoring: the component, workspace, rule, action
+    // group and 4 alert rules, and per host the agent and the rule association.
+    assert.equal(stack.resourceCount, 29 + 16);
     assert.equal(stack.violations.length, 4);
     for (const v of stack.violations) {
       assert.equal(v.policy, "mailhost-mailbox-cache-ttl-floor");
