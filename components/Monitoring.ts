@@ -5,7 +5,6 @@ import { EMAIL_PATTERN, WORKSPACE_RESOURCE_ID_PATTERN } from "../domain/config";
 import {
   ALERT_WINDOW_MINUTES,
   CONNECTION_FAILURE_THRESHOLD,
-  HEARTBEAT_SILENCE_MINUTES,
   LOG_ANALYTICS_RETENTION_DAYS,
   PERF_SAMPLING_INTERVAL,
   TIME_WAIT_COLLISION_THRESHOLD,
@@ -52,8 +51,6 @@ export function monitoringProblems(plan: MonitoringPlan, hasWebhookUrl: boolean)
     if (range !== undefined && !inRange(alert.threshold, range)) problems.push(`alert ${alert.key}: threshold = ${alert.threshold} is outside ${formatRange(range)}`);
     if (range !== undefined && !(ALERT_WINDOW_MINUTES as readonly number[]).includes(alert.windowMinutes)) problems.push(`alert ${alert.key}: window = ${alert.windowMinutes} min is not one of ${ALERT_WINDOW_MINUTES.join(", ")}`);
   }
-  const silence = /ago\((\d+)m\)/.exec(plan.alerts.find((a) => a.key === "heartbeat-missing")?.query ?? "");
-  if (silence && !inRange(Number(silence[1]), HEARTBEAT_SILENCE_MINUTES)) problems.push(`heartbeat silence = ${silence[1]} min is outside ${formatRange(HEARTBEAT_SILENCE_MINUTES)}`);
   return problems;
 }
 
