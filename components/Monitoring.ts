@@ -97,7 +97,7 @@ export class Monitoring extends pulumi.ComponentResource {
     this.dataCollectionRule = new monitor.DataCollectionRule(`${name}-dcr`, {
       ...common,
       dataCollectionRuleName: plan.names.dataCollectionRule,
-      kind: "Windows",
+      kind: monitor.KnownDataCollectionRuleResourceKind.Windows,
       description: "Mail hosts: System-log Tcpip events of ephemeral-port exhaustion and the TCPv4/TCPv6 counters.",
       dataSources: {
         windowsEventLogs: [{ name: "tcpipPortExhaustionEvents", streams: [DCR_STREAMS.events], xPathQueries: [...plan.eventXPathQueries] }],
@@ -126,7 +126,7 @@ export class Monitoring extends pulumi.ComponentResource {
       ruleName: alert.ruleName,
       displayName: alert.displayName,
       description: alert.description,
-      kind: "LogAlert",
+      kind: monitor.Kind.LogAlert,
       enabled: true,
       severity: alert.severity,
       scopes: [this.workspaceResourceId],
@@ -141,7 +141,7 @@ export class Monitoring extends pulumi.ComponentResource {
           // The scheduledQueryRules API spelling; the SDK's ConditionOperator enum ("gt") belongs to another resource.
           operator: alert.operator,
           threshold: alert.threshold,
-          dimensions: [{ name: "Computer", operator: "Include", values: ["*"] }],
+          dimensions: [{ name: "Computer", operator: monitor.DimensionOperator.Include, values: ["*"] }],
           failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
         }],
       },
