@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MailSite } from "./components/MailSite";
+import { Monitoring } from "./components/Monitoring";
 import { WindowsMailHost } from "./components/WindowsMailHost";
 import { TUNING_MODULE } from "./components/guestScripts";
 import { buildMachineConfigurationPackage, readModuleFolder } from "./domain/machineConfigurationPackage";
@@ -45,6 +46,17 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
     egress: plan.egress,
   });
 
+  // Azure Monitor: created before the hosts, which associate with its data collection rule.
+  const monitoring = plan.monitoring.enabled
+    ? new Monitoring("mailhost-monitoring", {
+      resourceGroupName: site.resourceGroup.name,
+      location: site.resourceGroup.location,
+      plan: plan.monitoring,
+      alertWebhookUrl: loaded.alertWebhookUrl === undefined ? undefined : pulumi.secret(loaded.alertWebhookUrl),
+      tags: plan.tags,
+    }, { parent: site })
+    : undefined;
+
   const outputs: MailhostStackOutputs["hosts"] = [];
   for (const host of plan.hosts) {
     const mailHost = new WindowsMailHost(host.name, {
@@ -60,6 +72,7 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
       dscArchive: site.dscArchive,
       machineConfiguration: site.machineConfiguration,
       tags: plan.tags,
+      monitoring: monitoring && { dataCollectionRuleId: monitoring.dataCollectionRule.id, associationName: plan.monitoring.names.dataCollectionRuleAssociation },
     }, { parent: site });
     outputs.push({
       name: host.name,
@@ -78,7 +91,20 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
     if (host.index % HOSTS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
   }
 
-  return { resourceGroupName: site.resourceGroup.name, hosts: outputs };
+  return {
+    resourceGroupName: site.resourceGroup.name,
+    hosts: outputs,
+    // Never the webhook URL: receivers are shown by kind and e-mail address only.
+    monitoring: monitoring === undefined ? { enabled: false } : {
+      enabled: true,
+      workspaceResourceId: monitoring.workspaceResourceId,
+      dataCollectionRuleId: monitoring.dataCollectionRule.id,
+      actionGroupId: monitoring.actionGroup.id,
+      emailReceivers: [...plan.monitoring.emailReceivers],
+      webhookReceiver: plan.monitoring.webhookReceiver,
+      alertRules: plan.monitoring.alerts.map((a) => ({ name: a.ruleName, severity: a.severity, threshold: a.threshold })),
+    },
+  };
 }
 
 export = mailhostProgram;

@@ -27,6 +27,9 @@ const POLICY_CONFIG_KEY: Readonly<Record<string, string>> = {
   "mailhost-nic-no-public-ip": "mailhost:fleet",
   "mailhost-nsg-no-remote-management-from-internet": "mailhost:fleet.allowedImapCidrs",
   "mailhost-secrets-only-in-protected-settings": "mailhost:tcp.tuning",
+  "mailhost-vm-has-monitoring-agent": "mailhost:monitoring.enabled",
+  "mailhost-vm-has-data-collection-rule-association": "mailhost:monitoring.enabled",
+  "mailhost-alert-rule-has-action-group": "mailhost:monitoring",
 };
 
 export interface ConfigProblem {

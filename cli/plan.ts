@@ -1,5 +1,6 @@
 /** `mailhost plan`: what `pulumi up` would configure on each host, from the same model the program uses. */
 import { describeEgress } from "../domain/egress";
+import { type MonitoringPlan } from "../domain/monitoring";
 import { type FleetPlan } from "../domain/plan";
 import { loadStack } from "../program/stackConfig";
 import { readStackFile } from "../program/stackFile";
@@ -40,5 +41,23 @@ export function formatPlan(plan: FleetPlan): string {
     `Rmax = P / T = ${c.usablePorts} ports / ${t.tcpTimedWaitDelay} s, new connections per second per back-end endpoint.`,
     `Demand = S / (TTL × B) = ${load.activeSessionsPerHost} sessions / (${t.mailboxCacheTtl} s × ${load.backendEndpoints} endpoints); headroom against u × Rmax with u = ${load.utilization}.`,
     `MailboxCacheTTL floor = max(configured ${t.configuredTtlFloor} s, capacity minimum ${t.capacityMinimumTtl} s) = ${t.effectiveTtlFloor} s.`,
+    "",
+    ...formatMonitoring(plan.monitoring, plan.hosts.length),
   ].join("\n");
+}
+
+/** The monitoring lines of a plan: where data goes, what is collected, what fires, who hears it. Never a secret. */
+export function formatMonitoring(m: MonitoringPlan, hostCount: number): string[] {
+  if (!m.enabled) return ["monitoring: disabled (mailhost:monitoring.enabled = false): no agent, no alert rules."];
+  const workspace = m.workspace.kind === "created" ? `${m.workspace.name} (created, retention ${m.workspace.retentionInDays} days)` : `${m.workspace.resourceId} (existing)`;
+  const receivers = [...m.emailReceivers, ...(m.webhookReceiver ? ["webhook (secret URL, not shown)"] : [])];
+  const megabytes = (bytes: number) => (bytes / 1e6).toLocaleString("en-US", { maximumFractionDigits: 1 });
+  return [
+    `monitoring: Azure Monitor Agent + data collection rule ${m.names.dataCollectionRule} on every host, to workspace ${workspace}`,
+    `  collects: ${m.eventXPathQueries.join("; ")}`,
+    `            ${m.counterSpecifiers.length} TCP counters every ${m.samplingIntervalSeconds} s`,
+    ...m.alerts.map((a) => `  alert sev ${a.severity} per host: ${a.condition} (${a.ruleName})`),
+    `  action group ${m.names.actionGroup}: ${receivers.length > 0 ? receivers.join(", ") : "no receivers (alerts fire but notify nobody)"}`,
+    `  estimated data: about ${megabytes(m.estimatedBytesPerHostPerDay)} MB per host per day, ${megabytes(m.estimatedBytesPerHostPerDay * hostCount * 30)} MB per month for ${hostCount} host(s).`,
+  ];
 }

@@ -4,6 +4,9 @@ import { type TuningPlan, tuningArguments, tuningContentHash } from "../domain/p
 import { DSC_CONFIGURATION, readGuestScript } from "./guestScripts";
 import { rejectInvalid, tuningProblems } from "./validation";
 
+/** Name of the DSC extension on the VM (other extensions order themselves after it by this name). */
+export const DSC_EXTENSION_NAME = "Microsoft.Powershell.DSC";
+
 /** Newest 2.x handler of the Azure DSC extension. */
 export const DSC_TYPE_HANDLER_VERSION = "2.83";
 
@@ -51,7 +54,7 @@ export class DscTuning extends pulumi.ComponentResource {
       resourceGroupName: args.resourceGroupName,
       location: args.location,
       vmName: args.vmName,
-      vmExtensionName: "Microsoft.Powershell.DSC",
+      vmExtensionName: DSC_EXTENSION_NAME,
       publisher: "Microsoft.Powershell",
       type: "DSC",
       typeHandlerVersion: args.typeHandlerVersion ?? DSC_TYPE_HANDLER_VERSION,

@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as compute from "@pulumi/azure-native/compute";
+import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import type * as types from "@pulumi/azure-native/types";
 import { VM_SIZE_PATTERN, type WindowsVersion } from "../domain/config";
 import { WINDOWS_COMPUTER_NAME_MAX_LENGTH } from "../domain/limits";
 import { type HostPlan, type TuningPlan } from "../domain/plan";
-import { DscTuning } from "./DscTuning";
+import { DSC_EXTENSION_NAME, DscTuning } from "./DscTuning";
 import { type MachineConfigurationContent, MachineConfigurationTuning } from "./MachineConfigurationTuning";
 import { RunCommandTuning } from "./RunCommandTuning";
 import { rejectInvalid, tuningProblems } from "./validation";
@@ -53,7 +54,20 @@ export interface WindowsMailHostArgs {
   readonly encryptionAtHost?: boolean;
   /** Azure tags. Defaults to none. */
   readonly tags?: Record<string, string>;
+  /** Azure Monitor on this host: the agent and an association with this data collection rule. Defaults to none. */
+  readonly monitoring?: HostMonitoringArgs;
 }
+
+/** Azure Monitor on one host. */
+export interface HostMonitoringArgs {
+  /** ARM id of the stack's data collection rule. */
+  readonly dataCollectionRuleId: pulumi.Input<string>;
+  /** Name of the association (unique per VM; the same on every host). */
+  readonly associationName: string;
+}
+
+/** Azure Monitor Agent for Windows: publisher, type and handler version of Microsoft's ARM sample (minor versions and new builds install themselves). */
+export const AZURE_MONITOR_AGENT = { publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorWindowsAgent", typeHandlerVersion: "1.0" } as const;
 
 /**
  * One Windows mail host: a NIC without public IP, a Trusted Launch VM (secure boot, vTPM) with a
@@ -75,6 +89,10 @@ export class WindowsMailHost extends pulumi.ComponentResource {
   public readonly extensions: readonly pulumi.CustomResource[];
   /** Private IP address of the host. */
   public readonly privateIpAddress: pulumi.Output<string | undefined>;
+  /** The Azure Monitor Agent extension, when monitored. */
+  public readonly monitoringAgent?: compute.VirtualMachineExtension;
+  /** The host's association with the stack's data collection rule, when monitored. */
+  public readonly dataCollectionRuleAssociation?: monitor.DataCollectionRuleAssociation;
 
   constructor(name: string, args: WindowsMailHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const windowsVersion = args.windowsVersion ?? "2022";
@@ -84,6 +102,7 @@ export class WindowsMailHost extends pulumi.ComponentResource {
     if (args.tuning.mechanism === "dsc" && windowsVersion !== "2022") problems.push(`windowsVersion = "${windowsVersion}" is not supported by the DSC extension; use run-command tuning`);
     if (args.tuning.mechanism === "dsc" && args.dscArchive === undefined) problems.push("dscArchive is required with DSC tuning");
     if (args.tuning.mechanism === "machineConfiguration" && args.machineConfiguration === undefined) problems.push("machineConfiguration (the published package) is required with Machine Configuration tuning");
+    if (args.monitoring !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(args.monitoring.associationName)) problems.push(`monitoring.associationName = ${JSON.stringify(args.monitoring.associationName)} is not a valid association name`);
     if (args.host.computerName.length > WINDOWS_COMPUTER_NAME_MAX_LENGTH) problems.push(`host.computerName = ${JSON.stringify(args.host.computerName)} is longer than ${WINDOWS_COMPUTER_NAME_MAX_LENGTH} characters`);
     rejectInvalid(WindowsMailHost.typeToken, name, problems, opts);
     super(WindowsMailHost.typeToken, name, {}, opts);
@@ -151,6 +170,7 @@ export class WindowsMailHost extends pulumi.ComponentResource {
       tags: args.tags,
     };
     const tuningOpts = { parent: this, dependsOn: [this.virtualMachine] };
+    let chain: pulumi.CustomResource[];
     switch (args.tuning.mechanism) {
       case "dsc": {
         const dsc = new DscTuning(`${name}-tuning`, {
@@ -159,13 +179,13 @@ export class WindowsMailHost extends pulumi.ComponentResource {
           configurationUrlSasToken: args.dscArchive!.sasToken,
         }, tuningOpts);
         this.tuning = dsc;
-        this.extensions = [dsc.extension];
+        chain = [dsc.extension];
         break;
       }
       case "runCommand": {
         const runCommand = new RunCommandTuning(`${name}-tuning`, tuningArgs, tuningOpts);
         this.tuning = runCommand;
-        this.extensions = [runCommand.runCommand];
+        chain = [runCommand.runCommand];
         break;
       }
       case "machineConfiguration": {
@@ -174,11 +194,39 @@ export class WindowsMailHost extends pulumi.ComponentResource {
           content: args.machineConfiguration!,
         }, tuningOpts);
         this.tuning = machineConfiguration;
-        this.extensions = [machineConfiguration.extension];
+        chain = [machineConfiguration.extension];
         break;
       }
     }
 
+    if (args.monitoring) {
+      // Azure runs one extension operation per VM at a time: the agent goes after the tuning and
+      // the last extension before it, by dependsOn (any tuning mechanism) and, for the DSC
+      // extension, provisionAfterExtensions.
+      this.monitoringAgent = new compute.VirtualMachineExtension(`${name}-ama`, {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        vmName: this.virtualMachine.name,
+        vmExtensionName: AZURE_MONITOR_AGENT.type,
+        publisher: AZURE_MONITOR_AGENT.publisher,
+        type: AZURE_MONITOR_AGENT.type,
+        typeHandlerVersion: AZURE_MONITOR_AGENT.typeHandlerVersion,
+        autoUpgradeMinorVersion: true,
+        enableAutomaticUpgrade: true,
+        // The VM's system-assigned identity authenticates the agent: no settings needed.
+        provisionAfterExtensions: this.tuning instanceof DscTuning ? [DSC_EXTENSION_NAME] : undefined,
+        tags: args.tags,
+      }, { parent: this, dependsOn: [this.tuning, chain[chain.length - 1]] });
+      chain.push(this.monitoringAgent);
+      this.dataCollectionRuleAssociation = new monitor.DataCollectionRuleAssociation(`${name}-dcra`, {
+        resourceUri: this.virtualMachine.id,
+        associationName: args.monitoring.associationName,
+        dataCollectionRuleId: args.monitoring.dataCollectionRuleId,
+        description: "Sends this mail host's Tcpip port-exhaustion events and TCP counters to the stack's workspace.",
+      }, { parent: this });
+    }
+
+    this.extensions = chain;
     this.privateIpAddress = this.networkInterface.ipConfigurations.apply((configs) => configs?.[0]?.privateIPAddress);
 
     this.registerOutputs({
@@ -187,6 +235,8 @@ export class WindowsMailHost extends pulumi.ComponentResource {
       tuning: this.tuning,
       extensions: this.extensions,
       privateIpAddress: this.privateIpAddress,
+      monitoringAgent: this.monitoringAgent,
+      dataCollectionRuleAssociation: this.dataCollectionRuleAssociation,
     });
   }
 }

@@ -28,6 +28,17 @@ import {
   formatRange,
   type IntRange,
 } from "./limits";
+import {
+  ACTION_GROUP_EMAIL_RECEIVERS_MAX,
+  ALERT_WINDOW_MINUTES,
+  CONNECTION_FAILURE_THRESHOLD,
+  HEARTBEAT_SILENCE_MINUTES,
+  LOG_ANALYTICS_RETENTION_DAYS,
+  MONITORING_DEFAULTS,
+  PERF_SAMPLING_INTERVAL,
+  TIME_WAIT_COLLISION_THRESHOLD,
+  WEBHOOK_URL_MAX_LENGTH,
+} from "./limits";
 import { KEY_NAME_PATTERN, SECTION_NAME_PATTERN } from "./siteconfig";
 
 /** The Pulumi config namespace (the project name). */
@@ -66,6 +77,87 @@ function integer<const R extends IntRange>(range: R, description: string) {
 
 function integerWithDefault<const R extends IntRange, const D extends number>(range: R, description: string, defaultValue: D) {
   return { ...integer(range, description), default: defaultValue } as const;
+}
+
+// ---- mailhost:monitoring (Azure Monitor: agent, data collection rule, alert rules) ----------
+
+/** Case-insensitive regex text for a fixed word (ARM ids are case-insensitive; JSON Schema patterns take no flags). */
+function anyCase(text: string): string {
+  return [...text].map((c) => (/[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"))).join("");
+}
+
+/** ARM id of a Log Analytics workspace: `/subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>`. */
+export const WORKSPACE_RESOURCE_ID_PATTERN = `^/${anyCase("subscriptions")}/[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}/${anyCase("resourceGroups")}/[-\\w.()]{1,90}/${anyCase("providers")}/${anyCase("Microsoft.OperationalInsights")}/${anyCase("workspaces")}/[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$`;
+
+/** An e-mail address, loosely: one "@", no spaces, quotes or angle brackets, a dotted domain. */
+export const EMAIL_PATTERN = "^[^@\\s\"<>,;]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$";
+
+/** The top-level secret key holding the alert webhook URL (secret per key, like `adminPassword`). */
+export const ALERT_WEBHOOK_URL_KEY = "alertWebhookUrl";
+
+const monitoringSchema = {
+  type: "object",
+  description: "Azure Monitor for port exhaustion: agent and data collection rule on every host, log search alert rules per host, an action group.",
+  additionalProperties: false,
+  default: {},
+  properties: {
+    enabled: { type: "boolean", default: true, description: "Deploy the Azure Monitor Agent, the data collection rule, the alert rules and the action group." },
+    workspaceResourceId: {
+      type: "string",
+      pattern: WORKSPACE_RESOURCE_ID_PATTERN,
+      description: "ARM id of an existing Log Analytics workspace, /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>. Unset: the stack creates one in its resource group.",
+    },
+    retentionInDays: integerWithDefault(LOG_ANALYTICS_RETENTION_DAYS, "Data retention of the workspace the stack creates (ignored with workspaceResourceId).", MONITORING_DEFAULTS.retentionInDays),
+    samplingIntervalSeconds: integerWithDefault(PERF_SAMPLING_INTERVAL, "Seconds between two samples of the TCPv4/TCPv6 counters; at most half the alert window.", MONITORING_DEFAULTS.samplingIntervalSeconds),
+    emailReceivers: {
+      type: "array",
+      items: { type: "string", pattern: EMAIL_PATTERN, description: "an e-mail address such as mail-ops@example.com" },
+      uniqueItems: true,
+      maxItems: ACTION_GROUP_EMAIL_RECEIVERS_MAX,
+      default: [],
+      description: `E-mail addresses of the action group. A webhook goes in the secret key ${CONFIG_NAMESPACE}:${ALERT_WEBHOOK_URL_KEY}.`,
+    },
+    alerts: {
+      type: "object",
+      description: "Thresholds of the alert rules.",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        windowMinutes: { type: "integer", enum: ALERT_WINDOW_MINUTES, default: MONITORING_DEFAULTS.windowMinutes, "x-unit": "minutes", description: "Window of the Tcpip 4227 and connection-failure rules, minutes." },
+        timeWaitCollisionThreshold: integerWithDefault(TIME_WAIT_COLLISION_THRESHOLD, "Severity 2 fires when a host logs more Tcpip 4227 events (local port still in TIME_WAIT) than this in one window.", MONITORING_DEFAULTS.timeWaitCollisionThreshold),
+        connectionFailureThreshold: integerWithDefault(CONNECTION_FAILURE_THRESHOLD, "Severity 3 fires when a host's TCPv4 + TCPv6 Connection Failures counters rise by more than this in one window.", MONITORING_DEFAULTS.connectionFailureThreshold),
+        heartbeatSilenceMinutes: integerWithDefault(HEARTBEAT_SILENCE_MINUTES, "Severity 2 fires when a host has sent no Heartbeat for this many minutes.", MONITORING_DEFAULTS.heartbeatSilenceMinutes),
+      },
+    },
+  },
+} as const;
+
+/** Cross-field rules of `mailhost:monitoring`. */
+export function monitoringIssues(config: MailhostConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const { samplingIntervalSeconds, alerts } = config.monitoring;
+  // The failure rule takes a delta between samples: a window needs at least two of them.
+  if (samplingIntervalSeconds * 2 > alerts.windowMinutes * 60) {
+    const path = configKeyPath(["monitoring", "samplingIntervalSeconds"]);
+    issues.push({ path, message: `${path} = ${samplingIntervalSeconds} leaves fewer than two counter samples in ${configKeyPath(["monitoring", "alerts", "windowMinutes"])} = ${alerts.windowMinutes} minutes; use at most ${alerts.windowMinutes * 30} seconds or a longer window.` });
+  }
+  return issues;
+}
+
+/** Problems with the secret alert webhook URL (optional), without ever showing it. */
+export function alertWebhookUrlIssues(url: string | undefined): ConfigIssue[] {
+  if (url === undefined) return [];
+  const path = configKeyPath([ALERT_WEBHOOK_URL_KEY]);
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || parsed.protocol !== "https:" || url.length > WEBHOOK_URL_MAX_LENGTH || /\s/.test(url)) {
+    return [{ path, message: `${path} (secret, value not shown) must be an https:// URL of at most ${WEBHOOK_URL_MAX_LENGTH} characters; set it with \`pulumi config set --secret ${path}\`.` }];
+  }
+  return [];
 }
 
 /** The JSON Schema of the `mailhost:*` stack config (all keys but the secret `adminPassword`). */
@@ -200,6 +292,7 @@ export const configSchema = {
         },
       },
     },
+    monitoring: monitoringSchema,
   },
 } as const;
 
@@ -408,6 +501,26 @@ export function resolveDefaults(input: StackConfigInput): MailhostConfig {
       kind: input.egress?.kind ?? DEFAULT_EGRESS_KIND,
       ...(input.egress?.routeTableId === undefined ? {} : { routeTableId: input.egress.routeTableId }),
     },
+    monitoring: resolveMonitoringDefaults(input.monitoring),
+  };
+}
+
+/** Defaults of `mailhost:monitoring` (absent section: enabled with every default). */
+function resolveMonitoringDefaults(input: StackConfigInput["monitoring"]): MailhostConfig["monitoring"] {
+  const monitoring = input ?? {};
+  const alerts = monitoring.alerts ?? {};
+  return {
+    enabled: monitoring.enabled ?? true,
+    ...(monitoring.workspaceResourceId === undefined ? {} : { workspaceResourceId: monitoring.workspaceResourceId }),
+    retentionInDays: monitoring.retentionInDays ?? MONITORING_DEFAULTS.retentionInDays,
+    samplingIntervalSeconds: monitoring.samplingIntervalSeconds ?? MONITORING_DEFAULTS.samplingIntervalSeconds,
+    emailReceivers: [...(monitoring.emailReceivers ?? [])],
+    alerts: {
+      windowMinutes: alerts.windowMinutes ?? MONITORING_DEFAULTS.windowMinutes,
+      timeWaitCollisionThreshold: alerts.timeWaitCollisionThreshold ?? MONITORING_DEFAULTS.timeWaitCollisionThreshold,
+      connectionFailureThreshold: alerts.connectionFailureThreshold ?? MONITORING_DEFAULTS.connectionFailureThreshold,
+      heartbeatSilenceMinutes: alerts.heartbeatSilenceMinutes ?? MONITORING_DEFAULTS.heartbeatSilenceMinutes,
+    },
   };
 }
 
@@ -457,6 +570,7 @@ export function crossFieldIssues(config: MailhostConfig): ConfigIssue[] {
     issues.push({ path, message: `${path} = ${config.fleet.hostCount} does not fit ${configKeyPath(["fleet", "addressPrefix"])} = ${showValue(config.fleet.addressPrefix)}, which holds ${capacity} hosts.` });
   }
   issues.push(...egressIssues(config));
+  issues.push(...monitoringIssues(config));
   return issues;
 }
 

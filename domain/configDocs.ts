@@ -2,8 +2,8 @@
  * The README's configuration reference, generated from the config schema (and so from the
  * limits module). `npm run docs` writes it into README.md; a test fails when they differ.
  */
-import { configKeyPath, configSchema } from "./config";
-import { ADMIN_PASSWORD, formatRange, type IntRange } from "./limits";
+import { ALERT_WEBHOOK_URL_KEY, configKeyPath, configSchema } from "./config";
+import { ADMIN_PASSWORD, WEBHOOK_URL_MAX_LENGTH, formatRange, type IntRange } from "./limits";
 
 export const CONFIG_TABLE_BEGIN = "<!-- BEGIN config-reference: generated from domain/config.ts by `npm run docs` -->";
 export const CONFIG_TABLE_END = "<!-- END config-reference -->";
@@ -65,6 +65,7 @@ export function configReferenceTable(): string {
   rows(configSchema as unknown as Node, [], true, undefined, out);
   const password = `${ADMIN_PASSWORD.minLength}–${ADMIN_PASSWORD.maxLength} characters, ${ADMIN_PASSWORD.characterClasses} of 4 character classes`;
   out.push(`| \`${configKeyPath(["adminPassword"])}\` | secret string | ${password} | required | Local administrator password; set with \`pulumi config set --secret\`. Never printed. |`);
+  out.push(`| \`${configKeyPath([ALERT_WEBHOOK_URL_KEY])}\` | secret string | https:// URL, at most ${WEBHOOK_URL_MAX_LENGTH} characters | — | Webhook receiver of the alert action group (common alert schema); set with \`pulumi config set --secret\`. Never printed or exported. |`);
   return [
     CONFIG_TABLE_BEGIN,
     "| Key | Type | Allowed | Default | Description |",

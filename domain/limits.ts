@@ -129,3 +129,82 @@ export function inRange(value: number, range: IntRange): boolean {
 export function dynamicPortRangeEnd(start: number, count: number): number {
   return start + count - 1;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Monitoring: Azure Monitor Agent, data collection rule, log search alert rules.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Tcpip 4227 events (an outgoing connect hit a local port still in TIME_WAIT towards the same
+ * remote endpoint) per host per alert window above which the severity-2 alert fires.
+ */
+export const TIME_WAIT_COLLISION_THRESHOLD = { min: 0, max: 100_000, unit: "events per window" } as const satisfies IntRange;
+
+/**
+ * Rise of the cumulative `\TCPv4\Connection Failures` + `\TCPv6\Connection Failures` counters per
+ * host per alert window above which the severity-3 alert fires.
+ */
+export const CONNECTION_FAILURE_THRESHOLD = { min: 1, max: 10_000_000, unit: "failed connections per window" } as const satisfies IntRange;
+
+/**
+ * Minutes without any Heartbeat row from a host after which the "stopped sending data" alert
+ * fires. At least two alert evaluations, at most half the rule's look-back
+ * ({@link MONITORING_SCHEDULE}.silenceLookBackMinutes) so a silent host stays in the result.
+ */
+export const HEARTBEAT_SILENCE_MINUTES = { min: 10, max: 720, unit: "minutes" } as const satisfies IntRange;
+
+/**
+ * Seconds between two samples of the TCP counters. Below 10 s the Perf volume (and the bill)
+ * grows for no alerting gain; above 300 s a five-minute window holds less than one sample.
+ */
+export const PERF_SAMPLING_INTERVAL = { min: 10, max: 300, unit: "seconds" } as const satisfies IntRange;
+
+/**
+ * Data retention of a workspace the stack creates. Pay-as-you-go (PerGB2018) workspaces keep
+ * 30 days at no retention charge and accept up to 730 days of interactive retention
+ * (learn.microsoft.com/azure/azure-monitor/logs/data-retention-configure).
+ */
+export const LOG_ANALYTICS_RETENTION_DAYS = { min: 30, max: 730, unit: "days" } as const satisfies IntRange;
+
+/**
+ * Window sizes (minutes) a log search alert rule may use here: values the Azure portal offers
+ * for `windowSize` that are at least the evaluation frequency.
+ */
+export const ALERT_WINDOW_MINUTES = [5, 10, 15, 30, 45, 60] as const;
+
+/** E-mail receivers of one action group (Azure Monitor service limits: 1,000 e-mail actions per action group). */
+export const ACTION_GROUP_EMAIL_RECEIVERS_MAX = 1000;
+
+/** Longest webhook URL accepted for the action group's webhook receiver, in characters. */
+export const WEBHOOK_URL_MAX_LENGTH = 2048;
+
+/** Fixed cadence of the alert rules. */
+export const MONITORING_SCHEDULE = {
+  /** Every rule is evaluated this often (ISO 8601 `PT5M`); the smallest window equals it. */
+  evaluationFrequencyMinutes: 5,
+  /** Look-back of the "stopped sending data" rule: twice the longest silence it looks for. */
+  silenceLookBackMinutes: 2 * HEARTBEAT_SILENCE_MINUTES.max,
+} as const;
+
+/** Defaults of `mailhost:monitoring`. */
+export const MONITORING_DEFAULTS = {
+  /** Any 4227 in a window means ports are churned faster than TIME_WAIT frees them; a few are noise. */
+  timeWaitCollisionThreshold: 10,
+  /** A healthy front end fails few connects; hundreds per window mean back ends or ports are running out. */
+  connectionFailureThreshold: 500,
+  /** The Azure Monitor Agent writes one Heartbeat row per minute; 15 silent minutes is not a blip. */
+  heartbeatSilenceMinutes: 15,
+  /** Window of the 4227 and connection-failure rules, minutes. */
+  windowMinutes: 15,
+  /** One sample a minute: the Azure portal's default for performance counters. */
+  samplingIntervalSeconds: 60,
+  /** Retention of a created workspace: the period included in the ingestion price. */
+  retentionInDays: LOG_ANALYTICS_RETENTION_DAYS.min,
+} as const;
+
+/**
+ * Assumed billed bytes per row, for the data-volume estimate only (a rough figure: check the
+ * real `_BilledSize` of the rows in the workspace). A Perf row carries about 15 short columns; a
+ * Heartbeat row about 30; an Event row with its rendered message text is the largest.
+ */
+export const BILLED_BYTES_PER_ROW = { perf: 250, heartbeat: 500, event: 1500 } as const;

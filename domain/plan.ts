@@ -12,6 +12,7 @@ import { type EgressPlan, egressNames, planEgress } from "./egress";
 import { toBase64Url } from "./guestEncoding";
 import { type ConfigIssue, ConfigValidationError } from "./issues";
 import { WINDOWS_COMPUTER_NAME_MAX_LENGTH } from "./limits";
+import { type MonitoringPlan, planMonitoring } from "./monitoring";
 import { checkMailboxCacheTtl, checkSiteConfigSettings, renderSiteConfig } from "./siteconfig";
 
 /**
@@ -116,6 +117,8 @@ export interface FleetPlan {
   readonly capacity: CapacityAssessment;
   /** The subnet's explicit outbound path (`mailhost:egress`). */
   readonly egress: EgressPlan;
+  /** Azure Monitor: agent, data collection rule, alert rules (`enabled` false: none of it). */
+  readonly monitoring: MonitoringPlan;
 }
 
 /** The load of the capacity model, from config. */
@@ -167,6 +170,11 @@ export function siteNames(stack: string): SiteNames {
   };
 }
 
+/** Common prefix of the VM names of a stack's hosts: `vm-mail-<stack>-`. */
+export function hostNamePrefix(stack: string): string {
+  return `vm-mail-${slug(stack)}-`;
+}
+
 export function hostPlans(stack: string, hostCount: number, zones: readonly string[]): HostPlan[] {
   const digits = Math.max(3, String(hostCount).length);
   const computerPrefix = `mail${compact(stack).slice(0, WINDOWS_COMPUTER_NAME_MAX_LENGTH - "mail".length - digits)}`;
@@ -174,18 +182,24 @@ export function hostPlans(stack: string, hostCount: number, zones: readonly stri
     const number = String(i + 1).padStart(digits, "0");
     return {
       index: i + 1,
-      name: `vm-mail-${slug(stack)}-${number}`,
+      name: `${hostNamePrefix(stack)}${number}`,
       computerName: `${computerPrefix}${number}`,
       zone: zones.length > 0 ? zones[i % zones.length] : undefined,
     };
   });
 }
 
+/** What a plan needs to know beyond the config. */
+export interface PlanOptions {
+  /** The secret alert webhook URL is set (its value never enters a plan). Defaults to false. */
+  readonly webhookReceiver?: boolean;
+}
+
 /**
  * Computes the stack's desired state. Throws {@link ConfigValidationError} listing every
  * problem when the SiteConfig settings are unsafe or `MailboxCacheTTL` is under the host's floor.
  */
-export function planFleet(stack: string, config: MailhostConfig, siteConfigTemplate: string): FleetPlan {
+export function planFleet(stack: string, config: MailhostConfig, siteConfigTemplate: string, options: PlanOptions = {}): FleetPlan {
   const load = loadOf(config);
   const space = portSpaceOf(config);
   const ports = usablePorts(space);
@@ -237,6 +251,7 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
     },
     capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load),
     egress: planEgress(config.egress, names, config.fleet.zones),
+    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false),
   };
 }
 

@@ -5,6 +5,7 @@ import { dynamicPortRange } from "./rules/dynamicPortRange";
 import { guestConfigurationApplies, guestConfigurationContentHash, guestConfigurationContentUriHttps } from "./rules/guestConfigurationAssignment";
 import { mailboxCacheTtlFloor } from "./rules/mailboxCacheTtlFloor";
 import { maxUserPortRange } from "./rules/maxUserPortRange";
+import { alertRuleHasActionGroup, vmHasDataCollectionRuleAssociation, vmHasMonitoringAgent } from "./rules/monitoring";
 import { nicNoPublicIp } from "./rules/nicNoPublicIp";
 import { nsgNoRemoteManagementFromInternet } from "./rules/nsgNoRemoteManagementFromInternet";
 import { oneTuningPerVm } from "./rules/oneTuningPerVm";
@@ -33,6 +34,10 @@ export const policies: Policies = [
   guestConfigurationContentHash,
   guestConfigurationContentUriHttps,
   guestConfigurationApplies,
+  // Monitoring
+  vmHasMonitoringAgent,
+  vmHasDataCollectionRuleAssociation,
+  alertRuleHasActionGroup,
   // Security
   nicNoPublicIp,
   nsgNoRemoteManagementFromInternet,

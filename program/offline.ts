@@ -44,7 +44,7 @@ export const MOCK_SAS_TOKEN = "sv=2024-11-04&sr=b&sp=r&spr=https&se=2099-12-31T2
 
 /** Explicit Azure name of a resource, from whichever `*Name` input its type uses. */
 function azureName(type: string, name: string, inputs: Record<string, unknown>): string {
-  const candidates = ["vmName", "networkInterfaceName", "networkSecurityGroupName", "natGatewayName", "publicIpAddressName", "virtualNetworkName", "subnetName", "accountName", "containerName", "blobName", "vmExtensionName", "runCommandName", "resourceName", "guestConfigurationAssignmentName", "roleAssignmentName", "resourceGroupName"];
+  const candidates = ["vmName", "networkInterfaceName", "networkSecurityGroupName", "natGatewayName", "publicIpAddressName", "virtualNetworkName", "subnetName", "accountName", "containerName", "blobName", "vmExtensionName", "runCommandName", "resourceName", "guestConfigurationAssignmentName", "roleAssignmentName", "workspaceName", "dataCollectionRuleName", "associationName", "actionGroupName", "ruleName", "resourceGroupName"];
   // Children name their parent in the same kind of input (a subnet's virtualNetworkName): prefer the resource's own.
   const own: Record<string, string> = {
     "azure-native:resources:ResourceGroup": "resourceGroupName",
@@ -66,7 +66,7 @@ function armId(type: string, azure: string, inputs: Record<string, unknown>): st
   const rg = typeof inputs.resourceGroupName === "string" ? inputs.resourceGroupName : "rg-mock";
   const base = `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${rg}`;
   const [, module, kind] = type.split(":");
-  const providers: Record<string, string> = { compute: "Microsoft.Compute", network: "Microsoft.Network", storage: "Microsoft.Storage" };
+  const providers: Record<string, string> = { compute: "Microsoft.Compute", network: "Microsoft.Network", storage: "Microsoft.Storage", monitor: "Microsoft.Insights", operationalinsights: "Microsoft.OperationalInsights" };
   if (type === "azure-native:resources:ResourceGroup") return `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${azure}`;
   // A subnet's id nests under its virtual network, as in Azure: NICs and policies match on it.
   if (type === "azure-native:network:Subnet" && typeof inputs.virtualNetworkName === "string") {

@@ -18,4 +18,17 @@ export interface MailhostStackOutputs {
     readonly rmax: number;
     readonly effectiveTtlFloor: number;
   }>;
+  /** Azure Monitor of the stack; never carries the webhook URL. */
+  readonly monitoring:
+    | { readonly enabled: false }
+    | {
+      readonly enabled: true;
+      readonly workspaceResourceId: pulumi.Output<string>;
+      readonly dataCollectionRuleId: pulumi.Output<string>;
+      readonly actionGroupId: pulumi.Output<string>;
+      readonly emailReceivers: readonly string[];
+      /** True when a webhook receiver is configured (its URL is a secret). */
+      readonly webhookReceiver: boolean;
+      readonly alertRules: ReadonlyArray<{ readonly name: string; readonly severity: number; readonly threshold: number }>;
+    };
 }

@@ -5,11 +5,19 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CONFIG_NAMESPACE } from "../domain/config";
-import { ADMIN_PASSWORD_KEY } from "./stackConfig";
+import { ALERT_WEBHOOK_URL_KEY, CONFIG_NAMESPACE } from "../domain/config";
+import { ADMIN_PASSWORD_KEY, SECRET_KEYS } from "./stackConfig";
 
 /** Stands in for every secret in offline runs. Satisfies Azure's password rules; never deployed. */
 export const PLACEHOLDER_SECRET = "Offline-Placeholder-Secret-1!";
+
+/** Stands in for the alert webhook URL in offline runs: a valid https URL on a reserved, never-resolving domain. */
+export const PLACEHOLDER_WEBHOOK_URL = "https://offline-placeholder.invalid/alert-webhook";
+
+/** The placeholder of a secure value: shaped like what its key must hold, so validation passes. */
+function placeholderFor(key: string): string {
+  return key === `${CONFIG_NAMESPACE}:${ALERT_WEBHOOK_URL_KEY}` ? PLACEHOLDER_WEBHOOK_URL : PLACEHOLDER_SECRET;
+}
 
 /** A stack file's config, ready for the runtime. */
 export interface StackFile {
@@ -58,7 +66,7 @@ export function readStackFile(dir: string, stack: string): StackFile {
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(configSection as Record<string, unknown>)) {
     if (isSecure(value)) {
-      config[key] = PLACEHOLDER_SECRET;
+      config[key] = placeholderFor(key);
       secretKeys.push(key);
     } else {
       config[key] = typeof value === "string" ? value : JSON.stringify(value);
@@ -66,13 +74,15 @@ export function readStackFile(dir: string, stack: string): StackFile {
   }
   const placeholders: string[] = [];
   const plaintextSecrets: string[] = [];
-  const passwordKey = `${CONFIG_NAMESPACE}:${ADMIN_PASSWORD_KEY}`;
-  if (passwordKey in config && !secretKeys.includes(passwordKey)) {
-    plaintextSecrets.push(passwordKey);
-    // Never carried further: the check goes on with the placeholder.
-    config[passwordKey] = PLACEHOLDER_SECRET;
-    secretKeys.push(passwordKey);
+  for (const secretKey of SECRET_KEYS.map((k) => `${CONFIG_NAMESPACE}:${k}`)) {
+    if (secretKey in config && !secretKeys.includes(secretKey)) {
+      plaintextSecrets.push(secretKey);
+      // Never carried further: the check goes on with the placeholder.
+      config[secretKey] = placeholderFor(secretKey);
+      secretKeys.push(secretKey);
+    }
   }
+  const passwordKey = `${CONFIG_NAMESPACE}:${ADMIN_PASSWORD_KEY}`;
   if (!(passwordKey in config)) {
     config[passwordKey] = PLACEHOLDER_SECRET;
     secretKeys.push(passwordKey);

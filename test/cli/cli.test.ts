@@ -78,8 +78,9 @@ describe("mailhost check", { concurrency: 3 }, () => {
     const [stack] = report.stacks;
     // Stack, site (resource group, NSG, VNet, subnet, storage account, container, package blob,
     // identity, role assignment), egress (component, NAT gateway, public IP) and per host:
-    // component, NIC, VM, tuning component, extension, assignment.
-    assert.equal(stack.resourceCount, 2 + 9 + 3 + 4 * 6);
+    // component, NIC, VM, tuning component, extension, assignment; then monitoring: the component,
+    // workspace, rule, action group and 4 alert rules, and per host the agent and the association.
+    assert.equal(stack.resourceCount, 2 + 9 + 3 + 4 * 6 + 8 + 4 * 2);
     assert.equal(stack.violations.length, 4);
     for (const v of stack.violations) {
       assert.equal(v.policy, "mailhost-mailbox-cache-ttl-floor");

@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { CONFIG_TABLE_BEGIN, CONFIG_TABLE_END, configReferenceTable } from "../../domain/configDocs";
 import { configSchema } from "../../domain/config";
 import { POLICY_TABLE_BEGIN, POLICY_TABLE_END, policyTable } from "../../scripts/policyTable";
+import { SECRET_KEYS } from "../../program/stackConfig";
 import { REPO_ROOT } from "../support/stacks";
 
 const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
@@ -47,12 +48,12 @@ describe("Pulumi.yaml", () => {
   it("declares every project key of the schema, with a type and a description", () => {
     const project = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8"));
     const declared = Object.keys(project.config).sort();
-    assert.deepEqual(declared, [...Object.keys(configSchema.properties), "adminPassword"].sort());
+    assert.deepEqual(declared, [...Object.keys(configSchema.properties), ...SECRET_KEYS].sort());
     for (const [key, spec] of Object.entries<any>(project.config)) {
       assert.ok(spec.description, `${key} has a description`);
-      assert.equal(spec.type, key === "adminPassword" ? "string" : "object");
+      assert.equal(spec.type, SECRET_KEYS.includes(key) ? "string" : "object");
     }
-    assert.equal(project.config.adminPassword.secret, true);
+    for (const key of SECRET_KEYS) assert.equal(project.config[key].secret, true, `${key} is a secret`);
     assert.equal(project.runtime.name, "nodejs");
   });
 });

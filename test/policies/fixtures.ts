@@ -4,6 +4,7 @@
  */
 import type * as compute from "@pulumi/azure-native/compute";
 import type * as guestconfiguration from "@pulumi/azure-native/guestconfiguration";
+import type * as monitor from "@pulumi/azure-native/monitor";
 import type * as network from "@pulumi/azure-native/network";
 import { assignmentParameters, configurationParameterName } from "../../domain/machineConfiguration";
 import { requireStackConfig } from "../../domain/config";
@@ -70,6 +71,37 @@ export const nsgArgs: network.NetworkSecurityGroupArgs = {
   ],
 };
 
+export const VM_ID = `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Compute/virtualMachines/${VM_NAME}`;
+export const DCR_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Insights/dataCollectionRules/dcr-mailhost-unit";
+
+export const amaExtensionArgs: compute.VirtualMachineExtensionArgs = {
+  resourceGroupName: "rg-mailhost-unit",
+  vmName: VM_NAME,
+  vmExtensionName: "AzureMonitorWindowsAgent",
+  publisher: "Microsoft.Azure.Monitor",
+  type: "AzureMonitorWindowsAgent",
+  typeHandlerVersion: "1.0",
+  autoUpgradeMinorVersion: true,
+  enableAutomaticUpgrade: true,
+};
+
+export const dcraArgs: monitor.DataCollectionRuleAssociationArgs = {
+  resourceUri: VM_ID,
+  associationName: "dcra-mailhost-unit",
+  dataCollectionRuleId: DCR_ID,
+};
+
+export const scheduledQueryRuleArgs: monitor.ScheduledQueryRuleArgs = {
+  resourceGroupName: "rg-mailhost-unit",
+  ruleName: "alert-mailhost-unit-port-space-exhausted",
+  severity: 1,
+  scopes: ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.OperationalInsights/workspaces/log-mailhost-unit"],
+  evaluationFrequency: "PT5M",
+  windowSize: "PT5M",
+  criteria: { allOf: [{ query: plan.monitoring.alerts[0].query, timeAggregation: "Total", metricMeasureColumn: "Count", resourceIdColumn: "_ResourceId", operator: "GreaterThan", threshold: 0 }] },
+  actions: { actionGroups: ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Insights/actionGroups/ag-mailhost-unit"] },
+};
+
 export const DSC_TYPE = "azure-native:compute:VirtualMachineExtension";
 export const RUN_COMMAND_TYPE = "azure-native:compute:VirtualMachineRunCommandByVirtualMachine";
 export const VM_TYPE = "azure-native:compute:VirtualMachine";
@@ -79,6 +111,9 @@ export const dsc = () => resource(DSC_TYPE, "vm-mail-unit-001-tuning-dsc", dscEx
 export const runCommand = () => resource(RUN_COMMAND_TYPE, "vm-mail-unit-001-tuning-runcmd", runCommandArgs);
 export const vm = () => resource(VM_TYPE, "vm-mail-unit-001-vm", vmArgs);
 export const nic = () => resource("azure-native:network:NetworkInterface", "vm-mail-unit-001-nic", nicArgs);
+export const ama = () => resource(DSC_TYPE, "vm-mail-unit-001-ama", amaExtensionArgs);
+export const dcra = () => resource("azure-native:monitor:DataCollectionRuleAssociation", "vm-mail-unit-001-dcra", dcraArgs);
+export const alertRule = () => resource("azure-native:monitor:ScheduledQueryRule", "mailhost-monitoring-port-space-exhausted", scheduledQueryRuleArgs);
 export const nsg = () => resource("azure-native:network:NetworkSecurityGroup", "mailhost-nsg", nsgArgs);
 
 /** Sets a DSC configuration argument of a copy. */

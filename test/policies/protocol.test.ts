@@ -10,7 +10,7 @@ import { PolicyPackProcess, secret, UNKNOWN, type AnalyzedResource, type PolicyD
 import { POLICY_PACK_DIR } from "../../program/policyCheck";
 import { policies } from "../../policies/all";
 import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
-import { dscExtensionArgs, gcAssignment, runCommandArgs, vmArgs, withAssignmentParameter } from "./fixtures";
+import { amaExtensionArgs, dcraArgs, dscExtensionArgs, gcAssignment, runCommandArgs, vmArgs, withAssignmentParameter } from "./fixtures";
 import { MAX_USER_PORT } from "../../domain/limits";
 
 const readConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", `${stack}.json`), "utf8"));
@@ -94,6 +94,9 @@ describe("mailhost-guardrails over the analyzer protocol", () => {
     const stack = await pack.analyzeStack([
       { type: "azure-native:compute:VirtualMachine", name: "vm", urn: "urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachine::vm", properties: { ...vmArgs, vmName: UNKNOWN } },
       { ...handWrittenDsc({ TcpTimedWaitDelay: 60 }, { vmName: UNKNOWN }), urn: "urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachineExtension::dsc", propertyDependencies: { vmName: ["urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachine::vm"] } },
+      // The monitoring of a host being created: the VM's name and id are unknown too.
+      { type: "azure-native:compute:VirtualMachineExtension", name: "ama", urn: "urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachineExtension::ama", properties: { ...amaExtensionArgs, vmName: UNKNOWN }, propertyDependencies: { vmName: ["urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachine::vm"] } },
+      { type: "azure-native:monitor:DataCollectionRuleAssociation", name: "dcra", urn: "urn:pulumi:prod::mailhost::azure-native:monitor:DataCollectionRuleAssociation::dcra", properties: { ...dcraArgs, resourceUri: UNKNOWN, dataCollectionRuleId: UNKNOWN }, propertyDependencies: { resourceUri: ["urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachine::vm"] } },
     ]);
     assert.deepEqual(mandatory(stack), []);
     // Still answering afterwards.

@@ -38,7 +38,8 @@ describe("prod tunes its hosts through Machine Configuration", () => {
 
   it("gives every host one guest configuration extension with automatic upgrade", () => {
     const vms = byType(run, "azure-native:compute:VirtualMachine");
-    const extensions = byType(run, EXTENSION);
+    // The guest configuration extension; the Azure Monitor Agent is another extension of each VM.
+    const extensions = byType(run, EXTENSION).filter((e) => e.inputs.publisher === "Microsoft.GuestConfiguration");
     assert.equal(extensions.length, vms.length);
     assert.deepEqual(extensions.map((e) => e.inputs.vmName).sort(), vms.map((v) => v.inputs.vmName).sort());
     for (const e of extensions) {

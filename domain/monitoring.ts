@@ -1,0 +1,317 @@
+/**
+ * What the stack monitors and how: the Windows events and counters a data collection rule sends
+ * to Log Analytics, the KQL of each log search alert rule, the names of the monitoring resources,
+ * and a rough data-volume estimate. Pure: the Monitoring component, `mailhost plan`, the README
+ * and the KQL tests all read it from here.
+ *
+ * Sources:
+ * - Tcpip events 4227/4231: learn.microsoft.com/troubleshoot/windows-client/networking/tcp-ip-port-exhaustion-troubleshooting;
+ *   IDs and severities: the Windows SDK `netevent.h` (EVENT_TCPIP_TCP_TIME_WAIT_COLLISION 0x80001083,
+ *   EVENT_TCPIP_TCP_GLOBAL_EPHEMERAL_PORT_SPACE_EXHAUSTED 0x80001087, EVENT_TCPIP_UDP_GLOBAL_EPHEMERAL_PORT_SPACE_EXHAUSTED 0x800010AA).
+ * - XPath and counter formats: learn.microsoft.com/azure/azure-monitor/agents/data-collection-windows-events
+ *   and .../data-collection-performance.
+ * - Table columns: learn.microsoft.com/azure/azure-monitor/reference/tables/event, .../perf, .../heartbeat.
+ */
+import { type MailhostConfig } from "./config";
+import {
+  BILLED_BYTES_PER_ROW,
+  MONITORING_SCHEDULE,
+} from "./limits";
+
+/** Classic event source (XML `Provider Name`) of the TCP/IP stack's System-log events. */
+export const TCPIP_EVENT_SOURCE = "Tcpip";
+
+/** The System-log Tcpip events of ephemeral-port trouble (low 16 bits of the `netevent.h` codes). */
+export const TCPIP_EVENTS = {
+  /** 4227: an outgoing connect failed because the chosen local port was recently used to the same remote endpoint (still in TIME_WAIT). */
+  timeWaitCollision: 4227,
+  /** 4231: the global TCP ephemeral port space is exhausted. */
+  tcpPortSpaceExhausted: 4231,
+  /** 4266: the global UDP ephemeral port space is exhausted (DNS lookups fail first). */
+  udpPortSpaceExhausted: 4266,
+} as const;
+
+/** The DCR's Windows event filter, `LogName!XPath` (XPath 1.0 subset the agent accepts). */
+export const TCPIP_EVENT_XPATH = `System!*[System[Provider[@Name='${TCPIP_EVENT_SOURCE}'] and (${Object.values(TCPIP_EVENTS).map((id) => `EventID=${id}`).join(" or ")})]]`;
+
+/** Counter objects sampled: both IP versions (loopback and dual-stack traffic may use IPv6). */
+export const TCP_COUNTER_OBJECTS = ["TCPv4", "TCPv6"] as const;
+
+/**
+ * Counters of each TCP object. `Connections Established` is a gauge; `Connection Failures`,
+ * `Connections Reset`, `Connections Active` and `Connections Passive` count since boot;
+ * `Segments Retransmitted/sec` is a rate (technet "TCP Object" counter reference).
+ */
+export const TCP_COUNTER_NAMES = [
+  "Connections Established",
+  "Connection Failures",
+  "Connections Reset",
+  "Connections Active",
+  "Connections Passive",
+  "Segments Retransmitted/sec",
+] as const;
+
+/** The cumulative counter whose rise the severity-3 rule alerts on. */
+export const CONNECTION_FAILURES_COUNTER = "Connection Failures";
+
+/** `\Object\Counter` specifiers of the DCR (single-instance objects: no `(instance)` part). */
+export const TCP_COUNTER_SPECIFIERS: readonly string[] = TCP_COUNTER_OBJECTS.flatMap((object) => TCP_COUNTER_NAMES.map((counter) => `\\${object}\\${counter}`));
+
+/** DCR streams: `Microsoft-Event` lands in the `Event` table, `Microsoft-Perf` in `Perf`. */
+export const DCR_STREAMS = { events: "Microsoft-Event", counters: "Microsoft-Perf" } as const;
+
+/**
+ * Columns of the Log Analytics tables the alert queries read, as Kusto schema text
+ * (`(Name:type, ...)`). The KQL tests analyse every query against exactly these.
+ * Heartbeat rows are written by the Azure Monitor Agent once a minute to every workspace its
+ * data collection rules send to.
+ */
+export const LOG_TABLE_SCHEMAS: Readonly<Record<"Event" | "Perf" | "Heartbeat", string>> = {
+  Event: "(TenantId:string, TimeGenerated:datetime, Computer:string, EventLog:string, Source:string, EventID:int, EventLevel:int, EventLevelName:string, EventCategory:int, EventData:string, ParameterXml:string, RenderedDescription:string, Message:string, UserName:string, SourceSystem:string, ManagementGroupName:string, AzureDeploymentID:string, Role:string, Type:string, _ResourceId:string, _SubscriptionId:string, _BilledSize:real, _IsBillable:string)",
+  Perf: "(TenantId:string, TimeGenerated:datetime, Computer:string, ObjectName:string, CounterName:string, InstanceName:string, CounterValue:real, CounterPath:string, SampleCount:int, Min:real, Max:real, StandardDeviation:real, BucketStartTime:datetime, BucketEndTime:datetime, SourceSystem:string, Type:string, _ResourceId:string, _SubscriptionId:string, _BilledSize:real, _IsBillable:string)",
+  Heartbeat: "(TenantId:string, TimeGenerated:datetime, Computer:string, Category:string, OSType:string, OSName:string, Version:string, ComputerIP:string, SourceComputerId:string, Solutions:string, SourceSystem:string, Type:string, _ResourceId:string, _SubscriptionId:string, _BilledSize:real, _IsBillable:string)",
+};
+
+/** A KQL string literal: double quotes, backslash and quote escaped (values never reach a query raw). */
+export function kqlString(value: string): string {
+  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, "\\\"").replace(/\r?\n/g, "\\n")}"`;
+}
+
+/** ISO 8601 duration for whole minutes, as alert rules take them: 5 → `PT5M`, 60 → `PT1H`, a whole day → `P1D`. */
+export function isoMinutes(minutes: number): string {
+  if (!Number.isInteger(minutes) || minutes <= 0) throw new RangeError(`isoMinutes: ${minutes} is not a positive whole number of minutes`);
+  const day = 24 * 60;
+  if (minutes % day === 0) return `P${minutes / day}D`;
+  if (minutes % 60 === 0) return `PT${minutes / 60}H`;
+  return `PT${minutes}M`;
+}
+
+/** Which alert: a stable key used in resource names. */
+export type AlertKey = "port-space-exhausted" | "time-wait-collisions" | "connection-failures" | "heartbeat-missing";
+
+/** One log search alert rule, split per host by `_ResourceId`. */
+export interface AlertRulePlan {
+  readonly key: AlertKey;
+  /** Azure name of the rule. */
+  readonly ruleName: string;
+  readonly displayName: string;
+  /** 0 (critical) – 4 (verbose). */
+  readonly severity: number;
+  /** When it fires, in a few words (for `mailhost plan`). */
+  readonly condition: string;
+  /** What it means and what to do (the runbook). */
+  readonly description: string;
+  /** KQL over the tables of {@link LOG_TABLE_SCHEMAS}; one row per host with `_ResourceId`. */
+  readonly query: string;
+  /** `Count` (rows) or `Total` (sum of {@link metricMeasureColumn}). */
+  readonly timeAggregation: "Count" | "Total";
+  readonly metricMeasureColumn?: string;
+  /** As the scheduledQueryRules API spells it (not the SDK's `ConditionOperator` enum). */
+  readonly operator: "GreaterThan";
+  readonly threshold: number;
+  /** Window the query looks back over, minutes. */
+  readonly windowMinutes: number;
+  /** How often it runs, minutes. */
+  readonly evaluationFrequencyMinutes: number;
+}
+
+/** Names of the monitoring resources of a stack (CAF abbreviations). */
+export interface MonitoringNames {
+  readonly workspace: string;
+  readonly dataCollectionRule: string;
+  /** Name of each host's association with the rule (an extension resource under the VM). */
+  readonly dataCollectionRuleAssociation: string;
+  readonly actionGroup: string;
+  /** At most 12 characters (shown in SMS and e-mail subjects). */
+  readonly actionGroupShortName: string;
+}
+
+/** Where the data goes. */
+export type WorkspacePlan =
+  | { readonly kind: "created"; readonly name: string; readonly retentionInDays: number }
+  | { readonly kind: "existing"; readonly resourceId: string };
+
+/** The monitoring of a stack, from its config. */
+export interface MonitoringPlan {
+  readonly enabled: boolean;
+  readonly names: MonitoringNames;
+  readonly workspace: WorkspacePlan;
+  readonly emailReceivers: readonly string[];
+  /** True when the secret webhook URL is set (the URL itself is never part of a plan). */
+  readonly webhookReceiver: boolean;
+  readonly samplingIntervalSeconds: number;
+  readonly eventXPathQueries: readonly string[];
+  readonly counterSpecifiers: readonly string[];
+  readonly alerts: readonly AlertRulePlan[];
+  /** Rough billed bytes per host per day (see {@link estimateDailyBytesPerHost}). */
+  readonly estimatedBytesPerHostPerDay: number;
+}
+
+const ACTION_GROUP_SHORT_NAME_LENGTH = 12;
+
+/** Names of the monitoring resources, from the stack slug used by the other site names. */
+export function monitoringNames(stackSlug: string): MonitoringNames {
+  return {
+    workspace: `log-mailhost-${stackSlug}`,
+    dataCollectionRule: `dcr-mailhost-${stackSlug}`,
+    dataCollectionRuleAssociation: `dcra-mailhost-${stackSlug}`,
+    actionGroup: `ag-mailhost-${stackSlug}`,
+    actionGroupShortName: `mail-${stackSlug}`.slice(0, ACTION_GROUP_SHORT_NAME_LENGTH).replace(/-$/, ""),
+  };
+}
+
+const RUNBOOK = "Runbook: (1) run `mailhost drift` to see whether the host still has the tuning this stack sets "
+  + "(MaxUserPort, TcpTimedWaitDelay, dynamic port range, MailboxCacheTTL) and remediate what differs; "
+  + "(2) if a host's tuning waits for a reboot, reboot it with `mailhost reboot`; "
+  + "(3) if the tuning is in place and load has grown past the plan, raise siteConfig.mailboxCacheTtl "
+  + "(fewer reconnects per back end) after checking `mailhost plan`, or add hosts.";
+
+/** Filter on the hosts of this stack (by VM name prefix in `_ResourceId`), so a shared workspace alerts only on them. */
+function hostFilter(resourceGroup: string, vmNamePrefix: string): string {
+  return `_ResourceId contains ${kqlString(`/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vmNamePrefix}`)}`;
+}
+
+/**
+ * The four alert rules of a stack.
+ * - Ephemeral port space exhausted (Tcpip 4231, or 4266 for UDP): any event, severity 1.
+ * - TIME_WAIT collisions (Tcpip 4227): more than the threshold per window, severity 2.
+ * - Sharp rise in TCP connection failures: the rise of the cumulative `Connection Failures`
+ *   counters (TCPv4 + TCPv6) per window, severity 3. A sample lower than the one before means the
+ *   host rebooted (the counter restarts at zero): the rise is then the value itself, never negative.
+ * - Host stopped sending data: no Heartbeat for the configured minutes, severity 2.
+ */
+export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"]): AlertRulePlan[] {
+  const hosts = hostFilter(resourceGroup, vmNamePrefix);
+  const source = kqlString(TCPIP_EVENT_SOURCE);
+  const { alerts } = monitoring;
+  const every = MONITORING_SCHEDULE.evaluationFrequencyMinutes;
+  const name = (key: AlertKey) => `alert-mailhost-${stackSlug}-${key}`;
+  const window = `${alerts.windowMinutes}-minute window`;
+  const exhausted = [TCPIP_EVENTS.tcpPortSpaceExhausted, TCPIP_EVENTS.udpPortSpaceExhausted];
+  const counterObjects = TCP_COUNTER_OBJECTS.map(kqlString).join(", ");
+  return [
+    {
+      key: "port-space-exhausted",
+      ruleName: name("port-space-exhausted"),
+      displayName: `Mail host ${stackSlug}: ephemeral port space exhausted (Tcpip ${exhausted.join("/")})`,
+      severity: 1,
+      condition: `any Tcpip ${exhausted.join(" or ")} event (checked every ${every} min)`,
+      description: `A mail host logged Tcpip event ${TCPIP_EVENTS.tcpPortSpaceExhausted} (every TCP ephemeral port is in use: new outgoing connections, such as IMAP to the back ends, fail) `
+        + `or ${TCPIP_EVENTS.udpPortSpaceExhausted} (the same for UDP: DNS lookups fail). ${RUNBOOK}`,
+      query: [
+        "Event",
+        `| where EventLog == "System" and Source =~ ${source} and EventID in (${exhausted.join(", ")})`,
+        `| where ${hosts}`,
+        "| summarize Count = count() by Computer, _ResourceId",
+      ].join("\n"),
+      timeAggregation: "Total",
+      metricMeasureColumn: "Count",
+      operator: "GreaterThan",
+      threshold: 0,
+      windowMinutes: every,
+      evaluationFrequencyMinutes: every,
+    },
+    {
+      key: "time-wait-collisions",
+      ruleName: name("time-wait-collisions"),
+      displayName: `Mail host ${stackSlug}: TIME_WAIT collisions (Tcpip ${TCPIP_EVENTS.timeWaitCollision})`,
+      severity: 2,
+      condition: `more than ${alerts.timeWaitCollisionThreshold} Tcpip ${TCPIP_EVENTS.timeWaitCollision} events in ${alerts.windowMinutes} min`,
+      description: `A mail host logged more than ${alerts.timeWaitCollisionThreshold} Tcpip ${TCPIP_EVENTS.timeWaitCollision} events in a ${window}: outgoing connects failed because the local port `
+        + `was still in TIME_WAIT towards the same back end, so ports are churned faster than TcpTimedWaitDelay frees them; exhaustion (${TCPIP_EVENTS.tcpPortSpaceExhausted}) is near. ${RUNBOOK}`,
+      query: [
+        "Event",
+        `| where EventLog == "System" and Source =~ ${source} and EventID == ${TCPIP_EVENTS.timeWaitCollision}`,
+        `| where ${hosts}`,
+        "| summarize Count = count() by Computer, _ResourceId",
+      ].join("\n"),
+      timeAggregation: "Total",
+      metricMeasureColumn: "Count",
+      operator: "GreaterThan",
+      threshold: alerts.timeWaitCollisionThreshold,
+      windowMinutes: alerts.windowMinutes,
+      evaluationFrequencyMinutes: every,
+    },
+    {
+      key: "connection-failures",
+      ruleName: name("connection-failures"),
+      displayName: `Mail host ${stackSlug}: sharp rise in TCP connection failures`,
+      severity: 3,
+      condition: `TCPv4 + TCPv6 ${CONNECTION_FAILURES_COUNTER} rise by more than ${alerts.connectionFailureThreshold} in ${alerts.windowMinutes} min`,
+      description: `A mail host's TCPv4 + TCPv6 "${CONNECTION_FAILURES_COUNTER}" counters rose by more than ${alerts.connectionFailureThreshold} in a ${window}: many outgoing connects fail `
+        + `(back ends unreachable, or local ports running out before Windows logs ${TCPIP_EVENTS.timeWaitCollision}/${TCPIP_EVENTS.tcpPortSpaceExhausted}). Check the back ends first. ${RUNBOOK}`,
+      query: [
+        "Perf",
+        `| where ObjectName in (${counterObjects}) and CounterName == ${kqlString(CONNECTION_FAILURES_COUNTER)}`,
+        `| where ${hosts}`,
+        "| sort by _ResourceId asc, ObjectName asc, TimeGenerated asc",
+        "| extend Step = iff(_ResourceId == prev(_ResourceId) and ObjectName == prev(ObjectName), CounterValue - prev(CounterValue), real(0))",
+        "// The counter counts since boot: a drop means a reboot, after which the rise is the value itself.",
+        "| extend Rise = iff(Step < 0, CounterValue, Step)",
+        "| summarize Failures = sum(Rise) by Computer, _ResourceId",
+      ].join("\n"),
+      timeAggregation: "Total",
+      metricMeasureColumn: "Failures",
+      operator: "GreaterThan",
+      threshold: alerts.connectionFailureThreshold,
+      windowMinutes: alerts.windowMinutes,
+      evaluationFrequencyMinutes: every,
+    },
+    {
+      key: "heartbeat-missing",
+      ruleName: name("heartbeat-missing"),
+      displayName: `Mail host ${stackSlug}: stopped sending monitoring data`,
+      severity: 2,
+      condition: `no Heartbeat for ${alerts.heartbeatSilenceMinutes} min`,
+      description: `A mail host has sent no Heartbeat for ${alerts.heartbeatSilenceMinutes} minutes: it is stopped, hung, cut off from Azure Monitor, or its Azure Monitor Agent is broken, `
+        + "so port exhaustion on it would go unnoticed. Check the VM's power state and the AzureMonitorWindowsAgent extension status; if the VM is up, "
+        + "run `mailhost drift` and reboot it with `mailhost reboot` when its tuning waits for a reboot.",
+      query: [
+        "Heartbeat",
+        `| where ${hosts}`,
+        "| summarize LastHeartbeat = max(TimeGenerated) by Computer, _ResourceId",
+        `| where LastHeartbeat < ago(${alerts.heartbeatSilenceMinutes}m)`,
+      ].join("\n"),
+      timeAggregation: "Count",
+      operator: "GreaterThan",
+      threshold: 0,
+      windowMinutes: MONITORING_SCHEDULE.silenceLookBackMinutes,
+      evaluationFrequencyMinutes: every,
+    },
+  ];
+}
+
+/**
+ * Rough billed bytes per host per day: every counter once per sampling interval, one Heartbeat a
+ * minute, and `eventsPerDay` Tcpip events (none on a healthy host), each at
+ * {@link BILLED_BYTES_PER_ROW}. 12 counters every 60 s: 17,280 Perf rows, about 4.3 MB.
+ */
+export function estimateDailyBytesPerHost(samplingIntervalSeconds: number, eventsPerDay = 0): number {
+  const secondsPerDay = 24 * 60 * 60;
+  const perfRows = TCP_COUNTER_SPECIFIERS.length * Math.ceil(secondsPerDay / samplingIntervalSeconds);
+  const heartbeatRows = secondsPerDay / 60;
+  return perfRows * BILLED_BYTES_PER_ROW.perf + heartbeatRows * BILLED_BYTES_PER_ROW.heartbeat + eventsPerDay * BILLED_BYTES_PER_ROW.event;
+}
+
+/**
+ * The monitoring of a stack. `resourceGroup` and `vmNamePrefix` locate its hosts (alerts look at
+ * nothing else, even in a shared workspace); `webhookReceiver` says whether the secret webhook
+ * URL is set.
+ */
+export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean): MonitoringPlan {
+  const names = monitoringNames(stackSlug);
+  return {
+    enabled: monitoring.enabled,
+    names,
+    workspace: monitoring.workspaceResourceId === undefined
+      ? { kind: "created", name: names.workspace, retentionInDays: monitoring.retentionInDays }
+      : { kind: "existing", resourceId: monitoring.workspaceResourceId },
+    emailReceivers: [...monitoring.emailReceivers],
+    webhookReceiver,
+    samplingIntervalSeconds: monitoring.samplingIntervalSeconds,
+    eventXPathQueries: [TCPIP_EVENT_XPATH],
+    counterSpecifiers: TCP_COUNTER_SPECIFIERS,
+    alerts: alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring),
+    estimatedBytesPerHostPerDay: estimateDailyBytesPerHost(monitoring.samplingIntervalSeconds),
+  };
+}

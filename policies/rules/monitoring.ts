@@ -1,0 +1,58 @@
+/**
+ * Monitoring policies: every mail host VM reports to Azure Monitor (the agent, and an association
+ * with a data collection rule, without which the agent collects nothing), and every alert rule
+ * notifies someone (at least one action group).
+ */
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { indexVms, isVirtualMachine, vmName } from "../lib/hosts";
+import { SCHEDULED_QUERY_RULE_TYPE, vmsWithAgent, vmsWithAssociation } from "../lib/monitoring";
+import { label } from "../lib/resources";
+import { known } from "../lib/unknown";
+
+/** Every mail host VM has the Azure Monitor Agent extension. */
+export const vmHasMonitoringAgent: StackValidationPolicy = {
+  name: "mailhost-vm-has-monitoring-agent",
+  description: "Every virtual machine of a mail host stack must have the Azure Monitor Agent extension (Microsoft.Azure.Monitor/AzureMonitorWindowsAgent), so that Tcpip port-exhaustion events and TCP counters reach Log Analytics and the alert rules can fire.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const vms = args.resources.filter(isVirtualMachine);
+    const withAgent = vmsWithAgent(args.resources, indexVms(vms));
+    for (const vm of vms) {
+      if (withAgent.has(vm.urn)) continue;
+      report(`VirtualMachine "${vmName(vm) ?? vm.name}" has no Azure Monitor Agent extension (Microsoft.Azure.Monitor/AzureMonitorWindowsAgent): port exhaustion on it would go unnoticed; enable mailhost:monitoring.`, vm.urn);
+    }
+  },
+};
+
+/** Every mail host VM is associated with a data collection rule. */
+export const vmHasDataCollectionRuleAssociation: StackValidationPolicy = {
+  name: "mailhost-vm-has-data-collection-rule-association",
+  description: "Every virtual machine of a mail host stack must be associated with a data collection rule: without one the Azure Monitor Agent collects nothing.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const vms = args.resources.filter(isVirtualMachine);
+    const associated = vmsWithAssociation(args.resources, indexVms(vms));
+    for (const vm of vms) {
+      if (associated.has(vm.urn)) continue;
+      report(`VirtualMachine "${vmName(vm) ?? vm.name}" has no data collection rule association: its Azure Monitor Agent (if any) sends no Tcpip events or TCP counters; enable mailhost:monitoring.`, vm.urn);
+    }
+  },
+};
+
+/** Every log search alert rule notifies at least one action group. */
+export const alertRuleHasActionGroup: ResourceValidationPolicy = {
+  name: "mailhost-alert-rule-has-action-group",
+  description: "Every log search alert rule must name at least one action group, so that a firing alert reaches someone.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (!SCHEDULED_QUERY_RULE_TYPE.test(args.type)) return;
+    const groups = known(() => {
+      const actions = args.props.actions as { actionGroups?: unknown } | undefined;
+      return actions?.actionGroups;
+    });
+    if (!groups.ok) return; // unknown during preview: the action group is being created
+    if (!Array.isArray(groups.value) || groups.value.length === 0) {
+      report(`${label(args.type, args.name)} names no action group in actions.actionGroups: it would fire without notifying anyone.`);
+    }
+  },
+};

@@ -1,0 +1,32 @@
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { MONITORING_DEFAULTS, MONITORING_SCHEDULE } from "../../domain/limits";
+import { TCPIP_EVENT_XPATH, TCP_COUNTER_SPECIFIERS, estimateDailyBytesPerHost } from "../../domain/monitoring";
+import { REPO_ROOT } from "../support/stacks";
+
+const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+const section = readme.slice(readme.indexOf("## Monitoring"), readme.indexOf("## Capacity model"));
+
+describe("README: Monitoring", () => {
+  it("has the section, with the XPath the rule deploys", () => {
+    assert.ok(section.length > 1000);
+    assert.ok(section.includes(TCPIP_EVENT_XPATH));
+  });
+  it("states the defaults and the cadence the code uses", () => {
+    const d = MONITORING_DEFAULTS;
+    assert.ok(section.includes(`\`alerts.timeWaitCollisionThreshold\` (${d.timeWaitCollisionThreshold})`));
+    assert.ok(section.includes(`\`alerts.windowMinutes\` (${d.windowMinutes})`));
+    assert.ok(section.includes(`\`alerts.connectionFailureThreshold\` (${d.connectionFailureThreshold})`));
+    assert.ok(section.includes(`\`alerts.heartbeatSilenceMinutes\` (${d.heartbeatSilenceMinutes})`));
+    assert.ok(section.includes(`evaluated every ${MONITORING_SCHEDULE.evaluationFrequencyMinutes} minutes`));
+    assert.ok(section.includes(`\`samplingIntervalSeconds\` (default ${d.samplingIntervalSeconds})`));
+  });
+  it("gives the volume estimate the code computes for the default sampling", () => {
+    const rows = TCP_COUNTER_SPECIFIERS.length * (24 * 60 * 60) / MONITORING_DEFAULTS.samplingIntervalSeconds;
+    assert.ok(section.includes(`${TCP_COUNTER_SPECIFIERS.length} counters every ${MONITORING_DEFAULTS.samplingIntervalSeconds} s are ${rows.toLocaleString("en-US")} \`Perf\` rows`));
+    const mb = Math.round(estimateDailyBytesPerHost(MONITORING_DEFAULTS.samplingIntervalSeconds) / 1e6);
+    assert.ok(section.includes(`about ${mb} MB per host per day`), `about ${mb} MB per host per day`);
+  });
+});

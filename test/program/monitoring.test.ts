@@ -1,0 +1,267 @@
+/**
+ * Azure Monitor under mocks: what each committed stack registers for monitoring, and what the
+ * pack says about it over the analyzer protocol.
+ */
+import { after, before, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type OfflineRun, type RecordedResource, runOffline, runtimeConfig } from "../../program/offline";
+import { type PolicyDiagnostic, type PolicyPackProcess } from "../../program/analyzer";
+import { POLICY_PACK_DIR, analyzeResources, startPolicyPack } from "../../program/policyCheck";
+import { requireStackConfig } from "../../domain/config";
+import { TCPIP_EVENTS } from "../../domain/monitoring";
+import { RESOURCE_ID_COLUMN } from "../../components/Monitoring";
+import { formatPlan, planOf } from "../../cli/plan";
+import { REPO_ROOT, STACKS, runStack, stackConfigWithSecret, stackFileConfig, withValue } from "../support/stacks";
+import program = require("../../index");
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const WEBHOOK = "https://hooks.example.com/services/T0001/B0002/s3cr3t-webhook-token";
+const WEBHOOK_TOKEN = "s3cr3t-webhook-token";
+const readPolicyConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", `${stack}.json`), "utf8"));
+const byType = (run: OfflineRun, type: string) => run.resources.filter((r) => r.type === type);
+const agents = (run: OfflineRun) => byType(run, "azure-native:compute:VirtualMachineExtension").filter((r) => r.inputs.publisher === "Microsoft.Azure.Monitor");
+const idOf = (type: string, name: string, rg: string) => {
+  const [, module, kind] = type.split(":");
+  const provider = { compute: "Microsoft.Compute", monitor: "Microsoft.Insights", operationalinsights: "Microsoft.OperationalInsights" }[module];
+  return `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${rg}/providers/${provider}/${kind}/${name}`;
+};
+
+function configOf(stack: string) {
+  const raw = Object.fromEntries(Object.entries(stackFileConfig(stack)).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice(9), v]));
+  return requireStackConfig(raw);
+}
+
+/** Runs a stack with the webhook URL set as a secret, as `pulumi config set --secret` would. */
+function runWithWebhook(stack: string, config: Record<string, unknown> = stackConfigWithSecret(stack)): Promise<OfflineRun> {
+  return runOffline(program, stack, runtimeConfig({ ...config, "mailhost:alertWebhookUrl": WEBHOOK }), ["mailhost:adminPassword", "mailhost:alertWebhookUrl"]);
+}
+
+for (const stack of STACKS) {
+  describe(`monitoring of stack ${stack} under mocks`, () => {
+    let run: OfflineRun;
+    const config = configOf(stack);
+    const rg = `rg-mailhost-${stack}`;
+    before(async () => { run = await runStack(stack); });
+
+    it("gives every host one Azure Monitor Agent extension with automatic upgrade, after its tuning", () => {
+      const vms = byType(run, "azure-native:compute:VirtualMachine");
+      const extensions = agents(run);
+      assert.equal(extensions.length, config.fleet.hostCount);
+      assert.deepEqual(extensions.map((e) => e.inputs.vmName).sort(), vms.map((v) => v.inputs.vmName).sort());
+      for (const agent of extensions) {
+        assert.equal(agent.inputs.type, "AzureMonitorWindowsAgent");
+        assert.equal(agent.inputs.enableAutomaticUpgrade, true);
+        assert.equal(agent.inputs.autoUpgradeMinorVersion, true);
+        assert.equal(agent.inputs.settings, undefined, "the system-assigned identity needs no settings");
+        const tuning = run.resources.find((r) => r.type.startsWith("mailhost:azure:") && r.type.endsWith("Tuning") && r.name === `${agent.inputs.vmName}-tuning`)!;
+        // After the host's tuning, and after the last extension before it (one extension operation per VM at a time).
+        const previous = run.resources.filter((r) => r.parent === tuning.urn && (r.type === "azure-native:compute:VirtualMachineExtension" || r.type === "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"));
+        assert.equal(previous.length, 1);
+        assert.deepEqual(agent.dependencies, [tuning.urn, previous[0].urn], "installed after the host's tuning and its extension");
+        if (config.tcp.tuning === "dsc") assert.deepEqual(agent.inputs.provisionAfterExtensions, ["Microsoft.Powershell.DSC"]);
+      }
+      // The agent authenticates with the system-assigned identity (Machine Configuration hosts also carry a user-assigned one).
+      for (const vm of vms) assert.match((vm.inputs.identity as { type: string }).type, /^SystemAssigned(, UserAssigned)?$/);
+    });
+
+    it("associates every host, by its ARM id, with the stack's one data collection rule", () => {
+      const [dcr, ...more] = byType(run, "azure-native:monitor:DataCollectionRule");
+      assert.deepEqual(more, []);
+      const associations = byType(run, "azure-native:monitor:DataCollectionRuleAssociation");
+      assert.equal(associations.length, config.fleet.hostCount);
+      const dcrId = idOf(dcr.type, String(dcr.inputs.dataCollectionRuleName), rg);
+      const vmIds = byType(run, "azure-native:compute:VirtualMachine").map((vm) => idOf(vm.type, String(vm.inputs.vmName), rg)).sort();
+      assert.deepEqual(associations.map((a) => a.inputs.resourceUri).sort(), vmIds);
+      for (const a of associations) assert.equal(a.inputs.dataCollectionRuleId, dcrId);
+    });
+
+    it("collects Tcpip 4227/4231/4266 from the System log and the \\TCPv4\\ and \\TCPv6\\ counters into the workspace", () => {
+      const [dcr] = byType(run, "azure-native:monitor:DataCollectionRule");
+      const inputs = dcr.inputs as any;
+      const [events] = inputs.dataSources.windowsEventLogs;
+      assert.deepEqual(events.streams, ["Microsoft-Event"]);
+      const xpath = events.xPathQueries.join(" ");
+      for (const id of [TCPIP_EVENTS.timeWaitCollision, TCPIP_EVENTS.tcpPortSpaceExhausted]) assert.ok(xpath.includes(String(id)), `XPath names ${id}`);
+      assert.match(xpath, /^System!/);
+      const [counters] = inputs.dataSources.performanceCounters;
+      assert.deepEqual(counters.streams, ["Microsoft-Perf"]);
+      assert.equal(counters.samplingFrequencyInSeconds, config.monitoring.samplingIntervalSeconds);
+      assert.ok(counters.counterSpecifiers.some((c: string) => c.startsWith("\\TCPv4\\")));
+      assert.ok(counters.counterSpecifiers.includes("\\TCPv4\\Connection Failures"));
+      const [destination] = inputs.destinations.logAnalytics;
+      const [workspace] = byType(run, "azure-native:operationalinsights:Workspace");
+      assert.equal(destination.workspaceResourceId, idOf(workspace.type, String(workspace.inputs.workspaceName), rg));
+      assert.deepEqual(inputs.dataFlows, [{ streams: ["Microsoft-Event", "Microsoft-Perf"], destinations: [destination.name] }]);
+      assert.equal(workspace.inputs.retentionInDays, config.monitoring.retentionInDays);
+    });
+
+    it("creates an action group with exactly the configured receivers", () => {
+      const [group, ...more] = byType(run, "azure-native:monitor:ActionGroup");
+      assert.deepEqual(more, []);
+      assert.equal(group.inputs.enabled, true);
+      assert.ok(String(group.inputs.groupShortName).length <= 12);
+      assert.deepEqual((group.inputs.emailReceivers as Array<{ emailAddress: string }>).map((r) => r.emailAddress), config.monitoring.emailReceivers);
+      assert.deepEqual(group.inputs.webhookReceivers, [], "no webhook unless the secret key is set");
+    });
+
+    it("creates alert rules split per host whose queries mention 4231 and 4227, each notifying the action group", () => {
+      const rules = byType(run, "azure-native:monitor:ScheduledQueryRule");
+      assert.equal(rules.length, 4);
+      const [group] = byType(run, "azure-native:monitor:ActionGroup");
+      const groupId = idOf(group.type, String(group.inputs.actionGroupName), rg);
+      const [workspace] = byType(run, "azure-native:operationalinsights:Workspace");
+      const queries = rules.map((r) => (r.inputs.criteria as any).allOf[0].query as string);
+      assert.ok(queries.some((q) => q.includes(String(TCPIP_EVENTS.tcpPortSpaceExhausted))));
+      assert.ok(queries.some((q) => q.includes(String(TCPIP_EVENTS.timeWaitCollision))));
+      for (const rule of rules) {
+        const inputs = rule.inputs as any;
+        const [condition] = inputs.criteria.allOf;
+        assert.equal(condition.resourceIdColumn, RESOURCE_ID_COLUMN);
+        assert.equal(condition.operator, "GreaterThan", "the API's spelling, not the SDK enum's \"gt\"");
+        assert.deepEqual(inputs.actions.actionGroups, [groupId]);
+        assert.deepEqual(inputs.scopes, [idOf(workspace.type, String(workspace.inputs.workspaceName), rg)]);
+        assert.match(inputs.description, /mailhost drift/);
+        assert.match(inputs.description, /mailhost reboot/);
+        assert.ok([1, 2, 3].includes(inputs.severity));
+        assert.match(inputs.windowSize, /^P(T\d+[MH]|\d+D)$/);
+      }
+      const severity = (n: number) => rules.filter((r) => r.inputs.severity === n).map((r) => (r.inputs.criteria as any).allOf[0]);
+      assert.ok(severity(1).some((c) => c.query.includes("4231") && c.threshold === 0), "any 4231: severity 1");
+      assert.ok(severity(2).some((c) => c.query.includes("4227") && c.threshold === config.monitoring.alerts.timeWaitCollisionThreshold), "4227 above the threshold: severity 2");
+      assert.ok(severity(3).some((c) => c.query.includes("Connection Failures") && c.threshold === config.monitoring.alerts.connectionFailureThreshold), "connection failures: severity 3");
+      assert.ok(severity(2).some((c) => c.query.startsWith("Heartbeat") && c.query.includes(`ago(${config.monitoring.alerts.heartbeatSilenceMinutes}m)`)), "silent host");
+    });
+
+    it("exports the monitoring without a secret", () => {
+      const monitoring = (run.outputs as any).monitoring;
+      assert.equal(monitoring.enabled, true);
+      assert.deepEqual(monitoring.emailReceivers, config.monitoring.emailReceivers);
+      assert.equal(monitoring.alertRules.length, 4);
+    });
+  });
+}
+
+describe("monitoring options under mocks", () => {
+  it("puts the webhook URL only into the action group, as a secret, and never into outputs", async () => {
+    const run = await runWithWebhook("prod");
+    const [group] = byType(run, "azure-native:monitor:ActionGroup");
+    const receivers = group.inputs.webhookReceivers as any;
+    assert.equal(receivers[SECRET_SIG] !== undefined || receivers[0]?.serviceUri?.[SECRET_SIG] !== undefined, true, "the webhook receiver is a secret");
+    assert.ok(JSON.stringify(receivers).includes(WEBHOOK_TOKEN), "the action group does get the URL");
+    for (const r of run.resources.filter((x) => x !== group)) assert.ok(!JSON.stringify(r.inputs).includes(WEBHOOK_TOKEN), `${r.type} ${r.name} carries no webhook`);
+    const outputs = JSON.stringify(run.outputs);
+    assert.ok(!outputs.includes(WEBHOOK_TOKEN) && !outputs.includes("hooks.example.com"));
+    assert.equal((run.outputs as any).monitoring.webhookReceiver, true);
+  });
+
+  it("uses an existing workspace by ARM id: no workspace is created, rule and alerts point at it", async () => {
+    const id = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-ops-weu";
+    const run = await runStack("prod", withValue(stackConfigWithSecret("prod"), "mailhost:monitoring", "workspaceResourceId", id));
+    assert.deepEqual(byType(run, "azure-native:operationalinsights:Workspace"), []);
+    const [dcr] = byType(run, "azure-native:monitor:DataCollectionRule");
+    assert.equal((dcr.inputs as any).destinations.logAnalytics[0].workspaceResourceId, id);
+    for (const rule of byType(run, "azure-native:monitor:ScheduledQueryRule")) assert.deepEqual(rule.inputs.scopes, [id]);
+  });
+
+  it("enabled: false registers no agent, association, rule, alert or action group", async () => {
+    const run = await runStack("dev", withValue(stackConfigWithSecret("dev"), "mailhost:monitoring", "enabled", false));
+    const monitoringTypes = run.resources.filter((r) => /:monitor:|:operationalinsights:|mailhost:azure:Monitoring/.test(r.type));
+    assert.deepEqual(monitoringTypes.map((r) => r.type), []);
+    assert.deepEqual(agents(run), []);
+    assert.deepEqual((run.outputs as any).monitoring, { enabled: false });
+  });
+
+  it("rejects a threshold out of range before registering anything, naming key, value and range", async () => {
+    let message = "";
+    const registered: RecordedResource[] = [];
+    try {
+      const run = await runStack("prod", withValue(stackConfigWithSecret("prod"), "mailhost:monitoring", "alerts.timeWaitCollisionThreshold", -1));
+      registered.push(...run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"));
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert.match(message, /mailhost:monitoring\.alerts\.timeWaitCollisionThreshold = -1 is outside 0–100000 \(events per window\)\./);
+    assert.deepEqual(registered, []);
+  });
+
+  it("rejects a plain-http webhook without showing it", async () => {
+    let message = "";
+    try {
+      await runOffline(program, "prod", runtimeConfig({ ...stackConfigWithSecret("prod"), "mailhost:alertWebhookUrl": "http://hooks.example.com/s3cr3t-webhook-token" }), ["mailhost:adminPassword", "mailhost:alertWebhookUrl"]);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert.match(message, /mailhost:alertWebhookUrl \(secret, value not shown\) must be an https:\/\/ URL/);
+    assert.ok(!message.includes(WEBHOOK_TOKEN));
+  });
+});
+
+describe("mailhost plan shows the monitoring of each stack", () => {
+  for (const stack of STACKS) {
+    it(`${stack}: workspace, collected data, every alert with its threshold, receivers and a volume estimate`, () => {
+      const plan = planOf(REPO_ROOT, stack);
+      const text = formatPlan(plan);
+      assert.match(text, new RegExp(`monitoring: Azure Monitor Agent \\+ data collection rule dcr-mailhost-${stack} on every host`));
+      assert.ok(text.includes("EventID=4231"));
+      for (const alert of plan.monitoring.alerts) assert.ok(text.includes(alert.ruleName) && text.includes(alert.condition), alert.key);
+      for (const email of plan.monitoring.emailReceivers) assert.ok(text.includes(email));
+      assert.match(text, /estimated data: about [\d.]+ MB per host per day/);
+    });
+  }
+});
+
+describe("the pack over the analyzer protocol, on what the program registers", () => {
+  let pack: PolicyPackProcess;
+  let prod: OfflineRun;
+  const mandatory = (ds: PolicyDiagnostic[]) => ds.filter((d) => d.enforcementLevel === "mandatory");
+  before(async () => {
+    prod = await runWithWebhook("prod");
+    pack = await startPolicyPack("prod", readPolicyConfig("prod"));
+  });
+  after(async () => { await pack?.close(); });
+
+  it("rejects a prod stack whose hosts lack the data collection rule association, once per host", async () => {
+    await pack.configure(readPolicyConfig("prod"));
+    const without = prod.resources.filter((r) => r.type !== "azure-native:monitor:DataCollectionRuleAssociation");
+    const ds = mandatory(await analyzeResources(pack, without));
+    const hits = ds.filter((d) => d.policyName === "mailhost-vm-has-data-collection-rule-association");
+    const vms = byType(prod, "azure-native:compute:VirtualMachine");
+    assert.equal(hits.length, vms.length, ds.map((d) => d.message).join("\n"));
+    assert.deepEqual(hits.map((d) => d.urn).sort(), vms.map((v) => v.urn).sort());
+    for (const d of hits) assert.match(d.message, /VirtualMachine "vm-mail-prod-\d{3}" has no data collection rule association/);
+    assert.deepEqual(ds.filter((d) => d.policyName !== "mailhost-vm-has-data-collection-rule-association"), []);
+  });
+  it("rejects prod hosts without the agent, and only warns in dev", async () => {
+    const without = prod.resources.filter((r) => !(r.type === "azure-native:compute:VirtualMachineExtension" && r.inputs.publisher === "Microsoft.Azure.Monitor"));
+    await pack.configure(readPolicyConfig("prod"));
+    const inProd = (await analyzeResources(pack, without)).filter((d) => d.policyName === "mailhost-vm-has-monitoring-agent");
+    assert.deepEqual([...new Set(inProd.map((d) => d.enforcementLevel))], ["mandatory"]);
+    assert.equal(inProd.length, 4);
+    await pack.configure(readPolicyConfig("dev"));
+    const inDev = await analyzeResources(pack, without);
+    assert.deepEqual(mandatory(inDev), []);
+    assert.equal(inDev.filter((d) => d.policyName === "mailhost-vm-has-monitoring-agent" && d.enforcementLevel === "advisory").length, 4);
+  });
+  it("rejects an alert rule that names no action group", async () => {
+    await pack.configure(readPolicyConfig("prod"));
+    const broken = prod.resources.map((r) => r.type === "azure-native:monitor:ScheduledQueryRule" ? { ...r, inputs: { ...r.inputs, actions: { actionGroups: [] } } } : r);
+    const hits = mandatory(await analyzeResources(pack, broken)).filter((d) => d.policyName === "mailhost-alert-rule-has-action-group");
+    assert.equal(hits.length, 4);
+    assert.match(hits[0].message, /ScheduledQueryRule "mailhost-monitoring-[a-z-]+" names no action group in actions\.actionGroups/);
+  });
+  it("never shows the webhook URL in a diagnostic or the pack's log, even when everything is reported", async () => {
+    await pack.configure(readPolicyConfig("prod"));
+    const stripped = prod.resources.filter((r) => r.type !== "azure-native:monitor:DataCollectionRuleAssociation"
+      && !(r.type === "azure-native:compute:VirtualMachineExtension" && r.inputs.publisher === "Microsoft.Azure.Monitor"));
+    const ds = await analyzeResources(pack, stripped);
+    assert.ok(ds.length >= 8);
+    const text = JSON.stringify(ds) + pack.logs().join("\n");
+    assert.ok(!text.includes(WEBHOOK_TOKEN) && !text.includes("hooks.example.com"));
+  });
+  it("passes the complete prod stack with the webhook set without a single diagnostic", async () => {
+    await pack.configure(readPolicyConfig("prod"));
+    assert.deepEqual(await analyzeResources(pack, prod.resources), []);
+  });
+});
