@@ -9,8 +9,8 @@ import { ConfigValidationError } from "../domain/issues";
 import { type PolicyDiagnostic, type PolicyPackConfig, type PolicyPackProcess } from "../program/analyzer";
 import { OfflineThread } from "../program/offlineThread";
 import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR, ResourceAnalysis, startPolicyPack } from "../program/policyCheck";
-import { loadStack } from "../program/stackConfig";
-import { readStackFile, type StackFile } from "../program/stackFile";
+import { type LoadedStack, loadStack } from "../program/stackConfig";
+import { fileErrorText, readStackFile, type StackFile, StackFileError } from "../program/stackFile";
 import { lineOfKey } from "./locate";
 
 /** Config key a policy's violations point at in the stack file (for annotations). */
@@ -46,6 +46,9 @@ export interface Violation {
 
 export type StackStatus = "passed" | "rejected" | "error";
 
+/** The capacity policy, whose load comes from the stack's own `mailhost:capacity`. */
+export const CAPACITY_POLICY = "mailhost-capacity-sustains-load";
+
 export interface StackReport {
   readonly stack: string;
   /** Stack file, relative to the project directory. */
@@ -56,6 +59,11 @@ export interface StackReport {
   readonly violations: Violation[];
   /** Keys that had no value in the file and got a placeholder secret. */
   placeholders: string[];
+  /**
+   * The policy config file that applied (as given to `--policy-pack-config`), or null when the
+   * pack's defaults applied. Either way the capacity load is the stack's own `mailhost:capacity`.
+   */
+  policyConfig: string | null;
   error?: string;
   readonly timings: { programMs: number; analysisMs: number; totalMs: number };
 }
@@ -70,7 +78,10 @@ export interface CheckOptions {
   /** Project directory holding `Pulumi.<stack>.yaml`. */
   readonly dir: string;
   readonly stacks: readonly string[];
-  /** Policy config file for every stack; default `policies/config/<stack>.json` when it exists. */
+  /**
+   * Policy config file (levels, floors) for every stack; the pack's defaults when absent. Never
+   * chosen by stack name: two stack files with the same content get the same verdict.
+   */
   readonly policyPackConfig?: string;
   /** Progress lines (stderr). */
   readonly progress?: (line: string) => void;
@@ -83,8 +94,8 @@ function readPolicyConfig(file: string): PolicyPackConfig {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new CheckSetupError(`Policy pack config ${file} cannot be read.`);
+  } catch (err) {
+    throw new CheckSetupError(`Policy pack config ${fileErrorText(file, err)}`);
   }
   try {
     const parsed = JSON.parse(text) as unknown;
@@ -95,10 +106,31 @@ function readPolicyConfig(file: string): PolicyPackConfig {
   }
 }
 
-function policyConfigFor(stack: string, options: CheckOptions): PolicyPackConfig {
-  if (options.policyPackConfig !== undefined) return readPolicyConfig(options.policyPackConfig);
-  const file = path.join(POLICY_PACK_DIR, "config", `${stack}.json`);
-  return fs.existsSync(file) ? readPolicyConfig(file) : {};
+/**
+ * The policy config a stack is checked with: the given file (or the pack's defaults), with the
+ * capacity policy's load taken from the stack's own `mailhost:capacity`. A load the file states
+ * that differs from the stack's is a config problem naming both values.
+ */
+export function policyConfigFor(loaded: LoadedStack, file: StackFile, options: CheckOptions): { config: PolicyPackConfig; problems: ConfigProblem[] } {
+  const base = options.policyPackConfig !== undefined ? readPolicyConfig(options.policyPackConfig) : {};
+  const capacity = loaded.plan.config.capacity;
+  const load: Record<string, number> = {
+    activeSessionsPerHost: capacity.activeSessionsPerHost,
+    backendEndpoints: capacity.backendEndpoints,
+    utilization: capacity.utilization,
+  };
+  const stated = (base[CAPACITY_POLICY] ?? {}) as Record<string, unknown>;
+  const problems: ConfigProblem[] = [];
+  for (const [key, value] of Object.entries(load)) {
+    if (stated[key] === undefined || stated[key] === value) continue;
+    const stackKey = `mailhost:capacity.${key}`;
+    problems.push({
+      path: stackKey,
+      message: `policy config ${options.policyPackConfig} sets ${CAPACITY_POLICY}.${key} = ${JSON.stringify(stated[key])}, but ${path.basename(file.file)} sets ${stackKey} = ${value}; the load comes from the stack: remove ${key} from the policy config or make both equal.`,
+      line: lineOfKey(file.text, stackKey),
+    });
+  }
+  return { config: { ...base, [CAPACITY_POLICY]: { ...stated, ...load } }, problems };
 }
 
 /** The last line of a diagnostic message: the SDK puts the policy description first. */
@@ -116,8 +148,9 @@ async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => 
     });
   }
   // Validate first, the same way the program does: every problem, each with its key path.
+  let loaded: LoadedStack;
   try {
-    loadStack(file.stack, file.config);
+    loaded = loadStack(file.stack, file.config);
   } catch (err) {
     if (!(err instanceof ConfigValidationError)) throw err;
     for (const issue of err.issues) report.configProblems.push({ path: issue.path, message: issue.message, line: lineOfKey(file.text, issue.path) });
@@ -128,7 +161,12 @@ async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => 
     report.status = "rejected";
     return;
   }
-  const policyConfig = policyConfigFor(file.stack, options);
+  const { config: policyConfig, problems } = policyConfigFor(loaded, file, options);
+  if (problems.length > 0) {
+    report.configProblems.push(...problems);
+    report.status = "rejected";
+    return;
+  }
   const configured = pack().then(async (analyzer) => { await analyzer.configure(policyConfig); return analyzer; });
   // Resources go to the pack while the program is still running: the program on a worker thread,
   // the analyzer client on this one, the pack in its own process.
@@ -152,14 +190,15 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   const started = performance.now();
   // Validate the inputs that concern every stack first: bad input stops before any work.
   if (options.policyPackConfig !== undefined) readPolicyConfig(options.policyPackConfig);
-  const files = options.stacks.map((stack) => {
+  // A stack file that cannot be read or parsed is a stack of its own, rejected; the others go on.
+  const files = options.stacks.map((stack): StackFile | { stack: string; failure: StackFileError } => {
     try {
       return readStackFile(options.dir, stack);
     } catch (err) {
+      if (err instanceof StackFileError) return { stack, failure: err };
       throw new CheckSetupError((err as Error).message);
     }
   });
-
   let packStartMs = 0;
   let started$: Promise<PolicyPackProcess> | undefined;
   let onSpawned = () => {};
@@ -184,6 +223,17 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     // Then the program thread, which starts loading the Pulumi SDK and the program right away.
     thread();
     for (const file of files) {
+      if ("failure" in file) {
+        const { failure } = file;
+        // A missing file could not be checked (2); a file that is there but unusable is rejected (1).
+        const missing = !fs.existsSync(failure.file);
+        reports.push({
+          stack: file.stack, file: path.relative(options.dir, failure.file) || failure.file, status: missing ? "error" : "rejected", resourceCount: 0,
+          configProblems: missing ? [] : [{ path: "", message: failure.message, line: failure.line }], violations: [], placeholders: [],
+          policyConfig: options.policyPackConfig ?? null, timings: { programMs: 0, analysisMs: 0, totalMs: 0 }, ...(missing ? { error: failure.message } : {}),
+        });
+        continue;
+      }
       const report: StackReport = {
         stack: file.stack,
         file: path.relative(options.dir, file.file) || file.file,
@@ -192,6 +242,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
         configProblems: [],
         violations: [],
         placeholders: file.placeholders,
+        policyConfig: options.policyPackConfig ?? null,
         timings: { programMs: 0, analysisMs: 0, totalMs: 0 },
       };
       reports.push(report);

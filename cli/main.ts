@@ -12,7 +12,7 @@ import { formatPlan, planOf } from "./plan";
 import { DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT_SECONDS, driftExitCode, runDrift } from "./drift";
 import { formatDriftGithub, formatDriftJson, formatDriftText } from "./driftFormat";
 import { DEFAULT_POLL_INTERVAL_MS, PUBLIC_ARM_ENDPOINT } from "../program/arm";
-import { readStackFile } from "../program/stackFile";
+import { fileErrorText, readStackFile } from "../program/stackFile";
 
 /** Exit codes. */
 export const EXIT = { ok: 0, rejected: 1, couldNotRun: 2 } as const;
@@ -52,6 +52,13 @@ function resolveStacks(dir: string, stack: string): string[] {
   return stacks;
 }
 
+/** An error's message as one sentence for the user (Node's ENOENT and friends in words). */
+function errorSentence(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.code === "string" && typeof e.path === "string") return fileErrorText(e.path, e);
+  return (e?.message ?? String(err)).split("\n")[0];
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: { out: (s: string) => void; err: (s: string) => void } = {
   out: (s) => process.stdout.write(`${s}\n`),
@@ -69,7 +76,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .description("Validate stack files, run the program under Pulumi's mock runtime and check every resource with the policy pack over the analyzer protocol. Exit 0 pass, 1 rejected, 2 could not run.")
     .addOption(new Option("-s, --stack <name>", "stack to check, or \"all\" for every Pulumi.<stack>.yaml").default("all"))
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "github"]).default("text"))
-    .option("-c, --policy-pack-config <file>", "policy config for every stack (default: policies/config/<stack>.json when it exists)")
+    .option("-c, --policy-pack-config <file>", "policy config (enforcement levels, floors) for every stack checked; without it the pack's defaults apply. The capacity load always comes from each stack's mailhost:capacity")
     .option("-C, --cwd <dir>", "project directory holding the stack files", process.cwd())
     .action(async (opts: { stack: string; format: "text" | "json" | "github"; policyPackConfig?: string; cwd: string }) => {
       // Stack traces are never shown by `check` and cost time at fleet scale.
@@ -81,7 +88,15 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
         announced = true;
         io.err(`mailhost check: ${line}`);
       };
-      const report = await runCheck({ dir: opts.cwd, stacks: resolveStacks(opts.cwd, opts.stack), policyPackConfig: opts.policyPackConfig, progress });
+      let report;
+      try {
+        report = await runCheck({ dir: opts.cwd, stacks: resolveStacks(opts.cwd, opts.stack), policyPackConfig: opts.policyPackConfig, progress });
+      } catch (err) {
+        // json and github output always carry a result, also when nothing could be checked.
+        if (opts.format === "json") io.out(JSON.stringify({ passed: false, exitCode: EXIT.couldNotRun, error: errorSentence(err), stacks: [] }, null, 2));
+        if (opts.format === "github") io.out(`::error title=mailhost check could not run::${errorSentence(err).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A")}`);
+        throw err;
+      }
       io.out(opts.format === "json" ? formatJson(report) : opts.format === "github" ? formatGithub(report) : formatText(report));
       code = exitCodeOf(report);
     });
@@ -158,7 +173,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       return argv[0] === "drift" ? EXIT.couldNotRun : EXIT.rejected;
     }
     if (err instanceof UsageError || err instanceof CheckSetupError || err instanceof Error) {
-      io.err(`mailhost: ${err.message.split("\n")[0]}`);
+      io.err(`mailhost: ${errorSentence(err)}`);
       return EXIT.couldNotRun;
     }
     io.err(`mailhost: ${String(err)}`);

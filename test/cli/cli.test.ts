@@ -106,20 +106,22 @@ describe("mailhost check", { concurrency: 3 }, () => {
     assert.ok(!(r.stdout + r.stderr).includes("Plain-Text-Passw0rd"));
   });
 
-  it("exits 2 with one clear line for a missing stack file", async () => {
+  it("exits 2 for a missing stack file, saying so in a sentence", async () => {
     const r = await mailhost(["check", "--stack", "nowhere"]);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr.trim(), "mailhost: Stack file Pulumi.nowhere.yaml does not exist.");
-    assert.equal(r.stdout, "");
+    assert.match(r.stdout, /stack nowhere \(Pulumi.nowhere.yaml\): COULD NOT BE CHECKED/);
+    assert.ok(r.stdout.includes("error: Stack file Pulumi.nowhere.yaml does not exist."), r.stdout);
+    assert.ok(!r.stdout.includes("ENOENT"));
   });
 
-  it("exits 2 with one clear line for unparsable YAML", async () => {
+  it("rejects unparsable YAML (exit 1) with the file, the line and YAML's excerpt", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-cli-"));
     fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  mailhost:fleet: [\n");
     const r = await mailhost(["check", "--stack", "bad", "--cwd", dir]);
-    assert.equal(r.code, 2);
-    assert.equal(r.stderr.trim().split("\n").length, 1);
-    assert.match(r.stderr, /^mailhost: Stack file Pulumi.bad.yaml is not valid YAML: /);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /Stack file Pulumi.bad.yaml is not valid YAML: /);
+    assert.match(r.stdout, /\(Pulumi.bad.yaml:\d+\)/);
+    assert.ok(r.stdout.includes("mailhost:fleet: ["), `the excerpt is kept: ${r.stdout}`);
   });
 
   it("exits 2 with one clear line for an unknown flag or format, and never shows a stack trace", async () => {
