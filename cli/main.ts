@@ -11,7 +11,7 @@ import { formatGithub, formatJson, formatText } from "./format";
 import { formatPlan, planOf } from "./plan";
 import { DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT_SECONDS, driftExitCode, runDrift } from "./drift";
 import { formatDriftGithub, formatDriftJson, formatDriftText } from "./driftFormat";
-import { DEFAULT_POLL_INTERVAL_MS, PUBLIC_ARM_ENDPOINT } from "../program/arm";
+import { DEFAULT_POLL_INTERVAL_MS, DEFAULT_REQUEST_TIMEOUT_SECONDS, PUBLIC_ARM_ENDPOINT } from "../program/arm";
 import { fileErrorText, readStackFile } from "../program/stackFile";
 
 /** Exit codes. */
@@ -125,6 +125,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .option("--arm-endpoint <url>", "Azure Resource Manager endpoint (sovereign clouds)", PUBLIC_ARM_ENDPOINT)
     .option("--max-retries <n>", "retries of a request answered 429 (honouring Retry-After) or 5xx", nonNegativeInt("--max-retries"), 4)
     .option("--retry-delay <ms>", "first retry delay without Retry-After, ms (doubles each retry)", positiveInt("--retry-delay"), 1000)
+    .option("--request-timeout <s>", "no-response limit of each ARM request, seconds: connecting and getting an answer (not retried; separate from --timeout, which bounds a whole host)", positiveInt("--request-timeout"), DEFAULT_REQUEST_TIMEOUT_SECONDS)
     .option("--poll-interval <ms>", "poll interval of long-running operations, ms", positiveInt("--poll-interval"), DEFAULT_POLL_INTERVAL_MS)
     .option("-C, --cwd <dir>", "project directory holding the stack files", process.cwd())
     .addHelpText("after", [
@@ -136,7 +137,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     ].join("\n"))
     .action(async (opts: {
       stack: string; subscription?: string; resourceGroup?: string; format: "text" | "json" | "github"; concurrency: number; timeout: number;
-      remediate: boolean; yes: boolean; armEndpoint: string; maxRetries: number; retryDelay: number; pollInterval: number; cwd: string;
+      remediate: boolean; yes: boolean; armEndpoint: string; maxRetries: number; retryDelay: number; pollInterval: number; requestTimeout: number; cwd: string;
     }) => {
       const subscription = opts.subscription ?? process.env.AZURE_SUBSCRIPTION_ID;
       if (!subscription) throw new UsageError("no subscription: pass --subscription <id> or set AZURE_SUBSCRIPTION_ID");
@@ -149,7 +150,8 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       const file = readStackFile(opts.cwd, opts.stack);
       const plan = planOf(opts.cwd, opts.stack);
       const { ArmCompute } = require("../program/arm") as typeof import("../program/arm");
-      const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval });
+      const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval,
+        requestTimeoutSeconds: opts.requestTimeout, progress: (line) => io.err(`mailhost drift: ${line}`) });
       const report = await runDrift({
         plan, arm, subscription, resourceGroup: opts.resourceGroup, concurrency: opts.concurrency, timeoutSeconds: opts.timeout,
         remediate: opts.remediate, yes: opts.yes, confirm: askOnTerminal, progress: (line) => io.err(`mailhost drift: ${line}`),
