@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigValidationError } from "../domain/issues";
 import { type PolicyDiagnostic, type PolicyPackConfig, type PolicyPackProcess } from "../program/analyzer";
-import { OfflineThread } from "../program/offlineThread";
+import { OfflineThread, OfflineThreadError } from "../program/offlineThread";
 import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR, ResourceAnalysis, startPolicyPack } from "../program/policyCheck";
 import { type LoadedStack, loadStack } from "../program/stackConfig";
 import { fileErrorText, readStackFile, type StackFile, StackFileError } from "../program/stackFile";
@@ -185,6 +185,18 @@ async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => 
   report.status = diagnostics.some((d) => d.enforcementLevel === "mandatory") ? "rejected" : "passed";
 }
 
+/**
+ * A component's "has invalid inputs" error (thrown before any child exists) as a config problem,
+ * located at the stack-file key named like the first input; undefined for other errors.
+ */
+function invalidInputs(err: unknown, file: StackFile): ConfigProblem | undefined {
+  if (!(err instanceof OfflineThreadError) && !(err instanceof Error && err.name === "ResourceError")) return undefined;
+  const m = /has invalid inputs: ([A-Za-z][\w]*)/.exec((err as Error).message);
+  if (!m) return undefined;
+  const index = file.text.split("\n").findIndex((l) => new RegExp(`^\\s*${m[1]}\\s*:`).test(l));
+  return { path: m[1], message: (err as Error).message.split("\n")[0], line: index >= 0 ? index + 1 : undefined };
+}
+
 /** Runs the check over the stacks; never throws for a stack's own problems (they are in the report). */
 export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   const started = performance.now();
@@ -250,8 +262,15 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
       try {
         await checkStack(pack, thread, file, report, options);
       } catch (err) {
-        report.status = "error";
-        report.error = (err as Error).message;
+        const invalid = invalidInputs(err, file);
+        if (invalid) {
+          // A configuration mistake that a component found: rejected, with the line, like any other.
+          report.status = "rejected";
+          report.configProblems.push(invalid);
+        } else {
+          report.status = "error";
+          report.error = (err as Error).message;
+        }
       }
       report.timings.totalMs = performance.now() - t;
       options.progress?.(`${file.stack}: ${report.status} (${reports.length}/${files.length} stacks done)`);

@@ -6,6 +6,7 @@ import { IMAP_PORTS, MANAGEMENT_PORTS } from "../domain/limits";
 import { type SiteNames } from "../domain/plan";
 import { DSC_CONFIGURATION } from "./guestScripts";
 import { type DscArchive } from "./WindowsMailHost";
+import { inboundSourceProblem } from "../domain/rules";
 import { rejectInvalid } from "./validation";
 
 export interface MailSiteArgs {
@@ -55,7 +56,8 @@ export class MailSite extends pulumi.ComponentResource {
     if (Number.isNaN(Date.parse(expiry))) problems.push(`dscSasExpiry = ${JSON.stringify(expiry)} is not an ISO 8601 date`);
     if (!/^[a-z0-9]{3,24}$/.test(args.names.storageAccount)) problems.push(`names.storageAccount = ${JSON.stringify(args.names.storageAccount)} must be 3–24 lower-case letters and digits`);
     for (const cidr of args.allowedImapCidrs ?? []) {
-      if (cidr === "0.0.0.0/0" || cidr === "*") problems.push(`allowedImapCidrs contains ${JSON.stringify(cidr)}: name the client networks instead of the whole Internet`);
+      const problem = inboundSourceProblem(cidr, "allowedImapCidrs");
+      if (problem !== undefined) problems.push(problem);
     }
     rejectInvalid(MailSite.typeToken, name, problems, opts);
     super(MailSite.typeToken, name, {}, opts);

@@ -27,6 +27,7 @@ import {
   formatRange,
   type IntRange,
 } from "./limits";
+import { inboundSourceProblem } from "./rules";
 import { KEY_NAME_PATTERN, SECTION_NAME_PATTERN } from "./siteconfig";
 
 /** The Pulumi config namespace (the project name). */
@@ -409,6 +410,11 @@ export function crossFieldIssues(config: MailhostConfig): ConfigIssue[] {
     const path = configKeyPath(["siteConfig", "path"]);
     issues.push({ path, message: `${path} = ${showValue(config.siteConfig.path)} is on D:, Azure's temporary disk: it is wiped on redeploy and absent on sizes without one; use C: (default ${TEXT_DEFAULTS.siteConfigPath}).` });
   }
+  config.fleet.allowedImapCidrs.forEach((cidr, i) => {
+    const path = configKeyPath(["fleet", "allowedImapCidrs", i]);
+    const problem = inboundSourceProblem(cidr, path);
+    if (problem !== undefined) issues.push({ path, message: `${problem}.` });
+  });
   const capacity = subnetCapacity(config.fleet.addressPrefix);
   if (config.fleet.hostCount > capacity) {
     const path = configKeyPath(["fleet", "hostCount"]);
