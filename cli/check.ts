@@ -42,6 +42,38 @@ export interface Violation {
   readonly message: string;
   readonly description: string;
   readonly line?: number;
+  /** When the same violation was found on several resources: their names (`urn` is then unset). */
+  readonly resources?: readonly string[];
+  /** Their URNs, in the same order as `resources`. */
+  readonly urns?: readonly string[];
+}
+
+/** The resource name at the end of a URN. */
+const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+
+/**
+ * The same violation on many resources, once: violations of one policy and level whose messages
+ * differ only by the resource's name become one, with the list of resources. 1,000 annotations
+ * for one key help nobody.
+ */
+export function groupViolations(violations: readonly Violation[]): Violation[] {
+  const groups = new Map<string, Violation[]>();
+  const order: string[] = [];
+  for (const v of violations) {
+    const name = v.urn ? nameOfUrn(v.urn) : "";
+    const template = name ? v.message.split(`"${name}"`).join("\u0000").split(name).join("\u0001") : v.message;
+    const key = `${v.policy}\u0002${v.level}\u0002${template}`;
+    if (!groups.has(key)) { groups.set(key, []); order.push(key); }
+    groups.get(key)!.push(v);
+  }
+  return order.map((key) => {
+    const vs = groups.get(key)!;
+    if (vs.length === 1) return vs[0];
+    const template = key.split("\u0002")[2];
+    const names = vs.map((v) => nameOfUrn(v.urn!));
+    const message = template.split("\u0000").join(`(${names.length} resources)`).split("\u0001").join("<resource>");
+    return { ...vs[0], urn: undefined, message, resources: names, urns: vs.map((v) => v.urn!) };
+  });
 }
 
 export type StackStatus = "passed" | "rejected" | "error";
@@ -53,6 +85,8 @@ export interface StackReport {
   readonly stack: string;
   /** Stack file, relative to the project directory. */
   readonly file: string;
+  /** Stack file, relative to the repository root (for GitHub annotations); as `file` outside a repository. */
+  readonly annotationFile: string;
   status: StackStatus;
   resourceCount: number;
   readonly configProblems: ConfigProblem[];
@@ -85,6 +119,20 @@ export interface CheckOptions {
   readonly policyPackConfig?: string;
   /** Progress lines (stderr). */
   readonly progress?: (line: string) => void;
+}
+
+/**
+ * A file's path relative to the root of the git repository that holds it (where GitHub resolves
+ * annotation paths), or relative to `dir` outside a repository.
+ */
+export function repositoryPath(file: string, dir: string): string {
+  let root = path.resolve(dir);
+  for (;;) {
+    if (fs.existsSync(path.join(root, ".git"))) return path.relative(root, path.resolve(file)).split(path.sep).join("/");
+    const parent = path.dirname(root);
+    if (parent === root) return path.relative(dir, file) || file;
+    root = parent;
+  }
 }
 
 /** A user error that stops the whole check (exit 2). */
@@ -178,10 +226,11 @@ async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => 
   const t1 = performance.now();
   const diagnostics = await analysis.finish(resources);
   report.timings.analysisMs = performance.now() - t1;
-  for (const d of diagnostics) {
+  const found: Violation[] = diagnostics.map((d) => {
     const key = POLICY_CONFIG_KEY[d.policyName];
-    report.violations.push({ policy: d.policyName, level: d.enforcementLevel, urn: d.urn || undefined, message: ownMessage(d), description: d.description, line: key ? lineOfKey(file.text, key) : undefined });
-  }
+    return { policy: d.policyName, level: d.enforcementLevel, urn: d.urn || undefined, message: ownMessage(d), description: d.description, line: key ? lineOfKey(file.text, key) : undefined };
+  });
+  report.violations.push(...groupViolations(found));
   report.status = diagnostics.some((d) => d.enforcementLevel === "mandatory") ? "rejected" : "passed";
 }
 
@@ -240,7 +289,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
         // A missing file could not be checked (2); a file that is there but unusable is rejected (1).
         const missing = !fs.existsSync(failure.file);
         reports.push({
-          stack: file.stack, file: path.relative(options.dir, failure.file) || failure.file, status: missing ? "error" : "rejected", resourceCount: 0,
+          stack: file.stack, file: path.relative(options.dir, failure.file) || failure.file, annotationFile: repositoryPath(failure.file, options.dir), status: missing ? "error" : "rejected", resourceCount: 0,
           configProblems: missing ? [] : [{ path: "", message: failure.message, line: failure.line }], violations: [], placeholders: [],
           policyConfig: options.policyPackConfig ?? null, timings: { programMs: 0, analysisMs: 0, totalMs: 0 }, ...(missing ? { error: failure.message } : {}),
         });
@@ -249,6 +298,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
       const report: StackReport = {
         stack: file.stack,
         file: path.relative(options.dir, file.file) || file.file,
+        annotationFile: repositoryPath(file.file, options.dir),
         status: "error",
         resourceCount: 0,
         configProblems: [],

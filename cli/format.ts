@@ -38,6 +38,7 @@ export function formatText(report: CheckReport): string {
         for (const v of vs) {
           out.push(`            ${v.level === "mandatory" ? "✖" : "⚠"} [${v.level}]  ${v.policy}`);
           out.push(`              ${v.message}${v.line ? `  (${s.file}:${v.line})` : ""}`);
+          if (v.resources) out.push(`              on ${v.resources.length} resources: ${v.resources.join(", ")}`);
         }
       }
     }
@@ -60,7 +61,7 @@ export function formatJson(report: CheckReport): string {
       policyConfig: s.policyConfig === null ? { source: "defaults", file: null } : { source: "file", file: s.policyConfig },
       resourceCount: s.resourceCount,
       configErrors: s.configProblems,
-      violations: s.violations.map((v) => ({ policy: v.policy, level: v.level, urn: v.urn ?? null, message: v.message, line: v.line ?? null })),
+      violations: s.violations.map((v) => ({ policy: v.policy, level: v.level, urn: v.urn ?? null, message: v.message, line: v.line ?? null, ...(v.resources ? { resources: v.resources, urns: v.urns } : {}) })),
       placeholders: s.placeholders,
       error: s.error ?? null,
       timings: {
@@ -89,11 +90,12 @@ function annotation(kind: "error" | "warning", file: string, line: number | unde
 export function formatGithub(report: CheckReport): string {
   const out: string[] = [];
   for (const s of report.stacks) {
-    out.push(`::notice file=${escapeProperty(s.file)},title=${escapeProperty(`mailhost check (${s.stack})`)}::${escapeData(policyConfigText(s))}`);
-    if (s.error) out.push(annotation("error", s.file, undefined, `mailhost check: ${s.stack} could not be checked`, s.error));
-    for (const p of s.configProblems) out.push(annotation("error", s.file, p.line, `mailhost config (${s.stack})`, p.message));
+    out.push(`::notice file=${escapeProperty(s.annotationFile)},title=${escapeProperty(`mailhost check (${s.stack})`)}::${escapeData(policyConfigText(s))}`);
+    if (s.error) out.push(annotation("error", s.annotationFile, undefined, `mailhost check: ${s.stack} could not be checked`, s.error));
+    for (const p of s.configProblems) out.push(annotation("error", s.annotationFile, p.line, `mailhost config (${s.stack})`, p.message));
     for (const v of s.violations) {
-      out.push(annotation(v.level === "mandatory" ? "error" : "warning", s.file, v.line, `${v.policy} (${s.stack})`, `${v.message}${v.urn ? ` [${v.urn}]` : ""}`));
+      const where = v.urn ? ` [${v.urn}]` : v.resources ? ` On ${v.resources.length} resources: ${v.resources.join(", ")}.` : "";
+      out.push(annotation(v.level === "mandatory" ? "error" : "warning", s.annotationFile, v.line, `${v.policy} (${s.stack})`, `${v.message}${where}`));
     }
   }
   const by = (st: string) => report.stacks.filter((s) => s.status === st).length;

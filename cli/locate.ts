@@ -10,6 +10,9 @@ export function lineOfKey(text: string, keyPath: string): number | undefined {
   const doc = parseDocument(text, { lineCounter: counter });
   const config = doc.get("config", true);
   if (!isMap(config)) return undefined;
+  // A key written literally at the top (a flat `mailhost:tcp.maxUserPort`, `mailhots:capacity`).
+  const literal = config.items.find((p) => String((p.key as Node | null)?.toJSON?.() ?? p.key) === keyPath);
+  if (literal && (literal.key as Node).range) return counter.linePos((literal.key as Node).range![0]).line;
   const [top, ...rest] = splitKeyPath(keyPath, true);
   let node: unknown = config;
   let line: number | undefined;

@@ -2,17 +2,20 @@
  * The `mailhost` command: `check` (offline policy check of stack files), `plan` (per-host
  * tuning table). Exit codes: 0 success, 1 rejected, 2 could not run. No stack trace for a user error.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as readline from "node:readline/promises";
+import { projectPath } from "../domain/paths";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigValidationError } from "../domain/issues";
 import { listStacks } from "../program/stackFile";
-import { CheckSetupError, exitCodeOf, runCheck } from "./check";
+import { CheckSetupError, exitCodeOf, repositoryPath, runCheck } from "./check";
 import { formatGithub, formatJson, formatText } from "./format";
-import { formatPlan, planOf } from "./plan";
+import { formatPlan, formatPlanJson, planOf } from "./plan";
 import { DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT_SECONDS, driftExitCode, runDrift } from "./drift";
 import { formatDriftGithub, formatDriftJson, formatDriftText } from "./driftFormat";
 import { DEFAULT_POLL_INTERVAL_MS, DEFAULT_REQUEST_TIMEOUT_SECONDS, PUBLIC_ARM_ENDPOINT } from "../program/arm";
-import { fileErrorText, readStackFile } from "../program/stackFile";
+import { fileErrorText, readStackFile, StackFileError } from "../program/stackFile";
 
 /** Exit codes. */
 export const EXIT = { ok: 0, rejected: 1, couldNotRun: 2 } as const;
@@ -59,6 +62,11 @@ function errorSentence(err: unknown): string {
   return (e?.message ?? String(err)).split("\n")[0];
 }
 
+/** The version in package.json. */
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(projectPath("package.json"), "utf8")) as { version: string }).version;
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: { out: (s: string) => void; err: (s: string) => void } = {
   out: (s) => process.stdout.write(`${s}\n`),
@@ -69,7 +77,8 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .description("Offline checks and plans for mailhost-iac stacks (no Pulumi CLI, no cloud credentials).")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .version(packageVersion(), "-V, --version", "print the version of mailhost-iac");
 
   program
     .command("check")
@@ -105,10 +114,11 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .command("plan")
     .description("Show, per host, what `pulumi up` would configure: tuning, MaxUserPort, TcpTimedWaitDelay, port range, MailboxCacheTTL, Rmax, demand and headroom.")
     .addOption(new Option("-s, --stack <name>", "stack to plan, or \"all\"").default("all"))
+    .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
     .option("-C, --cwd <dir>", "project directory holding the stack files", process.cwd())
-    .action((opts: { stack: string; cwd: string }) => {
-      const plans = resolveStacks(opts.cwd, opts.stack).map((stack) => formatPlan(planOf(opts.cwd, stack)));
-      io.out(plans.join("\n\n"));
+    .action((opts: { stack: string; format: "text" | "json"; cwd: string }) => {
+      const plans = resolveStacks(opts.cwd, opts.stack).map((stack) => planOf(opts.cwd, stack));
+      io.out(opts.format === "json" ? formatPlanJson(plans) : plans.map(formatPlan).join("\n\n"));
     });
 
   program
@@ -156,7 +166,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
         plan, arm, subscription, resourceGroup: opts.resourceGroup, concurrency: opts.concurrency, timeoutSeconds: opts.timeout,
         remediate: opts.remediate, yes: opts.yes, confirm: askOnTerminal, progress: (line) => io.err(`mailhost drift: ${line}`),
       });
-      const stackFile = file.file.startsWith(opts.cwd) ? file.file.slice(opts.cwd.length).replace(/^[\\/]/, "") : file.file;
+      const stackFile = repositoryPath(file.file, opts.cwd);
       io.out(opts.format === "json" ? formatDriftJson(report) : opts.format === "github" ? formatDriftGithub(report, stackFile, file.text) : formatDriftText(report));
       code = driftExitCode(report);
     });
@@ -172,6 +182,11 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     if (err instanceof ConfigValidationError) {
       io.err(err.message);
       // For check and plan an invalid stack is a rejected stack; drift cannot run without one.
+      return argv[0] === "drift" ? EXIT.couldNotRun : EXIT.rejected;
+    }
+    if (err instanceof StackFileError && fs.existsSync(err.file)) {
+      // A stack file that is there but unusable is a configuration mistake: rejected, with its line.
+      io.err(`${err.message}${err.line ? `  (${path.basename(err.file)}:${err.line})` : ""}`);
       return argv[0] === "drift" ? EXIT.couldNotRun : EXIT.rejected;
     }
     if (err instanceof UsageError || err instanceof CheckSetupError || err instanceof Error) {

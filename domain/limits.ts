@@ -3,7 +3,8 @@
  *
  * Components, the config JSON Schema, the policy pack, the drift check and the README's
  * configuration table all read these values. Never write one of these numbers anywhere else:
- * import it from here. Sources are in ../shared/DOMAIN.md (Microsoft KB 319502 and later docs).
+ * import it from here. What each value is and its public source (Microsoft KB 319502, Microsoft
+ * Learn) are in docs/SETTINGS.md.
  */
 
 /** An inclusive integer range with the unit it is measured in. */

@@ -108,7 +108,10 @@ export function readStackFile(dir: string, stack: string): StackFile {
     doc = parse(text, { prettyErrors: true });
   } catch (err) {
     const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
-    throw new StackFileError(`Stack file ${path.basename(file)} is not valid YAML: ${(err as Error).message.trimEnd()}`, file, line);
+    const escape = /escape sequence/i.test((err as Error).message)
+      ? "\nIn double quotes YAML reads backslashes as escapes: write Windows paths in single quotes ('C:\\ProgramData\\x.cfg') or unquoted."
+      : "";
+    throw new StackFileError(`Stack file ${path.basename(file)} is not valid YAML: ${(err as Error).message.trimEnd()}${escape}`, file, line);
   }
   const configSection = (doc as { config?: unknown } | null)?.config ?? {};
   if (typeof configSection !== "object" || configSection === null || Array.isArray(configSection)) {

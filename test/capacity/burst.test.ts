@@ -1,5 +1,5 @@
 /**
- * The capacity model's burst case on the real Linux TCP stack (issue 6): in a fresh private
+ * The capacity model's burst case on the real Linux TCP stack (docs/CAPACITY.md): in a fresh private
  * network namespace with P = 64 ephemeral ports, P connections succeed and the next one fails with
  * EADDRNOTAVAIL. Needs root and the right to create a network namespace; without them it fails
  * and says what is missing. Same code as `npm run experiment:capacity` (experiments/capacity/).
