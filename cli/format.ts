@@ -32,7 +32,8 @@ export function formatText(report: CheckReport): string {
     if (s.violations.length > 0) {
       out.push("    Policies:");
       const byUrn = new Map<string, typeof s.violations>();
-      for (const v of s.violations) byUrn.set(v.urn ?? "(stack)", [...(byUrn.get(v.urn ?? "(stack)") ?? []), v]);
+      const heading = (v: (typeof s.violations)[number]) => v.urn ?? (v.resources ? `(${v.resources.length} resources)` : "(stack)");
+      for (const v of s.violations) byUrn.set(heading(v), [...(byUrn.get(heading(v)) ?? []), v]);
       for (const [urn, vs] of byUrn) {
         out.push(`        ${urn}`);
         for (const v of vs) {

@@ -79,13 +79,15 @@ describe("drift: Azure errors in words, no silent waits", { concurrency: 4 }, ()
     const { report, ms } = await drift(silent.endpoint, { requestTimeoutSeconds: limit });
     assert.equal(silent.connections(), 1, "one connection: a request with no response is not retried");
     assert.match(report.error ?? "", new RegExp(`no response from 127\\.0\\.0\\.1:\\d+ within ${limit} s`));
-    assert.ok(ms >= limit * 1000 - 50 && ms < 2 * limit * 1000, `took ${ms} ms`);
+    // Ends at the limit, not at the old 180 s listing limit nor after retries (one connection
+    // above); the slack covers a loaded machine running the whole suite.
+    assert.ok(ms >= limit * 1000 - 50 && ms < limit * 1000 + 8_000, `took ${ms} ms`);
     assert.ok(DEFAULT_REQUEST_TIMEOUT_SECONDS <= 60);
   });
 
   it("fails fast with a sentence against a refused port (no silent retries)", async () => {
     const endpoint = await refusedEndpoint();
-    const retryDelayMs = 5000;
+    const retryDelayMs = 10_000;
     const { report, ms, progress } = await drift(endpoint, { retryDelayMs });
     assert.match(report.error ?? "", /refused the connection \(nothing listens there\); check --arm-endpoint/);
     // Not retried: a single retry would already wait retryDelayMs.
