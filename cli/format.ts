@@ -3,6 +3,13 @@ import { type CheckReport, type StackReport, exitCodeOf } from "./check";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+/** Which policy config applied to a stack, in words. */
+export function policyConfigText(s: StackReport): string {
+  return s.policyConfig !== null
+    ? `policy config ${s.policyConfig}, capacity load from the stack's mailhost:capacity`
+    : "no policy config: the pack's defaults applied, capacity load from the stack's mailhost:capacity";
+}
+
 function counts(s: StackReport): string {
   const mandatory = s.violations.filter((v) => v.level === "mandatory").length;
   const advisory = s.violations.filter((v) => v.level === "advisory").length;
@@ -15,6 +22,7 @@ export function formatText(report: CheckReport): string {
     const status = s.status === "passed" ? "passed" : s.status === "rejected" ? "REJECTED" : "COULD NOT BE CHECKED";
     const detail = s.status === "error" ? "" : s.configProblems.length > 0 ? " — invalid configuration, nothing was run" : ` — ${counts(s)}`;
     out.push(`stack ${s.stack} (${s.file}): ${status}${detail} [${seconds(s.timings.totalMs)}]`);
+    out.push(`    ${policyConfigText(s)}`);
     if (s.placeholders.length > 0) out.push(`    note: ${s.placeholders.join(", ")} not in the file; checked with a placeholder secret`);
     if (s.error) out.push(`    error: ${s.error}`);
     if (s.configProblems.length > 0) {
@@ -24,12 +32,14 @@ export function formatText(report: CheckReport): string {
     if (s.violations.length > 0) {
       out.push("    Policies:");
       const byUrn = new Map<string, typeof s.violations>();
-      for (const v of s.violations) byUrn.set(v.urn ?? "(stack)", [...(byUrn.get(v.urn ?? "(stack)") ?? []), v]);
+      const heading = (v: (typeof s.violations)[number]) => v.urn ?? (v.resources ? `(${v.resources.length} resources)` : "(stack)");
+      for (const v of s.violations) byUrn.set(heading(v), [...(byUrn.get(heading(v)) ?? []), v]);
       for (const [urn, vs] of byUrn) {
         out.push(`        ${urn}`);
         for (const v of vs) {
           out.push(`            ${v.level === "mandatory" ? "✖" : "⚠"} [${v.level}]  ${v.policy}`);
           out.push(`              ${v.message}${v.line ? `  (${s.file}:${v.line})` : ""}`);
+          if (v.resources) out.push(`              on ${v.resources.length} resources: ${v.resources.join(", ")}`);
         }
       }
     }
@@ -49,9 +59,10 @@ export function formatJson(report: CheckReport): string {
       stack: s.stack,
       file: s.file,
       status: s.status,
+      policyConfig: s.policyConfig === null ? { source: "defaults", file: null } : { source: "file", file: s.policyConfig },
       resourceCount: s.resourceCount,
       configErrors: s.configProblems,
-      violations: s.violations.map((v) => ({ policy: v.policy, level: v.level, urn: v.urn ?? null, message: v.message, line: v.line ?? null })),
+      violations: s.violations.map((v) => ({ policy: v.policy, level: v.level, urn: v.urn ?? null, message: v.message, line: v.line ?? null, ...(v.resources ? { resources: v.resources, urns: v.urns } : {}) })),
       placeholders: s.placeholders,
       error: s.error ?? null,
       timings: {
@@ -80,10 +91,12 @@ function annotation(kind: "error" | "warning", file: string, line: number | unde
 export function formatGithub(report: CheckReport): string {
   const out: string[] = [];
   for (const s of report.stacks) {
-    if (s.error) out.push(annotation("error", s.file, undefined, `mailhost check: ${s.stack} could not be checked`, s.error));
-    for (const p of s.configProblems) out.push(annotation("error", s.file, p.line, `mailhost config (${s.stack})`, p.message));
+    out.push(`::notice file=${escapeProperty(s.annotationFile)},title=${escapeProperty(`mailhost check (${s.stack})`)}::${escapeData(policyConfigText(s))}`);
+    if (s.error) out.push(annotation("error", s.annotationFile, undefined, `mailhost check: ${s.stack} could not be checked`, s.error));
+    for (const p of s.configProblems) out.push(annotation("error", s.annotationFile, p.line, `mailhost config (${s.stack})`, p.message));
     for (const v of s.violations) {
-      out.push(annotation(v.level === "mandatory" ? "error" : "warning", s.file, v.line, `${v.policy} (${s.stack})`, `${v.message}${v.urn ? ` [${v.urn}]` : ""}`));
+      const where = v.urn ? ` [${v.urn}]` : v.resources ? ` On ${v.resources.length} resources: ${v.resources.join(", ")}.` : "";
+      out.push(annotation(v.level === "mandatory" ? "error" : "warning", s.annotationFile, v.line, `${v.policy} (${s.stack})`, `${v.message}${where}`));
     }
   }
   const by = (st: string) => report.stacks.filter((s) => s.status === st).length;

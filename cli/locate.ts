@@ -1,5 +1,5 @@
 /** Finds the line of a config key in a stack file, for GitHub annotations. */
-import { isMap, LineCounter, parseDocument, type Node } from "yaml";
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 
 /**
  * Line (1-based) of `mailhost:tcp.tcpTimedWaitDelay` (or its nearest ancestor that exists) in a
@@ -10,10 +10,22 @@ export function lineOfKey(text: string, keyPath: string): number | undefined {
   const doc = parseDocument(text, { lineCounter: counter });
   const config = doc.get("config", true);
   if (!isMap(config)) return undefined;
-  const [top, ...rest] = splitKeyPath(keyPath);
+  // A key written literally at the top (a flat `mailhost:tcp.maxUserPort`, `mailhots:capacity`).
+  const literal = config.items.find((p) => String((p.key as Node | null)?.toJSON?.() ?? p.key) === keyPath);
+  if (literal && (literal.key as Node).range) return counter.linePos((literal.key as Node).range![0]).line;
+  const [top, ...rest] = splitKeyPath(keyPath, true);
   let node: unknown = config;
   let line: number | undefined;
   for (const segment of [top, ...rest]) {
+    const index = /^\[(\d+)\]$/.exec(segment);
+    if (index) {
+      // A list item: its own line (`- 0.0.0.0/0`), when the list is written one item a line.
+      const item = isSeq(node) ? node.items[Number(index[1])] as Node | undefined : undefined;
+      if (!item?.range) break;
+      line = counter.linePos(item.range[0]).line;
+      node = item;
+      continue;
+    }
     if (!isMap(node)) break;
     const pair = node.items.find((p) => String((p.key as Node | null)?.toJSON?.() ?? p.key) === segment);
     if (!pair) break;
@@ -24,8 +36,11 @@ export function lineOfKey(text: string, keyPath: string): number | undefined {
   return line;
 }
 
-/** `mailhost:tcp.dynamicPortRange.start` → ["mailhost:tcp", "dynamicPortRange", "start"]; drops `[n]` indexes. */
-export function splitKeyPath(keyPath: string): string[] {
-  const [top, ...rest] = keyPath.replace(/\[\d+\]/g, "").split(".");
+/**
+ * `mailhost:tcp.dynamicPortRange.start` → ["mailhost:tcp", "dynamicPortRange", "start"]; drops
+ * `[n]` indexes, or with `keepIndexes` keeps them as segments of their own ("[1]").
+ */
+export function splitKeyPath(keyPath: string, keepIndexes = false): string[] {
+  const [top, ...rest] = (keepIndexes ? keyPath.replace(/\[(\d+)\]/g, ".[$1]") : keyPath.replace(/\[\d+\]/g, "")).split(".");
   return [top, ...rest];
 }

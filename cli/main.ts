@@ -2,17 +2,20 @@
  * The `mailhost` command: `check` (offline policy check of stack files), `plan` (per-host
  * tuning table), `drift` (what the hosts really run) and `reboot` (rolling restarts). Exit codes: 0 success, 1 rejected, 2 could not run. No stack trace for a user error.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as readline from "node:readline/promises";
+import { projectPath } from "../domain/paths";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigValidationError } from "../domain/issues";
 import { listStacks } from "../program/stackFile";
-import { CheckSetupError, exitCodeOf, runCheck } from "./check";
+import { CheckSetupError, exitCodeOf, repositoryPath, runCheck } from "./check";
 import { formatGithub, formatJson, formatText } from "./format";
-import { formatPlan, planOf } from "./plan";
+import { formatPlan, formatPlanJson, planOf } from "./plan";
 import { DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT_SECONDS, driftExitCode, runDrift } from "./drift";
 import { formatDriftGithub, formatDriftJson, formatDriftText } from "./driftFormat";
-import { DEFAULT_POLL_INTERVAL_MS, PUBLIC_ARM_ENDPOINT } from "../program/arm";
-import { readStackFile } from "../program/stackFile";
+import { DEFAULT_POLL_INTERVAL_MS, DEFAULT_REQUEST_TIMEOUT_SECONDS, PUBLIC_ARM_ENDPOINT } from "../program/arm";
+import { fileErrorText, readStackFile, StackFileError } from "../program/stackFile";
 import { maxUnavailable } from "../domain/reboot";
 import { DEFAULT_CHECK_INTERVAL_MS, DEFAULT_REBOOT_TIMEOUT_SECONDS, RESTART_PERMISSION, type RebootSelection, formatRebootGithub, formatRebootJson, formatRebootText, rebootExitCode, runReboot } from "./reboot";
 
@@ -54,6 +57,18 @@ function resolveStacks(dir: string, stack: string): string[] {
   return stacks;
 }
 
+/** An error's message as one sentence for the user (Node's ENOENT and friends in words). */
+function errorSentence(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.code === "string" && typeof e.path === "string") return fileErrorText(e.path, e);
+  return (e?.message ?? String(err)).split("\n")[0];
+}
+
+/** The version in package.json. */
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(projectPath("package.json"), "utf8")) as { version: string }).version;
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: { out: (s: string) => void; err: (s: string) => void } = {
   out: (s) => process.stdout.write(`${s}\n`),
@@ -64,14 +79,15 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .description("Offline checks and plans for mailhost-iac stacks (no Pulumi CLI, no cloud credentials).")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .version(packageVersion(), "-V, --version", "print the version of mailhost-iac");
 
   program
     .command("check")
     .description("Validate stack files, run the program under Pulumi's mock runtime and check every resource with the policy pack over the analyzer protocol. Exit 0 pass, 1 rejected, 2 could not run.")
     .addOption(new Option("-s, --stack <name>", "stack to check, or \"all\" for every Pulumi.<stack>.yaml").default("all"))
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "github"]).default("text"))
-    .option("-c, --policy-pack-config <file>", "policy config for every stack (default: policies/config/<stack>.json when it exists)")
+    .option("-c, --policy-pack-config <file>", "policy config (enforcement levels, floors) for every stack checked; without it the pack's defaults apply. The capacity load always comes from each stack's mailhost:capacity")
     .option("-C, --cwd <dir>", "project directory holding the stack files", process.cwd())
     .action(async (opts: { stack: string; format: "text" | "json" | "github"; policyPackConfig?: string; cwd: string }) => {
       // Stack traces are never shown by `check` and cost time at fleet scale.
@@ -83,7 +99,15 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
         announced = true;
         io.err(`mailhost check: ${line}`);
       };
-      const report = await runCheck({ dir: opts.cwd, stacks: resolveStacks(opts.cwd, opts.stack), policyPackConfig: opts.policyPackConfig, progress });
+      let report;
+      try {
+        report = await runCheck({ dir: opts.cwd, stacks: resolveStacks(opts.cwd, opts.stack), policyPackConfig: opts.policyPackConfig, progress });
+      } catch (err) {
+        // json and github output always carry a result, also when nothing could be checked.
+        if (opts.format === "json") io.out(JSON.stringify({ passed: false, exitCode: EXIT.couldNotRun, error: errorSentence(err), stacks: [] }, null, 2));
+        if (opts.format === "github") io.out(`::error title=mailhost check could not run::${errorSentence(err).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A")}`);
+        throw err;
+      }
       io.out(opts.format === "json" ? formatJson(report) : opts.format === "github" ? formatGithub(report) : formatText(report));
       code = exitCodeOf(report);
     });
@@ -92,10 +116,11 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .command("plan")
     .description("Show, per host, what `pulumi up` would configure: tuning, MaxUserPort, TcpTimedWaitDelay, port range, MailboxCacheTTL, Rmax, demand and headroom.")
     .addOption(new Option("-s, --stack <name>", "stack to plan, or \"all\"").default("all"))
+    .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
     .option("-C, --cwd <dir>", "project directory holding the stack files", process.cwd())
-    .action((opts: { stack: string; cwd: string }) => {
-      const plans = resolveStacks(opts.cwd, opts.stack).map((stack) => formatPlan(planOf(opts.cwd, stack)));
-      io.out(plans.join("\n\n"));
+    .action((opts: { stack: string; format: "text" | "json"; cwd: string }) => {
+      const plans = resolveStacks(opts.cwd, opts.stack).map((stack) => planOf(opts.cwd, stack));
+      io.out(opts.format === "json" ? formatPlanJson(plans) : plans.map(formatPlan).join("\n\n"));
     });
 
   program
@@ -112,6 +137,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .option("--arm-endpoint <url>", "Azure Resource Manager endpoint (sovereign clouds)", PUBLIC_ARM_ENDPOINT)
     .option("--max-retries <n>", "retries of a request answered 429 (honouring Retry-After) or 5xx", nonNegativeInt("--max-retries"), 4)
     .option("--retry-delay <ms>", "first retry delay without Retry-After, ms (doubles each retry)", positiveInt("--retry-delay"), 1000)
+    .option("--request-timeout <s>", "no-response limit of each ARM request, seconds: connecting and getting an answer (not retried; separate from --timeout, which bounds a whole host)", positiveInt("--request-timeout"), DEFAULT_REQUEST_TIMEOUT_SECONDS)
     .option("--poll-interval <ms>", "poll interval of long-running operations, ms", positiveInt("--poll-interval"), DEFAULT_POLL_INTERVAL_MS)
     .option("-C, --cwd <dir>", "project directory holding the stack files", process.cwd())
     .addHelpText("after", [
@@ -123,7 +149,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     ].join("\n"))
     .action(async (opts: {
       stack: string; subscription?: string; resourceGroup?: string; format: "text" | "json" | "github"; concurrency: number; timeout: number;
-      remediate: boolean; yes: boolean; armEndpoint: string; maxRetries: number; retryDelay: number; pollInterval: number; cwd: string;
+      remediate: boolean; yes: boolean; armEndpoint: string; maxRetries: number; retryDelay: number; pollInterval: number; requestTimeout: number; cwd: string;
     }) => {
       const subscription = opts.subscription ?? process.env.AZURE_SUBSCRIPTION_ID;
       if (!subscription) throw new UsageError("no subscription: pass --subscription <id> or set AZURE_SUBSCRIPTION_ID");
@@ -136,12 +162,13 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       const file = readStackFile(opts.cwd, opts.stack);
       const plan = planOf(opts.cwd, opts.stack);
       const { ArmCompute } = require("../program/arm") as typeof import("../program/arm");
-      const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval });
+      const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval,
+        requestTimeoutSeconds: opts.requestTimeout, progress: (line) => io.err(`mailhost drift: ${line}`) });
       const report = await runDrift({
         plan, arm, subscription, resourceGroup: opts.resourceGroup, concurrency: opts.concurrency, timeoutSeconds: opts.timeout,
         remediate: opts.remediate, yes: opts.yes, confirm: askOnTerminal, progress: (line) => io.err(`mailhost drift: ${line}`),
       });
-      const stackFile = file.file.startsWith(opts.cwd) ? file.file.slice(opts.cwd.length).replace(/^[\\/]/, "") : file.file;
+      const stackFile = repositoryPath(file.file, opts.cwd);
       io.out(opts.format === "json" ? formatDriftJson(report) : opts.format === "github" ? formatDriftGithub(report, stackFile, file.text) : formatDriftText(report));
       code = driftExitCode(report);
     });
@@ -219,8 +246,13 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       // For check and plan an invalid stack is a rejected stack; drift cannot run without one.
       return argv[0] === "drift" || argv[0] === "reboot" ? EXIT.couldNotRun : EXIT.rejected;
     }
+    if (err instanceof StackFileError && fs.existsSync(err.file)) {
+      // A stack file that is there but unusable is a configuration mistake: rejected, with its line.
+      io.err(`${err.message}${err.line ? `  (${path.basename(err.file)}:${err.line})` : ""}`);
+      return argv[0] === "drift" ? EXIT.couldNotRun : EXIT.rejected;
+    }
     if (err instanceof UsageError || err instanceof CheckSetupError || err instanceof Error) {
-      io.err(`mailhost: ${err.message.split("\n")[0]}`);
+      io.err(`mailhost: ${errorSentence(err)}`);
       return EXIT.couldNotRun;
     }
     io.err(`mailhost: ${String(err)}`);

@@ -1,13 +1,26 @@
 /** `mailhost plan`: what `pulumi up` would configure on each host, from the same model the program uses. */
 import { describeEgress } from "../domain/egress";
 import { type MonitoringPlan } from "../domain/monitoring";
+import * as path from "node:path";
+import { ConfigValidationError } from "../domain/issues";
 import { type FleetPlan } from "../domain/plan";
+import { lineOfKey } from "./locate";
 import { loadStack } from "../program/stackConfig";
 import { readStackFile } from "../program/stackFile";
 
+/** The plan of a stack file; config problems carry the file and line of their key. */
 export function planOf(dir: string, stack: string): FleetPlan {
   const file = readStackFile(dir, stack);
-  return loadStack(stack, file.config).plan;
+  try {
+    return loadStack(stack, file.config).plan;
+  } catch (err) {
+    if (!(err instanceof ConfigValidationError)) throw err;
+    const name = path.basename(file.file);
+    throw new ConfigValidationError(err.issues.map((i) => {
+      const line = lineOfKey(file.text, i.path);
+      return { ...i, message: `${i.message}  (${name}${line ? `:${line}` : ""})` };
+    }), `Invalid configuration in ${name}`);
+  }
 }
 
 const fixed = (n: number, digits = 1) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -60,4 +73,25 @@ export function formatMonitoring(m: MonitoringPlan, hostCount: number): string[]
     `  action group ${m.names.actionGroup}: ${receivers.length > 0 ? receivers.join(", ") : "no receivers (alerts fire but notify nobody)"}`,
     `  estimated data: about ${megabytes(m.estimatedBytesPerHostPerDay)} MB per host per day, ${megabytes(m.estimatedBytesPerHostPerDay * hostCount * 30)} MB per month for ${hostCount} host(s).`,
   ];
+}
+
+/**
+ * Plans as JSON: per stack, the tuning every host gets (ports, seconds), the hosts, and the
+ * capacity figures (Rmax and demand in new connections per second per back-end endpoint). The
+ * SiteConfig.cfg text itself is left out (its SHA-256 is in `tuning`).
+ */
+export function formatPlanJson(plans: readonly FleetPlan[]): string {
+  return JSON.stringify({
+    stacks: plans.map((plan) => {
+      const { siteConfigContent: _content, ...tuning } = plan.tuning;
+      return {
+        stack: plan.stack,
+        resourceGroup: plan.names.resourceGroup,
+        hosts: plan.hosts.map((h) => ({ name: h.name, zone: h.zone ?? null })),
+        tuning,
+        load: plan.config.capacity,
+        capacity: plan.capacity,
+      };
+    }),
+  }, null, 2);
 }

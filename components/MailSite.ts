@@ -16,6 +16,7 @@ import { DSC_CONFIGURATION } from "./guestScripts";
 import { NatGatewayEgress } from "./NatGatewayEgress";
 import { type MachineConfigurationContent } from "./MachineConfigurationTuning";
 import { type DscArchive } from "./WindowsMailHost";
+import { inboundSourceProblem } from "../domain/rules";
 import { rejectInvalid } from "./validation";
 
 export interface MailSiteArgs {
@@ -112,7 +113,8 @@ export class MailSite extends pulumi.ComponentResource {
     if (pkg !== undefined && !/^[0-9A-F]{64}$/.test(pkg.sha256Upper)) problems.push(`machineConfigurationPackage.sha256Upper = ${JSON.stringify(pkg.sha256Upper)} must be 64 upper-case hex characters`);
     if (!/^[a-z0-9]{3,24}$/.test(args.names.storageAccount)) problems.push(`names.storageAccount = ${JSON.stringify(args.names.storageAccount)} must be 3–24 lower-case letters and digits`);
     for (const cidr of args.allowedImapCidrs ?? []) {
-      if (cidr === "0.0.0.0/0" || cidr === "*") problems.push(`allowedImapCidrs contains ${JSON.stringify(cidr)}: name the client networks instead of the whole Internet`);
+      const problem = inboundSourceProblem(cidr, "allowedImapCidrs");
+      if (problem !== undefined) problems.push(problem);
     }
     const egress = args.egress ?? defaultEgress(args.names);
     if (egress.kind === "routeTable" && !new RegExp(ROUTE_TABLE_ID_PATTERN).test(egress.routeTableId)) {

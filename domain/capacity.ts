@@ -1,5 +1,5 @@
 /**
- * The capacity model of DOMAIN.md as pure functions.
+ * The capacity model (docs/SETTINGS.md, "Capacity model") as pure functions.
  *
  *   P    usable ephemeral ports
  *   T    TIME_WAIT seconds (TcpTimedWaitDelay)

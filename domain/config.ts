@@ -39,6 +39,7 @@ import {
   TIME_WAIT_COLLISION_THRESHOLD,
   WEBHOOK_URL_MAX_LENGTH,
 } from "./limits";
+import { inboundSourceProblem } from "./rules";
 import { KEY_NAME_PATTERN, SECTION_NAME_PATTERN } from "./siteconfig";
 
 /** The Pulumi config namespace (the project name). */
@@ -238,7 +239,12 @@ export const configSchema = {
       additionalProperties: false,
       required: ["mailboxCacheTtl"],
       properties: {
-        path: { type: "string", pattern: WINDOWS_CFG_PATH, default: TEXT_DEFAULTS.siteConfigPath, description: "Absolute path of SiteConfig.cfg on the host." },
+        path: {
+          type: "string",
+          pattern: WINDOWS_CFG_PATH,
+          default: TEXT_DEFAULTS.siteConfigPath,
+          description: "Absolute Windows path of SiteConfig.cfg on the host: a drive letter, a colon, backslash-separated folders and a file name ending in .cfg, without quotes, wildcards, < > | / or control characters (e.g. C:\\ProgramData\\MailFrontEnd\\SiteConfig.cfg).",
+        },
         mailboxCacheTtl: integer(MAILBOX_CACHE_TTL, "MailboxCacheTTL written to SiteConfig.cfg; at or above the host's effective floor."),
         minimumMailboxCacheTtl: integerWithDefault(MAILBOX_CACHE_TTL, "Configured MailboxCacheTTL floor; the effective floor is the larger of this and the capacity-derived minimum.", DEFAULTS.minimumMailboxCacheTtl),
         settings: {
@@ -349,6 +355,8 @@ interface SchemaNode {
   description?: string;
   properties?: Record<string, SchemaNode>;
   propertyNames?: SchemaNode;
+  items?: SchemaNode;
+  additionalProperties?: SchemaNode | boolean;
   "x-unit"?: string;
 }
 
@@ -370,6 +378,30 @@ function typeWord(type: string | readonly string[] | undefined): string {
   const words: Record<string, string> = { integer: "an integer", number: "a number", string: "a string", object: "a map", array: "a list", boolean: "true or false" };
   if (Array.isArray(type)) return type.map((t) => words[t] ?? t).join(" or ");
   return words[String(type)] ?? String(type);
+}
+
+/**
+ * When a string holds control characters, it was most likely a double-quoted Windows path: YAML
+ * turns `\t`, `\n`, `\r`, `\b`, `\f`, `\v`, `\a`, `\e` and `\0` inside double quotes into them.
+ */
+function escapeHint(value: unknown): string {
+  if (typeof value !== "string" || !/[\u0000-\u001f]/.test(value)) return "";
+  return " It holds control characters: in double quotes YAML reads backslash sequences such as \\t and \\n as escapes; write Windows paths in single quotes ('C:\\temp\\new.cfg') or unquoted.";
+}
+
+/**
+ * A number where the schema wants a string (`windowsVersion: 2025`, `zones: [1, 2]`, a tag value
+ * `1234`): YAML reads unquoted digits as numbers, the user meant the text. Returns a copy with
+ * those numbers as strings; everything else is left for the schema to judge.
+ */
+export function acceptNumbersAsStrings(value: unknown, node: SchemaNode | undefined): unknown {
+  if (node === undefined) return value;
+  if (typeof value === "number" && Number.isFinite(value) && node.type === "string") return String(value);
+  if (Array.isArray(value)) return value.map((item) => acceptNumbersAsStrings(item, node.items));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, acceptNumbersAsStrings(v, node.properties?.[k] ?? (typeof node.additionalProperties === "object" ? node.additionalProperties : undefined))]));
+  }
+  return value;
 }
 
 function formatAjvError(error: ErrorObject, data: unknown): ConfigIssue {
@@ -411,7 +443,7 @@ function formatAjvError(error: ErrorObject, data: unknown): ConfigIssue {
     }
     case "pattern": {
       const path = configKeyPath(segments);
-      return { path, message: `${path} = ${showValue(value)} is not valid; expected ${allowedText(node)}.` };
+      return { path, message: `${path} = ${showValue(value)} is not valid; expected ${allowedText(node)}.${escapeHint(value)}` };
     }
     case "uniqueItems": {
       const path = configKeyPath(segments);
@@ -564,6 +596,11 @@ export function crossFieldIssues(config: MailhostConfig): ConfigIssue[] {
     const path = configKeyPath(["siteConfig", "path"]);
     issues.push({ path, message: `${path} = ${showValue(config.siteConfig.path)} is on D:, Azure's temporary disk: it is wiped on redeploy and absent on sizes without one; use C: (default ${TEXT_DEFAULTS.siteConfigPath}).` });
   }
+  config.fleet.allowedImapCidrs.forEach((cidr, i) => {
+    const path = configKeyPath(["fleet", "allowedImapCidrs", i]);
+    const problem = inboundSourceProblem(cidr, path);
+    if (problem !== undefined) issues.push({ path, message: `${problem}.` });
+  });
   const capacity = subnetCapacity(config.fleet.addressPrefix);
   if (config.fleet.hostCount > capacity) {
     const path = configKeyPath(["fleet", "hostCount"]);
@@ -601,7 +638,8 @@ export type ConfigResult =
  * schema first (every problem at once), then cross-field rules on the resolved config.
  * Capacity and SiteConfig rules are checked by `planFleet`, which needs the resolved config.
  */
-export function parseStackConfig(raw: unknown): ConfigResult {
+export function parseStackConfig(input: unknown): ConfigResult {
+  const raw = acceptNumbersAsStrings(input, configSchema as unknown as SchemaNode);
   const issues = schemaIssues(raw);
   if (issues.length > 0) return { ok: false, issues };
   const config = resolveDefaults(raw as StackConfigInput);

@@ -3,7 +3,8 @@
  *
  * Components, the config JSON Schema, the policy pack, the drift check and the README's
  * configuration table all read these values. Never write one of these numbers anywhere else:
- * import it from here. Sources are in ../shared/DOMAIN.md (Microsoft KB 319502 and later docs).
+ * import it from here. What each value is and its public source (Microsoft KB 319502, Microsoft
+ * Learn) are in docs/SETTINGS.md.
  */
 
 /** An inclusive integer range with the unit it is measured in. */
@@ -99,6 +100,13 @@ export const RECOMMENDED = {
 
 /** IMAP and IMAPS: the only ports a mail host opens inbound. */
 export const IMAP_PORTS = [143, 993] as const;
+
+/**
+ * Shortest source prefix an inbound rule may allow: /8 is the widest private block (10.0.0.0/8,
+ * RFC 1918); anything shorter (0.0.0.0/0, 0.0.0.0/1, ...) covers a large share of the Internet.
+ * One rule for the IMAP CIDRs of the stack config, the MailSite component and the NSG policy.
+ */
+export const SHORTEST_INBOUND_SOURCE_PREFIX = 8;
 
 /** Remote management ports never to be opened from the Internet: RDP, WinRM over HTTP and HTTPS. */
 export const MANAGEMENT_PORTS = [3389, 5985, 5986] as const;

@@ -10,6 +10,7 @@ import {
   DYNAMIC_PORT_RANGE_START,
   HIGHEST_PORT,
   MAX_USER_PORT,
+  SHORTEST_INBOUND_SOURCE_PREFIX,
   TCP_TIMED_WAIT_DELAY,
   type IntRange,
   dynamicPortRangeEnd,
@@ -56,4 +57,24 @@ export function dynamicPortRangeProblems(start: unknown, count: unknown, maxUser
 export function mailboxCacheTtlProblem(value: unknown, floor: number, name = "MailboxCacheTTL"): string | undefined {
   if (typeof value !== "number" || !Number.isInteger(value)) return `${name} = ${showValue(value)} is not a whole number of seconds; the floor is ${floor}`;
   return value >= floor ? undefined : `${name} = ${value} is below its floor of ${floor} seconds`;
+}
+
+/** Sources that mean "anyone on the Internet" in an NSG rule. */
+const INTERNET_SOURCES = new Set(["*", "internet", "0.0.0.0/0", "0.0.0.0", "any", "::/0"]);
+
+/**
+ * True when an inbound source covers the Internet or a large share of it: "*", "Internet", or a
+ * prefix shorter than {@link SHORTEST_INBOUND_SOURCE_PREFIX} (0.0.0.0/0, 0.0.0.0/1, ...).
+ */
+export function isInternetWideSource(source: string): boolean {
+  const s = source.trim().toLowerCase();
+  if (INTERNET_SOURCES.has(s)) return true;
+  const m = /^[\d.]+\/(\d{1,2})$/.exec(s);
+  return m !== null && Number(m[1]) < SHORTEST_INBOUND_SOURCE_PREFIX;
+}
+
+/** The problem with an inbound source CIDR, as the tail of a sentence; undefined when it is fine. */
+export function inboundSourceProblem(cidr: string, name: string): string | undefined {
+  if (!isInternetWideSource(cidr)) return undefined;
+  return `${name} = ${showValue(cidr)} opens the port to the whole Internet or a large share of it (no prefix shorter than /${SHORTEST_INBOUND_SOURCE_PREFIX} from anywhere); name the client networks instead`;
 }

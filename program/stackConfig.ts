@@ -3,6 +3,7 @@
  * objects as JSON) and turns them into a validated {@link FleetPlan}. Nothing here creates a
  * resource, so a rejected stack registers none.
  */
+import { closest, distance } from "fastest-levenshtein";
 import { ALERT_WEBHOOK_URL_KEY, CONFIG_NAMESPACE, adminPasswordIssues, alertWebhookUrlIssues, configKeyPath, configSchema, parseStackConfig } from "../domain/config";
 import { type ConfigIssue, ConfigValidationError } from "../domain/issues";
 import { type FleetPlan, planFleet } from "../domain/plan";
@@ -34,11 +35,15 @@ export function rawStackConfig(allConfig: Readonly<Record<string, string>>): { r
   const issues: ConfigIssue[] = [];
   const prefix = `${CONFIG_NAMESPACE}:`;
   for (const [fullKey, text] of Object.entries(allConfig)) {
-    if (!fullKey.startsWith(prefix)) continue;
+    if (!fullKey.startsWith(prefix)) {
+      const misplaced = misplacedKeyIssue(fullKey);
+      if (misplaced) issues.push(misplaced);
+      continue;
+    }
     const key = fullKey.slice(prefix.length);
     if (SECRET_KEYS.includes(key)) continue;
     if (!KNOWN_KEYS.includes(key)) {
-      issues.push({ path: fullKey, message: `${fullKey} is not a known setting; known settings: ${KNOWN_KEYS.map((k) => configKeyPath([k])).join(", ")}.` });
+      issues.push(unknownKeyIssue(fullKey, key));
       continue;
     }
     try {
@@ -49,6 +54,45 @@ export function rawStackConfig(allConfig: Readonly<Record<string, string>>): { r
     }
   }
   return { raw, issues };
+}
+
+/** Edits apart that still count as a misspelling of a key or of the namespace. */
+const MISSPELLING_DISTANCE = 2;
+
+/**
+ * A `mailhost:` key that is not a setting: a flat dotted key (what `pulumi config set` writes
+ * without `--path`), a misspelling ("did you mean"), or simply unknown.
+ */
+function unknownKeyIssue(fullKey: string, key: string): ConfigIssue {
+  const [head, ...rest] = key.split(".");
+  if (rest.length > 0 && KNOWN_KEYS.includes(head)) {
+    const nested = configKeyPath([head]);
+    return {
+      path: fullKey,
+      message: `${fullKey} is a flat key, which the program does not read: nest it under ${nested} (\`${nested}:\` then \`${rest.join(".")}: ...\` indented below it) or use \`pulumi config set --path '${fullKey}' <value>\`.`,
+    };
+  }
+  const guess = closest(key, [...KNOWN_KEYS]);
+  const hint = distance(key, guess) <= MISSPELLING_DISTANCE ? ` Did you mean ${configKeyPath([guess])}?` : "";
+  return { path: fullKey, message: `${fullKey} is not a known setting.${hint} Known settings: ${KNOWN_KEYS.map((k) => configKeyPath([k])).join(", ")}.` };
+}
+
+/**
+ * A key outside the `mailhost:` namespace that was meant for it: no namespace at all, or a
+ * misspelt one (`mailhots:capacity`). Keys of other namespaces (`azure-native:location`) are fine.
+ */
+function misplacedKeyIssue(fullKey: string): ConfigIssue | undefined {
+  const colon = fullKey.indexOf(":");
+  const namespace = colon < 0 ? undefined : fullKey.slice(0, colon);
+  const key = colon < 0 ? fullKey : fullKey.slice(colon + 1);
+  const [head] = key.split(".");
+  const meant = `${CONFIG_NAMESPACE}:${key}`;
+  if (namespace === undefined) {
+    if (!KNOWN_KEYS.includes(head)) return undefined;
+    return { path: fullKey, message: `${fullKey} has no namespace, so the program does not read it; did you mean ${meant}?` };
+  }
+  if (namespace === CONFIG_NAMESPACE || distance(namespace, CONFIG_NAMESPACE) > MISSPELLING_DISTANCE) return undefined;
+  return { path: fullKey, message: `${fullKey} is in namespace "${namespace}", which the program does not read; did you mean ${meant}?` };
 }
 
 /** Validates a stack's config and computes its plan; throws {@link ConfigValidationError} listing every problem. */

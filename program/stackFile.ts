@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { parse, YAMLParseError } from "yaml";
 import { ALERT_WEBHOOK_URL_KEY, CONFIG_NAMESPACE } from "../domain/config";
 import { ADMIN_PASSWORD_KEY, SECRET_KEYS } from "./stackConfig";
 
@@ -35,32 +35,95 @@ export interface StackFile {
   readonly text: string;
 }
 
-/** Stack names that have a `Pulumi.<stack>.yaml` in `dir`. */
+/** A stack file that cannot be used: the file, the line when known, and a sentence. */
+export class StackFileError extends Error {
+  constructor(message: string, readonly file: string, readonly line?: number) {
+    super(message);
+    this.name = "StackFileError";
+  }
+}
+
+/**
+ * The extension Pulumi gives stack files in `dir`: the project file's (`Pulumi.yaml` or
+ * `Pulumi.yml`), `yaml` when there is none.
+ */
+export function stackFileExtension(dir: string): "yaml" | "yml" {
+  return !fs.existsSync(path.join(dir, "Pulumi.yaml")) && fs.existsSync(path.join(dir, "Pulumi.yml")) ? "yml" : "yaml";
+}
+
+/**
+ * Stack names that have a `Pulumi.<stack>.yaml` or `.yml` in `dir`, dotted names included
+ * (`Pulumi.my.stack.yaml` is stack `my.stack`). A file with the other extension than the project
+ * file's is listed too, so that {@link readStackFile} reports it instead of skipping it.
+ */
 export function listStacks(dir: string): string[] {
-  return fs.readdirSync(dir)
-    .map((f) => /^Pulumi\.([^.]+)\.ya?ml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
+  return [...new Set(fs.readdirSync(dir)
+    .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined))]
     .sort();
+}
+
+function lineOfTopKey(text: string, key: string): number | undefined {
+  const index = text.split("\n").findIndex((l) => l.startsWith(`${key}:`));
+  return index < 0 ? undefined : index + 1;
 }
 
 function isSecure(value: unknown): boolean {
   return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
 }
 
-/** Reads and converts a stack file. Throws with a one-line message when it is missing or not YAML. */
+/** A Node file-system error as a sentence: ENOENT, EISDIR, EACCES... */
+export function fileErrorText(file: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "ENOENT": return `${file} does not exist.`;
+    case "EISDIR": return `${file} is a directory, not a file.`;
+    case "ENOTDIR": return `${file}: a part of this path is a file, not a directory.`;
+    case "EACCES":
+    case "EPERM": return `${file} cannot be read: permission denied.`;
+    default: return `${file} cannot be read: ${(err as Error).message}`;
+  }
+}
+
+/**
+ * Reads and converts a stack file. Throws {@link StackFileError} (file, line when known, and a
+ * sentence; YAML errors keep their excerpt) when it is missing, unreadable or not YAML, or when
+ * it has the extension Pulumi would not read.
+ */
 export function readStackFile(dir: string, stack: string): StackFile {
-  const file = path.join(dir, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) throw new Error(`Stack file ${path.relative(process.cwd(), file) || file} does not exist.`);
-  const text = fs.readFileSync(file, "utf8");
+  const ext = stackFileExtension(dir);
+  const other = ext === "yaml" ? "yml" : "yaml";
+  const file = path.join(dir, `Pulumi.${stack}.${ext}`);
+  const shown = (f: string) => path.relative(process.cwd(), f) || f;
+  const wrong = path.join(dir, `Pulumi.${stack}.${other}`);
+  if (fs.existsSync(wrong) && fs.existsSync(file)) {
+    throw new StackFileError(`Stack file ${path.basename(wrong)} is not read by Pulumi, which reads ${path.basename(file)} (the project file's extension); delete or merge ${path.basename(wrong)}.`, wrong);
+  }
+  if (!fs.existsSync(file)) {
+    if (fs.existsSync(wrong)) {
+      throw new StackFileError(`Stack file ${path.basename(wrong)} is not read by Pulumi: it takes the stack file's extension from the project file (Pulumi.${ext === "yaml" ? "yaml" : "yml"}) and reads ${path.basename(file)} instead; rename the file to ${path.basename(file)}.`, wrong);
+    }
+    throw new StackFileError(`Stack file ${fileErrorText(shown(file), Object.assign(new Error(), { code: "ENOENT" }))}`, file);
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new StackFileError(`Stack file ${fileErrorText(shown(file), err)}`, file);
+  }
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parse(text, { prettyErrors: true });
   } catch (err) {
-    throw new Error(`Stack file ${path.basename(file)} is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
+    const escape = /escape sequence/i.test((err as Error).message)
+      ? "\nIn double quotes YAML reads backslashes as escapes: write Windows paths in single quotes ('C:\\ProgramData\\x.cfg') or unquoted."
+      : "";
+    throw new StackFileError(`Stack file ${path.basename(file)} is not valid YAML: ${(err as Error).message.trimEnd()}${escape}`, file, line);
   }
   const configSection = (doc as { config?: unknown } | null)?.config ?? {};
   if (typeof configSection !== "object" || configSection === null || Array.isArray(configSection)) {
-    throw new Error(`Stack file ${path.basename(file)}: "config" must be a map.`);
+    throw new StackFileError(`Stack file ${path.basename(file)}: "config" must be a map.`, file, lineOfTopKey(text, "config"));
   }
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];

@@ -1,5 +1,5 @@
 /**
- * The capacity model of DOMAIN.md applied to the experiment. The formulas themselves live in
+ * The capacity model (docs/SETTINGS.md, "Capacity model") applied to the experiment. The formulas themselves live in
  * `domain/capacity.ts`; this file only combines them into the predictions the experiment checks.
  *
  * TIME_WAIT population. Connections are attempted at a constant rate R from t = 0; every

@@ -1,7 +1,9 @@
 /**
  * Private network namespaces for the capacity experiment.
  *
- * Host side: `runInFreshNetns` starts `unshare --net -- node --import tsx inner.ts` with a task,
+ * Host side: `runInFreshNetns` starts `unshare --net -- node --import tsx inner.ts` (as root) or
+ * `unshare --user --map-root-user --net -- ...` (as any other user, where the kernel allows
+ * unprivileged user namespaces) with a task,
  * in its own process group, bounded by a timeout, and returns the task's JSON result. The
  * namespace lives exactly as long as that process: when it ends (normally, by the timeout, or
  * because this process died and its stdin pipe closed) the kernel destroys the namespace with
@@ -71,14 +73,23 @@ function commandWorks(command: string, args: readonly string[]): boolean {
 }
 
 /**
- * What this machine lacks for the experiment, in words, or an empty list. Checks root, the tools
- * (`unshare` from util-linux, `ip` and `ss` from iproute2), the sysctls, and that a network
- * namespace can actually be created.
+ * How to enter a fresh network namespace: as root a new network namespace alone; as any other
+ * user a new user namespace that maps the user to root inside it, and a network namespace owned
+ * by it, whose sysctls that root may set (util-linux unshare(1); user_namespaces(7)).
+ */
+export function unshareArgs(uid: number | undefined = process.getuid?.()): string[] {
+  return uid === 0 ? ["--net"] : ["--user", "--map-root-user", "--net"];
+}
+
+/**
+ * What this machine lacks for the experiment, in words, or an empty list. Checks the tools
+ * (`unshare` from util-linux, `ip` and `ss` from iproute2), the sysctls, and that a namespace
+ * can actually be created: as root a network namespace, as another user an unprivileged user and
+ * network namespace.
  */
 export function missingPrerequisites(): string[] {
   const missing: string[] = [];
   const uid = process.getuid?.();
-  if (uid !== 0) missing.push(`root: running as uid ${uid ?? "unknown"}, but creating a network namespace and setting its sysctls needs uid 0`);
   const haveUnshare = commandWorks("unshare", ["--version"]);
   if (!haveUnshare) missing.push("the `unshare` command (Debian package util-linux) is not installed or not on PATH");
   if (!commandWorks("ip", ["-V"])) missing.push("the `ip` command (Debian package iproute2: apt-get install -y iproute2) is not installed or not on PATH");
@@ -86,11 +97,14 @@ export function missingPrerequisites(): string[] {
   for (const path of [SYSCTL_PORT_RANGE, SYSCTL_TW_REUSE]) {
     if (!existsSync(path)) missing.push(`the sysctl file ${path} (is /proc mounted? is this Linux with IPv4?)`);
   }
-  if (uid === 0 && haveUnshare) {
-    const r = spawnSync("unshare", ["--net", "--", process.execPath, "-e", "0"], { encoding: "utf8", timeout: 10_000 });
+  if (haveUnshare) {
+    const args = unshareArgs(uid);
+    const r = spawnSync("unshare", [...args, "--", process.execPath, "-e", "0"], { encoding: "utf8", timeout: 10_000 });
     if (r.error !== undefined || r.status !== 0) {
-      const why = r.error?.message ?? (r.stderr.trim() || `exit status ${r.status}, signal ${r.signal}`);
-      missing.push(`the ability to create a network namespace: \`unshare --net -- node -e 0\` failed: ${why} (it needs CAP_SYS_ADMIN; inside a container, run it privileged or with --cap-add SYS_ADMIN and an unconfined seccomp profile)`);
+      const why = (r.error?.message ?? (r.stderr.trim() || `exit status ${r.status}, signal ${r.signal}`)).split("\n")[0];
+      missing.push(uid === 0
+        ? `the ability to create a network namespace: \`unshare --net -- node -e 0\` failed: ${why} (it needs CAP_SYS_ADMIN; inside a container, run it privileged or with --cap-add SYS_ADMIN and an unconfined seccomp profile)`
+        : `unprivileged user namespaces: \`unshare ${args.join(" ")} -- node -e 0\` failed as uid ${uid ?? "unknown"}: ${why} (the kernel or a security policy forbids them: sysctl user.max_user_namespaces must be above 0, kernel.unprivileged_userns_clone 1 where it exists, kernel.apparmor_restrict_unprivileged_userns 0 where it exists; or run the test as root)`);
     }
   }
   return missing;
@@ -146,7 +160,7 @@ export async function runInFreshNetns<R>(task: NamespaceTask, options: RunOption
   const fds = [openSync(SYSCTL_PORT_RANGE, "r"), openSync(SYSCTL_TW_REUSE, "r")];
   let child: ChildProcess | undefined;
   try {
-    const spawned = spawn("unshare", ["--net", "--", process.execPath, "--import", tsxLoader, innerScript], {
+    const spawned = spawn("unshare", [...unshareArgs(), "--", process.execPath, "--import", tsxLoader, innerScript], {
       cwd: repoRoot,
       detached: true,
       stdio: ["pipe", "pipe", "pipe", fds[0], fds[1]],
@@ -186,7 +200,7 @@ export async function runInFreshNetns<R>(task: NamespaceTask, options: RunOption
         }
       });
       spawned.stdin?.on("error", () => undefined);
-      spawned.on("error", (error) => finish(new Error(`cannot start \`unshare --net\`: ${error.message}`)));
+      spawned.on("error", (error) => finish(new Error(`cannot start \`unshare ${unshareArgs().join(" ")}\`: ${error.message}`)));
       spawned.on("close", (code, signal) => {
         if (stderrPartial) stderrTail = [...stderrTail, stderrPartial];
         const line = stdout.split("\n").find((l) => l.startsWith(RESULT_PREFIX));

@@ -1,5 +1,5 @@
 /**
- * The capacity experiment (issue 6): proves `Rmax = P / T` and the exhaustion time `P / R` of
+ * The capacity experiment (docs/CAPACITY.md): proves `Rmax = P / T` and the exhaustion time `P / R` of
  * domain/capacity.ts on the Linux TCP stack, and writes docs/CAPACITY.md, docs/capacity-timewait.svg
  * and docs/capacity-timewait.csv.
  *

@@ -34,9 +34,14 @@ function settingsOf(resource: PolicyResource): HostSettings | undefined {
 
 const round = (n: number) => (Math.round(n * 10) / 10).toLocaleString("en-US");
 
+/** What the capacity check reports, once per stack, when its config states no load. */
+export const NO_LOAD_MESSAGE = "capacity not checked: no load configured (set activeSessionsPerHost and backendEndpoints in this policy's config, equal to the stack's mailhost:capacity; `mailhost check` takes them from the stack file).";
+
 /**
- * For each host, the settings sustain the planned load: S / (TTL * B) <= u * P / T
- * (DOMAIN.md capacity model). The load comes from the policy config.
+ * For each host, the settings sustain the planned load: S / (TTL * B) <= u * P / T (the capacity
+ * model of docs/CAPACITY.md). The load comes from the policy config: `mailhost check` fills it from
+ * the stack's own `mailhost:capacity`; under `pulumi preview --policy-pack` the policy config must
+ * state it. With no load the policy reports one advisory violation instead of passing silently.
  */
 export const capacity: StackValidationPolicy = {
   name: "mailhost-capacity-sustains-load",
@@ -44,20 +49,26 @@ export const capacity: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      activeSessionsPerHost: { type: "integer", minimum: ACTIVE_SESSIONS_PER_HOST.min, maximum: ACTIVE_SESSIONS_PER_HOST.max, default: ACTIVE_SESSIONS_PER_HOST.min, description: "S: concurrently active mailbox sessions per host (0 checks nothing)." },
-      backendEndpoints: { type: "integer", minimum: BACKEND_ENDPOINTS.min, maximum: BACKEND_ENDPOINTS.max, default: BACKEND_ENDPOINTS.min, description: "B: distinct back-end IMAP endpoints." },
+      activeSessionsPerHost: { type: "integer", minimum: ACTIVE_SESSIONS_PER_HOST.min, maximum: ACTIVE_SESSIONS_PER_HOST.max, description: "S: concurrently active mailbox sessions per host, equal to the stack's mailhost:capacity.activeSessionsPerHost (no default: without it the capacity is not checked)." },
+      backendEndpoints: { type: "integer", minimum: BACKEND_ENDPOINTS.min, maximum: BACKEND_ENDPOINTS.max, description: "B: distinct back-end IMAP endpoints, equal to the stack's mailhost:capacity.backendEndpoints (no default: without it the capacity is not checked)." },
       utilization: { type: "number", exclusiveMinimum: UTILIZATION.exclusiveMin, maximum: UTILIZATION.max, default: DEFAULTS.utilization, description: "u: planned utilisation of the port space (headroom is 1 - u)." },
     },
   },
   validateStack: (args, report) => {
     const config = args.getConfig<Record<string, unknown>>();
+    const hosts = tuningResources(args.resources);
+    if (typeof config?.activeSessionsPerHost !== "number" || typeof config?.backendEndpoints !== "number") {
+      // Never a silent pass: say that nothing was checked, as advisory whatever the policy's level.
+      if (hosts.length > 0) (report as unknown as (violation: { message: string; enforcementLevel: "advisory" }) => void)({ message: NO_LOAD_MESSAGE, enforcementLevel: "advisory" });
+      return;
+    }
     const load = {
       activeSessions: configNumber(config, "activeSessionsPerHost", ACTIVE_SESSIONS_PER_HOST.min),
       backendEndpoints: configNumber(config, "backendEndpoints", BACKEND_ENDPOINTS.min),
       utilization: configNumber(config, "utilization", DEFAULTS.utilization),
     };
     if (load.activeSessions <= 0) return;
-    for (const resource of tuningResources(args.resources)) {
+    for (const resource of hosts) {
       const s = settingsOf(resource);
       // Missing or unreadable values: the range and floor policies report those, and
       // mailhost-tuning-values-readable says that this check could not run.

@@ -1,18 +1,8 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { MANAGEMENT_PORTS } from "../../domain/limits";
+import { MANAGEMENT_PORTS, SHORTEST_INBOUND_SOURCE_PREFIX } from "../../domain/limits";
+import { isInternetWideSource } from "../../domain/rules";
 import { NETWORK_SECURITY_GROUP_TYPE, SECURITY_RULE_TYPE, label } from "../lib/resources";
 
-/** Sources that mean "anyone on the Internet". */
-const INTERNET_SOURCES = new Set(["*", "internet", "0.0.0.0/0", "0.0.0.0", "any", "::/0"]);
-/** Prefixes this short cover a large share of the Internet (0.0.0.0/1 and friends). */
-const WIDEST_PRIVATE_PREFIX = 8;
-
-function isInternetWide(source: string): boolean {
-  const s = source.trim().toLowerCase();
-  if (INTERNET_SOURCES.has(s)) return true;
-  const m = /^[\d.]+\/(\d{1,2})$/.exec(s);
-  return m !== null && Number(m[1]) < WIDEST_PRIVATE_PREFIX;
-}
 
 /** RDP also listens on UDP; WinRM is TCP only. */
 const RDP_PORT = MANAGEMENT_PORTS[0];
@@ -40,7 +30,7 @@ export function exposedManagementPorts(rule: Record<string, unknown>): number[] 
   if (direction !== "inbound" || access !== "allow" || !["*", "tcp", "udp"].includes(protocol)) return [];
   const sources = [rule.sourceAddressPrefix, ...(Array.isArray(rule.sourceAddressPrefixes) ? rule.sourceAddressPrefixes : [])]
     .filter((s): s is string => typeof s === "string");
-  if (!sources.some(isInternetWide)) return [];
+  if (!sources.some(isInternetWideSource)) return [];
   const ranges = portRanges(rule);
   const ports = protocol === "udp" ? [RDP_PORT] : [...MANAGEMENT_PORTS];
   return ports.filter((port) => ranges.some((r) => covers(r, port)));
@@ -49,7 +39,7 @@ export function exposedManagementPorts(rule: Record<string, unknown>): number[] 
 /** No NSG rule lets RDP or WinRM in from the Internet. */
 export const nsgNoRemoteManagementFromInternet: ResourceValidationPolicy = {
   name: "mailhost-nsg-no-remote-management-from-internet",
-  description: `No network security group rule may allow RDP or WinRM (ports ${MANAGEMENT_PORTS.join(", ")}; RDP also over UDP) in from "*", "Internet", 0.0.0.0/0 or any prefix shorter than /${WIDEST_PRIVATE_PREFIX}.`,
+  description: `No network security group rule may allow RDP or WinRM (ports ${MANAGEMENT_PORTS.join(", ")}; RDP also over UDP) in from "*", "Internet", 0.0.0.0/0 or any prefix shorter than /${SHORTEST_INBOUND_SOURCE_PREFIX}.`,
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const rules: Array<Record<string, unknown>> = NETWORK_SECURITY_GROUP_TYPE.test(args.type)

@@ -1,13 +1,16 @@
 /**
- * The capacity model's burst case on the real Linux TCP stack (issue 6): in a fresh private
+ * The capacity model's burst case on the real Linux TCP stack (docs/CAPACITY.md): in a fresh private
  * network namespace with P = 64 ephemeral ports, P connections succeed and the next one fails with
- * EADDRNOTAVAIL. Needs root and the right to create a network namespace; without them it fails
- * and says what is missing. Same code as `npm run experiment:capacity` (experiments/capacity/).
+ * EADDRNOTAVAIL. As root it uses a network namespace; as any other user an unprivileged user and
+ * network namespace (`unshare --user --map-root-user --net`). Where neither can be created it fails
+ * with one line that says what is missing. Same code as `npm run experiment:capacity` (experiments/capacity/).
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { burstInFreshNetns } from "../../experiments/capacity/burst";
-import { currentNetns, missingPrerequisites, readSysctls } from "../../experiments/capacity/netns";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { currentNetns, missingPrerequisites, readSysctls, unshareArgs } from "../../experiments/capacity/netns";
 
 const ports = { low: 40000, high: 40063 };
 const P = ports.high - ports.low + 1;
@@ -33,5 +36,19 @@ describe("capacity model on a real TCP stack: burst", () => {
     assert.equal(result.timeWaitAfterBurst.client, P, "all P ports sit in TIME_WAIT on the client (active close)");
     assert.equal(result.timeWaitAfterBurst.other, 0, "no TIME_WAIT on the server side");
     assert.deepEqual(readSysctls(), hostBefore, "the host's sysctls are unchanged");
+  });
+});
+
+describe("capacity burst test: prerequisites", () => {
+  it("needs root for nothing: another user gets an unprivileged user and network namespace", () => {
+    assert.deepEqual(unshareArgs(0), ["--net"]);
+    assert.deepEqual(unshareArgs(1000), ["--user", "--map-root-user", "--net"]);
+  });
+  it("names what is missing, each on one line, when the tools cannot be found", () => {
+    const script = `require(${JSON.stringify(path.join(__dirname, "..", "..", "experiments", "capacity", "netns.ts"))}).missingPrerequisites().forEach((m) => console.log(m))`;
+    const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { encoding: "utf8", env: { ...process.env, PATH: "/nonexistent" }, cwd: path.join(__dirname, "..", "..") });
+    const lines = r.stdout.trim().split("\n");
+    assert.ok(lines.some((l) => l.startsWith("the `unshare` command (Debian package util-linux)")), r.stdout + r.stderr);
+    assert.ok(lines.some((l) => l.startsWith("the `ip` command")), r.stdout);
   });
 });

@@ -81,17 +81,18 @@ describe("mailhost check", { concurrency: 3 }, () => {
     // component, NIC, VM, tuning component, extension, assignment; then monitoring: the component,
     // workspace, rule, action group and 4 alert rules, and per host the agent and the association.
     assert.equal(stack.resourceCount, 2 + 9 + 3 + 4 * 6 + 8 + 4 * 2);
-    assert.equal(stack.violations.length, 4);
-    for (const v of stack.violations) {
-      assert.equal(v.policy, "mailhost-mailbox-cache-ttl-floor");
-      assert.equal(v.level, "mandatory");
-      assert.match(v.urn, /GuestConfigurationAssignment::vm-mail-lenient-00\d-tuning-assignment$/);
-      assert.match(v.message, /MailboxCacheTTL = 500 is below its floor of 600 seconds/);
-    }
+    // The same violation on the four hosts: reported once, with the four resources.
+    assert.equal(stack.violations.length, 1);
+    const [v] = stack.violations;
+    assert.equal(v.policy, "mailhost-mailbox-cache-ttl-floor");
+    assert.equal(v.level, "mandatory");
+    assert.equal(v.urns.length, 4);
+    for (const urn of v.urns) assert.match(urn, /GuestConfigurationAssignment::vm-mail-lenient-00\d-tuning-assignment$/);
+    assert.match(v.message, /MailboxCacheTTL = 500 is below its floor of 600 seconds/);
     assert.ok(stack.timings.programMs > 0 && stack.timings.analysisMs > 0 && report.timings.totalMs > 0);
     const github = await mailhost(["check", "--stack", "lenient", "--cwd", dir, "--format", "github", "--policy-pack-config", config]);
     const line = lineOf(dir, "lenient", "mailboxCacheTtl: 500");
-    assert.equal(github.stdout.split("\n").filter((l) => l.startsWith(`::error file=Pulumi.lenient.yaml,line=${line},title=mailhost-mailbox-cache-ttl-floor (lenient)::`)).length, 4, github.stdout);
+    assert.equal(github.stdout.split("\n").filter((l) => l.startsWith(`::error file=Pulumi.lenient.yaml,line=${line},title=mailhost-mailbox-cache-ttl-floor (lenient)::`) && l.includes("On 4 resources: vm-mail-lenient-001-tuning-assignment")).length, 1, github.stdout);
   });
 
   it("checks a stack whose secure value it cannot decrypt with a placeholder, and never prints it", async () => {
@@ -110,20 +111,22 @@ describe("mailhost check", { concurrency: 3 }, () => {
     assert.ok(!(r.stdout + r.stderr).includes("Plain-Text-Passw0rd"));
   });
 
-  it("exits 2 with one clear line for a missing stack file", async () => {
+  it("exits 2 for a missing stack file, saying so in a sentence", async () => {
     const r = await mailhost(["check", "--stack", "nowhere"]);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr.trim(), "mailhost: Stack file Pulumi.nowhere.yaml does not exist.");
-    assert.equal(r.stdout, "");
+    assert.match(r.stdout, /stack nowhere \(Pulumi.nowhere.yaml\): COULD NOT BE CHECKED/);
+    assert.ok(r.stdout.includes("error: Stack file Pulumi.nowhere.yaml does not exist."), r.stdout);
+    assert.ok(!r.stdout.includes("ENOENT"));
   });
 
-  it("exits 2 with one clear line for unparsable YAML", async () => {
+  it("rejects unparsable YAML (exit 1) with the file, the line and YAML's excerpt", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-cli-"));
     fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  mailhost:fleet: [\n");
     const r = await mailhost(["check", "--stack", "bad", "--cwd", dir]);
-    assert.equal(r.code, 2);
-    assert.equal(r.stderr.trim().split("\n").length, 1);
-    assert.match(r.stderr, /^mailhost: Stack file Pulumi.bad.yaml is not valid YAML: /);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /Stack file Pulumi.bad.yaml is not valid YAML: /);
+    assert.match(r.stdout, /\(Pulumi.bad.yaml:\d+\)/);
+    assert.ok(r.stdout.includes("mailhost:fleet: ["), `the excerpt is kept: ${r.stdout}`);
   });
 
   it("exits 2 with one clear line for an unknown flag or format, and never shows a stack trace", async () => {

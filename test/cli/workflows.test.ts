@@ -56,7 +56,9 @@ describe("GitHub workflows", () => {
   it("pr.yml runs npm ci, README's test command and the offline check; preview only with credentials", () => {
     const wf = load("pr.yml");
     const runs = wf.jobs.test.steps.map((s) => s.run).filter(Boolean);
-    assert.deepEqual(runs, ["npm ci", "npm test", "npx mailhost check --stack all --format github"]);
+    assert.deepEqual(runs.slice(0, 3), ["npm ci", "npm test", "npx mailhost check --stack all --format github"]);
+    // The committed stacks are also checked with their own policy configs (levels, floors).
+    assert.match(runs[3] ?? "", /--policy-pack-config "policies\/config\/\$s.json"/);
     assert.match(fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8"), /npm ci && npm test/);
     const preview = wf.jobs.preview as Job & { if?: string };
     assert.equal(preview.if, "needs.credentials.outputs.available == 'true'");

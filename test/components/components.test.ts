@@ -5,6 +5,7 @@ import { runOffline } from "../../program/offline";
 import { WindowsMailHost } from "../../components/WindowsMailHost";
 import { DscTuning } from "../../components/DscTuning";
 import { RunCommandTuning } from "../../components/RunCommandTuning";
+import { SHORTEST_INBOUND_SOURCE_PREFIX } from "../../domain/limits";
 import { MailSite } from "../../components/MailSite";
 import { MachineConfigurationTuning } from "../../components/MachineConfigurationTuning";
 import { requireStackConfig } from "../../domain/config";
@@ -76,10 +77,12 @@ describe("components validate every input before any child exists", () => {
     const { error } = await register(() => { new WindowsMailHost("h", hostArgs(plan.tuning, { dscArchive: undefined })); });
     assert.match(error ?? "", /dscArchive is required with DSC tuning/);
   });
-  it("rejects a MailSite that opens IMAP to the whole Internet", async () => {
-    const { error, types } = await register(() => { new MailSite("s", { names: siteNames("unit"), addressPrefix: "10.0.0.0/24", allowedImapCidrs: ["0.0.0.0/0"] }); });
-    assert.match(error ?? "", /allowedImapCidrs contains "0.0.0.0\/0"/);
-    assert.deepEqual(types, []);
+  it("rejects a MailSite that opens IMAP to the whole Internet or a prefix shorter than the NSG policy allows", async () => {
+    for (const cidr of ["0.0.0.0/0", `0.0.0.0/${SHORTEST_INBOUND_SOURCE_PREFIX - 1}`]) {
+      const { error, types } = await register(() => { new MailSite("s", { names: siteNames("unit"), addressPrefix: "10.0.0.0/24", allowedImapCidrs: [cidr] }); });
+      assert.ok((error ?? "").includes(`allowedImapCidrs = ${JSON.stringify(cidr)} opens the port`), error);
+      assert.deepEqual(types, []);
+    }
   });
   it("a MailSite without DSC creates no storage account", async () => {
     const { types } = await register(() => { new MailSite("s", { names: siteNames("unit"), addressPrefix: "10.0.0.0/24" }); });

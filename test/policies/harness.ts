@@ -41,7 +41,7 @@ export async function violations(policy: ResourceValidationPolicy, resource: Tes
 }
 
 /** Messages (and URNs) a stack policy reports for a set of resources. */
-export async function stackViolations(policy: StackValidationPolicy, resources: TestResource[], config: Record<string, unknown> = {}): Promise<Array<{ message: string; urn?: string }>> {
+export async function stackViolations(policy: StackValidationPolicy, resources: TestResource[], config: Record<string, unknown> = {}): Promise<Array<{ message: string; urn?: string; enforcementLevel?: string }>> {
   const cache = new Map<TestResource, PolicyResource>();
   const convert = (r: TestResource): PolicyResource => {
     const existing = cache.get(r);
@@ -52,12 +52,15 @@ export async function stackViolations(policy: StackValidationPolicy, resources: 
     out.propertyDependencies = Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, v.map(convert)]));
     return out;
   };
-  const out: Array<{ message: string; urn?: string }> = [];
+  const out: Array<{ message: string; urn?: string; enforcementLevel?: string }> = [];
   await policy.validateStack({
     resources: resources.map(convert),
     stackTags: new Map(),
     getConfig: <T extends object>() => configFor(policy as never, config) as T,
     notApplicable: (reason?: string) => { throw new Error(`not applicable: ${reason}`); },
-  }, (message: string, urn?: string) => { out.push({ message, urn }); });
+  }, ((message: string | { message: string; urn?: string; enforcementLevel?: string }, urn?: string) => {
+    // The SDK also takes an object that sets the violation's own level.
+    out.push(typeof message === "object" ? { message: message.message, urn: message.urn, enforcementLevel: message.enforcementLevel } : { message, urn });
+  }) as (message: string, urn?: string) => void);
   return out;
 }

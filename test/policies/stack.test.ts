@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { capacity } from "../../policies/rules/capacity";
+import { NO_LOAD_MESSAGE, capacity } from "../../policies/rules/capacity";
 import { oneTuningPerVm } from "../../policies/rules/oneTuningPerVm";
 import { stackViolations, type TestResource } from "./harness";
 import { dsc, runCommand, vm, withTtl } from "./fixtures";
@@ -43,7 +43,14 @@ describe("mailhost-vm-has-one-tuning", () => {
 
 describe("mailhost-capacity-sustains-load", () => {
   // The fixture: T = 60, P = 55535, TTL = 600; Rmax ≈ 925.6/s.
-  it("passes when no load is configured", async () => assert.deepEqual(await stackViolations(capacity, host(dsc())), []));
+  it("reports \"capacity not checked: no load configured\" as advisory, once, when the policy config states no load", async () => {
+    const found = await stackViolations(capacity, [...host(dsc()), ...host(runCommand())]);
+    assert.deepEqual(found, [{ message: NO_LOAD_MESSAGE, urn: undefined, enforcementLevel: "advisory" }]);
+    assert.match(NO_LOAD_MESSAGE, /^capacity not checked: no load configured/);
+    // Half a load is no load either.
+    assert.deepEqual(await stackViolations(capacity, host(dsc()), { activeSessionsPerHost: 100 }), found.slice(0, 1));
+  });
+  it("says nothing about the load when the stack has no mail host", async () => assert.deepEqual(await stackViolations(capacity, []), []));
   it("accepts a load the settings sustain", async () => {
     assert.deepEqual(await stackViolations(capacity, host(dsc()), { activeSessionsPerHost: 100_000, backendEndpoints: 2, utilization: 0.8 }), []);
   });

@@ -67,7 +67,7 @@ describe("a rejected stack registers no resource and says why", () => {
     return expectRejected(config, "mailhost:capacity is missing; it is required");
   });
   it("an unknown key inside a section is rejected", () => expectRejected(tcp("maxUserPorts", 65534), "mailhost:tcp.maxUserPorts is not a known setting"));
-  it("an unknown top-level key is rejected", () => expectRejected({ ...prod(), "mailhost:tpc": { tuning: "dsc" } }, "mailhost:tpc is not a known setting; known settings: mailhost:fleet, mailhost:tcp, mailhost:siteConfig, mailhost:capacity, mailhost:egress, mailhost:monitoring, mailhost:adminPassword, mailhost:alertWebhookUrl."));
+  it("an unknown top-level key is rejected", () => expectRejected({ ...prod(), "mailhost:tpc": { tuning: "dsc" } }, "mailhost:tpc is not a known setting. Did you mean mailhost:tcp? Known settings: mailhost:fleet, mailhost:tcp, mailhost:siteConfig, mailhost:capacity, mailhost:egress, mailhost:monitoring, mailhost:adminPassword, mailhost:alertWebhookUrl."));
   it("MailboxCacheTTL under the configured floor is rejected", () => expectRejected(
     withValue(prod(), "mailhost:siteConfig", "mailboxCacheTtl", 599),
     "mailhost:siteConfig.mailboxCacheTtl = 599 is outside 600–86400 (seconds): it must be a whole number at or above the host's MailboxCacheTTL floor of 600.",

@@ -12,6 +12,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
+import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -73,6 +74,44 @@ export const STAND_IN_TOKEN = "stand-in-test-token";
 
 /** Azure's message for a run command sent while another one executes on the VM (409 Conflict). */
 export const RUN_COMMAND_BUSY_MESSAGE = "Run command extension execution is in progress. Please wait for completion before invoking a run command.";
+/** The object id the stand-in's AuthorizationFailed messages name. */
+export const STAND_IN_OBJECT_ID = "00000000-0000-0000-0000-00000000a11c";
+
+/**
+ * Error bodies shaped after Azure's published examples (learn.microsoft.com: "Troubleshoot common
+ * Azure deployment errors", "Resolve errors for resource not found", "Azure REST API reference:
+ * error responses"): `{ error: { code, message } }`.
+ */
+export const ARM_ERRORS = {
+  invalidToken: { code: "InvalidAuthenticationToken", message: "The access token is invalid." },
+  authorizationFailed: (action: string, scope: string) => ({
+    code: "AuthorizationFailed",
+    message: `The client '${STAND_IN_OBJECT_ID}' with object id '${STAND_IN_OBJECT_ID}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+  }),
+  resourceGroupNotFound: (group: string) => ({ code: "ResourceGroupNotFound", message: `Resource group '${group}' could not be found.` }),
+} as const;
+
+/** A TCP endpoint that accepts connections and never answers (not even the TLS handshake). */
+export async function silentEndpoint(): Promise<{ endpoint: string; connections: () => number; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let count = 0;
+  const server = net.createServer((socket) => { count++; sockets.add(socket); socket.on("error", () => undefined); });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => count,
+    close: async () => { for (const s of sockets) s.destroy(); await new Promise<void>((resolve) => server.close(() => resolve())); },
+  };
+}
+
+/** An endpoint on a port where nothing listens (connections are refused). */
+export async function refusedEndpoint(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `https://127.0.0.1:${port}`;
+}
 
 function makeCertificate(): { key: string; cert: string; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "arm-stand-in-"));
@@ -132,6 +171,8 @@ export class ArmStandIn {
       r.agentNotReadyReads = vm.behaviour.agentReadyAfterReads ?? 0;
     }
   }
+  /** Actions the caller is not allowed (answered 403 AuthorizationFailed), e.g. `Microsoft.Compute/virtualMachines/read`. */
+  readonly deniedActions = new Set<string>();
 
   private constructor(private readonly server: https.Server, readonly ca: string, readonly caFile: string, private readonly certDir: string, readonly subscription: string, readonly resourceGroup: string) {}
 
@@ -175,11 +216,24 @@ export class ArmStandIn {
   private route(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse, body: string): void {
     if (req.headers.authorization !== `Bearer ${STAND_IN_TOKEN}`) {
       this.unauthorized++;
-      return this.json(res, 401, { error: { code: "AuthenticationFailed", message: "missing or wrong bearer token" } });
+      return this.json(res, 401, { error: ARM_ERRORS.invalidToken }, {
+        "www-authenticate": `Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="${ARM_ERRORS.invalidToken.message}"`,
+      });
     }
     const url = new URL(req.url ?? "/", this.endpoint);
     const base = `/subscriptions/${this.subscription}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/virtualMachines`;
     const p = url.pathname;
+    const group = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)/i.exec(p)?.[1];
+    if (group !== undefined && decodeURIComponent(group) !== this.resourceGroup) {
+      return this.json(res, 404, { error: ARM_ERRORS.resourceGroupNotFound(decodeURIComponent(group)) });
+    }
+    const action = req.method === "GET" && p === base ? "Microsoft.Compute/virtualMachines/read"
+      : req.method === "GET" && p.endsWith("/instanceView") ? "Microsoft.Compute/virtualMachines/instanceView/read"
+        : req.method === "POST" && p.endsWith("/runCommand") ? "Microsoft.Compute/virtualMachines/runCommand/action"
+          : /\/extensions\//.test(p) ? "Microsoft.Compute/virtualMachines/extensions/write" : undefined;
+    if (action !== undefined && this.deniedActions.has(action)) {
+      return this.json(res, 403, { error: ARM_ERRORS.authorizationFailed(action, p.replace(/\/(instanceView|runCommand)$/, "")) });
+    }
 
     if (req.method === "GET" && p === base) {
       // Paged, two VMs a page, so the client must follow nextLink.
