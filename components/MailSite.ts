@@ -4,7 +4,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as storage from "@pulumi/azure-native/storage";
 import { IMAP_PORTS, MANAGEMENT_PORTS } from "../domain/limits";
 import { type SiteNames } from "../domain/plan";
-import { DSC_CONFIGURATION } from "./guestScripts";
+import { DSC_CONFIGURATION, dscArchiveEntries } from "./guestScripts";
 import { type DscArchive } from "./WindowsMailHost";
 import { rejectInvalid } from "./validation";
 
@@ -162,9 +162,10 @@ export class MailSite extends pulumi.ComponentResource {
       blobName: DSC_CONFIGURATION.archiveBlob,
       type: storage.BlobType.Block,
       contentType: "application/zip",
-      source: new pulumi.asset.AssetArchive({
-        [DSC_CONFIGURATION.script]: new pulumi.asset.FileAsset(DSC_CONFIGURATION.file),
-      }),
+      // The configuration script and the MailhostTcpTuning module folder it imports.
+      source: new pulumi.asset.AssetArchive(
+        Object.fromEntries(dscArchiveEntries().map((entry) => [entry.name, new pulumi.asset.FileAsset(entry.file)])),
+      ),
     }, { parent: this });
 
     const sas = storage.listStorageAccountServiceSASOutput({
