@@ -9,6 +9,7 @@
 
 $script:RepoRoot = (Resolve-Path -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath '../..')).Path
 $script:ModuleDir = Join-Path -Path $script:RepoRoot -ChildPath 'guest/modules/MailhostTcpTuning'
+$script:FunctionsFile = Join-Path -Path $script:ModuleDir -ChildPath 'MailhostTcpTuning.Functions.ps1'
 $script:ModuleManifest = Join-Path -Path $script:ModuleDir -ChildPath 'MailhostTcpTuning.psd1'
 $script:RunCommandScript = Join-Path -Path $script:RepoRoot -ChildPath 'guest/runcommand/Set-MailhostTuning.ps1'
 $script:CollectorScript = Join-Path -Path $script:RepoRoot -ChildPath 'guest/collector/Get-MailhostState.ps1'
@@ -27,6 +28,7 @@ function New-FakeMachine {
         Keys        = @{
             $script:TcpipKey       = @{}
             'SOFTWARE\MailhostIac' = @{}
+            'SYSTEM\CurrentControlSet\Control\Session Manager' = @{}
         }
         Volatile    = @{}
         Unreadable  = @{}
@@ -75,7 +77,7 @@ function Invoke-FakeBoot {
         $Machine.Keys.Remove($subKey)
     }
     $Machine.Volatile.Clear()
-    $Machine.BootTime = [datetime]::UtcNow.AddSeconds(1)
+    $Machine.BootTime = [datetime]::UtcNow
 }
 
 # Replaces the module's machine edges by the fake machine $Machine. -ModuleName: mock inside the
@@ -90,10 +92,12 @@ function Register-FakeMachineMock {
     if ($ModuleName) {
         $common['ModuleName'] = $ModuleName
     }
-    $script:FakeMachine = $Machine
+    # Global: mock bodies also run inside the scripts under test, where $script: is the script's scope.
+    $global:MailhostFakeMachine = $Machine
+    $global:MailhostFakeMarkerKey = $script:MarkerKey
     Mock @common -CommandName Get-MailhostRegistryValue -MockWith {
         param([string]$SubKey, [string]$Name)
-        $m = $script:FakeMachine
+        $m = $global:MailhostFakeMachine
         if ($m.Unreadable.ContainsKey($SubKey + '\' + $Name)) {
             throw ('Requested registry access is not allowed. ({0})' -f $Name)
         }
@@ -108,11 +112,11 @@ function Register-FakeMachineMock {
     }
     Mock @common -CommandName Test-MailhostRegistryKey -MockWith {
         param([string]$SubKey)
-        return $script:FakeMachine.Keys.ContainsKey($SubKey)
+        return $global:MailhostFakeMachine.Keys.ContainsKey($SubKey)
     }
     Mock @common -CommandName Set-MailhostRegistryValue -MockWith {
         param([string]$SubKey, [string]$Name, [object]$Value, [string]$Kind)
-        $m = $script:FakeMachine
+        $m = $global:MailhostFakeMachine
         if (-not $m.Keys.ContainsKey($SubKey)) {
             throw ('Registry key HKLM\{0} does not exist.' -f $SubKey)
         }
@@ -120,19 +124,19 @@ function Register-FakeMachineMock {
     }
     Mock @common -CommandName Set-MailhostRebootMarker -MockWith {
         param([string]$WrittenAt)
-        $m = $script:FakeMachine
-        $m.Keys[$script:MarkerKey] = @{ WrittenAt = @{ Kind = 'String'; Data = $WrittenAt } }
-        $m.Volatile[$script:MarkerKey] = $true
+        $m = $global:MailhostFakeMachine
+        $m.Keys[$global:MailhostFakeMarkerKey] = @{ WrittenAt = @{ Kind = 'String'; Data = $WrittenAt } }
+        $m.Volatile[$global:MailhostFakeMarkerKey] = $true
     }
     Mock @common -CommandName Get-MailhostBootTime -MockWith {
-        return $script:FakeMachine.BootTime
+        return $global:MailhostFakeMachine.BootTime
     }
     Mock @common -CommandName Get-MailhostLcmConfigurationMode -MockWith {
-        return $script:FakeMachine.LcmMode
+        return $global:MailhostFakeMachine.LcmMode
     }
     Mock @common -CommandName Get-MailhostNetshDynamicPort -MockWith {
         param([string]$IpVersion)
-        $m = $script:FakeMachine
+        $m = $global:MailhostFakeMachine
         $null = $m.NetshCalls.Add(('int {0} show dynamicport tcp' -f $IpVersion))
         if ($m.NetshFails.ContainsKey($IpVersion)) {
             return @{ ExitCode = 1; Output = [string[]]@($m.NetshFails[$IpVersion]) }
@@ -142,7 +146,7 @@ function Register-FakeMachineMock {
     }
     Mock @common -CommandName Set-MailhostNetshDynamicPort -MockWith {
         param([string]$IpVersion, [int]$StartPort, [int]$NumberOfPorts)
-        $m = $script:FakeMachine
+        $m = $global:MailhostFakeMachine
         $null = $m.NetshCalls.Add(('int {0} set dynamicport tcp start={1} num={2}' -f $IpVersion, $StartPort, $NumberOfPorts))
         if ($m.NetshFails.ContainsKey($IpVersion)) {
             return @{ ExitCode = 1; Output = [string[]]@($m.NetshFails[$IpVersion]) }

@@ -729,7 +729,7 @@ function Set-MailhostTcpTuning {
         }
     }
     if ($registryChanged) {
-        Set-MailhostRebootMarker -WrittenAt ([datetime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ', [System.Globalization.CultureInfo]::InvariantCulture))
+        Set-MailhostRebootMarker -WrittenAt ([datetime]::UtcNow.ToString('o', [System.Globalization.CultureInfo]::InvariantCulture))
     }
     $rangeChanged = $false
     foreach ($ipVersion in @('ipv4', 'ipv6')) {
