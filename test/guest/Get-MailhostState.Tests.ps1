@@ -15,9 +15,10 @@ BeforeAll {
     function Invoke-Collector {
         param
         (
-            [string]$PathBase64Url
+            [string]$EncodedPath
         )
-        $output = @(& $script:CollectorScript -SiteConfigPathBase64Url $PathBase64Url)
+        $arguments = @{ SiteConfigPathBase64Url = $EncodedPath }
+        $output = @(& $script:CollectorScript @arguments)
         $output.Count | Should -Be 1 -Because 'the collector prints exactly one object'
         $text = [string]$output[0]
         $text | Should -Not -Match "[`r`n]"
@@ -27,7 +28,9 @@ BeforeAll {
 }
 
 AfterAll {
-    Remove-Variable -Name MailhostFakeMachine, MailhostFakeMarkerKey -Scope Global -ErrorAction SilentlyContinue
+    foreach ($name in @('MailhostFakeMachine', 'MailhostFakeMarkerKey')) {
+        Remove-Variable -Name $name -Scope Global -ErrorAction SilentlyContinue
+    }
 }
 
 Describe 'Get-MailhostState.ps1' {
@@ -46,7 +49,7 @@ Describe 'Get-MailhostState.ps1' {
             $machine.Keys[$script:TcpipKey]['TcpTimedWaitDelay'] = @{ Kind = 'DWord'; Data = [int]$script:Limits.TcpTimedWaitDelay.Min }
             $machine.Ranges['ipv6'] = @{ StartPort = 20000; NumberOfPorts = 4000 }
             $machine.LcmMode = 'ApplyAndAutoCorrect'
-            $result = Invoke-Collector -PathBase64Url $encodedPath
+            $result = Invoke-Collector -EncodedPath $encodedPath
             $doc = $result.Document
             @($doc.PSObject.Properties.Name) | Should -Be $script:DocumentKeys
             $doc.MaxUserPort | Should -Be $script:Limits.MaxUserPort.Max
@@ -68,7 +71,7 @@ Describe 'Get-MailhostState.ps1' {
         }
 
         It 'changes nothing on the machine' {
-            $null = Invoke-Collector -PathBase64Url $encodedPath
+            $null = Invoke-Collector -EncodedPath $encodedPath
             Should -Invoke -CommandName Set-MailhostRegistryValue -Times 0 -Exactly
             Should -Invoke -CommandName Set-MailhostNetshDynamicPort -Times 0 -Exactly
             Should -Invoke -CommandName Set-MailhostRebootMarker -Times 0 -Exactly
@@ -79,7 +82,7 @@ Describe 'Get-MailhostState.ps1' {
 
     Context 'Tcpip values absent, of the wrong kind, unreadable' {
         It 'reports an absent value as null without an error' {
-            $doc = (Invoke-Collector -PathBase64Url $encodedPath).Document
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
             $doc.MaxUserPort | Should -BeNullOrEmpty
             $doc.TcpTimedWaitDelay | Should -BeNullOrEmpty
             @($doc.Errors).Count | Should -Be 0
@@ -93,7 +96,7 @@ Describe 'Get-MailhostState.ps1' {
             @{ Kind = 'Binary'; Data = [byte[]]@(30, 0, 0, 0); Shown = '1E 00 00 00' }
         ) {
             $machine.Keys[$script:TcpipKey]['TcpTimedWaitDelay'] = @{ Kind = $Kind; Data = $Data }
-            $doc = (Invoke-Collector -PathBase64Url $encodedPath).Document
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
             $doc.TcpTimedWaitDelay | Should -BeNullOrEmpty
             @($doc.Errors) | Should -Be @(('TcpTimedWaitDelay: value is {0}, not DWord' -f $Kind))
             $doc.WrongKind.TcpTimedWaitDelay.Kind | Should -Be $Kind
@@ -103,13 +106,13 @@ Describe 'Get-MailhostState.ps1' {
 
         It 'cuts long data of a wrong kind to 40 characters' {
             $machine.Keys[$script:TcpipKey]['MaxUserPort'] = @{ Kind = 'String'; Data = ('9' * 500) }
-            $doc = (Invoke-Collector -PathBase64Url $encodedPath).Document
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
             $doc.WrongKind.MaxUserPort.Data.Length | Should -BeLessOrEqual 40
         }
 
         It 'reports an unreadable value as null with its error and no WrongKind entry' {
             $machine.Unreadable[$script:TcpipKey + '\MaxUserPort'] = $true
-            $doc = (Invoke-Collector -PathBase64Url $encodedPath).Document
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
             $doc.MaxUserPort | Should -BeNullOrEmpty
             @($doc.Errors).Count | Should -Be 1
             @($doc.Errors)[0] | Should -Match '^MaxUserPort: Requested registry access is not allowed'
@@ -118,7 +121,7 @@ Describe 'Get-MailhostState.ps1' {
 
         It 'reports a missing Tcpip key as unreadable for both values' {
             $machine.Keys.Remove($script:TcpipKey)
-            $doc = (Invoke-Collector -PathBase64Url $encodedPath).Document
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
             @($doc.Errors | Where-Object { $_ -match '^(MaxUserPort|TcpTimedWaitDelay): key HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters not found' }).Count | Should -Be 2
         }
     }
@@ -132,7 +135,7 @@ Describe 'Get-MailhostState.ps1' {
             $machine.Language = $Language
             $machine.Ranges['ipv4'] = @{ StartPort = 10001; NumberOfPorts = 5001 }
             $machine.Ranges['ipv6'] = @{ StartPort = 10002; NumberOfPorts = 5002 }
-            $doc = (Invoke-Collector -PathBase64Url $encodedPath).Document
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
             $doc.DynamicPortRangeStartPort | Should -Be 10001
             $doc.DynamicPortRangeNumberOfPorts | Should -Be 5001
             $doc.DynamicPortRangeIPv6StartPort | Should -Be 10002
@@ -142,7 +145,7 @@ Describe 'Get-MailhostState.ps1' {
 
         It 'reports a failing netsh as nulls with an error for that family only' {
             $machine.NetshFails['ipv6'] = 'Der angeforderte Vorgang erfordert erhoehte Rechte.'
-            $doc = (Invoke-Collector -PathBase64Url $encodedPath).Document
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
             $doc.DynamicPortRangeStartPort | Should -Not -BeNullOrEmpty
             $doc.DynamicPortRangeIPv6StartPort | Should -BeNullOrEmpty
             $doc.DynamicPortRangeIPv6NumberOfPorts | Should -BeNullOrEmpty
@@ -153,23 +156,24 @@ Describe 'Get-MailhostState.ps1' {
 
     Context 'SiteConfig.cfg' {
         It 'takes the lowest MailboxCacheTTL of every section, skipping comments, with the key in any case' {
-            $text = "; MailboxCacheTTL = 1`r`n[Mail]`r`nmailboxcachettl = 900`r`n# MailboxCacheTTL = 2`r`n[Cache]`r`n  MailboxCacheTTL=450  `r`n[Other]`r`nBanner: 100% & more ^_^`r`nMailboxCacheTTL = 700`r`n"
+            $lines = @('; MailboxCacheTTL = 1', '[Mail]', 'mailboxcachettl = 900', '# MailboxCacheTTL = 2', '[Cache]', '  MailboxCacheTTL=450  ', '[Other]', 'Banner: 100% & more ^_^', 'MailboxCacheTTL = 700', '')
+            $text = $lines -join "`r`n"
             [System.IO.File]::WriteAllText($path, $text)
-            $doc = (Invoke-Collector -PathBase64Url $encodedPath).Document
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
             $doc.MailboxCacheTTL | Should -Be 450
             $doc.SiteConfigSha256 | Should -Be (Get-TestSha256 -Text $text)
         }
 
         It 'reports no TTL rather than a reassuring one when one occurrence is not an integer' {
             [System.IO.File]::WriteAllText($path, "[Mail]`r`nMailboxCacheTTL = 900`r`n[Cache]`r`nMailboxCacheTTL = 10m`r`n")
-            $doc = (Invoke-Collector -PathBase64Url $encodedPath).Document
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
             $doc.MailboxCacheTTL | Should -BeNullOrEmpty
             @($doc.Errors)[0] | Should -Match '^MailboxCacheTTL: not an integer'
         }
 
         It 'reports a missing file as nulls without an error' {
             Remove-Item -LiteralPath $path
-            $doc = (Invoke-Collector -PathBase64Url $encodedPath).Document
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
             $doc.MailboxCacheTTL | Should -BeNullOrEmpty
             $doc.SiteConfigSha256 | Should -BeNullOrEmpty
             @($doc.Errors).Count | Should -Be 0
@@ -177,13 +181,13 @@ Describe 'Get-MailhostState.ps1' {
 
         It 'decodes a path with spaces and reads that file' {
             $windowsPath = 'C:\Program Files\Mail Front End\SiteConfig.cfg'
-            Mock -CommandName Read-MailhostFileBytes -ParameterFilter { $Path -ceq 'C:\Program Files\Mail Front End\SiteConfig.cfg' } -MockWith { , [System.Text.Encoding]::UTF8.GetBytes("[Mail]`r`nMailboxCacheTTL = 321`r`n") }
-            $doc = (Invoke-Collector -PathBase64Url (ConvertTo-TestBase64Url -Text $windowsPath)).Document
+            Mock -CommandName Read-MailhostFileBytes -ParameterFilter { $Path -ceq 'C:\Program Files\Mail Front End\SiteConfig.cfg' } -MockWith { Write-Output -NoEnumerate ([System.Text.Encoding]::UTF8.GetBytes("[Mail]`r`nMailboxCacheTTL = 321`r`n")) }
+            $doc = (Invoke-Collector -EncodedPath (ConvertTo-TestBase64Url -Text $windowsPath)).Document
             $doc.MailboxCacheTTL | Should -Be 321
         }
 
         It 'reports a raw, not encoded path as an error of SiteConfigPath' {
-            $doc = (Invoke-Collector -PathBase64Url 'C:\Program Files\Mail Front End\SiteConfig.cfg').Document
+            $doc = (Invoke-Collector -EncodedPath 'C:\Program Files\Mail Front End\SiteConfig.cfg').Document
             $doc.SiteConfigSha256 | Should -BeNullOrEmpty
             @($doc.Errors)[0] | Should -Match '^SiteConfigPath: SiteConfigPathBase64Url must be base64url'
         }
@@ -193,18 +197,18 @@ Describe 'Get-MailhostState.ps1' {
         It 'reports the volatile marker of a Tcpip write, and nothing after a boot' {
             $machine.Keys[$script:MarkerKey] = @{ WrittenAt = @{ Kind = 'String'; Data = [datetime]::UtcNow.ToString('o') } }
             $machine.Volatile[$script:MarkerKey] = $true
-            $doc = (Invoke-Collector -PathBase64Url $encodedPath).Document
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
             $doc.RebootPending | Should -BeTrue
             @($doc.RebootPendingReasons) | Should -Be @('MailhostIacUntilBoot')
             Invoke-FakeBoot -Machine $machine
-            $doc = (Invoke-Collector -PathBase64Url $encodedPath).Document
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
             $doc.RebootPending | Should -BeFalse
         }
 
         It 'reports the Windows reboot markers' {
             $machine.Keys['SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending'] = @{}
             $machine.Keys['SYSTEM\CurrentControlSet\Control\Session Manager'] = @{ PendingFileRenameOperations = @{ Kind = 'MultiString'; Data = [string[]]@('\??\C:\a', '') } }
-            $doc = (Invoke-Collector -PathBase64Url $encodedPath).Document
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
             @($doc.RebootPendingReasons) | Should -Be @('ComponentBasedServicing', 'PendingFileRename')
         }
     }
@@ -219,7 +223,7 @@ Describe 'Get-MailhostState.ps1' {
             Mock -CommandName Get-MailhostLcmConfigurationMode -MockWith { throw ('LCM ' + ('x' * 3000)) }
             Mock -CommandName Test-MailhostRegistryKey -MockWith { throw ('registry ' + ('y' * 3000)) }
             Mock -CommandName Read-MailhostFileBytes -MockWith { throw ('file ' + ('z' * 3000)) }
-            $result = Invoke-Collector -PathBase64Url $encodedPath
+            $result = Invoke-Collector -EncodedPath $encodedPath
             $errors = @($result.Document.Errors)
             $errors.Count | Should -Be 10
             $errors[-1] | Should -Be '2 more errors omitted'

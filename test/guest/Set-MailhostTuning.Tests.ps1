@@ -22,7 +22,9 @@ BeforeAll {
 }
 
 AfterAll {
-    Remove-Variable -Name MailhostFakeMachine, MailhostFakeMarkerKey, MailhostFakeWritten -Scope Global -ErrorAction SilentlyContinue
+    foreach ($name in @('MailhostFakeMachine', 'MailhostFakeMarkerKey', 'MailhostFakeWritten')) {
+        Remove-Variable -Name $name -Scope Global -ErrorAction SilentlyContinue
+    }
 }
 
 Describe 'Set-MailhostTuning.ps1' {
