@@ -80,22 +80,10 @@ function Invoke-FakeBoot {
     $Machine.BootTime = [datetime]::UtcNow
 }
 
-# Replaces the module's machine edges by the fake machine $Machine. -ModuleName: mock inside the
-# module (the DSC resource); without it, for a script run from the repository (run command, collector).
-function Register-FakeMachineMock {
-    param
-    (
-        [hashtable]$Machine,
-        [string]$ModuleName
-    )
-    $common = @{}
-    if ($ModuleName) {
-        $common['ModuleName'] = $ModuleName
-    }
-    # Global: mock bodies also run inside the scripts under test, where $script: is the script's scope.
-    $global:MailhostFakeMachine = $Machine
-    $global:MailhostFakeMarkerKey = $script:MarkerKey
-    Mock @common -CommandName Get-MailhostRegistryValue -MockWith {
+# The fake machine's edges: the module's edge function names and what they do on $global:MailhostFakeMachine.
+# Global: the bodies also run inside the scripts under test, where $script: is the script's own scope.
+$script:FakeEdges = [ordered]@{
+    'Get-MailhostRegistryValue' = {
         param([string]$SubKey, [string]$Name)
         $m = $global:MailhostFakeMachine
         if ($m.Unreadable.ContainsKey($SubKey + '\' + $Name)) {
@@ -110,11 +98,11 @@ function Register-FakeMachineMock {
         }
         return @{ Kind = $key[$Name].Kind; Data = $key[$Name].Data }
     }
-    Mock @common -CommandName Test-MailhostRegistryKey -MockWith {
+    'Test-MailhostRegistryKey' = {
         param([string]$SubKey)
         return $global:MailhostFakeMachine.Keys.ContainsKey($SubKey)
     }
-    Mock @common -CommandName Set-MailhostRegistryValue -MockWith {
+    'Set-MailhostRegistryValue' = {
         param([string]$SubKey, [string]$Name, [object]$Value, [string]$Kind)
         $m = $global:MailhostFakeMachine
         if (-not $m.Keys.ContainsKey($SubKey)) {
@@ -122,19 +110,19 @@ function Register-FakeMachineMock {
         }
         $m.Keys[$SubKey][$Name] = @{ Kind = $Kind; Data = $Value }
     }
-    Mock @common -CommandName Set-MailhostRebootMarker -MockWith {
+    'Set-MailhostRebootMarker' = {
         param([string]$WrittenAt)
         $m = $global:MailhostFakeMachine
         $m.Keys[$global:MailhostFakeMarkerKey] = @{ WrittenAt = @{ Kind = 'String'; Data = $WrittenAt } }
         $m.Volatile[$global:MailhostFakeMarkerKey] = $true
     }
-    Mock @common -CommandName Get-MailhostBootTime -MockWith {
+    'Get-MailhostBootTime' = {
         return $global:MailhostFakeMachine.BootTime
     }
-    Mock @common -CommandName Get-MailhostLcmConfigurationMode -MockWith {
+    'Get-MailhostLcmConfigurationMode' = {
         return $global:MailhostFakeMachine.LcmMode
     }
-    Mock @common -CommandName Get-MailhostNetshDynamicPort -MockWith {
+    'Get-MailhostNetshDynamicPort' = {
         param([string]$IpVersion)
         $m = $global:MailhostFakeMachine
         $null = $m.NetshCalls.Add(('int {0} show dynamicport tcp' -f $IpVersion))
@@ -144,7 +132,7 @@ function Register-FakeMachineMock {
         $range = $m.Ranges[$IpVersion]
         return @{ ExitCode = 0; Output = [string[]](Get-FakeNetshShowOutput -Language $m.Language -StartPort $range.StartPort -NumberOfPorts $range.NumberOfPorts) }
     }
-    Mock @common -CommandName Set-MailhostNetshDynamicPort -MockWith {
+    'Set-MailhostNetshDynamicPort' = {
         param([string]$IpVersion, [int]$StartPort, [int]$NumberOfPorts)
         $m = $global:MailhostFakeMachine
         $null = $m.NetshCalls.Add(('int {0} set dynamicport tcp start={1} num={2}' -f $IpVersion, $StartPort, $NumberOfPorts))
@@ -153,6 +141,41 @@ function Register-FakeMachineMock {
         }
         $m.Ranges[$IpVersion] = @{ StartPort = $StartPort; NumberOfPorts = $NumberOfPorts }
         return @{ ExitCode = 0; Output = [string[]]@('Ok.') }
+    }
+}
+
+# Replaces the module's machine edges by the fake machine $Machine with Pester mocks. -ModuleName: mock
+# inside the module (the DSC resource); without it, for a script run from the repository or assembled.
+function Register-FakeMachineMock {
+    param
+    (
+        [hashtable]$Machine,
+        [string]$ModuleName
+    )
+    $common = @{}
+    if ($ModuleName) {
+        $common['ModuleName'] = $ModuleName
+    }
+    $global:MailhostFakeMachine = $Machine
+    $global:MailhostFakeMarkerKey = $script:MarkerKey
+    foreach ($edge in $script:FakeEdges.Keys) {
+        Mock @common -CommandName $edge -MockWith $script:FakeEdges[$edge]
+    }
+}
+
+# The same replacement without Pester, for a script run in a plain pwsh process: global aliases,
+# which PowerShell resolves before the functions the script defines.
+function Use-FakeMachineEdge {
+    param
+    (
+        [hashtable]$Machine
+    )
+    $global:MailhostFakeMachine = $Machine
+    $global:MailhostFakeMarkerKey = $script:MarkerKey
+    foreach ($edge in $script:FakeEdges.Keys) {
+        $fake = 'Invoke-Fake' + ($edge -replace '-', '')
+        $null = New-Item -Path ('function:global:{0}' -f $fake) -Value $script:FakeEdges[$edge] -Force
+        Set-Alias -Name $edge -Value $fake -Scope Global
     }
 }
 

@@ -324,17 +324,18 @@ function Get-MailhostSha256Hex {
     }
 }
 
-# At most 40 printable ASCII characters of a text, for messages and reasons.
+# At most MaxLength (default 40) printable ASCII characters of a text, for messages and reasons.
 function Format-MailhostShortText {
     param
     (
         [AllowEmptyString()]
-        [string]$Text
+        [string]$Text,
+        [int]$MaxLength = 40
     )
     $clean = ([string]$Text) -replace '[^\x20-\x7E]', '?'
     $clean = $clean -replace ';', ','
-    if ($clean.Length -gt 40) {
-        $clean = $clean.Substring(0, 37) + '...'
+    if ($clean.Length -gt $MaxLength) {
+        $clean = $clean.Substring(0, $MaxLength - 3) + '...'
     }
     return $clean
 }
@@ -484,11 +485,11 @@ function Get-MailhostDynamicPortRange {
     $text = (@($result.Output) -join "`n")
     $flat = (@($result.Output) | Where-Object { -not [string]::IsNullOrWhiteSpace($_) } | ForEach-Object { $_.Trim() }) -join ' '
     if ($result.ExitCode -ne 0) {
-        throw ('netsh int {0} show dynamicport tcp failed with exit code {1}: {2}' -f $IpVersion, $result.ExitCode, (Format-MailhostShortText -Text $flat))
+        throw ('netsh int {0} show dynamicport tcp failed with exit code {1}: {2}' -f $IpVersion, $result.ExitCode, (Format-MailhostShortText -Text $flat -MaxLength 200))
     }
     $found = [regex]::Matches($text, ':[ \t\u00A0\u202F]*([0-9]+)')
     if ($found.Count -lt 2) {
-        throw ('cannot parse the output of netsh int {0} show dynamicport tcp: {1}' -f $IpVersion, (Format-MailhostShortText -Text $flat))
+        throw ('cannot parse the output of netsh int {0} show dynamicport tcp: {1}' -f $IpVersion, (Format-MailhostShortText -Text $flat -MaxLength 200))
     }
     $invariant = [System.Globalization.CultureInfo]::InvariantCulture
     return @{ StartPort = [int]::Parse($found[0].Groups[1].Value, $invariant); NumberOfPorts = [int]::Parse($found[1].Groups[1].Value, $invariant) }
@@ -681,7 +682,7 @@ function Set-MailhostDynamicPortRange {
     }
     $result = Set-MailhostNetshDynamicPort -IpVersion $IpVersion -StartPort $StartPort -NumberOfPorts $NumberOfPorts
     if ($result.ExitCode -ne 0) {
-        throw ('netsh int {0} set dynamicport tcp start={1} num={2} failed with exit code {3}: {4}' -f $IpVersion, $StartPort, $NumberOfPorts, $result.ExitCode, (Format-MailhostShortText -Text (@($result.Output) -join ' ')))
+        throw ('netsh int {0} set dynamicport tcp start={1} num={2} failed with exit code {3}: {4}' -f $IpVersion, $StartPort, $NumberOfPorts, $result.ExitCode, (Format-MailhostShortText -Text (@($result.Output) -join ' ') -MaxLength 200))
     }
     $after = Get-MailhostDynamicPortRange -IpVersion $IpVersion
     if ($after.StartPort -ne $StartPort -or $after.NumberOfPorts -ne $NumberOfPorts) {
