@@ -116,8 +116,8 @@ function Get-MailhostNetshDynamicPort {
         [ValidateSet('ipv4', 'ipv6')]
         [string]$IpVersion
     )
-    $output = & netsh.exe int $IpVersion show dynamicport tcp 2>&1
-    return @{ ExitCode = [int]$LASTEXITCODE; Output = [string[]]@($output | ForEach-Object { [string]$_ }) }
+    $output = & netsh.exe int $IpVersion show dynamicport tcp
+    return @{ ExitCode = [int]$LASTEXITCODE; Output = [string[]]@($output) }
 }
 
 # Runs "netsh int <ipv4|ipv6> set dynamicport tcp start=<StartPort> num=<NumberOfPorts>": @{ ExitCode; Output }.
@@ -129,8 +129,8 @@ function Set-MailhostNetshDynamicPort {
         [int]$StartPort,
         [int]$NumberOfPorts
     )
-    $output = & netsh.exe int $IpVersion set dynamicport tcp ('start={0}' -f $StartPort) ('num={0}' -f $NumberOfPorts) 2>&1
-    return @{ ExitCode = [int]$LASTEXITCODE; Output = [string[]]@($output | ForEach-Object { [string]$_ }) }
+    $output = & netsh.exe int $IpVersion set dynamicport tcp ('start={0}' -f $StartPort) ('num={0}' -f $NumberOfPorts)
+    return @{ ExitCode = [int]$LASTEXITCODE; Output = [string[]]@($output) }
 }
 
 # The bytes of a file, or $null when it does not exist. Throws when the path is not a file or cannot be read.
