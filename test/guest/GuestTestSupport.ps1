@@ -41,6 +41,8 @@ function New-FakeMachine {
         NetshCalls  = New-Object -TypeName System.Collections.ArrayList
         BootTime    = [datetime]::UtcNow.AddDays(-1)
         LcmMode     = $null
+        Edition     = 'Desktop'
+        LcmDocuments = New-Object -TypeName System.Collections.ArrayList
     }
 }
 
@@ -121,6 +123,15 @@ $script:FakeEdges = [ordered]@{
     }
     'Get-MailhostLcmConfigurationMode' = {
         return $global:MailhostFakeMachine.LcmMode
+    }
+    'Get-MailhostPowerShellEdition' = {
+        return $global:MailhostFakeMachine.Edition
+    }
+    'Get-MailhostLcmDocument' = {
+        return [string[]]@($global:MailhostFakeMachine.LcmDocuments)
+    }
+    'Remove-MailhostLcmDocument' = {
+        $global:MailhostFakeMachine.LcmDocuments.Clear()
     }
     'Get-MailhostNetshDynamicPort' = {
         param([string]$IpVersion)

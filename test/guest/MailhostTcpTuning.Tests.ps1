@@ -356,6 +356,39 @@ Describe 'MailhostTcpTuning.Set' {
     }
 }
 
+Describe 'MailhostTcpTuning and a configuration left by the DSC extension' {
+    BeforeEach {
+        $machine = New-FakeMachine
+        Register-FakeMachineMock -Machine $machine -ModuleName MailhostTcpTuning
+        $path = Join-Path -Path $TestDrive -ChildPath 'SiteConfig.cfg'
+        $parameters = New-DesiredParameter -SiteConfigPath $path
+        Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+        $null = $machine.LcmDocuments.Add('Current.mof')
+    }
+
+    It 'under Machine Configuration (PowerShell 7), Get reports it and Set removes it' {
+        $machine.Edition = 'Core'
+        $resource = New-TestResource -Parameters $parameters
+        $current = $resource.Get()
+        Get-ReasonSetting -Resource $current | Should -Be @('LcmConfiguration')
+        $current.Reasons[0].Phrase | Should -Match 'actual=Current.mof; desired=none$'
+        $resource.Test() | Should -BeFalse
+        $resource.Set()
+        Should -Invoke -CommandName Remove-MailhostLcmDocument -ModuleName MailhostTcpTuning -Times 1 -Exactly
+        $resource.Test() | Should -BeTrue
+        $resource.Set()
+        Should -Invoke -CommandName Remove-MailhostLcmDocument -ModuleName MailhostTcpTuning -Times 1 -Exactly
+    }
+
+    It 'under the DSC extension (Windows PowerShell), it is the resource''s own configuration: no reason, nothing removed' {
+        $resource = New-TestResource -Parameters $parameters
+        $resource.Test() | Should -BeTrue
+        $resource.Set()
+        Should -Invoke -CommandName Remove-MailhostLcmDocument -ModuleName MailhostTcpTuning -Times 0 -Exactly
+        @($machine.LcmDocuments) | Should -Be @('Current.mof')
+    }
+}
+
 Describe 'Decoding the parameters' {
     It 'decodes a path with spaces and content with % & ^ from base64url' {
         $path = 'C:\Program Files\Mail Front End\SiteConfig.cfg'

@@ -12,7 +12,8 @@
       Get-MailhostRegistryValue, Set-MailhostRegistryValue, Test-MailhostRegistryKey,
       Get-MailhostNetshDynamicPort, Set-MailhostNetshDynamicPort, Read-MailhostFileBytes, Write-MailhostFileAtomic,
       Get-MailhostBootTime, Get-MailhostRebootMarker, Set-MailhostRebootMarker,
-      Get-MailhostLcmConfigurationMode.
+      Get-MailhostLcmConfigurationMode, Get-MailhostPowerShellEdition, Get-MailhostLcmDocument,
+      Remove-MailhostLcmDocument.
 
     Limits come from $script:MailhostTcpTuningLimits (Limits.psd1, generated from domain/limits.ts).
     Windows PowerShell 5.1 and PowerShell 7 syntax and .NET Framework 4.x APIs only.
@@ -218,6 +219,38 @@ function Set-MailhostRebootMarker {
     }
 }
 
+# The PowerShell edition running this code: 'Core' under Azure Machine Configuration (PowerShell 7),
+# 'Desktop' under the DSC extension and Run Command (Windows PowerShell 5.1).
+function Get-MailhostPowerShellEdition {
+    return [string]$PSVersionTable.PSEdition
+}
+
+# Names of the DSC Local Configuration Manager documents present (Current.mof, Pending.mof) in
+# %SystemRoot%\System32\Configuration (through Sysnative from a 32-bit process). Reads only.
+function Get-MailhostLcmDocument {
+    $system = [System.Environment]::SystemDirectory
+    if ([System.Environment]::Is64BitOperatingSystem -and -not [System.Environment]::Is64BitProcess) {
+        $system = Join-Path -Path $env:SystemRoot -ChildPath 'Sysnative'
+    }
+    $found = [System.Collections.Generic.List[string]]::new()
+    foreach ($document in @('Current.mof', 'Pending.mof')) {
+        if (Test-Path -LiteralPath (Join-Path -Path $system -ChildPath ('Configuration\' + $document)) -PathType Leaf) {
+            $found.Add($document)
+        }
+    }
+    return $found.ToArray()
+}
+
+# Removes the LCM's configuration documents through Windows PowerShell 5.1, where the LCM cmdlets
+# live (Remove-DscConfigurationDocument; the settings they applied stay as they are).
+function Remove-MailhostLcmDocument {
+    $windowsPowerShell = Join-Path -Path $env:SystemRoot -ChildPath 'System32\WindowsPowerShell\v1.0\powershell.exe'
+    $output = & $windowsPowerShell -NoProfile -NonInteractive -Command 'Remove-DscConfigurationDocument -Stage Current, Pending, Previous -Force -ErrorAction Stop'
+    if ($LASTEXITCODE -ne 0) {
+        throw ('Remove-DscConfigurationDocument failed with exit code {0}: {1}' -f $LASTEXITCODE, (Format-MailhostShortText -Text (@($output) -join ' ') -MaxLength 200))
+    }
+}
+
 # ConfigurationMode of the DSC Local Configuration Manager when a DSC configuration has been applied
 # (Current.mof or Pending.mof exists, or Get-DscConfigurationStatus returns a status); else $null.
 # Reads only: never Get-DscConfiguration, which re-runs the resources' Get.
@@ -225,16 +258,7 @@ function Get-MailhostLcmConfigurationMode {
     if ($null -eq (Get-Command -Name 'Get-DscLocalConfigurationManager' -ErrorAction SilentlyContinue)) {
         return $null
     }
-    $system = [System.Environment]::SystemDirectory
-    if ([System.Environment]::Is64BitOperatingSystem -and -not [System.Environment]::Is64BitProcess) {
-        $system = Join-Path -Path $env:SystemRoot -ChildPath 'Sysnative'
-    }
-    $inUse = $false
-    foreach ($document in @('Current.mof', 'Pending.mof')) {
-        if (Test-Path -LiteralPath (Join-Path -Path $system -ChildPath ('Configuration\' + $document)) -PathType Leaf) {
-            $inUse = $true
-        }
-    }
+    $inUse = @(Get-MailhostLcmDocument).Count -gt 0
     if (-not $inUse -and $null -ne (Get-Command -Name 'Get-DscConfigurationStatus' -ErrorAction SilentlyContinue)) {
         try {
             $inUse = $null -ne (Get-DscConfigurationStatus -ErrorAction Stop)
@@ -252,6 +276,25 @@ function Get-MailhostLcmConfigurationMode {
         return $null
     }
     return $mode
+}
+
+# LCM configuration documents left on a host that Machine Configuration tunes: the DSC extension's
+# configuration, which the LCM keeps applying with its own values. Empty under Windows PowerShell
+# (the DSC extension, whose configuration this is, and Run Command). Outputs the names, one by one.
+function Get-MailhostLeftoverLcmDocument {
+    if ((Get-MailhostPowerShellEdition) -ne 'Core') {
+        return
+    }
+    return @(Get-MailhostLcmDocument)
+}
+
+# Removes leftover LCM configuration documents (see Get-MailhostLeftoverLcmDocument). Returns $true when it removed any.
+function Clear-MailhostLeftoverLcmDocument {
+    if (@(Get-MailhostLeftoverLcmDocument).Count -eq 0) {
+        return $false
+    }
+    Remove-MailhostLcmDocument
+    return $true
 }
 
 # ---- Decoding and validation --------------------------------------------------------------------
@@ -529,6 +572,12 @@ function Get-MailhostTcpTuningState {
         $state['SiteConfigError'] = [string]$_.Exception.Message
     }
     $state['RebootPendingSince'] = Get-MailhostRebootPendingSince
+    try {
+        $state['LeftoverLcmDocuments'] = [string[]]@(Get-MailhostLeftoverLcmDocument)
+    }
+    catch {
+        $state['LeftoverLcmDocuments'] = [string[]]@('unreadable: ' + $_.Exception.Message)
+    }
     return $state
 }
 
@@ -639,6 +688,9 @@ function Get-MailhostTcpTuningReason {
     }
     elseif ($State.SiteConfigSha256 -ne $Desired.SiteConfigSha256) {
         $null = $reasons.Add((New-MailhostReason -Setting 'SiteConfig' -Sentence 'SiteConfig.cfg differs from the desired content (SHA-256 shown).' -Actual $State.SiteConfigSha256 -Desired $Desired.SiteConfigSha256))
+    }
+    if (@($State.LeftoverLcmDocuments).Count -gt 0) {
+        $null = $reasons.Add((New-MailhostReason -Setting 'LcmConfiguration' -Sentence 'A DSC configuration left by the DSC extension is still applied by the Local Configuration Manager, which keeps correcting to its own values.' -Actual (Format-MailhostShortText -Text (@($State.LeftoverLcmDocuments) -join ',') -MaxLength 100) -Desired 'none'))
     }
     if ($null -ne $State.RebootPendingSince) {
         $null = $reasons.Add((New-MailhostReason -Setting 'RebootPending' -Sentence ('Tcpip values were written at {0} and take effect only after a reboot, which no mechanism of mailhost-iac performs by itself.' -f $State.RebootPendingSince) -Actual ('pending since {0}' -f $State.RebootPendingSince) -Desired 'none'))

@@ -9,7 +9,9 @@
     its SHA-256; MOF strings cannot carry carriage returns.
 
     Reasons: Code "MailhostTcpTuning:MailhostTcpTuning:<Setting>" with Setting one of MaxUserPort,
-    TcpTimedWaitDelay, DynamicPortRangeIPv4, DynamicPortRangeIPv6, SiteConfig, RebootPending; Phrase
+    TcpTimedWaitDelay, DynamicPortRangeIPv4, DynamicPortRangeIPv6, SiteConfig, RebootPending and,
+    under Machine Configuration (PowerShell 7), LcmConfiguration for DSC configuration documents a
+    former DSC extension left to the LCM (Set removes them); Phrase
     "<sentence> actual=<value>; desired=<value>" (ranges as <start>+<count>, SiteConfig as SHA-256).
 
     Reboots: Set never reboots and never asks for one. Writing a Tcpip value creates the volatile key
@@ -110,9 +112,11 @@ class MailhostTcpTuning {
         return (@($current.Reasons).Count -eq 0)
     }
 
-    # Changes only what differs; never reboots.
+    # Changes only what differs; never reboots. Under Machine Configuration it also removes the
+    # configuration documents a former DSC extension left to the LCM.
     [void] Set() {
         $desired = $this.GetDesiredState()
         $null = Set-MailhostTcpTuning -Desired $desired
+        $null = Clear-MailhostLeftoverLcmDocument
     }
 }
