@@ -12,7 +12,7 @@ import { type EgressPlan, ROUTE_TABLE_ID_PATTERN } from "../domain/egress";
 import { IMAP_PORTS, MANAGEMENT_PORTS } from "../domain/limits";
 import { type MachineConfigurationPackage } from "../domain/machineConfigurationPackage";
 import { type SiteNames } from "../domain/plan";
-import { DSC_CONFIGURATION } from "./guestScripts";
+import { DSC_CONFIGURATION, dscArchiveEntries } from "./guestScripts";
 import { NatGatewayEgress } from "./NatGatewayEgress";
 import { type MachineConfigurationContent } from "./MachineConfigurationTuning";
 import { type DscArchive } from "./WindowsMailHost";
@@ -260,9 +260,10 @@ export class MailSite extends pulumi.ComponentResource {
       blobName: DSC_CONFIGURATION.archiveBlob,
       type: storage.BlobType.Block,
       contentType: "application/zip",
-      source: new pulumi.asset.AssetArchive({
-        [DSC_CONFIGURATION.script]: new pulumi.asset.FileAsset(DSC_CONFIGURATION.file),
-      }),
+      // The configuration script and the MailhostTcpTuning module folder it imports.
+      source: new pulumi.asset.AssetArchive(
+        Object.fromEntries(dscArchiveEntries().map((entry) => [entry.name, new pulumi.asset.FileAsset(entry.file)])),
+      ),
     }, { parent: this });
 
     const sas = storage.listStorageAccountServiceSASOutput({

@@ -1,12 +1,41 @@
 /**
  * The static PowerShell the hosts run, located in `guest/`. Values never go into these texts:
- * they reach the scripts only as DSC configuration arguments or run-command parameters.
+ * they reach the scripts only as DSC configuration arguments, run-command parameters or Machine
+ * Configuration parameters.
+ *
+ * The host logic lives once, in the PowerShell module `guest/modules/MailhostTcpTuning` (a
+ * class-based DSC resource plus the functions it calls). Run Command takes one script text, so
+ * the run-command tuning script and the drift collector are assembled here from their entry file
+ * and the module functions they use (`assembleGuestScript`).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { projectPath } from "../domain/paths";
+import {
+  DYNAMIC_PORT_RANGE_COUNT,
+  DYNAMIC_PORT_RANGE_START,
+  HIGHEST_PORT,
+  type IntRange,
+  MAX_USER_PORT,
+  TCP_TIMED_WAIT_DELAY,
+  WINDOWS_DEFAULTS,
+} from "../domain/limits";
 
 const GUEST_DIR = projectPath("guest");
+
+/** The PowerShell module holding the DSC resource `MailhostTcpTuning` and the functions every mechanism runs. */
+export const GUEST_MODULE = {
+  /** Module name, also the DSC resource (class) name. */
+  name: "MailhostTcpTuning",
+  /** `ModuleVersion` of the manifest. */
+  version: "1.0.0",
+  /** Folder of the module (the module base: `.psd1`, `.psm1`, functions, `Limits.psd1`). */
+  dir: path.join(GUEST_DIR, "modules", "MailhostTcpTuning"),
+  /** The functions file the module dot-sources and the assembler takes functions from. */
+  functionsFile: path.join(GUEST_DIR, "modules", "MailhostTcpTuning", "MailhostTcpTuning.Functions.ps1"),
+  /** Data file generated from domain/limits.ts by `renderGuestLimits` (`npm run guest:limits`). */
+  limitsFile: path.join(GUEST_DIR, "modules", "MailhostTcpTuning", "Limits.psd1"),
+} as const;
 
 /** The DSC configuration applied by the Azure DSC extension. */
 export const DSC_CONFIGURATION = {
@@ -16,11 +45,11 @@ export const DSC_CONFIGURATION = {
   script: "MailhostTuning.ps1",
   /** Name of the `Configuration` block. */
   function: "MailhostTuning",
-  /** Blob name of the archive (a zip of the script). */
+  /** Blob name of the archive (the script at the root, the module folder next to it). */
   archiveBlob: "MailhostTuning.ps1.zip",
 } as const;
 
-/** The idempotent script of the managed run command. */
+/** The idempotent script of the managed run command (an entry file: assemble it before sending). */
 export const RUN_COMMAND_SCRIPT = {
   file: path.join(GUEST_DIR, "runcommand", "Set-MailhostTuning.ps1"),
 } as const;
@@ -30,18 +59,164 @@ export const RUN_COMMAND_SCRIPT = {
  * its files under `Modules/MailhostTcpTuning/`.
  */
 export const TUNING_MODULE = {
-  folder: path.join(GUEST_DIR, "modules", "MailhostTcpTuning"),
+  folder: GUEST_MODULE.dir,
+} as const;
+
+/** The read-only drift collector (an entry file: assemble it before sending). */
+export const COLLECTOR_SCRIPT = {
+  file: path.join(GUEST_DIR, "collector", "Get-MailhostState.ps1"),
 } as const;
 
 /** Scripts already read, by path: a program run reads each once, not once per host. */
 const scripts = new Map<string, string>();
 
-/** Reads a guest script as text (once per process: the scripts are part of the release). */
+/**
+ * The script text sent to a host for a guest script of the repo. Entry files that hold the
+ * module region (the run-command script, the collector) come back assembled
+ * (`assembleGuestScript`); other files as they are. Read once per process.
+ */
 export function readGuestScript(file: string): string {
   let text = scripts.get(file);
   if (text === undefined) {
-    text = fs.readFileSync(file, "utf8");
+    const source = fs.readFileSync(file, "utf8");
+    text = MODULE_REGION.test(source) ? assembleGuestScript(file) : source;
     scripts.set(file, text);
   }
   return text;
+}
+
+/**
+ * The region of an entry file that loads the module's functions when the file runs from the
+ * repository (under test); assembly replaces it by the functions themselves.
+ */
+const MODULE_REGION = /^#region MailhostTcpTuning functions\r?\n[\s\S]*?^#endregion MailhostTcpTuning functions\r?$/m;
+
+/** One function of the functions file: `function Verb-Noun {` at a line start up to a lone `}`. */
+const FUNCTION_BLOCK = /^function ([A-Za-z]+-[A-Za-z0-9]+) \{\r?\n[\s\S]*?^\}\r?$/gm;
+
+interface GuestFunction {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** The functions of the module's functions file, in file order. Throws when code lies outside them. */
+export function guestModuleFunctions(): GuestFunction[] {
+  const source = fs.readFileSync(GUEST_MODULE.functionsFile, "utf8");
+  const functions: GuestFunction[] = [];
+  let rest = "";
+  let last = 0;
+  for (const match of source.matchAll(FUNCTION_BLOCK)) {
+    rest += source.slice(last, match.index);
+    functions.push({ name: match[1]!, text: match[0] });
+    last = match.index + match[0].length;
+  }
+  rest += source.slice(last);
+  const stray = rest
+    .replace(/<#[\s\S]*?#>/g, "")
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== "" && !line.trim().startsWith("#"));
+  if (stray.length > 0) throw new Error(`${GUEST_MODULE.functionsFile}: code outside a function: ${stray[0]}`);
+  return functions;
+}
+
+function mentions(text: string, name: string): boolean {
+  return new RegExp(`(?<![\\w-])${name.replace(/-/g, "\\-")}(?![\\w-])`, "i").test(text);
+}
+
+/**
+ * One script text for Run Command: the entry file with its module region replaced by the
+ * limits (`Limits.psd1`) and the module functions it uses, directly or through other functions,
+ * in the functions file's order. Deterministic: same files, same text.
+ * Throws when the entry has no module region or names no module function.
+ */
+export function assembleGuestScript(entryFile: string): string {
+  const entry = fs.readFileSync(entryFile, "utf8");
+  const region = MODULE_REGION.exec(entry);
+  if (region === null) throw new Error(`${entryFile}: no "#region MailhostTcpTuning functions" ... "#endregion MailhostTcpTuning functions" block`);
+  const outside = entry.slice(0, region.index) + entry.slice(region.index + region[0].length);
+  const all = guestModuleFunctions();
+  const used = new Set<string>();
+  const pending = [outside];
+  while (pending.length > 0) {
+    const text = pending.pop()!;
+    for (const fn of all) {
+      if (!used.has(fn.name) && mentions(text, fn.name)) {
+        used.add(fn.name);
+        pending.push(fn.text);
+      }
+    }
+  }
+  if (used.size === 0) throw new Error(`${entryFile}: uses no function of ${GUEST_MODULE.name}`);
+  const eol = entry.includes("\r\n") ? "\r\n" : "\n";
+  const limits = fs
+    .readFileSync(GUEST_MODULE.limitsFile, "utf8")
+    .split(/\r?\n/)
+    .filter((line) => !line.startsWith("#"))
+    .join(eol)
+    .trimEnd();
+  const body = [
+    `#region MailhostTcpTuning functions (assembled from guest/modules/${GUEST_MODULE.name} ${GUEST_MODULE.version}; limits from Limits.psd1)`,
+    `$script:MailhostTcpTuningLimits = ${limits}`,
+    ...all.filter((fn) => used.has(fn.name)).map((fn) => fn.text.replace(/\r?\n/g, eol)),
+    "#endregion MailhostTcpTuning functions",
+  ].join(eol);
+  return entry.slice(0, region.index) + body + entry.slice(region.index + region[0].length);
+}
+
+/** The files of the module folder (relative names with `/`, sorted), for archives and packages. */
+export function guestModuleFiles(): { readonly name: string; readonly file: string }[] {
+  const out: { name: string; file: string }[] = [];
+  const walk = (dir: string, prefix: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full, `${prefix}${entry.name}/`);
+      else out.push({ name: `${prefix}${entry.name}`, file: full });
+    }
+  };
+  walk(GUEST_MODULE.dir, "");
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Files of the DSC extension's configuration archive, as the Az `Publish-AzVMDscConfiguration`
+ * cmdlet lays them out: the configuration script at the root and each module it imports as a
+ * folder named after the module (the extension installs those folders as modules). Sorted names
+ * with `/`, so the archive is the same for the same files.
+ */
+export function dscArchiveEntries(): { readonly name: string; readonly file: string }[] {
+  return [
+    { name: DSC_CONFIGURATION.script, file: DSC_CONFIGURATION.file },
+    ...guestModuleFiles().map((entry) => ({ name: `${GUEST_MODULE.name}/${entry.name}`, file: entry.file })),
+  ];
+}
+
+function psRange(range: IntRange): string {
+  return `@{ Min = ${range.min}; Max = ${range.max}; Unit = '${range.unit}' }`;
+}
+
+/**
+ * Text of `guest/modules/MailhostTcpTuning/Limits.psd1`: the limits the guest validates against
+ * and the Windows defaults it reports, rendered from domain/limits.ts (the one source of truth;
+ * a test keeps the file equal to this text). ASCII, CRLF line endings.
+ */
+export function renderGuestLimits(): string {
+  const defaultOrNull = (value: number | null) => (value === null ? "$null" : String(value));
+  const lines = [
+    "# Generated from domain/limits.ts by components/guestScripts.ts renderGuestLimits (npm run guest:limits). Do not edit.",
+    "@{",
+    `    MaxUserPort                   = ${psRange(MAX_USER_PORT)}`,
+    `    TcpTimedWaitDelay             = ${psRange(TCP_TIMED_WAIT_DELAY)}`,
+    `    DynamicPortRangeStartPort     = ${psRange(DYNAMIC_PORT_RANGE_START)}`,
+    `    DynamicPortRangeNumberOfPorts = ${psRange(DYNAMIC_PORT_RANGE_COUNT)}`,
+    `    HighestPort                   = ${HIGHEST_PORT}`,
+    "    WindowsDefaults               = @{",
+    `        MaxUserPort                   = ${defaultOrNull(WINDOWS_DEFAULTS.maxUserPort)}`,
+    `        TcpTimedWaitDelay             = ${WINDOWS_DEFAULTS.tcpTimedWaitDelay}`,
+    `        DynamicPortRangeStartPort     = ${WINDOWS_DEFAULTS.dynamicPortRangeStart}`,
+    `        DynamicPortRangeNumberOfPorts = ${WINDOWS_DEFAULTS.dynamicPortRangeCount}`,
+    "    }",
+    "}",
+    "",
+  ];
+  return lines.join("\r\n");
 }

@@ -4,24 +4,33 @@
     ephemeral-port tuning, SiteConfig.cfg and reboot state as one compact JSON document.
 
 .DESCRIPTION
+    The entry part of the collector. It reads through the MailhostTcpTuning module's functions
+    (guest/modules/MailhostTcpTuning), the same the DSC resource's Get uses; Run Command takes one
+    script text, so components/guestScripts.ts assembles this file with the (read-only) module
+    functions it uses (the region below); from the repository the region loads them from the module.
+
     Meant for Azure's action Run Command (RunPowerShellScript), which keeps only the last 4,096
     bytes of output. The script prints exactly one line on stdout: the JSON document
     (ConvertTo-Json -Compress). Warning, verbose, information and progress output are silenced,
     because the console host would print them on stdout too.
 
-    The script changes nothing on the machine: it only reads the registry (read-only handles),
-    runs "netsh int <ipv4|ipv6> show dynamicport tcp", reads SiteConfig.cfg and queries the DSC
-    Local Configuration Manager (Get-DscLocalConfigurationManager; never Get-DscConfiguration,
-    which re-runs the resources' Get scripts). test/guest/collector.test.ts scans it for writes.
+    The script changes nothing on the machine: it only reads the registry, runs
+    "netsh int <ipv4|ipv6> show dynamicport tcp", reads SiteConfig.cfg and queries the DSC Local
+    Configuration Manager (never Get-DscConfiguration, which re-runs the resources' Get scripts).
 
-    Every value is read in its own try/catch: a value that cannot be read is reported as null and
-    a short ASCII entry is added to Errors (at most 10 entries of at most 100 characters, so the
-    document stays far below 4,096 bytes). A null without an Errors entry means "absent".
+    Every value is read on its own: a value that cannot be read is reported as null and a short
+    ASCII entry is added to Errors (at most 10 entries of at most 100 characters, so the document
+    stays far below 4,096 bytes). A null without an Errors entry means "absent".
 
     Keys of the document (see domain/drift.ts, which parses it):
       MaxUserPort, TcpTimedWaitDelay       REG_DWORD under HKLM\SYSTEM\CurrentControlSet\Services\
-                                           Tcpip\Parameters; null when absent (a value of another
-                                           type is null plus an Errors entry)
+                                           Tcpip\Parameters; null when absent. A value of another
+                                           kind (which TCP/IP ignores) is null plus the Errors entry
+                                           "<Name>: value is <Kind>, not DWord" and an entry of
+                                           WrongKind
+      WrongKind                            { "<Name>": { "Kind": "<RegistryValueKind>", "Data":
+                                           "<value as text, at most 40 characters>" } } for each
+                                           value of the wrong kind; {} when none
       DynamicPortRangeStartPort,           netsh int ipv4 show dynamicport tcp: the first two
       DynamicPortRangeNumberOfPorts        integers after a colon (labels are localised)
       DynamicPortRangeIPv6StartPort,       the same for ipv6
@@ -36,28 +45,30 @@
                                            the file is missing
       RebootPending, RebootPendingReasons  Component Based Servicing\RebootPending, Windows Update
                                            Auto Update\RebootRequired, a non-empty
-                                           PendingFileRenameOperations, and the markers of the
-                                           tuning scripts: value HKLM\SOFTWARE\MailhostIac\
-                                           TcpipRebootPending (guest/dsc/MailhostTuning.ps1) and
-                                           the volatile key HKLM\SOFTWARE\MailhostIac\
-                                           TcpipRebootPendingUntilBoot
-                                           (guest/runcommand/Set-MailhostTuning.ps1)
+                                           PendingFileRenameOperations, the value
+                                           HKLM\SOFTWARE\MailhostIac\TcpipRebootPending that older
+                                           versions of the DSC configuration wrote
+                                           (MailhostIacMarker), and the volatile key
+                                           HKLM\SOFTWARE\MailhostIac\TcpipRebootPendingUntilBoot
+                                           that the tuning creates when it writes a Tcpip value
+                                           (MailhostIacUntilBoot)
       LcmConfigurationMode                 ConfigurationMode of the LCM when a DSC configuration
                                            has been applied (Current.mof or Pending.mof exists, or
                                            Get-DscConfigurationStatus returns a status); else null
       CollectedAt                          ISO 8601 UTC time the collection started
       Errors                               short strings for values that could not be read
 
-.PARAMETER SiteConfigPath
-    Absolute path of SiteConfig.cfg (a Run Command parameter, so a string).
+.PARAMETER SiteConfigPathBase64Url
+    Absolute path of SiteConfig.cfg as base64url (RFC 4648 section 5, no padding) of its UTF-8
+    bytes: Run Command passes parameters through a Windows command line, which this form survives.
 
 .EXAMPLE
-    {"MaxUserPort":<int|null>,"TcpTimedWaitDelay":<int|null>,"DynamicPortRangeStartPort":<int|null>,...,"Errors":[]}
+    {"MaxUserPort":<int|null>,"TcpTimedWaitDelay":<int|null>,"DynamicPortRangeStartPort":<int|null>,...,"WrongKind":{},"Errors":[]}
 #>
 [CmdletBinding()]
 param
 (
-    [string]$SiteConfigPath
+    [string]$SiteConfigPathBase64Url
 )
 
 $ErrorActionPreference = 'Stop'
@@ -67,11 +78,10 @@ $VerbosePreference = 'SilentlyContinue'
 $DebugPreference = 'SilentlyContinue'
 $InformationPreference = 'SilentlyContinue'
 
-# Names shared with guest/dsc/MailhostTuning.ps1 and guest/runcommand/Set-MailhostTuning.ps1.
-$TcpipKeyPath = 'SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
-$StateKeyPath = 'SOFTWARE\MailhostIac'
-$RebootPendingValueName = 'TcpipRebootPending'
-$RebootPendingKeyName = 'TcpipRebootPendingUntilBoot'
+#region MailhostTcpTuning functions
+$script:MailhostTcpTuningLimits = Import-PowerShellDataFile -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath '../modules/MailhostTcpTuning/Limits.psd1')
+. (Join-Path -Path $PSScriptRoot -ChildPath '../modules/MailhostTcpTuning/MailhostTcpTuning.Functions.ps1')
+#endregion MailhostTcpTuning functions
 
 $MaxErrors = 10
 $MaxErrorLength = 100
@@ -89,6 +99,7 @@ $state = [ordered]@{
     RebootPendingReasons              = [string[]]@()
     LcmConfigurationMode              = $null
     CollectedAt                       = (Get-Date).ToUniversalTime().ToString('o')
+    WrongKind                         = [ordered]@{}
     Errors                            = [string[]]@()
 }
 $errors = [System.Collections.Generic.List[string]]::new()
@@ -120,180 +131,44 @@ function ConvertTo-ErrorText {
     return $text
 }
 
-# A read-only handle on HKLM\<SubKey> in the 64-bit view, or $null when the key does not exist.
-function Get-LocalMachineKey {
-    param
-    (
-        [string]$SubKey
-    )
-    $base = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, [Microsoft.Win32.RegistryView]::Registry64)
-    try {
-        return $base.OpenSubKey($SubKey)
-    }
-    finally {
-        $base.Dispose()
-    }
-}
-
-# The REG_DWORD as an unsigned number, or $null when the value is absent.
-function Get-RegistryDword {
-    param
-    (
-        [string]$SubKey,
-        [string]$Name
-    )
-    $key = Get-LocalMachineKey -SubKey $SubKey
-    if ($null -eq $key) {
-        throw ('key HKLM\{0} not found' -f $SubKey)
-    }
-    try {
-        if (@($key.GetValueNames()) -notcontains $Name) {
-            return $null
-        }
-        $kind = $key.GetValueKind($Name)
-        if ($kind -ne [Microsoft.Win32.RegistryValueKind]::DWord) {
-            throw ('value is {0}, not DWord' -f $kind)
-        }
-        $raw = [int]$key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
-        return [int64][System.BitConverter]::ToUInt32([System.BitConverter]::GetBytes($raw), 0)
-    }
-    finally {
-        $key.Dispose()
-    }
-}
-
-function Test-LocalMachineKey {
-    param
-    (
-        [string]$SubKey
-    )
-    $key = Get-LocalMachineKey -SubKey $SubKey
-    if ($null -eq $key) {
-        return $false
-    }
-    $key.Dispose()
-    return $true
-}
-
-function Test-LocalMachineValue {
-    param
-    (
-        [string]$SubKey,
-        [string]$Name,
-        [bool]$NonEmpty
-    )
-    $key = Get-LocalMachineKey -SubKey $SubKey
-    if ($null -eq $key) {
-        return $false
-    }
-    try {
-        if (@($key.GetValueNames()) -notcontains $Name) {
-            return $false
-        }
-        if (-not $NonEmpty) {
-            return $true
-        }
-        $value = $key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
-        $filled = @(@($value) | Where-Object { -not [string]::IsNullOrWhiteSpace([string]$_) })
-        return [bool]($filled.Count -gt 0)
-    }
-    finally {
-        $key.Dispose()
-    }
-}
-
-# @(startPort, numberOfPorts) as reported by netsh for 'ipv4' or 'ipv6'.
-function Get-DynamicPortRange {
-    param
-    (
-        [ValidateSet('ipv4', 'ipv6')]
-        [string]$IpVersion
-    )
-    $output = & netsh.exe int $IpVersion show dynamicport tcp
-    if ($LASTEXITCODE -ne 0) {
-        throw ('netsh exit code {0}' -f $LASTEXITCODE)
-    }
-    # The first two integers after a colon: start port, number of ports (labels are localised).
-    $found = [regex]::Matches((@($output) -join "`n"), ':\s*([0-9]+)')
-    if ($found.Count -lt 2) {
-        throw 'cannot parse the netsh output'
-    }
-    $invariant = [System.Globalization.CultureInfo]::InvariantCulture
-    return @([int]::Parse($found[0].Groups[1].Value, $invariant), [int]::Parse($found[1].Groups[1].Value, $invariant))
-}
-
-# True when a DSC configuration has been applied to this machine.
-function Test-DscInUse {
-    if ($null -eq (Get-Command -Name 'Get-DscLocalConfigurationManager' -ErrorAction SilentlyContinue)) {
-        return $false
-    }
-    $system = [System.Environment]::SystemDirectory
-    if ([System.Environment]::Is64BitOperatingSystem -and -not [System.Environment]::Is64BitProcess) {
-        $system = Join-Path -Path $env:SystemRoot -ChildPath 'Sysnative'
-    }
-    foreach ($document in @('Current.mof', 'Pending.mof')) {
-        if (Test-Path -LiteralPath (Join-Path -Path $system -ChildPath ('Configuration\' + $document)) -PathType Leaf) {
-            return $true
-        }
-    }
-    if ($null -eq (Get-Command -Name 'Get-DscConfigurationStatus' -ErrorAction SilentlyContinue)) {
-        return $false
-    }
-    try {
-        $status = Get-DscConfigurationStatus -ErrorAction Stop
-        return [bool]($null -ne $status)
-    }
-    catch {
-        # No configuration has been applied (or no status is kept): DSC is not in use.
-        return $false
-    }
-}
-
 # --- Tcpip registry values ---------------------------------------------------------------------
-try {
-    $state['MaxUserPort'] = Get-RegistryDword -SubKey $TcpipKeyPath -Name 'MaxUserPort'
-}
-catch {
-    $errors.Add((ConvertTo-ErrorText -Label 'MaxUserPort' -Problem $_))
-}
-try {
-    $state['TcpTimedWaitDelay'] = Get-RegistryDword -SubKey $TcpipKeyPath -Name 'TcpTimedWaitDelay'
-}
-catch {
-    $errors.Add((ConvertTo-ErrorText -Label 'TcpTimedWaitDelay' -Problem $_))
+foreach ($name in @('MaxUserPort', 'TcpTimedWaitDelay')) {
+    $value = Get-MailhostTcpipValue -Name $name
+    switch ($value.State) {
+        'DWord' {
+            $state[$name] = $value.Value
+        }
+        'WrongKind' {
+            $state['WrongKind'][$name] = [ordered]@{ Kind = $value.Kind; Data = $value.Data }
+            $errors.Add((ConvertTo-ErrorText -Label $name -Problem ('value is {0}, not DWord' -f $value.Kind)))
+        }
+        'Unreadable' {
+            $errors.Add((ConvertTo-ErrorText -Label $name -Problem $value.Error))
+        }
+    }
 }
 
 # --- Dynamic port range ------------------------------------------------------------------------
-try {
-    $range = Get-DynamicPortRange -IpVersion 'ipv4'
-    $state['DynamicPortRangeStartPort'] = $range[0]
-    $state['DynamicPortRangeNumberOfPorts'] = $range[1]
-}
-catch {
-    $errors.Add((ConvertTo-ErrorText -Label 'DynamicPortRange ipv4' -Problem $_))
-}
-try {
-    $range = Get-DynamicPortRange -IpVersion 'ipv6'
-    $state['DynamicPortRangeIPv6StartPort'] = $range[0]
-    $state['DynamicPortRangeIPv6NumberOfPorts'] = $range[1]
-}
-catch {
-    $errors.Add((ConvertTo-ErrorText -Label 'DynamicPortRange ipv6' -Problem $_))
+foreach ($pair in @(@('ipv4', 'DynamicPortRangeStartPort', 'DynamicPortRangeNumberOfPorts'), @('ipv6', 'DynamicPortRangeIPv6StartPort', 'DynamicPortRangeIPv6NumberOfPorts'))) {
+    try {
+        $range = Get-MailhostDynamicPortRange -IpVersion $pair[0]
+        $state[$pair[1]] = $range.StartPort
+        $state[$pair[2]] = $range.NumberOfPorts
+    }
+    catch {
+        $errors.Add((ConvertTo-ErrorText -Label ('DynamicPortRange ' + $pair[0]) -Problem $_))
+    }
 }
 
 # --- SiteConfig.cfg ----------------------------------------------------------------------------
 $siteConfigBytes = $null
 try {
-    if ([string]::IsNullOrWhiteSpace($SiteConfigPath) -or -not [System.IO.Path]::IsPathRooted($SiteConfigPath)) {
-        throw 'empty or not a rooted path'
+    $siteConfigPath = ConvertFrom-MailhostUtf8 -Name 'SiteConfigPathBase64Url' -Bytes (ConvertFrom-MailhostBase64Url -Name 'SiteConfigPathBase64Url' -Value $SiteConfigPathBase64Url)
+    if (-not (Test-MailhostAbsolutePath -Path $siteConfigPath)) {
+        throw 'empty or not an absolute path'
     }
-    if (Test-Path -LiteralPath $SiteConfigPath -PathType Leaf) {
-        # One read for both the hash and the text, so they describe the same bytes.
-        $siteConfigBytes = [System.IO.File]::ReadAllBytes($SiteConfigPath)
-    }
-    elseif (Test-Path -LiteralPath $SiteConfigPath) {
-        throw 'path is not a file'
-    }
+    # One read for both the hash and the text, so they describe the same bytes.
+    $siteConfigBytes = Read-MailhostFileBytes -Path $siteConfigPath
 }
 catch {
     $errors.Add((ConvertTo-ErrorText -Label 'SiteConfigPath' -Problem $_))
@@ -301,13 +176,7 @@ catch {
 
 if ($null -ne $siteConfigBytes) {
     try {
-        $stream = [System.IO.MemoryStream]::new($siteConfigBytes, $false)
-        try {
-            $state['SiteConfigSha256'] = (Get-FileHash -InputStream $stream -Algorithm SHA256).Hash.ToLowerInvariant()
-        }
-        finally {
-            $stream.Dispose()
-        }
+        $state['SiteConfigSha256'] = Get-MailhostSha256Hex -Bytes $siteConfigBytes
     }
     catch {
         $errors.Add((ConvertTo-ErrorText -Label 'SiteConfigSha256' -Problem $_))
@@ -354,27 +223,31 @@ if ($null -ne $siteConfigBytes) {
     }
 }
 
+
 # --- Pending reboot ----------------------------------------------------------------------------
 $rebootChecks = @(
     @{
         Name = 'ComponentBasedServicing'
-        Test = { Test-LocalMachineKey -SubKey 'SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending' }
+        Test = { Test-MailhostRegistryKey -SubKey 'SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending' }
     },
     @{
         Name = 'WindowsUpdate'
-        Test = { Test-LocalMachineKey -SubKey 'SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired' }
+        Test = { Test-MailhostRegistryKey -SubKey 'SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired' }
     },
     @{
         Name = 'PendingFileRename'
-        Test = { Test-LocalMachineValue -SubKey 'SYSTEM\CurrentControlSet\Control\Session Manager' -Name 'PendingFileRenameOperations' -NonEmpty $true }
+        Test = {
+            $value = Get-MailhostRegistryValue -SubKey 'SYSTEM\CurrentControlSet\Control\Session Manager' -Name 'PendingFileRenameOperations'
+            $null -ne $value -and @(@($value.Data) | Where-Object { -not [string]::IsNullOrWhiteSpace([string]$_) }).Count -gt 0
+        }
     },
     @{
         Name = 'MailhostIacMarker'
-        Test = { Test-LocalMachineValue -SubKey $StateKeyPath -Name $RebootPendingValueName -NonEmpty $false }
+        Test = { (Test-MailhostRegistryKey -SubKey 'SOFTWARE\MailhostIac') -and ($null -ne (Get-MailhostRegistryValue -SubKey 'SOFTWARE\MailhostIac' -Name 'TcpipRebootPending')) }
     },
     @{
         Name = 'MailhostIacUntilBoot'
-        Test = { Test-LocalMachineKey -SubKey ($StateKeyPath + '\' + $RebootPendingKeyName) }
+        Test = { $null -ne (Get-MailhostRebootPendingSince) }
     }
 )
 $rebootReasons = [System.Collections.Generic.List[string]]::new()
@@ -394,12 +267,7 @@ $state['RebootPendingReasons'] = [string[]]$rebootReasons.ToArray()
 
 # --- DSC Local Configuration Manager -----------------------------------------------------------
 try {
-    if (Test-DscInUse) {
-        $mode = [string](Get-DscLocalConfigurationManager).ConfigurationMode
-        if (-not [string]::IsNullOrEmpty($mode)) {
-            $state['LcmConfigurationMode'] = $mode
-        }
-    }
+    $state['LcmConfigurationMode'] = Get-MailhostLcmConfigurationMode
 }
 catch {
     $errors.Add((ConvertTo-ErrorText -Label 'LcmConfigurationMode' -Problem $_))
@@ -415,7 +283,7 @@ if ($errors.Count -gt $MaxErrors) {
 $state['Errors'] = [string[]]$errors.ToArray()
 
 try {
-    $json = ConvertTo-Json -InputObject $state -Compress -Depth 3
+    $json = ConvertTo-Json -InputObject $state -Compress -Depth 4
 }
 catch {
     $json = '{"Errors":["serialising the document failed"]}'

@@ -12,12 +12,10 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../support/powershell';
+import { assembleGuestScript } from '../../components/guestScripts';
 const COLLECTOR = 'guest/collector/Get-MailhostState.ps1';
-const DSC_SCRIPT = 'guest/dsc/MailhostTuning.ps1';
-const RUN_COMMAND_SCRIPT = 'guest/runcommand/Set-MailhostTuning.ps1';
 
 /** Keys `domain/drift.ts` requires, plus `Errors`. */
 const REQUIRED_KEYS = [
@@ -33,7 +31,7 @@ const REQUIRED_KEYS = [
   'Errors',
 ];
 /** Extra keys the collector adds for diagnosis. */
-const EXTRA_KEYS = ['DynamicPortRangeIPv6StartPort', 'DynamicPortRangeIPv6NumberOfPorts', 'RebootPendingReasons'];
+const EXTRA_KEYS = ['DynamicPortRangeIPv6StartPort', 'DynamicPortRangeIPv6NumberOfPorts', 'RebootPendingReasons', 'WrongKind'];
 
 // ------------------------------------------------------------------------------------------------
 // Comment stripping
@@ -323,10 +321,11 @@ function documentShape(source: string): DocumentShape {
 // ------------------------------------------------------------------------------------------------
 
 
+/** The collector as Run Command receives it: the entry file assembled with the module functions it uses. */
 let collector: string;
 
 before(async () => {
-  collector = await readFile(path.join(REPO_ROOT, COLLECTOR), 'utf8');
+  collector = assembleGuestScript(path.join(REPO_ROOT, COLLECTOR));
 });
 
 describe('collector: comment stripping', () => {
@@ -476,7 +475,7 @@ describe('collector: document', () => {
     const shape = documentShape(collector);
     const call = shape.convertCalls[0] ?? '';
     assert.match(call, /\s-Compress\b/i);
-    assert.match(call, /\s-Depth\s+3\b/i);
+    assert.match(call, /\s-Depth\s+4\b/i);
     for (const key of REQUIRED_KEYS) {
       assert.ok(shape.keys.includes(key), `missing key ${key}`);
     }
@@ -491,31 +490,23 @@ describe('collector: document', () => {
     for (const match of code.matchAll(new RegExp(`\\$${shape.variable}(?:\\['(\\w+)'\\]|\\.(\\w+))\\s*=(?!=)`, 'g'))) {
       assigned.add(match[1] ?? match[2] ?? '');
     }
-    assert.ok(assigned.size >= REQUIRED_KEYS.length - 2, `few assignments found: ${[...assigned].join(', ')}`);
+    // The Tcpip values and the ranges are assigned in loops over their names (the Pester suite runs them).
+    assert.ok(assigned.size >= REQUIRED_KEYS.length - 4, `few assignments found: ${[...assigned].join(', ')}`);
     for (const key of assigned) assert.ok(shape.keys.includes(key), `assigns unknown key ${key}`);
   });
 
-  it('declares only [string]$SiteConfigPath and stops on errors', () => {
+  it('declares only [string]$SiteConfigPathBase64Url, decodes it and stops on errors', () => {
     const code = stripComments(collector);
-    assert.match(code, /^\[CmdletBinding\(\)\]\s*param\s*\(\s*\[string\]\$SiteConfigPath\s*\)/m);
+    assert.match(code, /^\[CmdletBinding\(\)\]\s*param\s*\(\s*\[string\]\$SiteConfigPathBase64Url\s*\)/m);
     assert.match(code, /^\$ErrorActionPreference = 'Stop'$/m);
-    assert.match(code, /\[System\.IO\.Path\]::IsPathRooted\(\$SiteConfigPath\)/);
-    assert.match(code, /Get-FileHash\b[^\n]*-Algorithm SHA256\)\.Hash\.ToLowerInvariant\(\)/);
+    assert.match(code, /ConvertFrom-MailhostBase64Url -Name 'SiteConfigPathBase64Url' -Value \$SiteConfigPathBase64Url/);
     assert.match(code, /\(Get-Date\)\.ToUniversalTime\(\)\.ToString\('o'\)/);
   });
 
-  it('reads the reboot markers the tuning scripts write', async () => {
-    const runCommand = await readFile(path.join(REPO_ROOT, RUN_COMMAND_SCRIPT), 'utf8');
-    const dsc = await readFile(path.join(REPO_ROOT, DSC_SCRIPT), 'utf8');
-    const volatileKey = /^\$RebootPendingKeyName = '(\w+)'$/m.exec(runCommand)?.[1];
-    const stateKey = /^\$StateKeyPath = '([^']+)'$/m.exec(runCommand)?.[1];
-    const markerValue = /-Name '(\w+)' -PropertyType DWord -Value 1/.exec(dsc)?.[1];
-    assert.ok(volatileKey && stateKey && markerValue, 'marker names not found in the tuning scripts');
-    assert.match(dsc, new RegExp(`HKLM:\\\\${stateKey.replace(/\\/g, '\\\\')}'`), 'DSC marker key');
+  it('reads the reboot markers: the volatile key the tuning writes and the usual Windows ones', () => {
     const code = stripComments(collector);
-    assert.ok(code.includes(`$StateKeyPath = '${stateKey}'`));
-    assert.ok(code.includes(`$RebootPendingKeyName = '${volatileKey}'`));
-    assert.ok(code.includes(`$RebootPendingValueName = '${markerValue}'`));
+    assert.ok(code.includes("return 'SOFTWARE\\MailhostIac\\TcpipRebootPendingUntilBoot'"), 'volatile marker key');
+    assert.match(code, /Name = 'MailhostIacUntilBoot'\s+Test = \{ \$null -ne \(Get-MailhostRebootPendingSince\) \}/);
     for (const source of [
       'Component Based Servicing\\RebootPending',
       'WindowsUpdate\\Auto Update\\RebootRequired',

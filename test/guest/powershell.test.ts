@@ -60,106 +60,57 @@ describe('guest scripts (static)', () => {
     runCommand = await readFile(path.join(REPO_ROOT, RUN_COMMAND_SCRIPT), 'utf8');
   });
 
-  it('DSC: configuration MailhostTuning declares the six typed parameters and the content hash', () => {
+  it('DSC: configuration MailhostTuning declares the typed parameters of every mechanism', () => {
     const start = dsc.search(/^Configuration\s+MailhostTuning\b/im);
     assert.ok(start >= 0, 'no Configuration MailhostTuning');
     const declared = declaredParameters(paramBlock(dsc, start));
-    assert.deepEqual(
-      Object.fromEntries(declared),
-      {
-        MaxUserPort: 'int',
-        TcpTimedWaitDelay: 'int',
-        DynamicPortRangeStartPort: 'int',
-        DynamicPortRangeNumberOfPorts: 'int',
-        SiteConfigPath: 'string',
-        SiteConfigContent: 'string',
-        SiteConfigSha256: 'string',
-      },
-    );
-    assert.doesNotMatch(dsc, /ValidateRange/i, 'ranges belong to the TypeScript module');
+    assert.deepEqual(Object.fromEntries(declared), {
+      MaxUserPort: 'int',
+      TcpTimedWaitDelay: 'int',
+      DynamicPortRangeStartPort: 'int',
+      DynamicPortRangeNumberOfPorts: 'int',
+      SiteConfigPathBase64Url: 'string',
+      SiteConfigContentBase64Url: 'string',
+      SiteConfigSha256: 'string',
+    });
+    assert.doesNotMatch(dsc, /ValidateRange/i, 'ranges are checked inside the resource, from Limits.psd1');
   });
 
-  it('DSC: every Registry resource is a forced DWORD', () => {
-    const registries = resourceBlocks(dsc, 'Registry');
-    assert.equal(registries.size, 2);
-    const valueNames: string[] = [];
-    for (const [name, body] of registries) {
-      assert.match(body, /^\s*ValueType\s*=\s*'Dword'\s*$/m, `${name}: ValueType`);
-      assert.match(body, /^\s*Force\s*=\s*\$true\s*$/m, `${name}: Force`);
-      assert.match(body, /^\s*Ensure\s*=\s*'Present'\s*$/m, `${name}: Ensure`);
-      assert.match(body, /^\s*Key\s*=\s*'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters'\s*$/m);
-      assert.match(body, /^\s*DependsOn\s*=\s*'\[Script\]TcpipChangeMarker'\s*$/m, `${name}: DependsOn`);
-      valueNames.push(/^\s*ValueName\s*=\s*'(\w+)'/m.exec(body)?.[1] ?? '');
-    }
-    assert.deepEqual(valueNames.sort(), ['MaxUserPort', 'TcpTimedWaitDelay']);
-  });
-
-  it('DSC: LCM auto-corrects and reboots only through DSCMachineStatus', () => {
+  it('DSC: one MailhostTcpTuning resource from the module, every property passed, LCM never reboots', () => {
+    assert.match(dsc, /^\s*Import-DscResource -ModuleName MailhostTcpTuning\s*$/m);
+    assert.doesNotMatch(dsc, /Import-DscResource -ModuleName PSDesiredStateConfiguration/);
+    const resources = resourceBlocks(dsc, 'MailhostTcpTuning');
+    assert.deepEqual([...resources.keys()], ['MailhostTcpTuning']);
+    const body = resources.get('MailhostTcpTuning') ?? '';
+    const assigned = [...body.matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(assigned, ['DynamicPortRangeNumberOfPorts', 'DynamicPortRangeStartPort', 'IsSingleInstance', 'MaxUserPort', 'SiteConfigContentBase64Url', 'SiteConfigPathBase64Url', 'SiteConfigSha256', 'TcpTimedWaitDelay']);
+    assert.match(body, /^\s*MaxUserPort\s*=\s*\[string\]\$MaxUserPort\s*$/m);
+    for (const type of ['Registry', 'Script']) assert.equal(resourceBlocks(dsc, type).size, 0, `no ${type} resources: the module holds the logic`);
     assert.match(dsc, /^\s*ConfigurationMode\s*=\s*'ApplyAndAutoCorrect'\s*$/m);
-    assert.match(dsc, /^\s*RebootNodeIfNeeded\s*=\s*\$true\s*$/m);
-    assert.match(dsc, /^\s*ActionAfterReboot\s*=\s*'ContinueConfiguration'\s*$/m);
-    assert.match(dsc, /^\s*\$global:DSCMachineStatus\s*=\s*1\s*$/m);
-    assert.equal(dsc.match(/\$global:DSCMachineStatus\s*=/g)?.length, 1, 'only TcpipRebootRequest requests a reboot');
-    const scripts = resourceBlocks(dsc, 'Script');
-    assert.deepEqual(
-      [...scripts.keys()].sort(),
-      ['DynamicPortRange', 'SiteConfigFile', 'TcpipChangeMarker', 'TcpipRebootRequest'],
-    );
-    for (const [name, body] of scripts) {
-      for (const part of ['GetScript', 'TestScript', 'SetScript']) {
-        assert.match(body, new RegExp(`^\\s*${part}\\s*=\\s*\\{`, 'm'), `${name}: ${part}`);
-      }
-      assert.match(body, /Result\s*=/, `${name}: GetScript returns Result`);
-    }
-    assert.match(scripts.get('TcpipChangeMarker') ?? '', /TcpipRebootPending/);
-    assert.doesNotMatch(scripts.get('TcpipChangeMarker') ?? '', /DSCMachineStatus/);
-    assert.match(
-      scripts.get('TcpipRebootRequest') ?? '',
-      /DependsOn\s*=\s*@\('\[Registry\]TcpipMaxUserPort',\s*'\[Registry\]TcpipTcpTimedWaitDelay'\)/,
-    );
+    assert.match(dsc, /^\s*RebootNodeIfNeeded\s*=\s*\$false\s*$/m);
   });
 
-  it('DSC: netsh covers ipv4 and ipv6 and checks its exit code; SiteConfig is replaced atomically', () => {
-    const ports = resourceBlocks(dsc, 'Script').get('DynamicPortRange') ?? '';
-    assert.match(ports, /@\('ipv4', 'ipv6'\)/);
-    assert.match(ports, /& netsh\.exe int \$ipv set dynamicport tcp \('start=\{0\}' -f \[int\]\$start\) \('num=\{0\}' -f \[int\]\$num\)/);
-    assert.match(ports, /\$LASTEXITCODE -ne 0/);
-    assert.match(ports, /\$using:DynamicPortRangeStartPort/);
-    const site = resourceBlocks(dsc, 'Script').get('SiteConfigFile') ?? '';
-    assert.match(site, /\[System\.IO\.File\]::Replace\(/);
-    assert.match(site, /\[System\.IO\.File\]::Move\(/);
-    assert.match(site, /UTF8Encoding -ArgumentList \$false/);
-    assert.match(site, /SHA256/);
-    assert.match(site, /arrived damaged/, 'a damaged SiteConfigContent is refused before anything is written');
-    assert.ok(site.indexOf('arrived damaged') < site.indexOf('WriteAllBytes'));
-  });
-
-  it('run command: declares the named string parameters, the content hash and the re-run hash', () => {
+  it('run command: declares the named string parameters and the re-run hash, and tunes through the module', () => {
     const start = runCommand.search(/^\[CmdletBinding\(\)\]\s*param\b/im);
     assert.ok(start >= 0, 'no [CmdletBinding()] param block');
     const declared = declaredParameters(paramBlock(runCommand, start));
-    assert.deepEqual(
-      Object.fromEntries(declared),
-      {
-        MaxUserPort: 'string',
-        TcpTimedWaitDelay: 'string',
-        DynamicPortRangeStartPort: 'string',
-        DynamicPortRangeNumberOfPorts: 'string',
-        SiteConfigPath: 'string',
-        SiteConfigContent: 'string',
-        SiteConfigSha256: 'string',
-        ContentHash: 'string',
-      },
-    );
+    assert.deepEqual(Object.fromEntries(declared), {
+      MaxUserPort: 'string',
+      TcpTimedWaitDelay: 'string',
+      DynamicPortRangeStartPort: 'string',
+      DynamicPortRangeNumberOfPorts: 'string',
+      SiteConfigPathBase64Url: 'string',
+      SiteConfigContentBase64Url: 'string',
+      SiteConfigSha256: 'string',
+      ContentHash: 'string',
+    });
     assert.match(runCommand, /^\$ErrorActionPreference = 'Stop'$/m);
     assert.match(runCommand, /^Set-StrictMode -Version Latest$/m);
-    assert.match(runCommand, /\[int\]::Parse\(.*\[Globalization\.CultureInfo\]::InvariantCulture\)/);
-    assert.match(runCommand, /-PropertyType DWord/);
-    assert.match(runCommand, /ConvertTo-Json -Compress/);
+    assert.match(runCommand, /^\$desired = ConvertTo-MailhostDesiredState @parameters$/m);
+    assert.match(runCommand, /^\$changes = Set-MailhostTcpTuning -Desired \$desired$/m);
     for (const field of ['RegistryChanged', 'RebootRequired', 'DynamicPortRangeChanged', 'SiteConfigChanged', 'ContentHash']) {
       assert.match(runCommand, new RegExp(`^\\s*${field}\\s*=`, 'm'), field);
     }
-    assert.doesNotMatch(runCommand, /Restart-Computer|shutdown(\.exe)?\s/i, 'the script never reboots');
   });
 
   it('neither script uses Invoke-Expression', () => {

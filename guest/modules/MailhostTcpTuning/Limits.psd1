@@ -1,0 +1,14 @@
+# Generated from domain/limits.ts by components/guestScripts.ts renderGuestLimits (npm run guest:limits). Do not edit.
+@{
+    MaxUserPort                   = @{ Min = 5000; Max = 65534; Unit = 'port number' }
+    TcpTimedWaitDelay             = @{ Min = 30; Max = 300; Unit = 'seconds' }
+    DynamicPortRangeStartPort     = @{ Min = 1025; Max = 65281; Unit = 'port number' }
+    DynamicPortRangeNumberOfPorts = @{ Min = 255; Max = 64511; Unit = 'ports' }
+    HighestPort                   = 65535
+    WindowsDefaults               = @{
+        MaxUserPort                   = $null
+        TcpTimedWaitDelay             = 120
+        DynamicPortRangeStartPort     = 49152
+        DynamicPortRangeNumberOfPorts = 16384
+    }
+}

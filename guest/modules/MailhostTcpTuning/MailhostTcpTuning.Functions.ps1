@@ -1,0 +1,799 @@
+<#
+    Functions of the MailhostTcpTuning module: the one implementation of the guest's TCP tuning.
+
+    The DSC resource (MailhostTcpTuning.psm1) dot-sources this file. The run-command tuning script
+    and the drift collector are assembled at build time (components/guestScripts.ts) from their
+    entry file plus the functions of this file they use, so every mechanism runs the same code.
+
+    Layout rule the assembler relies on: every function starts with "function Verb-Noun {" at the
+    start of a line and ends with "}" alone on a line; nothing but comments lies between them.
+
+    Machine edges (the only functions that touch the machine; tests replace them):
+      Get-MailhostRegistryValue, Set-MailhostRegistryValue, Test-MailhostRegistryKey,
+      Get-MailhostNetshDynamicPort, Set-MailhostNetshDynamicPort, Read-MailhostFileBytes, Write-MailhostFileAtomic,
+      Get-MailhostBootTime, Get-MailhostRebootMarker, Set-MailhostRebootMarker,
+      Get-MailhostLcmConfigurationMode, Get-MailhostPowerShellEdition, Get-MailhostLcmDocument,
+      Remove-MailhostLcmDocument.
+
+    Limits come from $script:MailhostTcpTuningLimits (Limits.psd1, generated from domain/limits.ts).
+    Windows PowerShell 5.1 and PowerShell 7 syntax and .NET Framework 4.x APIs only.
+#>
+
+# The registry key of the TCP/IP parameters (KB 314053, "TCP/IP and NBT configuration parameters").
+function Get-MailhostTcpipSubKey {
+    return 'SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
+}
+
+# The volatile marker of a Tcpip write that waits for a reboot (HKLM). Windows drops volatile keys at boot.
+function Get-MailhostRebootMarkerSubKey {
+    return 'SOFTWARE\MailhostIac\TcpipRebootPendingUntilBoot'
+}
+
+# ---- Machine edges ------------------------------------------------------------------------------
+
+# One HKLM value (64-bit view): $null when the value is absent, else @{ Kind = '<RegistryValueKind name>'; Data = <object> }.
+# Throws when the key does not exist or cannot be read.
+function Get-MailhostRegistryValue {
+    param
+    (
+        [string]$SubKey,
+        [string]$Name
+    )
+    $base = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, [Microsoft.Win32.RegistryView]::Registry64)
+    try {
+        $key = $base.OpenSubKey($SubKey, $false)
+        if ($null -eq $key) {
+            throw ('key HKLM\{0} not found' -f $SubKey)
+        }
+        try {
+            if (@($key.GetValueNames()) -notcontains $Name) {
+                return $null
+            }
+            $kind = $key.GetValueKind($Name)
+            $data = $key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+            return @{ Kind = [string]$kind; Data = $data }
+        }
+        finally {
+            $key.Dispose()
+        }
+    }
+    finally {
+        $base.Dispose()
+    }
+}
+
+# Writes one HKLM value (64-bit view) with the given RegistryValueKind name; an existing value of any kind is replaced.
+function Set-MailhostRegistryValue {
+    param
+    (
+        [string]$SubKey,
+        [string]$Name,
+        [object]$Value,
+        [string]$Kind
+    )
+    $valueKind = [Microsoft.Win32.RegistryValueKind]$Kind
+    $base = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, [Microsoft.Win32.RegistryView]::Registry64)
+    try {
+        $key = $base.OpenSubKey($SubKey, $true)
+        if ($null -eq $key) {
+            throw ('Registry key HKLM\{0} does not exist.' -f $SubKey)
+        }
+        try {
+            $key.SetValue($Name, $Value, $valueKind)
+        }
+        finally {
+            $key.Dispose()
+        }
+    }
+    finally {
+        $base.Dispose()
+    }
+}
+
+# True when the HKLM key exists (64-bit view).
+function Test-MailhostRegistryKey {
+    param
+    (
+        [string]$SubKey
+    )
+    $base = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, [Microsoft.Win32.RegistryView]::Registry64)
+    try {
+        $key = $base.OpenSubKey($SubKey, $false)
+        if ($null -eq $key) {
+            return $false
+        }
+        $key.Dispose()
+        return $true
+    }
+    finally {
+        $base.Dispose()
+    }
+}
+
+# Output of "netsh int <ipv4|ipv6> show dynamicport tcp": @{ ExitCode = <int>; Output = <string[]> }.
+function Get-MailhostNetshDynamicPort {
+    param
+    (
+        [ValidateSet('ipv4', 'ipv6')]
+        [string]$IpVersion
+    )
+    $output = & netsh.exe int $IpVersion show dynamicport tcp
+    return @{ ExitCode = [int]$LASTEXITCODE; Output = [string[]]@($output) }
+}
+
+# Runs "netsh int <ipv4|ipv6> set dynamicport tcp start=<StartPort> num=<NumberOfPorts>": @{ ExitCode; Output }.
+function Set-MailhostNetshDynamicPort {
+    param
+    (
+        [ValidateSet('ipv4', 'ipv6')]
+        [string]$IpVersion,
+        [int]$StartPort,
+        [int]$NumberOfPorts
+    )
+    $output = & netsh.exe int $IpVersion set dynamicport tcp ('start={0}' -f $StartPort) ('num={0}' -f $NumberOfPorts)
+    return @{ ExitCode = [int]$LASTEXITCODE; Output = [string[]]@($output) }
+}
+
+# The bytes of a file, or $null when it does not exist. Throws when the path is not a file or cannot be read.
+function Read-MailhostFileBytes {
+    param
+    (
+        [string]$Path
+    )
+    if ([System.IO.Directory]::Exists($Path)) {
+        throw 'path is not a file'
+    }
+    if (-not [System.IO.File]::Exists($Path)) {
+        return $null
+    }
+    return , [System.IO.File]::ReadAllBytes($Path)
+}
+
+# Replaces a file atomically: the bytes go to a temporary file in the same folder, which then
+# replaces the file (File.Replace keeps the previous file as <Path>.bak) or is moved into place.
+function Write-MailhostFileAtomic {
+    param
+    (
+        [string]$Path,
+        [byte[]]$Bytes
+    )
+    $directory = [System.IO.Path]::GetDirectoryName($Path)
+    if (-not [System.IO.Directory]::Exists($directory)) {
+        $null = [System.IO.Directory]::CreateDirectory($directory)
+    }
+    $tmp = [System.IO.Path]::Combine($directory, ('{0}.{1}.tmp' -f [System.IO.Path]::GetFileName($Path), [guid]::NewGuid().ToString('N')))
+    try {
+        [System.IO.File]::WriteAllBytes($tmp, $Bytes)
+        if ([System.IO.File]::Exists($Path)) {
+            [System.IO.File]::Replace($tmp, $Path, ($Path + '.bak'))
+        }
+        else {
+            [System.IO.File]::Move($tmp, $Path)
+        }
+    }
+    finally {
+        if ([System.IO.File]::Exists($tmp)) {
+            [System.IO.File]::Delete($tmp)
+        }
+    }
+}
+
+# Last boot time of the machine, in UTC (Win32_OperatingSystem.LastBootUpTime).
+function Get-MailhostBootTime {
+    $os = Get-CimInstance -ClassName Win32_OperatingSystem -ErrorAction Stop
+    return ([datetime]$os.LastBootUpTime).ToUniversalTime()
+}
+
+# WrittenAt (ISO 8601 UTC text) of the volatile reboot marker, or $null when the marker does not exist.
+function Get-MailhostRebootMarker {
+    $subKey = Get-MailhostRebootMarkerSubKey
+    if (-not (Test-MailhostRegistryKey -SubKey $subKey)) {
+        return $null
+    }
+    $value = Get-MailhostRegistryValue -SubKey $subKey -Name 'WrittenAt'
+    if ($null -eq $value) {
+        return ''
+    }
+    return [string]$value.Data
+}
+
+# Creates the VOLATILE key HKLM\SOFTWARE\MailhostIac\TcpipRebootPendingUntilBoot with WrittenAt (ISO 8601 UTC).
+# Windows does not keep volatile keys across a reboot (RegistryOptions.Volatile, REG_OPTION_VOLATILE).
+function Set-MailhostRebootMarker {
+    param
+    (
+        [string]$WrittenAt
+    )
+    $base = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, [Microsoft.Win32.RegistryView]::Registry64)
+    try {
+        $key = $base.CreateSubKey((Get-MailhostRebootMarkerSubKey), [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, [Microsoft.Win32.RegistryOptions]::Volatile)
+        try {
+            $key.SetValue('WrittenAt', $WrittenAt, [Microsoft.Win32.RegistryValueKind]::String)
+        }
+        finally {
+            $key.Dispose()
+        }
+    }
+    finally {
+        $base.Dispose()
+    }
+}
+
+# The PowerShell edition running this code: 'Core' under Azure Machine Configuration (PowerShell 7),
+# 'Desktop' under the DSC extension and Run Command (Windows PowerShell 5.1).
+function Get-MailhostPowerShellEdition {
+    return [string]$PSVersionTable.PSEdition
+}
+
+# Names of the DSC Local Configuration Manager documents present (Current.mof, Pending.mof) in
+# %SystemRoot%\System32\Configuration (through Sysnative from a 32-bit process). Reads only.
+function Get-MailhostLcmDocument {
+    $system = [System.Environment]::SystemDirectory
+    if ([System.Environment]::Is64BitOperatingSystem -and -not [System.Environment]::Is64BitProcess) {
+        $system = Join-Path -Path $env:SystemRoot -ChildPath 'Sysnative'
+    }
+    $found = [System.Collections.Generic.List[string]]::new()
+    foreach ($document in @('Current.mof', 'Pending.mof')) {
+        if (Test-Path -LiteralPath (Join-Path -Path $system -ChildPath ('Configuration\' + $document)) -PathType Leaf) {
+            $found.Add($document)
+        }
+    }
+    return $found.ToArray()
+}
+
+# Removes the LCM's configuration documents through Windows PowerShell 5.1, where the LCM cmdlets
+# live (Remove-DscConfigurationDocument; the settings they applied stay as they are).
+function Remove-MailhostLcmDocument {
+    $windowsPowerShell = Join-Path -Path $env:SystemRoot -ChildPath 'System32\WindowsPowerShell\v1.0\powershell.exe'
+    $output = & $windowsPowerShell -NoProfile -NonInteractive -Command 'Remove-DscConfigurationDocument -Stage Current, Pending, Previous -Force -ErrorAction Stop'
+    if ($LASTEXITCODE -ne 0) {
+        throw ('Remove-DscConfigurationDocument failed with exit code {0}: {1}' -f $LASTEXITCODE, (Format-MailhostShortText -Text (@($output) -join ' ') -MaxLength 200))
+    }
+}
+
+# ConfigurationMode of the DSC Local Configuration Manager when a DSC configuration has been applied
+# (Current.mof or Pending.mof exists, or Get-DscConfigurationStatus returns a status); else $null.
+# Reads only: never Get-DscConfiguration, which re-runs the resources' Get.
+function Get-MailhostLcmConfigurationMode {
+    if ($null -eq (Get-Command -Name 'Get-DscLocalConfigurationManager' -ErrorAction SilentlyContinue)) {
+        return $null
+    }
+    $inUse = @(Get-MailhostLcmDocument).Count -gt 0
+    if (-not $inUse -and $null -ne (Get-Command -Name 'Get-DscConfigurationStatus' -ErrorAction SilentlyContinue)) {
+        try {
+            $inUse = $null -ne (Get-DscConfigurationStatus -ErrorAction Stop)
+        }
+        catch {
+            # No configuration has been applied (or no status is kept): DSC is not in use.
+            $inUse = $false
+        }
+    }
+    if (-not $inUse) {
+        return $null
+    }
+    $mode = [string](Get-DscLocalConfigurationManager).ConfigurationMode
+    if ([string]::IsNullOrEmpty($mode)) {
+        return $null
+    }
+    return $mode
+}
+
+# LCM configuration documents left on a host that Machine Configuration tunes: the DSC extension's
+# configuration, which the LCM keeps applying with its own values. Empty under Windows PowerShell
+# (the DSC extension, whose configuration this is, and Run Command). Outputs the names, one by one.
+function Get-MailhostLeftoverLcmDocument {
+    if ((Get-MailhostPowerShellEdition) -ne 'Core') {
+        return
+    }
+    return @(Get-MailhostLcmDocument)
+}
+
+# Removes leftover LCM configuration documents (see Get-MailhostLeftoverLcmDocument). Returns $true when it removed any.
+function Clear-MailhostLeftoverLcmDocument {
+    if (@(Get-MailhostLeftoverLcmDocument).Count -eq 0) {
+        return $false
+    }
+    Remove-MailhostLcmDocument
+    return $true
+}
+
+# ---- Decoding and validation --------------------------------------------------------------------
+
+# Bytes of a base64url text (RFC 4648 section 5) without padding. Throws on any other character.
+function ConvertFrom-MailhostBase64Url {
+    param
+    (
+        [string]$Name,
+        [AllowEmptyString()]
+        [string]$Value
+    )
+    if ($null -eq $Value -or $Value -notmatch '^[A-Za-z0-9_-]*$' -or ($Value.Length % 4) -eq 1) {
+        throw ('{0} must be base64url without padding (letters, digits, - and _), got ''{1}''.' -f $Name, (Format-MailhostShortText -Text ([string]$Value)))
+    }
+    $base64 = $Value.Replace('-', '+').Replace('_', '/')
+    switch ($base64.Length % 4) {
+        2 { $base64 += '==' }
+        3 { $base64 += '=' }
+    }
+    return , [System.Convert]::FromBase64String($base64)
+}
+
+# Text of UTF-8 bytes; throws on bytes that are not UTF-8.
+function ConvertFrom-MailhostUtf8 {
+    param
+    (
+        [string]$Name,
+        [byte[]]$Bytes
+    )
+    $strict = [System.Text.UTF8Encoding]::new($false, $true)
+    try {
+        return $strict.GetString($Bytes)
+    }
+    catch {
+        throw ('{0} does not decode to UTF-8 text.' -f $Name)
+    }
+}
+
+# True for an absolute path: a drive and a separator (C:\...) or a UNC path (\\server\share\...);
+# on a non-Windows host (tests) also /... . A path such as \dir or C:dir is relative to something.
+function Test-MailhostAbsolutePath {
+    param
+    (
+        [AllowEmptyString()]
+        [AllowNull()]
+        [string]$Path
+    )
+    if ([string]::IsNullOrWhiteSpace($Path) -or $Path.IndexOfAny([System.IO.Path]::GetInvalidPathChars()) -ge 0) {
+        return $false
+    }
+    if ($Path -match '^[A-Za-z]:[\\/]' -or $Path -match '^\\\\[^\\/]+[\\/][^\\/]+') {
+        return $true
+    }
+    return ([System.IO.Path]::DirectorySeparatorChar -eq '/' -and $Path.StartsWith('/'))
+}
+
+# Lower-case hex SHA-256 of bytes.
+function Get-MailhostSha256Hex {
+    param
+    (
+        [byte[]]$Bytes
+    )
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try {
+        return [System.BitConverter]::ToString($sha.ComputeHash($Bytes)).Replace('-', '').ToLowerInvariant()
+    }
+    finally {
+        $sha.Dispose()
+    }
+}
+
+# At most MaxLength (default 40) printable ASCII characters of a text, for messages and reasons.
+function Format-MailhostShortText {
+    param
+    (
+        [AllowEmptyString()]
+        [string]$Text,
+        [int]$MaxLength = 40
+    )
+    $clean = ([string]$Text) -replace '[^\x20-\x7E]', '?'
+    $clean = $clean -replace ';', ','
+    if ($clean.Length -gt $MaxLength) {
+        $clean = $clean.Substring(0, $MaxLength - 3) + '...'
+    }
+    return $clean
+}
+
+# A range of Limits.psd1 as messages show it: "<min><en dash><max> (<unit>)".
+function Format-MailhostRange {
+    param
+    (
+        [hashtable]$Range
+    )
+    return ('{0}{1}{2} ({3})' -f $Range.Min, [char]0x2013, $Range.Max, $Range.Unit)
+}
+
+# A number parameter: plain decimal digits inside its range of Limits.psd1. Throws naming the setting, value and range.
+function ConvertTo-MailhostLimitedInt {
+    param
+    (
+        [string]$Name,
+        [AllowEmptyString()]
+        [AllowNull()]
+        [string]$Value
+    )
+    $range = $script:MailhostTcpTuningLimits[$Name]
+    if ($null -eq $range) {
+        throw ('No limits are known for {0}.' -f $Name)
+    }
+    $number = [long]0
+    $digits = ($null -ne $Value) -and ($Value -match '^[0-9]{1,9}$')
+    if ($digits) {
+        $number = [long]::Parse($Value, [System.Globalization.CultureInfo]::InvariantCulture)
+    }
+    if (-not $digits -or $number -lt $range.Min -or $number -gt $range.Max) {
+        throw ('{0} = ''{1}'' is not allowed: it must be plain decimal digits in {2}.' -f $Name, (Format-MailhostShortText -Text ([string]$Value)), (Format-MailhostRange -Range $range))
+    }
+    return [int]$number
+}
+
+# The desired state from the string parameters of every mechanism (names as in the contracts).
+# Returns @{ MaxUserPort; TcpTimedWaitDelay; StartPort; NumberOfPorts (ints); SiteConfigPath (string);
+# SiteConfigBytes (byte[]); SiteConfigSha256 (lower-case hex) }. Throws on the first bad parameter, before anything is changed.
+function ConvertTo-MailhostDesiredState {
+    param
+    (
+        [AllowEmptyString()][AllowNull()][string]$MaxUserPort,
+        [AllowEmptyString()][AllowNull()][string]$TcpTimedWaitDelay,
+        [AllowEmptyString()][AllowNull()][string]$DynamicPortRangeStartPort,
+        [AllowEmptyString()][AllowNull()][string]$DynamicPortRangeNumberOfPorts,
+        [AllowEmptyString()][AllowNull()][string]$SiteConfigPathBase64Url,
+        [AllowEmptyString()][AllowNull()][string]$SiteConfigContentBase64Url,
+        [AllowEmptyString()][AllowNull()][string]$SiteConfigSha256
+    )
+    $desired = @{
+        MaxUserPort       = ConvertTo-MailhostLimitedInt -Name 'MaxUserPort' -Value $MaxUserPort
+        TcpTimedWaitDelay = ConvertTo-MailhostLimitedInt -Name 'TcpTimedWaitDelay' -Value $TcpTimedWaitDelay
+        StartPort         = ConvertTo-MailhostLimitedInt -Name 'DynamicPortRangeStartPort' -Value $DynamicPortRangeStartPort
+        NumberOfPorts     = ConvertTo-MailhostLimitedInt -Name 'DynamicPortRangeNumberOfPorts' -Value $DynamicPortRangeNumberOfPorts
+    }
+    $highest = [long]$script:MailhostTcpTuningLimits['HighestPort']
+    $end = [long]$desired.StartPort + [long]$desired.NumberOfPorts - 1
+    if ($end -gt $highest) {
+        throw ('DynamicPortRangeStartPort = {0} with DynamicPortRangeNumberOfPorts = {1} ends at port {2}, above the highest port {3}.' -f $desired.StartPort, $desired.NumberOfPorts, $end, $highest)
+    }
+    $path = ConvertFrom-MailhostUtf8 -Name 'SiteConfigPathBase64Url' -Bytes (ConvertFrom-MailhostBase64Url -Name 'SiteConfigPathBase64Url' -Value $SiteConfigPathBase64Url)
+    if (-not (Test-MailhostAbsolutePath -Path $path)) {
+        throw ('SiteConfigPathBase64Url must encode an absolute path, got ''{0}''.' -f (Format-MailhostShortText -Text $path))
+    }
+    $desired['SiteConfigPath'] = $path
+    $desired['SiteConfigBytes'] = ConvertFrom-MailhostBase64Url -Name 'SiteConfigContentBase64Url' -Value $SiteConfigContentBase64Url
+    if ($null -eq $SiteConfigSha256 -or $SiteConfigSha256 -notmatch '^[0-9a-f]{64}$') {
+        throw ('SiteConfigSha256 must be 64 lower-case hex digits, got ''{0}''.' -f (Format-MailhostShortText -Text ([string]$SiteConfigSha256)))
+    }
+    $desired['SiteConfigSha256'] = $SiteConfigSha256
+    return $desired
+}
+
+# ---- Reading the machine ------------------------------------------------------------------------
+
+# One Tcpip value: @{ Name; State = 'Absent' | 'DWord' | 'WrongKind' | 'Unreadable'; Value (uint as long, DWord only);
+# Kind (RegistryValueKind name); Data (text, WrongKind only); Error (text, Unreadable only) }.
+function Get-MailhostTcpipValue {
+    param
+    (
+        [string]$Name
+    )
+    try {
+        $raw = Get-MailhostRegistryValue -SubKey (Get-MailhostTcpipSubKey) -Name $Name
+    }
+    catch {
+        return @{ Name = $Name; State = 'Unreadable'; Error = [string]$_.Exception.Message }
+    }
+    if ($null -eq $raw) {
+        return @{ Name = $Name; State = 'Absent' }
+    }
+    if ($raw.Kind -eq 'DWord') {
+        # A REG_DWORD arrives as a signed Int32: read it as the unsigned number it is.
+        $unsigned = [long][System.BitConverter]::ToUInt32([System.BitConverter]::GetBytes([int]$raw.Data), 0)
+        return @{ Name = $Name; State = 'DWord'; Kind = 'DWord'; Value = $unsigned }
+    }
+    return @{ Name = $Name; State = 'WrongKind'; Kind = [string]$raw.Kind; Data = (Format-MailhostRegistryData -Data $raw.Data) }
+}
+
+# Registry data as short text (at most 40 characters): strings as they are, arrays joined by ",", bytes as hex.
+function Format-MailhostRegistryData {
+    param
+    (
+        [AllowNull()]
+        [object]$Data
+    )
+    if ($null -eq $Data) {
+        return ''
+    }
+    if ($Data -is [byte[]]) {
+        $text = [System.BitConverter]::ToString($Data).Replace('-', ' ')
+    }
+    elseif ($Data -is [array]) {
+        $text = (@($Data) | ForEach-Object { [string]$_ }) -join ','
+    }
+    else {
+        $text = [string]$Data
+    }
+    return Format-MailhostShortText -Text $text
+}
+
+# The Windows registry type name of a RegistryValueKind name (String -> REG_SZ).
+function Get-MailhostRegistryTypeName {
+    param
+    (
+        [string]$Kind
+    )
+    $names = @{ String = 'REG_SZ'; ExpandString = 'REG_EXPAND_SZ'; Binary = 'REG_BINARY'; DWord = 'REG_DWORD'; MultiString = 'REG_MULTI_SZ'; QWord = 'REG_QWORD'; None = 'REG_NONE'; Unknown = 'REG_NONE' }
+    if ($names.ContainsKey($Kind)) {
+        return $names[$Kind]
+    }
+    return $Kind
+}
+
+# @{ StartPort; NumberOfPorts } of the TCP dynamic port range of 'ipv4' or 'ipv6', from
+# "netsh int <ipv> show dynamicport tcp". Its labels are localised ("Start Port", "Startport",
+# "Port de demarrage"), so the first two integers after a colon are taken. Throws when netsh fails or the output has no two numbers.
+function Get-MailhostDynamicPortRange {
+    param
+    (
+        [ValidateSet('ipv4', 'ipv6')]
+        [string]$IpVersion
+    )
+    $result = Get-MailhostNetshDynamicPort -IpVersion $IpVersion
+    $text = (@($result.Output) -join "`n")
+    $flat = (@($result.Output) | Where-Object { -not [string]::IsNullOrWhiteSpace($_) } | ForEach-Object { $_.Trim() }) -join ' '
+    if ($result.ExitCode -ne 0) {
+        throw ('netsh int {0} show dynamicport tcp failed with exit code {1}: {2}' -f $IpVersion, $result.ExitCode, (Format-MailhostShortText -Text $flat -MaxLength 200))
+    }
+    $found = [regex]::Matches($text, ':[ \t\u00A0\u202F]*([0-9]+)')
+    if ($found.Count -lt 2) {
+        throw ('cannot parse the output of netsh int {0} show dynamicport tcp: {1}' -f $IpVersion, (Format-MailhostShortText -Text $flat -MaxLength 200))
+    }
+    $invariant = [System.Globalization.CultureInfo]::InvariantCulture
+    return @{ StartPort = [int]::Parse($found[0].Groups[1].Value, $invariant); NumberOfPorts = [int]::Parse($found[1].Groups[1].Value, $invariant) }
+}
+
+# Everything the tuning manages, as it is: @{ MaxUserPort; TcpTimedWaitDelay (Get-MailhostTcpipValue);
+# IPv4; IPv6 (@{ StartPort; NumberOfPorts } or @{ Error }); SiteConfigSha256 (hex, $null when absent);
+# SiteConfigBytes; SiteConfigError; RebootPendingSince (ISO text or $null) }. Reads only.
+function Get-MailhostTcpTuningState {
+    param
+    (
+        [string]$SiteConfigPath
+    )
+    $state = @{
+        MaxUserPort       = Get-MailhostTcpipValue -Name 'MaxUserPort'
+        TcpTimedWaitDelay = Get-MailhostTcpipValue -Name 'TcpTimedWaitDelay'
+    }
+    foreach ($ipVersion in @('ipv4', 'ipv6')) {
+        try {
+            $state[$ipVersion] = Get-MailhostDynamicPortRange -IpVersion $ipVersion
+        }
+        catch {
+            $state[$ipVersion] = @{ Error = [string]$_.Exception.Message }
+        }
+    }
+    $state['SiteConfigBytes'] = $null
+    $state['SiteConfigSha256'] = $null
+    $state['SiteConfigError'] = $null
+    try {
+        $bytes = Read-MailhostFileBytes -Path $SiteConfigPath
+        if ($null -ne $bytes) {
+            $state['SiteConfigBytes'] = $bytes
+            $state['SiteConfigSha256'] = Get-MailhostSha256Hex -Bytes $bytes
+        }
+    }
+    catch {
+        $state['SiteConfigError'] = [string]$_.Exception.Message
+    }
+    $state['RebootPendingSince'] = Get-MailhostRebootPendingSince
+    try {
+        $state['LeftoverLcmDocuments'] = [string[]]@(Get-MailhostLeftoverLcmDocument)
+    }
+    catch {
+        $state['LeftoverLcmDocuments'] = [string[]]@('unreadable: ' + $_.Exception.Message)
+    }
+    return $state
+}
+
+# When a Tcpip write still waits for a reboot: WrittenAt of the volatile marker, or $null. A marker
+# written before the last boot (which a volatile key cannot be) is ignored too.
+function Get-MailhostRebootPendingSince {
+    $writtenAt = Get-MailhostRebootMarker
+    if ($null -eq $writtenAt) {
+        return $null
+    }
+    $parsed = [datetime]::MinValue
+    $styles = [System.Globalization.DateTimeStyles]::AdjustToUniversal -bor [System.Globalization.DateTimeStyles]::AssumeUniversal
+    if ([datetime]::TryParse($writtenAt, [System.Globalization.CultureInfo]::InvariantCulture, $styles, [ref]$parsed)) {
+        $bootTime = $null
+        try {
+            $bootTime = Get-MailhostBootTime
+        }
+        catch {
+            # Boot time unknown: trust the volatile key, which a reboot removes anyway.
+            $bootTime = $null
+        }
+        if ($null -ne $bootTime -and $parsed -lt $bootTime) {
+            return $null
+        }
+        return $parsed.ToString('yyyy-MM-ddTHH:mm:ssZ', [System.Globalization.CultureInfo]::InvariantCulture)
+    }
+    return 'an unknown time'
+}
+
+# ---- Comparing ----------------------------------------------------------------------------------
+
+# One reason: @{ Code = 'MailhostTcpTuning:MailhostTcpTuning:<Setting>'; Phrase = '<sentence> actual=<a>; desired=<d>' }.
+function New-MailhostReason {
+    param
+    (
+        [string]$Setting,
+        [string]$Sentence,
+        [string]$Actual,
+        [string]$Desired
+    )
+    return @{ Code = ('MailhostTcpTuning:MailhostTcpTuning:{0}' -f $Setting); Phrase = ('{0} actual={1}; desired={2}' -f $Sentence, $Actual, $Desired) }
+}
+
+# The reason for one Tcpip value, or $null when it is as desired.
+function Get-MailhostTcpipReason {
+    param
+    (
+        [hashtable]$Value,
+        [int]$Desired
+    )
+    $name = $Value.Name
+    $default = $script:MailhostTcpTuningLimits['WindowsDefaults'][$name]
+    if ($null -eq $default) {
+        $effective = 'Windows applies no legacy cap and the dynamic port range alone decides'
+    }
+    else {
+        $effective = 'Windows uses its default of {0} {1}' -f $default, $script:MailhostTcpTuningLimits[$name].Unit
+    }
+    switch ($Value.State) {
+        'DWord' {
+            if ($Value.Value -eq $Desired) {
+                return $null
+            }
+            return New-MailhostReason -Setting $name -Sentence ('{0} is {1}, not the desired value.' -f $name, $Value.Value) -Actual ([string]$Value.Value) -Desired ([string]$Desired)
+        }
+        'Absent' {
+            return New-MailhostReason -Setting $name -Sentence ('{0} is not set, so {1}.' -f $name, $effective) -Actual 'absent' -Desired ([string]$Desired)
+        }
+        'WrongKind' {
+            $type = Get-MailhostRegistryTypeName -Kind $Value.Kind
+            return New-MailhostReason -Setting $name -Sentence ('{0} is a {1} value, which TCP/IP ignores, so {2}.' -f $name, $type, $effective) -Actual ('{0} "{1}"' -f $type, $Value.Data) -Desired ([string]$Desired)
+        }
+        default {
+            return New-MailhostReason -Setting $name -Sentence ('{0} cannot be read: {1}.' -f $name, (Format-MailhostShortText -Text $Value.Error)) -Actual 'unreadable' -Desired ([string]$Desired)
+        }
+    }
+}
+
+# The reasons why the machine is not as desired: one per setting that differs (empty when none).
+function Get-MailhostTcpTuningReason {
+    param
+    (
+        [hashtable]$Desired,
+        [hashtable]$State
+    )
+    $reasons = [System.Collections.ArrayList]::new()
+    foreach ($name in @('MaxUserPort', 'TcpTimedWaitDelay')) {
+        $reason = Get-MailhostTcpipReason -Value $State[$name] -Desired $Desired[$name]
+        if ($null -ne $reason) {
+            $null = $reasons.Add($reason)
+        }
+    }
+    $want = '{0}+{1}' -f $Desired.StartPort, $Desired.NumberOfPorts
+    foreach ($pair in @(@('ipv4', 'IPv4'), @('ipv6', 'IPv6'))) {
+        $range = $State[$pair[0]]
+        if ($range.ContainsKey('Error')) {
+            $null = $reasons.Add((New-MailhostReason -Setting ('DynamicPortRange' + $pair[1]) -Sentence ('The {0} dynamic TCP port range cannot be read: {1}.' -f $pair[1], (Format-MailhostShortText -Text $range.Error)) -Actual 'unreadable' -Desired $want))
+        }
+        elseif ($range.StartPort -ne $Desired.StartPort -or $range.NumberOfPorts -ne $Desired.NumberOfPorts) {
+            $null = $reasons.Add((New-MailhostReason -Setting ('DynamicPortRange' + $pair[1]) -Sentence ('The {0} dynamic TCP port range differs from the desired one.' -f $pair[1]) -Actual ('{0}+{1}' -f $range.StartPort, $range.NumberOfPorts) -Desired $want))
+        }
+    }
+    if ($null -ne $State.SiteConfigError) {
+        $null = $reasons.Add((New-MailhostReason -Setting 'SiteConfig' -Sentence ('SiteConfig.cfg cannot be read: {0}.' -f (Format-MailhostShortText -Text $State.SiteConfigError)) -Actual 'unreadable' -Desired $Desired.SiteConfigSha256))
+    }
+    elseif ($null -eq $State.SiteConfigSha256) {
+        $null = $reasons.Add((New-MailhostReason -Setting 'SiteConfig' -Sentence 'SiteConfig.cfg does not exist.' -Actual 'absent' -Desired $Desired.SiteConfigSha256))
+    }
+    elseif ($State.SiteConfigSha256 -ne $Desired.SiteConfigSha256) {
+        $null = $reasons.Add((New-MailhostReason -Setting 'SiteConfig' -Sentence 'SiteConfig.cfg differs from the desired content (SHA-256 shown).' -Actual $State.SiteConfigSha256 -Desired $Desired.SiteConfigSha256))
+    }
+    if (@($State.LeftoverLcmDocuments).Count -gt 0) {
+        $null = $reasons.Add((New-MailhostReason -Setting 'LcmConfiguration' -Sentence 'A DSC configuration left by the DSC extension is still applied by the Local Configuration Manager, which keeps correcting to its own values.' -Actual (Format-MailhostShortText -Text (@($State.LeftoverLcmDocuments) -join ',') -MaxLength 100) -Desired 'none'))
+    }
+    if ($null -ne $State.RebootPendingSince) {
+        $null = $reasons.Add((New-MailhostReason -Setting 'RebootPending' -Sentence ('Tcpip values were written at {0} and take effect only after a reboot, which no mechanism of mailhost-iac performs by itself.' -f $State.RebootPendingSince) -Actual ('pending since {0}' -f $State.RebootPendingSince) -Desired 'none'))
+    }
+    return , $reasons.ToArray()
+}
+
+# ---- Changing the machine -----------------------------------------------------------------------
+
+# Writes a Tcpip value as a REG_DWORD when it is not already that DWORD. Returns $true when written.
+function Set-MailhostTcpipValue {
+    param
+    (
+        [string]$Name,
+        [int]$Desired
+    )
+    $current = Get-MailhostTcpipValue -Name $Name
+    if ($current.State -eq 'Unreadable') {
+        throw ('{0} cannot be read: {1}' -f $Name, $current.Error)
+    }
+    if ($current.State -eq 'DWord' -and $current.Value -eq $Desired) {
+        return $false
+    }
+    Set-MailhostRegistryValue -SubKey (Get-MailhostTcpipSubKey) -Name $Name -Value $Desired -Kind 'DWord'
+    Write-Verbose -Message ('{0} set to {1} (REG_DWORD); was {2}.' -f $Name, $Desired, $current.State)
+    return $true
+}
+
+# Sets the TCP dynamic port range of 'ipv4' or 'ipv6' through netsh when it differs. Returns $true when set.
+function Set-MailhostDynamicPortRange {
+    param
+    (
+        [ValidateSet('ipv4', 'ipv6')]
+        [string]$IpVersion,
+        [int]$StartPort,
+        [int]$NumberOfPorts
+    )
+    $current = Get-MailhostDynamicPortRange -IpVersion $IpVersion
+    if ($current.StartPort -eq $StartPort -and $current.NumberOfPorts -eq $NumberOfPorts) {
+        return $false
+    }
+    $result = Set-MailhostNetshDynamicPort -IpVersion $IpVersion -StartPort $StartPort -NumberOfPorts $NumberOfPorts
+    if ($result.ExitCode -ne 0) {
+        throw ('netsh int {0} set dynamicport tcp start={1} num={2} failed with exit code {3}: {4}' -f $IpVersion, $StartPort, $NumberOfPorts, $result.ExitCode, (Format-MailhostShortText -Text (@($result.Output) -join ' ') -MaxLength 200))
+    }
+    $after = Get-MailhostDynamicPortRange -IpVersion $IpVersion
+    if ($after.StartPort -ne $StartPort -or $after.NumberOfPorts -ne $NumberOfPorts) {
+        throw ('netsh int {0} set dynamicport tcp start={1} num={2} reported success, but the range is now {3}+{4}.' -f $IpVersion, $StartPort, $NumberOfPorts, $after.StartPort, $after.NumberOfPorts)
+    }
+    return $true
+}
+
+# Writes SiteConfig.cfg atomically (previous file kept as .bak) when its bytes differ. The decoded
+# bytes must hash to the expected SHA-256, else nothing is written. Returns $true when written.
+function Set-MailhostSiteConfig {
+    param
+    (
+        [string]$Path,
+        [byte[]]$Bytes,
+        [string]$ExpectedSha256
+    )
+    $arrived = Get-MailhostSha256Hex -Bytes $Bytes
+    if ($arrived -ne $ExpectedSha256) {
+        throw ('SiteConfigContentBase64Url decodes to content with SHA-256 {0}, not SiteConfigSha256 {1}: {2} left unchanged.' -f $arrived, $ExpectedSha256, $Path)
+    }
+    $current = Read-MailhostFileBytes -Path $Path
+    if ($null -ne $current -and (Get-MailhostSha256Hex -Bytes $current) -eq $arrived) {
+        return $false
+    }
+    Write-MailhostFileAtomic -Path $Path -Bytes $Bytes
+    return $true
+}
+
+# Brings the machine to the desired state (ConvertTo-MailhostDesiredState), changing only what differs.
+# Never reboots: a Tcpip write sets the volatile reboot marker instead.
+# Returns @{ RegistryChanged; DynamicPortRangeChanged; SiteConfigChanged; RebootPending (bools) }.
+function Set-MailhostTcpTuning {
+    param
+    (
+        [hashtable]$Desired
+    )
+    # SiteConfig.cfg first: a damaged content refuses the whole run before anything else changes.
+    $siteConfig = @{ Path = $Desired.SiteConfigPath; Bytes = $Desired.SiteConfigBytes; ExpectedSha256 = $Desired.SiteConfigSha256 }
+    $siteConfigChanged = Set-MailhostSiteConfig @siteConfig
+    $registryChanged = $false
+    foreach ($name in @('MaxUserPort', 'TcpTimedWaitDelay')) {
+        if (Set-MailhostTcpipValue -Name $name -Desired $Desired[$name]) {
+            $registryChanged = $true
+        }
+    }
+    if ($registryChanged) {
+        Set-MailhostRebootMarker -WrittenAt ([datetime]::UtcNow.ToString('o', [System.Globalization.CultureInfo]::InvariantCulture))
+    }
+    $rangeChanged = $false
+    foreach ($ipVersion in @('ipv4', 'ipv6')) {
+        if (Set-MailhostDynamicPortRange -IpVersion $ipVersion -StartPort $Desired.StartPort -NumberOfPorts $Desired.NumberOfPorts) {
+            $rangeChanged = $true
+        }
+    }
+    return @{
+        RegistryChanged         = $registryChanged
+        DynamicPortRangeChanged = $rangeChanged
+        SiteConfigChanged       = $siteConfigChanged
+        RebootPending           = ($null -ne (Get-MailhostRebootPendingSince))
+    }
+}

@@ -1,0 +1,452 @@
+# The DSC resource MailhostTcpTuning (guest/modules/MailhostTcpTuning): Get, Test and Set run for
+# real against a fake machine; only the machine edges are mocked.
+
+BeforeAll {
+    . (Join-Path -Path $PSScriptRoot -ChildPath 'GuestTestSupport.ps1')
+    Import-Module -Name $script:ModuleManifest -Force
+
+    function New-TestResource {
+        param
+        (
+            [System.Collections.IDictionary]$Parameters
+        )
+        return InModuleScope -ModuleName MailhostTcpTuning -Parameters @{ P = $Parameters } -ScriptBlock {
+            param($P)
+            $resource = [MailhostTcpTuning]::new()
+            $resource.IsSingleInstance = 'Yes'
+            foreach ($name in $P.Keys) {
+                $resource.$name = $P[$name]
+            }
+            return $resource
+        }
+    }
+
+    function Get-ReasonSetting {
+        param
+        (
+            $Resource
+        )
+        return @(@($Resource.Reasons) | ForEach-Object { $_.Code -replace '^MailhostTcpTuning:MailhostTcpTuning:', '' })
+    }
+
+    # A machine already tuned as $Parameters ask.
+    function Set-MachineTuned {
+        param
+        (
+            [hashtable]$Machine,
+            [System.Collections.IDictionary]$Parameters,
+            [string]$Path
+        )
+        $Machine.Keys[$script:TcpipKey]['MaxUserPort'] = @{ Kind = 'DWord'; Data = [int]$Parameters.MaxUserPort }
+        $Machine.Keys[$script:TcpipKey]['TcpTimedWaitDelay'] = @{ Kind = 'DWord'; Data = [int]$Parameters.TcpTimedWaitDelay }
+        foreach ($ipVersion in @('ipv4', 'ipv6')) {
+            $Machine.Ranges[$ipVersion] = @{ StartPort = [int]$Parameters.DynamicPortRangeStartPort; NumberOfPorts = [int]$Parameters.DynamicPortRangeNumberOfPorts }
+        }
+        $content = [System.Convert]::FromBase64String((($Parameters.SiteConfigContentBase64Url.Replace('-', '+').Replace('_', '/')) + ('=' * ((4 - $Parameters.SiteConfigContentBase64Url.Length % 4) % 4))))
+        [System.IO.File]::WriteAllBytes($Path, $content)
+    }
+}
+
+AfterAll {
+    Remove-Module -Name MailhostTcpTuning -Force -ErrorAction SilentlyContinue
+}
+
+Describe 'MailhostTcpTuning module' {
+    It 'exports the DSC resource MailhostTcpTuning, version 1.0.0, from MailhostTcpTuning.psm1' {
+        $manifest = Import-PowerShellDataFile -LiteralPath $script:ModuleManifest
+        $manifest.RootModule | Should -Be 'MailhostTcpTuning.psm1'
+        $manifest.ModuleVersion | Should -Be '1.0.0'
+        $manifest.DscResourcesToExport | Should -Be @('MailhostTcpTuning')
+    }
+
+    It 'declares the contract properties: a Yes-only key, strings for every tuned value, Reasons not configurable' {
+        $properties = InModuleScope -ModuleName MailhostTcpTuning -ScriptBlock {
+            [MailhostTcpTuning].GetProperties() | ForEach-Object {
+                $dsc = $_.GetCustomAttributes($true) | Where-Object { $_ -is [System.Management.Automation.DscPropertyAttribute] }
+                [pscustomobject]@{ Name = $_.Name; Type = $_.PropertyType.Name; Key = [bool]$dsc.Key; NotConfigurable = [bool]$dsc.NotConfigurable }
+            }
+        }
+        $byName = @{}
+        foreach ($p in $properties) { $byName[$p.Name] = $p }
+        $byName['IsSingleInstance'].Key | Should -BeTrue
+        $byName['Reasons'].Type | Should -Be 'MailhostTcpTuningReason[]'
+        $byName['Reasons'].NotConfigurable | Should -BeTrue
+        foreach ($name in @('MaxUserPort', 'TcpTimedWaitDelay', 'DynamicPortRangeStartPort', 'DynamicPortRangeNumberOfPorts', 'SiteConfigPathBase64Url', 'SiteConfigContentBase64Url', 'SiteConfigSha256')) {
+            $byName[$name].Type | Should -Be 'String' -Because $name
+        }
+        @($properties).Count | Should -Be 9
+    }
+}
+
+Describe 'MailhostTcpTuning.Get' {
+    BeforeEach {
+        $machine = New-FakeMachine
+        Register-FakeMachineMock -Machine $machine -ModuleName MailhostTcpTuning
+        $path = Join-Path -Path $TestDrive -ChildPath 'SiteConfig.cfg'
+        Remove-Item -LiteralPath $path -ErrorAction SilentlyContinue
+        $parameters = New-DesiredParameter -SiteConfigPath $path
+    }
+
+    Context 'a machine as Windows leaves it (values absent, default ranges, no SiteConfig.cfg)' {
+        It 'reports every setting with one reason each, the absent values naming what Windows uses' {
+            $current = (New-TestResource -Parameters $parameters).Get()
+            Get-ReasonSetting -Resource $current | Should -Be @('MaxUserPort', 'TcpTimedWaitDelay', 'DynamicPortRangeIPv4', 'DynamicPortRangeIPv6', 'SiteConfig')
+            $current.MaxUserPort | Should -BeNullOrEmpty
+            $current.DynamicPortRangeStartPort | Should -Be ([string]$script:Limits.WindowsDefaults.DynamicPortRangeStartPort)
+            $twd = @($current.Reasons | Where-Object { $_.Code -eq 'MailhostTcpTuning:MailhostTcpTuning:TcpTimedWaitDelay' })[0]
+            $twd.Phrase | Should -Match ('default of {0} seconds' -f $script:Limits.WindowsDefaults.TcpTimedWaitDelay)
+            $twd.Phrase | Should -Match ('actual=absent; desired={0}$' -f $parameters.TcpTimedWaitDelay)
+            $v4 = @($current.Reasons | Where-Object { $_.Code -like '*:DynamicPortRangeIPv4' })[0]
+            $v4.Phrase | Should -Match ('actual={0}\+{1}; desired={2}\+{3}$' -f $script:Limits.WindowsDefaults.DynamicPortRangeStartPort, $script:Limits.WindowsDefaults.DynamicPortRangeNumberOfPorts, $parameters.DynamicPortRangeStartPort, $parameters.DynamicPortRangeNumberOfPorts)
+        }
+    }
+
+    Context 'another DWORD' {
+        It 'reports the DWORD as the actual value' {
+            $other = [int]$parameters.MaxUserPort - 1
+            $machine.Keys[$script:TcpipKey]['MaxUserPort'] = @{ Kind = 'DWord'; Data = $other }
+            $current = (New-TestResource -Parameters $parameters).Get()
+            $current.MaxUserPort | Should -Be ([string]$other)
+            @($current.Reasons | Where-Object { $_.Code -like '*:MaxUserPort' })[0].Phrase | Should -Match ('actual={0}; desired={1}$' -f $other, $parameters.MaxUserPort)
+        }
+    }
+
+    Context 'a value of the wrong kind' {
+        It 'reports REG_SZ as a reason naming the kind, the data and the Windows default, and no current value' {
+            $machine.Keys[$script:TcpipKey]['TcpTimedWaitDelay'] = @{ Kind = 'String'; Data = $parameters.TcpTimedWaitDelay }
+            $current = (New-TestResource -Parameters $parameters).Get()
+            $current.TcpTimedWaitDelay | Should -BeNullOrEmpty
+            $phrase = @($current.Reasons | Where-Object { $_.Code -like '*:TcpTimedWaitDelay' })[0].Phrase
+            $phrase | Should -Match 'REG_SZ value, which TCP/IP ignores'
+            $phrase | Should -Match ('Windows uses its default of {0} seconds' -f $script:Limits.WindowsDefaults.TcpTimedWaitDelay)
+            $phrase | Should -Match ('actual=REG_SZ "{0}"; desired={0}$' -f $parameters.TcpTimedWaitDelay)
+        }
+
+        It 'reports REG_QWORD the same way' {
+            $machine.Keys[$script:TcpipKey]['MaxUserPort'] = @{ Kind = 'QWord'; Data = [long]$parameters.MaxUserPort }
+            $current = (New-TestResource -Parameters $parameters).Get()
+            @($current.Reasons | Where-Object { $_.Code -like '*:MaxUserPort' })[0].Phrase | Should -Match ('actual=REG_QWORD "{0}"; desired={0}$' -f $parameters.MaxUserPort)
+        }
+    }
+
+    Context 'a Tcpip write waiting for a reboot' {
+        It 'reports RebootPending with the time of the write' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $machine.Keys[$script:MarkerKey] = @{ WrittenAt = @{ Kind = 'String'; Data = '2026-11-29T10:00:00Z' } }
+            $machine.Volatile[$script:MarkerKey] = $true
+            $machine.BootTime = [datetime]::new(2026, 11, 1, 0, 0, 0, [System.DateTimeKind]::Utc)
+            $current = (New-TestResource -Parameters $parameters).Get()
+            Get-ReasonSetting -Resource $current | Should -Be @('RebootPending')
+            $current.Reasons[0].Phrase | Should -Match 'written at 2026-11-29T10:00:00Z'
+            $current.Reasons[0].Phrase | Should -Match 'actual=pending since 2026-11-29T10:00:00Z; desired=none$'
+        }
+    }
+
+    Context 'everything as desired' {
+        It 'reports no reason and the desired values as current' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $current = (New-TestResource -Parameters $parameters).Get()
+            @($current.Reasons).Count | Should -Be 0
+            $current.MaxUserPort | Should -Be $parameters.MaxUserPort
+            $current.SiteConfigSha256 | Should -Be $parameters.SiteConfigSha256
+            $current.SiteConfigContentBase64Url | Should -Be $parameters.SiteConfigContentBase64Url
+        }
+    }
+
+    Context 'unreadable state' {
+        It 'reports a failing netsh and an unreadable value as reasons, not as success' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $machine.NetshFails['ipv6'] = 'The requested operation requires elevation (Run as administrator).'
+            $machine.Unreadable[$script:TcpipKey + '\MaxUserPort'] = $true
+            $current = (New-TestResource -Parameters $parameters).Get()
+            Get-ReasonSetting -Resource $current | Should -Be @('MaxUserPort', 'DynamicPortRangeIPv6')
+            @($current.Reasons)[1].Phrase | Should -Match 'actual=unreadable'
+        }
+    }
+}
+
+Describe 'MailhostTcpTuning.Test' {
+    BeforeEach {
+        $machine = New-FakeMachine
+        Register-FakeMachineMock -Machine $machine -ModuleName MailhostTcpTuning
+        $path = Join-Path -Path $TestDrive -ChildPath 'SiteConfig.cfg'
+        Remove-Item -LiteralPath $path -ErrorAction SilentlyContinue
+        $parameters = New-DesiredParameter -SiteConfigPath $path
+    }
+
+    It 'is true when every setting is as desired' {
+        Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+        (New-TestResource -Parameters $parameters).Test() | Should -BeTrue
+    }
+
+    It 'is false when <Case>' -ForEach @(
+        @{ Case = 'MaxUserPort is absent'; Change = { param($m) $m.Keys[$script:TcpipKey].Remove('MaxUserPort') } }
+        @{ Case = 'TcpTimedWaitDelay is a REG_SZ'; Change = { param($m) $m.Keys[$script:TcpipKey]['TcpTimedWaitDelay'].Kind = 'String' } }
+        @{ Case = 'only the IPv6 range differs'; Change = { param($m) $m.Ranges['ipv6'] = @{ StartPort = $script:Limits.WindowsDefaults.DynamicPortRangeStartPort; NumberOfPorts = $script:Limits.WindowsDefaults.DynamicPortRangeNumberOfPorts } } }
+        @{ Case = 'SiteConfig.cfg differs'; Change = { param($m, $p) [System.IO.File]::AppendAllText($p, "; edited`r`n") } }
+        @{ Case = 'a reboot is pending'; Change = { param($m) $m.Keys[$script:MarkerKey] = @{ WrittenAt = @{ Kind = 'String'; Data = [datetime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ') } }; $m.Volatile[$script:MarkerKey] = $true } }
+    ) {
+        Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+        & $Change $machine $path
+        (New-TestResource -Parameters $parameters).Test() | Should -BeFalse
+    }
+
+    It 'refuses <Name> = <Shown>: not plain digits or out of range, naming the setting, the value and the range' -ForEach @(
+        @{ Name = 'MaxUserPort'; Shown = 'max + 1'; Value = { [string]($script:Limits.MaxUserPort.Max + 1) } }
+        @{ Name = 'TcpTimedWaitDelay'; Shown = 'min - 1'; Value = { [string]($script:Limits.TcpTimedWaitDelay.Min - 1) } }
+        @{ Name = 'DynamicPortRangeNumberOfPorts'; Shown = '+min'; Value = { '+' + [string]$script:Limits.DynamicPortRangeNumberOfPorts.Min } }
+        @{ Name = 'DynamicPortRangeStartPort'; Shown = '" min"'; Value = { ' ' + [string]$script:Limits.DynamicPortRangeStartPort.Min } }
+        @{ Name = 'MaxUserPort'; Shown = '6e4'; Value = { '6e4' } }
+    ) {
+        $bad = & $Value
+        $parameters[$Name] = $bad
+        $range = $script:Limits[$Name]
+        { (New-TestResource -Parameters $parameters).Test() } | Should -Throw -ExpectedMessage ("*{0} = '{1}'*{2}{3}{4} ({5})*" -f $Name, $bad, $range.Min, [char]0x2013, $range.Max, $range.Unit)
+    }
+}
+
+Describe 'MailhostTcpTuning.Set' {
+    BeforeEach {
+        $machine = New-FakeMachine
+        Register-FakeMachineMock -Machine $machine -ModuleName MailhostTcpTuning
+        $path = Join-Path -Path $TestDrive -ChildPath 'SiteConfig.cfg'
+        Remove-Item -LiteralPath $path, ($path + '.bak') -ErrorAction SilentlyContinue
+        $parameters = New-DesiredParameter -SiteConfigPath $path
+    }
+
+    Context 'values absent' {
+        It 'writes both Tcpip values as REG_DWORD under Tcpip\Parameters and sets the reboot marker' {
+            (New-TestResource -Parameters $parameters).Set()
+            $machine.Keys[$script:TcpipKey]['MaxUserPort'].Kind | Should -Be 'DWord'
+            $machine.Keys[$script:TcpipKey]['MaxUserPort'].Data | Should -Be ([int]$parameters.MaxUserPort)
+            $machine.Keys[$script:TcpipKey]['TcpTimedWaitDelay'].Data | Should -Be ([int]$parameters.TcpTimedWaitDelay)
+            Should -Invoke -CommandName Set-MailhostRegistryValue -ModuleName MailhostTcpTuning -Times 2 -Exactly -ParameterFilter { $SubKey -eq $script:TcpipKey -and $Kind -eq 'DWord' }
+            Should -Invoke -CommandName Set-MailhostRebootMarker -ModuleName MailhostTcpTuning -Times 1 -Exactly
+            $machine.Volatile.ContainsKey($script:MarkerKey) | Should -BeTrue
+        }
+    }
+
+    Context 'another DWORD' {
+        It 'rewrites only the value that differs' {
+            $machine.Keys[$script:TcpipKey]['MaxUserPort'] = @{ Kind = 'DWord'; Data = [int]$parameters.MaxUserPort - 1 }
+            $machine.Keys[$script:TcpipKey]['TcpTimedWaitDelay'] = @{ Kind = 'DWord'; Data = [int]$parameters.TcpTimedWaitDelay }
+            (New-TestResource -Parameters $parameters).Set()
+            Should -Invoke -CommandName Set-MailhostRegistryValue -ModuleName MailhostTcpTuning -Times 1 -Exactly
+            Should -Invoke -CommandName Set-MailhostRegistryValue -ModuleName MailhostTcpTuning -Times 1 -Exactly -ParameterFilter { $Name -eq 'MaxUserPort' -and $Kind -eq 'DWord' -and $Value -eq [int]$parameters.MaxUserPort }
+        }
+    }
+
+    Context 'a value of the wrong kind' {
+        It 'replaces a <Kind> holding the desired number by a REG_DWORD' -ForEach @(
+            @{ Kind = 'String' }
+            @{ Kind = 'QWord' }
+        ) {
+            $machine.Keys[$script:TcpipKey]['TcpTimedWaitDelay'] = @{ Kind = $Kind; Data = $parameters.TcpTimedWaitDelay }
+            $machine.Keys[$script:TcpipKey]['MaxUserPort'] = @{ Kind = 'DWord'; Data = [int]$parameters.MaxUserPort }
+            (New-TestResource -Parameters $parameters).Set()
+            $machine.Keys[$script:TcpipKey]['TcpTimedWaitDelay'].Kind | Should -Be 'DWord'
+            Should -Invoke -CommandName Set-MailhostRegistryValue -ModuleName MailhostTcpTuning -Times 1 -Exactly -ParameterFilter { $Name -eq 'TcpTimedWaitDelay' -and $Kind -eq 'DWord' }
+            Should -Invoke -CommandName Set-MailhostRebootMarker -ModuleName MailhostTcpTuning -Times 1 -Exactly
+            (New-TestResource -Parameters $parameters).Get().Reasons.Code | Should -Be @('MailhostTcpTuning:MailhostTcpTuning:RebootPending')
+        }
+    }
+
+    Context 'already right' {
+        It 'writes nothing, runs no netsh set, sets no marker and leaves SiteConfig.cfg alone' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $before = (Get-Item -LiteralPath $path).LastWriteTimeUtc
+            (New-TestResource -Parameters $parameters).Set()
+            Should -Invoke -CommandName Set-MailhostRegistryValue -ModuleName MailhostTcpTuning -Times 0 -Exactly
+            Should -Invoke -CommandName Set-MailhostRebootMarker -ModuleName MailhostTcpTuning -Times 0 -Exactly
+            Should -Invoke -CommandName Set-MailhostNetshDynamicPort -ModuleName MailhostTcpTuning -Times 0 -Exactly
+            Test-Path -LiteralPath ($path + '.bak') | Should -BeFalse
+            (Get-Item -LiteralPath $path).LastWriteTimeUtc | Should -Be $before
+        }
+    }
+
+    Context 'dynamic port ranges' {
+        It 'sets only the IPv4 range when only it differs' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $machine.Ranges['ipv4'] = @{ StartPort = $script:Limits.WindowsDefaults.DynamicPortRangeStartPort; NumberOfPorts = $script:Limits.WindowsDefaults.DynamicPortRangeNumberOfPorts }
+            (New-TestResource -Parameters $parameters).Set()
+            $expected = 'int ipv4 set dynamicport tcp start={0} num={1}' -f $parameters.DynamicPortRangeStartPort, $parameters.DynamicPortRangeNumberOfPorts
+            @($machine.NetshCalls | Where-Object { $_ -match ' set ' }) | Should -Be @($expected)
+            $machine.Ranges['ipv4'].StartPort | Should -Be ([int]$parameters.DynamicPortRangeStartPort)
+        }
+
+        It 'sets only the IPv6 range when only it differs, and no reboot marker (ranges need none)' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $machine.Ranges['ipv6'] = @{ StartPort = $script:Limits.WindowsDefaults.DynamicPortRangeStartPort; NumberOfPorts = $script:Limits.WindowsDefaults.DynamicPortRangeNumberOfPorts }
+            (New-TestResource -Parameters $parameters).Set()
+            @($machine.NetshCalls | Where-Object { $_ -match ' set ' }) | Should -Be @(('int ipv6 set dynamicport tcp start={0} num={1}' -f $parameters.DynamicPortRangeStartPort, $parameters.DynamicPortRangeNumberOfPorts))
+            Should -Invoke -CommandName Set-MailhostRebootMarker -ModuleName MailhostTcpTuning -Times 0 -Exactly
+        }
+
+        It 'fails when netsh set fails' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $machine.Ranges['ipv4'] = @{ StartPort = $script:Limits.WindowsDefaults.DynamicPortRangeStartPort; NumberOfPorts = $script:Limits.WindowsDefaults.DynamicPortRangeNumberOfPorts }
+            Mock -ModuleName MailhostTcpTuning -CommandName Set-MailhostNetshDynamicPort -MockWith { @{ ExitCode = 1; Output = [string[]]@('The parameter is incorrect.') } }
+            { (New-TestResource -Parameters $parameters).Set() } | Should -Throw -ExpectedMessage '*failed with exit code 1*'
+        }
+    }
+
+    Context 'SiteConfig.cfg' {
+        It 'writes a missing file without a .bak' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            Remove-Item -LiteralPath $path
+            (New-TestResource -Parameters $parameters).Set()
+            (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant() | Should -Be $parameters.SiteConfigSha256
+            Test-Path -LiteralPath ($path + '.bak') | Should -BeFalse
+        }
+
+        It 'replaces a different file atomically, keeping the old one as .bak, with the exact decoded bytes' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            [System.IO.File]::WriteAllText($path, "[Mail]`r`nMailboxCacheTTL = 1`r`n")
+            (New-TestResource -Parameters $parameters).Set()
+            [System.IO.File]::ReadAllText($path + '.bak') | Should -Be "[Mail]`r`nMailboxCacheTTL = 1`r`n"
+            [System.IO.File]::ReadAllText($path) | Should -BeExactly "[Mail]`r`nMailboxCacheTTL = 600`r`nBanner: 100% & more ^_^`r`n"
+            @(Get-ChildItem -LiteralPath $TestDrive -Filter '*.tmp').Count | Should -Be 0
+        }
+
+        It 'refuses content whose SHA-256 does not match, leaving the old file and everything else untouched' {
+            [System.IO.File]::WriteAllText($path, "old`r`n")
+            $parameters.SiteConfigSha256 = Get-TestSha256 -Text 'something else'
+            { (New-TestResource -Parameters $parameters).Set() } | Should -Throw -ExpectedMessage '*left unchanged*'
+            [System.IO.File]::ReadAllText($path) | Should -Be "old`r`n"
+            Test-Path -LiteralPath ($path + '.bak') | Should -BeFalse
+            Should -Invoke -CommandName Set-MailhostRegistryValue -ModuleName MailhostTcpTuning -Times 0 -Exactly
+        }
+
+        It 'refuses content that is not base64url (a padded or standard base64 value)' {
+            $parameters.SiteConfigContentBase64Url = $parameters.SiteConfigContentBase64Url + '+/='
+            { (New-TestResource -Parameters $parameters).Set() } | Should -Throw -ExpectedMessage '*SiteConfigContentBase64Url must be base64url*'
+            Test-Path -LiteralPath $path | Should -BeFalse
+        }
+    }
+
+    Context 'the reboot marker' {
+        It 'is set when a Tcpip value changes, not when only a range or SiteConfig.cfg changes, and gone after a boot' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $machine.Ranges['ipv4'] = @{ StartPort = $script:Limits.WindowsDefaults.DynamicPortRangeStartPort; NumberOfPorts = $script:Limits.WindowsDefaults.DynamicPortRangeNumberOfPorts }
+            [System.IO.File]::WriteAllText($path, "x`r`n")
+            $resource = New-TestResource -Parameters $parameters
+            $resource.Set()
+            $machine.Keys.ContainsKey($script:MarkerKey) | Should -BeFalse
+            $resource.Test() | Should -BeTrue
+
+            $machine.Keys[$script:TcpipKey]['MaxUserPort'].Data = [int]$parameters.MaxUserPort - 1
+            $resource.Set()
+            $machine.Volatile.ContainsKey($script:MarkerKey) | Should -BeTrue
+            $written = [datetime]::Parse($machine.Keys[$script:MarkerKey]['WrittenAt'].Data, [System.Globalization.CultureInfo]::InvariantCulture, [System.Globalization.DateTimeStyles]::AdjustToUniversal)
+            ([datetime]::UtcNow - $written).TotalMinutes | Should -BeLessThan 5
+            $resource.Test() | Should -BeFalse
+            $resource.Set()
+            Should -Invoke -CommandName Set-MailhostRebootMarker -ModuleName MailhostTcpTuning -Times 1 -Exactly
+
+            Invoke-FakeBoot -Machine $machine
+            $resource.Test() | Should -BeTrue
+            (New-TestResource -Parameters $parameters).Get().Reasons | Should -BeNullOrEmpty
+        }
+
+        It 'ignores a marker written before the last boot' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $machine.Keys[$script:MarkerKey] = @{ WrittenAt = @{ Kind = 'String'; Data = '2020-01-01T00:00:00Z' } }
+            (New-TestResource -Parameters $parameters).Test() | Should -BeTrue
+        }
+    }
+}
+
+Describe 'MailhostTcpTuning and a configuration left by the DSC extension' {
+    BeforeEach {
+        $machine = New-FakeMachine
+        Register-FakeMachineMock -Machine $machine -ModuleName MailhostTcpTuning
+        $path = Join-Path -Path $TestDrive -ChildPath 'SiteConfig.cfg'
+        $parameters = New-DesiredParameter -SiteConfigPath $path
+        Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+        $null = $machine.LcmDocuments.Add('Current.mof')
+    }
+
+    It 'under Machine Configuration (PowerShell 7), Get reports it and Set removes it' {
+        $machine.Edition = 'Core'
+        $resource = New-TestResource -Parameters $parameters
+        $current = $resource.Get()
+        Get-ReasonSetting -Resource $current | Should -Be @('LcmConfiguration')
+        $current.Reasons[0].Phrase | Should -Match 'actual=Current.mof; desired=none$'
+        $resource.Test() | Should -BeFalse
+        $resource.Set()
+        Should -Invoke -CommandName Remove-MailhostLcmDocument -ModuleName MailhostTcpTuning -Times 1 -Exactly
+        $resource.Test() | Should -BeTrue
+        $resource.Set()
+        Should -Invoke -CommandName Remove-MailhostLcmDocument -ModuleName MailhostTcpTuning -Times 1 -Exactly
+    }
+
+    It 'under the DSC extension (Windows PowerShell), it is the resource''s own configuration: no reason, nothing removed' {
+        $resource = New-TestResource -Parameters $parameters
+        $resource.Test() | Should -BeTrue
+        $resource.Set()
+        Should -Invoke -CommandName Remove-MailhostLcmDocument -ModuleName MailhostTcpTuning -Times 0 -Exactly
+        @($machine.LcmDocuments) | Should -Be @('Current.mof')
+    }
+}
+
+Describe 'Decoding the parameters' {
+    It 'decodes a path with spaces and content with % & ^ from base64url' {
+        $path = 'C:\Program Files\Mail Front End\SiteConfig.cfg'
+        $content = "[Mail]`r`nBanner: 100% & more ^_^`r`n"
+        $parameters = New-DesiredParameter -SiteConfigPath $path -Content $content
+        $desired = InModuleScope -ModuleName MailhostTcpTuning -Parameters @{ P = $parameters } -ScriptBlock {
+            param($P)
+            ConvertTo-MailhostDesiredState @P
+        }
+        $desired.SiteConfigPath | Should -BeExactly $path
+        [System.Text.Encoding]::UTF8.GetString($desired.SiteConfigBytes) | Should -BeExactly $content
+        $desired.MaxUserPort | Should -Be $script:Limits.MaxUserPort.Max
+        $parameters.SiteConfigPathBase64Url | Should -Match '^[A-Za-z0-9_-]+$'
+    }
+
+    It 'refuses a path that is not absolute: <Path>' -ForEach @(
+        @{ Path = 'SiteConfig.cfg' }
+        @{ Path = '\Mail\SiteConfig.cfg' }
+        @{ Path = 'C:Mail\SiteConfig.cfg' }
+    ) {
+        $parameters = New-DesiredParameter -SiteConfigPath $Path
+        { InModuleScope -ModuleName MailhostTcpTuning -Parameters @{ P = $parameters } -ScriptBlock { param($P) ConvertTo-MailhostDesiredState @P } } | Should -Throw -ExpectedMessage '*must encode an absolute path*'
+    }
+
+    It 'refuses a range that ends above the highest port' {
+        $parameters = New-DesiredParameter -SiteConfigPath '/tmp/x.cfg'
+        $parameters.DynamicPortRangeStartPort = [string]$script:Limits.DynamicPortRangeStartPort.Max
+        $parameters.DynamicPortRangeNumberOfPorts = [string]($script:Limits.DynamicPortRangeNumberOfPorts.Min + 1)
+        { InModuleScope -ModuleName MailhostTcpTuning -Parameters @{ P = $parameters } -ScriptBlock { param($P) ConvertTo-MailhostDesiredState @P } } | Should -Throw -ExpectedMessage ('*above the highest port {0}*' -f $script:Limits.HighestPort)
+    }
+
+    It 'accepts both ends of every range' {
+        foreach ($name in @('MaxUserPort', 'TcpTimedWaitDelay', 'DynamicPortRangeStartPort', 'DynamicPortRangeNumberOfPorts')) {
+            foreach ($end in @('Min', 'Max')) {
+                $value = [string]$script:Limits[$name][$end]
+                InModuleScope -ModuleName MailhostTcpTuning -Parameters @{ N = $name; V = $value } -ScriptBlock { param($N, $V) ConvertTo-MailhostLimitedInt -Name $N -Value $V } | Should -Be ([int]$value)
+            }
+        }
+    }
+}
+
+Describe 'Reading the dynamic port range from netsh' {
+    It 'reads <Language> output' -ForEach @(
+        @{ Language = 'en' }
+        @{ Language = 'de' }
+        @{ Language = 'fr' }
+    ) {
+        $machine = New-FakeMachine
+        $machine.Language = $Language
+        $machine.Ranges['ipv6'] = @{ StartPort = 12345; NumberOfPorts = 4321 }
+        Register-FakeMachineMock -Machine $machine -ModuleName MailhostTcpTuning
+        $range = InModuleScope -ModuleName MailhostTcpTuning -ScriptBlock { Get-MailhostDynamicPortRange -IpVersion 'ipv6' }
+        $range.StartPort | Should -Be 12345
+        $range.NumberOfPorts | Should -Be 4321
+    }
+
+    It 'fails on output without two numbers, naming the output' {
+        Mock -ModuleName MailhostTcpTuning -CommandName Get-MailhostNetshDynamicPort -MockWith { @{ ExitCode = 0; Output = [string[]]@('Protocol tcp Dynamic Port Range', 'Start Port : n/a') } }
+        { InModuleScope -ModuleName MailhostTcpTuning -ScriptBlock { Get-MailhostDynamicPortRange -IpVersion 'ipv4' } } | Should -Throw -ExpectedMessage '*cannot parse*Start Port*'
+    }
+}
