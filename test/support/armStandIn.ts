@@ -38,6 +38,8 @@ export interface StandInVm {
 
 interface Operation {
   readonly vm: string;
+  /** When the run command was accepted (ms since the epoch). */
+  readonly startedAt: number;
   polls: number;
   finished: boolean;
 }
@@ -68,6 +70,20 @@ export class ArmStandIn {
   readonly extensionUpdates = new Map<string, Array<{ extension: string; forceUpdateTag: string }>>();
   /** Requests without the expected bearer token. */
   unauthorized = 0;
+  /**
+   * Azure Resource Graph: the rows of `guestconfigurationresources` served for any query (the
+   * stand-in does not evaluate KQL), in pages of at most `graphPageSize` rows.
+   */
+  graphRows: unknown[] = [];
+  graphPageSize = 1000;
+  /** Answer the next N Resource Graph requests with 429 and only the quota headers (no Retry-After). */
+  graphThrottle = 0;
+  /** Resource Graph requests answered with a page (query, scopes, paging options). */
+  readonly graphRequests: Array<{ query: string; subscriptions: string[]; top?: number; skipToken?: string }> = [];
+  /** Every Resource Graph POST, throttled ones included. */
+  graphPosts = 0;
+  /** Delay before each Run Command result is served, ms (stands for Azure's run time in benchmarks). */
+  runCommandDelayMs = 0;
 
   private constructor(private readonly server: https.Server, readonly ca: string, readonly caFile: string, private readonly certDir: string, readonly subscription: string, readonly resourceGroup: string) {}
 
@@ -147,9 +163,40 @@ export class ArmStandIn {
       }
     }
 
+    if (req.method === "POST" && p === "/providers/Microsoft.ResourceGraph/resources") return this.resourceGraph(url, body, res);
+
     const op = /^\/providers\/Microsoft.Compute\/locations\/westeurope\/(operations|operationResults)\/(\d+)$/.exec(p);
     if (op && req.method === "GET") return this.operation(op[1] as "operations" | "operationResults", op[2], res);
     return this.json(res, 404, { error: { code: "NotFound", message: `${req.method} ${p}` } });
+  }
+
+  /**
+   * `POST /providers/Microsoft.ResourceGraph/resources` (API 2024-04-01), shaped after the
+   * published examples ResourcesFirstPageQuery.json / ResourcesNextPageQuery.json: `totalRecords`,
+   * `count`, `resultTruncated`, `$skipToken` while rows remain, `data` as an object array, and the
+   * quota headers on every answer. A next page must resend the same query and scopes.
+   */
+  private resourceGraph(url: URL, body: string, res: import("node:http").ServerResponse): void {
+    this.graphPosts++;
+    const quota = { "x-ms-user-quota-remaining": String(Math.max(0, 15 - this.graphPosts)), "x-ms-user-quota-resets-after": "00:00:01" };
+    if (url.searchParams.get("api-version") !== "2024-04-01") return this.json(res, 400, { error: { code: "InvalidApiVersionParameter", message: `api-version ${url.searchParams.get("api-version")}` } });
+    if (this.graphThrottle > 0) {
+      this.graphThrottle--;
+      return this.json(res, 429, { error: { code: "RateLimiting", message: "Please provide below info when asking for support: timestamp = ..., correlationId = ...." } }, { ...quota, "x-ms-user-quota-remaining": "0" });
+    }
+    const input = JSON.parse(body || "{}") as { query?: string; subscriptions?: string[]; options?: { $top?: number; $skipToken?: string; resultFormat?: string } };
+    if (typeof input.query !== "string" || input.query.trim() === "") return this.json(res, 400, { error: { code: "BadRequest", message: "query is required" } });
+    const skipToken = input.options?.$skipToken;
+    const first = this.graphRequests[0];
+    if (skipToken !== undefined && (first === undefined || first.query !== input.query || JSON.stringify(first.subscriptions) !== JSON.stringify(input.subscriptions ?? []))) {
+      return this.json(res, 400, { error: { code: "BadRequest", message: "a $skipToken must come with the same query and scopes" } });
+    }
+    this.graphRequests.push({ query: input.query, subscriptions: input.subscriptions ?? [], top: input.options?.$top, skipToken });
+    const offset = skipToken === undefined ? 0 : Number(JSON.parse(Buffer.from(skipToken, "base64").toString("utf8")).offset);
+    const size = Math.min(this.graphPageSize, input.options?.$top ?? 100);
+    const page = this.graphRows.slice(offset, offset + size);
+    const next = offset + size < this.graphRows.length ? Buffer.from(JSON.stringify({ offset: offset + size })).toString("base64") : undefined;
+    return this.json(res, 200, { totalRecords: this.graphRows.length, count: page.length, resultTruncated: "false", facets: [], ...(next ? { $skipToken: next } : {}), data: page }, quota);
   }
 
   private runCommand(vm: StandInVm, body: string, res: import("node:http").ServerResponse): void {
@@ -167,7 +214,7 @@ export class ArmStandIn {
     list.push({ script: (input.script ?? []).join("\n"), parameters });
     this.scripts.set(vm.name, list);
     const id = String(this.nextOperation++);
-    this.operations.set(id, { vm: vm.name, polls: 0, finished: false });
+    this.operations.set(id, { vm: vm.name, startedAt: Date.now(), polls: 0, finished: false });
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     const loc = `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope`;
@@ -189,16 +236,17 @@ export class ArmStandIn {
     if (!operation) return this.json(res, 404, { error: { code: "NotFound", message: `operation ${id}` } });
     const vm = this.vms.get(operation.vm)!;
     const b = vm.behaviour;
+    const running = Date.now() - operation.startedAt < this.runCommandDelayMs;
     if (kind === "operations") {
       operation.polls++;
-      if (b.never || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 200, { name: id, status: "InProgress", startTime: new Date().toISOString() });
+      if (b.never || running || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 200, { name: id, status: "InProgress", startTime: new Date().toISOString() });
       if (b.operationFails) {
         this.finish(operation);
         return this.json(res, 200, { name: id, status: "Failed", error: { code: "VMAgentStatusCommunicationError", message: "VM agent did not respond" } });
       }
       return this.json(res, 200, { name: id, status: "Succeeded", startTime: new Date().toISOString(), endTime: new Date().toISOString() });
     }
-    if (b.never || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 202, undefined, { location: `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope/operationResults/${id}` });
+    if (b.never || running || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 202, undefined, { location: `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope/operationResults/${id}` });
     this.finish(operation);
     const run = this.scripts.get(vm.name)?.at(-1);
     const stdout = typeof b.stdout === "function" ? b.stdout(run?.script ?? "", run?.parameters ?? {}) : (b.stdout ?? "");
