@@ -153,6 +153,24 @@ async function remediateHost(host: HostDrift, options: DriftOptions, resourceGro
   }
 }
 
+/**
+ * Re-applies the tuning on the report's drifted hosts, after `confirm` (or with `yes`): a new DSC
+ * `forceUpdateTag` on `dsc` stacks, else the tuning script again through Run Command (also for
+ * Machine Configuration hosts, which Azure corrects by itself only at its next evaluation).
+ */
+export async function remediateDrifted(report: DriftReport, options: DriftOptions, resourceGroup: string): Promise<void> {
+  const drifted = report.hosts.filter((h) => h.status === "drifted");
+  if (drifted.length === 0) return;
+  const action = options.plan.tuning.mechanism === "dsc" ? "bump the DSC extension's forceUpdateTag" : "run the tuning script again";
+  const question = `Re-apply the tuning (${action}) on ${drifted.length} drifted host(s): ${drifted.map((h) => h.name).join(", ")}?`;
+  const confirmed = options.yes === true || (options.confirm !== undefined && await options.confirm(question));
+  if (!confirmed) {
+    for (const h of drifted) h.remediation = { action, outcome: "not confirmed" };
+    return;
+  }
+  await pool(drifted, options.concurrency ?? DEFAULT_CONCURRENCY, (h) => remediateHost(h, options, resourceGroup));
+}
+
 export async function runDrift(options: DriftOptions): Promise<DriftReport> {
   const started = performance.now();
   const plan = options.plan;
@@ -185,19 +203,7 @@ export async function runDrift(options: DriftOptions): Promise<DriftReport> {
     }
   }
 
-  if (options.remediate) {
-    const drifted = report.hosts.filter((h) => h.status === "drifted");
-    if (drifted.length > 0) {
-      const action = plan.tuning.mechanism === "dsc" ? "bump the DSC extension's forceUpdateTag" : "run the tuning script again";
-      const question = `Re-apply the tuning (${action}) on ${drifted.length} drifted host(s): ${drifted.map((h) => h.name).join(", ")}?`;
-      const confirmed = options.yes === true || (options.confirm !== undefined && await options.confirm(question));
-      if (!confirmed) {
-        for (const h of drifted) h.remediation = { action, outcome: "not confirmed" };
-      } else {
-        await pool(drifted, options.concurrency ?? DEFAULT_CONCURRENCY, (h) => remediateHost(h, options, resourceGroup));
-      }
-    }
-  }
+  if (options.remediate) await remediateDrifted(report, options, resourceGroup);
   report.timings.totalMs = performance.now() - started;
   return report;
 }

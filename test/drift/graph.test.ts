@@ -6,6 +6,9 @@
 import { after, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { planOf } from "../../cli/plan";
+import { runGraphDrift } from "../../cli/graphDrift";
+import { hostPlans, STACK_TAG } from "../../domain/plan";
+import { ArmCompute } from "../../program/arm";
 import { ResourceGraph, parseQuotaResetsAfter } from "../../azure/resourceGraph";
 import { type AssignmentRow, DEFAULT_MAX_AGE_MINUTES, type ExpectedAssignment, INVALID_PACKAGE_RESOURCE_ID, REASON_CODE_PREFIX, assignmentQuery, judgeAssignment, kqlString, parseReason, rowVmName, rowsByVm } from "../../domain/graphDrift";
 import { MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, WINDOWS_DEFAULTS } from "../../domain/limits";
@@ -160,4 +163,45 @@ describe("the Resource Graph client against the stand-in", () => {
     assert.equal(parseQuotaResetsAfter("01:02:03"), 3723);
     assert.equal(parseQuotaResetsAfter("soon"), undefined);
   });
+});
+
+describe("mailhost drift --source graph over a 1,000-host stack", () => {
+  const standIns: ArmStandIn[] = [];
+  after(async () => { await Promise.all(standIns.map((s) => s.close())); });
+
+  it("judges every host from one paged query, each case with its verdict, in at most 5 Resource Graph requests", async () => {
+    const hosts = hostPlans(plan.stack, 1000, ["1", "2", "3"]);
+    const fleet = { ...plan, hosts };
+    const s = await ArmStandIn.start(SUBSCRIPTION, RG, hosts.map((h) => ({ name: h.name, tags: { [STACK_TAG]: plan.stack }, behaviour: {} })));
+    standIns.push(s);
+    s.vmPageSize = 1000;
+    s.graphPageSize = 400; // a page boundary inside the fleet
+    s.graphThrottle = 1; // and one 429 on the way
+    // Cases by position: the verdict each must get follows from the rule, case by case.
+    const cases: Array<{ change?: Parameters<typeof assignmentRow>[5]; absent?: boolean; status: string }> = [
+      { status: "in-sync" },
+      { change: { complianceStatus: "NonCompliant", reasons: [reason("MaxUserPort", "5000", String(plan.tuning.maxUserPort))] }, status: "drifted" },
+      { change: { complianceStatus: "Pending", lastComplianceStatusChecked: null }, status: "unknown" },
+      { change: { lastComplianceStatusChecked: minutesAgo(DEFAULT_MAX_AGE_MINUTES * 2) }, status: "unknown" },
+      { absent: true, status: "unknown" },
+      { change: { contentHash: "C".repeat(64) }, status: "unknown" },
+    ];
+    s.graphRows = hosts.flatMap((h, i) => {
+      const c = cases[i % cases.length];
+      return c.absent ? [] : [assignmentRow(SUBSCRIPTION, RG, h.name, expected, minutesAgo(5), c.change)];
+    });
+    const arm = new ArmCompute({ subscriptionId: SUBSCRIPTION, endpoint: s.endpoint, tlsCa: s.ca, credential, retryDelayMs: 10 });
+    const graph = new ResourceGraph({ endpoint: s.endpoint, tlsCa: s.ca, credential, retryDelayMs: 10 });
+    const report = await runGraphDrift({ plan: fleet, arm, graph, subscription: SUBSCRIPTION, expected, now: NOW });
+    assert.equal(report.error, undefined);
+    assert.equal(report.hosts.length, 1000);
+    assert.deepEqual(new Set(report.hosts.map((h) => h.name)), new Set(hosts.map((h) => h.name)));
+    const byName = new Map(report.hosts.map((h) => [h.name, h]));
+    hosts.forEach((h, i) => assert.equal(byName.get(h.name)!.status, cases[i % cases.length].status, h.name));
+    assert.ok(s.graphPosts <= 5, `${s.graphPosts} Resource Graph requests`);
+    assert.equal(report.graphRequests, Math.ceil(s.graphRows.length / 400));
+    assert.equal(s.runCommandPosts.size, 0, "no Run Command at all");
+  });
+
+  const credential = { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) };
 });

@@ -82,6 +82,8 @@ export class ArmStandIn {
   readonly graphRequests: Array<{ query: string; subscriptions: string[]; top?: number; skipToken?: string }> = [];
   /** Every Resource Graph POST, throttled ones included. */
   graphPosts = 0;
+  /** VMs per page of the VM list (small by default, so clients must follow nextLink). */
+  vmPageSize = 2;
   /** Delay before each Run Command result is served, ms (stands for Azure's run time in benchmarks). */
   runCommandDelayMs = 0;
 
@@ -134,13 +136,13 @@ export class ArmStandIn {
     const p = url.pathname;
 
     if (req.method === "GET" && p === base) {
-      // Paged, two VMs a page, so the client must follow nextLink.
+      // Paged (`vmPageSize` VMs a page), so the client must follow nextLink.
       const all = [...this.vms.values()];
       const skip = Number(url.searchParams.get("skip") ?? "0");
-      const page = all.slice(skip, skip + 2).map((vm) => ({
+      const page = all.slice(skip, skip + this.vmPageSize).map((vm) => ({
         id: `${base}/${vm.name}`, name: vm.name, type: "Microsoft.Compute/virtualMachines", location: "westeurope", tags: vm.tags, properties: {},
       }));
-      const next = skip + 2 < all.length ? `${this.endpoint}${base}?api-version=${url.searchParams.get("api-version")}&skip=${skip + 2}` : undefined;
+      const next = skip + this.vmPageSize < all.length ? `${this.endpoint}${base}?api-version=${url.searchParams.get("api-version")}&skip=${skip + this.vmPageSize}` : undefined;
       return this.json(res, 200, { value: page, ...(next ? { nextLink: next } : {}) });
     }
 
