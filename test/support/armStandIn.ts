@@ -82,6 +82,8 @@ export class ArmStandIn {
   readonly graphRequests: Array<{ query: string; subscriptions: string[]; top?: number; skipToken?: string }> = [];
   /** Every Resource Graph POST, throttled ones included. */
   graphPosts = 0;
+  /** Every HTTP request received. */
+  requests = 0;
   /** VMs per page of the VM list (small by default, so clients must follow nextLink). */
   vmPageSize = 2;
   /** Delay before each Run Command result is served, ms (stands for Azure's run time in benchmarks). */
@@ -115,6 +117,7 @@ export class ArmStandIn {
   }
 
   private handle(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse): void {
+    this.requests++;
     let body = "";
     req.on("data", (d) => { body += d; });
     req.on("end", () => {
