@@ -49,6 +49,8 @@ export interface DriftReport {
   readonly resourceGroup: string;
   readonly subscription: string;
   readonly mechanism: string;
+  /** Where in-guest state came from: the collector through Run Command, or Azure Resource Graph. */
+  readonly source: "run-command" | "graph";
   readonly hosts: HostDrift[];
   /** Set when the check could not run at all (listing the VMs failed). */
   error?: string;
@@ -70,6 +72,8 @@ export interface DriftOptions {
   readonly confirm?: (question: string) => Promise<boolean>;
   readonly yes?: boolean;
   readonly progress?: (line: string) => void;
+  /** Only these hosts (VM names). Defaults to every host of the stack. */
+  readonly hosts?: readonly string[];
 }
 
 /** Runs `work` for every item with at most `limit` at once. */
@@ -181,11 +185,29 @@ async function remediateHost(host: HostDrift, options: DriftOptions, resourceGro
   }
 }
 
+/**
+ * Re-applies the tuning on the report's drifted hosts, after `confirm` (or with `yes`): a new DSC
+ * `forceUpdateTag` on `dsc` stacks, else the tuning script again through Run Command (also for
+ * Machine Configuration hosts, which Azure corrects by itself only at its next evaluation).
+ */
+export async function remediateDrifted(report: DriftReport, options: DriftOptions, resourceGroup: string): Promise<void> {
+  const drifted = report.hosts.filter((h) => h.status === "drifted");
+  if (drifted.length === 0) return;
+  const action = options.plan.tuning.mechanism === "dsc" ? "bump the DSC extension's forceUpdateTag" : "run the tuning script again";
+  const question = `Re-apply the tuning (${action}) on ${drifted.length} drifted host(s): ${drifted.map((h) => h.name).join(", ")}?`;
+  const confirmed = options.yes === true || (options.confirm !== undefined && await options.confirm(question));
+  if (!confirmed) {
+    for (const h of drifted) h.remediation = { action, outcome: "not confirmed" };
+    return;
+  }
+  await pool(drifted, options.concurrency ?? DEFAULT_CONCURRENCY, (h) => remediateHost(h, options, resourceGroup));
+}
+
 export async function runDrift(options: DriftOptions): Promise<DriftReport> {
   const started = performance.now();
   const plan = options.plan;
   const resourceGroup = options.resourceGroup ?? plan.names.resourceGroup;
-  const report: DriftReport = { stack: plan.stack, resourceGroup, subscription: options.subscription, mechanism: plan.tuning.mechanism, hosts: [], timings: { totalMs: 0 } };
+  const report: DriftReport = { stack: plan.stack, resourceGroup, subscription: options.subscription, mechanism: plan.tuning.mechanism, source: "run-command", hosts: [], timings: { totalMs: 0 } };
 
   let vms;
   try {
@@ -195,7 +217,9 @@ export async function runDrift(options: DriftOptions): Promise<DriftReport> {
     report.timings.totalMs = performance.now() - started;
     return report;
   }
-  const names = vms.filter((vm) => vm.tags[STACK_TAG] === plan.stack).map((vm) => vm.name).sort();
+  const wanted = options.hosts ? new Set(options.hosts) : undefined;
+  const all = vms.filter((vm) => vm.tags[STACK_TAG] === plan.stack).map((vm) => vm.name).sort();
+  const names = wanted ? all.filter((n) => wanted.has(n)) : all;
   options.progress?.(`${names.length} host(s) of stack ${plan.stack} in ${resourceGroup}`);
 
   const results = new Map<string, HostDrift>();
@@ -208,24 +232,13 @@ export async function runDrift(options: DriftOptions): Promise<DriftReport> {
   report.hosts.push(...names.map((n) => results.get(n)!));
   // Hosts the plan expects but Azure does not have.
   for (const planned of plan.hosts) {
-    if (!names.includes(planned.name)) {
+    if (wanted && !wanted.has(planned.name)) continue;
+    if (!all.includes(planned.name)) {
       report.hosts.push({ name: planned.name, status: "unknown", reason: `not found in resource group ${resourceGroup} with tag ${STACK_TAG}=${plan.stack}`, settings: [], timings: { ms: 0 } });
     }
   }
 
-  if (options.remediate) {
-    const drifted = report.hosts.filter((h) => h.status === "drifted");
-    if (drifted.length > 0) {
-      const action = plan.tuning.mechanism === "dsc" ? "bump the DSC extension's forceUpdateTag" : "run the tuning script again";
-      const question = `Re-apply the tuning (${action}) on ${drifted.length} drifted host(s): ${drifted.map((h) => h.name).join(", ")}?`;
-      const confirmed = options.yes === true || (options.confirm !== undefined && await options.confirm(question));
-      if (!confirmed) {
-        for (const h of drifted) h.remediation = { action, outcome: "not confirmed" };
-      } else {
-        await pool(drifted, options.concurrency ?? DEFAULT_CONCURRENCY, (h) => remediateHost(h, options, resourceGroup));
-      }
-    }
-  }
+  if (options.remediate) await remediateDrifted(report, options, resourceGroup);
   report.timings.totalMs = performance.now() - started;
   return report;
 }

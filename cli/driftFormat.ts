@@ -3,7 +3,7 @@ import { type DriftReport, driftExitCode } from "./drift";
 import { lineOfKey } from "./locate";
 
 export function formatDriftText(report: DriftReport): string {
-  const out = [`stack ${report.stack}: ${report.hosts.length} host(s) in ${report.resourceGroup} (tuning: ${report.mechanism})`];
+  const out = [`stack ${report.stack}: ${report.hosts.length} host(s) in ${report.resourceGroup} (tuning: ${report.mechanism}, source: ${report.source})`];
   if (report.error) out.push(`  error: ${report.error}`);
   const rows: string[][] = [["host", "status", "setting", "desired", "actual", ""]];
   for (const h of report.hosts) {

@@ -13,6 +13,10 @@ import { CheckSetupError, exitCodeOf, repositoryPath, runCheck } from "./check";
 import { formatGithub, formatJson, formatText } from "./format";
 import { formatPlan, formatPlanJson, planOf } from "./plan";
 import { DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT_SECONDS, driftExitCode, runDrift } from "./drift";
+import { runGraphDrift } from "./graphDrift";
+import { DEFAULT_MAX_AGE_MINUTES, expectedAssignment } from "../domain/graphDrift";
+import { readModuleFolder } from "../domain/machineConfigurationPackage";
+import { TUNING_MODULE } from "../components/guestScripts";
 import { formatDriftGithub, formatDriftJson, formatDriftText } from "./driftFormat";
 import { DEFAULT_POLL_INTERVAL_MS, DEFAULT_REQUEST_TIMEOUT_SECONDS, PUBLIC_ARM_ENDPOINT } from "../program/arm";
 import { fileErrorText, readStackFile, StackFileError } from "../program/stackFile";
@@ -125,14 +129,17 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
 
   program
     .command("drift")
-    .description("Compare what each Windows host of a stack really runs (registry values, dynamic port range, SiteConfig.cfg, DSC mode) with the desired state, through the ARM Run Command API and a read-only collector script. Exit 0 all in sync, 1 drift found, 2 the check could not complete for some host or at all.")
+    .description("Compare what each Windows host of a stack really runs (registry values, dynamic port range, SiteConfig.cfg, DSC mode, a pending reboot) with the desired state: from Machine Configuration compliance in Azure Resource Graph (--source graph), or live through the ARM Run Command API and a read-only collector script (--source run-command). Exit 0 all in sync, 1 drift found, 2 the check could not complete for some host or at all.")
     .requiredOption("-s, --stack <name>", "stack whose hosts to check (desired state from Pulumi.<stack>.yaml)")
     .option("--subscription <id>", "Azure subscription id (default: $AZURE_SUBSCRIPTION_ID)")
     .option("-g, --resource-group <name>", "resource group of the hosts (default: the stack's, e.g. rg-mailhost-<stack>)")
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "github"]).default("text"))
     .option("--concurrency <n>", "hosts checked at once", positiveInt("--concurrency"), DEFAULT_CONCURRENCY)
     .option("--timeout <s>", "time limit per host, seconds (a Run Command takes at least about 20 s)", positiveInt("--timeout"), DEFAULT_HOST_TIMEOUT_SECONDS)
-    .option("--remediate", "re-apply the tuning on drifted hosts only (DSC: bump forceUpdateTag; run command: run the tuning script again), after confirmation", false)
+    .addOption(new Option("--source <source>", "where in-guest state comes from: graph (Machine Configuration compliance in Azure Resource Graph, one paged query for the whole stack) or run-command (the read-only collector on each host, live) (default: graph for a machineConfiguration stack, else run-command)").choices(["graph", "run-command"]))
+    .option("--host <name...>", "check only these hosts (VM names)")
+    .option("--max-age <minutes>", "graph source: an evaluation older than this is unknown (Machine Configuration evaluates every 15 minutes)", positiveInt("--max-age"), DEFAULT_MAX_AGE_MINUTES)
+    .option("--remediate", "re-apply the tuning on drifted hosts only (DSC: bump forceUpdateTag; run command and Machine Configuration: run the tuning script again through Run Command), after confirmation", false)
     .option("-y, --yes", "do not ask before remediating", false)
     .option("--arm-endpoint <url>", "Azure Resource Manager endpoint (sovereign clouds)", PUBLIC_ARM_ENDPOINT)
     .option("--max-retries <n>", "retries of a request answered 429 (honouring Retry-After) or 5xx", nonNegativeInt("--max-retries"), 4)
@@ -146,10 +153,14 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       "(environment, workload identity, managed identity, Azure CLI). The identity needs Virtual Machine Contributor on the",
       "resource group, or a custom role with Microsoft.Compute/virtualMachines/read, .../instanceView/read,",
       "Microsoft.Compute/virtualMachines/runCommand/action (and .../extensions/write for --remediate with DSC).",
+      "The graph source needs only Reader on the resource group (Microsoft.Compute/virtualMachines/read and",
+      "Microsoft.GuestConfiguration/guestConfigurationAssignments/read, queried through Azure Resource Graph); its results are as",
+      "fresh as Machine Configuration's last evaluation (every 15 minutes), and --remediate still uses Run Command.",
     ].join("\n"))
     .action(async (opts: {
       stack: string; subscription?: string; resourceGroup?: string; format: "text" | "json" | "github"; concurrency: number; timeout: number;
       remediate: boolean; yes: boolean; armEndpoint: string; maxRetries: number; retryDelay: number; pollInterval: number; requestTimeout: number; cwd: string;
+      source?: "graph" | "run-command"; host?: string[]; maxAge: number;
     }) => {
       const subscription = opts.subscription ?? process.env.AZURE_SUBSCRIPTION_ID;
       if (!subscription) throw new UsageError("no subscription: pass --subscription <id> or set AZURE_SUBSCRIPTION_ID");
@@ -164,10 +175,26 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       const { ArmCompute } = require("../program/arm") as typeof import("../program/arm");
       const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval,
         requestTimeoutSeconds: opts.requestTimeout, progress: (line) => io.err(`mailhost drift: ${line}`) });
-      const report = await runDrift({
-        plan, arm, subscription, resourceGroup: opts.resourceGroup, concurrency: opts.concurrency, timeoutSeconds: opts.timeout,
-        remediate: opts.remediate, yes: opts.yes, confirm: askOnTerminal, progress: (line) => io.err(`mailhost drift: ${line}`),
-      });
+      const progress = (line: string) => io.err(`mailhost drift: ${line}`);
+      const source = opts.source ?? (plan.tuning.mechanism === "machineConfiguration" ? "graph" : "run-command");
+      if (source === "graph" && plan.tuning.mechanism !== "machineConfiguration") {
+        throw new UsageError(`--source graph reads Machine Configuration compliance, but stack ${opts.stack} tunes with ${plan.tuning.mechanism}; use --source run-command`);
+      }
+      const common = { plan, arm, subscription, resourceGroup: opts.resourceGroup, concurrency: opts.concurrency, timeoutSeconds: opts.timeout,
+        remediate: opts.remediate, yes: opts.yes, confirm: askOnTerminal, progress, hosts: opts.host };
+      let report;
+      if (source === "graph") {
+        const { ResourceGraph } = require("../azure/resourceGraph") as typeof import("../azure/resourceGraph");
+        const { armRequestPolicy, defaultCredential, explainingCredential } = require("../program/arm") as typeof import("../program/arm");
+        const graph = new ResourceGraph({
+          endpoint: endpoint.toString(), credential: explainingCredential(defaultCredential()), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, progress,
+          policies: [armRequestPolicy({ endpoint: endpoint.toString(), requestTimeoutSeconds: opts.requestTimeout, maxRetries: opts.maxRetries, progress })],
+        });
+        const expected = expectedAssignment(plan.tuning, readModuleFolder(TUNING_MODULE.folder));
+        report = await runGraphDrift({ ...common, graph, expected, maxAgeMinutes: opts.maxAge });
+      } else {
+        report = await runDrift(common);
+      }
       const stackFile = repositoryPath(file.file, opts.cwd);
       io.out(opts.format === "json" ? formatDriftJson(report) : opts.format === "github" ? formatDriftGithub(report, stackFile, file.text) : formatDriftText(report));
       code = driftExitCode(report);

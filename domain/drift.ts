@@ -97,7 +97,7 @@ export type SettingStatus = "in-sync" | "drifted" | "unknown";
 
 /** One setting of one host. */
 export interface SettingDrift {
-  readonly setting: "MaxUserPort" | "TcpTimedWaitDelay" | "DynamicPortRange" | "DynamicPortRange (IPv6)" | "MailboxCacheTTL" | "SiteConfig.cfg" | "LcmConfigurationMode" | "PendingReboot";
+  readonly setting: "MaxUserPort" | "TcpTimedWaitDelay" | "DynamicPortRange" | "DynamicPortRange (IPv6)" | "MailboxCacheTTL" | "SiteConfig.cfg" | "LcmConfigurationMode" | "PendingReboot" | "Machine Configuration reason";
   /** Config key the setting comes from, for annotations. */
   readonly configKey: string;
   readonly desired: string;

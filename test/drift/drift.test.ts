@@ -18,6 +18,10 @@ import { type FleetPlan, STACK_TAG } from "../../domain/plan";
 import { readGuestScript, RUN_COMMAND_SCRIPT } from "../../components/guestScripts";
 import { toBase64Url } from "../../domain/guestEncoding";
 import { ArmStandIn, STAND_IN_TOKEN, type StandInVm, type VmBehaviour } from "../support/armStandIn";
+import { assignmentRow } from "../support/graphRows";
+import { REASON_CODE_PREFIX, expectedAssignment } from "../../domain/graphDrift";
+import { readModuleFolder } from "../../domain/machineConfigurationPackage";
+import { TUNING_MODULE } from "../../components/guestScripts";
 import { REPO_ROOT } from "../support/stacks";
 
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
@@ -282,7 +286,7 @@ describe("the mailhost drift command", () => {
     const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: 240 })) } });
     const run = (format: string) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--subscription", SUBSCRIPTION,
-        "--arm-endpoint", s.endpoint, "--format", format, "--poll-interval", "10", "--retry-delay", "10"], {
+        "--arm-endpoint", s.endpoint, "--format", format, "--poll-interval", "10", "--retry-delay", "10", "--source", "run-command"], {
         cwd: REPO_ROOT, env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile },
       });
       let stdout = ""; let stderr = "";
@@ -301,16 +305,49 @@ describe("the mailhost drift command", () => {
     const text = await run("text");
     assert.match(text.stdout, new RegExp(`${first}\\s+DRIFTED\\s+TcpTimedWaitDelay\\s+30 s\\s+240 s`));
   });
+  it("reads a machineConfiguration stack from Azure Resource Graph by default, narrowed with --host, with no Run Command", async () => {
+    assert.equal(prod.tuning.mechanism, "machineConfiguration");
+    const s = await standIn(prod, {});
+    const expected = expectedAssignment(prod.tuning, readModuleFolder(TUNING_MODULE.folder));
+    const now = new Date().toISOString();
+    const [a, b] = prod.hosts;
+    s.graphRows = prod.hosts.map((h) => assignmentRow(SUBSCRIPTION, prod.names.resourceGroup, h.name, expected, now, h.name === b.name
+      ? { complianceStatus: "NonCompliant", reasons: [{ code: `${REASON_CODE_PREFIX}TcpTimedWaitDelay`, phrase: `TcpTimedWaitDelay is 240 s. actual=240; desired=${prod.tuning.tcpTimedWaitDelay}` }] }
+      : {}));
+    const run = (args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--subscription", SUBSCRIPTION,
+        "--arm-endpoint", s.endpoint, "--format", "json", "--retry-delay", "10", ...args], {
+        cwd: REPO_ROOT, env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile },
+      });
+      let stdout = ""; let stderr = "";
+      child.stdout.on("data", (d) => { stdout += d; });
+      child.stderr.on("data", (d) => { stderr += d; });
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+    const all = await run([]);
+    assert.equal(all.code, 1, all.stderr);
+    const report = JSON.parse(all.stdout);
+    assert.equal(report.source, "graph");
+    assert.deepEqual(report.hosts.map((h: { name: string; status: string }) => [h.name, h.status]).sort(), prod.hosts.map((h) => [h.name, h.name === b.name ? "drifted" : "in-sync"]).sort());
+    assert.equal(s.runCommandPosts.size, 0);
+    const one = await run(["--host", a.name]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.deepEqual(JSON.parse(one.stdout).hosts.map((h: { name: string }) => h.name), [a.name]);
+    const refused = await run(["--source", "graph", "--stack", "staging"]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--source graph reads Machine Configuration compliance, but stack staging tunes with dsc/);
+  });
   it("documents every flag in --help, and the required Azure role", async () => {
     let help = "";
     const code = await main(["drift", "--help"], { out: (t) => { help += t; }, err: (t) => { help += t; } });
     assert.equal(code, 0);
-    for (const flag of ["--stack", "--subscription", "--resource-group", "--format", "--concurrency", "--timeout", "--remediate", "--yes", "--arm-endpoint", "--max-retries", "--retry-delay", "--poll-interval"]) {
+    for (const flag of ["--stack", "--subscription", "--resource-group", "--format", "--concurrency", "--timeout", "--remediate", "--yes", "--arm-endpoint", "--max-retries", "--retry-delay", "--poll-interval", "--source", "--host", "--max-age"]) {
       assert.ok(help.includes(flag), flag);
     }
     assert.match(help, /AZURE_ACCESS_TOKEN/);
     assert.match(help, /Virtual Machine Contributor/);
     assert.match(help, /runCommand\/action/);
+    assert.match(help, /graph source needs only Reader/);
   });
   it("exits 2 (could not run) when the stack's config is invalid", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-drift-"));

@@ -59,6 +59,8 @@ export interface StandInVm {
 interface Operation {
   readonly vm: string;
   readonly kind: "runCommand" | "restart";
+  /** When the operation was accepted (ms since the epoch). */
+  readonly startedAt: number;
   polls: number;
   finished: boolean;
 }
@@ -173,6 +175,24 @@ export class ArmStandIn {
   }
   /** Actions the caller is not allowed (answered 403 AuthorizationFailed), e.g. `Microsoft.Compute/virtualMachines/read`. */
   readonly deniedActions = new Set<string>();
+  /**
+   * Azure Resource Graph: the rows of `guestconfigurationresources` served for any query (the
+   * stand-in does not evaluate KQL), in pages of at most `graphPageSize` rows.
+   */
+  graphRows: unknown[] = [];
+  graphPageSize = 1000;
+  /** Answer the next N Resource Graph requests with 429 and only the quota headers (no Retry-After). */
+  graphThrottle = 0;
+  /** Resource Graph requests answered with a page (query, scopes, paging options). */
+  readonly graphRequests: Array<{ query: string; subscriptions: string[]; top?: number; skipToken?: string }> = [];
+  /** Every Resource Graph POST, throttled ones included. */
+  graphPosts = 0;
+  /** Every HTTP request received. */
+  requests = 0;
+  /** VMs per page of the VM list (small by default, so clients must follow nextLink). */
+  vmPageSize = 2;
+  /** Delay before each Run Command result is served, ms (stands for Azure's run time in benchmarks). */
+  runCommandDelayMs = 0;
 
   private constructor(private readonly server: https.Server, readonly ca: string, readonly caFile: string, private readonly certDir: string, readonly subscription: string, readonly resourceGroup: string) {}
 
@@ -202,6 +222,7 @@ export class ArmStandIn {
   }
 
   private handle(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse): void {
+    this.requests++;
     let body = "";
     req.on("data", (d) => { body += d; });
     req.on("end", () => {
@@ -236,13 +257,13 @@ export class ArmStandIn {
     }
 
     if (req.method === "GET" && p === base) {
-      // Paged, two VMs a page, so the client must follow nextLink.
+      // Paged (`vmPageSize` VMs a page), so the client must follow nextLink.
       const all = [...this.vms.values()];
       const skip = Number(url.searchParams.get("skip") ?? "0");
-      const page = all.slice(skip, skip + 2).map((vm) => ({
+      const page = all.slice(skip, skip + this.vmPageSize).map((vm) => ({
         id: `${base}/${vm.name}`, name: vm.name, type: "Microsoft.Compute/virtualMachines", location: "westeurope", tags: vm.tags, ...(vm.zones ? { zones: vm.zones } : {}), properties: {},
       }));
-      const next = skip + 2 < all.length ? `${this.endpoint}${base}?api-version=${url.searchParams.get("api-version")}&skip=${skip + 2}` : undefined;
+      const next = skip + this.vmPageSize < all.length ? `${this.endpoint}${base}?api-version=${url.searchParams.get("api-version")}&skip=${skip + this.vmPageSize}` : undefined;
       return this.json(res, 200, { value: page, ...(next ? { nextLink: next } : {}) });
     }
 
@@ -263,6 +284,8 @@ export class ArmStandIn {
         return this.json(res, 200, { id: `${base}/${vm.name}/extensions/${ext[1]}`, name: ext[1], properties: { provisioningState: "Succeeded", forceUpdateTag: parsed.properties?.forceUpdateTag } });
       }
     }
+
+    if (req.method === "POST" && p === "/providers/Microsoft.ResourceGraph/resources") return this.resourceGraph(url, body, res);
 
     const op = /^\/providers\/Microsoft.Compute\/locations\/westeurope\/(operations|operationResults)\/(\d+)$/.exec(p);
     if (op && req.method === "GET") return this.operation(op[1] as "operations" | "operationResults", op[2], res);
@@ -300,12 +323,41 @@ export class ArmStandIn {
     this.restarts.set(vm.name, r);
     this.setPower(vm.name, r, "stopping");
     const id = String(this.nextOperation++);
-    this.operations.set(id, { vm: vm.name, kind: "restart", polls: 0, finished: false });
+    this.operations.set(id, { vm: vm.name, kind: "restart", startedAt: Date.now(), polls: 0, finished: false });
     const loc = `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope`;
     return this.json(res, 202, undefined, {
       "azure-asyncoperation": `${loc}/operations/${id}?api-version=2026-04-01`,
       location: `${loc}/operationResults/${id}?api-version=2026-04-01`,
     });
+  }
+
+  /**
+   * `POST /providers/Microsoft.ResourceGraph/resources` (API 2024-04-01), shaped after the
+   * published examples ResourcesFirstPageQuery.json / ResourcesNextPageQuery.json: `totalRecords`,
+   * `count`, `resultTruncated`, `$skipToken` while rows remain, `data` as an object array, and the
+   * quota headers on every answer. A next page must resend the same query and scopes.
+   */
+  private resourceGraph(url: URL, body: string, res: import("node:http").ServerResponse): void {
+    this.graphPosts++;
+    const quota = { "x-ms-user-quota-remaining": String(Math.max(0, 15 - this.graphPosts)), "x-ms-user-quota-resets-after": "00:00:01" };
+    if (url.searchParams.get("api-version") !== "2024-04-01") return this.json(res, 400, { error: { code: "InvalidApiVersionParameter", message: `api-version ${url.searchParams.get("api-version")}` } });
+    if (this.graphThrottle > 0) {
+      this.graphThrottle--;
+      return this.json(res, 429, { error: { code: "RateLimiting", message: "Please provide below info when asking for support: timestamp = ..., correlationId = ...." } }, { ...quota, "x-ms-user-quota-remaining": "0" });
+    }
+    const input = JSON.parse(body || "{}") as { query?: string; subscriptions?: string[]; options?: { $top?: number; $skipToken?: string; resultFormat?: string } };
+    if (typeof input.query !== "string" || input.query.trim() === "") return this.json(res, 400, { error: { code: "BadRequest", message: "query is required" } });
+    const skipToken = input.options?.$skipToken;
+    const first = this.graphRequests[0];
+    if (skipToken !== undefined && (first === undefined || first.query !== input.query || JSON.stringify(first.subscriptions) !== JSON.stringify(input.subscriptions ?? []))) {
+      return this.json(res, 400, { error: { code: "BadRequest", message: "a $skipToken must come with the same query and scopes" } });
+    }
+    this.graphRequests.push({ query: input.query, subscriptions: input.subscriptions ?? [], top: input.options?.$top, skipToken });
+    const offset = skipToken === undefined ? 0 : Number(JSON.parse(Buffer.from(skipToken, "base64").toString("utf8")).offset);
+    const size = Math.min(this.graphPageSize, input.options?.$top ?? 100);
+    const page = this.graphRows.slice(offset, offset + size);
+    const next = offset + size < this.graphRows.length ? Buffer.from(JSON.stringify({ offset: offset + size })).toString("base64") : undefined;
+    return this.json(res, 200, { totalRecords: this.graphRows.length, count: page.length, resultTruncated: "false", facets: [], ...(next ? { $skipToken: next } : {}), data: page }, quota);
   }
 
   private runCommand(vm: StandInVm, body: string, res: import("node:http").ServerResponse): void {
@@ -332,7 +384,7 @@ export class ArmStandIn {
     list.push({ script: (input.script ?? []).join("\n"), parameters });
     this.scripts.set(vm.name, list);
     const id = String(this.nextOperation++);
-    this.operations.set(id, { vm: vm.name, kind: "runCommand", polls: 0, finished: false });
+    this.operations.set(id, { vm: vm.name, kind: "runCommand", startedAt: Date.now(), polls: 0, finished: false });
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     const loc = `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope`;
@@ -369,16 +421,17 @@ export class ArmStandIn {
       res.writeHead(200);
       return void res.end();
     }
+    const running = Date.now() - operation.startedAt < this.runCommandDelayMs;
     if (kind === "operations") {
       operation.polls++;
-      if (b.never || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 200, { name: id, status: "InProgress", startTime: new Date().toISOString() });
+      if (b.never || running || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 200, { name: id, status: "InProgress", startTime: new Date().toISOString() });
       if (b.operationFails) {
         this.finish(operation);
         return this.json(res, 200, { name: id, status: "Failed", error: { code: "VMAgentStatusCommunicationError", message: "VM agent did not respond" } });
       }
       return this.json(res, 200, { name: id, status: "Succeeded", startTime: new Date().toISOString(), endTime: new Date().toISOString() });
     }
-    if (b.never || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 202, undefined, { location: `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope/operationResults/${id}` });
+    if (b.never || running || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 202, undefined, { location: `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope/operationResults/${id}` });
     this.finish(operation);
     const run = this.scripts.get(vm.name)?.at(-1);
     const stdout = typeof b.stdout === "function" ? b.stdout(run?.script ?? "", run?.parameters ?? {}, this.restartState(vm.name).boots) : (b.stdout ?? "");
