@@ -274,6 +274,17 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
       status: mode === "ApplyAndAutoCorrect" ? "in-sync" : "drifted",
       dangerous: false,
     });
+  } else if (desired.mechanism === "machineConfiguration" && report.LcmConfigurationMode !== null) {
+    // A configuration the DSC extension left behind keeps applying the old values beside Machine
+    // Configuration: the two would fight over the same settings (README, moving from dsc).
+    out.push({
+      setting: "LcmConfigurationMode",
+      configKey: "mailhost:tcp.tuning",
+      desired: "no DSC extension configuration (Machine Configuration tunes this host)",
+      actual: `leftover LCM configuration in ${report.LcmConfigurationMode}`,
+      status: "drifted",
+      dangerous: false,
+    });
   }
 
   // Tcpip values written by the tuning but not in effect until the host reboots.

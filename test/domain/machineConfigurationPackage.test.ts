@@ -86,12 +86,14 @@ process.stdout.write(buildMachineConfigurationPackage(plan.tuning, readModuleFol
     assert.notEqual(buildMachineConfigurationPackage(other.tuning, moduleFiles).sha256Upper, pkg.sha256Upper);
   });
 
-  it("refuses a module without its manifest, with another ModuleVersion, or with an unsafe path, naming each problem", () => {
+  it("refuses a module without its manifest, with another ModuleVersion, without its root module, or with an unsafe path, naming each problem", () => {
     const [manifest, ...rest] = moduleFiles;
     assert.throws(() => buildMachineConfigurationPackage(plan.tuning, rest), /no manifest MailhostTcpTuning\.psd1 at its root/);
     const wrongVersion = { path: manifest.path, bytes: Buffer.from("@{ ModuleVersion = '2.0.0' }") };
     assert.throws(() => buildMachineConfigurationPackage(plan.tuning, [wrongVersion, ...rest]), /ModuleVersion "2\.0\.0", but the MOF names 1\.0\.0/);
-    assert.deepEqual(moduleFileProblems([manifest, { path: "..\\evil.ps1", bytes: new Uint8Array() }, { path: "../x.ps1", bytes: new Uint8Array() }]), [
+    const rootModule = moduleFiles.find((f) => f.path.endsWith(".psm1"))!;
+    assert.deepEqual(moduleFileProblems([manifest]), [`MailhostTcpTuning.psd1 names RootModule ${JSON.stringify(rootModule.path)}, which is not among the module's files`]);
+    assert.deepEqual(moduleFileProblems([manifest, rootModule, { path: "..\\evil.ps1", bytes: new Uint8Array() }, { path: "../x.ps1", bytes: new Uint8Array() }]), [
       'module file "..\\\\evil.ps1" is not a relative ASCII path with / separators',
       'module file "../x.ps1" is not a relative ASCII path with / separators',
     ]);

@@ -111,6 +111,16 @@ describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
     });
   }
 
+  it("flags a configuration the DSC extension left behind on a Machine Configuration host", async () => {
+    assert.equal(prod.tuning.mechanism, "machineConfiguration");
+    const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { LcmConfigurationMode: "ApplyAndAutoCorrect" })) } });
+    const r = await drift(s, prod, {}, {});
+    assert.equal(host(r, first).status, "drifted");
+    assert.deepEqual(off(r, first), ["LcmConfigurationMode"]);
+    assert.match(host(r, first).settings.find((x) => x.setting === "LcmConfigurationMode")!.actual, /leftover LCM configuration/);
+    for (const h of prod.hosts.slice(1)) assert.equal(host(r, h.name).status, "in-sync");
+  });
+
   it("treats absent registry values as Windows' defaults", async () => {
     const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: null, MaxUserPort: null })) } });
     const r = await drift(s, prod);
