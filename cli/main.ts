@@ -62,6 +62,17 @@ function resolveStacks(dir: string, stack: string): string[] {
 }
 
 /** An error's message as one sentence for the user (Node's ENOENT and friends in words). */
+/** The subscription (flag, else AZURE_SUBSCRIPTION_ID) and ARM endpoint of drift and reboot; a usage error names what is missing. */
+function azureTarget(subscriptionFlag: string | undefined, armEndpoint: string): { subscription: string; endpoint: URL } {
+  const subscription = subscriptionFlag ?? process.env.AZURE_SUBSCRIPTION_ID;
+  if (!subscription) throw new UsageError("no subscription: pass --subscription <id> or set AZURE_SUBSCRIPTION_ID");
+  try {
+    return { subscription, endpoint: new URL(armEndpoint) };
+  } catch {
+    throw new UsageError(`--arm-endpoint ${JSON.stringify(armEndpoint)} is not a URL`);
+  }
+}
+
 function errorSentence(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (typeof e?.code === "string" && typeof e.path === "string") return fileErrorText(e.path, e);
@@ -162,20 +173,13 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       remediate: boolean; yes: boolean; armEndpoint: string; maxRetries: number; retryDelay: number; pollInterval: number; requestTimeout: number; cwd: string;
       source?: "graph" | "run-command"; host?: string[]; maxAge: number;
     }) => {
-      const subscription = opts.subscription ?? process.env.AZURE_SUBSCRIPTION_ID;
-      if (!subscription) throw new UsageError("no subscription: pass --subscription <id> or set AZURE_SUBSCRIPTION_ID");
-      let endpoint: URL;
-      try {
-        endpoint = new URL(opts.armEndpoint);
-      } catch {
-        throw new UsageError(`--arm-endpoint ${JSON.stringify(opts.armEndpoint)} is not a URL`);
-      }
+      const { subscription, endpoint } = azureTarget(opts.subscription, opts.armEndpoint);
       const file = readStackFile(opts.cwd, opts.stack);
       const plan = planOf(opts.cwd, opts.stack);
       const { ArmCompute } = require("../program/arm") as typeof import("../program/arm");
-      const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval,
-        requestTimeoutSeconds: opts.requestTimeout, progress: (line) => io.err(`mailhost drift: ${line}`) });
       const progress = (line: string) => io.err(`mailhost drift: ${line}`);
+      const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval,
+        requestTimeoutSeconds: opts.requestTimeout, progress });
       const source = opts.source ?? (plan.tuning.mechanism === "machineConfiguration" ? "graph" : "run-command");
       if (source === "graph" && plan.tuning.mechanism !== "machineConfiguration") {
         throw new UsageError(`--source graph reads Machine Configuration compliance, but stack ${opts.stack} tunes with ${plan.tuning.mechanism}; use --source run-command`);
@@ -232,14 +236,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       format: "text" | "json" | "github"; timeout: number; checkInterval: number; armEndpoint: string; maxRetries: number; retryDelay: number; pollInterval: number; cwd: string;
     }) => {
       if (opts.all && opts.host) throw new UsageError("--all and --host exclude each other");
-      const subscription = opts.subscription ?? process.env.AZURE_SUBSCRIPTION_ID;
-      if (!subscription) throw new UsageError("no subscription: pass --subscription <id> or set AZURE_SUBSCRIPTION_ID");
-      let endpoint: URL;
-      try {
-        endpoint = new URL(opts.armEndpoint);
-      } catch {
-        throw new UsageError(`--arm-endpoint ${JSON.stringify(opts.armEndpoint)} is not a URL`);
-      }
+      const { subscription, endpoint } = azureTarget(opts.subscription, opts.armEndpoint);
       const file = readStackFile(opts.cwd, opts.stack);
       const plan = planOf(opts.cwd, opts.stack);
       let max: number;
