@@ -51,7 +51,8 @@ export function parseQuotaResetsAfter(value: string | undefined): number | undef
   if (value === undefined) return undefined;
   const m = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(value.trim());
   if (!m) return undefined;
-  return Number(m[1] ?? 0) * 86400 + Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
+  const [days, hours, minutes, seconds] = [Number(m[1] ?? 0), Number(m[2]), Number(m[3]), Number(m[4])];
+  return ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
 }
 
 /**
