@@ -76,6 +76,9 @@ export async function replay(stream: RecordedStream, config: PolicyPackConfig, n
 }
 
 async function main(): Promise<void> {
+  // As bin/mailhost.js does: the pack reads Node's compile cache through the environment.
+  const { directory } = (require("node:module") as { enableCompileCache: () => { directory?: string } }).enableCompileCache();
+  if (directory && process.env.NODE_COMPILE_CACHE === undefined) process.env.NODE_COMPILE_CACHE = directory;
   const { values } = parseArgs({
     options: {
       hosts: { type: "string", default: "1000" },
