@@ -5,10 +5,11 @@
  * a fresh pack per run, and prints the pack process's CPU time (user + system, from /proc): start-up
  * (until configured), the Analyze calls, the AnalyzeStack call; median of the runs.
  *
- * Usage: tsx bench/pack.ts [--hosts 1000] [--runs 5] [--stream FILE] [--record] [--cpu-prof]
+ * Usage: tsx bench/pack.ts [--hosts 1000] [--runs 5] [--stream FILE] [--record] [--cpu-prof] [--in-flight 4096]
  *   --stream  the recording (default: <tmp>/mailhost-bench/stream-<hosts>.bin, recorded when missing)
  *   --record  record again even if the file exists
  *   --cpu-prof  one more run under `node --cpu-prof`, summarized by component and function
+ *   --in-flight  Analyze calls sent before their answers are awaited (default: the check's)
  * Pack changes are measured by replaying the same recording before and after.
  */
 import * as fs from "node:fs";
@@ -43,7 +44,7 @@ function call(client: analyzerGrpc.AnalyzerClient, method: { path: string; respo
 }
 
 /** One replay against a fresh pack; `nodeArgs` go to the pack's node (e.g. --cpu-prof). */
-export async function replay(stream: RecordedStream, config: PolicyPackConfig, nodeArgs: string[] = []): Promise<PackSample> {
+export async function replay(stream: RecordedStream, config: PolicyPackConfig, nodeArgs: string[] = [], maxInFlight = DEFAULT_MAX_IN_FLIGHT): Promise<PackSample> {
   const t0 = performance.now();
   const pack = await PolicyPackProcess.start(POLICY_PACK_DIR, { nodeArgs, stack: { project: "mailhost", stack: stream.header.stack, dryRun: true } });
   try {
@@ -55,7 +56,7 @@ export async function replay(stream: RecordedStream, config: PolicyPackConfig, n
       "grpc.max_send_message_length": 400 * 2 ** 20,
     });
     let diagnostics = 0;
-    // As the check sends them: at most DEFAULT_MAX_IN_FLIGHT at once.
+    // As the check sends them: at most `maxInFlight` (the check's DEFAULT_MAX_IN_FLIGHT) at once.
     let next = 0;
     const worker = async () => {
       while (next < stream.analyze.length) {
@@ -63,7 +64,7 @@ export async function replay(stream: RecordedStream, config: PolicyPackConfig, n
         diagnostics += res.getDiagnosticsList().length;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(DEFAULT_MAX_IN_FLIGHT, stream.analyze.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(maxInFlight, stream.analyze.length) }, worker));
     const analyzed = cpu();
     const res = await call(client, analyzerGrpc.AnalyzerService.analyzeStack, stream.analyzeStack);
     diagnostics += res.getDiagnosticsList().length;
@@ -86,8 +87,10 @@ async function main(): Promise<void> {
       stream: { type: "string" },
       record: { type: "boolean", default: false },
       "cpu-prof": { type: "boolean", default: false },
+      "in-flight": { type: "string", default: String(DEFAULT_MAX_IN_FLIGHT) },
     },
   });
+  const inFlight = Number(values["in-flight"]);
   const hosts = Number(values.hosts);
   const runs = Number(values.runs);
   const file = values.stream ?? path.join(os.tmpdir(), "mailhost-bench", `stream-${hosts}.bin`);
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
   console.log(`replaying ${file}: ${stream.header.resources} resources (${stream.header.hosts} hosts), ${runs} runs, a fresh pack each`);
   const samples: PackSample[] = [];
   for (let i = 0; i < runs; i++) {
-    const s = await replay(stream, config);
+    const s = await replay(stream, config, [], inFlight);
     samples.push(s);
     console.log(`  run ${i + 1}: start ${(s.startMs / 1000).toFixed(2)} s, Analyze ${(s.analyzeMs / 1000).toFixed(2)} s, AnalyzeStack ${(s.analyzeStackMs / 1000).toFixed(2)} s, total ${((s.startMs + s.analyzeMs + s.analyzeStackMs) / 1000).toFixed(2)} s CPU; ${(s.wallMs / 1000).toFixed(2)} s wall; ${s.diagnostics} diagnostics`);
   }
@@ -115,7 +118,7 @@ async function main(): Promise<void> {
   console.log(`pack CPU, median of ${runs}: start ${m((s) => s.startMs)} s, Analyze ${m((s) => s.analyzeMs)} s, AnalyzeStack ${m((s) => s.analyzeStackMs)} s, total ${m((s) => s.startMs + s.analyzeMs + s.analyzeStackMs)} s (wall ${m((s) => s.wallMs)} s)`);
   if (values["cpu-prof"]) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-pack-prof-"));
-    await replay(stream, config, ["--cpu-prof", "--cpu-prof-dir", dir, "--require", path.join(__dirname, "exitOnSigterm.cjs")]);
+    await replay(stream, config, ["--cpu-prof", "--cpu-prof-dir", dir, "--require", path.join(__dirname, "exitOnSigterm.cjs")], inFlight);
     for (const f of profilesIn(dir)) printProfile(`pack profile (${f})`, summarizeProfile(f));
   }
 }
