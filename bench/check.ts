@@ -1,25 +1,42 @@
 /**
  * `npm run bench`: `mailhost check` against naive mock execution on synthetic stacks of 1, 10,
- * 100 and 1,000 hosts (copies of prod). Prints, per size, the median wall time and peak RSS of
- * each (from /usr/bin/time), their ratio, and the share of check's wall time the policy pack
- * spent on CPU; writes the table to docs/BENCHMARKS.md. A benchmark, not a test.
- * Environment: BENCH_RUNS (default 3), BENCH_SIZES (default "1,10,100,1000").
+ * 100 and 1,000 hosts (copies of prod), and, when a base commit is named, against the check of
+ * that commit, the runs interleaved (check, base check, naive, check, ...) so that all see the
+ * same machine load. Prints, per size, the median wall time, CPU time (user + system, the policy
+ * pack included) and peak RSS of each (from /usr/bin/time), their ratios, and the share of the
+ * check's wall time the policy pack spent on CPU; writes the results to docs/BENCHMARKS.md between
+ * the markers `<!-- check-bench:begin -->` and `<!-- check-bench:end -->` (the rest of the file is
+ * left as it is). A benchmark, not a test.
+ *
+ * Environment:
+ *   BENCH_RUNS   runs per size and program (default 5)
+ *   BENCH_SIZES  host counts (default "1,10,100,1000")
+ *   BENCH_BASE   a git commit (sha, tag, branch) to compare with: its tree is exported to a
+ *                temporary directory (`git archive`), installed with `npm ci` (which builds it)
+ *                and kept in the temporary directory for the next run with the same commit
+ *   BENCH_NO_DOC set to 1 to leave docs/BENCHMARKS.md alone
+ * `--base <commit>` on the command line does the same as BENCH_BASE.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DEFAULT_MAX_IN_FLIGHT } from "../program/policyCheck";
+import { parseArgs } from "node:util";
 
 const ROOT = path.join(__dirname, "..");
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZES = (process.env.BENCH_SIZES ?? "1,10,100,1000").split(",").map(Number);
 const TIME = "/usr/bin/time";
+const DOC = path.join(ROOT, "docs", "BENCHMARKS.md");
+export const BEGIN = "<!-- check-bench:begin -->";
+export const END = "<!-- check-bench:end -->";
 
 interface Sample { wallS: number; cpuS: number; rssMb: number; packCpuMs?: number; resources?: number; afterProgramMs?: number }
 
 /** The goal for a 1,000-host stack, policy analysis included. */
 const GOAL = { hosts: 1000, wallS: 10, rssMb: 2 ** 10 };
+/** Acceptance at 1,000 hosts against the base commit and naive execution (CPU, user + system). */
+const TARGET = { cpuBelowBase: 0.35, naiveOverCheck: 5 };
 
 function measure(args: string[], cwd: string): Sample {
   const r = spawnSync(TIME, ["-f", "TIME %e %U %S %M", process.execPath, ...args], { cwd, encoding: "utf8", maxBuffer: 256 * 2 ** 20 });
@@ -43,96 +60,147 @@ function measure(args: string[], cwd: string): Sample {
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
+/** A checkout of `commit` (exported with `git archive`, installed and built with `npm ci`), reused when present. */
+function prepareBase(commit: string): { dir: string; sha: string } {
+  const sha = execFileSync("git", ["rev-parse", "--verify", `${commit}^{commit}`], { cwd: ROOT, encoding: "utf8" }).trim();
+  const dir = path.join(os.tmpdir(), `mailhost-bench-base-${sha.slice(0, 12)}`);
+  if (fs.existsSync(path.join(dir, "dist", ".stamp"))) return { dir, sha };
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  console.log(`base ${sha.slice(0, 12)}: exporting to ${dir} and running npm ci (builds it)`);
+  const tar = spawnSync("git", ["archive", "--format=tar", sha], { cwd: ROOT, maxBuffer: 2 ** 30 });
+  if (tar.status !== 0) throw new Error(`git archive ${sha} failed: ${tar.stderr.toString()}`);
+  execFileSync("tar", ["-x", "-C", dir], { input: tar.stdout });
+  execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: dir, stdio: "inherit" });
+  if (!fs.existsSync(path.join(dir, "dist", ".stamp"))) execFileSync("npm", ["run", "build", "--silent"], { cwd: dir, stdio: "inherit" });
+  return { dir, sha };
+}
+
+function checkArgs(root: string, dir: string, stack: string): string[] {
+  return [path.join(root, "bin", "mailhost.js"), "check", "--stack", stack, "--cwd", dir, "--format", "json", "--policy-pack-config", path.join(root, "policies", "config", "prod.json")];
+}
+
+/** Replaces the text between the markers (adding them at the end when missing); the rest is kept. */
+export function replaceSection(doc: string, section: string): string {
+  const block = `${BEGIN}\n${section.trimEnd()}\n${END}`;
+  const b = doc.indexOf(BEGIN);
+  const e = doc.indexOf(END);
+  if (b >= 0 && e > b) return doc.slice(0, b) + block + doc.slice(e + END.length);
+  return `${doc.trimEnd()}\n\n${block}\n`;
+}
+
+interface Stats { wall: number; cpu: number; rss: number; pack: number; after: number }
+
+function stats(samples: Sample[]): Stats {
+  return {
+    wall: median(samples.map((s) => s.wallS)),
+    cpu: median(samples.map((s) => s.cpuS)),
+    rss: median(samples.map((s) => s.rssMb)),
+    pack: median(samples.map((s) => (s.packCpuMs ?? 0) / 1000)),
+    after: median(samples.map((s) => (s.afterProgramMs ?? 0) / 1000)),
+  };
+}
+
+const pct = (x: number) => `${Math.round(100 * x)}%`;
+
 function main(): void {
   if (!fs.existsSync(TIME)) throw new Error(`${TIME} is needed (Debian package "time")`);
+  const { values } = parseArgs({ options: { base: { type: "string" } } });
+  const baseCommit = values.base ?? process.env.BENCH_BASE;
   execFileSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });
+  const base = baseCommit ? prepareBase(baseCommit) : undefined;
+  const head = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+  const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
+  const headName = `${head}${dirty ? " with uncommitted changes" : ""}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-bench-"));
   const prod = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8");
+  // One unmeasured run of each check first: the first start of a pack compiles its TypeScript
+  // (ts-node keeps the result in its cache), which later runs do not pay.
+  {
+    const stack = "benchwarmup";
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), prod.replace(/hostCount: \d+/, "hostCount: 1"));
+    measure(checkArgs(ROOT, dir, stack), ROOT);
+    if (base) measure(checkArgs(base.dir, dir, stack), base.dir);
+  }
   const rows: string[] = [];
-  let goal = "";
+  const baseRows: string[] = [];
+  const summary: string[] = [];
   for (const hosts of SIZES) {
     const stack = `bench${hosts}`;
     fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), prod.replace(/hostCount: \d+/, `hostCount: ${hosts}`));
     const check: Sample[] = [];
+    const before: Sample[] = [];
     const naive: Sample[] = [];
+    // Interleaved, so that a change in the machine's load touches all three alike.
     for (let i = 0; i < RUNS; i++) {
-      check.push(measure([path.join(ROOT, "bin", "mailhost.js"), "check", "--stack", stack, "--cwd", dir, "--format", "json", "--policy-pack-config", path.join(ROOT, "policies", "config", "prod.json")], ROOT));
+      check.push(measure(checkArgs(ROOT, dir, stack), ROOT));
+      if (base) before.push(measure(checkArgs(base.dir, dir, stack), base.dir));
       naive.push(measure(["--import", "tsx", path.join(ROOT, "bench", "naive.ts"), dir, stack], ROOT));
+      console.log(`  ${hosts} hosts, run ${i + 1}/${RUNS}: check ${check[i].wallS.toFixed(2)} s wall, ${check[i].cpuS.toFixed(1)} s CPU${base ? `; base ${before[i].wallS.toFixed(2)} s wall, ${before[i].cpuS.toFixed(1)} s CPU` : ""}; naive ${naive[i].wallS.toFixed(2)} s wall, ${naive[i].cpuS.toFixed(1)} s CPU`);
     }
-    const c = {
-      wall: median(check.map((s) => s.wallS)),
-      cpu: median(check.map((s) => s.cpuS)),
-      rss: median(check.map((s) => s.rssMb)),
-      pack: median(check.map((s) => (s.packCpuMs ?? 0) / 1000)),
-      after: median(check.map((s) => (s.afterProgramMs ?? 0) / 1000)),
-    };
-    const n = { wall: median(naive.map((s) => s.wallS)), rss: median(naive.map((s) => s.rssMb)) };
-    const row = `| ${hosts.toLocaleString("en-US")} | ${check[0].resources} | ${c.wall.toFixed(2)} s | ${c.cpu.toFixed(1)} s | ${Math.round(c.rss)} MB | ${c.pack.toFixed(2)} s (${Math.round((100 * c.pack) / c.wall)}%) | ${c.after.toFixed(2)} s | ${n.wall.toFixed(2)} s | ${Math.round(n.rss)} MB | ${(n.wall / c.wall).toFixed(1)}× | ${(n.rss / c.rss).toFixed(1)}× |`;
+    const c = stats(check);
+    const n = stats(naive);
+    const row = `| ${hosts.toLocaleString("en-US")} | ${check[0].resources} | ${c.wall.toFixed(2)} s | ${c.cpu.toFixed(1)} s | ${Math.round(c.rss)} MB | ${c.pack.toFixed(2)} s (${Math.round((100 * c.pack) / c.wall)}%) | ${c.after.toFixed(2)} s | ${n.wall.toFixed(2)} s | ${n.cpu.toFixed(1)} s | ${Math.round(n.rss)} MB | ${(n.wall / c.wall).toFixed(1)}× | ${(n.cpu / c.cpu).toFixed(1)}× | ${(n.rss / c.rss).toFixed(1)}× |`;
     rows.push(row);
     console.log(row);
+    let b: Stats | undefined;
+    if (base) {
+      b = stats(before);
+      const baseRow = `| ${hosts.toLocaleString("en-US")} | ${c.wall.toFixed(2)} s | ${b.wall.toFixed(2)} s | ${(b.wall / c.wall).toFixed(2)}× | ${c.cpu.toFixed(1)} s | ${b.cpu.toFixed(1)} s | ${pct(1 - c.cpu / b.cpu)} | ${Math.round(c.rss)} MB | ${Math.round(b.rss)} MB |`;
+      baseRows.push(baseRow);
+      console.log(baseRow);
+    }
     if (hosts === GOAL.hosts) {
       const time = c.wall <= GOAL.wallS ? "met" : `**not met**: ${(c.wall - GOAL.wallS).toFixed(1)} s (${Math.round((100 * (c.wall - GOAL.wallS)) / GOAL.wallS)}%) over`;
       const memory = c.rss <= GOAL.rssMb ? "met" : "**not met**";
       const runs = check.map((s) => `${s.wallS.toFixed(2)} s`).join(", ");
-      goal = `Against the goal at ${GOAL.hosts.toLocaleString("en-US")} hosts: time ${c.wall.toFixed(2)} s against ${GOAL.wallS} s, ${time} (the ${RUNS} runs: ${runs}); memory ${Math.round(c.rss)} MB against 1 GB, ${memory}. The check used ${c.cpu.toFixed(1)} s of CPU in all (its process, its threads and the pack): on ${os.cpus().length} cores no schedule finishes in less than ${(c.cpu / os.cpus().length).toFixed(1)} s. Naive mock execution of the same program, without any policy analysis, takes ${(n.wall / c.wall).toFixed(1)}× as long and ${(n.rss / c.rss).toFixed(1)}× the memory.`;
+      summary.push(`Against the goal at ${GOAL.hosts.toLocaleString("en-US")} hosts: time ${c.wall.toFixed(2)} s against ${GOAL.wallS} s, ${time} (the ${RUNS} runs: ${runs}); memory ${Math.round(c.rss)} MB against 1 GB, ${memory}. The check used ${c.cpu.toFixed(1)} s of CPU in all (its process, its threads and the pack): on ${os.cpus().length} cores no schedule finishes in less than ${(c.cpu / os.cpus().length).toFixed(1)} s.`);
+      const naiveCpu = n.cpu / c.cpu >= TARGET.naiveOverCheck ? "met" : "**not met**";
+      summary.push(`Against naive mock execution of the same program (no policy analysis): ${(n.cpu / c.cpu).toFixed(1)}× the check's CPU (${n.cpu.toFixed(1)} s against ${c.cpu.toFixed(1)} s; target at least ${TARGET.naiveOverCheck}×: ${naiveCpu}), ${(n.wall / c.wall).toFixed(1)}× its wall time and ${(n.rss / c.rss).toFixed(1)}× its memory.`);
+      if (b && base) {
+        const lower = 1 - c.cpu / b.cpu;
+        const met = lower >= TARGET.cpuBelowBase ? "met" : "**not met**";
+        summary.push(`Against the base commit ${base.sha.slice(0, 12)}: CPU ${c.cpu.toFixed(1)} s against ${b.cpu.toFixed(1)} s, ${pct(lower)} lower (target at least ${pct(TARGET.cpuBelowBase)}: ${met}); wall ${c.wall.toFixed(2)} s against ${b.wall.toFixed(2)} s (base / check ${(b.wall / c.wall).toFixed(2)}×); peak RSS ${Math.round(c.rss)} MB against ${Math.round(b.rss)} MB (target under 1 GB: ${c.rss < GOAL.rssMb ? "met" : "**not met**"}). Base runs, CPU: ${before.map((s) => `${s.cpuS.toFixed(1)} s`).join(", ")}; check runs, CPU: ${check.map((s) => `${s.cpuS.toFixed(1)} s`).join(", ")}.`);
+      }
+      for (const line of summary) console.log(line);
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
 
   const cpu = fs.readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.+)/)?.[1] ?? os.cpus()[0]?.model ?? "unknown CPU";
-  const doc = `# Benchmarks
+  const baseTable = base ? `
 
-\`npm run bench\` (bench/check.ts): \`mailhost check\` (validate, run the program offline under
+The same runs against the check of the base commit ${base.sha.slice(0, 12)} (built from its own tree, with its own pack and policy config for prod):
+
+| hosts | check: wall | base: wall | base / check: wall | check: CPU | base: CPU | CPU lower than base | check: peak RSS | base: peak RSS |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${baseRows.join("\n")}` : "";
+  const section = `\`npm run bench\` (bench/check.ts): \`mailhost check\` (validate, run the program offline under
 Pulumi's mock runtime, analyse every resource and the stack with the policy pack over the analyzer
 protocol) against naive mock execution of the same program (tsx, azure-native aliases kept, no
-policy analysis: bench/naive.ts), on copies of the prod stack with 1 to 1,000 hosts (five
-resources a host). Median of ${RUNS} runs each, from one run of the benchmark; wall time, CPU
-time and peak RSS from \`/usr/bin/time\`. "CPU" is user + system time of the check's process, its
-threads and the policy pack it waited for; the RSS is the CLI's process (the pack runs in its own,
-much smaller one). "Pack CPU" is what the pack's process used (start-up and analysis) and its
-share of the check's wall time. "After the program" is the time from the program's last
-registration to the verdict: the Analyze calls still in flight, then AnalyzeStack.
+policy analysis: bench/naive.ts)${base ? " and against the check of a base commit (`BENCH_BASE`)" : ""}, on copies of the prod stack with 1 to 1,000 hosts
+(five resources a host). Median of ${RUNS} runs each, the programs' runs interleaved, from one run of
+the benchmark, at ${headName}; wall time, CPU time and peak RSS from \`/usr/bin/time\`. "CPU" is user +
+system time of the process, its threads and the children it waited for (the check's policy pack);
+the RSS is the CLI's process (the pack runs in its own, much smaller one). "Pack CPU" is what the
+pack's process used (start-up and analysis) and its share of the check's wall time. "After the
+program" is the time from the program's last registration to the verdict: the Analyze calls still
+in flight, then AnalyzeStack.
 
 Machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.
 The machine is shared and noisy: the same command varies by 10–30% from one minute to the next.
 Goal: a 1,000-host stack checked, policy analysis included, in at most 10 s and 1 GB per process.
 
-| hosts | resources | check: wall | check: CPU | check: peak RSS | pack CPU (share of wall) | after the program | naive: wall | naive: peak RSS | naive / check: time | naive / check: RSS |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
-${rows.join("\n")}
+| hosts | resources | check: wall | check: CPU | check: peak RSS | pack CPU (share of wall) | after the program | naive: wall | naive: CPU | naive: peak RSS | naive / check: time | naive / check: CPU | naive / check: RSS |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${rows.join("\n")}${baseTable}
 
-${goal}
-
-How the check is laid out (cli/check.ts, program/offlineThread.ts, program/analyzer.ts):
-- three workers on two cores: the program on a worker thread, the analyzer client on the main
-  thread, the policy pack in its own process (started first, so its start-up overlaps with
-  loading the Pulumi SDK on the program thread);
-- the program thread encodes each resource's inputs once, as protobuf Struct bytes
-  (program/wire.ts, checked against the generated stubs), and transfers them to the main thread
-  as the resource is registered; the main thread sends them to \`Analyze\` at once (up to ${DEFAULT_MAX_IN_FLIGHT.toLocaleString("en-US")}
-  calls in flight) and reuses the same bytes for \`AnalyzeStack\`;
-- azure-native attaches 18–60 API-version aliases to every resource; mocks never need them, so a
-  stack transformation drops them (the recorded inputs are unchanged);
-- the program yields to the event loop every 10 hosts, so finished registrations are collected;
-- compiled JavaScript (built by \`npm ci\` through \`prepare\`), \`Error.stackTraceLimit = 0\`;
-- one program thread and one pack for all the stacks of a run.
-
-Where the CPU goes at 1,000 hosts (CPU profiles of single runs on this machine, 2026-11-25):
-- the program: about 5 s alone (most of it inside the Pulumi SDK: outputs and promises, the
-  source position it takes from a full stack trace for every resource, protobuf round trips to the
-  mock monitor, and about 2 s of garbage collection, as everything a run creates stays alive
-  until it ends), plus about 1 s to load the SDK and the program;
-- the pack: about 1.5 s to start (loading TypeScript, ts-node, the SDKs; ts-node caches the
-  compiled pack between runs), about 3 s for the 5,009 Analyze calls (the policy SDK decodes each
-  request and deserializes the properties once per resource policy: 9 policies) and about 1.2 s
-  for AnalyzeStack (every resource deserialized once per stack policy: 2 policies), most of which
-  can only start when the program has ended;
-- the analyzer client: about 2 s, mostly gRPC's per-call work.
-The check's wall time is bound by this CPU (see the CPU column) more than by waiting: what is left
-to gain lies inside the Pulumi and policy SDKs, or in a third core.
+${summary.join("\n\n")}
 `;
-  fs.writeFileSync(path.join(ROOT, "docs", "BENCHMARKS.md"), doc);
-  console.log("wrote docs/BENCHMARKS.md");
+  if (process.env.BENCH_NO_DOC === "1") return;
+  const doc = fs.existsSync(DOC) ? fs.readFileSync(DOC, "utf8") : "# Benchmarks\n";
+  fs.writeFileSync(DOC, replaceSection(doc, section));
+  console.log(`wrote docs/BENCHMARKS.md (between ${BEGIN} and ${END})`);
 }
 
-main();
+if (require.main === module) main();

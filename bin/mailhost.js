@@ -28,6 +28,15 @@ function compiledIsFresh() {
   return sources <= built;
 }
 
+// Node's on-disk cache of compiled modules (https://nodejs.org/api/module.html#module-compile-cache):
+// most of a check's start-up is compiling the Pulumi SDK, on the program thread and in the policy
+// pack. Through the environment, the program thread and the pack use the same cache.
+const nodeModule = require("node:module");
+if (typeof nodeModule.enableCompileCache === "function") {
+  const { directory } = nodeModule.enableCompileCache();
+  if (directory && process.env.NODE_COMPILE_CACHE === undefined) process.env.NODE_COMPILE_CACHE = directory;
+}
+
 let cli;
 if (compiledIsFresh()) {
   cli = require("../dist/cli/main.js");

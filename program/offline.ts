@@ -154,6 +154,22 @@ function urnFor(stack: string, type: string, name: string, parentUrn: string | u
   return `urn:pulumi:${stack}::mailhost::${qualified}::${name}`;
 }
 
+/**
+ * URNs of the resources a `dependsOn` option names (a resource, a promise or output of one, or
+ * an array of any of these), in order, as the SDK gathers explicit dependencies. Resources are
+ * never wrapped in an Output: an Output checks its whole value for unknowns, and a resource's
+ * value reaches its parents and every resource they hold, so that at fleet scale each
+ * dependency cost a walk over most of the program's objects.
+ */
+async function dependencyUrns(dependsOn: unknown): Promise<string[]> {
+  if (dependsOn === undefined || dependsOn === null) return [];
+  if (Array.isArray(dependsOn)) return (await Promise.all(dependsOn.map(dependencyUrns))).flat();
+  if (dependsOn instanceof Promise) return dependencyUrns(await dependsOn);
+  if (pulumi.Resource.isInstance(dependsOn)) return [await valueOf(dependsOn.urn)];
+  if (pulumi.Output.isInstance(dependsOn)) return dependencyUrns(await valueOf(dependsOn));
+  return [];
+}
+
 /** Fills in URN, parent and dependencies from the options each resource was constructed with. */
 async function attachUrns(resources: RecordedResource[], options: readonly CapturedOptions[], stack: string): Promise<void> {
   const byKey = new Map<string, CapturedOptions>();
@@ -164,8 +180,7 @@ async function attachUrns(resources: RecordedResource[], options: readonly Captu
     const o = byKey.get(`${r.type}::${r.name}`);
     // Resources created without a parent belong to the stack.
     r.parent = o?.parent ? await valueOf(o.parent.urn) : r === root ? undefined : rootUrn;
-    const deps = o?.dependsOn === undefined ? [] : await valueOf(pulumi.output(o.dependsOn as pulumi.Input<pulumi.Resource[]>));
-    r.dependencies = await Promise.all((Array.isArray(deps) ? deps : [deps]).map((d) => valueOf((d as pulumi.Resource).urn)));
+    r.dependencies = await dependencyUrns(o?.dependsOn);
     r.urn = urnFor(stack, r.type, r.name, r.parent);
     if (o?.ignoreChanges !== undefined && o.ignoreChanges.length > 0) r.ignoreChanges = [...o.ignoreChanges];
   }

@@ -16,6 +16,8 @@ const post = (message: ThreadMessage, transfer: ArrayBuffer[] = []) => port.post
 
 // Loaded when the thread starts (most of a second: the Pulumi SDK), while the parent goes on.
 const program = require("../index") as () => Promise<unknown>;
+// A thread that is terminated does not write Node's compile cache (when enabled): write it now.
+(require("node:module") as { flushCompileCache?: () => void }).flushCompileCache?.();
 
 async function run(request: ThreadRequest): Promise<void> {
   if (request.stackTraceLimit !== undefined) Error.stackTraceLimit = request.stackTraceLimit;
