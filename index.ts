@@ -9,8 +9,8 @@ import { WindowsMailHost } from "./components/WindowsMailHost";
 import { TUNING_MODULE } from "./components/guestScripts";
 import { buildMachineConfigurationPackage, readModuleFolder } from "./domain/machineConfigurationPackage";
 import { ConfigValidationError } from "./domain/issues";
-import { type MailhostStackOutputs } from "./program/outputs";
-import { loadStack } from "./program/stackConfig";
+import { type MailhostStackOutputs } from "./components/stackOutputs";
+import { loadStack } from "./stack/stackConfig";
 
 /** Hosts created between two turns of the event loop (keeps memory flat for large fleets). */
 const HOSTS_PER_TURN = 10;

@@ -17,7 +17,7 @@ import { planOf } from "../cli/plan";
 import { ResourceGraph } from "../azure/resourceGraph";
 import { type ExpectedAssignment } from "../domain/graphDrift";
 import { type FleetPlan, STACK_TAG, hostPlans } from "../domain/plan";
-import { ArmCompute } from "../program/arm";
+import { ArmCompute } from "../azure/arm";
 import { ArmStandIn, STAND_IN_TOKEN } from "../test/support/armStandIn";
 import { assignmentRow } from "../test/support/graphRows";
 

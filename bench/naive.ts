@@ -4,7 +4,7 @@
  * policy analysis). Usage: node --import tsx bench/naive.ts <project dir> <stack>
  */
 import * as pulumi from "@pulumi/pulumi";
-import { readStackFile } from "../program/stackFile";
+import { readStackFile } from "../stack/stackFile";
 
 async function main(): Promise<void> {
   const [dir, stack] = process.argv.slice(2);

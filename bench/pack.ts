@@ -1,7 +1,7 @@
 /**
  * `npm run bench:pack`: the policy pack alone. Records the requests `mailhost check` sends the pack
  * for a copy of the prod stack with N hosts (bench/stream.ts), then replays them against the pack
- * started as the check starts it (program/analyzer.ts `PolicyPackProcess`, prod's policy config),
+ * started as the check starts it (engine/analyzer.ts `PolicyPackProcess`, prod's policy config),
  * a fresh pack per run, and prints the pack process's CPU time (user + system, from /proc): start-up
  * (until configured), the Analyze calls, the AnalyzeStack call; median of the runs.
  *
@@ -19,8 +19,8 @@ import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import type * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
-import { type PolicyPackConfig, PolicyPackProcess } from "../program/analyzer";
-import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR } from "../program/policyCheck";
+import { type PolicyPackConfig, PolicyPackProcess } from "../engine/analyzer";
+import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR } from "../engine/policyCheck";
 import { printProfile, profilesIn, summarizeProfile } from "./cpuProfile";
 import { readStream, recordStream, type RecordedStream, writeBenchStack, writeStream } from "./stream";
 

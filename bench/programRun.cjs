@@ -1,6 +1,6 @@
 // Child of bench/program.ts: runs the compiled mailhost program (dist/, built by `npm run build`)
 // on this thread under the mock runtime, exactly as the check's program thread does
-// (dist/program/offlineWorker.js: aliases dropped, Error.stackTraceLimit = 0, each resource's
+// (dist/engine/offlineWorker.js: aliases dropped, Error.stackTraceLimit = 0, each resource's
 // inputs encoded once as Struct bytes), but with no pack and no analyzer client. Plain
 // JavaScript, so that nothing but the compiled program is loaded and measured.
 // Usage: node bench/programRun.cjs <project dir> <stack>; prints one JSON line.
@@ -13,9 +13,9 @@ const [dir, stack] = process.argv.slice(2);
 async function main() {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const { runOffline } = require(path.join(dist, "program", "offline.js"));
-  const { encodeStruct } = require(path.join(dist, "program", "wire.js"));
-  const { readStackFile } = require(path.join(dist, "program", "stackFile.js"));
+  const { runOffline } = require(path.join(dist, "engine", "offline.js"));
+  const { encodeStruct } = require(path.join(dist, "engine", "wire.js"));
+  const { readStackFile } = require(path.join(dist, "stack", "stackFile.js"));
   const program = require(path.join(dist, "index.js"));
   const loadCpu = process.cpuUsage(cpu0);
   const t1 = performance.now();

@@ -8,11 +8,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { analyzeRequestChunks, analyzerResourceChunks, analyzeStackRequestChunks } from "../program/analyzer";
-import { runOffline } from "../program/offline";
-import { toAnalyzed } from "../program/policyCheck";
-import { readStackFile } from "../program/stackFile";
-import { encodeStruct } from "../program/wire";
+import { analyzeRequestChunks, analyzerResourceChunks, analyzeStackRequestChunks } from "../engine/analyzer";
+import { runOffline } from "../engine/offline";
+import { toAnalyzed } from "../engine/policyCheck";
+import { readStackFile } from "../stack/stackFile";
+import { encodeStruct } from "../engine/wire";
 
 export interface StreamHeader {
   readonly stack: string;

@@ -6,11 +6,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigValidationError } from "../domain/issues";
-import { type PolicyDiagnostic, type PolicyPackConfig, type PolicyPackProcess } from "../program/analyzer";
-import { OfflineThread, OfflineThreadError } from "../program/offlineThread";
-import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR, ResourceAnalysis, startPolicyPack } from "../program/policyCheck";
-import { type LoadedStack, loadStack } from "../program/stackConfig";
-import { fileErrorText, readStackFile, type StackFile, StackFileError } from "../program/stackFile";
+import { type PolicyDiagnostic, type PolicyPackConfig, type PolicyPackProcess } from "../engine/analyzer";
+import { OfflineThread, OfflineThreadError } from "../engine/offlineThread";
+import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR, ResourceAnalysis, startPolicyPack } from "../engine/policyCheck";
+import { type LoadedStack, loadStack } from "../stack/stackConfig";
+import { fileErrorText, readStackFile, type StackFile, StackFileError } from "../stack/stackFile";
 import { lineOfKey } from "./locate";
 
 /** Config key a policy's violations point at in the stack file (for annotations). */

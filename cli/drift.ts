@@ -8,7 +8,7 @@ import { type CollectorReport, type ParsedCollector, type SettingDrift, compareH
 import { waitsForReboot } from "../domain/reboot";
 import { projectPath } from "../domain/paths";
 import { type FleetPlan, type RunCommandParameter, STACK_TAG, collectorParameters, runCommandTuningParameters } from "../domain/plan";
-import { type ArmCompute, RunCommandBusyError } from "../program/arm";
+import { type ArmCompute, RunCommandBusyError } from "../azure/arm";
 import { readGuestScript, RUN_COMMAND_SCRIPT } from "../components/guestScripts";
 
 /** The read-only collector. */

@@ -7,7 +7,7 @@
  * in the report. Remediation of drifted hosts uses the run-command remediation, since Azure has
  * no documented way to make Machine Configuration re-evaluate on demand.
  */
-import { type ArmCompute } from "../program/arm";
+import { type ArmCompute } from "../azure/arm";
 import { type ResourceGraph } from "../azure/resourceGraph";
 import { type AssignmentRow, DEFAULT_MAX_AGE_MINUTES, type ExpectedAssignment, assignmentQuery, judgeAssignment, rowsByVm } from "../domain/graphDrift";
 import { type FleetPlan, STACK_TAG } from "../domain/plan";

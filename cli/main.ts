@@ -8,7 +8,7 @@ import * as readline from "node:readline/promises";
 import { projectPath } from "../domain/paths";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigValidationError } from "../domain/issues";
-import { listStacks } from "../program/stackFile";
+import { listStacks } from "../stack/stackFile";
 import { CheckSetupError, exitCodeOf, repositoryPath, runCheck } from "./check";
 import { formatGithub, formatJson, formatText } from "./format";
 import { formatPlan, formatPlanJson, planOf } from "./plan";
@@ -18,8 +18,8 @@ import { DEFAULT_MAX_AGE_MINUTES, expectedAssignment } from "../domain/graphDrif
 import { readModuleFolder } from "../domain/machineConfigurationPackage";
 import { TUNING_MODULE } from "../components/guestScripts";
 import { formatDriftGithub, formatDriftJson, formatDriftText } from "./driftFormat";
-import { DEFAULT_POLL_INTERVAL_MS, DEFAULT_REQUEST_TIMEOUT_SECONDS, PUBLIC_ARM_ENDPOINT } from "../program/arm";
-import { fileErrorText, readStackFile, StackFileError } from "../program/stackFile";
+import { DEFAULT_POLL_INTERVAL_MS, DEFAULT_REQUEST_TIMEOUT_SECONDS, PUBLIC_ARM_ENDPOINT } from "../azure/arm";
+import { fileErrorText, readStackFile, StackFileError } from "../stack/stackFile";
 import { maxUnavailable } from "../domain/reboot";
 import { DEFAULT_CHECK_INTERVAL_MS, DEFAULT_REBOOT_TIMEOUT_SECONDS, RESTART_PERMISSION, type RebootSelection, formatRebootGithub, formatRebootJson, formatRebootText, rebootExitCode, runReboot } from "./reboot";
 
@@ -176,7 +176,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       const { subscription, endpoint } = azureTarget(opts.subscription, opts.armEndpoint);
       const file = readStackFile(opts.cwd, opts.stack);
       const plan = planOf(opts.cwd, opts.stack);
-      const { ArmCompute } = require("../program/arm") as typeof import("../program/arm");
+      const { ArmCompute } = require("../azure/arm") as typeof import("../azure/arm");
       const progress = (line: string) => io.err(`mailhost drift: ${line}`);
       const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval,
         requestTimeoutSeconds: opts.requestTimeout, progress });
@@ -189,7 +189,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       let report;
       if (source === "graph") {
         const { ResourceGraph } = require("../azure/resourceGraph") as typeof import("../azure/resourceGraph");
-        const { armRequestPolicy, defaultCredential, explainingCredential } = require("../program/arm") as typeof import("../program/arm");
+        const { armRequestPolicy, defaultCredential, explainingCredential } = require("../azure/arm") as typeof import("../azure/arm");
         const graph = new ResourceGraph({
           endpoint: endpoint.toString(), credential: explainingCredential(defaultCredential()), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, progress,
           policies: [armRequestPolicy({ endpoint: endpoint.toString(), requestTimeoutSeconds: opts.requestTimeout, maxRetries: opts.maxRetries, progress })],
@@ -246,7 +246,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
         throw new UsageError((err as Error).message);
       }
       const selection: RebootSelection = opts.all ? { kind: "all" } : opts.host ? { kind: "hosts", hosts: opts.host } : { kind: "waiting" };
-      const { ArmCompute } = require("../program/arm") as typeof import("../program/arm");
+      const { ArmCompute } = require("../azure/arm") as typeof import("../azure/arm");
       const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval });
       const report = await runReboot({
         plan, arm, resourceGroup: opts.resourceGroup, selection, maxUnavailable: max, dryRun: opts.dryRun, yes: opts.yes, confirm: askOnTerminal,

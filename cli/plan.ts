@@ -5,8 +5,8 @@ import * as path from "node:path";
 import { ConfigValidationError } from "../domain/issues";
 import { type FleetPlan } from "../domain/plan";
 import { lineOfKey } from "./locate";
-import { loadStack } from "../program/stackConfig";
-import { readStackFile } from "../program/stackFile";
+import { loadStack } from "../stack/stackConfig";
+import { readStackFile } from "../stack/stackFile";
 
 /** The plan of a stack file; config problems carry the file and line of their key. */
 export function planOf(dir: string, stack: string): FleetPlan {

@@ -9,7 +9,7 @@
 import { compareHost } from "../domain/drift";
 import { type FleetPlan, STACK_TAG } from "../domain/plan";
 import { type RebootTarget, type Wave, notInEffect, planWaves, waitsForReboot } from "../domain/reboot";
-import { type ArmCompute } from "../program/arm";
+import { type ArmCompute } from "../azure/arm";
 import { collectHostState } from "./drift";
 
 /** The Azure permission a restart needs (besides reading VMs and Run Command for the collector). */

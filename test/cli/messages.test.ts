@@ -7,8 +7,8 @@ import * as path from "node:path";
 import { groupViolations, type Violation } from "../../cli/check";
 import { planOf } from "../../cli/plan";
 import { RECOMMENDED } from "../../domain/limits";
-import { loadStack } from "../../program/stackConfig";
-import { runtimeConfig } from "../../program/offline";
+import { loadStack } from "../../stack/stackConfig";
+import { runtimeConfig } from "../../engine/offline";
 import { REPO_ROOT, stackConfigWithSecret, withValue } from "../support/stacks";
 import { lineIn, mailhost, project, stackText } from "./support";
 

@@ -10,8 +10,8 @@ import * as path from "node:path";
 import { CAPACITY_POLICY, policyConfigFor } from "../../cli/check";
 import { assessCapacity } from "../../domain/capacity";
 import { RECOMMENDED } from "../../domain/limits";
-import { loadStack } from "../../program/stackConfig";
-import { readStackFile } from "../../program/stackFile";
+import { loadStack } from "../../stack/stackConfig";
+import { readStackFile } from "../../stack/stackFile";
 import { REPO_ROOT } from "../support/stacks";
 import { lineIn, mailhost, project, stackText } from "./support";
 

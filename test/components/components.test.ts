@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { runOffline } from "../../program/offline";
+import { runOffline } from "../../engine/offline";
 import { WindowsMailHost } from "../../components/WindowsMailHost";
 import { DscTuning } from "../../components/DscTuning";
 import { RunCommandTuning } from "../../components/RunCommandTuning";

@@ -1,6 +1,6 @@
 import { describe, it, before } from "node:test";
 import * as assert from "node:assert/strict";
-import { type OfflineRun, type RecordedResource, runOffline } from "../../program/offline";
+import { type OfflineRun, type RecordedResource, runOffline } from "../../engine/offline";
 import { MailSite } from "../../components/MailSite";
 import { NatGatewayEgress } from "../../components/NatGatewayEgress";
 import { siteNames } from "../../domain/plan";
@@ -15,7 +15,7 @@ const one = (run: OfflineRun, type: string): RecordedResource => {
   assert.equal(found.length, 1, `one ${type}`);
   return found[0];
 };
-/** The id the mocks give a resource (program/offline.ts). */
+/** The id the mocks give a resource (engine/offline.ts). */
 const mockId = (run: OfflineRun, r: RecordedResource, kind: string, name: string) => {
   const sub = "00000000-0000-0000-0000-000000000000";
   return `/subscriptions/${sub}/resourceGroups/${r.inputs.resourceGroupName}/providers/Microsoft.Network/${kind}/${name}`;

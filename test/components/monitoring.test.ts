@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { type RecordedResource, runOffline } from "../../program/offline";
+import { type RecordedResource, runOffline } from "../../engine/offline";
 import { Monitoring } from "../../components/Monitoring";
 import { requireStackConfig } from "../../domain/config";
 import { CONNECTION_FAILURE_THRESHOLD, PERF_SAMPLING_INTERVAL, formatRange } from "../../domain/limits";

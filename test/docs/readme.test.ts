@@ -6,7 +6,7 @@ import { parse } from "yaml";
 import { CONFIG_TABLE_BEGIN, CONFIG_TABLE_END, configReferenceTable } from "../../domain/configDocs";
 import { configSchema } from "../../domain/config";
 import { POLICY_TABLE_BEGIN, POLICY_TABLE_END, policyTable } from "../../scripts/policyTable";
-import { SECRET_KEYS } from "../../program/stackConfig";
+import { SECRET_KEYS } from "../../stack/stackConfig";
 import { REPO_ROOT } from "../support/stacks";
 
 const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");

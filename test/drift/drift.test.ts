@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as fc from "fast-check";
-import { ArmCompute } from "../../program/arm";
+import { ArmCompute } from "../../azure/arm";
 import { COLLECTOR_SCRIPT, type DriftReport, driftExitCode, runDrift } from "../../cli/drift";
 import { planOf } from "../../cli/plan";
 import { main } from "../../cli/main";

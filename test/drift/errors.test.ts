@@ -7,7 +7,7 @@ import { after, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { ArmCompute, CREDENTIAL_HINT, DEFAULT_REQUEST_TIMEOUT_SECONDS } from "../../program/arm";
+import { ArmCompute, CREDENTIAL_HINT, DEFAULT_REQUEST_TIMEOUT_SECONDS } from "../../azure/arm";
 import { type DriftReport, runDrift } from "../../cli/drift";
 import { planOf } from "../../cli/plan";
 import { STACK_TAG } from "../../domain/plan";

@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import { planOf } from "../../cli/plan";
 import { runGraphDrift } from "../../cli/graphDrift";
 import { hostPlans, STACK_TAG } from "../../domain/plan";
-import { ArmCompute } from "../../program/arm";
+import { ArmCompute } from "../../azure/arm";
 import { ResourceGraph, parseQuotaResetsAfter } from "../../azure/resourceGraph";
 import { type AssignmentRow, DEFAULT_MAX_AGE_MINUTES, type ExpectedAssignment, INVALID_PACKAGE_RESOURCE_ID, REASON_CODE_PREFIX, assignmentQuery, judgeAssignment, kqlString, parseReason, rowVmName, rowsByVm } from "../../domain/graphDrift";
 import { MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, WINDOWS_DEFAULTS } from "../../domain/limits";

@@ -5,7 +5,7 @@
 import { after, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
-import { ArmCompute } from "../../program/arm";
+import { ArmCompute } from "../../azure/arm";
 import { BUSY_REASON, type DriftReport, driftExitCode, runDrift } from "../../cli/drift";
 import { planOf } from "../../cli/plan";
 import { type CollectorReport, REGISTRY_VALUE_TYPES, compareHost, hostStatus } from "../../domain/drift";

@@ -14,7 +14,7 @@ import { fromBase64Url } from "../../domain/guestEncoding";
 import { MAILHOST_TCP_TUNING, TUNED_PROPERTIES, configurationParameterName } from "../../domain/machineConfiguration";
 import { planFleet } from "../../domain/plan";
 import { loadSiteConfigTemplate } from "../../domain/siteconfig";
-import { type OfflineRun, type RecordedResource } from "../../program/offline";
+import { type OfflineRun, type RecordedResource } from "../../engine/offline";
 import { STORAGE_BLOB_DATA_READER_ROLE_ID } from "../../components/MailSite";
 import { runStack, stackFileConfig, STACKS } from "../support/stacks";
 import { readMof } from "../support/mofReader";

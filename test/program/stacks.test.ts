@@ -2,7 +2,7 @@ import { describe, it, before } from "node:test";
 import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as ini from "ini";
-import { type OfflineRun, type RecordedResource, MOCK_SAS_TOKEN, MOCK_SUBSCRIPTION } from "../../program/offline";
+import { type OfflineRun, type RecordedResource, MOCK_SAS_TOKEN, MOCK_SUBSCRIPTION } from "../../engine/offline";
 import { requireStackConfig } from "../../domain/config";
 import { effectiveTtlFloor, usablePorts } from "../../domain/capacity";
 import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";

@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { ArmCompute } from "../../program/arm";
+import { ArmCompute } from "../../azure/arm";
 import { type RebootReport, RESTART_PERMISSION, rebootExitCode, runReboot } from "../../cli/reboot";
 import { main } from "../../cli/main";
 import { runDrift } from "../../cli/drift";

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { type OfflineRun, runOffline, runtimeConfig } from "../../program/offline";
+import { type OfflineRun, runOffline, runtimeConfig } from "../../engine/offline";
 import program = require("../../index");
 
 export const REPO_ROOT = path.join(__dirname, "..", "..");

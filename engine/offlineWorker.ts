@@ -1,5 +1,5 @@
 /**
- * Worker-thread entry of {@link OfflineThread} (program/offlineThread.ts): runs the mailhost
+ * Worker-thread entry of {@link OfflineThread} (engine/offlineThread.ts): runs the mailhost
  * program under the mock runtime on this thread, once per `run` message, and posts every
  * registered resource to the parent as it is registered, its inputs encoded once as protobuf
  * Struct bytes (transferred, not copied). Not imported by anything: the parent starts it by file name.
@@ -10,7 +10,7 @@ import type { ThreadMessage, ThreadRequest } from "./offlineThread";
 import { encodeStruct } from "./wire";
 
 const port = parentPort;
-if (port === null) throw new Error("program/offlineWorker runs only as a worker thread");
+if (port === null) throw new Error("engine/offlineWorker runs only as a worker thread");
 
 const post = (message: ThreadMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 

@@ -13,8 +13,8 @@ export interface RecordedResource {
   readonly name: string;
   readonly inputs: Record<string, unknown>;
   /**
-   * The inputs as protobuf Struct bytes (program/wire.ts) when the program ran on a worker thread
-   * (program/offlineThread.ts): only these cross over, and `inputs` is then empty.
+   * The inputs as protobuf Struct bytes (engine/wire.ts) when the program ran on a worker thread
+   * (engine/offlineThread.ts): only these cross over, and `inputs` is then empty.
    */
   readonly encodedInputs?: Uint8Array;
   /** True for custom (cloud) resources, false for components. */

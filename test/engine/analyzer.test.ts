@@ -13,7 +13,7 @@ import {
   UNKNOWN,
   type AnalyzedResource,
   type PolicyDiagnostic,
-} from "../../program/analyzer";
+} from "../../engine/analyzer";
 
 const FIXTURE = path.join(__dirname, "..", "fixtures", "policy-pack");
 const REPO_NODE_MODULES = path.join(__dirname, "..", "..", "node_modules");

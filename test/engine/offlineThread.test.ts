@@ -4,9 +4,9 @@ import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import type * as structPbModule from "google-protobuf/google/protobuf/struct_pb";
-import { runtimeConfig, type RecordedResource } from "../../program/offline";
-import { OfflineThread, OfflineThreadError } from "../../program/offlineThread";
-import { encodeStruct } from "../../program/wire";
+import { runtimeConfig, type RecordedResource } from "../../engine/offline";
+import { OfflineThread, OfflineThreadError } from "../../engine/offlineThread";
+import { encodeStruct } from "../../engine/wire";
 import { runStack, stackConfigWithSecret, withValue } from "../support/stacks";
 
 const stubRequire = createRequire(require.resolve("@pulumi/pulumi/proto/analyzer_pb"));

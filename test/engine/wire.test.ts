@@ -1,5 +1,5 @@
-// The analyzer client's own protobuf encoding (program/wire.ts and the request chunks in
-// program/analyzer.ts) is checked against the generated stubs: whatever it sends must decode, with
+// The analyzer client's own protobuf encoding (engine/wire.ts and the request chunks in
+// engine/analyzer.ts) is checked against the generated stubs: whatever it sends must decode, with
 // the stubs the policy pack uses, to exactly what the stubs themselves would have sent.
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
@@ -7,8 +7,8 @@ import { createRequire } from "node:module";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import * as fc from "fast-check";
 import type * as structPbModule from "google-protobuf/google/protobuf/struct_pb";
-import { analyzeRequestChunks, analyzerResourceChunks, analyzeStackRequestChunks, type AnalyzedResource, secret, UNKNOWN } from "../../program/analyzer";
-import { encodeStruct, fieldHeader, WireEncodingError } from "../../program/wire";
+import { analyzeRequestChunks, analyzerResourceChunks, analyzeStackRequestChunks, type AnalyzedResource, secret, UNKNOWN } from "../../engine/analyzer";
+import { encodeStruct, fieldHeader, WireEncodingError } from "../../engine/wire";
 
 const stubRequire = createRequire(require.resolve("@pulumi/pulumi/proto/analyzer_pb"));
 const { Struct } = stubRequire("google-protobuf/google/protobuf/struct_pb") as typeof structPbModule;
