@@ -44,6 +44,11 @@ export interface ConfigProblem {
 
 export interface Violation {
   readonly policy: string;
+  /**
+   * The rule that found it: the policy's name, or for a policy made of several rules the rule's
+   * own name (as listed in README's policy table). Unset: the policy's name.
+   */
+  readonly rule?: string;
   readonly level: PolicyDiagnostic["enforcementLevel"];
   readonly urn?: string;
   /** The policy's own message (without the policy description). */
@@ -246,7 +251,7 @@ async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => 
   report.timings.analysisMs = performance.now() - t1;
   const found: Violation[] = diagnostics.map((d) => {
     const key = configKeyOf(d);
-    return { policy: d.policyName, level: d.enforcementLevel, urn: d.urn || undefined, message: ownMessage(d), description: d.description, line: key ? lineOfKey(file.text, key) : undefined };
+    return { policy: d.policyName, rule: ruleOf(d) ?? d.policyName, level: d.enforcementLevel, urn: d.urn || undefined, message: ownMessage(d), description: d.description, line: key ? lineOfKey(file.text, key) : undefined };
   });
   report.violations.push(...groupViolations(found));
   report.status = diagnostics.some((d) => d.enforcementLevel === "mandatory") ? "rejected" : "passed";
