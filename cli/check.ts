@@ -11,10 +11,14 @@ import { OfflineThread, OfflineThreadError } from "../engine/offlineThread";
 import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR, ResourceAnalysis, startPolicyPack } from "../engine/policyCheck";
 import { type LoadedStack, loadStack } from "../stack/stackConfig";
 import { fileErrorText, readStackFile, type StackFile, StackFileError } from "../stack/stackFile";
+import { ruleOf } from "../policies/all";
 import { lineOfKey } from "./locate";
 
-/** Config key a policy's violations point at in the stack file (for annotations). */
-const POLICY_CONFIG_KEY: Readonly<Record<string, string>> = {
+/**
+ * Config key a rule's violations point at in the stack file (for annotations), by rule name: the
+ * policy's name, or for a policy made of several rules the rule's own (found by {@link ruleOf}).
+ */
+const RULE_CONFIG_KEY: Readonly<Record<string, string>> = {
   "mailhost-tcp-timed-wait-delay-range": "mailhost:tcp.tcpTimedWaitDelay",
   "mailhost-tcp-timed-wait-delay-recommended": "mailhost:tcp.tcpTimedWaitDelay",
   "mailhost-max-user-port-range": "mailhost:tcp.maxUserPort",
@@ -40,6 +44,11 @@ export interface ConfigProblem {
 
 export interface Violation {
   readonly policy: string;
+  /**
+   * The rule that found it: the policy's name, or for a policy made of several rules the rule's
+   * own name (as listed in README's policy table). Unset: the policy's name.
+   */
+  readonly rule?: string;
   readonly level: PolicyDiagnostic["enforcementLevel"];
   readonly urn?: string;
   /** The policy's own message (without the policy description). */
@@ -82,8 +91,18 @@ export function groupViolations(violations: readonly Violation[]): Violation[] {
 
 export type StackStatus = "passed" | "rejected" | "error";
 
-/** The capacity policy, whose load comes from the stack's own `mailhost:capacity`. */
-export const CAPACITY_POLICY = "mailhost-capacity-sustains-load";
+/**
+ * The policy holding the capacity rule (`mailhost-capacity-sustains-load`), whose load (config
+ * keys `activeSessionsPerHost`, `backendEndpoints`, `utilization`) comes from the stack's own
+ * `mailhost:capacity`.
+ */
+export const CAPACITY_POLICY = "mailhost-fleet-readiness";
+
+/** The stack-file key a diagnostic points at, by the rule that produced it; undefined when none. */
+export function configKeyOf(d: Pick<PolicyDiagnostic, "policyName" | "description">): string | undefined {
+  const rule = ruleOf(d);
+  return rule === undefined ? undefined : RULE_CONFIG_KEY[rule];
+}
 
 export interface StackReport {
   readonly stack: string;
@@ -231,8 +250,8 @@ async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => 
   const diagnostics = await analysis.finish(resources);
   report.timings.analysisMs = performance.now() - t1;
   const found: Violation[] = diagnostics.map((d) => {
-    const key = POLICY_CONFIG_KEY[d.policyName];
-    return { policy: d.policyName, level: d.enforcementLevel, urn: d.urn || undefined, message: ownMessage(d), description: d.description, line: key ? lineOfKey(file.text, key) : undefined };
+    const key = configKeyOf(d);
+    return { policy: d.policyName, rule: ruleOf(d) ?? d.policyName, level: d.enforcementLevel, urn: d.urn || undefined, message: ownMessage(d), description: d.description, line: key ? lineOfKey(file.text, key) : undefined };
   });
   report.violations.push(...groupViolations(found));
   report.status = diagnostics.some((d) => d.enforcementLevel === "mandatory") ? "rejected" : "passed";

@@ -37,7 +37,7 @@ export function formatText(report: CheckReport): string {
       for (const [urn, vs] of byUrn) {
         out.push(`        ${urn}`);
         for (const v of vs) {
-          out.push(`            ${v.level === "mandatory" ? "✖" : "⚠"} [${v.level}]  ${v.policy}`);
+          out.push(`            ${v.level === "mandatory" ? "✖" : "⚠"} [${v.level}]  ${v.policy}${v.rule !== undefined && v.rule !== v.policy ? ` (${v.rule})` : ""}`);
           out.push(`              ${v.message}${v.line ? `  (${s.file}:${v.line})` : ""}`);
           if (v.resources) out.push(`              on ${v.resources.length} resources: ${v.resources.join(", ")}`);
         }
@@ -62,7 +62,7 @@ export function formatJson(report: CheckReport): string {
       policyConfig: s.policyConfig === null ? { source: "defaults", file: null } : { source: "file", file: s.policyConfig },
       resourceCount: s.resourceCount,
       configErrors: s.configProblems,
-      violations: s.violations.map((v) => ({ policy: v.policy, level: v.level, urn: v.urn ?? null, message: v.message, line: v.line ?? null, ...(v.resources ? { resources: v.resources, urns: v.urns } : {}) })),
+      violations: s.violations.map((v) => ({ policy: v.policy, rule: v.rule ?? v.policy, level: v.level, urn: v.urn ?? null, message: v.message, line: v.line ?? null, ...(v.resources ? { resources: v.resources, urns: v.urns } : {}) })),
       placeholders: s.placeholders,
       error: s.error ?? null,
       timings: {

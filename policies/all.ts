@@ -1,5 +1,6 @@
-/** Every policy of the pack, grouped by what they check. The pack's entry file only wraps this list. */
+/** Every policy of the pack, its rules grouped by enforcement level. The pack's entry file only wraps this list. */
 import type { Policies } from "@pulumi/policy";
+import { groupResourceRules, groupStackRules, ruleOfDiagnostic } from "./lib/group";
 import { capacity } from "./rules/capacity";
 import { dynamicPortRange } from "./rules/dynamicPortRange";
 import { guestConfigurationApplies, guestConfigurationContentHash, guestConfigurationContentUriHttps } from "./rules/guestConfigurationAssignment";
@@ -17,34 +18,59 @@ import { subnetExplicitOutbound } from "./rules/subnetExplicitOutbound";
 import { tcpTimedWaitDelayRange } from "./rules/tcpTimedWaitDelayRange";
 import { tuningValuesReadable } from "./rules/tuningValuesReadable";
 
-export const policies: Policies = [
-  // Port tuning on VM extensions and run commands
+/** Resource rules enforced everywhere (mandatory in every stack): port ranges, content integrity, secure defaults. */
+export const resourceGuardrails = groupResourceRules({
+  name: "mailhost-resource-guardrails",
+  description: "Port tuning within its ranges on every VM extension, run command and script, Machine Configuration packages pinned and fetched over HTTPS, no public IP on a NIC, no remote management from the Internet, and secrets only in protected settings.",
+}, [
   tcpTimedWaitDelayRange,
   maxUserPortRange,
   dynamicPortRange,
-  mailboxCacheTtlFloor,
-  tuningValuesReadable,
-  // Port tuning in script and command text
   scriptTuningRange,
-  scriptTuningVerifiable,
-  // Whole stack
-  capacity,
-  oneTuningPerVm,
-  // Guest configuration (Machine Configuration) assignments
   guestConfigurationContentHash,
   guestConfigurationContentUriHttps,
-  guestConfigurationApplies,
-  // Monitoring
-  vmHasMonitoringAgent,
-  vmHasDataCollectionRuleAssociation,
-  alertRuleHasActionGroup,
-  // Security
   nicNoPublicIp,
   nsgNoRemoteManagementFromInternet,
   secretsOnlyProtected,
-  // Network: the hosts' explicit way out
-  subnetExplicitOutbound,
-  // Advisory recommendations
-  maxUserPortRecommended,
-  tcpTimedWaitDelayRecommended,
+]);
+
+/** Resource rules that are warnings in dev and mandatory elsewhere: the MailboxCacheTTL floor and alerting. */
+export const serviceReadiness = groupResourceRules({
+  name: "mailhost-service-readiness",
+  description: "The MailboxCacheTTL a tuning resource writes is at or above the configured floor, and every alert rule notifies an action group.",
+}, [mailboxCacheTtlFloor, alertRuleHasActionGroup]);
+
+/** Recommendations (advisory except in prod). */
+export const tuningRecommended = groupResourceRules({
+  name: "mailhost-tuning-recommended",
+  description: "MaxUserPort and TcpTimedWaitDelay at their recommended values, beyond the ranges Windows accepts.",
+}, [maxUserPortRecommended, tcpTimedWaitDelayRecommended]);
+
+/** Stack rules that are warnings in dev and mandatory elsewhere: capacity, monitoring, explicit outbound. */
+export const fleetReadiness = groupStackRules({
+  name: "mailhost-fleet-readiness",
+  description: "The fleet is ready for its load: each host's port settings sustain the planned load, every VM reports to Azure Monitor through an agent and a data collection rule, and the hosts' subnet has an explicit way out.",
+}, [capacity, vmHasMonitoringAgent, vmHasDataCollectionRuleAssociation, subnetExplicitOutbound]);
+
+/**
+ * The pack's policies. Rules with the same enforcement level in every stack run as one policy
+ * (see lib/group.ts: the SDK decodes a resource once per policy); each rule keeps its messages.
+ */
+export const policies: Policies = [
+  // Resource policies
+  resourceGuardrails,
+  serviceReadiness,
+  tuningValuesReadable,
+  tuningRecommended,
+  // Stack policies
+  oneTuningPerVm,
+  fleetReadiness,
+  scriptTuningVerifiable,
+  guestConfigurationApplies,
 ];
+
+/**
+ * The rule (a policy name before rules were grouped, e.g. `mailhost-max-user-port-range`) that
+ * produced a diagnostic of this pack; undefined when no rule matches.
+ */
+export const ruleOf = (diagnostic: { policyName: string; description?: string }) => ruleOfDiagnostic(policies, diagnostic);

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { replaceBetweenMarkers } from "../domain/configDocs";
 import { policies } from "../policies/all";
+import { rulesOf } from "../policies/lib/group";
 
 export const POLICY_TABLE_BEGIN = "<!-- BEGIN policy-table: generated from policies/ by `npm run docs` -->";
 export const POLICY_TABLE_END = "<!-- END policy-table -->";
@@ -33,7 +34,10 @@ export function policyTable(): string {
     const level = p.enforcementLevel ?? "advisory";
     const kind = "validateStack" in p ? "stack" : "resource";
     const config = p.configSchema ? Object.keys(p.configSchema.properties).map((k) => `\`${k}\``).join(", ") : "—";
-    return `| \`${p.name}\` | ${kind} | ${level} | ${stacks.map((s) => levelIn(s, p.name, level)).join(" | ")} | ${config} | ${p.description.replace(/\|/g, "\\|")} |`;
+    const rules = rulesOf(p);
+    // A policy made of rules: each rule by its own name (the policy's name before grouping) and what it enforces.
+    const rule = rules.length === 1 && rules[0] === p ? p.description : rules.map((r) => `\`${r.name}\`: ${r.description}`).join("<br>");
+    return `| \`${p.name}\` | ${kind} | ${level} | ${stacks.map((s) => levelIn(s, p.name, level)).join(" | ")} | ${config} | ${rule.replace(/\|/g, "\\|")} |`;
   });
   return [
     POLICY_TABLE_BEGIN,
@@ -44,6 +48,16 @@ export function policyTable(): string {
   ].join("\n");
 }
 
+export const POLICY_NAMES_BEGIN = "<!-- BEGIN policy-names: generated from policies/ by `npm run docs` -->";
+export const POLICY_NAMES_END = "<!-- END policy-names -->";
+
+/** README's table from each former policy name (now a rule's name) to the policy that holds it. */
+export function policyNameTable(): string {
+  const rows = policies.flatMap((p) => rulesOf(p).map((r) => `| \`${r.name}\` | \`${p.name}\` |`));
+  return [POLICY_NAMES_BEGIN, "| Old name | New name |", "|---|---|", ...rows, POLICY_NAMES_END].join("\n");
+}
+
 export function withPolicyTable(readme: string): string {
-  return replaceBetweenMarkers(readme, POLICY_TABLE_BEGIN, POLICY_TABLE_END, policyTable());
+  const withNames = replaceBetweenMarkers(readme, POLICY_NAMES_BEGIN, POLICY_NAMES_END, policyNameTable());
+  return replaceBetweenMarkers(withNames, POLICY_TABLE_BEGIN, POLICY_TABLE_END, policyTable());
 }

@@ -84,7 +84,8 @@ describe("mailhost check", { concurrency: 3 }, () => {
     // The same violation on the four hosts: reported once, with the four resources.
     assert.equal(stack.violations.length, 1);
     const [v] = stack.violations;
-    assert.equal(v.policy, "mailhost-mailbox-cache-ttl-floor");
+    assert.equal(v.policy, "mailhost-service-readiness");
+    assert.equal(v.rule, "mailhost-mailbox-cache-ttl-floor");
     assert.equal(v.level, "mandatory");
     assert.equal(v.urns.length, 4);
     for (const urn of v.urns) assert.match(urn, /GuestConfigurationAssignment::vm-mail-lenient-00\d-tuning-assignment$/);
@@ -92,7 +93,7 @@ describe("mailhost check", { concurrency: 3 }, () => {
     assert.ok(stack.timings.programMs > 0 && stack.timings.analysisMs > 0 && report.timings.totalMs > 0);
     const github = await mailhost(["check", "--stack", "lenient", "--cwd", dir, "--format", "github", "--policy-pack-config", config]);
     const line = lineOf(dir, "lenient", "mailboxCacheTtl: 500");
-    assert.equal(github.stdout.split("\n").filter((l) => l.startsWith(`::error file=Pulumi.lenient.yaml,line=${line},title=mailhost-mailbox-cache-ttl-floor (lenient)::`) && l.includes("On 4 resources: vm-mail-lenient-001-tuning-assignment")).length, 1, github.stdout);
+    assert.equal(github.stdout.split("\n").filter((l) => l.startsWith(`::error file=Pulumi.lenient.yaml,line=${line},title=mailhost-service-readiness (lenient)::`) && l.includes("On 4 resources: vm-mail-lenient-001-tuning-assignment")).length, 1, github.stdout);
   });
 
   it("checks a stack whose secure value it cannot decrypt with a placeholder, and never prints it", async () => {

@@ -12,7 +12,7 @@ import { runtimeConfig } from "../../engine/offline";
 import { REPO_ROOT, stackConfigWithSecret, withValue } from "../support/stacks";
 import { lineIn, mailhost, project, stackText } from "./support";
 
-interface JsonStack { stack: string; status: string; configErrors: Array<{ path: string; message: string; line: number | null }>; violations: Array<{ policy: string; resources?: string[]; urn: string | null }> }
+interface JsonStack { stack: string; status: string; configErrors: Array<{ path: string; message: string; line: number | null }>; violations: Array<{ policy: string; rule: string; resources?: string[]; urn: string | null }> }
 
 const mistakes = stackText("dev", (t) => t
   .replace("  mailhost:capacity:", [
@@ -73,7 +73,7 @@ describe("messages that teach", { concurrency: 3 }, () => {
     assert.ok(hosts.length > 1);
     const r = await mailhost(["check", "--stack", "many", "--format", "json", "--cwd", dir]);
     const [stack] = (JSON.parse(r.stdout) as { stacks: JsonStack[] }).stacks;
-    const found = stack.violations.filter((v) => v.policy === "mailhost-max-user-port-recommended");
+    const found = stack.violations.filter((v) => v.policy === "mailhost-tuning-recommended" && v.rule === "mailhost-max-user-port-recommended");
     assert.equal(found.length, 1, JSON.stringify(stack.violations, null, 1));
     assert.equal(found[0].resources?.length, hosts.length);
     for (const h of hosts) assert.ok(found[0].resources!.some((name) => name.startsWith(h.name)), h.name);

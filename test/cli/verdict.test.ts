@@ -50,7 +50,7 @@ describe("mailhost check: verdict from content, not the stack's name", { concurr
     // Own load sustainable: nothing mandatory; MaxUserPort below the recommendation is advisory by default.
     assert.equal(prod.status, "passed", r.stdout);
     assert.equal(r.code, 0);
-    assert.equal(range.start + range.count - 1 < RECOMMENDED.minimumMaxUserPort, prod.violations.some((v: { policy: string }) => v.policy === "mailhost-max-user-port-recommended"));
+    assert.equal(range.start + range.count - 1 < RECOMMENDED.minimumMaxUserPort, prod.violations.some((v: { policy: string; rule: string }) => v.policy === "mailhost-tuning-recommended" && v.rule === "mailhost-max-user-port-recommended"));
   });
 
   it("checks a stack with no policy config against its own mailhost:capacity", () => {
@@ -73,7 +73,7 @@ describe("mailhost check: verdict from content, not the stack's name", { concurr
   });
 
   it("names the policy config per stack in text, json and github output, or says that defaults applied", async () => {
-    const dir = project({ "Pulumi.a.yaml": userStack, "Pulumi.b.yaml": userStack, "levels.json": JSON.stringify({ "mailhost-max-user-port-recommended": { enforcementLevel: "mandatory" } }) });
+    const dir = project({ "Pulumi.a.yaml": userStack, "Pulumi.b.yaml": userStack, "levels.json": JSON.stringify({ "mailhost-tuning-recommended": { enforcementLevel: "mandatory" } }) });
     const json = JSON.parse((await mailhost(["check", "--format", "json", "--cwd", dir])).stdout);
     assert.deepEqual(json.stacks.map((s: { policyConfig: unknown }) => s.policyConfig), [{ source: "defaults", file: null }, { source: "defaults", file: null }]);
     const withFile = await mailhost(["check", "--format", "json", "-c", "levels.json"], dir);

@@ -28,18 +28,18 @@ describe("per-stack policy config", () => {
       const config = requireStackConfig(raw);
       const policyConfig = readConfig(stack);
       assert.deepEqual(
-        { ...policyConfig["mailhost-capacity-sustains-load"], enforcementLevel: undefined },
+        { ...policyConfig["mailhost-fleet-readiness"], enforcementLevel: undefined },
         { enforcementLevel: undefined, activeSessionsPerHost: config.capacity.activeSessionsPerHost, backendEndpoints: config.capacity.backendEndpoints, utilization: config.capacity.utilization },
       );
-      assert.equal(policyConfig["mailhost-mailbox-cache-ttl-floor"].minimumMailboxCacheTtl, config.siteConfig.minimumMailboxCacheTtl);
+      assert.equal(policyConfig["mailhost-service-readiness"].minimumMailboxCacheTtl, config.siteConfig.minimumMailboxCacheTtl);
     });
   }
   it("is advisory where a team wants warnings (dev) and mandatory in prod", () => {
-    assert.equal(readConfig("dev")["mailhost-capacity-sustains-load"].enforcementLevel, "advisory");
+    assert.equal(readConfig("dev")["mailhost-fleet-readiness"].enforcementLevel, "advisory");
     for (const entry of Object.values(readConfig("prod"))) assert.equal(typeof entry === "string" ? entry : entry.enforcementLevel, "mandatory");
   });
   it("gives every configurable policy a JSON Schema with defaults, except the capacity load (the stack's own)", () => {
-    const noDefault = new Set(["mailhost-capacity-sustains-load.activeSessionsPerHost", "mailhost-capacity-sustains-load.backendEndpoints"]);
+    const noDefault = new Set(["mailhost-fleet-readiness.activeSessionsPerHost", "mailhost-fleet-readiness.backendEndpoints"]);
     for (const policy of policies.filter((p) => p.configSchema)) {
       for (const [key, schema] of Object.entries(policy.configSchema!.properties)) {
         const s = schema as { default?: unknown; description?: string };

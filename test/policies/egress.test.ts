@@ -13,6 +13,7 @@ import { runStack } from "../support/stacks";
 import { subnetExplicitOutbound } from "../../policies/rules/subnetExplicitOutbound";
 import { stackViolations, type TestResource } from "./harness";
 import { nicArgs, vmArgs } from "./fixtures";
+import { ruleOf } from "../../policies/all";
 
 const POLICY = "mailhost-subnet-explicit-outbound";
 const SUBNET_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Network/virtualNetworks/vnet-mailhost-unit/subnets/snet-mailhost";
@@ -97,7 +98,9 @@ function stack(subnetProps: Record<string, unknown>, extra: AnalyzedResource[] =
     ...extra,
   ];
 }
-const ours = (ds: PolicyDiagnostic[]) => ds.filter((d) => d.policyName === POLICY);
+/** The policy that holds this rule. */
+const HOLDER = "mailhost-fleet-readiness";
+const ours = (ds: PolicyDiagnostic[]) => ds.filter((d) => d.policyName === HOLDER && ruleOf(d) === POLICY);
 
 describe(`${POLICY} over the analyzer protocol`, () => {
   let pack: PolicyPackProcess;

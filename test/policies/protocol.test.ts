@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PolicyPackProcess, secret, UNKNOWN, type AnalyzedResource, type PolicyDiagnostic } from "../../engine/analyzer";
 import { POLICY_PACK_DIR } from "../../engine/policyCheck";
-import { policies } from "../../policies/all";
+import { policies, ruleOf } from "../../policies/all";
 import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
 import { amaExtensionArgs, dcraArgs, dscExtensionArgs, gcAssignment, runCommandArgs, vmArgs, withAssignmentParameter } from "./fixtures";
 import { MAX_USER_PORT } from "../../domain/limits";
@@ -30,6 +30,8 @@ function handWrittenDsc(configurationArguments: Record<string, unknown>, extra: 
 
 const mandatory = (ds: PolicyDiagnostic[]) => ds.filter((d) => d.enforcementLevel === "mandatory");
 const byPolicy = (ds: PolicyDiagnostic[], name: string) => ds.filter((d) => d.policyName === name);
+/** A rule's diagnostics: of its policy, and found by that rule (a policy may hold several rules). */
+const byRule = (ds: PolicyDiagnostic[], policy: string, rule: string) => ds.filter((d) => d.policyName === policy && ruleOf(d) === rule);
 
 describe("mailhost-guardrails over the analyzer protocol", () => {
   let pack: PolicyPackProcess;
@@ -43,14 +45,14 @@ describe("mailhost-guardrails over the analyzer protocol", () => {
     const info = await pack.getAnalyzerInfo();
     assert.equal(info.name, "mailhost-guardrails");
     assert.deepEqual(info.policies.map((p) => [p.name, p.enforcementLevel]).sort(), policies.map((p) => [p.name, p.enforcementLevel]).sort());
-    const floor = info.policies.find((p) => p.name === "mailhost-mailbox-cache-ttl-floor");
+    const floor = info.policies.find((p) => p.name === "mailhost-service-readiness");
     assert.deepEqual(Object.keys(floor?.configSchema?.properties ?? {}), ["minimumMailboxCacheTtl"]);
-    assert.equal(info.policies.find((p) => p.name === "mailhost-capacity-sustains-load")?.type, "stack");
+    assert.equal(info.policies.find((p) => p.name === "mailhost-fleet-readiness")?.type, "stack");
   });
 
   it("rejects a hand-written DSC extension with TcpTimedWaitDelay = 301 as mandatory", async () => {
     const ds = await pack.analyze(handWrittenDsc({ TcpTimedWaitDelay: 301 }));
-    const [d, ...rest] = byPolicy(ds, "mailhost-tcp-timed-wait-delay-range");
+    const [d, ...rest] = byRule(ds, "mailhost-resource-guardrails", "mailhost-tcp-timed-wait-delay-range");
     assert.deepEqual(rest, []);
     assert.equal(d.enforcementLevel, "mandatory");
     assert.match(d.message, /VirtualMachineExtension "hand-written-dsc": TcpTimedWaitDelay = 301 is outside 30–300 \(seconds\), in settings.configurationArguments.TcpTimedWaitDelay\.$/);
@@ -59,7 +61,7 @@ describe("mailhost-guardrails over the analyzer protocol", () => {
     assert.deepEqual(mandatory(await pack.analyze(handWrittenDsc({ TcpTimedWaitDelay: 300 }))), []);
   });
   it("rejects MaxUserPort = 65535 as mandatory and accepts 65534", async () => {
-    const rejected = byPolicy(await pack.analyze(handWrittenDsc({ MaxUserPort: 65535 })), "mailhost-max-user-port-range");
+    const rejected = byRule(await pack.analyze(handWrittenDsc({ MaxUserPort: 65535 })), "mailhost-resource-guardrails", "mailhost-max-user-port-range");
     assert.equal(rejected.length, 1);
     assert.equal(rejected[0].enforcementLevel, "mandatory");
     assert.match(rejected[0].message, /MaxUserPort = 65535 is outside 5000–65534 \(port number\)/);
@@ -67,7 +69,7 @@ describe("mailhost-guardrails over the analyzer protocol", () => {
   });
   it("rejects TcpTimedWaitDelay = \"301\" in a run command's string parameters", async () => {
     const ds = await pack.analyze({ type: "azure-native:compute:VirtualMachineRunCommandByVirtualMachine", name: "rc", properties: { ...runCommandArgs, parameters: [{ name: "TcpTimedWaitDelay", value: "301" }] } });
-    assert.equal(mandatory(byPolicy(ds, "mailhost-tcp-timed-wait-delay-range")).length, 1);
+    assert.equal(mandatory(byRule(ds, "mailhost-resource-guardrails", "mailhost-tcp-timed-wait-delay-range")).length, 1);
   });
   it("accepts our own DSC extension fixture with no diagnostic at all", async () => {
     assert.deepEqual(await pack.analyze({ type: "azure-native:compute:VirtualMachineExtension", name: "ours", properties: { ...dscExtensionArgs } }), []);
@@ -75,14 +77,14 @@ describe("mailhost-guardrails over the analyzer protocol", () => {
 
   it("sees through secret-wrapped properties: the violation stands", async () => {
     const ds = await pack.analyze(handWrittenDsc({ TcpTimedWaitDelay: secret(301) }));
-    assert.equal(mandatory(byPolicy(ds, "mailhost-tcp-timed-wait-delay-range")).length, 1);
+    assert.equal(mandatory(byRule(ds, "mailhost-resource-guardrails", "mailhost-tcp-timed-wait-delay-range")).length, 1);
   });
   it("never echoes a secret-wrapped SAS token found in plain settings", async () => {
     const token = "?sv=2024-11-04&sr=b&sp=r&sig=VGhpc0lzQVNlY3JldFNpZ25hdHVyZQ";
     const resource = handWrittenDsc({ TcpTimedWaitDelay: 60 });
     (resource.properties.settings as Record<string, unknown>).configurationUrlSasToken = secret(token);
     const ds = await pack.analyze(resource);
-    const [d] = byPolicy(ds, "mailhost-secrets-only-in-protected-settings");
+    const [d] = byRule(ds, "mailhost-resource-guardrails", "mailhost-secrets-only-in-protected-settings");
     assert.equal(d.enforcementLevel, "mandatory");
     assert.match(d.message, /settings.configurationUrlSasToken \(value not shown\)/);
     for (const diagnostic of ds) assert.ok(!JSON.stringify(diagnostic).includes("VGhpc0lzQVNlY3JldFNpZ25hdHVyZQ"));
@@ -100,7 +102,7 @@ describe("mailhost-guardrails over the analyzer protocol", () => {
     ]);
     assert.deepEqual(mandatory(stack), []);
     // Still answering afterwards.
-    assert.equal(mandatory(byPolicy(await pack.analyze(handWrittenDsc({ TcpTimedWaitDelay: 301 })), "mailhost-tcp-timed-wait-delay-range")).length, 1);
+    assert.equal(mandatory(byRule(await pack.analyze(handWrittenDsc({ TcpTimedWaitDelay: 301 })), "mailhost-resource-guardrails", "mailhost-tcp-timed-wait-delay-range")).length, 1);
   });
 
   it("reports a VM without tuning in AnalyzeStack, with its URN", async () => {
@@ -116,13 +118,13 @@ describe("mailhost-guardrails over the analyzer protocol", () => {
     const content = fromBase64Url(String((dscExtensionArgs.settings as any).configurationArguments.SiteConfigContentBase64Url)).replace(/MailboxCacheTTL = \d+/, "MailboxCacheTTL = 599");
     const resource = handWrittenDsc({ SiteConfigContentBase64Url: toBase64Url(content) });
     await pack.configure(readConfig("prod"));
-    const prod = byPolicy(await pack.analyze(resource), "mailhost-mailbox-cache-ttl-floor");
+    const prod = byRule(await pack.analyze(resource), "mailhost-service-readiness", "mailhost-mailbox-cache-ttl-floor");
     assert.deepEqual(prod.map((d) => d.enforcementLevel), ["mandatory"]);
     assert.match(prod[0].message, /MailboxCacheTTL = 599 is below its floor of 600 seconds/);
     await pack.configure(readConfig("dev"));
-    assert.deepEqual(byPolicy(await pack.analyze(resource), "mailhost-mailbox-cache-ttl-floor"), []); // 599 >= dev's 300
+    assert.deepEqual(byRule(await pack.analyze(resource), "mailhost-service-readiness", "mailhost-mailbox-cache-ttl-floor"), []); // 599 >= dev's 300
     const low = handWrittenDsc({ SiteConfigContentBase64Url: toBase64Url(content.replace("599", "120")) });
-    assert.deepEqual(byPolicy(await pack.analyze(low), "mailhost-mailbox-cache-ttl-floor").map((d) => d.enforcementLevel), ["advisory"]);
+    assert.deepEqual(byRule(await pack.analyze(low), "mailhost-service-readiness", "mailhost-mailbox-cache-ttl-floor").map((d) => d.enforcementLevel), ["advisory"]);
     await pack.configure({});
   });
   it("rejects a guest configuration assignment with MaxUserPort one above its range in configurationParameter as mandatory in prod, and accepts the maximum", async () => {
@@ -131,7 +133,7 @@ describe("mailhost-guardrails over the analyzer protocol", () => {
       const r = withAssignmentParameter(gcAssignment(), "MaxUserPort", value);
       return { type: r.type, name: r.name, properties: r.props } as AnalyzedResource;
     };
-    const rejected = byPolicy(await pack.analyze(assignment(String(MAX_USER_PORT.max + 1))), "mailhost-max-user-port-range");
+    const rejected = byRule(await pack.analyze(assignment(String(MAX_USER_PORT.max + 1))), "mailhost-resource-guardrails", "mailhost-max-user-port-range");
     assert.deepEqual(rejected.map((d) => d.enforcementLevel), ["mandatory"]);
     assert.match(rejected[0].message, new RegExp(`MaxUserPort = ${MAX_USER_PORT.max + 1} is outside .*configurationParameter\\[\\[MailhostTcpTuning\\]MailhostTcpTuning;MaxUserPort\\]`));
     assert.deepEqual(mandatory(await pack.analyze(assignment(String(MAX_USER_PORT.max)))), []);

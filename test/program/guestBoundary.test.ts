@@ -20,6 +20,10 @@ import { POLICY_PACK_DIR } from "../../engine/policyCheck";
 import { readGuestScript, RUN_COMMAND_SCRIPT } from "../../components/guestScripts";
 import { runStack, stackConfigWithSecret, stackFileConfig, withValue } from "../support/stacks";
 import { bindThroughCommandLine, damagedParameters } from "../support/windowsCommandLine";
+import { ruleOf } from "../../policies/all";
+
+/** A diagnostic of the MailboxCacheTTL floor rule (in policy mailhost-service-readiness). */
+const isFloor = (d: PolicyDiagnostic) => d.policyName === "mailhost-service-readiness" && ruleOf(d) === "mailhost-mailbox-cache-ttl-floor";
 
 const ODD_PATH = "C:\\Program Files\\Mail Front End\\SiteConfig.cfg";
 const ODD_VALUE = "100% & more ^_^";
@@ -128,7 +132,7 @@ describe("the pack rejects a hand-written run command whose encoded SiteConfig.c
   let pack: PolicyPackProcess;
   let resources: RecordedResource[];
   const prodConfig = JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", "prod.json"), "utf8"));
-  const floor: number = prodConfig["mailhost-mailbox-cache-ttl-floor"].minimumMailboxCacheTtl;
+  const floor: number = prodConfig["mailhost-service-readiness"].minimumMailboxCacheTtl;
   before(async () => {
     resources = (await runStack("prod", oddConfig(true))).resources.filter((r) => r.type === RUN_COMMAND);
     pack = await PolicyPackProcess.start(POLICY_PACK_DIR, { stack: { project: "mailhost", stack: "prodrc", dryRun: true } });
@@ -150,13 +154,13 @@ describe("the pack rejects a hand-written run command whose encoded SiteConfig.c
       properties: { resourceGroupName: "rg-mail", vmName: "vm-legacy-01", runCommandName: "tune", source: { script: "param()" }, parameters },
     };
     const diagnostics: PolicyDiagnostic[] = await pack.analyze(handWritten);
-    const floorFindings = diagnostics.filter((d) => d.policyName === "mailhost-mailbox-cache-ttl-floor");
+    const floorFindings = diagnostics.filter((d) => isFloor(d));
     assert.deepEqual(floorFindings.map((d) => d.enforcementLevel), ["mandatory"]);
     assert.match(floorFindings[0].message, new RegExp(`parameters\\[${SITE_CONFIG_CONTENT_PARAMETER}\\]\\) sets MailboxCacheTTL = ${floor - 1} is below its floor of ${floor} seconds`));
     // At the floor it passes.
     const atFloor = parameters.map((p) => (p.name === SITE_CONFIG_CONTENT_PARAMETER ? { name: p.name, value: toBase64Url(content.replace(`= ${floor - 1}`, `= ${floor}`)) } : p));
     const ok = await pack.analyze({ ...handWritten, properties: { ...handWritten.properties, parameters: atFloor } });
-    assert.deepEqual(ok.filter((d) => d.policyName === "mailhost-mailbox-cache-ttl-floor"), []);
+    assert.deepEqual(ok.filter((d) => isFloor(d)), []);
   });
 
   it("says so (advisory) when a hand-written run command carries no SiteConfig.cfg to read", async () => {

@@ -15,6 +15,10 @@ import { RESOURCE_ID_COLUMN } from "../../components/Monitoring";
 import { formatPlan, planOf } from "../../cli/plan";
 import { REPO_ROOT, STACKS, runStack, stackConfigWithSecret, stackFileConfig, withValue } from "../support/stacks";
 import program = require("../../index");
+import { ruleOf } from "../../policies/all";
+
+/** A diagnostic of `policy` found by its rule `rule` (a policy may hold several rules). */
+const isRule = (d: PolicyDiagnostic, policy: string, rule: string) => d.policyName === policy && ruleOf(d) === rule;
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const WEBHOOK = "https://hooks.example.com/services/T0001/B0002/s3cr3t-webhook-token";
@@ -226,28 +230,28 @@ describe("the pack over the analyzer protocol, on what the program registers", (
     await pack.configure(readPolicyConfig("prod"));
     const without = prod.resources.filter((r) => r.type !== "azure-native:monitor:DataCollectionRuleAssociation");
     const ds = mandatory(await analyzeResources(pack, without));
-    const hits = ds.filter((d) => d.policyName === "mailhost-vm-has-data-collection-rule-association");
+    const hits = ds.filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-vm-has-data-collection-rule-association"));
     const vms = byType(prod, "azure-native:compute:VirtualMachine");
     assert.equal(hits.length, vms.length, ds.map((d) => d.message).join("\n"));
     assert.deepEqual(hits.map((d) => d.urn).sort(), vms.map((v) => v.urn).sort());
     for (const d of hits) assert.match(d.message, /VirtualMachine "vm-mail-prod-\d{3}" has no data collection rule association/);
-    assert.deepEqual(ds.filter((d) => d.policyName !== "mailhost-vm-has-data-collection-rule-association"), []);
+    assert.deepEqual(ds.filter((d) => !isRule(d, "mailhost-fleet-readiness", "mailhost-vm-has-data-collection-rule-association")), []);
   });
   it("rejects prod hosts without the agent, and only warns in dev", async () => {
     const without = prod.resources.filter((r) => !(r.type === "azure-native:compute:VirtualMachineExtension" && r.inputs.publisher === "Microsoft.Azure.Monitor"));
     await pack.configure(readPolicyConfig("prod"));
-    const inProd = (await analyzeResources(pack, without)).filter((d) => d.policyName === "mailhost-vm-has-monitoring-agent");
+    const inProd = (await analyzeResources(pack, without)).filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-vm-has-monitoring-agent"));
     assert.deepEqual([...new Set(inProd.map((d) => d.enforcementLevel))], ["mandatory"]);
     assert.equal(inProd.length, 4);
     await pack.configure(readPolicyConfig("dev"));
     const inDev = await analyzeResources(pack, without);
     assert.deepEqual(mandatory(inDev), []);
-    assert.equal(inDev.filter((d) => d.policyName === "mailhost-vm-has-monitoring-agent" && d.enforcementLevel === "advisory").length, 4);
+    assert.equal(inDev.filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-vm-has-monitoring-agent") && d.enforcementLevel === "advisory").length, 4);
   });
   it("rejects an alert rule that names no action group", async () => {
     await pack.configure(readPolicyConfig("prod"));
     const broken = prod.resources.map((r) => r.type === "azure-native:monitor:ScheduledQueryRule" ? { ...r, inputs: { ...r.inputs, actions: { actionGroups: [] } } } : r);
-    const hits = mandatory(await analyzeResources(pack, broken)).filter((d) => d.policyName === "mailhost-alert-rule-has-action-group");
+    const hits = mandatory(await analyzeResources(pack, broken)).filter((d) => isRule(d, "mailhost-service-readiness", "mailhost-alert-rule-has-action-group"));
     assert.equal(hits.length, 4);
     assert.match(hits[0].message, /ScheduledQueryRule "mailhost-monitoring-[a-z-]+" names no action group in actions\.actionGroups/);
   });
