@@ -179,7 +179,7 @@ ${baseRows.join("\n")}` : "";
 Pulumi's mock runtime, analyse every resource and the stack with the policy pack over the analyzer
 protocol) against naive mock execution of the same program (tsx, azure-native aliases kept, no
 policy analysis: bench/naive.ts)${base ? " and against the check of a base commit (`BENCH_BASE`)" : ""}, on copies of the prod stack with 1 to 1,000 hosts
-(five resources a host). Median of ${RUNS} runs each, the programs' runs interleaved, from one run of
+(about eight resources a host: NIC, VM, tuning, agent, rule association and their components). Median of ${RUNS} runs each, the programs' runs interleaved, from one run of
 the benchmark, at ${headName}; wall time, CPU time and peak RSS from \`/usr/bin/time\`. "CPU" is user +
 system time of the process, its threads and the children it waited for (the check's policy pack);
 the RSS is the CLI's process (the pack runs in its own, much smaller one). "Pack CPU" is what the
