@@ -24,7 +24,7 @@ function compiledIsFresh() {
   if (!fs.existsSync(stamp)) return false;
   const built = fs.statSync(stamp).mtimeMs;
   const sources = Math.max(fs.statSync(path.join(root, "index.ts")).mtimeMs,
-    ...["cli", "domain", "components", "engine", "stack", "azure"].map((d) => newestSource(path.join(root, d))));
+    ...["cli", "domain", "components", "engine", "stack", "azure", "policies"].map((d) => newestSource(path.join(root, d))));
   return sources <= built;
 }
 
