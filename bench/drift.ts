@@ -20,6 +20,7 @@ import { type FleetPlan, STACK_TAG, hostPlans } from "../domain/plan";
 import { ArmCompute } from "../azure/arm";
 import { ArmStandIn, STAND_IN_TOKEN } from "../test/support/armStandIn";
 import { assignmentRow } from "../test/support/graphRows";
+import { inSyncReport } from "../test/support/collectorReports";
 
 const ROOT = path.join(__dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -31,24 +32,13 @@ const SUBSCRIPTION = "00000000-0000-0000-0000-00000000bench";
 const credential = { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) };
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
-/** A collector document of a host exactly as planned. */
-function inSync(plan: FleetPlan): string {
-  const t = plan.tuning;
-  return JSON.stringify({
-    MaxUserPort: t.maxUserPort, TcpTimedWaitDelay: t.tcpTimedWaitDelay,
-    DynamicPortRangeStartPort: t.dynamicPortRangeStart, DynamicPortRangeNumberOfPorts: t.dynamicPortRangeCount,
-    DynamicPortRangeIPv6StartPort: t.dynamicPortRangeStart, DynamicPortRangeIPv6NumberOfPorts: t.dynamicPortRangeCount,
-    MailboxCacheTTL: t.mailboxCacheTtl, SiteConfigSha256: t.siteConfigSha256, RebootPending: false,
-    LcmConfigurationMode: t.mechanism === "dsc" ? "ApplyAndAutoCorrect" : null, CollectedAt: new Date().toISOString(), Errors: [],
-  });
-}
 
 async function main(): Promise<void> {
   const base = planOf(ROOT, "prod");
   const plan: FleetPlan = { ...base, hosts: hostPlans(base.stack, HOSTS, base.config.fleet.zones) };
   const rg = plan.names.resourceGroup;
   const expected: ExpectedAssignment = { contentHash: "B".repeat(64), parameters: {} };
-  const stdout = inSync(plan);
+  const stdout = JSON.stringify({ ...inSyncReport(plan), CollectedAt: new Date().toISOString() });
   const standIn = await ArmStandIn.start(SUBSCRIPTION, rg, plan.hosts.map((h) => ({ name: h.name, tags: { [STACK_TAG]: plan.stack }, behaviour: { stdout } })));
   standIn.vmPageSize = 1000;
   standIn.graphRows = plan.hosts.map((h) => assignmentRow(SUBSCRIPTION, rg, h.name, expected, new Date().toISOString()));

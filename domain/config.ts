@@ -27,8 +27,6 @@ import {
   dynamicPortRangeEnd,
   formatRange,
   type IntRange,
-} from "./limits";
-import {
   ACTION_GROUP_EMAIL_RECEIVERS_MAX,
   ALERT_WINDOW_MINUTES,
   CONNECTION_FAILURE_THRESHOLD,

@@ -23,6 +23,7 @@ import { REASON_CODE_PREFIX, expectedAssignment } from "../../domain/graphDrift"
 import { readModuleFolder } from "../../domain/machineConfigurationPackage";
 import { TUNING_MODULE } from "../../components/guestScripts";
 import { REPO_ROOT } from "../support/stacks";
+import { inSyncReport } from "../support/collectorReports";
 
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 const prod = planOf(REPO_ROOT, "prod");
@@ -32,24 +33,7 @@ const dscPlan = planOf(REPO_ROOT, "staging");
 const standIns: ArmStandIn[] = [];
 after(async () => { await Promise.all(standIns.map((s) => s.close())); });
 
-/** What the collector prints on a host that is exactly as planned. */
-function inSync(plan: FleetPlan, change: Partial<CollectorReport> = {}): CollectorReport {
-  return {
-    MaxUserPort: plan.tuning.maxUserPort,
-    TcpTimedWaitDelay: plan.tuning.tcpTimedWaitDelay,
-    DynamicPortRangeStartPort: plan.tuning.dynamicPortRangeStart,
-    DynamicPortRangeNumberOfPorts: plan.tuning.dynamicPortRangeCount,
-    DynamicPortRangeIPv6StartPort: plan.tuning.dynamicPortRangeStart,
-    DynamicPortRangeIPv6NumberOfPorts: plan.tuning.dynamicPortRangeCount,
-    MailboxCacheTTL: plan.tuning.mailboxCacheTtl,
-    SiteConfigSha256: plan.tuning.siteConfigSha256,
-    RebootPending: false,
-    LcmConfigurationMode: plan.tuning.mechanism === "dsc" ? "ApplyAndAutoCorrect" : null,
-    CollectedAt: "2026-11-25T03:00:00.0000000Z",
-    Errors: [],
-    ...change,
-  };
-}
+const inSync = inSyncReport;
 const out = (r: CollectorReport) => JSON.stringify(r);
 
 async function standIn(plan: FleetPlan, behaviours: Record<string, VmBehaviour>, extra: StandInVm[] = []): Promise<ArmStandIn> {

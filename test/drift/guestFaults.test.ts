@@ -16,6 +16,7 @@ import { requireStackConfig } from "../../domain/config";
 import { loadSiteConfigTemplate } from "../../domain/siteconfig";
 import { ArmStandIn, STAND_IN_TOKEN, type VmBehaviour } from "../support/armStandIn";
 import { REPO_ROOT, stackFileConfig } from "../support/stacks";
+import { inSyncReport } from "../support/collectorReports";
 import { bindThroughCommandLine } from "../support/windowsCommandLine";
 
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
@@ -34,21 +35,7 @@ function oddPlan(): FleetPlan {
   return planFleet("prodrc", requireStackConfig(raw), loadSiteConfigTemplate());
 }
 
-function inSync(plan: FleetPlan, change: Partial<CollectorReport> = {}): CollectorReport {
-  return {
-    MaxUserPort: plan.tuning.maxUserPort,
-    TcpTimedWaitDelay: plan.tuning.tcpTimedWaitDelay,
-    DynamicPortRangeStartPort: plan.tuning.dynamicPortRangeStart,
-    DynamicPortRangeNumberOfPorts: plan.tuning.dynamicPortRangeCount,
-    MailboxCacheTTL: plan.tuning.mailboxCacheTtl,
-    SiteConfigSha256: plan.tuning.siteConfigSha256,
-    RebootPending: false,
-    LcmConfigurationMode: plan.tuning.mechanism === "dsc" ? "ApplyAndAutoCorrect" : null,
-    CollectedAt: "2026-11-25T03:00:00.0000000Z",
-    Errors: [],
-    ...change,
-  };
-}
+const inSync = inSyncReport;
 const out = (r: CollectorReport) => JSON.stringify(r);
 
 async function standIn(plan: FleetPlan, behaviours: Record<string, VmBehaviour>): Promise<ArmStandIn> {
