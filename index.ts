@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MailSite } from "./components/MailSite";
 import { Monitoring } from "./components/Monitoring";
 import { WindowsMailHost } from "./components/WindowsMailHost";
-import { TUNING_MODULE } from "./components/guestScripts";
+import { GUEST_MODULE } from "./components/guestScripts";
 import { buildMachineConfigurationPackage, readModuleFolder } from "./domain/machineConfigurationPackage";
 import { ConfigValidationError } from "./domain/issues";
 import { type MailhostStackOutputs } from "./components/stackOutputs";
@@ -29,7 +29,7 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
   let machineConfigurationPackage;
   try {
     machineConfigurationPackage = plan.tuning.mechanism === "machineConfiguration"
-      ? buildMachineConfigurationPackage(plan.tuning, readModuleFolder(TUNING_MODULE.folder))
+      ? buildMachineConfigurationPackage(plan.tuning, readModuleFolder(GUEST_MODULE.dir))
       : undefined;
   } catch (err) {
     throw new pulumi.RunError((err as Error).message);

@@ -6,13 +6,12 @@
  */
 import { type CollectorReport, type ParsedCollector, type SettingDrift, compareHost, hostStatus, isWrongKindError, parseCollectorOutput, type SettingStatus } from "../domain/drift";
 import { waitsForReboot } from "../domain/reboot";
-import { projectPath } from "../domain/paths";
 import { type FleetPlan, type RunCommandParameter, STACK_TAG, collectorParameters, runCommandTuningParameters } from "../domain/plan";
 import { type ArmCompute, RunCommandBusyError } from "../azure/arm";
-import { readGuestScript, RUN_COMMAND_SCRIPT } from "../components/guestScripts";
+import { COLLECTOR_SCRIPT as GUEST_COLLECTOR, readGuestScript, RUN_COMMAND_SCRIPT } from "../components/guestScripts";
 
 /** The read-only collector. */
-export const COLLECTOR_SCRIPT = projectPath("guest", "collector", "Get-MailhostState.ps1");
+export const COLLECTOR_SCRIPT = GUEST_COLLECTOR.file;
 /** Hosts checked at once by default. */
 export const DEFAULT_CONCURRENCY = 8;
 /** Per-host time limit by default, seconds (a Run Command takes at least about 20 s). */

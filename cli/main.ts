@@ -16,7 +16,7 @@ import { DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT_SECONDS, driftExitCode, runDr
 import { runGraphDrift } from "./graphDrift";
 import { DEFAULT_MAX_AGE_MINUTES, expectedAssignment } from "../domain/graphDrift";
 import { readModuleFolder } from "../domain/machineConfigurationPackage";
-import { TUNING_MODULE } from "../components/guestScripts";
+import { GUEST_MODULE } from "../components/guestScripts";
 import { formatDriftGithub, formatDriftJson, formatDriftText } from "./driftFormat";
 import { DEFAULT_POLL_INTERVAL_MS, DEFAULT_REQUEST_TIMEOUT_SECONDS, PUBLIC_ARM_ENDPOINT } from "../azure/arm";
 import { fileErrorText, readStackFile, StackFileError } from "../stack/stackFile";
@@ -194,7 +194,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
           endpoint: endpoint.toString(), credential: explainingCredential(defaultCredential()), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, progress,
           policies: [armRequestPolicy({ endpoint: endpoint.toString(), requestTimeoutSeconds: opts.requestTimeout, maxRetries: opts.maxRetries, progress })],
         });
-        const expected = expectedAssignment(plan.tuning, readModuleFolder(TUNING_MODULE.folder));
+        const expected = expectedAssignment(plan.tuning, readModuleFolder(GUEST_MODULE.dir));
         report = await runGraphDrift({ ...common, graph, expected, maxAgeMinutes: opts.maxAge });
       } else {
         report = await runDrift(common);

@@ -29,7 +29,7 @@ export const GUEST_MODULE = {
   name: "MailhostTcpTuning",
   /** `ModuleVersion` of the manifest. */
   version: "1.0.0",
-  /** Folder of the module (the module base: `.psd1`, `.psm1`, functions, `Limits.psd1`). */
+  /** Folder of the module (the module base: `.psd1`, `.psm1`, functions, `Limits.psd1`); the Machine Configuration package holds all of its files under `Modules/MailhostTcpTuning/`. */
   dir: path.join(GUEST_DIR, "modules", "MailhostTcpTuning"),
   /** The functions file the module dot-sources and the assembler takes functions from. */
   functionsFile: path.join(GUEST_DIR, "modules", "MailhostTcpTuning", "MailhostTcpTuning.Functions.ps1"),
@@ -52,14 +52,6 @@ export const DSC_CONFIGURATION = {
 /** The idempotent script of the managed run command (an entry file: assemble it before sending). */
 export const RUN_COMMAND_SCRIPT = {
   file: path.join(GUEST_DIR, "runcommand", "Set-MailhostTuning.ps1"),
-} as const;
-
-/**
- * The DSC resource module every mechanism shares; the Machine Configuration package holds all of
- * its files under `Modules/MailhostTcpTuning/`.
- */
-export const TUNING_MODULE = {
-  folder: GUEST_MODULE.dir,
 } as const;
 
 /** The read-only drift collector (an entry file: assemble it before sending). */

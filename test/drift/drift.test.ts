@@ -21,7 +21,7 @@ import { ArmStandIn, STAND_IN_TOKEN, type StandInVm, type VmBehaviour } from "..
 import { assignmentRow } from "../support/graphRows";
 import { REASON_CODE_PREFIX, expectedAssignment } from "../../domain/graphDrift";
 import { readModuleFolder } from "../../domain/machineConfigurationPackage";
-import { TUNING_MODULE } from "../../components/guestScripts";
+import { GUEST_MODULE } from "../../components/guestScripts";
 import { REPO_ROOT } from "../support/stacks";
 import { inSyncReport } from "../support/collectorReports";
 
@@ -302,7 +302,7 @@ describe("the mailhost drift command", () => {
   it("reads a machineConfiguration stack from Azure Resource Graph by default, narrowed with --host, with no Run Command", async () => {
     assert.equal(prod.tuning.mechanism, "machineConfiguration");
     const s = await standIn(prod, {});
-    const expected = expectedAssignment(prod.tuning, readModuleFolder(TUNING_MODULE.folder));
+    const expected = expectedAssignment(prod.tuning, readModuleFolder(GUEST_MODULE.dir));
     const now = new Date().toISOString();
     const [a, b] = prod.hosts;
     s.graphRows = prod.hosts.map((h) => assignmentRow(SUBSCRIPTION, prod.names.resourceGroup, h.name, expected, now, h.name === b.name
