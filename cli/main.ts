@@ -211,7 +211,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .option("--host <name...>", "restart these hosts (VM names), waiting or not")
     .option("--all", "restart every host of the stack, waiting or not", false)
     .option("--max-unavailable <n|p%>", "hosts restarted at once: a number, or a percentage of the stack (rounded down, at least 1)", "1")
-    .option("--dry-run", "print the waves and restart nothing (with the default selection, each host's state is still read with the read-only collector)", false)
+    .option("--dry-run", "print the waves and send nothing (with the default selection the waves cover every host: which hosts wait is read only in a real run)", false)
     .option("-y, --yes", "do not ask before restarting", false)
     .option("--subscription <id>", "Azure subscription id (default: $AZURE_SUBSCRIPTION_ID)")
     .option("-g, --resource-group <name>", "resource group of the hosts (default: the stack's, e.g. rg-mailhost-<stack>)")

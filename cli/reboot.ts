@@ -58,6 +58,11 @@ export interface RebootReport {
   /** Hosts whose state could not be read (default selection): not restarted, and the run is incomplete. */
   readonly unreadable: Array<{ name: string; reason: string }>;
   confirmed: boolean;
+  /**
+   * A dry run of the default selection: which hosts wait was not read (that takes a Run Command on
+   * every host, and a dry run sends nothing), so the waves cover every host of the stack.
+   */
+  waitingNotRead?: boolean;
   /** Set when the run could not start (listing failed, an unknown --host). */
   error?: string;
   readonly timings: { totalMs: number };
@@ -184,6 +189,10 @@ export async function runReboot(options: RebootOptions): Promise<RebootReport> {
       return done();
     }
     targets = [...new Set(options.selection.hosts)];
+  } else if (options.dryRun) {
+    // A dry run sends nothing: the collector is a Run Command (a POST), so waiting is not read.
+    targets = names;
+    report.waitingNotRead = true;
   } else {
     targets = [];
     let read = 0;
@@ -240,6 +249,7 @@ export function rebootExitCode(report: RebootReport): number {
 export function formatRebootText(report: RebootReport): string {
   const out = [`stack ${report.stack}: ${report.selection} in ${report.resourceGroup}, at most ${report.maxUnavailable} at once, one zone a wave${report.dryRun ? " (dry run: nothing restarted)" : ""}`];
   if (report.error) out.push(`  error: ${report.error}`);
+  if (report.waitingNotRead) out.push("  waiting for a reboot: not read in a dry run (it takes a Run Command on every host); the waves cover every host, and a real run restarts only those that wait.");
   for (const u of report.unreadable) out.push(`  ${u.name}: state unknown, not restarted (${u.reason})`);
   if (report.notWaiting.length > 0) out.push(`  not waiting for a reboot, left alone: ${report.notWaiting.join(", ")}`);
   if (report.waves.length === 0 && !report.error) out.push("  nothing to restart.");

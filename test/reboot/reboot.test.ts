@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { ArmCompute } from "../../azure/arm";
-import { type RebootReport, RESTART_PERMISSION, rebootExitCode, runReboot } from "../../cli/reboot";
+import { type RebootReport, RESTART_PERMISSION, formatRebootText, rebootExitCode, runReboot } from "../../cli/reboot";
 import { main } from "../../cli/main";
 import { runDrift } from "../../cli/drift";
 import { formatDriftText } from "../../cli/driftFormat";
@@ -104,11 +104,14 @@ describe("mailhost reboot against the ARM stand-in", { concurrency: 3 }, () => {
     for (const h of r.hosts.filter((x) => x.wave < waveOfBroken)) assert.equal(h.outcome, "restarted");
   });
 
-  it("--dry-run sends no restart POST and prints the waves", async () => {
+  it("--dry-run sends no POST at all (no restart, no Run Command) and prints the waves", async () => {
     const s = await standIn({});
     const r = await reboot(s, { dryRun: true });
     assert.equal(rebootExitCode(r), 0);
     assert.deepEqual(s.restartPosts, []);
+    assert.equal(s.runCommandPosts.size, 0, "waiting is not read in a dry run: the collector is a Run Command");
+    assert.equal(r.waitingNotRead, true);
+    assert.match(formatRebootText(r), /not read in a dry run/);
     assert.equal(r.waves.length, 3);
     assert.ok(r.hosts.every((h) => h.outcome === "planned"));
     // With --all nothing needs reading: no POST of any kind.
