@@ -201,6 +201,8 @@ export function reasonToSetting(reason: AssignmentReason, tuning: TuningPlan): S
       return { setting: "DynamicPortRange", configKey: "mailhost:tcp.dynamicPortRange", desired: range, actual: parsed.actual, status: "drifted", dangerous: rangeDangerous(parsed.actual) };
     case "DynamicPortRangeIPv6":
       return { setting: "DynamicPortRange (IPv6)", configKey: "mailhost:tcp.dynamicPortRange", desired: range, actual: parsed.actual, status: "drifted", dangerous: rangeDangerous(parsed.actual) };
+    case "AutoReusePortRange":
+      return { setting: "AutoReusePortRange", configKey: "mailhost:tcp.autoReusePortRange", desired: tuning.autoReusePortRange === undefined ? parsed.desired : `${tuning.autoReusePortRange.start}+${tuning.autoReusePortRange.count}`, actual: parsed.actual, status: "drifted", dangerous: /^0\+0$/.test(parsed.actual.trim()) };
     case "SiteConfig":
       return { setting: "SiteConfig.cfg", configKey: "mailhost:siteConfig", desired: `sha256 ${tuning.siteConfigSha256.slice(0, 12)}…`, actual: parsed.actual, status: "drifted", dangerous: /missing|absent/i.test(parsed.actual) };
     case "MailboxCacheTTL": {

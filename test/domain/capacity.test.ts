@@ -6,15 +6,7 @@ import {
 } from "../../domain/capacity";
 import { requireStackConfig } from "../../domain/config";
 import { DEFAULTS } from "../../domain/limits";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { parse } from "yaml";
-
-/** The `mailhost:*` config of a committed stack file, keys without the namespace. */
-function committedStack(stack: string): unknown {
-  const doc = parse(fs.readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-  return Object.fromEntries(Object.entries(doc.config).filter(([k]) => k.startsWith("mailhost:") && k !== "mailhost:adminPassword").map(([k, v]) => [k.slice("mailhost:".length), v]));
-}
+import { committedStack } from "../support/stackConfigs";
 
 /** The corrected formulas, written out here from docs/CAPACITY.md, independently of domain/capacity.ts. */
 const floorHostPool = (s: number, t: number, u: number, p: number) => Math.ceil((s * t) / (u * p) - 1e-9);
