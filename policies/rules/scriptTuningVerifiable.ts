@@ -60,7 +60,7 @@ async function readKnown(r: PolicyResource): Promise<ScriptReading | undefined> 
  */
 export const scriptTuningVerifiable: StackValidationPolicy = {
   name: "mailhost-script-tuning-verifiable",
-  description: "The pack must be able to verify port tuning set in script text: a TcpTimedWaitDelay, MaxUserPort or dynamic port range set to a variable or expression cannot be checked against its range, nor can a script a mail host fetches by address (run-command source.scriptUri, extension fileUris).",
+  description: "The pack must be able to verify port tuning set in script text: a TcpTimedWaitDelay, MaxUserPort, dynamic port range or auto-reuse port range set to a variable or expression cannot be checked against its range, nor can a script a mail host fetches by address (run-command source.scriptUri, extension fileUris).",
   enforcementLevel: "advisory",
   validateStack: async (args, report) => {
     const vms = indexVms(args.resources.filter(isVirtualMachine));

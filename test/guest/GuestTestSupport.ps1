@@ -37,7 +37,8 @@ function New-FakeMachine {
             ipv6 = @{ StartPort = $defaults.DynamicPortRangeStartPort; NumberOfPorts = $defaults.DynamicPortRangeNumberOfPorts }
         }
         # Get-NetTCPSetting's templates: the auto-reuse range is off (0 ports) as Windows ships it.
-        # Automatic reports no values. Only the custom templates may be modified (Server 2016+).
+        # Automatic reports no values. The fake, like client Windows, lets only the custom templates be
+        # modified (the custom ones can be on every version), and the range is one value of the machine.
         TcpSettings = [ordered]@{
             Automatic        = $null
             InternetCustom   = @{ StartPort = $defaults.AutoReusePortRangeStartPort; NumberOfPorts = $defaults.AutoReusePortRangeNumberOfPorts }

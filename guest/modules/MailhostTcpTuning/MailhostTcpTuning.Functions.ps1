@@ -605,9 +605,9 @@ function Get-MailhostDynamicPortRange {
 }
 
 # The custom TCP setting templates the auto-reuse port range is set on. Set-NetTCPSetting modifies
-# only the custom templates on Windows Server 2016 and later (the built-in Internet, Datacenter and
-# Compat templates are read-only there); dotnet/runtime PR 54903 configures InternetCustom. Both
-# custom templates get the range, so whichever the machine's connections use carries it.
+# the custom templates on every version (the non-custom Internet and Datacenter ones only on Server
+# 2016 and later; client Windows refuses them); dotnet/runtime PR 54903 configures InternetCustom.
+# Both custom templates get the range; Get-MailhostAutoReusePortRange then checks every template.
 function Get-MailhostAutoReuseSettingName {
     return @('InternetCustom', 'DatacenterCustom')
 }
