@@ -548,9 +548,10 @@ export function renderEndpointsCsv(r: ExperimentReport): string {
   const lines = ["run,sharing,rate_per_s,t_seconds,timewait_client,timewait_other,model_population"];
   const e = r.endpoints;
   if (e !== undefined) {
-    for (const run of [e.bindFirstSameRate, e.plainConnectSameRate, e.plainConnectOver]) {
+    const runs: Array<[string, EndpointsResult]> = [["bindFirst-same-rate", e.bindFirstSameRate], ["plainConnect-same-rate", e.plainConnectSameRate], ["plainConnect-over", e.plainConnectOver]];
+    for (const [key, run] of runs) {
       for (const s of run.samples) {
-        lines.push(`${run.label},${run.sharing},${(run.rate ?? 0).toFixed(4)},${s.t.toFixed(3)},${s.client},${s.other},${modelEndpointsPopulation(run.sharing, r.params, run.endpoints, run.rate ?? 0, s.t).toFixed(2)}`);
+        lines.push(`${key},${run.sharing},${(run.rate ?? 0).toFixed(4)},${s.t.toFixed(3)},${s.client},${s.other},${modelEndpointsPopulation(run.sharing, r.params, run.endpoints, run.rate ?? 0, s.t).toFixed(2)}`);
       }
     }
   }

@@ -203,7 +203,7 @@ async function main(): Promise<number> {
   writeFileSync(join(outDir, endpointFiles.svg), renderEndpointsSvg(report));
   writeFileSync(join(outDir, "CAPACITY.md"), renderMarkdown(report, files, endpointFiles));
   for (const c of checks) log(`${c.ok ? "PASS" : "FAIL"}  ${c.name}: ${c.detail}`);
-  log(`wrote ${join(outDir, "CAPACITY.md")}, ${files.svg}, ${files.csv} (${(report.wallSeconds / 60).toFixed(1)} min)`);
+  log(`wrote ${join(outDir, "CAPACITY.md")}, ${files.svg}, ${files.csv}, ${endpointFiles.svg}, ${endpointFiles.csv} (${(report.wallSeconds / 60).toFixed(1)} min)`);
   return checks.every((c) => c.ok) ? 0 : 1;
 }
 
