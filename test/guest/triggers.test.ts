@@ -1,5 +1,5 @@
 /**
- * Re-apply triggers cover exactly what reaches each mechanism's hosts (issue 22, part 2).
+ * Re-apply triggers cover exactly what reaches each mechanism's hosts.
  *
  * Every file under guest/ is changed in turn in a temporary copy of the folder (a line appended;
  * for the module's functions file also one line inside each function), and every value the

@@ -1,6 +1,6 @@
 /**
  * Content checked by hash is published at an address derived from the hash and is never deleted
- * by the update that publishes its successor (issue 22, part 1), and every mechanism's re-apply
+ * by the update that publishes its successor, and every mechanism's re-apply
  * trigger follows what reaches its hosts (part 2), on the committed stacks under mocks:
  * dev tunes by Run Command, staging by DSC, prod by Machine Configuration.
  *
