@@ -17,9 +17,18 @@ import { type MachineConfigurationPackage, buildMachineConfigurationPackage, rea
 import { CONTENT_HASH_PARAMETER, type RunCommandParameter, type TuningPlan, dscManifest, runCommandTuningParameters } from "../domain/plan";
 import { GUEST_DIR, GUEST_MODULE, RUN_COMMAND_SCRIPT, buildDscArchive, inGuestRoot, readGuestScript } from "./guestScripts";
 
+/** Triggers already computed, per archive and arguments: every host of a stack has the same ones. */
+const dscTriggers = new WeakMap<PublishedArchive, Map<string, string>>();
+
 /** The DSC extension's re-apply trigger (`forceUpdateTag`) for a plan and the archive it reads. */
 export function dscTrigger(tuning: TuningPlan, archive: PublishedArchive = buildDscArchive()): string {
-  return manifestSha256(dscManifest(tuning, archive.files));
+  const manifest = dscManifest(tuning, archive.files);
+  const key = JSON.stringify(manifest.values);
+  let byValues = dscTriggers.get(archive);
+  if (byValues === undefined) dscTriggers.set(archive, (byValues = new Map()));
+  let trigger = byValues.get(key);
+  if (trigger === undefined) byValues.set(key, (trigger = manifestSha256(manifest)));
+  return trigger;
 }
 
 /** What the managed run command sends: the script text, its parameters (the last is `ContentHash`) and that hash. */
