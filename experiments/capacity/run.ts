@@ -3,8 +3,8 @@
  * domain/capacity.ts on the Linux TCP stack, and writes docs/CAPACITY.md, docs/capacity-timewait.svg
  * and docs/capacity-timewait.csv.
  *
- *   npx tsx experiments/capacity/run.ts [--under-seconds 180] [--over-seconds 150] [--endpoint-over-seconds 100]
- *     [--endpoint-hold-seconds 120] [--out docs] [--no-recovery]
+ *   npx tsx experiments/capacity/run.ts [--under-seconds 180] [--over-seconds 150] [--endpoint-over-seconds N]
+ *     [--endpoint-hold-seconds N] [--out docs] [--no-recovery]   (defaults: 5/3 T and 2 T)
  *
  * Runs one after the other, each in a fresh private network namespace (so no run waits for the
  * previous one's TIME_WAIT to drain). One endpoint: the burst (P connections, the next fails, ports
