@@ -47,10 +47,10 @@ Configuration MailhostTuning {
         [ValidatePattern('^[0-9a-f]{64}$')]
         [string]$SiteConfigSha256,
 
-        # Optional: absent (0), the host's auto-reuse port range is left as it is.
-        [int]$AutoReusePortRangeStartPort = 0,
+        # Optional (an [int] not passed is 0): absent, the host's auto-reuse port range is left as it is.
+        [int]$AutoReusePortRangeStartPort,
 
-        [int]$AutoReusePortRangeNumberOfPorts = 0
+        [int]$AutoReusePortRangeNumberOfPorts
     )
 
     $autoReuseStart = ''

@@ -44,7 +44,7 @@ Describe 'DSC configuration MailhostTuning' {
         @($script:ParseErrors).Count | Should -Be 0
     }
 
-    It 'declares the typed parameters of every mechanism: mandatory, but the optional auto-reuse port range (0 when absent: left alone)' {
+    It 'declares the typed parameters of every mechanism: mandatory, but the optional auto-reuse port range (0 when not passed: left alone)' {
         $function = $script:Ast.Find({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $true)
         $declared = [ordered]@{}
         $optional = @('AutoReusePortRangeStartPort', 'AutoReusePortRangeNumberOfPorts')
@@ -53,7 +53,7 @@ Describe 'DSC configuration MailhostTuning' {
             $declared[$name] = $parameter.StaticType.Name
             if ($optional -contains $name) {
                 @($parameter.Attributes | Where-Object { $_.TypeName.Name -eq 'Parameter' }).Count | Should -Be 0 -Because $name
-                $parameter.DefaultValue.Extent.Text | Should -Be '0' -Because $name
+                $parameter.DefaultValue | Should -BeNullOrEmpty -Because ('{0}: an [int] not passed is 0' -f $name)
             }
             else {
                 ($parameter.Attributes | Where-Object { $_.TypeName.Name -eq 'Parameter' }).Extent.Text | Should -Be '[Parameter(Mandatory)]'

@@ -613,7 +613,7 @@ function Get-MailhostAutoReuseSettingName {
 }
 
 # The configured auto-reuse port range: @{ StartPort; NumberOfPorts } when every template that
-# reports it agrees, @{ Mixed = '<template>=<start>+<count>,...' } when they differ. Like the
+# reports it agrees, @{ Mixed = '<template>,...=<start>+<count>; ...' } when they differ. Like the
 # Tcpip values, this is the configured range; it is in effect only after the next reboot.
 # Throws when Get-NetTCPSetting fails or reports no range.
 function Get-MailhostAutoReusePortRange {
@@ -624,8 +624,10 @@ function Get-MailhostAutoReusePortRange {
     $first = $settings[0]
     foreach ($setting in $settings) {
         if ($setting.StartPort -ne $first.StartPort -or $setting.NumberOfPorts -ne $first.NumberOfPorts) {
-            $all = @($settings | ForEach-Object { '{0}={1}+{2}' -f $_.SettingName, $_.StartPort, $_.NumberOfPorts })
-            return @{ Mixed = ($all -join ',') }
+            # Grouped by value, the smallest group first: the odd template is named within the first characters.
+            $groups = @($settings | Group-Object -Property { '{0}+{1}' -f $_.StartPort, $_.NumberOfPorts } | Sort-Object -Property Count)
+            $all = @($groups | ForEach-Object { '{0}={1}' -f (@($_.Group | ForEach-Object { $_.SettingName }) -join ','), $_.Name })
+            return @{ Mixed = ($all -join '; ') }
         }
     }
     return @{ StartPort = $first.StartPort; NumberOfPorts = $first.NumberOfPorts }
