@@ -206,9 +206,12 @@ export function reasonToSetting(reason: AssignmentReason, tuning: TuningPlan): S
   if (!parsed || !OUR_REASON_SETTINGS.includes(parsed.setting)) {
     return { setting: "Machine Configuration reason", configKey: "mailhost:tcp", desired: "a reason of MailhostTcpTuning", actual: reasonText(reason), status: "unknown", dangerous: false };
   }
-  if (parsed.actual === UNREADABLE_ACTUAL) {
-    return { setting: parsed.setting, configKey: "mailhost:tcp", desired: parsed.desired, actual: `could not be read (${parsed.sentence})`, status: "unknown", dangerous: false };
-  }
+  const mapped = measuredSetting(parsed, reason, tuning);
+  if (parsed.actual === UNREADABLE_ACTUAL) return { ...mapped, actual: `could not be read (${parsed.sentence})`, status: "unknown", dangerous: false };
+  return mapped;
+}
+
+function measuredSetting(parsed: ParsedReason, reason: AssignmentReason, tuning: TuningPlan): SettingDrift {
   const range = `${tuning.dynamicPortRangeStart}+${tuning.dynamicPortRangeCount}`;
   switch (parsed.setting) {
     case "MaxUserPort": {
