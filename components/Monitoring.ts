@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
-import { EMAIL_PATTERN, WORKSPACE_RESOURCE_ID_PATTERN } from "../domain/config";
+import { AZURE_REGION_PATTERN, EMAIL_PATTERN, WORKSPACE_RESOURCE_ID_PATTERN, configKeyPath } from "../domain/config";
 import {
   ALERT_WINDOW_MINUTES,
   CONNECTION_FAILURE_THRESHOLD,
@@ -23,7 +23,12 @@ const WORKSPACE_DESTINATION = "mailhostWorkspace";
 export interface MonitoringArgs {
   /** Resource group of the workspace (when created), the rule, the alert rules and the action group. */
   readonly resourceGroupName: pulumi.Input<string>;
-  /** Region of the workspace, the rule and the alert rules. Defaults to the provider's location; keep it the hosts' region. */
+  /**
+   * Region of the workspace the stack creates, of its data collection rule, and of the alert rules.
+   * Defaults to the provider's location; keep it the hosts' region. With an existing workspace the
+   * data collection rule goes to `plan.workspace.location` instead (Azure Monitor requires a rule
+   * in its Log Analytics destination's region).
+   */
   readonly location?: pulumi.Input<string>;
   /** What to deploy (see `planMonitoring`); must be enabled. */
   readonly plan: MonitoringPlan;
@@ -40,6 +45,9 @@ export function monitoringProblems(plan: MonitoringPlan, hasWebhookUrl: boolean)
   if (!inRange(plan.samplingIntervalSeconds, PERF_SAMPLING_INTERVAL)) problems.push(`samplingIntervalSeconds = ${plan.samplingIntervalSeconds} is outside ${formatRange(PERF_SAMPLING_INTERVAL)}`);
   if (plan.workspace.kind === "created" && !inRange(plan.workspace.retentionInDays, LOG_ANALYTICS_RETENTION_DAYS)) problems.push(`retentionInDays = ${plan.workspace.retentionInDays} is outside ${formatRange(LOG_ANALYTICS_RETENTION_DAYS)}`);
   if (plan.workspace.kind === "existing" && !new RegExp(WORKSPACE_RESOURCE_ID_PATTERN).test(plan.workspace.resourceId)) problems.push(`workspace.resourceId = ${JSON.stringify(plan.workspace.resourceId)} is not the ARM id of a Log Analytics workspace`);
+  if (plan.workspace.kind === "existing" && !new RegExp(AZURE_REGION_PATTERN).test(plan.workspace.location)) {
+    problems.push(`workspace.location (${configKeyPath(["monitoring", "workspaceLocation"])}) = ${JSON.stringify(plan.workspace.location)} is not an Azure region name; the data collection rule must be created in the workspace's region`);
+  }
   for (const email of plan.emailReceivers) if (!new RegExp(EMAIL_PATTERN).test(email)) problems.push(`emailReceivers contains ${JSON.stringify(email)}, which is not an e-mail address`);
   if (plan.webhookReceiver && !hasWebhookUrl) problems.push("alertWebhookUrl is required when plan.webhookReceiver is true");
   if (plan.alerts.length === 0) problems.push("alerts is empty");
@@ -56,7 +64,7 @@ export function monitoringProblems(plan: MonitoringPlan, hasWebhookUrl: boolean)
 
 /**
  * Azure Monitor for a stack's port exhaustion: a Log Analytics workspace (or an existing one by
- * ARM id), one data collection rule (System-log Tcpip events 4227/4231/4266 to `Event`, the
+ * ARM id and region), one data collection rule in the workspace's region (System-log Tcpip events 4227/4231/4266 to `Event`, the
  * TCPv4/TCPv6 counters to `Perf`), an action group with the configured receivers, and one log
  * search alert rule per signal, each split per host by `_ResourceId`. The hosts install the
  * agent and associate with the rule themselves (`WindowsMailHost`'s `monitoring` input).
@@ -94,8 +102,12 @@ export class Monitoring extends pulumi.ComponentResource {
       this.workspaceResourceId = pulumi.output(plan.workspace.resourceId);
     }
 
+    // "Create your DCR in the same region as your destination Log Analytics workspace" (Azure Monitor,
+    // data collection rules, create and edit). The hosts' associations are extension resources on the
+    // VMs and may name a rule in any region; no data collection endpoint is used.
     this.dataCollectionRule = new monitor.DataCollectionRule(`${name}-dcr`, {
       ...common,
+      location: plan.workspace.kind === "existing" ? plan.workspace.location : args.location,
       dataCollectionRuleName: plan.names.dataCollectionRule,
       kind: monitor.KnownDataCollectionRuleResourceKind.Windows,
       description: "Mail hosts: System-log Tcpip events of ephemeral-port exhaustion and the TCPv4/TCPv6 counters.",

@@ -129,7 +129,12 @@ export interface MonitoringNames {
 /** Where the data goes. */
 export type WorkspacePlan =
   | { readonly kind: "created"; readonly name: string; readonly retentionInDays: number }
-  | { readonly kind: "existing"; readonly resourceId: string };
+  | {
+    readonly kind: "existing";
+    readonly resourceId: string;
+    /** The workspace's region (`mailhost:monitoring.workspaceLocation`): the data collection rule is created there. */
+    readonly location: string;
+  };
 
 /** The monitoring of a stack, from its config. */
 export interface MonitoringPlan {
@@ -305,7 +310,7 @@ export function planMonitoring(stackSlug: string, resourceGroup: string, vmNameP
     names,
     workspace: monitoring.workspaceResourceId === undefined
       ? { kind: "created", name: names.workspace, retentionInDays: monitoring.retentionInDays }
-      : { kind: "existing", resourceId: monitoring.workspaceResourceId },
+      : { kind: "existing", resourceId: monitoring.workspaceResourceId, location: monitoring.workspaceLocation ?? "" },
     emailReceivers: [...monitoring.emailReceivers],
     webhookReceiver,
     samplingIntervalSeconds: monitoring.samplingIntervalSeconds,

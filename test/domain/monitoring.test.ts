@@ -123,14 +123,27 @@ describe("mailhost:monitoring: receivers and workspace", () => {
   });
   it("accepts an existing workspace by ARM id (any case) and rejects another resource's id", () => {
     const id = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-ops-weu";
-    assert.deepEqual(messages({ workspaceResourceId: id }), []);
-    assert.deepEqual(messages({ workspaceResourceId: id.toLowerCase() }), []);
+    assert.deepEqual(messages({ workspaceResourceId: id, workspaceLocation: "westeurope" }), []);
+    assert.deepEqual(messages({ workspaceResourceId: id.toLowerCase(), workspaceLocation: "westeurope" }), []);
     const vm = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-ops/providers/Microsoft.Compute/virtualMachines/vm1";
-    const [message, ...rest] = messages({ workspaceResourceId: vm });
+    const [message, ...rest] = messages({ workspaceResourceId: vm, workspaceLocation: "westeurope" });
     assert.deepEqual(rest, []);
     assert.ok(message.startsWith(`mailhost:monitoring.workspaceResourceId = ${JSON.stringify(vm).slice(0, 78)}`), message);
     assert.match(message, /is not valid; expected ARM id of an existing Log Analytics workspace/);
   });
+  it("an existing workspace needs its region, as a region name, and the region needs the workspace", () => {
+    const id = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-ops-weu";
+    const [missing, ...more] = messages({ workspaceResourceId: id });
+    assert.deepEqual(more, []);
+    assert.match(missing, /^mailhost:monitoring\.workspaceLocation is missing: with mailhost:monitoring\.workspaceResourceId set, state the workspace's Azure region/);
+    for (const bad of ["West Europe", "west-europe", "WestEurope", ""]) {
+      const [m] = messages({ workspaceResourceId: id, workspaceLocation: bad });
+      assert.ok(m?.startsWith(`mailhost:monitoring.workspaceLocation = ${JSON.stringify(bad)}`), `${bad}: ${m}`);
+    }
+    for (const good of ["westeurope", "eastus2", "germanywestcentral"]) assert.deepEqual(messages({ workspaceResourceId: id, workspaceLocation: good }), [], good);
+    assert.deepEqual(messages({ workspaceLocation: "westeurope" }), ['mailhost:monitoring.workspaceLocation = "westeurope" is set without mailhost:monitoring.workspaceResourceId: the stack creates its own workspace in the stack\'s region; remove mailhost:monitoring.workspaceLocation or set mailhost:monitoring.workspaceResourceId.']);
+  });
+
   it("checks the secret webhook URL without ever showing it", () => {
     assert.deepEqual(alertWebhookUrlIssues(undefined), []);
     assert.deepEqual(alertWebhookUrlIssues("https://hooks.example.com/services/T000/B000/XXXX"), []);
