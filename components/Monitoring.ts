@@ -11,7 +11,7 @@ import {
   formatRange,
   inRange,
 } from "../domain/limits";
-import { DCR_STREAMS, type MonitoringPlan, isoMinutes } from "../domain/monitoring";
+import { DCR_STREAMS, HOST_DIMENSION, LOG_ALERT_RULE_LIMITS, type MonitoringPlan, alertRuleTextBytes, isoMinutes } from "../domain/monitoring";
 import { rejectInvalid } from "./validation";
 
 /** Column of every alert query that holds the host's ARM id: the rules fire once per host. */
@@ -54,7 +54,10 @@ export function monitoringProblems(plan: MonitoringPlan, hasWebhookUrl: boolean)
   for (const alert of plan.alerts) {
     if (!Number.isInteger(alert.severity) || alert.severity < 0 || alert.severity > 4) problems.push(`alert ${alert.key}: severity = ${alert.severity} is outside 0–4`);
     if (alert.windowMinutes < alert.evaluationFrequencyMinutes) problems.push(`alert ${alert.key}: window ${alert.windowMinutes} min is shorter than its evaluation frequency ${alert.evaluationFrequencyMinutes} min`);
-    if (!alert.query.includes(RESOURCE_ID_COLUMN)) problems.push(`alert ${alert.key}: the query does not return ${RESOURCE_ID_COLUMN}, so it cannot fire per host`);
+    const splitColumn = alert.split === "resourceId" ? RESOURCE_ID_COLUMN : HOST_DIMENSION;
+    if (!alert.query.includes(splitColumn)) problems.push(`alert ${alert.key}: the query does not return ${splitColumn}, so it cannot fire per host`);
+    const bytes = alertRuleTextBytes(alert);
+    if (bytes > LOG_ALERT_RULE_LIMITS.propertiesMaxBytes) problems.push(`alert ${alert.key}: query and description take ${bytes} bytes, more than the ${LOG_ALERT_RULE_LIMITS.propertiesMaxBytes} bytes Azure allows in a log alert rule's properties (fewer hosts, or a shorter stack name)`);
     const range = alert.key === "time-wait-collisions" ? TIME_WAIT_COLLISION_THRESHOLD : alert.key === "connection-failures" ? CONNECTION_FAILURE_THRESHOLD : undefined;
     if (range !== undefined && !inRange(alert.threshold, range)) problems.push(`alert ${alert.key}: threshold = ${alert.threshold} is outside ${formatRange(range)}`);
     if (range !== undefined && !(ALERT_WINDOW_MINUTES as readonly number[]).includes(alert.windowMinutes)) problems.push(`alert ${alert.key}: window = ${alert.windowMinutes} min is not one of ${ALERT_WINDOW_MINUTES.join(", ")}`);
@@ -149,11 +152,13 @@ export class Monitoring extends pulumi.ComponentResource {
           query: alert.query,
           timeAggregation: alert.timeAggregation,
           metricMeasureColumn: alert.metricMeasureColumn,
-          resourceIdColumn: RESOURCE_ID_COLUMN,
+          // Per host: the row's VM id is the alert's target; or, for the heartbeat rule, whose silent hosts may
+          // have no row of their own in Heartbeat, the host's name is the alert's one dimension.
+          ...(alert.split === "resourceId" ? { resourceIdColumn: RESOURCE_ID_COLUMN } : {}),
           // The scheduledQueryRules API spelling; the SDK's ConditionOperator enum ("gt") belongs to another resource.
           operator: alert.operator,
           threshold: alert.threshold,
-          dimensions: [{ name: "Computer", operator: monitor.DimensionOperator.Include, values: ["*"] }],
+          dimensions: [{ name: alert.split === "resourceId" ? "Computer" : HOST_DIMENSION, operator: monitor.DimensionOperator.Include, values: ["*"] }],
           failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
         }],
       },
