@@ -211,7 +211,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .option("--host <name...>", "restart these hosts (VM names), waiting or not")
     .option("--all", "restart every host of the stack, waiting or not", false)
     .option("--max-unavailable <n|p%>", "hosts restarted at once: a number, or a percentage of the stack (rounded down, at least 1)", "1")
-    .option("--dry-run", "print the waves and send nothing (with the default selection the waves cover every host: which hosts wait is read only in a real run)", false)
+    .option("--dry-run", "print the waves from the stack file alone and send nothing: no subscription or credentials needed (with the default selection the waves cover every host: which hosts wait is read only in a real run)", false)
     .option("-y, --yes", "do not ask before restarting", false)
     .option("--subscription <id>", "Azure subscription id (default: $AZURE_SUBSCRIPTION_ID)")
     .option("-g, --resource-group <name>", "resource group of the hosts (default: the stack's, e.g. rg-mailhost-<stack>)")
@@ -236,7 +236,8 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       format: "text" | "json" | "github"; timeout: number; checkInterval: number; armEndpoint: string; maxRetries: number; retryDelay: number; pollInterval: number; cwd: string;
     }) => {
       if (opts.all && opts.host) throw new UsageError("--all and --host exclude each other");
-      const { subscription, endpoint } = azureTarget(opts.subscription, opts.armEndpoint);
+      // A dry run plans from the stack file alone: no subscription, no credentials, no request.
+      const target = opts.dryRun ? undefined : azureTarget(opts.subscription, opts.armEndpoint);
       const file = readStackFile(opts.cwd, opts.stack);
       const plan = planOf(opts.cwd, opts.stack);
       let max: number;
@@ -246,8 +247,11 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
         throw new UsageError((err as Error).message);
       }
       const selection: RebootSelection = opts.all ? { kind: "all" } : opts.host ? { kind: "hosts", hosts: opts.host } : { kind: "waiting" };
-      const { ArmCompute } = require("../azure/arm") as typeof import("../azure/arm");
-      const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval });
+      let arm;
+      if (target !== undefined) {
+        const { ArmCompute } = require("../azure/arm") as typeof import("../azure/arm");
+        arm = new ArmCompute({ subscriptionId: target.subscription, endpoint: target.endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval });
+      }
       const report = await runReboot({
         plan, arm, resourceGroup: opts.resourceGroup, selection, maxUnavailable: max, dryRun: opts.dryRun, yes: opts.yes, confirm: askOnTerminal,
         timeoutSeconds: opts.timeout, checkIntervalMs: opts.checkInterval, progress: (line) => io.err(`mailhost reboot: ${line}`),
