@@ -56,4 +56,16 @@ describe("Pulumi.yaml", () => {
     for (const key of SECRET_KEYS) assert.equal(project.config[key].secret, true, `${key} is a secret`);
     assert.equal(project.runtime.name, "nodejs");
   });
+  it("describes each object key with every property of its schema and every allowed value of its enums (tcp lists machineConfiguration)", () => {
+    const project = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8"));
+    const missing: string[] = [];
+    for (const [key, section] of Object.entries<any>(configSchema.properties)) {
+      const description: string = project.config[key].description;
+      for (const [name, property] of Object.entries<any>(section.properties ?? {})) {
+        if (!new RegExp(`\\b${name}\\b`).test(description)) missing.push(`${key}: ${name}`);
+        for (const value of property.enum ?? []) if (typeof value === "string" && !new RegExp(`\\b${value}\\b`).test(description)) missing.push(`${key}.${name}: ${value}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
 });
