@@ -6,7 +6,12 @@
  * Rows keep the shape of Resource Graph's `guestconfigurationresources` table (the query filters
  * with `where` and never renames a column), so they look like the assignment resource of the
  * `Microsoft.GuestConfiguration/guestConfigurationAssignments` REST API (2024-04-05):
- * https://learn.microsoft.com/azure/governance/machine-configuration/how-to/view-compliance
+ * https://learn.microsoft.com/azure/governance/machine-configuration/how-to/view-compliance and
+ * Microsoft Learn's "Azure Resource Graph sample queries for machine configuration" (which read
+ * `properties.latestAssignmentReport.resources`, allow for rows without any, and drop
+ * "Invalid assignment package."). An assignment with parameters echoes them in
+ * `properties.guestConfiguration.configurationParameter` as `{name, value}` pairs
+ * (azure-rest-api-specs, guestconfiguration 2024-04-05, createOrUpdateGuestConfigurationAssignment.json).
  */
 import { type SettingDrift, type SettingStatus } from "./drift";
 import { DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, HIGHEST_PORT, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, WINDOWS_DEFAULTS, inRange } from "./limits";

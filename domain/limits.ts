@@ -196,6 +196,13 @@ export const MONITORING_SCHEDULE = {
   silenceLookBackMinutes: 2 * HEARTBEAT_SILENCE_MINUTES.max,
 } as const;
 
+/**
+ * Azure Monitor service limits of a log search alert rule (learn.microsoft.com/azure/azure-monitor/service-limits,
+ * "Log alerts"): "The total size of all data in the log alert rule properties can't exceed 64 KB"; a
+ * stateful rule fires at most 300 alerts per evaluation and holds at most 5,000 fired alerts at a time.
+ */
+export const LOG_ALERT_RULE_LIMITS = { propertiesMaxBytes: 64 * 1024, alertsPerEvaluation: 300, firedAlertsMax: 5000 } as const;
+
 /** Defaults of `mailhost:monitoring`. */
 export const MONITORING_DEFAULTS = {
   /** Any 4227 in a window means ports are churned faster than TIME_WAIT frees them; a few are noise. */

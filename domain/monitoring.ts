@@ -15,6 +15,7 @@
 import { type MailhostConfig } from "./config";
 import {
   BILLED_BYTES_PER_ROW,
+  LOG_ALERT_RULE_LIMITS,
   MONITORING_SCHEDULE,
 } from "./limits";
 
@@ -92,12 +93,8 @@ export type AlertKey = "port-space-exhausted" | "time-wait-collisions" | "connec
 /** Column of the heartbeat rule's result that names the expected host (lower-case VM name): its alerts split by it. */
 export const HOST_DIMENSION = "VmName";
 
-/**
- * Azure Monitor service limits, log search alerts (learn.microsoft.com/azure/azure-monitor/service-limits):
- * "The total size of all data in the log alert rule properties can't exceed 64 KB"; a stateful rule
- * fires at most 300 alerts per evaluation and holds at most 5,000 fired alerts at a time.
- */
-export const LOG_ALERT_RULE_LIMITS = { propertiesMaxBytes: 64 * 1024, alertsPerEvaluation: 300, firedAlertsMax: 5000 } as const;
+/** Azure Monitor's limits of a log search alert rule (defined in the limits module). */
+export { LOG_ALERT_RULE_LIMITS };
 
 /** One log search alert rule, one alert per host: split by `_ResourceId`, or by the {@link HOST_DIMENSION} column. */
 export interface AlertRulePlan {
