@@ -190,7 +190,7 @@ function rangeDangerous(actual: string): boolean {
  * `MailhostTcpTuning:MailhostTcpTuning:<Setting>`. A code with our prefix and another setting
  * was not written by this module's resource.
  */
-export const OUR_REASON_SETTINGS: readonly string[] = ["MaxUserPort", "TcpTimedWaitDelay", "DynamicPortRangeIPv4", "DynamicPortRangeIPv6", "SiteConfig", "MailboxCacheTTL", "RebootPending", "LcmConfiguration"];
+export const OUR_REASON_SETTINGS: readonly string[] = ["MaxUserPort", "TcpTimedWaitDelay", "DynamicPortRangeIPv4", "DynamicPortRangeIPv6", "AutoReusePortRange", "SiteConfig", "MailboxCacheTTL", "RebootPending", "LcmConfiguration"];
 
 /** What our resource writes as `actual` for a value it could not read (guest module: "cannot be read ... actual=unreadable"). */
 export const UNREADABLE_ACTUAL = "unreadable";

@@ -72,6 +72,8 @@ describe('guest scripts (static)', () => {
       SiteConfigPathBase64Url: 'string',
       SiteConfigContentBase64Url: 'string',
       SiteConfigSha256: 'string',
+      AutoReusePortRangeStartPort: 'int',
+      AutoReusePortRangeNumberOfPorts: 'int',
     });
     assert.doesNotMatch(dsc, /ValidateRange/i, 'ranges are checked inside the resource, from Limits.psd1');
   });
