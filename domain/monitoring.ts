@@ -14,6 +14,14 @@
  */
 import { type MailhostConfig } from "./config";
 import {
+  PORT_USAGE_EVENT_XPATH,
+  type PortUsageThreshold,
+  portUsageDailyBytesPerHost,
+  portUsageDimensions,
+  portUsageQuery,
+  portUsageThresholdText,
+} from "./portUsage";
+import {
   BILLED_BYTES_PER_ROW,
   LOG_ALERT_RULE_LIMITS,
   MONITORING_SCHEDULE,
@@ -88,7 +96,7 @@ export function isoMinutes(minutes: number): string {
 }
 
 /** Which alert: a stable key used in resource names. */
-export type AlertKey = "port-space-exhausted" | "time-wait-collisions" | "connection-failures" | "heartbeat-missing";
+export type AlertKey = "port-space-exhausted" | "time-wait-collisions" | "connection-failures" | "heartbeat-missing" | "port-usage-high";
 
 /** Column of the heartbeat rule's result that names the expected host (lower-case VM name): its alerts split by it. */
 export const HOST_DIMENSION = "VmName";
@@ -124,6 +132,8 @@ export interface AlertRulePlan {
   readonly threshold: number;
   /** Window the query looks back over, minutes. */
   readonly windowMinutes: number;
+  /** Dimensions the alerts split by; defaults to `Computer` (`resourceId` split) or {@link HOST_DIMENSION}. */
+  readonly dimensions?: readonly string[];
   /** How often it runs, minutes. */
   readonly evaluationFrequencyMinutes: number;
 }
@@ -161,8 +171,10 @@ export interface MonitoringPlan {
   readonly eventXPathQueries: readonly string[];
   readonly counterSpecifiers: readonly string[];
   readonly alerts: readonly AlertRulePlan[];
-  /** Rough billed bytes per host per day (see {@link estimateDailyBytesPerHost}). */
+  /** Rough billed bytes per host per day (see {@link estimateDailyBytesPerHost}), with the port-usage readings. */
   readonly estimatedBytesPerHostPerDay: number;
+  /** The threshold each host is held to by the port-usage alert; absent when the plan has no load to take it from. */
+  readonly portUsage?: PortUsageThreshold;
 }
 
 const ACTION_GROUP_SHORT_NAME_LENGTH = 12;
@@ -352,8 +364,9 @@ export function estimateDailyBytesPerHost(samplingIntervalSeconds: number, event
  * nothing else, even in a shared workspace); `webhookReceiver` says whether the secret webhook
  * URL is set.
  */
-export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean, hostNames: readonly string[]): MonitoringPlan {
+export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean, hostNames: readonly string[], portUsage?: PortUsageThreshold): MonitoringPlan {
   const names = monitoringNames(stackSlug);
+  const alerts = alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring, hostNames);
   return {
     enabled: monitoring.enabled,
     names,
@@ -363,9 +376,41 @@ export function planMonitoring(stackSlug: string, resourceGroup: string, vmNameP
     emailReceivers: [...monitoring.emailReceivers],
     webhookReceiver,
     samplingIntervalSeconds: monitoring.samplingIntervalSeconds,
-    eventXPathQueries: [TCPIP_EVENT_XPATH],
+    eventXPathQueries: portUsage === undefined ? [TCPIP_EVENT_XPATH] : [TCPIP_EVENT_XPATH, PORT_USAGE_EVENT_XPATH],
     counterSpecifiers: TCP_COUNTER_SPECIFIERS,
-    alerts: alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring, hostNames),
-    estimatedBytesPerHostPerDay: estimateDailyBytesPerHost(monitoring.samplingIntervalSeconds),
+    alerts: portUsage === undefined ? alerts : [...alerts, portUsageAlertPlan(stackSlug, resourceGroup, vmNamePrefix, monitoring, portUsage)],
+    estimatedBytesPerHostPerDay: estimateDailyBytesPerHost(monitoring.samplingIntervalSeconds) + (portUsage === undefined ? 0 : portUsageDailyBytesPerHost()),
+    ...(portUsage === undefined ? {} : { portUsage }),
+  };
+}
+
+/**
+ * The port-usage rule (issue 30): a host (host pool) or one of its back ends (auto-reuse range)
+ * whose count of used local ports stayed above the capacity model's threshold for the whole
+ * window, severity 2: the host runs past its plan, before any Tcpip 4227/4231.
+ */
+export function portUsageAlertPlan(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], threshold: PortUsageThreshold): AlertRulePlan {
+  const window = monitoring.alerts.windowMinutes;
+  const what = threshold.model === "hostPool" ? "a host's used local ports" : "a host's used local ports towards one back-end endpoint";
+  return {
+    key: "port-usage-high",
+    ruleName: `alert-mailhost-${stackSlug}-port-usage-high`,
+    displayName: `Mail host ${stackSlug}: local ports above the planned utilisation`,
+    severity: 2,
+    condition: `${portUsageThresholdText(threshold)} (${window} min)`,
+    description: `${what[0]!.toUpperCase()}${what.slice(1)} (in use or in TIME_WAIT, counted by the guest's port-usage sampler every minute) stayed above ${threshold.thresholdPorts} `
+      + `(the planned utilisation ${threshold.utilization} of ${threshold.budgetPorts} ports) for ${window} minutes: the load is past what the capacity model planned, and Tcpip `
+      + `4227/4231 (port exhaustion) follow if it keeps growing. Runbook: (1) read the reading's endpoints (the alert's Remote dimension, or the event's JSON) to see which back end draws the ports; `
+      + "(2) run `mailhost drift` to check the host still has this stack's tuning and its latest reading, and `mailhost plan` for the planned load; "
+      + "(3) if the tuning is in place, raise siteConfig.mailboxCacheTtl (fewer reconnects), lower tcp.tcpTimedWaitDelay, configure tcp.autoReusePortRange, or add hosts; update capacity.* to the load you see.",
+    query: portUsageQuery(hostFilter(resourceGroup, vmNamePrefix), threshold.model, window),
+    split: "resourceId",
+    timeAggregation: "Total",
+    metricMeasureColumn: "Lowest",
+    operator: "GreaterThan",
+    threshold: threshold.thresholdPorts,
+    windowMinutes: window,
+    evaluationFrequencyMinutes: MONITORING_SCHEDULE.evaluationFrequencyMinutes,
+    dimensions: portUsageDimensions(threshold.model),
   };
 }
