@@ -977,3 +977,223 @@ function Set-MailhostTcpTuning {
         RebootPending              = ($null -ne (Get-MailhostRebootPendingSince))
     }
 }
+
+# ---- Port usage sampler (issue 30) ------------------------------------------------------------
+# Counts the local ports in use or in TIME_WAIT, in total and per back-end endpoint, against the
+# budget the capacity model gives the host (domain/portUsage.ts), and writes one reading as an
+# Application-log event that the Azure Monitor Agent collects. Sources: Get-NetTCPConnection and
+# the MSFT_NetTCPConnection class (LocalAddress, LocalPort, RemoteAddress, RemotePort, State,
+# OwningProcess; State values Closed, Listen, SynSent, SynReceived, Established, FinWait1,
+# FinWait2, CloseWait, Closing, LastAck, TimeWait, DeleteTCB, Bound); netstat -ano (columns
+# Proto, Local Address, Foreign Address, State, PID; IPv6 addresses in brackets).
+
+# The TCP connections of the machine (Get-NetTCPConnection). Throws when the cmdlet fails.
+function Get-MailhostNetTcpConnection {
+    return @(Get-NetTCPConnection -ErrorAction Stop)
+}
+
+# The lines of "netstat -ano -p TCP" and "-p TCPv6": the fallback when Get-NetTCPConnection fails.
+function Get-MailhostNetstatLine {
+    $lines = [System.Collections.Generic.List[string]]::new()
+    foreach ($protocol in @('TCP', 'TCPv6')) {
+        $output = & netstat.exe -ano -p $protocol
+        if ($LASTEXITCODE -ne 0) {
+            throw "netstat -ano -p $protocol exited with $LASTEXITCODE."
+        }
+        foreach ($line in $output) {
+            $lines.Add([string]$line)
+        }
+    }
+    return $lines.ToArray()
+}
+
+# Writes one event with this module's own source in the Application log, registering the source
+# when it is missing. Named for any event the guest writes, so that it can be shared with other
+# guest events later. [System.Diagnostics.EventLog] works under Windows PowerShell 5.1 and
+# PowerShell 7 alike (Write-EventLog does not exist in PowerShell 7).
+function Write-MailhostGuestEvent {
+    param
+    (
+        [Parameter(Mandatory)]
+        [string]$Source,
+
+        [Parameter(Mandatory)]
+        [int]$EventId,
+
+        [Parameter(Mandatory)]
+        [ValidateSet('Information', 'Warning', 'Error')]
+        [string]$EntryType,
+
+        [Parameter(Mandatory)]
+        [string]$Message
+    )
+    if (-not [System.Diagnostics.EventLog]::SourceExists($Source)) {
+        [System.Diagnostics.EventLog]::CreateEventSource($Source, 'Application')
+    }
+    [System.Diagnostics.EventLog]::WriteEntry($Source, $Message, [System.Diagnostics.EventLogEntryType]$EntryType, $EventId)
+}
+
+# The netstat state names as Get-NetTCPConnection spells them.
+function Get-MailhostNetstatStateMap {
+    return @{
+        'CLOSED' = 'Closed'; 'LISTENING' = 'Listen'; 'SYN_SENT' = 'SynSent'; 'SYN_RECEIVED' = 'SynReceived'
+        'ESTABLISHED' = 'Established'; 'FIN_WAIT_1' = 'FinWait1'; 'FIN_WAIT_2' = 'FinWait2'; 'CLOSE_WAIT' = 'CloseWait'
+        'CLOSING' = 'Closing'; 'LAST_ACK' = 'LastAck'; 'TIME_WAIT' = 'TimeWait'; 'DELETE_TCB' = 'DeleteTCB'; 'BOUND' = 'Bound'
+    }
+}
+
+# Rows @{ LocalPort; RemoteAddress; RemotePort; State } from "netstat -ano" lines; UDP, header and
+# blank lines are skipped. States are renamed as Get-NetTCPConnection names them.
+function ConvertFrom-MailhostNetstat {
+    param
+    (
+        [Parameter(Mandatory)]
+        [AllowEmptyCollection()]
+        [AllowEmptyString()]
+        [string[]]$Line
+    )
+    $states = Get-MailhostNetstatStateMap
+    $pattern = [regex]::new('^\s*TCP\s+\[?([^\s\]]*)\]?:(\d+)\s+\[?([^\s\]]*)\]?:(\d+)\s+([A-Z_0-9]+)\s+\d+\s*$', [System.Text.RegularExpressions.RegexOptions]::Compiled)
+    $rows = [System.Collections.Generic.List[object]]::new($Line.Count)
+    foreach ($text in $Line) {
+        $m = $pattern.Match($text)
+        if (-not $m.Success) {
+            continue
+        }
+        $state = $states[$m.Groups[5].Value]
+        if ($null -eq $state) {
+            $state = $m.Groups[5].Value
+        }
+        $rows.Add([pscustomobject]@{
+                LocalPort     = [int]$m.Groups[2].Value
+                RemoteAddress = $m.Groups[3].Value
+                RemotePort    = [int]$m.Groups[4].Value
+                State         = $state
+            })
+    }
+    return $rows.ToArray()
+}
+
+# Counts the used ports of a pool (StartPort..StartPort+NumberOfPorts-1): every row whose local port
+# lies in it and that is not a listener. Rows are Get-NetTCPConnection objects as they come (live, or
+# read back from a CSV recording, where numbers and the state are text) or ConvertFrom-MailhostNetstat rows. Ports = distinct local ports; TimeWait = rows in TIME_WAIT;
+# Endpoints = rows per remote "address:port" ("[address]:port" for IPv6), connected rows only.
+function Measure-MailhostPortUsage {
+    param
+    (
+        [Parameter(Mandatory)]
+        [AllowEmptyCollection()]
+        [object[]]$Row,
+
+        [Parameter(Mandatory)]
+        [int]$StartPort,
+
+        [Parameter(Mandatory)]
+        [int]$NumberOfPorts
+    )
+    $end = $StartPort + $NumberOfPorts - 1
+    $ports = [System.Collections.Generic.HashSet[int]]::new()
+    $endpoints = [System.Collections.Generic.Dictionary[string, int]]::new()
+    $timeWait = 0
+    foreach ($r in $Row) {
+        $port = [int]$r.LocalPort
+        $state = [string]$r.State
+        if ($port -lt $StartPort -or $port -gt $end -or $state -eq 'Listen') {
+            continue
+        }
+        $null = $ports.Add($port)
+        if ($state -eq 'TimeWait') {
+            $timeWait++
+        }
+        $remotePort = [int]$r.RemotePort
+        if ($remotePort -eq 0) {
+            continue
+        }
+        $address = [string]$r.RemoteAddress
+        $key = if ($address.Contains(':')) { "[$address]:$remotePort" } else { "${address}:$remotePort" }
+        $count = 0
+        $null = $endpoints.TryGetValue($key, [ref]$count)
+        $endpoints[$key] = $count + 1
+    }
+    return @{ Ports = $ports.Count; TimeWait = $timeWait; Endpoints = $endpoints }
+}
+
+# One reading as the event's message: compact JSON, the busiest endpoints first (at most Limit).
+function ConvertTo-MailhostPortUsageReading {
+    param
+    (
+        [Parameter(Mandatory)]
+        [hashtable]$Usage,
+
+        [Parameter(Mandatory)]
+        [ValidateSet('hostPool', 'perBackend')]
+        [string]$Model,
+
+        [Parameter(Mandatory)]
+        [int]$BudgetPorts,
+
+        [Parameter(Mandatory)]
+        [int]$ThresholdPorts,
+
+        [Parameter(Mandatory)]
+        [int]$Limit,
+
+        [string]$Source = 'Get-NetTCPConnection'
+    )
+    $top = @($Usage.Endpoints.GetEnumerator() | Sort-Object -Property @{ Expression = 'Value'; Descending = $true }, @{ Expression = 'Key'; Descending = $false } | Select-Object -First $Limit |
+            ForEach-Object { [ordered]@{ remote = $_.Key; ports = $_.Value } })
+    return ([ordered]@{
+            v         = 1
+            model     = $Model
+            ports     = $Usage.Ports
+            timeWait  = $Usage.TimeWait
+            budget    = $BudgetPorts
+            threshold = $ThresholdPorts
+            endpoints = $top
+            source    = $Source
+        } | ConvertTo-Json -Compress -Depth 4)
+}
+
+# One sample: reads the connections (netstat when Get-NetTCPConnection fails), counts them against
+# the pool, writes the reading (event 3001) or the failure (event 3002), and returns the JSON.
+function Invoke-MailhostPortUsageSample {
+    param
+    (
+        [Parameter(Mandatory)]
+        [ValidateSet('hostPool', 'perBackend')]
+        [string]$Model,
+
+        [Parameter(Mandatory)]
+        [ValidateRange(1, 65535)]
+        [int]$PoolStartPort,
+
+        [Parameter(Mandatory)]
+        [ValidateRange(1, 65535)]
+        [int]$PoolNumberOfPorts,
+
+        [Parameter(Mandatory)]
+        [ValidateRange(0, 65535)]
+        [int]$ThresholdPorts,
+
+        [int]$Limit = 20
+    )
+    $source = 'MailhostIac-PortUsage'
+    try {
+        try {
+            $rows = Get-MailhostNetTcpConnection
+            $from = 'Get-NetTCPConnection'
+        }
+        catch {
+            $rows = ConvertFrom-MailhostNetstat -Line (Get-MailhostNetstatLine)
+            $from = 'netstat'
+        }
+        $usage = Measure-MailhostPortUsage -Row $rows -StartPort $PoolStartPort -NumberOfPorts $PoolNumberOfPorts
+        $reading = ConvertTo-MailhostPortUsageReading -Usage $usage -Model $Model -BudgetPorts $PoolNumberOfPorts -ThresholdPorts $ThresholdPorts -Limit $Limit -Source $from
+        Write-MailhostGuestEvent -Source $source -EventId 3001 -EntryType 'Information' -Message $reading
+        return $reading
+    }
+    catch {
+        Write-MailhostGuestEvent -Source $source -EventId 3002 -EntryType 'Warning' -Message "The port-usage reading could not be taken: $($_.Exception.Message)"
+        throw
+    }
+}
