@@ -401,7 +401,7 @@ export function portUsageAlertPlan(stackSlug: string, resourceGroup: string, vmN
     description: `${what[0]!.toUpperCase()}${what.slice(1)} (in use or in TIME_WAIT, counted by the guest's port-usage sampler every minute) stayed above ${threshold.thresholdPorts} `
       + `(the planned utilisation ${threshold.utilization} of ${threshold.budgetPorts} ports) for ${window} minutes: the load is past what the capacity model planned, and Tcpip `
       + `4227/4231 (port exhaustion) follow if it keeps growing. Runbook: (1) read the reading's endpoints (the alert's Remote dimension, or the event's JSON) to see which back end draws the ports; `
-      + "(2) run `mailhost drift` to check the host still has this stack's tuning and its latest reading, and `mailhost plan` for the planned load; "
+      + "(2) run `mailhost drift` to check the host still has this stack's tuning and its latest reading, and `mailhost plan` for the planned load; if its tuning waits for a reboot, reboot it with `mailhost reboot`; "
       + "(3) if the tuning is in place, raise siteConfig.mailboxCacheTtl (fewer reconnects), lower tcp.tcpTimedWaitDelay, configure tcp.autoReusePortRange, or add hosts; update capacity.* to the load you see.",
     query: portUsageQuery(hostFilter(resourceGroup, vmNamePrefix), threshold.model, window),
     split: "resourceId",

@@ -112,3 +112,14 @@ describe("port usage: every committed stack's plan", () => {
     assert.equal(at(0.9), Math.floor(0.9 * 55535));
   });
 });
+
+describe("port usage: mailhost plan", () => {
+  it("shows the threshold each host will be held to", async () => {
+    const { formatMonitoring } = await import("../../cli/plan");
+    for (const stack of STACKS) {
+      const plan = planFleet(stack, stackConfig(stack), loadSiteConfigTemplate());
+      const lines = formatMonitoring(plan.monitoring, plan.hosts.length).join("\n");
+      assert.match(lines, new RegExp(`held to ${plan.monitoring.portUsage!.thresholdPorts} used local ports`));
+    }
+  });
+});

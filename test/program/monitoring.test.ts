@@ -11,6 +11,9 @@ import { type PolicyDiagnostic, type PolicyPackProcess } from "../../engine/anal
 import { POLICY_PACK_DIR, analyzeResources, startPolicyPack } from "../../engine/policyCheck";
 import { requireStackConfig } from "../../domain/config";
 import { HOST_DIMENSION, TCPIP_EVENTS } from "../../domain/monitoring";
+import { planFleet } from "../../domain/plan";
+import { PORT_USAGE_EVENT_SOURCE, PORT_USAGE_EVENT_XPATH } from "../../domain/portUsage";
+import { loadSiteConfigTemplate } from "../../domain/siteconfig";
 import { RESOURCE_ID_COLUMN } from "../../components/Monitoring";
 import { formatPlan, planOf } from "../../cli/plan";
 import { REPO_ROOT, STACKS, runStack, stackConfigWithSecret, stackFileConfig, withValue } from "../support/stacks";
@@ -112,7 +115,7 @@ for (const stack of STACKS) {
 
     it("creates alert rules split per host whose queries mention 4231 and 4227, each notifying the action group", () => {
       const rules = byType(run, "azure-native:monitor:ScheduledQueryRule");
-      assert.equal(rules.length, 4);
+      assert.equal(rules.length, 5);
       const [group] = byType(run, "azure-native:monitor:ActionGroup");
       const groupId = idOf(group.type, String(group.inputs.actionGroupName), rg);
       const [workspace] = byType(run, "azure-native:operationalinsights:Workspace");
@@ -143,13 +146,30 @@ for (const stack of STACKS) {
       assert.ok(severity(2).some((c) => c.query.includes("4227") && c.threshold === config.monitoring.alerts.timeWaitCollisionThreshold), "4227 above the threshold: severity 2");
       assert.ok(severity(3).some((c) => c.query.includes("Connection Failures") && c.threshold === config.monitoring.alerts.connectionFailureThreshold), "connection failures: severity 3");
       assert.ok(severity(2).some((c) => c.query.startsWith("Heartbeat") && c.query.includes(`ago(${config.monitoring.alerts.heartbeatSilenceMinutes}m)`)), "silent host");
+      // Issue 30: the port-usage warning, held to the capacity model's threshold for this stack.
+      const usage = planFleet(stack, config, loadSiteConfigTemplate()).monitoring.portUsage!;
+      const usageRule = rules.find((r) => String(r.inputs.ruleName).endsWith("-port-usage-high"));
+      assert.ok(usageRule, "the port-usage alert exists");
+      const usageCondition = (usageRule.inputs.criteria as any).allOf[0];
+      assert.equal(usageCondition.threshold, usage.thresholdPorts);
+      assert.equal(usageCondition.metricMeasureColumn, "Lowest");
+      assert.ok(usageCondition.query.includes(PORT_USAGE_EVENT_SOURCE));
+      assert.deepEqual(usageCondition.dimensions.map((d: { name: string }) => d.name), usage.model === "hostPool" ? ["Computer"] : ["Computer", "Remote"]);
+    });
+
+    it("collects the port-usage sampler's readings from the Application log (issue 30)", () => {
+      const [dcr] = byType(run, "azure-native:monitor:DataCollectionRule");
+      const inputs = dcr.inputs as any;
+      const [events] = inputs.dataSources.windowsEventLogs;
+      assert.ok(events.xPathQueries.includes(PORT_USAGE_EVENT_XPATH));
+      assert.deepEqual(inputs.dataFlows[0].streams.includes("Microsoft-Event"), true);
     });
 
     it("exports the monitoring without a secret", () => {
       const monitoring = (run.outputs as any).monitoring;
       assert.equal(monitoring.enabled, true);
       assert.deepEqual(monitoring.emailReceivers, config.monitoring.emailReceivers);
-      assert.equal(monitoring.alertRules.length, 4);
+      assert.equal(monitoring.alertRules.length, 5);
     });
   });
 }
