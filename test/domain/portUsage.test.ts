@@ -14,6 +14,7 @@ import {
   portUsageThreshold,
 } from "../../domain/portUsage";
 import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { formatMonitoring } from "../../cli/plan";
 import { analyzeKql } from "../support/kusto";
 import { stackConfig } from "../support/stackConfigs";
 import { STACKS } from "../support/stacks";
@@ -114,8 +115,7 @@ describe("port usage: every committed stack's plan", () => {
 });
 
 describe("port usage: mailhost plan", () => {
-  it("shows the threshold each host will be held to", async () => {
-    const { formatMonitoring } = await import("../../cli/plan");
+  it("shows the threshold each host will be held to", () => {
     for (const stack of STACKS) {
       const plan = planFleet(stack, stackConfig(stack), loadSiteConfigTemplate());
       const lines = formatMonitoring(plan.monitoring, plan.hosts.length).join("\n");
