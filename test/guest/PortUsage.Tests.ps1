@@ -116,17 +116,16 @@ Describe 'Invoke-MailhostPortUsageSample' {
         Mock Write-MailhostGuestEvent { $script:Events.Add(@{ Source = $Source; EventId = $EventId; EntryType = $EntryType; Message = $Message }) }
     }
 
-    It 'writes one reading (event 3001) with the counts, the budget and the threshold' {
+    It 'writes one reading (the reading event of Limits.psd1) with the counts and the budget' {
         Mock Get-MailhostNetTcpConnection { $script:Recorded }
         $expected = Get-ExpectedUsage -Rows $script:Recorded
-        $null = Invoke-MailhostPortUsageSample -Model 'hostPool' -PoolStartPort $script:Start -PoolNumberOfPorts $script:Count -ThresholdPorts 38874 -Limit 3
+        $null = Invoke-MailhostPortUsageSample -Model 'hostPool' -PoolStartPort $script:Start -PoolNumberOfPorts $script:Count -Limit 3 -Source $script:Limits.PortUsageEventSource -ReadingEventId $script:Limits.PortUsageEventIds.Reading -FailedEventId $script:Limits.PortUsageEventIds.Failed
         $script:Events.Count | Should -Be 1
-        $script:Events[0].EventId | Should -Be 3001
-        $script:Events[0].Source | Should -Be 'MailhostIac-PortUsage'
+        $script:Events[0].EventId | Should -Be $script:Limits.PortUsageEventIds.Reading
+        $script:Events[0].Source | Should -Be $script:Limits.PortUsageEventSource
         $reading = $script:Events[0].Message | ConvertFrom-Json
         $reading.ports | Should -Be $expected.Ports
         $reading.budget | Should -Be $script:Count
-        $reading.threshold | Should -Be 38874
         $reading.source | Should -Be 'Get-NetTCPConnection'
         $top = @($expected.Endpoints.GetEnumerator() | Sort-Object -Property @{ Expression = 'Value'; Descending = $true }, 'Key' | Select-Object -First 3)
         @($reading.endpoints).Count | Should -Be 3
@@ -137,17 +136,17 @@ Describe 'Invoke-MailhostPortUsageSample' {
     It 'falls back to netstat when Get-NetTCPConnection fails' {
         Mock Get-MailhostNetTcpConnection { throw 'Invalid class' }
         Mock Get-MailhostNetstatLine { [System.IO.File]::ReadAllLines((Join-Path $script:Fixtures 'netstat-ano.txt')) }
-        $reading = Invoke-MailhostPortUsageSample -Model 'hostPool' -PoolStartPort $script:Start -PoolNumberOfPorts $script:Count -ThresholdPorts 38874 | ConvertFrom-Json
+        $reading = Invoke-MailhostPortUsageSample -Model 'hostPool' -PoolStartPort $script:Start -PoolNumberOfPorts $script:Count -Limit 20 -Source $script:Limits.PortUsageEventSource -ReadingEventId $script:Limits.PortUsageEventIds.Reading -FailedEventId $script:Limits.PortUsageEventIds.Failed | ConvertFrom-Json
         $reading.source | Should -Be 'netstat'
         $reading.ports | Should -Be (Get-ExpectedUsage -Rows $script:Recorded).Ports
     }
 
-    It 'writes a warning (event 3002) and fails when no reading can be taken' {
+    It 'writes a warning (the failed event of Limits.psd1) and fails when no reading can be taken' {
         Mock Get-MailhostNetTcpConnection { throw 'Invalid class' }
         Mock Get-MailhostNetstatLine { throw 'netstat -ano -p TCP exited with 1.' }
-        { Invoke-MailhostPortUsageSample -Model 'hostPool' -PoolStartPort $script:Start -PoolNumberOfPorts $script:Count -ThresholdPorts 1 } | Should -Throw
+        { Invoke-MailhostPortUsageSample -Model 'hostPool' -PoolStartPort $script:Start -PoolNumberOfPorts $script:Count -Limit 20 -Source $script:Limits.PortUsageEventSource -ReadingEventId $script:Limits.PortUsageEventIds.Reading -FailedEventId $script:Limits.PortUsageEventIds.Failed } | Should -Throw
         $script:Events.Count | Should -Be 1
-        $script:Events[0].EventId | Should -Be 3002
+        $script:Events[0].EventId | Should -Be $script:Limits.PortUsageEventIds.Failed
         $script:Events[0].EntryType | Should -Be 'Warning'
     }
 }
@@ -167,7 +166,7 @@ Describe 'Run time on a fake host with 60,000 connections' {
         }
         $objectRun = Measure-Command {
             $script:Usage = Measure-MailhostPortUsage -Row $objects.ToArray() -StartPort 10000 -NumberOfPorts 55535
-            $null = ConvertTo-MailhostPortUsageReading -Usage $script:Usage -Model 'hostPool' -BudgetPorts 55535 -ThresholdPorts 38874 -Limit 20
+            $null = ConvertTo-MailhostPortUsageReading -Usage $script:Usage -Model 'hostPool' -BudgetPorts 55535 -Limit 20
         }
         $netstatRun = Measure-Command {
             $script:NetstatUsage = Measure-MailhostPortUsage -Row (ConvertFrom-MailhostNetstat -Line $lines.ToArray()) -StartPort 10000 -NumberOfPorts 55535

@@ -831,6 +831,13 @@ function Get-MailhostTcpTuningReason {
     if (@($State.LeftoverLcmDocuments).Count -gt 0) {
         $null = $reasons.Add((New-MailhostReason -Setting 'LcmConfiguration' -Sentence 'A DSC configuration left by the DSC extension is still applied by the Local Configuration Manager, which keeps correcting to its own values.' -Actual (Format-MailhostShortText -Text (@($State.LeftoverLcmDocuments) -join ',') -MaxLength 100) -Desired 'none'))
     }
+    # Only where the state read the sampler (the resource's Get; the drift collector reads readings instead).
+    if ($State.ContainsKey('PortUsageSampler')) {
+        $sampler = Get-MailhostPortUsageSamplerReason -Differs $State.PortUsageSampler
+        if ($null -ne $sampler) {
+            $null = $reasons.Add($sampler)
+        }
+    }
     if ($null -ne $State.RebootPendingSince) {
         $null = $reasons.Add((New-MailhostReason -Setting 'RebootPending' -Sentence ('Tcpip values (or the auto-reuse port range) were written at {0} and take effect only after a reboot, which no mechanism of mailhost-iac performs by itself.' -f $State.RebootPendingSince) -Actual ('pending since {0}' -f $State.RebootPendingSince) -Desired 'none'))
     }
@@ -969,7 +976,10 @@ function Set-MailhostTcpTuning {
             Set-MailhostRebootMarker -WrittenAt ([datetime]::UtcNow.ToString('o', [System.Globalization.CultureInfo]::InvariantCulture))
         }
     }
+    # Last: the port-usage sampler counts against the pool just set.
+    $samplerChanged = Set-MailhostPortUsageSampler -Sampler (Get-MailhostPortUsageDesired -Desired $Desired)
     return @{
+        PortUsageSamplerChanged    = $samplerChanged
         RegistryChanged            = $registryChanged
         DynamicPortRangeChanged    = $rangeChanged
         AutoReusePortRangeChanged  = $autoReuseChanged
@@ -1133,9 +1143,6 @@ function ConvertTo-MailhostPortUsageReading {
         [int]$BudgetPorts,
 
         [Parameter(Mandatory)]
-        [int]$ThresholdPorts,
-
-        [Parameter(Mandatory)]
         [int]$Limit,
 
         [string]$Source = 'Get-NetTCPConnection'
@@ -1148,14 +1155,14 @@ function ConvertTo-MailhostPortUsageReading {
             ports     = $Usage.Ports
             timeWait  = $Usage.TimeWait
             budget    = $BudgetPorts
-            threshold = $ThresholdPorts
             endpoints = $top
             source    = $Source
         } | ConvertTo-Json -Compress -Depth 4)
 }
 
 # One sample: reads the connections (netstat when Get-NetTCPConnection fails), counts them against
-# the pool, writes the reading (event 3001) or the failure (event 3002), and returns the JSON.
+# the pool, writes the reading (ReadingEventId) or the failure (FailedEventId, Warning) with the
+# event source of Limits.psd1 (PortUsageEventSource, PortUsageEventIds), and returns the JSON.
 function Invoke-MailhostPortUsageSample {
     param
     (
@@ -1172,12 +1179,19 @@ function Invoke-MailhostPortUsageSample {
         [int]$PoolNumberOfPorts,
 
         [Parameter(Mandatory)]
-        [ValidateRange(0, 65535)]
-        [int]$ThresholdPorts,
+        [ValidateRange(1, 1000)]
+        [int]$Limit,
 
-        [int]$Limit = 20
+        [Parameter(Mandatory)]
+        [ValidatePattern('^[A-Za-z0-9-]+$')]
+        [string]$Source,
+
+        [Parameter(Mandatory)]
+        [int]$ReadingEventId,
+
+        [Parameter(Mandatory)]
+        [int]$FailedEventId
     )
-    $source = 'MailhostIac-PortUsage'
     try {
         try {
             $rows = Get-MailhostNetTcpConnection
@@ -1188,12 +1202,185 @@ function Invoke-MailhostPortUsageSample {
             $from = 'netstat'
         }
         $usage = Measure-MailhostPortUsage -Row $rows -StartPort $PoolStartPort -NumberOfPorts $PoolNumberOfPorts
-        $reading = ConvertTo-MailhostPortUsageReading -Usage $usage -Model $Model -BudgetPorts $PoolNumberOfPorts -ThresholdPorts $ThresholdPorts -Limit $Limit -Source $from
-        Write-MailhostGuestEvent -Source $source -EventId 3001 -EntryType 'Information' -Message $reading
+        $reading = ConvertTo-MailhostPortUsageReading -Usage $usage -Model $Model -BudgetPorts $PoolNumberOfPorts -Limit $Limit -Source $from
+        Write-MailhostGuestEvent -Source $Source -EventId $ReadingEventId -EntryType 'Information' -Message $reading
         return $reading
     }
     catch {
-        Write-MailhostGuestEvent -Source $source -EventId 3002 -EntryType 'Warning' -Message "The port-usage reading could not be taken: $($_.Exception.Message)"
+        Write-MailhostGuestEvent -Source $Source -EventId $FailedEventId -EntryType 'Warning' -Message "The port-usage reading could not be taken: $($_.Exception.Message)"
         throw
     }
+}
+
+# ---- Installing the port usage sampler ---------------------------------------------------------
+# How it runs: a scheduled task \MailhostIac\PortUsageSampler, registered by the resource's Set
+# (every mechanism runs it), starts Windows PowerShell every minute as SYSTEM; the script it runs is
+# written by Set from this module's own sampler functions, next to PortUsage.json, which holds the
+# pool to count against (the dynamic range, or the auto-reuse range when one is set: the tuned
+# values the resource already receives). Under %ProgramFiles% (read-only for users), not
+# %ProgramData% (users may create files there), because SYSTEM runs what lies in it.
+
+# Folder of the sampler's script and settings.
+function Get-MailhostPortUsageDirectory {
+    return (Join-Path -Path ([System.Environment]::GetFolderPath('ProgramFiles')) -ChildPath 'MailhostIac\PortUsage')
+}
+
+# The bytes of one of the sampler's files, or $null when it is absent or unreadable.
+function Read-MailhostPortUsageFile {
+    param
+    (
+        [string]$Path
+    )
+    if (-not [System.IO.File]::Exists($Path)) {
+        return $null
+    }
+    try {
+        return , [System.IO.File]::ReadAllBytes($Path)
+    }
+    catch {
+        return $null
+    }
+}
+
+# Writes one of the sampler's files (creating its folder).
+function Write-MailhostPortUsageFile {
+    param
+    (
+        [string]$Path,
+        [byte[]]$Bytes
+    )
+    $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path))
+    [System.IO.File]::WriteAllBytes($Path, $Bytes)
+}
+
+# The sampler's scheduled task: $null when absent, else @{ Execute; Arguments }. Reads only.
+function Get-MailhostPortUsageTask {
+    $task = Get-ScheduledTask -TaskPath '\MailhostIac\' -TaskName 'PortUsageSampler' -ErrorAction SilentlyContinue
+    if ($null -eq $task) {
+        return $null
+    }
+    $action = @($task.Actions)[0]
+    return @{ Execute = [string]$action.Execute; Arguments = [string]$action.Arguments }
+}
+
+# Registers (or replaces) the sampler's task: every minute from now on (no RepetitionDuration:
+# indefinitely), as SYSTEM, never a second instance while one runs, stopped after 5 minutes.
+function Register-MailhostPortUsageTask {
+    param
+    (
+        [Parameter(Mandatory)]
+        [string]$Execute,
+
+        [Parameter(Mandatory)]
+        [string]$Arguments
+    )
+    $action = New-ScheduledTaskAction -Execute $Execute -Argument $Arguments
+    $trigger = New-ScheduledTaskTrigger -Once -At ([datetime]::Now) -RepetitionInterval (New-TimeSpan -Minutes 1)
+    $principal = New-ScheduledTaskPrincipal -UserId 'SYSTEM' -LogonType ServiceAccount -RunLevel Highest
+    $settings = New-ScheduledTaskSettingsSet -MultipleInstances IgnoreNew -ExecutionTimeLimit (New-TimeSpan -Minutes 5) -StartWhenAvailable
+    $null = Register-ScheduledTask -TaskPath '\MailhostIac\' -TaskName 'PortUsageSampler' -Action $action -Trigger $trigger -Principal $principal -Settings $settings -Force
+}
+
+# The sampler's script text: this module's sampler functions as they are loaded, then the call that
+# reads PortUsage.json. No value is part of it: the pool travels in PortUsage.json.
+function Get-MailhostPortUsageScriptText {
+    $names = @('Get-MailhostNetTcpConnection', 'Get-MailhostNetstatLine', 'Write-MailhostGuestEvent', 'Get-MailhostNetstatStateMap', 'ConvertFrom-MailhostNetstat', 'Measure-MailhostPortUsage', 'ConvertTo-MailhostPortUsageReading', 'Invoke-MailhostPortUsageSample')
+    $lines = [System.Collections.Generic.List[string]]::new()
+    $lines.Add('# Port-usage sampler of mailhost-iac, written by the MailhostTcpTuning resource and run every minute by the scheduled task \MailhostIac\PortUsageSampler.')
+    $lines.Add('$ErrorActionPreference = ''Stop''')
+    foreach ($name in $names) {
+        $body = (Get-Item -LiteralPath ('function:{0}' -f $name)).ScriptBlock.ToString()
+        $lines.Add(('function {0} {{{1}}}' -f $name, $body))
+    }
+    $lines.Add('$settings = Get-Content -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath ''PortUsage.json'') -Raw | ConvertFrom-Json')
+    $lines.Add('$null = Invoke-MailhostPortUsageSample -Model $settings.Model -PoolStartPort ([int]$settings.PoolStartPort) -PoolNumberOfPorts ([int]$settings.PoolNumberOfPorts) -Limit ([int]$settings.EndpointsPerReading) -Source $settings.Source -ReadingEventId ([int]$settings.ReadingEventId) -FailedEventId ([int]$settings.FailedEventId)')
+    return (($lines -join "`r`n") + "`r`n")
+}
+
+# What the sampler should look like on this host, from the validated desired state: the pool is
+# the auto-reuse range when the desired state sets one (a pool per back end), else the dynamic range.
+function Get-MailhostPortUsageDesired {
+    param
+    (
+        [Parameter(Mandatory)]
+        [hashtable]$Desired
+    )
+    if ($null -ne $Desired.AutoReusePortRange) {
+        $pool = [ordered]@{ Model = 'perBackend'; PoolStartPort = [int]$Desired.AutoReusePortRange.StartPort; PoolNumberOfPorts = [int]$Desired.AutoReusePortRange.NumberOfPorts }
+    }
+    else {
+        $pool = [ordered]@{ Model = 'hostPool'; PoolStartPort = [int]$Desired.StartPort; PoolNumberOfPorts = [int]$Desired.NumberOfPorts }
+    }
+    $limits = $script:MailhostTcpTuningLimits
+    $pool['EndpointsPerReading'] = [int]$limits['PortUsageEndpointsPerReading']
+    $pool['Source'] = [string]$limits['PortUsageEventSource']
+    $pool['ReadingEventId'] = [int]$limits['PortUsageEventIds']['Reading']
+    $pool['FailedEventId'] = [int]$limits['PortUsageEventIds']['Failed']
+    $directory = Get-MailhostPortUsageDirectory
+    $scriptPath = Join-Path -Path $directory -ChildPath 'Invoke-MailhostPortUsageSample.ps1'
+    return @{
+        Directory     = $directory
+        ScriptPath    = $scriptPath
+        ScriptBytes   = [System.Text.Encoding]::UTF8.GetBytes((Get-MailhostPortUsageScriptText))
+        SettingsPath  = Join-Path -Path $directory -ChildPath 'PortUsage.json'
+        SettingsBytes = [System.Text.Encoding]::UTF8.GetBytes(($pool | ConvertTo-Json -Compress))
+        Execute       = 'powershell.exe'
+        Arguments     = ('-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{0}"' -f $scriptPath)
+    }
+}
+
+# What differs between the sampler on the host and the desired one: a list of 'script', 'settings', 'task'.
+function Compare-MailhostPortUsageSampler {
+    param
+    (
+        [Parameter(Mandatory)]
+        [hashtable]$Sampler
+    )
+    $differs = [System.Collections.Generic.List[string]]::new()
+    foreach ($pair in @(@('script', 'ScriptPath', 'ScriptBytes'), @('settings', 'SettingsPath', 'SettingsBytes'))) {
+        $bytes = Read-MailhostPortUsageFile -Path $Sampler[$pair[1]]
+        if ($null -eq $bytes -or (Get-MailhostSha256Hex -Bytes $bytes) -ne (Get-MailhostSha256Hex -Bytes $Sampler[$pair[2]])) {
+            $differs.Add($pair[0])
+        }
+    }
+    $task = Get-MailhostPortUsageTask
+    if ($null -eq $task -or $task.Execute -ne $Sampler.Execute -or $task.Arguments -ne $Sampler.Arguments) {
+        $differs.Add('task')
+    }
+    return , $differs.ToArray()
+}
+
+# The reason for a sampler that is missing or differs; $null when it is as desired.
+function Get-MailhostPortUsageSamplerReason {
+    param
+    (
+        [string[]]$Differs
+    )
+    if (@($Differs).Count -eq 0) {
+        return $null
+    }
+    return (New-MailhostReason -Setting 'PortUsageSampler' -Sentence 'The port-usage sampler (scheduled task \MailhostIac\PortUsageSampler, its script and its pool settings) is missing or differs.' -Actual ('differs: {0}' -f (@($Differs) -join ',')) -Desired 'installed')
+}
+
+# Writes what differs of the sampler (script, settings, task). Returns $true when it changed anything.
+function Set-MailhostPortUsageSampler {
+    param
+    (
+        [Parameter(Mandatory)]
+        [hashtable]$Sampler
+    )
+    $differs = Compare-MailhostPortUsageSampler -Sampler $Sampler
+    if ($differs.Count -eq 0) {
+        return $false
+    }
+    if ($differs -contains 'script') {
+        Write-MailhostPortUsageFile -Path $Sampler.ScriptPath -Bytes $Sampler.ScriptBytes
+    }
+    if ($differs -contains 'settings') {
+        Write-MailhostPortUsageFile -Path $Sampler.SettingsPath -Bytes $Sampler.SettingsBytes
+    }
+    if ($differs -contains 'task') {
+        Register-MailhostPortUsageTask -Execute $Sampler.Execute -Arguments $Sampler.Arguments
+    }
+    return $true
 }
