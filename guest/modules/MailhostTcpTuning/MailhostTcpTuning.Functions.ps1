@@ -1171,11 +1171,9 @@ function Invoke-MailhostPortUsageSample {
         [string]$Model,
 
         [Parameter(Mandatory)]
-        [ValidateRange(1, 65535)]
         [int]$PoolStartPort,
 
         [Parameter(Mandatory)]
-        [ValidateRange(1, 65535)]
         [int]$PoolNumberOfPorts,
 
         [Parameter(Mandatory)]
@@ -1292,7 +1290,7 @@ function Get-MailhostPortUsageScriptText {
         $body = (Get-Item -LiteralPath ('function:{0}' -f $name)).ScriptBlock.ToString()
         $lines.Add(('function {0} {{{1}}}' -f $name, $body))
     }
-    $lines.Add('$settings = Get-Content -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath ''PortUsage.json'') -Raw | ConvertFrom-Json')
+    $lines.Add('$settings = Get-Content -LiteralPath (Join-Path -Path (Split-Path -Parent -Path $MyInvocation.MyCommand.Path) -ChildPath ''PortUsage.json'') -Raw | ConvertFrom-Json')
     $lines.Add('$null = Invoke-MailhostPortUsageSample -Model $settings.Model -PoolStartPort ([int]$settings.PoolStartPort) -PoolNumberOfPorts ([int]$settings.PoolNumberOfPorts) -Limit ([int]$settings.EndpointsPerReading) -Source $settings.Source -ReadingEventId ([int]$settings.ReadingEventId) -FailedEventId ([int]$settings.FailedEventId)')
     return (($lines -join "`r`n") + "`r`n")
 }
