@@ -196,6 +196,8 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       "The graph source needs only Reader on the resource group (Microsoft.Compute/virtualMachines/read and",
       "Microsoft.GuestConfiguration/guestConfigurationAssignments/read, queried through Azure Resource Graph); its results are as",
       "fresh as Machine Configuration's last evaluation (every 15 minutes), and --remediate still uses Run Command.",
+      "--scope needs Reader on the subscription or management group (Resource Graph reads resources and",
+      "guestconfigurationresources); see docs/ESTATE.md.",
     ].join("\n"))
     .action(async (opts: {
       stack: string; subscription?: string; resourceGroup?: string; format: "text" | "json" | "github"; concurrency: number; timeout: number;
