@@ -68,7 +68,17 @@ export interface ScopeDriftReport extends DriftReport {
   readonly hosts: ScopeHostDrift[];
   /** Machines that carry the tag but no assignment yet (not remediated). */
   readonly unassigned: string[];
+  /**
+   * Hosts of stacks that carry no MailhostTcpTuning assignment: their stack tunes them with another
+   * mechanism (DSC, run command), which Resource Graph cannot see. Left to `mailhost drift --stack`.
+   */
+  readonly leftToTheirStack: string[];
   readonly graphRequests: number;
+}
+
+/** A stack's host without the assignment: tuned by its stack through another mechanism, not read from Resource Graph. */
+function leftToTheirStack(m: ScopeMachine): boolean {
+  return m.stack !== undefined && !m.assigned;
 }
 
 /** Judges every machine of the scope. Never throws for a failing query: it lands in `report.error` (exit 2). */
@@ -76,13 +86,17 @@ export async function runScopeDrift(options: ScopeReadOptions): Promise<ScopeDri
   const started = performance.now();
   const report: ScopeDriftReport = {
     stack: options.plan.stack, resourceGroup: "(scope)", subscription: options.scope.kind === "subscription" ? options.scope.id : "", mechanism: options.plan.tuning.mechanism,
-    source: "graph", scope: scopeText(options.scope), tag: options.tag, hosts: [], unassigned: [], graphRequests: 0, timings: { totalMs: 0 },
+    source: "graph", scope: scopeText(options.scope), tag: options.tag, hosts: [], unassigned: [], leftToTheirStack: [], graphRequests: 0, timings: { totalMs: 0 },
   };
   try {
     options.progress?.(`reading ${report.scope} from Azure Resource Graph: machines tagged ${options.tag.name}=${options.tag.value} or by a stack, and their ${"MailhostTcpTuning"} assignments`);
     const { machines, requests } = await readScope(options);
     (report as { graphRequests: number }).graphRequests = requests;
     for (const m of machines) {
+      if (leftToTheirStack(m)) {
+        report.leftToTheirStack.push(`${m.name} (stack ${m.stack})`);
+        continue;
+      }
       const host: ScopeHostDrift = {
         name: m.name, status: m.verdict.status, settings: m.verdict.settings, rebootPending: m.verdict.rebootPending, waitingForReboot: m.verdict.rebootPending, timings: { ms: 0 },
         machine: { id: m.id, kind: m.kind, subscriptionId: m.subscriptionId, resourceGroup: m.resourceGroup, ...(m.stack ? { stack: m.stack } : {}), outsideAnyStack: m.stack === undefined, tagged: m.tagged, assigned: m.assigned },
@@ -125,6 +139,7 @@ export function formatScopeDriftText(report: ScopeDriftReport): string {
   const count = (s: string) => report.hosts.filter((h) => h.status === s).length;
   const outside = report.hosts.filter((h) => h.machine.outsideAnyStack).length;
   out.push("", `${count("in-sync")} in sync, ${count("drifted")} drifted, ${count("unknown")} unknown; ${outside} outside any stack [${(report.timings.totalMs / 1000).toFixed(1)} s].`);
+  if (report.leftToTheirStack.length > 0) out.push(`${report.leftToTheirStack.length} host(s) of stacks that tune without Machine Configuration, not read here (use mailhost drift --stack): ${report.leftToTheirStack.join(", ")}.`);
   if (report.unassigned.length > 0) out.push(`${report.unassigned.length} machine(s) carry the tag but no MailhostTcpTuning assignment yet (not remediated): ${report.unassigned.join(", ")}.`);
   const waiting = report.hosts.filter((h) => h.waitingForReboot).map((h) => h.name);
   if (waiting.length > 0) out.push(`${waiting.length} machine(s) waiting for a reboot: ${waiting.join(", ")}. Finish with \`mailhost reboot --stack ${report.stack} --scope ${report.scope} --tag ${report.tag.name}=${report.tag.value}\`.`);
@@ -171,7 +186,8 @@ export async function runScopeReboot(options: ScopeRebootOptions): Promise<Scope
   let machines: ScopeMachine[];
   try {
     const read = await readScope(options);
-    machines = read.machines;
+    // Hosts of stacks that tune without Machine Configuration are rebooted with `mailhost reboot --stack`.
+    machines = read.machines.filter((m) => !leftToTheirStack(m));
     (report as { graphRequests: number }).graphRequests = read.requests;
   } catch (err) {
     report.error = `Azure Resource Graph query failed: ${((err as Error).message ?? String(err)).split("\n")[0]}`;

@@ -104,7 +104,8 @@ export interface ScopeJudgeOptions {
  *   the plan's package and parameters; a host of another stack is judged on its compliance only
  *   (that stack's plan is not loaded here), and says so;
  * - a machine with the tag and no assignment: `unknown`, listed as tagged but unassigned (the
- *   policy has not remediated it yet);
+ *   policy has not remediated it yet); a stack's host without one is `unknown` too (its stack
+ *   tunes it with another mechanism: the CLI leaves it to `mailhost drift --stack`);
  * - an assignment whose machine is not in the rows (no tag, or another type): judged, its machine
  *   named from the assignment, outside any stack as far as the rows show.
  */

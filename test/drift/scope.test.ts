@@ -51,6 +51,8 @@ const stack = (name: string, zone: string): Machine => ({ sub: SUB_A, rg: plan.n
 const prod1 = stack(plan.hosts[0].name, "1");
 const prod2 = stack(plan.hosts[1].name, "2");
 const staging1: Machine = { sub: SUB_A, rg: "rg-mailhost-staging", name: "vm-mail-staging-001", kind: "vm", tags: { [STACK_TAG]: "staging" }, zone: "1" };
+// A host of a DSC stack: no assignment, and no mail host tag.
+const staging2: Machine = { sub: SUB_A, rg: "rg-mailhost-staging", name: "vm-mail-staging-002", kind: "vm", tags: { [STACK_TAG]: "staging" }, zone: "2" };
 const legacy1: Machine = { sub: SUB_A, rg: "rg-legacy-mail", name: "mx-legacy-01", kind: "vm", tags: { Workload: "Mail" }, zone: "1" };
 const legacy2: Machine = { sub: SUB_B, rg: "rg-legacy-mail", name: "mx-legacy-02", kind: "vm", tags: { workload: "mail" } };
 const legacy3: Machine = { sub: SUB_B, rg: "rg-legacy-mail", name: "mx-legacy-03", kind: "vm", tags: { workload: "mail" }, zone: "2" };
@@ -60,7 +62,7 @@ const arc2: Machine = { sub: SUB_B, rg: "rg-onprem", name: "onprem-mx-02", kind:
 const arc3: Machine = { sub: SUB_B, rg: "rg-onprem", name: "onprem-mx-03", kind: "arc", tags: { workload: "mail" } };
 
 const rows: unknown[] = [
-  ...[prod1, prod2, staging1, legacy1, legacy2, legacy3, legacy4, arc1, arc2, arc3].map(machineRow),
+  ...[prod1, prod2, staging1, staging2, legacy1, legacy2, legacy3, legacy4, arc1, arc2, arc3].map(machineRow),
   assignmentOf(prod1),
   assignmentOf(prod2, { complianceStatus: "NonCompliant", reasons: [rebootPending] }),
   // Another stack's host: its own values (another package), compliant.
@@ -131,6 +133,7 @@ describe("mailhost drift --scope against the stand-in", () => {
       assert.equal(h.waitingForReboot === true, rule.waiting === true, h.name);
     }
     assert.deepEqual(report.unassigned, Object.entries(RULE).filter(([, r]) => r.unassigned).map(([n]) => n));
+    assert.deepEqual(report.leftToTheirStack, [`${staging2.name} (stack staging)`], "a DSC stack's host is not judged here");
     const byName = new Map(report.hosts.map((h) => [h.name, h]));
     assert.match(byName.get(legacy3.name)!.reason!, /carries workload=mail but no MailhostTcpTuning assignment yet/);
     assert.match(byName.get(legacy2.name)!.reason!, /Pending/);
@@ -160,7 +163,7 @@ describe("mailhost reboot --scope --dry-run against the stand-in", () => {
     assert.equal(report.error, undefined);
     // Waiting Azure VMs by the rule, in zone order, one a wave.
     const waiting = Object.entries(RULE).filter(([, r]) => r.waiting && r.kind === "azure-vm").map(([n]) => n);
-    const zoneOf = new Map([prod1, prod2, staging1, legacy1, legacy2, legacy3, legacy4].map((m) => [m.name, m.zone]));
+    const zoneOf = new Map([prod1, prod2, staging1, staging2, legacy1, legacy2, legacy3, legacy4].map((m) => [m.name, m.zone]));
     const expectedWaves = [...waiting].sort((a, b) => `${zoneOf.get(a) ?? "~"}/${a}`.localeCompare(`${zoneOf.get(b) ?? "~"}/${b}`)).map((n, i) => ({ number: i + 1, zone: zoneOf.get(n), hosts: [n] }));
     assert.deepEqual(report.waves, expectedWaves);
     assert.ok(report.hosts.every((h) => h.outcome === "planned"));
