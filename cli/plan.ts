@@ -29,7 +29,7 @@ export function formatPlan(plan: FleetPlan): string {
   const t = plan.tuning;
   const c = plan.capacity;
   const load = plan.config.capacity;
-  const header = ["host", "zone", "tuning", "MaxUserPort", "TcpTimedWaitDelay", "dynamic ports", "MailboxCacheTTL (floor)", "Rmax/s", "demand/s", "headroom"];
+  const header = ["host", "zone (if created now)", "tuning", "MaxUserPort", "TcpTimedWaitDelay", "dynamic ports", "MailboxCacheTTL (floor)", "Rmax/s", "demand/s", "headroom"];
   const rows = plan.hosts.map((h) => [
     h.name,
     h.zone ?? "-",
@@ -47,6 +47,9 @@ export function formatPlan(plan: FleetPlan): string {
   return [
     `stack ${plan.stack}: ${plan.hosts.length} host(s) in ${plan.names.resourceGroup}`,
     `egress: ${describeEgress(plan.egress)}`,
+    ...(plan.config.fleet.zones.length > 0
+      ? ["zones: a host or NAT gateway created now gets the zone shown; one that exists keeps the zone it was created in (Azure cannot move it): `mailhost reboot --dry-run --all` shows each host's real zone."]
+      : []),
     line(header),
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line),

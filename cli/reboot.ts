@@ -174,9 +174,10 @@ export async function runReboot(options: RebootOptions): Promise<RebootReport> {
     report.error = `could not list the VMs of resource group ${resourceGroup}: ${errorText(err)}`;
     return done();
   }
-  const planned = new Map(plan.hosts.map((h) => [h.name, h.zone]));
-  // The VM's own zone when Azure reports one, else the plan's.
-  const zoneOf = (name: string) => vms.find((v) => v.name === name)?.zones[0] ?? planned.get(name);
+  // The VM's own zone as Azure reports it, never the plan's: a VM keeps the zone it was created in
+  // (the component pins it), so after an edit of fleet.zones the plan's zone can be wrong. A VM
+  // that Azure lists without a zone has none. Every target is one of the listed VMs.
+  const zoneOf = (name: string) => vms.find((v) => v.name === name)?.zones[0];
   const names = vms.map((v) => v.name).sort();
   options.progress?.(`${names.length} host(s) of stack ${plan.stack} in ${resourceGroup}`);
 
