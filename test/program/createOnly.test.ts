@@ -37,8 +37,8 @@ export const CREATE_ONLY: Readonly<Record<string, readonly string[]>> = {
   "azure-native:guestconfiguration:GuestConfigurationAssignment": ["vmName", "guestConfigurationAssignmentName", "name", "location"],
   "azure-native:storage:StorageAccount": ["accountName", "location", "kind"],
   "azure-native:storage:BlobContainer": ["accountName", "containerName"],
-  // Data-plane content: its address follows its content (a new package is a new blob, issue 22
-  // part 1); only where it lives is fixed here.
+  // Data-plane content: its address follows its content (content-addressed publishing: a new
+  // package is a new blob); only where it lives is fixed here.
   "azure-native:storage:Blob": ["accountName", "containerName"],
   "azure-native:managedidentity:UserAssignedIdentity": ["resourceName", "location"],
   // A role assignment cannot be updated: scope, principal and role are its identity.
