@@ -97,7 +97,7 @@ export function holdsCredential(value: string): boolean {
   return readableForms(value).some((text) => SECRET_VALUE.test(text) || jsonNamesCredential(text));
 }
 
-/** True when `text` is JSON with, at any depth, a non-empty string or number under a credential-like key. */
+/** True when `text` is JSON with, at any depth, a non-empty string under a credential-like key. */
 function jsonNamesCredential(text: string): boolean {
   if (!/^\s*[[{]/.test(text)) return false;
   let parsed: unknown;
@@ -105,7 +105,7 @@ function jsonNamesCredential(text: string): boolean {
   const walk = (node: unknown): boolean => {
     if (Array.isArray(node)) return node.some(walk);
     if (node === null || typeof node !== "object") return false;
-    return Object.entries(node).some(([k, v]) => (SECRET_NAME.test(k) && (typeof v === "number" || (typeof v === "string" && v !== ""))) || walk(v));
+    return Object.entries(node).some(([k, v]) => (SECRET_NAME.test(k) && typeof v === "string" && v !== "") || walk(v));
   };
   return walk(parsed);
 }

@@ -4,9 +4,8 @@ import { type Carrier, type CarrierSlot, carrierOf } from "../lib/secretCarriers
 import { parseConfigurationParameterName } from "../../domain/machineConfiguration";
 import { SECRET_NAME, holdsCredential } from "../../domain/secrets";
 
-/** A non-empty string under a credential-like name, or any value that is or encodes a credential. */
+/** A non-empty string under a credential-like name, or any string that is or encodes a credential. */
 function namedOrHoldsCredential(name: string, value: unknown): boolean {
-  if (typeof value === "number") return SECRET_NAME.test(name);
   if (typeof value !== "string" || value === "") return false;
   return SECRET_NAME.test(name) || holdsCredential(value);
 }

@@ -196,6 +196,19 @@ describe("mailhost-secrets-only-in-protected-settings over every carrier and enc
     }
   });
 
+  it("decodes the base64url SiteConfig.cfg of the product's own assignment: a SAS in it is a credential, and the remedy is never configurationProtectedParameter", async () => {
+    const r = withBothLists(resource("azure-native:guestconfiguration:GuestConfigurationAssignment", "vm-mail-unit-001-tuning-assignment", gcAssignmentArgs));
+    const params = (r.props.properties as any).guestConfiguration.configurationParameter as Array<{ name: string; value: string }>;
+    const content = params.find((p) => p.name.endsWith(";SiteConfigContentBase64Url"))!;
+    const text = Buffer.from(content.value, "base64url").toString("utf8");
+    content.value = Buffer.from(`${text}[Storage]\r\nUrl = https://st.blob.core.windows.net/c?sv=2024-11-04&sig=c2VjcmV0\r\n`, "utf8").toString("base64url");
+    const messages = await violations(secretsOnlyProtected, r);
+    assert.equal(messages.length, 1);
+    assert.match(messages[0], /configurationParameter\[\[MailhostTcpTuning\]MailhostTcpTuning;SiteConfigContentBase64Url\] \(value not shown\); Machine Configuration has no secret management/);
+    assert.doesNotMatch(messages[0], /move it to configurationProtectedParameter/);
+    assert.ok(!messages[0].includes("c2VjcmV0"));
+  });
+
   it("says why a guest configuration parameter is no place for a secret, for the product's own assignment", async () => {
     const r = withBothLists(resource("azure-native:guestconfiguration:GuestConfigurationAssignment", "vm-mail-unit-001-tuning-assignment", gcAssignmentArgs));
     (r.props.properties as any).guestConfiguration.configurationProtectedParameter.push({ name: "[MailhostTcpTuning]MailhostTcpTuning;ServicePassword", value: "hunter2-Hunter2" });
