@@ -1,8 +1,8 @@
 /**
  * A create-only property is never derived from config that users routinely edit.
  *
- * A table of routine edits (reorder zones, add a zone, raise hostCount, add a SiteConfig setting,
- * add a tag, add an alert receiver) is applied to each committed stack and the program is run under
+ * A table of routine edits (reorder zones, add or remove a zone, raise hostCount, add a SiteConfig
+ * setting, add a tag, add an alert receiver) is applied to each committed stack and the program is run under
  * mocks before and after. The rule gives the expected result: no edit changes a create-only
  * property of a resource that existed before (new resources may appear; none disappears). A
  * property the resource pins with `ignoreChanges` keeps the value Azure has (Pulumi sends the old
@@ -76,6 +76,7 @@ const EDITS: readonly Edit[] = [
   { name: "rotate the zones", apply: (c) => ((fleetOf(c).zones ?? []).length < 2 ? undefined : withFleet(c, (f) => { f.zones = [...f.zones!.slice(1), f.zones![0]]; })) },
   { name: "add a zone at the end", needsPins: true, apply: (c) => { const z = missingZone(fleetOf(c).zones ?? []); return z === undefined ? undefined : withFleet(c, (f) => { f.zones = [...(f.zones ?? []), z]; }); } },
   { name: "add a zone at the front", needsPins: true, apply: (c) => { const z = missingZone(fleetOf(c).zones ?? []); return z === undefined ? undefined : withFleet(c, (f) => { f.zones = [z, ...(f.zones ?? [])]; }); } },
+  { name: "remove the first zone", needsPins: true, apply: (c) => ((fleetOf(c).zones ?? []).length === 0 ? undefined : withFleet(c, (f) => { f.zones = f.zones!.slice(1); })) },
   { name: "raise hostCount by one", apply: (c) => withFleet(c, (f) => { f.hostCount += 1; }) },
   { name: "raise hostCount and add a zone", needsPins: true, apply: (c) => { const z = missingZone(fleetOf(c).zones ?? []); return withFleet(c, (f) => { f.hostCount += 2; if (z !== undefined) f.zones = [z, ...(f.zones ?? [])]; }); } },
   {
