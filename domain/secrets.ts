@@ -94,8 +94,18 @@ export function readableForms(value: string): string[] {
  * anywhere, or a JSON key named like a credential with a non-empty value.
  */
 export function holdsCredential(value: string): boolean {
-  return readableForms(value).some((text) => SECRET_VALUE.test(text) || jsonNamesCredential(text));
+  // Every host of a stack carries the same SiteConfig.cfg and script: decode each text once.
+  const cached = verdicts.get(value);
+  if (cached !== undefined) return cached;
+  const verdict = readableForms(value).some((text) => SECRET_VALUE.test(text) || jsonNamesCredential(text));
+  if (verdicts.size >= MAX_CACHED_VERDICTS) verdicts.clear();
+  verdicts.set(value, verdict);
+  return verdict;
 }
+
+/** Verdicts of {@link holdsCredential} by text; cleared when full. */
+const verdicts = new Map<string, boolean>();
+const MAX_CACHED_VERDICTS = 1024;
 
 /** True when `text` is JSON with, at any depth, a non-empty string under a credential-like key. */
 function jsonNamesCredential(text: string): boolean {
