@@ -105,7 +105,7 @@ export function holdsCredential(value: string): boolean {
 
 /** Verdicts of {@link holdsCredential} by text; cleared when full. */
 const verdicts = new Map<string, boolean>();
-const MAX_CACHED_VERDICTS = 1024;
+const MAX_CACHED_VERDICTS = 500;
 
 /** True when `text` is JSON with, at any depth, a non-empty string under a credential-like key. */
 function jsonNamesCredential(text: string): boolean {
