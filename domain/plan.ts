@@ -250,12 +250,13 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
   });
 
   const names = siteNames(stack);
+  const hosts = hostPlans(stack, config.fleet.hostCount, config.fleet.zones);
   return {
     stack,
     config,
     names,
     tags: { ...config.fleet.tags, [ENVIRONMENT_TAG]: stack, [STACK_TAG]: stack, [MANAGED_BY_TAG]: "mailhost-iac" },
-    hosts: hostPlans(stack, config.fleet.hostCount, config.fleet.zones),
+    hosts,
     tuning: {
       mechanism: config.tcp.tuning,
       maxUserPort: config.tcp.maxUserPort,
@@ -272,7 +273,7 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
     },
     capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load),
     egress: planEgress(config.egress, names, config.fleet.zones),
-    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false),
+    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, hosts.map((h) => h.name)),
   };
 }
 
