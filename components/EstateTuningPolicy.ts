@@ -130,7 +130,7 @@ export function estateTuningProblems(args: EstateTuningPolicyArgs, now: Date = n
  * `contentUri`: New-GuestConfigurationPolicy documents a SAS URL as the way for any machine, a
  * user-assigned identity is not available on Arc machines, and the system-assigned identity of
  * every machine would need its own role assignment on the storage account (see docs/ESTATE.md).
- * The pack accepts exactly this SAS and nothing broader (policies/rules/secretsOnlyProtected.ts).
+ * The pack accepts exactly this SAS and nothing broader (PACKAGE_SAS_EXCEPTION in policies/lib/secretCarriers.ts).
  */
 export class EstateTuningPolicy extends pulumi.ComponentResource {
   static readonly typeToken = "mailhost:azure:EstateTuningPolicy";
