@@ -84,7 +84,9 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
         tcpTimedWaitDelay: plan.tuning.tcpTimedWaitDelay,
         dynamicPortRange: { start: plan.tuning.dynamicPortRangeStart, count: plan.tuning.dynamicPortRangeCount },
         mailboxCacheTtl: plan.tuning.mailboxCacheTtl,
+        ...(plan.tuning.autoReusePortRange === undefined ? {} : { autoReusePortRange: { ...plan.tuning.autoReusePortRange } }),
       },
+      capacityModel: plan.capacity.model,
       rmax: Math.round(plan.capacity.rmax * 100) / 100,
       effectiveTtlFloor: plan.tuning.effectiveTtlFloor,
     });

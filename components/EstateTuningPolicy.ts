@@ -173,9 +173,9 @@ export class EstateTuningPolicy extends pulumi.ComponentResource {
       description: `Creates the MailhostTcpTuning guest configuration assignment (ApplyAndAutoCorrect) on Windows Azure VMs and Arc-enabled servers tagged ${args.tag.name} = ${args.tag.value} that carry no ${STACK_TAG} tag.`,
       policyType: authorization.PolicyType.Custom,
       mode: "Indexed",
-      metadata: contentUri.apply((uri) => estatePolicyMetadata({ contentUri: uri, contentHash: pkg.contentHash })),
+      metadata: contentUri.apply((uri) => estatePolicyMetadata({ contentUri: uri, contentHash: pkg.contentHash, tuning: args.tuning })),
       parameters: estatePolicyParameters({ tagName: args.tag.name, tagValue: args.tag.value, tuning: args.tuning }),
-      policyRule: contentUri.apply((uri) => estatePolicyRule({ contentUri: uri, contentHash: pkg.contentHash })),
+      policyRule: contentUri.apply((uri) => estatePolicyRule({ contentUri: uri, contentHash: pkg.contentHash, tuning: args.tuning })),
     };
     const readyAfter = [...(pkg.readyAfter ?? [])];
     this.definition = args.scope.subscriptionId !== undefined

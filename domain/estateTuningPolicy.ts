@@ -30,9 +30,9 @@
  *   `osDisk.osType`), the last branch of Microsoft's image list, which also covers custom images.
  * Scale sets are out of scope: Machine Configuration supports only flexible orchestration there.
  */
-import { MAILHOST_TCP_TUNING, TUNED_PROPERTIES, type TunedProperty, configurationParameterName, tunedPropertyValues } from "./machineConfiguration";
+import { MAILHOST_TCP_TUNING, TUNED_PROPERTIES, type TunedProperty, configurationParameterName, tunedPropertiesOf, tunedPropertyValues } from "./machineConfiguration";
 import { BASE64URL_PATTERN } from "./guestEncoding";
-import { DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY } from "./limits";
+import { AUTO_REUSE_PORT_RANGE_COUNT, AUTO_REUSE_PORT_RANGE_START, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY } from "./limits";
 import { STACK_TAG, type TuningPlan } from "./plan";
 
 /**
@@ -67,10 +67,13 @@ export const TAG_NAME_PATTERN = /^[^<>%&\\?/]{1,512}$/;
  * numbers as integers within the ranges of domain/limits.ts, the SiteConfig.cfg path and text as
  * base64url, its SHA-256 as 64 lower-case hex characters. What a schema cannot say (the range ends
  * at MaxUserPort, the MailboxCacheTTL floor inside the text) the component and the pack check.
+ * `properties` are those the package's plan sets ({@link tunedPropertiesOf}): the auto-reuse port
+ * range is part of the parameter, and required, only when the plan sets it, so an assignment cannot
+ * pass a value the package would ignore.
  */
-export function tuningParameterSchema(): Record<string, unknown> {
+export function tuningParameterSchema(properties: readonly TunedProperty[] = TUNED_PROPERTIES): Record<string, unknown> {
   const int = (range: { min: number; max: number; unit: string }) => ({ type: "integer", minimum: range.min, maximum: range.max, description: range.unit });
-  const properties: Record<TunedProperty, Record<string, unknown>> = {
+  const all: Record<TunedProperty, Record<string, unknown>> = {
     MaxUserPort: int(MAX_USER_PORT),
     TcpTimedWaitDelay: int(TCP_TIMED_WAIT_DELAY),
     DynamicPortRangeStartPort: int(DYNAMIC_PORT_RANGE_START),
@@ -78,12 +81,14 @@ export function tuningParameterSchema(): Record<string, unknown> {
     SiteConfigPathBase64Url: { type: "string", minLength: 1, pattern: BASE64URL_PATTERN },
     SiteConfigContentBase64Url: { type: "string", minLength: 1, pattern: BASE64URL_PATTERN },
     SiteConfigSha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
+    AutoReusePortRangeStartPort: int(AUTO_REUSE_PORT_RANGE_START),
+    AutoReusePortRangeNumberOfPorts: int(AUTO_REUSE_PORT_RANGE_COUNT),
   };
-  return { type: "object", properties, required: [...TUNED_PROPERTIES], additionalProperties: false };
+  return { type: "object", properties: Object.fromEntries(properties.map((p) => [p, all[p]])), required: [...properties], additionalProperties: false };
 }
 
 /** The `tuning` parameter's value for a plan: numbers as numbers, the rest as the guest reads it. */
-export function tuningParameterValue(tuning: TuningPlan): Record<TunedProperty, number | string> {
+export function tuningParameterValue(tuning: TuningPlan): Partial<Record<TunedProperty, number | string>> {
   const strings = tunedPropertyValues(tuning);
   return {
     ...strings,
@@ -91,6 +96,9 @@ export function tuningParameterValue(tuning: TuningPlan): Record<TunedProperty, 
     TcpTimedWaitDelay: tuning.tcpTimedWaitDelay,
     DynamicPortRangeStartPort: tuning.dynamicPortRangeStart,
     DynamicPortRangeNumberOfPorts: tuning.dynamicPortRangeCount,
+    ...(tuning.autoReusePortRange === undefined
+      ? {}
+      : { AutoReusePortRangeStartPort: tuning.autoReusePortRange.start, AutoReusePortRangeNumberOfPorts: tuning.autoReusePortRange.count }),
   };
 }
 
@@ -103,8 +111,8 @@ function valueExpression(property: TunedProperty): string {
  * The existence condition's parameter hash, as New-GuestConfigurationPolicy writes it:
  * `base64(concat('<ref>', '=', <value>, ',', '<ref>', '=', <value>, ...))` in configurationParameter order.
  */
-export function parameterHashExpression(): string {
-  return `[base64(concat(${TUNED_PROPERTIES.map((p) => `'${configurationParameterName(p)}', '=', ${valueExpression(p)}`).join(", ',', ")}))]`;
+export function parameterHashExpression(properties: readonly TunedProperty[] = TUNED_PROPERTIES): string {
+  return `[base64(concat(${properties.map((p) => `'${configurationParameterName(p)}', '=', ${valueExpression(p)}`).join(", ',', ")}))]`;
 }
 
 /**
@@ -113,7 +121,7 @@ export function parameterHashExpression(): string {
  */
 export function parameterHashOf(tuning: TuningPlan): string {
   const values = tunedPropertyValues(tuning);
-  return Buffer.from(TUNED_PROPERTIES.map((p) => `${configurationParameterName(p)}=${values[p]}`).join(","), "utf8").toString("base64");
+  return Buffer.from(tunedPropertiesOf(tuning).map((p) => `${configurationParameterName(p)}=${values[p]}`).join(","), "utf8").toString("base64");
 }
 
 export interface EstatePolicyInputs {
@@ -152,7 +160,8 @@ const WINDOWS_ARC = {
 };
 
 /** `properties.policyRule` of the definition. */
-export function estatePolicyRule(inputs: Pick<EstatePolicyInputs, "contentUri" | "contentHash">): Record<string, unknown> {
+export function estatePolicyRule(inputs: Pick<EstatePolicyInputs, "contentUri" | "contentHash" | "tuning">): Record<string, unknown> {
+  const properties = tunedPropertiesOf(inputs.tuning);
   const guestConfiguration = () => ({
     name: "[parameters('configurationName')]",
     version: MAILHOST_TCP_TUNING.packageVersion,
@@ -160,7 +169,7 @@ export function estatePolicyRule(inputs: Pick<EstatePolicyInputs, "contentUri" |
     contentUri: inputs.contentUri,
     contentHash: inputs.contentHash,
     contentType: "Custom",
-    configurationParameter: TUNED_PROPERTIES.map((p) => ({ name: configurationParameterName(p), value: `[${valueExpression(p)}]` })),
+    configurationParameter: properties.map((p) => ({ name: configurationParameterName(p), value: `[${valueExpression(p)}]` })),
   });
   const assignmentOn = (condition: string, type: string) => ({
     condition: `[equals(toLower(parameters('type')), toLower('${condition}'))]`,
@@ -188,7 +197,7 @@ export function estatePolicyRule(inputs: Pick<EstatePolicyInputs, "contentUri" |
         existenceCondition: {
           allOf: [
             { field: "Microsoft.GuestConfiguration/guestConfigurationAssignments/complianceStatus", equals: "Compliant" },
-            { field: "Microsoft.GuestConfiguration/guestConfigurationAssignments/parameterHash", equals: parameterHashExpression() },
+            { field: "Microsoft.GuestConfiguration/guestConfigurationAssignments/parameterHash", equals: parameterHashExpression(properties) },
           ],
         },
         deployment: {
@@ -234,13 +243,13 @@ export function estatePolicyParameters(inputs: Pick<EstatePolicyInputs, "tagName
       type: "Object",
       metadata: { displayName: "TCP port tuning and SiteConfig.cfg", description: "MaxUserPort, TcpTimedWaitDelay, the dynamic port range and SiteConfig.cfg (base64url) the package applies." },
       defaultValue: tuningParameterValue(inputs.tuning),
-      schema: tuningParameterSchema(),
+      schema: tuningParameterSchema(tunedPropertiesOf(inputs.tuning)),
     },
   };
 }
 
 /** `properties.metadata` of the definition (1-Metadata.json, with the configuration parameter map of the built-ins). */
-export function estatePolicyMetadata(inputs: Pick<EstatePolicyInputs, "contentUri" | "contentHash" | "version">): Record<string, unknown> {
+export function estatePolicyMetadata(inputs: Pick<EstatePolicyInputs, "contentUri" | "contentHash" | "version" | "tuning">): Record<string, unknown> {
   return {
     category: "Guest Configuration",
     version: inputs.version ?? "1.0.0",
@@ -251,7 +260,7 @@ export function estatePolicyMetadata(inputs: Pick<EstatePolicyInputs, "contentUr
       contentType: "Custom",
       contentUri: inputs.contentUri,
       contentHash: inputs.contentHash,
-      configurationParameter: Object.fromEntries(TUNED_PROPERTIES.map((p) => [p, configurationParameterName(p)])),
+      configurationParameter: Object.fromEntries(tunedPropertiesOf(inputs.tuning).map((p) => [p, configurationParameterName(p)])),
     },
   };
 }

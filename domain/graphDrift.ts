@@ -190,7 +190,7 @@ function rangeDangerous(actual: string): boolean {
  * `MailhostTcpTuning:MailhostTcpTuning:<Setting>`. A code with our prefix and another setting
  * was not written by this module's resource.
  */
-export const OUR_REASON_SETTINGS: readonly string[] = ["MaxUserPort", "TcpTimedWaitDelay", "DynamicPortRangeIPv4", "DynamicPortRangeIPv6", "SiteConfig", "MailboxCacheTTL", "RebootPending", "LcmConfiguration"];
+export const OUR_REASON_SETTINGS: readonly string[] = ["MaxUserPort", "TcpTimedWaitDelay", "DynamicPortRangeIPv4", "DynamicPortRangeIPv6", "AutoReusePortRange", "SiteConfig", "MailboxCacheTTL", "RebootPending", "LcmConfiguration"];
 
 /** What our resource writes as `actual` for a value it could not read (guest module: "cannot be read ... actual=unreadable"). */
 export const UNREADABLE_ACTUAL = "unreadable";
@@ -231,6 +231,8 @@ function measuredSetting(parsed: ParsedReason, reason: AssignmentReason, tuning:
       return { setting: "DynamicPortRange", configKey: "mailhost:tcp.dynamicPortRange", desired: range, actual: parsed.actual, status: "drifted", dangerous: rangeDangerous(parsed.actual) };
     case "DynamicPortRangeIPv6":
       return { setting: "DynamicPortRange (IPv6)", configKey: "mailhost:tcp.dynamicPortRange", desired: range, actual: parsed.actual, status: "drifted", dangerous: rangeDangerous(parsed.actual) };
+    case "AutoReusePortRange":
+      return { setting: "AutoReusePortRange", configKey: "mailhost:tcp.autoReusePortRange", desired: tuning.autoReusePortRange === undefined ? parsed.desired : `${tuning.autoReusePortRange.start}+${tuning.autoReusePortRange.count}`, actual: parsed.actual, status: "drifted", dangerous: /^0\+0$/.test(parsed.actual.trim()) };
     case "SiteConfig":
       return { setting: "SiteConfig.cfg", configKey: "mailhost:siteConfig", desired: `sha256 ${tuning.siteConfigSha256.slice(0, 12)}…`, actual: parsed.actual, status: "drifted", dangerous: /missing|absent/i.test(parsed.actual) };
     case "MailboxCacheTTL": {

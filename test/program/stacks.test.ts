@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import * as ini from "ini";
 import { type OfflineRun, type RecordedResource, MOCK_SUBSCRIPTION, mockSasToken } from "../../engine/offline";
 import { requireStackConfig } from "../../domain/config";
-import { effectiveTtlFloor, usablePorts } from "../../domain/capacity";
+import { capacityPool, effectiveTtlFloor } from "../../domain/capacity";
 import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
 import { STACKS, TEST_ADMIN_PASSWORD, runStack, stackFileConfig } from "../support/stacks";
 import { parseConfigurationParameterName } from "../../domain/machineConfiguration";
@@ -130,7 +130,7 @@ for (const stack of STACKS) {
     it("carries a rendered SiteConfig.cfg whose MailboxCacheTTL is at or above the effective floor", () => {
       const floor = effectiveTtlFloor(config.siteConfig.minimumMailboxCacheTtl, {
         activeSessions: config.capacity.activeSessionsPerHost, backendEndpoints: config.capacity.backendEndpoints, utilization: config.capacity.utilization,
-      }, usablePorts({ maxUserPort: config.tcp.maxUserPort, dynamicPortRangeStart: config.tcp.dynamicPortRange.start, dynamicPortRangeCount: config.tcp.dynamicPortRange.count }), config.tcp.tcpTimedWaitDelay);
+      }, capacityPool({ maxUserPort: config.tcp.maxUserPort, dynamicPortRangeStart: config.tcp.dynamicPortRange.start, dynamicPortRangeCount: config.tcp.dynamicPortRange.count }, config.tcp.autoReusePortRange), config.tcp.tcpTimedWaitDelay);
       const tunings = byType(run, TUNING_TYPE[config.tcp.tuning]);
       assert.ok(tunings.length > 0);
       for (const tuning of tunings) {
