@@ -112,7 +112,7 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
  * Restarts one host and waits until it is back: power state running, VM agent ready, and the
  * collector showing the Tcpip values in effect. Resolves with undefined when back, else the reason.
  */
-async function restartAndWait(host: RebootHost, options: RebootOptions & { readonly arm: ArmCompute }, resourceGroup: string): Promise<string | undefined> {
+export async function restartAndWait(host: RebootHost, options: Pick<RebootOptions, "plan" | "timeoutSeconds" | "checkIntervalMs" | "progress"> & { readonly arm: ArmCompute }, resourceGroup: string): Promise<string | undefined> {
   const seconds = options.timeoutSeconds ?? DEFAULT_REBOOT_TIMEOUT_SECONDS;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), seconds * 1000);
@@ -175,6 +175,7 @@ export async function runReboot(options: RebootOptions): Promise<RebootReport> {
   let zoneOf: (name: string) => string | undefined;
   if (options.dryRun) {
     // A dry run plans from the stack file alone: its hosts and zones, no Azure call, no credentials.
+    // Those zones are the ones hosts created now would get; a real run takes each VM's from Azure.
     names = plan.hosts.map((h) => h.name).sort();
     zoneOf = (name) => planned.get(name);
     report.fromStackFile = true;
@@ -188,9 +189,11 @@ export async function runReboot(options: RebootOptions): Promise<RebootReport> {
       report.error = `could not list the VMs of resource group ${resourceGroup}: ${errorText(err)}`;
       return done();
     }
-    // The VM's own zone when Azure reports one, else the plan's.
+    // The VM's own zone as Azure reports it, never the plan's: a VM keeps the zone it was created
+    // in (the component pins it), so after an edit of fleet.zones the plan's zone can be wrong. A
+    // VM that Azure lists without a zone has none. Every target is one of the listed VMs.
     const listed = vms;
-    zoneOf = (name) => listed.find((v) => v.name === name)?.zones[0] ?? planned.get(name);
+    zoneOf = (name) => listed.find((v) => v.name === name)?.zones[0];
     names = vms.map((v) => v.name).sort();
     options.progress?.(`${names.length} host(s) of stack ${plan.stack} in ${resourceGroup}`);
   }

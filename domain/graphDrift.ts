@@ -265,7 +265,7 @@ export interface JudgeOptions {
 /**
  * The verdict on one host from its assignment row (undefined when Resource Graph has none):
  * - no row, `Pending`, a report older than `maxAgeMinutes`, a package or parameters other than
- *   the plan builds, or an invalid package → `unknown`, with the reason;
+ *   the plan builds (when `expected` is given), or an invalid package → `unknown`, with the reason;
  * - `Compliant` → `in-sync`;
  * - a plan with parameters and an assignment with a missing or empty `configurationParameter`
  *   list → `unknown` (Azure echoes the list it was given: REST example
@@ -275,7 +275,7 @@ export interface JudgeOptions {
  *   reason, a reason in another form (an agent error, a rejected package) or a value our resource
  *   could not read → `unknown`, with the reason as Azure gave it. Unknown is never remediated.
  */
-export function judgeAssignment(row: AssignmentRow | undefined, tuning: TuningPlan, expected: ExpectedAssignment, options: JudgeOptions): GraphHostVerdict {
+export function judgeAssignment(row: AssignmentRow | undefined, tuning: TuningPlan, expected: ExpectedAssignment | undefined, options: JudgeOptions): GraphHostVerdict {
   if (row === undefined) {
     return { status: "unknown", reason: `no ${MACHINE_CONFIGURATION_NAME} guest configuration assignment in Azure Resource Graph (not deployed yet, or the guest configuration extension has not reported)`, settings: [], rebootPending: false };
   }
@@ -285,15 +285,16 @@ export function judgeAssignment(row: AssignmentRow | undefined, tuning: TuningPl
   const unknown = (reason: string): GraphHostVerdict => ({ status: "unknown", reason, settings: [], rebootPending: false, evaluatedAt });
 
   const actualHash = props.guestConfiguration?.contentHash;
-  if (actualHash === undefined || actualHash.toLowerCase() !== expected.contentHash.toLowerCase()) {
+  // Without an expectation (a host of another stack, read across a scope), compliance alone is judged.
+  if (expected !== undefined && (actualHash === undefined || actualHash.toLowerCase() !== expected.contentHash.toLowerCase())) {
     return unknown(`the assignment carries package ${actualHash ? `${actualHash.slice(0, 12)}…` : "(no contentHash)"}, the plan builds ${expected.contentHash.slice(0, 12)}…: apply the stack (pulumi up) first`);
   }
   const params = rowParameters(row);
-  const expectedNames = Object.keys(expected.parameters);
+  const expectedNames = expected === undefined ? [] : Object.keys(expected.parameters);
   if (expectedNames.length > 0 && (params === undefined || params.size === 0)) {
     return unknown(`the assignment reports ${params === undefined ? "no configurationParameter list" : "an empty configurationParameter list"}, the plan sets ${expectedNames.length} (${expectedNames.join(", ")}): the values the host is checked against cannot be confirmed`);
   }
-  if (params !== undefined) {
+  if (params !== undefined && expected !== undefined) {
     const differing = Object.entries(expected.parameters).filter(([name, value]) => params.get(name) !== value).map(([name]) => name);
     if (differing.length > 0) return unknown(`the assignment's parameters differ from the plan (${differing.join(", ")}): apply the stack (pulumi up) first`);
   }

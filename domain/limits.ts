@@ -160,6 +160,14 @@ export const SITE_CONFIG_VALUE_MAX_LENGTH = 1000;
 /** Azure's rules for a Windows VM admin password (length, and 3 of 4 character classes). */
 export const ADMIN_PASSWORD = { minLength: 12, maxLength: 123, characterClasses: 3 } as const;
 
+/**
+ * Lifetime of the read-only SAS on the Machine Configuration package that machines outside any
+ * stack (Arc-enabled servers above all) download it with, in days from the deployment: at least a
+ * day, at most a year, so that a leaked package URL stops working within a year (see
+ * components/EstateTuningPolicy.ts).
+ */
+export const PACKAGE_SAS_LIFETIME_DAYS = { min: 1, max: 366, unit: "days" } as const satisfies IntRange;
+
 /** Formats a range the way every message and doc of the project shows it: "30–300 (seconds)". */
 export function formatRange(range: IntRange): string {
   return `${range.min}–${range.max} (${range.unit})`;

@@ -2,12 +2,13 @@ import { describe, it, before } from "node:test";
 import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as ini from "ini";
-import { type OfflineRun, type RecordedResource, MOCK_SAS_TOKEN, MOCK_SUBSCRIPTION } from "../../engine/offline";
+import { type OfflineRun, type RecordedResource, MOCK_SUBSCRIPTION, mockSasToken } from "../../engine/offline";
 import { requireStackConfig } from "../../domain/config";
 import { capacityPool, effectiveTtlFloor } from "../../domain/capacity";
 import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
 import { STACKS, TEST_ADMIN_PASSWORD, runStack, stackFileConfig } from "../support/stacks";
 import { parseConfigurationParameterName } from "../../domain/machineConfiguration";
+import { defaultSasExpiry } from "../../components/MailSite";
 
 const GC_ASSIGNMENT = "azure-native:guestconfiguration:GuestConfigurationAssignment";
 const EXTENSION = "azure-native:compute:VirtualMachineExtension";
@@ -46,13 +47,13 @@ for (const stack of STACKS) {
     const config = configOf(stack);
     before(async () => { run = await runStack(stack); });
 
-    it("creates one VM per configured host, spread round-robin over the configured zones", () => {
+    it("creates one VM per configured host, spread round-robin over the configured zones in canonical order", () => {
       const vms = byType(run, "azure-native:compute:VirtualMachine");
       assert.equal(vms.length, config.fleet.hostCount);
       vms.forEach((vm, i) => {
         const zones = vm.inputs.zones as string[] | undefined;
         if (config.fleet.zones.length === 0) assert.equal(zones, undefined);
-        else assert.deepEqual(zones, [config.fleet.zones[i % config.fleet.zones.length]]);
+        else assert.deepEqual(zones, [[...config.fleet.zones].sort()[i % config.fleet.zones.length]]);
       });
     });
 
@@ -150,7 +151,8 @@ for (const stack of STACKS) {
         }
         const protectedSettings = ext.inputs.protectedSettings as any;
         assert.equal(protectedSettings[SECRET_SIG], SECRET_VALUE_SIG, "protectedSettings is a secret");
-        assert.equal(protectedSettings.value.configurationUrlSasToken, `?${MOCK_SAS_TOKEN}`);
+        // The read-only blob SAS the site asked for, until the end of next year (defaultSasExpiry).
+        assert.equal(protectedSettings.value.configurationUrlSasToken, `?${mockSasToken({ resource: "b", permissions: "r", protocols: "https", sharedAccessExpiryTime: defaultSasExpiry() })}`);
         assert.equal(ext.inputs.publisher, "Microsoft.Powershell");
         assert.equal(ext.inputs.type, "DSC");
         assert.equal(ext.inputs.typeHandlerVersion, "2.83");
