@@ -385,7 +385,7 @@ export function planMonitoring(stackSlug: string, resourceGroup: string, vmNameP
 }
 
 /**
- * The port-usage rule (issue 30): a host (host pool) or one of its back ends (auto-reuse range)
+ * The port-usage rule: a host (host pool) or one of its back ends (auto-reuse range)
  * whose count of used local ports stayed above the capacity model's threshold for the whole
  * window, severity 2: the host runs past its plan, before any Tcpip 4227/4231.
  */

@@ -1,5 +1,5 @@
 /**
- * A warning before ports run out (issue 30): what the guest's port-usage sampler measures, the
+ * A warning before ports run out: what the guest's port-usage sampler measures, the
  * threshold each host is held to (from the capacity model), the event its readings travel in,
  * and the log search alert rule that fires when a host, or a back end with an auto-reuse range,
  * stays above the planned utilisation for a whole window. Pure: the Monitoring component,

@@ -63,7 +63,7 @@ const DATA_COLLECTION_RULE_TYPE = /^azure-native:(monitor|insights)(\/v[0-9a-z]+
 
 /**
  * A stack with mail host VMs collects the port-usage sampler's readings and alerts when a host
- * stays above its planned utilisation (issue 30): a warning before Tcpip 4227/4231.
+ * stays above its planned utilisation: a warning before Tcpip 4227/4231.
  */
 export const portUsageAlert: StackValidationPolicy = {
   name: "mailhost-port-usage-alert",

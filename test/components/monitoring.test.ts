@@ -31,14 +31,15 @@ async function build(monitoring: MonitoringPlan, webhook?: string): Promise<{ er
 }
 
 describe("Monitoring validates its inputs before any child exists", () => {
-  it("registers the workspace, rule, action group and four alert rules for a valid plan", async () => {
+  it("registers the workspace, rule, action group and one alert rule per alert of the plan (five with the port-usage rule)", async () => {
     const { error, registered } = await build(plan.monitoring, "https://hooks.example.com/x");
     assert.equal(error, undefined);
     assert.deepEqual(registered.map((r) => r.type).sort(), [
       "azure-native:monitor:ActionGroup", "azure-native:monitor:DataCollectionRule",
-      "azure-native:monitor:ScheduledQueryRule", "azure-native:monitor:ScheduledQueryRule", "azure-native:monitor:ScheduledQueryRule", "azure-native:monitor:ScheduledQueryRule",
+      ...plan.monitoring.alerts.map(() => "azure-native:monitor:ScheduledQueryRule"),
       "azure-native:operationalinsights:Workspace", "mailhost:azure:Monitoring",
     ]);
+    assert.equal(plan.monitoring.alerts.length, 5);
   });
   it("rejects a threshold and a sampling interval out of range, naming each, and registers nothing", async () => {
     const broken: MonitoringPlan = {

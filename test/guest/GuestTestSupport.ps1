@@ -59,6 +59,8 @@ function New-FakeMachine {
         # The port-usage sampler: its folder (a fresh temporary one) and its scheduled task (none yet).
         PortUsageDirectory = Join-Path -Path ([System.IO.Path]::GetTempPath()) -ChildPath ('mailhost-portusage-' + [guid]::NewGuid().ToString('n'))
         PortUsageTask      = $null
+        # Get-NetTCPConnection rows (LocalPort, RemoteAddress, RemotePort, State): none yet.
+        TcpConnections     = @()
         PortUsageTaskRegistrations = 0
     }
 }
@@ -102,6 +104,9 @@ function Invoke-FakeBoot {
 # The fake machine's edges: the module's edge function names and what they do on $global:MailhostFakeMachine.
 # Global: the bodies also run inside the scripts under test, where $script: is the script's own scope.
 $script:FakeEdges = [ordered]@{
+    'Get-MailhostNetTcpConnection' = {
+        return @($global:MailhostFakeMachine.TcpConnections)
+    }
     'Get-MailhostPortUsageDirectory' = {
         return $global:MailhostFakeMachine.PortUsageDirectory
     }

@@ -1,4 +1,4 @@
-# The port-usage sampler (issue 30): its parsers and counts on recorded Get-NetTCPConnection and
+# The port-usage sampler: its parsers and counts on recorded Get-NetTCPConnection and
 # netstat -ano output (test/guest/fixtures/portUsage, written by make-recordings.mjs in the formats
 # Windows prints), the reading it writes, and its run time on a fake host with 60,000 connections.
 # The expected counts are computed here, independently, by a group-by over the recordings' rows.

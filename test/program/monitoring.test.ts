@@ -146,7 +146,7 @@ for (const stack of STACKS) {
       assert.ok(severity(2).some((c) => c.query.includes("4227") && c.threshold === config.monitoring.alerts.timeWaitCollisionThreshold), "4227 above the threshold: severity 2");
       assert.ok(severity(3).some((c) => c.query.includes("Connection Failures") && c.threshold === config.monitoring.alerts.connectionFailureThreshold), "connection failures: severity 3");
       assert.ok(severity(2).some((c) => c.query.startsWith("Heartbeat") && c.query.includes(`ago(${config.monitoring.alerts.heartbeatSilenceMinutes}m)`)), "silent host");
-      // Issue 30: the port-usage warning, held to the capacity model's threshold for this stack.
+      // The port-usage warning, held to the capacity model's threshold for this stack.
       const usage = planFleet(stack, config, loadSiteConfigTemplate()).monitoring.portUsage!;
       const usageRule = rules.find((r) => String(r.inputs.ruleName).endsWith("-port-usage-high"));
       assert.ok(usageRule, "the port-usage alert exists");
@@ -157,7 +157,7 @@ for (const stack of STACKS) {
       assert.deepEqual(usageCondition.dimensions.map((d: { name: string }) => d.name), usage.model === "hostPool" ? ["Computer"] : ["Computer", "Remote"]);
     });
 
-    it("collects the port-usage sampler's readings from the Application log (issue 30)", () => {
+    it("collects the port-usage sampler's readings from the Application log", () => {
       const [dcr] = byType(run, "azure-native:monitor:DataCollectionRule");
       const inputs = dcr.inputs as any;
       const [events] = inputs.dataSources.windowsEventLogs;

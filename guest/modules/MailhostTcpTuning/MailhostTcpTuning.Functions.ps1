@@ -988,7 +988,7 @@ function Set-MailhostTcpTuning {
     }
 }
 
-# ---- Port usage sampler (issue 30) ------------------------------------------------------------
+# ---- Port usage sampler ------------------------------------------------------------
 # Counts the local ports in use or in TIME_WAIT, in total and per back-end endpoint, against the
 # budget the capacity model gives the host (domain/portUsage.ts), and writes one reading as an
 # Application-log event that the Azure Monitor Agent collects. Sources: Get-NetTCPConnection and
