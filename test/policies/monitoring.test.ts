@@ -98,6 +98,9 @@ describe("mailhost-port-usage-alert", () => {
     assert.equal(found.length, 1);
     assert.match(found[0].message, /No log search alert rule reads the port-usage readings/);
   });
+  it("leaves a stack that declares no monitoring resources to the agent and association rules", async () => {
+    assert.deepEqual(await stackViolations(portUsageAlert, [vm(), ama(), dcra()]), []);
+  });
   it("says nothing about a stack without VMs", async () => {
     assert.deepEqual(await stackViolations(portUsageAlert, [alertRule()]), []);
   });

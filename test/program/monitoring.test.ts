@@ -312,11 +312,26 @@ describe("the pack over the analyzer protocol, on what the program registers", (
     assert.deepEqual(mandatory(inDev), []);
     assert.equal(inDev.filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-vm-has-monitoring-agent") && d.enforcementLevel === "advisory").length, 4);
   });
+  it("rejects a prod stack without the port-usage alert, or whose data collection rule drops the sampler's events", async () => {
+    await pack.configure(readPolicyConfig("prod"));
+    const withoutAlert = prod.resources.filter((r) => !(r.type === "azure-native:monitor:ScheduledQueryRule" && String(r.inputs.ruleName).endsWith("-port-usage-high")));
+    const noAlert = mandatory(await analyzeResources(pack, withoutAlert)).filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-port-usage-alert"));
+    assert.equal(noAlert.length, 1);
+    assert.match(noAlert[0].message, /No log search alert rule reads the port-usage readings/);
+    const withoutEvents = prod.resources.map((r) => r.type === "azure-native:monitor:DataCollectionRule"
+      ? { ...r, inputs: { ...r.inputs, dataSources: { ...(r.inputs.dataSources as any), windowsEventLogs: (r.inputs.dataSources as any).windowsEventLogs.map((w: any) => ({ ...w, xPathQueries: w.xPathQueries.filter((q: string) => q !== PORT_USAGE_EVENT_XPATH) })) } } }
+      : r);
+    const noEvents = mandatory(await analyzeResources(pack, withoutEvents)).filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-port-usage-alert"));
+    assert.equal(noEvents.length, 1);
+    assert.match(noEvents[0].message, /No data collection rule collects the port-usage readings/);
+    assert.deepEqual(mandatory(await analyzeResources(pack, prod.resources)).filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-port-usage-alert")), []);
+  });
   it("rejects an alert rule that names no action group", async () => {
     await pack.configure(readPolicyConfig("prod"));
     const broken = prod.resources.map((r) => r.type === "azure-native:monitor:ScheduledQueryRule" ? { ...r, inputs: { ...r.inputs, actions: { actionGroups: [] } } } : r);
     const hits = mandatory(await analyzeResources(pack, broken)).filter((d) => isRule(d, "mailhost-service-readiness", "mailhost-alert-rule-has-action-group"));
-    assert.equal(hits.length, 4);
+    assert.equal(hits.length, prod.resources.filter((r) => r.type === "azure-native:monitor:ScheduledQueryRule").length);
+    assert.equal(hits.length, 5);
     assert.match(hits[0].message, /ScheduledQueryRule "mailhost-monitoring-[a-z-]+" names no action group in actions\.actionGroups/);
   });
   it("never shows the webhook URL in a diagnostic or the pack's log, even when everything is reported", async () => {
