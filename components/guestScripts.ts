@@ -20,6 +20,7 @@ import {
   TCP_TIMED_WAIT_DELAY,
   WINDOWS_DEFAULTS,
 } from "../domain/limits";
+import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_LOG, CORRECTION_EVENT_SOURCE } from "../domain/corrections";
 
 const GUEST_DIR = projectPath("guest");
 
@@ -188,8 +189,9 @@ function psRange(range: IntRange): string {
 
 /**
  * Text of `guest/modules/MailhostTcpTuning/Limits.psd1`: the limits the guest validates against
- * and the Windows defaults it reports, rendered from domain/limits.ts (the one source of truth;
- * a test keeps the file equal to this text). ASCII, CRLF line endings.
+ * and the Windows defaults it reports, rendered from domain/limits.ts, and the source and event
+ * ids of the correction events (domain/corrections.ts): one source of truth each; a test keeps
+ * the file equal to this text. ASCII, CRLF line endings.
  */
 export function renderGuestLimits(): string {
   const defaultOrNull = (value: number | null) => (value === null ? "$null" : String(value));
@@ -206,6 +208,13 @@ export function renderGuestLimits(): string {
     `        TcpTimedWaitDelay             = ${WINDOWS_DEFAULTS.tcpTimedWaitDelay}`,
     `        DynamicPortRangeStartPort     = ${WINDOWS_DEFAULTS.dynamicPortRangeStart}`,
     `        DynamicPortRangeNumberOfPorts = ${WINDOWS_DEFAULTS.dynamicPortRangeCount}`,
+    "    }",
+    "    CorrectionEvents              = @{",
+    `        Source   = '${CORRECTION_EVENT_SOURCE}'`,
+    `        LogName  = '${CORRECTION_EVENT_LOG}'`,
+    "        EventIds = @{",
+    ...Object.entries(CORRECTION_EVENT_IDS).map(([setting, id]) => `            ${setting.padEnd(20)} = ${id}`),
+    "        }",
     "    }",
     "}",
     "",

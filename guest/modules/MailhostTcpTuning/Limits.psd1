@@ -11,4 +11,15 @@
         DynamicPortRangeStartPort     = 49152
         DynamicPortRangeNumberOfPorts = 16384
     }
+    CorrectionEvents              = @{
+        Source   = 'MailhostTcpTuning'
+        LogName  = 'Application'
+        EventIds = @{
+            MaxUserPort          = 1001
+            TcpTimedWaitDelay    = 1002
+            DynamicPortRangeIPv4 = 1003
+            DynamicPortRangeIPv6 = 1004
+            SiteConfig           = 1005
+        }
+    }
 }
