@@ -229,6 +229,7 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
   });
 
   const names = siteNames(stack);
+  const egress = planEgress(config.egress, names, config.fleet.zones);
   return {
     stack,
     config,
@@ -250,8 +251,8 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
       effectiveTtlFloor: floor,
     },
     capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load),
-    egress: planEgress(config.egress, names, config.fleet.zones),
-    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false),
+    egress,
+    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, egress.kind === "natGateway" ? egress.natGatewayName : undefined),
   };
 }
 
