@@ -150,7 +150,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .addOption(new Option("--source <source>", "where in-guest state comes from: graph (Machine Configuration compliance in Azure Resource Graph, one paged query for the whole stack) or run-command (the read-only collector on each host, live) (default: graph for a machineConfiguration stack, else run-command)").choices(["graph", "run-command"]))
     .option("--host <name...>", "check only these hosts (VM names)")
     .option("--max-age <minutes>", "graph source: an evaluation older than this is unknown (Machine Configuration evaluates every 15 minutes)", positiveInt("--max-age"), DEFAULT_MAX_AGE_MINUTES)
-    .option("--remediate", "re-apply the tuning on drifted hosts only (DSC: bump forceUpdateTag; run command and Machine Configuration: run the tuning script again through Run Command), after confirmation", false)
+    .option("--remediate", "re-apply the tuning on drifted hosts only (DSC: bump forceUpdateTag; Machine Configuration: re-send the guest configuration assignment unchanged; run command: run the tuning script again through Run Command), after confirmation", false)
     .option("-y, --yes", "do not ask before remediating", false)
     .option("--arm-endpoint <url>", "Azure Resource Manager endpoint (sovereign clouds)", PUBLIC_ARM_ENDPOINT)
     .option("--max-retries <n>", "retries of a request answered 429 (honouring Retry-After) or 5xx", nonNegativeInt("--max-retries"), 4)
@@ -163,10 +163,11 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       "Authentication: AZURE_ACCESS_TOKEN, when set, is used as a static bearer token; otherwise DefaultAzureCredential",
       "(environment, workload identity, managed identity, Azure CLI). The identity needs Virtual Machine Contributor on the",
       "resource group, or a custom role with Microsoft.Compute/virtualMachines/read, .../instanceView/read,",
-      "Microsoft.Compute/virtualMachines/runCommand/action (and .../extensions/write for --remediate with DSC).",
+      "Microsoft.Compute/virtualMachines/runCommand/action (and .../extensions/write for --remediate with DSC;",
+      "Microsoft.GuestConfiguration/guestConfigurationAssignments/read and /write for --remediate with Machine Configuration).",
       "The graph source needs only Reader on the resource group (Microsoft.Compute/virtualMachines/read and",
       "Microsoft.GuestConfiguration/guestConfigurationAssignments/read, queried through Azure Resource Graph); its results are as",
-      "fresh as Machine Configuration's last evaluation (every 15 minutes), and --remediate still uses Run Command.",
+      "fresh as Machine Configuration's last evaluation (every 15 minutes); --remediate re-sends the assignment, with no Run Command.",
     ].join("\n"))
     .action(async (opts: {
       stack: string; subscription?: string; resourceGroup?: string; format: "text" | "json" | "github"; concurrency: number; timeout: number;
