@@ -6,8 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MailSite } from "./components/MailSite";
 import { Monitoring } from "./components/Monitoring";
 import { WindowsMailHost } from "./components/WindowsMailHost";
-import { GUEST_MODULE } from "./components/guestScripts";
-import { buildMachineConfigurationPackage, readModuleFolder } from "./domain/machineConfigurationPackage";
+import { machineConfigurationPackageFor } from "./components/guestContent";
 import { ConfigValidationError } from "./domain/issues";
 import { type MailhostStackOutputs } from "./components/stackOutputs";
 import { loadStack } from "./stack/stackConfig";
@@ -29,7 +28,7 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
   let machineConfigurationPackage;
   try {
     machineConfigurationPackage = plan.tuning.mechanism === "machineConfiguration"
-      ? buildMachineConfigurationPackage(plan.tuning, readModuleFolder(GUEST_MODULE.dir))
+      ? machineConfigurationPackageFor(plan.tuning)
       : undefined;
   } catch (err) {
     throw new pulumi.RunError((err as Error).message);

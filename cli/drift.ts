@@ -6,9 +6,10 @@
  */
 import { type CollectorReport, type ParsedCollector, type SettingDrift, compareHost, hostStatus, isWrongKindError, parseCollectorOutput, type SettingStatus } from "../domain/drift";
 import { waitsForReboot } from "../domain/reboot";
-import { type FleetPlan, type RunCommandParameter, STACK_TAG, collectorParameters, runCommandTuningParameters } from "../domain/plan";
+import { type FleetPlan, type RunCommandParameter, STACK_TAG, collectorParameters } from "../domain/plan";
 import { type ArmCompute, RunCommandBusyError } from "../azure/arm";
-import { COLLECTOR_SCRIPT as GUEST_COLLECTOR, readGuestScript, RUN_COMMAND_SCRIPT } from "../components/guestScripts";
+import { runCommandContent } from "../components/guestContent";
+import { COLLECTOR_SCRIPT as GUEST_COLLECTOR, readGuestScript } from "../components/guestScripts";
 import { MAILHOST_TCP_TUNING } from "../domain/machineConfiguration";
 
 /** The read-only collector. */
@@ -193,9 +194,9 @@ async function remediateHost(host: HostDrift, options: DriftOptions, resourceGro
           detail: "the Machine Configuration agent applies it at its next poll (within about 5 minutes); run `mailhost drift` again after that",
         };
       } else {
-        const script = readGuestScript(RUN_COMMAND_SCRIPT.file);
-        // The same parameters as the managed run command: digits and base64url only.
-        const out = await options.arm.runPowerShell(resourceGroup, host.name, script, parameterMap(runCommandTuningParameters(tuning, script)), signal);
+        // The same script and parameters as the managed run command: digits and base64url only.
+        const { script, parameters } = runCommandContent(tuning);
+        const out = await options.arm.runPowerShell(resourceGroup, host.name, script, parameterMap(parameters), signal);
         host.remediation = { action: "ran the tuning script again through Run Command", outcome: "applied", detail: out.stdout.trim().split("\n").pop()?.slice(0, 240) };
       }
     });

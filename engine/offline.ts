@@ -30,6 +30,10 @@ export interface RecordedResource {
    * by {@link runOffline} when the run ends; not carried over from the worker thread.
    */
   ignoreChanges?: string[];
+  /** The resource's `retainOnDelete` option, when set. Filled in like {@link ignoreChanges}. */
+  retainOnDelete?: boolean;
+  /** The resource's `deleteBeforeReplace` option, when set (false overrides the provider's request). Filled in like {@link ignoreChanges}. */
+  deleteBeforeReplace?: boolean;
 }
 
 /** Result of {@link runOffline}. */
@@ -142,6 +146,8 @@ interface CapturedOptions {
   readonly parent?: pulumi.Resource;
   readonly dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>;
   readonly ignoreChanges?: string[];
+  readonly retainOnDelete?: boolean;
+  readonly deleteBeforeReplace?: boolean;
 }
 
 function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -183,6 +189,8 @@ async function attachUrns(resources: RecordedResource[], options: readonly Captu
     r.dependencies = await dependencyUrns(o?.dependsOn);
     r.urn = urnFor(stack, r.type, r.name, r.parent);
     if (o?.ignoreChanges !== undefined && o.ignoreChanges.length > 0) r.ignoreChanges = [...o.ignoreChanges];
+    if (o?.retainOnDelete !== undefined) r.retainOnDelete = o.retainOnDelete;
+    if (o?.deleteBeforeReplace !== undefined) r.deleteBeforeReplace = o.deleteBeforeReplace;
   }
 }
 
@@ -223,7 +231,16 @@ export async function runOffline(
     outputs = await pulumi.runtime.runInPulumiStack(async () => {
       // Registered inside the stack: it sees every resource's options (parent, dependsOn).
       pulumi.runtime.registerStackTransformation((args) => {
-        captured.push({ type: args.type, name: args.name, parent: args.opts.parent, dependsOn: args.opts.dependsOn, ignoreChanges: args.opts.ignoreChanges });
+        const opts = args.opts as pulumi.CustomResourceOptions;
+        captured.push({
+          type: args.type,
+          name: args.name,
+          parent: opts.parent,
+          dependsOn: opts.dependsOn,
+          ignoreChanges: opts.ignoreChanges,
+          retainOnDelete: opts.retainOnDelete,
+          deleteBeforeReplace: opts.deleteBeforeReplace,
+        });
         return options.dropAliases ? { props: args.props, opts: { ...args.opts, aliases: undefined } } : undefined;
       });
       try {
