@@ -455,7 +455,7 @@ export class ArmCompute {
     });
     // The SDK client's own pipeline: its credential, TLS options, retries and the policies above.
     const response = await this.client.pipeline.sendRequest(createDefaultHttpClient(), request);
-    if (response.status < 200 || response.status >= 300) {
+    if (Math.floor(response.status / 100) !== 2) {
       const { code, message } = readArmError(response);
       const text = message ?? `${method} ${new URL(url).pathname} failed`;
       throw new ArmRequestError(response.status, code, text, armErrorHint(response.status, code, text, this.endpoint));
