@@ -231,12 +231,13 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
 
   const names = siteNames(stack);
   const egress = planEgress(config.egress, names, config.fleet.zones);
+  const hosts = hostPlans(stack, config.fleet.hostCount, config.fleet.zones);
   return {
     stack,
     config,
     names,
     tags: { ...config.fleet.tags, [ENVIRONMENT_TAG]: stack, [STACK_TAG]: stack, [MANAGED_BY_TAG]: "mailhost-iac" },
-    hosts: hostPlans(stack, config.fleet.hostCount, config.fleet.zones),
+    hosts,
     tuning: {
       mechanism: config.tcp.tuning,
       maxUserPort: config.tcp.maxUserPort,
@@ -253,7 +254,7 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
     },
     capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load),
     egress,
-    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, egress.kind === "natGateway" ? egress.natGatewayName : undefined),
+    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, hosts.map((h) => h.name), egress.kind === "natGateway" ? egress.natGatewayName : undefined),
   };
 }
 
