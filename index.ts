@@ -76,7 +76,8 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
     }, { parent: site });
     outputs.push({
       name: host.name,
-      zone: host.zone ?? null,
+      // The VM's own zone (kept from its creation), not the one the plan would give a new host.
+      zone: mailHost.virtualMachine.zones.apply((zones) => zones?.[0] ?? null),
       privateIpAddress: mailHost.privateIpAddress,
       tuning: {
         mechanism: plan.tuning.mechanism,
