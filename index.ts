@@ -51,6 +51,7 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
       resourceGroupName: site.resourceGroup.name,
       location: site.resourceGroup.location,
       plan: plan.monitoring,
+      natGatewayId: site.natGatewayEgress?.natGateway.id,
       alertWebhookUrl: loaded.alertWebhookUrl === undefined ? undefined : pulumi.secret(loaded.alertWebhookUrl),
       tags: plan.tags,
     }, { parent: site })
@@ -105,6 +106,7 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
       emailReceivers: [...plan.monitoring.emailReceivers],
       webhookReceiver: plan.monitoring.webhookReceiver,
       alertRules: plan.monitoring.alerts.map((a) => ({ name: a.ruleName, severity: a.severity, threshold: a.threshold })),
+      metricAlerts: plan.monitoring.metricAlerts.map((a) => ({ name: a.ruleName, severity: a.severity, threshold: a.threshold })),
     },
   };
 }

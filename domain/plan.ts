@@ -270,6 +270,7 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
   });
 
   const names = siteNames(stack);
+  const egress = planEgress(config.egress, names, config.fleet.zones);
   const hosts = hostPlans(stack, config.fleet.hostCount, config.fleet.zones);
   return {
     stack,
@@ -295,8 +296,8 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
       capacityModel: capacityModelText(pool, load),
     },
     capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load, autoReuse),
-    egress: planEgress(config.egress, names, config.fleet.zones),
-    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, hosts.map((h) => h.name)),
+    egress,
+    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, hosts.map((h) => h.name), egress.kind === "natGateway" ? egress.natGatewayName : undefined),
   };
 }
 
