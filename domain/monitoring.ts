@@ -166,8 +166,12 @@ const RUNBOOK = "Runbook: (1) run `mailhost drift` to see whether the host still
   + "(3) if the tuning is in place and load has grown past the plan, raise siteConfig.mailboxCacheTtl "
   + "(fewer reconnects per back end) after checking `mailhost plan`, or add hosts.";
 
-/** Filter on the hosts of this stack (by VM name prefix in `_ResourceId`), so a shared workspace alerts only on them. */
-function hostFilter(resourceGroup: string, vmNamePrefix: string): string {
+/**
+ * Filter on the hosts of this stack (by VM name prefix in `_ResourceId`, or, for hosts given by
+ * ARM id, on exactly those ids, case-insensitively), so a shared workspace alerts only on them.
+ */
+function hostFilter(resourceGroup: string, vmNamePrefix: string, vmIds?: readonly string[]): string {
+  if (vmIds !== undefined) return `_ResourceId in~ (${vmIds.map(kqlString).join(", ")})`;
   return `_ResourceId contains ${kqlString(`/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vmNamePrefix}`)}`;
 }
 
@@ -180,8 +184,8 @@ function hostFilter(resourceGroup: string, vmNamePrefix: string): string {
  *   host rebooted (the counter restarts at zero): the rise is then the value itself, never negative.
  * - Host stopped sending data: no Heartbeat for the configured minutes, severity 2.
  */
-export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"]): AlertRulePlan[] {
-  const hosts = hostFilter(resourceGroup, vmNamePrefix);
+export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], vmIds?: readonly string[]): AlertRulePlan[] {
+  const hosts = hostFilter(resourceGroup, vmNamePrefix, vmIds);
   const source = kqlString(TCPIP_EVENT_SOURCE);
   const { alerts } = monitoring;
   const every = MONITORING_SCHEDULE.evaluationFrequencyMinutes;
@@ -296,9 +300,9 @@ export function estimateDailyBytesPerHost(samplingIntervalSeconds: number, event
 /**
  * The monitoring of a stack. `resourceGroup` and `vmNamePrefix` locate its hosts (alerts look at
  * nothing else, even in a shared workspace); `webhookReceiver` says whether the secret webhook
- * URL is set.
+ * URL is set. `vmIds`, when given, are the hosts instead (VMs that exist already, by ARM id).
  */
-export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean): MonitoringPlan {
+export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean, vmIds?: readonly string[]): MonitoringPlan {
   const names = monitoringNames(stackSlug);
   return {
     enabled: monitoring.enabled,
@@ -311,7 +315,7 @@ export function planMonitoring(stackSlug: string, resourceGroup: string, vmNameP
     samplingIntervalSeconds: monitoring.samplingIntervalSeconds,
     eventXPathQueries: [TCPIP_EVENT_XPATH],
     counterSpecifiers: TCP_COUNTER_SPECIFIERS,
-    alerts: alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring),
+    alerts: alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring, vmIds),
     estimatedBytesPerHostPerDay: estimateDailyBytesPerHost(monitoring.samplingIntervalSeconds),
   };
 }

@@ -145,7 +145,7 @@ function compact(stack: string): string {
 }
 
 /** Stack name as used inside resource names: lower case, `-` for anything else. */
-function slug(stack: string): string {
+export function slug(stack: string): string {
   return stack.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "") || "stack";
 }
 

@@ -30,6 +30,8 @@ export interface RecordedResource {
    * by {@link runOffline} when the run ends; not carried over from the worker thread.
    */
   ignoreChanges?: string[];
+  /** The URNs the resource's own `aliases` option names (aliases given as URN strings), when any. */
+  aliasUrns?: string[];
 }
 
 /** Result of {@link runOffline}. */
@@ -142,6 +144,7 @@ interface CapturedOptions {
   readonly parent?: pulumi.Resource;
   readonly dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>;
   readonly ignoreChanges?: string[];
+  readonly aliases?: readonly unknown[];
 }
 
 function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -183,6 +186,8 @@ async function attachUrns(resources: RecordedResource[], options: readonly Captu
     r.dependencies = await dependencyUrns(o?.dependsOn);
     r.urn = urnFor(stack, r.type, r.name, r.parent);
     if (o?.ignoreChanges !== undefined && o.ignoreChanges.length > 0) r.ignoreChanges = [...o.ignoreChanges];
+    const aliasUrns = (o?.aliases ?? []).filter((a): a is string => typeof a === "string");
+    if (aliasUrns.length > 0) r.aliasUrns = aliasUrns;
   }
 }
 
@@ -223,7 +228,7 @@ export async function runOffline(
     outputs = await pulumi.runtime.runInPulumiStack(async () => {
       // Registered inside the stack: it sees every resource's options (parent, dependsOn).
       pulumi.runtime.registerStackTransformation((args) => {
-        captured.push({ type: args.type, name: args.name, parent: args.opts.parent, dependsOn: args.opts.dependsOn, ignoreChanges: args.opts.ignoreChanges });
+        captured.push({ type: args.type, name: args.name, parent: args.opts.parent, dependsOn: args.opts.dependsOn, ignoreChanges: args.opts.ignoreChanges, aliases: args.opts.aliases });
         return options.dropAliases ? { props: args.props, opts: { ...args.opts, aliases: undefined } } : undefined;
       });
       try {
