@@ -133,6 +133,12 @@ export function azureMocks(record: RecordedResource[], onResource?: (resource: R
     },
     call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
       if (args.token === "azure-native:storage:listStorageAccountServiceSAS") return { serviceSasToken: MOCK_SAS_TOKEN };
+      if (args.token === "azure-native:compute:getVirtualMachine") {
+        // An existing VM, as Azure reports it: its id, region and system-assigned identity.
+        const inputs = args.inputs as { resourceGroupName?: string; vmName?: string };
+        const id = `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${inputs.resourceGroupName}/providers/Microsoft.Compute/virtualMachines/${inputs.vmName}`;
+        return { id, name: inputs.vmName, location: "westeurope", identity: { type: "SystemAssigned", principalId: mockGuid(`principal:${id}`), tenantId: mockGuid("tenant") } };
+      }
       return {};
     },
   };
