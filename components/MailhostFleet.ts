@@ -56,7 +56,7 @@ export class MailhostFleet extends pulumi.ComponentResource {
   public readonly stackOutputs: MailhostStackOutputs;
 
   constructor(name: string, args: MailhostFleetArgs, opts?: pulumi.ComponentResourceOptions) {
-    const plan = planSettings(MailhostFleet.typeToken, name, args.environment, args, { webhookReceiver: args.alertWebhookUrl !== undefined }, opts);
+    const plan = planSettings(MailhostFleet.typeToken, name, args.environment, args, { webhookReceiver: args.alertWebhookUrl !== undefined }, opts, { adminPassword: args.adminPassword, alertWebhookUrl: args.alertWebhookUrl });
     // Built before anything is registered: a module that cannot be packaged stops here.
     let machineConfigurationPackage: MachineConfigurationPackage | undefined;
     try {

@@ -69,7 +69,7 @@ export class MailhostFleetInNetwork extends pulumi.ComponentResource {
       siteConfig: args.siteConfig,
       capacity: args.capacity,
       monitoring: args.monitoring,
-    }, { webhookReceiver: args.alertWebhookUrl !== undefined }, opts);
+    }, { webhookReceiver: args.alertWebhookUrl !== undefined }, opts, { adminPassword: args.adminPassword, alertWebhookUrl: args.alertWebhookUrl });
     super(MailhostFleetInNetwork.typeToken, name, {}, opts);
     this.plan = plan;
     const resourceGroupName = group![1];

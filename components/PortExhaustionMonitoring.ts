@@ -70,7 +70,7 @@ export class PortExhaustionMonitoring extends pulumi.ComponentResource {
       siteConfig: { mailboxCacheTtl: 3600 },
       capacity: { activeSessionsPerHost: 0, backendEndpoints: 1 },
       monitoring: { ...args.settings, enabled: true, workspaceResourceId: args.workspaceResourceId },
-    }, { webhookReceiver: args.alertWebhookUrl !== undefined }, opts);
+    }, { webhookReceiver: args.alertWebhookUrl !== undefined }, opts, { alertWebhookUrl: args.alertWebhookUrl });
     const monitoringPlan = planMonitoring(slug(args.environment), plan.names.resourceGroup, hostNamePrefix(args.environment), plan.config.monitoring, args.alertWebhookUrl !== undefined, args.vmIds);
     super(PortExhaustionMonitoring.typeToken, name, {}, opts);
 

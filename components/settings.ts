@@ -8,7 +8,7 @@
  * (the text in brackets before `from {@link ...}`); a test checks they are fresh.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { type MailhostConfig, type StackConfigInput, type TuningMechanism, parseStackConfig } from "../domain/config";
+import { type MailhostConfig, type StackConfigInput, type TuningMechanism, adminPasswordIssues, alertWebhookUrlIssues, parseStackConfig } from "../domain/config";
 import { ConfigValidationError } from "../domain/issues";
 import { type FleetPlan, type PlanOptions, planFleet } from "../domain/plan";
 import { loadSiteConfigTemplate } from "../domain/siteconfig";
@@ -105,6 +105,12 @@ export interface SettingsInput {
   readonly monitoring?: MonitoringSettings;
 }
 
+/** Secret inputs of a component, checked when they are plain values. */
+export interface SecretInputs {
+  readonly adminPassword?: pulumi.Input<string>;
+  readonly alertWebhookUrl?: pulumi.Input<string>;
+}
+
 /** The keys of {@link SettingsInput}: the stack config's keys but the secrets. */
 const SETTING_KEYS = ["fleet", "tcp", "siteConfig", "capacity", "egress", "monitoring"] as const satisfies readonly (keyof SettingsInput)[];
 
@@ -113,9 +119,15 @@ const SETTING_KEYS = ["fleet", "tcp", "siteConfig", "capacity", "egress", "monit
  * capacity and SiteConfig rules) and plans the fleet. Throws one `pulumi.ResourceError` naming the
  * component and listing every problem (the messages of config validation) before anything exists.
  */
-export function planSettings(typeToken: string, name: string, environment: string, input: SettingsInput, options: PlanOptions, opts?: pulumi.ResourceOptions): FleetPlan {
+export function planSettings(typeToken: string, name: string, environment: string, input: SettingsInput, options: PlanOptions, opts?: pulumi.ResourceOptions, secrets: SecretInputs = {}): FleetPlan {
   const heading = `${typeToken} "${name}" has invalid settings`;
   try {
+    // Secrets given as plain text are checked like the stack's (never shown); outputs cannot be.
+    const secretIssues = [
+      ...("adminPassword" in secrets && typeof secrets.adminPassword === "string" ? adminPasswordIssues(secrets.adminPassword) : []),
+      ...(typeof secrets.alertWebhookUrl === "string" ? alertWebhookUrlIssues(secrets.alertWebhookUrl) : []),
+    ];
+    if (secretIssues.length > 0) throw new ConfigValidationError(secretIssues, heading);
     const raw: Record<string, unknown> = {};
     for (const key of SETTING_KEYS) if (input[key] !== undefined) raw[key] = structuredClone(input[key]);
     const parsed = parseStackConfig(raw);

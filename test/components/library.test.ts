@@ -76,6 +76,14 @@ describe("library components validate settings like the stack config, before any
     assert.deepEqual(registered, []);
   });
 
+  it("checks a password or webhook given as plain text like the stack's secrets, never showing them", async () => {
+    const { message, registered } = await rejected(() => new MailhostFleet("f", { environment: "dev", fleet: FLEET, tcp: TCP, siteConfig: SITE_CONFIG, capacity: CAPACITY, adminPassword: "short", alertWebhookUrl: "http://hooks.example.com/x" }));
+    assert.match(message, /mailhost:adminPassword \(secret, value not shown\) must be/);
+    assert.match(message, /mailhost:alertWebhookUrl \(secret, value not shown\) must be an https:\/\/ URL/);
+    assert.ok(!message.includes("short") && !message.includes("hooks.example.com"), message);
+    assert.deepEqual(registered, []);
+  });
+
   it("rejects ARM ids that are not a VM's, a subnet's or a resource group's, naming the input", async () => {
     const cases: Array<[() => void, RegExp]> = [
       [() => new ExistingVmTuning("t", { vmId: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/disks/d", tcp: { tuning: "runCommand" }, siteConfig: SITE_CONFIG, capacity: CAPACITY }), /vmId = ".*" is not a virtual machine's ARM id/],
