@@ -24,6 +24,8 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
     adminPassword: pulumi.secret(loaded.adminPassword),
     alertWebhookUrl: loaded.alertWebhookUrl === undefined ? undefined : pulumi.secret(loaded.alertWebhookUrl),
   });
+  // Hosts are created in batches (memory stays flat at fleet scale): wait until all exist.
+  await fleet.ready;
   return fleet.stackOutputs;
 }
 

@@ -5,6 +5,7 @@ import { GUEST_MODULE } from "./guestScripts";
 import { MailSite } from "./MailSite";
 import { Monitoring } from "./Monitoring";
 import { WindowsMailHost } from "./WindowsMailHost";
+import { makeInTurns } from "./inTurns";
 import { type MailhostStackOutputs } from "./stackOutputs";
 import { type CapacitySettings, type EgressSettings, type FleetSettings, type MonitoringSettings, type SiteConfigSettings, type TcpSettings, planSettings } from "./settings";
 
@@ -51,7 +52,13 @@ export class MailhostFleet extends pulumi.ComponentResource {
   public readonly site: MailSite;
   /** Azure Monitor, when enabled. */
   public readonly monitoring?: Monitoring;
+  /**
+   * The hosts, in plan order. They are created ten at a time between turns of the event loop (a
+   * 1,000-host fleet built in one go exhausts the heap): the list is complete once `ready` resolves.
+   */
   public readonly hosts: readonly WindowsMailHost[];
+  /** Resolves when every host exists (rejects with the first error). The outputs wait for it. */
+  public readonly ready: Promise<void>;
   /** What the repository's program exports: nothing secret. */
   public readonly stackOutputs: MailhostStackOutputs;
 
@@ -94,7 +101,7 @@ export class MailhostFleet extends pulumi.ComponentResource {
       : undefined;
     const monitoring = this.monitoring;
 
-    this.hosts = plan.hosts.map((host) => new WindowsMailHost(host.name, {
+    const { created, done } = makeInTurns(plan.hosts, (host) => new WindowsMailHost(host.name, {
       resourceGroupName: site.resourceGroup.name,
       location: site.resourceGroup.location,
       subnetId: site.subnet.id,
@@ -109,6 +116,8 @@ export class MailhostFleet extends pulumi.ComponentResource {
       tags: plan.tags,
       monitoring: monitoring && { dataCollectionRuleId: monitoring.dataCollectionRule.id, associationName: plan.monitoring.names.dataCollectionRuleAssociation },
     }, { parent: site }));
+    this.hosts = created;
+    this.ready = done;
 
     const tuning = {
       mechanism: plan.tuning.mechanism,
@@ -123,7 +132,7 @@ export class MailhostFleet extends pulumi.ComponentResource {
       hosts: plan.hosts.map((host, i) => ({
         name: host.name,
         zone: host.zone ?? null,
-        privateIpAddress: this.hosts[i].privateIpAddress,
+        privateIpAddress: pulumi.output(done.then(() => created[i].privateIpAddress)),
         tuning,
         rmax,
         effectiveTtlFloor: plan.tuning.effectiveTtlFloor,
@@ -141,7 +150,7 @@ export class MailhostFleet extends pulumi.ComponentResource {
     };
     this.registerOutputs({
       resourceGroupName: site.resourceGroup.name,
-      hosts: this.hosts.map((h) => h.virtualMachine.id),
+      hosts: pulumi.output(done.then(() => created.map((h) => h.virtualMachine.id))),
       monitoring: monitoring?.dataCollectionRule.id,
     });
   }

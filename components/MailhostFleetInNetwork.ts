@@ -4,6 +4,7 @@ import { GuestContentStore } from "./GuestContentStore";
 import { type MachineConfigurationContent } from "./MachineConfigurationTuning";
 import { Monitoring } from "./Monitoring";
 import { WindowsMailHost } from "./WindowsMailHost";
+import { makeInTurns } from "./inTurns";
 import { type CapacitySettings, type FleetSettings, type MonitoringSettings, type SiteConfigSettings, type TcpSettings, planSettings } from "./settings";
 import { rejectInvalid } from "./validation";
 
@@ -54,7 +55,10 @@ export class MailhostFleetInNetwork extends pulumi.ComponentResource {
   /** The guest content store, when the mechanism needs one. */
   public readonly store?: GuestContentStore;
   public readonly monitoring?: Monitoring;
+  /** The hosts, in plan order, created ten at a time between turns of the event loop: complete once `ready` resolves. */
   public readonly hosts: readonly WindowsMailHost[];
+  /** Resolves when every host exists (rejects with the first error). */
+  public readonly ready: Promise<void>;
 
   constructor(name: string, args: MailhostFleetInNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems: string[] = [];
@@ -103,7 +107,7 @@ export class MailhostFleetInNetwork extends pulumi.ComponentResource {
     const monitoring = this.monitoring;
     const adminPassword = pulumi.secret(args.adminPassword);
 
-    this.hosts = plan.hosts.map((host) => new WindowsMailHost(host.name, {
+    const { created, done } = makeInTurns(plan.hosts, (host) => new WindowsMailHost(host.name, {
       resourceGroupName,
       location,
       subnetId: args.subnetId,
@@ -118,7 +122,9 @@ export class MailhostFleetInNetwork extends pulumi.ComponentResource {
       tags,
       monitoring: monitoring && { dataCollectionRuleId: monitoring.dataCollectionRule.id, associationName: plan.monitoring.names.dataCollectionRuleAssociation },
     }, { parent: this }));
+    this.hosts = created;
+    this.ready = done;
 
-    this.registerOutputs({ hosts: this.hosts.map((h) => h.virtualMachine.id) });
+    this.registerOutputs({ hosts: pulumi.output(done.then(() => created.map((h) => h.virtualMachine.id))) });
   }
 }
