@@ -6,9 +6,10 @@
  */
 import { type CollectorReport, type ParsedCollector, type SettingDrift, compareHost, hostStatus, isWrongKindError, parseCollectorOutput, type SettingStatus } from "../domain/drift";
 import { waitsForReboot } from "../domain/reboot";
-import { type FleetPlan, type RunCommandParameter, STACK_TAG, collectorParameters, runCommandTuningParameters } from "../domain/plan";
+import { type FleetPlan, type RunCommandParameter, STACK_TAG, collectorParameters } from "../domain/plan";
 import { type ArmCompute, RunCommandBusyError } from "../azure/arm";
-import { COLLECTOR_SCRIPT as GUEST_COLLECTOR, readGuestScript, RUN_COMMAND_SCRIPT } from "../components/guestScripts";
+import { runCommandContent } from "../components/guestContent";
+import { COLLECTOR_SCRIPT as GUEST_COLLECTOR, readGuestScript } from "../components/guestScripts";
 
 /** The read-only collector. */
 export const COLLECTOR_SCRIPT = GUEST_COLLECTOR.file;
@@ -173,9 +174,9 @@ async function remediateHost(host: HostDrift, options: DriftOptions, resourceGro
         await options.arm.bumpExtension(resourceGroup, host.name, DSC_EXTENSION_NAME, tag, signal);
         host.remediation = { action: `set forceUpdateTag of ${DSC_EXTENSION_NAME} to ${tag}`, outcome: "applied" };
       } else {
-        const script = readGuestScript(RUN_COMMAND_SCRIPT.file);
-        // The same parameters as the managed run command: digits and base64url only.
-        const out = await options.arm.runPowerShell(resourceGroup, host.name, script, parameterMap(runCommandTuningParameters(tuning, script)), signal);
+        // The same script and parameters as the managed run command: digits and base64url only.
+        const { script, parameters } = runCommandContent(tuning);
+        const out = await options.arm.runPowerShell(resourceGroup, host.name, script, parameterMap(parameters), signal);
         host.remediation = { action: "ran the tuning script again through Run Command", outcome: "applied", detail: out.stdout.trim().split("\n").pop()?.slice(0, 240) };
       }
     });

@@ -5,6 +5,8 @@ import { lineOfKey } from "./locate";
 export function formatDriftText(report: DriftReport): string {
   const out = [`stack ${report.stack}: ${report.hosts.length} host(s) in ${report.resourceGroup} (tuning: ${report.mechanism}, source: ${report.source})`];
   if (report.error) out.push(`  error: ${report.error}`);
+  // Nothing was judged (the VMs or the compliance could not be read): no table, no counts.
+  if (report.error && report.hosts.length === 0) return out.join("\n");
   const rows: string[][] = [["host", "status", "setting", "desired", "actual", ""]];
   for (const h of report.hosts) {
     const status = h.status === "in-sync" ? "in-sync" : h.status.toUpperCase();
@@ -49,6 +51,7 @@ export function formatDriftGithub(report: DriftReport, stackFile: string, stackF
     }
   }
   const count = (s: string) => report.hosts.filter((h) => h.status === s).length;
+  if (report.error && report.hosts.length === 0) return out.join("\n");
   out.push(`mailhost drift ${report.stack}: ${count("in-sync")} in sync, ${count("drifted")} drifted, ${count("unknown")} unknown.`);
   return out.join("\n");
 }

@@ -28,6 +28,11 @@ export const EXIT = { ok: 0, rejected: 1, couldNotRun: 2 } as const;
 
 class UsageError extends Error {}
 
+/** Commands (and modes) that run from the stack files alone. */
+export const OFFLINE_COMMANDS = ["check", "plan", "reboot --dry-run"] as const;
+/** Commands that call Azure (ARM, Resource Graph) and need a subscription and credentials. */
+export const AZURE_COMMANDS = ["drift", "reboot"] as const;
+
 function positiveInt(name: string): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
@@ -91,7 +96,11 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
 }): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command("mailhost")
-    .description("Offline checks and plans for mailhost-iac stacks (no Pulumi CLI, no cloud credentials).")
+    .description([
+      "Checks, plans, drift and rolling reboots for mailhost-iac stacks.",
+      `Offline (no Pulumi CLI, no cloud credentials, no request to Azure): ${OFFLINE_COMMANDS.join(", ")}.`,
+      `Need Azure (a subscription and credentials): ${AZURE_COMMANDS.join(", ")}.`,
+    ].join("\n"))
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showSuggestionAfterError(true)
@@ -99,7 +108,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
 
   program
     .command("check")
-    .description("Validate stack files, run the program under Pulumi's mock runtime and check every resource with the policy pack over the analyzer protocol. Exit 0 pass, 1 rejected, 2 could not run.")
+    .description("[offline] Validate stack files, run the program under Pulumi's mock runtime and check every resource with the policy pack over the analyzer protocol. Exit 0 pass, 1 rejected, 2 could not run.")
     .addOption(new Option("-s, --stack <name>", "stack to check, or \"all\" for every Pulumi.<stack>.yaml").default("all"))
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "github"]).default("text"))
     .option("-c, --policy-pack-config <file>", "policy config (enforcement levels, floors) for every stack checked; without it the pack's defaults apply. The capacity load always comes from each stack's mailhost:capacity")
@@ -129,7 +138,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
 
   program
     .command("plan")
-    .description("Show, per host, what `pulumi up` would configure: tuning, MaxUserPort, TcpTimedWaitDelay, port range, MailboxCacheTTL, Rmax, demand and headroom.")
+    .description("[offline] Show, per host, what `pulumi up` would configure: tuning, MaxUserPort, TcpTimedWaitDelay, port range, MailboxCacheTTL, Rmax, demand and headroom.")
     .addOption(new Option("-s, --stack <name>", "stack to plan, or \"all\"").default("all"))
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
     .option("-C, --cwd <dir>", "project directory holding the stack files", process.cwd())
@@ -140,7 +149,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
 
   program
     .command("drift")
-    .description("Compare what each Windows host of a stack really runs (registry values, dynamic port range, SiteConfig.cfg, DSC mode, a pending reboot) with the desired state: from Machine Configuration compliance in Azure Resource Graph (--source graph), or live through the ARM Run Command API and a read-only collector script (--source run-command). Exit 0 all in sync, 1 drift found, 2 the check could not complete for some host or at all.")
+    .description("[needs Azure] Compare what each Windows host of a stack really runs (registry values, dynamic port range, SiteConfig.cfg, DSC mode, a pending reboot) with the desired state: from Machine Configuration compliance in Azure Resource Graph (--source graph), or live through the ARM Run Command API and a read-only collector script (--source run-command). Exit 0 all in sync, 1 drift found, 2 the check could not complete for some host or at all.")
     .requiredOption("-s, --stack <name>", "stack whose hosts to check (desired state from Pulumi.<stack>.yaml)")
     .option("--subscription <id>", "Azure subscription id (default: $AZURE_SUBSCRIPTION_ID)")
     .option("-g, --resource-group <name>", "resource group of the hosts (default: the stack's, e.g. rg-mailhost-<stack>)")
@@ -206,12 +215,12 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
 
   program
     .command("reboot")
-    .description("Restart the hosts of a stack whose Tcpip values wait for a reboot (or --host, or --all) in waves: at most --max-unavailable hosts at once, never two availability zones in one wave; each host must come back running, with its VM agent ready and its Tcpip values in effect, before the next wave. The first host that does not come back stops the run. Exit 0 done, 2 could not complete.")
+    .description("[needs Azure; --dry-run is offline] Restart the hosts of a stack whose Tcpip values wait for a reboot (or --host, or --all) in waves: at most --max-unavailable hosts at once, never two availability zones in one wave; each host must come back running, with its VM agent ready and its Tcpip values in effect, before the next wave. The first host that does not come back stops the run. Exit 0 done, 2 could not complete.")
     .requiredOption("-s, --stack <name>", "stack whose hosts to restart (desired state from Pulumi.<stack>.yaml)")
     .option("--host <name...>", "restart these hosts (VM names), waiting or not")
     .option("--all", "restart every host of the stack, waiting or not", false)
     .option("--max-unavailable <n|p%>", "hosts restarted at once: a number, or a percentage of the stack (rounded down, at least 1)", "1")
-    .option("--dry-run", "print the waves and send nothing (with the default selection the waves cover every host: which hosts wait is read only in a real run)", false)
+    .option("--dry-run", "print the waves from the stack file alone and send nothing: no subscription or credentials needed (with the default selection the waves cover every host: which hosts wait is read only in a real run)", false)
     .option("-y, --yes", "do not ask before restarting", false)
     .option("--subscription <id>", "Azure subscription id (default: $AZURE_SUBSCRIPTION_ID)")
     .option("-g, --resource-group <name>", "resource group of the hosts (default: the stack's, e.g. rg-mailhost-<stack>)")
@@ -236,7 +245,8 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       format: "text" | "json" | "github"; timeout: number; checkInterval: number; armEndpoint: string; maxRetries: number; retryDelay: number; pollInterval: number; cwd: string;
     }) => {
       if (opts.all && opts.host) throw new UsageError("--all and --host exclude each other");
-      const { subscription, endpoint } = azureTarget(opts.subscription, opts.armEndpoint);
+      // A dry run plans from the stack file alone: no subscription, no credentials, no request.
+      const target = opts.dryRun ? undefined : azureTarget(opts.subscription, opts.armEndpoint);
       const file = readStackFile(opts.cwd, opts.stack);
       const plan = planOf(opts.cwd, opts.stack);
       let max: number;
@@ -246,8 +256,11 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
         throw new UsageError((err as Error).message);
       }
       const selection: RebootSelection = opts.all ? { kind: "all" } : opts.host ? { kind: "hosts", hosts: opts.host } : { kind: "waiting" };
-      const { ArmCompute } = require("../azure/arm") as typeof import("../azure/arm");
-      const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval });
+      let arm;
+      if (target !== undefined) {
+        const { ArmCompute } = require("../azure/arm") as typeof import("../azure/arm");
+        arm = new ArmCompute({ subscriptionId: target.subscription, endpoint: target.endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval });
+      }
       const report = await runReboot({
         plan, arm, resourceGroup: opts.resourceGroup, selection, maxUnavailable: max, dryRun: opts.dryRun, yes: opts.yes, confirm: askOnTerminal,
         timeoutSeconds: opts.timeout, checkIntervalMs: opts.checkInterval, progress: (line) => io.err(`mailhost reboot: ${line}`),

@@ -62,7 +62,7 @@ export function formatPlan(plan: FleetPlan): string {
 /** The monitoring lines of a plan: where data goes, what is collected, what fires, who hears it. Never a secret. */
 export function formatMonitoring(m: MonitoringPlan, hostCount: number): string[] {
   if (!m.enabled) return ["monitoring: disabled (mailhost:monitoring.enabled = false): no agent, no alert rules."];
-  const workspace = m.workspace.kind === "created" ? `${m.workspace.name} (created, retention ${m.workspace.retentionInDays} days)` : `${m.workspace.resourceId} (existing)`;
+  const workspace = m.workspace.kind === "created" ? `${m.workspace.name} (created, retention ${m.workspace.retentionInDays} days)` : `${m.workspace.resourceId} (existing, in ${m.workspace.location}: the data collection rule is created there)`;
   const receivers = [...m.emailReceivers, ...(m.webhookReceiver ? ["webhook (secret URL, not shown)"] : [])];
   const megabytes = (bytes: number) => (bytes / 1e6).toLocaleString("en-US", { maximumFractionDigits: 1 });
   return [
@@ -77,8 +77,10 @@ export function formatMonitoring(m: MonitoringPlan, hostCount: number): string[]
 
 /**
  * Plans as JSON: per stack, the tuning every host gets (ports, seconds), the hosts, and the
- * capacity figures (Rmax and demand in new connections per second per back-end endpoint). The
- * SiteConfig.cfg text itself is left out (its SHA-256 is in `tuning`).
+ * capacity figures (Rmax and demand in new connections per second per back-end endpoint), the
+ * egress and the monitoring, as the text shows them (`description` / `lines` hold the text's
+ * wording). The SiteConfig.cfg text itself is left out (its SHA-256 is in `tuning`); no secret is
+ * part of a plan (the webhook is `webhookReceiver: true`).
  */
 export function formatPlanJson(plans: readonly FleetPlan[]): string {
   return JSON.stringify({
@@ -91,6 +93,8 @@ export function formatPlanJson(plans: readonly FleetPlan[]): string {
         tuning,
         load: plan.config.capacity,
         capacity: plan.capacity,
+        egress: { ...plan.egress, description: describeEgress(plan.egress) },
+        monitoring: { ...plan.monitoring, lines: formatMonitoring(plan.monitoring, plan.hosts.length) },
       };
     }),
   }, null, 2);

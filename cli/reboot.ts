@@ -63,6 +63,8 @@ export interface RebootReport {
    * every host, and a dry run sends nothing), so the waves cover every host of the stack.
    */
   waitingNotRead?: boolean;
+  /** A dry run: the hosts and zones come from the stack file, not from Azure. */
+  fromStackFile?: boolean;
   /** Set when the run could not start (listing failed, an unknown --host). */
   error?: string;
   readonly timings: { totalMs: number };
@@ -70,7 +72,8 @@ export interface RebootReport {
 
 export interface RebootOptions {
   readonly plan: FleetPlan;
-  readonly arm: ArmCompute;
+  /** Lists, reads and restarts the VMs. Not used (and not needed) by a dry run, which plans from the stack file alone. */
+  readonly arm?: ArmCompute;
   /** Defaults to the plan's resource group. */
   readonly resourceGroup?: string;
   readonly selection: RebootSelection;
@@ -109,7 +112,7 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
  * Restarts one host and waits until it is back: power state running, VM agent ready, and the
  * collector showing the Tcpip values in effect. Resolves with undefined when back, else the reason.
  */
-async function restartAndWait(host: RebootHost, options: RebootOptions, resourceGroup: string): Promise<string | undefined> {
+async function restartAndWait(host: RebootHost, options: RebootOptions & { readonly arm: ArmCompute }, resourceGroup: string): Promise<string | undefined> {
   const seconds = options.timeoutSeconds ?? DEFAULT_REBOOT_TIMEOUT_SECONDS;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), seconds * 1000);
@@ -167,18 +170,31 @@ export async function runReboot(options: RebootOptions): Promise<RebootReport> {
   };
   const done = () => { report.timings.totalMs = performance.now() - started; return report; };
 
-  let vms;
-  try {
-    vms = (await options.arm.listVms(resourceGroup)).filter((vm) => vm.tags[STACK_TAG] === plan.stack);
-  } catch (err) {
-    report.error = `could not list the VMs of resource group ${resourceGroup}: ${errorText(err)}`;
-    return done();
-  }
   const planned = new Map(plan.hosts.map((h) => [h.name, h.zone]));
-  // The VM's own zone when Azure reports one, else the plan's.
-  const zoneOf = (name: string) => vms.find((v) => v.name === name)?.zones[0] ?? planned.get(name);
-  const names = vms.map((v) => v.name).sort();
-  options.progress?.(`${names.length} host(s) of stack ${plan.stack} in ${resourceGroup}`);
+  let names: string[];
+  let zoneOf: (name: string) => string | undefined;
+  if (options.dryRun) {
+    // A dry run plans from the stack file alone: its hosts and zones, no Azure call, no credentials.
+    names = plan.hosts.map((h) => h.name).sort();
+    zoneOf = (name) => planned.get(name);
+    report.fromStackFile = true;
+    options.progress?.(`${names.length} host(s) of stack ${plan.stack} as its stack file declares them (dry run: Azure is not asked)`);
+  } else {
+    if (options.arm === undefined) throw new Error("runReboot: a real run needs an ARM client");
+    let vms;
+    try {
+      vms = (await options.arm.listVms(resourceGroup)).filter((vm) => vm.tags[STACK_TAG] === plan.stack);
+    } catch (err) {
+      report.error = `could not list the VMs of resource group ${resourceGroup}: ${errorText(err)}`;
+      return done();
+    }
+    // The VM's own zone when Azure reports one, else the plan's.
+    const listed = vms;
+    zoneOf = (name) => listed.find((v) => v.name === name)?.zones[0] ?? planned.get(name);
+    names = vms.map((v) => v.name).sort();
+    options.progress?.(`${names.length} host(s) of stack ${plan.stack} in ${resourceGroup}`);
+  }
+  const arm = options.arm as ArmCompute;
 
   let targets: string[];
   if (options.selection.kind === "all") targets = names;
@@ -198,7 +214,7 @@ export async function runReboot(options: RebootOptions): Promise<RebootReport> {
     let read = 0;
     await pool(names, options.concurrency ?? DEFAULT_READ_CONCURRENCY, async (name) => {
       try {
-        const parsed = await collectHostState(options.arm, resourceGroup, name, plan);
+        const parsed = await collectHostState(arm, resourceGroup, name, plan);
         if (!parsed.ok) report.unreadable.push({ name, reason: parsed.reason });
         else if (waitsForReboot(parsed.report)) targets.push(name);
         else report.notWaiting.push(name);
@@ -223,7 +239,7 @@ export async function runReboot(options: RebootOptions): Promise<RebootReport> {
   for (const wave of waves) {
     options.progress?.(`wave ${wave.number}/${waves.length} (zone ${wave.zone ?? "none"}): restarting ${wave.hosts.join(", ")}`);
     const hosts = report.hosts.filter((h) => h.wave === wave.number);
-    const reasons = await Promise.all(hosts.map((h) => restartAndWait(h, options, resourceGroup)));
+    const reasons = await Promise.all(hosts.map((h) => restartAndWait(h, { ...options, arm }, resourceGroup)));
     hosts.forEach((h, i) => {
       h.outcome = reasons[i] === undefined ? "restarted" : "did not come back";
       if (reasons[i] !== undefined) h.detail = reasons[i];
@@ -249,6 +265,7 @@ export function rebootExitCode(report: RebootReport): number {
 export function formatRebootText(report: RebootReport): string {
   const out = [`stack ${report.stack}: ${report.selection} in ${report.resourceGroup}, at most ${report.maxUnavailable} at once, one zone a wave${report.dryRun ? " (dry run: nothing restarted)" : ""}`];
   if (report.error) out.push(`  error: ${report.error}`);
+  if (report.fromStackFile) out.push("  hosts and zones from the stack file (a dry run asks Azure nothing and needs no credentials); a real run lists the VMs and uses the zone Azure reports.");
   if (report.waitingNotRead) out.push("  waiting for a reboot: not read in a dry run (it takes a Run Command on every host); the waves cover every host, and a real run restarts only those that wait.");
   for (const u of report.unreadable) out.push(`  ${u.name}: state unknown, not restarted (${u.reason})`);
   if (report.notWaiting.length > 0) out.push(`  not waiting for a reboot, left alone: ${report.notWaiting.join(", ")}`);

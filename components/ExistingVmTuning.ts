@@ -104,7 +104,7 @@ export class ExistingVmTuning extends pulumi.ComponentResource {
         break;
       case "dsc": {
         const archive = args.store!.dscArchive();
-        this.tuning = new DscTuning(`${name}-tuning`, { ...common, configurationUrl: archive.url, configurationUrlSasToken: archive.sasToken }, { parent: this });
+        this.tuning = new DscTuning(`${name}-tuning`, { ...common, configurationUrl: archive.url, configurationUrlSasToken: archive.sasToken, archive: archive.archive }, { parent: this });
         break;
       }
       case "machineConfiguration": {

@@ -2,10 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as storage from "@pulumi/azure-native/storage";
-import { type MachineConfigurationPackage, buildMachineConfigurationPackage, readModuleFolder } from "../domain/machineConfigurationPackage";
+import { type MachineConfigurationPackage } from "../domain/machineConfigurationPackage";
 import { type TuningPlan } from "../domain/plan";
-import { DSC_CONFIGURATION, GUEST_MODULE, dscArchiveEntries } from "./guestScripts";
-import { STORAGE_BLOB_DATA_READER_ROLE_ID, defaultSasExpiry, writePackageFile } from "./MailSite";
+import { machineConfigurationPackageFor } from "./guestContent";
+import { buildDscArchive } from "./guestScripts";
+import { PUBLISHED_CONTENT_OPTIONS, STORAGE_BLOB_DATA_READER_ROLE_ID, defaultSasExpiry, writePackageFile, writePublishedFile } from "./MailSite";
 import { type DscArchive } from "./WindowsMailHost";
 import { rejectInvalid } from "./validation";
 
@@ -65,7 +66,6 @@ export class GuestContentStore extends pulumi.ComponentResource {
   private readonly readers = new Map<string, authorization.RoleAssignment>();
   private dsc?: DscArchive;
   private readerIdentity?: { identity: managedidentity.UserAssignedIdentity; role: authorization.RoleAssignment };
-  private moduleFiles?: ReturnType<typeof readModuleFolder>;
 
   constructor(name: string, args: GuestContentStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems: string[] = [];
@@ -104,23 +104,23 @@ export class GuestContentStore extends pulumi.ComponentResource {
 
   /**
    * The Machine Configuration package of a tuning, published once per content: the blob is named
-   * `<package>-<SHA-256>.zip`, so VMs tuned alike share it and a changed tuning never overwrites
+   * by the package's SHA-256 (`blobName`), kept when a newer package replaces it, so VMs tuned alike share it and a changed tuning never overwrites
    * a package that running assignments still reference.
    */
   publishPackage(tuning: TuningPlan): PublishedPackage {
-    this.moduleFiles ??= readModuleFolder(GUEST_MODULE.dir);
-    const pkg: MachineConfigurationPackage = buildMachineConfigurationPackage(tuning, this.moduleFiles);
+    const pkg: MachineConfigurationPackage = machineConfigurationPackageFor(tuning);
     const known = this.packages.get(pkg.sha256Upper);
     if (known !== undefined) return known;
     const blob = new storage.Blob(`${this.storeName}-package-${pkg.sha256Upper.slice(0, 16).toLowerCase()}`, {
       resourceGroupName: this.resourceGroupName,
       accountName: this.account.name,
       containerName: this.packageContainer.name,
-      blobName: `${pkg.fileName.replace(/\.zip$/, "")}-${pkg.sha256Upper}.zip`,
+      // Named by the package's SHA-256: contentUri and contentHash change together.
+      blobName: pkg.blobName,
       type: storage.BlobType.Block,
       contentType: "application/zip",
       source: new pulumi.asset.FileAsset(writePackageFile(pkg)),
-    }, { parent: this });
+    }, { parent: this, ...PUBLISHED_CONTENT_OPTIONS });
     const published: PublishedPackage = {
       contentUri: pulumi.interpolate`${this.account.primaryEndpoints.blob}${this.packageContainer.name}/${blob.name}`,
       contentHash: pkg.sha256Upper,
@@ -175,17 +175,17 @@ export class GuestContentStore extends pulumi.ComponentResource {
       containerName: DSC_CONTAINER,
       publicAccess: storage.PublicAccess.None,
     }, { parent: this });
+    const archive = buildDscArchive();
     const blob = new storage.Blob(`${this.storeName}-dsc-archive`, {
       resourceGroupName: this.resourceGroupName,
       accountName: this.account.name,
       containerName: container.name,
-      blobName: DSC_CONFIGURATION.archiveBlob,
+      // Named by the SHA-256 of the zip: a changed guest file is a new blob at a new address.
+      blobName: archive.blobName,
       type: storage.BlobType.Block,
       contentType: "application/zip",
-      source: new pulumi.asset.AssetArchive(
-        Object.fromEntries(dscArchiveEntries().map((entry) => [entry.name, new pulumi.asset.FileAsset(entry.file)])),
-      ),
-    }, { parent: this });
+      source: new pulumi.asset.FileAsset(writePublishedFile(archive.blobName, archive.bytes)),
+    }, { parent: this, ...PUBLISHED_CONTENT_OPTIONS });
     const sas = storage.listStorageAccountServiceSASOutput({
       resourceGroupName: this.resourceGroupName,
       accountName: this.account.name,
@@ -198,6 +198,7 @@ export class GuestContentStore extends pulumi.ComponentResource {
     this.dsc = {
       url: pulumi.interpolate`${this.account.primaryEndpoints.blob}${container.name}/${blob.name}`,
       sasToken: pulumi.secret(sas.serviceSasToken.apply((token) => `?${token}`)),
+      archive,
     };
     return this.dsc;
   }

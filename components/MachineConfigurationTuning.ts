@@ -23,7 +23,7 @@ export const SYSTEM_ASSIGNED_CONTENT_IDENTITY = "system";
 
 /** A published package: where it is, its hash, and the identity that reads it. */
 export interface MachineConfigurationContent {
-  /** HTTPS blob URL of the package zip, without a SAS token. */
+  /** HTTPS blob URL of the package zip, without a SAS token; when given as a plain string it must carry `contentHash` (a new package is a new blob). */
   readonly contentUri: pulumi.Input<string>;
   /** SHA-256 of the zip, 64 upper-case hex characters. */
   readonly contentHash: string;
@@ -87,6 +87,10 @@ export class MachineConfigurationTuning extends pulumi.ComponentResource {
     if (!UPPER_HEX_SHA256.test(args.content.contentHash)) problems.push(`content.contentHash = ${JSON.stringify(args.content.contentHash)} must be the package's SHA-256 as 64 upper-case hex characters`);
     if (typeof args.content.contentUri === "string" && !/^https:\/\/[^\s?#]+$/.test(args.content.contentUri)) {
       problems.push(`content.contentUri = ${JSON.stringify(args.content.contentUri)} must be an https URL without a query (the hosts read it with a managed identity, not a SAS)`);
+    }
+    // Content checked by hash lives at an address derived from the hash: other bytes, another URL.
+    if (typeof args.content.contentUri === "string" && !args.content.contentUri.toUpperCase().includes(args.content.contentHash.toUpperCase())) {
+      problems.push(`content.contentUri = ${JSON.stringify(args.content.contentUri)} must carry the package's contentHash (e.g. MailhostTcpTuning-${args.content.contentHash}.zip), so that a new package is never published over one that hosts still read`);
     }
     rejectInvalid(MachineConfigurationTuning.typeToken, name, problems, opts);
     super(MachineConfigurationTuning.typeToken, name, {}, opts);

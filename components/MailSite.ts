@@ -12,7 +12,8 @@ import { type EgressPlan, ROUTE_TABLE_ID_PATTERN } from "../domain/egress";
 import { IMAP_PORTS, MANAGEMENT_PORTS } from "../domain/limits";
 import { type MachineConfigurationPackage } from "../domain/machineConfigurationPackage";
 import { type SiteNames } from "../domain/plan";
-import { DSC_CONFIGURATION, dscArchiveEntries } from "./guestScripts";
+import { type PublishedArchive } from "../domain/guestContent";
+import { buildDscArchive } from "./guestScripts";
 import { NatGatewayEgress } from "./NatGatewayEgress";
 import { type MachineConfigurationContent } from "./MachineConfigurationTuning";
 import { type DscArchive } from "./WindowsMailHost";
@@ -30,6 +31,12 @@ export interface MailSiteArgs {
   readonly allowedImapCidrs?: readonly string[];
   /** Publish the DSC configuration archive (a storage account, a private container, the zip and a read-only SAS). Defaults to false. */
   readonly publishDscArchive?: boolean;
+  /**
+   * The DSC configuration archive to publish when `publishDscArchive` is true, published as the
+   * blob `archive.blobName` (named by its SHA-256). Defaults to the archive built from this
+   * package's guest files (`buildDscArchive()`).
+   */
+  readonly dscArchive?: PublishedArchive;
   /** Expiry of the archive's SAS token (ISO 8601). Defaults to the end of next year (see `defaultSasExpiry`). */
   readonly dscSasExpiry?: string;
   /**
@@ -59,21 +66,43 @@ export function defaultEgress(names: SiteNames): EgressPlan {
 export const STORAGE_BLOB_DATA_READER_ROLE_ID = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
 
 /**
- * Writes the package to a file named by its hash (a Pulumi asset is a file, not bytes) in the
- * system temporary folder, atomically, and returns its path. Same bytes, same path. Pulumi compares
- * file assets by the hash of their contents, not by path, so another machine's temporary folder
- * shows no change.
+ * Writes published bytes to a file of that name (a Pulumi asset is a file, not bytes) in the
+ * system temporary folder, atomically, and returns its path. `name` carries the bytes' hash, so
+ * the same name means the same bytes. Pulumi compares file assets by the hash of their contents,
+ * not by path, so another machine's temporary folder shows no change.
  */
-export function writePackageFile(pkg: MachineConfigurationPackage): string {
+export function writePublishedFile(name: string, bytes: Uint8Array): string {
   const dir = path.join(os.tmpdir(), "mailhost-iac-packages");
-  const file = path.join(dir, `${pkg.fileName.replace(/\.zip$/, "")}-${pkg.sha256Upper}.zip`);
-  if (fs.existsSync(file) && createHash("sha256").update(fs.readFileSync(file)).digest("hex").toUpperCase() === pkg.sha256Upper) return file;
+  const file = path.join(dir, name);
+  const sha = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+  if (fs.existsSync(file) && sha(fs.readFileSync(file)) === sha(bytes)) return file;
   fs.mkdirSync(dir, { recursive: true });
   const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  fs.writeFileSync(temporary, pkg.bytes);
+  fs.writeFileSync(temporary, bytes);
   fs.renameSync(temporary, file);
   return file;
 }
+
+/** {@link writePublishedFile} for a Machine Configuration package, under its blob name. */
+export function writePackageFile(pkg: MachineConfigurationPackage): string {
+  return writePublishedFile(pkg.blobName, pkg.bytes);
+}
+
+/**
+ * Options of every blob that hosts read by address and check by hash (the DSC archive, the
+ * Machine Configuration package). Each blob is named by the hash of its bytes, so new content is
+ * a new blob, and:
+ * - `retainOnDelete`: the update that publishes a new package never deletes the previous one
+ *   (hosts whose assignment or extension still names it keep reading it; a `pulumi up` that
+ *   stops half-way leaves both). Old blobs are removed as README "Published packages" says.
+ * - `deleteBeforeReplace: false`: azure-native asks for delete-before-replace whenever a named
+ *   resource is replaced (provider `Diff`: `deleteBeforeReplace := len(replaces) > 0` unless the
+ *   name was random), and Pulumi lets this option override the provider. Create-before-delete
+ *   keeps the old blob until the new one exists and its readers have been updated, also for a
+ *   stack whose state predates `retainOnDelete` (Pulumi applies the retain flag recorded with
+ *   the old resource to it, pulumi/pulumi#13428).
+ */
+export const PUBLISHED_CONTENT_OPTIONS = { retainOnDelete: true, deleteBeforeReplace: false } as const;
 
 /**
  * A stable SAS expiry: the last second of next year. Stable, so `pulumi up` shows no change until
@@ -111,6 +140,7 @@ export class MailSite extends pulumi.ComponentResource {
     if (Number.isNaN(Date.parse(expiry))) problems.push(`dscSasExpiry = ${JSON.stringify(expiry)} is not an ISO 8601 date`);
     const pkg = args.machineConfigurationPackage;
     if (pkg !== undefined && !/^[0-9A-F]{64}$/.test(pkg.sha256Upper)) problems.push(`machineConfigurationPackage.sha256Upper = ${JSON.stringify(pkg.sha256Upper)} must be 64 upper-case hex characters`);
+    if (pkg !== undefined && !pkg.blobName.includes(pkg.sha256Upper)) problems.push(`machineConfigurationPackage.blobName = ${JSON.stringify(pkg.blobName)} must carry the package's SHA-256 (${pkg.sha256Upper}), so that other bytes are always another address`);
     if (!/^[a-z0-9]{3,24}$/.test(args.names.storageAccount)) problems.push(`names.storageAccount = ${JSON.stringify(args.names.storageAccount)} must be 3–24 lower-case letters and digits`);
     for (const cidr of args.allowedImapCidrs ?? []) {
       const problem = inboundSourceProblem(cidr, "allowedImapCidrs");
@@ -209,7 +239,7 @@ export class MailSite extends pulumi.ComponentResource {
     });
 
     if (args.publishDscArchive) {
-      this.dscArchive = this.publishDscArchive(name, resourceGroupName, location, args.names, expiry, tags);
+      this.dscArchive = this.publishDscArchive(name, resourceGroupName, location, args.names, args.dscArchive ?? buildDscArchive(), expiry, tags);
     }
     if (args.machineConfigurationPackage !== undefined) {
       this.machineConfiguration = this.publishMachineConfigurationPackage(name, resourceGroupName, location, args.names, args.machineConfigurationPackage, tags);
@@ -245,7 +275,7 @@ export class MailSite extends pulumi.ComponentResource {
     return this.account;
   }
 
-  private publishDscArchive(name: string, resourceGroupName: pulumi.Output<string>, location: pulumi.Output<string>, names: SiteNames, expiry: string, tags: Record<string, string>): DscArchive {
+  private publishDscArchive(name: string, resourceGroupName: pulumi.Output<string>, location: pulumi.Output<string>, names: SiteNames, archive: PublishedArchive, expiry: string, tags: Record<string, string>): DscArchive {
     const account = this.storageAccount(name, resourceGroupName, location, names, tags);
     const container = new storage.BlobContainer(`${name}-dsc`, {
       resourceGroupName,
@@ -257,14 +287,13 @@ export class MailSite extends pulumi.ComponentResource {
       resourceGroupName,
       accountName: account.name,
       containerName: container.name,
-      blobName: DSC_CONFIGURATION.archiveBlob,
+      // Named by the SHA-256 of the zip: a changed guest file is a new blob at a new address.
+      blobName: archive.blobName,
       type: storage.BlobType.Block,
       contentType: "application/zip",
       // The configuration script and the MailhostTcpTuning module folder it imports.
-      source: new pulumi.asset.AssetArchive(
-        Object.fromEntries(dscArchiveEntries().map((entry) => [entry.name, new pulumi.asset.FileAsset(entry.file)])),
-      ),
-    }, { parent: this });
+      source: new pulumi.asset.FileAsset(writePublishedFile(archive.blobName, archive.bytes)),
+    }, { parent: this, ...PUBLISHED_CONTENT_OPTIONS });
 
     const sas = storage.listStorageAccountServiceSASOutput({
       resourceGroupName,
@@ -279,6 +308,7 @@ export class MailSite extends pulumi.ComponentResource {
     return {
       url: pulumi.interpolate`${account.primaryEndpoints.blob}${container.name}/${blob.name}`,
       sasToken: pulumi.secret(sas.serviceSasToken.apply((token) => `?${token}`)),
+      archive,
     };
   }
 
@@ -299,11 +329,12 @@ export class MailSite extends pulumi.ComponentResource {
       resourceGroupName,
       accountName: account.name,
       containerName: container.name,
-      blobName: pkg.fileName,
+      // Named by the package's SHA-256: contentUri and contentHash change together.
+      blobName: pkg.blobName,
       type: storage.BlobType.Block,
       contentType: "application/zip",
       source: new pulumi.asset.FileAsset(writePackageFile(pkg)),
-    }, { parent: this });
+    }, { parent: this, ...PUBLISHED_CONTENT_OPTIONS });
     const identity = new managedidentity.UserAssignedIdentity(`${name}-machine-configuration-id`, {
       resourceGroupName,
       location,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type FleetPlan } from "../domain/plan";
-import { type MachineConfigurationPackage, buildMachineConfigurationPackage, readModuleFolder } from "../domain/machineConfigurationPackage";
-import { GUEST_MODULE } from "./guestScripts";
+import { type MachineConfigurationPackage } from "../domain/machineConfigurationPackage";
+import { machineConfigurationPackageFor } from "./guestContent";
 import { MailSite } from "./MailSite";
 import { Monitoring } from "./Monitoring";
 import { WindowsMailHost } from "./WindowsMailHost";
@@ -68,7 +68,7 @@ export class MailhostFleet extends pulumi.ComponentResource {
     let machineConfigurationPackage: MachineConfigurationPackage | undefined;
     try {
       machineConfigurationPackage = plan.tuning.mechanism === "machineConfiguration"
-        ? buildMachineConfigurationPackage(plan.tuning, readModuleFolder(GUEST_MODULE.dir))
+        ? machineConfigurationPackageFor(plan.tuning)
         : undefined;
     } catch (err) {
       throw new pulumi.ResourceError(`${MailhostFleet.typeToken} "${name}": ${(err as Error).message}`, opts?.parent, true);

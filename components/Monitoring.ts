@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
-import { EMAIL_PATTERN, WORKSPACE_RESOURCE_ID_PATTERN } from "../domain/config";
+import { AZURE_REGION_PATTERN, EMAIL_PATTERN, WORKSPACE_RESOURCE_ID_PATTERN, configKeyPath } from "../domain/config";
 import {
   ALERT_WINDOW_MINUTES,
   CONNECTION_FAILURE_THRESHOLD,
@@ -11,7 +11,7 @@ import {
   formatRange,
   inRange,
 } from "../domain/limits";
-import { DCR_STREAMS, type MonitoringPlan, isoMinutes } from "../domain/monitoring";
+import { DCR_STREAMS, HOST_DIMENSION, LOG_ALERT_RULE_LIMITS, type MonitoringPlan, alertRuleTextBytes, isoMinutes } from "../domain/monitoring";
 import { rejectInvalid } from "./validation";
 
 /** Column of every alert query that holds the host's ARM id: the rules fire once per host. */
@@ -23,7 +23,12 @@ const WORKSPACE_DESTINATION = "mailhostWorkspace";
 export interface MonitoringArgs {
   /** Resource group of the workspace (when created), the rule, the alert rules and the action group. */
   readonly resourceGroupName: pulumi.Input<string>;
-  /** Region of the workspace, the rule and the alert rules. Defaults to the provider's location; keep it the hosts' region. */
+  /**
+   * Region of the workspace the stack creates, of its data collection rule, and of the alert rules.
+   * Defaults to the provider's location; keep it the hosts' region. With an existing workspace the
+   * data collection rule goes to `plan.workspace.location` instead (Azure Monitor requires a rule
+   * in its Log Analytics destination's region).
+   */
   readonly location?: pulumi.Input<string>;
   /** What to deploy (see `planMonitoring`); must be enabled. */
   readonly plan: MonitoringPlan;
@@ -40,13 +45,19 @@ export function monitoringProblems(plan: MonitoringPlan, hasWebhookUrl: boolean)
   if (!inRange(plan.samplingIntervalSeconds, PERF_SAMPLING_INTERVAL)) problems.push(`samplingIntervalSeconds = ${plan.samplingIntervalSeconds} is outside ${formatRange(PERF_SAMPLING_INTERVAL)}`);
   if (plan.workspace.kind === "created" && !inRange(plan.workspace.retentionInDays, LOG_ANALYTICS_RETENTION_DAYS)) problems.push(`retentionInDays = ${plan.workspace.retentionInDays} is outside ${formatRange(LOG_ANALYTICS_RETENTION_DAYS)}`);
   if (plan.workspace.kind === "existing" && !new RegExp(WORKSPACE_RESOURCE_ID_PATTERN).test(plan.workspace.resourceId)) problems.push(`workspace.resourceId = ${JSON.stringify(plan.workspace.resourceId)} is not the ARM id of a Log Analytics workspace`);
+  if (plan.workspace.kind === "existing" && !new RegExp(AZURE_REGION_PATTERN).test(plan.workspace.location)) {
+    problems.push(`workspace.location (${configKeyPath(["monitoring", "workspaceLocation"])}) = ${JSON.stringify(plan.workspace.location)} is not an Azure region name; the data collection rule must be created in the workspace's region`);
+  }
   for (const email of plan.emailReceivers) if (!new RegExp(EMAIL_PATTERN).test(email)) problems.push(`emailReceivers contains ${JSON.stringify(email)}, which is not an e-mail address`);
   if (plan.webhookReceiver && !hasWebhookUrl) problems.push("alertWebhookUrl is required when plan.webhookReceiver is true");
   if (plan.alerts.length === 0) problems.push("alerts is empty");
   for (const alert of plan.alerts) {
     if (!Number.isInteger(alert.severity) || alert.severity < 0 || alert.severity > 4) problems.push(`alert ${alert.key}: severity = ${alert.severity} is outside 0–4`);
     if (alert.windowMinutes < alert.evaluationFrequencyMinutes) problems.push(`alert ${alert.key}: window ${alert.windowMinutes} min is shorter than its evaluation frequency ${alert.evaluationFrequencyMinutes} min`);
-    if (!alert.query.includes(RESOURCE_ID_COLUMN)) problems.push(`alert ${alert.key}: the query does not return ${RESOURCE_ID_COLUMN}, so it cannot fire per host`);
+    const splitColumn = alert.split === "resourceId" ? RESOURCE_ID_COLUMN : HOST_DIMENSION;
+    if (!alert.query.includes(splitColumn)) problems.push(`alert ${alert.key}: the query does not return ${splitColumn}, so it cannot fire per host`);
+    const bytes = alertRuleTextBytes(alert);
+    if (bytes > LOG_ALERT_RULE_LIMITS.propertiesMaxBytes) problems.push(`alert ${alert.key}: query and description take ${bytes} bytes, more than the ${LOG_ALERT_RULE_LIMITS.propertiesMaxBytes} bytes Azure allows in a log alert rule's properties (fewer hosts, or a shorter stack name)`);
     const range = alert.key === "time-wait-collisions" ? TIME_WAIT_COLLISION_THRESHOLD : alert.key === "connection-failures" ? CONNECTION_FAILURE_THRESHOLD : undefined;
     if (range !== undefined && !inRange(alert.threshold, range)) problems.push(`alert ${alert.key}: threshold = ${alert.threshold} is outside ${formatRange(range)}`);
     if (range !== undefined && !(ALERT_WINDOW_MINUTES as readonly number[]).includes(alert.windowMinutes)) problems.push(`alert ${alert.key}: window = ${alert.windowMinutes} min is not one of ${ALERT_WINDOW_MINUTES.join(", ")}`);
@@ -56,7 +67,7 @@ export function monitoringProblems(plan: MonitoringPlan, hasWebhookUrl: boolean)
 
 /**
  * Azure Monitor for a stack's port exhaustion: a Log Analytics workspace (or an existing one by
- * ARM id), one data collection rule (System-log Tcpip events 4227/4231/4266 to `Event`, the
+ * ARM id and region), one data collection rule in the workspace's region (System-log Tcpip events 4227/4231/4266 to `Event`, the
  * TCPv4/TCPv6 counters to `Perf`), an action group with the configured receivers, and one log
  * search alert rule per signal, each split per host by `_ResourceId`. The hosts install the
  * agent and associate with the rule themselves (`WindowsMailHost`'s `monitoring` input).
@@ -94,8 +105,12 @@ export class Monitoring extends pulumi.ComponentResource {
       this.workspaceResourceId = pulumi.output(plan.workspace.resourceId);
     }
 
+    // "Create your DCR in the same region as your destination Log Analytics workspace" (Azure Monitor,
+    // data collection rules, create and edit). The hosts' associations are extension resources on the
+    // VMs and may name a rule in any region; no data collection endpoint is used.
     this.dataCollectionRule = new monitor.DataCollectionRule(`${name}-dcr`, {
       ...common,
+      location: plan.workspace.kind === "existing" ? plan.workspace.location : args.location,
       dataCollectionRuleName: plan.names.dataCollectionRule,
       kind: monitor.KnownDataCollectionRuleResourceKind.Windows,
       description: "Mail hosts: System-log Tcpip events of ephemeral-port exhaustion and the TCPv4/TCPv6 counters.",
@@ -137,11 +152,13 @@ export class Monitoring extends pulumi.ComponentResource {
           query: alert.query,
           timeAggregation: alert.timeAggregation,
           metricMeasureColumn: alert.metricMeasureColumn,
-          resourceIdColumn: RESOURCE_ID_COLUMN,
+          // Per host: the row's VM id is the alert's target; or, for the heartbeat rule, whose silent hosts may
+          // have no row of their own in Heartbeat, the host's name is the alert's one dimension.
+          ...(alert.split === "resourceId" ? { resourceIdColumn: RESOURCE_ID_COLUMN } : {}),
           // The scheduledQueryRules API spelling; the SDK's ConditionOperator enum ("gt") belongs to another resource.
           operator: alert.operator,
           threshold: alert.threshold,
-          dimensions: [{ name: "Computer", operator: monitor.DimensionOperator.Include, values: ["*"] }],
+          dimensions: [{ name: alert.split === "resourceId" ? "Computer" : HOST_DIMENSION, operator: monitor.DimensionOperator.Include, values: ["*"] }],
           failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
         }],
       },

@@ -17,7 +17,7 @@ export interface PortExhaustionMonitoringArgs {
   readonly environment: string;
   /** Resource group of the data collection rule, the action group and the alert rules. Required. */
   readonly resourceGroupName: pulumi.Input<string>;
-  /** Region of the data collection rule and the alert rules: the VMs' region. Defaults to the provider's location. */
+  /** Region of the alert rules and the agents. Defaults to the provider's location; keep it the VMs' region (the data collection rule goes to the workspace's). */
   readonly location?: pulumi.Input<string>;
   /**
    * ARM ids of the Windows VMs to watch, `/subscriptions/<id>/resourceGroups/<group>/providers/
@@ -29,11 +29,17 @@ export interface PortExhaustionMonitoringArgs {
   /** ARM id of the existing Log Analytics workspace the data goes to. Required; nothing creates one. */
   readonly workspaceResourceId: string;
   /**
+   * Azure region of that workspace (an ARM id carries none), e.g. "westeurope". Required: the data
+   * collection rule is created there, since Azure Monitor requires a rule in its Log Analytics
+   * destination's region.
+   */
+  readonly workspaceLocation: string;
+  /**
    * Sampling, receivers and alert thresholds: the keys of stack config `mailhost:monitoring`
    * (see README, Configuration reference, for every range and default) except `enabled`,
-   * `workspaceResourceId` and `retentionInDays`. Defaults to the defaults of each key.
+   * `workspaceResourceId`, `workspaceLocation` and `retentionInDays`. Defaults to the defaults of each key.
    */
-  readonly settings?: Omit<MonitoringSettings, "enabled" | "workspaceResourceId" | "retentionInDays">;
+  readonly settings?: Omit<MonitoringSettings, "enabled" | "workspaceResourceId" | "workspaceLocation" | "retentionInDays">;
   /** Webhook of the action group (https); stored as a secret, never exported. Defaults to none. */
   readonly alertWebhookUrl?: pulumi.Input<string>;
   /** Install the Azure Monitor Agent on each VM. Defaults to true; false for VMs that already run it. */
@@ -69,9 +75,9 @@ export class PortExhaustionMonitoring extends pulumi.ComponentResource {
       tcp: { tuning: "runCommand" },
       siteConfig: { mailboxCacheTtl: 3600 },
       capacity: { activeSessionsPerHost: 0, backendEndpoints: 1 },
-      monitoring: { ...args.settings, enabled: true, workspaceResourceId: args.workspaceResourceId },
+      monitoring: { ...args.settings, enabled: true, workspaceResourceId: args.workspaceResourceId, workspaceLocation: args.workspaceLocation },
     }, { webhookReceiver: args.alertWebhookUrl !== undefined }, opts, { alertWebhookUrl: args.alertWebhookUrl });
-    const monitoringPlan = planMonitoring(slug(args.environment), plan.names.resourceGroup, hostNamePrefix(args.environment), plan.config.monitoring, args.alertWebhookUrl !== undefined, args.vmIds);
+    const monitoringPlan = planMonitoring(slug(args.environment), plan.names.resourceGroup, hostNamePrefix(args.environment), plan.config.monitoring, args.alertWebhookUrl !== undefined, args.vmIds.map((id) => VM_RESOURCE_ID_PATTERN.exec(id)![3]), args.vmIds);
     super(PortExhaustionMonitoring.typeToken, name, {}, opts);
 
     this.monitoring = new Monitoring(`${name}-monitoring`, {

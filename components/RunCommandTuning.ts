@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as compute from "@pulumi/azure-native/compute";
-import { CONTENT_HASH_PARAMETER, type TuningPlan, runCommandTuningParameters } from "../domain/plan";
-import { RUN_COMMAND_SCRIPT, readGuestScript } from "./guestScripts";
+import { type TuningPlan } from "../domain/plan";
+import { runCommandContent } from "./guestContent";
 import { rejectInvalid, tuningProblems } from "./validation";
 
 /** Default time the run command may take. */
@@ -36,7 +36,7 @@ export class RunCommandTuning extends pulumi.ComponentResource {
 
   /** The managed run command. */
   public readonly runCommand: compute.VirtualMachineRunCommandByVirtualMachine;
-  /** Content hash of script + parameters (also passed as the `ContentHash` parameter). */
+  /** Hash of the script text sent and the arguments (also passed as the `ContentHash` parameter). */
   public readonly contentHash: string;
 
   constructor(name: string, args: RunCommandTuningArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -46,11 +46,11 @@ export class RunCommandTuning extends pulumi.ComponentResource {
     rejectInvalid(RunCommandTuning.typeToken, name, problems, opts);
     super(RunCommandTuning.typeToken, name, {}, opts);
 
-    const script = readGuestScript(RUN_COMMAND_SCRIPT.file);
     // Numbers as digits, the SiteConfig.cfg path and text as base64url: Run Command passes these
-    // on a Windows command line, where anything else would be split or eaten.
-    const parameters = runCommandTuningParameters(args.tuning, script);
-    this.contentHash = parameters.find((p) => p.name === CONTENT_HASH_PARAMETER)!.value;
+    // on a Windows command line, where anything else would be split or eaten. ContentHash is the
+    // hash of the script text (only the module functions it uses) and the arguments.
+    const { script, parameters, trigger } = runCommandContent(args.tuning);
+    this.contentHash = trigger;
 
     this.runCommand = new compute.VirtualMachineRunCommandByVirtualMachine(`${name}-runcmd`, {
       resourceGroupName: args.resourceGroupName,

@@ -4,6 +4,7 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import type * as types from "@pulumi/azure-native/types";
 import { VM_SIZE_PATTERN, type WindowsVersion } from "../domain/config";
+import { type PublishedArchive } from "../domain/guestContent";
 import { WINDOWS_COMPUTER_NAME_MAX_LENGTH } from "../domain/limits";
 import { type HostPlan, type TuningPlan } from "../domain/plan";
 import { DSC_EXTENSION_NAME, DscTuning } from "./DscTuning";
@@ -23,6 +24,8 @@ export interface DscArchive {
   readonly url: pulumi.Input<string>;
   /** SAS token (with leading `?`) that reads it; kept secret. */
   readonly sasToken: pulumi.Input<string>;
+  /** The archive at `url` (part of the DSC re-apply trigger). Defaults to the archive built from this package's guest files. */
+  readonly archive?: PublishedArchive;
 }
 
 export interface WindowsMailHostArgs {
@@ -177,6 +180,7 @@ export class WindowsMailHost extends pulumi.ComponentResource {
           ...tuningArgs,
           configurationUrl: args.dscArchive!.url,
           configurationUrlSasToken: args.dscArchive!.sasToken,
+          archive: args.dscArchive!.archive,
         }, tuningOpts);
         this.tuning = dsc;
         chain = [dsc.extension];

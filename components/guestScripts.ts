@@ -10,6 +10,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { type PublishedArchive, publishedArchive } from "../domain/guestContent";
 import { projectPath } from "../domain/paths";
 import {
   DYNAMIC_PORT_RANGE_COUNT,
@@ -21,7 +22,16 @@ import {
   WINDOWS_DEFAULTS,
 } from "../domain/limits";
 
-const GUEST_DIR = projectPath("guest");
+/** The guest/ folder of this package: everything the hosts run comes from its files. */
+export const GUEST_DIR = projectPath("guest");
+
+/**
+ * The same file under another copy of the guest/ folder (`root`), e.g. a temporary copy a test
+ * changes; the file itself for the package's own folder.
+ */
+export function inGuestRoot(file: string, root: string = GUEST_DIR): string {
+  return root === GUEST_DIR ? file : path.join(root, path.relative(GUEST_DIR, file));
+}
 
 /** The PowerShell module holding the DSC resource `MailhostTcpTuning` and the functions every mechanism runs. */
 export const GUEST_MODULE = {
@@ -45,8 +55,11 @@ export const DSC_CONFIGURATION = {
   script: "MailhostTuning.ps1",
   /** Name of the `Configuration` block. */
   function: "MailhostTuning",
-  /** Blob name of the archive (the script at the root, the module folder next to it). */
-  archiveBlob: "MailhostTuning.ps1.zip",
+  /**
+   * Stem of the archive's blob name (the script at the root, the module folder next to it): the
+   * blob is `MailhostTuning-<sha256 of the zip>.zip` (`buildDscArchive`).
+   */
+  archiveStem: "MailhostTuning",
 } as const;
 
 /** The idempotent script of the managed run command (an entry file: assemble it before sending). */
@@ -65,14 +78,17 @@ const scripts = new Map<string, string>();
 /**
  * The script text sent to a host for a guest script of the repo. Entry files that hold the
  * module region (the run-command script, the collector) come back assembled
- * (`assembleGuestScript`); other files as they are. Read once per process.
+ * (`assembleGuestScript`); other files as they are. `file` is a path of the package's guest/
+ * folder; `root` reads it from another copy of that folder instead. Read once per process (the
+ * package's own folder only).
  */
-export function readGuestScript(file: string): string {
-  let text = scripts.get(file);
+export function readGuestScript(file: string, root: string = GUEST_DIR): string {
+  const cached = root === GUEST_DIR;
+  let text = cached ? scripts.get(file) : undefined;
   if (text === undefined) {
-    const source = fs.readFileSync(file, "utf8");
-    text = MODULE_REGION.test(source) ? assembleGuestScript(file) : source;
-    scripts.set(file, text);
+    const source = fs.readFileSync(inGuestRoot(file, root), "utf8");
+    text = MODULE_REGION.test(source) ? assembleGuestScript(file, root) : source;
+    if (cached) scripts.set(file, text);
   }
   return text;
 }
@@ -92,8 +108,8 @@ interface GuestFunction {
 }
 
 /** The functions of the module's functions file, in file order. Throws when code lies outside them. */
-export function guestModuleFunctions(): GuestFunction[] {
-  const source = fs.readFileSync(GUEST_MODULE.functionsFile, "utf8");
+export function guestModuleFunctions(root: string = GUEST_DIR): GuestFunction[] {
+  const source = fs.readFileSync(inGuestRoot(GUEST_MODULE.functionsFile, root), "utf8");
   const functions: GuestFunction[] = [];
   let rest = "";
   let last = 0;
@@ -121,12 +137,12 @@ function mentions(text: string, name: string): boolean {
  * in the functions file's order. Deterministic: same files, same text.
  * Throws when the entry has no module region or names no module function.
  */
-export function assembleGuestScript(entryFile: string): string {
-  const entry = fs.readFileSync(entryFile, "utf8");
+export function assembleGuestScript(entryFile: string, root: string = GUEST_DIR): string {
+  const entry = fs.readFileSync(inGuestRoot(entryFile, root), "utf8");
   const region = MODULE_REGION.exec(entry);
   if (region === null) throw new Error(`${entryFile}: no "#region MailhostTcpTuning functions" ... "#endregion MailhostTcpTuning functions" block`);
   const outside = entry.slice(0, region.index) + entry.slice(region.index + region[0].length);
-  const all = guestModuleFunctions();
+  const all = guestModuleFunctions(root);
   const used = new Set<string>();
   const pending = [outside];
   while (pending.length > 0) {
@@ -141,7 +157,7 @@ export function assembleGuestScript(entryFile: string): string {
   if (used.size === 0) throw new Error(`${entryFile}: uses no function of ${GUEST_MODULE.name}`);
   const eol = entry.includes("\r\n") ? "\r\n" : "\n";
   const limits = fs
-    .readFileSync(GUEST_MODULE.limitsFile, "utf8")
+    .readFileSync(inGuestRoot(GUEST_MODULE.limitsFile, root), "utf8")
     .split(/\r?\n/)
     .filter((line) => !line.startsWith("#"))
     .join(eol)
@@ -156,7 +172,7 @@ export function assembleGuestScript(entryFile: string): string {
 }
 
 /** The files of the module folder (relative names with `/`, sorted), for archives and packages. */
-export function guestModuleFiles(): { readonly name: string; readonly file: string }[] {
+export function guestModuleFiles(root: string = GUEST_DIR): { readonly name: string; readonly file: string }[] {
   const out: { name: string; file: string }[] = [];
   const walk = (dir: string, prefix: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -165,7 +181,7 @@ export function guestModuleFiles(): { readonly name: string; readonly file: stri
       else out.push({ name: `${prefix}${entry.name}`, file: full });
     }
   };
-  walk(GUEST_MODULE.dir, "");
+  walk(inGuestRoot(GUEST_MODULE.dir, root), "");
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
@@ -175,11 +191,31 @@ export function guestModuleFiles(): { readonly name: string; readonly file: stri
  * folder named after the module (the extension installs those folders as modules). Sorted names
  * with `/`, so the archive is the same for the same files.
  */
-export function dscArchiveEntries(): { readonly name: string; readonly file: string }[] {
+export function dscArchiveEntries(root: string = GUEST_DIR): { readonly name: string; readonly file: string }[] {
   return [
-    { name: DSC_CONFIGURATION.script, file: DSC_CONFIGURATION.file },
-    ...guestModuleFiles().map((entry) => ({ name: `${GUEST_MODULE.name}/${entry.name}`, file: entry.file })),
+    { name: DSC_CONFIGURATION.script, file: inGuestRoot(DSC_CONFIGURATION.file, root) },
+    ...guestModuleFiles(root).map((entry) => ({ name: `${GUEST_MODULE.name}/${entry.name}`, file: entry.file })),
   ];
+}
+
+/** Archives already built, by guest root: a program run builds the package's own once. */
+const dscArchives = new Map<string, PublishedArchive>();
+
+/**
+ * The DSC extension's configuration archive built from the guest files under `root` (the
+ * entries of {@link dscArchiveEntries}, zipped deterministically): its bytes, their SHA-256 and
+ * its blob name `MailhostTuning-<sha256>.zip`. A change to any file inside gives another address.
+ */
+export function buildDscArchive(root: string = GUEST_DIR): PublishedArchive {
+  let archive = root === GUEST_DIR ? dscArchives.get(root) : undefined;
+  if (archive === undefined) {
+    archive = publishedArchive(
+      DSC_CONFIGURATION.archiveStem,
+      dscArchiveEntries(root).map((entry) => ({ path: entry.name, bytes: fs.readFileSync(entry.file) })),
+    );
+    if (root === GUEST_DIR) dscArchives.set(root, archive);
+  }
+  return archive;
 }
 
 function psRange(range: IntRange): string {

@@ -88,6 +88,28 @@ function anyCase(text: string): string {
 /** ARM id of a Log Analytics workspace: `/subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>`. */
 export const WORKSPACE_RESOURCE_ID_PATTERN = `^/${anyCase("subscriptions")}/[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}/${anyCase("resourceGroups")}/[-\\w.()]{1,90}/${anyCase("providers")}/${anyCase("Microsoft.OperationalInsights")}/${anyCase("workspaces")}/[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$`;
 
+/**
+ * An Azure region's programmatic name, as `az account list-locations --query "[].name"` prints it
+ * and ARM returns it in `location`: lower-case letters and digits, no spaces (`westeurope`,
+ * `eastus2`, `germanywestcentral`; not the display name "West Europe").
+ */
+export const AZURE_REGION_PATTERN = "^[a-z][a-z0-9]{1,39}$";
+
+/** The stack's region: the azure-native provider's default location, where the stack creates its resources. */
+export const AZURE_LOCATION_KEY = "azure-native:location";
+
+/** Problems with the stack's region (`azure-native:location`): it must be set, as a region name. */
+export function azureLocationIssues(location: string | undefined): ConfigIssue[] {
+  const path = AZURE_LOCATION_KEY;
+  if (location === undefined || location.trim() === "") {
+    return [{ path, message: `${path} is missing: set the stack's Azure region (for example \`pulumi config set ${path} westeurope\`); every resource of the stack is created there.` }];
+  }
+  if (!new RegExp(AZURE_REGION_PATTERN).test(location)) {
+    return [{ path, message: `${path} = ${showValue(location)} is not an Azure region name: use the programmatic name, lower-case letters and digits (westeurope, eastus2), as \`az account list-locations --query "[].name"\` prints it.` }];
+  }
+  return [];
+}
+
 /** An e-mail address, loosely: one "@", no spaces, quotes or angle brackets, a dotted domain. */
 export const EMAIL_PATTERN = "^[^@\\s\"<>,;]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$";
 
@@ -104,7 +126,12 @@ const monitoringSchema = {
     workspaceResourceId: {
       type: "string",
       pattern: WORKSPACE_RESOURCE_ID_PATTERN,
-      description: "ARM id of an existing Log Analytics workspace, /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>. Unset: the stack creates one in its resource group.",
+      description: "ARM id of an existing Log Analytics workspace, /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>. Unset: the stack creates one in its resource group. Requires workspaceLocation.",
+    },
+    workspaceLocation: {
+      type: "string",
+      pattern: AZURE_REGION_PATTERN,
+      description: "Azure region of the workspace named by workspaceResourceId (an ARM id carries no region), as a region name such as westeurope. Required with workspaceResourceId, refused without it. The data collection rule is created there: Azure Monitor requires a rule in the same region as its Log Analytics destination.",
     },
     retentionInDays: integerWithDefault(LOG_ANALYTICS_RETENTION_DAYS, "Data retention of the workspace the stack creates (ignored with workspaceResourceId).", MONITORING_DEFAULTS.retentionInDays),
     samplingIntervalSeconds: integerWithDefault(PERF_SAMPLING_INTERVAL, "Seconds between two samples of the TCPv4/TCPv6 counters; at most half the alert window.", MONITORING_DEFAULTS.samplingIntervalSeconds),
@@ -134,7 +161,16 @@ const monitoringSchema = {
 /** Cross-field rules of `mailhost:monitoring`. */
 export function monitoringIssues(config: MailhostConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const { samplingIntervalSeconds, alerts } = config.monitoring;
+  const { samplingIntervalSeconds, alerts, workspaceResourceId, workspaceLocation } = config.monitoring;
+  const idPath = configKeyPath(["monitoring", "workspaceResourceId"]);
+  const locationPath = configKeyPath(["monitoring", "workspaceLocation"]);
+  // Azure Monitor: "Create your DCR in the same region as your destination Log Analytics workspace." An ARM id carries no region.
+  if (workspaceResourceId !== undefined && workspaceLocation === undefined) {
+    issues.push({ path: locationPath, message: `${locationPath} is missing: with ${idPath} set, state the workspace's Azure region (for example westeurope); the data collection rule must be created in the workspace's region, which its ARM id does not carry.` });
+  }
+  if (workspaceResourceId === undefined && workspaceLocation !== undefined) {
+    issues.push({ path: locationPath, message: `${locationPath} = ${showValue(workspaceLocation)} is set without ${idPath}: the stack creates its own workspace in the stack's region; remove ${locationPath} or set ${idPath}.` });
+  }
   // The failure rule takes a delta between samples: a window needs at least two of them.
   if (samplingIntervalSeconds * 2 > alerts.windowMinutes * 60) {
     const path = configKeyPath(["monitoring", "samplingIntervalSeconds"]);
@@ -542,6 +578,7 @@ function resolveMonitoringDefaults(input: StackConfigInput["monitoring"]): Mailh
   return {
     enabled: monitoring.enabled ?? true,
     ...(monitoring.workspaceResourceId === undefined ? {} : { workspaceResourceId: monitoring.workspaceResourceId }),
+    ...(monitoring.workspaceLocation === undefined ? {} : { workspaceLocation: monitoring.workspaceLocation }),
     retentionInDays: monitoring.retentionInDays ?? MONITORING_DEFAULTS.retentionInDays,
     samplingIntervalSeconds: monitoring.samplingIntervalSeconds ?? MONITORING_DEFAULTS.samplingIntervalSeconds,
     emailReceivers: [...(monitoring.emailReceivers ?? [])],

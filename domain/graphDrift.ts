@@ -6,7 +6,12 @@
  * Rows keep the shape of Resource Graph's `guestconfigurationresources` table (the query filters
  * with `where` and never renames a column), so they look like the assignment resource of the
  * `Microsoft.GuestConfiguration/guestConfigurationAssignments` REST API (2024-04-05):
- * https://learn.microsoft.com/azure/governance/machine-configuration/how-to/view-compliance
+ * https://learn.microsoft.com/azure/governance/machine-configuration/how-to/view-compliance and
+ * Microsoft Learn's "Azure Resource Graph sample queries for machine configuration" (which read
+ * `properties.latestAssignmentReport.resources`, allow for rows without any, and drop
+ * "Invalid assignment package."). An assignment with parameters echoes them in
+ * `properties.guestConfiguration.configurationParameter` as `{name, value}` pairs
+ * (azure-rest-api-specs, guestconfiguration 2024-04-05, createOrUpdateGuestConfigurationAssignment.json).
  */
 import { type SettingDrift, type SettingStatus } from "./drift";
 import { DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, HIGHEST_PORT, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, WINDOWS_DEFAULTS, inRange } from "./limits";
@@ -180,13 +185,38 @@ function rangeDangerous(actual: string): boolean {
   return !inRange(r.start, DYNAMIC_PORT_RANGE_START) || !inRange(r.count, DYNAMIC_PORT_RANGE_COUNT) || r.start + r.count - 1 > HIGHEST_PORT;
 }
 
-/** Maps one reason onto the per-setting table the run-command source uses. */
+/**
+ * The settings our resource writes reasons for (guest module, `Get-MailhostTcpTuningReason`):
+ * `MailhostTcpTuning:MailhostTcpTuning:<Setting>`. A code with our prefix and another setting
+ * was not written by this module's resource.
+ */
+export const OUR_REASON_SETTINGS: readonly string[] = ["MaxUserPort", "TcpTimedWaitDelay", "DynamicPortRangeIPv4", "DynamicPortRangeIPv6", "SiteConfig", "MailboxCacheTTL", "RebootPending", "LcmConfiguration"];
+
+/** What our resource writes as `actual` for a value it could not read (guest module: "cannot be read ... actual=unreadable"). */
+export const UNREADABLE_ACTUAL = "unreadable";
+
+/** A reason as Azure gave it, for an operator: `<code>: <phrase>`. */
+export function reasonText(reason: AssignmentReason): string {
+  return `${reason.code ?? "(no code)"}: ${reason.phrase ?? ""}`.trim();
+}
+
+/**
+ * Maps one reason onto the per-setting table the run-command source uses. Only a reason our
+ * resource wrote about a value it read is `drifted`; a reason in any other form (an agent error
+ * such as "failed to compute compliance status", another resource, a setting our resource does
+ * not report) or a value our resource could not read is `unknown`, shown as Azure gave it.
+ */
 export function reasonToSetting(reason: AssignmentReason, tuning: TuningPlan): SettingDrift {
   const parsed = parseReason(reason);
-  if (!parsed) {
-    // Not in our form: the host is still drifted, with the phrase shown as Azure gave it.
-    return { setting: "Machine Configuration reason", configKey: "mailhost:tcp", desired: "compliant", actual: `${reason.code ?? "(no code)"}: ${reason.phrase ?? ""}`.trim(), status: "drifted", dangerous: false };
+  if (!parsed || !OUR_REASON_SETTINGS.includes(parsed.setting)) {
+    return { setting: "Machine Configuration reason", configKey: "mailhost:tcp", desired: "a reason of MailhostTcpTuning", actual: reasonText(reason), status: "unknown", dangerous: false };
   }
+  const mapped = measuredSetting(parsed, reason, tuning);
+  if (parsed.actual === UNREADABLE_ACTUAL) return { ...mapped, actual: `could not be read (${parsed.sentence})`, status: "unknown", dangerous: false };
+  return mapped;
+}
+
+function measuredSetting(parsed: ParsedReason, reason: AssignmentReason, tuning: TuningPlan): SettingDrift {
   const range = `${tuning.dynamicPortRangeStart}+${tuning.dynamicPortRangeCount}`;
   switch (parsed.setting) {
     case "MaxUserPort": {
@@ -212,7 +242,7 @@ export function reasonToSetting(reason: AssignmentReason, tuning: TuningPlan): S
     case "LcmConfiguration":
       return { setting: "LcmConfigurationMode", configKey: "mailhost:tcp.tuning", desired: parsed.desired, actual: parsed.actual, status: "drifted", dangerous: false };
     default:
-      return { setting: "Machine Configuration reason", configKey: "mailhost:tcp", desired: parsed.desired, actual: `${parsed.setting}: ${parsed.actual}`, status: "drifted", dangerous: false };
+      return { setting: "Machine Configuration reason", configKey: "mailhost:tcp", desired: parsed.desired, actual: reasonText(reason), status: "unknown", dangerous: false };
   }
 }
 
@@ -235,8 +265,13 @@ export interface JudgeOptions {
  * - no row, `Pending`, a report older than `maxAgeMinutes`, a package or parameters other than
  *   the plan builds, or an invalid package → `unknown`, with the reason;
  * - `Compliant` → `in-sync`;
- * - `NonCompliant` → `drifted`, each reason of our resource mapped onto the per-setting table
- *   (a reason that does not parse still makes the host drifted, its phrase shown as it is).
+ * - a plan with parameters and an assignment with a missing or empty `configurationParameter`
+ *   list → `unknown` (Azure echoes the list it was given: REST example
+ *   createOrUpdateGuestConfigurationAssignment.json, 2024-04-05);
+ * - `NonCompliant` → `drifted` only when every reason is one our resource wrote about a value it
+ *   read (each mapped onto the per-setting table). A report with no per-resource result, no
+ *   reason, a reason in another form (an agent error, a rejected package) or a value our resource
+ *   could not read → `unknown`, with the reason as Azure gave it. Unknown is never remediated.
  */
 export function judgeAssignment(row: AssignmentRow | undefined, tuning: TuningPlan, expected: ExpectedAssignment, options: JudgeOptions): GraphHostVerdict {
   if (row === undefined) {
@@ -252,6 +287,10 @@ export function judgeAssignment(row: AssignmentRow | undefined, tuning: TuningPl
     return unknown(`the assignment carries package ${actualHash ? `${actualHash.slice(0, 12)}…` : "(no contentHash)"}, the plan builds ${expected.contentHash.slice(0, 12)}…: apply the stack (pulumi up) first`);
   }
   const params = rowParameters(row);
+  const expectedNames = Object.keys(expected.parameters);
+  if (expectedNames.length > 0 && (params === undefined || params.size === 0)) {
+    return unknown(`the assignment reports ${params === undefined ? "no configurationParameter list" : "an empty configurationParameter list"}, the plan sets ${expectedNames.length} (${expectedNames.join(", ")}): the values the host is checked against cannot be confirmed`);
+  }
   if (params !== undefined) {
     const differing = Object.entries(expected.parameters).filter(([name, value]) => params.get(name) !== value).map(([name]) => name);
     if (differing.length > 0) return unknown(`the assignment's parameters differ from the plan (${differing.join(", ")}): apply the stack (pulumi up) first`);
@@ -269,10 +308,15 @@ export function judgeAssignment(row: AssignmentRow | undefined, tuning: TuningPl
   if (/^compliant$/i.test(status)) return { status: "in-sync", settings: [], rebootPending: false, evaluatedAt };
   if (!/^noncompliant$/i.test(status)) return unknown(`unexpected compliance status ${JSON.stringify(status)}`);
 
-  const reasons = resources.flatMap((r) => r.reasons ?? []).filter((r) => r.code !== undefined || r.phrase !== undefined);
+  if (resources.length === 0) return unknown("NonCompliant, but the report has no per-resource result: the agent did not report on the MailhostTcpTuning resource");
+  // A resource the report marks compliant (true, "true" or "Compliant") carries no finding, only e.g. "DSC::RESOURCE::SUCCESS".
+  const reasons = resources.filter((r) => !/^(true|compliant)$/i.test(String(r.complianceStatus))).flatMap((r) => r.reasons ?? []).filter((r) => r.code !== undefined || r.phrase !== undefined);
+  if (reasons.length === 0) return unknown("NonCompliant, with no reason reported: nothing says which value differs");
   const settings = reasons.map((r) => reasonToSetting(r, tuning));
-  if (settings.length === 0) {
-    settings.push({ setting: "Machine Configuration reason", configKey: "mailhost:tcp", desired: "compliant", actual: "NonCompliant, with no reason reported", status: "drifted", dangerous: false });
+  const unmeasured = settings.filter((s) => s.status === "unknown");
+  const rebootPending = settings.some((s) => s.setting === "PendingReboot");
+  if (unmeasured.length > 0) {
+    return { status: "unknown", reason: `Machine Configuration could not measure the host: ${unmeasured.map((s) => s.actual).join("; ")}`, settings, rebootPending, evaluatedAt };
   }
-  return { status: "drifted", settings, rebootPending: settings.some((s) => s.setting === "PendingReboot"), evaluatedAt };
+  return { status: "drifted", settings, rebootPending, evaluatedAt };
 }

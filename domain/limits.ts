@@ -157,7 +157,9 @@ export const CONNECTION_FAILURE_THRESHOLD = { min: 1, max: 10_000_000, unit: "fa
 /**
  * Minutes without any Heartbeat row from a host after which the "stopped sending data" alert
  * fires. At least two alert evaluations, at most half the rule's look-back
- * ({@link MONITORING_SCHEDULE}.silenceLookBackMinutes) so a silent host stays in the result.
+ * ({@link MONITORING_SCHEDULE}.silenceLookBackMinutes), so a host that reports is always seen
+ * with its last Heartbeat. (A host silent for longer than the look-back still alerts: the query
+ * lists the stack's hosts, see `heartbeatQuery` in domain/monitoring.ts.)
  */
 export const HEARTBEAT_SILENCE_MINUTES = { min: 10, max: 720, unit: "minutes" } as const satisfies IntRange;
 
@@ -190,9 +192,16 @@ export const WEBHOOK_URL_MAX_LENGTH = 2048;
 export const MONITORING_SCHEDULE = {
   /** Every rule is evaluated this often (ISO 8601 `PT5M`); the smallest window equals it. */
   evaluationFrequencyMinutes: 5,
-  /** Look-back of the "stopped sending data" rule: twice the longest silence it looks for. */
+  /** Look-back of the "stopped sending data" rule: twice the longest silence it looks for (a host with no row in it alerts too). */
   silenceLookBackMinutes: 2 * HEARTBEAT_SILENCE_MINUTES.max,
 } as const;
+
+/**
+ * Azure Monitor service limits of a log search alert rule (learn.microsoft.com/azure/azure-monitor/service-limits,
+ * "Log alerts"): "The total size of all data in the log alert rule properties can't exceed 64 KB"; a
+ * stateful rule fires at most 300 alerts per evaluation and holds at most 5,000 fired alerts at a time.
+ */
+export const LOG_ALERT_RULE_LIMITS = { propertiesMaxBytes: 64 * 1024, alertsPerEvaluation: 300, firedAlertsMax: 5000 } as const;
 
 /** Defaults of `mailhost:monitoring`. */
 export const MONITORING_DEFAULTS = {

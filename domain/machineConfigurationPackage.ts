@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { strToU8, zipSync, type ZipOptions, type Zippable } from "fflate";
+import { contentAddressedName } from "./guestContent";
 import { MAILHOST_TCP_TUNING } from "./machineConfiguration";
 import { tuningMof } from "./mof";
 import { type TuningPlan } from "./plan";
@@ -29,6 +30,13 @@ export interface ModuleFile {
 export interface MachineConfigurationPackage {
   /** File name of the zip: `MailhostTcpTuning.zip`. */
   readonly fileName: string;
+  /**
+   * Name of the blob it is published as: `MailhostTcpTuning-<sha256Upper>.zip`. A package with
+   * other bytes is always another blob, so the assignment's `contentUri` and `contentHash` change
+   * together and a published package is never overwritten (Machine Configuration docs, "Create a
+   * policy definition": put the version in the package's file name).
+   */
+  readonly blobName: string;
   /** The zip, exactly as uploaded. */
   readonly bytes: Uint8Array;
   /** SHA-256 of {@link bytes}: 64 upper-case hex characters, as `Get-FileHash` gives it (the assignment's `contentHash`). */
@@ -141,10 +149,12 @@ export function buildMachineConfigurationPackage(tuning: TuningPlan, moduleFiles
     entries[`${moduleRoot}${f.path}`] = [f.bytes, file];
   }
   const bytes = zipSync(entries);
+  const sha256Upper = createHash("sha256").update(bytes).digest("hex").toUpperCase();
   return {
     fileName: `${name}.zip`,
+    blobName: contentAddressedName(name, sha256Upper),
     bytes,
-    sha256Upper: createHash("sha256").update(bytes).digest("hex").toUpperCase(),
+    sha256Upper,
     mof,
     metaconfig,
   };

@@ -15,6 +15,7 @@
 import { type MailhostConfig } from "./config";
 import {
   BILLED_BYTES_PER_ROW,
+  LOG_ALERT_RULE_LIMITS,
   MONITORING_SCHEDULE,
 } from "./limits";
 
@@ -89,7 +90,13 @@ export function isoMinutes(minutes: number): string {
 /** Which alert: a stable key used in resource names. */
 export type AlertKey = "port-space-exhausted" | "time-wait-collisions" | "connection-failures" | "heartbeat-missing";
 
-/** One log search alert rule, split per host by `_ResourceId`. */
+/** Column of the heartbeat rule's result that names the expected host (lower-case VM name): its alerts split by it. */
+export const HOST_DIMENSION = "VmName";
+
+/** Azure Monitor's limits of a log search alert rule (defined in the limits module). */
+export { LOG_ALERT_RULE_LIMITS };
+
+/** One log search alert rule, one alert per host: split by `_ResourceId`, or by the {@link HOST_DIMENSION} column. */
 export interface AlertRulePlan {
   readonly key: AlertKey;
   /** Azure name of the rule. */
@@ -101,8 +108,14 @@ export interface AlertRulePlan {
   readonly condition: string;
   /** What it means and what to do (the runbook). */
   readonly description: string;
-  /** KQL over the tables of {@link LOG_TABLE_SCHEMAS}; one row per host with `_ResourceId`. */
+  /** KQL over the tables of {@link LOG_TABLE_SCHEMAS}; one row per host, with `_ResourceId` or {@link HOST_DIMENSION}. */
   readonly query: string;
+  /**
+   * How the rule fires once per host: `resourceId` (the row's `_ResourceId` is the alert's target,
+   * and `Computer` a dimension), or `hostDimension` (the {@link HOST_DIMENSION} column is the only
+   * dimension: a host that never sent a row has no `_ResourceId`).
+   */
+  readonly split: "resourceId" | "hostDimension";
   /** `Count` (rows) or `Total` (sum of {@link metricMeasureColumn}). */
   readonly timeAggregation: "Count" | "Total";
   readonly metricMeasureColumn?: string;
@@ -129,7 +142,12 @@ export interface MonitoringNames {
 /** Where the data goes. */
 export type WorkspacePlan =
   | { readonly kind: "created"; readonly name: string; readonly retentionInDays: number }
-  | { readonly kind: "existing"; readonly resourceId: string };
+  | {
+    readonly kind: "existing";
+    readonly resourceId: string;
+    /** The workspace's region (`mailhost:monitoring.workspaceLocation`): the data collection rule is created there. */
+    readonly location: string;
+  };
 
 /** The monitoring of a stack, from its config. */
 export interface MonitoringPlan {
@@ -182,9 +200,10 @@ function hostFilter(resourceGroup: string, vmNamePrefix: string, vmIds?: readonl
  * - Sharp rise in TCP connection failures: the rise of the cumulative `Connection Failures`
  *   counters (TCPv4 + TCPv6) per window, severity 3. A sample lower than the one before means the
  *   host rebooted (the counter restarts at zero): the rise is then the value itself, never negative.
- * - Host stopped sending data: no Heartbeat for the configured minutes, severity 2.
+ * - Host stopped sending data: an expected host (`hostNames`, the stack's VMs) with no Heartbeat
+ *   for the configured minutes, or none at all, severity 2 (see {@link heartbeatQuery}).
  */
-export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], vmIds?: readonly string[]): AlertRulePlan[] {
+export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], hostNames: readonly string[], vmIds?: readonly string[]): AlertRulePlan[] {
   const hosts = hostFilter(resourceGroup, vmNamePrefix, vmIds);
   const source = kqlString(TCPIP_EVENT_SOURCE);
   const { alerts } = monitoring;
@@ -208,6 +227,7 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
         `| where ${hosts}`,
         "| summarize Count = count() by Computer, _ResourceId",
       ].join("\n"),
+      split: "resourceId",
       timeAggregation: "Total",
       metricMeasureColumn: "Count",
       operator: "GreaterThan",
@@ -229,6 +249,7 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
         `| where ${hosts}`,
         "| summarize Count = count() by Computer, _ResourceId",
       ].join("\n"),
+      split: "resourceId",
       timeAggregation: "Total",
       metricMeasureColumn: "Count",
       operator: "GreaterThan",
@@ -254,6 +275,7 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
         "| extend Rise = iff(Step < 0, CounterValue, Step)",
         "| summarize Failures = sum(Rise) by Computer, _ResourceId",
       ].join("\n"),
+      split: "resourceId",
       timeAggregation: "Total",
       metricMeasureColumn: "Failures",
       operator: "GreaterThan",
@@ -266,16 +288,13 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
       ruleName: name("heartbeat-missing"),
       displayName: `Mail host ${stackSlug}: stopped sending monitoring data`,
       severity: 2,
-      condition: `no Heartbeat for ${alerts.heartbeatSilenceMinutes} min`,
-      description: `A mail host has sent no Heartbeat for ${alerts.heartbeatSilenceMinutes} minutes: it is stopped, hung, cut off from Azure Monitor, or its Azure Monitor Agent is broken, `
-        + "so port exhaustion on it would go unnoticed. Check the VM's power state and the AzureMonitorWindowsAgent extension status; if the VM is up, "
+      condition: `no Heartbeat for ${alerts.heartbeatSilenceMinutes} min, or none at all, from any of the stack's ${hostNames.length} host(s)`,
+      description: `A mail host of this stack has sent no Heartbeat for ${alerts.heartbeatSilenceMinutes} minutes, or none in the rule's ${MONITORING_SCHEDULE.silenceLookBackMinutes / 60}-hour look-back, or never: `
+        + "it is stopped, hung, cut off from Azure Monitor, or its Azure Monitor Agent is broken or was never installed, so port exhaustion on it would go unnoticed. "
+        + "The alert stays open as long as the host is silent. Check the VM's power state and the AzureMonitorWindowsAgent extension status; if the VM is up, "
         + "run `mailhost drift` and reboot it with `mailhost reboot` when its tuning waits for a reboot.",
-      query: [
-        "Heartbeat",
-        `| where ${hosts}`,
-        "| summarize LastHeartbeat = max(TimeGenerated) by Computer, _ResourceId",
-        `| where LastHeartbeat < ago(${alerts.heartbeatSilenceMinutes}m)`,
-      ].join("\n"),
+      query: heartbeatQuery(hosts, hostNames, alerts.heartbeatSilenceMinutes),
+      split: "hostDimension",
       timeAggregation: "Count",
       operator: "GreaterThan",
       threshold: 0,
@@ -283,6 +302,41 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
       evaluationFrequencyMinutes: every,
     },
   ];
+}
+
+/**
+ * The "stopped sending data" query. The expected hosts are the stack's own (a `datatable` of VM
+ * names, lower case, written at deployment), so a host alerts when its last Heartbeat in the
+ * look-back is older than `silenceMinutes` or when it has none at all: a host silent longer than
+ * the look-back, or whose agent never reported, still has its row. A host removed from the stack
+ * leaves the list at its next deployment and stops alerting.
+ *
+ * Why a list in the query: one rule per host would put 1,000 rules on the workspace, Azure's limit
+ * of 1,000 active log alert rules per resource; Resource Graph from the alert query needs a managed
+ * identity on the rule and sees VMs, not which ones the stack expects. The list costs about
+ * 20 bytes per host (1,000 hosts: about 20 KB) against the 64 KB of a rule's properties
+ * ({@link LOG_ALERT_RULE_LIMITS}). The query starts with a table, as Azure asks of alert queries.
+ */
+export function heartbeatQuery(hostFilterText: string, hostNames: readonly string[], silenceMinutes: number): string {
+  const expected = hostNames.map((n) => kqlString(n.toLowerCase())).join(", ");
+  return [
+    "Heartbeat",
+    `| where ${hostFilterText}`,
+    `| extend ${HOST_DIMENSION} = tolower(tostring(split(_ResourceId, "/")[-1]))`,
+    `| summarize LastHeartbeat = max(TimeGenerated) by ${HOST_DIMENSION}`,
+    "// Every host the stack expects, seen in the look-back or not.",
+    `| join kind=rightouter (datatable(${HOST_DIMENSION}:string) [${expected}]) on ${HOST_DIMENSION}`,
+    `| project ${HOST_DIMENSION} = ${HOST_DIMENSION}1, LastHeartbeat`,
+    `| where isnull(LastHeartbeat) or LastHeartbeat < ago(${silenceMinutes}m)`,
+  ].join("\n");
+}
+
+/**
+ * Bytes of a rule's properties that grow with the stack (query, description, display name), UTF-8;
+ * Azure caps all of a rule's properties at {@link LOG_ALERT_RULE_LIMITS}.propertiesMaxBytes.
+ */
+export function alertRuleTextBytes(alert: AlertRulePlan): number {
+  return Buffer.byteLength(alert.query, "utf8") + Buffer.byteLength(alert.description, "utf8") + Buffer.byteLength(alert.displayName, "utf8");
 }
 
 /**
@@ -300,22 +354,23 @@ export function estimateDailyBytesPerHost(samplingIntervalSeconds: number, event
 /**
  * The monitoring of a stack. `resourceGroup` and `vmNamePrefix` locate its hosts (alerts look at
  * nothing else, even in a shared workspace); `webhookReceiver` says whether the secret webhook
- * URL is set. `vmIds`, when given, are the hosts instead (VMs that exist already, by ARM id).
+ * URL is set; `hostNames` are the VM names the heartbeat alert expects. `vmIds`, when given,
+ * select the hosts instead (VMs that exist already, by ARM id).
  */
-export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean, vmIds?: readonly string[]): MonitoringPlan {
+export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean, hostNames: readonly string[], vmIds?: readonly string[]): MonitoringPlan {
   const names = monitoringNames(stackSlug);
   return {
     enabled: monitoring.enabled,
     names,
     workspace: monitoring.workspaceResourceId === undefined
       ? { kind: "created", name: names.workspace, retentionInDays: monitoring.retentionInDays }
-      : { kind: "existing", resourceId: monitoring.workspaceResourceId },
+      : { kind: "existing", resourceId: monitoring.workspaceResourceId, location: monitoring.workspaceLocation ?? "" },
     emailReceivers: [...monitoring.emailReceivers],
     webhookReceiver,
     samplingIntervalSeconds: monitoring.samplingIntervalSeconds,
     eventXPathQueries: [TCPIP_EVENT_XPATH],
     counterSpecifiers: TCP_COUNTER_SPECIFIERS,
-    alerts: alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring, vmIds),
+    alerts: alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring, hostNames, vmIds),
     estimatedBytesPerHostPerDay: estimateDailyBytesPerHost(monitoring.samplingIntervalSeconds),
   };
 }

@@ -6,6 +6,7 @@
  * default is never computed twice.
  */
 import { createHash } from "node:crypto";
+import { type GuestFile, type GuestManifest, manifestSha256 } from "./guestContent";
 import { type CapacityAssessment, type Load, assessCapacity, effectiveTtlFloor, minimumTtlForLoad, usablePorts } from "./capacity";
 import { type MailhostConfig, type TuningMechanism, configKeyPath } from "./config";
 import { type EgressPlan, egressNames, planEgress } from "./egress";
@@ -229,12 +230,13 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
   });
 
   const names = siteNames(stack);
+  const hosts = hostPlans(stack, config.fleet.hostCount, config.fleet.zones);
   return {
     stack,
     config,
     names,
     tags: { ...config.fleet.tags, [ENVIRONMENT_TAG]: stack, [STACK_TAG]: stack, [MANAGED_BY_TAG]: "mailhost-iac" },
-    hosts: hostPlans(stack, config.fleet.hostCount, config.fleet.zones),
+    hosts,
     tuning: {
       mechanism: config.tcp.tuning,
       maxUserPort: config.tcp.maxUserPort,
@@ -251,7 +253,7 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
     },
     capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load),
     egress: planEgress(config.egress, names, config.fleet.zones),
-    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false),
+    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, hosts.map((h) => h.name)),
   };
 }
 
@@ -282,29 +284,40 @@ export interface RunCommandParameter {
   readonly value: string;
 }
 
+/** Name the run-command script has in its content manifest (Run Command sends one script text). */
+export const RUN_COMMAND_SCRIPT_NAME = "Set-MailhostTuning.ps1";
+
+/**
+ * What the managed run command sends to its hosts: the one assembled script text (the entry file
+ * with only the module functions it uses, and the limits) and the tuning arguments.
+ */
+export function runCommandManifest(tuning: TuningPlan, scriptText: string): GuestManifest {
+  return { files: [{ path: RUN_COMMAND_SCRIPT_NAME, bytes: Buffer.from(scriptText, "utf8") }], values: tuningArguments(tuning) };
+}
+
+/**
+ * What the DSC extension sends to its hosts: every file of the configuration archive (the
+ * configuration script and the whole module folder) and the configuration arguments.
+ */
+export function dscManifest(tuning: TuningPlan, archiveFiles: readonly GuestFile[]): GuestManifest {
+  return { files: archiveFiles, values: tuningArguments(tuning) };
+}
+
 /**
  * The parameters of the tuning script on Run Command (the managed run command and the
  * remediation of `mailhost drift`): {@link tuningArguments} as strings plus `ContentHash`, the
- * hash of script and arguments that makes Azure re-run a managed run command when anything changes.
+ * hash of the run command's content manifest ({@link runCommandManifest}: script text and
+ * arguments) that makes Azure re-run a managed run command when anything it sends changes.
  */
 export function runCommandTuningParameters(tuning: TuningPlan, scriptText: string): RunCommandParameter[] {
   const args = tuningArguments(tuning);
   return [
     ...Object.entries(args).map(([name, value]) => ({ name, value: String(value) })),
-    { name: CONTENT_HASH_PARAMETER, value: tuningContentHash(scriptText, args) },
+    { name: CONTENT_HASH_PARAMETER, value: manifestSha256(runCommandManifest(tuning, scriptText)) },
   ];
 }
 
 /** The parameters of the read-only collector: only the SiteConfig.cfg path, base64url-encoded. */
 export function collectorParameters(tuning: TuningPlan): RunCommandParameter[] {
   return [{ name: SITE_CONFIG_PATH_PARAMETER, value: toBase64Url(tuning.siteConfigPath) }];
-}
-
-/**
- * Content hash of a script and the arguments it runs with: goes into the DSC extension's
- * `forceUpdateTag` and a run command's `ContentHash` parameter so that any change re-runs it.
- */
-export function tuningContentHash(scriptText: string, args: Readonly<Record<string, number | string>>): string {
-  const canonical = JSON.stringify(Object.keys(args).sort().map((k) => [k, args[k]]));
-  return sha256Hex(`${scriptText}\n${canonical}`);
 }

@@ -32,6 +32,10 @@ export interface RecordedResource {
   ignoreChanges?: string[];
   /** The URNs the resource's own `aliases` option names (aliases given as URN strings), when any. */
   aliasUrns?: string[];
+  /** The resource's `retainOnDelete` option, when set. Filled in like {@link ignoreChanges}. */
+  retainOnDelete?: boolean;
+  /** The resource's `deleteBeforeReplace` option, when set (false overrides the provider's request). Filled in like {@link ignoreChanges}. */
+  deleteBeforeReplace?: boolean;
 }
 
 /** Result of {@link runOffline}. */
@@ -151,6 +155,8 @@ interface CapturedOptions {
   readonly dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>;
   readonly ignoreChanges?: string[];
   readonly aliases?: readonly unknown[];
+  readonly retainOnDelete?: boolean;
+  readonly deleteBeforeReplace?: boolean;
 }
 
 function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -194,6 +200,8 @@ async function attachUrns(resources: RecordedResource[], options: readonly Captu
     if (o?.ignoreChanges !== undefined && o.ignoreChanges.length > 0) r.ignoreChanges = [...o.ignoreChanges];
     const aliasUrns = (o?.aliases ?? []).filter((a): a is string => typeof a === "string");
     if (aliasUrns.length > 0) r.aliasUrns = aliasUrns;
+    if (o?.retainOnDelete !== undefined) r.retainOnDelete = o.retainOnDelete;
+    if (o?.deleteBeforeReplace !== undefined) r.deleteBeforeReplace = o.deleteBeforeReplace;
   }
 }
 
@@ -234,7 +242,17 @@ export async function runOffline(
     outputs = await pulumi.runtime.runInPulumiStack(async () => {
       // Registered inside the stack: it sees every resource's options (parent, dependsOn).
       pulumi.runtime.registerStackTransformation((args) => {
-        captured.push({ type: args.type, name: args.name, parent: args.opts.parent, dependsOn: args.opts.dependsOn, ignoreChanges: args.opts.ignoreChanges, aliases: args.opts.aliases });
+        const opts = args.opts as pulumi.CustomResourceOptions;
+        captured.push({
+          type: args.type,
+          name: args.name,
+          parent: opts.parent,
+          dependsOn: opts.dependsOn,
+          ignoreChanges: opts.ignoreChanges,
+          retainOnDelete: opts.retainOnDelete,
+          deleteBeforeReplace: opts.deleteBeforeReplace,
+          aliases: opts.aliases,
+        });
         return options.dropAliases ? { props: args.props, opts: { ...args.opts, aliases: undefined } } : undefined;
       });
       try {

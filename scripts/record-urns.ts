@@ -2,10 +2,11 @@
  * Records, for every committed stack (Pulumi.<stack>.yaml), the URN, type, parent and inputs of
  * every resource the program registers under mocks: `tsx scripts/record-urns.ts <out dir>`.
  *
- * test/fixtures/urns/ holds the recording of the commit before the fleet became one component
- * (54aab1f); test/program/urns.test.ts checks every resource of today's program against it. To
- * record another commit: `git worktree add /tmp/base <commit>`, copy this file and
- * test/support/stacks.ts's TEST_ADMIN_PASSWORD convention into it, and run it there.
+ * test/fixtures/urns/ holds the recording of the commit the fleet component applies to (main at
+ * eae7fa6, with content-addressed packages; first recorded at 54aab1f), and
+ * test/program/urns.test.ts checks every resource of today's program against it. To record another
+ * commit: `git worktree add --detach /tmp/base <commit>`, copy this file into its scripts/, link
+ * node_modules, and run it there.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";

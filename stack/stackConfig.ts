@@ -4,7 +4,7 @@
  * resource, so a rejected stack registers none.
  */
 import { closest, distance } from "fastest-levenshtein";
-import { ALERT_WEBHOOK_URL_KEY, CONFIG_NAMESPACE, adminPasswordIssues, alertWebhookUrlIssues, configKeyPath, configSchema, parseStackConfig } from "../domain/config";
+import { ALERT_WEBHOOK_URL_KEY, AZURE_LOCATION_KEY, CONFIG_NAMESPACE, adminPasswordIssues, azureLocationIssues, alertWebhookUrlIssues, configKeyPath, configSchema, parseStackConfig } from "../domain/config";
 import { type ConfigIssue, ConfigValidationError } from "../domain/issues";
 import { type FleetPlan, planFleet } from "../domain/plan";
 import { loadSiteConfigTemplate } from "../domain/siteconfig";
@@ -102,6 +102,7 @@ export function loadStack(stack: string, allConfig: Readonly<Record<string, stri
   issues.push(...adminPasswordIssues(password));
   const webhook = allConfig[`${CONFIG_NAMESPACE}:${ALERT_WEBHOOK_URL_KEY}`];
   issues.push(...alertWebhookUrlIssues(webhook));
+  issues.push(...azureLocationIssues(allConfig[AZURE_LOCATION_KEY]));
   const parsed = parseStackConfig(raw);
   if (!parsed.ok) issues.push(...parsed.issues);
   const heading = `Invalid configuration for stack "${stack}"`;

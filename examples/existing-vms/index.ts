@@ -7,6 +7,7 @@
  *   pulumi config set contentResourceGroup rg-mail-shared
  *   pulumi config set --path 'vmIds[0]' /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/virtualMachines/<name>
  *   pulumi config set workspaceResourceId /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>
+ *   pulumi config set workspaceLocation westeurope
  *   pulumi up
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -15,6 +16,7 @@ import { ExistingVmTuning, GuestContentStore, PortExhaustionMonitoring, type Cap
 const config = new pulumi.Config();
 const vmIds = config.requireObject<string[]>("vmIds");
 const workspaceResourceId = config.require("workspaceResourceId");
+const workspaceLocation = config.require("workspaceLocation");
 
 const store = new GuestContentStore("mail-content", {
   resourceGroupName: config.require("contentResourceGroup"),
@@ -41,6 +43,7 @@ const monitoring = new PortExhaustionMonitoring("mail-monitoring", {
   resourceGroupName: config.require("contentResourceGroup"),
   vmIds,
   workspaceResourceId,
+  workspaceLocation,
   settings: { emailReceivers: ["mail-oncall@example.com"] },
 });
 

@@ -94,7 +94,7 @@ describe("components validate every input before any child exists", () => {
 describe("Machine Configuration tuning components", () => {
   const mcTuning = { ...plan.tuning, mechanism: "machineConfiguration" as const };
   const content = {
-    contentUri: "https://stmailhostunit.blob.core.windows.net/machine-configuration/MailhostTcpTuning.zip",
+    contentUri: `https://stmailhostunit.blob.core.windows.net/machine-configuration/MailhostTcpTuning-${"0123456789ABCDEF".repeat(4)}.zip`,
     contentHash: "0123456789ABCDEF".repeat(4),
     identityId: "/subscriptions/x/resourceGroups/rg-unit/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-unit",
     readyAfter: [],
@@ -114,9 +114,23 @@ describe("Machine Configuration tuning components", () => {
   });
   it("rejects a lower-case or short contentHash and an http or SAS contentUri, all at once", async () => {
     const { error, types } = await register(() => {
-      new MachineConfigurationTuning("t", { resourceGroupName: "rg", vmName: "vm", tuning: mcTuning, content: { ...content, contentHash: "abc", contentUri: "http://st/c/p.zip?sig=x" } });
+      new MachineConfigurationTuning("t", { resourceGroupName: "rg", vmName: "vm", tuning: mcTuning, content: { ...content, contentHash: "abc", contentUri: "http://st/c/p-abc.zip?sig=x" } });
     });
-    assert.equal(error, 'mailhost:azure:MachineConfigurationTuning "t" has invalid inputs: content.contentHash = "abc" must be the package\'s SHA-256 as 64 upper-case hex characters; content.contentUri = "http://st/c/p.zip?sig=x" must be an https URL without a query (the hosts read it with a managed identity, not a SAS).');
+    assert.equal(error, 'mailhost:azure:MachineConfigurationTuning "t" has invalid inputs: content.contentHash = "abc" must be the package\'s SHA-256 as 64 upper-case hex characters; content.contentUri = "http://st/c/p-abc.zip?sig=x" must be an https URL without a query (the hosts read it with a managed identity, not a SAS).');
+    assert.deepEqual(types, []);
+  });
+  it("rejects a contentUri that does not carry the contentHash (a new package must be a new address), and registers nothing", async () => {
+    const fixed = "https://stmailhostunit.blob.core.windows.net/machine-configuration/MailhostTcpTuning.zip";
+    const { error, types } = await register(() => {
+      new MachineConfigurationTuning("t", { resourceGroupName: "rg", vmName: "vm", tuning: mcTuning, content: { ...content, contentUri: fixed } });
+    });
+    assert.equal(error, `mailhost:azure:MachineConfigurationTuning "t" has invalid inputs: content.contentUri = "${fixed}" must carry the package's contentHash (e.g. MailhostTcpTuning-${content.contentHash}.zip), so that a new package is never published over one that hosts still read.`);
+    assert.deepEqual(types, []);
+  });
+  it("rejects a Machine Configuration package whose blob name does not carry its hash, and registers nothing", async () => {
+    const pkg = { fileName: "MailhostTcpTuning.zip", blobName: "MailhostTcpTuning.zip", bytes: new Uint8Array(0), sha256Upper: content.contentHash, mof: "", metaconfig: "" };
+    const { error, types } = await register(() => { new MailSite("s", { names: siteNames("unit"), addressPrefix: "10.0.0.0/24", machineConfigurationPackage: pkg }); });
+    assert.match(error ?? "", /machineConfigurationPackage\.blobName = "MailhostTcpTuning\.zip" must carry the package's SHA-256/);
     assert.deepEqual(types, []);
   });
   it("rejects MaxUserPort above its range before the assignment exists", async () => {

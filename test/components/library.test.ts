@@ -71,7 +71,7 @@ describe("library components validate settings like the stack config, before any
   it("PortExhaustionMonitoring rejects a threshold outside its range with the config message", async () => {
     const alerts = { timeWaitCollisionThreshold: -1 };
     const want = configMessage({ monitoring: { alerts } });
-    const { message, registered } = await rejected(() => new PortExhaustionMonitoring("m", { environment: "dev", resourceGroupName: "rg", vmIds: [existingVmId("a")], workspaceResourceId: EXISTING_WORKSPACE_ID, settings: { alerts } }));
+    const { message, registered } = await rejected(() => new PortExhaustionMonitoring("m", { environment: "dev", resourceGroupName: "rg", vmIds: [existingVmId("a")], workspaceResourceId: EXISTING_WORKSPACE_ID, workspaceLocation: "westeurope", settings: { alerts } }));
     assert.ok(message.includes(want), message);
     assert.deepEqual(registered, []);
   });
@@ -90,7 +90,7 @@ describe("library components validate settings like the stack config, before any
       [() => new ExistingVmTuning("t", { vmId: existingVmId("a"), tcp: TCP, siteConfig: SITE_CONFIG, capacity: CAPACITY }), /store is required with tcp.tuning = "machineConfiguration"/],
       [() => new MailhostFleetInNetwork("f", { environment: "dev", resourceGroupId: "rg-mail", subnetId: SUBNET_ID, fleet: FLEET, tcp: TCP, siteConfig: SITE_CONFIG, capacity: CAPACITY, adminPassword: "x" }), /resourceGroupId = "rg-mail" is not a resource group's ARM id/],
       [() => new MailhostFleetInNetwork("f", { environment: "dev", resourceGroupId: RESOURCE_GROUP_ID, subnetId: "snet-mail", fleet: FLEET, tcp: TCP, siteConfig: SITE_CONFIG, capacity: CAPACITY, adminPassword: "x" }), /subnetId = "snet-mail" is not a subnet's ARM id/],
-      [() => new PortExhaustionMonitoring("m", { environment: "dev", resourceGroupName: "rg", vmIds: [], workspaceResourceId: EXISTING_WORKSPACE_ID }), /vmIds is empty/],
+      [() => new PortExhaustionMonitoring("m", { environment: "dev", resourceGroupName: "rg", vmIds: [], workspaceResourceId: EXISTING_WORKSPACE_ID, workspaceLocation: "westeurope" }), /vmIds is empty/],
     ];
     for (const [program, pattern] of cases) {
       const { message, registered } = await rejected(program);

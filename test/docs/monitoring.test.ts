@@ -5,6 +5,8 @@ import * as path from "node:path";
 import { MONITORING_DEFAULTS, MONITORING_SCHEDULE } from "../../domain/limits";
 import { TCPIP_EVENT_XPATH, TCP_COUNTER_SPECIFIERS, estimateDailyBytesPerHost } from "../../domain/monitoring";
 import { REPO_ROOT } from "../support/stacks";
+import { planOf } from "../../cli/plan";
+import { isoMinutes } from "../../domain/monitoring";
 
 const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 const section = readme.slice(readme.indexOf("## Monitoring"), readme.indexOf("## Capacity model"));
@@ -28,5 +30,17 @@ describe("README: Monitoring", () => {
     assert.ok(section.includes(`${TCP_COUNTER_SPECIFIERS.length} counters every ${MONITORING_DEFAULTS.samplingIntervalSeconds} s are ${rows.toLocaleString("en-US")} \`Perf\` rows`));
     const mb = Math.round(estimateDailyBytesPerHost(MONITORING_DEFAULTS.samplingIntervalSeconds) / 1e6);
     assert.ok(section.includes(`about ${mb} MB per host per day`), `about ${mb} MB per host per day`);
+  });
+  it("walks through the heartbeat query prod deploys, with its look-back, threshold and the three cases", () => {
+    const prod = planOf(REPO_ROOT, "prod");
+    const rule = prod.monitoring.alerts.find((a) => a.key === "heartbeat-missing")!;
+    assert.ok(section.includes("```kusto\n" + rule.query + "\n```"), "the README shows the query prod deploys, verbatim");
+    assert.ok(section.includes(`(\`windowSize\` ${isoMinutes(rule.windowMinutes)})`));
+    assert.ok(section.includes(`ago(${prod.config.monitoring.alerts.heartbeatSilenceMinutes}m)`));
+    for (const phrase of ["healthy", "silent for two days", "never seen", "is resolved", "stays open for as long as the host is silent"]) assert.ok(section.includes(phrase), phrase);
+  });
+  it("says where the data collection rule goes with an existing workspace, quoting Azure Monitor", () => {
+    assert.ok(section.includes('"Create your DCR in the same region as your destination Log Analytics\n  workspace."'));
+    assert.ok(section.includes("`mailhost:monitoring.workspaceLocation`"));
   });
 });

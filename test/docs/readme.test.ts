@@ -8,6 +8,8 @@ import { configSchema } from "../../domain/config";
 import { POLICY_TABLE_BEGIN, POLICY_TABLE_END, policyTable } from "../../scripts/policyTable";
 import { SECRET_KEYS } from "../../stack/stackConfig";
 import { REPO_ROOT } from "../support/stacks";
+import { FLEET_SCALE_BEGIN, FLEET_SCALE_END, fleetScaleParagraph, readCheckBenchFigures } from "../../scripts/fleetScale";
+import { BEGIN as CHECK_BENCH_BEGIN, END as CHECK_BENCH_END, GOAL } from "../../bench/check";
 
 const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 
@@ -24,6 +26,31 @@ describe("README", () => {
     assert.ok(begin >= 0 && end > begin, "README has the policy-table markers");
     assert.equal(readme.slice(begin, end + POLICY_TABLE_END.length), policyTable());
     assert.match(readme, /pulumi preview -s prod --policy-pack policies --policy-pack-config policies\/config\/prod.json/);
+  });
+  it("carries the fleet-scale figures exactly as generated from docs/BENCHMARKS.md (run `npm run docs`)", () => {
+    const benchmarks = fs.readFileSync(path.join(REPO_ROOT, "docs", "BENCHMARKS.md"), "utf8");
+    const begin = readme.indexOf(FLEET_SCALE_BEGIN);
+    const end = readme.indexOf(FLEET_SCALE_END);
+    assert.ok(begin >= 0 && end > begin, "README has the fleet-scale markers");
+    assert.equal(readme.slice(begin, end + FLEET_SCALE_END.length), fleetScaleParagraph(readCheckBenchFigures(benchmarks)));
+    assert.equal(readme.split(FLEET_SCALE_BEGIN).length, 2, "one fleet-scale paragraph");
+  });
+  it("the fleet-scale figures follow the benchmark's table: another row gives another paragraph", () => {
+    const doc = [
+      "# Benchmarks", "", CHECK_BENCH_BEGIN, "Machine: 4 cores (x), 8 GiB. Date: 2027-01-02.", "",
+      "| hosts | resources | check: wall | check: CPU | check: peak RSS | pack CPU (share of wall) | after the program | naive: wall | naive: CPU | naive: peak RSS | naive / check: time | naive / check: CPU | naive / check: RSS |",
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+      "| 100 | 812 | 2.00 s | 3.0 s | 300 MB | 1 s (50%) | 0.1 s | 5 s | 6 s | 400 MB | 2.5× | 2.0× | 1.3× |",
+      `| ${GOAL.hosts.toLocaleString("en-US")} | 8100 | 12.34 s | 20.5 s | 1100 MB | 5 s (40%) | 1 s | 50 s | 60 s | 1600 MB | 4.1× | 2.9× | 1.5× |`,
+      "", CHECK_BENCH_END, "",
+    ].join("\n");
+    const f = readCheckBenchFigures(doc);
+    assert.deepEqual(f, { hosts: GOAL.hosts, resources: 8100, wallS: 12.34, cpuS: 20.5, rssMb: 1100, naiveOverCheckWall: 4.1, date: "2027-01-02", cores: 4 });
+    const text = fleetScaleParagraph(f).replace(/\s+/g, " ");
+    assert.match(text, /\(8,100 resources\)/);
+    assert.match(text, /in 12\.34 s/);
+    assert.match(text, /time not met, memory not met/, "12.34 s > 10 s and 1,100 MB > 1,024 MB");
+    assert.throws(() => readCheckBenchFigures("# Benchmarks\n"), /no <!-- check-bench:begin -->/);
   });
   it("lists every leaf key of the schema in the table", () => {
     const table = configReferenceTable();
@@ -55,5 +82,17 @@ describe("Pulumi.yaml", () => {
     }
     for (const key of SECRET_KEYS) assert.equal(project.config[key].secret, true, `${key} is a secret`);
     assert.equal(project.runtime.name, "nodejs");
+  });
+  it("describes each object key with every property of its schema and every allowed value of its enums (tcp lists machineConfiguration)", () => {
+    const project = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8"));
+    const missing: string[] = [];
+    for (const [key, section] of Object.entries<any>(configSchema.properties)) {
+      const description: string = project.config[key].description;
+      for (const [name, property] of Object.entries<any>(section.properties ?? {})) {
+        if (!new RegExp(`\\b${name}\\b`).test(description)) missing.push(`${key}: ${name}`);
+        for (const value of property.enum ?? []) if (typeof value === "string" && !new RegExp(`\\b${value}\\b`).test(description)) missing.push(`${key}.${name}: ${value}`);
+      }
+    }
+    assert.deepEqual(missing, []);
   });
 });

@@ -37,6 +37,7 @@ describe("Machine Configuration package", () => {
     assert.equal(a.sha256Upper, createHash("sha256").update(a.bytes).digest("hex").toUpperCase());
     assert.match(a.sha256Upper, /^[0-9A-F]{64}$/);
     assert.equal(a.fileName, `${name}.zip`);
+    assert.equal(a.blobName, `${name}-${a.sha256Upper}.zip`, "published under a name that carries the hash");
     // The order in which files are handed over does not matter.
     const c = buildMachineConfigurationPackage(plan.tuning, [...moduleFiles].reverse());
     assert.equal(c.sha256Upper, a.sha256Upper);

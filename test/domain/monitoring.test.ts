@@ -15,8 +15,9 @@ import {
   formatRange,
   type IntRange,
 } from "../../domain/limits";
-import { LOG_TABLE_SCHEMAS, TCPIP_EVENTS, TCP_COUNTER_SPECIFIERS, TCPIP_EVENT_XPATH, alertRulePlans, estimateDailyBytesPerHost, isoMinutes, kqlString } from "../../domain/monitoring";
-import { planFleet } from "../../domain/plan";
+import { HOST_DIMENSION, LOG_ALERT_RULE_LIMITS, LOG_TABLE_SCHEMAS, TCPIP_EVENTS, TCP_COUNTER_SPECIFIERS, TCPIP_EVENT_XPATH, alertRulePlans, alertRuleTextBytes, estimateDailyBytesPerHost, isoMinutes, kqlString } from "../../domain/monitoring";
+import { hostPlans, planFleet } from "../../domain/plan";
+import { HOST_COUNT } from "../../domain/limits";
 import { loadSiteConfigTemplate } from "../../domain/siteconfig";
 import { analyzeKql } from "../support/kusto";
 import { STACKS, stackFileConfig } from "../support/stacks";
@@ -123,14 +124,27 @@ describe("mailhost:monitoring: receivers and workspace", () => {
   });
   it("accepts an existing workspace by ARM id (any case) and rejects another resource's id", () => {
     const id = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-ops-weu";
-    assert.deepEqual(messages({ workspaceResourceId: id }), []);
-    assert.deepEqual(messages({ workspaceResourceId: id.toLowerCase() }), []);
+    assert.deepEqual(messages({ workspaceResourceId: id, workspaceLocation: "westeurope" }), []);
+    assert.deepEqual(messages({ workspaceResourceId: id.toLowerCase(), workspaceLocation: "westeurope" }), []);
     const vm = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-ops/providers/Microsoft.Compute/virtualMachines/vm1";
-    const [message, ...rest] = messages({ workspaceResourceId: vm });
+    const [message, ...rest] = messages({ workspaceResourceId: vm, workspaceLocation: "westeurope" });
     assert.deepEqual(rest, []);
     assert.ok(message.startsWith(`mailhost:monitoring.workspaceResourceId = ${JSON.stringify(vm).slice(0, 78)}`), message);
     assert.match(message, /is not valid; expected ARM id of an existing Log Analytics workspace/);
   });
+  it("an existing workspace needs its region, as a region name, and the region needs the workspace", () => {
+    const id = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-ops-weu";
+    const [missing, ...more] = messages({ workspaceResourceId: id });
+    assert.deepEqual(more, []);
+    assert.match(missing, /^mailhost:monitoring\.workspaceLocation is missing: with mailhost:monitoring\.workspaceResourceId set, state the workspace's Azure region/);
+    for (const bad of ["West Europe", "west-europe", "WestEurope", ""]) {
+      const [m] = messages({ workspaceResourceId: id, workspaceLocation: bad });
+      assert.ok(m?.startsWith(`mailhost:monitoring.workspaceLocation = ${JSON.stringify(bad)}`), `${bad}: ${m}`);
+    }
+    for (const good of ["westeurope", "eastus2", "germanywestcentral"]) assert.deepEqual(messages({ workspaceResourceId: id, workspaceLocation: good }), [], good);
+    assert.deepEqual(messages({ workspaceLocation: "westeurope" }), ['mailhost:monitoring.workspaceLocation = "westeurope" is set without mailhost:monitoring.workspaceResourceId: the stack creates its own workspace in the stack\'s region; remove mailhost:monitoring.workspaceLocation or set mailhost:monitoring.workspaceResourceId.']);
+  });
+
   it("checks the secret webhook URL without ever showing it", () => {
     assert.deepEqual(alertWebhookUrlIssues(undefined), []);
     assert.deepEqual(alertWebhookUrlIssues("https://hooks.example.com/services/T000/B000/XXXX"), []);
@@ -183,7 +197,8 @@ function deployedQueries(): Array<{ where: string; query: string }> {
     for (const alert of plan.monitoring.alerts) out.push({ where: `${stack}/${alert.key}`, query: alert.query });
   }
   const extreme = requireStackConfig(valid({ alerts: { heartbeatSilenceMinutes: HEARTBEAT_SILENCE_MINUTES.max, windowMinutes: Math.max(...ALERT_WINDOW_MINUTES) } })).monitoring;
-  for (const alert of alertRulePlans("o-brien", "rg-mailhost-o-brien", "vm-mail-o-brien-", extreme)) out.push({ where: `extreme/${alert.key}`, query: alert.query });
+  const fleet = hostPlans("o-brien", HOST_COUNT.max, ["1", "2", "3"]).map((h) => h.name);
+  for (const alert of alertRulePlans("o-brien", "rg-mailhost-o-brien", "vm-mail-o-brien-", extreme, fleet)) out.push({ where: `extreme/${alert.key}`, query: alert.query });
   return out;
 }
 
@@ -202,11 +217,12 @@ describe("KQL of the alert rules, analysed offline by the Kusto language service
       assert.deepEqual(analyzeKql(query, LOG_TABLE_SCHEMAS), [], query);
     });
   }
-  it("the rules that must fire on 4231 and 4227 mention them, and every rule returns _ResourceId per host", () => {
+  it("the rules that must fire on 4231 and 4227 mention them; every event and counter rule returns _ResourceId per host, the heartbeat rule the host's name", () => {
     const prod = queries.filter((q) => q.where.startsWith("prod/"));
     assert.ok(prod.some((q) => q.query.includes(String(TCPIP_EVENTS.tcpPortSpaceExhausted))));
     assert.ok(prod.some((q) => q.query.includes(String(TCPIP_EVENTS.timeWaitCollision))));
-    for (const q of prod) assert.match(q.query, /by Computer, _ResourceId/);
+    for (const q of prod.filter((x) => !x.where.endsWith("/heartbeat-missing"))) assert.match(q.query, /by Computer, _ResourceId/);
+    assert.match(queries.find((q) => q.where === "prod/heartbeat-missing")!.query, new RegExp(`project ${HOST_DIMENSION} = `));
   });
   it("catches a misspelled column (EventID written EventId)", () => {
     const query = queries.find((q) => q.where === "prod/time-wait-collisions")!.query;
@@ -223,5 +239,50 @@ describe("KQL of the alert rules, analysed offline by the Kusto language service
     const { Heartbeat: _omitted, ...withoutHeartbeat } = LOG_TABLE_SCHEMAS;
     const heartbeat = queries.find((q) => q.where === "prod/heartbeat-missing")!.query;
     assert.ok(analyzeKql(heartbeat, withoutHeartbeat).some((d) => d.text === "Heartbeat"));
+  });
+});
+
+/** The VM names the heartbeat query expects: the string literals of its `datatable`. */
+function expectedHostsOf(query: string): string[] {
+  const table = /datatable\(VmName:string\) \[(.*?)\]\)/s.exec(query);
+  assert.ok(table, query.slice(0, 400));
+  return [...table[1].matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
+}
+
+describe("the heartbeat rule knows the stack's hosts", () => {
+  const planOfStack = (stack: string, edit: (raw: Record<string, any>) => void = () => {}) => {
+    const raw: Record<string, any> = Object.fromEntries(Object.entries(stackFileConfig(stack)).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice(9), structuredClone(v)]));
+    edit(raw);
+    return planFleet(stack, requireStackConfig(raw), loadSiteConfigTemplate());
+  };
+
+  for (const stack of STACKS) {
+    it(`${stack}: the query names every expected host of the stack, and nothing else`, () => {
+      const plan = planOfStack(stack);
+      const rule = plan.monitoring.alerts.find((a) => a.key === "heartbeat-missing")!;
+      assert.deepEqual(expectedHostsOf(rule.query).sort(), plan.hosts.map((h) => h.name.toLowerCase()).sort());
+      assert.equal(rule.split, "hostDimension");
+      // A host absent from Heartbeat is kept by the right outer join and alerts; so does a stale one.
+      assert.match(rule.query, /join kind=rightouter/);
+      assert.match(rule.query, new RegExp(`where isnull\\(LastHeartbeat\\) or LastHeartbeat < ago\\(${plan.config.monitoring.alerts.heartbeatSilenceMinutes}m\\)`));
+    });
+  }
+
+  it("a host removed from the stack leaves the list (it stops alerting at that deployment)", () => {
+    const before = planOfStack("prod");
+    const after = planOfStack("prod", (raw) => { raw.fleet.hostCount = before.hosts.length - 1; });
+    const removed = before.hosts[before.hosts.length - 1].name.toLowerCase();
+    const heartbeat = (p: typeof before) => expectedHostsOf(p.monitoring.alerts.find((a) => a.key === "heartbeat-missing")!.query);
+    assert.ok(heartbeat(before).includes(removed));
+    assert.ok(!heartbeat(after).includes(removed));
+    assert.equal(heartbeat(after).length, before.hosts.length - 1);
+  });
+
+  it(`at ${HOST_COUNT.max} hosts every rule stays within Azure's ${LOG_ALERT_RULE_LIMITS.propertiesMaxBytes} bytes of rule properties`, () => {
+    const plan = planOfStack("prod", (raw) => { raw.fleet.hostCount = HOST_COUNT.max; raw.fleet.addressPrefix = "10.42.0.0/20"; });
+    assert.equal(plan.hosts.length, HOST_COUNT.max);
+    const rule = plan.monitoring.alerts.find((a) => a.key === "heartbeat-missing")!;
+    assert.equal(expectedHostsOf(rule.query).length, HOST_COUNT.max);
+    for (const alert of plan.monitoring.alerts) assert.ok(alertRuleTextBytes(alert) <= LOG_ALERT_RULE_LIMITS.propertiesMaxBytes, `${alert.key}: ${alertRuleTextBytes(alert)} bytes`);
   });
 });

@@ -61,12 +61,51 @@ describe("the verdict on a host from its Machine Configuration assignment", () =
     assert.equal(v.settings[0].setting, "PendingReboot");
   });
 
-  it("a reason that does not parse still makes the host drifted, with the phrase as it is", () => {
-    const v = judge(row("vm-a", { complianceStatus: "NonCompliant", reasons: [{ code: "Registry:Registry:Something", phrase: "Some other module says no." }] }));
-    assert.equal(v.status, "drifted");
-    assert.match(v.settings[0].actual, /Some other module says no\./);
-    const none = judge(row("vm-a", { complianceStatus: "NonCompliant" }));
-    assert.equal(none.status, "drifted");
+  it("a reason our resource did not write makes the host unknown, never drifted, with the reason as Azure gave it", () => {
+    const foreign = [
+      { code: "Registry:Registry:Something", phrase: "Some other module says no." },
+      { code: "DSC::RESOURCE::FAILURE", phrase: "The agent failed to compute compliance status for MailhostTcpTuning." },
+      { code: `${REASON_CODE_PREFIX}NotOurSetting`, phrase: "Something. actual=1; desired=2" },
+      { code: `${REASON_CODE_PREFIX}MaxUserPort`, phrase: "no values in our form" },
+    ];
+    for (const r of foreign) {
+      const v = judge(row("vm-a", { complianceStatus: "NonCompliant", reasons: [r] }));
+      assert.equal(v.status, "unknown", r.code);
+      assert.ok((v.reason ?? "").includes(`${r.code}: ${r.phrase}`), v.reason);
+    }
+    // One measured drift beside one failure: still unknown (not everything could be measured).
+    const mixed = judge(row("vm-a", { complianceStatus: "NonCompliant", reasons: [reason("MaxUserPort", "5000", String(plan.tuning.maxUserPort)), foreign[1]] }));
+    assert.equal(mixed.status, "unknown");
+    assert.deepEqual(mixed.settings.map((s) => s.status), ["drifted", "unknown"]);
+  });
+
+  it("a value our resource could not read is unknown, not drifted", () => {
+    const v = judge(row("vm-a", { complianceStatus: "NonCompliant", reasons: [{ code: `${REASON_CODE_PREFIX}TcpTimedWaitDelay`, phrase: "TcpTimedWaitDelay cannot be read: access denied. actual=unreadable; desired=30" }] }));
+    assert.equal(v.status, "unknown");
+    assert.match(v.reason ?? "", /could not be read \(TcpTimedWaitDelay cannot be read: access denied\.\)/);
+  });
+
+  it("NonCompliant without a per-resource result or without any reason is unknown, saying what is missing", () => {
+    const noResources = judge(row("vm-a", { complianceStatus: "NonCompliant", noResources: true }));
+    assert.equal(noResources.status, "unknown");
+    assert.match(noResources.reason ?? "", /no per-resource result/);
+    const noReason = judge(row("vm-a", { complianceStatus: "NonCompliant" }));
+    assert.equal(noReason.status, "unknown");
+    assert.match(noReason.reason ?? "", /no reason reported/);
+  });
+
+  it("a missing or empty configurationParameter list is unknown when the plan sets parameters, naming them", () => {
+    const names = Object.keys(expected.parameters);
+    const missing = judge(row("vm-a", { noParameterList: true }));
+    assert.equal(missing.status, "unknown");
+    assert.match(missing.reason ?? "", /no configurationParameter list/);
+    const empty = judge(row("vm-a", { parameters: {} }));
+    assert.equal(empty.status, "unknown");
+    assert.match(empty.reason ?? "", /an empty configurationParameter list/);
+    for (const n of names) assert.ok((empty.reason ?? "").includes(n), n);
+    // A plan without parameters has nothing to miss.
+    const none = judgeAssignment(row("vm-a", { parameters: {} }), plan.tuning, { ...expected, parameters: {} }, { now: NOW });
+    assert.equal(none.status, "in-sync");
   });
 
   it("no row, Pending, stale, another package, other parameters or an invalid package → unknown, each with its reason", () => {

@@ -67,7 +67,8 @@ describe("prod tunes its hosts through Machine Configuration", () => {
       assert.equal(gc.assignmentType, "ApplyAndAutoCorrect");
       assert.equal(gc.version, MAILHOST_TCP_TUNING.packageVersion);
       assert.match(gc.contentHash, /^[0-9A-F]{64}$/);
-      assert.equal(gc.contentUri, `https://${plan.names.storageAccount}.blob.core.windows.net/${plan.names.machineConfigurationContainer}/${MAILHOST_TCP_TUNING.configurationName}.zip`);
+      // The package's address carries its hash: contentUri and contentHash change together.
+      assert.equal(gc.contentUri, `https://${plan.names.storageAccount}.blob.core.windows.net/${plan.names.machineConfigurationContainer}/${MAILHOST_TCP_TUNING.configurationName}-${gc.contentHash}.zip`);
       assert.ok(!String(gc.contentUri).includes("?"), "no SAS on the hosts' read path");
       assert.match(gc.contentManagedIdentity, new RegExp(`/providers/Microsoft\\.ManagedIdentity/userAssignedIdentities/${identity.inputs.resourceName}$`));
       // The values, read back from the names the agent uses, are the stack's.

@@ -10,7 +10,7 @@ import { type OfflineRun, type RecordedResource, runOffline, runtimeConfig } fro
 import { type PolicyDiagnostic, type PolicyPackProcess } from "../../engine/analyzer";
 import { POLICY_PACK_DIR, analyzeResources, startPolicyPack } from "../../engine/policyCheck";
 import { requireStackConfig } from "../../domain/config";
-import { TCPIP_EVENTS } from "../../domain/monitoring";
+import { HOST_DIMENSION, TCPIP_EVENTS } from "../../domain/monitoring";
 import { RESOURCE_ID_COLUMN } from "../../components/Monitoring";
 import { formatPlan, planOf } from "../../cli/plan";
 import { REPO_ROOT, STACKS, runStack, stackConfigWithSecret, stackFileConfig, withValue } from "../support/stacks";
@@ -122,7 +122,14 @@ for (const stack of STACKS) {
       for (const rule of rules) {
         const inputs = rule.inputs as any;
         const [condition] = inputs.criteria.allOf;
-        assert.equal(condition.resourceIdColumn, RESOURCE_ID_COLUMN);
+        if (String(inputs.ruleName).endsWith("-heartbeat-missing")) {
+          // Silent hosts may have no Heartbeat row, so no _ResourceId: one alert per expected host name.
+          assert.equal(condition.resourceIdColumn, undefined);
+          assert.deepEqual(condition.dimensions.map((d: { name: string }) => d.name), [HOST_DIMENSION]);
+          assert.equal(inputs.autoMitigate, true, "resolves once the host reports again or leaves the stack");
+        } else {
+          assert.equal(condition.resourceIdColumn, RESOURCE_ID_COLUMN);
+        }
         assert.equal(condition.operator, "GreaterThan", "the API's spelling, not the SDK enum's \"gt\"");
         assert.deepEqual(inputs.actions.actionGroups, [groupId]);
         assert.deepEqual(inputs.scopes, [idOf(workspace.type, String(workspace.inputs.workspaceName), rg)]);
@@ -160,13 +167,50 @@ describe("monitoring options under mocks", () => {
     assert.equal((run.outputs as any).monitoring.webhookReceiver, true);
   });
 
-  it("uses an existing workspace by ARM id: no workspace is created, rule and alerts point at it", async () => {
-    const id = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-ops-weu";
-    const run = await runStack("prod", withValue(stackConfigWithSecret("prod"), "mailhost:monitoring", "workspaceResourceId", id));
+  it("uses an existing workspace by ARM id: no workspace is created, rule and alerts point at it, the rule sits in the workspace's region", async () => {
+    const id = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-ops-neu";
+    const stackRegion = stackConfigWithSecret("prod")["azure-native:location"];
+    const workspaceRegion = stackRegion === "northeurope" ? "swedencentral" : "northeurope";
+    let config = withValue(stackConfigWithSecret("prod"), "mailhost:monitoring", "workspaceResourceId", id);
+    config = withValue(config, "mailhost:monitoring", "workspaceLocation", workspaceRegion);
+    const run = await runStack("prod", config);
     assert.deepEqual(byType(run, "azure-native:operationalinsights:Workspace"), []);
     const [dcr] = byType(run, "azure-native:monitor:DataCollectionRule");
     assert.equal((dcr.inputs as any).destinations.logAnalytics[0].workspaceResourceId, id);
+    assert.equal(dcr.inputs.location, workspaceRegion, "Azure Monitor: the rule goes in its destination workspace's region");
     for (const rule of byType(run, "azure-native:monitor:ScheduledQueryRule")) assert.deepEqual(rule.inputs.scopes, [id]);
+    // The associations are extension resources on the VMs: they name the rule, wherever it is.
+    const associations = byType(run, "azure-native:monitor:DataCollectionRuleAssociation");
+    assert.ok(associations.length > 0);
+  });
+
+  it("refuses an existing workspace without its region before registering anything, naming the key", async () => {
+    const id = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-ops-weu";
+    let message = "";
+    const registered: RecordedResource[] = [];
+    try {
+      const run = await runStack("prod", withValue(stackConfigWithSecret("prod"), "mailhost:monitoring", "workspaceResourceId", id));
+      registered.push(...run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"));
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert.match(message, /mailhost:monitoring\.workspaceLocation is missing/);
+    assert.deepEqual(registered, []);
+  });
+
+  it("refuses a stack without azure-native:location before registering anything, naming the key", async () => {
+    const config = { ...stackConfigWithSecret("prod") } as Record<string, unknown>;
+    delete config["azure-native:location"];
+    let message = "";
+    const registered: RecordedResource[] = [];
+    try {
+      const run = await runStack("prod", config as ReturnType<typeof stackConfigWithSecret>);
+      registered.push(...run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"));
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert.match(message, /azure-native:location is missing/);
+    assert.deepEqual(registered, []);
   });
 
   it("enabled: false registers no agent, association, rule, alert or action group", async () => {

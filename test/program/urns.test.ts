@@ -1,7 +1,7 @@
 /**
  * Existing stacks keep their resources: every resource the program registers today either has the
- * URN it had before the fleet became one component (test/fixtures/urns, recorded at 54aab1f by
- * scripts/record-urns.ts) or carries an alias from it, and its inputs are the same.
+ * URN it had before the fleet became one component (test/fixtures/urns, recorded at eae7fa6, the
+ * main this change applies to, by scripts/record-urns.ts) or carries an alias from it, and its inputs are the same.
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";

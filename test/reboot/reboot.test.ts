@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { ArmCompute } from "../../azure/arm";
 import { type RebootReport, RESTART_PERMISSION, formatRebootText, rebootExitCode, runReboot } from "../../cli/reboot";
 import { main } from "../../cli/main";
+import { planOf } from "../../cli/plan";
 import { runDrift } from "../../cli/drift";
 import { formatDriftText } from "../../cli/driftFormat";
 import { requireStackConfig } from "../../domain/config";
@@ -156,13 +157,12 @@ describe("mailhost reboot on the command line", () => {
     assert.equal(code, 2);
     assert.match(errors.join("\n"), /--max-unavailable = "0%" is not allowed/);
   });
-  it("runs end to end with --arm-endpoint and --dry-run: waves on stdout (json), progress on stderr, no restart", async () => {
+  it("--dry-run plans from the stack file alone: no subscription, no credentials, no request; waves on stdout (json), progress on stderr", async () => {
     const s = await standIn({});
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AZURE_")));
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "reboot", "--stack", "prod", "--subscription", SUBSCRIPTION,
-        "--arm-endpoint", s.endpoint, "--format", "json", "--dry-run", "--all", "--max-unavailable", "50%", "--poll-interval", "10"], {
-        cwd: REPO_ROOT, env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile },
-      });
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "reboot", "--stack", "prod",
+        "--arm-endpoint", s.endpoint, "--format", "json", "--dry-run", "--all", "--max-unavailable", "50%"], { cwd: REPO_ROOT, env });
       let stdout = ""; let stderr = "";
       child.stdout.on("data", (d) => { stdout += d; });
       child.stderr.on("data", (d) => { stderr += d; });
@@ -170,11 +170,27 @@ describe("mailhost reboot on the command line", () => {
     });
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout);
-    // The committed prod stack has 4 hosts; the stand-in lists 6 tagged prod: all are restarted at most 2 (50% of 4) a wave.
-    assert.equal(report.maxUnavailable, 2);
-    assert.ok(report.waves.every((w: { hosts: string[] }) => w.hosts.length <= 2));
-    assert.match(r.stderr, /^mailhost reboot: 6 host\(s\) of stack prod/m);
-    assert.deepEqual(s.restartPosts, []);
+    const prod = planOf(REPO_ROOT, "prod");
+    // The committed prod stack's hosts, at most 2 (50% of them) a wave, one zone a wave, each zone as the stack file sets it.
+    assert.equal(report.maxUnavailable, Math.max(1, Math.floor(prod.hosts.length / 2)));
+    assert.deepEqual(report.hosts.map((h: { name: string }) => h.name).sort(), prod.hosts.map((h) => h.name).sort());
+    for (const h of report.hosts as Array<{ name: string; zone?: string }>) assert.equal(h.zone, prod.hosts.find((p) => p.name === h.name)!.zone);
+    assert.ok(report.waves.every((w: { hosts: string[] }) => w.hosts.length <= report.maxUnavailable));
+    assert.equal(report.fromStackFile, true);
+    assert.match(r.stderr, /as its stack file declares them/);
+    assert.equal(s.requests, 0, "Azure is not asked at all");
+  });
+  it("without --dry-run it still needs a subscription (exit 2, naming it)", async () => {
+    const errors: string[] = [];
+    const saved = process.env.AZURE_SUBSCRIPTION_ID;
+    delete process.env.AZURE_SUBSCRIPTION_ID;
+    try {
+      const code = await main(["reboot", "--stack", "prod", "--cwd", REPO_ROOT], { out: () => undefined, err: (l) => errors.push(l) });
+      assert.equal(code, 2);
+    } finally {
+      if (saved !== undefined) process.env.AZURE_SUBSCRIPTION_ID = saved;
+    }
+    assert.match(errors.join("\n"), /no subscription: pass --subscription <id> or set AZURE_SUBSCRIPTION_ID/);
   });
 });
 

@@ -19,6 +19,7 @@ export const EXAMPLE_CONFIG: Record<string, Record<string, unknown>> = {
     "mailhost:contentResourceGroup": "rg-mail-shared",
     "mailhost:vmIds": [existingVmId("mailfe01"), existingVmId("mailfe02"), existingVmId("mailfe03", "rg-mail-other")],
     "mailhost:workspaceResourceId": EXISTING_WORKSPACE_ID,
+    "mailhost:workspaceLocation": "northeurope",
   },
 };
 

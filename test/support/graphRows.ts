@@ -14,6 +14,10 @@ export interface RowChange {
   reasons?: AssignmentReason[];
   /** `resourceId` of the report's resource (the MOF ResourceID; or Azure's "Invalid assignment package."). */
   resourceId?: string;
+  /** The report carries no per-resource result (`resources: []`). */
+  noResources?: boolean;
+  /** The row has no `configurationParameter` at all. */
+  noParameterList?: boolean;
 }
 
 /** One assignment row for VM `vm` of `resourceGroup`, as the plan expects it unless changed. */
@@ -35,11 +39,11 @@ export function assignmentRow(subscription: string, resourceGroup: string, vm: s
         name: MACHINE_CONFIGURATION_NAME,
         contentHash: change.contentHash ?? expected.contentHash,
         assignmentType: "ApplyAndAutoCorrect",
-        configurationParameter: Object.entries(change.parameters ?? expected.parameters).map(([name, value]) => ({ name, value })),
+        ...(change.noParameterList ? {} : { configurationParameter: Object.entries(change.parameters ?? expected.parameters).map(([name, value]) => ({ name, value })) }),
       },
       latestAssignmentReport: status === "Pending" ? null : {
         complianceStatus: status,
-        resources: [{
+        resources: change.noResources ? [] : [{
           resourceId: change.resourceId ?? `[${MACHINE_CONFIGURATION_NAME}]${MACHINE_CONFIGURATION_NAME}`,
           complianceStatus: status === "Compliant",
           reasons: reasons.length > 0 || status !== "Compliant" ? reasons : [{ code: "DSC::RESOURCE::SUCCESS", phrase: "Operation successful." }],
