@@ -11,7 +11,7 @@ import { ConfigValidationError } from "../domain/issues";
 import { listStacks } from "../stack/stackFile";
 import { CheckSetupError, exitCodeOf, repositoryPath, runCheck } from "./check";
 import { formatGithub, formatJson, formatText } from "./format";
-import { formatPlan, formatPlanJson, planOf } from "./plan";
+import { type AzureZones, formatPlan, formatPlanJson, planOf, readAzureZones } from "./plan";
 import { DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT_SECONDS, driftExitCode, runDrift } from "./drift";
 import { runGraphDrift } from "./graphDrift";
 import { DEFAULT_MAX_AGE_MINUTES, expectedAssignment } from "../domain/graphDrift";
@@ -31,7 +31,7 @@ class UsageError extends Error {}
 /** Commands (and modes) that run from the stack files alone. */
 export const OFFLINE_COMMANDS = ["check", "plan", "reboot --dry-run"] as const;
 /** Commands that call Azure (ARM, Resource Graph) and need a subscription and credentials. */
-export const AZURE_COMMANDS = ["drift", "reboot"] as const;
+export const AZURE_COMMANDS = ["drift", "reboot", "plan --azure"] as const;
 
 function positiveInt(name: string): (value: string) => number {
   return (value: string) => {
@@ -138,13 +138,28 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
 
   program
     .command("plan")
-    .description("[offline] Show, per host, what `pulumi up` would configure: tuning, MaxUserPort, TcpTimedWaitDelay, port range, MailboxCacheTTL, Rmax, demand and headroom.")
+    .description("[offline; --azure needs Azure] Show, per host, what `pulumi up` would configure: tuning, MaxUserPort, TcpTimedWaitDelay, port range, MailboxCacheTTL, Rmax, demand and headroom.")
     .addOption(new Option("-s, --stack <name>", "stack to plan, or \"all\"").default("all"))
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
+    .option("--azure", "also read each VM's availability zone from Azure (a host keeps the zone it was created in, whatever fleet.zones says now); needs Microsoft.Compute/virtualMachines/read", false)
+    .option("--subscription <id>", "with --azure: Azure subscription id (default: $AZURE_SUBSCRIPTION_ID)")
+    .option("-g, --resource-group <name>", "with --azure and one stack: resource group of the hosts (default: the stack's, e.g. rg-mailhost-<stack>)")
+    .option("--arm-endpoint <url>", "with --azure: Azure Resource Manager endpoint (sovereign clouds)", PUBLIC_ARM_ENDPOINT)
     .option("-C, --cwd <dir>", "project directory holding the stack files", process.cwd())
-    .action((opts: { stack: string; format: "text" | "json"; cwd: string }) => {
+    .action(async (opts: { stack: string; format: "text" | "json"; azure: boolean; subscription?: string; resourceGroup?: string; armEndpoint: string; cwd: string }) => {
       const plans = resolveStacks(opts.cwd, opts.stack).map((stack) => planOf(opts.cwd, stack));
-      io.out(opts.format === "json" ? formatPlanJson(plans) : plans.map(formatPlan).join("\n\n"));
+      if (!opts.azure) {
+        if (opts.subscription !== undefined || opts.resourceGroup !== undefined) throw new UsageError("--subscription and --resource-group need --azure");
+        io.out(opts.format === "json" ? formatPlanJson(plans) : plans.map((p) => formatPlan(p)).join("\n\n"));
+        return;
+      }
+      if (opts.resourceGroup !== undefined && plans.length !== 1) throw new UsageError("--resource-group needs one --stack");
+      const { subscription, endpoint } = azureTarget(opts.subscription, opts.armEndpoint);
+      const { ArmCompute } = require("../azure/arm") as typeof import("../azure/arm");
+      const arm = new ArmCompute({ subscriptionId: subscription, endpoint: endpoint.toString() });
+      const zones = new Map<string, AzureZones>();
+      for (const plan of plans) zones.set(plan.stack, await readAzureZones(arm, plan, opts.resourceGroup));
+      io.out(opts.format === "json" ? formatPlanJson(plans, zones) : plans.map((p) => formatPlan(p, zones.get(p.stack))).join("\n\n"));
     });
 
   program

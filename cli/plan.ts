@@ -3,7 +3,8 @@ import { describeEgress } from "../domain/egress";
 import { type MonitoringPlan } from "../domain/monitoring";
 import * as path from "node:path";
 import { ConfigValidationError } from "../domain/issues";
-import { type FleetPlan } from "../domain/plan";
+import { type FleetPlan, STACK_TAG } from "../domain/plan";
+import type { ArmVm } from "../azure/arm";
 import { lineOfKey } from "./locate";
 import { loadStack } from "../stack/stackConfig";
 import { readStackFile } from "../stack/stackFile";
@@ -25,14 +26,34 @@ export function planOf(dir: string, stack: string): FleetPlan {
 
 const fixed = (n: number, digits = 1) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-export function formatPlan(plan: FleetPlan): string {
+/**
+ * The zones Azure has for a stack's VMs (`--azure`): VM name -> its zones (empty: none). A
+ * VM keeps the zone it was created in, so after an edit of `fleet.zones` this, not the plan, says
+ * where a host is.
+ */
+export type AzureZones = ReadonlyMap<string, readonly string[]>;
+
+/** Reads the zones of the stack's VMs (tagged `mailhost-stack: <stack>`) in its resource group. */
+export async function readAzureZones(arm: { listVms(resourceGroup: string): Promise<ArmVm[]> }, plan: FleetPlan, resourceGroup = plan.names.resourceGroup): Promise<AzureZones> {
+  const vms = (await arm.listVms(resourceGroup)).filter((vm) => vm.tags[STACK_TAG] === plan.stack);
+  return new Map(vms.map((vm) => [vm.name, vm.zones]));
+}
+
+/** A host's zone in Azure for the table: its zone, "none", or "not created". */
+function azureZoneCell(azure: AzureZones, name: string): string {
+  const zones = azure.get(name);
+  return zones === undefined ? "not created" : zones[0] ?? "none";
+}
+
+export function formatPlan(plan: FleetPlan, azure?: AzureZones): string {
   const t = plan.tuning;
   const c = plan.capacity;
   const load = plan.config.capacity;
-  const header = ["host", "zone", "tuning", "MaxUserPort", "TcpTimedWaitDelay", "dynamic ports", "MailboxCacheTTL (floor)", "Rmax/s", "demand/s", "headroom"];
+  const header = ["host", "zone (if created now)", ...(azure ? ["zone in Azure"] : []), "tuning", "MaxUserPort", "TcpTimedWaitDelay", "dynamic ports", "MailboxCacheTTL (floor)", "Rmax/s", "demand/s", "headroom"];
   const rows = plan.hosts.map((h) => [
     h.name,
     h.zone ?? "-",
+    ...(azure ? [azureZoneCell(azure, h.name)] : []),
     t.mechanism,
     String(t.maxUserPort),
     `${t.tcpTimedWaitDelay} s`,
@@ -47,6 +68,12 @@ export function formatPlan(plan: FleetPlan): string {
   return [
     `stack ${plan.stack}: ${plan.hosts.length} host(s) in ${plan.names.resourceGroup}`,
     `egress: ${describeEgress(plan.egress)}`,
+    ...(azure
+      ? ["zones: \"zone in Azure\" is each VM's own zone as Azure lists it; a host keeps the zone it was created in (Azure cannot move it)."]
+      : plan.config.fleet.zones.length > 0 || plan.egress.kind === "natGateway"
+        ? ["zones: a host or NAT gateway created now gets the zone shown; one that exists keeps the zone it was created in (Azure cannot move it): `mailhost plan --azure` shows each host's zone in Azure."]
+        : []),
+    ...(azure ? [...azure.keys()].filter((name) => !plan.hosts.some((h) => h.name === name)).sort().map((name) => `in Azure but not in the plan: ${name} (zone ${azureZoneCell(azure, name)})`) : []),
     line(header),
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line),
@@ -82,14 +109,21 @@ export function formatMonitoring(m: MonitoringPlan, hostCount: number): string[]
  * wording). The SiteConfig.cfg text itself is left out (its SHA-256 is in `tuning`); no secret is
  * part of a plan (the webhook is `webhookReceiver: true`).
  */
-export function formatPlanJson(plans: readonly FleetPlan[]): string {
+export function formatPlanJson(plans: readonly FleetPlan[], azure?: ReadonlyMap<string, AzureZones>): string {
   return JSON.stringify({
     stacks: plans.map((plan) => {
+      const zones = azure?.get(plan.stack);
       const { siteConfigContent: _content, ...tuning } = plan.tuning;
       return {
         stack: plan.stack,
         resourceGroup: plan.names.resourceGroup,
-        hosts: plan.hosts.map((h) => ({ name: h.name, zone: h.zone ?? null })),
+        // `zone`: the zone a host created now gets; with --azure, `azureZone`: the VM's own zone
+        // (null: none), absent when the VM does not exist.
+        hosts: plan.hosts.map((h) => ({
+          name: h.name,
+          zone: h.zone ?? null,
+          ...(zones?.has(h.name) ? { azureZone: zones.get(h.name)![0] ?? null } : {}),
+        })),
         tuning,
         load: plan.config.capacity,
         capacity: plan.capacity,

@@ -175,6 +175,7 @@ export async function runReboot(options: RebootOptions): Promise<RebootReport> {
   let zoneOf: (name: string) => string | undefined;
   if (options.dryRun) {
     // A dry run plans from the stack file alone: its hosts and zones, no Azure call, no credentials.
+    // Those zones are the ones hosts created now would get; a real run takes each VM's from Azure.
     names = plan.hosts.map((h) => h.name).sort();
     zoneOf = (name) => planned.get(name);
     report.fromStackFile = true;
@@ -188,9 +189,11 @@ export async function runReboot(options: RebootOptions): Promise<RebootReport> {
       report.error = `could not list the VMs of resource group ${resourceGroup}: ${errorText(err)}`;
       return done();
     }
-    // The VM's own zone when Azure reports one, else the plan's.
+    // The VM's own zone as Azure reports it, never the plan's: a VM keeps the zone it was created
+    // in (the component pins it), so after an edit of fleet.zones the plan's zone can be wrong. A
+    // VM that Azure lists without a zone has none. Every target is one of the listed VMs.
     const listed = vms;
-    zoneOf = (name) => listed.find((v) => v.name === name)?.zones[0] ?? planned.get(name);
+    zoneOf = (name) => listed.find((v) => v.name === name)?.zones[0];
     names = vms.map((v) => v.name).sort();
     options.progress?.(`${names.length} host(s) of stack ${plan.stack} in ${resourceGroup}`);
   }

@@ -131,7 +131,8 @@ export class MailhostFleet extends pulumi.ComponentResource {
       resourceGroupName: site.resourceGroup.name,
       hosts: plan.hosts.map((host, i) => ({
         name: host.name,
-        zone: host.zone ?? null,
+        // The VM's own zone (kept from its creation), not the one the plan would give a new host.
+        zone: pulumi.output(done.then(() => created[i].virtualMachine.zones.apply((zones) => zones?.[0] ?? null))),
         privateIpAddress: pulumi.output(done.then(() => created[i].privateIpAddress)),
         tuning,
         rmax,

@@ -13,8 +13,9 @@ export interface NatGatewayEgressArgs {
   /** Azure name of its public IP, e.g. `pip-ng-mailhost-prod`. */
   readonly publicIpName: string;
   /**
-   * Availability zone the NAT gateway is pinned to ("1", "2" or "3"). Defaults to none: Azure
-   * places the gateway in a zone of its choosing and does not show which.
+   * Availability zone the NAT gateway is created in ("1", "2" or "3"). Defaults to none: Azure
+   * places the gateway in a zone of its choosing and does not show which. Applies at creation only:
+   * the gateway and its public IP ignore later changes to their zones (Azure cannot change them).
    */
   readonly zone?: string;
   /** Zones of the public IP: none, the NAT gateway's own zone, or all three (zone-redundant). Defaults to none. */
@@ -64,7 +65,12 @@ export class NatGatewayEgress extends pulumi.ComponentResource {
       publicIPAddressVersion: network.IPVersion.IPv4,
       zones: ipZones.length > 0 ? ipZones : undefined,
       tags,
-    }, { parent: this });
+    }, {
+      parent: this,
+      // Zones are fixed at creation: a change would replace the address every peer allow-lists.
+      // The public IP keeps the zones it was created with, whatever `fleet.zones` says later.
+      ignoreChanges: ["zones"],
+    });
 
     this.natGateway = new network.NatGateway(`${name}-ng`, {
       resourceGroupName: args.resourceGroupName,
@@ -74,7 +80,11 @@ export class NatGatewayEgress extends pulumi.ComponentResource {
       publicIpAddresses: [{ id: this.publicIp.id }],
       zones: args.zone === undefined ? undefined : [args.zone],
       tags,
-    }, { parent: this });
+    }, {
+      parent: this,
+      // Fixed at creation, like its public IP's zones (with which it was validated): kept as created.
+      ignoreChanges: ["zones"],
+    });
 
     this.registerOutputs({ publicIp: this.publicIp, natGateway: this.natGateway });
   }

@@ -35,7 +35,10 @@ export interface WindowsMailHostArgs {
   readonly location?: pulumi.Input<string>;
   /** Subnet of the host's NIC. The NIC never gets a public IP. */
   readonly subnetId: pulumi.Input<string>;
-  /** Name, computer name and zone of the host (see `planFleet`). */
+  /**
+   * Name, computer name and zone of the host (see `planFleet`). The zone applies when the VM is
+   * created; an existing VM keeps its own (the VM ignores later changes to `zones`).
+   */
   readonly host: HostPlan;
   /** Azure VM size; must support Gen2 and Trusted Launch. */
   readonly vmSize: string;
@@ -163,7 +166,13 @@ export class WindowsMailHost extends pulumi.ComponentResource {
         : { type: compute.ResourceIdentityType.SystemAssigned },
       diagnosticsProfile: { bootDiagnostics: { enabled: true } },
       tags: args.tags,
-    }, { parent: this });
+    }, {
+      parent: this,
+      // Azure fixes a VM's zone at creation (a change would replace the host). The zone comes from
+      // `fleet.zones`, which users edit (add a zone, reorder): the VM keeps the zone it was created
+      // in, and `mailhost reboot` and the stack output read that real zone from Azure.
+      ignoreChanges: ["zones"],
+    });
 
     const tuningArgs = {
       resourceGroupName: args.resourceGroupName,

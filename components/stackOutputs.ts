@@ -5,7 +5,8 @@ export interface MailhostStackOutputs {
   readonly resourceGroupName: pulumi.Output<string>;
   readonly hosts: Array<{
     readonly name: string;
-    readonly zone: string | null;
+    /** The VM's availability zone as Azure has it (kept from its creation), or null. */
+    readonly zone: pulumi.Output<string | null>;
     readonly privateIpAddress: pulumi.Output<string | undefined>;
     readonly tuning: {
       readonly mechanism: string;

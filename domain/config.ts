@@ -216,7 +216,7 @@ export const configSchema = {
           uniqueItems: true,
           maxItems: 3,
           default: [],
-          description: "Availability zones; hosts are spread over them round-robin. Empty: no zone pinning.",
+          description: "Availability zones; hosts are spread over them round-robin in zone order (the order of the list does not matter). A host, the NAT gateway and its public IP keep the zones they were created with. Empty: no zone pinning.",
         },
         adminUsername: { type: "string", pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,19}$", description: "Local administrator name (1–20 characters, not a reserved name such as admin or administrator)." },
         allowedImapCidrs: {

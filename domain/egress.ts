@@ -30,6 +30,14 @@ export const ROUTE_TABLE_ID_PATTERN =
 /** The Availability Zones Azure has in a region with zones (a zone-redundant public IP spans all three). */
 export const ALL_AVAILABILITY_ZONES = ["1", "2", "3"] as const;
 
+/**
+ * The zones of `mailhost:fleet.zones` in one canonical order ("1", "2", "3"), so that reordering
+ * the list changes nothing Azure fixes at creation (the zone of a host, of the NAT gateway).
+ */
+export function canonicalZones(zones: readonly string[]): string[] {
+  return [...new Set(zones)].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+}
+
 /** A Standard NAT gateway with one static Standard public IP, attached to the mail-host subnet. */
 export interface NatGatewayEgressPlan {
   readonly kind: "natGateway";
@@ -38,9 +46,11 @@ export interface NatGatewayEgressPlan {
   /** Azure name of its public IP (CAF abbreviation `pip`), e.g. `pip-ng-mailhost-prod`. */
   readonly publicIpName: string;
   /**
-   * The zone the NAT gateway is pinned to: the first zone of `mailhost:fleet.zones`, or undefined
-   * ("no zone": Azure picks a zone and does not show which) when the stack pins no zone. A Standard
-   * NAT gateway is a zonal resource either way; its zone cannot change after creation.
+   * The zone the NAT gateway is created in: the lowest zone of `mailhost:fleet.zones` (so reordering
+   * the list changes nothing), or undefined ("no zone": Azure picks a zone and does not show which)
+   * when the stack pins no zone. A Standard NAT gateway is a zonal resource either way; its zone
+   * cannot change after creation, and the component pins it (`ignoreChanges: ["zones"]`, as the
+   * public IP's zones): a later edit of `zones` never replaces the gateway or its address.
    */
   readonly zone?: string;
   /**
@@ -82,7 +92,8 @@ export function planEgress(settings: EgressSettings, names: { natGateway: string
     if (settings.routeTableId === undefined) throw new Error("egress kind routeTable needs a routeTableId");
     return { kind: "routeTable", routeTableId: settings.routeTableId };
   }
-  const zone = fleetZones[0];
+  // The lowest zone, not the first listed: reordering `zones` must not move (replace) the gateway.
+  const zone = canonicalZones(fleetZones)[0];
   return {
     kind: "natGateway",
     natGatewayName: names.natGateway,

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { type GuestFile, type GuestManifest, manifestSha256 } from "./guestContent";
 import { type CapacityAssessment, type Load, assessCapacity, effectiveTtlFloor, minimumTtlForLoad, usablePorts } from "./capacity";
 import { type MailhostConfig, type TuningMechanism, configKeyPath } from "./config";
-import { type EgressPlan, egressNames, planEgress } from "./egress";
+import { type EgressPlan, canonicalZones, egressNames, planEgress } from "./egress";
 import { toBase64Url } from "./guestEncoding";
 import { type ConfigIssue, ConfigValidationError } from "./issues";
 import { WINDOWS_COMPUTER_NAME_MAX_LENGTH } from "./limits";
@@ -84,7 +84,11 @@ export interface HostPlan {
   readonly name: string;
   /** Windows computer name (at most WINDOWS_COMPUTER_NAME_MAX_LENGTH characters). */
   readonly computerName: string;
-  /** Availability zone, or undefined when the stack pins none. */
+  /**
+   * Availability zone a host created now gets, or undefined when the stack pins none. An existing
+   * VM keeps the zone it was created in (Azure cannot move it; the component pins it): read the
+   * real zone from Azure (`mailhost reboot` does) rather than this.
+   */
   readonly zone?: string;
 }
 
@@ -176,16 +180,32 @@ export function hostNamePrefix(stack: string): string {
   return `vm-mail-${slug(stack)}-`;
 }
 
+/**
+ * Digits of a host's number: at least 3 (`001`), more only for hosts past 999. Never a function of
+ * `hostCount`: raising it must not rename (and so replace) a host that exists.
+ */
+export const HOST_NUMBER_MIN_DIGITS = 3;
+
+/**
+ * The hosts of a stack. Every field is fixed by Azure when the VM is created, so each is derived
+ * only from what a routine edit leaves alone:
+ * - `name` and `computerName` from the host's 1-based index (`001`, ..., `999`, `1000`), never from
+ *   `hostCount`;
+ * - `zone` round-robin over the zones in canonical order (`canonicalZones`): reordering `zones`
+ *   changes no host's zone. Adding or removing a zone changes the zone this returns for some
+ *   existing hosts; the VM pins the zone it was created in (`ignoreChanges: ["zones"]`), so this is
+ *   the zone of a host created now, and whatever relies on a host's zone (reboot waves, the stack
+ *   output) reads the VM's real zone from Azure.
+ */
 export function hostPlans(stack: string, hostCount: number, zones: readonly string[]): HostPlan[] {
-  const digits = Math.max(3, String(hostCount).length);
-  const computerPrefix = `mail${compact(stack).slice(0, WINDOWS_COMPUTER_NAME_MAX_LENGTH - "mail".length - digits)}`;
+  const ordered = canonicalZones(zones);
   return Array.from({ length: hostCount }, (_, i) => {
-    const number = String(i + 1).padStart(digits, "0");
+    const number = String(i + 1).padStart(HOST_NUMBER_MIN_DIGITS, "0");
     return {
       index: i + 1,
       name: `${hostNamePrefix(stack)}${number}`,
-      computerName: `${computerPrefix}${number}`,
-      zone: zones.length > 0 ? zones[i % zones.length] : undefined,
+      computerName: `mail${compact(stack).slice(0, WINDOWS_COMPUTER_NAME_MAX_LENGTH - "mail".length - number.length)}${number}`,
+      zone: ordered.length > 0 ? ordered[i % ordered.length] : undefined,
     };
   });
 }

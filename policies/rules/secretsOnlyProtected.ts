@@ -1,71 +1,88 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { EXTENSION_TYPE, GUEST_CONFIGURATION_ASSIGNMENT_TYPE, RUN_COMMAND_TYPE, guestConfigurationOf, label } from "../lib/resources";
+import { label } from "../lib/resources";
+import { type Carrier, type CarrierSlot, carrierOf } from "../lib/secretCarriers";
+import { parseConfigurationParameterName } from "../../domain/machineConfiguration";
+import { SECRET_NAME, holdsCredential } from "../../domain/secrets";
 
-import { fromBase64Url } from "../../domain/guestEncoding";
-import { SECRET_NAME, SECRET_VALUE } from "../../domain/secrets";
-
-/**
- * True when a value is, or (under a `...Base64Url` name) decodes to, a credential: encoding a value
- * for the command line must not hide a SAS signature or key from this policy.
- */
-function carriesSecretValue(name: string, value: string): boolean {
-  if (SECRET_VALUE.test(value)) return true;
-  if (!/base64url$/i.test(name)) return false;
-  try {
-    return SECRET_VALUE.test(fromBase64Url(value));
-  } catch {
-    return false;
-  }
+/** A non-empty string under a credential-like name, or any string that is or encodes a credential. */
+function namedOrHoldsCredential(name: string, value: unknown): boolean {
+  if (typeof value !== "string" || value === "") return false;
+  return SECRET_NAME.test(name) || holdsCredential(value);
 }
 
-function findSecrets(node: unknown, path: string, out: string[]): void {
+/** Paths under a settings object whose key names a credential or whose value holds one, at any depth. */
+function findInSettings(node: unknown, path: string, out: string[]): void {
   if (Array.isArray(node)) {
-    node.forEach((item, i) => findSecrets(item, `${path}[${i}]`, out));
+    node.forEach((item, i) => findInSettings(item, `${path}[${i}]`, out));
   } else if (node !== null && typeof node === "object") {
     for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
-      const here = path === "" ? key : `${path}.${key}`;
-      if (typeof value === "string" && value !== "" && (SECRET_NAME.test(key) || carriesSecretValue(key, value))) out.push(here);
-      else findSecrets(value, here, out);
+      const here = `${path}.${key}`;
+      if (namedOrHoldsCredential(key, value)) out.push(here);
+      else findInSettings(value, here, out);
     }
-  } else if (typeof node === "string" && SECRET_VALUE.test(node)) {
+  } else if (typeof node === "string" && node !== "" && holdsCredential(node)) {
     out.push(path);
   }
 }
 
-/** SAS tokens, passwords and keys go in protectedSettings / protectedParameters only. */
+/** Where in one slot a credential sits (empty: none). */
+function findInSlot(slot: CarrierSlot, value: unknown, prefix: string): string[] {
+  const where = `${prefix}${slot.path}`;
+  const out: string[] = [];
+  switch (slot.shape) {
+    case "settings":
+      findInSettings(value, where, out);
+      break;
+    case "parameters":
+    case "configurationParameters":
+      if (!Array.isArray(value)) break;
+      for (const p of value) {
+        const name = typeof p?.name === "string" ? p.name : "";
+        // An assignment parameter is `[Type]Instance;Property`: the property is the name that counts.
+        const named = slot.shape === "configurationParameters" ? (parseConfigurationParameterName(name)?.property ?? name) : name;
+        if (namedOrHoldsCredential(named, p?.value)) out.push(`${where}[${name}]`);
+      }
+      break;
+    case "uri":
+    case "text":
+      if (typeof value === "string" && value !== "" && holdsCredential(value)) out.push(where);
+      break;
+  }
+  return out;
+}
+
+/** Every credential a carrier holds where it must not: its slot and the path inside it. */
+export function misplacedCredentials(carrier: Carrier, props: Record<string, unknown>): Array<{ slot: CarrierSlot; where: string }> {
+  const elements = carrier.elements?.(props) ?? [{ prefix: "", props }];
+  const found: Array<{ slot: CarrierSlot; where: string }> = [];
+  for (const element of elements) {
+    for (const slot of carrier.slots) {
+      if (slot.protection === "protected") continue;
+      for (const where of findInSlot(slot, slot.read(element.props), element.prefix)) found.push({ slot, where });
+    }
+  }
+  return found;
+}
+
+/**
+ * SAS tokens, passwords and keys go in protected settings or protected parameters only, and never
+ * in a guest configuration assignment. One reader for every carrier in {@link CARRIERS}; values are
+ * read through every encoding the product uses (base64url, base64, JSON, percent-encoding, ...).
+ */
 export const secretsOnlyProtected: ResourceValidationPolicy = {
   name: "mailhost-secrets-only-in-protected-settings",
-  description: "VM extensions, run commands and guest configuration assignments must not carry SAS tokens, passwords or keys in plain settings or parameters; those belong in protectedSettings, protectedParameters or configurationProtectedParameter (and package URLs are read with a managed identity).",
+  description: "VM, scale-set and Arc extensions and run commands must carry SAS tokens, passwords and keys only in protectedSettings or protectedParameters (and read scripts and packages with a managed identity, not a SAS URL), in whatever encoding; guest configuration assignments must carry none at all, protected or not, because Machine Configuration has no secret management: secrets stay in Key Vault and reach the machine at run time (Key Vault VM extension or managed identity).",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
-    const found: string[] = [];
-    if (EXTENSION_TYPE.test(args.type)) {
-      findSecrets(args.props.settings, "settings", found);
-    } else if (RUN_COMMAND_TYPE.test(args.type)) {
-      const parameters = Array.isArray(args.props.parameters) ? args.props.parameters : [];
-      for (const p of parameters) {
-        const name = typeof p?.name === "string" ? p.name : "";
-        if (typeof p?.value === "string" && p.value !== "" && (SECRET_NAME.test(name) || carriesSecretValue(name, p.value))) found.push(`parameters[${name}]`);
-      }
-      // Blob URLs signed with a SAS: a managed identity (…ManagedIdentity) is the protected way.
-      const uris: Array<[string, unknown]> = [["source.scriptUri", args.props.source?.scriptUri], ["outputBlobUri", args.props.outputBlobUri], ["errorBlobUri", args.props.errorBlobUri]];
-      for (const [where, uri] of uris) if (typeof uri === "string" && SECRET_VALUE.test(uri)) found.push(where);
-    } else if (GUEST_CONFIGURATION_ASSIGNMENT_TYPE.test(args.type)) {
-      const gc = guestConfigurationOf(args.props);
-      const parameters = Array.isArray(gc?.configurationParameter) ? gc.configurationParameter : [];
-      for (const p of parameters) {
-        const name = typeof p?.name === "string" ? p.name : "";
-        if (typeof p?.value === "string" && p.value !== "" && (SECRET_NAME.test(name.split(";").pop() ?? "") || SECRET_VALUE.test(p.value))) found.push(`properties.guestConfiguration.configurationParameter[${name}]`);
-      }
-      if (typeof gc?.contentUri === "string" && SECRET_VALUE.test(gc.contentUri)) found.push("properties.guestConfiguration.contentUri");
-    }
+    const carrier = carrierOf(args.type);
+    if (carrier === undefined) return;
     // The value itself is never part of the message.
-    for (const where of found) {
-      const remedy = EXTENSION_TYPE.test(args.type) ? "protectedSettings"
-        : where.startsWith("parameters") ? "protectedParameters"
-        : where.startsWith("properties.guestConfiguration.configurationParameter") ? "configurationProtectedParameter"
-        : "a managed identity instead of a SAS URL";
-      report(`${label(args.type, args.name)} carries a credential in ${where} (value not shown); move it to ${remedy}.`);
+    for (const { slot, where } of misplacedCredentials(carrier, args.props)) {
+      const remedy = carrier.remedy(slot);
+      report(slot.protection === "never"
+        ? `${label(args.type, args.name)} carries a credential in ${where} (value not shown); ${remedy}.`
+        : `${label(args.type, args.name)} carries a credential in ${where} (value not shown); move it to ${remedy}.`);
     }
   },
 };
+

@@ -17,13 +17,13 @@ describe("mailhost --help", () => {
     assert.match(text, new RegExp(`Need Azure \\(a subscription and credentials\\): ${AZURE_COMMANDS.join(", ")}\\.`));
     assert.doesNotMatch(text, /^Offline checks and plans/, "no longer calls every command offline");
     assert.match(text, /check \[options\] \[offline\]/);
-    assert.match(text, /plan \[options\] \[offline\]/);
+    assert.match(text, /plan \[options\] \[offline; --azure needs Azure\]/);
     assert.match(text, /drift \[options\] \[needs Azure\]/);
     assert.match(text, /reboot \[options\] \[needs Azure; --dry-run is offline\]/);
   });
   it("each command's own help says the same", async () => {
     assert.match(await help(["check", "--help"]), /\[offline\]/);
-    assert.match(await help(["plan", "--help"]), /\[offline\]/);
+    assert.match(await help(["plan", "--help"]), /\[offline; --azure needs Azure\]/);
     assert.match(await help(["drift", "--help"]), /\[needs Azure\]/);
     assert.match(await help(["reboot", "--help"]), /\[needs Azure; --dry-run is offline\]/);
   });

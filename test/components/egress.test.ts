@@ -38,9 +38,11 @@ describe("egress of the prod stack under mocks (kind natGateway, the default)", 
     assert.deepEqual(subnet.inputs.natGateway, { id: mockId(run, gateway, "NatGateway", "ng-mailhost-prod") });
     assert.equal(subnet.inputs.routeTable, undefined);
   });
-  it("pins the NAT gateway to the first zone of the fleet; its public IP is zone-redundant", () => {
+  it("pins the NAT gateway to the lowest zone of the fleet; its public IP is zone-redundant; both keep the zones they were created with", () => {
     const zones = (stackConfigWithSecret("prod")["mailhost:fleet"] as { zones: string[] }).zones;
-    assert.deepEqual(one(run, "azure-native:network:NatGateway").inputs.zones, [zones[0]]);
+    assert.deepEqual(one(run, "azure-native:network:NatGateway").inputs.zones, [[...zones].sort()[0]]);
+    assert.deepEqual(one(run, "azure-native:network:NatGateway").ignoreChanges, ["zones"]);
+    assert.deepEqual(one(run, "azure-native:network:PublicIPAddress").ignoreChanges, ["zones"]);
     assert.deepEqual(one(run, "azure-native:network:PublicIPAddress").inputs.zones, ["1", "2", "3"]);
   });
   it("creates the subnet private (defaultOutboundAccess false) and never replaces an existing one over it", () => {

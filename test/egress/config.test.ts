@@ -67,14 +67,21 @@ describe("mailhost:egress in the stack config", () => {
 });
 
 describe("planEgress", () => {
-  it("pins the NAT gateway to the fleet's first zone, with a zone-redundant public IP", () => {
+  it("pins the NAT gateway to the fleet's lowest zone, with a zone-redundant public IP", () => {
     const plan = planFleet("prod", requireStackConfig(base), loadSiteConfigTemplate());
     assert.deepEqual(plan.egress, {
       kind: "natGateway", natGatewayName: plan.names.natGateway, publicIpName: plan.names.natGatewayPublicIp,
-      zone: base.fleet.zones[0], publicIpZones: [...ALL_AVAILABILITY_ZONES],
+      zone: [...base.fleet.zones].sort()[0], publicIpZones: [...ALL_AVAILABILITY_ZONES],
     });
     assert.equal(plan.names.natGateway, "ng-mailhost-prod");
     assert.equal(plan.names.natGatewayPublicIp, "pip-ng-mailhost-prod");
+  });
+  it("creates the NAT gateway in the lowest zone of fleet.zones, whatever their order (the issue's example: reordering must not move it)", () => {
+    for (const zones of [["1", "2", "3"], ["3", "1", "2"], ["2", "3"], ["3", "2"], ["2"]]) {
+      const egress = planEgress({ kind: "natGateway" }, { natGateway: "ng", natGatewayPublicIp: "pip" }, zones);
+      const lowest = Math.min(...zones.map(Number));
+      assert.equal(egress.kind === "natGateway" ? egress.zone : "", String(lowest), JSON.stringify(zones));
+    }
   });
   it("gives a stack without zones a NAT gateway and public IP without zones", () => {
     const egress = planEgress({ kind: "natGateway" }, { natGateway: "ng", natGatewayPublicIp: "pip" }, []);
@@ -91,7 +98,7 @@ describe("mailhost plan shows each stack's egress", () => {
   it("names the NAT gateway, its zone and its public IP; or the route table", () => {
     const plan = planFleet("prod", requireStackConfig(base), loadSiteConfigTemplate());
     const lines = formatPlan(plan).split("\n");
-    assert.equal(lines[1], `egress: NAT gateway ${plan.names.natGateway} (Standard, zone ${base.fleet.zones[0]}) with static public IP ${plan.names.natGatewayPublicIp} (outbound only)`);
+    assert.equal(lines[1], `egress: NAT gateway ${plan.names.natGateway} (Standard, zone ${[...base.fleet.zones].sort()[0]}) with static public IP ${plan.names.natGatewayPublicIp} (outbound only)`);
     const routed = planFleet("prod", requireStackConfig({ ...base, egress: { kind: "routeTable", routeTableId: ROUTE_TABLE_ID } }), loadSiteConfigTemplate());
     assert.match(formatPlan(routed).split("\n")[1], new RegExp(`^egress: route table ${ROUTE_TABLE_ID.replace(/[.()]/g, "\\$&")} \\(no NAT gateway`));
   });

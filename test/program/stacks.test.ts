@@ -46,13 +46,13 @@ for (const stack of STACKS) {
     const config = configOf(stack);
     before(async () => { run = await runStack(stack); });
 
-    it("creates one VM per configured host, spread round-robin over the configured zones", () => {
+    it("creates one VM per configured host, spread round-robin over the configured zones in canonical order", () => {
       const vms = byType(run, "azure-native:compute:VirtualMachine");
       assert.equal(vms.length, config.fleet.hostCount);
       vms.forEach((vm, i) => {
         const zones = vm.inputs.zones as string[] | undefined;
         if (config.fleet.zones.length === 0) assert.equal(zones, undefined);
-        else assert.deepEqual(zones, [config.fleet.zones[i % config.fleet.zones.length]]);
+        else assert.deepEqual(zones, [[...config.fleet.zones].sort()[i % config.fleet.zones.length]]);
       });
     });
 

@@ -121,6 +121,25 @@ describe("mailhost reboot against the ARM stand-in", { concurrency: 3 }, () => {
     assert.deepEqual(s.restartPosts, []);
   });
 
+  it("waves follow the zones Azure reports for each VM, not the plan's: after fleet.zones was edited, and for a VM Azure lists without a zone", async () => {
+    // The hosts were created under another zone list: each VM kept its zone (the component pins
+    // it), so Azure's zones differ from what the plan would give a host created now.
+    const azureZones = new Map<string, string | undefined>(six.hosts.map((h, i) => [h.name, i === 5 ? undefined : ["3", "1"][i % 2]]));
+    assert.ok(six.hosts.some((h) => h.zone !== azureZones.get(h.name)), "the test needs zones that differ from the plan");
+    const s = await ArmStandIn.start(SUBSCRIPTION, six.names.resourceGroup, six.hosts.map((h) => {
+      const zone = azureZones.get(h.name);
+      return { name: h.name, tags: { [STACK_TAG]: six.stack }, zones: zone === undefined ? undefined : [zone], behaviour: waiting() };
+    }));
+    standIns.push(s);
+    // A real run (a dry run plans from the stack file alone and asks Azure nothing).
+    const r = await reboot(s, { selection: { kind: "all" }, maxUnavailable: 3 });
+    assert.equal(rebootExitCode(r), 0, JSON.stringify(r, null, 1));
+    // The rule: one zone a wave, the zone Azure has for every host of it.
+    for (const wave of r.waves) for (const h of wave.hosts) assert.equal(wave.zone, azureZones.get(h), `${h} is in zone ${azureZones.get(h) ?? "none"} in Azure`);
+    const expectedZones = [...new Set(azureZones.values())];
+    assert.deepEqual(new Set(r.waves.map((w) => w.zone)), new Set(expectedZones));
+  });
+
   it("a host not waiting for a reboot is not restarted without --all; with --all it is", async () => {
     const calm = six.hosts[0].name;
     const s = await standIn({ [calm]: notWaiting() });
