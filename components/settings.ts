@@ -4,8 +4,9 @@
  * `mailhost:monitoring`), validated by the same code, so a component rejects a value with the
  * message a stack file would get (naming the setting by its stack-config key).
  *
- * Ranges and defaults in these comments are generated from `domain/limits.ts` by `npm run docs`
- * (the text in brackets before `from {@link ...}`); a test checks they are fresh.
+ * Ranges and defaults in these comments name their constant in `domain/limits.ts` (the entry point
+ * `mailhost-iac/limits`): the numbers live only there (an editor shows them on hover), and README's
+ * configuration reference lists them, generated from the same constants.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type MailhostConfig, type StackConfigInput, type TuningMechanism, adminPasswordIssues, alertWebhookUrlIssues, parseStackConfig } from "../domain/config";
@@ -25,24 +26,24 @@ export interface TcpSettings {
   readonly tuning: TuningMechanism;
   /**
    * Tcpip `MaxUserPort`, a port number; the dynamic port range ends here.
-   * Range: [5000–65534 (port number)] from {@link MAX_USER_PORT}.
-   * Defaults to [65534] from {@link DEFAULTS}.maxUserPort.
+   * Range: {@link MAX_USER_PORT}.
+   * Defaults to {@link DEFAULTS}.maxUserPort.
    */
   readonly maxUserPort?: number;
   /**
    * Tcpip `TcpTimedWaitDelay`, seconds a closed connection stays in TIME_WAIT.
-   * Range: [30–300 (seconds)] from {@link TCP_TIMED_WAIT_DELAY}.
-   * Defaults to [30] from {@link DEFAULTS}.tcpTimedWaitDelay.
+   * Range: {@link TCP_TIMED_WAIT_DELAY}.
+   * Defaults to {@link DEFAULTS}.tcpTimedWaitDelay.
    */
   readonly tcpTimedWaitDelay?: number;
   /**
    * Dynamic port range (IPv4 and IPv6, TCP); `start + count - 1` must equal `maxUserPort`.
-   * Defaults to a start of [10000] from {@link DEFAULTS}.dynamicPortRangeStart up to `maxUserPort`.
+   * Defaults to a start of {@link DEFAULTS}.dynamicPortRangeStart up to `maxUserPort`.
    */
   readonly dynamicPortRange?: {
-    /** First dynamic port. Range: [1025–65281 (port number)] from {@link DYNAMIC_PORT_RANGE_START}. */
+    /** First dynamic port. Range: {@link DYNAMIC_PORT_RANGE_START}. */
     readonly start: number;
-    /** Number of dynamic ports. Range: [255–64511 (ports)] from {@link DYNAMIC_PORT_RANGE_COUNT}. */
+    /** Number of dynamic ports. Range: {@link DYNAMIC_PORT_RANGE_COUNT}. */
     readonly count: number;
   };
 }
@@ -54,13 +55,13 @@ export interface SiteConfigSettings {
   /**
    * `MailboxCacheTTL` written to SiteConfig.cfg, seconds; at or above the effective floor (the
    * larger of `minimumMailboxCacheTtl` and the capacity model's minimum). Required.
-   * Range: [60–86400 (seconds)] from {@link MAILBOX_CACHE_TTL}.
+   * Range: {@link MAILBOX_CACHE_TTL}.
    */
   readonly mailboxCacheTtl: number;
   /**
    * Configured `MailboxCacheTTL` floor, seconds.
-   * Range: [60–86400 (seconds)] from {@link MAILBOX_CACHE_TTL}.
-   * Defaults to [300] from {@link DEFAULTS}.minimumMailboxCacheTtl.
+   * Range: {@link MAILBOX_CACHE_TTL}.
+   * Defaults to {@link DEFAULTS}.minimumMailboxCacheTtl.
    */
   readonly minimumMailboxCacheTtl?: number;
   /** INI settings `{ <section>: { <key>: value } }` overriding or adding to the template. Defaults to none. */
@@ -69,13 +70,13 @@ export interface SiteConfigSettings {
 
 /** Planned load on one host, for the capacity model (stack config `mailhost:capacity`). */
 export interface CapacitySettings {
-  /** S: concurrently active mailbox sessions per host. Required. Range: [0–10000000 (sessions)] from {@link ACTIVE_SESSIONS_PER_HOST}. */
+  /** S: concurrently active mailbox sessions per host. Required. Range: {@link ACTIVE_SESSIONS_PER_HOST}. */
   readonly activeSessionsPerHost: number;
-  /** B: distinct back-end IMAP endpoints (IP:port). Required. Range: [1–10000 (endpoints)] from {@link BACKEND_ENDPOINTS}. */
+  /** B: distinct back-end IMAP endpoints (IP:port). Required. Range: {@link BACKEND_ENDPOINTS}. */
   readonly backendEndpoints: number;
   /**
-   * u: planned utilisation of the port space, above 0 and at most [1] from {@link UTILIZATION}.max.
-   * Defaults to [0.8] from {@link DEFAULTS}.utilization.
+   * u: planned utilisation of the port space, above 0 and at most {@link UTILIZATION}.max.
+   * Defaults to {@link DEFAULTS}.utilization.
    */
   readonly utilization?: number;
 }
