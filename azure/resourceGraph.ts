@@ -39,6 +39,12 @@ export interface ResourceGraphOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+/** What a query covers: subscriptions, management groups, or both (Resource Graph's `QueryRequest`). */
+export interface GraphScopes {
+  readonly subscriptions?: readonly string[];
+  readonly managementGroups?: readonly string[];
+}
+
 /** The rows of a query and what it cost. */
 export interface QueryResult<Row> {
   readonly rows: Row[];
@@ -102,18 +108,19 @@ export class ResourceGraph {
   }
 
   /**
-   * Runs `query` over `subscriptions` and follows `$skipToken` until the last page, resending the
-   * same query and scopes each time. When a page says no quota is left, waits for the reset
+   * Runs `query` over `scopes` (subscription IDs, or `{ subscriptions, managementGroups }`) and
+   * follows `$skipToken` until the last page, resending the same query and scopes each time. When a page says no quota is left, waits for the reset
    * before asking for the next. Throws the SDK's RestError when a request fails for good.
    */
-  async queryAll<Row>(query: string, subscriptions: readonly string[], abortSignal?: AbortSignal): Promise<QueryResult<Row>> {
+  async queryAll<Row>(query: string, scopes: readonly string[] | GraphScopes, abortSignal?: AbortSignal): Promise<QueryResult<Row>> {
+    const { subscriptions, managementGroups } = Array.isArray(scopes) ? { subscriptions: scopes as readonly string[], managementGroups: undefined } : scopes as GraphScopes;
     const rows: Row[] = [];
     let skipToken: string | undefined;
     let pages = 0;
     do {
       let headers: PipelineResponse["headers"] | undefined;
       const response = await this.client.resources(
-        { subscriptions: [...subscriptions], query, options: { top: this.pageSize, resultFormat: "objectArray", ...(skipToken ? { skipToken } : {}) } },
+        { ...(subscriptions ? { subscriptions: [...subscriptions] } : {}), ...(managementGroups ? { managementGroups: [...managementGroups] } : {}), query, options: { top: this.pageSize, resultFormat: "objectArray", ...(skipToken ? { skipToken } : {}) } },
         { abortSignal, onResponse: (raw) => { headers = raw.headers as unknown as PipelineResponse["headers"]; } },
       );
       pages++;

@@ -21,6 +21,7 @@ import { formatDriftGithub, formatDriftJson, formatDriftText } from "./driftForm
 import { DEFAULT_POLL_INTERVAL_MS, DEFAULT_REQUEST_TIMEOUT_SECONDS, PUBLIC_ARM_ENDPOINT } from "../azure/arm";
 import { fileErrorText, readStackFile, StackFileError } from "../stack/stackFile";
 import { maxUnavailable } from "../domain/reboot";
+import { type DriftScope, parseScope } from "../domain/estateDrift";
 import { DEFAULT_CHECK_INTERVAL_MS, DEFAULT_REBOOT_TIMEOUT_SECONDS, RESTART_PERMISSION, type RebootSelection, formatRebootGithub, formatRebootJson, formatRebootText, rebootExitCode, runReboot } from "./reboot";
 
 /** Exit codes. */
@@ -76,6 +77,32 @@ function azureTarget(subscriptionFlag: string | undefined, armEndpoint: string):
   } catch {
     throw new UsageError(`--arm-endpoint ${JSON.stringify(armEndpoint)} is not a URL`);
   }
+}
+
+/** `--scope`: a subscription or management group; a usage error names the value. */
+function scopeOption(text: string): DriftScope {
+  try {
+    return parseScope(text);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** `--tag name=value`, required with `--scope`. */
+function tagOption(text: string | undefined): { name: string; value: string } {
+  const m = text === undefined ? null : /^([^=<>%&\\?/]{1,512})=(.{1,256})$/.exec(text);
+  if (!m) throw new UsageError(`--scope needs --tag <name>=<value>, the mail host tag the EstateTuningPolicy selects by${text === undefined ? "" : ` (got ${JSON.stringify(text)})`}`);
+  return { name: m[1], value: m[2] };
+}
+
+/** The Resource Graph client of a scope (the subscription is not needed: the scope names it). */
+function scopeGraph(endpoint: URL, opts: { maxRetries: number; retryDelay: number; requestTimeout: number }, progress: (line: string) => void) {
+  const { ResourceGraph } = require("../azure/resourceGraph") as typeof import("../azure/resourceGraph");
+  const { armRequestPolicy, defaultCredential, explainingCredential } = require("../azure/arm") as typeof import("../azure/arm");
+  return new ResourceGraph({
+    endpoint: endpoint.toString(), credential: explainingCredential(defaultCredential()), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, progress,
+    policies: [armRequestPolicy({ endpoint: endpoint.toString(), requestTimeoutSeconds: opts.requestTimeout, maxRetries: opts.maxRetries, progress })],
+  });
 }
 
 function errorSentence(err: unknown): string {
@@ -174,6 +201,8 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .addOption(new Option("--source <source>", "where in-guest state comes from: graph (Machine Configuration compliance in Azure Resource Graph, one paged query for the whole stack) or run-command (the read-only collector on each host, live) (default: graph for a machineConfiguration stack, else run-command)").choices(["graph", "run-command"]))
     .option("--host <name...>", "check only these hosts (VM names)")
     .option("--max-age <minutes>", "graph source: an evaluation older than this is unknown (Machine Configuration evaluates every 15 minutes)", positiveInt("--max-age"), DEFAULT_MAX_AGE_MINUTES)
+    .option("--scope <scope>", "every machine of a subscription (/subscriptions/<id>) or management group (/providers/Microsoft.Management/managementGroups/<id>) that carries the MailhostTcpTuning assignment or the --tag, Azure VMs and Arc machines, read from Azure Resource Graph; the stack gives the desired state (default: the stack's own hosts)")
+    .option("--tag <name=value>", "with --scope: the mail host tag the EstateTuningPolicy selects by (machines with it but no assignment are listed)")
     .option("--remediate", "re-apply the tuning on drifted hosts only (DSC: bump forceUpdateTag; run command and Machine Configuration: run the tuning script again through Run Command), after confirmation", false)
     .option("-y, --yes", "do not ask before remediating", false)
     .option("--arm-endpoint <url>", "Azure Resource Manager endpoint (sovereign clouds)", PUBLIC_ARM_ENDPOINT)
@@ -191,12 +220,29 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       "The graph source needs only Reader on the resource group (Microsoft.Compute/virtualMachines/read and",
       "Microsoft.GuestConfiguration/guestConfigurationAssignments/read, queried through Azure Resource Graph); its results are as",
       "fresh as Machine Configuration's last evaluation (every 15 minutes), and --remediate still uses Run Command.",
+      "--scope needs Reader on the subscription or management group (Resource Graph reads resources and",
+      "guestconfigurationresources); see docs/ESTATE.md.",
     ].join("\n"))
     .action(async (opts: {
       stack: string; subscription?: string; resourceGroup?: string; format: "text" | "json" | "github"; concurrency: number; timeout: number;
       remediate: boolean; yes: boolean; armEndpoint: string; maxRetries: number; retryDelay: number; pollInterval: number; requestTimeout: number; cwd: string;
-      source?: "graph" | "run-command"; host?: string[]; maxAge: number;
+      source?: "graph" | "run-command"; host?: string[]; maxAge: number; scope?: string; tag?: string;
     }) => {
+      if (opts.scope !== undefined) {
+        if (opts.source === "run-command" || opts.remediate || opts.host) throw new UsageError("--scope reads Azure Resource Graph: it takes neither --source run-command, --remediate nor --host");
+        const scope = scopeOption(opts.scope);
+        const tag = tagOption(opts.tag);
+        const plan = planOf(opts.cwd, opts.stack);
+        const endpoint = new URL(opts.armEndpoint);
+        const progress = (line: string) => io.err(`mailhost drift: ${line}`);
+        const graph = scopeGraph(endpoint, opts, progress);
+        const { runScopeDrift, formatScopeDriftText } = require("./scope") as typeof import("./scope");
+        const report = await runScopeDrift({ plan, graph, scope, tag, expected: expectedAssignment(plan.tuning, readModuleFolder(GUEST_MODULE.dir)), maxAgeMinutes: opts.maxAge, progress });
+        const file = readStackFile(opts.cwd, opts.stack);
+        io.out(opts.format === "json" ? formatDriftJson(report) : opts.format === "github" ? formatDriftGithub(report, repositoryPath(file.file, opts.cwd), file.text) : formatScopeDriftText(report));
+        code = driftExitCode(report);
+        return;
+      }
       const { subscription, endpoint } = azureTarget(opts.subscription, opts.armEndpoint);
       const file = readStackFile(opts.cwd, opts.stack);
       const plan = planOf(opts.cwd, opts.stack);
@@ -235,7 +281,10 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .option("--host <name...>", "restart these hosts (VM names), waiting or not")
     .option("--all", "restart every host of the stack, waiting or not", false)
     .option("--max-unavailable <n|p%>", "hosts restarted at once: a number, or a percentage of the stack (rounded down, at least 1)", "1")
-    .option("--dry-run", "print the waves from the stack file alone and send nothing: no subscription or credentials needed (with the default selection the waves cover every host: which hosts wait is read only in a real run)", false)
+    .option("--dry-run", "print the waves from the stack file alone and send nothing: no subscription or credentials needed (with the default selection the waves cover every host: which hosts wait is read only in a real run). With --scope the dry run reads Resource Graph (one paged query) and sends no restart", false)
+    .option("--scope <scope>", "every machine of a subscription or management group that carries the MailhostTcpTuning assignment or the --tag (see mailhost drift --scope); Arc machines are listed for a manual restart (default: the stack's own hosts)")
+    .option("--tag <name=value>", "with --scope: the mail host tag the EstateTuningPolicy selects by")
+    .option("--max-age <minutes>", "with --scope: an evaluation older than this is unknown, and its machine is not restarted", positiveInt("--max-age"), DEFAULT_MAX_AGE_MINUTES)
     .option("-y, --yes", "do not ask before restarting", false)
     .option("--subscription <id>", "Azure subscription id (default: $AZURE_SUBSCRIPTION_ID)")
     .option("-g, --resource-group <name>", "resource group of the hosts (default: the stack's, e.g. rg-mailhost-<stack>)")
@@ -258,8 +307,40 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .action(async (opts: {
       stack: string; host?: string[]; all: boolean; maxUnavailable: string; dryRun: boolean; yes: boolean; subscription?: string; resourceGroup?: string;
       format: "text" | "json" | "github"; timeout: number; checkInterval: number; armEndpoint: string; maxRetries: number; retryDelay: number; pollInterval: number; cwd: string;
+      scope?: string; tag?: string; maxAge: number;
     }) => {
       if (opts.all && opts.host) throw new UsageError("--all and --host exclude each other");
+      if (opts.scope !== undefined) {
+        const scope = scopeOption(opts.scope);
+        const tag = tagOption(opts.tag);
+        const plan = planOf(opts.cwd, opts.stack);
+        let max: number;
+        try {
+          max = maxUnavailable(opts.maxUnavailable, plan.hosts.length);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        const endpoint = new URL(opts.armEndpoint);
+        const progress = (line: string) => io.err(`mailhost reboot: ${line}`);
+        const graph = scopeGraph(endpoint, { maxRetries: opts.maxRetries, retryDelay: opts.retryDelay, requestTimeout: DEFAULT_REQUEST_TIMEOUT_SECONDS }, progress);
+        const { ArmCompute } = require("../azure/arm") as typeof import("../azure/arm");
+        const arms = new Map<string, InstanceType<typeof ArmCompute>>();
+        const armFor = (subscriptionId: string) => {
+          let arm = arms.get(subscriptionId);
+          if (!arm) arms.set(subscriptionId, (arm = new ArmCompute({ subscriptionId, endpoint: endpoint.toString(), maxRetries: opts.maxRetries, retryDelayMs: opts.retryDelay, pollIntervalMs: opts.pollInterval })));
+          return arm;
+        };
+        const selection: RebootSelection = opts.all ? { kind: "all" } : opts.host ? { kind: "hosts", hosts: opts.host } : { kind: "waiting" };
+        const { runScopeReboot, formatScopeRebootText } = require("./scope") as typeof import("./scope");
+        const report = await runScopeReboot({
+          plan, graph, scope, tag, expected: expectedAssignment(plan.tuning, readModuleFolder(GUEST_MODULE.dir)), maxAgeMinutes: opts.maxAge, progress, armFor, selection,
+          maxUnavailable: max, dryRun: opts.dryRun, yes: opts.yes, confirm: askOnTerminal, timeoutSeconds: opts.timeout, checkIntervalMs: opts.checkInterval,
+        });
+        io.out(opts.format === "json" ? formatRebootJson(report) : opts.format === "github" ? formatRebootGithub(report, repositoryPath(readStackFile(opts.cwd, opts.stack).file, opts.cwd)) : formatScopeRebootText(report));
+        // Arc machines that still wait for a manual restart leave a real run incomplete.
+        code = rebootExitCode(report) || (!opts.dryRun && report.manualRestart.length > 0 ? EXIT.couldNotRun : EXIT.ok);
+        return;
+      }
       // A dry run plans from the stack file alone: no subscription, no credentials, no request.
       const target = opts.dryRun ? undefined : azureTarget(opts.subscription, opts.armEndpoint);
       const file = readStackFile(opts.cwd, opts.stack);

@@ -49,7 +49,9 @@ export function formatPlan(plan: FleetPlan, azure?: AzureZones): string {
   const t = plan.tuning;
   const c = plan.capacity;
   const load = plan.config.capacity;
-  const header = ["host", "zone (if created now)", ...(azure ? ["zone in Azure"] : []), "tuning", "MaxUserPort", "TcpTimedWaitDelay", "dynamic ports", "MailboxCacheTTL (floor)", "Rmax/s", "demand/s", "headroom"];
+  const header = ["host", "zone (if created now)", ...(azure ? ["zone in Azure"] : []), "tuning", "MaxUserPort", "TcpTimedWaitDelay", "dynamic ports", "auto-reuse ports", "capacity model", "MailboxCacheTTL (floor)", "Rmax/s", "demand/s", "headroom"];
+  const autoReuse = t.autoReusePortRange;
+  const modelName = c.model === "hostPool" ? "one pool per host" : "pool per back end";
   const rows = plan.hosts.map((h) => [
     h.name,
     h.zone ?? "-",
@@ -58,6 +60,8 @@ export function formatPlan(plan: FleetPlan, azure?: AzureZones): string {
     String(t.maxUserPort),
     `${t.tcpTimedWaitDelay} s`,
     `${t.dynamicPortRangeStart}–${t.dynamicPortRangeStart + t.dynamicPortRangeCount - 1} (${t.dynamicPortRangeCount})`,
+    autoReuse === undefined ? "not set" : `${autoReuse.start}–${autoReuse.start + autoReuse.count - 1} (${autoReuse.count})`,
+    modelName,
     `${t.mailboxCacheTtl} s (${t.effectiveTtlFloor})`,
     fixed(c.rmax),
     fixed(c.demand, 2),
@@ -78,8 +82,16 @@ export function formatPlan(plan: FleetPlan, azure?: AzureZones): string {
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line),
     "",
-    `Rmax = P / T = ${c.usablePorts} ports / ${t.tcpTimedWaitDelay} s, new connections per second per back-end endpoint.`,
-    `Demand = S / (TTL × B) = ${load.activeSessionsPerHost} sessions / (${t.mailboxCacheTtl} s × ${load.backendEndpoints} endpoints); headroom against u × Rmax with u = ${load.utilization}.`,
+    `capacity model (every host): ${t.capacityModel}.`,
+    ...(c.model === "hostPool"
+      ? [
+        `Rmax = P / T = ${c.poolPorts} ports / ${t.tcpTimedWaitDelay} s, new connections per second for the whole host, all back ends together.`,
+        `Demand = S / TTL = ${load.activeSessionsPerHost} sessions / ${t.mailboxCacheTtl} s; headroom against u × Rmax with u = ${load.utilization}. Floor: S × T / (u × P).`,
+      ]
+      : [
+        `Rmax = R / T = ${c.poolPorts} ports / ${t.tcpTimedWaitDelay} s, new connections per second per back-end endpoint (auto-reuse port range; in effect after a reboot).`,
+        `Demand = S / (TTL × B) = ${load.activeSessionsPerHost} sessions / (${t.mailboxCacheTtl} s × ${load.backendEndpoints} endpoints); headroom against u × Rmax with u = ${load.utilization}. Floor: S × T / (u × R × B).`,
+      ]),
     `MailboxCacheTTL floor = max(configured ${t.configuredTtlFloor} s, capacity minimum ${t.capacityMinimumTtl} s) = ${t.effectiveTtlFloor} s.`,
     "",
     ...formatMonitoring(plan.monitoring, plan.hosts.length),

@@ -112,7 +112,7 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
  * Restarts one host and waits until it is back: power state running, VM agent ready, and the
  * collector showing the Tcpip values in effect. Resolves with undefined when back, else the reason.
  */
-async function restartAndWait(host: RebootHost, options: RebootOptions & { readonly arm: ArmCompute }, resourceGroup: string): Promise<string | undefined> {
+export async function restartAndWait(host: RebootHost, options: Pick<RebootOptions, "plan" | "timeoutSeconds" | "checkIntervalMs" | "progress"> & { readonly arm: ArmCompute }, resourceGroup: string): Promise<string | undefined> {
   const seconds = options.timeoutSeconds ?? DEFAULT_REBOOT_TIMEOUT_SECONDS;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), seconds * 1000);

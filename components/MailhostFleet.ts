@@ -125,6 +125,7 @@ export class MailhostFleet extends pulumi.ComponentResource {
       tcpTimedWaitDelay: plan.tuning.tcpTimedWaitDelay,
       dynamicPortRange: { start: plan.tuning.dynamicPortRangeStart, count: plan.tuning.dynamicPortRangeCount },
       mailboxCacheTtl: plan.tuning.mailboxCacheTtl,
+      ...(plan.tuning.autoReusePortRange === undefined ? {} : { autoReusePortRange: { ...plan.tuning.autoReusePortRange } }),
     };
     const rmax = Math.round(plan.capacity.rmax * 100) / 100;
     this.stackOutputs = {
@@ -135,6 +136,7 @@ export class MailhostFleet extends pulumi.ComponentResource {
         zone: pulumi.output(done.then(() => created[i].virtualMachine.zones.apply((zones) => zones?.[0] ?? null))),
         privateIpAddress: pulumi.output(done.then(() => created[i].privateIpAddress)),
         tuning,
+        capacityModel: plan.capacity.model,
         rmax,
         effectiveTtlFloor: plan.tuning.effectiveTtlFloor,
       })),

@@ -14,7 +14,7 @@ import { ConfigValidationError } from "../domain/issues";
 import { type FleetPlan, type PlanOptions, planFleet } from "../domain/plan";
 import { loadSiteConfigTemplate } from "../domain/siteconfig";
 // Referenced by the doc comments below.
-import type { ACTIVE_SESSIONS_PER_HOST, BACKEND_ENDPOINTS, DEFAULTS, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAILBOX_CACHE_TTL, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, UTILIZATION } from "../domain/limits";
+import type { ACTIVE_SESSIONS_PER_HOST, AUTO_REUSE_PORT_RANGE_COUNT, AUTO_REUSE_PORT_RANGE_START, BACKEND_ENDPOINTS, DEFAULTS, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAILBOX_CACHE_TTL, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, UTILIZATION } from "../domain/limits";
 
 /** TCP ephemeral-port tuning applied inside every host (stack config `mailhost:tcp`). */
 export interface TcpSettings {
@@ -44,6 +44,17 @@ export interface TcpSettings {
     /** First dynamic port. Range: {@link DYNAMIC_PORT_RANGE_START}. */
     readonly start: number;
     /** Number of dynamic ports. Range: {@link DYNAMIC_PORT_RANGE_COUNT}. */
+    readonly count: number;
+  };
+  /**
+   * Auto-reuse port range (`Set-NetTCPSetting -AutoReusePortRangeStartPort/-NumberOfPorts`),
+   * strictly inside the dynamic port range; takes effect after a reboot. Defaults to unset: the
+   * hosts' setting is left as it is and the capacity model counts one port pool per host.
+   */
+  readonly autoReusePortRange?: {
+    /** First port of the range. Range: {@link AUTO_REUSE_PORT_RANGE_START}. */
+    readonly start: number;
+    /** Number of ports of the range. Range: {@link AUTO_REUSE_PORT_RANGE_COUNT}. */
     readonly count: number;
   };
 }
@@ -89,7 +100,7 @@ export type EgressSettings = NonNullable<StackConfigInput["egress"]>;
 export type MonitoringSettings = NonNullable<StackConfigInput["monitoring"]>;
 
 // The hand-written settings above are exactly the schema's: a key added to the schema fails here.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false) : false) : false;
 const sameTcp: Same<TcpSettings, DeepMutableless<StackConfigInput["tcp"]>> = true;
 const sameSiteConfig: Same<SiteConfigSettings, DeepMutableless<StackConfigInput["siteConfig"]>> = true;
 const sameCapacity: Same<CapacitySettings, DeepMutableless<StackConfigInput["capacity"]>> = true;

@@ -14,8 +14,12 @@ export interface MailhostStackOutputs {
       readonly tcpTimedWaitDelay: number;
       readonly dynamicPortRange: { readonly start: number; readonly count: number };
       readonly mailboxCacheTtl: number;
+      /** The auto-reuse port range, when the stack sets one. */
+      readonly autoReusePortRange?: { readonly start: number; readonly count: number };
     };
-    /** `Rmax = P / T`, new connections per second per back-end endpoint. */
+    /** Which capacity model applies: `hostPool` (one pool per host, the default) or `perBackend` (auto-reuse range). */
+    readonly capacityModel: "hostPool" | "perBackend";
+    /** The pool's rate: `P / T` for the whole host (`hostPool`), or `R / T` per back-end endpoint (`perBackend`). */
     readonly rmax: number;
     readonly effectiveTtlFloor: number;
   }>;

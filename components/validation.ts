@@ -1,7 +1,7 @@
 /** Input validation shared by the components: runs before a component or any child exists. */
 import * as pulumi from "@pulumi/pulumi";
 import { type TuningPlan, sha256Hex } from "../domain/plan";
-import { dynamicPortRangeProblems, mailboxCacheTtlProblem, maxUserPortProblem, tcpTimedWaitDelayProblem } from "../domain/rules";
+import { autoReusePortRangeProblems, dynamicPortRangeProblems, mailboxCacheTtlProblem, maxUserPortProblem, tcpTimedWaitDelayProblem } from "../domain/rules";
 import { readMailboxCacheTtl } from "../domain/siteconfig";
 
 /**
@@ -31,6 +31,7 @@ export function tuningProblems(tuning: TuningPlan): string[] {
     tcpTimedWaitDelayProblem(tuning.tcpTimedWaitDelay),
     maxUserPortProblem(tuning.maxUserPort),
     ...dynamicPortRangeProblems(tuning.dynamicPortRangeStart, tuning.dynamicPortRangeCount, tuning.maxUserPort),
+    ...(tuning.autoReusePortRange === undefined ? [] : autoReusePortRangeProblems(tuning.autoReusePortRange.start, tuning.autoReusePortRange.count, tuning.dynamicPortRangeStart, tuning.dynamicPortRangeCount)),
     mailboxCacheTtlProblem(tuning.mailboxCacheTtl, tuning.effectiveTtlFloor),
   ];
   const { carried, sha256 } = siteConfigFacts(tuning.siteConfigContent);

@@ -11,6 +11,8 @@ import { DEFAULT_EGRESS_KIND, EGRESS_KINDS, ROUTE_TABLE_ID_PATTERN } from "./egr
 import { type ConfigIssue, ConfigValidationError, showValue } from "./issues";
 import {
   ACTIVE_SESSIONS_PER_HOST,
+  AUTO_REUSE_PORT_RANGE_COUNT,
+  AUTO_REUSE_PORT_RANGE_START,
   ADMIN_PASSWORD,
   AZURE_SUBNET_RESERVED_ADDRESSES,
   BACKEND_ENDPOINTS,
@@ -22,6 +24,7 @@ import {
   IMAP_PORTS,
   MAILBOX_CACHE_TTL,
   MAX_USER_PORT,
+  MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE,
   TCP_TIMED_WAIT_DELAY,
   UTILIZATION,
   dynamicPortRangeEnd,
@@ -37,7 +40,7 @@ import {
   TIME_WAIT_COLLISION_THRESHOLD,
   WEBHOOK_URL_MAX_LENGTH,
 } from "./limits";
-import { inboundSourceProblem } from "./rules";
+import { autoReusePortRangeProblems, inboundSourceProblem } from "./rules";
 import { KEY_NAME_PATTERN, SECTION_NAME_PATTERN } from "./siteconfig";
 
 /** The Pulumi config namespace (the project name). */
@@ -263,6 +266,16 @@ export const configSchema = {
           properties: {
             start: integer(DYNAMIC_PORT_RANGE_START, "First dynamic port."),
             count: integer(DYNAMIC_PORT_RANGE_COUNT, "Number of dynamic ports; start + count - 1 must equal maxUserPort."),
+          },
+        },
+        autoReusePortRange: {
+          type: "object",
+          description: `Auto-reuse port range (Set-NetTCPSetting -AutoReusePortRangeStartPort / -AutoReusePortRangeNumberOfPorts): connections made without bind() share its ports across back ends, so each back end gets its own count ports and capacity grows with backendEndpoints. Strictly inside dynamicPortRange, leaving at least ${MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE} of its ports outside; takes effect after a reboot. Unset: the hosts' setting is left as it is and the capacity model counts one port pool per host.`,
+          additionalProperties: false,
+          required: ["start", "count"],
+          properties: {
+            start: integer(AUTO_REUSE_PORT_RANGE_START, "First port of the auto-reuse range (AutoReusePortRangeStartPort)."),
+            count: integer(AUTO_REUSE_PORT_RANGE_COUNT, "Number of ports of the auto-reuse range (AutoReusePortRangeNumberOfPorts)."),
           },
         },
       },
@@ -551,6 +564,7 @@ export function resolveDefaults(input: StackConfigInput): MailhostConfig {
       maxUserPort,
       tcpTimedWaitDelay: input.tcp.tcpTimedWaitDelay ?? DEFAULTS.tcpTimedWaitDelay,
       dynamicPortRange: input.tcp.dynamicPortRange ? { ...input.tcp.dynamicPortRange } : defaultDynamicPortRange(maxUserPort),
+      ...(input.tcp.autoReusePortRange === undefined ? {} : { autoReusePortRange: { ...input.tcp.autoReusePortRange } }),
     },
     siteConfig: {
       path: input.siteConfig.path ?? TEXT_DEFAULTS.siteConfigPath,
@@ -618,6 +632,13 @@ export function crossFieldIssues(config: MailhostConfig): ConfigIssue[] {
       path: rangePath,
       message: `${rangePath} = start ${start}, count ${count} ends at port ${end}, but it must end at ${configKeyPath(["tcp", "maxUserPort"])} = ${config.tcp.maxUserPort} (set count to ${config.tcp.maxUserPort - start + 1}).`,
     });
+  }
+  const autoReuse = config.tcp.autoReusePortRange;
+  if (autoReuse !== undefined && end <= HIGHEST_PORT) {
+    const autoPath = configKeyPath(["tcp", "autoReusePortRange"]);
+    for (const problem of autoReusePortRangeProblems(autoReuse.start, autoReuse.count, start, count)) {
+      issues.push({ path: autoPath, message: `${autoPath} = start ${autoReuse.start}, count ${autoReuse.count}: ${problem}.` });
+    }
   }
   if (config.tcp.tuning === "dsc" && !DSC_WINDOWS_VERSIONS.includes(config.fleet.windowsVersion)) {
     const path = configKeyPath(["fleet", "windowsVersion"]);

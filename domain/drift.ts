@@ -4,6 +4,7 @@
  */
 import Ajv from "ajv";
 import { type ConfigIssue } from "./issues";
+import { autoReusePortRangeProblems } from "./rules";
 import { DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, HIGHEST_PORT, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, WINDOWS_DEFAULTS, inRange } from "./limits";
 import { type TuningPlan } from "./plan";
 
@@ -21,6 +22,13 @@ export interface CollectorReport {
   /** IPv6 range (the tuning sets both); older collectors may omit it. */
   readonly DynamicPortRangeIPv6StartPort?: number | null;
   readonly DynamicPortRangeIPv6NumberOfPorts?: number | null;
+  /**
+   * The configured auto-reuse port range (Get-NetTCPSetting; 0 ports: off, Windows' default). In
+   * effect only after a reboot. Older collectors omit it; null with an Errors entry
+   * `AutoReusePortRange: ...` when it could not be read or the templates differ.
+   */
+  readonly AutoReusePortRangeStartPort?: number | null;
+  readonly AutoReusePortRangeNumberOfPorts?: number | null;
   /** Which reboot checks fired: `MailhostIacMarker`/`MailhostIacUntilBoot` are the tuning's own. */
   readonly RebootPendingReasons?: readonly string[];
   /** `<what>: <message>` for each value that could not be read (its field is then null). */
@@ -52,6 +60,8 @@ const collectorSchema = {
     CollectedAt: { type: "string", minLength: 1 },
     DynamicPortRangeIPv6StartPort: nullableInt,
     DynamicPortRangeIPv6NumberOfPorts: nullableInt,
+    AutoReusePortRangeStartPort: nullableInt,
+    AutoReusePortRangeNumberOfPorts: nullableInt,
     RebootPendingReasons: { type: "array", items: { type: "string" } },
     Errors: { type: "array", items: { type: "string" } },
     WrongKind: {
@@ -97,7 +107,7 @@ export type SettingStatus = "in-sync" | "drifted" | "unknown";
 
 /** One setting of one host. */
 export interface SettingDrift {
-  readonly setting: "MaxUserPort" | "TcpTimedWaitDelay" | "DynamicPortRange" | "DynamicPortRange (IPv6)" | "MailboxCacheTTL" | "SiteConfig.cfg" | "LcmConfigurationMode" | "PendingReboot" | "Machine Configuration reason";
+  readonly setting: "MaxUserPort" | "TcpTimedWaitDelay" | "DynamicPortRange" | "DynamicPortRange (IPv6)" | "AutoReusePortRange" | "MailboxCacheTTL" | "SiteConfig.cfg" | "LcmConfigurationMode" | "PendingReboot" | "Machine Configuration reason";
   /** Config key the setting comes from, for annotations. */
   readonly configKey: string;
   readonly desired: string;
@@ -196,6 +206,39 @@ function portRange(setting: SettingDrift["setting"], desired: TuningPlan, start:
 }
 
 /**
+ * The auto-reuse port range against the plan. Managed (`tcp.autoReusePortRange` set): in sync when
+ * the configured range equals it (while the reboot marker stands, it is configured, not yet in
+ * effect: the PendingReboot line says so); dangerous when it is off or not a valid subset of the
+ * planned dynamic range, because the floor was derived per back end. Left alone: only a range the
+ * host has anyway (not 0) is shown, as drift, since the capacity model then counts one pool per
+ * host while the mail service's connections may draw from that range. Undefined when there is
+ * nothing to say (older collectors, an unmanaged range that is off).
+ */
+function autoReuseDrift(desired: TuningPlan, report: CollectorReport): SettingDrift | undefined {
+  const configKey = "mailhost:tcp.autoReusePortRange";
+  const start = report.AutoReusePortRangeStartPort;
+  const count = report.AutoReusePortRangeNumberOfPorts;
+  const planned = desired.autoReusePortRange;
+  const pending = (report.RebootPendingReasons ?? []).some((r) => TUNING_REBOOT_REASONS.includes(r));
+  const configured = (s: number, c: number) => (c === 0 ? "0+0 (off)" : `${s}+${c}${pending ? " (configured, in effect after the pending reboot)" : ""}`);
+  if (planned === undefined) {
+    if (start === undefined || start === null || count === undefined || count === null || count === 0) return undefined;
+    return { setting: "AutoReusePortRange", configKey, desired: "not set (left as it is; the capacity model counts one port pool per host)", actual: configured(start, count), status: "drifted", dangerous: false };
+  }
+  const wanted = `${planned.start}+${planned.count}`;
+  if (start === undefined || count === undefined) return unreadable("AutoReusePortRange", configKey, wanted, "the collector does not report it (an older collector)");
+  if (start === null || count === null) return unreadable("AutoReusePortRange", configKey, wanted, readError(report, "AutoReusePortRange") ?? "Get-NetTCPSetting gave no range");
+  return {
+    setting: "AutoReusePortRange",
+    configKey,
+    desired: wanted,
+    actual: configured(start, count),
+    status: start === planned.start && count === planned.count ? "in-sync" : "drifted",
+    dangerous: count === 0 || autoReusePortRangeProblems(start, count, desired.dynamicPortRangeStart, desired.dynamicPortRangeCount).length > 0,
+  };
+}
+
+/**
  * Compares one host's collector report with its desired tuning, setting by setting. An absent
  * registry value counts as Windows' default; so does a value of the wrong kind (TCP/IP reads
  * these values only as REG_DWORD), which is drift; a value the collector could not read is unknown.
@@ -237,6 +280,9 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
   if (report.DynamicPortRangeIPv6StartPort !== undefined || report.DynamicPortRangeIPv6NumberOfPorts !== undefined) {
     out.push(portRange("DynamicPortRange (IPv6)", desired, report.DynamicPortRangeIPv6StartPort ?? null, report.DynamicPortRangeIPv6NumberOfPorts ?? null, readError(report, "DynamicPortRange ipv6")));
   }
+
+  const autoReuse = autoReuseDrift(desired, report);
+  if (autoReuse !== undefined) out.push(autoReuse);
 
   const ttl = report.MailboxCacheTTL;
   const ttlDesired = `${desired.mailboxCacheTtl} s (floor ${desired.effectiveTtlFloor} s)`;
@@ -293,7 +339,7 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
     out.push({
       setting: "PendingReboot",
       configKey: "mailhost:tcp",
-      desired: "Tcpip values in effect",
+      desired: desired.autoReusePortRange === undefined ? "Tcpip values in effect" : "Tcpip values and the auto-reuse port range in effect",
       actual: "written, in effect after the next reboot",
       status: "drifted",
       dangerous: false,

@@ -190,7 +190,7 @@ function rangeDangerous(actual: string): boolean {
  * `MailhostTcpTuning:MailhostTcpTuning:<Setting>`. A code with our prefix and another setting
  * was not written by this module's resource.
  */
-export const OUR_REASON_SETTINGS: readonly string[] = ["MaxUserPort", "TcpTimedWaitDelay", "DynamicPortRangeIPv4", "DynamicPortRangeIPv6", "SiteConfig", "MailboxCacheTTL", "RebootPending", "LcmConfiguration"];
+export const OUR_REASON_SETTINGS: readonly string[] = ["MaxUserPort", "TcpTimedWaitDelay", "DynamicPortRangeIPv4", "DynamicPortRangeIPv6", "AutoReusePortRange", "SiteConfig", "MailboxCacheTTL", "RebootPending", "LcmConfiguration"];
 
 /** What our resource writes as `actual` for a value it could not read (guest module: "cannot be read ... actual=unreadable"). */
 export const UNREADABLE_ACTUAL = "unreadable";
@@ -231,6 +231,8 @@ function measuredSetting(parsed: ParsedReason, reason: AssignmentReason, tuning:
       return { setting: "DynamicPortRange", configKey: "mailhost:tcp.dynamicPortRange", desired: range, actual: parsed.actual, status: "drifted", dangerous: rangeDangerous(parsed.actual) };
     case "DynamicPortRangeIPv6":
       return { setting: "DynamicPortRange (IPv6)", configKey: "mailhost:tcp.dynamicPortRange", desired: range, actual: parsed.actual, status: "drifted", dangerous: rangeDangerous(parsed.actual) };
+    case "AutoReusePortRange":
+      return { setting: "AutoReusePortRange", configKey: "mailhost:tcp.autoReusePortRange", desired: tuning.autoReusePortRange === undefined ? parsed.desired : `${tuning.autoReusePortRange.start}+${tuning.autoReusePortRange.count}`, actual: parsed.actual, status: "drifted", dangerous: /^0\+0$/.test(parsed.actual.trim()) };
     case "SiteConfig":
       return { setting: "SiteConfig.cfg", configKey: "mailhost:siteConfig", desired: `sha256 ${tuning.siteConfigSha256.slice(0, 12)}…`, actual: parsed.actual, status: "drifted", dangerous: /missing|absent/i.test(parsed.actual) };
     case "MailboxCacheTTL": {
@@ -263,7 +265,7 @@ export interface JudgeOptions {
 /**
  * The verdict on one host from its assignment row (undefined when Resource Graph has none):
  * - no row, `Pending`, a report older than `maxAgeMinutes`, a package or parameters other than
- *   the plan builds, or an invalid package → `unknown`, with the reason;
+ *   the plan builds (when `expected` is given), or an invalid package → `unknown`, with the reason;
  * - `Compliant` → `in-sync`;
  * - a plan with parameters and an assignment with a missing or empty `configurationParameter`
  *   list → `unknown` (Azure echoes the list it was given: REST example
@@ -273,7 +275,7 @@ export interface JudgeOptions {
  *   reason, a reason in another form (an agent error, a rejected package) or a value our resource
  *   could not read → `unknown`, with the reason as Azure gave it. Unknown is never remediated.
  */
-export function judgeAssignment(row: AssignmentRow | undefined, tuning: TuningPlan, expected: ExpectedAssignment, options: JudgeOptions): GraphHostVerdict {
+export function judgeAssignment(row: AssignmentRow | undefined, tuning: TuningPlan, expected: ExpectedAssignment | undefined, options: JudgeOptions): GraphHostVerdict {
   if (row === undefined) {
     return { status: "unknown", reason: `no ${MACHINE_CONFIGURATION_NAME} guest configuration assignment in Azure Resource Graph (not deployed yet, or the guest configuration extension has not reported)`, settings: [], rebootPending: false };
   }
@@ -283,15 +285,16 @@ export function judgeAssignment(row: AssignmentRow | undefined, tuning: TuningPl
   const unknown = (reason: string): GraphHostVerdict => ({ status: "unknown", reason, settings: [], rebootPending: false, evaluatedAt });
 
   const actualHash = props.guestConfiguration?.contentHash;
-  if (actualHash === undefined || actualHash.toLowerCase() !== expected.contentHash.toLowerCase()) {
+  // Without an expectation (a host of another stack, read across a scope), compliance alone is judged.
+  if (expected !== undefined && (actualHash === undefined || actualHash.toLowerCase() !== expected.contentHash.toLowerCase())) {
     return unknown(`the assignment carries package ${actualHash ? `${actualHash.slice(0, 12)}…` : "(no contentHash)"}, the plan builds ${expected.contentHash.slice(0, 12)}…: apply the stack (pulumi up) first`);
   }
   const params = rowParameters(row);
-  const expectedNames = Object.keys(expected.parameters);
+  const expectedNames = expected === undefined ? [] : Object.keys(expected.parameters);
   if (expectedNames.length > 0 && (params === undefined || params.size === 0)) {
     return unknown(`the assignment reports ${params === undefined ? "no configurationParameter list" : "an empty configurationParameter list"}, the plan sets ${expectedNames.length} (${expectedNames.join(", ")}): the values the host is checked against cannot be confirmed`);
   }
-  if (params !== undefined) {
+  if (params !== undefined && expected !== undefined) {
     const differing = Object.entries(expected.parameters).filter(([name, value]) => params.get(name) !== value).map(([name]) => name);
     if (differing.length > 0) return unknown(`the assignment's parameters differ from the plan (${differing.join(", ")}): apply the stack (pulumi up) first`);
   }

@@ -45,6 +45,40 @@ export const DYNAMIC_PORT_RANGE_COUNT = {
 } as const satisfies IntRange;
 
 /**
+ * Ports of the dynamic range that must stay OUTSIDE the auto-reuse port range
+ * (`tcp.autoReusePortRange`). Connections that cannot use the auto-reuse range (a socket bound
+ * before connect(), clients older than .NET 6, anything that does not set SO_REUSE_UNICASTPORT)
+ * draw from the rest of the dynamic range, one pool for the whole host. Microsoft's docs do not say
+ * how much of it must stay free, so this takes the reading that cannot hurt a host: at least the
+ * pool Windows itself gave every host for all its outbound connections by default up to Server
+ * 2003, ports 1025..5000 (KB 319502: MaxUserPort's default and minimum), 3976 ports, far above
+ * the smallest dynamic range Windows accepts ({@link MIN_DYNAMIC_PORT_COUNT}).
+ */
+export const MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE = MAX_USER_PORT.min - HIGHEST_RESERVED_PORT;
+
+/**
+ * First port of the auto-reuse port range (`Set-NetTCPSetting -AutoReusePortRangeStartPort`,
+ * UInt16). It must lie strictly inside the dynamic port range (checked across fields).
+ */
+export const AUTO_REUSE_PORT_RANGE_START = {
+  min: DYNAMIC_PORT_RANGE_START.min,
+  max: HIGHEST_PORT - MIN_DYNAMIC_PORT_COUNT + 1,
+  unit: "port number",
+} as const satisfies IntRange;
+
+/**
+ * Number of ports of the auto-reuse port range (`-AutoReusePortRangeNumberOfPorts`; 0 switches the
+ * feature off, which is Windows' default). At least as many as the smallest dynamic range Windows
+ * accepts, and small enough to leave {@link MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE} ports of the
+ * largest dynamic range outside it.
+ */
+export const AUTO_REUSE_PORT_RANGE_COUNT = {
+  min: MIN_DYNAMIC_PORT_COUNT,
+  max: HIGHEST_PORT - HIGHEST_RESERVED_PORT - MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE,
+  unit: "ports",
+} as const satisfies IntRange;
+
+/**
  * `MailboxCacheTTL` and its configurable floor (`minimumMailboxCacheTtl`), in seconds.
  * The floor may be configured per environment but never below `min`.
  */
@@ -88,6 +122,9 @@ export const WINDOWS_DEFAULTS = {
   /** Dynamic port range of Vista / Server 2008 and later. */
   dynamicPortRangeStart: 49152,
   dynamicPortRangeCount: 16384,
+  /** Auto-reuse port range: 0 ports, the feature off (published `Get-NetTCPSetting` output). */
+  autoReusePortRangeStart: 0,
+  autoReusePortRangeCount: 0,
 } as const;
 
 /** Advisory recommendations (policy warnings), not hard limits. */
@@ -122,6 +159,14 @@ export const SITE_CONFIG_VALUE_MAX_LENGTH = 1000;
 
 /** Azure's rules for a Windows VM admin password (length, and 3 of 4 character classes). */
 export const ADMIN_PASSWORD = { minLength: 12, maxLength: 123, characterClasses: 3 } as const;
+
+/**
+ * Lifetime of the read-only SAS on the Machine Configuration package that machines outside any
+ * stack (Arc-enabled servers above all) download it with, in days from the deployment: at least a
+ * day, at most a year, so that a leaked package URL stops working within a year (see
+ * components/EstateTuningPolicy.ts).
+ */
+export const PACKAGE_SAS_LIFETIME_DAYS = { min: 1, max: 366, unit: "days" } as const satisfies IntRange;
 
 /** Formats a range the way every message and doc of the project shows it: "30–300 (seconds)". */
 export function formatRange(range: IntRange): string {

@@ -42,7 +42,17 @@ export const TUNED_PROPERTIES = [
   "SiteConfigContentBase64Url",
   "SiteConfigSha256",
 ] as const;
-export type TunedProperty = (typeof TUNED_PROPERTIES)[number];
+/**
+ * Properties of the auto-reuse port range: set (in the MOF and the assignment) only when the
+ * stack sets `tcp.autoReusePortRange`. Left empty, the resource leaves the host's range alone.
+ */
+export const AUTO_REUSE_PROPERTIES = ["AutoReusePortRangeStartPort", "AutoReusePortRangeNumberOfPorts"] as const;
+export type TunedProperty = (typeof TUNED_PROPERTIES)[number] | (typeof AUTO_REUSE_PROPERTIES)[number];
+
+/** The properties a plan sets, in MOF order: {@link TUNED_PROPERTIES}, then the auto-reuse range's when it is set. */
+export function tunedPropertiesOf(tuning: TuningPlan): readonly TunedProperty[] {
+  return tuning.autoReusePortRange === undefined ? TUNED_PROPERTIES : [...TUNED_PROPERTIES, ...AUTO_REUSE_PROPERTIES];
+}
 
 /** The resource's key: a machine-wide setting is a single instance (`[ValidateSet('Yes')]`). */
 export const SINGLE_INSTANCE = { IsSingleInstance: "Yes" } as const;
@@ -52,8 +62,12 @@ export const SINGLE_INSTANCE = { IsSingleInstance: "Yes" } as const;
  * numbers as plain decimal digits, the SiteConfig.cfg path and text as base64url (RFC 4648
  * section 5, no padding) of their UTF-8 bytes, the text's SHA-256 as lower-case hex.
  */
-export function tunedPropertyValues(tuning: TuningPlan): Record<TunedProperty, string> {
+export function tunedPropertyValues(tuning: TuningPlan): Partial<Record<TunedProperty, string>> & Record<(typeof TUNED_PROPERTIES)[number], string> {
   return {
+    ...(tuning.autoReusePortRange === undefined ? {} : {
+      AutoReusePortRangeStartPort: String(tuning.autoReusePortRange.start),
+      AutoReusePortRangeNumberOfPorts: String(tuning.autoReusePortRange.count),
+    }),
     MaxUserPort: String(tuning.maxUserPort),
     TcpTimedWaitDelay: String(tuning.tcpTimedWaitDelay),
     DynamicPortRangeStartPort: String(tuning.dynamicPortRangeStart),
@@ -78,10 +92,10 @@ export function parseConfigurationParameterName(name: string): { resourceType: s
   return match === null ? undefined : { resourceType: match[1], instanceName: match[2], property: match[3] };
 }
 
-/** One `configurationParameter` entry per tuned property, in {@link TUNED_PROPERTIES} order, string values. */
+/** One `configurationParameter` entry per tuned property, in {@link tunedPropertiesOf} order, string values. */
 export function assignmentParameters(tuning: TuningPlan): { name: string; value: string }[] {
   const values = tunedPropertyValues(tuning);
-  return TUNED_PROPERTIES.map((property) => ({ name: configurationParameterName(property), value: values[property] }));
+  return tunedPropertiesOf(tuning).map((property) => ({ name: configurationParameterName(property), value: values[property] ?? "" }));
 }
 
 /** Assignment types that apply the configuration (REST spec enum; the value is case-sensitive). */

@@ -29,7 +29,7 @@
  * GenerationDate and GenerationHost are left out: they are optional (the GuestConfiguration test
  * MOFs have none) and would make the bytes, and so the package hash, change on every build.
  */
-import { MAILHOST_TCP_TUNING, SINGLE_INSTANCE, TUNED_PROPERTIES, tunedPropertyValues } from "./machineConfiguration";
+import { MAILHOST_TCP_TUNING, SINGLE_INSTANCE, tunedPropertiesOf, tunedPropertyValues } from "./machineConfiguration";
 import { type TuningPlan } from "./plan";
 
 /** A MOF property value: a string, an integer (written bare), a boolean (`True`/`False`) or a string array. */
@@ -141,7 +141,7 @@ export function tuningMofInstance(tuning: TuningPlan): MofResourceInstance {
     sourceInfo: `::1::1::${MAILHOST_TCP_TUNING.className}`,
     properties: [
       ["IsSingleInstance", SINGLE_INSTANCE.IsSingleInstance],
-      ...TUNED_PROPERTIES.map((property) => [property, values[property]] as const),
+      ...tunedPropertiesOf(tuning).map((property) => [property, values[property] ?? ""] as const),
     ],
   };
 }

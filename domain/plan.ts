@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { type GuestFile, type GuestManifest, manifestSha256 } from "./guestContent";
-import { type CapacityAssessment, type Load, assessCapacity, effectiveTtlFloor, minimumTtlForLoad, usablePorts } from "./capacity";
+import { type AutoReusePortRange, type CapacityAssessment, type CapacityPool, type Load, assessCapacity, capacityModelText, capacityPool, effectiveTtlFloor, minimumTtlForLoad } from "./capacity";
 import { type MailhostConfig, type TuningMechanism, configKeyPath } from "./config";
 import { type EgressPlan, canonicalZones, egressNames, planEgress } from "./egress";
 import { toBase64Url } from "./guestEncoding";
@@ -19,7 +19,7 @@ import { checkMailboxCacheTtl, checkSiteConfigSettings, renderSiteConfig } from 
 /**
  * Names under which values reach the guest scripts, the same for every mechanism (DSC
  * configuration arguments, run-command parameters, remediation). Policies and drift checks look
- * for exactly these names. The four numbers travel as plain decimal digits; the SiteConfig.cfg
+ * for exactly these names. The numbers travel as plain decimal digits; the SiteConfig.cfg
  * path and text travel as base64url of their UTF-8 bytes (see `domain/guestEncoding.ts`), because
  * a Run Command parameter passes a Windows command line that would split or eat them.
  */
@@ -30,8 +30,16 @@ export const TUNING_PARAMETER_NAMES = [
   "DynamicPortRangeNumberOfPorts",
   "SiteConfigPathBase64Url",
   "SiteConfigContentBase64Url",
+  "AutoReusePortRangeStartPort",
+  "AutoReusePortRangeNumberOfPorts",
 ] as const;
 export type TuningParameterName = (typeof TUNING_PARAMETER_NAMES)[number];
+
+/**
+ * The auto-reuse port range's two parameters. They travel only when `tcp.autoReusePortRange` is
+ * set; without them the guest leaves the host's auto-reuse range as it is.
+ */
+export const AUTO_REUSE_PARAMETER_NAMES = ["AutoReusePortRangeStartPort", "AutoReusePortRangeNumberOfPorts"] as const satisfies readonly TuningParameterName[];
 
 /** Parameter carrying the absolute SiteConfig.cfg path, base64url of its UTF-8 bytes. */
 export const SITE_CONFIG_PATH_PARAMETER = "SiteConfigPathBase64Url" satisfies TuningParameterName;
@@ -62,6 +70,11 @@ export interface TuningPlan {
   readonly tcpTimedWaitDelay: number;
   readonly dynamicPortRangeStart: number;
   readonly dynamicPortRangeCount: number;
+  /**
+   * The auto-reuse port range every host is set to; undefined when the stack sets none (the hosts'
+   * setting is then left as it is, and the capacity model counts one pool per host).
+   */
+  readonly autoReusePortRange?: AutoReusePortRange;
   readonly siteConfigPath: string;
   /** Rendered SiteConfig.cfg text. */
   readonly siteConfigContent: string;
@@ -74,6 +87,10 @@ export interface TuningPlan {
   readonly capacityMinimumTtl: number;
   /** max(configured floor, capacity minimum). */
   readonly effectiveTtlFloor: number;
+  /** The pool the capacity model counts: the host's dynamic range, or the auto-reuse range per back end. */
+  readonly capacityPool: CapacityPool;
+  /** Which capacity model applies to every host of the stack, and why, in one sentence. */
+  readonly capacityModel: string;
 }
 
 /** One mail host. */
@@ -223,9 +240,10 @@ export interface PlanOptions {
 export function planFleet(stack: string, config: MailhostConfig, siteConfigTemplate: string, options: PlanOptions = {}): FleetPlan {
   const load = loadOf(config);
   const space = portSpaceOf(config);
-  const ports = usablePorts(space);
-  const capacityMinimumTtl = minimumTtlForLoad(load, ports, config.tcp.tcpTimedWaitDelay);
-  const floor = effectiveTtlFloor(config.siteConfig.minimumMailboxCacheTtl, load, ports, config.tcp.tcpTimedWaitDelay);
+  const autoReuse = config.tcp.autoReusePortRange;
+  const pool = capacityPool(space, autoReuse);
+  const capacityMinimumTtl = minimumTtlForLoad(load, pool, config.tcp.tcpTimedWaitDelay);
+  const floor = effectiveTtlFloor(config.siteConfig.minimumMailboxCacheTtl, load, pool, config.tcp.tcpTimedWaitDelay);
 
   const issues: ConfigIssue[] = [...checkSiteConfigSettings(config.siteConfig.settings, configKeyPath(["siteConfig"]))];
   const ttlIssues = checkMailboxCacheTtl(config.siteConfig.mailboxCacheTtl, floor, configKeyPath(["siteConfig"]));
@@ -234,7 +252,9 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
     const path = configKeyPath(["siteConfig", "mailboxCacheTtl"]);
     issues.push({
       path,
-      message: `${ttlIssues[0].message} The floor comes from the capacity model: ${load.activeSessions} sessions over ${load.backendEndpoints} endpoint(s) with TcpTimedWaitDelay ${config.tcp.tcpTimedWaitDelay} s and ${ports} ports at utilisation ${load.utilization} need MailboxCacheTTL >= ${capacityMinimumTtl} s.`,
+      message: pool.model === "hostPool"
+        ? `${ttlIssues[0].message} The floor comes from the capacity model (one port pool per host, no auto-reuse port range): ${load.activeSessions} sessions with TcpTimedWaitDelay ${config.tcp.tcpTimedWaitDelay} s and ${pool.ports} ports at utilisation ${load.utilization} need MailboxCacheTTL >= ${capacityMinimumTtl} s (S * T / (u * P); the ${load.backendEndpoints} back-end endpoint(s) share the pool).`
+        : `${ttlIssues[0].message} The floor comes from the capacity model (auto-reuse port range of ${pool.ports} ports per back end): ${load.activeSessions} sessions over ${load.backendEndpoints} endpoint(s) with TcpTimedWaitDelay ${config.tcp.tcpTimedWaitDelay} s at utilisation ${load.utilization} need MailboxCacheTTL >= ${capacityMinimumTtl} s (S * T / (u * R * B)).`,
     });
   } else {
     issues.push(...ttlIssues);
@@ -263,6 +283,7 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
       tcpTimedWaitDelay: config.tcp.tcpTimedWaitDelay,
       dynamicPortRangeStart: config.tcp.dynamicPortRange.start,
       dynamicPortRangeCount: config.tcp.dynamicPortRange.count,
+      ...(autoReuse === undefined ? {} : { autoReusePortRange: { start: autoReuse.start, count: autoReuse.count } }),
       siteConfigPath: config.siteConfig.path,
       siteConfigContent,
       siteConfigSha256: sha256Hex(siteConfigContent),
@@ -270,19 +291,23 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
       configuredTtlFloor: config.siteConfig.minimumMailboxCacheTtl,
       capacityMinimumTtl,
       effectiveTtlFloor: floor,
+      capacityPool: pool,
+      capacityModel: capacityModelText(pool, load),
     },
-    capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load),
+    capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load, autoReuse),
     egress: planEgress(config.egress, names, config.fleet.zones),
     monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, hosts.map((h) => h.name)),
   };
 }
 
 /** Every argument the tuning passes to the guest, by name. */
-export type TuningArguments = Record<TuningParameterName | typeof SITE_CONFIG_SHA256_PARAMETER, number | string>;
+export type TuningArguments = Record<Exclude<TuningParameterName, (typeof AUTO_REUSE_PARAMETER_NAMES)[number]> | typeof SITE_CONFIG_SHA256_PARAMETER, number | string>
+  & Partial<Record<(typeof AUTO_REUSE_PARAMETER_NAMES)[number], number>>;
 
 /**
  * The values as they reach the guest scripts, under their exact names, for every mechanism: the
- * four numbers as numbers (DSC declares them `[int]`; Run Command sends their decimal digits),
+ * numbers as numbers (DSC declares them `[int]`; Run Command sends their decimal digits; the
+ * auto-reuse port range's two only when the stack sets it),
  * the SiteConfig.cfg path and text as base64url of their UTF-8 bytes, and the lower-case hex
  * SHA-256 of the text. Nothing here needs quoting on a Windows command line.
  */
@@ -292,6 +317,10 @@ export function tuningArguments(tuning: TuningPlan): TuningArguments {
     TcpTimedWaitDelay: tuning.tcpTimedWaitDelay,
     DynamicPortRangeStartPort: tuning.dynamicPortRangeStart,
     DynamicPortRangeNumberOfPorts: tuning.dynamicPortRangeCount,
+    ...(tuning.autoReusePortRange === undefined ? {} : {
+      AutoReusePortRangeStartPort: tuning.autoReusePortRange.start,
+      AutoReusePortRangeNumberOfPorts: tuning.autoReusePortRange.count,
+    }),
     [SITE_CONFIG_PATH_PARAMETER]: toBase64Url(tuning.siteConfigPath),
     [SITE_CONFIG_CONTENT_PARAMETER]: toBase64Url(tuning.siteConfigContent),
     [SITE_CONFIG_SHA256_PARAMETER]: tuning.siteConfigSha256,

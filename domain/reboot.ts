@@ -2,7 +2,8 @@
  * Rolling reboots: which hosts wait for one, how many may be down at once, and the waves that
  * restart them. Pure: no Azure, no clock.
  *
- * `MaxUserPort` and `TcpTimedWaitDelay` take effect only after a reboot (Microsoft KB 319502).
+ * `MaxUserPort` and `TcpTimedWaitDelay` take effect only after a reboot (Microsoft KB 319502), and
+ * so does the auto-reuse port range (dotnet/runtime PR 54903: configured, then rebooted).
  * No tuning mechanism reboots a host by itself; the guest records a write in a volatile registry
  * key that the reboot itself clears, and the collector reports it as {@link UNTIL_BOOT_REASON}.
  */
@@ -12,7 +13,7 @@ import { type CollectorReport, type SettingDrift } from "./drift";
 export const UNTIL_BOOT_REASON = "MailhostIacUntilBoot";
 
 /** The settings a reboot puts in effect; the others (SiteConfig.cfg, DSC mode) do not wait for one. */
-export const REBOOT_SETTINGS: readonly string[] = ["MaxUserPort", "TcpTimedWaitDelay", "DynamicPortRange", "DynamicPortRange (IPv6)"];
+export const REBOOT_SETTINGS: readonly string[] = ["MaxUserPort", "TcpTimedWaitDelay", "DynamicPortRange", "DynamicPortRange (IPv6)", "AutoReusePortRange"];
 
 /** True when the host's Tcpip values were written since its last boot and wait for a reboot. */
 export function waitsForReboot(report: CollectorReport): boolean {

@@ -6,10 +6,13 @@
  */
 import { showValue } from "./issues";
 import {
+  AUTO_REUSE_PORT_RANGE_COUNT,
+  AUTO_REUSE_PORT_RANGE_START,
   DYNAMIC_PORT_RANGE_COUNT,
   DYNAMIC_PORT_RANGE_START,
   HIGHEST_PORT,
   MAX_USER_PORT,
+  MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE,
   SHORTEST_INBOUND_SOURCE_PREFIX,
   TCP_TIMED_WAIT_DELAY,
   type IntRange,
@@ -49,6 +52,33 @@ export function dynamicPortRangeProblems(start: unknown, count: unknown, maxUser
   }
   if (typeof maxUserPort === "number" && Number.isInteger(maxUserPort) && end !== maxUserPort) {
     return [`the dynamic port range ${start}–${end} (start ${start}, ${count} ports) does not end at MaxUserPort = ${maxUserPort}; set the number of ports to ${maxUserPort - start + 1}`];
+  }
+  return [];
+}
+
+/**
+ * The auto-reuse port range must be valid on its own (start, count, end <= HIGHEST_PORT) and, when
+ * the dynamic port range is given, lie strictly inside it with at least
+ * MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE of its ports left outside for connections that cannot use it.
+ */
+export function autoReusePortRangeProblems(start: unknown, count: unknown, dynamicStart?: unknown, dynamicCount?: unknown): string[] {
+  const problems = [
+    rangeProblem("AutoReusePortRangeStartPort", start, AUTO_REUSE_PORT_RANGE_START),
+    rangeProblem("AutoReusePortRangeNumberOfPorts", count, AUTO_REUSE_PORT_RANGE_COUNT),
+  ].filter((p): p is string => p !== undefined);
+  if (problems.length > 0 || typeof start !== "number" || typeof count !== "number") return problems;
+  const end = dynamicPortRangeEnd(start, count);
+  if (end > HIGHEST_PORT) {
+    return [`the auto-reuse port range ${start}–${end} (start ${start}, ${count} ports) ends above port ${HIGHEST_PORT}`];
+  }
+  if (typeof dynamicStart !== "number" || typeof dynamicCount !== "number" || !Number.isInteger(dynamicStart) || !Number.isInteger(dynamicCount)) return [];
+  const dynamicEnd = dynamicPortRangeEnd(dynamicStart, dynamicCount);
+  if (start < dynamicStart || end > dynamicEnd) {
+    return [`the auto-reuse port range ${start}–${end} (start ${start}, ${count} ports) is not inside the dynamic port range ${dynamicStart}–${dynamicEnd}; Windows needs it strictly inside`];
+  }
+  const outside = dynamicCount - count;
+  if (outside < MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE) {
+    return [`the auto-reuse port range ${start}–${end} (${count} ports) leaves ${outside} ports of the dynamic port range ${dynamicStart}–${dynamicEnd} outside it, fewer than the ${MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE} that connections unable to use it need; use at most ${dynamicCount - MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE} ports`];
   }
   return [];
 }

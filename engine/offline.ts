@@ -46,7 +46,15 @@ export interface OfflineRun {
 }
 
 export const MOCK_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
-export const MOCK_SAS_TOKEN = "sv=2024-11-04&sr=b&sp=r&spr=https&se=2099-12-31T23%3A59%3A59Z&sig=bW9jay1zaWduYXR1cmU%3D";
+
+/**
+ * The service SAS Azure would return for a `listStorageAccountServiceSAS` request: signed for the
+ * resource, permissions, protocols and expiry asked for (the signature is a fixed stand-in).
+ */
+export function mockSasToken(inputs: Record<string, unknown>): string {
+  const field = (key: string, fallback: string) => encodeURIComponent(typeof inputs[key] === "string" ? inputs[key] : fallback);
+  return `sv=2024-11-04&sr=${field("resource", "b")}&sp=${field("permissions", "r")}&spr=${field("protocols", "https")}&se=${field("sharedAccessExpiryTime", "2099-12-31T23:59:59Z")}&sig=bW9jay1zaWduYXR1cmU%3D`;
+}
 
 /** Explicit Azure name of a resource, from whichever `*Name` input its type uses. */
 function azureName(type: string, name: string, inputs: Record<string, unknown>): string {
@@ -62,6 +70,11 @@ function azureName(type: string, name: string, inputs: Record<string, unknown>):
     "azure-native:managedidentity:UserAssignedIdentity": "resourceName",
     "azure-native:guestconfiguration:GuestConfigurationAssignment": "guestConfigurationAssignmentName",
     "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+    "azure-native:authorization:PolicyDefinition": "policyDefinitionName",
+    "azure-native:authorization:PolicyDefinitionAtManagementGroup": "policyDefinitionName",
+    "azure-native:authorization:PolicyAssignment": "policyAssignmentName",
+    "azure-native:policyinsights:RemediationAtSubscription": "remediationName",
+    "azure-native:policyinsights:RemediationAtManagementGroup": "remediationName",
   };
   const key = own[type] ?? candidates.find((c) => typeof inputs[c] === "string" && c !== "resourceGroupName");
   const value = key === undefined ? undefined : inputs[key];
@@ -83,6 +96,12 @@ function armId(type: string, azure: string, inputs: Record<string, unknown>): st
   if (type === "azure-native:guestconfiguration:GuestConfigurationAssignment") {
     return `${base}/providers/Microsoft.Compute/virtualMachines/${String(inputs.vmName)}/providers/Microsoft.GuestConfiguration/guestConfigurationAssignments/${azure}`;
   }
+  // Azure Policy: definitions at a subscription or management group, assignments and remediations at their scope.
+  if (type === "azure-native:authorization:PolicyDefinition") return `/subscriptions/${MOCK_SUBSCRIPTION}/providers/Microsoft.Authorization/policyDefinitions/${azure}`;
+  if (type === "azure-native:authorization:PolicyDefinitionAtManagementGroup") return `/providers/Microsoft.Management/managementGroups/${String(inputs.managementGroupId)}/providers/Microsoft.Authorization/policyDefinitions/${azure}`;
+  if (type === "azure-native:authorization:PolicyAssignment") return `${String(inputs.scope)}/providers/Microsoft.Authorization/policyAssignments/${azure}`;
+  if (type === "azure-native:policyinsights:RemediationAtSubscription") return `/subscriptions/${MOCK_SUBSCRIPTION}/providers/Microsoft.PolicyInsights/remediations/${azure}`;
+  if (type === "azure-native:policyinsights:RemediationAtManagementGroup") return `/providers/Microsoft.Management/managementGroups/${String(inputs.managementGroupId)}/providers/Microsoft.PolicyInsights/remediations/${azure}`;
   if (type === "azure-native:authorization:RoleAssignment") return `${String(inputs.scope)}/providers/Microsoft.Authorization/roleAssignments/${mockGuid(azure)}`;
   return `${base}/providers/${providers[module] ?? module}/${kind}/${azure}`;
 }
@@ -125,6 +144,10 @@ export function azureMocks(record: RecordedResource[], onResource?: (resource: R
         state.clientId = mockGuid(`client:${id}`);
         state.tenantId = mockGuid("tenant");
       }
+      const identity = inputs.identity as { type?: string } | undefined;
+      if (args.type === "azure-native:authorization:PolicyAssignment" && identity?.type === "SystemAssigned") {
+        state.identity = { ...identity, principalId: mockGuid(`principal:${id}`), tenantId: mockGuid("tenant") };
+      }
       if (args.type === "azure-native:guestconfiguration:GuestConfigurationAssignment") {
         state.name = inputs.name ?? azure;
         state.properties = { ...(inputs.properties as Record<string, unknown> | undefined), complianceStatus: "Pending", provisioningState: "Succeeded" };
@@ -136,7 +159,7 @@ export function azureMocks(record: RecordedResource[], onResource?: (resource: R
       return { id: args.custom === false ? "" : id, state };
     },
     call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
-      if (args.token === "azure-native:storage:listStorageAccountServiceSAS") return { serviceSasToken: MOCK_SAS_TOKEN };
+      if (args.token === "azure-native:storage:listStorageAccountServiceSAS") return { serviceSasToken: mockSasToken((args.inputs ?? {}) as Record<string, unknown>) };
       if (args.token === "azure-native:compute:getVirtualMachine") {
         // An existing VM, as Azure reports it: its id, region and system-assigned identity.
         const inputs = args.inputs as { resourceGroupName?: string; vmName?: string };

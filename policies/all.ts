@@ -1,6 +1,7 @@
 /** Every policy of the pack, its rules grouped by enforcement level. The pack's entry file only wraps this list. */
 import type { Policies } from "@pulumi/policy";
 import { groupResourceRules, groupStackRules, ruleOfDiagnostic } from "./lib/group";
+import { autoReusePortRange } from "./rules/autoReusePortRange";
 import { capacity } from "./rules/capacity";
 import { dynamicPortRange } from "./rules/dynamicPortRange";
 import { guestConfigurationApplies, guestConfigurationContentHash, guestConfigurationContentUriHttps } from "./rules/guestConfigurationAssignment";
@@ -26,6 +27,7 @@ export const resourceGuardrails = groupResourceRules({
   tcpTimedWaitDelayRange,
   maxUserPortRange,
   dynamicPortRange,
+  autoReusePortRange,
   scriptTuningRange,
   guestConfigurationContentHash,
   guestConfigurationContentUriHttps,

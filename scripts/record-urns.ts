@@ -3,7 +3,7 @@
  * every resource the program registers under mocks: `tsx scripts/record-urns.ts <out dir>`.
  *
  * test/fixtures/urns/ holds the recording of the commit the fleet component applies to (main at
- * dbfc643, with content-addressed packages; first recorded at 54aab1f), and
+ * 159329f, with content-addressed packages; first recorded at 54aab1f), and
  * test/program/urns.test.ts checks every resource of today's program against it. To record another
  * commit: `git worktree add --detach /tmp/base <commit>`, copy this file into its scripts/, link
  * node_modules, and run it there.

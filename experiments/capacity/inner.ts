@@ -5,10 +5,11 @@
  * passes or when its parent goes away (stdin closes), so the namespace never outlives the run.
  */
 import { runBurst, type BurstTask } from "./burst";
+import { runEndpoints, type EndpointsTask } from "./endpoints";
 import { emitResult, prepareNamespace } from "./netns";
 import { runSustained, type SustainedTask } from "./sustained";
 
-type Task = (BurstTask | SustainedTask) & { readonly hardTimeoutMs: number };
+type Task = (BurstTask | SustainedTask | EndpointsTask) & { readonly hardTimeoutMs: number };
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -35,6 +36,9 @@ async function main(): Promise<void> {
       break;
     case "sustained":
       emitResult(await runSustained(task, namespace, log));
+      break;
+    case "endpoints":
+      emitResult(await runEndpoints(task, namespace, log));
       break;
     default:
       throw new Error(`unknown task ${JSON.stringify(task)}`);

@@ -17,7 +17,7 @@
  * In saturation the successes come in bursts of P / R seconds every T seconds, P per T window:
  * the goodput is exactly Rmax = P / T whatever the attempt rate.
  */
-import { maxConnectionRate, secondsToExhaustion } from "../../domain/capacity";
+import { type CapacityPool, capacityPool, maxConnectionRate, secondsToExhaustion } from "../../domain/capacity";
 
 export interface CapacityParameters {
   /** `P`: usable ephemeral ports. */
@@ -52,4 +52,43 @@ export function predictedOnset(p: CapacityParameters, rate: number): number {
 /** Relative error of `measured` against `predicted`, in percent. */
 export function percentError(measured: number, predicted: number): number {
   return ((measured - predicted) / predicted) * 100;
+}
+
+/**
+ * The two pools of the corrected model (domain/capacity.ts `capacityPool`) as the experiment sees
+ * them with `B` endpoints and a total attempt rate spread evenly over them:
+ * - `bindFirst` (Windows' default, one pool per host): P ports for all endpoints together;
+ * - `plainConnect` (the auto-reuse behaviour, a pool per back end): P ports for each endpoint.
+ */
+export type Sharing = "bindFirst" | "plainConnect";
+
+/** The domain's pool for a sharing mode: `bindFirst` counts the host pool, `plainConnect` a pool of the same P per back end. */
+export function poolOf(sharing: Sharing, p: CapacityParameters): CapacityPool {
+  const space = { maxUserPort: p.ports, dynamicPortRangeStart: 1, dynamicPortRangeCount: p.ports };
+  return capacityPool(space, sharing === "plainConnect" ? { start: 1, count: p.ports } : undefined);
+}
+
+/** Connections that succeed in a burst before the first failure: P (one pool) or B * P (a pool per endpoint). */
+export function predictedBurstSuccesses(sharing: Sharing, p: CapacityParameters, endpoints: number): number {
+  const pool = poolOf(sharing, p);
+  return pool.model === "perBackend" ? pool.ports * endpoints : pool.ports;
+}
+
+/** The highest total rate the host sustains over `endpoints`: P / T, or B * P / T with a pool per endpoint. */
+export function sustainableTotalRate(sharing: Sharing, p: CapacityParameters, endpoints: number): number {
+  const pool = poolOf(sharing, p);
+  return maxConnectionRate(pool.ports, p.timeWaitSeconds) * (pool.model === "perBackend" ? endpoints : 1);
+}
+
+/** Predicted onset of failures at a total rate spread over `endpoints` (Infinity when sustainable). */
+export function predictedOnsetFor(sharing: Sharing, p: CapacityParameters, endpoints: number, totalRate: number): number {
+  const pool = poolOf(sharing, p);
+  const ratePerPool = pool.model === "perBackend" ? totalRate / endpoints : totalRate;
+  return secondsToExhaustion(pool.ports, p.timeWaitSeconds, ratePerPool);
+}
+
+/** Model TIME_WAIT population of all endpoints together `t` seconds into a constant total rate. */
+export function modelEndpointsPopulation(sharing: Sharing, p: CapacityParameters, endpoints: number, totalRate: number, t: number): number {
+  if (sharing === "bindFirst") return modelTimeWaitPopulation(p, totalRate, t);
+  return endpoints * modelTimeWaitPopulation(p, totalRate / endpoints, t);
 }

@@ -5,7 +5,8 @@
 import { legacyUsablePorts, maxConnectionRate } from "../../domain/capacity";
 import { formatRange, HIGHEST_RESERVED_PORT, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, WINDOWS_DEFAULTS } from "../../domain/limits";
 import type { BurstResult, Sample } from "./burst";
-import { modelBurstPopulation, modelTimeWaitPopulation, percentError, predictedOnset, rmax, type CapacityParameters } from "./model";
+import type { EndpointsResult } from "./endpoints";
+import { modelBurstPopulation, modelEndpointsPopulation, modelTimeWaitPopulation, percentError, predictedBurstSuccesses, predictedOnset, predictedOnsetFor, rmax, sustainableTotalRate, type CapacityParameters, type Sharing } from "./model";
 import type { PortRange, Sysctls } from "./netns";
 import type { SustainedResult } from "./sustained";
 
@@ -47,7 +48,27 @@ export interface Check {
   readonly detail: string;
 }
 
+/** The two-endpoint runs: each sharing mode's burst and constant-rate runs. */
+export interface EndpointsReport {
+  readonly serverPorts: readonly number[];
+  /** Seconds of a run expected to exhaust its pool, and of the run expected to hold. */
+  readonly overSeconds: number;
+  readonly holdSeconds: number;
+  /** Attempt rates as multiples of the host pool's P / T. */
+  readonly sameRateFactor: number;
+  readonly overPerEndpointFactor: number;
+  readonly burstBindFirst: EndpointsResult;
+  readonly burstPlainConnect: EndpointsResult;
+  /** bindFirst at sameRateFactor × P / T in total: above the host pool, below a pool per endpoint. */
+  readonly bindFirstSameRate: EndpointsResult;
+  /** plainConnect at the same total rate: a pool per endpoint holds it. */
+  readonly plainConnectSameRate: EndpointsResult;
+  /** plainConnect above its own budget (overPerEndpointFactor × P / T per endpoint). */
+  readonly plainConnectOver: EndpointsResult;
+}
+
 export interface ExperimentReport {
+  readonly endpoints?: EndpointsReport;
   readonly date: string;
   readonly wallSeconds: number;
   readonly machine: Machine;
@@ -300,7 +321,7 @@ function observations(r: ExperimentReport): string {
   return notes.join("\n");
 }
 
-export function renderMarkdown(r: ExperimentReport, files: { readonly svg: string; readonly csv: string }): string {
+export function renderMarkdown(r: ExperimentReport, files: { readonly svg: string; readonly csv: string }, endpointFiles: { readonly svg: string; readonly csv: string } = { svg: "capacity-endpoints.svg", csv: "capacity-endpoints.csv" }): string {
   const { params, burst, under, over, machine } = r;
   const P = params.ports;
   const T = params.timeWaitSeconds;
@@ -321,9 +342,13 @@ by hand, re-run the experiment. Raw TIME_WAIT samples: [\`${files.csv}\`](${file
 
 **Verdict: ${allOk ? "the model holds" : "CHECKS FAILED"}** (${r.checks.filter((c) => c.ok).length} of ${r.checks.length} checks pass; whole run ${f1(r.wallSeconds / 60)} min).
 
-The model ([SETTINGS.md](SETTINGS.md#capacity-model); \`domain/capacity.ts\`): one client address sustains
-\`Rmax = P / T\` new connections per second towards one server endpoint, and at a rate \`R > Rmax\`
-its ephemeral ports are exhausted after \`P / R\` seconds.
+The model ([SETTINGS.md](SETTINGS.md#capacity-model); \`domain/capacity.ts\`): a pool of \`P\` ephemeral
+ports sustains \`Rmax = P / T\` new connections per second, and at a rate \`R > Rmax\` drawn from it
+the pool is exhausted after \`P / R\` seconds. Which connections share a pool decides the budget: by
+default Windows gives the whole host one pool, whatever the destination; with an auto-reuse port
+range each back-end endpoint gets its own. The first runs below use one endpoint, where the two
+agree; [the two-endpoint runs](#two-back-end-endpoints-one-pool-per-host-or-a-pool-per-back-end)
+tell them apart.
 
 ## Machine
 
@@ -337,7 +362,7 @@ its ephemeral ports are exhausted after \`P / R\` seconds.
 
 ## Set-up
 
-Each of the three runs below gets a fresh private network namespace (\`unshare --net\`), which
+Each run below gets a fresh private network namespace (\`unshare --net\`), which
 dies with the run's process. Inside it: \`ip link set lo up\`, \`net.ipv4.ip_local_port_range =
 ${params.range.low} ${params.range.high}\`, \`net.ipv4.tcp_tw_reuse = 0\` (no early reuse of TIME_WAIT ports, as the model
 assumes; the kernel's default, 2, lets connections over loopback reuse a TIME_WAIT port after about
@@ -419,11 +444,11 @@ in bursts of P / R seconds once every T seconds, P per T window: the goodput is 
 Rmax = P / T, whatever the attempt rate. For the burst (R → ∞, attempts only at t = 0) the curve is
 P for t < T and 0 after.
 
-## Reproduce
+${endpointsMarkdown(r, endpointFiles)}## Reproduce
 
 As root on Linux with iproute2 (\`ip\`, \`ss\`) and util-linux (\`unshare\`):
 \`npm run experiment:capacity\` (about ${Math.round(r.wallSeconds / 60)} minutes; rewrites this page, the plot and the CSV).
-The burst case alone, with P = 64, runs in a second or two as part of \`npm test\`
+The burst case alone, with P = 64, and the two-endpoint burst in both modes run in a few seconds as part of \`npm test\`
 (\`test/capacity/burst.test.ts\`, same code in \`experiments/capacity/\`).
 
 ## Linux ↔ Windows
@@ -440,13 +465,17 @@ ${HIGHEST_RESERVED_PORT + 1}..\`MaxUserPort\` (P = MaxUserPort − ${HIGHEST_RES
 and later, 240 s on Windows 2000). \`tcp_tw_reuse = 0\` switches off Linux's timestamp-based early
 reuse of TIME_WAIT ports for new outgoing connections, so a port stays blocked for the full T as in
 the model. With those substitutions Rmax = P / T and the exhaustion time P / R carry over
-unchanged: the article's P = ${legacyUsablePorts(MAX_USER_PORT.min)} and T = 240 s give Rmax ≈ ${f1(maxConnectionRate(legacyUsablePorts(MAX_USER_PORT.min), 240))} connections/s per back-end endpoint.
+unchanged: the article's P = ${legacyUsablePorts(MAX_USER_PORT.min)} and T = 240 s give Rmax ≈ ${f1(maxConnectionRate(legacyUsablePorts(MAX_USER_PORT.min), 240))} connections/s for the whole host,
+all back ends together (Windows' default). A socket bound before \`connect()\` is Linux's way to
+get Windows' default; a plain \`connect()\` is Linux's way to get what Windows' auto-reuse port
+range gives (\`Set-NetTCPSetting -AutoReusePortRange...\`, for connections made without \`bind()\`).
 
 ## Assumptions of the model
 
 - Each host opens its IMAP connections from its own private address, straight to the back ends
   inside the virtual network (or a peered one): nothing translates the source address on the way,
-  so every host has its own \`P\` ports per back-end endpoint. The stack's NAT gateway
+  so every host has its own \`P\` ports (one pool for all its back ends by default, or \`R\` per back
+  end with an auto-reuse port range). The stack's NAT gateway
   (\`mailhost:egress\`) does not change that: Azure NAT gateway translates only traffic to
   destinations outside the virtual network, so it carries just the hosts' own outbound traffic
   (Windows activation, the VM agent and its extensions, Azure Monitor, updates). Were the back ends
@@ -458,5 +487,178 @@ unchanged: the article's P = ${legacyUsablePorts(MAX_USER_PORT.min)} and T = 240
   there instead of going away. The model does not cover that case.
 - The client closes first, so its side holds TIME_WAIT for \`T\`; the load spreads evenly over the
   \`B\` back-end endpoints.
+`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two back-end endpoints: one pool per host (bind before connect) or a pool per endpoint (plain connect)
+
+const SHARING_TEXT: Record<Sharing, string> = {
+  bindFirst: "bound to port 0 before connect() (Windows' default: one pool per host)",
+  plainConnect: "plain connect() (the auto-reuse behaviour: a pool per endpoint)",
+};
+
+/** The model's predictions for one two-endpoint run, in the mode it ran. */
+export function endpointsPrediction(params: CapacityParameters, run: EndpointsResult): { burst: number; onset: number; sustainable: number } {
+  return {
+    burst: predictedBurstSuccesses(run.sharing, params, run.endpoints),
+    onset: run.rate === null ? Number.NaN : predictedOnsetFor(run.sharing, params, run.endpoints, run.rate),
+    sustainable: sustainableTotalRate(run.sharing, params, run.endpoints),
+  };
+}
+
+/** Tolerance the report states for a predicted onset of failures, in percent. */
+export const ONSET_TOLERANCE_PERCENT = 10;
+
+/** The checks of the two-endpoint runs: exact burst counts, onsets within the tolerance, no failure where the model says it holds. */
+export function endpointsChecks(params: CapacityParameters, e: EndpointsReport): Check[] {
+  const checks: Check[] = [];
+  for (const run of [e.burstBindFirst, e.burstPlainConnect]) {
+    const want = endpointsPrediction(params, run).burst;
+    checks.push({
+      name: `two endpoints, ${run.sharing} burst: ${want} succeed, then a failure`,
+      ok: run.successes === want && run.firstFailure?.attempt === want + 1 && run.portsSharedAcrossEndpoints === (run.sharing === "bindFirst" ? 0 : run.distinctLocalPorts),
+      detail: `${run.successes} succeeded (${run.successesPerEndpoint.join(" + ")}); attempt ${run.firstFailure?.attempt ?? "—"}: ${run.firstFailure?.code ?? "no failure"}; ports serving both endpoints: ${run.portsSharedAcrossEndpoints} of ${run.distinctLocalPorts}`,
+    });
+  }
+  for (const run of [e.bindFirstSameRate, e.plainConnectOver]) {
+    const onset = endpointsPrediction(params, run).onset;
+    const error = run.firstFailure ? percentError(run.firstFailure.atSeconds, onset) : Number.NaN;
+    checks.push({
+      name: `two endpoints, ${run.sharing} at ${f2(run.rate ?? 0)}/s: onset within ${ONSET_TOLERANCE_PERCENT} % of the prediction`,
+      ok: Number.isFinite(error) && Math.abs(error) <= ONSET_TOLERANCE_PERCENT,
+      detail: run.firstFailure ? `${f2(run.firstFailure.atSeconds)} s vs ${f2(onset)} s (${f2(error)} %), ${run.firstFailure.code}` : "no failure",
+    });
+  }
+  const hold = e.plainConnectSameRate;
+  checks.push({
+    name: `two endpoints, plainConnect at ${f2(hold.rate ?? 0)}/s (above one pool's P / T) for ≥ 2 T: zero failures`,
+    ok: hold.failures === 0 && hold.attempts > 0 && (hold.durationSeconds ?? 0) >= 2 * params.timeWaitSeconds,
+    detail: `${hold.failures} of ${hold.attempts} failed over ${hold.durationSeconds} s`,
+  });
+  checks.push({
+    name: "two endpoints: no TIME_WAIT outside the client side",
+    ok: [e.burstBindFirst, e.burstPlainConnect, e.bindFirstSameRate, e.plainConnectSameRate, e.plainConnectOver].every((run) => run.maxOtherTimeWait === 0),
+    detail: `max other: ${[e.burstBindFirst, e.burstPlainConnect, e.bindFirstSameRate, e.plainConnectSameRate, e.plainConnectOver].map((run) => run.maxOtherTimeWait).join(", ")}`,
+  });
+  return checks;
+}
+
+export function renderEndpointsCsv(r: ExperimentReport): string {
+  const lines = ["run,sharing,rate_per_s,t_seconds,timewait_client,timewait_other,model_population"];
+  const e = r.endpoints;
+  if (e !== undefined) {
+    const runs: Array<[string, EndpointsResult]> = [["bindFirst-same-rate", e.bindFirstSameRate], ["plainConnect-same-rate", e.plainConnectSameRate], ["plainConnect-over", e.plainConnectOver]];
+    for (const [key, run] of runs) {
+      for (const s of run.samples) {
+        lines.push(`${key},${run.sharing},${(run.rate ?? 0).toFixed(4)},${s.t.toFixed(3)},${s.client},${s.other},${modelEndpointsPopulation(run.sharing, r.params, run.endpoints, run.rate ?? 0, s.t).toFixed(2)}`);
+      }
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function renderEndpointsSvg(r: ExperimentReport): string {
+  const e = r.endpoints;
+  if (e === undefined) return "";
+  const { params } = r;
+  const P = params.ports;
+  const T = params.timeWaitSeconds;
+  const B = e.serverPorts.length;
+  const yMax = Math.ceil((B * P * 1.15) / 10) * 10;
+  const width = 960;
+  const panelHeight = 280;
+  const measured = "#1f77b4";
+  const model = "#ff7f0e";
+  const other = "#2ca02c";
+  const grey = "#7f7f7f";
+  const otherMode = (s: Sharing): Sharing => (s === "bindFirst" ? "plainConnect" : "bindFirst");
+  const panel = (run: EndpointsResult): Panel => {
+    const rate = run.rate ?? 0;
+    const duration = run.durationSeconds ?? 0;
+    const onset = predictedOnsetFor(run.sharing, params, B, rate);
+    const markers: Marker[] = [{ x: T, color: grey, label: `T = ${T} s` }];
+    if (Number.isFinite(onset)) markers.push({ x: onset, color: model, label: `predicted onset ${f1(onset)} s` });
+    if (run.firstFailure) markers.push({ x: run.firstFailure.atSeconds, color: "#d62728", label: `first failure ${f2(run.firstFailure.atSeconds)} s` });
+    return {
+      title: `${run.sharing}, ${B} endpoints, R = ${f2(rate)}/s in total: ${run.failures} of ${run.attempts} failed`,
+      xMax: duration,
+      yMax,
+      lines: [
+        { points: [[0, P], [duration, P]], color: grey, width: 1, dash: "6,4", label: `P = ${P}` },
+        { points: [[0, B * P], [duration, B * P]], color: grey, width: 1, dash: "2,4", label: `B·P = ${B * P}` },
+        { points: sampled((t) => modelEndpointsPopulation(otherMode(run.sharing), params, B, rate, t), 0, duration, 0.25), color: other, width: 1, dash: "3,3", label: `the other model (${otherMode(run.sharing)})` },
+        { points: sampled((t) => modelEndpointsPopulation(run.sharing, params, B, rate, t), 0, duration, 0.25), color: model, width: 2, dash: "7,4", label: `model for ${run.sharing}` },
+        { points: run.samples.map((s) => [s.t, s.client] as const), color: measured, width: 2, label: "measured (ss, both endpoints)" },
+      ],
+      markers,
+    };
+  };
+  const panels = [panel(e.bindFirstSameRate), panel(e.plainConnectSameRate), panel(e.plainConnectOver)];
+  const height = panels.length * panelHeight + 40;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<text x="${width / 2}" y="20" font-size="16" text-anchor="middle">Two back-end endpoints: one pool per host or a pool per endpoint — Linux ${escapeXml(r.machine.kernel)}, ${r.date.slice(0, 10)}</text>`,
+    panels.map((p, i) => renderPanel(p, 30 + i * panelHeight, width, panelHeight)).join("\n"),
+    "</svg>",
+    "",
+  ].join("\n");
+}
+
+/** The markdown section of the two-endpoint runs. */
+export function endpointsMarkdown(r: ExperimentReport, files: { readonly svg: string; readonly csv: string }): string {
+  const e = r.endpoints;
+  if (e === undefined) return "";
+  const { params } = r;
+  const P = params.ports;
+  const B = e.serverPorts.length;
+  const hostRate = sustainableTotalRate("bindFirst", params, B);
+  const row = (run: EndpointsResult): string => {
+    const want = endpointsPrediction(params, run);
+    if (run.rate === null) {
+      return `| ${run.sharing} burst | ${want.burst} succeed, then a failure | ${run.successes} (${run.successesPerEndpoint.join(" + ")}), attempt ${run.firstFailure?.attempt ?? "—"} fails with \`${run.firstFailure?.code ?? "—"}\`; ${run.portsSharedAcrossEndpoints} of ${run.distinctLocalPorts} ports served both endpoints | ${run.successes === want.burst ? "exact" : `${run.successes - want.burst}`} |`;
+    }
+    const onset = Number.isFinite(want.onset) ? `failures from ${f2(want.onset)} s` : "no failure";
+    const measured = run.firstFailure ? `first failure **${f2(run.firstFailure.atSeconds)} s** (\`${run.firstFailure.code}\`), ${run.failures} of ${run.attempts} failed` : `**${run.failures}** of ${run.attempts} failed`;
+    const error = run.firstFailure && Number.isFinite(want.onset) ? `**${pct(percentError(run.firstFailure.atSeconds, want.onset), 2)}**` : run.failures === 0 && !Number.isFinite(want.onset) ? "exact" : "—";
+    return `| ${run.sharing} at ${f2(run.rate)}/s in total (${f2(run.rate / B)}/s per endpoint), ${run.durationSeconds} s | sustainable up to ${f2(want.sustainable)}/s in total: ${onset} | ${measured} | ${error} |`;
+  };
+  return `## Two back-end endpoints: one pool per host or a pool per back end
+
+The runs above use one endpoint, where both readings of the model predict the same. These runs use
+two, 127.0.0.1:${e.serverPorts.join(" and 127.0.0.1:")}, with attempts alternating between them, in the two
+ways a client can take its local port:
+
+- **${SHARING_TEXT.bindFirst}**: Node binds the socket to 127.0.0.1, port 0, before
+  \`connect()\` (\`localAddress\`). Linux then picks a port free for every destination, so a port in
+  TIME_WAIT towards one endpoint is not handed out for the other: one pool of P ports for the host.
+  That is Windows' default: without an auto-reuse port range every outbound connection draws from
+  the dynamic range, whatever the destination.
+- **${SHARING_TEXT.plainConnect}**: Linux picks a port whose 4-tuple is unique, so one port serves
+  both endpoints: P ports per endpoint. That is what Windows does for connections that use its
+  auto-reuse port range (\`tcp.autoReusePortRange\`).
+
+The corrected model (\`domain/capacity.ts\`, via \`experiments/capacity/model.ts\`) predicts: one pool
+sustains P / T = ${f2(hostRate)}/s for the host and runs out after P / R at a total rate R above it;
+a pool per endpoint sustains ${B} × P / T = ${f2(sustainableTotalRate("plainConnect", params, B))}/s and runs out after P / (R / ${B}). Tolerance: burst
+counts exact, onsets within ${ONSET_TOLERANCE_PERCENT} % (as above), zero failures where the model says the rate holds.
+The same total rate, ${e.sameRateFactor} × P / T, separates the two: above one pool's budget, below the
+budget of a pool per endpoint.
+
+| run | predicted | measured | error |
+|---|---|---|---|
+${[e.burstBindFirst, e.burstPlainConnect, e.bindFirstSameRate, e.plainConnectSameRate, e.plainConnectOver].map(row).join("\n")}
+
+A bound socket that finds no free port fails in \`bind()\` with \`EADDRINUSE\` (Windows' error for
+the same case is WSAEADDRINUSE, 10048); a plain \`connect()\` fails with \`EADDRNOTAVAIL\`.
+
+![TIME_WAIT population over both endpoints, measured with ss against the model of each mode](${files.svg})
+
+Blue: TIME_WAIT sockets held by the client towards either endpoint. Orange, dashed: the model of
+the mode that ran. Green, dotted: the other mode's model, for contrast. Raw samples:
+[\`${files.csv}\`](${files.csv}). With one pool the population stops at P = ${P} whatever the
+number of endpoints; with a pool per endpoint it reaches up to ${B} × P = ${B * P}.
+
 `;
 }

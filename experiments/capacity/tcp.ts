@@ -28,17 +28,20 @@ export interface Attempt {
 }
 
 /**
- * Connects to 127.0.0.1:`port` and performs the active close: `end()` as soon as the connection
+ * Connects to 127.0.0.1:`port` (binding to port 0 first when `bindFirst`) and performs the active close: `end()` as soon as the connection
  * is up, so the client sends the first FIN; the server answers with its own FIN (see
  * `startServer`) and the client's socket goes to TIME_WAIT. Never rejects.
  */
-export function connectAndClose(port: number, timeoutMs: number): Promise<Attempt> {
+export function connectAndClose(port: number, timeoutMs: number, bindFirst = false): Promise<Attempt> {
   const startedAt = now();
   return new Promise((resolve) => {
     let localPort: number | undefined;
     let code: string | undefined;
     let connected = false;
-    const socket: Socket = connect({ host: LOOPBACK, port });
+    // bindFirst: `localAddress` makes Node (libuv) bind the socket to 127.0.0.1, port 0, before
+    // connect(); the kernel then picks a port free for every destination, as Windows does by default.
+    // Otherwise a plain connect() lets the kernel pick a port unique per destination (4-tuple).
+    const socket: Socket = connect(bindFirst ? { host: LOOPBACK, port, localAddress: LOOPBACK } : { host: LOOPBACK, port });
     const timer = setTimeout(() => {
       code ??= "TIMEOUT";
       socket.destroy();
@@ -102,8 +105,9 @@ export interface TimeWaitCensus {
   readonly other: number;
 }
 
-/** Counts TIME_WAIT sockets with `ss -Htan state time-wait` (run inside the namespace). */
-export function timeWaitCensus(range: PortRange, serverPort: number): Promise<TimeWaitCensus> {
+/** Counts TIME_WAIT sockets with `ss -Htan state time-wait` (run inside the namespace); the client side is any of `serverPort`'s. */
+export function timeWaitCensus(range: PortRange, serverPort: number | readonly number[]): Promise<TimeWaitCensus> {
+  const peers = new Set((typeof serverPort === "number" ? [serverPort] : serverPort).map((p) => `${LOOPBACK}:${p}`));
   return new Promise((resolve, reject) => {
     execFile("ss", ["-Htan", "state", "time-wait"], { timeout: 5_000, maxBuffer: 16 << 20 }, (error, stdout) => {
       if (error) {
@@ -118,7 +122,7 @@ export function timeWaitCensus(range: PortRange, serverPort: number): Promise<Ti
         total++;
         const [local, peer] = endpoints as [string, string];
         const localPort = Number(local.slice(local.lastIndexOf(":") + 1));
-        if (local.startsWith(`${LOOPBACK}:`) && peer === `${LOOPBACK}:${serverPort}` && localPort >= range.low && localPort <= range.high) client++;
+        if (local.startsWith(`${LOOPBACK}:`) && peers.has(peer) && localPort >= range.low && localPort <= range.high) client++;
       }
       resolve({ total, client, other: total - client });
     });

@@ -15,7 +15,7 @@
     because the console host would print them on stdout too.
 
     The script changes nothing on the machine: it only reads the registry, runs
-    "netsh int <ipv4|ipv6> show dynamicport tcp", reads SiteConfig.cfg and queries the DSC Local
+    "netsh int <ipv4|ipv6> show dynamicport tcp" and Get-NetTCPSetting, reads SiteConfig.cfg and queries the DSC Local
     Configuration Manager (never Get-DscConfiguration, which re-runs the resources' Get scripts).
 
     Every value is read on its own: a value that cannot be read is reported as null and a short
@@ -35,6 +35,11 @@
       DynamicPortRangeNumberOfPorts        integers after a colon (labels are localised)
       DynamicPortRangeIPv6StartPort,       the same for ipv6
       DynamicPortRangeIPv6NumberOfPorts
+      AutoReusePortRangeStartPort,         Get-NetTCPSetting: the auto-reuse port range every TCP
+      AutoReusePortRangeNumberOfPorts      setting template reports (0 ports: off, Windows'
+                                           default); null plus an Errors entry "AutoReusePortRange:
+                                           ..." when it cannot be read or the templates differ.
+                                           The configured range: in effect after a reboot
       MailboxCacheTTL                      from SiteConfig.cfg (INI): every "MailboxCacheTTL = n"
                                            line of any section, key case-insensitive, ';' and '#'
                                            comment lines skipped; the lowest value when the key
@@ -93,6 +98,8 @@ $state = [ordered]@{
     DynamicPortRangeNumberOfPorts     = $null
     DynamicPortRangeIPv6StartPort     = $null
     DynamicPortRangeIPv6NumberOfPorts = $null
+    AutoReusePortRangeStartPort       = $null
+    AutoReusePortRangeNumberOfPorts   = $null
     MailboxCacheTTL                   = $null
     SiteConfigSha256                  = $null
     RebootPending                     = $false
@@ -158,6 +165,21 @@ foreach ($pair in @(@('ipv4', 'DynamicPortRangeStartPort', 'DynamicPortRangeNumb
     catch {
         $errors.Add((ConvertTo-ErrorText -Label ('DynamicPortRange ' + $pair[0]) -Problem $_))
     }
+}
+
+# --- Auto-reuse port range (Get-NetTCPSetting; configured, in effect after a reboot) ------------
+try {
+    $autoReuse = Get-MailhostAutoReusePortRange
+    if ($autoReuse.ContainsKey('Mixed')) {
+        $errors.Add((ConvertTo-ErrorText -Label 'AutoReusePortRange' -Problem ('templates differ: ' + $autoReuse.Mixed)))
+    }
+    else {
+        $state['AutoReusePortRangeStartPort'] = $autoReuse.StartPort
+        $state['AutoReusePortRangeNumberOfPorts'] = $autoReuse.NumberOfPorts
+    }
+}
+catch {
+    $errors.Add((ConvertTo-ErrorText -Label 'AutoReusePortRange' -Problem $_))
 }
 
 # --- SiteConfig.cfg ----------------------------------------------------------------------------

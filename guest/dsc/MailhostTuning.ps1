@@ -8,7 +8,8 @@
     MailhostTcpTuning (the extension installs the module next to the configuration). All logic is
     the DSC resource MailhostTcpTuning, the same one Machine Configuration runs and the run-command
     script is assembled from: MaxUserPort and TcpTimedWaitDelay as REG_DWORD, the IPv4 and IPv6
-    dynamic port ranges, SiteConfig.cfg (atomic, .bak kept, SHA-256 checked).
+    dynamic port ranges, the auto-reuse port range when one is given (Set-NetTCPSetting),
+    SiteConfig.cfg (atomic, .bak kept, SHA-256 checked).
 
     No reboot, ever: the LCM is told not to reboot the node. A Tcpip value takes effect after the
     next reboot; until then the resource reports a pending reboot (a volatile registry key that
@@ -44,8 +45,20 @@ Configuration MailhostTuning {
 
         [Parameter(Mandatory)]
         [ValidatePattern('^[0-9a-f]{64}$')]
-        [string]$SiteConfigSha256
+        [string]$SiteConfigSha256,
+
+        # Optional (an [int] not passed is 0): absent, the host's auto-reuse port range is left as it is.
+        [int]$AutoReusePortRangeStartPort,
+
+        [int]$AutoReusePortRangeNumberOfPorts
     )
+
+    $autoReuseStart = ''
+    $autoReuseCount = ''
+    if ($AutoReusePortRangeNumberOfPorts -gt 0) {
+        $autoReuseStart = [string]$AutoReusePortRangeStartPort
+        $autoReuseCount = [string]$AutoReusePortRangeNumberOfPorts
+    }
 
     Import-DscResource -ModuleName MailhostTcpTuning
 
@@ -64,6 +77,8 @@ Configuration MailhostTuning {
             SiteConfigPathBase64Url       = $SiteConfigPathBase64Url
             SiteConfigContentBase64Url    = $SiteConfigContentBase64Url
             SiteConfigSha256              = $SiteConfigSha256
+            AutoReusePortRangeStartPort     = $autoReuseStart
+            AutoReusePortRangeNumberOfPorts = $autoReuseCount
         }
     }
 }

@@ -16,6 +16,9 @@
       HKLM\SOFTWARE\MailhostIac\TcpipRebootPendingUntilBoot (value WrittenAt, ISO 8601 UTC),
       which Windows drops at the next boot, and reports RebootRequired = true until then;
     - the TCP dynamic port range for IPv4 and IPv6, through netsh;
+    - the auto-reuse port range (Set-NetTCPSetting on the custom templates), only when
+      AutoReusePortRangeStartPort and AutoReusePortRangeNumberOfPorts are given (without them the
+      host's range is left as it is); in effect after a reboot, so it sets the marker too;
     - SiteConfig.cfg, replaced atomically (previous file kept as <path>.bak).
 
     Run Command passes parameters through a Windows command line, so every value is in a form that
@@ -26,7 +29,7 @@
     changes. ContentHash only makes Azure re-run the command when anything changes.
 
     The last line of output is one compact JSON object:
-    {"RegistryChanged":bool,"RebootRequired":bool,"DynamicPortRangeChanged":bool,"SiteConfigChanged":bool,"ContentHash":string}
+    {"RegistryChanged":bool,"RebootRequired":bool,"DynamicPortRangeChanged":bool,"AutoReusePortRangeChanged":bool,"SiteConfigChanged":bool,"ContentHash":string}
 #>
 [CmdletBinding()]
 param
@@ -38,7 +41,9 @@ param
     [string]$SiteConfigPathBase64Url,
     [string]$SiteConfigContentBase64Url,
     [string]$SiteConfigSha256,
-    [string]$ContentHash
+    [string]$ContentHash,
+    [string]$AutoReusePortRangeStartPort,
+    [string]$AutoReusePortRangeNumberOfPorts
 )
 
 $ErrorActionPreference = 'Stop'
@@ -64,18 +69,21 @@ $parameters = @{
     SiteConfigPathBase64Url       = $SiteConfigPathBase64Url
     SiteConfigContentBase64Url    = $SiteConfigContentBase64Url
     SiteConfigSha256              = $SiteConfigSha256
+    AutoReusePortRangeStartPort     = $AutoReusePortRangeStartPort
+    AutoReusePortRangeNumberOfPorts = $AutoReusePortRangeNumberOfPorts
 }
 $desired = ConvertTo-MailhostDesiredState @parameters
 $changes = Set-MailhostTcpTuning -Desired $desired
 
 if ($changes.RebootPending) {
-    Write-Warning -Message 'Tcpip values (MaxUserPort, TcpTimedWaitDelay) take effect after the next reboot, which this script does not perform (use mailhost reboot).'
+    Write-Warning -Message 'Tcpip values (MaxUserPort, TcpTimedWaitDelay) and the auto-reuse port range take effect after the next reboot, which this script does not perform (use mailhost reboot).'
 }
 
 [ordered]@{
     RegistryChanged         = [bool]$changes.RegistryChanged
     RebootRequired          = [bool]$changes.RebootPending
     DynamicPortRangeChanged = [bool]$changes.DynamicPortRangeChanged
+    AutoReusePortRangeChanged = [bool]$changes.AutoReusePortRangeChanged
     SiteConfigChanged       = [bool]$changes.SiteConfigChanged
     ContentHash             = $ContentHash
 } | ConvertTo-Json -Compress

@@ -16,6 +16,15 @@ export const RUN_COMMAND_TYPE = /^azure-native:compute(\/v[0-9a-z]+)?:(VirtualMa
  * any API version: they carry values in `properties.guestConfiguration.configurationParameter`.
  */
 export const GUEST_CONFIGURATION_ASSIGNMENT_TYPE = /^azure-native:guestconfiguration(\/v[0-9a-z]+)?:(GuestConfigurationAssignment|GuestConfigurationAssignmentsVMSS|GuestConfigurationHCRPAssignment|GuestConfigurationConnectedVMwarevSphereAssignment)$/;
+/**
+ * Azure Policy definitions (subscription or management group, and their versions): a
+ * DeployIfNotExists of the tuning package carries the values as parameter defaults
+ * (`parameters.<name>.defaultValue`, `allowedValues`) or as literal `configurationParameter`
+ * values in its deployment template (components/EstateTuningPolicy.ts).
+ */
+export const POLICY_DEFINITION_TYPE = /^azure-native:authorization(\/v[0-9a-z]+)?:(PolicyDefinition|PolicyDefinitionAtManagementGroup|PolicyDefinitionVersion|PolicyDefinitionVersionAtManagementGroup)$/;
+/** Azure Policy assignments: they carry the values as `parameters.<name>.value`. */
+export const POLICY_ASSIGNMENT_TYPE = /^azure-native:authorization(\/v[0-9a-z]+)?:PolicyAssignment$/;
 export const VIRTUAL_MACHINE_TYPE = /^azure-native:compute(\/v[0-9a-z]+)?:VirtualMachine$/;
 export const NETWORK_INTERFACE_TYPE = /^azure-native:network(\/v[0-9a-z]+)?:NetworkInterface$/;
 export const NETWORK_SECURITY_GROUP_TYPE = /^azure-native:network(\/v[0-9a-z]+)?:NetworkSecurityGroup$/;
@@ -31,7 +40,12 @@ export interface FoundValue {
 }
 
 export function isTuningCarrierType(type: string): boolean {
-  return EXTENSION_TYPE.test(type) || RUN_COMMAND_TYPE.test(type) || GUEST_CONFIGURATION_ASSIGNMENT_TYPE.test(type);
+  return EXTENSION_TYPE.test(type) || RUN_COMMAND_TYPE.test(type) || GUEST_CONFIGURATION_ASSIGNMENT_TYPE.test(type) || isPolicyCarrierType(type);
+}
+
+/** Policy definitions and assignments. */
+export function isPolicyCarrierType(type: string): boolean {
+  return POLICY_DEFINITION_TYPE.test(type) || POLICY_ASSIGNMENT_TYPE.test(type);
 }
 
 /** Short label of a resource for messages: `VirtualMachineExtension "vm-mail-prod-001-tuning-dsc"`. */
@@ -80,6 +94,52 @@ function findInConfigurationParameters(list: unknown, name: string, path: string
   }
 }
 
+/** An ARM template expression (`[...]`, not the `[[` escape): a value computed at deployment, not a literal. */
+export function isArmExpression(value: unknown): boolean {
+  return typeof value === "string" && value.startsWith("[") && !value.startsWith("[[") && value.endsWith("]");
+}
+
+/**
+ * Values of a policy parameter map: a parameter named `name` whose value is a scalar, or any key
+ * `name` inside an object value (`parameters.tuning.defaultValue.MaxUserPort`). `slots` are the
+ * properties holding values: `defaultValue` and `allowedValues` of a definition, `value` of an
+ * assignment. ARM expressions are not values.
+ */
+function findInPolicyParameters(parameters: unknown, name: string, slots: readonly string[], out: FoundValue[]): void {
+  if (!isRecord(parameters)) return;
+  for (const [key, parameter] of Object.entries(parameters)) {
+    if (!isRecord(parameter)) continue;
+    for (const slot of slots) {
+      const value = parameter[slot];
+      const here = `parameters.${key}.${slot}`;
+      const candidates: Array<[unknown, string]> = slot === "allowedValues" && Array.isArray(value) ? value.map((v, i) => [v, `${here}[${i}]`]) : [[value, here]];
+      for (const [candidate, where] of candidates) {
+        if (candidate === undefined || isArmExpression(candidate)) continue;
+        if (!isRecord(candidate) && !Array.isArray(candidate)) {
+          if (key.toLowerCase() === name.toLowerCase()) out.push({ value: candidate, where, protected: false });
+        } else {
+          const found: FoundValue[] = [];
+          findInSettings(candidate, name, where, false, found);
+          out.push(...found.filter((f) => !isArmExpression(f.value)));
+        }
+      }
+    }
+  }
+}
+
+/** Every `configurationParameter` list anywhere under `node` (a definition's deployment template), with its path. */
+function configurationParameterLists(node: unknown, path: string, out: Array<{ list: unknown[]; path: string }>): void {
+  if (Array.isArray(node)) {
+    node.forEach((item, i) => configurationParameterLists(item, `${path}[${i}]`, out));
+  } else if (isRecord(node)) {
+    for (const [key, value] of Object.entries(node)) {
+      const here = path === "" ? key : `${path}.${key}`;
+      if ((key === "configurationParameter" || key === "configurationProtectedParameter") && Array.isArray(value)) out.push({ list: value, path: here });
+      else configurationParameterLists(value, here, out);
+    }
+  }
+}
+
 /** `properties.guestConfiguration` of a guest configuration assignment, when it is a map. */
 export function guestConfigurationOf(props: Record<string, unknown>): Record<string, unknown> | undefined {
   const properties = props.properties;
@@ -101,6 +161,17 @@ export function findValues(type: string, props: Record<string, unknown>, name: s
     const base = "properties.guestConfiguration";
     findInConfigurationParameters(gc?.configurationParameter, name, `${base}.configurationParameter`, false, out);
     findInConfigurationParameters(gc?.configurationProtectedParameter, name, `${base}.configurationProtectedParameter`, true, out);
+  } else if (POLICY_DEFINITION_TYPE.test(type)) {
+    findInPolicyParameters(props.parameters, name, ["defaultValue", "allowedValues"], out);
+    const lists: Array<{ list: unknown[]; path: string }> = [];
+    configurationParameterLists(props.policyRule, "policyRule", lists);
+    for (const { list, path } of lists) {
+      const found: FoundValue[] = [];
+      findInConfigurationParameters(list, name, path, false, found);
+      out.push(...found.filter((f) => !isArmExpression(f.value)));
+    }
+  } else if (POLICY_ASSIGNMENT_TYPE.test(type)) {
+    findInPolicyParameters(props.parameters, name, ["value"], out);
   }
   return out;
 }

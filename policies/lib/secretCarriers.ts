@@ -25,8 +25,15 @@
  *   management ("Migrating from the DSC extension / Azure Automation State Configuration to machine
  *   configuration": "secrets management has not been implemented"), so neither
  *   `configurationParameter` nor `configurationProtectedParameter` may carry a secret.
+ * - Azure Policy definitions and assignments (`authorization:PolicyDefinition`,
+ *   `PolicyDefinitionAtManagementGroup`, their versions, `PolicyAssignment`): Azure Policy has no
+ *   secret parameter type; `parameters`, `metadata` and `policyRule` are returned to every reader
+ *   at the scope. One stated exception ({@link PACKAGE_SAS_EXCEPTION}): the read-only SAS of one
+ *   Machine Configuration package in a definition's guest configuration `contentUri`.
  */
-import { GUEST_CONFIGURATION_ASSIGNMENT_TYPE } from "./resources";
+import { PACKAGE_SAS_LIFETIME_DAYS } from "../../domain/limits";
+import { packageSasProblem } from "../../domain/secrets";
+import { GUEST_CONFIGURATION_ASSIGNMENT_TYPE, POLICY_ASSIGNMENT_TYPE, POLICY_DEFINITION_TYPE } from "./resources";
 
 /**
  * - `plain`: Azure stores and returns the value as it is; no credential belongs there.
@@ -45,6 +52,18 @@ export type SlotProtection = "plain" | "protected" | "never";
  */
 export type SlotShape = "settings" | "parameters" | "configurationParameters" | "uri" | "text";
 
+/**
+ * A credential a settings-shaped slot accepts under one key, when `problem` finds nothing wrong
+ * with it; otherwise the violation says why it was refused.
+ */
+export interface SlotException {
+  readonly key: string;
+  /** Undefined when the value is acceptable, else why not (never the value). */
+  readonly problem: (value: string) => string | undefined;
+  /** What is accepted, in words, for the message. */
+  readonly accepted: string;
+}
+
 export interface CarrierSlot {
   /** Property path as messages show it: `settings`, `properties.protectedSettings`. */
   readonly path: string;
@@ -52,6 +71,8 @@ export interface CarrierSlot {
   readonly protection: SlotProtection;
   /** Reads the slot from a resource's properties. */
   readonly read: (props: Record<string, unknown>) => unknown;
+  /** A credential this slot accepts under one key (settings shape only). */
+  readonly exception?: SlotException;
 }
 
 export interface Carrier {
@@ -110,6 +131,22 @@ export const GUEST_CONFIGURATION_SECRET_REMEDY =
   + "secrets management has not been implemented), so no assignment parameter, configurationProtectedParameter included, may carry a secret; "
   + "keep it in Key Vault and let the machine fetch it at run time (the Key Vault VM extension, or the configuration reading Key Vault with the machine's managed identity)";
 
+/**
+ * The secret rule's one stated exception. Machines outside any stack (Arc-enabled servers cannot
+ * have a user-assigned identity) read the estate policy's package through a SAS URL in the
+ * definition's `contentUri`: Azure Policy has no secret parameter, a DeployIfNotExists can only hand
+ * a machine a URL, and New-GuestConfigurationPolicy documents exactly this way (a blob SAS with read
+ * access). Accepted only as a read-only, https-only service SAS on one content-addressed package
+ * blob that expires within PACKAGE_SAS_LIFETIME_DAYS.max days; the package holds no credential.
+ */
+export const PACKAGE_SAS_EXCEPTION: SlotException = {
+  key: "contentUri",
+  problem: (value) => packageSasProblem(value, PACKAGE_SAS_LIFETIME_DAYS.max),
+  accepted: `the read-only SAS of the package blob alone (sr=b, sp=r, spr=https, expiring within ${PACKAGE_SAS_LIFETIME_DAYS.max} days)`,
+};
+
+const POLICY_REMEDY = "a Key Vault reference or a managed identity; Azure Policy parameters are never secret";
+
 /** Every carrier the pack knows. */
 export const CARRIERS: readonly Carrier[] = [
   {
@@ -151,6 +188,22 @@ export const CARRIERS: readonly Carrier[] = [
     type: GUEST_CONFIGURATION_ASSIGNMENT_TYPE,
     slots: guestConfigurationSlots,
     remedy: (slot) => (slot.shape === "uri" ? MANAGED_IDENTITY_REMEDY : GUEST_CONFIGURATION_SECRET_REMEDY),
+  },
+  {
+    id: "policyDefinition",
+    type: POLICY_DEFINITION_TYPE,
+    slots: [
+      { path: "parameters", shape: "settings", protection: "plain", read: at("parameters") },
+      { path: "metadata", shape: "settings", protection: "plain", read: at("metadata"), exception: PACKAGE_SAS_EXCEPTION },
+      { path: "policyRule", shape: "settings", protection: "plain", read: at("policyRule"), exception: PACKAGE_SAS_EXCEPTION },
+    ],
+    remedy: () => POLICY_REMEDY,
+  },
+  {
+    id: "policyAssignment",
+    type: POLICY_ASSIGNMENT_TYPE,
+    slots: [{ path: "parameters", shape: "settings", protection: "plain", read: at("parameters") }],
+    remedy: () => POLICY_REMEDY,
   },
 ];
 

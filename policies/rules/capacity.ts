@@ -1,6 +1,7 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { assessCapacity } from "../../domain/capacity";
 import { ACTIVE_SESSIONS_PER_HOST, BACKEND_ENDPOINTS, DEFAULTS, TCP_TIMED_WAIT_DELAY, UTILIZATION, formatRange } from "../../domain/limits";
+import { autoReusePortRangeProblems } from "../../domain/rules";
 import { configNumber } from "../lib/policyConfig";
 import { tuningResources } from "../lib/hosts";
 import { asNumber, firstValue, label } from "../lib/resources";
@@ -13,6 +14,8 @@ interface HostSettings {
   readonly count: number;
   readonly maxUserPort: number;
   readonly ttl: number;
+  /** The auto-reuse port range the resource sets, when it sets a valid one; else one pool per host. */
+  readonly autoReuse?: { readonly start: number; readonly count: number };
 }
 
 /** The settings a tuning resource applies, when all are present, known and numeric. */
@@ -27,7 +30,14 @@ function settingsOf(resource: PolicyResource): HostSettings | undefined {
     const start = number("DynamicPortRangeStartPort");
     const count = number("DynamicPortRangeNumberOfPorts");
     if (timeWait === undefined || start === undefined || count === undefined || ttl === undefined || !ttl.ok || timeWait <= 0) return undefined;
-    return { timeWait, start, count, maxUserPort: number("MaxUserPort") ?? start + count - 1, ttl: ttl.value };
+    // An auto-reuse range counts only when it is valid inside this dynamic range (the range policy
+    // reports any other); without one, every connection shares the host's dynamic range.
+    const autoStart = number("AutoReusePortRangeStartPort");
+    const autoCount = number("AutoReusePortRangeNumberOfPorts");
+    const autoReuse = autoStart !== undefined && autoCount !== undefined && autoReusePortRangeProblems(autoStart, autoCount, start, count).length === 0
+      ? { start: autoStart, count: autoCount }
+      : undefined;
+    return { timeWait, start, count, maxUserPort: number("MaxUserPort") ?? start + count - 1, ttl: ttl.value, ...(autoReuse === undefined ? {} : { autoReuse }) };
   });
   return read.ok ? read.value : undefined;
 }
@@ -38,14 +48,16 @@ const round = (n: number) => (Math.round(n * 10) / 10).toLocaleString("en-US");
 export const NO_LOAD_MESSAGE = "capacity not checked: no load configured (set activeSessionsPerHost and backendEndpoints in this policy's config, equal to the stack's mailhost:capacity; `mailhost check` takes them from the stack file).";
 
 /**
- * For each host, the settings sustain the planned load: S / (TTL * B) <= u * P / T (the capacity
- * model of docs/CAPACITY.md). The load comes from the policy config: `mailhost check` fills it from
+ * For each host, the settings sustain the planned load (the capacity model of docs/CAPACITY.md):
+ * without an auto-reuse port range the host's dynamic range is one pool for all back ends,
+ * S / TTL <= u * P / T; with one set on the same resource, each back end gets the range,
+ * S / (TTL * B) <= u * R / T. The load comes from the policy config: `mailhost check` fills it from
  * the stack's own `mailhost:capacity`; under `pulumi preview --policy-pack` the policy config must
  * state it. With no load the policy reports one advisory violation instead of passing silently.
  */
 export const capacity: StackValidationPolicy = {
   name: "mailhost-capacity-sustains-load",
-  description: "Each mail host's port settings and MailboxCacheTTL must sustain the planned load: new connections per back-end endpoint, S / (TTL * B), at most u * Rmax where Rmax = P / T.",
+  description: "Each mail host's port settings and MailboxCacheTTL must sustain the planned load: by default one pool per host, S / TTL at most u * P / T; with an auto-reuse port range of R ports, S / (TTL * B) per back-end endpoint at most u * R / T.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -73,15 +85,20 @@ export const capacity: StackValidationPolicy = {
       // Missing or unreadable values: the range and floor policies report those, and
       // mailhost-tuning-values-readable says that this check could not run.
       if (s === undefined) continue;
-      const a = assessCapacity({ maxUserPort: s.maxUserPort, dynamicPortRangeStart: s.start, dynamicPortRangeCount: s.count }, s.timeWait, s.ttl, load);
+      const a = assessCapacity({ maxUserPort: s.maxUserPort, dynamicPortRangeStart: s.start, dynamicPortRangeCount: s.count }, s.timeWait, s.ttl, load, s.autoReuse);
       if (a.sustainable) continue;
       const timeWaitHint = a.maximumTimeWait >= TCP_TIMED_WAIT_DELAY.min
         ? `, or lower TcpTimedWaitDelay to at most ${Math.min(a.maximumTimeWait, TCP_TIMED_WAIT_DELAY.max)} s`
         : ` (no TcpTimedWaitDelay within ${formatRange(TCP_TIMED_WAIT_DELAY)} holds it at this TTL)`;
+      const autoReuseHint = a.model === "hostPool" ? ", or set an auto-reuse port range (tcp.autoReusePortRange) so that each back end gets its own ports" : "";
       report(
-        `${label(resource.type, resource.name)}: with TcpTimedWaitDelay ${s.timeWait} s and ${a.usablePorts} ports, Rmax = ${round(a.rmax)} connections/s per back-end endpoint; `
-        + `${load.activeSessions} sessions over ${load.backendEndpoints} endpoint(s) at MailboxCacheTTL ${s.ttl} s demand ${round(a.demand)}/s, above u × Rmax = ${round(a.plannedRate)}/s (u = ${load.utilization}). `
-        + `Raise MailboxCacheTTL to at least ${a.minimumTtl} s${timeWaitHint}.`,
+        a.model === "hostPool"
+          ? `${label(resource.type, resource.name)}: one port pool per host (no auto-reuse port range): with TcpTimedWaitDelay ${s.timeWait} s and ${a.usablePorts} ports, Rmax = ${round(a.rmax)} connections/s for the whole host, whatever the back end; `
+            + `${load.activeSessions} sessions at MailboxCacheTTL ${s.ttl} s demand ${round(a.demand)}/s (${load.backendEndpoints} back-end endpoint(s) share the pool), above u × Rmax = ${round(a.plannedRate)}/s (u = ${load.utilization}). `
+            + `Raise MailboxCacheTTL to at least ${a.minimumTtl} s${timeWaitHint}${autoReuseHint}.`
+          : `${label(resource.type, resource.name)}: auto-reuse port range of ${a.poolPorts} ports per back end: with TcpTimedWaitDelay ${s.timeWait} s, Rmax = ${round(a.rmax)} connections/s per back-end endpoint; `
+            + `${load.activeSessions} sessions over ${load.backendEndpoints} endpoint(s) at MailboxCacheTTL ${s.ttl} s demand ${round(a.demand)}/s per endpoint, above u × Rmax = ${round(a.plannedRate)}/s (u = ${load.utilization}). `
+            + `Raise MailboxCacheTTL to at least ${a.minimumTtl} s${timeWaitHint}.`,
         resource.urn,
       );
     }

@@ -1,5 +1,5 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, formatRange } from "../../domain/limits";
+import { AUTO_REUSE_PORT_RANGE_COUNT, AUTO_REUSE_PORT_RANGE_START, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, formatRange } from "../../domain/limits";
 import { indexVms, isVirtualMachine, targetVms, vmName } from "../lib/hosts";
 import { label } from "../lib/resources";
 import { type ScriptFinding, type ScriptReading, readScriptTuning } from "../lib/scriptText/reader";
@@ -11,6 +11,8 @@ const RANGES = {
   MaxUserPort: MAX_USER_PORT,
   DynamicPortRangeStartPort: DYNAMIC_PORT_RANGE_START,
   DynamicPortRangeNumberOfPorts: DYNAMIC_PORT_RANGE_COUNT,
+  AutoReusePortRangeStartPort: AUTO_REUSE_PORT_RANGE_START,
+  AutoReusePortRangeNumberOfPorts: AUTO_REUSE_PORT_RANGE_COUNT,
 } as const;
 
 /** Scale-set resources run on the scale set's instances: in a mail host stack, mail hosts. */
@@ -25,6 +27,11 @@ function unverifiable(f: ScriptFinding): Array<{ setting: keyof typeof RANGES; w
     return w.value.ok ? [] : [{ setting: w.setting, why: `it sets it to ${shown(w.value.expression)}, which the pack cannot evaluate` }];
   }
   const out: Array<{ setting: keyof typeof RANGES; why: string }> = [];
+  if (w.kind === "autoReuse") {
+    if (w.start !== undefined && !w.start.ok) out.push({ setting: "AutoReusePortRangeStartPort", why: `it sets the auto-reuse range's start to ${shown(w.start.expression)}, which the pack cannot evaluate` });
+    if (w.count !== undefined && !w.count.ok) out.push({ setting: "AutoReusePortRangeNumberOfPorts", why: `it sets the auto-reuse range's number of ports to ${shown(w.count.expression)}, which the pack cannot evaluate` });
+    return out;
+  }
   if (w.start !== undefined && !w.start.ok) out.push({ setting: "DynamicPortRangeStartPort", why: `it sets the range's start to ${shown(w.start.expression)}, which the pack cannot evaluate` });
   if (w.count !== undefined && !w.count.ok) out.push({ setting: "DynamicPortRangeNumberOfPorts", why: `it sets the range's number of ports to ${shown(w.count.expression)}, which the pack cannot evaluate` });
   return out;
@@ -53,7 +60,7 @@ async function readKnown(r: PolicyResource): Promise<ScriptReading | undefined> 
  */
 export const scriptTuningVerifiable: StackValidationPolicy = {
   name: "mailhost-script-tuning-verifiable",
-  description: "The pack must be able to verify port tuning set in script text: a TcpTimedWaitDelay, MaxUserPort or dynamic port range set to a variable or expression cannot be checked against its range, nor can a script a mail host fetches by address (run-command source.scriptUri, extension fileUris).",
+  description: "The pack must be able to verify port tuning set in script text: a TcpTimedWaitDelay, MaxUserPort, dynamic port range or auto-reuse port range set to a variable or expression cannot be checked against its range, nor can a script a mail host fetches by address (run-command source.scriptUri, extension fileUris).",
   enforcementLevel: "advisory",
   validateStack: async (args, report) => {
     const vms = indexVms(args.resources.filter(isVirtualMachine));

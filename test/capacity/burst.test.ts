@@ -8,6 +8,8 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { burstInFreshNetns } from "../../experiments/capacity/burst";
+import { endpointsInFreshNetns } from "../../experiments/capacity/endpoints";
+import { predictedBurstSuccesses, type Sharing } from "../../experiments/capacity/model";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { currentNetns, missingPrerequisites, readSysctls, unshareArgs } from "../../experiments/capacity/netns";
@@ -37,6 +39,34 @@ describe("capacity model on a real TCP stack: burst", () => {
     assert.equal(result.timeWaitAfterBurst.other, 0, "no TIME_WAIT on the server side");
     assert.deepEqual(readSysctls(), hostBefore, "the host's sysctls are unchanged");
   });
+});
+
+describe("capacity model on a real TCP stack: two back-end endpoints", () => {
+  const serverPorts = [1143, 1144];
+  const B = serverPorts.length;
+  // Expected counts come from the model (experiments/capacity/model.ts over domain/capacity.ts).
+  const cases: Array<[Sharing, string, string]> = [
+    ["bindFirst", "a socket bound to port 0 before connect() holds its port against every destination: one pool of P for the host (Windows' default)", "EADDRINUSE"],
+    ["plainConnect", "a plain connect() shares a port across destinations: P per endpoint (the auto-reuse behaviour)", "EADDRNOTAVAIL"],
+  ];
+  for (const [sharing, title, code] of cases) {
+    it(`${sharing}: ${title}`, { timeout: 30_000 }, async () => {
+      const missing = missingPrerequisites();
+      if (missing.length > 0) assert.fail(`this test runs TCP in a private network namespace and needs: ${missing.join("; ")}`);
+      const hostBefore = readSysctls();
+      const expected = predictedBurstSuccesses(sharing, { ports: P, timeWaitSeconds: 60 }, B);
+      const r = await endpointsInFreshNetns({ label: sharing, sharing, ports, serverPorts, sampleIntervalMs: 1000, connectTimeoutMs: 2_000 }, { timeoutMs: 20_000 });
+      assert.equal(r.successes, expected, `${expected} connections succeed over ${B} endpoints`);
+      assert.deepEqual(r.successesPerEndpoint, serverPorts.map(() => expected / B), "round-robin over the endpoints");
+      assert.equal(r.firstFailure?.attempt, expected + 1);
+      assert.equal(r.firstFailure?.code, code);
+      assert.equal(r.distinctLocalPorts, P, "every port of the range was used");
+      assert.equal(r.portsSharedAcrossEndpoints, sharing === "bindFirst" ? 0 : P, sharing === "bindFirst" ? "no port served two endpoints" : "every port served both endpoints");
+      assert.ok(r.allLocalPortsInRange);
+      assert.equal(r.samples[0]?.client, expected, "each success sits in TIME_WAIT on the client");
+      assert.deepEqual(readSysctls(), hostBefore, "the host's sysctls are unchanged");
+    });
+  }
 });
 
 describe("capacity burst test: prerequisites", () => {

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
 import { parseStackConfig, schemaIssues, type StackConfigInput } from "../../domain/config";
-import { DEFAULTS, DYNAMIC_PORT_RANGE_COUNT, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
+import { AUTO_REUSE_PORT_RANGE_COUNT, DEFAULTS, DYNAMIC_PORT_RANGE_COUNT, MAX_USER_PORT, MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE, TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
 
 /** A valid raw config; each test changes one field. */
 function valid(): StackConfigInput {
@@ -104,7 +104,7 @@ describe("stack config schema: malformed input", () => {
   });
   it("rejects an unknown key (a typo) and names the known ones", () => {
     assert.deepEqual(messagesFor((c) => { c.tcp.tcpTimedWaitDelai = 30; }), [
-      "mailhost:tcp.tcpTimedWaitDelai is not a known setting; known settings of mailhost:tcp: tuning, maxUserPort, tcpTimedWaitDelay, dynamicPortRange.",
+      "mailhost:tcp.tcpTimedWaitDelai is not a known setting; known settings of mailhost:tcp: tuning, maxUserPort, tcpTimedWaitDelay, dynamicPortRange, autoReusePortRange.",
     ]);
   });
   it("rejects an unknown tuning mechanism", () => {
@@ -164,5 +164,50 @@ describe("stack config schema: properties", () => {
       const result = parseStackConfig({ ...valid(), fleet, tcp });
       if (!result.ok) for (const issue of result.issues) assert.match(issue.message, /^mailhost(:|\b)/);
     }));
+  });
+});
+
+describe("stack config: tcp.autoReusePortRange", () => {
+  // valid(): dynamic range 10000–65534 (55535 ports).
+  const withRange = (start: number, count: number) => (c: any) => { c.tcp.autoReusePortRange = { start, count }; };
+  it("is optional: left out, the config has none (the hosts' setting is left alone)", () => {
+    const result = parseStackConfig(valid());
+    assert.ok(result.ok);
+    assert.equal(result.config.tcp.autoReusePortRange, undefined);
+  });
+  it("accepts a range strictly inside the dynamic range and keeps it", () => {
+    const config: any = structuredClone(valid());
+    withRange(40000, 20000)(config);
+    const result = parseStackConfig(config);
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.tcp.autoReusePortRange, { start: 40000, count: 20000 });
+  });
+  it("rejects a count below the minimum with key, value and range", () => {
+    assert.deepEqual(messagesFor(withRange(40000, AUTO_REUSE_PORT_RANGE_COUNT.min - 1)), [
+      `mailhost:tcp.autoReusePortRange.count = ${AUTO_REUSE_PORT_RANGE_COUNT.min - 1} is outside ${AUTO_REUSE_PORT_RANGE_COUNT.min}–${AUTO_REUSE_PORT_RANGE_COUNT.max} (ports).`,
+    ]);
+  });
+  it("rejects a range that starts below the dynamic range", () => {
+    assert.deepEqual(messagesFor(withRange(9999, 1000)), [
+      "mailhost:tcp.autoReusePortRange = start 9999, count 1000: the auto-reuse port range 9999–10998 (start 9999, 1000 ports) is not inside the dynamic port range 10000–65534; Windows needs it strictly inside.",
+    ]);
+  });
+  it("rejects a range that ends above the dynamic range", () => {
+    assert.match(messagesFor(withRange(65000, 1000))[0], /ends above port 65535|is not inside the dynamic port range/);
+  });
+  it("keeps the minimum of dynamic ports outside the range: one port fewer outside is rejected", () => {
+    const count = 55535 - MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE;
+    assert.deepEqual(messagesFor(withRange(10000, count)), []);
+    const [message] = messagesFor(withRange(10000, count + 1));
+    assert.match(message, new RegExp(`leaves ${MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE - 1} ports .* fewer than the ${MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE} .* use at most ${count} ports`));
+  });
+  it("a range equal to the dynamic range is not a strict subset", () => {
+    assert.equal(messagesFor(withRange(10000, 55535)).length, 1);
+  });
+  it("property: accepted exactly when inside the dynamic range with the minimum left outside", () => {
+    fc.assert(fc.property(fc.integer({ min: 1025, max: 65281 }), fc.integer({ min: AUTO_REUSE_PORT_RANGE_COUNT.min, max: AUTO_REUSE_PORT_RANGE_COUNT.max }), (start, count) => {
+      const ok = start >= 10000 && start + count - 1 <= 65534 && 55535 - count >= MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE;
+      assert.equal(messagesFor(withRange(start, count)).length === 0, ok, `${start}+${count}`);
+    }), { numRuns: 200 });
   });
 });

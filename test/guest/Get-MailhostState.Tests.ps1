@@ -8,7 +8,8 @@ BeforeAll {
     . $script:FunctionsFile
 
     $script:DocumentKeys = @('MaxUserPort', 'TcpTimedWaitDelay', 'DynamicPortRangeStartPort', 'DynamicPortRangeNumberOfPorts',
-        'DynamicPortRangeIPv6StartPort', 'DynamicPortRangeIPv6NumberOfPorts', 'MailboxCacheTTL', 'SiteConfigSha256', 'RebootPending',
+        'DynamicPortRangeIPv6StartPort', 'DynamicPortRangeIPv6NumberOfPorts', 'AutoReusePortRangeStartPort', 'AutoReusePortRangeNumberOfPorts',
+        'MailboxCacheTTL', 'SiteConfigSha256', 'RebootPending',
         'RebootPendingReasons', 'LcmConfigurationMode', 'CollectedAt', 'WrongKind', 'Errors')
 
     # Runs the collector; checks the one-line, 4,096-byte rule; returns the text and the parsed document.
@@ -58,6 +59,8 @@ Describe 'Get-MailhostState.ps1' {
             $doc.DynamicPortRangeNumberOfPorts | Should -Be $script:Limits.WindowsDefaults.DynamicPortRangeNumberOfPorts
             $doc.DynamicPortRangeIPv6StartPort | Should -Be 20000
             $doc.DynamicPortRangeIPv6NumberOfPorts | Should -Be 4000
+            $doc.AutoReusePortRangeStartPort | Should -Be $script:Limits.WindowsDefaults.AutoReusePortRangeStartPort
+            $doc.AutoReusePortRangeNumberOfPorts | Should -Be $script:Limits.WindowsDefaults.AutoReusePortRangeNumberOfPorts
             $doc.MailboxCacheTTL | Should -Be 600
             $doc.SiteConfigSha256 | Should -Be (Get-TestSha256 -Text "[Mail]`r`nMailboxCacheTTL = 600`r`n")
             $doc.RebootPending | Should -BeFalse
@@ -151,6 +154,26 @@ Describe 'Get-MailhostState.ps1' {
             $doc.DynamicPortRangeIPv6NumberOfPorts | Should -BeNullOrEmpty
             @($doc.Errors) | Should -HaveCount 1
             @($doc.Errors)[0] | Should -Match '^DynamicPortRange ipv6: netsh int ipv6 show dynamicport tcp failed with exit code 1'
+        }
+    }
+
+    Context 'auto-reuse port range' {
+        It 'reports the configured range every template shows' {
+            Set-FakeAutoReuseRange -Machine $machine -StartPort 40000 -NumberOfPorts 20000
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
+            $doc.AutoReusePortRangeStartPort | Should -Be 40000
+            $doc.AutoReusePortRangeNumberOfPorts | Should -Be 20000
+            @($doc.Errors).Count | Should -Be 0
+        }
+
+        It 'reports templates that disagree as nulls with an error naming them' {
+            Set-FakeAutoReuseRange -Machine $machine -StartPort 40000 -NumberOfPorts 20000
+            $machine.TcpSettings['Compat'] = @{ StartPort = 0; NumberOfPorts = 0 }
+            $doc = (Invoke-Collector -EncodedPath $encodedPath).Document
+            $doc.AutoReusePortRangeStartPort | Should -BeNullOrEmpty
+            $doc.AutoReusePortRangeNumberOfPorts | Should -BeNullOrEmpty
+            @($doc.Errors) | Should -HaveCount 1
+            @($doc.Errors)[0] | Should -Match '^AutoReusePortRange: templates differ: .*Compat=0\+0'
         }
     }
 

@@ -36,6 +36,19 @@ function New-FakeMachine {
             ipv4 = @{ StartPort = $defaults.DynamicPortRangeStartPort; NumberOfPorts = $defaults.DynamicPortRangeNumberOfPorts }
             ipv6 = @{ StartPort = $defaults.DynamicPortRangeStartPort; NumberOfPorts = $defaults.DynamicPortRangeNumberOfPorts }
         }
+        # Get-NetTCPSetting's templates: the auto-reuse range is off (0 ports) as Windows ships it.
+        # Automatic reports no values. The fake, like client Windows, lets only the custom templates be
+        # modified (the custom ones can be on every version), and the range is one value of the machine.
+        TcpSettings = [ordered]@{
+            Automatic        = $null
+            InternetCustom   = @{ StartPort = $defaults.AutoReusePortRangeStartPort; NumberOfPorts = $defaults.AutoReusePortRangeNumberOfPorts }
+            DatacenterCustom = @{ StartPort = $defaults.AutoReusePortRangeStartPort; NumberOfPorts = $defaults.AutoReusePortRangeNumberOfPorts }
+            Compat           = @{ StartPort = $defaults.AutoReusePortRangeStartPort; NumberOfPorts = $defaults.AutoReusePortRangeNumberOfPorts }
+            Datacenter       = @{ StartPort = $defaults.AutoReusePortRangeStartPort; NumberOfPorts = $defaults.AutoReusePortRangeNumberOfPorts }
+            Internet         = @{ StartPort = $defaults.AutoReusePortRangeStartPort; NumberOfPorts = $defaults.AutoReusePortRangeNumberOfPorts }
+        }
+        TcpSettingCalls = New-Object -TypeName System.Collections.ArrayList
+        TcpSettingFails = $false
         Language    = 'en'
         NetshFails  = @{}
         NetshCalls  = New-Object -TypeName System.Collections.ArrayList
@@ -143,6 +156,32 @@ $script:FakeEdges = [ordered]@{
         $range = $m.Ranges[$IpVersion]
         return @{ ExitCode = 0; Output = [string[]](Get-FakeNetshShowOutput -Language $m.Language -StartPort $range.StartPort -NumberOfPorts $range.NumberOfPorts) }
     }
+    'Get-MailhostNetTcpSetting' = {
+        $m = $global:MailhostFakeMachine
+        $null = $m.TcpSettingCalls.Add('Get-NetTCPSetting')
+        $out = [System.Collections.Generic.List[hashtable]]::new()
+        foreach ($name in @($m.TcpSettings.Keys)) {
+            $value = $m.TcpSettings[$name]
+            if ($null -ne $value) {
+                $out.Add(@{ SettingName = $name; StartPort = $value.StartPort; NumberOfPorts = $value.NumberOfPorts })
+            }
+        }
+        return $out.ToArray()
+    }
+    'Set-MailhostNetTcpAutoReusePortRange' = {
+        param([string]$SettingName, [int]$StartPort, [int]$NumberOfPorts)
+        $m = $global:MailhostFakeMachine
+        $null = $m.TcpSettingCalls.Add(('Set-NetTCPSetting -SettingName {0} -AutoReusePortRangeStartPort {1} -AutoReusePortRangeNumberOfPorts {2}' -f $SettingName, $StartPort, $NumberOfPorts))
+        if ($m.TcpSettingFails -or $SettingName -notlike '*Custom') {
+            throw ('Set-NetTCPSetting: access denied for setting {0}' -f $SettingName)
+        }
+        # The range is one value of the machine: every template that reports it shows the new one.
+        foreach ($name in @($m.TcpSettings.Keys)) {
+            if ($null -ne $m.TcpSettings[$name]) {
+                $m.TcpSettings[$name] = @{ StartPort = $StartPort; NumberOfPorts = $NumberOfPorts }
+            }
+        }
+    }
     'Set-MailhostNetshDynamicPort' = {
         param([string]$IpVersion, [int]$StartPort, [int]$NumberOfPorts)
         $m = $global:MailhostFakeMachine
@@ -152,6 +191,21 @@ $script:FakeEdges = [ordered]@{
         }
         $m.Ranges[$IpVersion] = @{ StartPort = $StartPort; NumberOfPorts = $NumberOfPorts }
         return @{ ExitCode = 0; Output = [string[]]@('Ok.') }
+    }
+}
+
+# A machine whose auto-reuse port range is configured (every template reports it, as a global value does).
+function Set-FakeAutoReuseRange {
+    param
+    (
+        [hashtable]$Machine,
+        [int]$StartPort,
+        [int]$NumberOfPorts
+    )
+    foreach ($name in @($Machine.TcpSettings.Keys)) {
+        if ($null -ne $Machine.TcpSettings[$name]) {
+            $Machine.TcpSettings[$name] = @{ StartPort = $StartPort; NumberOfPorts = $NumberOfPorts }
+        }
     }
 }
 
@@ -215,6 +269,28 @@ function Get-TestSha256 {
     finally {
         $sha.Dispose()
     }
+}
+
+# Adds an auto-reuse port range to desired parameters, widening the dynamic range so that the
+# auto-reuse range lies strictly inside it with MinPortsOutsideAutoReuseRange ports left outside.
+function Add-DesiredAutoReuseRange {
+    param
+    (
+        [System.Collections.IDictionary]$Parameters
+    )
+    $limits = $script:Limits
+    $autoCount = $limits.AutoReusePortRangeNumberOfPorts.Min * 2
+    $count = $limits.MinPortsOutsideAutoReuseRange + $autoCount
+    $start = $limits.HighestPort - $count + 1
+    $Parameters.MaxUserPort = [string]$limits.HighestPort
+    if ($limits.HighestPort -gt $limits.MaxUserPort.Max) {
+        $Parameters.MaxUserPort = [string]$limits.MaxUserPort.Max
+    }
+    $Parameters.DynamicPortRangeStartPort = [string]$start
+    $Parameters.DynamicPortRangeNumberOfPorts = [string]$count
+    $Parameters.AutoReusePortRangeStartPort = [string]($limits.HighestPort - $autoCount + 1)
+    $Parameters.AutoReusePortRangeNumberOfPorts = [string]$autoCount
+    return $Parameters
 }
 
 # Desired values inside the limits, as the plan would send them (strings), for a SiteConfig.cfg path.

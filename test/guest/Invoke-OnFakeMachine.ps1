@@ -2,11 +2,11 @@
     Runs a guest script (typically the assembled text Run Command receives) in a plain pwsh
     process against a fake machine, for Node contract tests. Only the machine edges are replaced
     (global aliases, see GuestTestSupport.ps1). Prints the script's own stdout; with -DumpMachine,
-    then one more line: the fake machine afterwards as JSON ({"Tcpip":{...},"Ranges":{...},"Marker":bool}).
+    then one more line: the fake machine afterwards as JSON ({"Tcpip":{...},"Ranges":{...},"AutoReuse":{...},"Marker":bool}).
 
     Scenario (JSON file): { "Tcpip": { "<Name>": { "Kind": "DWord|String|QWord|...", "Data": ... } },
     "Ranges": { "ipv4": { "StartPort": n, "NumberOfPorts": n }, ... }, "Language": "en|de|fr",
-    "NetshFails": { "ipv6": "message" }, "MarkerWrittenAt": "ISO 8601", "SiteConfigText": "...",
+    "NetshFails": { "ipv6": "message" }, "AutoReuse": { "StartPort": n, "NumberOfPorts": n }, "MarkerWrittenAt": "ISO 8601", "SiteConfigText": "...",
     "Parameters": { "<Name>": "<string>" } }. SiteConfigPathBase64Url is added when absent from Parameters.
 #>
 param
@@ -46,6 +46,9 @@ if ($null -ne $scenario.NetshFails) {
     foreach ($failure in $scenario.NetshFails.PSObject.Properties) {
         $machine.NetshFails[$failure.Name] = [string]$failure.Value
     }
+}
+if ($null -ne $scenario.AutoReuse) {
+    Set-FakeAutoReuseRange -Machine $machine -StartPort ([int]$scenario.AutoReuse.StartPort) -NumberOfPorts ([int]$scenario.AutoReuse.NumberOfPorts)
 }
 if ($null -ne $scenario.Language) {
     $machine.Language = [string]$scenario.Language
@@ -87,6 +90,7 @@ try {
         [ordered]@{
             Tcpip            = $tcpip
             Ranges           = $machine.Ranges
+            AutoReuse        = $machine.TcpSettings['InternetCustom']
             Marker           = $machine.Volatile.ContainsKey($script:MarkerKey)
             SiteConfigSha256 = $siteConfigSha256
         } | ConvertTo-Json -Compress -Depth 5

@@ -71,10 +71,10 @@ Describe 'MailhostTcpTuning module' {
         $byName['IsSingleInstance'].Key | Should -BeTrue
         $byName['Reasons'].Type | Should -Be 'MailhostTcpTuningReason[]'
         $byName['Reasons'].NotConfigurable | Should -BeTrue
-        foreach ($name in @('MaxUserPort', 'TcpTimedWaitDelay', 'DynamicPortRangeStartPort', 'DynamicPortRangeNumberOfPorts', 'SiteConfigPathBase64Url', 'SiteConfigContentBase64Url', 'SiteConfigSha256')) {
+        foreach ($name in @('MaxUserPort', 'TcpTimedWaitDelay', 'DynamicPortRangeStartPort', 'DynamicPortRangeNumberOfPorts', 'SiteConfigPathBase64Url', 'SiteConfigContentBase64Url', 'SiteConfigSha256', 'AutoReusePortRangeStartPort', 'AutoReusePortRangeNumberOfPorts')) {
             $byName[$name].Type | Should -Be 'String' -Because $name
         }
-        @($properties).Count | Should -Be 9
+        @($properties).Count | Should -Be 11
     }
 }
 
@@ -352,6 +352,139 @@ Describe 'MailhostTcpTuning.Set' {
             Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
             $machine.Keys[$script:MarkerKey] = @{ WrittenAt = @{ Kind = 'String'; Data = '2020-01-01T00:00:00Z' } }
             (New-TestResource -Parameters $parameters).Test() | Should -BeTrue
+        }
+    }
+}
+
+Describe 'MailhostTcpTuning and the auto-reuse port range' {
+    BeforeEach {
+        $machine = New-FakeMachine
+        Register-FakeMachineMock -Machine $machine -ModuleName MailhostTcpTuning
+        $path = Join-Path -Path $TestDrive -ChildPath 'SiteConfig.cfg'
+        Remove-Item -LiteralPath $path, ($path + '.bak') -ErrorAction SilentlyContinue
+        $parameters = Add-DesiredAutoReuseRange -Parameters (New-DesiredParameter -SiteConfigPath $path)
+        $want = '{0}+{1}' -f $parameters.AutoReusePortRangeStartPort, $parameters.AutoReusePortRangeNumberOfPorts
+    }
+
+    Context 'set' {
+        It 'sets the range on both custom templates only, reads it back, and sets the reboot marker' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            (New-TestResource -Parameters $parameters).Set()
+            $sets = @($machine.TcpSettingCalls | Where-Object { $_ -like 'Set-*' })
+            $sets | Should -Be @(
+                ('Set-NetTCPSetting -SettingName InternetCustom -AutoReusePortRangeStartPort {0} -AutoReusePortRangeNumberOfPorts {1}' -f $parameters.AutoReusePortRangeStartPort, $parameters.AutoReusePortRangeNumberOfPorts)
+                ('Set-NetTCPSetting -SettingName DatacenterCustom -AutoReusePortRangeStartPort {0} -AutoReusePortRangeNumberOfPorts {1}' -f $parameters.AutoReusePortRangeStartPort, $parameters.AutoReusePortRangeNumberOfPorts)
+            )
+            foreach ($name in @('Internet', 'Datacenter', 'Compat', 'InternetCustom', 'DatacenterCustom')) {
+                $machine.TcpSettings[$name].NumberOfPorts | Should -Be ([int]$parameters.AutoReusePortRangeNumberOfPorts) -Because $name
+            }
+            Should -Invoke -CommandName Set-MailhostRebootMarker -ModuleName MailhostTcpTuning -Times 1 -Exactly
+            $machine.Volatile.ContainsKey($script:MarkerKey) | Should -BeTrue
+            Should -Invoke -CommandName Set-MailhostRegistryValue -ModuleName MailhostTcpTuning -Times 0 -Exactly
+        }
+
+        It 'fails, naming what it read back, when the templates do not show the new range after Set-NetTCPSetting' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            Mock -ModuleName MailhostTcpTuning -CommandName Set-MailhostNetTcpAutoReusePortRange -MockWith { }
+            { (New-TestResource -Parameters $parameters).Set() } | Should -Throw -ExpectedMessage '*reported success, but Get-NetTCPSetting now reads 0+0*'
+        }
+
+        It 'fails when Windows refuses Set-NetTCPSetting, and sets no marker' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $machine.TcpSettingFails = $true
+            { (New-TestResource -Parameters $parameters).Set() } | Should -Throw -ExpectedMessage '*access denied*'
+            Should -Invoke -CommandName Set-MailhostRebootMarker -ModuleName MailhostTcpTuning -Times 0 -Exactly
+        }
+
+        It 'is idempotent: a second Set changes nothing' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $resource = New-TestResource -Parameters $parameters
+            $resource.Set()
+            $machine.TcpSettingCalls.Clear()
+            $resource.Set()
+            @($machine.TcpSettingCalls | Where-Object { $_ -like 'Set-*' }).Count | Should -Be 0
+            Should -Invoke -CommandName Set-MailhostRebootMarker -ModuleName MailhostTcpTuning -Times 1 -Exactly
+        }
+    }
+
+    Context 'read back' {
+        It 'reports the range off (0 ports) as a reason, with actual and desired values' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $current = (New-TestResource -Parameters $parameters).Get()
+            Get-ReasonSetting -Resource $current | Should -Be @('AutoReusePortRange')
+            $current.Reasons[0].Phrase | Should -Match ('is off \(0 ports\).*actual=0\+0; desired={0}$' -f [regex]::Escape($want))
+            $current.AutoReusePortRangeNumberOfPorts | Should -Be '0'
+        }
+
+        It 'reports templates that disagree, naming each' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            Set-FakeAutoReuseRange -Machine $machine -StartPort ([int]$parameters.AutoReusePortRangeStartPort) -NumberOfPorts ([int]$parameters.AutoReusePortRangeNumberOfPorts)
+            $machine.TcpSettings['Compat'] = @{ StartPort = 0; NumberOfPorts = 0 }
+            $current = (New-TestResource -Parameters $parameters).Get()
+            Get-ReasonSetting -Resource $current | Should -Be @('AutoReusePortRange')
+            $current.Reasons[0].Phrase | Should -Match 'report different auto-reuse port ranges.*Compat=0\+0'
+        }
+
+        It 'reports an unreadable range as a reason, not as in sync' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            Mock -ModuleName MailhostTcpTuning -CommandName Get-MailhostNetTcpSetting -MockWith { throw 'Get-NetTCPSetting: provider failure' }
+            $current = (New-TestResource -Parameters $parameters).Get()
+            $current.Reasons[0].Phrase | Should -Match 'cannot be read: Get-NetTCPSetting: provider failure.*actual=unreadable'
+        }
+
+        It 'returns the range as configured, in sync after Set and a reboot' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $resource = New-TestResource -Parameters $parameters
+            $resource.Set()
+            Get-ReasonSetting -Resource $resource.Get() | Should -Be @('RebootPending')
+            Invoke-FakeBoot -Machine $machine
+            $current = $resource.Get()
+            $current.Reasons | Should -BeNullOrEmpty
+            $current.AutoReusePortRangeStartPort | Should -Be $parameters.AutoReusePortRangeStartPort
+            $current.AutoReusePortRangeNumberOfPorts | Should -Be $parameters.AutoReusePortRangeNumberOfPorts
+            $resource.Test() | Should -BeTrue
+        }
+    }
+
+    Context 'left alone' {
+        It 'neither sets nor judges a range the stack does not set, whatever the host has' {
+            $plain = New-DesiredParameter -SiteConfigPath $path
+            Set-MachineTuned -Machine $machine -Parameters $plain -Path $path
+            Set-FakeAutoReuseRange -Machine $machine -StartPort 60000 -NumberOfPorts 300
+            $resource = New-TestResource -Parameters $plain
+            $resource.Test() | Should -BeTrue
+            $resource.Set()
+            @($machine.TcpSettingCalls | Where-Object { $_ -like 'Set-*' }).Count | Should -Be 0
+            $machine.TcpSettings['InternetCustom'].StartPort | Should -Be 60000
+            Should -Invoke -CommandName Set-MailhostRebootMarker -ModuleName MailhostTcpTuning -Times 0 -Exactly
+        }
+    }
+
+    Context 'the reboot marker' {
+        It 'is set by a changed auto-reuse range alone, and gone after a boot' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $resource = New-TestResource -Parameters $parameters
+            $resource.Set()
+            $machine.Volatile.ContainsKey($script:MarkerKey) | Should -BeTrue
+            $resource.Test() | Should -BeFalse
+            Invoke-FakeBoot -Machine $machine
+            $machine.Keys.ContainsKey($script:MarkerKey) | Should -BeFalse
+            $resource.Test() | Should -BeTrue
+        }
+    }
+
+    Context 'bad parameters' {
+        It 'refuses <Case> before changing anything' -ForEach @(
+            @{ Case = 'a start without a number of ports'; Change = { param($p) $p.AutoReusePortRangeNumberOfPorts = '' }; Message = '*go together*' }
+            @{ Case = 'a range outside the dynamic range'; Change = { param($p) $p.AutoReusePortRangeStartPort = [string]([int]$p.DynamicPortRangeStartPort - 1) }; Message = '*not inside the dynamic port range*' }
+            @{ Case = 'a range leaving too few ports outside'; Change = { param($p) $p.AutoReusePortRangeStartPort = $p.DynamicPortRangeStartPort; $p.AutoReusePortRangeNumberOfPorts = [string]([int]$p.DynamicPortRangeNumberOfPorts - $script:Limits.MinPortsOutsideAutoReuseRange + 1) }; Message = '*fewer than*' }
+            @{ Case = 'a number of ports below the limit'; Change = { param($p) $p.AutoReusePortRangeNumberOfPorts = [string]($script:Limits.AutoReusePortRangeNumberOfPorts.Min - 1) }; Message = '*AutoReusePortRangeNumberOfPorts = *' }
+        ) {
+            & $Change $parameters
+            { (New-TestResource -Parameters $parameters).Set() } | Should -Throw -ExpectedMessage $Message
+            Should -Invoke -CommandName Set-MailhostRegistryValue -ModuleName MailhostTcpTuning -Times 0 -Exactly
+            @($machine.TcpSettingCalls | Where-Object { $_ -like 'Set-*' }).Count | Should -Be 0
+            Test-Path -LiteralPath $path | Should -BeFalse
         }
     }
 }

@@ -44,16 +44,24 @@ Describe 'DSC configuration MailhostTuning' {
         @($script:ParseErrors).Count | Should -Be 0
     }
 
-    It 'declares the typed parameters of every mechanism, all mandatory' {
+    It 'declares the typed parameters of every mechanism: mandatory, but the optional auto-reuse port range (0 when not passed: left alone)' {
         $function = $script:Ast.Find({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $true)
         $declared = [ordered]@{}
+        $optional = @('AutoReusePortRangeStartPort', 'AutoReusePortRangeNumberOfPorts')
         foreach ($parameter in $function.Body.ParamBlock.Parameters) {
-            $declared[$parameter.Name.VariablePath.UserPath] = $parameter.StaticType.Name
-            ($parameter.Attributes | Where-Object { $_.TypeName.Name -eq 'Parameter' }).Extent.Text | Should -Be '[Parameter(Mandatory)]'
+            $name = $parameter.Name.VariablePath.UserPath
+            $declared[$name] = $parameter.StaticType.Name
+            if ($optional -contains $name) {
+                @($parameter.Attributes | Where-Object { $_.TypeName.Name -eq 'Parameter' }).Count | Should -Be 0 -Because $name
+                $parameter.DefaultValue | Should -BeNullOrEmpty -Because ('{0}: an [int] not passed is 0' -f $name)
+            }
+            else {
+                ($parameter.Attributes | Where-Object { $_.TypeName.Name -eq 'Parameter' }).Extent.Text | Should -Be '[Parameter(Mandatory)]'
+            }
         }
         $declared | Should -BeOfType [System.Collections.Specialized.OrderedDictionary]
-        @($declared.Keys) | Should -Be @('MaxUserPort', 'TcpTimedWaitDelay', 'DynamicPortRangeStartPort', 'DynamicPortRangeNumberOfPorts', 'SiteConfigPathBase64Url', 'SiteConfigContentBase64Url', 'SiteConfigSha256')
-        @($declared.Values) | Should -Be @('Int32', 'Int32', 'Int32', 'Int32', 'String', 'String', 'String')
+        @($declared.Keys) | Should -Be @('MaxUserPort', 'TcpTimedWaitDelay', 'DynamicPortRangeStartPort', 'DynamicPortRangeNumberOfPorts', 'SiteConfigPathBase64Url', 'SiteConfigContentBase64Url', 'SiteConfigSha256', 'AutoReusePortRangeStartPort', 'AutoReusePortRangeNumberOfPorts')
+        @($declared.Values) | Should -Be @('Int32', 'Int32', 'Int32', 'Int32', 'String', 'String', 'String', 'Int32', 'Int32')
     }
 
     It 'imports only the MailhostTcpTuning module and declares one MailhostTcpTuning resource, no Registry or Script resource' {
@@ -81,6 +89,9 @@ Describe 'DSC configuration MailhostTuning' {
         foreach ($name in @('SiteConfigPathBase64Url', 'SiteConfigContentBase64Url', 'SiteConfigSha256')) {
             $assigned[$name] | Should -Be ('${0}' -f $name)
         }
+        # Empty strings (the resource leaves the range alone) unless the arguments carry a range.
+        $assigned['AutoReusePortRangeStartPort'] | Should -Be '$autoReuseStart'
+        $assigned['AutoReusePortRangeNumberOfPorts'] | Should -Be '$autoReuseCount'
     }
 
     It 'tells the LCM to auto-correct and never to reboot' {

@@ -19,6 +19,8 @@ import { compareHost, hostStatus, parseCollectorOutput, type CollectorReport } f
 import { WINDOWS_DEFAULTS } from '../../domain/limits';
 import { planOf } from '../../cli/plan';
 import { REPO_ROOT } from '../support/stacks';
+import { stackPlan } from '../support/stackConfigs';
+import { runCommandTuningParameters } from '../../domain/plan';
 import { guestTools } from '../support/powershell';
 
 /** pwsh: the PWSH environment variable, else the one scripts/guest-tools.ts provides (installed when missing). */
@@ -47,6 +49,7 @@ interface Scenario {
   Ranges?: Record<string, { StartPort: number; NumberOfPorts: number }>;
   Language?: string;
   NetshFails?: Record<string, string>;
+  AutoReuse?: { StartPort: number; NumberOfPorts: number };
   MarkerWrittenAt?: string;
   SiteConfigText?: string;
   Parameters?: Record<string, string>;
@@ -154,7 +157,7 @@ describe('run-command tuning, compared with the plan', () => {
     const lines = runOnFakeMachine(runCommand, { Parameters: parameters() }, true);
     assert.equal(lines.length, 2, lines.join(' | '));
     const result = JSON.parse(lines[0]!) as Record<string, unknown>;
-    assert.deepEqual(result, { RegistryChanged: true, RebootRequired: true, DynamicPortRangeChanged: true, SiteConfigChanged: true, ContentHash: parameters().ContentHash });
+    assert.deepEqual(result, { RegistryChanged: true, RebootRequired: true, DynamicPortRangeChanged: true, AutoReusePortRangeChanged: false, SiteConfigChanged: true, ContentHash: parameters().ContentHash });
     const machine = JSON.parse(lines[1]!) as { Tcpip: Record<string, { Kind: string; Data: number }>; Ranges: Record<string, { StartPort: number; NumberOfPorts: number }>; Marker: boolean; SiteConfigSha256: string };
     assert.deepEqual(machine.Tcpip, { MaxUserPort: { Kind: 'DWord', Data: tuning.maxUserPort }, TcpTimedWaitDelay: { Kind: 'DWord', Data: tuning.tcpTimedWaitDelay } });
     for (const family of ['ipv4', 'ipv6']) {
@@ -171,5 +174,55 @@ describe('run-command tuning, compared with the plan', () => {
     assert.equal(result.DynamicPortRangeChanged, false);
     assert.equal(result.SiteConfigChanged, false);
     assert.equal((JSON.parse(lines[1]!) as { Marker: boolean }).Marker, false);
+  });
+});
+
+describe('the auto-reuse port range across the guest boundary', () => {
+  const managed = stackPlan('prod', (raw) => { raw.tcp.autoReusePortRange = { start: 40000, count: 20000 }; });
+  const t = managed.tuning;
+  const planned = (): Scenario => {
+    const range = { StartPort: t.dynamicPortRangeStart, NumberOfPorts: t.dynamicPortRangeCount };
+    return {
+      Tcpip: { MaxUserPort: { Kind: 'DWord', Data: t.maxUserPort }, TcpTimedWaitDelay: { Kind: 'DWord', Data: t.tcpTimedWaitDelay } },
+      Ranges: { ipv4: range, ipv6: range },
+      SiteConfigText: t.siteConfigContent,
+    };
+  };
+  /** The run-command parameters exactly as the component sends them, without the path (the driver adds its own). */
+  const sent = (): Record<string, string> => Object.fromEntries(runCommandTuningParameters(t, 'contract').filter((p) => p.name !== 'SiteConfigPathBase64Url').map((p) => [p.name, p.value]));
+
+  it('the run-command script sets the range the plan sends and marks the pending reboot; the collector reads it back in sync', () => {
+    const lines = runOnFakeMachine(runCommand, { ...planned(), Parameters: sent() }, true);
+    const result = JSON.parse(lines[0]!) as Record<string, unknown>;
+    assert.equal(result.AutoReusePortRangeChanged, true);
+    assert.equal(result.RegistryChanged, false);
+    assert.equal(result.RebootRequired, true);
+    const machine = JSON.parse(lines[1]!) as { AutoReuse: { StartPort: number; NumberOfPorts: number }; Marker: boolean };
+    assert.deepEqual(machine.AutoReuse, { StartPort: t.autoReusePortRange!.start, NumberOfPorts: t.autoReusePortRange!.count });
+    assert.equal(machine.Marker, true);
+
+    const { report } = collect({ ...planned(), AutoReuse: machine.AutoReuse, MarkerWrittenAt: new Date().toISOString() });
+    assert.equal(report.AutoReusePortRangeStartPort, t.autoReusePortRange!.start);
+    assert.equal(report.AutoReusePortRangeNumberOfPorts, t.autoReusePortRange!.count);
+    const settings = compareHost(t, report);
+    assert.equal(settings.find((s) => s.setting === 'AutoReusePortRange')?.status, 'in-sync');
+    assert.match(settings.find((s) => s.setting === 'AutoReusePortRange')?.actual ?? '', /after the pending reboot/);
+    assert.equal(settings.find((s) => s.setting === 'PendingReboot')?.status, 'drifted');
+  });
+
+  it('a plan without the range sends no parameter for it, and the script leaves the host\'s range alone', () => {
+    const params = runCommandTuningParameters(tuning, 'contract').map((p) => p.name);
+    assert.ok(!params.some((name) => name.startsWith('AutoReuse')), params.join(', '));
+    const lines = runOnFakeMachine(runCommand, { ...asPlanned(), AutoReuse: { StartPort: 60000, NumberOfPorts: 300 }, Parameters: { ...Object.fromEntries(runCommandTuningParameters(tuning, 'contract').filter((p) => p.name !== 'SiteConfigPathBase64Url').map((p) => [p.name, p.value])) } }, true);
+    const machine = JSON.parse(lines[1]!) as { AutoReuse: { StartPort: number; NumberOfPorts: number }; Marker: boolean };
+    assert.deepEqual(machine.AutoReuse, { StartPort: 60000, NumberOfPorts: 300 });
+    assert.equal(machine.Marker, false);
+    assert.equal((JSON.parse(lines[0]!) as Record<string, unknown>).AutoReusePortRangeChanged, false);
+  });
+
+  it('the collector reports a range the host has as drift when the plan leaves it alone', () => {
+    const { report } = collect({ ...asPlanned(), AutoReuse: { StartPort: 60000, NumberOfPorts: 300 } });
+    assert.equal(report.AutoReusePortRangeNumberOfPorts, 300);
+    assert.equal(setting(report, 'AutoReusePortRange').status, 'drifted');
   });
 });

@@ -72,6 +72,8 @@ describe('guest scripts (static)', () => {
       SiteConfigPathBase64Url: 'string',
       SiteConfigContentBase64Url: 'string',
       SiteConfigSha256: 'string',
+      AutoReusePortRangeStartPort: 'int',
+      AutoReusePortRangeNumberOfPorts: 'int',
     });
     assert.doesNotMatch(dsc, /ValidateRange/i, 'ranges are checked inside the resource, from Limits.psd1');
   });
@@ -83,7 +85,7 @@ describe('guest scripts (static)', () => {
     assert.deepEqual([...resources.keys()], ['MailhostTcpTuning']);
     const body = resources.get('MailhostTcpTuning') ?? '';
     const assigned = [...body.matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1]).sort();
-    assert.deepEqual(assigned, ['DynamicPortRangeNumberOfPorts', 'DynamicPortRangeStartPort', 'IsSingleInstance', 'MaxUserPort', 'SiteConfigContentBase64Url', 'SiteConfigPathBase64Url', 'SiteConfigSha256', 'TcpTimedWaitDelay']);
+    assert.deepEqual(assigned, ['AutoReusePortRangeNumberOfPorts', 'AutoReusePortRangeStartPort', 'DynamicPortRangeNumberOfPorts', 'DynamicPortRangeStartPort', 'IsSingleInstance', 'MaxUserPort', 'SiteConfigContentBase64Url', 'SiteConfigPathBase64Url', 'SiteConfigSha256', 'TcpTimedWaitDelay']);
     assert.match(body, /^\s*MaxUserPort\s*=\s*\[string\]\$MaxUserPort\s*$/m);
     for (const type of ['Registry', 'Script']) assert.equal(resourceBlocks(dsc, type).size, 0, `no ${type} resources: the module holds the logic`);
     assert.match(dsc, /^\s*ConfigurationMode\s*=\s*'ApplyAndAutoCorrect'\s*$/m);
@@ -103,6 +105,8 @@ describe('guest scripts (static)', () => {
       SiteConfigContentBase64Url: 'string',
       SiteConfigSha256: 'string',
       ContentHash: 'string',
+      AutoReusePortRangeStartPort: 'string',
+      AutoReusePortRangeNumberOfPorts: 'string',
     });
     assert.match(runCommand, /^\$ErrorActionPreference = 'Stop'$/m);
     assert.match(runCommand, /^Set-StrictMode -Version Latest$/m);

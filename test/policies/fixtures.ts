@@ -12,6 +12,7 @@ import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
 import { planFleet, tuningArguments } from "../../domain/plan";
 import { loadSiteConfigTemplate } from "../../domain/siteconfig";
 import type { TestResource } from "./harness";
+import { estatePolicyDefinition, tuningParameterValue } from "../../domain/estateTuningPolicy";
 
 export const plan = planFleet("unit", requireStackConfig({
   fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
@@ -183,4 +184,23 @@ export function withAssignmentParameter(r: TestResource, property: string, value
   for (const key of ["configurationParameter", "configurationProtectedParameter"]) gc[key] = ((gc[key] ?? []) as Array<{ name: string }>).filter((p) => p.name !== name);
   if (value !== undefined) gc[list].push({ name, value });
   return copy;
+}
+
+// Estate-wide tuning: Azure Policy definitions and assignments (components/EstateTuningPolicy.ts).
+/** Hash of the estate fixtures' package. */
+export const ESTATE_PACKAGE_HASH = "B".repeat(64);
+/** The package URL with a read-only blob SAS (90 days); `query` overrides its fields. */
+export const estatePackageSasUri = (query: Record<string, string>) => `https://stmail.blob.core.windows.net/machine-configuration/MailhostTcpTuning-${ESTATE_PACKAGE_HASH}.zip?${new URLSearchParams({ sv: "2024-11-04", sr: "b", sp: "r", spr: "https", se: new Date(Date.now() + 90 * 86_400_000).toISOString(), sig: "c2lnbmF0dXJl", ...query })}`;
+
+export const POLICY_DEFINITION_TYPE = "azure-native:authorization:PolicyDefinition";
+export const POLICY_ASSIGNMENT_TYPE = "azure-native:authorization:PolicyAssignment";
+
+/** The definition as the component registers it (the args of a PolicyDefinition). */
+export function estateDefinition(contentUri = estatePackageSasUri({})): TestResource {
+  const { properties } = estatePolicyDefinition({ tagName: "workload", tagValue: "mail", tuning: plan.tuning, contentUri, contentHash: ESTATE_PACKAGE_HASH }) as { properties: Record<string, unknown> };
+  return { type: POLICY_DEFINITION_TYPE, name: "estate-definition", props: { policyDefinitionName: "mailhost-tcp-tuning", ...structuredClone(properties) } };
+}
+/** An assignment that sets the tuning parameter. */
+export function estateAssignment(tuning: Record<string, unknown> = tuningParameterValue(plan.tuning)): TestResource {
+  return { type: POLICY_ASSIGNMENT_TYPE, name: "estate-assignment", props: { policyAssignmentName: "mailhost-tcp-tuning", scope: "/subscriptions/x", policyDefinitionId: "/subscriptions/x/providers/Microsoft.Authorization/policyDefinitions/mailhost-tcp-tuning", parameters: { tagName: { value: "workload" }, tagValue: { value: "mail" }, tuning: { value: tuning } } } };
 }

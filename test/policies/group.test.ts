@@ -26,6 +26,8 @@ const LEVELS_BEFORE: Record<string, readonly [string, string, string, string]> =
   "mailhost-tcp-timed-wait-delay-range": ["mandatory", "mandatory", "mandatory", "mandatory"],
   "mailhost-max-user-port-range": ["mandatory", "mandatory", "mandatory", "mandatory"],
   "mailhost-dynamic-port-range-valid": ["mandatory", "mandatory", "mandatory", "mandatory"],
+  // Added after the grouping, in the group of the other range rules: mandatory everywhere.
+  "mailhost-auto-reuse-port-range-valid": ["mandatory", "mandatory", "mandatory", "mandatory"],
   "mailhost-script-tuning-range": ["mandatory", "mandatory", "mandatory", "mandatory"],
   "mailhost-guest-configuration-content-hash": ["mandatory", "mandatory", "mandatory", "mandatory"],
   "mailhost-guest-configuration-content-uri-https": ["mandatory", "mandatory", "mandatory", "mandatory"],
@@ -112,6 +114,7 @@ function resourceCases(): TestResource[] {
     dsc(), runCommand(), vm(), nic(), ama(), dcra(), alertRule(), nsg(), gcAssignment(),
     withDscArgument(dsc(), "TcpTimedWaitDelay", 301), withDscArgument(dsc(), "TcpTimedWaitDelay", 200), withDscArgument(dsc(), "MaxUserPort", 65535), withDscArgument(dsc(), "MaxUserPort", 20000),
     withParameter(runCommand(), "DynamicPortRangeNumberOfPorts", "254"), withParameter(runCommand(), "TcpTimedWaitDelay", "29"), withParameter(runCommand(), "SiteConfigContentBase64Url", undefined),
+    withDscArgument(withDscArgument(dsc(), "AutoReusePortRangeStartPort", 9999), "AutoReusePortRangeNumberOfPorts", 1000),
     withTtl(dsc(), 10), withTtl(runCommand(), 400), secret, publicNic, noHash, http, silentAlert, script,
     resource("azure-native:network:SecurityRule", "rdp", { securityRuleName: "rdp", direction: "Inbound", access: "Allow", protocol: "Tcp", sourceAddressPrefix: "Internet", destinationPortRange: "3389" }),
   ];

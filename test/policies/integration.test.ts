@@ -17,6 +17,7 @@ import { type TuningPlan, planFleet, sha256Hex, tuningArguments } from "../../do
 import { loadSiteConfigTemplate, renderSiteConfig } from "../../domain/siteconfig";
 import { assignmentParameters } from "../../domain/machineConfiguration";
 import { STACKS, runStack, stackFileConfig } from "../support/stacks";
+import { MAX_USER_PORT, MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE, RECOMMENDED } from "../../domain/limits";
 import { ruleOf } from "../../policies/all";
 
 /** The policy that holds each rule these cases break. */
@@ -24,6 +25,7 @@ const POLICY_OF_RULE: Record<string, string> = {
   "mailhost-tcp-timed-wait-delay-range": "mailhost-resource-guardrails",
   "mailhost-max-user-port-range": "mailhost-resource-guardrails",
   "mailhost-dynamic-port-range-valid": "mailhost-resource-guardrails",
+  "mailhost-auto-reuse-port-range-valid": "mailhost-resource-guardrails",
   "mailhost-mailbox-cache-ttl-floor": "mailhost-service-readiness",
   "mailhost-capacity-sustains-load": "mailhost-fleet-readiness",
 };
@@ -82,7 +84,8 @@ describe("committed stacks pass the pack with their own policy config", () => {
       ["a dynamic range ending at 65536", (t) => ({ ...t, dynamicPortRangeStart: 10001, dynamicPortRangeCount: 55536 }), "mailhost-dynamic-port-range-valid", /ends above port 65535/],
       ["a dynamic range not ending at MaxUserPort", (t) => ({ ...t, dynamicPortRangeCount: 50000 }), "mailhost-dynamic-port-range-valid", /does not end at MaxUserPort = 65534/],
       ["MailboxCacheTTL 599 under prod's floor of 600", (t) => ({ ...t, mailboxCacheTtl: 599 }), "mailhost-mailbox-cache-ttl-floor", /MailboxCacheTTL = 599 is below its floor of 600 seconds/],
-      ["255 ports that cannot carry prod's load", (t) => ({ ...t, dynamicPortRangeStart: 65280, dynamicPortRangeCount: 255 }), "mailhost-capacity-sustains-load", /Rmax = 8\.5 connections\/s per back-end endpoint/],
+      ["255 ports that cannot carry prod's load", (t) => ({ ...t, dynamicPortRangeStart: 65280, dynamicPortRangeCount: 255 }), "mailhost-capacity-sustains-load", /one port pool per host .*Rmax = 8\.5 connections\/s for the whole host/],
+      ["an auto-reuse range below the dynamic range", (t) => ({ ...t, autoReusePortRange: { start: t.dynamicPortRangeStart - 1, count: 1000 } }), "mailhost-auto-reuse-port-range-valid", /is not inside the dynamic port range/],
     ];
     for (const [what, mutate, policy, message] of cases) {
       it(`${what} → ${policy}`, async () => {
@@ -93,5 +96,59 @@ describe("committed stacks pass the pack with their own policy config", () => {
         for (const d of hits) assert.match(d.message, message);
       });
     }
+  });
+  describe("the corrected capacity model (one port pool per host by default), built from the formulas", () => {
+    // The prod policy config's load: S, B, u. Everything else follows from the formulas below.
+    const load = () => readConfig("prod")["mailhost-fleet-readiness"] as { activeSessionsPerHost: number; backendEndpoints: number; utilization: number };
+    const capacityHits = (ds: PolicyDiagnostic[]) => mandatory(ds).filter((d) => ruleOf(d) === "mailhost-capacity-sustains-load");
+
+    it("rejects a stack that held under the old model (floor S·T/(u·P·B)) and fails under the corrected one (S·T/(u·P))", async () => {
+      const { activeSessionsPerHost: S, backendEndpoints: B, utilization: u } = load();
+      const run = runs.get("prod")!;
+      let T = 0;
+      let ttl = 0;
+      const rejected = withTuning(run, (t) => {
+        T = t.tcpTimedWaitDelay;
+        ttl = t.mailboxCacheTtl;
+        // The smallest dynamic range the old model accepted at this TTL.
+        const P = Math.ceil((S * T) / (u * ttl * B));
+        return { ...t, dynamicPortRangeStart: t.maxUserPort - P + 1, dynamicPortRangeCount: P };
+      });
+      const P = Math.ceil((S * T) / (u * ttl * B));
+      assert.ok(S * T <= u * P * ttl * B, "held under the old model");
+      assert.ok(S * T > u * P * ttl, "fails under the corrected model");
+      await pack.configure(readConfig("prod"));
+      const hits = capacityHits(await analyzeResources(pack, rejected));
+      assert.equal(hits.length, 4, "one per prod host");
+      const floor = Math.ceil((S * T) / (u * P) - 1e-9);
+      for (const d of hits) assert.match(d.message, new RegExp(`one port pool per host .*${P} ports.*Raise MailboxCacheTTL to at least ${floor} s`));
+    });
+
+    it("accepts a stack whose load holds only thanks to an auto-reuse port range, and rejects the same stack without it", async () => {
+      const { activeSessionsPerHost: S, backendEndpoints: B, utilization: u } = load();
+      const ttl = readConfig("prod")["mailhost-service-readiness"].minimumMailboxCacheTtl as number;
+      const T = RECOMMENDED.maximumTcpTimedWaitDelay;
+      // R: the smallest auto-reuse range that holds S * T <= u * R * TTL * B; the dynamic range
+      // holds it and the minimum outside it, and is too small to hold the load as one pool.
+      const R = Math.ceil((S * T) / (u * ttl * B));
+      const P = R + MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE;
+      assert.ok(S * T <= u * R * ttl * B, "holds per back end");
+      assert.ok(S * T > u * P * ttl, "does not hold as one pool per host");
+      const end = MAX_USER_PORT.max;
+      const tuned = (t: TuningPlan, autoReuse: boolean): TuningPlan => ({
+        ...t,
+        tcpTimedWaitDelay: T,
+        mailboxCacheTtl: ttl,
+        maxUserPort: end,
+        dynamicPortRangeStart: end - P + 1,
+        dynamicPortRangeCount: P,
+        ...(autoReuse ? { autoReusePortRange: { start: end - R + 1, count: R } } : {}),
+      });
+      await pack.configure(readConfig("prod"));
+      const run = runs.get("prod")!;
+      assert.deepEqual(mandatory(await analyzeResources(pack, withTuning(run, (t) => tuned(t, true)))), []);
+      const without = capacityHits(await analyzeResources(pack, withTuning(run, (t) => tuned(t, false))));
+      assert.equal(without.length, 4, "the same stack without the auto-reuse range fails on every host");
+    });
   });
 });

@@ -10,8 +10,10 @@ import { PolicyPackProcess, secret, UNKNOWN, type AnalyzedResource, type PolicyD
 import { POLICY_PACK_DIR } from "../../engine/policyCheck";
 import { policies, ruleOf } from "../../policies/all";
 import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
-import { amaExtensionArgs, dcraArgs, dscExtensionArgs, gcAssignment, runCommandArgs, vmArgs, withAssignmentParameter } from "./fixtures";
+import { amaExtensionArgs, dcraArgs, dscExtensionArgs, estateAssignment, estateDefinition, gcAssignment, plan, runCommandArgs, vmArgs, withAssignmentParameter } from "./fixtures";
 import { MAX_USER_PORT } from "../../domain/limits";
+import { tuningParameterValue } from "../../domain/estateTuningPolicy";
+
 
 const readConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", `${stack}.json`), "utf8"));
 
@@ -137,6 +139,22 @@ describe("mailhost-guardrails over the analyzer protocol", () => {
     assert.deepEqual(rejected.map((d) => d.enforcementLevel), ["mandatory"]);
     assert.match(rejected[0].message, new RegExp(`MaxUserPort = ${MAX_USER_PORT.max + 1} is outside .*configurationParameter\\[\\[MailhostTcpTuning\\]MailhostTcpTuning;MaxUserPort\\]`));
     assert.deepEqual(mandatory(await pack.analyze(assignment(String(MAX_USER_PORT.max)))), []);
+    await pack.configure({});
+  });
+
+  it("rejects a policy definition and an assignment with out-of-range tuning parameters as mandatory in prod, with the carriers' messages", async () => {
+    await pack.configure(readConfig("prod"));
+    const def = estateDefinition();
+    (def.props.parameters as any).tuning.defaultValue.MaxUserPort = MAX_USER_PORT.max + 1;
+    const rejected = byRule(await pack.analyze({ type: def.type, name: def.name, properties: def.props }), "mailhost-resource-guardrails", "mailhost-max-user-port-range");
+    assert.deepEqual(rejected.map((d) => d.enforcementLevel), ["mandatory"]);
+    assert.match(rejected[0].message, new RegExp(`PolicyDefinition "estate-definition": MaxUserPort = ${MAX_USER_PORT.max + 1} is outside .* in parameters\\.tuning\\.defaultValue\\.MaxUserPort\\.`));
+    const low = estateAssignment({ ...tuningParameterValue(plan.tuning), TcpTimedWaitDelay: 29 });
+    const lowTimeWait = byRule(await pack.analyze({ type: low.type, name: low.name, properties: low.props }), "mailhost-resource-guardrails", "mailhost-tcp-timed-wait-delay-range");
+    assert.deepEqual(lowTimeWait.map((d) => d.enforcementLevel), ["mandatory"]);
+    assert.match(lowTimeWait[0].message, /PolicyAssignment "estate-assignment": TcpTimedWaitDelay = 29 is outside 30–300 \(seconds\), in parameters\.tuning\.value\.TcpTimedWaitDelay\./);
+    const ok = estateDefinition();
+    assert.deepEqual(mandatory(await pack.analyze({ type: ok.type, name: ok.name, properties: ok.props })), []);
     await pack.configure({});
   });
 

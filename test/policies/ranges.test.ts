@@ -3,10 +3,13 @@ import * as assert from "node:assert/strict";
 import { tcpTimedWaitDelayRange } from "../../policies/rules/tcpTimedWaitDelayRange";
 import { maxUserPortRange } from "../../policies/rules/maxUserPortRange";
 import { dynamicPortRange } from "../../policies/rules/dynamicPortRange";
+import { autoReusePortRange } from "../../policies/rules/autoReusePortRange";
+import { withAssignmentParameter, gcAssignment } from "./fixtures";
+import { configurationParameterName } from "../../domain/machineConfiguration";
 import { mailboxCacheTtlFloor } from "../../policies/rules/mailboxCacheTtlFloor";
 import { maxUserPortRecommended, tcpTimedWaitDelayRecommended } from "../../policies/rules/recommended";
 import { tuningValuesReadable } from "../../policies/rules/tuningValuesReadable";
-import { DEFAULTS } from "../../domain/limits";
+import { AUTO_REUSE_PORT_RANGE_COUNT, DEFAULTS, MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE } from "../../domain/limits";
 import { violations } from "./harness";
 import { toBase64Url } from "../../domain/guestEncoding";
 import { dsc, nic, resource, runCommand, withDscArgument, withParameter, withTtl } from "./fixtures";
@@ -15,7 +18,7 @@ const DSC = 'VirtualMachineExtension "vm-mail-unit-001-tuning-dsc"';
 const RUN = 'VirtualMachineRunCommandByVirtualMachine "vm-mail-unit-001-tuning-runcmd"';
 
 describe("compliant fixtures pass every range policy", () => {
-  for (const policy of [tcpTimedWaitDelayRange, maxUserPortRange, dynamicPortRange, mailboxCacheTtlFloor, maxUserPortRecommended, tcpTimedWaitDelayRecommended]) {
+  for (const policy of [tcpTimedWaitDelayRange, maxUserPortRange, dynamicPortRange, autoReusePortRange, mailboxCacheTtlFloor, maxUserPortRecommended, tcpTimedWaitDelayRecommended]) {
     it(`${policy.name} accepts the DSC extension, the run command and an unrelated NIC`, async () => {
       assert.deepEqual(await violations(policy, dsc()), []);
       assert.deepEqual(await violations(policy, runCommand()), []);
@@ -195,5 +198,42 @@ describe("advisory recommendations", () => {
     ]);
     assert.deepEqual(await violations(tcpTimedWaitDelayRecommended, withParameter(runCommand(), "TcpTimedWaitDelay", "120")), []);
     assert.equal(tcpTimedWaitDelayRecommended.enforcementLevel, "advisory");
+  });
+});
+
+describe("mailhost-auto-reuse-port-range-valid", () => {
+  // The fixtures' dynamic range: 10000–65534 (55535 ports).
+  const dscWith = (start: number | string, count: number | string) => withDscArgument(withDscArgument(dsc(), "AutoReusePortRangeStartPort", start), "AutoReusePortRangeNumberOfPorts", count);
+  const runWith = (start: string, count: string) => withParameter(withParameter(runCommand(), "AutoReusePortRangeStartPort", start), "AutoReusePortRangeNumberOfPorts", count);
+  const assignmentWith = (start: string, count: string) => withAssignmentParameter(withAssignmentParameter(gcAssignment(), "AutoReusePortRangeStartPort", start), "AutoReusePortRangeNumberOfPorts", count);
+  it("accepts a range strictly inside the dynamic range in every mechanism's arguments", async () => {
+    assert.deepEqual(await violations(autoReusePortRange, dscWith(40000, 20000)), []);
+    assert.deepEqual(await violations(autoReusePortRange, runWith("40000", "20000")), []);
+    assert.deepEqual(await violations(autoReusePortRange, assignmentWith("40000", "20000")), []);
+  });
+  it("rejects a range that starts below the dynamic range", async () => {
+    assert.deepEqual(await violations(autoReusePortRange, dscWith(9999, 1000)), [
+      `${DSC}: the auto-reuse port range 9999–10998 (start 9999, 1000 ports) is not inside the dynamic port range 10000–65534; Windows needs it strictly inside, in settings.configurationArguments.AutoReusePortRangeStartPort and settings.configurationArguments.AutoReusePortRangeNumberOfPorts.`,
+    ]);
+  });
+  it("rejects a range that leaves fewer than the minimum of dynamic ports outside, on a run command", async () => {
+    const count = 55535 - MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE + 1;
+    const [message] = await violations(autoReusePortRange, runWith("10000", String(count)));
+    assert.match(message, new RegExp(`leaves ${MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE - 1} ports .* fewer than the ${MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE}`));
+    assert.deepEqual(await violations(autoReusePortRange, runWith("10000", String(count - 1))), []);
+  });
+  it("rejects a number of ports below the minimum in an assignment parameter", async () => {
+    const [message] = await violations(autoReusePortRange, assignmentWith("40000", String(AUTO_REUSE_PORT_RANGE_COUNT.min - 1)));
+    assert.match(message, new RegExp(`AutoReusePortRangeNumberOfPorts = ${AUTO_REUSE_PORT_RANGE_COUNT.min - 1} is outside`));
+    assert.match(message, new RegExp(configurationParameterName("AutoReusePortRangeNumberOfPorts").replace(/[[\]]/g, "\\$&")));
+  });
+  it("rejects a start without a number of ports", async () => {
+    assert.deepEqual(await violations(autoReusePortRange, withDscArgument(dsc(), "AutoReusePortRangeStartPort", 40000)), [
+      `${DSC} sets AutoReusePortRangeStartPort without AutoReusePortRangeNumberOfPorts; the auto-reuse port range needs both.`,
+    ]);
+  });
+  it("rejects a value that is not an integer", async () => {
+    const [message] = await violations(autoReusePortRange, runWith("40000", "lots"));
+    assert.match(message, /AutoReusePortRangeNumberOfPorts = "lots" is not an integer/);
   });
 });

@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
-import { DYNAMIC_PORT_RANGE_COUNT as COUNT, DYNAMIC_PORT_RANGE_START as START, HIGHEST_PORT, MAX_USER_PORT as MUP, TCP_TIMED_WAIT_DELAY as TWD } from "../../domain/limits";
+import { AUTO_REUSE_PORT_RANGE_COUNT as AUTO_COUNT, MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE as OUTSIDE, DYNAMIC_PORT_RANGE_COUNT as COUNT, DYNAMIC_PORT_RANGE_START as START, HIGHEST_PORT, MAX_USER_PORT as MUP, TCP_TIMED_WAIT_DELAY as TWD } from "../../domain/limits";
 import { dynamicPortRangeProblems, maxUserPortProblem, tcpTimedWaitDelayProblem } from "../../domain/rules";
 import { RUN_COMMAND_SCRIPT, readGuestScript } from "../../components/guestScripts";
 import { scriptTuningRange } from "../../policies/rules/scriptTuningRange";
@@ -90,6 +90,14 @@ const CASES: Array<[string, Carrier, string, Verdict]> = [
   ["-WhatIf changes nothing", "run-command", `Set-ItemProperty -Path '${PS_KEY}' -Name TcpTimedWaitDelay -Value 5 -WhatIf`, "pass"],
   ["Set-NetTCPSetting start above the maximum", "run-command", `Set-NetTCPSetting -SettingName InternetCustom -DynamicPortRangeStartPort ${START.max + 1} -DynamicPortRangeNumberOfPorts ${COUNT.min}`, "reject"],
   ["Set-NetTCPSetting the project's range", "run-command", `Set-NetTCPSetting -SettingName Internet -DynamicPortRangeStartPort 10000 -DynamicPortRangeNumberOfPorts ${HIGHEST_PORT - 10000}`, "pass"],
+  // The auto-reuse port range (Set-NetTCPSetting only; strictly inside the dynamic range set beside it).
+  ["Set-NetTCPSetting an auto-reuse range inside the dynamic range it sets", "run-command", `Set-NetTCPSetting -SettingName InternetCustom -DynamicPortRangeStartPort 10000 -DynamicPortRangeNumberOfPorts 55535 -AutoReusePortRangeStartPort 40000 -AutoReusePortRangeNumberOfPorts 20000`, "pass"],
+  ["Set-NetTCPSetting an auto-reuse range below the dynamic range set on the line before", "run-command", `Set-NetTCPSetting -SettingName InternetCustom -DynamicPortRangeStartPort 10000 -DynamicPortRangeNumberOfPorts 55535\nSet-NetTCPSetting -SettingName InternetCustom -AutoReusePortRangeStartPort 5000 -AutoReusePortRangeNumberOfPorts 1000`, "reject"],
+  ["Set-NetTCPSetting an auto-reuse range leaving too few dynamic ports outside", "run-command", `Set-NetTCPSetting -SettingName DatacenterCustom -DynamicPortRangeStartPort 10000 -DynamicPortRangeNumberOfPorts 55535 -AutoReusePortRangeStartPort 10000 -AutoReusePortRangeNumberOfPorts ${55535 - OUTSIDE + 1}`, "reject"],
+  ["Set-NetTCPSetting an auto-reuse range one port too small", "run-command", `Set-NetTCPSetting -SettingName InternetCustom -AutoReusePortRangeStartPort 40000 -AutoReusePortRangeNumberOfPorts ${AUTO_COUNT.min - 1}`, "reject"],
+  ["Set-NetTCPSetting switching the auto-reuse range off (0 ports)", "run-command", `Set-NetTCPSetting -SettingName InternetCustom -AutoReusePortRangeStartPort 0 -AutoReusePortRangeNumberOfPorts 0`, "pass"],
+  ["Set-NetTCPSetting an abbreviated auto-reuse count from a variable", "run-command", `Set-NetTCPSetting InternetCustom -AutoReusePortRangeS 40000 -AutoReusePortRangeN $count`, "cannot verify"],
+  ["cmd /c powershell Set-NetTCPSetting with an auto-reuse range above the highest port", "cse", `powershell -Command "Set-NetTCPSetting -SettingName InternetCustom -AutoReusePortRangeStartPort 65000 -AutoReusePortRangeNumberOfPorts 1000"`, "reject"],
   ["netsh inside a script block with a variable start", "run-command", `Invoke-Command -ScriptBlock { netsh int ipv4 set dynamicport tcp start=$start num=1000 }`, "cannot verify"],
   ["netsh with a variable start still rejects too few ports", "run-command", `netsh int ipv4 set dynamicport tcp start=$start num=${COUNT.min - 1}`, "reject"],
   ["cmd /c reg add from PowerShell, above the maximum", "action-script", `cmd /c "reg add ${KEY} /v MaxUserPort /t REG_DWORD /d ${MUP.max + 1} /f"`, "reject"],

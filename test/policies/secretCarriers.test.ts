@@ -14,7 +14,7 @@ import type * as guestconfiguration from "@pulumi/azure-native/guestconfiguratio
 import type * as hybridcompute from "@pulumi/azure-native/hybridcompute";
 import { secretsOnlyProtected } from "../../policies/rules/secretsOnlyProtected";
 import { violations, type TestResource } from "./harness";
-import { dscExtensionArgs, gcAssignmentArgs, runCommandArgs, resource } from "./fixtures";
+import { dscExtensionArgs, estateAssignment, estateDefinition, gcAssignmentArgs, runCommandArgs, resource } from "./fixtures";
 
 type Verdict = "plain" | "protected" | "never";
 type Shape = "settings" | "parameters" | "configurationParameters";
@@ -83,6 +83,13 @@ const RULE: readonly RuleCarrier[] = [
   ...["GuestConfigurationAssignment", "GuestConfigurationAssignmentsVMSS", "GuestConfigurationHCRPAssignment", "GuestConfigurationConnectedVMwarevSphereAssignment"].map((kind): RuleCarrier => ({
     type: `azure-native:guestconfiguration:${kind}`, base: () => withBothLists(resource(`azure-native:guestconfiguration:${kind}`, "assignment", gcWithProtected)), slots: guestConfigurationSlots,
   })),
+  // Azure Policy has no secret parameter: every part of a definition or assignment is plain (the
+  // estate definition's read-only package SAS, its one stated exception, is in the compliant base).
+  ...["PolicyDefinition", "PolicyDefinitionAtManagementGroup"].map((kind): RuleCarrier => ({
+    type: `azure-native:authorization:${kind}`, base: () => ({ ...estateDefinition(), type: `azure-native:authorization:${kind}` }),
+    slots: [["parameters"], ["metadata"], ["policyRule"]].map((path): RuleSlot => ({ path, shape: "settings", verdict: "plain" })),
+  })),
+  { type: "azure-native:authorization:PolicyAssignment", base: estateAssignment, slots: [{ path: ["parameters"], shape: "settings", verdict: "plain" }] },
 ];
 
 /** Encodings a value travels in: every one the product emits, and the ones a hand-written resource may use. */

@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import { NO_LOAD_MESSAGE, capacity } from "../../policies/rules/capacity";
 import { oneTuningPerVm } from "../../policies/rules/oneTuningPerVm";
 import { stackViolations, type TestResource } from "./harness";
-import { dsc, runCommand, vm, withTtl } from "./fixtures";
+import { dsc, runCommand, vm, withDscArgument, withParameter, withTtl } from "./fixtures";
 
 /** A VM and the tuning resources that name it. */
 function host(...tunings: TestResource[]): TestResource[] {
@@ -58,14 +58,14 @@ describe("mailhost-capacity-sustains-load", () => {
     const [violation, ...rest] = await stackViolations(capacity, host(dsc()), { activeSessionsPerHost: 1_000_000, backendEndpoints: 1, utilization: 0.8 });
     assert.deepEqual(rest, []);
     assert.equal(violation.message,
-      'VirtualMachineExtension "vm-mail-unit-001-tuning-dsc": with TcpTimedWaitDelay 60 s and 55535 ports, Rmax = 925.6 connections/s per back-end endpoint; '
-      + "1000000 sessions over 1 endpoint(s) at MailboxCacheTTL 600 s demand 1,666.7/s, above u × Rmax = 740.5/s (u = 0.8). "
-      + "Raise MailboxCacheTTL to at least 1351 s (no TcpTimedWaitDelay within 30–300 (seconds) holds it at this TTL).");
+      'VirtualMachineExtension "vm-mail-unit-001-tuning-dsc": one port pool per host (no auto-reuse port range): with TcpTimedWaitDelay 60 s and 55535 ports, Rmax = 925.6 connections/s for the whole host, whatever the back end; '
+      + "1000000 sessions at MailboxCacheTTL 600 s demand 1,666.7/s (1 back-end endpoint(s) share the pool), above u × Rmax = 740.5/s (u = 0.8). "
+      + "Raise MailboxCacheTTL to at least 1351 s (no TcpTimedWaitDelay within 30–300 (seconds) holds it at this TTL), or set an auto-reuse port range (tcp.autoReusePortRange) so that each back end gets its own ports.");
     assert.equal(violation.urn, "urn:pulumi:test::mailhost::azure-native:compute:VirtualMachineExtension::vm-mail-unit-001-tuning-dsc");
   });
   it("suggests a TcpTimedWaitDelay when one in range would hold", async () => {
     const [violation] = await stackViolations(capacity, host(dsc()), { activeSessionsPerHost: 500_000, backendEndpoints: 1, utilization: 0.8 });
-    assert.match(violation.message, /Raise MailboxCacheTTL to at least 676 s, or lower TcpTimedWaitDelay to at most 53 s\.$/);
+    assert.match(violation.message, /Raise MailboxCacheTTL to at least 676 s, or lower TcpTimedWaitDelay to at most 53 s, or set an auto-reuse port range/);
   });
   it("sits exactly on the edge: the minimum TTL passes, one second less fails", async () => {
     const load = { activeSessionsPerHost: 1_000_000, backendEndpoints: 1, utilization: 0.8 };
@@ -76,5 +76,44 @@ describe("mailhost-capacity-sustains-load", () => {
     const load = { activeSessionsPerHost: 1_000_000, backendEndpoints: 1, utilization: 0.8 };
     assert.deepEqual(await stackViolations(capacity, host(withTtl(runCommand(), 1351)), load), []);
     assert.equal((await stackViolations(capacity, host(withTtl(runCommand(), 1350)), load)).length, 1);
+  });
+});
+
+describe("mailhost-capacity-sustains-load: which pool applies", () => {
+  // The fixture: T = 60, P = 55535, TTL = 600. Floors from the corrected formulas, computed here.
+  const T = 60, P = 55535, TTL = 600, u = 0.8;
+  const hostFloor = (s: number) => Math.ceil((s * T) / (u * P) - 1e-9);
+  const perBackendFloor = (s: number, r: number, b: number) => Math.ceil((s * T) / (u * r * b) - 1e-9);
+  const withAutoReuse = (r: TestResource, start: number, count: number) => withDscArgument(withDscArgument(r, "AutoReusePortRangeStartPort", start), "AutoReusePortRangeNumberOfPorts", count);
+
+  it("without an auto-reuse range, back ends do not add capacity: a load that held over B back ends under the old model fails", async () => {
+    const b = 8;
+    // The most sessions the old model (S * T / (u * P * B) <= TTL) allowed at this TTL; the corrected floor is B times higher.
+    const sessions = Math.floor((TTL * u * P * b) / T);
+    assert.ok(hostFloor(sessions) > TTL && perBackendFloor(sessions, P, b) <= TTL);
+    const [violation, ...rest] = await stackViolations(capacity, host(dsc()), { activeSessionsPerHost: sessions, backendEndpoints: b, utilization: u });
+    assert.deepEqual(rest, []);
+    assert.match(violation.message, new RegExp(`one port pool per host .*Raise MailboxCacheTTL to at least ${hostFloor(sessions)} s`));
+  });
+
+  it("with an auto-reuse range carried beside the tuning (DSC argument or run-command parameter), each back end gets its R ports", async () => {
+    const b = 8, r = 40000, start = 20000;
+    const sessions = Math.floor((TTL * u * r * b) / T);
+    assert.ok(perBackendFloor(sessions, r, b) <= TTL && hostFloor(sessions) > TTL);
+    const load = { activeSessionsPerHost: sessions, backendEndpoints: b, utilization: u };
+    assert.deepEqual(await stackViolations(capacity, host(withAutoReuse(dsc(), start, r)), load), []);
+    const rc = withParameter(withParameter(runCommand(), "AutoReusePortRangeStartPort", String(start)), "AutoReusePortRangeNumberOfPorts", String(r));
+    assert.deepEqual(await stackViolations(capacity, host(rc), load), []);
+    // One session more per back end's worth of ports than R carries: the per-back-end floor rises above TTL.
+    const over = { ...load, activeSessionsPerHost: sessions + Math.ceil((u * r * b) / T) };
+    const [violation] = await stackViolations(capacity, host(withAutoReuse(dsc(), start, r)), over);
+    assert.match(violation.message, new RegExp(`auto-reuse port range of ${r} ports per back end.*Raise MailboxCacheTTL to at least ${perBackendFloor(over.activeSessionsPerHost, r, b)} s`));
+  });
+
+  it("does not count an auto-reuse range that is not valid inside the dynamic range (one pool per host then)", async () => {
+    const b = 8, r = 55535 - 100;
+    const sessions = Math.floor((TTL * u * r * b) / T);
+    const [violation] = await stackViolations(capacity, host(withAutoReuse(dsc(), 10000, r)), { activeSessionsPerHost: sessions, backendEndpoints: b, utilization: u });
+    assert.match(violation.message, /one port pool per host/);
   });
 });

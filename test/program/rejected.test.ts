@@ -74,7 +74,8 @@ describe("a rejected stack registers no resource and says why", () => {
   ));
   it("MailboxCacheTTL under the capacity-derived floor is rejected, with the reason", () => expectRejected(
     withValue(withValue(prod(), "mailhost:capacity", "activeSessionsPerHost", 5_000_000), "mailhost:siteConfig", "mailboxCacheTtl", 900),
-    "The floor comes from the capacity model: 5000000 sessions over 4 endpoint(s) with TcpTimedWaitDelay 30 s and 55535 ports at utilisation 0.7 need MailboxCacheTTL >= 965 s.",
+    // S * T / (u * P) = 5,000,000 * 30 / (0.7 * 55535) = 3858.6: one port pool per host, the 4 back ends share it.
+    "The floor comes from the capacity model (one port pool per host, no auto-reuse port range): 5000000 sessions with TcpTimedWaitDelay 30 s and 55535 ports at utilisation 0.7 need MailboxCacheTTL >= 3859 s (S * T / (u * P); the 4 back-end endpoint(s) share the pool).",
   ));
   it("a configured floor below 60 is rejected", () => expectRejected(withValue(prod(), "mailhost:siteConfig", "minimumMailboxCacheTtl", 59), "mailhost:siteConfig.minimumMailboxCacheTtl = 59 is outside 60–86400 (seconds)."));
   it("an INI injection in settings is rejected", () => expectRejected(

@@ -2,12 +2,13 @@ import { describe, it, before } from "node:test";
 import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as ini from "ini";
-import { type OfflineRun, type RecordedResource, MOCK_SAS_TOKEN, MOCK_SUBSCRIPTION } from "../../engine/offline";
+import { type OfflineRun, type RecordedResource, MOCK_SUBSCRIPTION, mockSasToken } from "../../engine/offline";
 import { requireStackConfig } from "../../domain/config";
-import { effectiveTtlFloor, usablePorts } from "../../domain/capacity";
+import { capacityPool, effectiveTtlFloor } from "../../domain/capacity";
 import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
 import { STACKS, TEST_ADMIN_PASSWORD, runStack, stackFileConfig } from "../support/stacks";
 import { parseConfigurationParameterName } from "../../domain/machineConfiguration";
+import { defaultSasExpiry } from "../../components/MailSite";
 
 const GC_ASSIGNMENT = "azure-native:guestconfiguration:GuestConfigurationAssignment";
 const EXTENSION = "azure-native:compute:VirtualMachineExtension";
@@ -129,7 +130,7 @@ for (const stack of STACKS) {
     it("carries a rendered SiteConfig.cfg whose MailboxCacheTTL is at or above the effective floor", () => {
       const floor = effectiveTtlFloor(config.siteConfig.minimumMailboxCacheTtl, {
         activeSessions: config.capacity.activeSessionsPerHost, backendEndpoints: config.capacity.backendEndpoints, utilization: config.capacity.utilization,
-      }, usablePorts({ maxUserPort: config.tcp.maxUserPort, dynamicPortRangeStart: config.tcp.dynamicPortRange.start, dynamicPortRangeCount: config.tcp.dynamicPortRange.count }), config.tcp.tcpTimedWaitDelay);
+      }, capacityPool({ maxUserPort: config.tcp.maxUserPort, dynamicPortRangeStart: config.tcp.dynamicPortRange.start, dynamicPortRangeCount: config.tcp.dynamicPortRange.count }, config.tcp.autoReusePortRange), config.tcp.tcpTimedWaitDelay);
       const tunings = byType(run, TUNING_TYPE[config.tcp.tuning]);
       assert.ok(tunings.length > 0);
       for (const tuning of tunings) {
@@ -150,7 +151,8 @@ for (const stack of STACKS) {
         }
         const protectedSettings = ext.inputs.protectedSettings as any;
         assert.equal(protectedSettings[SECRET_SIG], SECRET_VALUE_SIG, "protectedSettings is a secret");
-        assert.equal(protectedSettings.value.configurationUrlSasToken, `?${MOCK_SAS_TOKEN}`);
+        // The read-only blob SAS the site asked for, until the end of next year (defaultSasExpiry).
+        assert.equal(protectedSettings.value.configurationUrlSasToken, `?${mockSasToken({ resource: "b", permissions: "r", protocols: "https", sharedAccessExpiryTime: defaultSasExpiry() })}`);
         assert.equal(ext.inputs.publisher, "Microsoft.Powershell");
         assert.equal(ext.inputs.type, "DSC");
         assert.equal(ext.inputs.typeHandlerVersion, "2.83");

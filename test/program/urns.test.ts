@@ -1,6 +1,6 @@
 /**
  * Existing stacks keep their resources: every resource the program registers today either has the
- * URN it had before the fleet became one component (test/fixtures/urns, recorded at dbfc643, the
+ * URN it had before the fleet became one component (test/fixtures/urns, recorded at 159329f, the
  * main this change applies to, by scripts/record-urns.ts) or carries an alias from it, and its inputs are the same.
  */
 import { describe, it } from "node:test";

@@ -184,7 +184,7 @@ export class ArmStandIn {
   /** Answer the next N Resource Graph requests with 429 and only the quota headers (no Retry-After). */
   graphThrottle = 0;
   /** Resource Graph requests answered with a page (query, scopes, paging options). */
-  readonly graphRequests: Array<{ query: string; subscriptions: string[]; top?: number; skipToken?: string }> = [];
+  readonly graphRequests: Array<{ query: string; subscriptions: string[]; managementGroups?: string[]; top?: number; skipToken?: string }> = [];
   /** Every Resource Graph POST, throttled ones included. */
   graphPosts = 0;
   /** Every HTTP request received. */
@@ -345,14 +345,14 @@ export class ArmStandIn {
       this.graphThrottle--;
       return this.json(res, 429, { error: { code: "RateLimiting", message: "Please provide below info when asking for support: timestamp = ..., correlationId = ...." } }, { ...quota, "x-ms-user-quota-remaining": "0" });
     }
-    const input = JSON.parse(body || "{}") as { query?: string; subscriptions?: string[]; options?: { $top?: number; $skipToken?: string; resultFormat?: string } };
+    const input = JSON.parse(body || "{}") as { query?: string; subscriptions?: string[]; managementGroups?: string[]; options?: { $top?: number; $skipToken?: string; resultFormat?: string } };
     if (typeof input.query !== "string" || input.query.trim() === "") return this.json(res, 400, { error: { code: "BadRequest", message: "query is required" } });
     const skipToken = input.options?.$skipToken;
     const first = this.graphRequests[0];
-    if (skipToken !== undefined && (first === undefined || first.query !== input.query || JSON.stringify(first.subscriptions) !== JSON.stringify(input.subscriptions ?? []))) {
+    if (skipToken !== undefined && (first === undefined || first.query !== input.query || JSON.stringify(first.subscriptions) !== JSON.stringify(input.subscriptions ?? []) || JSON.stringify(first.managementGroups) !== JSON.stringify(input.managementGroups))) {
       return this.json(res, 400, { error: { code: "BadRequest", message: "a $skipToken must come with the same query and scopes" } });
     }
-    this.graphRequests.push({ query: input.query, subscriptions: input.subscriptions ?? [], top: input.options?.$top, skipToken });
+    this.graphRequests.push({ query: input.query, subscriptions: input.subscriptions ?? [], ...(input.managementGroups ? { managementGroups: input.managementGroups } : {}), top: input.options?.$top, skipToken });
     const offset = skipToken === undefined ? 0 : Number(JSON.parse(Buffer.from(skipToken, "base64").toString("utf8")).offset);
     const size = Math.min(this.graphPageSize, input.options?.$top ?? 100);
     const page = this.graphRows.slice(offset, offset + size);

@@ -13,6 +13,9 @@ export function inSyncReport(plan: FleetPlan, change: Partial<CollectorReport> =
     DynamicPortRangeNumberOfPorts: plan.tuning.dynamicPortRangeCount,
     DynamicPortRangeIPv6StartPort: plan.tuning.dynamicPortRangeStart,
     DynamicPortRangeIPv6NumberOfPorts: plan.tuning.dynamicPortRangeCount,
+    // Windows' default (off) when the stack leaves the auto-reuse range alone.
+    AutoReusePortRangeStartPort: plan.tuning.autoReusePortRange?.start ?? 0,
+    AutoReusePortRangeNumberOfPorts: plan.tuning.autoReusePortRange?.count ?? 0,
     MailboxCacheTTL: plan.tuning.mailboxCacheTtl,
     SiteConfigSha256: plan.tuning.siteConfigSha256,
     RebootPending: false,

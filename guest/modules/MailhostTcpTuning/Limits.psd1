@@ -4,11 +4,16 @@
     TcpTimedWaitDelay             = @{ Min = 30; Max = 300; Unit = 'seconds' }
     DynamicPortRangeStartPort     = @{ Min = 1025; Max = 65281; Unit = 'port number' }
     DynamicPortRangeNumberOfPorts = @{ Min = 255; Max = 64511; Unit = 'ports' }
+    AutoReusePortRangeStartPort   = @{ Min = 1025; Max = 65281; Unit = 'port number' }
+    AutoReusePortRangeNumberOfPorts = @{ Min = 255; Max = 60535; Unit = 'ports' }
+    MinPortsOutsideAutoReuseRange = 3976
     HighestPort                   = 65535
     WindowsDefaults               = @{
         MaxUserPort                   = $null
         TcpTimedWaitDelay             = 120
         DynamicPortRangeStartPort     = 49152
         DynamicPortRangeNumberOfPorts = 16384
+        AutoReusePortRangeStartPort   = 0
+        AutoReusePortRangeNumberOfPorts = 0
     }
 }

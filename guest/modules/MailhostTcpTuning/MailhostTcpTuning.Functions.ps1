@@ -10,7 +10,8 @@
 
     Machine edges (the only functions that touch the machine; tests replace them):
       Get-MailhostRegistryValue, Set-MailhostRegistryValue, Test-MailhostRegistryKey,
-      Get-MailhostNetshDynamicPort, Set-MailhostNetshDynamicPort, Read-MailhostFileBytes, Write-MailhostFileAtomic,
+      Get-MailhostNetshDynamicPort, Set-MailhostNetshDynamicPort, Get-MailhostNetTcpSetting,
+      Set-MailhostNetTcpAutoReusePortRange, Read-MailhostFileBytes, Write-MailhostFileAtomic,
       Get-MailhostBootTime, Get-MailhostRebootMarker, Set-MailhostRebootMarker,
       Get-MailhostLcmConfigurationMode, Get-MailhostPowerShellEdition, Get-MailhostLcmDocument,
       Remove-MailhostLcmDocument.
@@ -132,6 +133,33 @@ function Set-MailhostNetshDynamicPort {
     )
     $output = & netsh.exe int $IpVersion set dynamicport tcp ('start={0}' -f $StartPort) ('num={0}' -f $NumberOfPorts)
     return @{ ExitCode = [int]$LASTEXITCODE; Output = [string[]]@($output) }
+}
+
+# The auto-reuse port range of every TCP setting template that reports one (Get-NetTCPSetting,
+# MSFT_NetTCPSetting AutoReusePortRangeStartPort/AutoReusePortRangeNumberOfPorts, UInt16; 0 ports
+# means the feature is off): @(@{ SettingName; StartPort; NumberOfPorts }). Templates without the
+# values (such as Automatic) are left out. Reads only.
+function Get-MailhostNetTcpSetting {
+    $found = [System.Collections.Generic.List[hashtable]]::new()
+    foreach ($setting in @(Get-NetTCPSetting -ErrorAction Stop)) {
+        if ($null -eq $setting.AutoReusePortRangeStartPort -or $null -eq $setting.AutoReusePortRangeNumberOfPorts) {
+            continue
+        }
+        $found.Add(@{ SettingName = [string]$setting.SettingName; StartPort = [int]$setting.AutoReusePortRangeStartPort; NumberOfPorts = [int]$setting.AutoReusePortRangeNumberOfPorts })
+    }
+    return $found.ToArray()
+}
+
+# Runs "Set-NetTCPSetting -SettingName <SettingName> -AutoReusePortRangeStartPort <StartPort>
+# -AutoReusePortRangeNumberOfPorts <NumberOfPorts>". Throws when Windows refuses it.
+function Set-MailhostNetTcpAutoReusePortRange {
+    param
+    (
+        [string]$SettingName,
+        [int]$StartPort,
+        [int]$NumberOfPorts
+    )
+    Set-NetTCPSetting -SettingName $SettingName -AutoReusePortRangeStartPort $StartPort -AutoReusePortRangeNumberOfPorts $NumberOfPorts -ErrorAction Stop
 }
 
 # The bytes of a file, or $null when it does not exist. Throws when the path is not a file or cannot be read.
@@ -416,8 +444,43 @@ function ConvertTo-MailhostLimitedInt {
     return [int]$number
 }
 
+# The desired auto-reuse port range from its two string parameters: $null when both are empty (the
+# host's range is left as it is), else @{ StartPort; NumberOfPorts } inside the limits of Limits.psd1,
+# strictly inside the dynamic port range and leaving MinPortsOutsideAutoReuseRange of its ports
+# outside (for connections that cannot use it). Throws naming the setting, the value and the rule.
+function ConvertTo-MailhostAutoReusePortRange {
+    param
+    (
+        [AllowEmptyString()][AllowNull()][string]$StartPort,
+        [AllowEmptyString()][AllowNull()][string]$NumberOfPorts,
+        [int]$DynamicStartPort,
+        [int]$DynamicNumberOfPorts
+    )
+    $hasStart = -not [string]::IsNullOrEmpty($StartPort)
+    $hasCount = -not [string]::IsNullOrEmpty($NumberOfPorts)
+    if (-not $hasStart -and -not $hasCount) {
+        return $null
+    }
+    if ($hasStart -ne $hasCount) {
+        throw 'AutoReusePortRangeStartPort and AutoReusePortRangeNumberOfPorts go together: give both, or neither to leave the auto-reuse port range as it is.'
+    }
+    $start = ConvertTo-MailhostLimitedInt -Name 'AutoReusePortRangeStartPort' -Value $StartPort
+    $count = ConvertTo-MailhostLimitedInt -Name 'AutoReusePortRangeNumberOfPorts' -Value $NumberOfPorts
+    $end = [long]$start + [long]$count - 1
+    $dynamicEnd = [long]$DynamicStartPort + [long]$DynamicNumberOfPorts - 1
+    if ($start -lt $DynamicStartPort -or $end -gt $dynamicEnd) {
+        throw ('AutoReusePortRangeStartPort = {0} with AutoReusePortRangeNumberOfPorts = {1} ({0}-{2}) is not inside the dynamic port range {3}-{4}; Windows needs it strictly inside.' -f $start, $count, $end, $DynamicStartPort, $dynamicEnd)
+    }
+    $minimumOutside = [long]$script:MailhostTcpTuningLimits['MinPortsOutsideAutoReuseRange']
+    if (([long]$DynamicNumberOfPorts - $count) -lt $minimumOutside) {
+        throw ('AutoReusePortRangeNumberOfPorts = {0} leaves {1} ports of the dynamic port range outside the auto-reuse range, fewer than {2}.' -f $count, ($DynamicNumberOfPorts - $count), $minimumOutside)
+    }
+    return @{ StartPort = $start; NumberOfPorts = $count }
+}
+
 # The desired state from the string parameters of every mechanism (names as in the contracts).
-# Returns @{ MaxUserPort; TcpTimedWaitDelay; StartPort; NumberOfPorts (ints); SiteConfigPath (string);
+# Returns @{ MaxUserPort; TcpTimedWaitDelay; StartPort; NumberOfPorts (ints); AutoReusePortRange
+# (@{ StartPort; NumberOfPorts }, or $null to leave the host's range alone); SiteConfigPath (string);
 # SiteConfigBytes (byte[]); SiteConfigSha256 (lower-case hex) }. Throws on the first bad parameter, before anything is changed.
 function ConvertTo-MailhostDesiredState {
     param
@@ -428,7 +491,9 @@ function ConvertTo-MailhostDesiredState {
         [AllowEmptyString()][AllowNull()][string]$DynamicPortRangeNumberOfPorts,
         [AllowEmptyString()][AllowNull()][string]$SiteConfigPathBase64Url,
         [AllowEmptyString()][AllowNull()][string]$SiteConfigContentBase64Url,
-        [AllowEmptyString()][AllowNull()][string]$SiteConfigSha256
+        [AllowEmptyString()][AllowNull()][string]$SiteConfigSha256,
+        [AllowEmptyString()][AllowNull()][string]$AutoReusePortRangeStartPort,
+        [AllowEmptyString()][AllowNull()][string]$AutoReusePortRangeNumberOfPorts
     )
     $desired = @{
         MaxUserPort       = ConvertTo-MailhostLimitedInt -Name 'MaxUserPort' -Value $MaxUserPort
@@ -441,6 +506,7 @@ function ConvertTo-MailhostDesiredState {
     if ($end -gt $highest) {
         throw ('DynamicPortRangeStartPort = {0} with DynamicPortRangeNumberOfPorts = {1} ends at port {2}, above the highest port {3}.' -f $desired.StartPort, $desired.NumberOfPorts, $end, $highest)
     }
+    $desired['AutoReusePortRange'] = ConvertTo-MailhostAutoReusePortRange -StartPort $AutoReusePortRangeStartPort -NumberOfPorts $AutoReusePortRangeNumberOfPorts -DynamicStartPort $desired.StartPort -DynamicNumberOfPorts $desired.NumberOfPorts
     $path = ConvertFrom-MailhostUtf8 -Name 'SiteConfigPathBase64Url' -Bytes (ConvertFrom-MailhostBase64Url -Name 'SiteConfigPathBase64Url' -Value $SiteConfigPathBase64Url)
     if (-not (Test-MailhostAbsolutePath -Path $path)) {
         throw ('SiteConfigPathBase64Url must encode an absolute path, got ''{0}''.' -f (Format-MailhostShortText -Text $path))
@@ -538,8 +604,38 @@ function Get-MailhostDynamicPortRange {
     return @{ StartPort = [int]::Parse($found[0].Groups[1].Value, $invariant); NumberOfPorts = [int]::Parse($found[1].Groups[1].Value, $invariant) }
 }
 
+# The custom TCP setting templates the auto-reuse port range is set on. Set-NetTCPSetting modifies
+# the custom templates on every version (the non-custom Internet and Datacenter ones only on Server
+# 2016 and later; client Windows refuses them); dotnet/runtime PR 54903 configures InternetCustom.
+# Both custom templates get the range; Get-MailhostAutoReusePortRange then checks every template.
+function Get-MailhostAutoReuseSettingName {
+    return @('InternetCustom', 'DatacenterCustom')
+}
+
+# The configured auto-reuse port range: @{ StartPort; NumberOfPorts } when every template that
+# reports it agrees, @{ Mixed = '<template>,...=<start>+<count>; ...' } when they differ. Like the
+# Tcpip values, this is the configured range; it is in effect only after the next reboot.
+# Throws when Get-NetTCPSetting fails or reports no range.
+function Get-MailhostAutoReusePortRange {
+    $settings = @(Get-MailhostNetTcpSetting)
+    if ($settings.Count -eq 0) {
+        throw 'Get-NetTCPSetting reports no auto-reuse port range'
+    }
+    $first = $settings[0]
+    foreach ($setting in $settings) {
+        if ($setting.StartPort -ne $first.StartPort -or $setting.NumberOfPorts -ne $first.NumberOfPorts) {
+            # Grouped by value, the smallest group first: the odd template is named within the first characters.
+            $groups = @($settings | Group-Object -Property { '{0}+{1}' -f $_.StartPort, $_.NumberOfPorts } | Sort-Object -Property Count)
+            $all = @($groups | ForEach-Object { '{0}={1}' -f (@($_.Group | ForEach-Object { $_.SettingName }) -join ','), $_.Name })
+            return @{ Mixed = ($all -join '; ') }
+        }
+    }
+    return @{ StartPort = $first.StartPort; NumberOfPorts = $first.NumberOfPorts }
+}
+
 # Everything the tuning manages, as it is: @{ MaxUserPort; TcpTimedWaitDelay (Get-MailhostTcpipValue);
-# IPv4; IPv6 (@{ StartPort; NumberOfPorts } or @{ Error }); SiteConfigSha256 (hex, $null when absent);
+# IPv4; IPv6 (@{ StartPort; NumberOfPorts } or @{ Error }); AutoReusePortRange (@{ StartPort; NumberOfPorts },
+# @{ Mixed } or @{ Error }); SiteConfigSha256 (hex, $null when absent);
 # SiteConfigBytes; SiteConfigError; RebootPendingSince (ISO text or $null) }. Reads only.
 function Get-MailhostTcpTuningState {
     param
@@ -557,6 +653,12 @@ function Get-MailhostTcpTuningState {
         catch {
             $state[$ipVersion] = @{ Error = [string]$_.Exception.Message }
         }
+    }
+    try {
+        $state['AutoReusePortRange'] = Get-MailhostAutoReusePortRange
+    }
+    catch {
+        $state['AutoReusePortRange'] = @{ Error = [string]$_.Exception.Message }
     }
     $state['SiteConfigBytes'] = $null
     $state['SiteConfigSha256'] = $null
@@ -656,6 +758,39 @@ function Get-MailhostTcpipReason {
     }
 }
 
+# The reason for the auto-reuse port range, or $null when it is as desired or left alone ($Desired $null).
+function Get-MailhostAutoReusePortRangeReason {
+    param
+    (
+        [AllowNull()]
+        [hashtable]$Desired,
+        [AllowNull()]
+        [hashtable]$Actual
+    )
+    if ($null -eq $Desired) {
+        return $null
+    }
+    $want = '{0}+{1}' -f $Desired.StartPort, $Desired.NumberOfPorts
+    if ($null -eq $Actual -or $Actual.ContainsKey('Error')) {
+        $why = 'not read'
+        if ($null -ne $Actual) {
+            $why = Format-MailhostShortText -Text $Actual.Error
+        }
+        return New-MailhostReason -Setting 'AutoReusePortRange' -Sentence ('The auto-reuse port range cannot be read: {0}.' -f $why) -Actual 'unreadable' -Desired $want
+    }
+    if ($Actual.ContainsKey('Mixed')) {
+        return New-MailhostReason -Setting 'AutoReusePortRange' -Sentence 'The TCP setting templates report different auto-reuse port ranges.' -Actual (Format-MailhostShortText -Text $Actual.Mixed -MaxLength 100) -Desired $want
+    }
+    if ($Actual.StartPort -ne $Desired.StartPort -or $Actual.NumberOfPorts -ne $Desired.NumberOfPorts) {
+        $sentence = 'The auto-reuse port range differs from the desired one.'
+        if ($Actual.NumberOfPorts -eq 0) {
+            $sentence = 'The auto-reuse port range is off (0 ports), so every connection draws from the dynamic port range.'
+        }
+        return New-MailhostReason -Setting 'AutoReusePortRange' -Sentence $sentence -Actual ('{0}+{1}' -f $Actual.StartPort, $Actual.NumberOfPorts) -Desired $want
+    }
+    return $null
+}
+
 # The reasons why the machine is not as desired: one per setting that differs (empty when none).
 function Get-MailhostTcpTuningReason {
     param
@@ -680,6 +815,10 @@ function Get-MailhostTcpTuningReason {
             $null = $reasons.Add((New-MailhostReason -Setting ('DynamicPortRange' + $pair[1]) -Sentence ('The {0} dynamic TCP port range differs from the desired one.' -f $pair[1]) -Actual ('{0}+{1}' -f $range.StartPort, $range.NumberOfPorts) -Desired $want))
         }
     }
+    $autoReuse = Get-MailhostAutoReusePortRangeReason -Desired $Desired.AutoReusePortRange -Actual $State.AutoReusePortRange
+    if ($null -ne $autoReuse) {
+        $null = $reasons.Add($autoReuse)
+    }
     if ($null -ne $State.SiteConfigError) {
         $null = $reasons.Add((New-MailhostReason -Setting 'SiteConfig' -Sentence ('SiteConfig.cfg cannot be read: {0}.' -f (Format-MailhostShortText -Text $State.SiteConfigError)) -Actual 'unreadable' -Desired $Desired.SiteConfigSha256))
     }
@@ -693,7 +832,7 @@ function Get-MailhostTcpTuningReason {
         $null = $reasons.Add((New-MailhostReason -Setting 'LcmConfiguration' -Sentence 'A DSC configuration left by the DSC extension is still applied by the Local Configuration Manager, which keeps correcting to its own values.' -Actual (Format-MailhostShortText -Text (@($State.LeftoverLcmDocuments) -join ',') -MaxLength 100) -Desired 'none'))
     }
     if ($null -ne $State.RebootPendingSince) {
-        $null = $reasons.Add((New-MailhostReason -Setting 'RebootPending' -Sentence ('Tcpip values were written at {0} and take effect only after a reboot, which no mechanism of mailhost-iac performs by itself.' -f $State.RebootPendingSince) -Actual ('pending since {0}' -f $State.RebootPendingSince) -Desired 'none'))
+        $null = $reasons.Add((New-MailhostReason -Setting 'RebootPending' -Sentence ('Tcpip values (or the auto-reuse port range) were written at {0} and take effect only after a reboot, which no mechanism of mailhost-iac performs by itself.' -f $State.RebootPendingSince) -Actual ('pending since {0}' -f $State.RebootPendingSince) -Desired 'none'))
     }
     return , $reasons.ToArray()
 }
@@ -743,6 +882,38 @@ function Set-MailhostDynamicPortRange {
     return $true
 }
 
+# Sets the auto-reuse port range on the custom TCP setting templates when any template reports
+# another one, then reads it back. Returns $true when set (it takes effect after the next reboot).
+function Set-MailhostAutoReusePortRange {
+    param
+    (
+        [int]$StartPort,
+        [int]$NumberOfPorts
+    )
+    try {
+        $current = Get-MailhostAutoReusePortRange
+    }
+    catch {
+        $current = @{ Error = [string]$_.Exception.Message }
+    }
+    if ($current.ContainsKey('StartPort') -and $current.StartPort -eq $StartPort -and $current.NumberOfPorts -eq $NumberOfPorts) {
+        return $false
+    }
+    foreach ($settingName in @(Get-MailhostAutoReuseSettingName)) {
+        Set-MailhostNetTcpAutoReusePortRange -SettingName $settingName -StartPort $StartPort -NumberOfPorts $NumberOfPorts
+    }
+    $after = Get-MailhostAutoReusePortRange
+    if (-not $after.ContainsKey('StartPort') -or $after.StartPort -ne $StartPort -or $after.NumberOfPorts -ne $NumberOfPorts) {
+        $read = $after.Mixed
+        if ($after.ContainsKey('StartPort')) {
+            $read = '{0}+{1}' -f $after.StartPort, $after.NumberOfPorts
+        }
+        throw ('Set-NetTCPSetting -AutoReusePortRangeStartPort {0} -AutoReusePortRangeNumberOfPorts {1} reported success, but Get-NetTCPSetting now reads {2}.' -f $StartPort, $NumberOfPorts, $read)
+    }
+    Write-Verbose -Message ('Auto-reuse port range set to {0}+{1}; it takes effect after the next reboot.' -f $StartPort, $NumberOfPorts)
+    return $true
+}
+
 # Writes SiteConfig.cfg atomically (previous file kept as .bak) when its bytes differ. The decoded
 # bytes must hash to the expected SHA-256, else nothing is written. Returns $true when written.
 function Set-MailhostSiteConfig {
@@ -765,8 +936,8 @@ function Set-MailhostSiteConfig {
 }
 
 # Brings the machine to the desired state (ConvertTo-MailhostDesiredState), changing only what differs.
-# Never reboots: a Tcpip write sets the volatile reboot marker instead.
-# Returns @{ RegistryChanged; DynamicPortRangeChanged; SiteConfigChanged; RebootPending (bools) }.
+# Never reboots: a Tcpip write or a new auto-reuse port range sets the volatile reboot marker instead.
+# Returns @{ RegistryChanged; DynamicPortRangeChanged; AutoReusePortRangeChanged; SiteConfigChanged; RebootPending (bools) }.
 function Set-MailhostTcpTuning {
     param
     (
@@ -790,10 +961,19 @@ function Set-MailhostTcpTuning {
             $rangeChanged = $true
         }
     }
+    # After the dynamic range: the auto-reuse range must lie inside it. $null leaves the host's range alone.
+    $autoReuseChanged = $false
+    if ($null -ne $Desired.AutoReusePortRange) {
+        $autoReuseChanged = Set-MailhostAutoReusePortRange -StartPort $Desired.AutoReusePortRange.StartPort -NumberOfPorts $Desired.AutoReusePortRange.NumberOfPorts
+        if ($autoReuseChanged) {
+            Set-MailhostRebootMarker -WrittenAt ([datetime]::UtcNow.ToString('o', [System.Globalization.CultureInfo]::InvariantCulture))
+        }
+    }
     return @{
-        RegistryChanged         = $registryChanged
-        DynamicPortRangeChanged = $rangeChanged
-        SiteConfigChanged       = $siteConfigChanged
-        RebootPending           = ($null -ne (Get-MailhostRebootPendingSince))
+        RegistryChanged            = $registryChanged
+        DynamicPortRangeChanged    = $rangeChanged
+        AutoReusePortRangeChanged  = $autoReuseChanged
+        SiteConfigChanged          = $siteConfigChanged
+        RebootPending              = ($null -ne (Get-MailhostRebootPendingSince))
     }
 }

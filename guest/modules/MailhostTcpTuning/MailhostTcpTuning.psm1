@@ -9,12 +9,15 @@
     its SHA-256; MOF strings cannot carry carriage returns.
 
     Reasons: Code "MailhostTcpTuning:MailhostTcpTuning:<Setting>" with Setting one of MaxUserPort,
-    TcpTimedWaitDelay, DynamicPortRangeIPv4, DynamicPortRangeIPv6, SiteConfig, RebootPending and,
+    TcpTimedWaitDelay, DynamicPortRangeIPv4, DynamicPortRangeIPv6, AutoReusePortRange (only when
+    AutoReusePortRangeStartPort/NumberOfPorts are set; empty, the host's range is left alone),
+    SiteConfig, RebootPending and,
     under Machine Configuration (PowerShell 7), LcmConfiguration for DSC configuration documents a
     former DSC extension left to the LCM (Set removes them); Phrase
     "<sentence> actual=<value>; desired=<value>" (ranges as <start>+<count>, SiteConfig as SHA-256).
 
-    Reboots: Set never reboots and never asks for one. Writing a Tcpip value creates the volatile key
+    Reboots: Set never reboots and never asks for one. Writing a Tcpip value or the auto-reuse port
+    range (Set-NetTCPSetting, in effect after a reboot) creates the volatile key
     HKLM\SOFTWARE\MailhostIac\TcpipRebootPendingUntilBoot (value WrittenAt); while it exists, Test
     returns $false with a RebootPending reason. A reboot removes it.
 #>
@@ -56,6 +59,13 @@ class MailhostTcpTuning {
     [DscProperty()]
     [string]$SiteConfigSha256
 
+    # Both empty: the host's auto-reuse port range is left as it is.
+    [DscProperty()]
+    [string]$AutoReusePortRangeStartPort
+
+    [DscProperty()]
+    [string]$AutoReusePortRangeNumberOfPorts
+
     [DscProperty(NotConfigurable)]
     [MailhostTcpTuningReason[]]$Reasons
 
@@ -69,6 +79,8 @@ class MailhostTcpTuning {
             SiteConfigPathBase64Url       = $this.SiteConfigPathBase64Url
             SiteConfigContentBase64Url    = $this.SiteConfigContentBase64Url
             SiteConfigSha256              = $this.SiteConfigSha256
+            AutoReusePortRangeStartPort     = $this.AutoReusePortRangeStartPort
+            AutoReusePortRangeNumberOfPorts = $this.AutoReusePortRangeNumberOfPorts
         }
         return ConvertTo-MailhostDesiredState @parameters
     }
@@ -89,6 +101,10 @@ class MailhostTcpTuning {
         if (-not $state['ipv4'].ContainsKey('Error')) {
             $current.DynamicPortRangeStartPort = [string]$state['ipv4'].StartPort
             $current.DynamicPortRangeNumberOfPorts = [string]$state['ipv4'].NumberOfPorts
+        }
+        if ($state['AutoReusePortRange'].ContainsKey('StartPort')) {
+            $current.AutoReusePortRangeStartPort = [string]$state['AutoReusePortRange'].StartPort
+            $current.AutoReusePortRangeNumberOfPorts = [string]$state['AutoReusePortRange'].NumberOfPorts
         }
         $current.SiteConfigPathBase64Url = $this.SiteConfigPathBase64Url
         $current.SiteConfigSha256 = $state.SiteConfigSha256

@@ -1,7 +1,7 @@
 /**
  * What a command of a script does to the TCP/IP port settings, whichever shell it came from:
  * `reg add`, `Set-ItemProperty` / `New-ItemProperty` (and the alias `sp`), `netsh interface
- * ipv4|ipv6 set dynamicportrange` and `Set-NetTCPSetting`. Commands that only read (`reg query`,
+ * ipv4|ipv6 set dynamicportrange` and `Set-NetTCPSetting` (dynamic and auto-reuse port ranges). Commands that only read (`reg query`,
  * `Get-ItemProperty`, `netsh ... show ...`) or that `-WhatIf` make no write.
  *
  * Sources: Microsoft Learn, "reg add" (`/t` defaults to REG_SZ; `/d` of a REG_DWORD in decimal or
@@ -69,7 +69,17 @@ export interface RangeWrite {
   readonly line: number;
 }
 
-export type ScriptWrite = RegistryWrite | RangeWrite;
+/** A change of the auto-reuse port range (`Set-NetTCPSetting -AutoReusePortRange...`). */
+export interface AutoReuseWrite {
+  readonly kind: "autoReuse";
+  /** Absent when the command leaves that part unchanged. */
+  readonly start?: ScriptValue;
+  readonly count?: ScriptValue;
+  readonly via: string;
+  readonly line: number;
+}
+
+export type ScriptWrite = RegistryWrite | RangeWrite | AutoReuseWrite;
 
 /** Readers of nested command text: `cmd /c ...` and `powershell -Command ...`. */
 export interface NestedReaders {
@@ -259,14 +269,21 @@ function numberValue(word: Word | undefined): ScriptValue | undefined {
   return { ok: true, value: n ?? word.text };
 }
 
-/** `Set-NetTCPSetting -DynamicPortRangeStartPort N -DynamicPortRangeNumberOfPorts M`. */
+/**
+ * `Set-NetTCPSetting -DynamicPortRangeStartPort N -DynamicPortRangeNumberOfPorts M` and
+ * `-AutoReusePortRangeStartPort N -AutoReusePortRangeNumberOfPorts M` (any unambiguous prefix).
+ */
 function setNetTcpSetting(cmd: ShellCommand): ScriptWrite[] {
   const bound = bind(SET_NET_TCP_SETTING, cmd.words);
   if (bound === undefined || whatIf(bound)) return [];
+  const out: ScriptWrite[] = [];
   const start = numberValue(asWord(bound.get("DynamicPortRangeStartPort")));
   const count = numberValue(asWord(bound.get("DynamicPortRangeNumberOfPorts")));
-  if (start === undefined && count === undefined) return [];
-  return [{ kind: "range", start, count, via: "Set-NetTCPSetting", line: cmd.line }];
+  if (start !== undefined || count !== undefined) out.push({ kind: "range", start, count, via: "Set-NetTCPSetting", line: cmd.line });
+  const autoStart = numberValue(asWord(bound.get("AutoReusePortRangeStartPort")));
+  const autoCount = numberValue(asWord(bound.get("AutoReusePortRangeNumberOfPorts")));
+  if (autoStart !== undefined || autoCount !== undefined) out.push({ kind: "autoReuse", start: autoStart, count: autoCount, via: "Set-NetTCPSetting", line: cmd.line });
+  return out;
 }
 
 /** True when `written` is an abbreviation netsh accepts for `word`: a prefix of at least `least` characters. */

@@ -23,7 +23,7 @@ import { type NestedReaders, type ScriptWrite, type ShellCommand, writesOf } fro
 import { type PowerShellReader, loadPowerShellReader } from "./powershell";
 import { EXTENSION_TYPE, RUN_COMMAND_TYPE } from "../resources";
 
-export type { RangeWrite, RegistryWrite, ScriptValue, ScriptWrite } from "./commands";
+export type { AutoReuseWrite, RangeWrite, RegistryWrite, ScriptValue, ScriptWrite } from "./commands";
 
 /** Scale sets, in any API version of azure-native (their embedded extensions carry texts too). */
 export const SCALE_SET_TYPE = /^azure-native:compute(\/v[0-9a-z]+)?:VirtualMachineScaleSet$/;

@@ -1,0 +1,121 @@
+/** EstateTuningPolicy under mocks: what it registers, and what it refuses before anything exists. */
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import { runOffline, type RecordedResource } from "../../engine/offline";
+import { EstateTuningPolicy, type EstateTuningPolicyArgs, defaultPackageSasExpiry } from "../../components/EstateTuningPolicy";
+import { requireStackConfig } from "../../domain/config";
+import { GUEST_CONFIGURATION_PREREQUISITES_INITIATIVE_ID, GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID, CONTRIBUTOR_ROLE_ID } from "../../domain/estateTuningPolicy";
+import { PACKAGE_SAS_LIFETIME_DAYS, TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
+import { STACK_TAG, planFleet } from "../../domain/plan";
+import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { secretsOnlyProtected } from "../../policies/rules/secretsOnlyProtected";
+import { policies } from "../../policies/all";
+import { violations } from "../policies/harness";
+
+const plan = planFleet("unit", requireStackConfig({
+  fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
+  tcp: { tuning: "machineConfiguration" },
+  siteConfig: { mailboxCacheTtl: 600 },
+  capacity: { activeSessionsPerHost: 100, backendEndpoints: 1 },
+}), loadSiteConfigTemplate());
+
+const HASH = "0123456789ABCDEF".repeat(4);
+const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
+const args = (extra: Partial<EstateTuningPolicyArgs> = {}): EstateTuningPolicyArgs => ({
+  scope: { subscriptionId: SUBSCRIPTION },
+  location: "westeurope",
+  tag: { name: "workload", value: "mail" },
+  tuning: plan.tuning,
+  package: { resourceGroupName: "rg-mailhost-unit", accountName: "stmailhostunit", containerName: "machine-configuration", blobName: `MailhostTcpTuning-${HASH}.zip`, blobEndpoint: "https://stmailhostunit.blob.core.windows.net/", contentHash: HASH },
+  ...extra,
+});
+
+async function register(extra: Partial<EstateTuningPolicyArgs> = {}): Promise<{ error?: string; resources: RecordedResource[] }> {
+  try {
+    const run = await runOffline(async () => { new EstateTuningPolicy("estate", args(extra)); }, "unit", {});
+    return { resources: run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack") };
+  } catch (err) {
+    return { error: (err as Error).message, resources: [] };
+  }
+}
+const types = (rs: RecordedResource[]) => rs.map((r) => r.type).sort();
+/** Pulumi secrets arrive in mock inputs as `{ 4dabf18193072939515e22adb298388d: ..., value }`. */
+const plain = (v: unknown): any => JSON.parse(JSON.stringify(v, (_k, x) => (x !== null && typeof x === "object" && "4dabf18193072939515e22adb298388d" in x ? x.value : x)));
+
+describe("EstateTuningPolicy registers the estate's tuning", () => {
+  it("definition, assignment with its identity, the role its deployments need and the prerequisites, no remediation by default", async () => {
+    const { error, resources } = await register();
+    assert.equal(error, undefined);
+    assert.deepEqual(types(resources), [
+      "azure-native:authorization:PolicyAssignment", "azure-native:authorization:PolicyAssignment", "azure-native:authorization:PolicyDefinition",
+      "azure-native:authorization:RoleAssignment", "azure-native:authorization:RoleAssignment", "mailhost:azure:EstateTuningPolicy",
+    ]);
+    const [tuning, prerequisites] = ["mailhost-tcp-tuning", "mailhost-tcp-tuning-preq"].map((n) => resources.find((r) => r.inputs.policyAssignmentName === n)!);
+    assert.equal(tuning.inputs.scope, `/subscriptions/${SUBSCRIPTION}`);
+    assert.deepEqual(tuning.inputs.identity, { type: "SystemAssigned" });
+    assert.match(String(tuning.inputs.policyDefinitionId), /\/policyDefinitions\/mailhost-tcp-tuning$/);
+    assert.equal(prerequisites.inputs.policyDefinitionId, GUEST_CONFIGURATION_PREREQUISITES_INITIATIVE_ID);
+    const roles = resources.filter((r) => r.type === "azure-native:authorization:RoleAssignment");
+    assert.deepEqual(roles.map((r) => String(r.inputs.roleDefinitionId).split("/").pop()).sort(), [GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID, CONTRIBUTOR_ROLE_ID].sort());
+    for (const role of roles) {
+      assert.equal(role.inputs.scope, `/subscriptions/${SUBSCRIPTION}`);
+      assert.match(String(role.inputs.principalId), /^[0-9a-f-]{36}$/, "the assignment's system-assigned principal");
+    }
+    const definition = resources.find((r) => r.type === "azure-native:authorization:PolicyDefinition")!;
+    const rule = plain(definition.inputs.policyRule);
+    assert.deepEqual(rule.then.details.roleDefinitionIds, [`/providers/Microsoft.Authorization/roleDefinitions/${GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID}`]);
+    assert.equal(rule.if.allOf[2].field, `tags['${STACK_TAG}']`);
+  });
+  it("the package SAS is read-only, https-only, for the one blob, and the pack's secret rule accepts exactly it", async () => {
+    const { resources } = await register();
+    const definition = resources.find((r) => r.type === "azure-native:authorization:PolicyDefinition")!;
+    const props = plain(definition.inputs);
+    const uri = new URL(props.metadata.guestConfiguration.contentUri);
+    assert.equal(uri.pathname, `/machine-configuration/MailhostTcpTuning-${HASH}.zip`);
+    assert.deepEqual([uri.searchParams.get("sr"), uri.searchParams.get("sp"), uri.searchParams.get("spr"), uri.searchParams.get("se")], ["b", "r", "https", defaultPackageSasExpiry()]);
+    assert.deepEqual(await violations(secretsOnlyProtected, { type: definition.type, name: definition.name, props }), []);
+    // Every resource policy of the pack accepts what the component registers.
+    for (const r of resources.filter((x) => x.custom)) {
+      for (const policy of policies) if ("validateResource" in policy) assert.deepEqual(await violations(policy, { type: r.type, name: r.name, props: plain(r.inputs) }), [], `${policy.name} on ${r.type}`);
+    }
+  });
+  it("a user-assigned identity gets the role through its principal; no prerequisites when turned off", async () => {
+    const { resources } = await register({ identity: { type: "UserAssigned", id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-policy", principalId: "99999999-8888-7777-6666-555555555555" }, prerequisites: false });
+    const assignment = resources.find((r) => r.type === "azure-native:authorization:PolicyAssignment")!;
+    assert.deepEqual(assignment.inputs.identity, { type: "UserAssigned", userAssignedIdentities: ["/subscriptions/x/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-policy"] });
+    const roles = resources.filter((r) => r.type === "azure-native:authorization:RoleAssignment");
+    assert.deepEqual(roles.map((r) => r.inputs.principalId), ["99999999-8888-7777-6666-555555555555"]);
+    assert.equal(resources.filter((r) => r.type === "azure-native:authorization:PolicyAssignment").length, 1);
+  });
+  it("a remediation task when asked, named by the package hash, at a management group", async () => {
+    const { error, resources } = await register({ scope: { managementGroupId: "mg-mail" }, remediate: true });
+    assert.equal(error, undefined);
+    assert.ok(resources.some((r) => r.type === "azure-native:authorization:PolicyDefinitionAtManagementGroup" && r.inputs.managementGroupId === "mg-mail"));
+    const remediation = resources.find((r) => r.type === "azure-native:policyinsights:RemediationAtManagementGroup")!;
+    assert.equal(remediation.inputs.remediationName, `mailhost-tcp-tuning-${HASH.slice(0, 12).toLowerCase()}`);
+    assert.match(String(remediation.inputs.policyAssignmentId), /^\/providers\/Microsoft\.Management\/managementGroups\/mg-mail\/providers\/Microsoft\.Authorization\/policyAssignments\/mailhost-tcp-tuning$/);
+    for (const role of resources.filter((r) => r.type === "azure-native:authorization:RoleAssignment")) {
+      assert.match(String(role.inputs.roleDefinitionId), /^\/providers\/Microsoft\.Authorization\/roleDefinitions\//);
+    }
+  });
+});
+
+describe("EstateTuningPolicy refuses bad inputs before anything exists", () => {
+  const refused = async (extra: Partial<EstateTuningPolicyArgs>, message: RegExp) => {
+    const { error, resources } = await register(extra);
+    assert.match(error ?? "", message);
+    assert.match(error ?? "", /^mailhost:azure:EstateTuningPolicy "estate" has invalid inputs: /);
+    assert.deepEqual(resources, []);
+  };
+  it("rejects TcpTimedWaitDelay 301, naming it and the range", () => refused({ tuning: { ...plan.tuning, tcpTimedWaitDelay: TCP_TIMED_WAIT_DELAY.max + 1 } }, new RegExp(`TcpTimedWaitDelay = ${TCP_TIMED_WAIT_DELAY.max + 1} is outside ${TCP_TIMED_WAIT_DELAY.min}–${TCP_TIMED_WAIT_DELAY.max} \\(seconds\\)`)));
+  it("rejects the stack tag as the mail host tag (the policy would select nothing)", () => refused({ tag: { name: STACK_TAG, value: "prod" } }, /tag\.name = "mailhost-stack" is the stack tag/));
+  it("rejects a scope with both or neither of subscription and management group, and a malformed subscription", async () => {
+    await refused({ scope: { subscriptionId: SUBSCRIPTION, managementGroupId: "mg" } as never }, /scope must name exactly one/);
+    await refused({ scope: { subscriptionId: "not-a-guid" } }, /scope\.subscriptionId = "not-a-guid" is not a subscription ID/);
+  });
+  it("rejects a package SAS that lives longer than the limit", () => {
+    const far = new Date(Date.now() + (PACKAGE_SAS_LIFETIME_DAYS.max + 30) * 86_400_000).toISOString();
+    return refused({ packageSasExpiry: far }, /packageSasExpiry = .* days ahead; allowed 1–366 \(days\)/);
+  });
+  it("rejects a blob name that does not carry the package hash", () => refused({ package: { ...args().package, blobName: "MailhostTcpTuning.zip" } }, /package\.blobName = "MailhostTcpTuning\.zip" must carry the package's SHA-256/));
+});
