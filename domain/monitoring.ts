@@ -234,8 +234,12 @@ const RUNBOOK = "Runbook: (1) run `mailhost drift` to see whether the host still
   + "(3) if the tuning is in place and load has grown past the plan, raise siteConfig.mailboxCacheTtl "
   + "(fewer reconnects per back end) after checking `mailhost plan`, or add hosts.";
 
-/** Filter on the hosts of this stack (by VM name prefix in `_ResourceId`), so a shared workspace alerts only on them. */
-function hostFilter(resourceGroup: string, vmNamePrefix: string): string {
+/**
+ * Filter on the hosts of this stack (by VM name prefix in `_ResourceId`, or, for hosts given by
+ * ARM id, on exactly those ids, case-insensitively), so a shared workspace alerts only on them.
+ */
+function hostFilter(resourceGroup: string, vmNamePrefix: string, vmIds?: readonly string[]): string {
+  if (vmIds !== undefined) return `_ResourceId in~ (${vmIds.map(kqlString).join(", ")})`;
   return `_ResourceId contains ${kqlString(`/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vmNamePrefix}`)}`;
 }
 
@@ -249,8 +253,8 @@ function hostFilter(resourceGroup: string, vmNamePrefix: string): string {
  * - Host stopped sending data: an expected host (`hostNames`, the stack's VMs) with no Heartbeat
  *   for the configured minutes, or none at all, severity 2 (see {@link heartbeatQuery}).
  */
-export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], hostNames: readonly string[]): AlertRulePlan[] {
-  const hosts = hostFilter(resourceGroup, vmNamePrefix);
+export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], hostNames: readonly string[], vmIds?: readonly string[]): AlertRulePlan[] {
+  const hosts = hostFilter(resourceGroup, vmNamePrefix, vmIds);
   const source = kqlString(TCPIP_EVENT_SOURCE);
   const { alerts } = monitoring;
   const every = MONITORING_SCHEDULE.evaluationFrequencyMinutes;
@@ -496,9 +500,11 @@ export function estimateDailyBytesPerHost(samplingIntervalSeconds: number, event
 /**
  * The monitoring of a stack. `resourceGroup` and `vmNamePrefix` locate its hosts (alerts look at
  * nothing else, even in a shared workspace); `webhookReceiver` says whether the secret webhook
- * URL is set; `natGatewayName` names the stack's own NAT gateway (none: no NAT gateway alerts).
+ * URL is set; `hostNames` are the VM names the heartbeat alert expects. Options: `natGatewayName`
+ * names the stack's own NAT gateway (none: no NAT gateway alerts); `vmIds`, when given, select the
+ * hosts instead of the resource group and name prefix (VMs that exist already, by ARM id).
  */
-export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean, hostNames: readonly string[], natGatewayName?: string): MonitoringPlan {
+export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean, hostNames: readonly string[], options: { readonly natGatewayName?: string; readonly vmIds?: readonly string[] } = {}): MonitoringPlan {
   const names = monitoringNames(stackSlug);
   return {
     enabled: monitoring.enabled,
@@ -512,8 +518,8 @@ export function planMonitoring(stackSlug: string, resourceGroup: string, vmNameP
     eventXPathQueries: [TCPIP_EVENT_XPATH],
     correctionEventXPathQueries: [CORRECTION_EVENT_XPATH],
     counterSpecifiers: TCP_COUNTER_SPECIFIERS,
-    alerts: alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring, hostNames),
-    metricAlerts: natGatewayName === undefined ? [] : natGatewayAlertPlans(stackSlug, natGatewayName, monitoring),
+    alerts: alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring, hostNames, options.vmIds),
+    metricAlerts: options.natGatewayName === undefined ? [] : natGatewayAlertPlans(stackSlug, options.natGatewayName, monitoring),
     estimatedBytesPerHostPerDay: estimateDailyBytesPerHost(monitoring.samplingIntervalSeconds),
   };
 }

@@ -167,7 +167,7 @@ function compact(stack: string): string {
 }
 
 /** Stack name as used inside resource names: lower case, `-` for anything else. */
-function slug(stack: string): string {
+export function slug(stack: string): string {
   return stack.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "") || "stack";
 }
 
@@ -297,7 +297,7 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
     },
     capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load, autoReuse),
     egress,
-    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, hosts.map((h) => h.name), egress.kind === "natGateway" ? egress.natGatewayName : undefined),
+    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, hosts.map((h) => h.name), { natGatewayName: egress.kind === "natGateway" ? egress.natGatewayName : undefined }),
   };
 }
 
