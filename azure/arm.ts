@@ -3,7 +3,9 @@
  * SDK and its pipeline (retries on 429 with Retry-After and on 5xx, long-running operations):
  * list a resource group's VMs, read a VM's power state and agent status, run a PowerShell script
  * through the action Run Command, bump an extension's `forceUpdateTag`, and restart a VM
- * (`mailhost reboot`). A Run Command answered 409 Conflict because another run command is
+ * (`mailhost reboot`), and re-send a VM's guest configuration assignment unchanged (a GET and a
+ * PUT of `Microsoft.GuestConfiguration/guestConfigurationAssignments`, API
+ * {@link GUEST_CONFIGURATION_API_VERSION}, through the same pipeline). A Run Command answered 409 Conflict because another run command is
  * executing on the VM is retried with backoff by a pipeline retry policy of
  * `@azure/core-rest-pipeline` until the caller's abort signal fires.
  */
@@ -189,6 +191,77 @@ export function armRequestPolicy(options: { endpoint: string; requestTimeoutSeco
   };
 }
 
+/**
+ * API version of `Microsoft.GuestConfiguration/guestConfigurationAssignments` the client reads and
+ * writes: the one `@pulumi/azure-native` 3.28 deploys the assignment with (REST spec
+ * `specification/guestconfiguration/.../stable/2024-04-05`).
+ */
+export const GUEST_CONFIGURATION_API_VERSION = "2024-04-05";
+
+/**
+ * The writable part of a guest configuration assignment, as a CreateOrUpdate (PUT) takes it
+ * (REST spec example `createOrUpdateGuestConfigurationAssignment.json`, 2024-04-05).
+ */
+export interface GuestConfigurationAssignmentBody {
+  readonly name: string;
+  readonly location: string;
+  readonly properties: {
+    readonly context?: string;
+    readonly guestConfiguration: {
+      readonly name: string;
+      readonly version?: string;
+      readonly contentUri: string;
+      readonly contentHash: string;
+      readonly contentManagedIdentity?: string;
+      readonly assignmentType?: string;
+      readonly configurationParameter?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
+    };
+  };
+}
+
+/**
+ * The PUT body that re-sends an assignment exactly as Azure holds it: its writable fields only
+ * (the read-only ones, such as complianceStatus and latestAssignmentReport, are left out).
+ * Throws, sending nothing, when the assignment cannot be re-sent unchanged: no contentUri or
+ * contentHash in the answer, or protected parameters, whose values ARM never returns (a PUT
+ * without them would remove them).
+ */
+export function resendBodyOf(assignment: unknown, vm: string): GuestConfigurationAssignmentBody {
+  const a = (assignment ?? {}) as { name?: unknown; location?: unknown; properties?: { context?: unknown; guestConfiguration?: Record<string, unknown> } };
+  const gc = a.properties?.guestConfiguration ?? {};
+  const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+  const name = text(a.name);
+  const location = text(a.location);
+  const configurationName = text(gc.name);
+  const contentUri = text(gc.contentUri);
+  const contentHash = text(gc.contentHash);
+  const missing = [!name && "name", !location && "location", !configurationName && "guestConfiguration.name", !contentUri && "guestConfiguration.contentUri", !contentHash && "guestConfiguration.contentHash"].filter(Boolean);
+  if (missing.length > 0) throw new Error(`the guest configuration assignment of ${vm} cannot be re-sent unchanged: Azure returned no ${missing.join(", ")}; run \`pulumi up\` instead`);
+  const protectedParameters = gc.configurationProtectedParameter;
+  if (Array.isArray(protectedParameters) && protectedParameters.length > 0) {
+    throw new Error(`the guest configuration assignment of ${vm} has protected parameters, whose values Azure never returns: re-sending it would remove them; run \`pulumi up\` instead`);
+  }
+  const parameters = Array.isArray(gc.configurationParameter)
+    ? (gc.configurationParameter as Array<{ name?: unknown; value?: unknown }>).map((p) => ({ name: String(p.name ?? ""), value: String(p.value ?? "") }))
+    : undefined;
+  return {
+    name: name!,
+    location: location!,
+    properties: {
+      ...(text(a.properties?.context) ? { context: text(a.properties?.context) } : {}),
+      guestConfiguration: {
+        name: configurationName!,
+        ...(text(gc.version) ? { version: text(gc.version) } : {}),
+        contentUri: contentUri!,
+        contentHash: contentHash!,
+        ...(text(gc.contentManagedIdentity) ? { contentManagedIdentity: text(gc.contentManagedIdentity) } : {}),
+        ...(text(gc.assignmentType) ? { assignmentType: text(gc.assignmentType) } : {}),
+        ...(parameters ? { configurationParameter: parameters } : {}),
+      },
+    },
+  };
+}
+
 /** A VM of the resource group. */
 export interface ArmVm {
   readonly name: string;
@@ -250,12 +323,16 @@ export function explainingCredential(credential: TokenCredential): TokenCredenti
 
 export class ArmCompute {
   private readonly client: ComputeManagementClient;
+  private readonly endpoint: string;
+  private readonly subscriptionId: string;
   private readonly pollIntervalMs: number;
   /** Busy answers per VM (lower case) since its last Run Command that was not busy. */
   private readonly busyAnswers = new Map<string, number>();
 
   constructor(options: ArmOptions) {
     const endpoint = (options.endpoint ?? PUBLIC_ARM_ENDPOINT).replace(/\/+$/, "");
+    this.endpoint = endpoint;
+    this.subscriptionId = options.subscriptionId;
     const maxRetries = options.maxRetries ?? 4;
     const policy = armRequestPolicy({ endpoint, requestTimeoutSeconds: options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS, maxRetries, progress: options.progress });
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
@@ -357,5 +434,48 @@ export class ArmCompute {
   /** Sets an extension's `forceUpdateTag`, which makes Azure apply it again. */
   async bumpExtension(resourceGroup: string, vm: string, extension: string, tag: string, abortSignal?: AbortSignal): Promise<void> {
     await this.client.virtualMachineExtensions.update(resourceGroup, vm, extension, { forceUpdateTag: tag }, { abortSignal, updateIntervalInMs: this.pollIntervalMs });
+  }
+
+  /** ARM URL of a VM's guest configuration assignment. */
+  private assignmentUrl(resourceGroup: string, vm: string, assignment: string): string {
+    const e = encodeURIComponent;
+    return `${this.endpoint}/subscriptions/${e(this.subscriptionId)}/resourceGroups/${e(resourceGroup)}/providers/Microsoft.Compute/virtualMachines/${e(vm)}`
+      + `/providers/Microsoft.GuestConfiguration/guestConfigurationAssignments/${e(assignment)}?api-version=${GUEST_CONFIGURATION_API_VERSION}`;
+  }
+
+  /** One JSON request through the client's pipeline (credential, retries, errors in words). */
+  private async json(method: "GET" | "PUT", url: string, body: unknown, abortSignal?: AbortSignal): Promise<unknown> {
+    const { createDefaultHttpClient, createPipelineRequest, createHttpHeaders } = require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline");
+    const request = createPipelineRequest({
+      url,
+      method,
+      abortSignal,
+      headers: createHttpHeaders({ accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) }),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    // The SDK client's own pipeline: its credential, TLS options, retries and the policies above.
+    const response = await this.client.pipeline.sendRequest(createDefaultHttpClient(), request);
+    if (Math.floor(response.status / 100) !== 2) {
+      const { code, message } = readArmError(response);
+      const text = message ?? `${method} ${new URL(url).pathname} failed`;
+      throw new ArmRequestError(response.status, code, text, armErrorHint(response.status, code, text, this.endpoint));
+    }
+    return response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
+  }
+
+  /**
+   * Re-sends a VM's guest configuration assignment unchanged: reads it (GET) and writes its
+   * writable fields back (PUT, CreateOrUpdate). Microsoft's "Remediation options for machine
+   * configuration" (learn.microsoft.com/azure/governance/machine-configuration/concepts/remediation-options,
+   * "Manually trigger remediation outside of Azure Policy"): updating a guest assignment, even
+   * without changing its properties, makes the machine apply the configuration again. Needs
+   * `Microsoft.GuestConfiguration/guestConfigurationAssignments/read` and `/write`. Returns the
+   * body it sent.
+   */
+  async resendGuestConfigurationAssignment(resourceGroup: string, vm: string, assignment: string, abortSignal?: AbortSignal): Promise<GuestConfigurationAssignmentBody> {
+    const url = this.assignmentUrl(resourceGroup, vm, assignment);
+    const body = resendBodyOf(await this.json("GET", url, undefined, abortSignal), vm);
+    await this.json("PUT", url, body, abortSignal);
+    return body;
   }
 }

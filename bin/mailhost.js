@@ -12,6 +12,8 @@ const stamp = path.join(root, "dist", ".stamp");
 
 function newestSource(dir) {
   let newest = 0;
+  // An installed package holds no sources: only dist/ counts there.
+  if (!fs.existsSync(dir)) return newest;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
@@ -23,7 +25,8 @@ function newestSource(dir) {
 function compiledIsFresh() {
   if (!fs.existsSync(stamp)) return false;
   const built = fs.statSync(stamp).mtimeMs;
-  const sources = Math.max(fs.statSync(path.join(root, "index.ts")).mtimeMs,
+  const program = path.join(root, "index.ts");
+  const sources = Math.max(fs.existsSync(program) ? fs.statSync(program).mtimeMs : 0,
     ...["cli", "domain", "components", "engine", "stack", "azure", "policies"].map((d) => newestSource(path.join(root, d))));
   return sources <= built;
 }

@@ -10,6 +10,7 @@ import { type FleetPlan, type RunCommandParameter, STACK_TAG, collectorParameter
 import { type ArmCompute, RunCommandBusyError } from "../azure/arm";
 import { runCommandContent } from "../components/guestContent";
 import { COLLECTOR_SCRIPT as GUEST_COLLECTOR, readGuestScript } from "../components/guestScripts";
+import { MAILHOST_TCP_TUNING } from "../domain/machineConfiguration";
 
 /** The read-only collector. */
 export const COLLECTOR_SCRIPT = GUEST_COLLECTOR.file;
@@ -167,7 +168,19 @@ function applyReport(host: HostDrift, plan: FleetPlan, report: CollectorReport):
   if (host.status === "unknown") host.reason = "some settings could not be read";
 }
 
-/** Re-applies the tuning on one drifted host: a new DSC `forceUpdateTag`, or the tuning script again. */
+/** What remediation does on a stack's hosts, in a few words, by tuning mechanism. */
+export function remediationAction(mechanism: string): string {
+  if (mechanism === "dsc") return "bump the DSC extension's forceUpdateTag";
+  if (mechanism === "machineConfiguration") return `re-send the guest configuration assignment ${MAILHOST_TCP_TUNING.configurationName} unchanged`;
+  return "run the tuning script again";
+}
+
+/**
+ * Re-applies the tuning on one drifted host: a new DSC `forceUpdateTag`; on Machine Configuration
+ * hosts the guest configuration assignment re-sent unchanged (a PUT, which makes the agent apply
+ * it again at its next poll, every 5 minutes: Microsoft's "Remediation options for machine
+ * configuration"), with no Run Command; else the tuning script again through Run Command.
+ */
 async function remediateHost(host: HostDrift, options: DriftOptions, resourceGroup: string): Promise<void> {
   const tuning = options.plan.tuning;
   try {
@@ -176,6 +189,13 @@ async function remediateHost(host: HostDrift, options: DriftOptions, resourceGro
         const tag = `remediate-${new Date().toISOString()}`;
         await options.arm.bumpExtension(resourceGroup, host.name, DSC_EXTENSION_NAME, tag, signal);
         host.remediation = { action: `set forceUpdateTag of ${DSC_EXTENSION_NAME} to ${tag}`, outcome: "applied" };
+      } else if (tuning.mechanism === "machineConfiguration") {
+        const sent = await options.arm.resendGuestConfigurationAssignment(resourceGroup, host.name, MAILHOST_TCP_TUNING.configurationName, signal);
+        host.remediation = {
+          action: `re-sent the guest configuration assignment ${sent.name} unchanged (PUT)`,
+          outcome: "applied",
+          detail: "the Machine Configuration agent applies it at its next poll (within about 5 minutes); run `mailhost drift` again after that",
+        };
       } else {
         // The same script and parameters as the managed run command: digits and base64url only.
         const { script, parameters } = runCommandContent(tuning);
@@ -184,19 +204,20 @@ async function remediateHost(host: HostDrift, options: DriftOptions, resourceGro
       }
     });
   } catch (err) {
-    host.remediation = { action: tuning.mechanism === "dsc" ? `bump forceUpdateTag of ${DSC_EXTENSION_NAME}` : "run the tuning script again", outcome: "failed", detail: errorText(err) };
+    host.remediation = { action: remediationAction(tuning.mechanism), outcome: "failed", detail: errorText(err) };
   }
 }
 
 /**
  * Re-applies the tuning on the report's drifted hosts, after `confirm` (or with `yes`): a new DSC
- * `forceUpdateTag` on `dsc` stacks, else the tuning script again through Run Command (also for
- * Machine Configuration hosts, which Azure corrects by itself only at its next evaluation).
+ * `forceUpdateTag` on `dsc` stacks, the guest configuration assignment re-sent unchanged on
+ * Machine Configuration stacks (which Azure otherwise corrects only at its next evaluation), else
+ * the tuning script again through Run Command.
  */
 export async function remediateDrifted(report: DriftReport, options: DriftOptions, resourceGroup: string): Promise<void> {
   const drifted = report.hosts.filter((h) => h.status === "drifted");
   if (drifted.length === 0) return;
-  const action = options.plan.tuning.mechanism === "dsc" ? "bump the DSC extension's forceUpdateTag" : "run the tuning script again";
+  const action = remediationAction(options.plan.tuning.mechanism);
   const question = `Re-apply the tuning (${action}) on ${drifted.length} drifted host(s): ${drifted.map((h) => h.name).join(", ")}?`;
   const confirmed = options.yes === true || (options.confirm !== undefined && await options.confirm(question));
   if (!confirmed) {

@@ -4,8 +4,9 @@
  * assignment every 15 minutes; a result older than `--max-age` is `unknown`, never trusted.
  *
  * The hosts to expect still come from the stack's VMs (listed through ARM); every one of them is
- * in the report. Remediation of drifted hosts uses the run-command remediation, since Azure has
- * no documented way to make Machine Configuration re-evaluate on demand.
+ * in the report. Remediation of drifted hosts re-sends each one's guest configuration assignment
+ * unchanged (a PUT through ARM), which Microsoft documents as the way to make the agent apply the
+ * configuration again ("Remediation options for machine configuration").
  */
 import { type ArmCompute } from "../azure/arm";
 import { type ResourceGraph } from "../azure/resourceGraph";

@@ -203,7 +203,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .option("--max-age <minutes>", "graph source: an evaluation older than this is unknown (Machine Configuration evaluates every 15 minutes)", positiveInt("--max-age"), DEFAULT_MAX_AGE_MINUTES)
     .option("--scope <scope>", "every machine of a subscription (/subscriptions/<id>) or management group (/providers/Microsoft.Management/managementGroups/<id>) that carries the MailhostTcpTuning assignment or the --tag, Azure VMs and Arc machines, read from Azure Resource Graph; the stack gives the desired state (default: the stack's own hosts)")
     .option("--tag <name=value>", "with --scope: the mail host tag the EstateTuningPolicy selects by (machines with it but no assignment are listed)")
-    .option("--remediate", "re-apply the tuning on drifted hosts only (DSC: bump forceUpdateTag; run command and Machine Configuration: run the tuning script again through Run Command), after confirmation", false)
+    .option("--remediate", "re-apply the tuning on drifted hosts only (DSC: bump forceUpdateTag; Machine Configuration: re-send the guest configuration assignment unchanged; run command: run the tuning script again through Run Command), after confirmation", false)
     .option("-y, --yes", "do not ask before remediating", false)
     .option("--arm-endpoint <url>", "Azure Resource Manager endpoint (sovereign clouds)", PUBLIC_ARM_ENDPOINT)
     .option("--max-retries <n>", "retries of a request answered 429 (honouring Retry-After) or 5xx", nonNegativeInt("--max-retries"), 4)
@@ -216,10 +216,11 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       "Authentication: AZURE_ACCESS_TOKEN, when set, is used as a static bearer token; otherwise DefaultAzureCredential",
       "(environment, workload identity, managed identity, Azure CLI). The identity needs Virtual Machine Contributor on the",
       "resource group, or a custom role with Microsoft.Compute/virtualMachines/read, .../instanceView/read,",
-      "Microsoft.Compute/virtualMachines/runCommand/action (and .../extensions/write for --remediate with DSC).",
+      "Microsoft.Compute/virtualMachines/runCommand/action (and .../extensions/write for --remediate with DSC;",
+      "Microsoft.GuestConfiguration/guestConfigurationAssignments/read and /write for --remediate with Machine Configuration).",
       "The graph source needs only Reader on the resource group (Microsoft.Compute/virtualMachines/read and",
       "Microsoft.GuestConfiguration/guestConfigurationAssignments/read, queried through Azure Resource Graph); its results are as",
-      "fresh as Machine Configuration's last evaluation (every 15 minutes), and --remediate still uses Run Command.",
+      "fresh as Machine Configuration's last evaluation (every 15 minutes); --remediate re-sends the assignment, with no Run Command.",
       "--scope needs Reader on the subscription or management group (Resource Graph reads resources and",
       "guestconfigurationresources); see docs/ESTATE.md.",
     ].join("\n"))

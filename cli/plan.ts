@@ -108,10 +108,11 @@ export function formatMonitoring(m: MonitoringPlan, hostCount: number): string[]
   const megabytes = (bytes: number) => (bytes / 1e6).toLocaleString("en-US", { maximumFractionDigits: 1 });
   return [
     `monitoring: Azure Monitor Agent + data collection rule ${m.names.dataCollectionRule} on every host, to workspace ${workspace}`,
-    `  collects: ${m.eventXPathQueries.join("; ")}`,
+    `  collects: ${[...m.eventXPathQueries, ...m.correctionEventXPathQueries].join("; ")}`,
     `            ${m.counterSpecifiers.length} TCP counters every ${m.samplingIntervalSeconds} s`,
     ...(m.portUsage === undefined ? [] : [`  port usage: each host is held to ${m.portUsage.thresholdPorts} used local ports${m.portUsage.model === "perBackend" ? " per back-end endpoint" : ""} (${portUsageThresholdText(m.portUsage)}); readings every ${PORT_USAGE_SAMPLING.intervalSeconds} s by the guest's sampler`]),
     ...m.alerts.map((a) => `  alert sev ${a.severity} per host: ${a.condition} (${a.ruleName})`),
+    ...m.metricAlerts.map((a) => `  alert sev ${a.severity} on the NAT gateway: ${a.condition} (${a.ruleName})`),
     `  action group ${m.names.actionGroup}: ${receivers.length > 0 ? receivers.join(", ") : "no receivers (alerts fire but notify nobody)"}`,
     `  estimated data: about ${megabytes(m.estimatedBytesPerHostPerDay)} MB per host per day, ${megabytes(m.estimatedBytesPerHostPerDay * hostCount * 30)} MB per month for ${hostCount} host(s).`,
   ];

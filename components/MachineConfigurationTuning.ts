@@ -14,13 +14,24 @@ export const GUEST_CONFIGURATION_TYPE_HANDLER_VERSION = "1.1";
 /** Extension instance name that built-in Azure Policy definitions expect. */
 export const GUEST_CONFIGURATION_EXTENSION_NAME = "AzurePolicyforWindows";
 
+/**
+ * `contentManagedIdentity` value that makes the agent read the package with the VM's
+ * system-assigned identity (what the GuestConfiguration module 4.9.0+ writes; agent 1.29.97 and
+ * later, which the extension's automatic upgrade installs).
+ */
+export const SYSTEM_ASSIGNED_CONTENT_IDENTITY = "system";
+
 /** A published package: where it is, its hash, and the identity that reads it. */
 export interface MachineConfigurationContent {
   /** HTTPS blob URL of the package zip, without a SAS token; when given as a plain string it must carry `contentHash` (a new package is a new blob). */
   readonly contentUri: pulumi.Input<string>;
   /** SHA-256 of the zip, 64 upper-case hex characters. */
   readonly contentHash: string;
-  /** Resource ID of the user-assigned identity that may read the blob (Storage Blob Data Reader on its container). */
+  /**
+   * Who reads the blob (Storage Blob Data Reader on its container): the resource ID of a
+   * user-assigned identity the VM carries, or {@link SYSTEM_ASSIGNED_CONTENT_IDENTITY} for the VM's
+   * own system-assigned identity.
+   */
   readonly identityId: pulumi.Input<string>;
   /** Resources that must exist before a host reads the package (the blob and the role assignment). */
   readonly readyAfter: readonly pulumi.Resource[];
@@ -39,6 +50,11 @@ export interface MachineConfigurationTuningArgs {
   readonly content: MachineConfigurationContent;
   /** Extensions of the same VM that must be provisioned first (Azure rejects concurrent extension operations on one VM). Defaults to none. */
   readonly provisionAfter?: readonly pulumi.Resource[];
+  /**
+   * Install the guest configuration extension `AzurePolicyforWindows`. Defaults to true; set false
+   * for a VM that already has it (for instance deployed by the built-in Azure Policy).
+   */
+  readonly installExtension?: boolean;
   /** Guest configuration extension handler version. Defaults to "1.1". */
   readonly typeHandlerVersion?: string;
   /** Azure tags on the extension (assignments take none). Defaults to none. */
@@ -59,8 +75,8 @@ const UPPER_HEX_SHA256 = /^[0-9A-F]{64}$/;
 export class MachineConfigurationTuning extends pulumi.ComponentResource {
   static readonly typeToken = "mailhost:azure:MachineConfigurationTuning";
 
-  /** The guest configuration extension. */
-  public readonly extension: compute.VirtualMachineExtension;
+  /** The guest configuration extension (absent with `installExtension: false`). */
+  public readonly extension?: compute.VirtualMachineExtension;
   /** The guest configuration assignment `MailhostTcpTuning`. */
   public readonly assignment: guestconfiguration.GuestConfigurationAssignment;
   /** SHA-256 of the package (upper-case hex): the assignment's `contentHash`. */
@@ -80,7 +96,7 @@ export class MachineConfigurationTuning extends pulumi.ComponentResource {
     super(MachineConfigurationTuning.typeToken, name, {}, opts);
     this.contentHash = args.content.contentHash;
 
-    this.extension = new compute.VirtualMachineExtension(`${name}-gc`, {
+    this.extension = args.installExtension === false ? undefined : new compute.VirtualMachineExtension(`${name}-gc`, {
       resourceGroupName: args.resourceGroupName,
       location: args.location,
       vmName: args.vmName,
@@ -113,7 +129,7 @@ export class MachineConfigurationTuning extends pulumi.ComponentResource {
           configurationParameter: assignmentParameters(args.tuning),
         },
       },
-    }, { parent: this, dependsOn: [this.extension, ...args.content.readyAfter] });
+    }, { parent: this, dependsOn: [...(this.extension === undefined ? args.provisionAfter ?? [] : [this.extension]), ...args.content.readyAfter] });
 
     this.registerOutputs({ extension: this.extension, assignment: this.assignment, contentHash: this.contentHash });
   }

@@ -5,6 +5,10 @@ import { AZURE_REGION_PATTERN, EMAIL_PATTERN, WORKSPACE_RESOURCE_ID_PATTERN, con
 import {
   ALERT_WINDOW_MINUTES,
   CONNECTION_FAILURE_THRESHOLD,
+  CORRECTION_THRESHOLD,
+  CORRECTION_WINDOW_MINUTES,
+  NAT_PACKET_DROP_THRESHOLD,
+  NAT_SNAT_FAILED_CONNECTION_THRESHOLD,
   LOG_ANALYTICS_RETENTION_DAYS,
   PERF_SAMPLING_INTERVAL,
   TIME_WAIT_COLLISION_THRESHOLD,
@@ -32,6 +36,11 @@ export interface MonitoringArgs {
   readonly location?: pulumi.Input<string>;
   /** What to deploy (see `planMonitoring`); must be enabled. */
   readonly plan: MonitoringPlan;
+  /**
+   * ARM id of the stack's NAT gateway; required when `plan.metricAlerts` is not empty (the
+   * gateway's metric alerts are scoped to it), ignored otherwise.
+   */
+  readonly natGatewayId?: pulumi.Input<string>;
   /** Webhook receiver URL; required when `plan.webhookReceiver`. Always stored as a Pulumi secret, never exported. */
   readonly alertWebhookUrl?: pulumi.Input<string>;
   /** Azure tags. Defaults to none. */
@@ -39,7 +48,7 @@ export interface MonitoringArgs {
 }
 
 /** Every problem with a monitoring plan, checked against the limits module. */
-export function monitoringProblems(plan: MonitoringPlan, hasWebhookUrl: boolean): string[] {
+export function monitoringProblems(plan: MonitoringPlan, hasWebhookUrl: boolean, hasNatGatewayId = false): string[] {
   const problems: string[] = [];
   if (!plan.enabled) problems.push("plan.enabled = false: create no Monitoring component for a stack without monitoring");
   if (!inRange(plan.samplingIntervalSeconds, PERF_SAMPLING_INTERVAL)) problems.push(`samplingIntervalSeconds = ${plan.samplingIntervalSeconds} is outside ${formatRange(PERF_SAMPLING_INTERVAL)}`);
@@ -58,18 +67,29 @@ export function monitoringProblems(plan: MonitoringPlan, hasWebhookUrl: boolean)
     if (!alert.query.includes(splitColumn)) problems.push(`alert ${alert.key}: the query does not return ${splitColumn}, so it cannot fire per host`);
     const bytes = alertRuleTextBytes(alert);
     if (bytes > LOG_ALERT_RULE_LIMITS.propertiesMaxBytes) problems.push(`alert ${alert.key}: query and description take ${bytes} bytes, more than the ${LOG_ALERT_RULE_LIMITS.propertiesMaxBytes} bytes Azure allows in a log alert rule's properties (fewer hosts, or a shorter stack name)`);
-    const range = alert.key === "time-wait-collisions" ? TIME_WAIT_COLLISION_THRESHOLD : alert.key === "connection-failures" ? CONNECTION_FAILURE_THRESHOLD : undefined;
+    const range = alert.key === "time-wait-collisions" ? TIME_WAIT_COLLISION_THRESHOLD
+      : alert.key === "connection-failures" ? CONNECTION_FAILURE_THRESHOLD
+        : alert.key === "tuning-corrections" ? CORRECTION_THRESHOLD : undefined;
+    const windows: readonly number[] = alert.key === "tuning-corrections" ? CORRECTION_WINDOW_MINUTES : ALERT_WINDOW_MINUTES;
     if (range !== undefined && !inRange(alert.threshold, range)) problems.push(`alert ${alert.key}: threshold = ${alert.threshold} is outside ${formatRange(range)}`);
-    if (range !== undefined && !(ALERT_WINDOW_MINUTES as readonly number[]).includes(alert.windowMinutes)) problems.push(`alert ${alert.key}: window = ${alert.windowMinutes} min is not one of ${ALERT_WINDOW_MINUTES.join(", ")}`);
+    if (range !== undefined && !windows.includes(alert.windowMinutes)) problems.push(`alert ${alert.key}: window = ${alert.windowMinutes} min is not one of ${windows.join(", ")}`);
+  }
+  if (plan.metricAlerts.length > 0 && !hasNatGatewayId) problems.push("natGatewayId is required when plan.metricAlerts is not empty");
+  for (const alert of plan.metricAlerts) {
+    const range = alert.key === "nat-snat-failed-connections" ? NAT_SNAT_FAILED_CONNECTION_THRESHOLD : NAT_PACKET_DROP_THRESHOLD;
+    if (!inRange(alert.threshold, range)) problems.push(`metric alert ${alert.key}: threshold = ${alert.threshold} is outside ${formatRange(range)}`);
+    if (!Number.isInteger(alert.severity) || alert.severity < 0 || alert.severity > 4) problems.push(`metric alert ${alert.key}: severity = ${alert.severity} is outside 0–4`);
   }
   return problems;
 }
 
 /**
  * Azure Monitor for a stack's port exhaustion: a Log Analytics workspace (or an existing one by
- * ARM id and region), one data collection rule in the workspace's region (System-log Tcpip events 4227/4231/4266 to `Event`, the
- * TCPv4/TCPv6 counters to `Perf`), an action group with the configured receivers, and one log
- * search alert rule per signal, each split per host by `_ResourceId`. The hosts install the
+ * ARM id and region), one data collection rule in the workspace's region (System-log Tcpip events
+ * 4227/4231/4266 and the tuning's Application-log correction events to `Event`, the TCPv4/TCPv6
+ * counters to `Perf`), an action group with the configured receivers, one log search alert rule
+ * per signal, each split per host, and metric alerts on the stack's NAT gateway (failed SNAT
+ * connections, dropped packets) notifying the same action group. The hosts install the
  * agent and associate with the rule themselves (`WindowsMailHost`'s `monitoring` input).
  */
 export class Monitoring extends pulumi.ComponentResource {
@@ -83,9 +103,11 @@ export class Monitoring extends pulumi.ComponentResource {
   public readonly actionGroup: monitor.ActionGroup;
   /** One per alert of the plan, in its order. */
   public readonly alertRules: monitor.ScheduledQueryRule[];
+  /** One per metric alert of the plan (the NAT gateway's), in its order. */
+  public readonly metricAlerts: monitor.MetricAlert[];
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-    rejectInvalid(Monitoring.typeToken, name, monitoringProblems(args.plan, args.alertWebhookUrl !== undefined), opts);
+    rejectInvalid(Monitoring.typeToken, name, monitoringProblems(args.plan, args.alertWebhookUrl !== undefined, args.natGatewayId !== undefined), opts);
     super(Monitoring.typeToken, name, {}, opts);
     const { plan } = args;
     const tags = args.tags ?? {};
@@ -113,9 +135,12 @@ export class Monitoring extends pulumi.ComponentResource {
       location: plan.workspace.kind === "existing" ? plan.workspace.location : args.location,
       dataCollectionRuleName: plan.names.dataCollectionRule,
       kind: monitor.KnownDataCollectionRuleResourceKind.Windows,
-      description: "Mail hosts: System-log Tcpip events of ephemeral-port exhaustion, the port-usage sampler's Application-log readings, and the TCPv4/TCPv6 counters.",
+      description: "Mail hosts: System-log Tcpip events of ephemeral-port exhaustion, the port-usage sampler's readings and the tuning's correction events from the Application log, and the TCPv4/TCPv6 counters.",
       dataSources: {
-        windowsEventLogs: [{ name: "tcpipPortExhaustionEvents", streams: [DCR_STREAMS.events], xPathQueries: [...plan.eventXPathQueries] }],
+        windowsEventLogs: [
+          { name: "tcpipPortExhaustionEvents", streams: [DCR_STREAMS.events], xPathQueries: [...plan.eventXPathQueries] },
+          { name: "mailhostTuningCorrections", streams: [DCR_STREAMS.events], xPathQueries: [...plan.correctionEventXPathQueries] },
+        ],
         performanceCounters: [{ name: "tcpCounters", streams: [DCR_STREAMS.counters], samplingFrequencyInSeconds: plan.samplingIntervalSeconds, counterSpecifiers: [...plan.counterSpecifiers] }],
       },
       destinations: { logAnalytics: [{ name: WORKSPACE_DESTINATION, workspaceResourceId: this.workspaceResourceId }] },
@@ -166,11 +191,42 @@ export class Monitoring extends pulumi.ComponentResource {
       actions: { actionGroups: [this.actionGroup.id] },
     }, { parent: this }));
 
+    const natGatewayId = args.natGatewayId;
+    this.metricAlerts = natGatewayId === undefined ? [] : plan.metricAlerts.map((alert) => new monitor.MetricAlert(`${name}-${alert.key}`, {
+      resourceGroupName: args.resourceGroupName,
+      // Metric alert rules are global resources (Microsoft's templates and AMBA use "global").
+      location: "global",
+      ruleName: alert.ruleName,
+      description: `${alert.displayName}. ${alert.description}`,
+      severity: alert.severity,
+      enabled: true,
+      scopes: [natGatewayId],
+      evaluationFrequency: isoMinutes(alert.evaluationFrequencyMinutes),
+      windowSize: isoMinutes(alert.windowMinutes),
+      criteria: {
+        odataType: "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+        allOf: [{
+          criterionType: "StaticThresholdCriterion",
+          name: alert.metricName,
+          metricName: alert.metricName,
+          metricNamespace: alert.metricNamespace,
+          operator: alert.operator,
+          threshold: alert.threshold,
+          timeAggregation: alert.timeAggregation,
+          dimensions: alert.dimensions.map((d) => ({ name: d.name, operator: "Include", values: [...d.values] })),
+        }],
+      },
+      autoMitigate: true,
+      actions: [{ actionGroupId: this.actionGroup.id }],
+      tags,
+    }, { parent: this }));
+
     this.registerOutputs({
       workspaceResourceId: this.workspaceResourceId,
       dataCollectionRuleId: this.dataCollectionRule.id,
       actionGroupId: this.actionGroup.id,
       alertRules: this.alertRules.map((r) => r.name),
+      metricAlerts: this.metricAlerts.map((r) => r.name),
     });
   }
 }

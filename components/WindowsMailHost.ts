@@ -207,7 +207,7 @@ export class WindowsMailHost extends pulumi.ComponentResource {
           content: args.machineConfiguration!,
         }, tuningOpts);
         this.tuning = machineConfiguration;
-        chain = [machineConfiguration.extension];
+        chain = [machineConfiguration.extension!];
         break;
       }
     }

@@ -26,6 +26,7 @@ import {
   WINDOWS_DEFAULTS,
 } from "../domain/limits";
 import { PORT_USAGE_EVENT_SOURCE, PORT_USAGE_EVENTS } from "../domain/portUsage";
+import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_LOG, CORRECTION_EVENT_SOURCE } from "../domain/corrections";
 
 /** The guest/ folder of this package: everything the hosts run comes from its files. */
 export const GUEST_DIR = projectPath("guest");
@@ -229,8 +230,9 @@ function psRange(range: IntRange): string {
 
 /**
  * Text of `guest/modules/MailhostTcpTuning/Limits.psd1`: the limits the guest validates against
- * and the Windows defaults it reports, rendered from domain/limits.ts (the one source of truth;
- * a test keeps the file equal to this text). ASCII, CRLF line endings.
+ * and the Windows defaults it reports, rendered from domain/limits.ts, and the source and event
+ * ids of the correction events (domain/corrections.ts): one source of truth each; a test keeps
+ * the file equal to this text. ASCII, CRLF line endings.
  */
 export function renderGuestLimits(): string {
   const defaultOrNull = (value: number | null) => (value === null ? "$null" : String(value));
@@ -255,6 +257,13 @@ export function renderGuestLimits(): string {
     `        DynamicPortRangeNumberOfPorts = ${WINDOWS_DEFAULTS.dynamicPortRangeCount}`,
     `        AutoReusePortRangeStartPort   = ${WINDOWS_DEFAULTS.autoReusePortRangeStart}`,
     `        AutoReusePortRangeNumberOfPorts = ${WINDOWS_DEFAULTS.autoReusePortRangeCount}`,
+    "    }",
+    "    CorrectionEvents              = @{",
+    `        Source   = '${CORRECTION_EVENT_SOURCE}'`,
+    `        LogName  = '${CORRECTION_EVENT_LOG}'`,
+    "        EventIds = @{",
+    ...Object.entries(CORRECTION_EVENT_IDS).map(([setting, id]) => `            ${setting.padEnd(20)} = ${id}`),
+    "        }",
     "    }",
     "}",
     "",

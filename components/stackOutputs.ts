@@ -35,5 +35,7 @@ export interface MailhostStackOutputs {
       /** True when a webhook receiver is configured (its URL is a secret). */
       readonly webhookReceiver: boolean;
       readonly alertRules: ReadonlyArray<{ readonly name: string; readonly severity: number; readonly threshold: number }>;
+      /** Metric alert rules on the stack's NAT gateway (none when the egress is a route table). */
+      readonly metricAlerts: ReadonlyArray<{ readonly name: string; readonly severity: number; readonly threshold: number }>;
     };
 }

@@ -233,6 +233,41 @@ export const ACTION_GROUP_EMAIL_RECEIVERS_MAX = 1000;
 /** Longest webhook URL accepted for the action group's webhook receiver, in characters. */
 export const WEBHOOK_URL_MAX_LENGTH = 2048;
 
+/**
+ * Corrections of one setting of one host (MailhostTcpTuning events 1001-1005 with the same id)
+ * per correction window above which the "something fights the tuning" alert fires. At least 1:
+ * the first run on a new host corrects every setting once, which is no fight.
+ */
+export const CORRECTION_THRESHOLD = { min: 1, max: 1000, unit: "corrections of one setting per window" } as const satisfies IntRange;
+
+/**
+ * Windows (minutes) of the correction alert: long enough to see a setting corrected several times
+ * by a 15-minute agent cycle (Machine Configuration evaluates every 15 minutes, the DSC LCM at
+ * most that often), at most a day (the log search alert rule's look-back already used by the
+ * heartbeat rule, {@link MONITORING_SCHEDULE}.silenceLookBackMinutes).
+ */
+export const CORRECTION_WINDOW_MINUTES = [60, 120, 180, 240, 360, 720, 1440] as const;
+
+/**
+ * `SNATConnectionCount` with `ConnectionState` = Failed, summed over {@link NAT_GATEWAY_ALERT_SCHEDULE}
+ * windowMinutes, above which the NAT gateway alert fires. Azure Monitor Baseline Alerts
+ * (Azure/azure-monitor-baseline-alerts services/Network/natGateways/alerts.yaml) use Total > 0 over PT5M.
+ */
+export const NAT_SNAT_FAILED_CONNECTION_THRESHOLD = { min: 0, max: 1_000_000, unit: "failed SNAT connections per window" } as const satisfies IntRange;
+
+/**
+ * `PacketDropCount` of the NAT gateway, summed over the window, above which its alert fires.
+ * Azure Monitor Baseline Alerts use Total > 5 over PT5M.
+ */
+export const NAT_PACKET_DROP_THRESHOLD = { min: 0, max: 100_000_000, unit: "dropped packets per window" } as const satisfies IntRange;
+
+/**
+ * Cadence of the NAT gateway metric alerts: the Azure Monitor Baseline Alerts values (evaluated
+ * every PT1M over PT5M). NAT gateway metrics have a one-minute grain (Azure Monitor "Supported
+ * metrics for Microsoft.Network/natgateways").
+ */
+export const NAT_GATEWAY_ALERT_SCHEDULE = { evaluationFrequencyMinutes: 1, windowMinutes: 5 } as const;
+
 /** Fixed cadence of the alert rules. */
 export const MONITORING_SCHEDULE = {
   /** Every rule is evaluated this often (ISO 8601 `PT5M`); the smallest window equals it. */
@@ -260,6 +295,18 @@ export const MONITORING_DEFAULTS = {
   windowMinutes: 15,
   /** One sample a minute: the Azure portal's default for performance counters. */
   samplingIntervalSeconds: 60,
+  /**
+   * A setting corrected more than twice in six hours: a one-off change (an installer, a person)
+   * is corrected once, maybe twice around a reboot; a Group Policy refresh (every 90 minutes plus
+   * up to 30 minutes' offset) or a scheduled tool fighting the tuning makes three or more.
+   */
+  correctionThreshold: 2,
+  /** Window of the correction alert, minutes (see correctionThreshold). */
+  correctionWindowMinutes: 360,
+  /** Any failed SNAT connection: the Azure Monitor Baseline Alerts threshold (Total > 0 over 5 minutes). */
+  natSnatFailedConnectionThreshold: 0,
+  /** More than 5 dropped packets in 5 minutes: the Azure Monitor Baseline Alerts threshold. */
+  natPacketDropThreshold: 5,
   /** Retention of a created workspace: the period included in the ingestion price. */
   retentionInDays: LOG_ANALYTICS_RETENTION_DAYS.min,
 } as const;

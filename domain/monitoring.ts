@@ -13,6 +13,7 @@
  * - Table columns: learn.microsoft.com/azure/azure-monitor/reference/tables/event, .../perf, .../heartbeat.
  */
 import { type MailhostConfig } from "./config";
+import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_LOG, CORRECTION_EVENT_SOURCE, CORRECTION_EVENT_XPATH } from "./corrections";
 import {
   PORT_USAGE_EVENT_XPATH,
   type PortUsageThreshold,
@@ -25,6 +26,7 @@ import {
   BILLED_BYTES_PER_ROW,
   LOG_ALERT_RULE_LIMITS,
   MONITORING_SCHEDULE,
+  NAT_GATEWAY_ALERT_SCHEDULE,
 } from "./limits";
 
 /** Classic event source (XML `Provider Name`) of the TCP/IP stack's System-log events. */
@@ -96,7 +98,7 @@ export function isoMinutes(minutes: number): string {
 }
 
 /** Which alert: a stable key used in resource names. */
-export type AlertKey = "port-space-exhausted" | "time-wait-collisions" | "connection-failures" | "heartbeat-missing" | "port-usage-high";
+export type AlertKey = "port-space-exhausted" | "time-wait-collisions" | "connection-failures" | "heartbeat-missing" | "tuning-corrections" | "port-usage-high";
 
 /** Column of the heartbeat rule's result that names the expected host (lower-case VM name): its alerts split by it. */
 export const HOST_DIMENSION = "VmName";
@@ -138,6 +140,50 @@ export interface AlertRulePlan {
   readonly evaluationFrequencyMinutes: number;
 }
 
+/** Azure Monitor metric namespace of NAT gateways. */
+export const NAT_GATEWAY_METRIC_NAMESPACE = "Microsoft.Network/natGateways";
+
+/**
+ * NAT gateway metrics the alerts read (Azure Monitor "Supported metrics for
+ * Microsoft.Network/natgateways"; learn.microsoft.com/azure/nat-gateway/nat-metrics): both have a
+ * one-minute grain and the Total (sum) aggregation.
+ */
+export const NAT_GATEWAY_METRICS = {
+  /** "SNAT Connection Count": new SNAT connections in the interval; dimensions Protocol and ConnectionState (Attempted, Failed). */
+  snatConnectionCount: "SNATConnectionCount",
+  /** "Dropped Packets": packets the NAT gateway dropped; no dimensions. */
+  packetDropCount: "PacketDropCount",
+} as const;
+
+/** Dimension and value that select failed SNAT connections. */
+export const SNAT_CONNECTION_STATE = { dimension: "ConnectionState", failed: "Failed" } as const;
+
+/** Which metric alert: a stable key used in resource names. */
+export type MetricAlertKey = "nat-snat-failed-connections" | "nat-packet-drops";
+
+/** One metric alert rule on the stack's NAT gateway (a single resource, one static threshold). */
+export interface MetricAlertPlan {
+  readonly key: MetricAlertKey;
+  /** Azure name of the rule. */
+  readonly ruleName: string;
+  readonly displayName: string;
+  /** 0 (critical) – 4 (verbose). */
+  readonly severity: number;
+  /** When it fires, in a few words (for `mailhost plan`). */
+  readonly condition: string;
+  /** What it means and what to do (the runbook). */
+  readonly description: string;
+  readonly metricNamespace: typeof NAT_GATEWAY_METRIC_NAMESPACE;
+  readonly metricName: string;
+  /** Dimension filters (Include). */
+  readonly dimensions: readonly { readonly name: string; readonly values: readonly string[] }[];
+  readonly timeAggregation: "Total";
+  readonly operator: "GreaterThan";
+  readonly threshold: number;
+  readonly windowMinutes: number;
+  readonly evaluationFrequencyMinutes: number;
+}
+
 /** Names of the monitoring resources of a stack (CAF abbreviations). */
 export interface MonitoringNames {
   readonly workspace: string;
@@ -169,8 +215,12 @@ export interface MonitoringPlan {
   readonly webhookReceiver: boolean;
   readonly samplingIntervalSeconds: number;
   readonly eventXPathQueries: readonly string[];
+  /** Application-log filter for the tuning's correction events (domain/corrections.ts). */
+  readonly correctionEventXPathQueries: readonly string[];
   readonly counterSpecifiers: readonly string[];
   readonly alerts: readonly AlertRulePlan[];
+  /** Metric alerts on the stack's NAT gateway; empty when the stack has none (egress through a route table). */
+  readonly metricAlerts: readonly MetricAlertPlan[];
   /** Rough billed bytes per host per day (see {@link estimateDailyBytesPerHost}), with the port-usage readings. */
   readonly estimatedBytesPerHostPerDay: number;
   /** The threshold each host is held to by the port-usage alert; absent when the plan has no load to take it from. */
@@ -196,8 +246,12 @@ const RUNBOOK = "Runbook: (1) run `mailhost drift` to see whether the host still
   + "(3) if the tuning is in place and load has grown past the plan, raise siteConfig.mailboxCacheTtl "
   + "(fewer reconnects per back end) after checking `mailhost plan`, or add hosts.";
 
-/** Filter on the hosts of this stack (by VM name prefix in `_ResourceId`), so a shared workspace alerts only on them. */
-function hostFilter(resourceGroup: string, vmNamePrefix: string): string {
+/**
+ * Filter on the hosts of this stack (by VM name prefix in `_ResourceId`, or, for hosts given by
+ * ARM id, on exactly those ids, case-insensitively), so a shared workspace alerts only on them.
+ */
+function hostFilter(resourceGroup: string, vmNamePrefix: string, vmIds?: readonly string[]): string {
+  if (vmIds !== undefined) return `_ResourceId in~ (${vmIds.map(kqlString).join(", ")})`;
   return `_ResourceId contains ${kqlString(`/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vmNamePrefix}`)}`;
 }
 
@@ -211,8 +265,8 @@ function hostFilter(resourceGroup: string, vmNamePrefix: string): string {
  * - Host stopped sending data: an expected host (`hostNames`, the stack's VMs) with no Heartbeat
  *   for the configured minutes, or none at all, severity 2 (see {@link heartbeatQuery}).
  */
-export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], hostNames: readonly string[]): AlertRulePlan[] {
-  const hosts = hostFilter(resourceGroup, vmNamePrefix);
+export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], hostNames: readonly string[], vmIds?: readonly string[]): AlertRulePlan[] {
+  const hosts = hostFilter(resourceGroup, vmNamePrefix, vmIds);
   const source = kqlString(TCPIP_EVENT_SOURCE);
   const { alerts } = monitoring;
   const every = MONITORING_SCHEDULE.evaluationFrequencyMinutes;
@@ -309,6 +363,102 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
       windowMinutes: MONITORING_SCHEDULE.silenceLookBackMinutes,
       evaluationFrequencyMinutes: every,
     },
+    {
+      key: "tuning-corrections",
+      ruleName: name("tuning-corrections"),
+      displayName: `Mail host ${stackSlug}: tuning corrected again and again (${CORRECTION_EVENT_SOURCE} events)`,
+      severity: 2,
+      condition: `one setting corrected more than ${alerts.correctionThreshold} times in ${alerts.correctionWindowMinutes} min`,
+      description: `The port tuning of a mail host corrected one setting more than ${alerts.correctionThreshold} times in ${alerts.correctionWindowMinutes} minutes `
+        + `(${CORRECTION_EVENT_SOURCE} events ${Object.values(CORRECTION_EVENT_IDS).join("/")} in the Application log): something keeps changing it back, and between two corrections `
+        + "the host runs with the other value (a Tcpip value written again also waits for a reboot). Compliance reports stay green meanwhile. "
+        + `${CORRECTION_RUNBOOK}`,
+      query: [
+        "Event",
+        `| where EventLog == ${kqlString(CORRECTION_EVENT_LOG)} and Source =~ ${kqlString(CORRECTION_EVENT_SOURCE)} and EventID in (${Object.values(CORRECTION_EVENT_IDS).join(", ")})`,
+        `| where ${hosts}`,
+        "// One event per corrected setting: the most-corrected setting of a host decides (a new host's first run corrects each once).",
+        "| summarize Corrections = count() by Computer, _ResourceId, EventID",
+        "| summarize Corrections = max(Corrections), CorrectedSettings = dcount(EventID) by Computer, _ResourceId",
+      ].join("\n"),
+      split: "resourceId",
+      timeAggregation: "Total",
+      metricMeasureColumn: "Corrections",
+      operator: "GreaterThan",
+      threshold: alerts.correctionThreshold,
+      windowMinutes: alerts.correctionWindowMinutes,
+      evaluationFrequencyMinutes: every,
+    },
+  ];
+}
+
+/**
+ * What to do when the tuning is corrected again and again: find what fights it. Every step reads;
+ * none changes the host.
+ */
+export const CORRECTION_RUNBOOK = "Runbook: (1) on the host, list the corrections: "
+  + `Get-WinEvent -FilterHashtable @{ LogName = '${CORRECTION_EVENT_LOG}'; ProviderName = '${CORRECTION_EVENT_SOURCE}' } -MaxEvents 50 `
+  + "(each names the setting, the value found and the value written; the value found is what the other party wants); "
+  + "(2) Group Policy: `gpresult /h gp.html` (as administrator) and look for Tcpip Parameters or the dynamic port range in registry or script settings, "
+  + "and `gpresult /r` for the time of the last refresh (every 90 minutes plus up to 30); "
+  + "(3) installers and agents: Application/System events at the time of the corrections (MsiInstaller 1033/11707, Service Control Manager 7045), "
+  + "and other configuration tools on the host (a second DSC configuration, Intune or ConfigMgr baselines, a scheduled task running netsh); "
+  + "(4) catch the writer in the act: Process Monitor (Sysinternals) with a filter Path begins with HKLM\\System\\CurrentControlSet\\Services\\Tcpip\\Parameters "
+  + "and Operation is RegSetValue, or enable auditing of that key (auditpol /set /subcategory:\"Registry\" /success:enable plus a SACL) and read Security event 4657; "
+  + "(5) remove or reconfigure the other party; never raise the threshold to hide a fight; "
+  + "(6) then run `mailhost drift` to confirm the host holds the tuning, and `mailhost reboot` when a rewritten Tcpip value waits for a reboot.";
+
+/**
+ * The NAT gateway's metric alerts, compared with Azure Monitor Baseline Alerts
+ * (Azure/azure-monitor-baseline-alerts `services/Network/natGateways/alerts.yaml`): same metrics,
+ * aggregation (Total), window (PT5M), frequency (PT1M) and default thresholds (failed SNAT
+ * connections > 0, dropped packets > 5). Severities differ: AMBA rates failed SNAT connections 4
+ * and drops 1; here a failed SNAT connection is an outbound connection that failed (the same
+ * outcome as Tcpip 4231 on a host: severity 1), and drops alone are retried by TCP (severity 2).
+ */
+export function natGatewayAlertPlans(stackSlug: string, natGatewayName: string, monitoring: MailhostConfig["monitoring"]): MetricAlertPlan[] {
+  const { alerts } = monitoring;
+  const { windowMinutes, evaluationFrequencyMinutes } = NAT_GATEWAY_ALERT_SCHEDULE;
+  const name = (key: MetricAlertKey) => `alert-mailhost-${stackSlug}-${key}`;
+  const runbook = "Runbook: (1) in the portal, NAT gateway " + natGatewayName + " > Metrics: SNAT Connection Count split by ConnectionState, Total SNAT Connection Count and Dropped Packets over the last hours; "
+    + "(2) each public IP gives 64,512 SNAT ports and a NAT gateway takes up to 16 public IPs: if failed connections follow a rise in connections, add a public IP (or prefix) to the gateway; "
+    + "(3) many connections to one destination exhaust its ports first: check the hosts' outbound destinations (SMTP relays, DNS), and the gateway's TCP idle timeout (4 minutes by default) holding idle flows; "
+    + "(4) `mailhost drift` and `mailhost plan` for the hosts' own port use, which the NAT gateway does not see.";
+  return [
+    {
+      key: "nat-snat-failed-connections",
+      ruleName: name("nat-snat-failed-connections"),
+      displayName: `Mail host ${stackSlug}: NAT gateway SNAT connections failing`,
+      severity: 1,
+      condition: `${NAT_GATEWAY_METRICS.snatConnectionCount} with ${SNAT_CONNECTION_STATE.dimension} = ${SNAT_CONNECTION_STATE.failed} above ${alerts.natSnatFailedConnectionThreshold} in ${windowMinutes} min`,
+      description: `The stack's NAT gateway ${natGatewayName} counted more than ${alerts.natSnatFailedConnectionThreshold} failed SNAT connections in ${windowMinutes} minutes: `
+        + `outbound connections of the mail hosts (SMTP, DNS, updates) fail at the gateway, usually because its SNAT ports towards a destination run out. ${runbook}`,
+      metricNamespace: NAT_GATEWAY_METRIC_NAMESPACE,
+      metricName: NAT_GATEWAY_METRICS.snatConnectionCount,
+      dimensions: [{ name: SNAT_CONNECTION_STATE.dimension, values: [SNAT_CONNECTION_STATE.failed] }],
+      timeAggregation: "Total",
+      operator: "GreaterThan",
+      threshold: alerts.natSnatFailedConnectionThreshold,
+      windowMinutes,
+      evaluationFrequencyMinutes,
+    },
+    {
+      key: "nat-packet-drops",
+      ruleName: name("nat-packet-drops"),
+      displayName: `Mail host ${stackSlug}: NAT gateway dropping packets`,
+      severity: 2,
+      condition: `${NAT_GATEWAY_METRICS.packetDropCount} above ${alerts.natPacketDropThreshold} in ${windowMinutes} min`,
+      description: `The stack's NAT gateway ${natGatewayName} dropped more than ${alerts.natPacketDropThreshold} packets in ${windowMinutes} minutes: `
+        + `outbound traffic of the mail hosts is lost at the gateway (SNAT port exhaustion, or packets of flows the gateway no longer knows). ${runbook}`,
+      metricNamespace: NAT_GATEWAY_METRIC_NAMESPACE,
+      metricName: NAT_GATEWAY_METRICS.packetDropCount,
+      dimensions: [],
+      timeAggregation: "Total",
+      operator: "GreaterThan",
+      threshold: alerts.natPacketDropThreshold,
+      windowMinutes,
+      evaluationFrequencyMinutes,
+    },
   ];
 }
 
@@ -362,11 +512,14 @@ export function estimateDailyBytesPerHost(samplingIntervalSeconds: number, event
 /**
  * The monitoring of a stack. `resourceGroup` and `vmNamePrefix` locate its hosts (alerts look at
  * nothing else, even in a shared workspace); `webhookReceiver` says whether the secret webhook
- * URL is set.
+ * URL is set; `hostNames` are the VM names the heartbeat alert expects. Options: `natGatewayName`
+ * names the stack's own NAT gateway (none: no NAT gateway alerts); `vmIds`, when given, select the
+ * hosts instead of the resource group and name prefix (VMs that exist already, by ARM id).
  */
-export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean, hostNames: readonly string[], portUsage?: PortUsageThreshold): MonitoringPlan {
+export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean, hostNames: readonly string[], options: { readonly natGatewayName?: string; readonly vmIds?: readonly string[]; readonly portUsage?: PortUsageThreshold } = {}): MonitoringPlan {
   const names = monitoringNames(stackSlug);
-  const alerts = alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring, hostNames);
+  const alerts = alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring, hostNames, options.vmIds);
+  const { portUsage } = options;
   return {
     enabled: monitoring.enabled,
     names,
@@ -377,8 +530,10 @@ export function planMonitoring(stackSlug: string, resourceGroup: string, vmNameP
     webhookReceiver,
     samplingIntervalSeconds: monitoring.samplingIntervalSeconds,
     eventXPathQueries: portUsage === undefined ? [TCPIP_EVENT_XPATH] : [TCPIP_EVENT_XPATH, PORT_USAGE_EVENT_XPATH],
+    correctionEventXPathQueries: [CORRECTION_EVENT_XPATH],
     counterSpecifiers: TCP_COUNTER_SPECIFIERS,
-    alerts: portUsage === undefined ? alerts : [...alerts, portUsageAlertPlan(stackSlug, resourceGroup, vmNamePrefix, monitoring, portUsage)],
+    alerts: portUsage === undefined ? alerts : [...alerts, portUsageAlertPlan(stackSlug, resourceGroup, vmNamePrefix, monitoring, portUsage, options.vmIds)],
+    metricAlerts: options.natGatewayName === undefined ? [] : natGatewayAlertPlans(stackSlug, options.natGatewayName, monitoring),
     estimatedBytesPerHostPerDay: estimateDailyBytesPerHost(monitoring.samplingIntervalSeconds) + (portUsage === undefined ? 0 : portUsageDailyBytesPerHost()),
     ...(portUsage === undefined ? {} : { portUsage }),
   };
@@ -389,7 +544,7 @@ export function planMonitoring(stackSlug: string, resourceGroup: string, vmNameP
  * whose count of used local ports stayed above the capacity model's threshold for the whole
  * window, severity 2: the host runs past its plan, before any Tcpip 4227/4231.
  */
-export function portUsageAlertPlan(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], threshold: PortUsageThreshold): AlertRulePlan {
+export function portUsageAlertPlan(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], threshold: PortUsageThreshold, vmIds?: readonly string[]): AlertRulePlan {
   const window = monitoring.alerts.windowMinutes;
   const what = threshold.model === "hostPool" ? "a host's used local ports" : "a host's used local ports towards one back-end endpoint";
   return {
@@ -403,7 +558,7 @@ export function portUsageAlertPlan(stackSlug: string, resourceGroup: string, vmN
       + `4227/4231 (port exhaustion) follow if it keeps growing. Runbook: (1) read the reading's endpoints (the alert's Remote dimension, or the event's JSON) to see which back end draws the ports; `
       + "(2) run `mailhost drift` to check the host still has this stack's tuning and its latest reading, and `mailhost plan` for the planned load; if its tuning waits for a reboot, reboot it with `mailhost reboot`; "
       + "(3) if the tuning is in place, raise siteConfig.mailboxCacheTtl (fewer reconnects), lower tcp.tcpTimedWaitDelay, configure tcp.autoReusePortRange, or add hosts; update capacity.* to the load you see.",
-    query: portUsageQuery(hostFilter(resourceGroup, vmNamePrefix), threshold.model, window),
+    query: portUsageQuery(hostFilter(resourceGroup, vmNamePrefix, vmIds), threshold.model, window),
     split: "resourceId",
     timeAggregation: "Total",
     metricMeasureColumn: "Lowest",

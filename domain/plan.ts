@@ -168,7 +168,7 @@ function compact(stack: string): string {
 }
 
 /** Stack name as used inside resource names: lower case, `-` for anything else. */
-function slug(stack: string): string {
+export function slug(stack: string): string {
   return stack.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "") || "stack";
 }
 
@@ -271,6 +271,7 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
   });
 
   const names = siteNames(stack);
+  const egress = planEgress(config.egress, names, config.fleet.zones);
   const hosts = hostPlans(stack, config.fleet.hostCount, config.fleet.zones);
   return {
     stack,
@@ -296,9 +297,11 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
       capacityModel: capacityModelText(pool, load),
     },
     capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load, autoReuse),
-    egress: planEgress(config.egress, names, config.fleet.zones),
-    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, hosts.map((h) => h.name),
-      portUsageThreshold(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load, autoReuse)),
+    egress,
+    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, hosts.map((h) => h.name), {
+      natGatewayName: egress.kind === "natGateway" ? egress.natGatewayName : undefined,
+      portUsage: portUsageThreshold(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load, autoReuse),
+    }),
   };
 }
 

@@ -30,6 +30,8 @@ export interface RecordedResource {
    * by {@link runOffline} when the run ends; not carried over from the worker thread.
    */
   ignoreChanges?: string[];
+  /** The URNs the resource's own `aliases` option names (aliases given as URN strings), when any. */
+  aliasUrns?: string[];
   /** The resource's `retainOnDelete` option, when set. Filled in like {@link ignoreChanges}. */
   retainOnDelete?: boolean;
   /** The resource's `deleteBeforeReplace` option, when set (false overrides the provider's request). Filled in like {@link ignoreChanges}. */
@@ -158,6 +160,12 @@ export function azureMocks(record: RecordedResource[], onResource?: (resource: R
     },
     call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
       if (args.token === "azure-native:storage:listStorageAccountServiceSAS") return { serviceSasToken: mockSasToken((args.inputs ?? {}) as Record<string, unknown>) };
+      if (args.token === "azure-native:compute:getVirtualMachine") {
+        // An existing VM, as Azure reports it: its id, region and system-assigned identity.
+        const inputs = args.inputs as { resourceGroupName?: string; vmName?: string };
+        const id = `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${inputs.resourceGroupName}/providers/Microsoft.Compute/virtualMachines/${inputs.vmName}`;
+        return { id, name: inputs.vmName, location: "westeurope", identity: { type: "SystemAssigned", principalId: mockGuid(`principal:${id}`), tenantId: mockGuid("tenant") } };
+      }
       return {};
     },
   };
@@ -169,6 +177,7 @@ interface CapturedOptions {
   readonly parent?: pulumi.Resource;
   readonly dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>;
   readonly ignoreChanges?: string[];
+  readonly aliases?: readonly unknown[];
   readonly retainOnDelete?: boolean;
   readonly deleteBeforeReplace?: boolean;
 }
@@ -212,6 +221,8 @@ async function attachUrns(resources: RecordedResource[], options: readonly Captu
     r.dependencies = await dependencyUrns(o?.dependsOn);
     r.urn = urnFor(stack, r.type, r.name, r.parent);
     if (o?.ignoreChanges !== undefined && o.ignoreChanges.length > 0) r.ignoreChanges = [...o.ignoreChanges];
+    const aliasUrns = (o?.aliases ?? []).filter((a): a is string => typeof a === "string");
+    if (aliasUrns.length > 0) r.aliasUrns = aliasUrns;
     if (o?.retainOnDelete !== undefined) r.retainOnDelete = o.retainOnDelete;
     if (o?.deleteBeforeReplace !== undefined) r.deleteBeforeReplace = o.deleteBeforeReplace;
   }
@@ -263,6 +274,7 @@ export async function runOffline(
           ignoreChanges: opts.ignoreChanges,
           retainOnDelete: opts.retainOnDelete,
           deleteBeforeReplace: opts.deleteBeforeReplace,
+          aliases: opts.aliases,
         });
         return options.dropAliases ? { props: args.props, opts: { ...args.opts, aliases: undefined } } : undefined;
       });

@@ -8,6 +8,7 @@ import { guestConfigurationApplies, guestConfigurationContentHash, guestConfigur
 import { mailboxCacheTtlFloor } from "./rules/mailboxCacheTtlFloor";
 import { maxUserPortRange } from "./rules/maxUserPortRange";
 import { alertRuleHasActionGroup, portUsageAlert, vmHasDataCollectionRuleAssociation, vmHasMonitoringAgent } from "./rules/monitoring";
+import { collectsTuningCorrections, natGatewayAlerts, tuningCorrectionAlert } from "./rules/monitoringCoverage";
 import { nicNoPublicIp } from "./rules/nicNoPublicIp";
 import { nsgNoRemoteManagementFromInternet } from "./rules/nsgNoRemoteManagementFromInternet";
 import { oneTuningPerVm } from "./rules/oneTuningPerVm";
@@ -54,6 +55,12 @@ export const fleetReadiness = groupStackRules({
   description: "The fleet is ready for its load: each host's port settings sustain the planned load, every VM reports to Azure Monitor through an agent and a data collection rule, the hosts' port usage is collected and alerted on, and the hosts' subnet has an explicit way out.",
 }, [capacity, vmHasMonitoringAgent, vmHasDataCollectionRuleAssociation, portUsageAlert, subnetExplicitOutbound]);
 
+/** Stack rules advisory by default and mandatory in prod: what the tuning and the NAT gateway cannot report themselves is collected and alerted on. */
+export const monitoringCoverage = groupStackRules({
+  name: "mailhost-monitoring-coverage",
+  description: "The tuning's correction events are collected and alerted on, and every NAT gateway of the stack has metric alerts on failed SNAT connections and dropped packets.",
+}, [collectsTuningCorrections, tuningCorrectionAlert, natGatewayAlerts]);
+
 /**
  * The pack's policies. Rules with the same enforcement level in every stack run as one policy
  * (see lib/group.ts: the SDK decodes a resource once per policy); each rule keeps its messages.
@@ -69,6 +76,7 @@ export const policies: Policies = [
   fleetReadiness,
   scriptTuningVerifiable,
   guestConfigurationApplies,
+  monitoringCoverage,
 ];
 
 /**

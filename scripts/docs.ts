@@ -10,3 +10,4 @@ const before = fs.readFileSync(readmePath, "utf8");
 const after = withFleetScale(withPolicyTable(withConfigReference(before)));
 if (after !== before) fs.writeFileSync(readmePath, after);
 console.log(after === before ? "README.md generated tables are up to date." : "README.md generated tables updated.");
+

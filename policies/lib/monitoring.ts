@@ -9,6 +9,31 @@ export const DATA_COLLECTION_RULE_ASSOCIATION_TYPE = /^azure-native:(monitor|ins
 /** Log search (scheduled query) alert rules, in any API version. */
 export const SCHEDULED_QUERY_RULE_TYPE = /^azure-native:(monitor|insights)(\/v[0-9a-z]+)?:ScheduledQueryRule$/;
 
+/** Data collection rules, in any API version. */
+export const DATA_COLLECTION_RULE_TYPE = /^azure-native:(monitor|insights)(\/v[0-9a-z]+)?:DataCollectionRule$/;
+/** Metric alert rules, in any API version. */
+export const METRIC_ALERT_TYPE = /^azure-native:(monitor|insights)(\/v[0-9a-z]+)?:MetricAlert$/;
+/** NAT gateways, in any API version. */
+export const NAT_GATEWAY_TYPE = /^azure-native:network(\/v[0-9a-z]+)?:NatGateway$/;
+
+/** `.../providers/Microsoft.Network/natGateways/<name>` → the name. */
+const NAT_GATEWAY_ID = /\/providers\/microsoft\.network\/natgateways?\/([^/]+)$/i;
+
+/**
+ * True when a metric alert is scoped to the NAT gateway: through the property dependency of its
+ * `scopes`, else the gateway's name at the end of a scope id, else its explicit dependencies.
+ */
+export function metricAlertTargets(alert: PolicyResource, gateway: PolicyResource): boolean {
+  if ((alert.propertyDependencies?.scopes ?? []).some((d) => d.urn === gateway.urn)) return true;
+  const scopes = known(() => alert.props.scopes);
+  const name = known(() => gateway.props.natGatewayName);
+  if (scopes.ok && Array.isArray(scopes.value) && name.ok && typeof name.value === "string") {
+    const wanted = name.value.toLowerCase();
+    if (scopes.value.some((s) => typeof s === "string" && NAT_GATEWAY_ID.exec(s)?.[1]?.toLowerCase() === wanted)) return true;
+  }
+  return (alert.dependencies ?? []).some((d) => d.urn === gateway.urn);
+}
+
 /** Publisher and type of the Azure Monitor Agent for Windows. */
 const AGENT = { publisher: "microsoft.azure.monitor", type: "azuremonitorwindowsagent" } as const;
 

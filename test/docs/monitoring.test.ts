@@ -2,8 +2,9 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { MONITORING_DEFAULTS, MONITORING_SCHEDULE } from "../../domain/limits";
-import { TCPIP_EVENT_XPATH, TCP_COUNTER_SPECIFIERS, estimateDailyBytesPerHost } from "../../domain/monitoring";
+import { CORRECTION_THRESHOLD, CORRECTION_WINDOW_MINUTES, MONITORING_DEFAULTS, MONITORING_SCHEDULE, formatRange } from "../../domain/limits";
+import { NAT_GATEWAY_METRICS, TCPIP_EVENT_XPATH, TCP_COUNTER_SPECIFIERS, estimateDailyBytesPerHost } from "../../domain/monitoring";
+import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_SOURCE, CORRECTION_EVENT_XPATH } from "../../domain/corrections";
 import { REPO_ROOT } from "../support/stacks";
 import { planOf } from "../../cli/plan";
 import { isoMinutes } from "../../domain/monitoring";
@@ -42,5 +43,31 @@ describe("README: Monitoring", () => {
   it("says where the data collection rule goes with an existing workspace, quoting Azure Monitor", () => {
     assert.ok(section.includes('"Create your DCR in the same region as your destination Log Analytics\n  workspace."'));
     assert.ok(section.includes("`mailhost:monitoring.workspaceLocation`"));
+  });
+});
+
+describe("docs/ALERTS.md: the correction record, the NAT gateway alerts, remediation", () => {
+  const alerts = fs.readFileSync(path.join(REPO_ROOT, "docs", "ALERTS.md"), "utf8");
+  it("is linked from the README's Monitoring section and shows the XPath the rule deploys", () => {
+    assert.ok(section.includes("[docs/ALERTS.md](docs/ALERTS.md)"));
+    assert.ok(section.includes(CORRECTION_EVENT_XPATH));
+    assert.ok(alerts.includes(CORRECTION_EVENT_XPATH));
+  });
+  it("documents every correction event id with its setting, and the source", () => {
+    assert.ok(alerts.includes(`**\`${CORRECTION_EVENT_SOURCE}\`**`));
+    for (const [setting, id] of Object.entries(CORRECTION_EVENT_IDS)) {
+      const row = alerts.split("\n").find((line) => line.startsWith(`| ${id} |`));
+      assert.ok(row, `a row for ${id}`);
+      assert.ok(row.includes(setting.replace(/DynamicPortRange(IPv[46])/, "$1 TCP dynamic port range").replace("SiteConfig", "SiteConfig.cfg")), `${id} names ${setting}: ${row}`);
+    }
+  });
+  it("states the defaults the code uses and the NAT gateway metric names", () => {
+    const d = MONITORING_DEFAULTS;
+    assert.ok(alerts.includes(`\`alerts.correctionThreshold\`: ${formatRange(CORRECTION_THRESHOLD)}, default **${d.correctionThreshold}**`));
+    assert.ok(alerts.includes(CORRECTION_WINDOW_MINUTES.join(", ").replace(/, (\d+)$/, " or $1")));
+    assert.ok(alerts.includes(`default **${d.correctionWindowMinutes}**`));
+    assert.ok(alerts.includes(`\`alerts.natSnatFailedConnectionThreshold\` (default **${d.natSnatFailedConnectionThreshold}**)`));
+    assert.ok(alerts.includes(`\`alerts.natPacketDropThreshold\` (default **${d.natPacketDropThreshold}**)`));
+    for (const metric of Object.values(NAT_GATEWAY_METRICS)) assert.ok(alerts.includes(`\`${metric}\``), metric);
   });
 });

@@ -19,8 +19,8 @@ import {
   tuningParameterSchema,
   tuningParameterValue,
 } from "../../domain/estateTuningPolicy";
-import { DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
-import { TUNED_PROPERTIES, configurationParameterName } from "../../domain/machineConfiguration";
+import { AUTO_REUSE_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAX_USER_PORT, MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE, TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
+import { TUNED_PROPERTIES, configurationParameterName, tunedPropertiesOf } from "../../domain/machineConfiguration";
 import { STACK_TAG, planFleet } from "../../domain/plan";
 import { loadSiteConfigTemplate } from "../../domain/siteconfig";
 import { evaluate } from "../support/policyRule";
@@ -171,6 +171,34 @@ describe("the tuning parameter carries the limits Azure Policy can enforce", () 
     assert.equal(validate({ ...value, TcpTimedWaitDelay: TCP_TIMED_WAIT_DELAY.max + 1 }), false);
     assert.equal(validate({ ...value, MaxUserPort: String(value.MaxUserPort) }), false);
     assert.equal(validate({ ...value, AutoReusePortRange: 0 }), false);
+  });
+});
+
+describe("the auto-reuse port range reaches the estate policy exactly when the plan sets it", () => {
+  // The package's MOF carries the range only when the plan sets it (tunedPropertiesOf), so the
+  // definition's parameter, its configurationParameter list and its parameter hash follow the plan.
+  const start = DYNAMIC_PORT_RANGE_START.min + MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE;
+  const withRange = { ...plan.tuning, autoReusePortRange: { start, count: AUTO_REUSE_PORT_RANGE_COUNT.min } };
+  const build = (tuning: typeof plan.tuning) =>
+    estatePolicyDefinition({ tagName: "workload", tagValue: "mail", tuning, contentUri: URI, contentHash: HASH }).properties as Record<string, any>;
+  const names = (tuning: typeof plan.tuning) => tunedPropertiesOf(tuning).map(configurationParameterName);
+  it("with the range: the parameter requires both numbers within their limits, the assignment and the hash name them", () => {
+    const def = build(withRange);
+    const schema = def.parameters[TUNING_PARAMETER].schema;
+    assert.deepEqual(schema.required, [...tunedPropertiesOf(withRange)]);
+    assert.deepEqual([schema.properties.AutoReusePortRangeNumberOfPorts.minimum, schema.properties.AutoReusePortRangeNumberOfPorts.maximum], [AUTO_REUSE_PORT_RANGE_COUNT.min, AUTO_REUSE_PORT_RANGE_COUNT.max]);
+    const validate = new Ajv({ strict: false }).compile(schema);
+    assert.equal(validate(def.parameters[TUNING_PARAMETER].defaultValue), true);
+    assert.equal(validate({ ...def.parameters[TUNING_PARAMETER].defaultValue, AutoReusePortRangeNumberOfPorts: AUTO_REUSE_PORT_RANGE_COUNT.max + 1 }), false);
+    const resources = def.policyRule.then.details.deployment.properties.template.resources;
+    for (const r of resources) assert.deepEqual(r.properties.guestConfiguration.configurationParameter.map((p: { name: string }) => p.name), names(withRange));
+    assert.equal(Buffer.from(parameterHashOf(withRange), "base64").toString("utf8").split(",").length, tunedPropertiesOf(withRange).length);
+  });
+  it("without it: the parameter refuses the range's keys, as the package would ignore them", () => {
+    const def = build(plan.tuning);
+    const validate = new Ajv({ strict: false }).compile(def.parameters[TUNING_PARAMETER].schema);
+    assert.equal(validate({ ...def.parameters[TUNING_PARAMETER].defaultValue, AutoReusePortRangeStartPort: start, AutoReusePortRangeNumberOfPorts: AUTO_REUSE_PORT_RANGE_COUNT.min }), false);
+    assert.deepEqual(def.metadata.guestConfiguration.configurationParameter, Object.fromEntries(TUNED_PROPERTIES.map((p) => [p, configurationParameterName(p)])));
   });
 });
 

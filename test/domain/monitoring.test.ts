@@ -6,7 +6,12 @@ import {
   ALERT_WINDOW_MINUTES,
   BILLED_BYTES_PER_ROW,
   CONNECTION_FAILURE_THRESHOLD,
+  CORRECTION_THRESHOLD,
+  CORRECTION_WINDOW_MINUTES,
   HEARTBEAT_SILENCE_MINUTES,
+  NAT_GATEWAY_ALERT_SCHEDULE,
+  NAT_PACKET_DROP_THRESHOLD,
+  NAT_SNAT_FAILED_CONNECTION_THRESHOLD,
   LOG_ANALYTICS_RETENTION_DAYS,
   MONITORING_DEFAULTS,
   PERF_SAMPLING_INTERVAL,
@@ -15,7 +20,8 @@ import {
   formatRange,
   type IntRange,
 } from "../../domain/limits";
-import { HOST_DIMENSION, LOG_ALERT_RULE_LIMITS, LOG_TABLE_SCHEMAS, TCPIP_EVENTS, TCP_COUNTER_SPECIFIERS, TCPIP_EVENT_XPATH, alertRulePlans, alertRuleTextBytes, estimateDailyBytesPerHost, isoMinutes, kqlString } from "../../domain/monitoring";
+import { HOST_DIMENSION, LOG_ALERT_RULE_LIMITS, LOG_TABLE_SCHEMAS, NAT_GATEWAY_METRICS, NAT_GATEWAY_METRIC_NAMESPACE, TCPIP_EVENTS, TCP_COUNTER_SPECIFIERS, TCPIP_EVENT_XPATH, alertRulePlans, alertRuleTextBytes, estimateDailyBytesPerHost, isoMinutes, kqlString, natGatewayAlertPlans } from "../../domain/monitoring";
+import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_XPATH } from "../../domain/corrections";
 import { hostPlans, planFleet } from "../../domain/plan";
 import { HOST_COUNT } from "../../domain/limits";
 import { loadSiteConfigTemplate } from "../../domain/siteconfig";
@@ -51,6 +57,10 @@ describe("mailhost:monitoring: defaults", () => {
         timeWaitCollisionThreshold: MONITORING_DEFAULTS.timeWaitCollisionThreshold,
         connectionFailureThreshold: MONITORING_DEFAULTS.connectionFailureThreshold,
         heartbeatSilenceMinutes: MONITORING_DEFAULTS.heartbeatSilenceMinutes,
+        correctionThreshold: MONITORING_DEFAULTS.correctionThreshold,
+        correctionWindowMinutes: MONITORING_DEFAULTS.correctionWindowMinutes,
+        natSnatFailedConnectionThreshold: MONITORING_DEFAULTS.natSnatFailedConnectionThreshold,
+        natPacketDropThreshold: MONITORING_DEFAULTS.natPacketDropThreshold,
       },
     });
   });
@@ -87,6 +97,9 @@ describe("mailhost:monitoring: boundaries of every numeric key", () => {
   boundaries("alerts.timeWaitCollisionThreshold", TIME_WAIT_COLLISION_THRESHOLD, (v) => ({ alerts: { timeWaitCollisionThreshold: v } }));
   boundaries("alerts.connectionFailureThreshold", CONNECTION_FAILURE_THRESHOLD, (v) => ({ alerts: { connectionFailureThreshold: v } }));
   boundaries("alerts.heartbeatSilenceMinutes", HEARTBEAT_SILENCE_MINUTES, (v) => ({ alerts: { heartbeatSilenceMinutes: v } }));
+  boundaries("alerts.correctionThreshold", CORRECTION_THRESHOLD, (v) => ({ alerts: { correctionThreshold: v } }));
+  boundaries("alerts.natSnatFailedConnectionThreshold", NAT_SNAT_FAILED_CONNECTION_THRESHOLD, (v) => ({ alerts: { natSnatFailedConnectionThreshold: v } }));
+  boundaries("alerts.natPacketDropThreshold", NAT_PACKET_DROP_THRESHOLD, (v) => ({ alerts: { natPacketDropThreshold: v } }));
   boundaries("samplingIntervalSeconds", PERF_SAMPLING_INTERVAL, (v) => ({ samplingIntervalSeconds: v, alerts: { windowMinutes: longest } }));
   boundaries("retentionInDays", LOG_ANALYTICS_RETENTION_DAYS, (v) => ({ retentionInDays: v }));
 
@@ -94,6 +107,11 @@ describe("mailhost:monitoring: boundaries of every numeric key", () => {
     for (const w of ALERT_WINDOW_MINUTES) assert.deepEqual(messages({ alerts: { windowMinutes: w }, samplingIntervalSeconds: PERF_SAMPLING_INTERVAL.min }), [], String(w));
     const between = ALERT_WINDOW_MINUTES[0] + 1;
     assert.deepEqual(messages({ alerts: { windowMinutes: between } }), [`mailhost:monitoring.alerts.windowMinutes = ${between} is not allowed; allowed: ${ALERT_WINDOW_MINUTES.join(", ")}.`]);
+  });
+  it("accepts every allowed correction window and rejects one in between, listing the allowed values", () => {
+    for (const w of CORRECTION_WINDOW_MINUTES) assert.deepEqual(messages({ alerts: { correctionWindowMinutes: w } }), [], String(w));
+    const between = CORRECTION_WINDOW_MINUTES[0] + 1;
+    assert.deepEqual(messages({ alerts: { correctionWindowMinutes: between } }), [`mailhost:monitoring.alerts.correctionWindowMinutes = ${between} is not allowed; allowed: ${CORRECTION_WINDOW_MINUTES.join(", ")}.`]);
   });
   it("rejects a sampling interval that leaves fewer than two samples in the window, and says what would", () => {
     const window = ALERT_WINDOW_MINUTES[0];
@@ -163,6 +181,12 @@ describe("data collection rule contents", () => {
     for (const id of Object.values(TCPIP_EVENTS)) assert.ok(TCPIP_EVENT_XPATH.includes(`EventID=${id}`), String(id));
     assert.ok(!/contains|starts-with/.test(TCPIP_EVENT_XPATH), "XPath 1.0 subset only");
   });
+  it("the correction XPath names the Application log, the MailhostTcpTuning provider and each correction id", () => {
+    assert.match(CORRECTION_EVENT_XPATH, /^Application!\*\[System\[Provider\[@Name='MailhostTcpTuning'\] and \(.*\)\]\]$/);
+    for (const id of Object.values(CORRECTION_EVENT_IDS)) assert.ok(CORRECTION_EVENT_XPATH.includes(`EventID=${id}`), String(id));
+    assert.equal(new Set(Object.values(CORRECTION_EVENT_IDS)).size, Object.keys(CORRECTION_EVENT_IDS).length, "one id per setting");
+    assert.ok(!/contains|starts-with/.test(CORRECTION_EVENT_XPATH), "XPath 1.0 subset only");
+  });
   it("samples the six TCP counters of both IP versions, without an instance part", () => {
     assert.equal(TCP_COUNTER_SPECIFIERS.length, 12);
     assert.ok(TCP_COUNTER_SPECIFIERS.includes("\\TCPv4\\Connection Failures"));
@@ -196,7 +220,10 @@ function deployedQueries(): Array<{ where: string; query: string }> {
     const plan = planFleet(stack, requireStackConfig(raw), loadSiteConfigTemplate());
     for (const alert of plan.monitoring.alerts) out.push({ where: `${stack}/${alert.key}`, query: alert.query });
   }
-  const extreme = requireStackConfig(valid({ alerts: { heartbeatSilenceMinutes: HEARTBEAT_SILENCE_MINUTES.max, windowMinutes: Math.max(...ALERT_WINDOW_MINUTES) } })).monitoring;
+  const extreme = requireStackConfig(valid({ alerts: {
+    heartbeatSilenceMinutes: HEARTBEAT_SILENCE_MINUTES.max, windowMinutes: Math.max(...ALERT_WINDOW_MINUTES),
+    correctionThreshold: CORRECTION_THRESHOLD.max, correctionWindowMinutes: Math.max(...CORRECTION_WINDOW_MINUTES),
+  } })).monitoring;
   const fleet = hostPlans("o-brien", HOST_COUNT.max, ["1", "2", "3"]).map((h) => h.name);
   for (const alert of alertRulePlans("o-brien", "rg-mailhost-o-brien", "vm-mail-o-brien-", extreme, fleet)) out.push({ where: `extreme/${alert.key}`, query: alert.query });
   return out;
@@ -205,8 +232,8 @@ function deployedQueries(): Array<{ where: string; query: string }> {
 describe("KQL of the alert rules, analysed offline by the Kusto language service against the declared table schemas", () => {
   const queries = deployedQueries();
 
-  it("covers all five rules of every committed stack (the port-usage rule among them) and the four of the extreme stack, reading only declared tables", () => {
-    assert.equal(queries.length, 5 * STACKS.length + 4);
+  it("covers all six rules of every committed stack (the port-usage rule among them) and the five of the extreme stack, reading only declared tables", () => {
+    assert.equal(queries.length, 6 * STACKS.length + 5);
     for (const { where, query } of queries) {
       const table = query.split("\n")[0].trim();
       assert.ok(table in LOG_TABLE_SCHEMAS, `${where} reads ${table}`);
@@ -233,12 +260,62 @@ describe("KQL of the alert rules, analysed offline by the Kusto language service
     assert.equal(diagnostics[0].text, "EventId");
     assert.match(diagnostics[0].message, /does not refer to any known column/);
   });
+  it("the correction rule reads the MailhostTcpTuning events of the Application log and counts the most-corrected setting per host", () => {
+    for (const q of queries.filter((x) => x.where.endsWith("/tuning-corrections"))) {
+      assert.match(q.query, /EventLog == "Application" and Source =~ "MailhostTcpTuning"/);
+      for (const id of Object.values(CORRECTION_EVENT_IDS)) assert.ok(q.query.includes(String(id)), `${q.where} names ${id}`);
+      assert.match(q.query, /summarize Corrections = max\(Corrections\).* by Computer, _ResourceId$/m);
+    }
+  });
+  it("catches a misspelled column in the correction rule (Source written Sourec)", () => {
+    const query = queries.find((q) => q.where === "prod/tuning-corrections")!.query;
+    const misspelled = query.replace("Source =~", "Sourec =~");
+    assert.notEqual(misspelled, query);
+    const diagnostics = analyzeKql(misspelled, LOG_TABLE_SCHEMAS);
+    assert.equal(diagnostics.length, 1);
+    assert.equal(diagnostics[0].text, "Sourec");
+  });
   it("catches a misspelled counter column in the delta query and a table that was not declared", () => {
     const query = queries.find((q) => q.where === "prod/connection-failures")!.query;
     assert.ok(analyzeKql(query.replace("CounterValue - prev", "CounterValu - prev"), LOG_TABLE_SCHEMAS).some((d) => d.text === "CounterValu"));
     const { Heartbeat: _omitted, ...withoutHeartbeat } = LOG_TABLE_SCHEMAS;
     const heartbeat = queries.find((q) => q.where === "prod/heartbeat-missing")!.query;
     assert.ok(analyzeKql(heartbeat, withoutHeartbeat).some((d) => d.text === "Heartbeat"));
+  });
+});
+
+describe("NAT gateway metric alerts, compared with Azure Monitor Baseline Alerts", () => {
+  const defaults = requireStackConfig(valid()).monitoring;
+  const [snat, drops] = natGatewayAlertPlans("prod", "ng-mailhost-prod", defaults);
+  it("failed SNAT connections: SNATConnectionCount filtered to ConnectionState = Failed, Total over the window, AMBA's threshold 0", () => {
+    assert.equal(snat.metricNamespace, NAT_GATEWAY_METRIC_NAMESPACE);
+    assert.equal(snat.metricName, NAT_GATEWAY_METRICS.snatConnectionCount);
+    assert.equal(snat.metricName, "SNATConnectionCount");
+    assert.deepEqual(snat.dimensions, [{ name: "ConnectionState", values: ["Failed"] }]);
+    assert.equal(snat.timeAggregation, "Total");
+    assert.equal(snat.threshold, MONITORING_DEFAULTS.natSnatFailedConnectionThreshold);
+    assert.equal(snat.threshold, 0);
+  });
+  it("dropped packets: PacketDropCount without dimensions, Total over the window, AMBA's threshold 5", () => {
+    assert.equal(drops.metricName, "PacketDropCount");
+    assert.deepEqual(drops.dimensions, []);
+    assert.equal(drops.threshold, MONITORING_DEFAULTS.natPacketDropThreshold);
+    assert.equal(drops.threshold, 5);
+  });
+  it("both use AMBA's cadence (PT1M over PT5M) and follow the configured thresholds", () => {
+    for (const alert of [snat, drops]) {
+      assert.equal(alert.windowMinutes, NAT_GATEWAY_ALERT_SCHEDULE.windowMinutes);
+      assert.equal(isoMinutes(alert.windowMinutes), "PT5M");
+      assert.equal(isoMinutes(alert.evaluationFrequencyMinutes), "PT1M");
+      assert.match(alert.description, /ng-mailhost-prod/);
+    }
+    const configured = requireStackConfig(valid({ alerts: { natSnatFailedConnectionThreshold: 7, natPacketDropThreshold: 900 } })).monitoring;
+    assert.deepEqual(natGatewayAlertPlans("prod", "ng-mailhost-prod", configured).map((a) => a.threshold), [7, 900]);
+  });
+  it("a stack whose egress is a route table gets no NAT gateway alerts", () => {
+    const config = requireStackConfig({ ...valid(), egress: { kind: "routeTable", routeTableId: "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-hub/providers/Microsoft.Network/routeTables/rt-egress" } } as StackConfigInput);
+    assert.deepEqual(planFleet("prod", config, loadSiteConfigTemplate()).monitoring.metricAlerts, []);
+    assert.equal(planFleet("prod", requireStackConfig(valid()), loadSiteConfigTemplate()).monitoring.metricAlerts.length, 2);
   });
 });
 

@@ -3,7 +3,7 @@
  * write (an agent error, a package the agent rejected, a report with no per-resource result, a
  * missing parameter list) run through the Resource Graph stand-in and `mailhost drift` end to end.
  * Each such host is `unknown` with Azure's reason, the run exits 2, and `--remediate` sends nothing
- * to it.
+ * to it (a drifted host gets its assignment re-sent, and no Run Command).
  */
 import { after, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
@@ -37,6 +37,17 @@ async function driftRun(cases: Case[], args: string[]): Promise<{ code: number |
   const expected = expectedAssignment(prod.tuning, readModuleFolder(GUEST_MODULE.dir));
   const now = new Date().toISOString();
   s.graphRows = prod.hosts.map((h, i) => assignmentRow(SUBSCRIPTION, prod.names.resourceGroup, h.name, expected, now, cases[i]?.change ?? {}));
+  // The assignments as ARM holds them, for --remediate, which re-sends a drifted host's assignment.
+  for (const h of prod.hosts) {
+    s.setAssignment(h.name, {
+      name: "MailhostTcpTuning", location: "westeurope",
+      properties: { context: "mailhost-iac", complianceStatus: "NonCompliant", guestConfiguration: {
+        name: "MailhostTcpTuning", version: "1.0.0", contentHash: expected.contentHash, assignmentType: "ApplyAndAutoCorrect",
+        contentUri: `https://stmailhostprod.blob.core.windows.net/guest-configuration/MailhostTcpTuning-${expected.contentHash}.zip`,
+        configurationParameter: Object.entries(expected.parameters).map(([name, value]) => ({ name, value })),
+      } },
+    });
+  }
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--subscription", SUBSCRIPTION,
       "--arm-endpoint", s.endpoint, "--format", "json", "--retry-delay", "10", "--poll-interval", "10", ...args], {
@@ -57,7 +68,7 @@ describe("mailhost drift --source graph: agent failures are unknown, never drift
     { change: { complianceStatus: "NonCompliant", parameters: {} }, status: "unknown", reason: /empty configurationParameter list/ },
   ];
 
-  it("with --remediate --yes: exit 2, each host unknown with its reason, no Run Command sent", async () => {
+  it("with --remediate --yes: exit 2, each host unknown with its reason, nothing sent", async () => {
     const { code, report, s, stderr } = await driftRun(unknownCases, ["--remediate", "--yes"]);
     assert.equal(code, 2, stderr);
     assert.equal(report.exitCode, 2);
@@ -68,6 +79,7 @@ describe("mailhost drift --source graph: agent failures are unknown, never drift
       assert.equal(got.remediation, undefined, h.name);
     });
     assert.equal(s.runCommandPosts.size, 0, "nothing sent for unknown hosts");
+    assert.equal(s.assignmentPuts.size, 0, "no assignment re-sent for unknown hosts");
     assert.equal(s.extensionUpdates.size, 0);
   });
 
@@ -80,7 +92,9 @@ describe("mailhost drift --source graph: agent failures are unknown, never drift
     assert.equal(status(a.name), "unknown");
     assert.equal(status(b.name), "drifted");
     for (const h of rest) assert.equal(status(h.name), "in-sync");
-    assert.deepEqual([...s.runCommandPosts.keys()], [b.name], "remediation only on the measured drift");
+    assert.deepEqual([...s.assignmentPuts.keys()], [b.name], "remediation (the assignment re-sent) only on the measured drift");
+    assert.equal(s.assignmentPuts.get(b.name)!.length, 1);
+    assert.equal(s.runCommandPosts.size, 0, "no Run Command on Machine Configuration hosts");
   });
 
   it("the same measured drift alone exits 1", async () => {

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as fc from "fast-check";
-import { ArmCompute } from "../../azure/arm";
+import { ArmCompute, resendBodyOf } from "../../azure/arm";
 import { COLLECTOR_SCRIPT, type DriftReport, driftExitCode, runDrift } from "../../cli/drift";
 import { planOf } from "../../cli/plan";
 import { main } from "../../cli/main";
@@ -259,6 +259,125 @@ describe("mailhost drift --remediate", { concurrency: 2 }, () => {
     assert.match(runs[1].parameters.ContentHash, /^[0-9a-f]{64}$/);
     assert.equal(s.scripts.get("vm-mail-dev-001")!.length, 1);
     assert.equal(s.scripts.get("vm-mail-dev-003")!.length, 1);
+  });
+});
+
+/**
+ * A Machine Configuration host's assignment as Azure returns it after `pulumi up`: the writable
+ * fields the component sends plus the read-only ones Azure adds (REST spec example
+ * getGuestConfigurationAssignment.json, 2024-04-05).
+ */
+function deployedAssignment(plan: FleetPlan, vm: string, complianceStatus = "Compliant"): Record<string, unknown> & { name: string } {
+  const expected = expectedAssignment(plan.tuning, readModuleFolder(GUEST_MODULE.dir));
+  return {
+    name: "MailhostTcpTuning",
+    location: "westeurope",
+    properties: {
+      context: "mailhost-iac",
+      complianceStatus,
+      lastComplianceStatusChecked: new Date().toISOString(),
+      latestReportId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/${plan.names.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vm}/providers/Microsoft.GuestConfiguration/guestConfigurationAssignments/MailhostTcpTuning/reports/7367cbb8-ae99-47d0-a33b-a283564d2cb1`,
+      assignmentHash: `${expected.contentHash}.E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855`,
+      provisioningState: "Succeeded",
+      resourceType: "VirtualMachine",
+      latestAssignmentReport: { complianceStatus, resources: [] },
+      guestConfiguration: {
+        name: "MailhostTcpTuning",
+        version: "1.0.0",
+        contentUri: `https://stmailhost${plan.stack}.blob.core.windows.net/guest-configuration/MailhostTcpTuning-${expected.contentHash.toLowerCase()}.zip`,
+        contentHash: expected.contentHash,
+        contentType: "Custom",
+        contentManagedIdentity: `/subscriptions/${SUBSCRIPTION}/resourceGroups/${plan.names.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-mailhost-${plan.stack}`,
+        assignmentType: "ApplyAndAutoCorrect",
+        assignmentSource: null,
+        kind: null,
+        configurationParameter: Object.entries(expected.parameters).map(([name, value]) => ({ name, value })),
+      },
+    },
+  };
+}
+
+describe("mailhost drift --remediate on Machine Configuration hosts", { concurrency: 2 }, () => {
+  it("re-sends the drifted host's assignment once, unchanged (its writable fields), and runs no Run Command (graph source)", async () => {
+    assert.equal(prod.tuning.mechanism, "machineConfiguration");
+    const s = await standIn(prod, {});
+    const expected = expectedAssignment(prod.tuning, readModuleFolder(GUEST_MODULE.dir));
+    const now = new Date().toISOString();
+    const [, b] = prod.hosts;
+    for (const h of prod.hosts) s.setAssignment(h.name, deployedAssignment(prod, h.name, h.name === b.name ? "NonCompliant" : "Compliant"));
+    s.graphRows = prod.hosts.map((h) => assignmentRow(SUBSCRIPTION, prod.names.resourceGroup, h.name, expected, now, h.name === b.name
+      ? { complianceStatus: "NonCompliant", reasons: [{ code: `${REASON_CODE_PREFIX}TcpTimedWaitDelay`, phrase: `TcpTimedWaitDelay is 240 s. actual=240; desired=${prod.tuning.tcpTimedWaitDelay}` }] }
+      : {}));
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--subscription", SUBSCRIPTION,
+      "--arm-endpoint", s.endpoint, "--format", "json", "--retry-delay", "10", "--remediate", "--yes"], {
+      cwd: REPO_ROOT, env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile },
+    });
+    let stdout = ""; let stderr = "";
+    child.stdout.on("data", (d) => { stdout += d; });
+    child.stderr.on("data", (d) => { stderr += d; });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 1, stderr);
+    const report = JSON.parse(stdout);
+    assert.equal(report.source, "graph");
+    assert.deepEqual([...s.assignmentPuts.keys()], [b.name], "only the drifted host");
+    const puts = s.assignmentPuts.get(b.name)!;
+    assert.equal(puts.length, 1, "one assignment update");
+    assert.equal(s.runCommandPosts.size, 0, "no Run Command");
+    assert.equal(s.extensionUpdates.size, 0);
+    // Unchanged: every writable field as Azure held it, nothing read-only.
+    const held = deployedAssignment(prod, b.name, "NonCompliant") as any;
+    const sent = puts[0] as any;
+    assert.deepEqual(sent, {
+      name: held.name, location: held.location,
+      properties: {
+        context: held.properties.context,
+        guestConfiguration: {
+          name: held.properties.guestConfiguration.name, version: held.properties.guestConfiguration.version,
+          contentUri: held.properties.guestConfiguration.contentUri, contentHash: held.properties.guestConfiguration.contentHash,
+          contentManagedIdentity: held.properties.guestConfiguration.contentManagedIdentity, assignmentType: held.properties.guestConfiguration.assignmentType,
+          configurationParameter: held.properties.guestConfiguration.configurationParameter,
+        },
+      },
+    });
+    const remediated = report.hosts.find((h: { name: string }) => h.name === b.name);
+    assert.equal(remediated.remediation.outcome, "applied");
+    assert.match(remediated.remediation.action, /re-sent the guest configuration assignment MailhostTcpTuning unchanged/);
+  });
+
+  it("sends one assignment update and no tuning script when the state came from the collector (run-command source)", async () => {
+    const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: 240 })) } });
+    for (const h of prod.hosts) s.setAssignment(h.name, deployedAssignment(prod, h.name));
+    const r = await drift(s, prod, { remediate: true, yes: true });
+    assert.equal(host(r, first).remediation?.outcome, "applied");
+    assert.equal(s.assignmentPuts.get(first)?.length, 1);
+    assert.equal(s.assignmentPuts.size, 1);
+    // The collector's own Run Command, and no second one with the tuning script.
+    const runs = s.scripts.get(first)!;
+    assert.equal(runs.length, 1);
+    assert.ok(!("ContentHash" in runs[0].parameters), "the one run is the collector");
+  });
+
+  it("refuses to re-send an assignment it cannot send unchanged (protected parameters, no content hash), sending nothing", async () => {
+    const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: 240 })) } });
+    const withSecret = deployedAssignment(prod, first) as any;
+    withSecret.properties.guestConfiguration.configurationProtectedParameter = [{ name: "[MailhostTcpTuning]MailhostTcpTuning;Secret", value: null }];
+    s.setAssignment(first, withSecret);
+    const r = await drift(s, prod, { remediate: true, yes: true });
+    assert.equal(host(r, first).remediation?.outcome, "failed");
+    assert.match(host(r, first).remediation?.detail ?? "", /protected parameters, whose values Azure never returns/);
+    assert.equal(s.assignmentPuts.size, 0);
+    const noHash = deployedAssignment(prod, first) as any;
+    noHash.properties.guestConfiguration.contentHash = null;
+    assert.throws(() => resendBodyOf(noHash, first), /Azure returned no guestConfiguration\.contentHash; run `pulumi up` instead/);
+  });
+
+  it("names the missing permission when the identity may not write the assignment", async () => {
+    const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: 240 })) } });
+    for (const h of prod.hosts) s.setAssignment(h.name, deployedAssignment(prod, h.name));
+    s.deniedActions.add("Microsoft.GuestConfiguration/guestConfigurationAssignments/write");
+    const r = await drift(s, prod, { remediate: true, yes: true });
+    assert.equal(host(r, first).remediation?.outcome, "failed");
+    assert.match(host(r, first).remediation?.detail ?? "", /Microsoft\.GuestConfiguration\/guestConfigurationAssignments\/write/);
   });
 });
 

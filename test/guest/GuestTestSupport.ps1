@@ -2,7 +2,7 @@
     Test support for the guest PowerShell: a fake Windows machine behind the module's machine edges.
 
     Only the edge functions are replaced (registry reads and writes, netsh, boot time, the volatile
-    reboot marker, the DSC LCM query); everything else (parsing, decoding, comparing, deciding what
+    reboot marker, the DSC LCM query, the event log); everything else (parsing, decoding, comparing, deciding what
     to write, the files of SiteConfig.cfg in a temporary folder) runs as written.
     Dot-source this file in BeforeAll; call Register-FakeMachineMock in BeforeEach (or in It).
 #>
@@ -62,6 +62,9 @@ function New-FakeMachine {
         # Get-NetTCPConnection rows (LocalPort, RemoteAddress, RemotePort, State): none yet.
         TcpConnections     = @()
         PortUsageTaskRegistrations = 0
+        # Events written through the event-log edge: @{ Source; LogName; EventId; EntryType; Values }.
+        Events      = New-Object -TypeName System.Collections.ArrayList
+        EventLogFails = $false
     }
 }
 
@@ -162,6 +165,14 @@ $script:FakeEdges = [ordered]@{
     }
     'Get-MailhostLcmDocument' = {
         return [string[]]@($global:MailhostFakeMachine.LcmDocuments)
+    }
+    'Write-MailhostEventLogEntry' = {
+        param([string]$Source, [string]$LogName, [int]$EventId, [string]$EntryType, [string[]]$Values)
+        $m = $global:MailhostFakeMachine
+        if ($m.EventLogFails) {
+            throw 'Requested registry access is not allowed.'
+        }
+        $null = $m.Events.Add(@{ Source = $Source; LogName = $LogName; EventId = $EventId; EntryType = $EntryType; Values = [string[]]@($Values) })
     }
     'Remove-MailhostLcmDocument' = {
         $global:MailhostFakeMachine.LcmDocuments.Clear()

@@ -362,6 +362,120 @@ Describe 'MailhostTcpTuning.Set' {
     }
 }
 
+Describe 'MailhostTcpTuning.Set records each correction in the Application log' {
+    BeforeAll {
+        # Windows' and the contract's names, written out: a misspelt source or a moved id must fail here.
+        $script:EventSource = 'MailhostTcpTuning'
+        $script:EventIds = @{ MaxUserPort = 1001; TcpTimedWaitDelay = 1002; DynamicPortRangeIPv4 = 1003; DynamicPortRangeIPv6 = 1004; SiteConfig = 1005 }
+    }
+
+    BeforeEach {
+        $machine = New-FakeMachine
+        Register-FakeMachineMock -Machine $machine -ModuleName MailhostTcpTuning
+        $path = Join-Path -Path $TestDrive -ChildPath 'SiteConfig.cfg'
+        Remove-Item -LiteralPath $path, ($path + '.bak') -ErrorAction SilentlyContinue
+        $parameters = New-DesiredParameter -SiteConfigPath $path
+    }
+
+    It 'writes nothing when nothing changed, under <Edition>' -ForEach @(
+        @{ Edition = 'Desktop' }
+        @{ Edition = 'Core' }
+    ) {
+        $machine.Edition = $Edition
+        Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+        (New-TestResource -Parameters $parameters).Set()
+        Should -Invoke -CommandName Write-MailhostEventLogEntry -ModuleName MailhostTcpTuning -Times 0 -Exactly
+        @($machine.Events).Count | Should -Be 0
+    }
+
+    It 'writes exactly one event per changed setting, naming it, the value found and the value written, under <Edition>' -ForEach @(
+        @{ Edition = 'Desktop' }
+        @{ Edition = 'Core' }
+    ) {
+        $machine.Edition = $Edition
+        Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+        $wrongDelay = [int]$parameters.TcpTimedWaitDelay + 1
+        $machine.Keys[$script:TcpipKey]['TcpTimedWaitDelay'] = @{ Kind = 'DWord'; Data = $wrongDelay }
+        $machine.Ranges['ipv6'] = @{ StartPort = $script:Limits.WindowsDefaults.DynamicPortRangeStartPort; NumberOfPorts = $script:Limits.WindowsDefaults.DynamicPortRangeNumberOfPorts }
+        (New-TestResource -Parameters $parameters).Set()
+
+        Should -Invoke -CommandName Write-MailhostEventLogEntry -ModuleName MailhostTcpTuning -Times 2 -Exactly
+        $events = @($machine.Events)
+        $events.Count | Should -Be 2
+        foreach ($event in $events) {
+            $event.Source | Should -Be $script:EventSource
+            $event.LogName | Should -Be 'Application'
+            $event.EntryType | Should -Be 'Information'
+            $event.Values[4] | Should -Be $Edition
+        }
+        $delay = $events | Where-Object { $_.EventId -eq $script:EventIds.TcpTimedWaitDelay }
+        $delay.Values[1] | Should -Be 'TcpTimedWaitDelay'
+        $delay.Values[2] | Should -Be ('{0} (REG_DWORD)' -f $wrongDelay)
+        $delay.Values[3] | Should -Be ('{0} (REG_DWORD)' -f $parameters.TcpTimedWaitDelay)
+        $delay.Values[0] | Should -BeLike ('*corrected TcpTimedWaitDelay: found {0} (REG_DWORD), wrote {1} (REG_DWORD)*' -f $wrongDelay, $parameters.TcpTimedWaitDelay)
+        $range = $events | Where-Object { $_.EventId -eq $script:EventIds.DynamicPortRangeIPv6 }
+        $range.Values[1] | Should -Be 'DynamicPortRangeIPv6'
+        $range.Values[2] | Should -Be ('{0}+{1}' -f $script:Limits.WindowsDefaults.DynamicPortRangeStartPort, $script:Limits.WindowsDefaults.DynamicPortRangeNumberOfPorts)
+        $range.Values[3] | Should -Be ('{0}+{1}' -f $parameters.DynamicPortRangeStartPort, $parameters.DynamicPortRangeNumberOfPorts)
+    }
+
+    It 'writes one event for each of the five settings on a machine as Windows leaves it, with its own id' {
+        (New-TestResource -Parameters $parameters).Set()
+        $events = @($machine.Events)
+        $events.Count | Should -Be 5
+        @($events | ForEach-Object { $_.EventId } | Sort-Object) | Should -Be @($script:EventIds.Values | Sort-Object)
+        foreach ($event in $events) {
+            $script:EventIds[$event.Values[1]] | Should -Be $event.EventId
+        }
+        ($events | Where-Object { $_.Values[1] -eq 'MaxUserPort' }).Values[2] | Should -Be 'absent'
+        ($events | Where-Object { $_.Values[1] -eq 'SiteConfig' }).Values[2] | Should -Be 'absent'
+        ($events | Where-Object { $_.Values[1] -eq 'SiteConfig' }).Values[3] | Should -Be ('SHA-256 ' + $parameters.SiteConfigSha256)
+    }
+
+    It 'names a value of the wrong kind by its registry type and data' {
+        Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+        $machine.Keys[$script:TcpipKey]['MaxUserPort'] = @{ Kind = 'String'; Data = $parameters.MaxUserPort }
+        (New-TestResource -Parameters $parameters).Set()
+        @($machine.Events).Count | Should -Be 1
+        $machine.Events[0].EventId | Should -Be $script:EventIds.MaxUserPort
+        $machine.Events[0].Values[2] | Should -Be ('REG_SZ "{0}"' -f $parameters.MaxUserPort)
+    }
+
+    It 'a second Set right after a correction writes no event (the correction is idempotent)' {
+        (New-TestResource -Parameters $parameters).Set()
+        $machine.Events.Clear()
+        (New-TestResource -Parameters $parameters).Set()
+        @($machine.Events).Count | Should -Be 0
+    }
+
+    It 'keeps the correction and warns when the event cannot be written' {
+        Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+        $machine.Keys[$script:TcpipKey]['MaxUserPort'] = @{ Kind = 'DWord'; Data = [int]$parameters.MaxUserPort - 1 }
+        $machine.EventLogFails = $true
+        Mock -ModuleName MailhostTcpTuning -CommandName Write-Warning -MockWith { }
+        (New-TestResource -Parameters $parameters).Set()
+        $machine.Keys[$script:TcpipKey]['MaxUserPort'].Data | Should -Be ([int]$parameters.MaxUserPort)
+        Should -Invoke -CommandName Write-Warning -ModuleName MailhostTcpTuning -Times 1 -Exactly -ParameterFilter { $Message -like '*corrected MaxUserPort*could not be written*' }
+    }
+}
+
+Describe 'The event-log edge' {
+    It 'uses only .NET System.Diagnostics.EventLog, no *-EventLog cmdlet (absent from PowerShell 7)' {
+        $text = InModuleScope -ModuleName MailhostTcpTuning -ScriptBlock { (Get-Command -Name Write-MailhostEventLogEntry).Definition }
+        $text | Should -Match '\[System\.Diagnostics\.EventLog\]::SourceExists'
+        $text | Should -Match '\[System\.Diagnostics\.EventLog\]::CreateEventSource'
+        $text | Should -Match '\[System\.Diagnostics\.EventLog\]::WriteEvent'
+        $text | Should -Not -Match '(New|Write|Get|Remove|Limit|Clear|Show)-EventLog'
+        $module = Get-Content -LiteralPath $script:FunctionsFile -Raw
+        $module | Should -Not -Match '(?m)^[^#]*\b(New|Write|Get|Remove|Limit|Clear|Show)-EventLog\b'
+    }
+
+    It 'finds the System.Diagnostics.EventLog types in this PowerShell edition without loading anything' {
+        ('System.Diagnostics.EventLog' -as [type]) | Should -Not -BeNullOrEmpty
+        ('System.Diagnostics.EventInstance' -as [type]) | Should -Not -BeNullOrEmpty
+    }
+}
+
 Describe 'MailhostTcpTuning and the auto-reuse port range' {
     BeforeEach {
         $machine = New-FakeMachine
@@ -387,6 +501,18 @@ Describe 'MailhostTcpTuning and the auto-reuse port range' {
             Should -Invoke -CommandName Set-MailhostRebootMarker -ModuleName MailhostTcpTuning -Times 1 -Exactly
             $machine.Volatile.ContainsKey($script:MarkerKey) | Should -BeTrue
             Should -Invoke -CommandName Set-MailhostRegistryValue -ModuleName MailhostTcpTuning -Times 0 -Exactly
+        }
+
+        It 'records the change as one correction event (id 1006), naming the range found and the range written' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            (New-TestResource -Parameters $parameters).Set()
+            $events = @($machine.Events)
+            $events.Count | Should -Be 1
+            $events[0].Source | Should -Be 'MailhostTcpTuning'
+            $events[0].EventId | Should -Be 1006
+            $events[0].Values[1] | Should -Be 'AutoReusePortRange'
+            $events[0].Values[2] | Should -Be '0+0'
+            $events[0].Values[3] | Should -Be $want
         }
 
         It 'fails, naming what it read back, when the templates do not show the new range after Set-NetTCPSetting' {

@@ -92,7 +92,7 @@ describe('assembleGuestScript', () => {
 
   it('run command: takes the tuning and its writing edges', () => {
     const defined = [...assembleGuestScript(RUN_COMMAND_SCRIPT.file).matchAll(FUNCTION_DEFINITION)].map((m) => m[1]!);
-    for (const name of ['Set-MailhostTcpTuning', 'Set-MailhostRegistryValue', 'Set-MailhostNetshDynamicPort', 'Write-MailhostFileAtomic', 'Set-MailhostRebootMarker']) {
+    for (const name of ['Set-MailhostTcpTuning', 'Set-MailhostRegistryValue', 'Set-MailhostNetshDynamicPort', 'Write-MailhostFileAtomic', 'Set-MailhostRebootMarker', 'Write-MailhostCorrectionEvent', 'Write-MailhostEventLogEntry']) {
       assert.ok(defined.includes(name), name);
     }
     assert.ok(!defined.includes('Get-MailhostLcmConfigurationMode'), 'functions it does not use stay out');

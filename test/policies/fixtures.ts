@@ -204,3 +204,62 @@ export function estateDefinition(contentUri = estatePackageSasUri({})): TestReso
 export function estateAssignment(tuning: Record<string, unknown> = tuningParameterValue(plan.tuning)): TestResource {
   return { type: POLICY_ASSIGNMENT_TYPE, name: "estate-assignment", props: { policyAssignmentName: "mailhost-tcp-tuning", scope: "/subscriptions/x", policyDefinitionId: "/subscriptions/x/providers/Microsoft.Authorization/policyDefinitions/mailhost-tcp-tuning", parameters: { tagName: { value: "workload" }, tagValue: { value: "mail" }, tuning: { value: tuning } } } };
 }
+
+// ---- Monitoring coverage: the DCR, the correction alert, the NAT gateway and its metric alerts ----
+
+export const NAT_GATEWAY_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Network/natGateways/ng-mailhost-unit";
+
+export const dataCollectionRuleArgs: monitor.DataCollectionRuleArgs = {
+  resourceGroupName: "rg-mailhost-unit",
+  dataCollectionRuleName: "dcr-mailhost-unit",
+  kind: "Windows",
+  dataSources: {
+    windowsEventLogs: [
+      { name: "tcpipPortExhaustionEvents", streams: ["Microsoft-Event"], xPathQueries: [...plan.monitoring.eventXPathQueries] },
+      { name: "mailhostTuningCorrections", streams: ["Microsoft-Event"], xPathQueries: [...plan.monitoring.correctionEventXPathQueries] },
+    ],
+  },
+};
+
+const correctionAlert = plan.monitoring.alerts.find((a) => a.key === "tuning-corrections")!;
+export const correctionAlertRuleArgs: monitor.ScheduledQueryRuleArgs = {
+  ...scheduledQueryRuleArgs,
+  ruleName: correctionAlert.ruleName,
+  criteria: { allOf: [{ query: correctionAlert.query, timeAggregation: "Total", metricMeasureColumn: "Corrections", resourceIdColumn: "_ResourceId", operator: "GreaterThan", threshold: correctionAlert.threshold }] },
+};
+
+export const natGatewayArgs: network.NatGatewayArgs = {
+  resourceGroupName: "rg-mailhost-unit",
+  natGatewayName: "ng-mailhost-unit",
+  sku: { name: "Standard" },
+};
+
+/** The metric alert of one planned NAT gateway alert, as the Monitoring component builds it. */
+export function natMetricAlertArgs(index: number): monitor.MetricAlertArgs {
+  const alert = plan.monitoring.metricAlerts[index];
+  return {
+    resourceGroupName: "rg-mailhost-unit",
+    location: "global",
+    ruleName: alert.ruleName,
+    severity: alert.severity,
+    enabled: true,
+    scopes: [NAT_GATEWAY_ID],
+    evaluationFrequency: "PT1M",
+    windowSize: "PT5M",
+    criteria: {
+      odataType: "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+      allOf: [{
+        criterionType: "StaticThresholdCriterion", name: alert.metricName, metricName: alert.metricName, metricNamespace: alert.metricNamespace,
+        operator: alert.operator, threshold: alert.threshold, timeAggregation: alert.timeAggregation,
+        dimensions: alert.dimensions.map((d) => ({ name: d.name, operator: "Include", values: [...d.values] })),
+      }],
+    },
+    actions: [{ actionGroupId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Insights/actionGroups/ag-mailhost-unit" }],
+  };
+}
+
+export const dcr = () => resource("azure-native:monitor:DataCollectionRule", "mailhost-monitoring-dcr", dataCollectionRuleArgs);
+export const correctionAlertRule = () => resource("azure-native:monitor:ScheduledQueryRule", "mailhost-monitoring-tuning-corrections", correctionAlertRuleArgs);
+export const natGateway = () => resource("azure-native:network:NatGateway", "mailhost-egress-ng", natGatewayArgs);
+export const natSnatAlert = () => resource("azure-native:monitor:MetricAlert", "mailhost-monitoring-nat-snat-failed-connections", natMetricAlertArgs(0));
+export const natDropAlert = () => resource("azure-native:monitor:MetricAlert", "mailhost-monitoring-nat-packet-drops", natMetricAlertArgs(1));

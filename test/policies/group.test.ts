@@ -16,7 +16,7 @@ import { tcpTimedWaitDelayRange } from "../../policies/rules/tcpTimedWaitDelayRa
 import { tuningValuesReadable } from "../../policies/rules/tuningValuesReadable";
 import { REPO_ROOT } from "../support/stacks";
 import type { TestResource } from "./harness";
-import { alertRule, ama, dcra, dsc, gcAssignment, guestConfigurationOfCopy, nic, nsg, resource, runCommand, vm, withDscArgument, withParameter, withTtl } from "./fixtures";
+import { alertRule, ama, correctionAlertRule, dcr, dcra, natDropAlert, natGateway, dsc, gcAssignment, guestConfigurationOfCopy, nic, nsg, resource, runCommand, vm, withDscArgument, withParameter, withTtl } from "./fixtures";
 
 /**
  * The level of every rule when it was a policy of its own, before grouping: the pack's default
@@ -48,6 +48,10 @@ const LEVELS_BEFORE: Record<string, readonly [string, string, string, string]> =
   "mailhost-port-usage-alert": ["mandatory", "advisory", "mandatory", "mandatory"],
   "mailhost-script-tuning-verifiable": ["advisory", "advisory", "advisory", "advisory"],
   "mailhost-guest-configuration-applies": ["advisory", "advisory", "mandatory", "mandatory"],
+  // Added after grouping, as the group mailhost-monitoring-coverage: advisory except in prod.
+  "mailhost-collects-tuning-corrections": ["advisory", "advisory", "advisory", "mandatory"],
+  "mailhost-tuning-correction-alert": ["advisory", "advisory", "advisory", "mandatory"],
+  "mailhost-nat-gateway-alerts": ["advisory", "advisory", "advisory", "mandatory"],
 };
 /** Config values the rules had before, by rule (the capacity load and the TTL floor). */
 const CONFIG_BEFORE: Record<string, Record<string, Record<string, unknown>>> = {
@@ -134,6 +138,7 @@ function stackCases(): TestResource[][] {
     host(withTtl(dsc(), 30), ama()),
     [...host(dsc(), ama(), dcra()), subnet, hostNic],
     host(dsc(), runCommand(), gcAssignment()),
+    [...host(dsc(), ama(), dcra(), dcr(), correctionAlertRule()), natGateway(), natDropAlert()],
     // Monitoring declared without the port-usage readings: an alert rule on Tcpip events only.
     [...host(dsc(), ama(), dcra()), alertRule()],
   ];
@@ -142,12 +147,13 @@ function stackCases(): TestResource[][] {
 const groups = policies.filter((p) => rulesOf(p).length > 1 || rulesOf(p)[0] !== p);
 
 describe("the pack's policies", () => {
-  it("are exactly the eight policies, four resource and four stack", () => {
+  it("are exactly the nine policies, four resource and five stack", () => {
     assert.deepEqual(policies.map((p) => p.name), [
       "mailhost-resource-guardrails", "mailhost-service-readiness", "mailhost-tuning-values-readable", "mailhost-tuning-recommended",
       "mailhost-vm-has-one-tuning", "mailhost-fleet-readiness", "mailhost-script-tuning-verifiable", "mailhost-guest-configuration-applies",
+      "mailhost-monitoring-coverage",
     ]);
-    assert.deepEqual(policies.map((p) => ("validateStack" in p ? "stack" : "resource")), ["resource", "resource", "resource", "resource", "stack", "stack", "stack", "stack"]);
+    assert.deepEqual(policies.map((p) => ("validateStack" in p ? "stack" : "resource")), ["resource", "resource", "resource", "resource", "stack", "stack", "stack", "stack", "stack"]);
   });
   it("hold every rule of before exactly once", () => {
     assert.deepEqual(policies.flatMap((p) => rulesOf(p).map((r) => r.name)).sort(), Object.keys(LEVELS_BEFORE).sort());

@@ -48,6 +48,8 @@ export const CREATE_ONLY: Readonly<Record<string, readonly string[]>> = {
   "azure-native:monitor:DataCollectionRuleAssociation": ["associationName", "resourceUri"],
   "azure-native:monitor:ActionGroup": ["actionGroupName", "location"],
   "azure-native:monitor:ScheduledQueryRule": ["ruleName", "location", "kind"],
+  // The NAT gateway's metric alerts: a global resource named after the stack.
+  "azure-native:monitor:MetricAlert": ["ruleName", "location"],
 };
 
 /** Resources whose disappearance after an edit is by design: content published at a content address. */

@@ -14,6 +14,7 @@ import { HOST_DIMENSION, TCPIP_EVENTS } from "../../domain/monitoring";
 import { planFleet } from "../../domain/plan";
 import { PORT_USAGE_EVENT_SOURCE, PORT_USAGE_EVENT_XPATH } from "../../domain/portUsage";
 import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_SOURCE } from "../../domain/corrections";
 import { RESOURCE_ID_COLUMN } from "../../components/Monitoring";
 import { formatPlan, planOf } from "../../cli/plan";
 import { REPO_ROOT, STACKS, runStack, stackConfigWithSecret, stackFileConfig, withValue } from "../support/stacks";
@@ -31,7 +32,7 @@ const byType = (run: OfflineRun, type: string) => run.resources.filter((r) => r.
 const agents = (run: OfflineRun) => byType(run, "azure-native:compute:VirtualMachineExtension").filter((r) => r.inputs.publisher === "Microsoft.Azure.Monitor");
 const idOf = (type: string, name: string, rg: string) => {
   const [, module, kind] = type.split(":");
-  const provider = { compute: "Microsoft.Compute", monitor: "Microsoft.Insights", operationalinsights: "Microsoft.OperationalInsights" }[module];
+  const provider = { compute: "Microsoft.Compute", monitor: "Microsoft.Insights", operationalinsights: "Microsoft.OperationalInsights", network: "Microsoft.Network" }[module];
   return `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${rg}/providers/${provider}/${kind}/${name}`;
 };
 
@@ -113,9 +114,60 @@ for (const stack of STACKS) {
       assert.deepEqual(group.inputs.webhookReceivers, [], "no webhook unless the secret key is set");
     });
 
+    it("collects the tuning's correction events (Application log, provider MailhostTcpTuning, every correction id) into the same workspace", () => {
+      const [dcr] = byType(run, "azure-native:monitor:DataCollectionRule");
+      const inputs = dcr.inputs as any;
+      const corrections = inputs.dataSources.windowsEventLogs.filter((s: any) => s.xPathQueries.some((q: string) => q.includes(`Provider[@Name='${CORRECTION_EVENT_SOURCE}']`)));
+      assert.equal(corrections.length, 1);
+      assert.deepEqual(corrections[0].streams, ["Microsoft-Event"]);
+      const [xpath] = corrections[0].xPathQueries;
+      assert.match(xpath, /^Application!/);
+      for (const id of Object.values(CORRECTION_EVENT_IDS)) assert.ok(xpath.includes(`EventID=${id}`), `XPath names ${id}`);
+      assert.ok(inputs.dataFlows.some((f: any) => f.streams.includes("Microsoft-Event")), "the Event stream flows to the workspace");
+    });
+
+    it("alerts, per host, when one setting is corrected more than the configured number of times in the configured window", () => {
+      const rules = byType(run, "azure-native:monitor:ScheduledQueryRule").filter((r) => ((r.inputs.criteria as any).allOf[0].query as string).includes(`"${CORRECTION_EVENT_SOURCE}"`));
+      assert.equal(rules.length, 1);
+      const [rule] = rules;
+      const [condition] = (rule.inputs.criteria as any).allOf;
+      assert.equal(condition.threshold, config.monitoring.alerts.correctionThreshold);
+      assert.equal(condition.metricMeasureColumn, "Corrections");
+      assert.equal(condition.resourceIdColumn, RESOURCE_ID_COLUMN);
+      assert.equal(rule.inputs.windowSize, config.monitoring.alerts.correctionWindowMinutes % 1440 === 0 ? `P${config.monitoring.alerts.correctionWindowMinutes / 1440}D` : `PT${config.monitoring.alerts.correctionWindowMinutes / 60}H`);
+      assert.match(String(rule.inputs.description), /gpresult/);
+      assert.match(String(rule.inputs.description), /Process Monitor/);
+    });
+
+    it("puts metric alerts on the stack's NAT gateway: failed SNAT connections and dropped packets, notifying the same action group", () => {
+      const [gateway, ...moreGateways] = byType(run, "azure-native:network:NatGateway");
+      assert.deepEqual(moreGateways, []);
+      const gatewayId = idOf(gateway.type, String(gateway.inputs.natGatewayName), rg);
+      const [group] = byType(run, "azure-native:monitor:ActionGroup");
+      const groupId = idOf(group.type, String(group.inputs.actionGroupName), rg);
+      const alerts = byType(run, "azure-native:monitor:MetricAlert");
+      assert.equal(alerts.length, 2);
+      const byMetric = (metric: string) => alerts.filter((a) => (a.inputs.criteria as any).allOf[0].metricName === metric);
+      const [snat] = byMetric("SNATConnectionCount");
+      const [drops] = byMetric("PacketDropCount");
+      assert.deepEqual((snat.inputs.criteria as any).allOf[0].dimensions, [{ name: "ConnectionState", operator: "Include", values: ["Failed"] }]);
+      assert.equal((snat.inputs.criteria as any).allOf[0].threshold, config.monitoring.alerts.natSnatFailedConnectionThreshold);
+      assert.equal((drops.inputs.criteria as any).allOf[0].threshold, config.monitoring.alerts.natPacketDropThreshold);
+      for (const alert of [snat, drops]) {
+        const [criterion] = (alert.inputs.criteria as any).allOf;
+        assert.equal(criterion.metricNamespace, "Microsoft.Network/natGateways");
+        assert.equal(criterion.timeAggregation, "Total");
+        assert.equal(criterion.operator, "GreaterThan");
+        assert.deepEqual(alert.inputs.scopes, [gatewayId]);
+        assert.deepEqual(alert.inputs.actions, [{ actionGroupId: groupId }]);
+        assert.equal(alert.inputs.windowSize, "PT5M");
+        assert.equal(alert.inputs.evaluationFrequency, "PT1M");
+      }
+    });
+
     it("creates alert rules split per host whose queries mention 4231 and 4227, each notifying the action group", () => {
       const rules = byType(run, "azure-native:monitor:ScheduledQueryRule");
-      assert.equal(rules.length, 5);
+      assert.equal(rules.length, planOf(REPO_ROOT, stack).monitoring.alerts.length);
       const [group] = byType(run, "azure-native:monitor:ActionGroup");
       const groupId = idOf(group.type, String(group.inputs.actionGroupName), rg);
       const [workspace] = byType(run, "azure-native:operationalinsights:Workspace");
@@ -169,7 +221,8 @@ for (const stack of STACKS) {
       const monitoring = (run.outputs as any).monitoring;
       assert.equal(monitoring.enabled, true);
       assert.deepEqual(monitoring.emailReceivers, config.monitoring.emailReceivers);
-      assert.equal(monitoring.alertRules.length, 5);
+      assert.equal(monitoring.alertRules.length, planOf(REPO_ROOT, stack).monitoring.alerts.length);
+      assert.equal(monitoring.metricAlerts.length, 2);
     });
   });
 }
@@ -330,8 +383,7 @@ describe("the pack over the analyzer protocol, on what the program registers", (
     await pack.configure(readPolicyConfig("prod"));
     const broken = prod.resources.map((r) => r.type === "azure-native:monitor:ScheduledQueryRule" ? { ...r, inputs: { ...r.inputs, actions: { actionGroups: [] } } } : r);
     const hits = mandatory(await analyzeResources(pack, broken)).filter((d) => isRule(d, "mailhost-service-readiness", "mailhost-alert-rule-has-action-group"));
-    assert.equal(hits.length, prod.resources.filter((r) => r.type === "azure-native:monitor:ScheduledQueryRule").length);
-    assert.equal(hits.length, 5);
+    assert.equal(hits.length, byType(prod, "azure-native:monitor:ScheduledQueryRule").length);
     assert.match(hits[0].message, /ScheduledQueryRule "mailhost-monitoring-[a-z-]+" names no action group in actions\.actionGroups/);
   });
   it("never shows the webhook URL in a diagnostic or the pack's log, even when everything is reported", async () => {
@@ -342,6 +394,25 @@ describe("the pack over the analyzer protocol, on what the program registers", (
     assert.ok(ds.length >= 8);
     const text = JSON.stringify(ds) + pack.logs().join("\n");
     assert.ok(!text.includes(WEBHOOK_TOKEN) && !text.includes("hooks.example.com"));
+  });
+  it("requires, in prod, the collection of the correction events, the correction alert and the NAT gateway alerts; only warns in dev", async () => {
+    const coverage = (d: PolicyDiagnostic) => d.policyName === "mailhost-monitoring-coverage";
+    const stripped = prod.resources
+      .filter((r) => r.type !== "azure-native:monitor:MetricAlert")
+      .filter((r) => !(r.type === "azure-native:monitor:ScheduledQueryRule" && JSON.stringify(r.inputs).includes(CORRECTION_EVENT_SOURCE)))
+      .map((r) => r.type === "azure-native:monitor:DataCollectionRule"
+        ? { ...r, inputs: { ...r.inputs, dataSources: { ...(r.inputs as any).dataSources, windowsEventLogs: (r.inputs as any).dataSources.windowsEventLogs.filter((s: any) => !JSON.stringify(s).includes(CORRECTION_EVENT_SOURCE)) } } }
+        : r);
+    await pack.configure(readPolicyConfig("prod"));
+    const inProd = (await analyzeResources(pack, stripped)).filter(coverage);
+    assert.deepEqual(inProd.map((d) => ruleOf(d)).sort(), [
+      "mailhost-collects-tuning-corrections", "mailhost-nat-gateway-alerts", "mailhost-nat-gateway-alerts", "mailhost-tuning-correction-alert",
+    ]);
+    assert.deepEqual([...new Set(inProd.map((d) => d.enforcementLevel))], ["mandatory"]);
+    await pack.configure(readPolicyConfig("dev"));
+    const inDev = (await analyzeResources(pack, stripped)).filter(coverage);
+    assert.equal(inDev.length, 4);
+    assert.deepEqual([...new Set(inDev.map((d) => d.enforcementLevel))], ["advisory"]);
   });
   it("passes the complete prod stack with the webhook set without a single diagnostic", async () => {
     await pack.configure(readPolicyConfig("prod"));

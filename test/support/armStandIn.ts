@@ -6,7 +6,11 @@
  * `value: [{ code: "ComponentStatus/StdOut/succeeded", message }]` shape), extension updates, and
  * VM restart (202 with Azure-AsyncOperation and Location, polled; the instance view then moves
  * running -> stopping -> starting -> running, with a VM agent that may report ready late, or a VM
- * that never comes back).
+ * that never comes back), and a VM's guest configuration assignment (GET and PUT of
+ * `Microsoft.GuestConfiguration/guestConfigurationAssignments`, API 2024-04-05, bodies shaped after
+ * the REST spec examples getGuestConfigurationAssignment.json and
+ * createOrUpdateGuestConfigurationAssignment.json: a PUT answers 200 for an existing assignment,
+ * 201 for a new one, with `complianceStatus` "Pending").
  * Behaviour per VM is scripted by the test; the stand-in records what it was asked.
  */
 import { execFileSync } from "node:child_process";
@@ -137,6 +141,10 @@ export class ArmStandIn {
   readonly runCommandPosts = new Map<string, number>();
   /** Scripts run per VM with their parameters. */
   readonly scripts = new Map<string, Array<{ script: string; parameters: Record<string, string> }>>();
+  /** Guest configuration assignments per VM (lower case) and assignment name: the resource as Azure returns it. */
+  readonly assignments = new Map<string, Map<string, Record<string, unknown>>>();
+  /** Bodies of the assignment PUTs per VM, as they arrived (parsed). */
+  readonly assignmentPuts = new Map<string, Array<Record<string, unknown>>>();
   /** forceUpdateTag values set per VM and extension. */
   readonly extensionUpdates = new Map<string, Array<{ extension: string; forceUpdateTag: string }>>();
   /** Requests without the expected bearer token. */
@@ -251,7 +259,8 @@ export class ArmStandIn {
     const action = req.method === "GET" && p === base ? "Microsoft.Compute/virtualMachines/read"
       : req.method === "GET" && p.endsWith("/instanceView") ? "Microsoft.Compute/virtualMachines/instanceView/read"
         : req.method === "POST" && p.endsWith("/runCommand") ? "Microsoft.Compute/virtualMachines/runCommand/action"
-          : /\/extensions\//.test(p) ? "Microsoft.Compute/virtualMachines/extensions/write" : undefined;
+          : /\/extensions\//.test(p) ? "Microsoft.Compute/virtualMachines/extensions/write"
+            : /\/guestConfigurationAssignments\//.test(p) ? `Microsoft.GuestConfiguration/guestConfigurationAssignments/${req.method === "GET" ? "read" : "write"}` : undefined;
     if (action !== undefined && this.deniedActions.has(action)) {
       return this.json(res, 403, { error: ARM_ERRORS.authorizationFailed(action, p.replace(/\/(instanceView|runCommand)$/, "")) });
     }
@@ -275,6 +284,8 @@ export class ArmStandIn {
       if (req.method === "GET" && rest === "/instanceView") return this.instanceView(vm, res);
       if (req.method === "POST" && rest === "/runCommand") return this.runCommand(vm, body, res);
       if (req.method === "POST" && rest === "/restart") return this.restart(vm, res);
+      const gca = /^\/providers\/Microsoft\.GuestConfiguration\/guestConfigurationAssignments\/([^/]+)$/.exec(rest);
+      if (gca && (req.method === "GET" || req.method === "PUT")) return this.assignment(vm, decodeURIComponent(gca[1]), req.method, url, body, res);
       const ext = /^\/extensions\/([^/]+)$/.exec(rest);
       if (ext && (req.method === "PATCH" || req.method === "PUT")) {
         const parsed = JSON.parse(body || "{}") as { properties?: { forceUpdateTag?: string } };
@@ -290,6 +301,41 @@ export class ArmStandIn {
     const op = /^\/providers\/Microsoft.Compute\/locations\/westeurope\/(operations|operationResults)\/(\d+)$/.exec(p);
     if (op && req.method === "GET") return this.operation(op[1] as "operations" | "operationResults", op[2], res);
     return this.json(res, 404, { error: { code: "NotFound", message: `${req.method} ${p}` } });
+  }
+
+  /** Gives a VM a guest configuration assignment, as Azure returns it after a deployment. */
+  setAssignment(vm: string, assignment: Record<string, unknown> & { name: string }): void {
+    const byName = this.assignments.get(vm.toLowerCase()) ?? new Map<string, Record<string, unknown>>();
+    byName.set(assignment.name.toLowerCase(), structuredClone(assignment));
+    this.assignments.set(vm.toLowerCase(), byName);
+  }
+
+  /**
+   * GET or PUT of a VM's guest configuration assignment. The PUT body must carry `location` and
+   * `properties.guestConfiguration.name` (required by the spec) and may not carry read-only
+   * properties (the answer's complianceStatus, latestAssignmentReport, provisioningState, ...).
+   */
+  private assignment(vm: StandInVm, name: string, method: "GET" | "PUT", url: URL, body: string, res: import("node:http").ServerResponse): void {
+    if (url.searchParams.get("api-version") !== "2024-04-05") return this.json(res, 400, { error: { code: "InvalidApiVersionParameter", message: `api-version ${url.searchParams.get("api-version")}` } });
+    const id = `/subscriptions/${this.subscription}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vm.name}/providers/Microsoft.GuestConfiguration/guestConfigurationAssignments/${name}`;
+    const existing = this.assignments.get(vm.name.toLowerCase())?.get(name.toLowerCase());
+    if (method === "GET") {
+      if (!existing) return this.json(res, 404, { error: { code: "ResourceNotFound", message: `The Resource 'Microsoft.GuestConfiguration/guestConfigurationAssignments/${name}' under resource group '${this.resourceGroup}' was not found.` } });
+      return this.json(res, 200, { ...existing, id });
+    }
+    const input = JSON.parse(body || "{}") as { name?: string; location?: string; properties?: { context?: string; guestConfiguration?: Record<string, unknown> } & Record<string, unknown> };
+    this.assignmentPuts.set(vm.name, [...(this.assignmentPuts.get(vm.name) ?? []), input as Record<string, unknown>]);
+    const readOnly = ["complianceStatus", "lastComplianceStatusChecked", "latestReportId", "latestAssignmentReport", "assignmentHash", "parameterHash", "provisioningState", "resourceType", "targetResourceId", "vmssVMList"];
+    const sentReadOnly = readOnly.filter((k) => input.properties !== undefined && k in input.properties);
+    if (typeof input.location !== "string" || typeof input.properties?.guestConfiguration?.name !== "string" || sentReadOnly.length > 0) {
+      return this.json(res, 400, { error: { code: "InvalidRequestContent", message: `location and properties.guestConfiguration.name are required; read-only properties sent: ${sentReadOnly.join(", ") || "none"}` } });
+    }
+    const stored = {
+      name, location: input.location,
+      properties: { ...input.properties, complianceStatus: "Pending", assignmentHash: null, latestReportId: null, lastComplianceStatusChecked: null, provisioningState: "Succeeded", guestConfiguration: { ...input.properties.guestConfiguration } },
+    };
+    this.setAssignment(vm.name, stored);
+    return this.json(res, existing ? 200 : 201, { ...stored, id });
   }
 
   private instanceView(vm: StandInVm, res: import("node:http").ServerResponse): void {

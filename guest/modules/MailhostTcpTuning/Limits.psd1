@@ -19,4 +19,16 @@
         AutoReusePortRangeStartPort   = 0
         AutoReusePortRangeNumberOfPorts = 0
     }
+    CorrectionEvents              = @{
+        Source   = 'MailhostTcpTuning'
+        LogName  = 'Application'
+        EventIds = @{
+            MaxUserPort          = 1001
+            TcpTimedWaitDelay    = 1002
+            DynamicPortRangeIPv4 = 1003
+            DynamicPortRangeIPv6 = 1004
+            SiteConfig           = 1005
+            AutoReusePortRange   = 1006
+        }
+    }
 }

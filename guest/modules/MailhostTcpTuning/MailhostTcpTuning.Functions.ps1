@@ -14,7 +14,7 @@
       Set-MailhostNetTcpAutoReusePortRange, Read-MailhostFileBytes, Write-MailhostFileAtomic,
       Get-MailhostBootTime, Get-MailhostRebootMarker, Set-MailhostRebootMarker,
       Get-MailhostLcmConfigurationMode, Get-MailhostPowerShellEdition, Get-MailhostLcmDocument,
-      Remove-MailhostLcmDocument.
+      Remove-MailhostLcmDocument, Write-MailhostEventLogEntry.
 
     Limits come from $script:MailhostTcpTuningLimits (Limits.psd1, generated from domain/limits.ts).
     Windows PowerShell 5.1 and PowerShell 7 syntax and .NET Framework 4.x APIs only.
@@ -323,6 +323,29 @@ function Clear-MailhostLeftoverLcmDocument {
     }
     Remove-MailhostLcmDocument
     return $true
+}
+
+# Writes one event to a classic Windows event log through .NET System.Diagnostics.EventLog, which
+# both editions have (Windows PowerShell 5.1: .NET Framework's System.dll; PowerShell 7 on Windows:
+# the System.Diagnostics.EventLog assembly it ships). The *-EventLog cmdlets exist only in Windows
+# PowerShell 5.1. Registers $Source in $LogName first when no log knows it (needs administrator
+# rights: DSC, Run Command and Machine Configuration run as LocalSystem). $Values become the
+# event's insertion strings (<Data> elements of its EventData).
+function Write-MailhostEventLogEntry {
+    param
+    (
+        [string]$Source,
+        [string]$LogName,
+        [int]$EventId,
+        [ValidateSet('Information', 'Warning', 'Error')]
+        [string]$EntryType,
+        [string[]]$Values
+    )
+    if (-not [System.Diagnostics.EventLog]::SourceExists($Source)) {
+        [System.Diagnostics.EventLog]::CreateEventSource($Source, $LogName)
+    }
+    $instance = New-Object -TypeName System.Diagnostics.EventInstance -ArgumentList ([long]$EventId), 0, ([System.Diagnostics.EventLogEntryType]$EntryType)
+    [System.Diagnostics.EventLog]::WriteEvent($Source, $instance, [object[]]$Values)
 }
 
 # ---- Decoding and validation --------------------------------------------------------------------
@@ -844,6 +867,51 @@ function Get-MailhostTcpTuningReason {
     return , $reasons.ToArray()
 }
 
+# ---- Recording corrections ----------------------------------------------------------------------
+
+# A Tcpip value as a correction event shows what was found: the DWORD, 'absent', '<REG_TYPE> "<data>"' or 'unreadable'.
+function Format-MailhostTcpipFound {
+    param
+    (
+        [hashtable]$Value
+    )
+    switch ($Value.State) {
+        'DWord' { return ('{0} (REG_DWORD)' -f $Value.Value) }
+        'Absent' { return 'absent' }
+        'WrongKind' { return ('{0} "{1}"' -f (Get-MailhostRegistryTypeName -Kind $Value.Kind), $Value.Data) }
+        default { return 'unreadable' }
+    }
+}
+
+# Records one correction: one event in the Application log from source MailhostTcpTuning, with the
+# event id of the setting (CorrectionEvents of Limits.psd1, generated from domain/corrections.ts).
+# Insertion strings: 1 the sentence, 2 the setting, 3 the value found, 4 the value written, 5 the
+# PowerShell edition that ran the correction. A failed write warns and never undoes or fails the
+# correction, which has already happened.
+function Write-MailhostCorrectionEvent {
+    param
+    (
+        [string]$Setting,
+        [string]$Found,
+        [string]$Written
+    )
+    $events = $script:MailhostTcpTuningLimits['CorrectionEvents']
+    $eventId = $events.EventIds[$Setting]
+    if ($null -eq $eventId) {
+        throw ('No correction event id is known for {0}.' -f $Setting)
+    }
+    $edition = Get-MailhostPowerShellEdition
+    $found = Format-MailhostShortText -Text $Found -MaxLength 100
+    $written = Format-MailhostShortText -Text $Written -MaxLength 100
+    $sentence = 'MailhostTcpTuning corrected {0}: found {1}, wrote {2}. Something else changed this setting since the last run (PowerShell edition {3}).' -f $Setting, $found, $written, $edition
+    try {
+        Write-MailhostEventLogEntry -Source $events.Source -LogName $events.LogName -EventId $eventId -EntryType 'Information' -Values @($sentence, $Setting, $found, $written, $edition)
+    }
+    catch {
+        Write-Warning -Message ('{0} The event ({1} {2}) could not be written: {3}' -f $sentence, $events.Source, $eventId, $_.Exception.Message)
+    }
+}
+
 # ---- Changing the machine -----------------------------------------------------------------------
 
 # Writes a Tcpip value as a REG_DWORD when it is not already that DWORD. Returns $true when written.
@@ -862,6 +930,7 @@ function Set-MailhostTcpipValue {
     }
     Set-MailhostRegistryValue -SubKey (Get-MailhostTcpipSubKey) -Name $Name -Value $Desired -Kind 'DWord'
     Write-Verbose -Message ('{0} set to {1} (REG_DWORD); was {2}.' -f $Name, $Desired, $current.State)
+    Write-MailhostCorrectionEvent -Setting $Name -Found (Format-MailhostTcpipFound -Value $current) -Written ('{0} (REG_DWORD)' -f $Desired)
     return $true
 }
 
@@ -886,6 +955,8 @@ function Set-MailhostDynamicPortRange {
     if ($after.StartPort -ne $StartPort -or $after.NumberOfPorts -ne $NumberOfPorts) {
         throw ('netsh int {0} set dynamicport tcp start={1} num={2} reported success, but the range is now {3}+{4}.' -f $IpVersion, $StartPort, $NumberOfPorts, $after.StartPort, $after.NumberOfPorts)
     }
+    $setting = if ($IpVersion -eq 'ipv4') { 'DynamicPortRangeIPv4' } else { 'DynamicPortRangeIPv6' }
+    Write-MailhostCorrectionEvent -Setting $setting -Found ('{0}+{1}' -f $current.StartPort, $current.NumberOfPorts) -Written ('{0}+{1}' -f $StartPort, $NumberOfPorts)
     return $true
 }
 
@@ -918,6 +989,14 @@ function Set-MailhostAutoReusePortRange {
         throw ('Set-NetTCPSetting -AutoReusePortRangeStartPort {0} -AutoReusePortRangeNumberOfPorts {1} reported success, but Get-NetTCPSetting now reads {2}.' -f $StartPort, $NumberOfPorts, $read)
     }
     Write-Verbose -Message ('Auto-reuse port range set to {0}+{1}; it takes effect after the next reboot.' -f $StartPort, $NumberOfPorts)
+    $found = $current.Error
+    if ($current.ContainsKey('StartPort')) {
+        $found = '{0}+{1}' -f $current.StartPort, $current.NumberOfPorts
+    }
+    elseif ($current.ContainsKey('Mixed')) {
+        $found = $current.Mixed
+    }
+    Write-MailhostCorrectionEvent -Setting 'AutoReusePortRange' -Found $found -Written ('{0}+{1}' -f $StartPort, $NumberOfPorts)
     return $true
 }
 
@@ -935,10 +1014,15 @@ function Set-MailhostSiteConfig {
         throw ('SiteConfigContentBase64Url decodes to content with SHA-256 {0}, not SiteConfigSha256 {1}: {2} left unchanged.' -f $arrived, $ExpectedSha256, $Path)
     }
     $current = Read-MailhostFileBytes -Path $Path
-    if ($null -ne $current -and (Get-MailhostSha256Hex -Bytes $current) -eq $arrived) {
-        return $false
+    $found = 'absent'
+    if ($null -ne $current) {
+        $found = 'SHA-256 ' + (Get-MailhostSha256Hex -Bytes $current)
+        if ($found -eq ('SHA-256 ' + $arrived)) {
+            return $false
+        }
     }
     Write-MailhostFileAtomic -Path $Path -Bytes $Bytes
+    Write-MailhostCorrectionEvent -Setting 'SiteConfig' -Found $found -Written ('SHA-256 ' + $arrived)
     return $true
 }
 
