@@ -39,7 +39,10 @@ describe("examples", () => {
     const assignments = of(run.resources, "azure-native:guestconfiguration:GuestConfigurationAssignment");
     assert.equal(assignments.length, 2);
     for (const a of assignments) assert.match(gc(a).contentManagedIdentity, /userAssignedIdentities\//);
-    assert.equal(of(run.resources, "azure-native:monitor:ScheduledQueryRule").length, 4);
+    // 4227/4231, 4227 count, connection failures, heartbeat, tuning corrections and port usage.
+    const rules = of(run.resources, "azure-native:monitor:ScheduledQueryRule");
+    assert.equal(rules.length, 6);
+    assert.ok(rules.some((r) => String((r.inputs as any).ruleName).endsWith("-port-usage-high")));
     assert.deepEqual(await guardrailViolations(run.resources), []);
     const hosts = run.outputs?.hosts as Array<{ name: string; tuning: { tcpTimedWaitDelay: number } }>;
     assert.deepEqual(hosts.map((h) => h.name), ["vm-mail-dev-001", "vm-mail-dev-002"]);
