@@ -39,7 +39,11 @@ describe("examples", () => {
     const assignments = of(run.resources, "azure-native:guestconfiguration:GuestConfigurationAssignment");
     assert.equal(assignments.length, 2);
     for (const a of assignments) assert.match(gc(a).contentManagedIdentity, /userAssignedIdentities\//);
-    assert.equal(of(run.resources, "azure-native:monitor:ScheduledQueryRule").length, 4);
+    // One log alert rule per alert the fleet's plan holds (its exported list), and the NAT gateway's metric alerts.
+    const monitoring = run.outputs?.monitoring as { alertRules: unknown[]; metricAlerts: unknown[] };
+    assert.ok(monitoring.alertRules.length > 0 && monitoring.metricAlerts.length > 0);
+    assert.equal(of(run.resources, "azure-native:monitor:ScheduledQueryRule").length, monitoring.alertRules.length);
+    assert.equal(of(run.resources, "azure-native:monitor:MetricAlert").length, monitoring.metricAlerts.length);
     assert.deepEqual(await guardrailViolations(run.resources), []);
     const hosts = run.outputs?.hosts as Array<{ name: string; tuning: { tcpTimedWaitDelay: number } }>;
     assert.deepEqual(hosts.map((h) => h.name), ["vm-mail-dev-001", "vm-mail-dev-002"]);
