@@ -30,3 +30,9 @@ async function mailhostProgram(): Promise<MailhostStackOutputs> {
 }
 
 export = mailhostProgram;
+
+// The component plugin (PulumiPlugin.yaml): Pulumi's schema inference starts at this file (the
+// package's `exports` point at compiled JavaScript it cannot read) and follows its imports and
+// re-exports to the component classes. This type-only re-export leads it to the library's entry
+// point; nothing changes at run time. See docs/LANGUAGES.md.
+export type {} from "./components/index";
