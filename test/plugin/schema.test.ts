@@ -121,3 +121,14 @@ describe("component plugin (Pulumi schema inference on this repository)", () => 
     assert.deepEqual(Object.keys(state).sort(), Object.keys(outputs).sort());
   });
 });
+
+describe("component plugin entry point", () => {
+  it("the plugin loads the package's main, which lists the served components; npm consumers still get the library through exports", () => {
+    // Pulumi runs a nodejs plugin by require()-ing its folder: Node then loads package.json's
+    // `main` (a bare `mailhost-iac` import resolves through `exports` instead).
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { main: string; exports: Record<string, { default: string }> };
+    assert.equal(manifest.main.replace(/^(\.\/)?dist\//, "").replace(/\.js$/, ".ts"), "components/plugin.ts");
+    assert.equal(manifest.exports["."].default, "./dist/components/index.js");
+    assert.equal(readFileSync(path.join(ROOT, "PulumiPlugin.yaml"), "utf8").trim(), "runtime: nodejs");
+  });
+});
