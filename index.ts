@@ -8,6 +8,11 @@ import { settingsOf } from "./components/settings";
 import { ConfigValidationError } from "./domain/issues";
 import { type MailhostStackOutputs } from "./components/stackOutputs";
 import { loadStack } from "./stack/stackConfig";
+// The component plugin (PulumiPlugin.yaml): Pulumi's schema inference starts at this file (the
+// package's entry points are compiled JavaScript it cannot read) and follows its imports to the
+// component classes. This type-only import leads it to the library's entry point; nothing is
+// loaded at run time. See docs/LANGUAGES.md.
+import type {} from "./components/index";
 
 async function mailhostProgram(): Promise<MailhostStackOutputs> {
   let loaded;

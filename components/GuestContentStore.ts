@@ -42,6 +42,27 @@ export interface PublishedPackage {
 }
 
 /**
+ * The store's bookkeeping, outside the instance: Pulumi's schema inference for the component plugin
+ * (docs/LANGUAGES.md) reads every property of a component class as an output, and maps and
+ * anonymous object types have no schema type.
+ */
+interface StoreState {
+  readonly resourceGroupName: pulumi.Input<string>;
+  readonly storeName: string;
+  readonly dscSasExpiry: string;
+  readonly packages: Map<string, PublishedPackage>;
+  readonly readers: Map<string, authorization.RoleAssignment>;
+  dsc?: DscArchive;
+  readerIdentity?: { identity: managedidentity.UserAssignedIdentity; role: authorization.RoleAssignment };
+}
+const storeState = new WeakMap<GuestContentStore, StoreState>();
+function stateOf(store: GuestContentStore): StoreState {
+  const state = storeState.get(store);
+  if (state === undefined) throw new Error("GuestContentStore used before its constructor finished");
+  return state;
+}
+
+/**
  * One store of guest content shared by any number of VMs, in this program or created by another
  * one: a StorageV2 account (ZRS, HTTPS only, TLS 1.2, no public blob access) with two private
  * containers. Machine Configuration packages are published on demand, one blob per package, named
@@ -59,13 +80,6 @@ export class GuestContentStore extends pulumi.ComponentResource {
   public readonly packageContainer: storage.BlobContainer;
   /** ARM id of the package container: the scope of every reader role assignment. */
   public readonly packageContainerId: pulumi.Output<string>;
-  private readonly resourceGroupName: pulumi.Input<string>;
-  private readonly storeName: string;
-  private readonly dscSasExpiry: string;
-  private readonly packages = new Map<string, PublishedPackage>();
-  private readonly readers = new Map<string, authorization.RoleAssignment>();
-  private dsc?: DscArchive;
-  private readerIdentity?: { identity: managedidentity.UserAssignedIdentity; role: authorization.RoleAssignment };
 
   constructor(name: string, args: GuestContentStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems: string[] = [];
@@ -74,9 +88,7 @@ export class GuestContentStore extends pulumi.ComponentResource {
     if (Number.isNaN(Date.parse(expiry))) problems.push(`dscSasExpiry = ${JSON.stringify(expiry)} is not an ISO 8601 date`);
     rejectInvalid(GuestContentStore.typeToken, name, problems, opts);
     super(GuestContentStore.typeToken, name, {}, opts);
-    this.storeName = name;
-    this.resourceGroupName = args.resourceGroupName;
-    this.dscSasExpiry = expiry;
+    storeState.set(this, { storeName: name, resourceGroupName: args.resourceGroupName, dscSasExpiry: expiry, packages: new Map(), readers: new Map() });
 
     this.account = new storage.StorageAccount(`${name}-st`, {
       resourceGroupName: args.resourceGroupName,
@@ -109,10 +121,10 @@ export class GuestContentStore extends pulumi.ComponentResource {
    */
   publishPackage(tuning: TuningPlan): PublishedPackage {
     const pkg: MachineConfigurationPackage = machineConfigurationPackageFor(tuning);
-    const known = this.packages.get(pkg.sha256Upper);
+    const known = stateOf(this).packages.get(pkg.sha256Upper);
     if (known !== undefined) return known;
-    const blob = new storage.Blob(`${this.storeName}-package-${pkg.sha256Upper.slice(0, 16).toLowerCase()}`, {
-      resourceGroupName: this.resourceGroupName,
+    const blob = new storage.Blob(`${stateOf(this).storeName}-package-${pkg.sha256Upper.slice(0, 16).toLowerCase()}`, {
+      resourceGroupName: stateOf(this).resourceGroupName,
       accountName: this.account.name,
       containerName: this.packageContainer.name,
       // Named by the package's SHA-256: contentUri and contentHash change together.
@@ -126,7 +138,7 @@ export class GuestContentStore extends pulumi.ComponentResource {
       contentHash: pkg.sha256Upper,
       blob,
     };
-    this.packages.set(pkg.sha256Upper, published);
+    stateOf(this).packages.set(pkg.sha256Upper, published);
     return published;
   }
 
@@ -135,16 +147,16 @@ export class GuestContentStore extends pulumi.ComponentResource {
    * identity), once per `key`. Read access to packages only: no write, no other container.
    */
   grantPackageReader(key: string, principalId: pulumi.Input<string>): authorization.RoleAssignment {
-    const known = this.readers.get(key);
+    const known = stateOf(this).readers.get(key);
     if (known !== undefined) return known;
-    const role = new authorization.RoleAssignment(`${this.storeName}-reader-${key}`, {
+    const role = new authorization.RoleAssignment(`${stateOf(this).storeName}-reader-${key}`, {
       scope: this.packageContainerId,
       principalId,
       principalType: authorization.PrincipalType.ServicePrincipal,
       roleDefinitionId: pulumi.interpolate`/subscriptions/${this.account.id.apply((id) => id.split("/")[2] ?? "")}/providers/Microsoft.Authorization/roleDefinitions/${STORAGE_BLOB_DATA_READER_ROLE_ID}`,
       description: "This VM's Machine Configuration agent reads its package with the VM's system-assigned identity.",
     }, { parent: this });
-    this.readers.set(key, role);
+    stateOf(this).readers.set(key, role);
     return role;
   }
 
@@ -154,30 +166,32 @@ export class GuestContentStore extends pulumi.ComponentResource {
    * elsewhere read with their system-assigned identity instead (`grantPackageReader`).
    */
   packageReaderIdentity(identityName: string, location?: pulumi.Input<string>, tags?: Record<string, string>): { readonly identity: managedidentity.UserAssignedIdentity; readonly role: authorization.RoleAssignment } {
-    if (this.readerIdentity !== undefined) return this.readerIdentity;
-    const identity = new managedidentity.UserAssignedIdentity(`${this.storeName}-reader-id`, {
-      resourceGroupName: this.resourceGroupName,
+    const state = stateOf(this);
+    if (state.readerIdentity !== undefined) return state.readerIdentity;
+    const identity = new managedidentity.UserAssignedIdentity(`${stateOf(this).storeName}-reader-id`, {
+      resourceGroupName: stateOf(this).resourceGroupName,
       location,
       resourceName: identityName,
       tags,
     }, { parent: this });
     const role = this.grantPackageReader("identity", identity.principalId);
-    this.readerIdentity = { identity, role };
-    return this.readerIdentity;
+    state.readerIdentity = { identity, role };
+    return state.readerIdentity;
   }
 
   /** The DSC configuration archive (a private container, the zip and a read-only SAS token), published on first use. */
   dscArchive(): DscArchive {
-    if (this.dsc !== undefined) return this.dsc;
-    const container = new storage.BlobContainer(`${this.storeName}-dsc`, {
-      resourceGroupName: this.resourceGroupName,
+    const state = stateOf(this);
+    if (state.dsc !== undefined) return state.dsc;
+    const container = new storage.BlobContainer(`${stateOf(this).storeName}-dsc`, {
+      resourceGroupName: stateOf(this).resourceGroupName,
       accountName: this.account.name,
       containerName: DSC_CONTAINER,
       publicAccess: storage.PublicAccess.None,
     }, { parent: this });
     const archive = buildDscArchive();
-    const blob = new storage.Blob(`${this.storeName}-dsc-archive`, {
-      resourceGroupName: this.resourceGroupName,
+    const blob = new storage.Blob(`${stateOf(this).storeName}-dsc-archive`, {
+      resourceGroupName: stateOf(this).resourceGroupName,
       accountName: this.account.name,
       containerName: container.name,
       // Named by the SHA-256 of the zip: a changed guest file is a new blob at a new address.
@@ -187,19 +201,19 @@ export class GuestContentStore extends pulumi.ComponentResource {
       source: new pulumi.asset.FileAsset(writePublishedFile(archive.blobName, archive.bytes)),
     }, { parent: this, ...PUBLISHED_CONTENT_OPTIONS });
     const sas = storage.listStorageAccountServiceSASOutput({
-      resourceGroupName: this.resourceGroupName,
+      resourceGroupName: stateOf(this).resourceGroupName,
       accountName: this.account.name,
       canonicalizedResource: pulumi.interpolate`/blob/${this.account.name}/${container.name}/${blob.name}`,
       resource: storage.SignedResource.B,
       permissions: storage.Permissions.R,
       protocols: storage.HttpProtocol.Https,
-      sharedAccessExpiryTime: this.dscSasExpiry,
+      sharedAccessExpiryTime: stateOf(this).dscSasExpiry,
     }, { parent: this });
-    this.dsc = {
+    state.dsc = {
       url: pulumi.interpolate`${this.account.primaryEndpoints.blob}${container.name}/${blob.name}`,
       sasToken: pulumi.secret(sas.serviceSasToken.apply((token) => `?${token}`)),
       archive,
     };
-    return this.dsc;
+    return state.dsc;
   }
 }

@@ -39,10 +39,12 @@ describe("examples", () => {
     const assignments = of(run.resources, "azure-native:guestconfiguration:GuestConfigurationAssignment");
     assert.equal(assignments.length, 2);
     for (const a of assignments) assert.match(gc(a).contentManagedIdentity, /userAssignedIdentities\//);
-    // 4227/4231, 4227 count, connection failures, heartbeat, tuning corrections and port usage.
-    const rules = of(run.resources, "azure-native:monitor:ScheduledQueryRule");
-    assert.equal(rules.length, 6);
-    assert.ok(rules.some((r) => String((r.inputs as any).ruleName).endsWith("-port-usage-high")));
+    // One log alert rule per alert the fleet's plan holds (its exported list), and the NAT gateway's metric alerts.
+    const monitoring = run.outputs?.monitoring as { alertRules: unknown[]; metricAlerts: unknown[] };
+    assert.ok(monitoring.alertRules.length > 0 && monitoring.metricAlerts.length > 0);
+    assert.equal(of(run.resources, "azure-native:monitor:ScheduledQueryRule").length, monitoring.alertRules.length);
+    assert.equal(of(run.resources, "azure-native:monitor:MetricAlert").length, monitoring.metricAlerts.length);
+    assert.ok(of(run.resources, "azure-native:monitor:ScheduledQueryRule").some((r) => String((r.inputs as any).ruleName).endsWith("-port-usage-high")), "the port-usage alert");
     assert.deepEqual(await guardrailViolations(run.resources), []);
     const hosts = run.outputs?.hosts as Array<{ name: string; tuning: { tcpTimedWaitDelay: number } }>;
     assert.deepEqual(hosts.map((h) => h.name), ["vm-mail-dev-001", "vm-mail-dev-002"]);

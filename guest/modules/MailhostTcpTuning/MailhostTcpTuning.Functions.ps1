@@ -989,8 +989,7 @@ function Set-MailhostAutoReusePortRange {
         throw ('Set-NetTCPSetting -AutoReusePortRangeStartPort {0} -AutoReusePortRangeNumberOfPorts {1} reported success, but Get-NetTCPSetting now reads {2}.' -f $StartPort, $NumberOfPorts, $read)
     }
     Write-Verbose -Message ('Auto-reuse port range set to {0}+{1}; it takes effect after the next reboot.' -f $StartPort, $NumberOfPorts)
-    # Only the keys the read gave (Set-StrictMode refuses a missing one).
-    $found = $null
+    $found = 'unreadable'
     if ($current.ContainsKey('StartPort')) {
         $found = '{0}+{1}' -f $current.StartPort, $current.NumberOfPorts
     }
@@ -998,7 +997,7 @@ function Set-MailhostAutoReusePortRange {
         $found = $current.Mixed
     }
     elseif ($current.ContainsKey('Error')) {
-        $found = $current.Error
+        $found = 'unreadable: ' + $current.Error
     }
     Write-MailhostCorrectionEvent -Setting 'AutoReusePortRange' -Found $found -Written ('{0}+{1}' -f $StartPort, $NumberOfPorts)
     return $true
