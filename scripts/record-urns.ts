@@ -3,7 +3,9 @@
  * every resource the program registers under mocks: `tsx scripts/record-urns.ts <out dir>`.
  *
  * test/fixtures/urns/ holds the recording of the commit the fleet component applies to (main at
- * d1c7b08, with every issue before it merged; first recorded at 54aab1f), and
+ * d1c7b08, with every issue before it merged; first recorded at 54aab1f) run with today's guest/
+ * folder (guest files reach inputs through content hashes: after a change under guest/, record
+ * again with that folder copied over the base's), and
  * test/program/urns.test.ts checks every resource of today's program against it. To record another
  * commit: `git worktree add --detach /tmp/base <commit>`, copy this file into its scripts/, link
  * node_modules, and run it there.
