@@ -4,7 +4,7 @@
  * VMs of the stack's resource group that carry the stack's tag; live state comes from the static,
  * read-only collector script run through the ARM Run Command API.
  */
-import { type CollectorReport, type ParsedCollector, type SettingDrift, compareHost, hostStatus, isWrongKindError, parseCollectorOutput, type SettingStatus } from "../domain/drift";
+import { type CollectorReport, type ParsedCollector, type PortUsageReading, type SettingDrift, compareHost, hostStatus, isWrongKindError, parseCollectorOutput, type SettingStatus } from "../domain/drift";
 import { waitsForReboot } from "../domain/reboot";
 import { type FleetPlan, type RunCommandParameter, STACK_TAG, collectorParameters } from "../domain/plan";
 import { type ArmCompute, RunCommandBusyError } from "../azure/arm";
@@ -41,6 +41,8 @@ export interface HostDrift {
   waitingForReboot?: boolean;
   collectedAt?: string;
   collectorErrors?: readonly string[];
+  /** The latest port-usage reading, where the source has one (the Run Command collector; Resource Graph holds none). */
+  portUsage?: PortUsageReading;
   remediation?: { readonly action: string; readonly outcome: "applied" | "failed" | "not confirmed"; readonly detail?: string };
   readonly timings: { ms: number };
 }
@@ -159,6 +161,7 @@ function applyReport(host: HostDrift, plan: FleetPlan, report: CollectorReport):
   host.rebootPending = report.RebootPending;
   host.waitingForReboot = waitsForReboot(report);
   host.collectedAt = report.CollectedAt;
+  if (report.PortUsage !== undefined && report.PortUsage !== null) host.portUsage = report.PortUsage;
   // Wrong-kind values are judged as drift in the settings; the other errors are notes.
   const errors = (report.Errors ?? []).filter((e) => !isWrongKindError(e));
   if (errors.length > 0) host.collectorErrors = errors;

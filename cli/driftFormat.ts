@@ -1,6 +1,7 @@
 /** Renders a drift report: a per-host table, one JSON document, or GitHub annotations. */
 import { type DriftReport, driftExitCode } from "./drift";
 import { lineOfKey } from "./locate";
+import { portUsageReadingText } from "../domain/drift";
 
 export function formatDriftText(report: DriftReport): string {
   const out = [`stack ${report.stack}: ${report.hosts.length} host(s) in ${report.resourceGroup} (tuning: ${report.mechanism}, source: ${report.source})`];
@@ -18,12 +19,14 @@ export function formatDriftText(report: DriftReport): string {
     const off = h.settings.filter((s) => s.status !== "in-sync");
     if (off.length === 0) rows.push([h.name, status, "all settings", "", "", notes]);
     off.forEach((s, i) => rows.push([i === 0 ? h.name : "", i === 0 ? status : "", s.setting, s.desired, s.actual, [s.dangerous ? "DANGEROUS: outside the safe range" : "", i === 0 ? notes : ""].filter(Boolean).join("; ")]));
+    if (h.portUsage) rows.push(["", "", "port usage", "", portUsageReadingText(h.portUsage), ""]);
     if (h.remediation) rows.push(["", "", "remediation", h.remediation.action, h.remediation.outcome, h.remediation.detail ?? ""]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) out.push(`  ${r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()}`);
   const count = (s: string) => report.hosts.filter((h) => h.status === s).length;
   out.push("", `${count("in-sync")} in sync, ${count("drifted")} drifted, ${count("unknown")} unknown [${(report.timings.totalMs / 1000).toFixed(1)} s].`);
+  if (report.source === "graph") out.push("Port usage: Azure Resource Graph holds compliance, not readings; `mailhost drift --source run-command` (the collector) shows each host's latest reading.");
   const waiting = report.hosts.filter((h) => h.waitingForReboot).map((h) => h.name);
   if (waiting.length > 0) out.push(`${waiting.length} host(s) waiting for a reboot to put their Tcpip values in effect: ${waiting.join(", ")}. Finish with \`mailhost reboot --stack ${report.stack}\` (rolling, zone by zone).`);
   return out.join("\n");

@@ -1,6 +1,8 @@
 /** `mailhost plan`: what `pulumi up` would configure on each host, from the same model the program uses. */
 import { describeEgress } from "../domain/egress";
 import { type MonitoringPlan } from "../domain/monitoring";
+import { PORT_USAGE_SAMPLING } from "../domain/limits";
+import { portUsageThresholdText } from "../domain/portUsage";
 import * as path from "node:path";
 import { ConfigValidationError } from "../domain/issues";
 import { type FleetPlan, STACK_TAG } from "../domain/plan";
@@ -108,6 +110,7 @@ export function formatMonitoring(m: MonitoringPlan, hostCount: number): string[]
     `monitoring: Azure Monitor Agent + data collection rule ${m.names.dataCollectionRule} on every host, to workspace ${workspace}`,
     `  collects: ${[...m.eventXPathQueries, ...m.correctionEventXPathQueries].join("; ")}`,
     `            ${m.counterSpecifiers.length} TCP counters every ${m.samplingIntervalSeconds} s`,
+    ...(m.portUsage === undefined ? [] : [`  port usage: each host is held to ${m.portUsage.thresholdPorts} used local ports${m.portUsage.model === "perBackend" ? " per back-end endpoint" : ""} (${portUsageThresholdText(m.portUsage)}); readings every ${PORT_USAGE_SAMPLING.intervalSeconds} s by the guest's sampler`]),
     ...m.alerts.map((a) => `  alert sev ${a.severity} per host: ${a.condition} (${a.ruleName})`),
     ...m.metricAlerts.map((a) => `  alert sev ${a.severity} on the NAT gateway: ${a.condition} (${a.ruleName})`),
     `  action group ${m.names.actionGroup}: ${receivers.length > 0 ? receivers.join(", ") : "no receivers (alerts fire but notify nobody)"}`,

@@ -135,7 +135,7 @@ export class Monitoring extends pulumi.ComponentResource {
       location: plan.workspace.kind === "existing" ? plan.workspace.location : args.location,
       dataCollectionRuleName: plan.names.dataCollectionRule,
       kind: monitor.KnownDataCollectionRuleResourceKind.Windows,
-      description: "Mail hosts: System-log Tcpip events of ephemeral-port exhaustion, the tuning's correction events from the Application log, and the TCPv4/TCPv6 counters.",
+      description: "Mail hosts: System-log Tcpip events of ephemeral-port exhaustion, the port-usage sampler's readings and the tuning's correction events from the Application log, and the TCPv4/TCPv6 counters.",
       dataSources: {
         windowsEventLogs: [
           { name: "tcpipPortExhaustionEvents", streams: [DCR_STREAMS.events], xPathQueries: [...plan.eventXPathQueries] },
@@ -183,7 +183,7 @@ export class Monitoring extends pulumi.ComponentResource {
           // The scheduledQueryRules API spelling; the SDK's ConditionOperator enum ("gt") belongs to another resource.
           operator: alert.operator,
           threshold: alert.threshold,
-          dimensions: [{ name: alert.split === "resourceId" ? "Computer" : HOST_DIMENSION, operator: monitor.DimensionOperator.Include, values: ["*"] }],
+          dimensions: (alert.dimensions ?? [alert.split === "resourceId" ? "Computer" : HOST_DIMENSION]).map((dimension) => ({ name: dimension, operator: monitor.DimensionOperator.Include, values: ["*"] })),
           failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
         }],
       },

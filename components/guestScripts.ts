@@ -22,8 +22,10 @@ import {
   MAX_USER_PORT,
   MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE,
   TCP_TIMED_WAIT_DELAY,
+  PORT_USAGE_SAMPLING,
   WINDOWS_DEFAULTS,
 } from "../domain/limits";
+import { PORT_USAGE_EVENT_SOURCE, PORT_USAGE_EVENTS } from "../domain/portUsage";
 import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_LOG, CORRECTION_EVENT_SOURCE } from "../domain/corrections";
 
 /** The guest/ folder of this package: everything the hosts run comes from its files. */
@@ -245,6 +247,9 @@ export function renderGuestLimits(): string {
     `    AutoReusePortRangeNumberOfPorts = ${psRange(AUTO_REUSE_PORT_RANGE_COUNT)}`,
     `    MinPortsOutsideAutoReuseRange = ${MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE}`,
     `    HighestPort                   = ${HIGHEST_PORT}`,
+    `    PortUsageEndpointsPerReading  = ${PORT_USAGE_SAMPLING.endpointsPerReading}`,
+    `    PortUsageEventSource          = '${PORT_USAGE_EVENT_SOURCE}'`,
+    `    PortUsageEventIds             = @{ Reading = ${PORT_USAGE_EVENTS.reading}; Failed = ${PORT_USAGE_EVENTS.failed} }`,
     "    WindowsDefaults               = @{",
     `        MaxUserPort                   = ${defaultOrNull(WINDOWS_DEFAULTS.maxUserPort)}`,
     `        TcpTimedWaitDelay             = ${WINDOWS_DEFAULTS.tcpTimedWaitDelay}`,

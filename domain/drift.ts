@@ -39,6 +39,30 @@ export interface CollectorReport {
    * (at most 40 characters). Older collectors omit it.
    */
   readonly WrongKind?: Readonly<Record<string, { readonly Kind: string; readonly Data?: string }>>;
+  /**
+   * A port-usage reading taken by the collector (the same counting as the guest's sampler): used
+   * local ports of the pool the host has (`hostPool`: the dynamic range; `perBackend`: the
+   * auto-reuse range), those in TIME_WAIT, and the busiest back end. Older collectors omit it;
+   * absent with an Errors entry `PortUsage: ...` when the connections could not be read.
+   */
+  readonly PortUsage?: PortUsageReading | null;
+}
+
+/** One port-usage reading of a host, as the collector reports it. */
+export interface PortUsageReading {
+  readonly Model: "hostPool" | "perBackend";
+  readonly Ports: number;
+  readonly TimeWait: number;
+  readonly Budget: number;
+  readonly BusiestEndpoint: string | null;
+  readonly BusiestEndpointPorts: number | null;
+}
+
+/** A reading in words for `mailhost drift`: `1234/55535 ports (800 in TIME_WAIT); busiest 10.0.0.4:993: 400`. */
+export function portUsageReadingText(r: PortUsageReading): string {
+  const busiest = r.BusiestEndpoint === null ? "" : `; busiest back end ${r.BusiestEndpoint}: ${r.BusiestEndpointPorts}`;
+  const pool = r.Model === "hostPool" ? "of the host's dynamic range" : "of the auto-reuse range (per back end)";
+  return `${r.Ports}/${r.Budget} ports ${pool} in use or TIME_WAIT (${r.TimeWait} in TIME_WAIT)${busiest}`;
 }
 
 /** Reboot reasons that mean: our Tcpip values are written but not in effect yet. */
@@ -64,6 +88,18 @@ const collectorSchema = {
     AutoReusePortRangeNumberOfPorts: nullableInt,
     RebootPendingReasons: { type: "array", items: { type: "string" } },
     Errors: { type: "array", items: { type: "string" } },
+    PortUsage: {
+      type: ["object", "null"],
+      required: ["Model", "Ports", "TimeWait", "Budget"],
+      properties: {
+        Model: { enum: ["hostPool", "perBackend"] },
+        Ports: { type: "integer", minimum: 0 },
+        TimeWait: { type: "integer", minimum: 0 },
+        Budget: { type: "integer", minimum: 0 },
+        BusiestEndpoint: { type: ["string", "null"] },
+        BusiestEndpointPorts: { type: ["integer", "null"] },
+      },
+    },
     WrongKind: {
       type: "object",
       additionalProperties: { type: "object", required: ["Kind"], properties: { Kind: { type: "string" }, Data: { type: ["string", "null"] } } },

@@ -317,3 +317,13 @@ export const MONITORING_DEFAULTS = {
  * Heartbeat row about 30; an Event row with its rendered message text is the largest.
  */
 export const BILLED_BYTES_PER_ROW = { perf: 250, heartbeat: 500, event: 1500 } as const;
+
+/**
+ * The guest's port-usage sampler (`Invoke-MailhostPortUsageSample` in guest/modules/MailhostTcpTuning):
+ * one reading per interval, written as one Application-log event that the Azure Monitor Agent
+ * collects. A minute is the shortest repetition Windows Task Scheduler offers (Task Scheduler
+ * schema, `Interval` of `RepetitionType`: "The minimum time allowed is one minute"); a reading
+ * lists at most `endpointsPerReading` back-end endpoints (the busiest), so an event stays far
+ * below the 31,839 characters an event message string may hold (ReportEvent, "Remarks").
+ */
+export const PORT_USAGE_SAMPLING = { intervalSeconds: 60, endpointsPerReading: 20 } as const;

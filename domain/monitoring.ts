@@ -15,6 +15,14 @@
 import { type MailhostConfig } from "./config";
 import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_LOG, CORRECTION_EVENT_SOURCE, CORRECTION_EVENT_XPATH } from "./corrections";
 import {
+  PORT_USAGE_EVENT_XPATH,
+  type PortUsageThreshold,
+  portUsageDailyBytesPerHost,
+  portUsageDimensions,
+  portUsageQuery,
+  portUsageThresholdText,
+} from "./portUsage";
+import {
   BILLED_BYTES_PER_ROW,
   LOG_ALERT_RULE_LIMITS,
   MONITORING_SCHEDULE,
@@ -90,7 +98,7 @@ export function isoMinutes(minutes: number): string {
 }
 
 /** Which alert: a stable key used in resource names. */
-export type AlertKey = "port-space-exhausted" | "time-wait-collisions" | "connection-failures" | "heartbeat-missing" | "tuning-corrections";
+export type AlertKey = "port-space-exhausted" | "time-wait-collisions" | "connection-failures" | "heartbeat-missing" | "tuning-corrections" | "port-usage-high";
 
 /** Column of the heartbeat rule's result that names the expected host (lower-case VM name): its alerts split by it. */
 export const HOST_DIMENSION = "VmName";
@@ -126,6 +134,8 @@ export interface AlertRulePlan {
   readonly threshold: number;
   /** Window the query looks back over, minutes. */
   readonly windowMinutes: number;
+  /** Dimensions the alerts split by; defaults to `Computer` (`resourceId` split) or {@link HOST_DIMENSION}. */
+  readonly dimensions?: readonly string[];
   /** How often it runs, minutes. */
   readonly evaluationFrequencyMinutes: number;
 }
@@ -211,8 +221,10 @@ export interface MonitoringPlan {
   readonly alerts: readonly AlertRulePlan[];
   /** Metric alerts on the stack's NAT gateway; empty when the stack has none (egress through a route table). */
   readonly metricAlerts: readonly MetricAlertPlan[];
-  /** Rough billed bytes per host per day (see {@link estimateDailyBytesPerHost}). */
+  /** Rough billed bytes per host per day (see {@link estimateDailyBytesPerHost}), with the port-usage readings. */
   readonly estimatedBytesPerHostPerDay: number;
+  /** The threshold each host is held to by the port-usage alert; absent when the plan has no load to take it from. */
+  readonly portUsage?: PortUsageThreshold;
 }
 
 const ACTION_GROUP_SHORT_NAME_LENGTH = 12;
@@ -504,8 +516,10 @@ export function estimateDailyBytesPerHost(samplingIntervalSeconds: number, event
  * names the stack's own NAT gateway (none: no NAT gateway alerts); `vmIds`, when given, select the
  * hosts instead of the resource group and name prefix (VMs that exist already, by ARM id).
  */
-export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean, hostNames: readonly string[], options: { readonly natGatewayName?: string; readonly vmIds?: readonly string[] } = {}): MonitoringPlan {
+export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean, hostNames: readonly string[], options: { readonly natGatewayName?: string; readonly vmIds?: readonly string[]; readonly portUsage?: PortUsageThreshold } = {}): MonitoringPlan {
   const names = monitoringNames(stackSlug);
+  const alerts = alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring, hostNames, options.vmIds);
+  const { portUsage } = options;
   return {
     enabled: monitoring.enabled,
     names,
@@ -515,11 +529,43 @@ export function planMonitoring(stackSlug: string, resourceGroup: string, vmNameP
     emailReceivers: [...monitoring.emailReceivers],
     webhookReceiver,
     samplingIntervalSeconds: monitoring.samplingIntervalSeconds,
-    eventXPathQueries: [TCPIP_EVENT_XPATH],
+    eventXPathQueries: portUsage === undefined ? [TCPIP_EVENT_XPATH] : [TCPIP_EVENT_XPATH, PORT_USAGE_EVENT_XPATH],
     correctionEventXPathQueries: [CORRECTION_EVENT_XPATH],
     counterSpecifiers: TCP_COUNTER_SPECIFIERS,
-    alerts: alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring, hostNames, options.vmIds),
+    alerts: portUsage === undefined ? alerts : [...alerts, portUsageAlertPlan(stackSlug, resourceGroup, vmNamePrefix, monitoring, portUsage, options.vmIds)],
     metricAlerts: options.natGatewayName === undefined ? [] : natGatewayAlertPlans(stackSlug, options.natGatewayName, monitoring),
-    estimatedBytesPerHostPerDay: estimateDailyBytesPerHost(monitoring.samplingIntervalSeconds),
+    estimatedBytesPerHostPerDay: estimateDailyBytesPerHost(monitoring.samplingIntervalSeconds) + (portUsage === undefined ? 0 : portUsageDailyBytesPerHost()),
+    ...(portUsage === undefined ? {} : { portUsage }),
+  };
+}
+
+/**
+ * The port-usage rule: a host (host pool) or one of its back ends (auto-reuse range)
+ * whose count of used local ports stayed above the capacity model's threshold for the whole
+ * window, severity 2: the host runs past its plan, before any Tcpip 4227/4231.
+ */
+export function portUsageAlertPlan(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], threshold: PortUsageThreshold, vmIds?: readonly string[]): AlertRulePlan {
+  const window = monitoring.alerts.windowMinutes;
+  const what = threshold.model === "hostPool" ? "a host's used local ports" : "a host's used local ports towards one back-end endpoint";
+  return {
+    key: "port-usage-high",
+    ruleName: `alert-mailhost-${stackSlug}-port-usage-high`,
+    displayName: `Mail host ${stackSlug}: local ports above the planned utilisation`,
+    severity: 2,
+    condition: `${portUsageThresholdText(threshold)} (${window} min)`,
+    description: `${what[0]!.toUpperCase()}${what.slice(1)} (in use or in TIME_WAIT, counted by the guest's port-usage sampler every minute) stayed above ${threshold.thresholdPorts} `
+      + `(the planned utilisation ${threshold.utilization} of ${threshold.budgetPorts} ports) for ${window} minutes: the load is past what the capacity model planned, and Tcpip `
+      + `4227/4231 (port exhaustion) follow if it keeps growing. Runbook: (1) read the reading's endpoints (the alert's Remote dimension, or the event's JSON) to see which back end draws the ports; `
+      + "(2) run `mailhost drift` to check the host still has this stack's tuning and its latest reading, and `mailhost plan` for the planned load; if its tuning waits for a reboot, reboot it with `mailhost reboot`; "
+      + "(3) if the tuning is in place, raise siteConfig.mailboxCacheTtl (fewer reconnects), lower tcp.tcpTimedWaitDelay, configure tcp.autoReusePortRange, or add hosts; update capacity.* to the load you see.",
+    query: portUsageQuery(hostFilter(resourceGroup, vmNamePrefix, vmIds), threshold.model, window),
+    split: "resourceId",
+    timeAggregation: "Total",
+    metricMeasureColumn: "Lowest",
+    operator: "GreaterThan",
+    threshold: threshold.thresholdPorts,
+    windowMinutes: window,
+    evaluationFrequencyMinutes: MONITORING_SCHEDULE.evaluationFrequencyMinutes,
+    dimensions: portUsageDimensions(threshold.model),
   };
 }

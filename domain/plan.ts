@@ -14,6 +14,7 @@ import { toBase64Url } from "./guestEncoding";
 import { type ConfigIssue, ConfigValidationError } from "./issues";
 import { WINDOWS_COMPUTER_NAME_MAX_LENGTH } from "./limits";
 import { type MonitoringPlan, planMonitoring } from "./monitoring";
+import { portUsageThreshold } from "./portUsage";
 import { checkMailboxCacheTtl, checkSiteConfigSettings, renderSiteConfig } from "./siteconfig";
 
 /**
@@ -297,7 +298,10 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
     },
     capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load, autoReuse),
     egress,
-    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, hosts.map((h) => h.name), { natGatewayName: egress.kind === "natGateway" ? egress.natGatewayName : undefined }),
+    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, hosts.map((h) => h.name), {
+      natGatewayName: egress.kind === "natGateway" ? egress.natGatewayName : undefined,
+      portUsage: portUsageThreshold(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load, autoReuse),
+    }),
   };
 }
 

@@ -7,7 +7,7 @@ import { dynamicPortRange } from "./rules/dynamicPortRange";
 import { guestConfigurationApplies, guestConfigurationContentHash, guestConfigurationContentUriHttps } from "./rules/guestConfigurationAssignment";
 import { mailboxCacheTtlFloor } from "./rules/mailboxCacheTtlFloor";
 import { maxUserPortRange } from "./rules/maxUserPortRange";
-import { alertRuleHasActionGroup, vmHasDataCollectionRuleAssociation, vmHasMonitoringAgent } from "./rules/monitoring";
+import { alertRuleHasActionGroup, portUsageAlert, vmHasDataCollectionRuleAssociation, vmHasMonitoringAgent } from "./rules/monitoring";
 import { collectsTuningCorrections, natGatewayAlerts, tuningCorrectionAlert } from "./rules/monitoringCoverage";
 import { nicNoPublicIp } from "./rules/nicNoPublicIp";
 import { nsgNoRemoteManagementFromInternet } from "./rules/nsgNoRemoteManagementFromInternet";
@@ -52,8 +52,8 @@ export const tuningRecommended = groupResourceRules({
 /** Stack rules that are warnings in dev and mandatory elsewhere: capacity, monitoring, explicit outbound. */
 export const fleetReadiness = groupStackRules({
   name: "mailhost-fleet-readiness",
-  description: "The fleet is ready for its load: each host's port settings sustain the planned load, every VM reports to Azure Monitor through an agent and a data collection rule, and the hosts' subnet has an explicit way out.",
-}, [capacity, vmHasMonitoringAgent, vmHasDataCollectionRuleAssociation, subnetExplicitOutbound]);
+  description: "The fleet is ready for its load: each host's port settings sustain the planned load, every VM reports to Azure Monitor through an agent and a data collection rule, the hosts' port usage is collected and alerted on, and the hosts' subnet has an explicit way out.",
+}, [capacity, vmHasMonitoringAgent, vmHasDataCollectionRuleAssociation, portUsageAlert, subnetExplicitOutbound]);
 
 /** Stack rules advisory by default and mandatory in prod: what the tuning and the NAT gateway cannot report themselves is collected and alerted on. */
 export const monitoringCoverage = groupStackRules({

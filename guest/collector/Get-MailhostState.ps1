@@ -61,6 +61,11 @@
                                            has been applied (Current.mof or Pending.mof exists, or
                                            Get-DscConfigurationStatus returns a status); else null
       CollectedAt                          ISO 8601 UTC time the collection started
+      PortUsage                            a port-usage reading taken now (the sampler's counting):
+                                           Model (hostPool: the IPv4 dynamic range; perBackend: the
+                                           auto-reuse range when configured), Ports, TimeWait,
+                                           Budget, BusiestEndpoint, BusiestEndpointPorts; null plus
+                                           an Errors entry "PortUsage: ..." when it cannot be read
       Errors                               short strings for values that could not be read
 
 .PARAMETER SiteConfigPathBase64Url
@@ -68,7 +73,7 @@
     bytes: Run Command passes parameters through a Windows command line, which this form survives.
 
 .EXAMPLE
-    {"MaxUserPort":<int|null>,"TcpTimedWaitDelay":<int|null>,"DynamicPortRangeStartPort":<int|null>,...,"WrongKind":{},"Errors":[]}
+    {"MaxUserPort":<int|null>,"TcpTimedWaitDelay":<int|null>,"DynamicPortRangeStartPort":<int|null>,...,"WrongKind":{},"PortUsage":{...}|null,"Errors":[]}
 #>
 [CmdletBinding()]
 param
@@ -107,6 +112,7 @@ $state = [ordered]@{
     LcmConfigurationMode              = $null
     CollectedAt                       = (Get-Date).ToUniversalTime().ToString('o')
     WrongKind                         = [ordered]@{}
+    PortUsage                         = $null
     Errors                            = [string[]]@()
 }
 $errors = [System.Collections.Generic.List[string]]::new()
@@ -293,6 +299,35 @@ try {
 }
 catch {
     $errors.Add((ConvertTo-ErrorText -Label 'LcmConfigurationMode' -Problem $_))
+}
+
+# --- Port usage: a reading taken now, against the pool the host has --------------------------------
+# The auto-reuse range when one is configured (a pool per back end), else the IPv4 dynamic range.
+# Small on purpose: Run Command keeps the last 4,096 bytes of output.
+try {
+    if ($null -ne $state['AutoReusePortRangeNumberOfPorts'] -and $state['AutoReusePortRangeNumberOfPorts'] -gt 0) {
+        $pool = @{ Model = 'perBackend'; StartPort = [int]$state['AutoReusePortRangeStartPort']; NumberOfPorts = [int]$state['AutoReusePortRangeNumberOfPorts'] }
+    }
+    elseif ($null -ne $state['DynamicPortRangeStartPort']) {
+        $pool = @{ Model = 'hostPool'; StartPort = [int]$state['DynamicPortRangeStartPort']; NumberOfPorts = [int]$state['DynamicPortRangeNumberOfPorts'] }
+    }
+    else {
+        $pool = $null
+    }
+    if ($null -ne $pool) {
+        $usage = Measure-MailhostPortUsage -Row @(Get-MailhostNetTcpConnection) -StartPort $pool.StartPort -NumberOfPorts $pool.NumberOfPorts
+        $reading = [ordered]@{ Model = $pool.Model; Ports = [int]$usage.Ports; TimeWait = [int]$usage.TimeWait; Budget = $pool.NumberOfPorts; BusiestEndpoint = $null; BusiestEndpointPorts = $null }
+        foreach ($entry in $usage.Endpoints.GetEnumerator()) {
+            if ($null -eq $reading.BusiestEndpointPorts -or $entry.Value -gt $reading.BusiestEndpointPorts) {
+                $reading.BusiestEndpoint = [string]$entry.Key
+                $reading.BusiestEndpointPorts = [int]$entry.Value
+            }
+        }
+        $state['PortUsage'] = $reading
+    }
+}
+catch {
+    $errors.Add((ConvertTo-ErrorText -Label 'PortUsage' -Problem $_))
 }
 
 # --- The document ------------------------------------------------------------------------------

@@ -79,9 +79,9 @@ describe("mailhost check", { concurrency: 3 }, () => {
     // Stack, the fleet component, site (resource group, NSG, VNet, subnet, storage account, container, package blob,
     // identity, role assignment), egress (component, NAT gateway, public IP) and per host:
     // component, NIC, VM, tuning component, extension, assignment; then monitoring: the component,
-    // the fleet component, workspace, rule, action group, 5 log alert rules and the NAT gateway's 2
-    // metric alerts, and per host the agent and the association.
-    assert.equal(stack.resourceCount, 1 + 2 + 9 + 3 + 4 * 6 + 11 + 4 * 2);
+    // the fleet component, workspace, rule, action group, 6 log alert rules (the port-usage rule among
+    // them) and the NAT gateway's 2 metric alerts, and per host the agent and the association.
+    assert.equal(stack.resourceCount, 1 + 2 + 9 + 3 + 4 * 6 + 12 + 4 * 2);
     // The same violation on the four hosts: reported once, with the four resources.
     assert.equal(stack.violations.length, 1);
     const [v] = stack.violations;

@@ -36,7 +36,7 @@ describe("Monitoring validates its inputs before any child exists", () => {
   it("registers the workspace, rule, action group, one log alert rule per planned alert and the NAT gateway's metric alerts for a valid plan", async () => {
     const { error, registered } = await build(plan.monitoring, "https://hooks.example.com/x");
     assert.equal(error, undefined);
-    assert.equal(plan.monitoring.alerts.length, 5);
+    assert.equal(plan.monitoring.alerts.length, 6, "five of the Tcpip, counter, heartbeat and correction rules, and the port-usage rule");
     assert.equal(plan.monitoring.metricAlerts.length, 2);
     assert.deepEqual(registered.map((r) => r.type).sort(), [
       "azure-native:monitor:ActionGroup", "azure-native:monitor:DataCollectionRule",

@@ -44,6 +44,7 @@ describe("examples", () => {
     assert.ok(monitoring.alertRules.length > 0 && monitoring.metricAlerts.length > 0);
     assert.equal(of(run.resources, "azure-native:monitor:ScheduledQueryRule").length, monitoring.alertRules.length);
     assert.equal(of(run.resources, "azure-native:monitor:MetricAlert").length, monitoring.metricAlerts.length);
+    assert.ok(of(run.resources, "azure-native:monitor:ScheduledQueryRule").some((r) => String((r.inputs as any).ruleName).endsWith("-port-usage-high")), "the port-usage alert");
     assert.deepEqual(await guardrailViolations(run.resources), []);
     const hosts = run.outputs?.hosts as Array<{ name: string; tuning: { tcpTimedWaitDelay: number } }>;
     assert.deepEqual(hosts.map((h) => h.name), ["vm-mail-dev-001", "vm-mail-dev-002"]);

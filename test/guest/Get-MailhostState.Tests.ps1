@@ -10,7 +10,7 @@ BeforeAll {
     $script:DocumentKeys = @('MaxUserPort', 'TcpTimedWaitDelay', 'DynamicPortRangeStartPort', 'DynamicPortRangeNumberOfPorts',
         'DynamicPortRangeIPv6StartPort', 'DynamicPortRangeIPv6NumberOfPorts', 'AutoReusePortRangeStartPort', 'AutoReusePortRangeNumberOfPorts',
         'MailboxCacheTTL', 'SiteConfigSha256', 'RebootPending',
-        'RebootPendingReasons', 'LcmConfigurationMode', 'CollectedAt', 'WrongKind', 'Errors')
+        'RebootPendingReasons', 'LcmConfigurationMode', 'CollectedAt', 'WrongKind', 'PortUsage', 'Errors')
 
     # Runs the collector; checks the one-line, 4,096-byte rule; returns the text and the parsed document.
     function Invoke-Collector {
@@ -252,5 +252,44 @@ Describe 'Get-MailhostState.ps1' {
             $errors[-1] | Should -Be '2 more errors omitted'
             foreach ($e in $errors) { $e.Length | Should -BeLessOrEqual 100 }
         }
+    }
+}
+
+Describe 'Get-MailhostState.ps1: the port-usage reading' {
+    BeforeEach {
+        $machine = New-FakeMachine
+        Register-FakeMachineMock -Machine $machine
+        $path = Join-Path -Path $TestDrive -ChildPath 'SiteConfig.cfg'
+        [System.IO.File]::WriteAllText($path, "[Mail]`r`nMailboxCacheTTL = 600`r`n")
+        $encodedPath = ConvertTo-TestBase64Url -Text $path
+        $machine.TcpConnections = @(Import-Csv -LiteralPath (Join-Path $PSScriptRoot 'fixtures/portUsage/Get-NetTCPConnection.csv'))
+    }
+
+    It 'counts the used ports of the host dynamic range as a group-by over the connections does, and names the busiest back end' {
+        $start = [int]$machine.Ranges.ipv4.StartPort
+        $end = $start + [int]$machine.Ranges.ipv4.NumberOfPorts - 1
+        $inPool = @($machine.TcpConnections | Where-Object { [int]$_.LocalPort -ge $start -and [int]$_.LocalPort -le $end -and $_.State -ne 'Listen' })
+        $busiest = $inPool | Where-Object { $_.RemotePort -ne '0' } | Group-Object -Property { '{0}:{1}' -f $_.RemoteAddress, $_.RemotePort } | Sort-Object -Property Count -Descending | Select-Object -First 1
+        $reading = (Invoke-Collector -EncodedPath $encodedPath).Document.PortUsage
+        $reading.Model | Should -Be 'hostPool'
+        $reading.Budget | Should -Be ([int]$machine.Ranges.ipv4.NumberOfPorts)
+        $reading.Ports | Should -Be @($inPool | Group-Object -Property LocalPort).Count
+        $reading.TimeWait | Should -Be @($inPool | Where-Object State -EQ 'TimeWait').Count
+        $reading.BusiestEndpointPorts | Should -Be $busiest.Count
+    }
+
+    It 'counts against the auto-reuse range when one is configured' {
+        Set-FakeAutoReuseRange -Machine $machine -StartPort 60000 -NumberOfPorts 5535
+        $reading = (Invoke-Collector -EncodedPath $encodedPath).Document.PortUsage
+        $reading.Model | Should -Be 'perBackend'
+        $reading.Budget | Should -Be 5535
+        $reading.Ports | Should -Be @($machine.TcpConnections | Where-Object { [int]$_.LocalPort -ge 60000 -and $_.State -ne 'Listen' } | Group-Object -Property LocalPort).Count
+    }
+
+    It 'reports an error, not a reading, when the connections cannot be read' {
+        Mock Get-MailhostNetTcpConnection { throw 'Invalid class' }
+        $document = (Invoke-Collector -EncodedPath $encodedPath).Document
+        $document.PortUsage | Should -BeNullOrEmpty
+        @($document.Errors | Where-Object { $_ -like 'PortUsage*' }).Count | Should -Be 1
     }
 }

@@ -56,6 +56,12 @@ function New-FakeMachine {
         LcmMode     = $null
         Edition     = 'Desktop'
         LcmDocuments = New-Object -TypeName System.Collections.ArrayList
+        # The port-usage sampler: its folder (a fresh temporary one) and its scheduled task (none yet).
+        PortUsageDirectory = Join-Path -Path ([System.IO.Path]::GetTempPath()) -ChildPath ('mailhost-portusage-' + [guid]::NewGuid().ToString('n'))
+        PortUsageTask      = $null
+        # Get-NetTCPConnection rows (LocalPort, RemoteAddress, RemotePort, State): none yet.
+        TcpConnections     = @()
+        PortUsageTaskRegistrations = 0
         # Events written through the event-log edge: @{ Source; LogName; EventId; EntryType; Values }.
         Events      = New-Object -TypeName System.Collections.ArrayList
         EventLogFails = $false
@@ -101,6 +107,20 @@ function Invoke-FakeBoot {
 # The fake machine's edges: the module's edge function names and what they do on $global:MailhostFakeMachine.
 # Global: the bodies also run inside the scripts under test, where $script: is the script's own scope.
 $script:FakeEdges = [ordered]@{
+    'Get-MailhostNetTcpConnection' = {
+        return @($global:MailhostFakeMachine.TcpConnections)
+    }
+    'Get-MailhostPortUsageDirectory' = {
+        return $global:MailhostFakeMachine.PortUsageDirectory
+    }
+    'Get-MailhostPortUsageTask' = {
+        return $global:MailhostFakeMachine.PortUsageTask
+    }
+    'Register-MailhostPortUsageTask' = {
+        param([string]$Execute, [string]$Arguments)
+        $global:MailhostFakeMachine.PortUsageTask = @{ Execute = $Execute; Arguments = $Arguments }
+        $global:MailhostFakeMachine.PortUsageTaskRegistrations++
+    }
     'Get-MailhostRegistryValue' = {
         param([string]$SubKey, [string]$Name)
         $m = $global:MailhostFakeMachine

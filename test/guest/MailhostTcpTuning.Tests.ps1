@@ -44,6 +44,12 @@ BeforeAll {
         }
         $content = [System.Convert]::FromBase64String((($Parameters.SiteConfigContentBase64Url.Replace('-', '+').Replace('_', '/')) + ('=' * ((4 - $Parameters.SiteConfigContentBase64Url.Length % 4) % 4))))
         [System.IO.File]::WriteAllBytes($Path, $content)
+        # The port-usage sampler as Set installs it (script, settings, task), on the fake machine.
+        InModuleScope -ModuleName MailhostTcpTuning -Parameters @{ P = $Parameters } -ScriptBlock {
+            param($P)
+            $desired = ConvertTo-MailhostDesiredState @P
+            $null = Set-MailhostPortUsageSampler -Sampler (Get-MailhostPortUsageDesired -Desired $desired)
+        }
     }
 }
 
@@ -90,7 +96,7 @@ Describe 'MailhostTcpTuning.Get' {
     Context 'a machine as Windows leaves it (values absent, default ranges, no SiteConfig.cfg)' {
         It 'reports every setting with one reason each, the absent values naming what Windows uses' {
             $current = (New-TestResource -Parameters $parameters).Get()
-            Get-ReasonSetting -Resource $current | Should -Be @('MaxUserPort', 'TcpTimedWaitDelay', 'DynamicPortRangeIPv4', 'DynamicPortRangeIPv6', 'SiteConfig')
+            Get-ReasonSetting -Resource $current | Should -Be @('MaxUserPort', 'TcpTimedWaitDelay', 'DynamicPortRangeIPv4', 'DynamicPortRangeIPv6', 'SiteConfig', 'PortUsageSampler')
             $current.MaxUserPort | Should -BeNullOrEmpty
             $current.DynamicPortRangeStartPort | Should -Be ([string]$script:Limits.WindowsDefaults.DynamicPortRangeStartPort)
             $twd = @($current.Reasons | Where-Object { $_.Code -eq 'MailhostTcpTuning:MailhostTcpTuning:TcpTimedWaitDelay' })[0]
@@ -707,5 +713,72 @@ Describe 'Reading the dynamic port range from netsh' {
     It 'fails on output without two numbers, naming the output' {
         Mock -ModuleName MailhostTcpTuning -CommandName Get-MailhostNetshDynamicPort -MockWith { @{ ExitCode = 0; Output = [string[]]@('Protocol tcp Dynamic Port Range', 'Start Port : n/a') } }
         { InModuleScope -ModuleName MailhostTcpTuning -ScriptBlock { Get-MailhostDynamicPortRange -IpVersion 'ipv4' } } | Should -Throw -ExpectedMessage '*cannot parse*Start Port*'
+    }
+}
+
+Describe 'MailhostTcpTuning and the port-usage sampler' {
+    BeforeEach {
+        $machine = New-FakeMachine
+        Register-FakeMachineMock -Machine $machine -ModuleName MailhostTcpTuning
+        $path = Join-Path -Path $TestDrive -ChildPath ('SiteConfig-{0}.cfg' -f [guid]::NewGuid().ToString('n'))
+        $parameters = New-DesiredParameter -SiteConfigPath $path
+    }
+
+    Context 'a host without it' {
+        It 'Get reports PortUsageSampler; Set installs the script, the pool settings and the task, once' {
+            Set-MachineTuned -Machine $machine -Parameters $parameters -Path $path
+            $machine.PortUsageTask = $null
+            Get-ReasonSetting -Resource (New-TestResource -Parameters $parameters).Get() | Should -Be @('PortUsageSampler')
+            (New-TestResource -Parameters $parameters).Set()
+            $machine.PortUsageTask.Execute | Should -Be 'powershell.exe'
+            $machine.PortUsageTask.Arguments | Should -Match ([regex]::Escape((Join-Path -Path $machine.PortUsageDirectory -ChildPath 'Invoke-MailhostPortUsageSample.ps1')))
+            (New-TestResource -Parameters $parameters).Test() | Should -BeTrue
+            $registrations = $machine.PortUsageTaskRegistrations
+            (New-TestResource -Parameters $parameters).Set()
+            $machine.PortUsageTaskRegistrations | Should -Be $registrations -Because 'a second Set changes nothing'
+        }
+    }
+
+    Context 'the pool it counts against' {
+        It 'is the dynamic range the resource sets, with the source and ids of Limits.psd1' {
+            (New-TestResource -Parameters $parameters).Set()
+            $settings = Get-Content -LiteralPath (Join-Path $machine.PortUsageDirectory 'PortUsage.json') -Raw | ConvertFrom-Json
+            $settings.Model | Should -Be 'hostPool'
+            $settings.PoolStartPort | Should -Be ([int]$parameters.DynamicPortRangeStartPort)
+            $settings.PoolNumberOfPorts | Should -Be ([int]$parameters.DynamicPortRangeNumberOfPorts)
+            $settings.Source | Should -Be $script:Limits.PortUsageEventSource
+            $settings.ReadingEventId | Should -Be $script:Limits.PortUsageEventIds.Reading
+        }
+        It 'is the auto-reuse range, per back end, when the resource sets one' {
+            $withRange = Add-DesiredAutoReuseRange -Parameters $parameters
+            (New-TestResource -Parameters $withRange).Set()
+            $settings = Get-Content -LiteralPath (Join-Path $machine.PortUsageDirectory 'PortUsage.json') -Raw | ConvertFrom-Json
+            $settings.Model | Should -Be 'perBackend'
+            $settings.PoolStartPort | Should -Be ([int]$withRange.AutoReusePortRangeStartPort)
+            $settings.PoolNumberOfPorts | Should -Be ([int]$withRange.AutoReusePortRangeNumberOfPorts)
+        }
+        It 'rewrites the settings when the range changes, and Get sees the difference first' {
+            (New-TestResource -Parameters $parameters).Set()
+            $changed = New-DesiredParameter -SiteConfigPath $path
+            $changed.DynamicPortRangeStartPort = [string]([int]$parameters.DynamicPortRangeStartPort - 100)
+            $changed.DynamicPortRangeNumberOfPorts = [string]([int]$parameters.DynamicPortRangeNumberOfPorts + 100)
+            (New-TestResource -Parameters $changed).Get().Reasons.Code | Should -Contain 'MailhostTcpTuning:MailhostTcpTuning:PortUsageSampler'
+            (New-TestResource -Parameters $changed).Set()
+            (Get-Content -LiteralPath (Join-Path $machine.PortUsageDirectory 'PortUsage.json') -Raw | ConvertFrom-Json).PoolNumberOfPorts | Should -Be ([int]$changed.DynamicPortRangeNumberOfPorts)
+        }
+    }
+
+    Context 'the script it runs' {
+        It 'holds the module sampler functions and no value: the same text for any pool' {
+            (New-TestResource -Parameters $parameters).Set()
+            $text = [System.IO.File]::ReadAllText((Join-Path $machine.PortUsageDirectory 'Invoke-MailhostPortUsageSample.ps1'))
+            $text | Should -Match 'function Measure-MailhostPortUsage \{'
+            $text | Should -Match 'function ConvertFrom-MailhostNetstat \{'
+            $text | Should -Not -Match ([regex]::Escape($parameters.DynamicPortRangeNumberOfPorts))
+            $tokens = $null
+            $errors = $null
+            $null = [System.Management.Automation.Language.Parser]::ParseInput($text, [ref]$tokens, [ref]$errors)
+            @($errors).Count | Should -Be 0
+        }
     }
 }

@@ -31,7 +31,7 @@ const REQUIRED_KEYS = [
   'Errors',
 ];
 /** Extra keys the collector adds for diagnosis. */
-const EXTRA_KEYS = ['DynamicPortRangeIPv6StartPort', 'DynamicPortRangeIPv6NumberOfPorts', 'AutoReusePortRangeStartPort', 'AutoReusePortRangeNumberOfPorts', 'RebootPendingReasons', 'WrongKind'];
+const EXTRA_KEYS = ['DynamicPortRangeIPv6StartPort', 'DynamicPortRangeIPv6NumberOfPorts', 'AutoReusePortRangeStartPort', 'AutoReusePortRangeNumberOfPorts', 'RebootPendingReasons', 'WrongKind', 'PortUsage'];
 
 // ------------------------------------------------------------------------------------------------
 // Comment stripping

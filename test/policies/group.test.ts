@@ -44,6 +44,8 @@ const LEVELS_BEFORE: Record<string, readonly [string, string, string, string]> =
   "mailhost-vm-has-monitoring-agent": ["mandatory", "advisory", "mandatory", "mandatory"],
   "mailhost-vm-has-data-collection-rule-association": ["mandatory", "advisory", "mandatory", "mandatory"],
   "mailhost-subnet-explicit-outbound": ["mandatory", "advisory", "mandatory", "mandatory"],
+  // Added after the grouping, in fleet readiness with the other monitoring rules.
+  "mailhost-port-usage-alert": ["mandatory", "advisory", "mandatory", "mandatory"],
   "mailhost-script-tuning-verifiable": ["advisory", "advisory", "advisory", "advisory"],
   "mailhost-guest-configuration-applies": ["advisory", "advisory", "mandatory", "mandatory"],
   // Added after grouping, as the group mailhost-monitoring-coverage: advisory except in prod.
@@ -137,6 +139,8 @@ function stackCases(): TestResource[][] {
     [...host(dsc(), ama(), dcra()), subnet, hostNic],
     host(dsc(), runCommand(), gcAssignment()),
     [...host(dsc(), ama(), dcra(), dcr(), correctionAlertRule()), natGateway(), natDropAlert()],
+    // Monitoring declared without the port-usage readings: an alert rule on Tcpip events only.
+    [...host(dsc(), ama(), dcra()), alertRule()],
   ];
 }
 

@@ -1,8 +1,10 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { alertRuleHasActionGroup, vmHasDataCollectionRuleAssociation, vmHasMonitoringAgent } from "../../policies/rules/monitoring";
+import type * as monitor from "@pulumi/azure-native/monitor";
+import { TCPIP_EVENT_XPATH } from "../../domain/monitoring";
+import { alertRuleHasActionGroup, portUsageAlert, vmHasDataCollectionRuleAssociation, vmHasMonitoringAgent } from "../../policies/rules/monitoring";
 import { stackViolations, violations } from "./harness";
-import { VM_ID, alertRule, ama, dcra, dsc, vm } from "./fixtures";
+import { VM_ID, alertRule, ama, dcra, dsc, plan, resource, scheduledQueryRuleArgs, vm } from "./fixtures";
 
 const VM_URN = "urn:pulumi:test::mailhost::azure-native:compute:VirtualMachine::vm-mail-unit-001-vm";
 
@@ -66,5 +68,40 @@ describe("mailhost-alert-rule-has-action-group", () => {
   it("checks a versioned or v2-named type too", async () => {
     const v2 = { ...alertRule(), type: "azure-native:insights/v20231201:ScheduledQueryRule", props: { ...alertRule().props, actions: {} } };
     assert.equal((await violations(alertRuleHasActionGroup, v2)).length, 1);
+  });
+});
+
+describe("mailhost-port-usage-alert", () => {
+  const usage = plan.monitoring.alerts.find((a) => a.key === "port-usage-high")!;
+  const dcrArgs: monitor.DataCollectionRuleArgs = {
+    resourceGroupName: "rg-mailhost-unit",
+    dataCollectionRuleName: plan.monitoring.names.dataCollectionRule,
+    dataSources: { windowsEventLogs: [{ name: "events", streams: ["Microsoft-Event"], xPathQueries: [...plan.monitoring.eventXPathQueries] }] },
+  };
+  const dcr = () => resource("azure-native:monitor:DataCollectionRule", "mailhost-monitoring-dcr", dcrArgs);
+  const usageRule = () => resource("azure-native:monitor:ScheduledQueryRule", "mailhost-monitoring-port-usage-high", {
+    ...scheduledQueryRuleArgs,
+    criteria: { allOf: [{ query: usage.query, timeAggregation: "Total", metricMeasureColumn: "Lowest", operator: "GreaterThan", threshold: usage.threshold }] },
+  });
+  it("accepts a stack that collects the readings and alerts on them", async () => {
+    assert.deepEqual(await stackViolations(portUsageAlert, [vm(), dcr(), usageRule(), alertRule()]), []);
+  });
+  it("rejects a stack whose data collection rule lacks the sampler's filter", async () => {
+    const without = dcr();
+    (without.props.dataSources as any).windowsEventLogs[0].xPathQueries = [TCPIP_EVENT_XPATH];
+    const found = await stackViolations(portUsageAlert, [vm(), without, usageRule()]);
+    assert.equal(found.length, 1);
+    assert.match(found[0].message, /No data collection rule collects the port-usage readings/);
+  });
+  it("rejects a stack without an alert rule on the readings", async () => {
+    const found = await stackViolations(portUsageAlert, [vm(), dcr(), alertRule()]);
+    assert.equal(found.length, 1);
+    assert.match(found[0].message, /No log search alert rule reads the port-usage readings/);
+  });
+  it("leaves a stack that declares no monitoring resources to the agent and association rules", async () => {
+    assert.deepEqual(await stackViolations(portUsageAlert, [vm(), ama(), dcra()]), []);
+  });
+  it("says nothing about a stack without VMs", async () => {
+    assert.deepEqual(await stackViolations(portUsageAlert, [alertRule()]), []);
   });
 });

@@ -11,6 +11,9 @@ import { type PolicyDiagnostic, type PolicyPackProcess } from "../../engine/anal
 import { POLICY_PACK_DIR, analyzeResources, startPolicyPack } from "../../engine/policyCheck";
 import { requireStackConfig } from "../../domain/config";
 import { HOST_DIMENSION, TCPIP_EVENTS } from "../../domain/monitoring";
+import { planFleet } from "../../domain/plan";
+import { PORT_USAGE_EVENT_SOURCE, PORT_USAGE_EVENT_XPATH } from "../../domain/portUsage";
+import { loadSiteConfigTemplate } from "../../domain/siteconfig";
 import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_SOURCE } from "../../domain/corrections";
 import { RESOURCE_ID_COLUMN } from "../../components/Monitoring";
 import { formatPlan, planOf } from "../../cli/plan";
@@ -195,6 +198,23 @@ for (const stack of STACKS) {
       assert.ok(severity(2).some((c) => c.query.includes("4227") && c.threshold === config.monitoring.alerts.timeWaitCollisionThreshold), "4227 above the threshold: severity 2");
       assert.ok(severity(3).some((c) => c.query.includes("Connection Failures") && c.threshold === config.monitoring.alerts.connectionFailureThreshold), "connection failures: severity 3");
       assert.ok(severity(2).some((c) => c.query.startsWith("Heartbeat") && c.query.includes(`ago(${config.monitoring.alerts.heartbeatSilenceMinutes}m)`)), "silent host");
+      // The port-usage warning, held to the capacity model's threshold for this stack.
+      const usage = planFleet(stack, config, loadSiteConfigTemplate()).monitoring.portUsage!;
+      const usageRule = rules.find((r) => String(r.inputs.ruleName).endsWith("-port-usage-high"));
+      assert.ok(usageRule, "the port-usage alert exists");
+      const usageCondition = (usageRule.inputs.criteria as any).allOf[0];
+      assert.equal(usageCondition.threshold, usage.thresholdPorts);
+      assert.equal(usageCondition.metricMeasureColumn, "Lowest");
+      assert.ok(usageCondition.query.includes(PORT_USAGE_EVENT_SOURCE));
+      assert.deepEqual(usageCondition.dimensions.map((d: { name: string }) => d.name), usage.model === "hostPool" ? ["Computer"] : ["Computer", "Remote"]);
+    });
+
+    it("collects the port-usage sampler's readings from the Application log", () => {
+      const [dcr] = byType(run, "azure-native:monitor:DataCollectionRule");
+      const inputs = dcr.inputs as any;
+      const [events] = inputs.dataSources.windowsEventLogs;
+      assert.ok(events.xPathQueries.includes(PORT_USAGE_EVENT_XPATH));
+      assert.deepEqual(inputs.dataFlows[0].streams.includes("Microsoft-Event"), true);
     });
 
     it("exports the monitoring without a secret", () => {
@@ -344,6 +364,20 @@ describe("the pack over the analyzer protocol, on what the program registers", (
     const inDev = await analyzeResources(pack, without);
     assert.deepEqual(mandatory(inDev), []);
     assert.equal(inDev.filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-vm-has-monitoring-agent") && d.enforcementLevel === "advisory").length, 4);
+  });
+  it("rejects a prod stack without the port-usage alert, or whose data collection rule drops the sampler's events", async () => {
+    await pack.configure(readPolicyConfig("prod"));
+    const withoutAlert = prod.resources.filter((r) => !(r.type === "azure-native:monitor:ScheduledQueryRule" && String(r.inputs.ruleName).endsWith("-port-usage-high")));
+    const noAlert = mandatory(await analyzeResources(pack, withoutAlert)).filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-port-usage-alert"));
+    assert.equal(noAlert.length, 1);
+    assert.match(noAlert[0].message, /No log search alert rule reads the port-usage readings/);
+    const withoutEvents = prod.resources.map((r) => r.type === "azure-native:monitor:DataCollectionRule"
+      ? { ...r, inputs: { ...r.inputs, dataSources: { ...(r.inputs.dataSources as any), windowsEventLogs: (r.inputs.dataSources as any).windowsEventLogs.map((w: any) => ({ ...w, xPathQueries: w.xPathQueries.filter((q: string) => q !== PORT_USAGE_EVENT_XPATH) })) } } }
+      : r);
+    const noEvents = mandatory(await analyzeResources(pack, withoutEvents)).filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-port-usage-alert"));
+    assert.equal(noEvents.length, 1);
+    assert.match(noEvents[0].message, /No data collection rule collects the port-usage readings/);
+    assert.deepEqual(mandatory(await analyzeResources(pack, prod.resources)).filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-port-usage-alert")), []);
   });
   it("rejects an alert rule that names no action group", async () => {
     await pack.configure(readPolicyConfig("prod"));

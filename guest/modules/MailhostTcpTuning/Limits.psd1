@@ -8,6 +8,9 @@
     AutoReusePortRangeNumberOfPorts = @{ Min = 255; Max = 60535; Unit = 'ports' }
     MinPortsOutsideAutoReuseRange = 3976
     HighestPort                   = 65535
+    PortUsageEndpointsPerReading  = 20
+    PortUsageEventSource          = 'MailhostIac-PortUsage'
+    PortUsageEventIds             = @{ Reading = 3001; Failed = 3002 }
     WindowsDefaults               = @{
         MaxUserPort                   = $null
         TcpTimedWaitDelay             = 120

@@ -854,6 +854,13 @@ function Get-MailhostTcpTuningReason {
     if (@($State.LeftoverLcmDocuments).Count -gt 0) {
         $null = $reasons.Add((New-MailhostReason -Setting 'LcmConfiguration' -Sentence 'A DSC configuration left by the DSC extension is still applied by the Local Configuration Manager, which keeps correcting to its own values.' -Actual (Format-MailhostShortText -Text (@($State.LeftoverLcmDocuments) -join ',') -MaxLength 100) -Desired 'none'))
     }
+    # Only where the state read the sampler (the resource's Get; the drift collector reads readings instead).
+    if ($State.ContainsKey('PortUsageSampler')) {
+        $sampler = Get-MailhostPortUsageSamplerReason -Differs $State.PortUsageSampler
+        if ($null -ne $sampler) {
+            $null = $reasons.Add($sampler)
+        }
+    }
     if ($null -ne $State.RebootPendingSince) {
         $null = $reasons.Add((New-MailhostReason -Setting 'RebootPending' -Sentence ('Tcpip values (or the auto-reuse port range) were written at {0} and take effect only after a reboot, which no mechanism of mailhost-iac performs by itself.' -f $State.RebootPendingSince) -Actual ('pending since {0}' -f $State.RebootPendingSince) -Desired 'none'))
     }
@@ -1056,11 +1063,409 @@ function Set-MailhostTcpTuning {
             Set-MailhostRebootMarker -WrittenAt ([datetime]::UtcNow.ToString('o', [System.Globalization.CultureInfo]::InvariantCulture))
         }
     }
+    # Last: the port-usage sampler counts against the pool just set.
+    $samplerChanged = Set-MailhostPortUsageSampler -Sampler (Get-MailhostPortUsageDesired -Desired $Desired)
     return @{
+        PortUsageSamplerChanged    = $samplerChanged
         RegistryChanged            = $registryChanged
         DynamicPortRangeChanged    = $rangeChanged
         AutoReusePortRangeChanged  = $autoReuseChanged
         SiteConfigChanged          = $siteConfigChanged
         RebootPending              = ($null -ne (Get-MailhostRebootPendingSince))
     }
+}
+
+# ---- Port usage sampler ------------------------------------------------------------
+# Counts the local ports in use or in TIME_WAIT, in total and per back-end endpoint, against the
+# budget the capacity model gives the host (domain/portUsage.ts), and writes one reading as an
+# Application-log event that the Azure Monitor Agent collects. Sources: Get-NetTCPConnection and
+# the MSFT_NetTCPConnection class (LocalAddress, LocalPort, RemoteAddress, RemotePort, State,
+# OwningProcess; State values Closed, Listen, SynSent, SynReceived, Established, FinWait1,
+# FinWait2, CloseWait, Closing, LastAck, TimeWait, DeleteTCB, Bound); netstat -ano (columns
+# Proto, Local Address, Foreign Address, State, PID; IPv6 addresses in brackets).
+
+# The TCP connections of the machine (Get-NetTCPConnection). Throws when the cmdlet fails.
+function Get-MailhostNetTcpConnection {
+    return @(Get-NetTCPConnection -ErrorAction Stop)
+}
+
+# The lines of "netstat -ano -p TCP" and "-p TCPv6": the fallback when Get-NetTCPConnection fails.
+function Get-MailhostNetstatLine {
+    $lines = [System.Collections.Generic.List[string]]::new()
+    foreach ($protocol in @('TCP', 'TCPv6')) {
+        $output = & netstat.exe -ano -p $protocol
+        if ($LASTEXITCODE -ne 0) {
+            throw "netstat -ano -p $protocol exited with $LASTEXITCODE."
+        }
+        foreach ($line in $output) {
+            $lines.Add([string]$line)
+        }
+    }
+    return $lines.ToArray()
+}
+
+# Writes one event with this module's own source in the Application log, registering the source
+# when it is missing. Named for any event the guest writes, so that it can be shared with other
+# guest events later. [System.Diagnostics.EventLog] works under Windows PowerShell 5.1 and
+# PowerShell 7 alike (Write-EventLog does not exist in PowerShell 7).
+function Write-MailhostGuestEvent {
+    param
+    (
+        [Parameter(Mandatory)]
+        [string]$Source,
+
+        [Parameter(Mandatory)]
+        [int]$EventId,
+
+        [Parameter(Mandatory)]
+        [ValidateSet('Information', 'Warning', 'Error')]
+        [string]$EntryType,
+
+        [Parameter(Mandatory)]
+        [string]$Message
+    )
+    if (-not [System.Diagnostics.EventLog]::SourceExists($Source)) {
+        [System.Diagnostics.EventLog]::CreateEventSource($Source, 'Application')
+    }
+    [System.Diagnostics.EventLog]::WriteEntry($Source, $Message, [System.Diagnostics.EventLogEntryType]$EntryType, $EventId)
+}
+
+# The netstat state names as Get-NetTCPConnection spells them.
+function Get-MailhostNetstatStateMap {
+    return @{
+        'CLOSED' = 'Closed'; 'LISTENING' = 'Listen'; 'SYN_SENT' = 'SynSent'; 'SYN_RECEIVED' = 'SynReceived'
+        'ESTABLISHED' = 'Established'; 'FIN_WAIT_1' = 'FinWait1'; 'FIN_WAIT_2' = 'FinWait2'; 'CLOSE_WAIT' = 'CloseWait'
+        'CLOSING' = 'Closing'; 'LAST_ACK' = 'LastAck'; 'TIME_WAIT' = 'TimeWait'; 'DELETE_TCB' = 'DeleteTCB'; 'BOUND' = 'Bound'
+    }
+}
+
+# Rows @{ LocalPort; RemoteAddress; RemotePort; State } from "netstat -ano" lines; UDP, header and
+# blank lines are skipped. States are renamed as Get-NetTCPConnection names them.
+function ConvertFrom-MailhostNetstat {
+    param
+    (
+        [Parameter(Mandatory)]
+        [AllowEmptyCollection()]
+        [AllowEmptyString()]
+        [string[]]$Line
+    )
+    $states = Get-MailhostNetstatStateMap
+    $pattern = [regex]::new('^\s*TCP\s+\[?([^\s\]]*)\]?:(\d+)\s+\[?([^\s\]]*)\]?:(\d+)\s+([A-Z_0-9]+)\s+\d+\s*$', [System.Text.RegularExpressions.RegexOptions]::Compiled)
+    $rows = [System.Collections.Generic.List[object]]::new($Line.Count)
+    foreach ($text in $Line) {
+        $m = $pattern.Match($text)
+        if (-not $m.Success) {
+            continue
+        }
+        $state = $states[$m.Groups[5].Value]
+        if ($null -eq $state) {
+            $state = $m.Groups[5].Value
+        }
+        $rows.Add([pscustomobject]@{
+                LocalPort     = [int]$m.Groups[2].Value
+                RemoteAddress = $m.Groups[3].Value
+                RemotePort    = [int]$m.Groups[4].Value
+                State         = $state
+            })
+    }
+    return $rows.ToArray()
+}
+
+# Counts the used ports of a pool (StartPort..StartPort+NumberOfPorts-1): every row whose local port
+# lies in it and that is not a listener. Rows are Get-NetTCPConnection objects as they come (live, or
+# read back from a CSV recording, where numbers and the state are text) or ConvertFrom-MailhostNetstat rows. Ports = distinct local ports; TimeWait = rows in TIME_WAIT;
+# Endpoints = rows per remote "address:port" ("[address]:port" for IPv6), connected rows only.
+function Measure-MailhostPortUsage {
+    param
+    (
+        [Parameter(Mandatory)]
+        [AllowEmptyCollection()]
+        [object[]]$Row,
+
+        [Parameter(Mandatory)]
+        [int]$StartPort,
+
+        [Parameter(Mandatory)]
+        [int]$NumberOfPorts
+    )
+    $end = $StartPort + $NumberOfPorts - 1
+    $ports = [System.Collections.Generic.HashSet[int]]::new()
+    $endpoints = [System.Collections.Generic.Dictionary[string, int]]::new()
+    $timeWait = 0
+    foreach ($r in $Row) {
+        $port = [int]$r.LocalPort
+        $state = [string]$r.State
+        if ($port -lt $StartPort -or $port -gt $end -or $state -eq 'Listen') {
+            continue
+        }
+        $null = $ports.Add($port)
+        if ($state -eq 'TimeWait') {
+            $timeWait++
+        }
+        $remotePort = [int]$r.RemotePort
+        if ($remotePort -eq 0) {
+            continue
+        }
+        $address = [string]$r.RemoteAddress
+        $key = if ($address.Contains(':')) { "[$address]:$remotePort" } else { "${address}:$remotePort" }
+        $count = 0
+        $null = $endpoints.TryGetValue($key, [ref]$count)
+        $endpoints[$key] = $count + 1
+    }
+    return @{ Ports = $ports.Count; TimeWait = $timeWait; Endpoints = $endpoints }
+}
+
+# One reading as the event's message: compact JSON, the busiest endpoints first (at most Limit).
+function ConvertTo-MailhostPortUsageReading {
+    param
+    (
+        [Parameter(Mandatory)]
+        [hashtable]$Usage,
+
+        [Parameter(Mandatory)]
+        [ValidateSet('hostPool', 'perBackend')]
+        [string]$Model,
+
+        [Parameter(Mandatory)]
+        [int]$BudgetPorts,
+
+        [Parameter(Mandatory)]
+        [int]$Limit,
+
+        [string]$Source = 'Get-NetTCPConnection'
+    )
+    $top = @($Usage.Endpoints.GetEnumerator() | Sort-Object -Property @{ Expression = 'Value'; Descending = $true }, @{ Expression = 'Key'; Descending = $false } | Select-Object -First $Limit |
+            ForEach-Object { [ordered]@{ remote = $_.Key; ports = $_.Value } })
+    return ([ordered]@{
+            v         = 1
+            model     = $Model
+            ports     = $Usage.Ports
+            timeWait  = $Usage.TimeWait
+            budget    = $BudgetPorts
+            endpoints = $top
+            source    = $Source
+        } | ConvertTo-Json -Compress -Depth 4)
+}
+
+# One sample: reads the connections (netstat when Get-NetTCPConnection fails), counts them against
+# the pool, writes the reading (ReadingEventId) or the failure (FailedEventId, Warning) with the
+# event source of Limits.psd1 (PortUsageEventSource, PortUsageEventIds), and returns the JSON.
+function Invoke-MailhostPortUsageSample {
+    param
+    (
+        [Parameter(Mandatory)]
+        [ValidateSet('hostPool', 'perBackend')]
+        [string]$Model,
+
+        [Parameter(Mandatory)]
+        [int]$PoolStartPort,
+
+        [Parameter(Mandatory)]
+        [int]$PoolNumberOfPorts,
+
+        [Parameter(Mandatory)]
+        [ValidateRange(1, 1000)]
+        [int]$Limit,
+
+        [Parameter(Mandatory)]
+        [ValidatePattern('^[A-Za-z0-9-]+$')]
+        [string]$Source,
+
+        [Parameter(Mandatory)]
+        [int]$ReadingEventId,
+
+        [Parameter(Mandatory)]
+        [int]$FailedEventId
+    )
+    try {
+        try {
+            $rows = Get-MailhostNetTcpConnection
+            $from = 'Get-NetTCPConnection'
+        }
+        catch {
+            $rows = ConvertFrom-MailhostNetstat -Line (Get-MailhostNetstatLine)
+            $from = 'netstat'
+        }
+        $usage = Measure-MailhostPortUsage -Row $rows -StartPort $PoolStartPort -NumberOfPorts $PoolNumberOfPorts
+        $reading = ConvertTo-MailhostPortUsageReading -Usage $usage -Model $Model -BudgetPorts $PoolNumberOfPorts -Limit $Limit -Source $from
+        Write-MailhostGuestEvent -Source $Source -EventId $ReadingEventId -EntryType 'Information' -Message $reading
+        return $reading
+    }
+    catch {
+        Write-MailhostGuestEvent -Source $Source -EventId $FailedEventId -EntryType 'Warning' -Message "The port-usage reading could not be taken: $($_.Exception.Message)"
+        throw
+    }
+}
+
+# ---- Installing the port usage sampler ---------------------------------------------------------
+# How it runs: a scheduled task \MailhostIac\PortUsageSampler, registered by the resource's Set
+# (every mechanism runs it), starts Windows PowerShell every minute as SYSTEM; the script it runs is
+# written by Set from this module's own sampler functions, next to PortUsage.json, which holds the
+# pool to count against (the dynamic range, or the auto-reuse range when one is set: the tuned
+# values the resource already receives). Under %ProgramFiles% (read-only for users), not
+# %ProgramData% (users may create files there), because SYSTEM runs what lies in it.
+
+# Folder of the sampler's script and settings.
+function Get-MailhostPortUsageDirectory {
+    return (Join-Path -Path ([System.Environment]::GetFolderPath('ProgramFiles')) -ChildPath 'MailhostIac\PortUsage')
+}
+
+# The bytes of one of the sampler's files, or $null when it is absent or unreadable.
+function Read-MailhostPortUsageFile {
+    param
+    (
+        [string]$Path
+    )
+    if (-not [System.IO.File]::Exists($Path)) {
+        return $null
+    }
+    try {
+        return , [System.IO.File]::ReadAllBytes($Path)
+    }
+    catch {
+        return $null
+    }
+}
+
+# Writes one of the sampler's files (creating its folder).
+function Write-MailhostPortUsageFile {
+    param
+    (
+        [string]$Path,
+        [byte[]]$Bytes
+    )
+    $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path))
+    [System.IO.File]::WriteAllBytes($Path, $Bytes)
+}
+
+# The sampler's scheduled task: $null when absent, else @{ Execute; Arguments }. Reads only.
+function Get-MailhostPortUsageTask {
+    $task = Get-ScheduledTask -TaskPath '\MailhostIac\' -TaskName 'PortUsageSampler' -ErrorAction SilentlyContinue
+    if ($null -eq $task) {
+        return $null
+    }
+    $action = @($task.Actions)[0]
+    return @{ Execute = [string]$action.Execute; Arguments = [string]$action.Arguments }
+}
+
+# Registers (or replaces) the sampler's task: every minute from now on (no RepetitionDuration:
+# indefinitely), as SYSTEM, never a second instance while one runs, stopped after 5 minutes.
+function Register-MailhostPortUsageTask {
+    param
+    (
+        [Parameter(Mandatory)]
+        [string]$Execute,
+
+        [Parameter(Mandatory)]
+        [string]$Arguments
+    )
+    $action = New-ScheduledTaskAction -Execute $Execute -Argument $Arguments
+    $trigger = New-ScheduledTaskTrigger -Once -At ([datetime]::Now) -RepetitionInterval (New-TimeSpan -Minutes 1)
+    $principal = New-ScheduledTaskPrincipal -UserId 'SYSTEM' -LogonType ServiceAccount -RunLevel Highest
+    $settings = New-ScheduledTaskSettingsSet -MultipleInstances IgnoreNew -ExecutionTimeLimit (New-TimeSpan -Minutes 5) -StartWhenAvailable
+    $null = Register-ScheduledTask -TaskPath '\MailhostIac\' -TaskName 'PortUsageSampler' -Action $action -Trigger $trigger -Principal $principal -Settings $settings -Force
+}
+
+# The sampler's script text: this module's sampler functions as they are loaded, then the call that
+# reads PortUsage.json. No value is part of it: the pool travels in PortUsage.json.
+function Get-MailhostPortUsageScriptText {
+    $names = @('Get-MailhostNetTcpConnection', 'Get-MailhostNetstatLine', 'Write-MailhostGuestEvent', 'Get-MailhostNetstatStateMap', 'ConvertFrom-MailhostNetstat', 'Measure-MailhostPortUsage', 'ConvertTo-MailhostPortUsageReading', 'Invoke-MailhostPortUsageSample')
+    $lines = [System.Collections.Generic.List[string]]::new()
+    $lines.Add('# Port-usage sampler of mailhost-iac, written by the MailhostTcpTuning resource and run every minute by the scheduled task \MailhostIac\PortUsageSampler.')
+    $lines.Add('$ErrorActionPreference = ''Stop''')
+    foreach ($name in $names) {
+        $body = (Get-Item -LiteralPath ('function:{0}' -f $name)).ScriptBlock.ToString()
+        $lines.Add(('function {0} {{{1}}}' -f $name, $body))
+    }
+    $lines.Add('$settings = Get-Content -LiteralPath (Join-Path -Path (Split-Path -Parent -Path $MyInvocation.MyCommand.Path) -ChildPath ''PortUsage.json'') -Raw | ConvertFrom-Json')
+    $lines.Add('$null = Invoke-MailhostPortUsageSample -Model $settings.Model -PoolStartPort ([int]$settings.PoolStartPort) -PoolNumberOfPorts ([int]$settings.PoolNumberOfPorts) -Limit ([int]$settings.EndpointsPerReading) -Source $settings.Source -ReadingEventId ([int]$settings.ReadingEventId) -FailedEventId ([int]$settings.FailedEventId)')
+    return (($lines -join "`r`n") + "`r`n")
+}
+
+# What the sampler should look like on this host, from the validated desired state: the pool is
+# the auto-reuse range when the desired state sets one (a pool per back end), else the dynamic range.
+function Get-MailhostPortUsageDesired {
+    param
+    (
+        [Parameter(Mandatory)]
+        [hashtable]$Desired
+    )
+    if ($null -ne $Desired.AutoReusePortRange) {
+        $pool = [ordered]@{ Model = 'perBackend'; PoolStartPort = [int]$Desired.AutoReusePortRange.StartPort; PoolNumberOfPorts = [int]$Desired.AutoReusePortRange.NumberOfPorts }
+    }
+    else {
+        $pool = [ordered]@{ Model = 'hostPool'; PoolStartPort = [int]$Desired.StartPort; PoolNumberOfPorts = [int]$Desired.NumberOfPorts }
+    }
+    $limits = $script:MailhostTcpTuningLimits
+    $pool['EndpointsPerReading'] = [int]$limits['PortUsageEndpointsPerReading']
+    $pool['Source'] = [string]$limits['PortUsageEventSource']
+    $pool['ReadingEventId'] = [int]$limits['PortUsageEventIds']['Reading']
+    $pool['FailedEventId'] = [int]$limits['PortUsageEventIds']['Failed']
+    $directory = Get-MailhostPortUsageDirectory
+    $scriptPath = Join-Path -Path $directory -ChildPath 'Invoke-MailhostPortUsageSample.ps1'
+    return @{
+        Directory     = $directory
+        ScriptPath    = $scriptPath
+        ScriptBytes   = [System.Text.Encoding]::UTF8.GetBytes((Get-MailhostPortUsageScriptText))
+        SettingsPath  = Join-Path -Path $directory -ChildPath 'PortUsage.json'
+        SettingsBytes = [System.Text.Encoding]::UTF8.GetBytes(($pool | ConvertTo-Json -Compress))
+        Execute       = 'powershell.exe'
+        Arguments     = ('-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{0}"' -f $scriptPath)
+    }
+}
+
+# What differs between the sampler on the host and the desired one: a list of 'script', 'settings', 'task'.
+function Compare-MailhostPortUsageSampler {
+    param
+    (
+        [Parameter(Mandatory)]
+        [hashtable]$Sampler
+    )
+    $differs = [System.Collections.Generic.List[string]]::new()
+    foreach ($pair in @(@('script', 'ScriptPath', 'ScriptBytes'), @('settings', 'SettingsPath', 'SettingsBytes'))) {
+        $bytes = Read-MailhostPortUsageFile -Path $Sampler[$pair[1]]
+        if ($null -eq $bytes -or (Get-MailhostSha256Hex -Bytes $bytes) -ne (Get-MailhostSha256Hex -Bytes $Sampler[$pair[2]])) {
+            $differs.Add($pair[0])
+        }
+    }
+    $task = Get-MailhostPortUsageTask
+    if ($null -eq $task -or $task.Execute -ne $Sampler.Execute -or $task.Arguments -ne $Sampler.Arguments) {
+        $differs.Add('task')
+    }
+    return , $differs.ToArray()
+}
+
+# The reason for a sampler that is missing or differs; $null when it is as desired.
+function Get-MailhostPortUsageSamplerReason {
+    param
+    (
+        [string[]]$Differs
+    )
+    if (@($Differs).Count -eq 0) {
+        return $null
+    }
+    return (New-MailhostReason -Setting 'PortUsageSampler' -Sentence 'The port-usage sampler (scheduled task \MailhostIac\PortUsageSampler, its script and its pool settings) is missing or differs.' -Actual ('differs: {0}' -f (@($Differs) -join ',')) -Desired 'installed')
+}
+
+# Writes what differs of the sampler (script, settings, task). Returns $true when it changed anything.
+function Set-MailhostPortUsageSampler {
+    param
+    (
+        [Parameter(Mandatory)]
+        [hashtable]$Sampler
+    )
+    $differs = Compare-MailhostPortUsageSampler -Sampler $Sampler
+    if ($differs.Count -eq 0) {
+        return $false
+    }
+    if ($differs -contains 'script') {
+        Write-MailhostPortUsageFile -Path $Sampler.ScriptPath -Bytes $Sampler.ScriptBytes
+    }
+    if ($differs -contains 'settings') {
+        Write-MailhostPortUsageFile -Path $Sampler.SettingsPath -Bytes $Sampler.SettingsBytes
+    }
+    if ($differs -contains 'task') {
+        Register-MailhostPortUsageTask -Execute $Sampler.Execute -Arguments $Sampler.Arguments
+    }
+    return $true
 }

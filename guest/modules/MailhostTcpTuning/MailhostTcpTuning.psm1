@@ -11,7 +11,8 @@
     Reasons: Code "MailhostTcpTuning:MailhostTcpTuning:<Setting>" with Setting one of MaxUserPort,
     TcpTimedWaitDelay, DynamicPortRangeIPv4, DynamicPortRangeIPv6, AutoReusePortRange (only when
     AutoReusePortRangeStartPort/NumberOfPorts are set; empty, the host's range is left alone),
-    SiteConfig, RebootPending and,
+    SiteConfig, PortUsageSampler (the scheduled task \MailhostIac\PortUsageSampler, its script and
+    pool settings under %ProgramFiles%\MailhostIac\PortUsage; Set installs it), RebootPending and,
     under Machine Configuration (PowerShell 7), LcmConfiguration for DSC configuration documents a
     former DSC extension left to the LCM (Set removes them); Phrase
     "<sentence> actual=<value>; desired=<value>" (ranges as <start>+<count>, SiteConfig as SHA-256).
@@ -90,6 +91,7 @@ class MailhostTcpTuning {
     [MailhostTcpTuning] Get() {
         $desired = $this.GetDesiredState()
         $state = Get-MailhostTcpTuningState -SiteConfigPath $desired.SiteConfigPath
+        $state['PortUsageSampler'] = Compare-MailhostPortUsageSampler -Sampler (Get-MailhostPortUsageDesired -Desired $desired)
         $current = [MailhostTcpTuning]::new()
         $current.IsSingleInstance = 'Yes'
         foreach ($name in @('MaxUserPort', 'TcpTimedWaitDelay')) {
