@@ -6,7 +6,7 @@ import { type MachineConfigurationPackage } from "../domain/machineConfiguration
 import { type TuningPlan } from "../domain/plan";
 import { machineConfigurationPackageFor } from "./guestContent";
 import { buildDscArchive } from "./guestScripts";
-import { PUBLISHED_CONTENT_OPTIONS, STORAGE_BLOB_DATA_READER_ROLE_ID, defaultSasExpiry, writePackageFile, writePublishedFile } from "./MailSite";
+import { PUBLISHED_CONTENT_OPTIONS, STORAGE_BLOB_DATA_READER_ROLE_ID, defaultSasExpiry, publishDscArchive, writePackageFile } from "./MailSite";
 import { type DscArchive } from "./WindowsMailHost";
 import { rejectInvalid } from "./validation";
 
@@ -183,37 +183,13 @@ export class GuestContentStore extends pulumi.ComponentResource {
   dscArchive(): DscArchive {
     const state = stateOf(this);
     if (state.dsc !== undefined) return state.dsc;
-    const container = new storage.BlobContainer(`${stateOf(this).storeName}-dsc`, {
-      resourceGroupName: stateOf(this).resourceGroupName,
-      accountName: this.account.name,
+    state.dsc = publishDscArchive(this, state.storeName, {
+      resourceGroupName: state.resourceGroupName,
+      account: this.account,
       containerName: DSC_CONTAINER,
-      publicAccess: storage.PublicAccess.None,
-    }, { parent: this });
-    const archive = buildDscArchive();
-    const blob = new storage.Blob(`${stateOf(this).storeName}-dsc-archive`, {
-      resourceGroupName: stateOf(this).resourceGroupName,
-      accountName: this.account.name,
-      containerName: container.name,
-      // Named by the SHA-256 of the zip: a changed guest file is a new blob at a new address.
-      blobName: archive.blobName,
-      type: storage.BlobType.Block,
-      contentType: "application/zip",
-      source: new pulumi.asset.FileAsset(writePublishedFile(archive.blobName, archive.bytes)),
-    }, { parent: this, ...PUBLISHED_CONTENT_OPTIONS });
-    const sas = storage.listStorageAccountServiceSASOutput({
-      resourceGroupName: stateOf(this).resourceGroupName,
-      accountName: this.account.name,
-      canonicalizedResource: pulumi.interpolate`/blob/${this.account.name}/${container.name}/${blob.name}`,
-      resource: storage.SignedResource.B,
-      permissions: storage.Permissions.R,
-      protocols: storage.HttpProtocol.Https,
-      sharedAccessExpiryTime: stateOf(this).dscSasExpiry,
-    }, { parent: this });
-    state.dsc = {
-      url: pulumi.interpolate`${this.account.primaryEndpoints.blob}${container.name}/${blob.name}`,
-      sasToken: pulumi.secret(sas.serviceSasToken.apply((token) => `?${token}`)),
-      archive,
-    };
+      archive: buildDscArchive(),
+      expiry: state.dscSasExpiry,
+    });
     return state.dsc;
   }
 }

@@ -277,39 +277,7 @@ export class MailSite extends pulumi.ComponentResource {
 
   private publishDscArchive(name: string, resourceGroupName: pulumi.Output<string>, location: pulumi.Output<string>, names: SiteNames, archive: PublishedArchive, expiry: string, tags: Record<string, string>): DscArchive {
     const account = this.storageAccount(name, resourceGroupName, location, names, tags);
-    const container = new storage.BlobContainer(`${name}-dsc`, {
-      resourceGroupName,
-      accountName: account.name,
-      containerName: names.container,
-      publicAccess: storage.PublicAccess.None,
-    }, { parent: this });
-    const blob = new storage.Blob(`${name}-dsc-archive`, {
-      resourceGroupName,
-      accountName: account.name,
-      containerName: container.name,
-      // Named by the SHA-256 of the zip: a changed guest file is a new blob at a new address.
-      blobName: archive.blobName,
-      type: storage.BlobType.Block,
-      contentType: "application/zip",
-      // The configuration script and the MailhostTcpTuning module folder it imports.
-      source: new pulumi.asset.FileAsset(writePublishedFile(archive.blobName, archive.bytes)),
-    }, { parent: this, ...PUBLISHED_CONTENT_OPTIONS });
-
-    const sas = storage.listStorageAccountServiceSASOutput({
-      resourceGroupName,
-      accountName: account.name,
-      canonicalizedResource: pulumi.interpolate`/blob/${account.name}/${container.name}/${blob.name}`,
-      resource: storage.SignedResource.B,
-      permissions: storage.Permissions.R,
-      protocols: storage.HttpProtocol.Https,
-      sharedAccessExpiryTime: expiry,
-    }, { parent: this });
-
-    return {
-      url: pulumi.interpolate`${account.primaryEndpoints.blob}${container.name}/${blob.name}`,
-      sasToken: pulumi.secret(sas.serviceSasToken.apply((token) => `?${token}`)),
-      archive,
-    };
+    return publishDscArchive(this, name, { resourceGroupName, account, containerName: names.container, archive, expiry });
   }
 
   /**
@@ -361,4 +329,52 @@ export class MailSite extends pulumi.ComponentResource {
 /** Subscription ID of an ARM resource ID (`/subscriptions/<id>/...`). */
 function subscriptionOf(resourceId: string): string {
   return resourceId.split("/")[2] ?? "";
+}
+
+/**
+ * The DSC configuration archive in a private container of `account`: the zip as a blob named by its
+ * SHA-256 (a changed guest file is a new blob at a new address, the old one retained) and a
+ * read-only, https-only SAS token for the DSC extension's protected settings. Children are named
+ * `${name}-dsc` and `${name}-dsc-archive` under `parent`. Shared by MailSite and GuestContentStore.
+ */
+export function publishDscArchive(parent: pulumi.Resource, name: string, args: {
+  readonly resourceGroupName: pulumi.Input<string>;
+  readonly account: storage.StorageAccount;
+  readonly containerName: string;
+  readonly archive: PublishedArchive;
+  /** SAS expiry, ISO 8601. */
+  readonly expiry: string;
+}): DscArchive {
+  const { resourceGroupName, account, archive } = args;
+  const container = new storage.BlobContainer(`${name}-dsc`, {
+    resourceGroupName,
+    accountName: account.name,
+    containerName: args.containerName,
+    publicAccess: storage.PublicAccess.None,
+  }, { parent });
+  const blob = new storage.Blob(`${name}-dsc-archive`, {
+    resourceGroupName,
+    accountName: account.name,
+    containerName: container.name,
+    // Named by the SHA-256 of the zip: a changed guest file is a new blob at a new address.
+    blobName: archive.blobName,
+    type: storage.BlobType.Block,
+    contentType: "application/zip",
+    // The configuration script and the MailhostTcpTuning module folder it imports.
+    source: new pulumi.asset.FileAsset(writePublishedFile(archive.blobName, archive.bytes)),
+  }, { parent, ...PUBLISHED_CONTENT_OPTIONS });
+  const sas = storage.listStorageAccountServiceSASOutput({
+    resourceGroupName,
+    accountName: account.name,
+    canonicalizedResource: pulumi.interpolate`/blob/${account.name}/${container.name}/${blob.name}`,
+    resource: storage.SignedResource.B,
+    permissions: storage.Permissions.R,
+    protocols: storage.HttpProtocol.Https,
+    sharedAccessExpiryTime: args.expiry,
+  }, { parent });
+  return {
+    url: pulumi.interpolate`${account.primaryEndpoints.blob}${container.name}/${blob.name}`,
+    sasToken: pulumi.secret(sas.serviceSasToken.apply((token) => `?${token}`)),
+    archive,
+  };
 }
