@@ -12,3 +12,4 @@ export type { CapacitySettings, EgressSettings, FleetSettings, MonitoringSetting
 export type { MailhostStackOutputs } from "./stackOutputs";
 export type { TuningMechanism, WindowsVersion } from "../domain/config";
 export { GUEST_MODULE, DSC_CONFIGURATION, RUN_COMMAND_SCRIPT, COLLECTOR_SCRIPT } from "./guestScripts";
+export { type StackSettingName, type StackSettings, type StackSettingsOptions, requireStackSettings, stackSettings } from "./stackSettings";

@@ -13,6 +13,7 @@ import { type MailhostConfig, type StackConfigInput, type TuningMechanism, admin
 import { ConfigValidationError } from "../domain/issues";
 import { type FleetPlan, type PlanOptions, planFleet } from "../domain/plan";
 import { loadSiteConfigTemplate } from "../domain/siteconfig";
+import { issuesAtStackKeys, rejectedSettings } from "./stackSettings";
 // Referenced by the doc comments below.
 import type { ACTIVE_SESSIONS_PER_HOST, AUTO_REUSE_PORT_RANGE_COUNT, AUTO_REUSE_PORT_RANGE_START, BACKEND_ENDPOINTS, DEFAULTS, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAILBOX_CACHE_TTL, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, UTILIZATION } from "../domain/limits";
 
@@ -146,7 +147,7 @@ export function planSettings(typeToken: string, name: string, environment: strin
     if (!parsed.ok) throw new ConfigValidationError(parsed.issues, heading);
     return planFleet(environment, parsed.config, loadSiteConfigTemplate(), options);
   } catch (err) {
-    if (err instanceof ConfigValidationError) throw new pulumi.ResourceError(new ConfigValidationError(err.issues, heading).message, opts?.parent, true);
+    if (err instanceof ConfigValidationError) throw rejectedSettings(typeToken, name, heading, issuesAtStackKeys(err.issues, input), opts);
     throw err;
   }
 }
