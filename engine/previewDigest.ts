@@ -158,7 +158,8 @@ export interface ResourceV3 {
   propertyDependencies?: Record<string, string[]>;
   additionalSecretOutputs?: string[];
   aliases?: string[];
-  customTimeouts?: { create?: string; update?: string; delete?: string };
+  /** Seconds, as the engine keeps them (`resource.CustomTimeouts`). */
+  customTimeouts?: { create?: number; update?: number; delete?: number };
   retainOnDelete?: boolean;
   deletedWith?: string;
   ignoreChanges?: string[];
@@ -196,6 +197,26 @@ export function defaultProviderName(version: string | undefined): string {
   const pre = m[4] ? m[4].split(".").map((p) => `_${p}`).join("") : "";
   const build = m[5] ? m[5].split(".").map((p) => `_${p}`).join("") : "";
   return `default_${m[1]}_${m[2]}_${m[3]}${pre}${build}`;
+}
+
+/** Seconds of a Go duration string ("10m", "1h30m", "90s"), as the engine parses a custom timeout; undefined when not one. */
+export function durationSeconds(text: string | undefined): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) return undefined;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]], 0);
+}
+
+/** A registration's custom timeouts in seconds; undefined when none is set. */
+function timeouts(t: Registration["customTimeouts"]): ResourceV3["customTimeouts"] {
+  if (t === undefined) return undefined;
+  const out: NonNullable<ResourceV3["customTimeouts"]> = {};
+  for (const k of ["create", "update", "delete"] as const) {
+    const seconds = durationSeconds(t[k]);
+    if (seconds) out[k] = seconds;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** The package of a type token (`azure-native` of `azure-native:compute:VirtualMachine`). */
@@ -272,7 +293,7 @@ export function previewDigest(input: DigestInput): PreviewDigest {
         ? { propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies).map(([k, v]) => [k, [...v]])) } : {}),
       ...(r.additionalSecretOutputs?.length ? { additionalSecretOutputs: [...r.additionalSecretOutputs] } : {}),
       ...(r.aliases?.length ? { aliases: [...r.aliases] } : {}),
-      ...(r.customTimeouts ? { customTimeouts: { ...r.customTimeouts } } : {}),
+      ...(timeouts(r.customTimeouts) ? { customTimeouts: timeouts(r.customTimeouts) } : {}),
       ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
       ...(r.deletedWith ? { deletedWith: r.deletedWith } : {}),
       ...(r.ignoreChanges?.length ? { ignoreChanges: [...r.ignoreChanges] } : {}),
