@@ -9,11 +9,9 @@ import { projectPath } from "../domain/paths";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigValidationError } from "../domain/issues";
 import { listStacks } from "../stack/stackFile";
-import { CheckSetupError, exitCodeOf, rejectionProblems, repositoryPath, runCheck } from "./check";
-import { formatPreviewJson, formatPreviewText, runPreview } from "./preview";
-import { ProjectRunError } from "../engine/projectProcess";
-import { type Project, ProjectError, readProject } from "../stack/project";
-import { readProjectStackFile } from "../stack/projectStackFile";
+import { CheckSetupError, exitCodeOf, repositoryPath, runCheck } from "./check";
+import { registerPreview } from "./preview";
+import { readProject } from "../stack/project";
 import { formatGithub, formatJson, formatText } from "./format";
 import { type AzureZones, formatPlan, formatPlanJson, planOf, readAzureZones } from "./plan";
 import { DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT_SECONDS, driftExitCode, runDrift } from "./drift";
@@ -67,25 +65,6 @@ async function askOnTerminal(question: string): Promise<boolean> {
 /** Collects a repeatable option's values. */
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-/** The project in `dir`; a project that cannot run is a usage error (exit 2) naming why. */
-function projectOf(dir: string): Project {
-  try {
-    return readProject(dir);
-  } catch (err) {
-    if (err instanceof ProjectError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
-/** A stack file's text, for locating keys (empty when it cannot be read: the error says more). */
-function stackTextOf(project: Project, stack: string): string {
-  try {
-    return project.kind === "program" ? readProjectStackFile(project, stack).text : readStackFile(project.dir, stack).text;
-  } catch {
-    return "";
-  }
 }
 
 function resolveStacks(dir: string, stack: string): string[] {
@@ -181,7 +160,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       };
       let report;
       try {
-        const project = projectOf(opts.cwd);
+        const project = readProject(opts.cwd);
         report = await runCheck({ dir: opts.cwd, project, stacks: resolveStacks(project.kind === "program" ? project.stackDir : opts.cwd, opts.stack), policyPackConfigs: opts.policyPackConfig, policyPacks: opts.policyPack, progress });
       } catch (err) {
         // json and github output always carry a result, also when nothing could be checked.
@@ -193,30 +172,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       code = exitCodeOf(report);
     });
 
-  program
-    .command("preview")
-    .description("[offline] Show everything the project's program would register for a stack, run under Pulumi's mock runtime (no Pulumi CLI, no cloud, no secret). With --json, in the shape of `pulumi preview --json` (steps of {op, urn, provider, newState}, changeSummary, diagnostics), secrets masked as \"[secret]\". Exit 0 the program ran, 1 it rejected its inputs, 2 could not run.")
-    .requiredOption("-s, --stack <name>", "stack to preview (its Pulumi.<stack>.yaml)")
-    .option("--json", "print the preview digest of `pulumi preview --json`", false)
-    .option("-C, --cwd <dir>", "project directory (its Pulumi.yaml names the program; without one, stack files of this module's own program)", process.cwd())
-    .action(async (opts: { stack: string; json: boolean; cwd: string }) => {
-      Error.stackTraceLimit = 0;
-      const project = projectOf(opts.cwd);
-      try {
-        const result = await runPreview({ dir: opts.cwd, stack: opts.stack });
-        io.out(opts.json ? formatPreviewJson(result.digest) : formatPreviewText(result, opts.stack));
-      } catch (err) {
-        if (!(err instanceof ProjectRunError)) throw err;
-        // As the CLI's digest of a failed preview: the error as a diagnostic.
-        let problems = err.rejection ? rejectionProblems(err.rejection, stackTextOf(project, opts.stack)) : [];
-        if (problems.length === 0) problems = [{ path: "", message: err.message }];
-        const file = `Pulumi.${opts.stack}.${project.kind === "program" && project.file.endsWith(".yml") ? "yml" : "yaml"}`;
-        const lines = problems.map((p) => `${p.message}${p.line ? `  (${file}:${p.line})` : ""}`);
-        if (opts.json) io.out(formatPreviewJson({ diagnostics: lines.map((message) => ({ message, severity: "error" as const })) }));
-        for (const l of lines) io.err(`mailhost preview: ${l}`);
-        code = err.rejection && err.phase === "program" ? EXIT.rejected : EXIT.couldNotRun;
-      }
-    });
+  registerPreview(program, io, (exit) => { code = exit; });
 
   program
     .command("plan")
