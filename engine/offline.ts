@@ -295,9 +295,9 @@ async function attachUrns(sdk: PulumiSdk, resources: RecordedResource[], options
 }
 
 /**
- * Runs `program` as stack `stack` of project `mailhost` with the given runtime config
- * (`{ "mailhost:fleet": "<json>" }`); `secretKeys` are the keys held as secrets.
- * Resolves when every registration has been answered.
+ * Options of {@link runOffline}, which runs `program` as stack `stack` of project `mailhost` (or
+ * `project`) with the given runtime config (`{ "mailhost:fleet": "<json>" }`); `secretKeys` are
+ * the keys held as secrets. It resolves when every registration has been answered.
  */
 export interface OfflineOptions {
   /**

@@ -66,8 +66,9 @@ function registerTypeScript(request: ProjectRunRequest, pulumiDir: string): void
   }
   const transpileEnv = process.env["PULUMI_NODEJS_TRANSPILE_ONLY"];
   const transpileOnly = transpileEnv ? transpileEnv === "true" : compilerOptions["noCheck"];
-  const [major, minor] = ts.version.split(".").map(Number);
+  const [major, minor, patch] = ts.version.split(/[.-]/).map(Number);
   const nodeNext = major > 4 || (major === 4 && minor >= 7);
+  const above47 = major > 4 || (major === 4 && (minor > 7 || (minor === 7 && patch > 0)));
   const options = { compiler, transpileOnly, project: tsConfigPath, skipProject, compilerOptions: {} as Record<string, unknown> };
   let esmLoader: string | undefined;
   try {
@@ -76,7 +77,7 @@ function registerTypeScript(request: ProjectRunRequest, pulumiDir: string): void
     esmLoader = undefined;
   }
   const otherLoaders = process.execArgv.some((a) => a === "--loader" || a === "--import" || a === "--require");
-  if (request.esm && nodeNext && (major > 4 || minor > 7) && !otherLoaders && esmLoader) {
+  if (request.esm && above47 && !otherLoaders && esmLoader) {
     options.compilerOptions = { target: "ES2022", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions };
     registerHooks("./hooks.js", pathToFileURL(path.join(pulumiDir, "cmd", "run", "run.js")), { data: options });
     return;
