@@ -10,7 +10,7 @@ import { MailSite } from "../../components/MailSite";
 import { MachineConfigurationTuning } from "../../components/MachineConfigurationTuning";
 import { requireStackConfig } from "../../domain/config";
 import { type TuningPlan, planFleet, siteNames } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 
 const plan = planFleet("unit", requireStackConfig({
   fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },

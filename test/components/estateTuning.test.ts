@@ -7,7 +7,7 @@ import { requireStackConfig } from "../../domain/config";
 import { GUEST_CONFIGURATION_PREREQUISITES_INITIATIVE_ID, GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID, CONTRIBUTOR_ROLE_ID } from "../../domain/estateTuningPolicy";
 import { PACKAGE_SAS_LIFETIME_DAYS, TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
 import { STACK_TAG, planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { secretsOnlyProtected } from "../../policies/rules/secretsOnlyProtected";
 import { policies } from "../../policies/all";
 import { violations } from "../policies/harness";

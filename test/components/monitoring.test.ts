@@ -7,7 +7,7 @@ import { requireStackConfig } from "../../domain/config";
 import { CONNECTION_FAILURE_THRESHOLD, PERF_SAMPLING_INTERVAL, formatRange } from "../../domain/limits";
 import { type MonitoringPlan } from "../../domain/monitoring";
 import { planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 
 const plan = planFleet("unit", requireStackConfig({
   fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },

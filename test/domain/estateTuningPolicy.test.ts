@@ -22,7 +22,7 @@ import {
 import { AUTO_REUSE_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAX_USER_PORT, MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE, TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
 import { TUNED_PROPERTIES, configurationParameterName, tunedPropertiesOf } from "../../domain/machineConfiguration";
 import { STACK_TAG, planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { evaluate } from "../support/policyRule";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "azure-policy");

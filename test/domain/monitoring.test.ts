@@ -24,7 +24,7 @@ import { HOST_DIMENSION, LOG_ALERT_RULE_LIMITS, LOG_TABLE_SCHEMAS, NAT_GATEWAY_M
 import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_XPATH } from "../../domain/corrections";
 import { hostPlans, planFleet } from "../../domain/plan";
 import { HOST_COUNT } from "../../domain/limits";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { analyzeKql } from "../support/kusto";
 import { STACKS, stackFileConfig } from "../support/stacks";
 

@@ -5,7 +5,7 @@ import { UNTIL_BOOT_REASON, maxUnavailable, planWaves, waitsForReboot, notInEffe
 import { compareHost, type CollectorReport } from "../../domain/drift";
 import { requireStackConfig } from "../../domain/config";
 import { planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 
 describe("maxUnavailable", () => {
   it("takes a whole number of hosts", () => assert.equal(maxUnavailable("2", 6), 2));

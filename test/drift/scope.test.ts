@@ -13,7 +13,7 @@ import { ResourceGraph } from "../../azure/resourceGraph";
 import { type ArmCompute } from "../../azure/arm";
 import { ARC_MACHINE_TYPE, AZURE_VM_TYPE, type ScopeRow, parseScope, scopeQuery } from "../../domain/estateDrift";
 import { type AssignmentRow, type ExpectedAssignment, REASON_CODE_PREFIX, expectedAssignment } from "../../domain/graphDrift";
-import { readModuleFolder } from "../../domain/machineConfigurationPackage";
+import { readModuleFolder } from "../../content/moduleFolder";
 import { GUEST_MODULE } from "../../components/guestScripts";
 import { STACK_TAG } from "../../domain/plan";
 import { ArmStandIn, STAND_IN_TOKEN } from "../support/armStandIn";

@@ -19,7 +19,7 @@ import { dscTrigger, machineConfigurationPackageFor, runCommandContent } from ".
 import { GUEST_DIR, GUEST_MODULE, buildDscArchive, guestModuleFunctions } from "../../components/guestScripts";
 import { requireStackConfig } from "../../domain/config";
 import { type TuningPlan, planFleet, tuningArguments } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 
 const tuning = planFleet("unit", requireStackConfig({
   fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },

@@ -22,7 +22,7 @@ import { GUEST_DIR, GUEST_MODULE, buildDscArchive, dscArchiveEntries } from "../
 import { requireStackConfig } from "../../domain/config";
 import { TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
 import { CONTENT_HASH_PARAMETER, planFleet, siteNames } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { type OfflineRun, type RecordedResource, runOffline } from "../../engine/offline";
 import { runStack, stackConfigWithSecret, stackFileConfig, withValue } from "../support/stacks";
 

@@ -16,7 +16,7 @@ import { requireStackConfig } from "../../domain/config";
 import { type CollectorReport } from "../../domain/drift";
 import { type FleetPlan, STACK_TAG, planFleet } from "../../domain/plan";
 import { UNTIL_BOOT_REASON } from "../../domain/reboot";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { ArmStandIn, STAND_IN_TOKEN, type VmBehaviour } from "../support/armStandIn";
 import { REPO_ROOT, stackFileConfig } from "../support/stacks";
 

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { requireStackConfig, type MailhostConfig } from "../../domain/config";
 import { type FleetPlan, planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 
 /** The `mailhost:*` keys of `Pulumi.<stack>.yaml`, without the namespace (and without the secret). */
 export function committedStack(stack: string): Record<string, unknown> {
