@@ -105,7 +105,7 @@ describe("the scope query", () => {
   it("is valid KQL over Resource Graph's resources and guestconfigurationresources tables, and escapes the tag", () => {
     const columns = "(id:string, name:string, type:string, location:string, resourceGroup:string, subscriptionId:string, tags:dynamic, zones:dynamic, properties:dynamic)";
     assert.deepEqual(analyzeKql(scopeQuery(TAG), { resources: columns, guestconfigurationresources: columns }).filter((d) => d.severity === "Error"), []);
-    assert.match(scopeQuery({ name: "team's", value: "mail" }), /tags\['team\\'s'\]/);
+    assert.match(scopeQuery({ name: 'team"s', value: "mail" }), /tags\["team\\"s"\]/);
   });
   it("parses a subscription or a management group as --scope, and refuses anything else", () => {
     assert.deepEqual(parseScope(`/subscriptions/${SUB_A}`), { kind: "subscription", id: SUB_A });
