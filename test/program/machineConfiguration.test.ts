@@ -15,7 +15,7 @@ import { MAILHOST_TCP_TUNING, TUNED_PROPERTIES, configurationParameterName } fro
 import { planFleet } from "../../domain/plan";
 import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { type OfflineRun, type RecordedResource } from "../../engine/offline";
-import { STORAGE_BLOB_DATA_READER_ROLE_ID } from "../../components/MailSite";
+import { STORAGE_BLOB_DATA_READER_ROLE_ID } from "../../components/publishedContent";
 import { runStack, stackFileConfig, STACKS } from "../support/stacks";
 import { readMof } from "../support/mofReader";
 
