@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BEGIN, END, GOAL } from "../bench/check";
+import { BEGIN, END, GOAL } from "./checkBenchDoc";
 import { replaceBetweenMarkers } from "../domain/configDocs";
 
 export const FLEET_SCALE_BEGIN = "<!-- fleet-scale:begin (generated from docs/BENCHMARKS.md by `npm run docs`) -->";

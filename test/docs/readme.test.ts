@@ -9,7 +9,7 @@ import { POLICY_TABLE_BEGIN, POLICY_TABLE_END, policyTable } from "../../scripts
 import { SECRET_KEYS } from "../../stack/stackConfig";
 import { REPO_ROOT } from "../support/stacks";
 import { FLEET_SCALE_BEGIN, FLEET_SCALE_END, fleetScaleParagraph, readCheckBenchFigures } from "../../scripts/fleetScale";
-import { BEGIN as CHECK_BENCH_BEGIN, END as CHECK_BENCH_END, GOAL } from "../../bench/check";
+import { BEGIN as CHECK_BENCH_BEGIN, END as CHECK_BENCH_END, GOAL } from "../../scripts/checkBenchDoc";
 
 const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 
