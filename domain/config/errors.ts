@@ -1,9 +1,9 @@
 /**
  * ajv's errors as config issues: each names the setting as a config key path, the value given and
- * what the schema allows there (`mailhost:tcp.tcpTimedWaitDelay = 301 is outside 30–300 (seconds).`),
+ * what the schema allows there (`mailhost:tcp.tcpTimedWaitDelay = <value> is outside <min>–<max> (seconds).`),
  * one issue per setting.
  *
- * Our own rather than a library's: `@apideck/better-ajv-errors` writes "property 'x' must be <= 300"
+ * Our own rather than a library's: `@apideck/better-ajv-errors` writes "property 'x' must be <= <max>"
  * (no value, no unit, a dotted `{base}` path), `better-ajv-errors` prints code frames for a
  * terminal, and `ajv-errors` takes a hand-written message per keyword in the schema (templates can
  * show the value, but not a range and unit read from the node, nor our key paths). None names the
