@@ -27,7 +27,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, YAMLParseError } from "yaml";
-import { projectPath } from "../domain/paths";
+import { projectPath } from "../content/paths";
 
 /** This module's own project name (and config namespace). */
 export const MODULE_PROJECT_NAME = "mailhost";
