@@ -6,7 +6,7 @@
  *
  * The settings are handed to the components as they are; the components validate them. What the
  * loader adds is where each value came from: a component that rejects a setting the loader read
- * names it by its real key (`myproject:tcp.tcpTimedWaitDelay = 301 is outside 30–300 (seconds).`),
+ * names it by its real key (`myproject:tcp.tcpTimedWaitDelay = <value> is outside <range>`),
  * and `mailhost check` points at that key's line in the stack file.
  */
 import * as pulumi from "@pulumi/pulumi";
