@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { runOffline, type RecordedResource } from "../../engine/offline";
 import { EstateTuningPolicy, type EstateTuningPolicyArgs, defaultPackageSasExpiry } from "../../components/EstateTuningPolicy";
+import { GuestContentStore } from "../../components/GuestContentStore";
 import { machineConfigurationPackageFor } from "../../components/guestContent";
 import { requireStackConfig } from "../../domain/config";
 import { GUEST_CONFIGURATION_PREREQUISITES_INITIATIVE_ID, GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID, CONTRIBUTOR_ROLE_ID } from "../../domain/estateTuningPolicy";
@@ -77,6 +78,18 @@ describe("EstateTuningPolicy registers the estate's tuning", () => {
     const rule = plain(definition.inputs.policyRule);
     assert.deepEqual(rule.then.details.roleDefinitionIds, [`/providers/Microsoft.Authorization/roleDefinitions/${GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID}`]);
     assert.equal(rule.if.allOf[2].field, `tags['${STACK_TAG}']`);
+  });
+  it("given a GuestContentStore, publishes through it: the store's child, the blob named by the hash alone, shared with VMs tuned alike", async () => {
+    const run = await runOffline(async () => {
+      const store = new GuestContentStore("content", { resourceGroupName: "rg-mailhost-unit", accountName: "stmailhostunit" });
+      new EstateTuningPolicy("estate", { ...args(), store });
+      store.publishPackage(plan.tuning);
+    }, "unit", {});
+    const store = run.resources.find((r) => r.type === "mailhost:azure:GuestContentStore")!;
+    const blobs = run.resources.filter((r) => r.type === "azure-native:storage:Blob");
+    assert.equal(blobs.length, 1, "one blob per package content");
+    assert.equal(blobs[0].parent, store.urn);
+    assert.equal(blobs[0].inputs.blobName, `MailhostTcpTuning-${HASH}.zip`);
   });
   it("the package SAS is read-only, https-only, for the one blob, and the pack's secret rule accepts exactly it", async () => {
     const { resources } = await register();

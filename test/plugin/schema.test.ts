@@ -10,6 +10,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { readFileSync } from "node:fs";
 import ts from "typescript";
+import { parse as parseYaml } from "yaml";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental/provider";
 import * as library from "../../components/index";
 import { runOffline } from "../../engine/offline";
@@ -272,6 +273,83 @@ describe("component plugin (Pulumi schema inference on this repository)", () => 
       }
     }
     assert.deepEqual(Object.keys(schema.types).sort(), [...source.types.keys()].map(typeToken).sort(), "no type the source does not reach");
+  });
+
+  it("the Python, C# and YAML examples of docs/LANGUAGES.md use only components, inputs, outputs, types and enum members the schema has", () => {
+    const doc = readFileSync(path.join(ROOT, "docs", "LANGUAGES.md"), "utf8");
+    const blocks = (language: string) => [...doc.matchAll(new RegExp("```" + language + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]);
+    const last = (token: string) => token.split(":").pop()!;
+    const components = new Map(Object.entries(schema.resources).map(([token, r]) => [last(token), r]));
+    const objectTypes = new Map(Object.entries(schema.types).filter(([, t]) => t.properties).map(([token, t]) => [last(token), t]));
+    const enums = new Map(Object.entries(schema.types).filter(([, t]) => t.enum).map(([token, t]) => [last(token), t.enum!]));
+    const names = new Set<string>();
+    for (const r of components.values()) for (const n of [...Object.keys(r.inputProperties), ...Object.keys(r.properties)]) names.add(n);
+    for (const t of objectTypes.values()) for (const n of Object.keys(t.properties!)) names.add(n);
+    const camel = (snake: string) => snake.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+    const upperSnake = (pascal: string) => pascal.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+    let checked = 0;
+    const known = (name: string, where: string) => { assert.ok(names.has(name), `${where}: ${name} is no input, output or type property of the schema`); checked++; };
+
+    // YAML: every property of every mailhost-iac resource, recursively, against its schema type.
+    const typeOf = (ref: string | undefined) => (ref?.startsWith("#/types/") ? last(ref) : undefined);
+    const checkValue = (value: unknown, property: SchemaProperty, where: string): void => {
+      if (typeof value === "string" && value.includes("${")) return;
+      const type = typeOf(property.$ref);
+      if (type !== undefined && enums.has(type)) {
+        assert.ok(enums.get(type)!.some((m) => m.value === value), `${where}: ${JSON.stringify(value)} is a value of ${type}`);
+      } else if (type !== undefined) {
+        checkObject(value as Record<string, unknown>, objectTypes.get(type)!.properties!, objectTypes.get(type)!.required ?? [], where);
+      } else if (property.type === "array") {
+        assert.ok(Array.isArray(value), `${where} is a list`);
+        value.forEach((item, i) => checkValue(item, property.items!, `${where}[${i}]`));
+      } else if (property.type === "object" && property.additionalProperties) {
+        for (const [k, v] of Object.entries(value as object)) checkValue(v, property.additionalProperties, `${where}.${k}`);
+      } else if (property.type !== undefined && property.$ref === undefined) {
+        assert.equal(typeof value, property.type, `${where} is a ${property.type}`);
+      }
+    };
+    const checkObject = (value: Record<string, unknown>, properties: Record<string, SchemaProperty>, required: readonly string[], where: string) => {
+      for (const [key, v] of Object.entries(value)) {
+        assert.ok(properties[key], `${where}.${key} is in the schema`);
+        checked++;
+        checkValue(v, properties[key], `${where}.${key}`);
+      }
+      for (const key of required) assert.ok(key in value, `${where}.${key} is required`);
+    };
+    for (const block of blocks("yaml")) {
+      const program = parseYaml(block) as { resources?: Record<string, { type: string; properties?: Record<string, unknown> }>; outputs?: Record<string, string> };
+      const resources = Object.entries(program.resources ?? {}).filter(([, r]) => r.type.startsWith(`${PROVIDER}:index:`));
+      for (const [name, r] of resources) {
+        const component = components.get(last(r.type));
+        assert.ok(component, `${name}: ${r.type} is served`);
+        checkObject(r.properties ?? {}, component.inputProperties, component.requiredInputs, name);
+      }
+      for (const m of block.matchAll(/\$\{(\w+)\.(\w+)\}/g)) {
+        const resource = program.resources?.[m[1]];
+        if (resource === undefined || !resource.type.startsWith(`${PROVIDER}:index:`)) continue;
+        assert.ok(components.get(last(resource.type))!.properties[m[2]], `yaml: ${m[1]}.${m[2]} is an output`);
+        checked++;
+      }
+    }
+
+    // Python: keyword arguments and dict keys (snake_case), enum members (UPPER_SNAKE), outputs.
+    for (const block of blocks("python")) {
+      for (const m of block.matchAll(/mailhost\.(\w+)\(/g)) assert.ok(components.has(m[1]), `python: mailhost.${m[1]} is served`);
+      for (const m of block.matchAll(/[(,\s](\w+)=/g)) known(camel(m[1]), `python: ${m[1]}=`);
+      for (const m of block.matchAll(/"([a-z][a-z0-9_]*)":/g)) known(camel(m[1]), `python: "${m[1]}"`);
+      for (const m of block.matchAll(/mailhost\.(\w+)\.([A-Z0-9_]+)\b/g)) assert.ok(enums.get(m[1])?.some((e) => upperSnake(e.name) === m[2]), `python: ${m[1]}.${m[2]} is an enum member`);
+      for (const m of block.matchAll(/\b(?!pulumi\b|config\b|mailhost\b)\w+\.([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b/g)) known(camel(m[1]), `python: .${m[1]}`);
+    }
+
+    // C#: `new XArgs` classes, property initialisers (PascalCase), enum members, outputs.
+    for (const block of blocks("csharp")) {
+      for (const m of block.matchAll(/new (\w+)Args\b/g)) assert.ok(components.has(m[1]) || objectTypes.has(m[1]), `csharp: ${m[1]}Args is a component's or a type's`);
+      for (const m of block.matchAll(/(?:^|[{,])\s*([A-Z]\w*) = /gm)) known(m[1][0].toLowerCase() + m[1].slice(1), `csharp: ${m[1]} =`);
+      for (const m of block.matchAll(/\b([A-Z]\w+)\.([A-Z]\w+)\b/g)) if (enums.has(m[1])) assert.ok(enums.get(m[1])!.some((e) => e.name === m[2]), `csharp: ${m[1]}.${m[2]} is an enum member`);
+      for (const m of block.matchAll(/\b(?!config\b)[a-z]\w*\.([A-Z]\w+)\b/g)) known(m[1][0].toLowerCase() + m[1].slice(1), `csharp: .${m[1]}`);
+    }
+    assert.ok(checked > 150, `${checked} names checked`);
+    for (const component of components.keys()) assert.ok(blocks("python").some((b) => b.includes(`mailhost.${component}(`)) && blocks("csharp").some((b) => b.includes(`new ${component}(`)), `${component} has a Python and a C# example`);
   });
 
   it("every description reads as written: no unresolved link, no serialised object", () => {
