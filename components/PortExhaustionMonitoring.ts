@@ -38,7 +38,7 @@ export interface PortExhaustionMonitoringArgs {
   /**
    * Sampling, receivers and alert thresholds: the keys of stack config `mailhost:monitoring` but
    * `enabled`, `workspaceResourceId`, `workspaceLocation` and `retentionInDays`, with the same
-   * ranges. Defaults to the default of each key.
+   * ranges (docs/CONFIGURATION.md). Defaults to the default of each key.
    */
   readonly settings?: MonitoringAlertSettings;
   /** Webhook of the action group (https); stored as a secret, never exported. Defaults to none. */

@@ -10,7 +10,8 @@
  *
  * Ranges and defaults in these comments are generated from `domain/limits.ts` (the entry point
  * `mailhost-iac/limits`) by `npm run docs`, each followed by the constant it comes from; a test
- * fails when one is stale. They read the same in the schema other languages see.
+ * fails when one is stale. They read the same in the schema other languages see. The configuration
+ * reference (docs/CONFIGURATION.md) lists them too, generated from the same constants.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type MailhostConfig, adminPasswordIssues, alertWebhookUrlIssues, parseStackConfig } from "../domain/config";
