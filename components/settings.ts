@@ -17,6 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type MailhostConfig, adminPasswordIssues, alertWebhookUrlIssues, parseStackConfig } from "../domain/config";
 import { ConfigValidationError } from "../domain/issues";
 import { type FleetPlan, type PlanOptions, planFleet } from "../domain/plan";
+import { type AlertWindowMinutes, type CorrectionWindowMinutes } from "../domain/limits";
 import { loadSiteConfigTemplate } from "../domain/siteconfig";
 
 // ---- Enumerations: named so that other languages get enums (`as const` objects Pulumi's schema
@@ -62,41 +63,8 @@ export const EgressKind = {
 } as const;
 export type EgressKind = (typeof EgressKind)[keyof typeof EgressKind];
 
-/** Window of the Tcpip 4227, connection-failure and port-usage alert rules, minutes. */
-export const AlertWindowMinutes = {
-  /** 5 minutes. */
-  Minutes5: 5,
-  /** 10 minutes. */
-  Minutes10: 10,
-  /** 15 minutes. */
-  Minutes15: 15,
-  /** 30 minutes. */
-  Minutes30: 30,
-  /** 45 minutes. */
-  Minutes45: 45,
-  /** 60 minutes. */
-  Minutes60: 60,
-} as const;
-export type AlertWindowMinutes = (typeof AlertWindowMinutes)[keyof typeof AlertWindowMinutes];
-
-/** Window of the correction alert rule, minutes. */
-export const CorrectionWindowMinutes = {
-  /** 1 hour. */
-  Hours1: 60,
-  /** 2 hours. */
-  Hours2: 120,
-  /** 3 hours. */
-  Hours3: 180,
-  /** 4 hours. */
-  Hours4: 240,
-  /** 6 hours. */
-  Hours6: 360,
-  /** 12 hours. */
-  Hours12: 720,
-  /** 24 hours. */
-  Hours24: 1440,
-} as const;
-export type CorrectionWindowMinutes = (typeof CorrectionWindowMinutes)[keyof typeof CorrectionWindowMinutes];
+// The alert windows are limits: their enums live in domain/limits.ts with the values.
+export { AlertWindowMinutes, CorrectionWindowMinutes } from "../domain/limits";
 
 // ---- mailhost:fleet ----------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 /**
  * The numbers in the components' doc comments, generated from `domain/limits.ts`: a range or
  * default is written as its value followed by the constant it comes from, in parentheses and
- * backticks, e.g. "Range: 30–300 (seconds; `TCP_TIMED_WAIT_DELAY`)" or "Defaults to 65534
+ * backticks, e.g. "Range: <min>–<max> (<unit>; `TCP_TIMED_WAIT_DELAY`)" or "Defaults to <value>
  * (`DEFAULTS.maxUserPort`)". `npm run docs` rewrites each value from its constant (an `IntRange`
  * also rewrites its unit); a test fails when a comment is stale or names no constant.
  *
@@ -67,6 +67,11 @@ export function withLimitsInComments(text: string, file = "text"): string {
     }
     return `${rendered.value} (${rendered.unit === undefined ? "" : `${rendered.unit}; `}\`${reference}\`)`;
   });
+}
+
+/** The text without the generated values (their constants' names stay), for checks that look for copied numbers. */
+export function withoutGeneratedNumbers(text: string): string {
+  return text.replace(REFERENCE, (whole: string, value: string) => whole.slice(value.length + 1));
 }
 
 /** The files whose comments carry generated numbers. */

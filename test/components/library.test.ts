@@ -77,6 +77,15 @@ describe("library components validate settings like the stack config, before any
     assert.deepEqual(registered, []);
   });
 
+  it("refuses a SiteConfig.cfg value that is neither a string, a number nor a boolean (typed `any` for other languages), naming the key", async () => {
+    const settings = { Imap: { BackendServers: ["imap-a", "imap-b"] } };
+    const want = configMessage({ siteConfig: { ...SITE_CONFIG, settings } });
+    assert.match(want, /mailhost:siteConfig\.settings\.Imap\.BackendServers/);
+    const { message, registered } = await rejected(() => new ExistingVmTuning("t", { vmId: existingVmId("mailfe01"), tcp: { tuning: "runCommand" }, siteConfig: { ...SITE_CONFIG, settings }, capacity: CAPACITY }));
+    assert.ok(message.includes(want), message);
+    assert.deepEqual(registered, []);
+  });
+
   it("checks a password or webhook given as plain text like the stack's secrets, never showing them", async () => {
     const { message, registered } = await rejected(() => new MailhostFleet("f", { environment: "dev", fleet: FLEET, tcp: TCP, siteConfig: SITE_CONFIG, capacity: CAPACITY, adminPassword: "short", alertWebhookUrl: "http://hooks.example.com/x" }));
     assert.match(message, /mailhost:adminPassword \(secret, value not shown\) must be/);
