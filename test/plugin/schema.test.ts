@@ -201,15 +201,15 @@ function descriptions(value: unknown, where = "schema"): Array<[string, string]>
   return Object.entries(value).flatMap(([key, v]) => (key === "description" && typeof v === "string" ? [[where, v] as [string, string]] : descriptions(v, `${where}.${key}`)));
 }
 
+/** What Pulumi's plugin runner does with the package's main module (components/index.ts); one provider, so the schema is inferred once. */
+const served = getPulumiComponents(library);
+const provider = new ComponentProvider({ name: PROVIDER, dirname: ROOT, components: served });
+
 describe("component plugin (Pulumi schema inference on this repository)", () => {
   const source = new SourceReading();
   const publicComponents = source.publicComponents();
-  const served = getPulumiComponents(library);
-  let provider: ComponentProvider;
   let schema: Schema;
   before(async () => {
-    // What Pulumi's plugin runner does with the package's main module (components/index.ts).
-    provider = new ComponentProvider({ name: PROVIDER, dirname: ROOT, components: served });
     schema = JSON.parse(await provider.getSchema()) as Schema;
   });
 
@@ -363,7 +363,6 @@ describe("component plugin (Pulumi schema inference on this repository)", () => 
 });
 
 describe("component plugin: components constructed through the provider under mocks", () => {
-  const provider = new ComponentProvider({ name: PROVIDER, dirname: ROOT, components: getPulumiComponents(library) });
   /** Constructs one component as the engine asks the plugin to; returns what was registered and the state the plugin answers with. */
   async function construct(type: string, name: string, inputs: Record<string, unknown>) {
     let state: Record<string, unknown> = {};
