@@ -8,7 +8,7 @@ import { Monitoring } from "./Monitoring";
 import { OffInstance } from "./offInstance";
 import { type MonitoringAlertSettings, planSettings } from "./settings";
 import { rejectInvalid } from "./validation";
-import { AZURE_MONITOR_AGENT } from "./WindowsMailHost";
+import { AZURE_MONITOR_AGENT_EXTENSION } from "./WindowsMailHost";
 
 export interface PortExhaustionMonitoringArgs {
   /**
@@ -112,12 +112,7 @@ export class PortExhaustionMonitoring extends pulumi.ComponentResource {
         resourceGroupName,
         location: args.location,
         vmName,
-        vmExtensionName: AZURE_MONITOR_AGENT.type,
-        publisher: AZURE_MONITOR_AGENT.publisher,
-        type: AZURE_MONITOR_AGENT.type,
-        typeHandlerVersion: AZURE_MONITOR_AGENT.typeHandlerVersion,
-        autoUpgradeMinorVersion: true,
-        enableAutomaticUpgrade: true,
+        ...AZURE_MONITOR_AGENT_EXTENSION,
         tags: args.tags,
       }, { parent: this });
       agents.push(agent);

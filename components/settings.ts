@@ -18,7 +18,7 @@ import { type MailhostConfig, adminPasswordIssues, alertWebhookUrlIssues, parseS
 import { ConfigValidationError } from "../domain/issues";
 import { type FleetPlan, type PlanOptions, planFleet } from "../domain/plan";
 import { type AlertWindowMinutes, type CorrectionWindowMinutes } from "../domain/limits";
-import { loadSiteConfigTemplate } from "../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../content/siteConfigTemplate";
 
 // ---- Enumerations: named so that other languages get enums (`as const` objects Pulumi's schema
 // inference reads). TypeScript programs may keep writing the string or number itself.

@@ -5,25 +5,18 @@ import { runOffline, type RecordedResource } from "../../engine/offline";
 import { EstateTuningPolicy, type EstateTuningPolicyArgs, defaultPackageSasExpiry } from "../../components/EstateTuningPolicy";
 import { GuestContentStore } from "../../components/GuestContentStore";
 import { machineConfigurationPackageFor } from "../../components/guestContent";
-import { requireStackConfig } from "../../domain/config";
 import { GUEST_CONFIGURATION_PREREQUISITES_INITIATIVE_ID, GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID, CONTRIBUTOR_ROLE_ID } from "../../domain/estateTuningPolicy";
 import { PACKAGE_SAS_LIFETIME_DAYS, TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
-import { STACK_TAG, planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { STACK_TAG } from "../../domain/plan";
 import { secretsOnlyProtected } from "../../policies/rules/secretsOnlyProtected";
 import { policies } from "../../policies/all";
 import { violations } from "../policies/harness";
+import { minimalPlan, minimalRawConfig } from "../support/stackConfigs";
 
-const TCP = { tcpTimedWaitDelay: 60 };
-const SITE_CONFIG = { mailboxCacheTtl: 600 };
-const CAPACITY = { activeSessionsPerHost: 100, backendEndpoints: 1 };
+/** The settings of the smallest valid stack (but `tuning`: Machine Configuration is the policy's mechanism). */
+const { tcp: { tuning: _tuning, ...TCP }, siteConfig: SITE_CONFIG, capacity: CAPACITY } = minimalRawConfig("machineConfiguration");
 /** The plan a stack with the same settings gets: the package the policy must publish and name. */
-const plan = planFleet("unit", requireStackConfig({
-  fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
-  tcp: { ...TCP, tuning: "machineConfiguration" },
-  siteConfig: SITE_CONFIG,
-  capacity: CAPACITY,
-}), loadSiteConfigTemplate());
+const plan = minimalPlan("machineConfiguration");
 const HASH = machineConfigurationPackageFor(plan.tuning).sha256Upper;
 
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
