@@ -115,9 +115,10 @@ export async function startPolicyPack(
   stack: string,
   config: PolicyPackConfig,
   packDir: string = POLICY_PACK_DIR,
-  options: Pick<StartOptions, "onSpawned"> = {},
+  options: Pick<StartOptions, "onSpawned"> & { readonly project?: string } = {},
 ): Promise<PolicyPackProcess> {
-  const pack = await PolicyPackProcess.start(packDir, { ...options, stack: { project: "mailhost", stack, dryRun: true } });
+  const { project = "mailhost", ...start } = options;
+  const pack = await PolicyPackProcess.start(packDir, { ...start, stack: { project, stack, dryRun: true } });
   try {
     await pack.configure(config);
     return pack;

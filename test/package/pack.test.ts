@@ -14,8 +14,8 @@ import * as path from "node:path";
 import { unzipSync } from "fflate";
 import { REPO_ROOT } from "../support/stacks";
 import { EXAMPLE_CONFIG } from "../support/examples";
+import { type PackResult, installConsumer, packedModule, pinned } from "./installed";
 
-const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 const TSC = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
 
 /** What may ship: compiled JavaScript and declarations, the guest content, the templates, the CLI entry and the manifest/docs npm always adds. */
@@ -23,31 +23,11 @@ const ALLOWED = [/^dist\/.*\.(js|d\.ts)$/, /^dist\/\.stamp$/, /^guest\/(modules|
 /** What must never ship. */
 const FORBIDDEN = [/(^|\/)test\//, /(^|\/)bench\//, /(^|\/)experiments\//, /(^|\/)\.github\//, /(^|\/)examples\//, /(^|\/)Pulumi(\.[^/]+)?\.yaml$/, /\.test\.[jt]s$/, /\.Tests\.ps1$/, /^(?!.*\.d\.ts$).*\.ts$/];
 
-interface PackResult { filename: string; size: number; unpackedSize: number; files: { path: string }[] }
 interface ConsumerRun {
   packageDir: string;
   pulumiFromPackage: string; pulumiFromConsumer: string;
   azureNativeFromPackage: string; azureNativeFromConsumer: string;
   resources: { type: string; name: string; inputs: any }[];
-}
-
-/**
- * A lockfile for the consumer: the repository's own pins (its lock lists exact versions and
- * integrity) with the registry's tarball address, so that `npm install --offline` takes every
- * package from npm's cache. The repository's lock leaves `resolved` out; the registry is npm's own
- * configured one.
- */
-function consumerLock(dependencies: Record<string, string>, registry: string): unknown {
-  const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, Record<string, unknown>> };
-  const packages: Record<string, unknown> = { "": { name: "consumer", dependencies } };
-  for (const [key, entry] of Object.entries(lock.packages)) {
-    if (!key.startsWith("node_modules/")) continue;
-    const { dev: _dev, devOptional: _devOptional, peer: _peer, ...rest } = entry;
-    const name = key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
-    if (rest.resolved === undefined && typeof rest.version === "string") rest.resolved = `${registry.replace(/\/?$/, "/")}${name}/-/${name.split("/").pop()}-${rest.version}.tgz`;
-    packages[key] = rest;
-  }
-  return { name: "consumer", lockfileVersion: 3, requires: true, packages };
 }
 
 describe("the npm package, installed from its tarball into another project", { timeout: 600_000 }, () => {
@@ -56,13 +36,13 @@ describe("the npm package, installed from its tarball into another project", { t
   let packed: PackResult;
   let repoPackage: { name: string; version: string; peerDependencies: Record<string, string>; exports: Record<string, unknown> };
 
+  let tarball: string;
+
   before(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-iac-pack-"));
     consumer = path.join(work, "consumer");
     repoPackage = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
-    // `npm pack` runs "prepare" (the build: dist/ with declarations) first.
-    const out = execFileSync(NPM, ["pack", "--json", "--pack-destination", work], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    packed = (JSON.parse(out.slice(out.indexOf("["))) as PackResult[])[0];
+    ({ tarball, packed } = packedModule());
   });
 
   after(() => { fs.rmSync(work, { recursive: true, force: true }); });
@@ -83,24 +63,16 @@ describe("the npm package, installed from its tarball into another project", { t
 
   it("installs offline, type-checks a program on the documented entry points, runs it under mocks with one copy of the Pulumi SDKs and the guest content of the installed package", (t) => {
     fs.mkdirSync(path.join(consumer, "src"), { recursive: true });
-    const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> };
-    const pinned = (name: string) => lock.packages[`node_modules/${name}`].version;
     const dependencies = {
-      "mailhost-iac": `file:../${packed.filename}`,
+      "mailhost-iac": `file:${tarball}`,
       "@pulumi/pulumi": pinned("@pulumi/pulumi"),
       "@pulumi/azure-native": pinned("@pulumi/azure-native"),
       "@types/node": pinned("@types/node"),
     };
     // A consumer's own Pulumi project: the old guest-content lookup would have stopped here.
     fs.writeFileSync(path.join(consumer, "Pulumi.yaml"), "name: consumer\nruntime: nodejs\n");
-    fs.writeFileSync(path.join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, dependencies }, null, 2));
-    const registry = execFileSync(NPM, ["config", "get", "registry"], { encoding: "utf8" }).trim();
-    fs.writeFileSync(path.join(consumer, "package-lock.json"), JSON.stringify(consumerLock(dependencies, registry), null, 2));
-    // Offline, from npm's cache. npm resolves peer dependencies through the registry's package
-    // documents even when a lockfile pins them; offline it has none, so peers are left to the
-    // consumer's own dependencies (--legacy-peer-deps), which is what this project declares.
     const started = Date.now();
-    execFileSync(NPM, ["install", "--offline", "--legacy-peer-deps", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: consumer, stdio: ["ignore", "pipe", "pipe"] });
+    installConsumer(consumer, dependencies);
     t.diagnostic(`npm install: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     // The peers are satisfied by the consumer's copies, and the package brings no copy of its own.
