@@ -5,14 +5,14 @@
  * message a stack file would get (naming the setting by its stack-config key).
  *
  * Ranges and defaults in these comments name their constant in `domain/limits.ts` (the entry point
- * `mailhost-iac/limits`): the numbers live only there (an editor shows them on hover), and README's
- * configuration reference lists them, generated from the same constants.
+ * `mailhost-iac/limits`): the numbers live only there (an editor shows them on hover), and the
+ * configuration reference (docs/CONFIGURATION.md) lists them, generated from the same constants.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type MailhostConfig, type StackConfigInput, type TuningMechanism, adminPasswordIssues, alertWebhookUrlIssues, parseStackConfig } from "../domain/config";
 import { ConfigValidationError } from "../domain/issues";
 import { type FleetPlan, type PlanOptions, planFleet } from "../domain/plan";
-import { loadSiteConfigTemplate } from "../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../content/siteConfigTemplate";
 // Referenced by the doc comments below.
 import type { ACTIVE_SESSIONS_PER_HOST, AUTO_REUSE_PORT_RANGE_COUNT, AUTO_REUSE_PORT_RANGE_START, BACKEND_ENDPOINTS, DEFAULTS, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAILBOX_CACHE_TTL, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, UTILIZATION } from "../domain/limits";
 
@@ -92,7 +92,7 @@ export interface CapacitySettings {
   readonly utilization?: number;
 }
 
-/** The mail hosts (stack config `mailhost:fleet`; every key is described in README, Configuration reference). */
+/** The mail hosts (stack config `mailhost:fleet`; every key is described in docs/CONFIGURATION.md). */
 export type FleetSettings = StackConfigInput["fleet"];
 /** The subnet's explicit outbound path (stack config `mailhost:egress`). */
 export type EgressSettings = NonNullable<StackConfigInput["egress"]>;
