@@ -50,7 +50,7 @@ function measure(args: string[], cwd: string): Sample {
       sample.resources = json.stacks[0].resourceCount;
     } else sample.resources = json.resources;
   } catch (err) {
-    throw new Error(`${args.join(" ")}: ${(err as Error).message}\n${r.stdout.slice(0, 500)}${r.stderr.slice(-1000)}`);
+    throw new Error(`${args.join(" ")}: ${(err as Error).message}\n${r.stdout.slice(0, 500)}${r.stderr.slice(-1000)}`, { cause: err });
   }
   return sample;
 }

@@ -109,7 +109,7 @@ async function withTimeout<T>(seconds: number, work: (signal: AbortSignal) => Pr
   try {
     return await work(controller.signal);
   } catch (err) {
-    if (controller.signal.aborted && !(err instanceof RunCommandBusyError)) throw new Error(`timed out: no answer within ${seconds} s`);
+    if (controller.signal.aborted && !(err instanceof RunCommandBusyError)) throw new Error(`timed out: no answer within ${seconds} s`, { cause: err });
     throw err;
   } finally {
     clearTimeout(timer);

@@ -10,6 +10,7 @@
  */
 import { type ArmCompute } from "../azure/arm";
 import { type ResourceGraph } from "../azure/resourceGraph";
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- DEFAULT_MAX_AGE_MINUTES is named by a {@link} in a doc comment
 import { type AssignmentRow, DEFAULT_MAX_AGE_MINUTES, type ExpectedAssignment, assignmentQuery, judgeAssignment, rowsByVm } from "../domain/graphDrift";
 import { type FleetPlan, STACK_TAG } from "../domain/plan";
 import { type DriftReport, type HostDrift, LIST_TIMEOUT_SECONDS, remediateDrifted } from "./drift";

@@ -39,6 +39,7 @@ function textsOfBytes(bytes: Buffer): string[] {
     try {
       const text = utf16le.decode(bytes);
       // Only text a human (or PowerShell) reads: no control characters but tab and line breaks.
+      // eslint-disable-next-line no-control-regex -- control characters are what tells decoded text from bytes
       if (!/[\u0000-\u0008\u000e-\u001f]/.test(text)) out.push(text);
     } catch { /* not UTF-16 */ }
   }

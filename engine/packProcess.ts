@@ -79,6 +79,7 @@ async function startFakeEngine(onLog: (entry: PackLogEntry) => void): Promise<{ 
 
 // ---- the pack process ------------------------------------------------------------------------------
 
+// eslint-disable-next-line no-control-regex -- ANSI colour sequences start with ESC
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 function readRuntime(packDir: string): string {

@@ -53,6 +53,7 @@ function typeWord(type: string | readonly string[] | undefined): string {
  * turns `\t`, `\n`, `\r`, `\b`, `\f`, `\v`, `\a`, `\e` and `\0` inside double quotes into them.
  */
 function escapeHint(value: unknown): string {
+  // eslint-disable-next-line no-control-regex -- the hint is about control characters in a value
   if (typeof value !== "string" || !/[\u0000-\u001f]/.test(value)) return "";
   return " It holds control characters: in double quotes YAML reads backslash sequences such as \\t and \\n as escapes; write Windows paths in single quotes ('C:\\temp\\new.cfg') or unquoted.";
 }

@@ -7,6 +7,7 @@ import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_LOG, CORRECTION_EVENT_SOURCE } f
 import { kqlString } from "../kql";
 import { LOG_ALERT_RULE_LIMITS, MONITORING_SCHEDULE } from "../limits";
 import { type PortUsageThreshold, portUsageDimensions, portUsageQuery, portUsageThresholdText } from "../portUsage";
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- LOG_TABLE_SCHEMAS is named by {@link}s in doc comments
 import { CONNECTION_FAILURES_COUNTER, type LOG_TABLE_SCHEMAS, TCPIP_EVENT_SOURCE, TCPIP_EVENTS, TCP_COUNTER_OBJECTS } from "./collection";
 
 /** ISO 8601 duration for whole minutes, as alert rules take them: 5 → `PT5M`, 60 → `PT1H`, a whole day → `P1D`. */

@@ -226,6 +226,7 @@ export async function runInFreshNetns<R>(task: NamespaceTask, options: RunOption
     if (!sameSysctls(hostBefore, hostAfter)) {
       writeFileSync(SYSCTL_PORT_RANGE, hostBefore.ipLocalPortRange);
       writeFileSync(SYSCTL_TW_REUSE, hostBefore.tcpTwReuse);
+      // eslint-disable-next-line no-unsafe-finally -- a changed host sysctl must fail the run, whatever the task did
       throw new Error(`HOST SYSCTLS CHANGED during namespace task "${task.kind}": before ${JSON.stringify(hostBefore)}, after ${JSON.stringify(hostAfter)}; the old values were written back`);
     }
   }

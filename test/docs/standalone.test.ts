@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { REPO_ROOT } from "../support/stacks";
 
 /** Citations of things outside the repository. "#444" (a colour) is not one; "see #12" is. */
-export const OUTSIDE_CITATION = /DOMAIN\.md|\.\.\/shared\b|\bissues? #?\d+\b|(^|[\s(\[,])#\d+\b/im;
+export const OUTSIDE_CITATION = /DOMAIN\.md|\.\.\/shared\b|\bissues? #?\d+\b|(^|[\s([,])#\d+\b/im;
 
 function files(dir: string): string[] {
   const out: string[] = [];

@@ -61,7 +61,7 @@ describe("mailhost:egress in the stack config", () => {
   });
   it("is in the generated configuration reference", () => {
     const table = configReferenceTable();
-    assert.match(table, /\| `mailhost:egress\.kind` \| `natGateway` \\\| `routeTable` \|  \| `"natGateway"` \|/);
+    assert.match(table, /\| `mailhost:egress\.kind` \| `natGateway` \\\| `routeTable` \| {2}\| `"natGateway"` \|/);
     assert.match(table, /\| `mailhost:egress\.routeTableId` \| string \|/);
   });
 });

@@ -33,7 +33,7 @@ const tuningsOf = (resources: readonly RecordedResource[], type: string) => reso
 describe("the auto-reuse port range in every mechanism", () => {
   for (const mechanism of ["dsc", "runCommand", "machineConfiguration"] as const) {
     it(`${mechanism}: carries both values when set, neither when left out`, async () => {
-      let config = withValue(stackConfigWithSecret("prod"), "mailhost:tcp", "tuning", mechanism);
+      const config = withValue(stackConfigWithSecret("prod"), "mailhost:tcp", "tuning", mechanism);
       const without = tuningsOf((await runStack("prod", config)).resources, TYPES[mechanism]);
       assert.ok(without.length > 0);
       for (const r of without) for (const name of ["AutoReusePortRangeStartPort", "AutoReusePortRangeNumberOfPorts"]) assert.equal(carried(r, name), undefined, `${r.name} ${name}`);

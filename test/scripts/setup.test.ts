@@ -11,7 +11,6 @@ const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "ut
   engines: { node: string }; scripts: Record<string, string>; allowScripts?: Record<string, boolean>;
 };
 const guard = path.join(REPO_ROOT, "scripts", "check-node.js");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { minimumOf, nodeVersionProblem } = require(guard) as { minimumOf: (r: string) => number[]; nodeVersionProblem: (v: string, r: string) => string | undefined };
 
 /** Runs the guard as `npm test` would, in a Node.js that reports `version`. */

@@ -28,7 +28,6 @@ export function runExample(name: string, stack = "dev"): Promise<OfflineRun> {
   const file = require.resolve(path.join(EXAMPLES_DIR, name, "index.ts"));
   return runOffline(async () => {
     delete require.cache[file];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return { ...(require(file) as Record<string, unknown>) };
   }, stack, runtimeConfig(EXAMPLE_CONFIG[name]), ["mailhost:adminPassword"]);
 }
