@@ -171,6 +171,7 @@ export interface SiteConfigSettings {
    * a string, a number or a boolean (checked when the component is constructed). Defaults to none.
    */
   // `any`: Pulumi's schema inference takes no union of string, number and boolean (docs/LANGUAGES.md).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the schema's Any, see above
   readonly settings?: Record<string, Record<string, any>>;
 }
 

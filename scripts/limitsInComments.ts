@@ -63,7 +63,7 @@ export function withLimitsInComments(text: string, file = "text"): string {
     try {
       rendered = render(reference, unit);
     } catch (err) {
-      throw new Error(`${file}: ${(err as Error).message}`);
+      throw new Error(`${file}: ${(err as Error).message}`, { cause: err });
     }
     return `${rendered.value} (${rendered.unit === undefined ? "" : `${rendered.unit}; `}\`${reference}\`)`;
   });
