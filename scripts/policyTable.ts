@@ -1,11 +1,12 @@
 /**
- * The table of the pack's rules (one policy each), generated from the policies library and the
- * per-stack policy config files: README and docs/POLICIES-LIBRARY.md carry it between markers.
- * `npm run docs` writes it; a test fails when a copy differs.
+ * The tables of the policies, generated: the rules (one policy each) with their levels from the
+ * library and the per-stack policy config files, and the former groups (docs/POLICIES.md); the
+ * options of `mailhostPolicies()` with their ranges from domain/limits.ts
+ * (docs/POLICIES-LIBRARY.md). scripts/generatedDocs.ts lists them; `npm run docs` writes them; a
+ * test fails when a file differs.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { replaceBetweenMarkers } from "../domain/configDocs";
 import * as limits from "../domain/limits";
 import { ACTIVE_SESSIONS_PER_HOST, BACKEND_ENDPOINTS, DEFAULTS, type IntRange, MAILBOX_CACHE_TTL, MAX_USER_PORT, RECOMMENDED, TCP_TIMED_WAIT_DELAY, UTILIZATION, formatRange } from "../domain/limits";
 import { MAILHOST_RULE_LEVELS, MAILHOST_RULE_NAMES, RULE_VALUES, defaultLevelOf, descriptionOf, kindOf } from "../policies/library";
@@ -58,12 +59,6 @@ export function policyNameTable(): string {
   return [POLICY_NAMES_BEGIN, "| Former policy (several rules) | Set these rules instead |", "|---|---|", ...rows, POLICY_NAMES_END].join("\n");
 }
 
-/** `doc` with both generated tables (where it has their markers). */
-export function withPolicyTable(doc: string): string {
-  const withNames = doc.includes(POLICY_NAMES_BEGIN) ? replaceBetweenMarkers(doc, POLICY_NAMES_BEGIN, POLICY_NAMES_END, policyNameTable()) : doc;
-  return withNames.includes(POLICY_TABLE_BEGIN) ? replaceBetweenMarkers(withNames, POLICY_TABLE_BEGIN, POLICY_TABLE_END, policyTable()) : withNames;
-}
-
 export const POLICY_OPTIONS_BEGIN = "<!-- BEGIN policy-options: generated from policies/library.ts and domain/limits.ts by `npm run docs` -->";
 export const POLICY_OPTIONS_END = "<!-- END policy-options -->";
 
@@ -88,8 +83,3 @@ export function policyOptionsTable(): string {
 
 const LIMITS_BY_OBJECT = new Map<object, string>(Object.entries(limits).filter(([, v]) => typeof v === "object" && v !== null).map(([k, v]) => [v as object, k]));
 const limitName = (r: IntRange) => LIMITS_BY_OBJECT.get(r) ?? "?";
-
-/** docs/POLICIES-LIBRARY.md with its generated tables. */
-export function withLibraryTables(doc: string): string {
-  return replaceBetweenMarkers(withPolicyTable(doc), POLICY_OPTIONS_BEGIN, POLICY_OPTIONS_END, policyOptionsTable());
-}
