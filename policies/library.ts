@@ -97,34 +97,37 @@ export const MAILHOST_RULE_LEVELS: readonly MailhostRuleLevel[] = ["advisory", "
 /** The planned load on one mail host, for the rule `mailhost-capacity-sustains-load` (the capacity model of docs/CAPACITY.md). */
 export interface CapacityLoad {
   /**
-   * `S`: concurrently active mailbox sessions on one host. Required. Range
-   * {@link ACTIVE_SESSIONS_PER_HOST} (sessions); 0 checks nothing.
+   * `S`: concurrently active mailbox sessions on one host; 0 checks nothing. Required.
+   * Range: 0–10000000 (sessions; `ACTIVE_SESSIONS_PER_HOST`).
    */
   readonly activeSessionsPerHost: number;
-  /** `B`: distinct back-end IMAP endpoints (server IP:port) a host connects to. Required. Range {@link BACKEND_ENDPOINTS} (endpoints). */
+  /**
+   * `B`: distinct back-end IMAP endpoints (server IP:port) a host connects to. Required.
+   * Range: 1–10000 (endpoints; `BACKEND_ENDPOINTS`).
+   */
   readonly backendEndpoints: number;
   /**
-   * `u`: planned utilisation of the port space (headroom is 1 - u), above
-   * {@link UTILIZATION}.exclusiveMin and at most {@link UTILIZATION}.max. Defaults to
-   * {@link DEFAULTS}.utilization.
+   * `u`: planned utilisation of the port space (headroom is 1 - u).
+   * Range: 0–1 (fraction of the port space, 0 excluded; `UTILIZATION`). Defaults to 0.8 (`DEFAULTS.utilization`).
    */
   readonly utilization?: number;
 }
 
-/** Options of {@link mailhostPolicies}. Every field is optional. */
+/** Options of `mailhostPolicies()`. Every field is optional. */
 export interface MailhostPolicyOptions {
   /**
-   * Enforcement level per rule, by rule name ({@link MAILHOST_RULE_NAMES}); rules not named keep
-   * their default level (docs/POLICIES-LIBRARY.md lists both). A policy config given to
+   * Enforcement level per rule, by rule name as `MAILHOST_RULE_NAMES` lists them; rules not named
+   * keep their default level (docs/POLICIES.md lists both). A policy config given to
    * `pulumi preview --policy-pack-config` (or `mailhost check --policy-pack-config`) sets levels
    * by the same names, per stack, over these. An unknown name or level throws, naming it.
    */
   readonly enforcementLevels?: Readonly<Partial<Record<MailhostRuleName, MailhostRuleLevel>>>;
   /**
-   * The floor rule `mailhost-mailbox-cache-ttl-floor` holds MailboxCacheTTL to, seconds. Range
-   * {@link MAILBOX_CACHE_TTL}. Defaults to the stack's own
-   * `mailhost:siteConfig.minimumMailboxCacheTtl`, else {@link DEFAULTS}.minimumMailboxCacheTtl
-   * as the components apply it. Set it here only when your stacks do not carry it.
+   * The floor rule `mailhost-mailbox-cache-ttl-floor` holds MailboxCacheTTL to.
+   * Range: 60–86400 (seconds; `MAILBOX_CACHE_TTL`).
+   * Defaults to the stack's own `mailhost:siteConfig.minimumMailboxCacheTtl`, else to
+   * 300 (`DEFAULTS.minimumMailboxCacheTtl`), as the components apply it. Set it here only when your
+   * stacks do not carry it.
    */
   readonly minimumMailboxCacheTtl?: number;
   /**
@@ -136,15 +139,15 @@ export interface MailhostPolicyOptions {
    */
   readonly capacity?: CapacityLoad;
   /**
-   * Lowest MaxUserPort rule `mailhost-max-user-port-recommended` accepts without a finding. Range
-   * {@link MAX_USER_PORT}. Defaults to {@link RECOMMENDED}.minimumMaxUserPort (Exchange Server
-   * Analyzer's threshold).
+   * Lowest MaxUserPort rule `mailhost-max-user-port-recommended` accepts without a finding.
+   * Range: 5000–65534 (port number; `MAX_USER_PORT`).
+   * Defaults to 50000 (`RECOMMENDED.minimumMaxUserPort`), Exchange Server Analyzer's threshold.
    */
   readonly recommendedMinimumMaxUserPort?: number;
   /**
    * Highest TcpTimedWaitDelay rule `mailhost-tcp-timed-wait-delay-recommended` accepts without a
-   * finding, seconds. Range {@link TCP_TIMED_WAIT_DELAY}. Defaults to
-   * {@link RECOMMENDED}.maximumTcpTimedWaitDelay.
+   * finding. Range: 30–300 (seconds; `TCP_TIMED_WAIT_DELAY`).
+   * Defaults to 120 (`RECOMMENDED.maximumTcpTimedWaitDelay`).
    */
   readonly recommendedMaximumTcpTimedWaitDelay?: number;
 }

@@ -10,8 +10,9 @@ import { builtinModules } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as limits from "../../domain/limits";
-import * as library from "../../policies/library";
-import { PACKAGE_NAME, findPackageRoot } from "../../domain/paths";
+import { PACKAGE_NAME, findPackageRoot } from "../../content/paths";
+import { referencesIn, withLimitsInComments } from "../../scripts/limitsInComments";
+import { importSpecifiers } from "../support/imports";
 import { REPO_ROOT } from "../support/stacks";
 
 const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
@@ -19,7 +20,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json")
   exports: Record<string, { types: string; default: string }>; types: string; files: string[];
 };
 /** Folders whose code ships compiled in dist/ (the build's include, plus the policy pack the CLI imports). */
-const SHIPPED = ["index.ts", "components", "domain", "engine", "stack", "azure", "cli", "policies"];
+const SHIPPED = ["index.ts", "components", "domain", "content", "engine", "stack", "azure", "cli", "policies"];
 
 function sources(entry: string): string[] {
   const full = path.join(REPO_ROOT, entry);
@@ -29,11 +30,7 @@ function sources(entry: string): string[] {
 
 /** Bare module specifiers of a TypeScript source: static, type-only, dynamic imports and requires. */
 function specifiers(text: string): string[] {
-  const found = [
-    ...text.matchAll(/^\s*(?:import|export)\s(?:[^"';]*?\sfrom\s)?["']([^"']+)["']/gm),
-    ...text.matchAll(/\b(?:import|require)\(\s*["']([^"']+)["']\s*\)/g),
-  ].map((m) => m[1]);
-  return found.filter((s) => !s.startsWith(".") && !s.startsWith("node:"));
+  return importSpecifiers(text).filter((s) => !s.startsWith(".") && !s.startsWith("node:"));
 }
 
 const packageOf = (spec: string) => spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
@@ -83,30 +80,32 @@ describe("package manifest", () => {
       fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: consumer\n");
       fs.writeFileSync(path.join(root, "package.json"), JSON.stringify({ name: "consumer" }));
       const installed = path.join(root, "node_modules", PACKAGE_NAME);
-      fs.mkdirSync(path.join(installed, "dist", "domain"), { recursive: true });
+      fs.mkdirSync(path.join(installed, "dist", "content"), { recursive: true });
       fs.writeFileSync(path.join(installed, "package.json"), JSON.stringify({ name: PACKAGE_NAME }));
       // A package.json of another name in between (a nested dist/ manifest, say) is skipped too.
       fs.writeFileSync(path.join(installed, "dist", "package.json"), JSON.stringify({ type: "commonjs" }));
-      assert.equal(findPackageRoot(path.join(installed, "dist", "domain")), installed);
+      assert.equal(findPackageRoot(path.join(installed, "dist", "content")), installed);
       assert.throws(() => findPackageRoot(root), /no package.json named "mailhost-iac"/);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
-    assert.equal(findPackageRoot(path.join(REPO_ROOT, "domain")), REPO_ROOT);
+    assert.equal(findPackageRoot(path.join(REPO_ROOT, "content")), REPO_ROOT);
   });
 
-  it("the policy options' doc comments name the limit of every range and default, never a copy of its number", () => {
+  it("the policy options' doc comments name the limit of every range and default, each number generated from it", () => {
     const text = fs.readFileSync(path.join(REPO_ROOT, "policies", "library.ts"), "utf8");
     const options = text.slice(text.indexOf("export interface CapacityLoad"), text.indexOf("/** An option the library refuses"));
-    const named = [...options.matchAll(/\{@link ([A-Z][A-Z0-9_]*)\}/g)].map((m) => m[1]);
-    for (const name of named) assert.ok(name in limits || name in library, `${name} is a limit (or the library's own)`);
+    const named = referencesIn(options).map((r) => r.split(".")[0]);
+    for (const name of named) assert.ok(name in limits, `${name} is a limit`);
     for (const range of ["MAILBOX_CACHE_TTL", "ACTIVE_SESSIONS_PER_HOST", "BACKEND_ENDPOINTS", "UTILIZATION", "MAX_USER_PORT", "TCP_TIMED_WAIT_DELAY", "DEFAULTS", "RECOMMENDED"]) assert.ok(named.includes(range), `${range} is named`);
+    assert.equal(withLimitsInComments(text), text, "every number is the one its limit holds (npm run docs)");
   });
 
-  it("the settings' doc comments name the limit of every range and default, never a copy of its number", () => {
+  it("the settings' doc comments name the limit of every range and default, each number generated from it", () => {
     const text = fs.readFileSync(path.join(REPO_ROOT, "components", "settings.ts"), "utf8");
-    const named = [...text.matchAll(/\{@link ([A-Z][A-Z0-9_]*)\}/g)].map((m) => m[1]);
-    for (const name of named) assert.ok(name in limits, `${name} is a limit`);
+    const named = referencesIn(text).map((r) => r.split(".")[0]);
+    for (const name of named) assert.ok(name in limits || name === "TEXT_DEFAULTS" || name === "DEFAULT_EGRESS_KIND", `${name} is a limit`);
     for (const range of ["TCP_TIMED_WAIT_DELAY", "MAX_USER_PORT", "DYNAMIC_PORT_RANGE_START", "DYNAMIC_PORT_RANGE_COUNT", "MAILBOX_CACHE_TTL", "ACTIVE_SESSIONS_PER_HOST", "BACKEND_ENDPOINTS", "DEFAULTS"]) assert.ok(named.includes(range), `${range} is named`);
+    assert.equal(withLimitsInComments(text), text, "every number is the one its limit holds (npm run docs)");
   });
 });
