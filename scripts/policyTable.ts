@@ -66,7 +66,7 @@ export const POLICY_OPTIONS_END = "<!-- END policy-options -->";
 export function policyOptionsTable(): string {
   const range = (r: IntRange) => `\`${limitName(r)}\`, ${formatRange(r)}`;
   const rows = [
-    ["`enforcementLevels`", `\`{ <rule name>: ${MAILHOST_RULE_LEVELS.map((l) => `"${l}"`).join(" \\| ")} }\``, "each rule's default level (table below)", "the level of each named rule; an unknown name (with the closest rule name) or level throws"],
+    ["`enforcementLevels`", `\`{ <rule name>: ${MAILHOST_RULE_LEVELS.map((l) => `"${l}"`).join(" \\| ")} }\``, "each rule's default level (docs/POLICIES.md)", "the level of each named rule; an unknown name (with the closest rule name) or level throws"],
     ["`minimumMailboxCacheTtl`", range(MAILBOX_CACHE_TTL), `the stack's \`${SITE_CONFIG_KEY}.minimumMailboxCacheTtl\`, else \`DEFAULTS.minimumMailboxCacheTtl\` (${DEFAULTS.minimumMailboxCacheTtl})`, "the floor of `mailhost-mailbox-cache-ttl-floor`"],
     ["`capacity`", `\`{ activeSessionsPerHost\` (${range(ACTIVE_SESSIONS_PER_HOST)}), \`backendEndpoints\` (${range(BACKEND_ENDPOINTS)}), \`utilization?\` (\`UTILIZATION\`, above ${UTILIZATION.exclusiveMin} and at most ${UTILIZATION.max}; default \`DEFAULTS.utilization\`, ${DEFAULTS.utilization}) \`}\``, `the stack's \`${CAPACITY_KEY}\`; with neither, one advisory "capacity not checked"`, "the load of `mailhost-capacity-sustains-load`"],
     ["`recommendedMinimumMaxUserPort`", range(MAX_USER_PORT), `\`RECOMMENDED.minimumMaxUserPort\` (${RECOMMENDED.minimumMaxUserPort})`, "the threshold of `mailhost-max-user-port-recommended`"],
