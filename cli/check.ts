@@ -6,9 +6,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigValidationError } from "../domain/issues";
+import type { Rejection } from "../domain/rejection";
 import { type PolicyDiagnostic, type PolicyPackConfig, type PolicyPackProcess } from "../engine/analyzer";
 import { OfflineThread, OfflineThreadError } from "../engine/offlineThread";
+import type { RecordedResource } from "../engine/offline";
 import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR, ResourceAnalysis, stackConfigurationOf, startPolicyPack } from "../engine/policyCheck";
+import { ProjectRunError, runProject } from "../engine/projectProcess";
+import { type ProgramProject, type Project, readProject } from "../stack/project";
+import { readProjectStackFile } from "../stack/projectStackFile";
 import { type LoadedStack, loadStack } from "../stack/stackConfig";
 import { fileErrorText, readStackFile, type StackFile, StackFileError } from "../stack/stackFile";
 import { ruleOf } from "../policies/all";
@@ -129,6 +134,10 @@ export interface StackReport {
 
 export interface CheckReport {
   readonly stacks: StackReport[];
+  /** The project checked: its name, and the program's entry file when it has its own (this module's program otherwise). */
+  readonly project: { readonly name: string; readonly program?: string };
+  /** Directories of the policy packs that ran, this repository's first. */
+  readonly packs: readonly string[];
   /** `packCpuMs`: CPU time the policy pack spent (starting, analysing), when measurable. */
   readonly timings: { packStartMs: number; totalMs: number; packCpuMs?: number };
 }
@@ -142,6 +151,16 @@ export interface CheckOptions {
    * chosen by stack name: two stack files with the same content get the same verdict.
    */
   readonly policyPackConfig?: string;
+  /**
+   * Policy config files paired by position with the packs, this repository's first, then each of
+   * `policyPacks` (as the Pulumi CLI pairs `--policy-pack-config` with `--policy-pack`). When
+   * given, it replaces `policyPackConfig`.
+   */
+  readonly policyPackConfigs?: readonly string[];
+  /** Further policy packs (directories with PulumiPolicy.yaml), run beside this repository's. */
+  readonly policyPacks?: readonly string[];
+  /** The project, when already read (else read from `dir`). */
+  readonly project?: Project;
   /** Progress lines (stderr). */
   readonly progress?: (line: string) => void;
 }
@@ -212,7 +231,7 @@ function ownMessage(d: PolicyDiagnostic): string {
   return d.message.startsWith(`${d.description}\n`) ? d.message.slice(d.description.length + 1) : d.message;
 }
 
-async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => OfflineThread, file: StackFile, report: StackReport, options: CheckOptions, programDone: () => void = () => {}): Promise<void> {
+async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => OfflineThread, file: StackFile, report: StackReport, options: CheckOptions, extraPacks: readonly PackSlot[] = [], start?: (slot: PackSlot) => Promise<PolicyPackProcess>, programDone: () => void = () => {}): Promise<void> {
   const t0 = performance.now();
   for (const key of file.plaintextSecrets) {
     report.configProblems.push({
@@ -245,19 +264,21 @@ async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => 
   // Resources go to the pack while the program is still running: the program on a worker thread,
   // the analyzer client on this one, the pack in its own process.
   const analysis = new ResourceAnalysis(configured, DEFAULT_MAX_IN_FLIGHT, (done, total) => options.progress?.(`${file.stack}: analysed ${done}/${total} resources`));
-  const resources = await thread().run(file.stack, file.config, file.secretKeys, { dropAliases: true, stackTraceLimit: 0, onResource: (r) => analysis.add(r) });
+  // A team's own packs (--policy-pack) get every resource too, each with its paired config.
+  const others = extraPacks.map((slot) => new ResourceAnalysis(start!(slot).then(async (analyzer) => {
+    await analyzer.configure(slot.configFile !== undefined ? readPolicyConfig(slot.configFile) : {});
+    return analyzer;
+  })));
+  const onResource = others.length === 0 ? (r: RecordedResource) => analysis.add(r) : (r: RecordedResource) => { analysis.add(r); for (const a of others) a.add(r); };
+  const resources = await thread().run(file.stack, file.config, file.secretKeys, { dropAliases: true, stackTraceLimit: 0, onResource });
   programDone();
   report.resourceCount = resources.length;
   report.timings.programMs = performance.now() - t0;
   options.progress?.(`${file.stack}: program ran offline, ${resources.length} resources`);
   const t1 = performance.now();
-  const diagnostics = await analysis.finish(resources);
+  const diagnostics = [...await analysis.finish(resources), ...(await Promise.all(others.map((a) => a.finish(resources)))).flat()];
   report.timings.analysisMs = performance.now() - t1;
-  const found: Violation[] = diagnostics.map((d) => {
-    const key = configKeyOf(d);
-    return { policy: d.policyName, rule: ruleOf(d) ?? d.policyName, level: d.enforcementLevel, urn: d.urn || undefined, message: ownMessage(d), description: d.description, line: key ? lineOfKey(file.text, key) : undefined };
-  });
-  report.violations.push(...groupViolations(found));
+  report.violations.push(...violationsOf(diagnostics, file));
   report.status = diagnostics.some((d) => d.enforcementLevel === "mandatory") ? "rejected" : "passed";
 }
 
@@ -273,52 +294,153 @@ function invalidInputs(err: unknown, file: StackFile): ConfigProblem | undefined
   return { path: m[1], message: (err as Error).message.split("\n")[0], line: index >= 0 ? index + 1 : undefined };
 }
 
+/** A policy pack a check runs: this repository's (always, first) and each `--policy-pack`. */
+interface PackSlot {
+  readonly dir: string;
+  /** Policy config file paired with this pack, when one was given. */
+  readonly configFile?: string;
+  readonly builtIn: boolean;
+}
+
+/**
+ * The packs of a check: this repository's first, then each `--policy-pack` directory (one naming
+ * this repository's pack is that pack). Policy config files pair with them by position, as the
+ * Pulumi CLI pairs `--policy-pack-config` with `--policy-pack`, this repository's pack counting as
+ * the first: with no `--policy-pack` the one config file is this pack's, as before.
+ */
+export function packSlots(policyPacks: readonly string[] = [], configs: readonly string[] = []): PackSlot[] {
+  const own = fs.realpathSync(POLICY_PACK_DIR);
+  const extra: string[] = [];
+  for (const dir of policyPacks) {
+    const resolved = path.resolve(dir);
+    if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory()) throw new CheckSetupError(`--policy-pack ${dir}: no such directory (a policy pack is a directory with PulumiPolicy.yaml).`);
+    const real = fs.realpathSync(resolved);
+    if (real !== own && !extra.includes(real)) extra.push(real);
+  }
+  const dirs = [POLICY_PACK_DIR, ...extra];
+  if (configs.length > dirs.length) {
+    throw new CheckSetupError(`${configs.length} --policy-pack-config files for ${dirs.length} polic${dirs.length === 1 ? "y pack" : "y packs"}: each config file pairs by position with a pack, this module's pack first, then each --policy-pack in order.`);
+  }
+  return dirs.map((dir, i) => ({ dir, builtIn: i === 0, ...(configs[i] === undefined ? {} : { configFile: configs[i] }) }));
+}
+
+/**
+ * The problems of a component that rejected its inputs, in its own words; a setting read from
+ * stack config by the module's config loader points at its line in the stack file.
+ */
+export function rejectionProblems(rejection: Rejection, stackText: string): ConfigProblem[] {
+  return rejection.problems.map((p) => ({
+    path: p.stackConfigKey ?? rejection.component,
+    message: `${rejection.component} "${rejection.name}" rejects its inputs: ${p.message}`,
+    line: p.stackConfigKey === undefined ? undefined : lineOfKey(stackText, p.stackConfigKey),
+  }));
+}
+
+/** Violations of a pack's diagnostics, grouped, with the stack-file line of the key each points at. */
+function violationsOf(diagnostics: readonly PolicyDiagnostic[], file: StackFile): Violation[] {
+  return groupViolations(diagnostics.map((d) => {
+    const key = configKeyOf(d);
+    return { policy: d.policyName, rule: ruleOf(d) ?? d.policyName, level: d.enforcementLevel, urn: d.urn || undefined, message: ownMessage(d), description: d.description, line: key ? lineOfKey(file.text, key) : undefined };
+  }));
+}
+
+/**
+ * A stack of a project with its own program: its program runs in a process of its own (with the
+ * project's @pulumi/pulumi), every resource goes to every pack as it registers. A component that
+ * rejects its inputs rejects the stack with its own messages (at the stack file's line when the
+ * value was read by the module's config loader); any other failure of the program is an error.
+ */
+async function checkProgramStack(project: ProgramProject, packs: readonly PackSlot[], start: (slot: PackSlot) => Promise<PolicyPackProcess>, file: StackFile, report: StackReport, options: CheckOptions): Promise<void> {
+  const t0 = performance.now();
+  const analyses = packs.map((slot) => {
+    const config = slot.configFile !== undefined ? readPolicyConfig(slot.configFile) : {};
+    const configured = start(slot).then(async (analyzer) => { await analyzer.configure(config); return analyzer; });
+    return new ResourceAnalysis(configured, DEFAULT_MAX_IN_FLIGHT, slot.builtIn ? (done, total) => options.progress?.(`${file.stack}: analysed ${done}/${total} resources`) : undefined);
+  });
+  let resources;
+  try {
+    ({ resources } = await runProject(project, file.stack, file.config, file.secretKeys, "stream", { onResource: (r) => { for (const a of analyses) a.add(r); } }));
+  } catch (err) {
+    // Nothing of a half-run program is reported: the packs' pending answers are dropped.
+    const rejection = err instanceof ProjectRunError ? err.rejection : undefined;
+    if (rejection === undefined) throw err;
+    report.status = "rejected";
+    report.configProblems.push(...rejectionProblems(rejection, file.text));
+    return;
+  }
+  report.resourceCount = resources.length;
+  report.timings.programMs = performance.now() - t0;
+  options.progress?.(`${file.stack}: program ran offline, ${resources.length} resources`);
+  const t1 = performance.now();
+  const diagnostics = (await Promise.all(analyses.map((a) => a.finish(resources)))).flat();
+  report.timings.analysisMs = performance.now() - t1;
+  report.violations.push(...violationsOf(diagnostics, file));
+  report.status = diagnostics.some((d) => d.enforcementLevel === "mandatory") ? "rejected" : "passed";
+}
+
 /** Runs the check over the stacks; never throws for a stack's own problems (they are in the report). */
 export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   const started = performance.now();
   // Validate the inputs that concern every stack first: bad input stops before any work.
   if (options.policyPackConfig !== undefined) readPolicyConfig(options.policyPackConfig);
+  for (const f of options.policyPackConfigs ?? []) readPolicyConfig(f);
+  const slots = packSlots(options.policyPacks, options.policyPackConfigs ?? (options.policyPackConfig === undefined ? [] : [options.policyPackConfig]));
+  const ownConfig = slots[0].configFile;
+  let project: Project;
+  try {
+    project = options.project ?? readProject(options.dir);
+  } catch (err) {
+    throw new CheckSetupError((err as Error).message);
+  }
   // A stack file that cannot be read or parsed is a stack of its own, rejected; the others go on.
   const files = options.stacks.map((stack): StackFile | { stack: string; failure: StackFileError } => {
     try {
-      return readStackFile(options.dir, stack);
+      return project.kind === "program" ? readProjectStackFile(project, stack) : readStackFile(options.dir, stack);
     } catch (err) {
       if (err instanceof StackFileError) return { stack, failure: err };
       throw new CheckSetupError((err as Error).message);
     }
   });
+  const projectName = project.name;
   let packStartMs = 0;
   let packCpuMs: number | undefined;
   let onSpawned = () => {};
   const spawned = new Promise<void>((resolve) => { onSpawned = resolve; });
-  // One pack per stack, as the Pulumi CLI starts one per `pulumi preview`: the stack's names and
-  // config reach the pack through its environment and ConfigureStack (engine/packProcess.ts), and
-  // the pack reads the capacity load and the TTL floor from them. The first pack starts before
-  // anything else, so that its start-up overlaps with loading the program; the next stack's starts
-  // once this stack's program has run.
-  const packs = new Map<StackFile, Promise<PolicyPackProcess>>();
-  const packFor = (file: StackFile): Promise<PolicyPackProcess> => {
-    let started = packs.get(file);
+  // One process per pack and stack, as the Pulumi CLI starts each pack once per `pulumi preview`:
+  // the stack's names and config reach the pack through its environment and ConfigureStack
+  // (engine/packProcess.ts), and this repository's pack reads the capacity load and the TTL floor
+  // from them. The first stack's packs start before anything else, so that their start-up overlaps
+  // with loading the program; the next stack's (this repository's) once this stack's program has run.
+  const startedPacks = new Map<string, Promise<PolicyPackProcess>>();
+  let firstStarted = false;
+  const startFor = (file: StackFile) => (slot: PackSlot): Promise<PolicyPackProcess> => {
+    const key = `${slot.dir}\u0000${file.stack}`;
+    let started = startedPacks.get(key);
     if (started === undefined) {
-      const first = packs.size === 0;
+      const first = slot.builtIn && !firstStarted;
+      if (first) firstStarted = true;
       started = (async () => {
         const t = performance.now();
-        const p = await startPolicyPack(stackConfigurationOf(file.stack, file.config, file.secretKeys), {}, POLICY_PACK_DIR, first ? { onSpawned } : {});
+        const p = await startPolicyPack(stackConfigurationOf(file.stack, file.config, file.secretKeys, projectName), {}, slot.dir, first ? { onSpawned } : {});
         if (first) packStartMs = performance.now() - t;
         return p;
       })();
       started.catch(() => undefined); // reported by the stack that uses it
-      packs.set(file, started);
+      startedPacks.set(key, started);
     }
     return started;
   };
-  const closePack = async (file: StackFile): Promise<void> => {
-    const started = packs.get(file);
-    packs.delete(file);
-    const analyzer = await started?.catch(() => undefined);
-    const cpu = analyzer?.cpuTimeMs();
-    if (cpu !== undefined) packCpuMs = (packCpuMs ?? 0) + cpu;
-    await analyzer?.close();
+  /** Closes a stack's packs, adding the CPU this repository's used. */
+  const closePacksOf = async (file: StackFile): Promise<void> => {
+    await Promise.all(slots.map(async (slot) => {
+      const key = `${slot.dir}\u0000${file.stack}`;
+      const started = startedPacks.get(key);
+      startedPacks.delete(key);
+      const analyzer = await started?.catch(() => undefined);
+      const cpu = slot.builtIn ? analyzer?.cpuTimeMs() : undefined;
+      if (cpu !== undefined) packCpuMs = (packCpuMs ?? 0) + cpu;
+      await analyzer?.close();
+    }));
   };
   const usable = files.filter((f): f is StackFile => !("failure" in f));
   let programThread: OfflineThread | undefined;
@@ -326,9 +448,13 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   const reports: StackReport[] = [];
   try {
     // Until the process is spawned (or failed to), so that nothing else takes the CPU first.
-    if (usable.length > 0) await Promise.race([spawned, packFor(usable[0]).catch(() => undefined)]);
+    if (usable.length > 0) {
+      const start = startFor(usable[0]);
+      await Promise.race([spawned, start(slots[0]).catch(() => undefined)]);
+      for (const slot of slots.slice(1)) start(slot).catch(() => undefined);
+    }
     // Then the program thread, which starts loading the Pulumi SDK and the program right away.
-    thread();
+    if (project.kind === "module") thread();
     for (const file of files) {
       if ("failure" in file) {
         const { failure } = file;
@@ -337,7 +463,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
         reports.push({
           stack: file.stack, file: path.relative(options.dir, failure.file) || failure.file, annotationFile: repositoryPath(failure.file, options.dir), status: missing ? "error" : "rejected", resourceCount: 0,
           configProblems: missing ? [] : [{ path: "", message: failure.message, line: failure.line }], violations: [], placeholders: [],
-          policyConfig: options.policyPackConfig ?? null, timings: { programMs: 0, analysisMs: 0, totalMs: 0 }, ...(missing ? { error: failure.message } : {}),
+          policyConfig: ownConfig ?? null, timings: { programMs: 0, analysisMs: 0, totalMs: 0 }, ...(missing ? { error: failure.message } : {}),
         });
         continue;
       }
@@ -350,16 +476,18 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
         configProblems: [],
         violations: [],
         placeholders: file.placeholders,
-        policyConfig: options.policyPackConfig ?? null,
+        policyConfig: ownConfig ?? null,
         timings: { programMs: 0, analysisMs: 0, totalMs: 0 },
       };
       reports.push(report);
       const t = performance.now();
-      const next = usable[usable.indexOf(file) + 1];
       try {
-        await checkStack(() => packFor(file), thread, file, report, options, () => { if (next) void packFor(next); });
+        const start = startFor(file);
+        const next = usable[usable.indexOf(file) + 1];
+        if (project.kind === "program") await checkProgramStack(project, slots, start, file, report, options);
+        else await checkStack(() => start(slots[0]), thread, file, report, { ...options, policyPackConfig: ownConfig }, slots.slice(1), start, () => { if (next) void startFor(next)(slots[0]); });
       } catch (err) {
-        const invalid = invalidInputs(err, file);
+        const invalid = project.kind === "module" ? invalidInputs(err, file) : undefined;
         if (invalid) {
           // A configuration mistake that a component found: rejected, with the line, like any other.
           report.status = "rejected";
@@ -369,15 +497,15 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
           report.error = (err as Error).message;
         }
       }
-      await closePack(file);
+      await closePacksOf(file);
       report.timings.totalMs = performance.now() - t;
       options.progress?.(`${file.stack}: ${report.status} (${reports.length}/${files.length} stacks done)`);
     }
   } finally {
     await programThread?.close();
-    for (const file of [...packs.keys()]) await closePack(file);
+    for (const file of usable) await closePacksOf(file);
   }
-  return { stacks: reports, timings: { packStartMs, totalMs: performance.now() - started, packCpuMs } };
+  return { stacks: reports, project: project.kind === "program" ? { name: project.name, program: project.entry } : { name: project.name }, packs: slots.map((s) => s.dir), timings: { packStartMs, totalMs: performance.now() - started, packCpuMs } };
 }
 
 /** 0 all passed, 1 a stack was rejected, 2 a stack could not be checked. */

@@ -45,6 +45,7 @@ export function formatText(report: CheckReport): string {
     }
   }
   const by = (st: string) => report.stacks.filter((s) => s.status === st).length;
+  if (report.packs.length > 1) out.push(`policy packs: this module's (${report.packs[0]}), ${report.packs.slice(1).join(", ")}`);
   out.push("");
   out.push(`${report.stacks.length} stack${report.stacks.length === 1 ? "" : "s"} checked offline: ${by("passed")} passed, ${by("rejected")} rejected, ${by("error")} could not be checked [${seconds(report.timings.totalMs)}].`);
   return out.join("\n");
@@ -55,6 +56,8 @@ export function formatJson(report: CheckReport): string {
   return JSON.stringify({
     passed: code === 0,
     exitCode: code,
+    project: { name: report.project.name, program: report.project.program ?? null },
+    policyPacks: report.packs,
     stacks: report.stacks.map((s) => ({
       stack: s.stack,
       file: s.file,

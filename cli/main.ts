@@ -10,6 +10,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { ConfigValidationError } from "../domain/issues";
 import { listStacks } from "../stack/stackFile";
 import { CheckSetupError, exitCodeOf, repositoryPath, runCheck } from "./check";
+import { registerPreview } from "./preview";
+import { readProject } from "../stack/project";
 import { formatGithub, formatJson, formatText } from "./format";
 import { type AzureZones, formatPlan, formatPlanJson, planOf, readAzureZones } from "./plan";
 import { DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT_SECONDS, driftExitCode, runDrift } from "./drift";
@@ -30,7 +32,7 @@ export const EXIT = { ok: 0, rejected: 1, couldNotRun: 2 } as const;
 class UsageError extends Error {}
 
 /** Commands (and modes) that run from the stack files alone. */
-export const OFFLINE_COMMANDS = ["check", "plan", "reboot --dry-run"] as const;
+export const OFFLINE_COMMANDS = ["check", "preview", "plan", "reboot --dry-run"] as const;
 /** Commands that call Azure (ARM, Resource Graph) and need a subscription and credentials. */
 export const AZURE_COMMANDS = ["drift", "reboot", "plan --azure"] as const;
 
@@ -58,6 +60,11 @@ async function askOnTerminal(question: string): Promise<boolean> {
   } finally {
     rl.close();
   }
+}
+
+/** Collects a repeatable option's values. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function resolveStacks(dir: string, stack: string): string[] {
@@ -138,9 +145,10 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     .description("[offline] Validate stack files, run the program under Pulumi's mock runtime and check every resource with the policy pack over the analyzer protocol. Exit 0 pass, 1 rejected, 2 could not run.")
     .addOption(new Option("-s, --stack <name>", "stack to check, or \"all\" for every Pulumi.<stack>.yaml").default("all"))
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "github"]).default("text"))
-    .option("-c, --policy-pack-config <file>", "policy config (enforcement levels, floors) for every stack checked; without it the pack's defaults apply. The capacity load always comes from each stack's mailhost:capacity")
-    .option("-C, --cwd <dir>", "project directory holding the stack files", process.cwd())
-    .action(async (opts: { stack: string; format: "text" | "json" | "github"; policyPackConfig?: string; cwd: string }) => {
+    .option("--policy-pack <dir>", "also run this policy pack (a directory with PulumiPolicy.yaml, e.g. your team's own @pulumi/policy pack) beside this module's; repeatable", collect, [])
+    .option("-c, --policy-pack-config <file>", "policy config (enforcement levels, floors) for every stack checked; without it the pack's defaults apply. The capacity load always comes from each stack's mailhost:capacity. Repeatable: config files pair by position with the packs, this module's first, then each --policy-pack, as `pulumi preview` pairs them", collect, [])
+    .option("-C, --cwd <dir>", "project directory: its Pulumi.yaml names the program (main, runtime) and its Pulumi.<stack>.yaml files are checked; without a Pulumi.yaml, stack files of this module's own program", process.cwd())
+    .action(async (opts: { stack: string; format: "text" | "json" | "github"; policyPack: string[]; policyPackConfig: string[]; cwd: string }) => {
       // Stack traces are never shown by `check` and cost time at fleet scale.
       Error.stackTraceLimit = 0;
       const started = Date.now();
@@ -152,7 +160,8 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       };
       let report;
       try {
-        report = await runCheck({ dir: opts.cwd, stacks: resolveStacks(opts.cwd, opts.stack), policyPackConfig: opts.policyPackConfig, progress });
+        const project = readProject(opts.cwd);
+        report = await runCheck({ dir: opts.cwd, project, stacks: resolveStacks(project.kind === "program" ? project.stackDir : opts.cwd, opts.stack), policyPackConfigs: opts.policyPackConfig, policyPacks: opts.policyPack, progress });
       } catch (err) {
         // json and github output always carry a result, also when nothing could be checked.
         if (opts.format === "json") io.out(JSON.stringify({ passed: false, exitCode: EXIT.couldNotRun, error: errorSentence(err), stacks: [] }, null, 2));
@@ -162,6 +171,8 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
       io.out(opts.format === "json" ? formatJson(report) : opts.format === "github" ? formatGithub(report) : formatText(report));
       code = exitCodeOf(report);
     });
+
+  registerPreview(program, io, (exit) => { code = exit; });
 
   program
     .command("plan")

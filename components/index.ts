@@ -18,3 +18,4 @@ export {
 } from "./settings";
 export type { MailhostStackOutputs } from "./stackOutputs";
 export { GUEST_MODULE, DSC_CONFIGURATION, RUN_COMMAND_SCRIPT, COLLECTOR_SCRIPT } from "./guestScripts";
+export { type StackSettingName, type StackSettings, type StackSettingsOptions, requireStackSettings, stackSettings } from "./stackSettings";

@@ -19,6 +19,7 @@ import { ConfigValidationError } from "../domain/issues";
 import { type FleetPlan, type PlanOptions, planFleet } from "../domain/plan";
 import { type AlertWindowMinutes, type CorrectionWindowMinutes } from "../domain/limits";
 import { loadSiteConfigTemplate } from "../content/siteConfigTemplate";
+import { issuesAtStackKeys, rejectedSettings } from "./stackSettings";
 
 // ---- Enumerations: named so that other languages get enums (`as const` objects Pulumi's schema
 // inference reads). TypeScript programs may keep writing the string or number itself.
@@ -315,7 +316,7 @@ export function planSettings(typeToken: string, name: string, environment: strin
     if (!parsed.ok) throw new ConfigValidationError(parsed.issues, heading);
     return planFleet(environment, parsed.config, loadSiteConfigTemplate(), options);
   } catch (err) {
-    if (err instanceof ConfigValidationError) throw new pulumi.ResourceError(new ConfigValidationError(err.issues, heading).message, opts?.parent, true);
+    if (err instanceof ConfigValidationError) throw rejectedSettings(typeToken, name, heading, issuesAtStackKeys(err.issues, input), opts);
     throw err;
   }
 }

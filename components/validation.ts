@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type TuningPlan, sha256Hex } from "../domain/plan";
 import { autoReusePortRangeProblems, dynamicPortRangeProblems, mailboxCacheTtlProblem, maxUserPortProblem, tcpTimedWaitDelayProblem } from "../domain/rules";
 import { readMailboxCacheTtl } from "../domain/siteconfig";
+import { withRejection } from "../domain/rejection";
 
 /**
  * Throws one `pulumi.ResourceError` listing every problem, naming the component, the input, the
@@ -10,7 +11,7 @@ import { readMailboxCacheTtl } from "../domain/siteconfig";
  */
 export function rejectInvalid(typeToken: string, name: string, problems: readonly string[], opts?: pulumi.ResourceOptions): void {
   if (problems.length === 0) return;
-  throw new pulumi.ResourceError(`${typeToken} "${name}" has invalid inputs: ${problems.join("; ")}.`, opts?.parent, true);
+  throw withRejection(new pulumi.ResourceError(`${typeToken} "${name}" has invalid inputs: ${problems.join("; ")}.`, opts?.parent, true), { component: typeToken, name, problems: problems.map((message) => ({ message })) });
 }
 
 /**

@@ -5,7 +5,16 @@
  * The mocks return realistic state (ARM ids, names, private IPs, blob endpoints, a SAS token) so
  * that everything the program derives from outputs resolves as it would in Azure.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+
+/** The Pulumi SDK a run uses: this package's by default, a project's own copy when given. */
+export type PulumiSdk = typeof pulumi;
+
+/** This package's own copy of the SDK, loaded on first use (a project's program may bring its own). */
+const ownSdk = (): PulumiSdk => require("@pulumi/pulumi") as PulumiSdk;
+
+/** The project name the mock runtime uses when none is given: this module's. */
+export const DEFAULT_PROJECT = "mailhost";
 
 /** A resource the program registered. */
 export interface RecordedResource {
@@ -36,6 +45,50 @@ export interface RecordedResource {
   retainOnDelete?: boolean;
   /** The resource's `deleteBeforeReplace` option, when set (false overrides the provider's request). Filled in like {@link ignoreChanges}. */
   deleteBeforeReplace?: boolean;
+  /** The resource's `protect` option, when set. Filled in like {@link ignoreChanges}. */
+  protect?: boolean;
+  /** The resource's `replaceOnChanges` option, when it has one. Filled in like {@link ignoreChanges}. */
+  replaceOnChanges?: string[];
+  /** The resource's `additionalSecretOutputs` option, when it has one. Filled in like {@link ignoreChanges}. */
+  additionalSecretOutputs?: string[];
+  /** The resource's `customTimeouts` option, when set. Filled in like {@link ignoreChanges}. */
+  customTimeouts?: { create?: string; update?: string; delete?: string };
+  /** URN of the resource named by the `deletedWith` option, when set. Filled in like {@link ignoreChanges}. */
+  deletedWith?: string;
+  /** URN of the explicit provider resource (`provider` option), when one is given. Filled in like {@link ignoreChanges}. */
+  providerUrn?: string;
+  /** What the registration told the engine besides inputs, when the run captured it ({@link OfflineOptions.captureRegistrations}). */
+  registration?: RegistrationDetails;
+}
+
+/** Parts of a RegisterResource request that only the engine sees (the mocks get the inputs only). */
+export interface RegistrationDetails {
+  /** Every resource the registration depends on: `dependsOn` and the resources whose outputs its inputs take. */
+  readonly dependencies: string[];
+  /** Per input property, the resources its value depends on. */
+  readonly propertyDependencies: Record<string, string[]>;
+  /** Version of the resource's package, which names its default provider. */
+  readonly version?: string;
+  /** Explicit provider reference (`urn::id`), when the program passed one. */
+  readonly provider?: string;
+}
+
+/** The RegisterResource request's getters that {@link RegistrationDetails} reads (older SDKs may lack some). */
+interface RegisterRequestLike {
+  getType(): string;
+  getName(): string;
+  getDependenciesList?(): string[];
+  getPropertydependenciesMap?(): { forEach(f: (value: { getUrnsList(): string[] }, key: string) => void): void };
+  getVersion?(): string;
+  getProvider?(): string;
+}
+
+function registrationDetails(req: RegisterRequestLike): RegistrationDetails {
+  const propertyDependencies: Record<string, string[]> = {};
+  req.getPropertydependenciesMap?.().forEach((value, key) => { propertyDependencies[key] = [...value.getUrnsList()]; });
+  const version = req.getVersion?.();
+  const provider = req.getProvider?.();
+  return { dependencies: [...(req.getDependenciesList?.() ?? [])], propertyDependencies, ...(version ? { version } : {}), ...(provider ? { provider } : {}) };
 }
 
 /** Result of {@link runOffline}. */
@@ -180,6 +233,12 @@ interface CapturedOptions {
   readonly aliases?: readonly unknown[];
   readonly retainOnDelete?: boolean;
   readonly deleteBeforeReplace?: boolean;
+  readonly protect?: boolean;
+  readonly replaceOnChanges?: string[];
+  readonly additionalSecretOutputs?: string[];
+  readonly customTimeouts?: pulumi.CustomTimeouts;
+  readonly deletedWith?: pulumi.Resource;
+  readonly provider?: pulumi.ProviderResource;
 }
 
 function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -187,9 +246,9 @@ function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 /** URN the mock runtime gives a resource: the parent's type qualifies the type. */
-function urnFor(stack: string, type: string, name: string, parentUrn: string | undefined): string {
+function urnFor(stack: string, project: string, type: string, name: string, parentUrn: string | undefined): string {
   const qualified = parentUrn === undefined ? type : `${parentUrn.split("::")[2].split("$").pop()}$${type}`;
-  return `urn:pulumi:${stack}::mailhost::${qualified}::${name}`;
+  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
 /**
@@ -199,39 +258,46 @@ function urnFor(stack: string, type: string, name: string, parentUrn: string | u
  * value reaches its parents and every resource they hold, so that at fleet scale each
  * dependency cost a walk over most of the program's objects.
  */
-async function dependencyUrns(dependsOn: unknown): Promise<string[]> {
+async function dependencyUrns(sdk: PulumiSdk, dependsOn: unknown): Promise<string[]> {
   if (dependsOn === undefined || dependsOn === null) return [];
-  if (Array.isArray(dependsOn)) return (await Promise.all(dependsOn.map(dependencyUrns))).flat();
-  if (dependsOn instanceof Promise) return dependencyUrns(await dependsOn);
-  if (pulumi.Resource.isInstance(dependsOn)) return [await valueOf(dependsOn.urn)];
-  if (pulumi.Output.isInstance(dependsOn)) return dependencyUrns(await valueOf(dependsOn));
+  if (Array.isArray(dependsOn)) return (await Promise.all(dependsOn.map((d) => dependencyUrns(sdk, d)))).flat();
+  if (dependsOn instanceof Promise) return dependencyUrns(sdk, await dependsOn);
+  if (sdk.Resource.isInstance(dependsOn)) return [await valueOf(dependsOn.urn)];
+  if (sdk.Output.isInstance(dependsOn)) return dependencyUrns(sdk, await valueOf(dependsOn));
   return [];
 }
 
 /** Fills in URN, parent and dependencies from the options each resource was constructed with. */
-async function attachUrns(resources: RecordedResource[], options: readonly CapturedOptions[], stack: string): Promise<void> {
+async function attachUrns(sdk: PulumiSdk, resources: RecordedResource[], options: readonly CapturedOptions[], stack: string, project: string): Promise<void> {
   const byKey = new Map<string, CapturedOptions>();
   for (const o of options) byKey.set(`${o.type}::${o.name}`, o);
   const root = resources.find((r) => r.type === "pulumi:pulumi:Stack");
-  const rootUrn = root === undefined ? undefined : urnFor(stack, root.type, root.name, undefined);
+  const rootUrn = root === undefined ? undefined : urnFor(stack, project, root.type, root.name, undefined);
   for (const r of resources) {
     const o = byKey.get(`${r.type}::${r.name}`);
     // Resources created without a parent belong to the stack.
     r.parent = o?.parent ? await valueOf(o.parent.urn) : r === root ? undefined : rootUrn;
-    r.dependencies = await dependencyUrns(o?.dependsOn);
-    r.urn = urnFor(stack, r.type, r.name, r.parent);
+    r.dependencies = await dependencyUrns(sdk, o?.dependsOn);
+    r.urn = urnFor(stack, project, r.type, r.name, r.parent);
     if (o?.ignoreChanges !== undefined && o.ignoreChanges.length > 0) r.ignoreChanges = [...o.ignoreChanges];
     const aliasUrns = (o?.aliases ?? []).filter((a): a is string => typeof a === "string");
     if (aliasUrns.length > 0) r.aliasUrns = aliasUrns;
     if (o?.retainOnDelete !== undefined) r.retainOnDelete = o.retainOnDelete;
     if (o?.deleteBeforeReplace !== undefined) r.deleteBeforeReplace = o.deleteBeforeReplace;
+    if (o === undefined) continue;
+    if (o.protect !== undefined) r.protect = o.protect;
+    if (o.replaceOnChanges !== undefined && o.replaceOnChanges.length > 0) r.replaceOnChanges = [...o.replaceOnChanges];
+    if (o.additionalSecretOutputs !== undefined && o.additionalSecretOutputs.length > 0) r.additionalSecretOutputs = [...o.additionalSecretOutputs];
+    if (o.customTimeouts !== undefined) r.customTimeouts = { ...o.customTimeouts };
+    if (o.deletedWith !== undefined) r.deletedWith = await valueOf(o.deletedWith.urn);
+    if (o.provider !== undefined) r.providerUrn = await valueOf(o.provider.urn);
   }
 }
 
 /**
- * Runs `program` as stack `stack` of project `mailhost` with the given runtime config
- * (`{ "mailhost:fleet": "<json>" }`); `secretKeys` are the keys held as secrets.
- * Resolves when every registration has been answered.
+ * Options of {@link runOffline}, which runs `program` as stack `stack` of project `mailhost` (or
+ * `project`) with the given runtime config (`{ "mailhost:fleet": "<json>" }`); `secretKeys` are
+ * the keys held as secrets. It resolves when every registration has been answered.
  */
 export interface OfflineOptions {
   /**
@@ -244,6 +310,18 @@ export interface OfflineOptions {
    * run ends): lets a caller start work on it while the program still runs.
    */
   readonly onResource?: (resource: RecordedResource) => void;
+  /**
+   * Keep, per resource, what its RegisterResource request told the engine (all dependencies, per
+   * property dependencies, package version, provider): what `mailhost preview` shows.
+   */
+  readonly captureRegistrations?: boolean;
+  /** Project name of the URNs (the `Pulumi.yaml` name). Defaults to {@link DEFAULT_PROJECT}. */
+  readonly project?: string;
+  /**
+   * The Pulumi SDK the program uses: a project's own copy, resolved from the project, so that the
+   * mocks are set on the runtime its resources register with. Defaults to this package's.
+   */
+  readonly sdk?: PulumiSdk;
 }
 
 export async function runOffline(
@@ -253,18 +331,29 @@ export async function runOffline(
   secretKeys: readonly string[] = [],
   options: OfflineOptions = {},
 ): Promise<OfflineRun> {
+  const sdk = options.sdk ?? ownSdk();
+  const project = options.project ?? DEFAULT_PROJECT;
   const resources: RecordedResource[] = [];
-  await pulumi.runtime.setMocks(azureMocks(resources, options.onResource), "mailhost", stack, false);
-  pulumi.runtime.setAllConfig({ ...config }, [...secretKeys]);
+  await sdk.runtime.setMocks(azureMocks(resources, options.onResource), project, stack, false);
+  sdk.runtime.setAllConfig({ ...config }, [...secretKeys]);
+  const registrations = options.captureRegistrations ? new Map<string, RegistrationDetails>() : undefined;
+  if (registrations !== undefined) {
+    const monitor = sdk.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequestLike, callback: unknown) => unknown };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+      registrations.set(`${req.getType()}::${req.getName()}`, registrationDetails(req));
+      return register(req, callback);
+    };
+  }
   // The program's own failure is caught inside the stack, so that the Pulumi runtime never sees
   // a rejected stack output (which it would report as an unhandled rejection), and rethrown here.
   let failure: { error: unknown } | undefined;
   const captured: CapturedOptions[] = [];
   let outputs: unknown;
   try {
-    outputs = await pulumi.runtime.runInPulumiStack(async () => {
+    outputs = await sdk.runtime.runInPulumiStack(async () => {
       // Registered inside the stack: it sees every resource's options (parent, dependsOn).
-      pulumi.runtime.registerStackTransformation((args) => {
+      sdk.runtime.registerStackTransformation((args) => {
         const opts = args.opts as pulumi.CustomResourceOptions;
         captured.push({
           type: args.type,
@@ -275,6 +364,12 @@ export async function runOffline(
           retainOnDelete: opts.retainOnDelete,
           deleteBeforeReplace: opts.deleteBeforeReplace,
           aliases: opts.aliases,
+          protect: opts.protect,
+          replaceOnChanges: opts.replaceOnChanges,
+          additionalSecretOutputs: opts.additionalSecretOutputs,
+          customTimeouts: opts.customTimeouts,
+          deletedWith: opts.deletedWith,
+          provider: opts.provider,
         });
         return options.dropAliases ? { props: args.props, opts: { ...args.opts, aliases: undefined } } : undefined;
       });
@@ -287,10 +382,11 @@ export async function runOffline(
     });
   } finally {
     // Waits until every registration has been answered.
-    await pulumi.runtime.disconnect();
+    await sdk.runtime.disconnect();
   }
   if (failure) throw failure.error;
-  await attachUrns(resources, captured, stack);
+  await attachUrns(sdk, resources, captured, stack, project);
+  if (registrations !== undefined) for (const r of resources) r.registration = registrations.get(`${r.type}::${r.name}`);
   return { resources, outputs: outputs as Record<string, unknown> | undefined };
 }
 

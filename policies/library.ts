@@ -42,7 +42,7 @@ import { secretsOnlyProtected } from "./rules/secretsOnlyProtected";
 import { subnetExplicitOutbound } from "./rules/subnetExplicitOutbound";
 import { tcpTimedWaitDelayRange } from "./rules/tcpTimedWaitDelayRange";
 import { tuningValuesReadable } from "./rules/tuningValuesReadable";
-import { CAPACITY_KEY, SITE_CONFIG_KEY, type StackValue, packStackConfig, stackLoad, stackTtlFloor } from "./lib/stackConfig";
+import { type PackStack, type StackValue, capacityKey, packStack, siteConfigKey, stackLoad, stackTtlFloor } from "./lib/stackConfig";
 
 /**
  * Every rule, by name, in the order the pack lists them: resource rules, then stack rules. A
@@ -123,19 +123,26 @@ export interface MailhostPolicyOptions {
    */
   readonly enforcementLevels?: Readonly<Partial<Record<MailhostRuleName, MailhostRuleLevel>>>;
   /**
+   * The namespace of the stack-config keys the values are read from (`<namespace>:capacity`,
+   * `<namespace>:siteConfig`). Defaults to the project's name, the namespace the module's config
+   * loader `stackSettings()` reads by default (`mailhost` for this repository's stacks). Set it
+   * when your program reads them with `stackSettings({ namespace })`.
+   */
+  readonly configNamespace?: string;
+  /**
    * The floor rule `mailhost-mailbox-cache-ttl-floor` holds MailboxCacheTTL to.
    * Range: 60–86400 (seconds; `MAILBOX_CACHE_TTL`).
-   * Defaults to the stack's own `mailhost:siteConfig.minimumMailboxCacheTtl`, else to
+   * Defaults to the stack's own `<namespace>:siteConfig.minimumMailboxCacheTtl`, else to
    * 300 (`DEFAULTS.minimumMailboxCacheTtl`), as the components apply it. Set it here only when your
    * stacks do not carry it.
    */
   readonly minimumMailboxCacheTtl?: number;
   /**
    * The planned load of rule `mailhost-capacity-sustains-load`. Defaults to the stack's own
-   * `mailhost:capacity` (read from the stack config the Pulumi CLI hands to the pack; `mailhost
+   * `<namespace>:capacity` (read from the stack config the Pulumi CLI hands to the pack; `mailhost
    * check` does the same). With neither, the rule reports one advisory "capacity not checked".
-   * Set it here only when your stacks do not carry `mailhost:capacity`: a load in the pack is a
-   * second copy of the program's numbers.
+   * Set it here only when your stacks do not carry it: a load in the pack is a second copy of the
+   * program's numbers.
    */
   readonly capacity?: CapacityLoad;
   /**
@@ -181,6 +188,9 @@ function optionProblems(options: MailhostPolicyOptions): string[] {
     integerProblem("recommendedMinimumMaxUserPort", options.recommendedMinimumMaxUserPort, MAX_USER_PORT),
     integerProblem("recommendedMaximumTcpTimedWaitDelay", options.recommendedMaximumTcpTimedWaitDelay, TCP_TIMED_WAIT_DELAY),
   ].filter((p): p is string => p !== undefined));
+  if (options.configNamespace !== undefined && (typeof options.configNamespace !== "string" || !/^[A-Za-z0-9_.-]+$/.test(options.configNamespace))) {
+    problems.push(`configNamespace = ${showValue(options.configNamespace)} is not a config namespace (a project name: letters, digits, "_", "." and "-").`);
+  }
   const load = options.capacity;
   if (load !== undefined) {
     if (load === null || typeof load !== "object") {
@@ -202,16 +212,20 @@ function optionProblems(options: MailhostPolicyOptions): string[] {
 /** Where the values come from: the options, else the stack config (read when a rule first needs it). */
 interface ValueSources {
   readonly options: MailhostPolicyOptions;
-  readonly stackConfig: () => Readonly<Record<string, string>>;
+  readonly stack: () => PackStack;
 }
+
+/** The namespace of the stack-config keys: the option, else the project's name (as `stackSettings()`). */
+const namespaceOf = (sources: ValueSources) => sources.options.configNamespace ?? sources.stack().project;
 
 /** A stack value's problems, as one sentence naming the stack-config key. */
 const invalidText = (value: StackValue<unknown>) => (value.kind === "invalid" ? value.problems.join(" ") : "");
 
 function ttlFloorConfig(sources: ValueSources): MailboxCacheTtlFloorConfig {
   if (sources.options.minimumMailboxCacheTtl !== undefined) return { minimumMailboxCacheTtl: sources.options.minimumMailboxCacheTtl, source: "the pack's options" };
-  const floor = stackTtlFloor(sources.stackConfig());
-  if (floor.kind === "set") return { minimumMailboxCacheTtl: floor.value, source: `the stack's ${SITE_CONFIG_KEY}.minimumMailboxCacheTtl` };
+  const namespace = namespaceOf(sources);
+  const floor = stackTtlFloor(sources.stack().config, namespace);
+  if (floor.kind === "set") return { minimumMailboxCacheTtl: floor.value, source: `the stack's ${siteConfigKey(namespace)}.minimumMailboxCacheTtl` };
   if (floor.kind === "invalid") return { minimumMailboxCacheTtl: DEFAULTS.minimumMailboxCacheTtl, source: "the default", problem: invalidText(floor) };
   return { minimumMailboxCacheTtl: DEFAULTS.minimumMailboxCacheTtl, source: "the default" };
 }
@@ -219,10 +233,11 @@ function ttlFloorConfig(sources: ValueSources): MailboxCacheTtlFloorConfig {
 function capacityConfig(sources: ValueSources): CapacityConfig {
   const given = sources.options.capacity;
   if (given !== undefined) return { load: { ...given, utilization: given.utilization ?? DEFAULTS.utilization }, source: "the pack's options" };
-  const load = stackLoad(sources.stackConfig());
-  if (load.kind === "set") return { load: load.value, source: `the stack's ${CAPACITY_KEY}` };
+  const namespace = namespaceOf(sources);
+  const load = stackLoad(sources.stack().config, namespace);
+  if (load.kind === "set") return { load: load.value, source: `the stack's ${capacityKey(namespace)}` };
   if (load.kind === "invalid") return { problem: invalidText(load) };
-  return {};
+  return { key: capacityKey(namespace) };
 }
 
 /** The config each rule reads through `args.getConfig()`: what the options and the stack give, never the policy config. */
@@ -266,7 +281,7 @@ function policyOf(name: MailhostRuleName, level: MailhostRuleLevel, sources: Val
   return { ...base, validateResource: Array.isArray(validate) ? validate.map(wrap) : wrap(validate) };
 }
 
-/** A value a rule reads: the option that sets it, and the stack-config key it is read from otherwise. */
+/** A value a rule reads: the option that sets it, and the stack-config key it is read from otherwise (`<project>`: the namespace, see `configNamespace`). */
 export interface RuleValue {
   readonly option: keyof MailhostPolicyOptions;
   readonly stackConfig?: string;
@@ -274,8 +289,8 @@ export interface RuleValue {
 
 /** The values each rule reads (rules not listed read none). */
 export const RULE_VALUES: Readonly<Partial<Record<MailhostRuleName, readonly RuleValue[]>>> = {
-  "mailhost-mailbox-cache-ttl-floor": [{ option: "minimumMailboxCacheTtl", stackConfig: `${SITE_CONFIG_KEY}.minimumMailboxCacheTtl` }],
-  "mailhost-capacity-sustains-load": [{ option: "capacity", stackConfig: CAPACITY_KEY }],
+  "mailhost-mailbox-cache-ttl-floor": [{ option: "minimumMailboxCacheTtl", stackConfig: `${siteConfigKey("<project>")}.minimumMailboxCacheTtl` }],
+  "mailhost-capacity-sustains-load": [{ option: "capacity", stackConfig: capacityKey("<project>") }],
   "mailhost-max-user-port-recommended": [{ option: "recommendedMinimumMaxUserPort" }],
   "mailhost-tcp-timed-wait-delay-recommended": [{ option: "recommendedMaximumTcpTimedWaitDelay" }],
 };
@@ -309,7 +324,7 @@ export function isMailhostRuleName(name: string): name is MailhostRuleName {
 export function mailhostPolicies(options: MailhostPolicyOptions = {}): Policies {
   const problems = optionProblems(options);
   if (problems.length > 0) throw new MailhostPolicyOptionsError(problems);
-  const sources: ValueSources = { options, stackConfig: packStackConfig };
+  const sources: ValueSources = { options, stack: packStack };
   return MAILHOST_RULE_NAMES.map((name) => policyOf(name, options.enforcementLevels?.[name] ?? defaultLevelOf(name), sources));
 }
 

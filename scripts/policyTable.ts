@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as limits from "../domain/limits";
 import { ACTIVE_SESSIONS_PER_HOST, BACKEND_ENDPOINTS, DEFAULTS, type IntRange, MAILBOX_CACHE_TTL, MAX_USER_PORT, RECOMMENDED, TCP_TIMED_WAIT_DELAY, UTILIZATION, formatRange } from "../domain/limits";
 import { MAILHOST_RULE_LEVELS, MAILHOST_RULE_NAMES, RULE_VALUES, defaultLevelOf, descriptionOf, kindOf } from "../policies/library";
-import { CAPACITY_KEY, SITE_CONFIG_KEY } from "../policies/lib/stackConfig";
+import { capacityKey, siteConfigKey } from "../policies/lib/stackConfig";
 import { FORMER_GROUPS } from "../policies/lib/formerGroups";
 
 export const POLICY_TABLE_BEGIN = "<!-- BEGIN policy-table: generated from policies/ by `npm run docs` -->";
@@ -67,8 +67,9 @@ export function policyOptionsTable(): string {
   const range = (r: IntRange) => `\`${limitName(r)}\`, ${formatRange(r)}`;
   const rows = [
     ["`enforcementLevels`", `\`{ <rule name>: ${MAILHOST_RULE_LEVELS.map((l) => `"${l}"`).join(" \\| ")} }\``, "each rule's default level (docs/POLICIES.md)", "the level of each named rule; an unknown name (with the closest rule name) or level throws"],
-    ["`minimumMailboxCacheTtl`", range(MAILBOX_CACHE_TTL), `the stack's \`${SITE_CONFIG_KEY}.minimumMailboxCacheTtl\`, else \`DEFAULTS.minimumMailboxCacheTtl\` (${DEFAULTS.minimumMailboxCacheTtl})`, "the floor of `mailhost-mailbox-cache-ttl-floor`"],
-    ["`capacity`", `\`{ activeSessionsPerHost\` (${range(ACTIVE_SESSIONS_PER_HOST)}), \`backendEndpoints\` (${range(BACKEND_ENDPOINTS)}), \`utilization?\` (\`UTILIZATION\`, above ${UTILIZATION.exclusiveMin} and at most ${UTILIZATION.max}; default \`DEFAULTS.utilization\`, ${DEFAULTS.utilization}) \`}\``, `the stack's \`${CAPACITY_KEY}\`; with neither, one advisory "capacity not checked"`, "the load of `mailhost-capacity-sustains-load`"],
+    ["`configNamespace`", "a config namespace (a project name)", "the project's name, as the module's config loader `stackSettings()` reads it", "where the values below are read from the stack's config: `<namespace>:capacity`, `<namespace>:siteConfig`"],
+    ["`minimumMailboxCacheTtl`", range(MAILBOX_CACHE_TTL), `the stack's \`${siteConfigKey("<project>")}.minimumMailboxCacheTtl\` (\`<project>\`: \`configNamespace\`, by default the project's name), else \`DEFAULTS.minimumMailboxCacheTtl\` (${DEFAULTS.minimumMailboxCacheTtl})`, "the floor of `mailhost-mailbox-cache-ttl-floor`"],
+    ["`capacity`", `\`{ activeSessionsPerHost\` (${range(ACTIVE_SESSIONS_PER_HOST)}), \`backendEndpoints\` (${range(BACKEND_ENDPOINTS)}), \`utilization?\` (\`UTILIZATION\`, above ${UTILIZATION.exclusiveMin} and at most ${UTILIZATION.max}; default \`DEFAULTS.utilization\`, ${DEFAULTS.utilization}) \`}\``, `the stack's \`${capacityKey("<project>")}\`; with neither, one advisory "capacity not checked"`, "the load of `mailhost-capacity-sustains-load`"],
     ["`recommendedMinimumMaxUserPort`", range(MAX_USER_PORT), `\`RECOMMENDED.minimumMaxUserPort\` (${RECOMMENDED.minimumMaxUserPort})`, "the threshold of `mailhost-max-user-port-recommended`"],
     ["`recommendedMaximumTcpTimedWaitDelay`", range(TCP_TIMED_WAIT_DELAY), `\`RECOMMENDED.maximumTcpTimedWaitDelay\` (${RECOMMENDED.maximumTcpTimedWaitDelay} s)`, "the threshold of `mailhost-tcp-timed-wait-delay-recommended`"],
   ];

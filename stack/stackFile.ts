@@ -85,13 +85,21 @@ export function fileErrorText(file: string, err: unknown): string {
   }
 }
 
+/** A stack file's text and its `config:` map, as YAML gives it. */
+export interface StackFileDoc {
+  readonly stack: string;
+  readonly file: string;
+  readonly text: string;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
 /**
- * Reads and converts a stack file. Throws {@link StackFileError} (file, line when known, and a
- * sentence; YAML errors keep their excerpt) when it is missing, unreadable or not YAML, or when
- * it has the extension Pulumi would not read.
+ * Reads a stack file and its `config:` map. Throws {@link StackFileError} (file, line when known,
+ * and a sentence; YAML errors keep their excerpt) when it is missing, unreadable or not YAML, or
+ * when it has the extension Pulumi would not read. `ext` is the project file's (see
+ * {@link stackFileExtension}; found in `dir` when not given).
  */
-export function readStackFile(dir: string, stack: string): StackFile {
-  const ext = stackFileExtension(dir);
+export function readStackFileDoc(dir: string, stack: string, ext: "yaml" | "yml" = stackFileExtension(dir)): StackFileDoc {
   const other = ext === "yaml" ? "yml" : "yaml";
   const file = path.join(dir, `Pulumi.${stack}.${ext}`);
   const shown = (f: string) => path.relative(process.cwd(), f) || f;
@@ -125,9 +133,19 @@ export function readStackFile(dir: string, stack: string): StackFile {
   if (typeof configSection !== "object" || configSection === null || Array.isArray(configSection)) {
     throw new StackFileError(`Stack file ${path.basename(file)}: "config" must be a map.`, file, lineOfTopKey(text, "config"));
   }
+  return { stack, file, text, config: configSection as Record<string, unknown> };
+}
+
+/**
+ * Reads and converts a stack file of this module's program (see {@link readStackFileDoc} for the
+ * errors): secure values become placeholders, `mailhost:` secrets written in plain text are
+ * reported, and a missing admin password gets a placeholder.
+ */
+export function readStackFile(dir: string, stack: string): StackFile {
+  const { file, text, config: configSection } = readStackFileDoc(dir, stack);
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
-  for (const [key, value] of Object.entries(configSection as Record<string, unknown>)) {
+  for (const [key, value] of Object.entries(configSection)) {
     if (isSecure(value)) {
       config[key] = placeholderFor(key);
       secretKeys.push(key);

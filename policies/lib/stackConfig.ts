@@ -11,7 +11,10 @@
  * (engine/packProcess.ts).
  *
  * Read through `@pulumi/pulumi`'s runtime config (`runtime.allConfig()`, which parses
- * `PULUMI_CONFIG`), once per process: a pack process serves one stack.
+ * `PULUMI_CONFIG`) and `getProject()` (`PULUMI_NODEJS_PROJECT`), once per process: a pack process
+ * serves one stack. The keys are those of the module's config loader (`stackSettings()`,
+ * components/stackSettings.ts): `<namespace>:capacity` and `<namespace>:siteConfig`, the
+ * namespace being the project's name unless the pack names another.
  */
 import { CONFIG_NAMESPACE, schemaIssues } from "../../domain/config";
 import { DEFAULTS } from "../../domain/limits";
@@ -26,9 +29,9 @@ export interface StackLoad {
 /** A value read from the stack's config: found and valid, absent, or invalid (with the problems, as sentences). */
 export type StackValue<T> = { readonly kind: "set"; readonly value: T } | { readonly kind: "absent" } | { readonly kind: "invalid"; readonly problems: readonly string[] };
 
-/** The stack-config keys the pack reads. */
-export const CAPACITY_KEY = `${CONFIG_NAMESPACE}:capacity`;
-export const SITE_CONFIG_KEY = `${CONFIG_NAMESPACE}:siteConfig`;
+/** The stack-config keys the pack reads, in a namespace. */
+export const capacityKey = (namespace: string) => `${namespace}:capacity`;
+export const siteConfigKey = (namespace: string) => `${namespace}:siteConfig`;
 
 /** A structured config value: its JSON, or the text itself when it is not JSON (the schema then says what it should be). */
 function parsed(text: string): unknown {
@@ -39,48 +42,59 @@ function parsed(text: string): unknown {
   }
 }
 
-/** The schema's problems with one section of the stack config, only those at or under `prefix`. */
-function problemsOf(section: string, value: unknown, prefix: string): string[] {
-  return schemaIssues({ [section]: value }).filter((i) => i.path === prefix || i.path.startsWith(`${prefix}.`)).map((i) => i.message);
+/**
+ * The schema's problems with one section of the stack config, only those at or under `prefix`
+ * (a path in the schema's own namespace), named by their keys in `namespace`.
+ */
+function problemsOf(section: string, value: unknown, prefix: string, namespace: string): string[] {
+  const own = `${CONFIG_NAMESPACE}:`;
+  return schemaIssues({ [section]: value })
+    .filter((i) => i.path === prefix || i.path.startsWith(`${prefix}.`))
+    .map((i) => (namespace === CONFIG_NAMESPACE ? i.message : i.message.split(i.path).join(`${namespace}:${i.path.slice(own.length)}`)));
 }
 
 /**
- * `mailhost:capacity` of the stack config `config` (runtime form: strings, objects as JSON),
+ * `<namespace>:capacity` of the stack config `config` (runtime form: strings, objects as JSON),
  * validated by the stack schema (the same ranges and defaults the program applies).
  */
-export function stackLoad(config: Readonly<Record<string, string>>): StackValue<StackLoad> {
-  const text = config[CAPACITY_KEY];
+export function stackLoad(config: Readonly<Record<string, string>>, namespace: string = CONFIG_NAMESPACE): StackValue<StackLoad> {
+  const text = config[capacityKey(namespace)];
   if (text === undefined) return { kind: "absent" };
   const raw = parsed(text);
-  const problems = problemsOf("capacity", raw, CAPACITY_KEY);
+  const problems = problemsOf("capacity", raw, capacityKey(CONFIG_NAMESPACE), namespace);
   if (problems.length > 0) return { kind: "invalid", problems };
   const capacity = raw as { activeSessionsPerHost: number; backendEndpoints: number; utilization?: number };
   return { kind: "set", value: { activeSessionsPerHost: capacity.activeSessionsPerHost, backendEndpoints: capacity.backendEndpoints, utilization: capacity.utilization ?? DEFAULTS.utilization } };
 }
 
 /**
- * `mailhost:siteConfig.minimumMailboxCacheTtl` of the stack config, validated by the stack schema;
- * `absent` when the stack has no `mailhost:siteConfig` or it leaves the floor out (the program then
- * applies {@link DEFAULTS.minimumMailboxCacheTtl}).
+ * `<namespace>:siteConfig.minimumMailboxCacheTtl` of the stack config, validated by the stack
+ * schema; `absent` when the stack has no `<namespace>:siteConfig` or it leaves the floor out (the
+ * components then apply `DEFAULTS.minimumMailboxCacheTtl`).
  */
-export function stackTtlFloor(config: Readonly<Record<string, string>>): StackValue<number> {
-  const text = config[SITE_CONFIG_KEY];
+export function stackTtlFloor(config: Readonly<Record<string, string>>, namespace: string = CONFIG_NAMESPACE): StackValue<number> {
+  const text = config[siteConfigKey(namespace)];
   if (text === undefined) return { kind: "absent" };
   const raw = parsed(text);
-  const key = `${SITE_CONFIG_KEY}.minimumMailboxCacheTtl`;
-  const problems = problemsOf("siteConfig", raw, key);
+  const problems = problemsOf("siteConfig", raw, `${siteConfigKey(CONFIG_NAMESPACE)}.minimumMailboxCacheTtl`, namespace);
   if (problems.length > 0) return { kind: "invalid", problems };
   const floor = (raw as { minimumMailboxCacheTtl?: unknown } | null)?.minimumMailboxCacheTtl;
   return typeof floor === "number" ? { kind: "set", value: floor } : { kind: "absent" };
 }
 
-let runtimeConfig: Readonly<Record<string, string>> | undefined;
+/** The stack a pack process runs for: its project's name and its config. */
+export interface PackStack {
+  readonly project: string;
+  readonly config: Readonly<Record<string, string>>;
+}
 
-/** The stack config this process was started with (`PULUMI_CONFIG`), read once. */
-export function packStackConfig(): Readonly<Record<string, string>> {
+let packStackRead: PackStack | undefined;
+
+/** The stack this process was started for (`PULUMI_NODEJS_PROJECT`, `PULUMI_CONFIG`), read once. */
+export function packStack(): PackStack {
   // Loaded on first use: a process that only lists the rules (the `mailhost` CLI) never needs the SDK.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-  runtimeConfig ??= Object.freeze({ ...pulumi.runtime.allConfig() });
-  return runtimeConfig;
+  packStackRead ??= Object.freeze({ project: pulumi.getProject(), config: Object.freeze({ ...pulumi.runtime.allConfig() }) });
+  return packStackRead;
 }

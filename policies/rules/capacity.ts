@@ -43,16 +43,21 @@ function settingsOf(resource: PolicyResource): HostSettings | undefined {
 
 const round = (n: number) => (Math.round(n * 10) / 10).toLocaleString("en-US");
 
-/** What the capacity check reports, once per stack, when no load is known. */
-export const NO_LOAD_MESSAGE = "capacity not checked: no load configured (set mailhost:capacity in the stack's config, as `pulumi config set --path mailhost:capacity.activeSessionsPerHost <S>` and `... backendEndpoints <B>`; or give capacity to mailhostPolicies()).";
+/** What the capacity check reports, once per stack, when no load is known at `key` (the stack-config key looked at). */
+export const noLoadMessage = (key = "<project>:capacity") => `capacity not checked: no load configured (set ${key} in the stack's config, { activeSessionsPerHost, backendEndpoints }, where the module's config loader reads it; or give capacity to mailhostPolicies()).`;
+
+/** The message with the key unknown. */
+export const NO_LOAD_MESSAGE = noLoadMessage();
 
 /** The load the capacity rule checks against, and where it came from (or why there is none). */
 export interface CapacityConfig {
   readonly load?: { readonly activeSessionsPerHost: number; readonly backendEndpoints: number; readonly utilization: number };
   /** Where `load` came from, for messages: "the stack's mailhost:capacity" or "the pack's options". */
   readonly source?: string;
-  /** The stack's `mailhost:capacity` is there but invalid: the sentences saying why. */
+  /** The stack's `<namespace>:capacity` is there but invalid: the sentences saying why. */
   readonly problem?: string;
+  /** The stack-config key the load was looked for at, for the "no load" notice. */
+  readonly key?: string;
 }
 
 /**
@@ -78,7 +83,7 @@ export const capacity: StackValidationPolicy = {
     }
     if (config.load === undefined) {
       // Never a silent pass: say that nothing was checked, as advisory whatever the policy's level.
-      (report as unknown as (violation: { message: string; enforcementLevel: "advisory" }) => void)({ message: NO_LOAD_MESSAGE, enforcementLevel: "advisory" });
+      (report as unknown as (violation: { message: string; enforcementLevel: "advisory" }) => void)({ message: noLoadMessage(config.key), enforcementLevel: "advisory" });
       return;
     }
     const load = { activeSessions: config.load.activeSessionsPerHost, backendEndpoints: config.load.backendEndpoints, utilization: config.load.utilization };

@@ -16,11 +16,11 @@ import * as path from "node:path";
 import { unzipSync } from "fflate";
 import { REPO_ROOT } from "../support/stacks";
 import { EXAMPLE_CONFIG } from "../support/examples";
+import { type PackResult, installConsumer, packedModule, pinned } from "./installed";
 import { type AnalyzedResource, type PolicyDiagnostic, PolicyPackProcess } from "../../engine/analyzer";
 import { stackConfigurationOf } from "../../engine/policyCheck";
 import { examplePackFiles } from "../support/policiesDoc";
 
-const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 const TSC = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
 
 /** What may ship: compiled JavaScript and declarations, the guest content, the templates, the CLI entry and the manifest/docs npm always adds. */
@@ -28,31 +28,11 @@ const ALLOWED = [/^dist\/.*\.(js|d\.ts)$/, /^dist\/\.stamp$/, /^guest\/(modules|
 /** What must never ship. */
 const FORBIDDEN = [/(^|\/)test\//, /(^|\/)bench\//, /(^|\/)experiments\//, /(^|\/)\.github\//, /(^|\/)examples\//, /(^|\/)Pulumi(\.[^/]+)?\.yaml$/, /\.test\.[jt]s$/, /\.Tests\.ps1$/, /^(?!.*\.d\.ts$).*\.ts$/];
 
-interface PackResult { filename: string; size: number; unpackedSize: number; files: { path: string }[] }
 interface ConsumerRun {
   packageDir: string;
   pulumiFromPackage: string; pulumiFromConsumer: string;
   azureNativeFromPackage: string; azureNativeFromConsumer: string;
   resources: { type: string; name: string; inputs: any }[];
-}
-
-/**
- * A lockfile for the consumer: the repository's own pins (its lock lists exact versions and
- * integrity) with the registry's tarball address, so that `npm install --offline` takes every
- * package from npm's cache. The repository's lock leaves `resolved` out; the registry is npm's own
- * configured one.
- */
-function consumerLock(dependencies: Record<string, string>, registry: string): unknown {
-  const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, Record<string, unknown>> };
-  const packages: Record<string, unknown> = { "": { name: "consumer", dependencies } };
-  for (const [key, entry] of Object.entries(lock.packages)) {
-    if (!key.startsWith("node_modules/")) continue;
-    const { dev: _dev, devOptional: _devOptional, peer: _peer, ...rest } = entry;
-    const name = key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
-    if (rest.resolved === undefined && typeof rest.version === "string") rest.resolved = `${registry.replace(/\/?$/, "/")}${name}/-/${name.split("/").pop()}-${rest.version}.tgz`;
-    packages[key] = rest;
-  }
-  return { name: "consumer", lockfileVersion: 3, requires: true, packages };
 }
 
 describe("the npm package, installed from its tarball into another project", { timeout: 600_000 }, () => {
@@ -61,13 +41,13 @@ describe("the npm package, installed from its tarball into another project", { t
   let packed: PackResult;
   let repoPackage: { name: string; version: string; peerDependencies: Record<string, string>; exports: Record<string, unknown> };
 
+  let tarball: string;
+
   before(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-iac-pack-"));
     consumer = path.join(work, "consumer");
     repoPackage = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
-    // `npm pack` runs "prepare" (the build: dist/ with declarations) first.
-    const out = execFileSync(NPM, ["pack", "--json", "--pack-destination", work], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    packed = (JSON.parse(out.slice(out.indexOf("["))) as PackResult[])[0];
+    ({ tarball, packed } = packedModule());
   });
 
   after(() => { fs.rmSync(work, { recursive: true, force: true }); });
@@ -88,10 +68,8 @@ describe("the npm package, installed from its tarball into another project", { t
 
   it("installs offline, type-checks a program on the documented entry points, runs it under mocks with one copy of the Pulumi SDKs and the guest content of the installed package", (t) => {
     fs.mkdirSync(path.join(consumer, "src"), { recursive: true });
-    const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> };
-    const pinned = (name: string) => lock.packages[`node_modules/${name}`].version;
     const dependencies = {
-      "mailhost-iac": `file:../${packed.filename}`,
+      "mailhost-iac": `file:${tarball}`,
       "@pulumi/pulumi": pinned("@pulumi/pulumi"),
       "@pulumi/azure-native": pinned("@pulumi/azure-native"),
       "@types/node": pinned("@types/node"),
@@ -101,14 +79,8 @@ describe("the npm package, installed from its tarball into another project", { t
     };
     // A consumer's own Pulumi project: the old guest-content lookup would have stopped here.
     fs.writeFileSync(path.join(consumer, "Pulumi.yaml"), "name: consumer\nruntime: nodejs\n");
-    fs.writeFileSync(path.join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, dependencies }, null, 2));
-    const registry = execFileSync(NPM, ["config", "get", "registry"], { encoding: "utf8" }).trim();
-    fs.writeFileSync(path.join(consumer, "package-lock.json"), JSON.stringify(consumerLock(dependencies, registry), null, 2));
-    // Offline, from npm's cache. npm resolves peer dependencies through the registry's package
-    // documents even when a lockfile pins them; offline it has none, so peers are left to the
-    // consumer's own dependencies (--legacy-peer-deps), which is what this project declares.
     const started = Date.now();
-    execFileSync(NPM, ["install", "--offline", "--legacy-peer-deps", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: consumer, stdio: ["ignore", "pipe", "pipe"] });
+    installConsumer(consumer, dependencies);
     t.diagnostic(`npm install: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     // The peers are satisfied by the consumer's copies, and the package brings no copy of its own.
@@ -199,8 +171,8 @@ describe("the npm package, installed from its tarball into another project", { t
     // Resolved by a plain node in the pack's folder (this test process maps the name to the source through tsconfig paths).
     const library = execFileSync(process.execPath, ["-p", 'require.resolve("mailhost-iac/policies")'], { cwd: packDir, encoding: "utf8" }).trim();
     assert.equal(fs.realpathSync(library), fs.realpathSync(path.join(consumer, "node_modules", "mailhost-iac", "dist", "policies", "library.js")));
-    // The stack the CLI would describe: the consumer's project, with mailhost:capacity in its config.
-    const stack = stackConfigurationOf("dev", { "mailhost:capacity": JSON.stringify({ activeSessionsPerHost: 40000, backendEndpoints: 1 }) }, [], "consumer");
+    // The stack the CLI would describe: the consumer's project, with its load where the module's config loader reads it.
+    const stack = stackConfigurationOf("dev", { "consumer:capacity": JSON.stringify({ activeSessionsPerHost: 40000, backendEndpoints: 1 }) }, [], "consumer");
     const started = Date.now();
     const pack = await PolicyPackProcess.start(packDir, { stack, startTimeoutMs: 180_000 });
     try {
@@ -243,7 +215,7 @@ describe("the npm package, installed from its tarball into another project", { t
       const short = capacity(await pack.analyzeStack(tuned(20)));
       assert.equal(short.length, 1, JSON.stringify(short));
       assert.equal(short[0].enforcementLevel, "advisory");
-      assert.match(short[0].message, /40000 sessions .*\(Load from the stack's mailhost:capacity\.\)/);
+      assert.match(short[0].message, /40000 sessions .*\(Load from the stack's consumer:capacity\.\)/);
       assert.deepEqual(capacity(await pack.analyzeStack(tuned(3600))), []);
     } finally {
       await pack.close();

@@ -213,6 +213,14 @@ describe("the stack's own values (read from the stack config the CLI hands to th
     assert.match(invalid.kind === "invalid" ? invalid.problems.join(" ") : "", new RegExp(`mailhost:capacity\\.backendEndpoints = ${BACKEND_ENDPOINTS.min - 1} is outside`));
     assert.equal(stackLoad({ "mailhost:capacity": JSON.stringify({ backendEndpoints: 1 }) }).kind, "invalid");
   });
+  it("reads them in the namespace given (the project's, as the module's config loader), and names the keys of that namespace", () => {
+    assert.deepEqual(stackLoad({ "shop:capacity": JSON.stringify(PROD_LOAD) }, "shop"), { kind: "set", value: PROD_LOAD });
+    assert.deepEqual(stackLoad({ "mailhost:capacity": JSON.stringify(PROD_LOAD) }, "shop"), { kind: "absent" });
+    const invalid = stackLoad({ "shop:capacity": JSON.stringify({ activeSessionsPerHost: 500, backendEndpoints: BACKEND_ENDPOINTS.min - 1 }) }, "shop");
+    assert.match(invalid.kind === "invalid" ? invalid.problems.join(" ") : "", new RegExp(`^shop:capacity\\.backendEndpoints = ${BACKEND_ENDPOINTS.min - 1} is outside`));
+    assert.deepEqual(stackTtlFloor({ "shop:siteConfig": JSON.stringify({ mailboxCacheTtl: 900, minimumMailboxCacheTtl: 600 }) }, "shop"), { kind: "set", value: 600 });
+    assert.throws(() => mailhostPolicies({ configNamespace: "a b" }), /configNamespace = "a b" is not a config namespace/);
+  });
   it("reads mailhost:siteConfig.minimumMailboxCacheTtl, absent when the stack leaves it out", () => {
     assert.deepEqual(stackTtlFloor({ "mailhost:siteConfig": JSON.stringify({ mailboxCacheTtl: 900, minimumMailboxCacheTtl: 600 }) }), { kind: "set", value: 600 });
     assert.deepEqual(stackTtlFloor({ "mailhost:siteConfig": JSON.stringify({ mailboxCacheTtl: 900 }) }), { kind: "absent" });

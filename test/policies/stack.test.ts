@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { NO_LOAD_MESSAGE, capacity } from "../../policies/rules/capacity";
+import { NO_LOAD_MESSAGE, capacity, noLoadMessage } from "../../policies/rules/capacity";
 import { oneTuningPerVm } from "../../policies/rules/oneTuningPerVm";
 import { stackViolations, type TestResource } from "./harness";
 import { dsc, runCommand, vm, withDscArgument, withParameter, withTtl } from "./fixtures";
@@ -46,7 +46,10 @@ describe("mailhost-capacity-sustains-load", () => {
   it("reports \"capacity not checked: no load configured\" as advisory, once, when neither the stack nor the options give a load", async () => {
     const found = await stackViolations(capacity, [...host(dsc()), ...host(runCommand())]);
     assert.deepEqual(found, [{ message: NO_LOAD_MESSAGE, urn: undefined, enforcementLevel: "advisory" }]);
-    assert.match(NO_LOAD_MESSAGE, /^capacity not checked: no load configured \(set mailhost:capacity in the stack's config/);
+    assert.match(NO_LOAD_MESSAGE, /^capacity not checked: no load configured \(set <project>:capacity in the stack's config/);
+    // With the key the library looked at.
+    assert.deepEqual(await stackViolations(capacity, host(dsc()), { key: "shop:capacity" }), [{ message: noLoadMessage("shop:capacity"), urn: undefined, enforcementLevel: "advisory" }]);
+    assert.match(noLoadMessage("shop:capacity"), /\(set shop:capacity in the stack's config/);
   });
   it("reports, once and at its own level, a stack load the schema refuses, and checks nothing", async () => {
     const problem = "mailhost:capacity.backendEndpoints = 0 is outside 1–10,000 (endpoints).";
