@@ -5,11 +5,13 @@
  * a fresh pack per run, and prints the pack process's CPU time (user + system, from /proc): start-up
  * (until configured), the Analyze calls, the AnalyzeStack call; median of the runs.
  *
- * Usage: tsx bench/pack.ts [--hosts 1000] [--runs 5] [--stream FILE] [--record] [--cpu-prof] [--in-flight 4096]
+ * Usage: tsx bench/pack.ts [--hosts 1000] [--runs 5] [--stream FILE] [--record] [--cpu-prof] [--in-flight 4096] [--pack DIR]
  *   --stream  the recording (default: <tmp>/mailhost-bench/stream-<hosts>.bin, recorded when missing)
  *   --record  record again even if the file exists
  *   --cpu-prof  one more run under `node --cpu-prof`, summarized by component and function
  *   --in-flight  Analyze calls sent before their answers are awaited (default: the check's)
+ *   --pack  another pack directory to replay against (default: the repository's pack, policies/);
+ *           bench/packs/merged is the library's rules merged into one policy per kind and level
  * Pack changes are measured by replaying the same recording before and after.
  */
 import * as fs from "node:fs";
@@ -20,7 +22,8 @@ import * as grpc from "@grpc/grpc-js";
 import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import type * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import { type PolicyPackConfig, PolicyPackProcess } from "../engine/analyzer";
-import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR } from "../engine/policyCheck";
+import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR, stackConfigurationOf } from "../engine/policyCheck";
+import { readStackFile } from "../stack/stackFile";
 import { printProfile, profilesIn, summarizeProfile } from "./cpuProfile";
 import { readStream, recordStream, type RecordedStream, writeBenchStack, writeStream } from "./stream";
 
@@ -44,9 +47,11 @@ function call(client: analyzerGrpc.AnalyzerClient, method: { path: string; respo
 }
 
 /** One replay against a fresh pack; `nodeArgs` go to the pack's node (e.g. --cpu-prof). */
-export async function replay(stream: RecordedStream, config: PolicyPackConfig, nodeArgs: string[] = [], maxInFlight = DEFAULT_MAX_IN_FLIGHT): Promise<PackSample> {
+export async function replay(stream: RecordedStream, config: PolicyPackConfig, nodeArgs: string[] = [], maxInFlight = DEFAULT_MAX_IN_FLIGHT, packDir = POLICY_PACK_DIR): Promise<PackSample> {
   const t0 = performance.now();
-  const pack = await PolicyPackProcess.start(POLICY_PACK_DIR, { nodeArgs, stack: { project: "mailhost", stack: stream.header.stack, dryRun: true } });
+  // The stack as the check starts the pack for it: prod's config (its load and floor) under the recorded stack's name.
+  const file = readStackFile(ROOT, "prod");
+  const pack = await PolicyPackProcess.start(packDir, { nodeArgs, stack: stackConfigurationOf(stream.header.stack, file.config, file.secretKeys) });
   try {
     await pack.configure(config);
     const cpu = () => pack.cpuTimeMs() ?? NaN;
@@ -88,9 +93,11 @@ async function main(): Promise<void> {
       record: { type: "boolean", default: false },
       "cpu-prof": { type: "boolean", default: false },
       "in-flight": { type: "string", default: String(DEFAULT_MAX_IN_FLIGHT) },
+      pack: { type: "string", default: POLICY_PACK_DIR },
     },
   });
   const inFlight = Number(values["in-flight"]);
+  const packDir = path.resolve(values.pack);
   const hosts = Number(values.hosts);
   const runs = Number(values.runs);
   const file = values.stream ?? path.join(os.tmpdir(), "mailhost-bench", `stream-${hosts}.bin`);
@@ -107,10 +114,10 @@ async function main(): Promise<void> {
   }
   const stream = readStream(file);
   const config = JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", "prod.json"), "utf8")) as PolicyPackConfig;
-  console.log(`replaying ${file}: ${stream.header.resources} resources (${stream.header.hosts} hosts), ${runs} runs, a fresh pack each`);
+  console.log(`replaying ${file}: ${stream.header.resources} resources (${stream.header.hosts} hosts) against ${path.relative(ROOT, packDir)}, ${runs} runs, a fresh pack each`);
   const samples: PackSample[] = [];
   for (let i = 0; i < runs; i++) {
-    const s = await replay(stream, config, [], inFlight);
+    const s = await replay(stream, config, [], inFlight, packDir);
     samples.push(s);
     console.log(`  run ${i + 1}: start ${(s.startMs / 1000).toFixed(2)} s, Analyze ${(s.analyzeMs / 1000).toFixed(2)} s, AnalyzeStack ${(s.analyzeStackMs / 1000).toFixed(2)} s, total ${((s.startMs + s.analyzeMs + s.analyzeStackMs) / 1000).toFixed(2)} s CPU; ${(s.wallMs / 1000).toFixed(2)} s wall; ${s.diagnostics} diagnostics`);
   }
@@ -118,7 +125,7 @@ async function main(): Promise<void> {
   console.log(`pack CPU, median of ${runs}: start ${m((s) => s.startMs)} s, Analyze ${m((s) => s.analyzeMs)} s, AnalyzeStack ${m((s) => s.analyzeStackMs)} s, total ${m((s) => s.startMs + s.analyzeMs + s.analyzeStackMs)} s (wall ${m((s) => s.wallMs)} s)`);
   if (values["cpu-prof"]) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-pack-prof-"));
-    await replay(stream, config, ["--cpu-prof", "--cpu-prof-dir", dir, "--require", path.join(__dirname, "exitOnSigterm.cjs")], inFlight);
+    await replay(stream, config, ["--cpu-prof", "--cpu-prof-dir", dir, "--require", path.join(__dirname, "exitOnSigterm.cjs")], inFlight, packDir);
     for (const f of profilesIn(dir)) printProfile(`pack profile (${f})`, summarizeProfile(f));
   }
 }

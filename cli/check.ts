@@ -10,18 +10,19 @@ import type { Rejection } from "../domain/rejection";
 import { type PolicyDiagnostic, type PolicyPackConfig, type PolicyPackProcess } from "../engine/analyzer";
 import { OfflineThread, OfflineThreadError } from "../engine/offlineThread";
 import type { RecordedResource } from "../engine/offline";
-import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR, ResourceAnalysis, startPolicyPack } from "../engine/policyCheck";
+import { DEFAULT_MAX_IN_FLIGHT, POLICY_PACK_DIR, ResourceAnalysis, stackConfigurationOf, startPolicyPack } from "../engine/policyCheck";
 import { ProjectRunError, runProject } from "../engine/projectProcess";
 import { type ProgramProject, type Project, readProject } from "../stack/project";
 import { readProjectStackFile } from "../stack/projectStackFile";
 import { type LoadedStack, loadStack } from "../stack/stackConfig";
 import { fileErrorText, readStackFile, type StackFile, StackFileError } from "../stack/stackFile";
 import { ruleOf } from "../policies/all";
+import { FORMER_GROUPS } from "../policies/lib/formerGroups";
 import { lineOfKey } from "./locate";
 
 /**
- * Config key a rule's violations point at in the stack file (for annotations), by rule name: the
- * policy's name, or for a policy made of several rules the rule's own (found by {@link ruleOf}).
+ * Config key a rule's violations point at in the stack file (for annotations), by rule name (the
+ * policy name of its diagnostics).
  */
 const RULE_CONFIG_KEY: Readonly<Record<string, string>> = {
   "mailhost-tcp-timed-wait-delay-range": "mailhost:tcp.tcpTimedWaitDelay",
@@ -96,12 +97,13 @@ export function groupViolations(violations: readonly Violation[]): Violation[] {
 
 export type StackStatus = "passed" | "rejected" | "error";
 
-/**
- * The policy holding the capacity rule (`mailhost-capacity-sustains-load`), whose load (config
- * keys `activeSessionsPerHost`, `backendEndpoints`, `utilization`) comes from the stack's own
- * `mailhost:capacity`.
- */
-export const CAPACITY_POLICY = "mailhost-fleet-readiness";
+/** Policy-config properties that were values of the pack and now come from the stack's own config. */
+const STACK_VALUES: Readonly<Record<string, string>> = {
+  activeSessionsPerHost: "mailhost:capacity.activeSessionsPerHost",
+  backendEndpoints: "mailhost:capacity.backendEndpoints",
+  utilization: "mailhost:capacity.utilization",
+  minimumMailboxCacheTtl: "mailhost:siteConfig.minimumMailboxCacheTtl",
+};
 
 /** The stack-file key a diagnostic points at, by the rule that produced it; undefined when none. */
 export function configKeyOf(d: Pick<PolicyDiagnostic, "policyName" | "description">): string | undefined {
@@ -197,30 +199,31 @@ function readPolicyConfig(file: string): PolicyPackConfig {
 }
 
 /**
- * The policy config a stack is checked with: the given file (or the pack's defaults), with the
- * capacity policy's load taken from the stack's own `mailhost:capacity`. A load the file states
- * that differs from the stack's is a config problem naming both values.
+ * The policy config a stack is checked with: the given file, or the pack's defaults. The values the
+ * rules need (capacity load, MailboxCacheTTL floor) are not in it: the pack reads them from the
+ * stack's own config, which the check hands to the pack as the Pulumi CLI does. A file that still
+ * names a former group of rules, or states such a value, is a config problem saying what to write
+ * instead (it would otherwise set nothing, silently).
  */
-export function policyConfigFor(loaded: LoadedStack, file: StackFile, options: CheckOptions): { config: PolicyPackConfig; problems: ConfigProblem[] } {
+export function policyConfigFor(_loaded: LoadedStack, file: StackFile, options: CheckOptions): { config: PolicyPackConfig; problems: ConfigProblem[] } {
   const base = options.policyPackConfig !== undefined ? readPolicyConfig(options.policyPackConfig) : {};
-  const capacity = loaded.plan.config.capacity;
-  const load: Record<string, number> = {
-    activeSessionsPerHost: capacity.activeSessionsPerHost,
-    backendEndpoints: capacity.backendEndpoints,
-    utilization: capacity.utilization,
-  };
-  const stated = (base[CAPACITY_POLICY] ?? {}) as Record<string, unknown>;
   const problems: ConfigProblem[] = [];
-  for (const [key, value] of Object.entries(load)) {
-    if (stated[key] === undefined || stated[key] === value) continue;
-    const stackKey = `mailhost:capacity.${key}`;
-    problems.push({
-      path: stackKey,
-      message: `policy config ${options.policyPackConfig} sets ${CAPACITY_POLICY}.${key} = ${JSON.stringify(stated[key])}, but ${path.basename(file.file)} sets ${stackKey} = ${value}; the load comes from the stack: remove ${key} from the policy config or make both equal.`,
-      line: lineOfKey(file.text, stackKey),
-    });
+  for (const [name, entry] of Object.entries(base)) {
+    const rules = FORMER_GROUPS[name];
+    if (rules !== undefined) {
+      problems.push({ path: "", message: `policy config ${options.policyPackConfig} names ${name}, which is no policy any more: each rule is a policy of its own; set the level of ${rules.join(", ")} instead.` });
+    }
+    for (const key of Object.keys(typeof entry === "object" && entry !== null ? entry : {})) {
+      const stackKey = STACK_VALUES[key];
+      if (stackKey === undefined) continue;
+      problems.push({
+        path: stackKey,
+        message: `policy config ${options.policyPackConfig} sets ${name}.${key}, which the pack no longer reads: the value comes from the stack's own ${stackKey} (in ${path.basename(file.file)}); remove ${key} from the policy config.`,
+        line: lineOfKey(file.text, stackKey),
+      });
+    }
   }
-  return { config: { ...base, [CAPACITY_POLICY]: { ...stated, ...load } }, problems };
+  return { config: base, problems };
 }
 
 /** The last line of a diagnostic message: the SDK puts the policy description first. */
@@ -228,7 +231,7 @@ function ownMessage(d: PolicyDiagnostic): string {
   return d.message.startsWith(`${d.description}\n`) ? d.message.slice(d.description.length + 1) : d.message;
 }
 
-async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => OfflineThread, file: StackFile, report: StackReport, options: CheckOptions, extraPacks: readonly PackSlot[] = [], start?: (slot: PackSlot) => Promise<PolicyPackProcess>): Promise<void> {
+async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => OfflineThread, file: StackFile, report: StackReport, options: CheckOptions, extraPacks: readonly PackSlot[] = [], start?: (slot: PackSlot) => Promise<PolicyPackProcess>, programDone: () => void = () => {}): Promise<void> {
   const t0 = performance.now();
   for (const key of file.plaintextSecrets) {
     report.configProblems.push({
@@ -268,6 +271,7 @@ async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => 
   })));
   const onResource = others.length === 0 ? (r: RecordedResource) => analysis.add(r) : (r: RecordedResource) => { analysis.add(r); for (const a of others) a.add(r); };
   const resources = await thread().run(file.stack, file.config, file.secretKeys, { dropAliases: true, stackTraceLimit: 0, onResource });
+  programDone();
   report.resourceCount = resources.length;
   report.timings.programMs = performance.now() - t0;
   options.progress?.(`${file.stack}: program ran offline, ${resources.length} resources`);
@@ -296,7 +300,6 @@ interface PackSlot {
   /** Policy config file paired with this pack, when one was given. */
   readonly configFile?: string;
   readonly builtIn: boolean;
-  started?: Promise<PolicyPackProcess>;
 }
 
 /**
@@ -400,27 +403,56 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   });
   const projectName = project.name;
   let packStartMs = 0;
+  let packCpuMs: number | undefined;
   let onSpawned = () => {};
   const spawned = new Promise<void>((resolve) => { onSpawned = resolve; });
-  // One process per pack for all stacks, this repository's started first: its start-up overlaps with loading the program.
-  const start = (slot: PackSlot): Promise<PolicyPackProcess> => {
-    slot.started ??= (async () => {
-      const t = performance.now();
-      const p = await startPolicyPack(options.stacks[0] ?? "check", {}, slot.dir, slot.builtIn ? { onSpawned, project: projectName } : { project: projectName });
-      if (slot.builtIn) packStartMs = performance.now() - t;
-      return p;
-    })();
-    return slot.started;
+  // One process per pack and stack, as the Pulumi CLI starts each pack once per `pulumi preview`:
+  // the stack's names and config reach the pack through its environment and ConfigureStack
+  // (engine/packProcess.ts), and this repository's pack reads the capacity load and the TTL floor
+  // from them. The first stack's packs start before anything else, so that their start-up overlaps
+  // with loading the program; the next stack's (this repository's) once this stack's program has run.
+  const startedPacks = new Map<string, Promise<PolicyPackProcess>>();
+  let firstStarted = false;
+  const startFor = (file: StackFile) => (slot: PackSlot): Promise<PolicyPackProcess> => {
+    const key = `${slot.dir}\u0000${file.stack}`;
+    let started = startedPacks.get(key);
+    if (started === undefined) {
+      const first = slot.builtIn && !firstStarted;
+      if (first) firstStarted = true;
+      started = (async () => {
+        const t = performance.now();
+        const p = await startPolicyPack(stackConfigurationOf(file.stack, file.config, file.secretKeys, projectName), {}, slot.dir, first ? { onSpawned } : {});
+        if (first) packStartMs = performance.now() - t;
+        return p;
+      })();
+      started.catch(() => undefined); // reported by the stack that uses it
+      startedPacks.set(key, started);
+    }
+    return started;
   };
-  const pack = () => start(slots[0]);
+  /** Closes a stack's packs, adding the CPU this repository's used. */
+  const closePacksOf = async (file: StackFile): Promise<void> => {
+    await Promise.all(slots.map(async (slot) => {
+      const key = `${slot.dir}\u0000${file.stack}`;
+      const started = startedPacks.get(key);
+      startedPacks.delete(key);
+      const analyzer = await started?.catch(() => undefined);
+      const cpu = slot.builtIn ? analyzer?.cpuTimeMs() : undefined;
+      if (cpu !== undefined) packCpuMs = (packCpuMs ?? 0) + cpu;
+      await analyzer?.close();
+    }));
+  };
+  const usable = files.filter((f): f is StackFile => !("failure" in f));
   let programThread: OfflineThread | undefined;
   const thread = () => (programThread ??= new OfflineThread());
   const reports: StackReport[] = [];
-  let packCpuMs: number | undefined;
   try {
     // Until the process is spawned (or failed to), so that nothing else takes the CPU first.
-    await Promise.race([spawned, pack().catch(() => undefined)]);
-    for (const slot of slots.slice(1)) start(slot).catch(() => undefined);
+    if (usable.length > 0) {
+      const start = startFor(usable[0]);
+      await Promise.race([spawned, start(slots[0]).catch(() => undefined)]);
+      for (const slot of slots.slice(1)) start(slot).catch(() => undefined);
+    }
     // Then the program thread, which starts loading the Pulumi SDK and the program right away.
     if (project.kind === "module") thread();
     for (const file of files) {
@@ -450,8 +482,10 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
       reports.push(report);
       const t = performance.now();
       try {
+        const start = startFor(file);
+        const next = usable[usable.indexOf(file) + 1];
         if (project.kind === "program") await checkProgramStack(project, slots, start, file, report, options);
-        else await checkStack(pack, thread, file, report, { ...options, policyPackConfig: ownConfig }, slots.slice(1), start);
+        else await checkStack(() => start(slots[0]), thread, file, report, { ...options, policyPackConfig: ownConfig }, slots.slice(1), start, () => { if (next) void startFor(next)(slots[0]); });
       } catch (err) {
         const invalid = project.kind === "module" ? invalidInputs(err, file) : undefined;
         if (invalid) {
@@ -463,14 +497,13 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
           report.error = (err as Error).message;
         }
       }
+      await closePacksOf(file);
       report.timings.totalMs = performance.now() - t;
       options.progress?.(`${file.stack}: ${report.status} (${reports.length}/${files.length} stacks done)`);
     }
   } finally {
     await programThread?.close();
-    const analyzers = await Promise.all(slots.map((slot) => slot.started?.catch(() => undefined)));
-    packCpuMs = analyzers[0]?.cpuTimeMs();
-    await Promise.all(analyzers.map((a) => a?.close()));
+    for (const file of usable) await closePacksOf(file);
   }
   return { stacks: reports, project: project.kind === "program" ? { name: project.name, program: project.entry } : { name: project.name }, packs: slots.map((s) => s.dir), timings: { packStartMs, totalMs: performance.now() - started, packCpuMs } };
 }

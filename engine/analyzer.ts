@@ -127,7 +127,11 @@ export class PolicyPackProcess {
     });
   }
 
-  /** Sends ConfigureStack (the pack only uses the tags; project/stack/config reach it via `start({ stack })`). */
+  /**
+   * Sends ConfigureStack as the CLI does after the start: names, dry run, the stack's config and
+   * its secret keys, tags. `@pulumi/policy` 1.21 keeps only the tags (server.js `configureStack`);
+   * a Node.js pack reads project, stack and config from the environment `start({ stack })` set.
+   */
   async configureStack(args: StackConfiguration): Promise<void> {
     const req = new analyzerPb.AnalyzerStackConfigureRequest();
     req.setProject(args.project);

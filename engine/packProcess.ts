@@ -144,11 +144,17 @@ export class PackProcess {
       const set = (k: string, v: string | undefined) => {
         if (v) env[k] = v;
       };
+      // As the CLI's constructEnv (pulumi/pulumi pkg/resource/plugin/analyzer_plugin.go): the
+      // stack's decrypted config as JSON, and its names in both the Node.js and the general form.
+      if (stack.config && Object.keys(stack.config).length > 0) set("PULUMI_CONFIG", JSON.stringify(stack.config));
       set("PULUMI_NODEJS_ORGANIZATION", stack.organization);
       set("PULUMI_NODEJS_PROJECT", stack.project);
       set("PULUMI_NODEJS_STACK", stack.stack);
       set("PULUMI_NODEJS_DRY_RUN", String(stack.dryRun ?? false));
-      if (stack.config) set("PULUMI_CONFIG", JSON.stringify(stack.config));
+      set("PULUMI_ORGANIZATION", stack.organization);
+      set("PULUMI_PROJECT", stack.project);
+      set("PULUMI_STACK", stack.stack);
+      set("PULUMI_DRY_RUN", String(stack.dryRun ?? false));
     }
 
     let pack: PackProcess | undefined;

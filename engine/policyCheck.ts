@@ -4,7 +4,7 @@
  * pack's integration tests and for `mailhost check`.
  */
 import { projectPath } from "../content/paths";
-import { type AnalyzedResource, type PolicyDiagnostic, type PolicyPackConfig, PolicyPackProcess, type StartOptions } from "./analyzer";
+import { type AnalyzedResource, type PolicyDiagnostic, type PolicyPackConfig, PolicyPackProcess, type StackConfiguration, type StartOptions } from "./analyzer";
 import type { RecordedResource } from "./offline";
 
 /** The pack in this repository. */
@@ -110,15 +110,27 @@ export async function analyzeResources(
   return analysis.finish(resources);
 }
 
-/** Starts the pack for a stack and applies its policy config. The caller closes it. */
+/**
+ * The stack as the Pulumi CLI describes it to a policy pack (`NewPolicyAnalyzer`'s options in
+ * pulumi/pulumi pkg/engine/update.go): names, dry run, and the stack's config in its runtime form
+ * (`"<namespace>:<key>"` -> string, objects as JSON; secrets in plain text, as the CLI decrypts
+ * them) with the keys that are secrets.
+ */
+export function stackConfigurationOf(stack: string, config: Readonly<Record<string, string>> = {}, secretKeys: readonly string[] = [], project = "mailhost"): StackConfiguration {
+  return { project, stack, dryRun: true, config: { ...config }, configSecretKeys: [...secretKeys] };
+}
+
+/**
+ * Starts the pack for one stack as the CLI does (the stack's names and config in its environment,
+ * then ConfigureStack) and applies the policy config. The caller closes it.
+ */
 export async function startPolicyPack(
-  stack: string,
+  stack: StackConfiguration,
   config: PolicyPackConfig,
   packDir: string = POLICY_PACK_DIR,
-  options: Pick<StartOptions, "onSpawned"> & { readonly project?: string } = {},
+  options: Pick<StartOptions, "onSpawned" | "env"> = {},
 ): Promise<PolicyPackProcess> {
-  const { project = "mailhost", ...start } = options;
-  const pack = await PolicyPackProcess.start(packDir, { ...start, stack: { project, stack, dryRun: true } });
+  const pack = await PolicyPackProcess.start(packDir, { ...options, stack });
   try {
     await pack.configure(config);
     return pack;

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CONFIG_TABLE_BEGIN, CONFIG_TABLE_END, configReferenceTable, replaceBetweenMarkers } from "../domain/configDocs";
-import { POLICY_NAMES_BEGIN, POLICY_NAMES_END, POLICY_TABLE_BEGIN, POLICY_TABLE_END, policyNameTable, policyTable } from "./policyTable";
+import { POLICY_NAMES_BEGIN, POLICY_NAMES_END, POLICY_OPTIONS_BEGIN, POLICY_OPTIONS_END, POLICY_TABLE_BEGIN, POLICY_TABLE_END, policyNameTable, policyOptionsTable, policyTable } from "./policyTable";
 import { FLEET_SCALE_BEGIN, FLEET_SCALE_END, fleetScaleParagraph, readCheckBenchFigures } from "./fleetScale";
 
 export const REPO_ROOT = path.join(__dirname, "..");
@@ -24,6 +24,7 @@ export const GENERATED_SECTIONS: readonly GeneratedSection[] = [
   { file: "docs/CONFIGURATION.md", begin: CONFIG_TABLE_BEGIN, end: CONFIG_TABLE_END, content: configReferenceTable },
   { file: "docs/POLICIES.md", begin: POLICY_TABLE_BEGIN, end: POLICY_TABLE_END, content: policyTable },
   { file: "docs/POLICIES.md", begin: POLICY_NAMES_BEGIN, end: POLICY_NAMES_END, content: policyNameTable },
+  { file: "docs/POLICIES-LIBRARY.md", begin: POLICY_OPTIONS_BEGIN, end: POLICY_OPTIONS_END, content: policyOptionsTable },
   {
     file: "DEVELOPMENT.md",
     begin: FLEET_SCALE_BEGIN,

@@ -1,5 +1,5 @@
 /**
- * The numbers in the components' doc comments, generated from `domain/limits.ts`: a range or
+ * The numbers in the doc comments of the components and of the policies library, generated from `domain/limits.ts`: a range or
  * default is written as its value followed by the constant it comes from, in parentheses and
  * backticks, e.g. "Range: <min>–<max> (<unit>; `TCP_TIMED_WAIT_DELAY`)" or "Defaults to <value>
  * (`DEFAULTS.maxUserPort`)". `npm run docs` rewrites each value from its constant (an `IntRange`
@@ -15,8 +15,8 @@ import * as limits from "../domain/limits";
 import { TEXT_DEFAULTS } from "../domain/config";
 import { DEFAULT_EGRESS_KIND } from "../domain/egress";
 
-/** The folders whose `.ts` files carry generated numbers in their doc comments. */
-export const LIMIT_COMMENT_FOLDERS = ["components"] as const;
+/** The folders whose `.ts` files carry generated numbers in their doc comments (the policies: their library's options). */
+export const LIMIT_COMMENT_FOLDERS = ["components", "policies"] as const;
 
 /** A value, then the constant in parentheses: "<value> (<unit>; `NAME.path`)" or "<value> (`NAME.path`)". */
 const REFERENCE = /(\S+) \((?:([^;()`\n]*); )?`([A-Z][A-Z0-9_]*(?:\.[A-Za-z0-9_]+)*)`\)/g;

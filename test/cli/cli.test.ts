@@ -5,6 +5,7 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { RECOMMENDED } from "../../domain/limits";
 import { REPO_ROOT } from "../support/stacks";
 
 const BIN = path.join(REPO_ROOT, "bin", "mailhost.js");
@@ -68,9 +69,10 @@ describe("mailhost check", { concurrency: 3 }, () => {
     assert.match(r.stdout, /mailhost:siteConfig.mailboxCacheTtl = 450 is outside 600–86400 \(seconds\)/);
   });
 
-  it("rejects through the policy pack what the stack config allows but the policy config does not (json, github)", async () => {
-    // Stack floor 300 lets a TTL of 500 through; prod's policy floor of 600 does not.
-    const dir = stackCopy("prod", "lenient", (t) => t.replace("mailboxCacheTtl: 900", "mailboxCacheTtl: 500").replace("minimumMailboxCacheTtl: 600", "minimumMailboxCacheTtl: 300"));
+  it("rejects through the policy pack what the stack config allows but the stack's policy config (levels) does not (json, github)", async () => {
+    // The components accept a MaxUserPort below the recommendation; prod's policy config makes the recommendation mandatory.
+    const low = RECOMMENDED.minimumMaxUserPort - 1;
+    const dir = stackCopy("prod", "lenient", (t) => t.replace(/maxUserPort: \d+/, `maxUserPort: ${low}`).replace(/count: \d+/, `count: ${low - 10000 + 1}`));
     const config = path.join(REPO_ROOT, "policies", "config", "prod.json");
     const json = await mailhost(["check", "--stack", "lenient", "--cwd", dir, "--format", "json", "--policy-pack-config", config]);
     assert.equal(json.code, 1, json.stderr);
@@ -83,18 +85,18 @@ describe("mailhost check", { concurrency: 3 }, () => {
     // them) and the NAT gateway's 2 metric alerts, and per host the agent and the association.
     assert.equal(stack.resourceCount, 1 + 2 + 9 + 3 + 4 * 6 + 12 + 4 * 2);
     // The same violation on the four hosts: reported once, with the four resources.
-    assert.equal(stack.violations.length, 1);
+    assert.equal(stack.violations.length, 1, JSON.stringify(stack.violations, null, 1));
     const [v] = stack.violations;
-    assert.equal(v.policy, "mailhost-service-readiness");
-    assert.equal(v.rule, "mailhost-mailbox-cache-ttl-floor");
+    assert.equal(v.policy, "mailhost-max-user-port-recommended");
+    assert.equal(v.rule, "mailhost-max-user-port-recommended");
     assert.equal(v.level, "mandatory");
     assert.equal(v.urns.length, 4);
     for (const urn of v.urns) assert.match(urn, /GuestConfigurationAssignment::vm-mail-lenient-00\d-tuning-assignment$/);
-    assert.match(v.message, /MailboxCacheTTL = 500 is below its floor of 600 seconds/);
+    assert.match(v.message, new RegExp(`MaxUserPort = ${low} in .*; at least ${RECOMMENDED.minimumMaxUserPort} is recommended`));
     assert.ok(stack.timings.programMs > 0 && stack.timings.analysisMs > 0 && report.timings.totalMs > 0);
     const github = await mailhost(["check", "--stack", "lenient", "--cwd", dir, "--format", "github", "--policy-pack-config", config]);
-    const line = lineOf(dir, "lenient", "mailboxCacheTtl: 500");
-    assert.equal(github.stdout.split("\n").filter((l) => l.startsWith(`::error file=Pulumi.lenient.yaml,line=${line},title=mailhost-service-readiness (lenient)::`) && l.includes("On 4 resources: vm-mail-lenient-001-tuning-assignment")).length, 1, github.stdout);
+    const line = lineOf(dir, "lenient", `maxUserPort: ${low}`);
+    assert.equal(github.stdout.split("\n").filter((l) => l.startsWith(`::error file=Pulumi.lenient.yaml,line=${line},title=mailhost-max-user-port-recommended (lenient)::`) && l.includes("On 4 resources: vm-mail-lenient-001-tuning-assignment")).length, 1, github.stdout);
   });
 
   it("checks a stack whose secure value it cannot decrypt with a placeholder, and never prints it", async () => {

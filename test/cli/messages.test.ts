@@ -73,7 +73,7 @@ describe("messages that teach", { concurrency: 3 }, () => {
     assert.ok(hosts.length > 1);
     const r = await mailhost(["check", "--stack", "many", "--format", "json", "--cwd", dir]);
     const [stack] = (JSON.parse(r.stdout) as { stacks: JsonStack[] }).stacks;
-    const found = stack.violations.filter((v) => v.policy === "mailhost-tuning-recommended" && v.rule === "mailhost-max-user-port-recommended");
+    const found = stack.violations.filter((v) => v.policy === "mailhost-max-user-port-recommended" && v.rule === "mailhost-max-user-port-recommended");
     assert.equal(found.length, 1, JSON.stringify(stack.violations, null, 1));
     assert.equal(found[0].resources?.length, hosts.length);
     for (const h of hosts) assert.ok(found[0].resources!.some((name) => name.startsWith(h.name)), h.name);

@@ -1,18 +1,15 @@
 /**
  * The verdict of `mailhost check` depends on a stack's content, never on its name: the capacity
- * load is the stack's own `mailhost:capacity`, the policy config is the one given (or the pack's
- * defaults), and every output format says which applied.
+ * load is the stack's own `mailhost:capacity` (the pack reads it from the stack config it is
+ * started with, as under `pulumi preview --policy-pack`), the policy config is the one given (or
+ * the pack's defaults) and sets levels only, and every output format says which applied.
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { CAPACITY_POLICY, policyConfigFor } from "../../cli/check";
 import { assessCapacity } from "../../domain/capacity";
 import { RECOMMENDED } from "../../domain/limits";
-import { loadStack } from "../../stack/stackConfig";
-import { readStackFile } from "../../stack/stackFile";
-import { REPO_ROOT } from "../support/stacks";
+import { stackFileConfig } from "../support/stacks";
 import { lineIn, mailhost, project, stackText } from "./support";
 
 /** A user's own small stack: 100 sessions on one back end, a narrow port range, slow TIME_WAIT. */
@@ -30,15 +27,15 @@ const userStack = stackText("prod", (t) => t
   .replace(/backendEndpoints: \d+/, `backendEndpoints: ${load.backendEndpoints}`)
   .replace(/utilization: [\d.]+/, `utilization: ${load.utilization}`));
 const space = { maxUserPort: range.start + range.count - 1, dynamicPortRangeStart: range.start, dynamicPortRangeCount: range.count };
-const repoProdConfig = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policies", "config", "prod.json"), "utf8")) as Record<string, Record<string, number>>;
+/** The repository's prod load (Pulumi.prod.yaml). */
+const repoLoad = stackFileConfig("prod")["mailhost:capacity"] as { activeSessionsPerHost: number; backendEndpoints: number; utilization: number };
 
 const verdict = (s: { status: string; violations: Array<{ policy: string; level: string }> }) => ({ status: s.status, violations: s.violations.map((v) => `${v.level} ${v.policy}`).sort() });
 
 describe("mailhost check: verdict from content, not the stack's name", { concurrency: 2 }, () => {
   it("gives identical stack files named prod and production the same verdict, from their own load", async () => {
-    // The repository's prod policy config states another load, under which this stack fails: a
-    // check that picked the policy config by name would reject "prod" and pass "production".
-    const repoLoad = repoProdConfig[CAPACITY_POLICY];
+    // The repository's prod stack has another load, under which this stack fails: a check that
+    // picked a load or a policy config by name would reject "prod" and pass "production".
     assert.equal(assessCapacity(space, timeWait, ttl, { activeSessions: repoLoad.activeSessionsPerHost, backendEndpoints: repoLoad.backendEndpoints, utilization: repoLoad.utilization }).sustainable, false);
     const own = assessCapacity(space, timeWait, ttl, load);
     assert.ok(own.sustainable);
@@ -50,30 +47,31 @@ describe("mailhost check: verdict from content, not the stack's name", { concurr
     // Own load sustainable: nothing mandatory; MaxUserPort below the recommendation is advisory by default.
     assert.equal(prod.status, "passed", r.stdout);
     assert.equal(r.code, 0);
-    assert.equal(range.start + range.count - 1 < RECOMMENDED.minimumMaxUserPort, prod.violations.some((v: { policy: string; rule: string }) => v.policy === "mailhost-tuning-recommended" && v.rule === "mailhost-max-user-port-recommended"));
+    assert.equal(range.start + range.count - 1 < RECOMMENDED.minimumMaxUserPort, prod.violations.some((v: { policy: string; rule: string }) => v.policy === "mailhost-max-user-port-recommended" && v.rule === "mailhost-max-user-port-recommended"));
   });
 
-  it("checks a stack with no policy config against its own mailhost:capacity", () => {
+  it("hands each stack's own mailhost:capacity to the pack, with no policy config: the capacity rule checks it (no \"capacity not checked\")", async () => {
     const dir = project({ "Pulumi.mine.yaml": userStack });
-    const file = readStackFile(dir, "mine");
-    const { config, problems } = policyConfigFor(loadStack("mine", file.config), file, { dir, stacks: ["mine"] });
-    assert.deepEqual(problems, []);
-    assert.deepEqual(config[CAPACITY_POLICY], { activeSessionsPerHost: load.activeSessions, backendEndpoints: load.backendEndpoints, utilization: load.utilization });
+    const r = await mailhost(["check", "--stack", "mine", "--format", "json", "--cwd", dir]);
+    const [mine] = JSON.parse(r.stdout).stacks;
+    assert.equal(mine.status, "passed", r.stdout);
+    // Without the stack's load the pack would say, as advisory, that it checked nothing.
+    assert.deepEqual(mine.violations.filter((v: { rule: string }) => v.rule === "mailhost-capacity-sustains-load"), [], r.stdout);
+    assert.ok(!r.stdout.includes("capacity not checked"), r.stdout);
   });
 
-  it("rejects (exit 1) a policy config that states another load than the stack, naming both values and the line", async () => {
-    const dir = project({ "Pulumi.prod.yaml": userStack });
-    const configFile = path.join(REPO_ROOT, "policies", "config", "prod.json");
-    const r = await mailhost(["check", "--stack", "prod", "--cwd", dir, "--policy-pack-config", configFile]);
+  it("rejects (exit 1) a policy config written for the former groups: a group name, and a load it states, each with what to write instead", async () => {
+    const dir = project({ "Pulumi.prod.yaml": userStack, "old.json": JSON.stringify({ "mailhost-fleet-readiness": { enforcementLevel: "mandatory", activeSessionsPerHost: 40000, backendEndpoints: 4, utilization: 0.7 } }) });
+    const r = await mailhost(["check", "--stack", "prod", "--cwd", dir, "--policy-pack-config", path.join(dir, "old.json")]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    const stated = repoProdConfig[CAPACITY_POLICY].activeSessionsPerHost;
+    assert.ok(r.stdout.includes("names mailhost-fleet-readiness, which is no policy any more: each rule is a policy of its own; set the level of mailhost-capacity-sustains-load, mailhost-vm-has-monitoring-agent"), r.stdout);
     const line = lineIn(userStack, "activeSessionsPerHost:");
-    assert.ok(r.stdout.includes(`${CAPACITY_POLICY}.activeSessionsPerHost = ${stated}, but Pulumi.prod.yaml sets mailhost:capacity.activeSessionsPerHost = ${load.activeSessions}`), r.stdout);
+    assert.ok(r.stdout.includes("sets mailhost-fleet-readiness.activeSessionsPerHost, which the pack no longer reads: the value comes from the stack's own mailhost:capacity.activeSessionsPerHost (in Pulumi.prod.yaml)"), r.stdout);
     assert.ok(r.stdout.includes(`(Pulumi.prod.yaml:${line})`), r.stdout);
   });
 
   it("names the policy config per stack in text, json and github output, or says that defaults applied", async () => {
-    const dir = project({ "Pulumi.a.yaml": userStack, "Pulumi.b.yaml": userStack, "levels.json": JSON.stringify({ "mailhost-tuning-recommended": { enforcementLevel: "mandatory" } }) });
+    const dir = project({ "Pulumi.a.yaml": userStack, "Pulumi.b.yaml": userStack, "levels.json": JSON.stringify({ "mailhost-max-user-port-recommended": { enforcementLevel: "mandatory" } }) });
     const json = JSON.parse((await mailhost(["check", "--format", "json", "--cwd", dir])).stdout);
     assert.deepEqual(json.stacks.map((s: { policyConfig: unknown }) => s.policyConfig), [{ source: "defaults", file: null }, { source: "defaults", file: null }]);
     const withFile = await mailhost(["check", "--format", "json", "-c", "levels.json"], dir);

@@ -4,17 +4,27 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type RecordedResource } from "../../engine/offline";
-import { resourceGuardrails } from "../../policies/all";
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { policies } from "../../policies/all";
 import { violations } from "../policies/harness";
 import { EXAMPLES_DIR, EXAMPLE_CONFIG, EXISTING_WORKSPACE_ID, runExample } from "../support/examples";
 
 const of = (resources: readonly RecordedResource[], type: string) => resources.filter((r) => r.type === type);
 const gc = (r: RecordedResource) => (r.inputs as any).properties.guestConfiguration;
 
-/** Every mandatory guardrail (ranges, package integrity, no public IP, secrets only in protected settings) on every resource. */
+/** The resource rules mandatory in every stack: ranges, package integrity, no public IP, no remote management from the Internet, secrets only in protected settings. */
+const GUARDRAILS = new Set([
+  "mailhost-tcp-timed-wait-delay-range", "mailhost-max-user-port-range", "mailhost-dynamic-port-range-valid", "mailhost-auto-reuse-port-range-valid",
+  "mailhost-script-tuning-range", "mailhost-guest-configuration-content-hash", "mailhost-guest-configuration-content-uri-https", "mailhost-nic-no-public-ip",
+  "mailhost-nsg-no-remote-management-from-internet", "mailhost-secrets-only-in-protected-settings",
+]);
+const guardrails = policies.filter((p): p is ResourceValidationPolicy => GUARDRAILS.has(p.name) && "validateResource" in p);
+
+/** Every mandatory guardrail on every resource. */
 async function guardrailViolations(resources: readonly RecordedResource[]): Promise<string[]> {
+  assert.equal(guardrails.length, GUARDRAILS.size);
   const found: string[] = [];
-  for (const r of resources) found.push(...await violations(resourceGuardrails, { type: r.type, name: r.name, props: JSON.parse(JSON.stringify(r.inputs)) }));
+  for (const r of resources) for (const rule of guardrails) found.push(...await violations(rule, { type: r.type, name: r.name, props: JSON.parse(JSON.stringify(r.inputs)) }));
   return found;
 }
 

@@ -124,7 +124,7 @@ describe("mailhost check and preview on a team's own projects that installed the
     const r = await check("own-tuning", []);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const mandatory = r.json.stacks[0].violations.filter((v) => v.level === "mandatory");
-    assert.deepEqual(mandatory.map((v) => [v.policy, v.rule]), [["mailhost-resource-guardrails", "mailhost-script-tuning-range"]]);
+    assert.deepEqual(mandatory.map((v) => [v.policy, v.rule]), [["mailhost-script-tuning-range", "mailhost-script-tuning-range"]]);
     assert.match(mandatory[0].urn!, /^urn:pulumi:dev::shop-tuning::(.*\$)?azure-native:compute:VirtualMachineRunCommandByVirtualMachine::tcp-tuning$/);
     assert.match(mandatory[0].message, /TcpTimedWaitDelay = 500 is outside 30–300 \(seconds\)/);
   });

@@ -56,12 +56,13 @@ describe("package manifest", () => {
     assert.deepEqual(specifiers('import * as a from "x";\nimport type * as b from "@s/y/z";\nexport { c } from "w";\nconst d = require("v");\nimport "u";'), ["x", "@s/y/z", "w", "u", "v"]);
   });
 
-  it("is publishable, with typed entry points for the components and the limits", () => {
+  it("is publishable, with typed entry points for the components, the limits and the policies", () => {
     assert.equal(manifest.private, undefined);
     assert.equal(manifest.name, PACKAGE_NAME);
-    assert.deepEqual(Object.keys(manifest.exports).sort(), [".", "./limits", "./package.json"]);
+    assert.deepEqual(Object.keys(manifest.exports).sort(), [".", "./limits", "./package.json", "./policies"]);
     assert.equal(manifest.exports["."].types, "./dist/components/index.d.ts");
     assert.equal(manifest.exports["./limits"].default, "./dist/domain/limits.js");
+    assert.deepEqual(manifest.exports["./policies"], { types: "./dist/policies/library.d.ts", default: "./dist/policies/library.js" });
     assert.equal(`./${manifest.types}`, manifest.exports["."].types);
   });
 
@@ -89,6 +90,15 @@ describe("package manifest", () => {
       fs.rmSync(root, { recursive: true, force: true });
     }
     assert.equal(findPackageRoot(path.join(REPO_ROOT, "content")), REPO_ROOT);
+  });
+
+  it("the policy options' doc comments name the limit of every range and default, each number generated from it", () => {
+    const text = fs.readFileSync(path.join(REPO_ROOT, "policies", "library.ts"), "utf8");
+    const options = text.slice(text.indexOf("export interface CapacityLoad"), text.indexOf("/** An option the library refuses"));
+    const named = referencesIn(options).map((r) => r.split(".")[0]);
+    for (const name of named) assert.ok(name in limits, `${name} is a limit`);
+    for (const range of ["MAILBOX_CACHE_TTL", "ACTIVE_SESSIONS_PER_HOST", "BACKEND_ENDPOINTS", "UTILIZATION", "MAX_USER_PORT", "TCP_TIMED_WAIT_DELAY", "DEFAULTS", "RECOMMENDED"]) assert.ok(named.includes(range), `${range} is named`);
+    assert.equal(withLimitsInComments(text), text, "every number is the one its limit holds (npm run docs)");
   });
 
   it("the settings' doc comments name the limit of every range and default, each number generated from it", () => {

@@ -3,7 +3,9 @@
  * uses. The tarball is installed, offline, into a new project outside the repository (with its
  * own Pulumi.yaml and package.json, as a consumer has); a program importing only the documented
  * entry points type-checks and runs under mocks, builds the expected resources, and reads its
- * guest content from inside the installed package. Prints the tarball's size.
+ * guest content from inside the installed package; a PolicyPack built from `mailhost-iac/policies`
+ * (the example of docs/POLICIES-LIBRARY.md) runs over Pulumi's analyzer protocol, started and driven
+ * as the Pulumi CLI does (engine/analyzer.ts). Prints the tarball's size.
  */
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
@@ -15,6 +17,9 @@ import { unzipSync } from "fflate";
 import { REPO_ROOT } from "../support/stacks";
 import { EXAMPLE_CONFIG } from "../support/examples";
 import { type PackResult, installConsumer, packedModule, pinned } from "./installed";
+import { type AnalyzedResource, type PolicyDiagnostic, PolicyPackProcess } from "../../engine/analyzer";
+import { stackConfigurationOf } from "../../engine/policyCheck";
+import { examplePackFiles } from "../support/policiesDoc";
 
 const TSC = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
 
@@ -56,7 +61,7 @@ describe("the npm package, installed from its tarball into another project", { t
       assert.ok(ALLOWED.some((re) => re.test(file)), `${file} is not something the package ships`);
       assert.ok(!FORBIDDEN.some((re) => re.test(file)), `${file} must not ship`);
     }
-    for (const needed of ["dist/components/index.js", "dist/components/index.d.ts", "dist/domain/limits.js", "dist/domain/limits.d.ts", "guest/modules/MailhostTcpTuning/MailhostTcpTuning.psd1", "guest/runcommand/Set-MailhostTuning.ps1", "guest/collector/Get-MailhostState.ps1", "guest/dsc/MailhostTuning.ps1", "templates/SiteConfig.cfg"]) {
+    for (const needed of ["dist/components/index.js", "dist/components/index.d.ts", "dist/domain/limits.js", "dist/domain/limits.d.ts", "dist/policies/library.js", "dist/policies/library.d.ts", "guest/modules/MailhostTcpTuning/MailhostTcpTuning.psd1", "guest/runcommand/Set-MailhostTuning.ps1", "guest/collector/Get-MailhostState.ps1", "guest/dsc/MailhostTuning.ps1", "templates/SiteConfig.cfg"]) {
       assert.ok(files.includes(needed), `${needed} ships`);
     }
   });
@@ -68,6 +73,9 @@ describe("the npm package, installed from its tarball into another project", { t
       "@pulumi/pulumi": pinned("@pulumi/pulumi"),
       "@pulumi/azure-native": pinned("@pulumi/azure-native"),
       "@types/node": pinned("@types/node"),
+      // For the team's own policy pack (docs/POLICIES-LIBRARY.md): the policy SDK, and TypeScript for the CLI to compile it.
+      "@pulumi/policy": pinned("@pulumi/policy"),
+      typescript: pinned("typescript"),
     };
     // A consumer's own Pulumi project: the old guest-content lookup would have stopped here.
     fs.writeFileSync(path.join(consumer, "Pulumi.yaml"), "name: consumer\nruntime: nodejs\n");
@@ -149,6 +157,68 @@ describe("the npm package, installed from its tarball into another project", { t
     for (const name of names) {
       const bytes = Buffer.from(entries[name]);
       assert.ok(guestFiles.some((f) => path.basename(f) === path.basename(name) && fs.readFileSync(f).equals(bytes)), `${name} is a file of the installed package's guest/`);
+    }
+  });
+  it("runs a team's own PolicyPack built from mailhost-iac/policies (the doc's example) over the analyzer protocol, from the installed package alone", async (t) => {
+    assert.ok(fs.existsSync(path.join(consumer, "node_modules", "mailhost-iac")), "the consumer is installed (previous test)");
+    // The pack exactly as docs/POLICIES-LIBRARY.md shows it, in the consumer project; its dependencies
+    // resolve from the consumer's node_modules (the installed tarball), nothing from this repository.
+    const packDir = path.join(consumer, "guardrails");
+    for (const [name, content] of Object.entries(examplePackFiles(fs.readFileSync(path.join(REPO_ROOT, "docs", "POLICIES-LIBRARY.md"), "utf8")))) {
+      fs.mkdirSync(path.dirname(path.join(packDir, name)), { recursive: true });
+      fs.writeFileSync(path.join(packDir, name), content);
+    }
+    // Resolved by a plain node in the pack's folder (this test process maps the name to the source through tsconfig paths).
+    const library = execFileSync(process.execPath, ["-p", 'require.resolve("mailhost-iac/policies")'], { cwd: packDir, encoding: "utf8" }).trim();
+    assert.equal(fs.realpathSync(library), fs.realpathSync(path.join(consumer, "node_modules", "mailhost-iac", "dist", "policies", "library.js")));
+    // The stack the CLI would describe: the consumer's project, with its load where the module's config loader reads it.
+    const stack = stackConfigurationOf("dev", { "consumer:capacity": JSON.stringify({ activeSessionsPerHost: 40000, backendEndpoints: 1 }) }, [], "consumer");
+    const started = Date.now();
+    const pack = await PolicyPackProcess.start(packDir, { stack, startTimeoutMs: 180_000 });
+    try {
+      t.diagnostic(`pack start: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const info = await pack.getAnalyzerInfo();
+      assert.equal(info.name, "mail-team-guardrails");
+      const levelOf = (name: string) => info.policies.find((p) => p.name === name)?.enforcementLevel;
+      // The options of the doc's index.ts: one rule up, one disabled; the team's own rule beside them.
+      assert.equal(levelOf("mailhost-max-user-port-recommended"), "mandatory");
+      assert.equal(levelOf("mailhost-nat-gateway-alerts"), "disabled");
+      assert.equal(levelOf("mailhost-tcp-timed-wait-delay-range"), "mandatory");
+      assert.equal(levelOf("mail-team-vm-size"), "mandatory");
+      await pack.configure(JSON.parse(fs.readFileSync(path.join(packDir, "config", "dev.json"), "utf8")));
+
+      // A hand-written tuning resource out of range: rejected by the library's rule, by its name.
+      const handWritten: AnalyzedResource = {
+        type: "azure-native:compute:VirtualMachineExtension", name: "hand-written-dsc",
+        properties: { resourceGroupName: "rg-mail", vmName: "vm-legacy-01", publisher: "Microsoft.Powershell", type: "DSC", typeHandlerVersion: "2.83", settings: { configurationArguments: { TcpTimedWaitDelay: 301, MaxUserPort: 40000 } } },
+      };
+      const ds = await pack.analyze(handWritten);
+      const by = (name: string) => ds.filter((d: PolicyDiagnostic) => d.policyName === name).map((d) => d.enforcementLevel);
+      assert.deepEqual(by("mailhost-tcp-timed-wait-delay-range"), ["mandatory"]);
+      assert.deepEqual(by("mailhost-max-user-port-recommended"), ["mandatory"]);
+      // The script-text rule reads the installed package's own guest script (by its hash): it ran without error.
+      const script = await pack.analyze({ type: "azure-native:compute:VirtualMachineExtension", name: "cse", properties: { resourceGroupName: "rg-mail", vmName: "vm-legacy-01", publisher: "Microsoft.Compute", type: "CustomScriptExtension", typeHandlerVersion: "1.10", settings: { commandToExecute: "reg add HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters /v TcpTimedWaitDelay /t REG_DWORD /d 500 /f" } } });
+      assert.deepEqual(script.filter((d) => d.policyName === "mailhost-script-tuning-range").map((d) => d.enforcementLevel), ["mandatory"]);
+      // The team's own rule, at the level dev's policy config gives it.
+      const vm = await pack.analyze({ type: "azure-native:compute:VirtualMachine", name: "vm", properties: { resourceGroupName: "rg-mail", hardwareProfile: { vmSize: "Standard_B2ms" } } });
+      assert.deepEqual(vm.filter((d) => d.policyName === "mail-team-vm-size").map((d) => d.enforcementLevel), ["advisory"]);
+
+      // The load comes from the stack's config: the capacity rule checks a host against it (mandatory by default; dev's config: advisory).
+      const vmUrn = "urn:pulumi:dev::consumer::azure-native:compute:VirtualMachine::vm-legacy-01";
+      const tuned = (ttl: number): AnalyzedResource[] => [
+        { type: "azure-native:compute:VirtualMachine", name: "vm-legacy-01", urn: vmUrn, properties: { resourceGroupName: "rg-mail", vmName: "vm-legacy-01" } },
+        { type: "azure-native:compute:VirtualMachineExtension", name: "tuning", urn: "urn:pulumi:dev::consumer::azure-native:compute:VirtualMachineExtension::tuning", dependencies: [vmUrn],
+          properties: { resourceGroupName: "rg-mail", vmName: "vm-legacy-01", publisher: "Microsoft.Powershell", type: "DSC", typeHandlerVersion: "2.83",
+            settings: { configurationArguments: { TcpTimedWaitDelay: 30, MaxUserPort: 65534, DynamicPortRangeStartPort: 10000, DynamicPortRangeNumberOfPorts: 55535, SiteConfigContentBase64Url: Buffer.from(`[Cache]\nMailboxCacheTTL = ${ttl}\n`).toString("base64url") } } } },
+      ];
+      const capacity = (found: PolicyDiagnostic[]) => found.filter((d) => d.policyName === "mailhost-capacity-sustains-load");
+      const short = capacity(await pack.analyzeStack(tuned(20)));
+      assert.equal(short.length, 1, JSON.stringify(short));
+      assert.equal(short[0].enforcementLevel, "advisory");
+      assert.match(short[0].message, /40000 sessions .*\(Load from the stack's consumer:capacity\.\)/);
+      assert.deepEqual(capacity(await pack.analyzeStack(tuned(3600))), []);
+    } finally {
+      await pack.close();
     }
   });
 });

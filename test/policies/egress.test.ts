@@ -4,12 +4,11 @@
  */
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type * as network from "@pulumi/azure-native/network";
-import { type AnalyzedResource, type PolicyDiagnostic, PolicyPackProcess, UNKNOWN } from "../../engine/analyzer";
-import { POLICY_PACK_DIR, analyzeResources } from "../../engine/policyCheck";
+import { type AnalyzedResource, type PolicyDiagnostic, type PolicyPackProcess, UNKNOWN } from "../../engine/analyzer";
+import { analyzeResources } from "../../engine/policyCheck";
 import { runStack } from "../support/stacks";
+import { readPolicyConfig as readConfig, startStackPack } from "../support/packs";
 import { subnetExplicitOutbound } from "../../policies/rules/subnetExplicitOutbound";
 import { stackViolations, type TestResource } from "./harness";
 import { nicArgs, vmArgs } from "./fixtures";
@@ -85,7 +84,6 @@ describe(POLICY, () => {
   });
 });
 
-const readConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", `${stack}.json`), "utf8"));
 const urn = (type: string, name: string) => `urn:pulumi:prod::mailhost::${type}::${name}`;
 
 /** A subnet holding a mail host's NIC (and the VM), as the engine sends them to AnalyzeStack. */
@@ -98,14 +96,12 @@ function stack(subnetProps: Record<string, unknown>, extra: AnalyzedResource[] =
     ...extra,
   ];
 }
-/** The policy that holds this rule. */
-const HOLDER = "mailhost-fleet-readiness";
-const ours = (ds: PolicyDiagnostic[]) => ds.filter((d) => d.policyName === HOLDER && ruleOf(d) === POLICY);
+const ours = (ds: PolicyDiagnostic[]) => ds.filter((d) => d.policyName === POLICY && ruleOf(d) === POLICY);
 
 describe(`${POLICY} over the analyzer protocol`, () => {
   let pack: PolicyPackProcess;
   before(async () => {
-    pack = await PolicyPackProcess.start(POLICY_PACK_DIR, { stack: { project: "mailhost", stack: "prod", dryRun: true } });
+    pack = await startStackPack("prod", {});
   });
   after(async () => { await pack?.close(); });
 

@@ -263,3 +263,51 @@ export const correctionAlertRule = () => resource("azure-native:monitor:Schedule
 export const natGateway = () => resource("azure-native:network:NatGateway", "mailhost-egress-ng", natGatewayArgs);
 export const natSnatAlert = () => resource("azure-native:monitor:MetricAlert", "mailhost-monitoring-nat-snat-failed-connections", natMetricAlertArgs(0));
 export const natDropAlert = () => resource("azure-native:monitor:MetricAlert", "mailhost-monitoring-nat-packet-drops", natMetricAlertArgs(1));
+
+// ---- Cases that break every rule of the pack at least once (and compliant ones) ----
+
+/** Resources that break each resource rule once or more, and compliant ones. */
+export function resourceCases(): TestResource[] {
+  const SAS = "?sv=2024-11-04&sr=b&sp=r&sig=c2VjcmV0LXNpZ25hdHVyZQ";
+  const secret = dsc(); (secret.props.settings as Record<string, unknown>).configurationUrlSasToken = SAS;
+  const publicNic = nic(); (publicNic.props.ipConfigurations as Array<Record<string, unknown>>)[0].publicIPAddress = { id: "/subscriptions/x/publicIPAddresses/pip" };
+  const noHash = gcAssignment(); delete guestConfigurationOfCopy(noHash).contentHash;
+  const http = gcAssignment(); guestConfigurationOfCopy(http).contentUri = "http://st.blob.core.windows.net/p/pkg.zip";
+  const silentAlert = alertRule(); silentAlert.props.actions = { actionGroups: [] };
+  const script = resource("azure-native:compute:VirtualMachineExtension", "cse", { resourceGroupName: "rg", vmName: "vm-mail-unit-001", publisher: "Microsoft.Compute", type: "CustomScriptExtension", typeHandlerVersion: "1.10", settings: { commandToExecute: "reg add HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters /v TcpTimedWaitDelay /t REG_DWORD /d 500 /f" } });
+  return [
+    dsc(), runCommand(), vm(), nic(), ama(), dcra(), alertRule(), nsg(), gcAssignment(),
+    withDscArgument(dsc(), "TcpTimedWaitDelay", 301), withDscArgument(dsc(), "TcpTimedWaitDelay", 200), withDscArgument(dsc(), "MaxUserPort", 65535), withDscArgument(dsc(), "MaxUserPort", 20000),
+    withParameter(runCommand(), "DynamicPortRangeNumberOfPorts", "254"), withParameter(runCommand(), "TcpTimedWaitDelay", "29"), withParameter(runCommand(), "SiteConfigContentBase64Url", undefined),
+    withDscArgument(withDscArgument(dsc(), "AutoReusePortRangeStartPort", 9999), "AutoReusePortRangeNumberOfPorts", 1000),
+    withTtl(dsc(), 10), withTtl(runCommand(), 400), secret, publicNic, noHash, http, silentAlert, script,
+    resource("azure-native:network:SecurityRule", "rdp", { securityRuleName: "rdp", direction: "Inbound", access: "Allow", protocol: "Tcp", sourceAddressPrefix: "Internet", destinationPortRange: "3389" }),
+  ];
+}
+
+/** Stacks that break each stack rule (the capacity rule under a load such as prod's), and a compliant one. */
+export function stackCases(): TestResource[][] {
+  const SUBNET_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Network/virtualNetworks/vnet-mailhost-unit/subnets/snet-mailhost";
+  const host = (...more: TestResource[]) => { const machine = vm(); return [machine, ...more.map((t) => ({ ...t, dependencies: [machine] }))]; };
+  const subnet = resource("azure-native:network:Subnet", "mailhost-snet", { resourceGroupName: "rg-mailhost-unit", virtualNetworkName: "vnet-mailhost-unit", subnetName: "snet-mailhost", addressPrefix: "10.40.0.0/24", defaultOutboundAccess: false });
+  const hostNic = nic(); hostNic.props.ipConfigurations = [{ name: "ipconfig1", subnet: { id: SUBNET_ID }, privateIPAllocationMethod: "Dynamic" }];
+  return [
+    host(dsc(), ama(), dcra()),
+    host(dsc()),
+    host(withTtl(dsc(), 30), ama()),
+    [...host(dsc(), ama(), dcra()), subnet, hostNic],
+    host(dsc(), runCommand(), gcAssignment()),
+    [...host(dsc(), ama(), dcra(), dcr(), correctionAlertRule()), natGateway(), natDropAlert()],
+    // Monitoring declared without the port-usage readings: an alert rule on Tcpip events only.
+    [...host(dsc(), ama(), dcra()), alertRule()],
+    // An Audit-only assignment, and a script the host fetches by address (nothing the pack can read).
+    host(auditAssignment(), resource(DSC_TYPE, "vm-mail-unit-001-cse", { resourceGroupName: "rg-mailhost-unit", vmName: VM_NAME, publisher: "Microsoft.Compute", type: "CustomScriptExtension", typeHandlerVersion: "1.10", settings: { fileUris: ["https://st.blob.core.windows.net/scripts/tune.ps1"], commandToExecute: "powershell -File tune.ps1" } })),
+  ];
+}
+
+/** A guest configuration assignment of the tuning that only audits. */
+export function auditAssignment(): TestResource {
+  const audit = gcAssignment();
+  guestConfigurationOfCopy(audit).assignmentType = "Audit";
+  return audit;
+}

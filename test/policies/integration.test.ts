@@ -1,16 +1,15 @@
 /**
  * The resources the program registers under mocks for each committed stack pass the pack (over
- * the analyzer protocol) with that stack's policy config; the same resources built from a prod
+ * the analyzer protocol) started for that stack (its config, so its load and floor) with its
+ * policy config (levels); the same resources built from a prod
  * config with one limit broken are rejected by the matching policy. The broken values reach the
  * resources as the components would have written them had their own validation been bypassed,
  * so it is the policy that rejects them.
  */
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { type PolicyDiagnostic, type PolicyPackProcess } from "../../engine/analyzer";
-import { POLICY_PACK_DIR, analyzeResources, startPolicyPack } from "../../engine/policyCheck";
+import { analyzeResources } from "../../engine/policyCheck";
 import type { OfflineRun, RecordedResource } from "../../engine/offline";
 import { requireStackConfig } from "../../domain/config";
 import { type TuningPlan, planFleet, sha256Hex, tuningArguments } from "../../domain/plan";
@@ -20,18 +19,8 @@ import { assignmentParameters } from "../../domain/machineConfiguration";
 import { STACKS, runStack, stackFileConfig } from "../support/stacks";
 import { MAX_USER_PORT, MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE, RECOMMENDED } from "../../domain/limits";
 import { ruleOf } from "../../policies/all";
+import { startStackPack } from "../support/packs";
 
-/** The policy that holds each rule these cases break. */
-const POLICY_OF_RULE: Record<string, string> = {
-  "mailhost-tcp-timed-wait-delay-range": "mailhost-resource-guardrails",
-  "mailhost-max-user-port-range": "mailhost-resource-guardrails",
-  "mailhost-dynamic-port-range-valid": "mailhost-resource-guardrails",
-  "mailhost-auto-reuse-port-range-valid": "mailhost-resource-guardrails",
-  "mailhost-mailbox-cache-ttl-floor": "mailhost-service-readiness",
-  "mailhost-capacity-sustains-load": "mailhost-fleet-readiness",
-};
-
-const readConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", `${stack}.json`), "utf8"));
 const mandatory = (ds: PolicyDiagnostic[]) => ds.filter((d) => d.enforcementLevel === "mandatory");
 
 /** Rewrites the tuning values of every tuning resource, as a component without validation would. */
@@ -57,21 +46,25 @@ function withTuning(run: OfflineRun, mutate: (t: TuningPlan) => TuningPlan): Rec
   });
 }
 
-describe("committed stacks pass the pack with their own policy config", () => {
+describe("committed stacks pass the pack started for them, with their own policy config", () => {
   let pack: PolicyPackProcess;
   const runs = new Map<string, OfflineRun>();
   before(async () => {
     for (const stack of STACKS) runs.set(stack, await runStack(stack));
-    pack = await startPolicyPack("prod", readConfig("prod"));
+    pack = await startStackPack("prod");
   });
   after(async () => { await pack?.close(); });
 
   for (const stack of STACKS) {
     it(`${stack}: every resource and the stack pass without a single diagnostic`, async () => {
-      await pack.configure(readConfig(stack));
-      const run = runs.get(stack)!;
-      assert.ok(run.resources.length > 8);
-      assert.deepEqual(await analyzeResources(pack, run.resources), []);
+      const own = stack === "prod" ? pack : await startStackPack(stack);
+      try {
+        const run = runs.get(stack)!;
+        assert.ok(run.resources.length > 8);
+        assert.deepEqual(await analyzeResources(own, run.resources), []);
+      } finally {
+        if (own !== pack) await own.close();
+      }
     });
   }
 
@@ -90,17 +83,17 @@ describe("committed stacks pass the pack with their own policy config", () => {
     ];
     for (const [what, mutate, policy, message] of cases) {
       it(`${what} → ${policy}`, async () => {
-        await pack.configure(readConfig("prod"));
         const ds = mandatory(await analyzeResources(pack, withTuning(runs.get("prod")!, mutate)));
-        const hits = ds.filter((d) => d.policyName === POLICY_OF_RULE[policy] && ruleOf(d) === policy);
+        const hits = ds.filter((d) => d.policyName === policy && ruleOf(d) === policy);
         assert.equal(hits.length, 4, `one per prod host:\n${ds.map((d) => `${d.policyName}: ${d.message}`).join("\n")}`);
         for (const d of hits) assert.match(d.message, message);
       });
     }
   });
   describe("the corrected capacity model (one port pool per host by default), built from the formulas", () => {
-    // The prod policy config's load: S, B, u. Everything else follows from the formulas below.
-    const load = () => readConfig("prod")["mailhost-fleet-readiness"] as { activeSessionsPerHost: number; backendEndpoints: number; utilization: number };
+    // Prod's own load (Pulumi.prod.yaml, mailhost:capacity): S, B, u. Everything else follows from the formulas below.
+    const prodConfig = () => requireStackConfig(Object.fromEntries(Object.entries(stackFileConfig("prod")).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice(9), v])));
+    const load = () => prodConfig().capacity;
     const capacityHits = (ds: PolicyDiagnostic[]) => mandatory(ds).filter((d) => ruleOf(d) === "mailhost-capacity-sustains-load");
 
     it("rejects a stack that held under the old model (floor S·T/(u·P·B)) and fails under the corrected one (S·T/(u·P))", async () => {
@@ -118,7 +111,6 @@ describe("committed stacks pass the pack with their own policy config", () => {
       const P = Math.ceil((S * T) / (u * ttl * B));
       assert.ok(S * T <= u * P * ttl * B, "held under the old model");
       assert.ok(S * T > u * P * ttl, "fails under the corrected model");
-      await pack.configure(readConfig("prod"));
       const hits = capacityHits(await analyzeResources(pack, rejected));
       assert.equal(hits.length, 4, "one per prod host");
       const floor = Math.ceil((S * T) / (u * P) - 1e-9);
@@ -127,7 +119,7 @@ describe("committed stacks pass the pack with their own policy config", () => {
 
     it("accepts a stack whose load holds only thanks to an auto-reuse port range, and rejects the same stack without it", async () => {
       const { activeSessionsPerHost: S, backendEndpoints: B, utilization: u } = load();
-      const ttl = readConfig("prod")["mailhost-service-readiness"].minimumMailboxCacheTtl as number;
+      const ttl = prodConfig().siteConfig.minimumMailboxCacheTtl;
       const T = RECOMMENDED.maximumTcpTimedWaitDelay;
       // R: the smallest auto-reuse range that holds S * T <= u * R * TTL * B; the dynamic range
       // holds it and the minimum outside it, and is too small to hold the load as one pool.
@@ -145,7 +137,6 @@ describe("committed stacks pass the pack with their own policy config", () => {
         dynamicPortRangeCount: P,
         ...(autoReuse ? { autoReusePortRange: { start: end - R + 1, count: R } } : {}),
       });
-      await pack.configure(readConfig("prod"));
       const run = runs.get("prod")!;
       assert.deepEqual(mandatory(await analyzeResources(pack, withTuning(run, (t) => tuned(t, true)))), []);
       const without = capacityHits(await analyzeResources(pack, withTuning(run, (t) => tuned(t, false))));

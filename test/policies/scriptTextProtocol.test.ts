@@ -6,19 +6,17 @@
  */
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { PolicyDiagnostic, PolicyPackProcess, AnalyzedResource } from "../../engine/analyzer";
-import { POLICY_PACK_DIR, analyzeResources, startPolicyPack } from "../../engine/policyCheck";
+import { analyzeResources } from "../../engine/policyCheck";
+import { startStackPack } from "../support/packs";
 import { maxUserPortProblem, tcpTimedWaitDelayProblem } from "../../domain/rules";
 import { runStack, stackConfigWithSecret, withValue } from "../support/stacks";
 import { VM_NAME, vmArgs } from "./fixtures";
 import { ruleOf } from "../../policies/all";
 
-const readConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", `${stack}.json`), "utf8"));
 const byPolicy = (ds: PolicyDiagnostic[], name: string) => ds.filter((d) => d.policyName === name);
-/** A rule's diagnostics: of its policy, and found by that rule (a policy may hold several rules). */
-const byRule = (ds: PolicyDiagnostic[], policy: string, rule: string) => ds.filter((d) => d.policyName === policy && ruleOf(d) === rule);
+/** A rule's diagnostics: each rule is a policy of its own, named by the rule. */
+const byRule = (ds: PolicyDiagnostic[], rule: string) => ds.filter((d) => d.policyName === rule && ruleOf(d) === rule);
 /** The SDK puts the policy description before the message: the message proper is the last line. */
 const messageOf = (d: PolicyDiagnostic) => d.message.split("\n").pop()!;
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -39,25 +37,25 @@ function customScript(name: string, settings: Record<string, unknown>, protected
 
 describe("script text over the analyzer protocol, prod config", () => {
   let pack: PolicyPackProcess;
-  before(async () => { pack = await startPolicyPack("prod", readConfig("prod")); });
+  before(async () => { pack = await startStackPack("prod"); });
   after(async () => { await pack?.close(); });
 
   it("rejects the reg add of TcpTimedWaitDelay 500 in commandToExecute as mandatory", async () => {
-    const [d, ...rest] = byRule(await pack.analyze(customScript("cse-reg", { commandToExecute: EXAMPLE_REG })), "mailhost-resource-guardrails", "mailhost-script-tuning-range");
+    const [d, ...rest] = byRule(await pack.analyze(customScript("cse-reg", { commandToExecute: EXAMPLE_REG })), "mailhost-script-tuning-range");
     assert.deepEqual(rest, []);
     assert.equal(d.enforcementLevel, "mandatory");
     assert.match(messageOf(d), new RegExp(`^VirtualMachineExtension "cse-reg": ${escape(tcpTimedWaitDelayProblem(500)!)}, in settings\\.commandToExecute \\(line 1, reg add\\)\\.$`));
   });
 
   it("rejects powershell -Command Set-ItemProperty MaxUserPort 65535 as mandatory", async () => {
-    const [d, ...rest] = byRule(await pack.analyze(customScript("cse-ps", { commandToExecute: EXAMPLE_POWERSHELL })), "mailhost-resource-guardrails", "mailhost-script-tuning-range");
+    const [d, ...rest] = byRule(await pack.analyze(customScript("cse-ps", { commandToExecute: EXAMPLE_POWERSHELL })), "mailhost-script-tuning-range");
     assert.deepEqual(rest, []);
     assert.equal(d.enforcementLevel, "mandatory");
     assert.match(messageOf(d), new RegExp(`${escape(maxUserPortProblem(65535)!)}, in settings\\.commandToExecute \\(line 1, Set-ItemProperty\\)\\.$`));
   });
 
   it("rejects the same command in protectedSettings without echoing its value", async () => {
-    const ds = byRule(await pack.analyze(customScript("cse-secret", { fileUris: [] }, { commandToExecute: EXAMPLE_REG })), "mailhost-resource-guardrails", "mailhost-script-tuning-range");
+    const ds = byRule(await pack.analyze(customScript("cse-secret", { fileUris: [] }, { commandToExecute: EXAMPLE_REG })), "mailhost-script-tuning-range");
     assert.equal(ds.length, 1);
     assert.equal(ds[0].enforcementLevel, "mandatory");
     assert.match(messageOf(ds[0]), /protectedSettings\.commandToExecute/);

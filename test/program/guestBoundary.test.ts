@@ -14,16 +14,16 @@ import { runCheck } from "../../cli/check";
 import { COMMAND_LINE_SAFE_PATTERN, fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
 import { type TuningPlan, AUTO_REUSE_PARAMETER_NAMES, SITE_CONFIG_CONTENT_PARAMETER, TUNING_PARAMETER_NAMES, runCommandTuningParameters, sha256Hex } from "../../domain/plan";
 import { readMailboxCacheTtl } from "../../domain/siteconfig";
-import { type RecordedResource } from "../../engine/offline";
+import { type RecordedResource, runtimeConfig } from "../../engine/offline";
 import { PolicyPackProcess, type PolicyDiagnostic } from "../../engine/analyzer";
-import { POLICY_PACK_DIR } from "../../engine/policyCheck";
+import { POLICY_PACK_DIR, stackConfigurationOf } from "../../engine/policyCheck";
 import { readGuestScript, RUN_COMMAND_SCRIPT } from "../../components/guestScripts";
 import { runStack, stackConfigWithSecret, stackFileConfig, withValue } from "../support/stacks";
 import { bindThroughCommandLine, damagedParameters } from "../support/windowsCommandLine";
 import { ruleOf } from "../../policies/all";
 
-/** A diagnostic of the MailboxCacheTTL floor rule (in policy mailhost-service-readiness). */
-const isFloor = (d: PolicyDiagnostic) => d.policyName === "mailhost-service-readiness" && ruleOf(d) === "mailhost-mailbox-cache-ttl-floor";
+/** A diagnostic of the MailboxCacheTTL floor rule. */
+const isFloor = (d: PolicyDiagnostic) => d.policyName === "mailhost-mailbox-cache-ttl-floor" && ruleOf(d) === "mailhost-mailbox-cache-ttl-floor";
 
 const ODD_PATH = "C:\\Program Files\\Mail Front End\\SiteConfig.cfg";
 const ODD_VALUE = "100% & more ^_^";
@@ -133,12 +133,13 @@ describe("a runCommand copy of prod with a path with spaces and a value with % &
 describe("the pack rejects a hand-written run command whose encoded SiteConfig.cfg is below the floor", () => {
   let pack: PolicyPackProcess;
   let resources: RecordedResource[];
-  const prodConfig = JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", "prod.json"), "utf8"));
-  const floor: number = prodConfig["mailhost-service-readiness"].minimumMailboxCacheTtl;
+  const prodLevels = JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", "prod.json"), "utf8"));
+  // The floor is the stack's own (prod's, kept in this copy), which the pack reads from the stack config it is started with.
+  const floor: number = (oddConfig(false)["mailhost:siteConfig"] as { minimumMailboxCacheTtl: number }).minimumMailboxCacheTtl;
   before(async () => {
     resources = (await runStack("prod", oddConfig(true))).resources.filter((r) => r.type === RUN_COMMAND);
-    pack = await PolicyPackProcess.start(POLICY_PACK_DIR, { stack: { project: "mailhost", stack: "prodrc", dryRun: true } });
-    await pack.configure(prodConfig);
+    pack = await PolicyPackProcess.start(POLICY_PACK_DIR, { stack: stackConfigurationOf("prodrc", runtimeConfig(oddConfig(true)), ["mailhost:adminPassword"]) });
+    await pack.configure(prodLevels);
   });
   after(async () => { await pack?.close(); });
 

@@ -4,11 +4,10 @@
  */
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { type OfflineRun, type RecordedResource, runOffline, runtimeConfig } from "../../engine/offline";
 import { type PolicyDiagnostic, type PolicyPackProcess } from "../../engine/analyzer";
-import { POLICY_PACK_DIR, analyzeResources, startPolicyPack } from "../../engine/policyCheck";
+import { analyzeResources } from "../../engine/policyCheck";
+import { readPolicyConfig, startStackPack } from "../support/packs";
 import { requireStackConfig } from "../../domain/config";
 import { HOST_DIMENSION, TCPIP_EVENTS } from "../../domain/monitoring";
 import { planFleet } from "../../domain/plan";
@@ -21,13 +20,12 @@ import { REPO_ROOT, STACKS, runStack, stackConfigWithSecret, stackFileConfig, wi
 import program = require("../../index");
 import { ruleOf } from "../../policies/all";
 
-/** A diagnostic of `policy` found by its rule `rule` (a policy may hold several rules). */
-const isRule = (d: PolicyDiagnostic, policy: string, rule: string) => d.policyName === policy && ruleOf(d) === rule;
+/** A diagnostic of rule `rule` (each rule is a policy of its own, named by the rule). */
+const isRule = (d: PolicyDiagnostic, rule: string) => d.policyName === rule && ruleOf(d) === rule;
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const WEBHOOK = "https://hooks.example.com/services/T0001/B0002/s3cr3t-webhook-token";
 const WEBHOOK_TOKEN = "s3cr3t-webhook-token";
-const readPolicyConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", `${stack}.json`), "utf8"));
 const byType = (run: OfflineRun, type: string) => run.resources.filter((r) => r.type === type);
 const agents = (run: OfflineRun) => byType(run, "azure-native:compute:VirtualMachineExtension").filter((r) => r.inputs.publisher === "Microsoft.Azure.Monitor");
 const idOf = (type: string, name: string, rg: string) => {
@@ -339,7 +337,7 @@ describe("the pack over the analyzer protocol, on what the program registers", (
   const mandatory = (ds: PolicyDiagnostic[]) => ds.filter((d) => d.enforcementLevel === "mandatory");
   before(async () => {
     prod = await runWithWebhook("prod");
-    pack = await startPolicyPack("prod", readPolicyConfig("prod"));
+    pack = await startStackPack("prod");
   });
   after(async () => { await pack?.close(); });
 
@@ -347,42 +345,42 @@ describe("the pack over the analyzer protocol, on what the program registers", (
     await pack.configure(readPolicyConfig("prod"));
     const without = prod.resources.filter((r) => r.type !== "azure-native:monitor:DataCollectionRuleAssociation");
     const ds = mandatory(await analyzeResources(pack, without));
-    const hits = ds.filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-vm-has-data-collection-rule-association"));
+    const hits = ds.filter((d) => isRule(d, "mailhost-vm-has-data-collection-rule-association"));
     const vms = byType(prod, "azure-native:compute:VirtualMachine");
     assert.equal(hits.length, vms.length, ds.map((d) => d.message).join("\n"));
     assert.deepEqual(hits.map((d) => d.urn).sort(), vms.map((v) => v.urn).sort());
     for (const d of hits) assert.match(d.message, /VirtualMachine "vm-mail-prod-\d{3}" has no data collection rule association/);
-    assert.deepEqual(ds.filter((d) => !isRule(d, "mailhost-fleet-readiness", "mailhost-vm-has-data-collection-rule-association")), []);
+    assert.deepEqual(ds.filter((d) => !isRule(d, "mailhost-vm-has-data-collection-rule-association")), []);
   });
   it("rejects prod hosts without the agent, and only warns in dev", async () => {
     const without = prod.resources.filter((r) => !(r.type === "azure-native:compute:VirtualMachineExtension" && r.inputs.publisher === "Microsoft.Azure.Monitor"));
     await pack.configure(readPolicyConfig("prod"));
-    const inProd = (await analyzeResources(pack, without)).filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-vm-has-monitoring-agent"));
+    const inProd = (await analyzeResources(pack, without)).filter((d) => isRule(d, "mailhost-vm-has-monitoring-agent"));
     assert.deepEqual([...new Set(inProd.map((d) => d.enforcementLevel))], ["mandatory"]);
     assert.equal(inProd.length, 4);
     await pack.configure(readPolicyConfig("dev"));
     const inDev = await analyzeResources(pack, without);
     assert.deepEqual(mandatory(inDev), []);
-    assert.equal(inDev.filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-vm-has-monitoring-agent") && d.enforcementLevel === "advisory").length, 4);
+    assert.equal(inDev.filter((d) => isRule(d, "mailhost-vm-has-monitoring-agent") && d.enforcementLevel === "advisory").length, 4);
   });
   it("rejects a prod stack without the port-usage alert, or whose data collection rule drops the sampler's events", async () => {
     await pack.configure(readPolicyConfig("prod"));
     const withoutAlert = prod.resources.filter((r) => !(r.type === "azure-native:monitor:ScheduledQueryRule" && String(r.inputs.ruleName).endsWith("-port-usage-high")));
-    const noAlert = mandatory(await analyzeResources(pack, withoutAlert)).filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-port-usage-alert"));
+    const noAlert = mandatory(await analyzeResources(pack, withoutAlert)).filter((d) => isRule(d, "mailhost-port-usage-alert"));
     assert.equal(noAlert.length, 1);
     assert.match(noAlert[0].message, /No log search alert rule reads the port-usage readings/);
     const withoutEvents = prod.resources.map((r) => r.type === "azure-native:monitor:DataCollectionRule"
       ? { ...r, inputs: { ...r.inputs, dataSources: { ...(r.inputs.dataSources as any), windowsEventLogs: (r.inputs.dataSources as any).windowsEventLogs.map((w: any) => ({ ...w, xPathQueries: w.xPathQueries.filter((q: string) => q !== PORT_USAGE_EVENT_XPATH) })) } } }
       : r);
-    const noEvents = mandatory(await analyzeResources(pack, withoutEvents)).filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-port-usage-alert"));
+    const noEvents = mandatory(await analyzeResources(pack, withoutEvents)).filter((d) => isRule(d, "mailhost-port-usage-alert"));
     assert.equal(noEvents.length, 1);
     assert.match(noEvents[0].message, /No data collection rule collects the port-usage readings/);
-    assert.deepEqual(mandatory(await analyzeResources(pack, prod.resources)).filter((d) => isRule(d, "mailhost-fleet-readiness", "mailhost-port-usage-alert")), []);
+    assert.deepEqual(mandatory(await analyzeResources(pack, prod.resources)).filter((d) => isRule(d, "mailhost-port-usage-alert")), []);
   });
   it("rejects an alert rule that names no action group", async () => {
     await pack.configure(readPolicyConfig("prod"));
     const broken = prod.resources.map((r) => r.type === "azure-native:monitor:ScheduledQueryRule" ? { ...r, inputs: { ...r.inputs, actions: { actionGroups: [] } } } : r);
-    const hits = mandatory(await analyzeResources(pack, broken)).filter((d) => isRule(d, "mailhost-service-readiness", "mailhost-alert-rule-has-action-group"));
+    const hits = mandatory(await analyzeResources(pack, broken)).filter((d) => isRule(d, "mailhost-alert-rule-has-action-group"));
     assert.equal(hits.length, byType(prod, "azure-native:monitor:ScheduledQueryRule").length);
     assert.match(hits[0].message, /ScheduledQueryRule "mailhost-monitoring-[a-z-]+" names no action group in actions\.actionGroups/);
   });
@@ -396,7 +394,7 @@ describe("the pack over the analyzer protocol, on what the program registers", (
     assert.ok(!text.includes(WEBHOOK_TOKEN) && !text.includes("hooks.example.com"));
   });
   it("requires, in prod, the collection of the correction events, the correction alert and the NAT gateway alerts; only warns in dev", async () => {
-    const coverage = (d: PolicyDiagnostic) => d.policyName === "mailhost-monitoring-coverage";
+    const coverage = (d: PolicyDiagnostic) => ["mailhost-collects-tuning-corrections", "mailhost-tuning-correction-alert", "mailhost-nat-gateway-alerts"].includes(d.policyName);
     const stripped = prod.resources
       .filter((r) => r.type !== "azure-native:monitor:MetricAlert")
       .filter((r) => !(r.type === "azure-native:monitor:ScheduledQueryRule" && JSON.stringify(r.inputs).includes(CORRECTION_EVENT_SOURCE)))
