@@ -466,7 +466,7 @@ Describe 'The event-log edge' {
         $text | Should -Match '\[System\.Diagnostics\.EventLog\]::CreateEventSource'
         $text | Should -Match '\[System\.Diagnostics\.EventLog\]::WriteEvent'
         $text | Should -Not -Match '(New|Write|Get|Remove|Limit|Clear|Show)-EventLog'
-        $module = Get-Content -LiteralPath $script:FunctionsFile -Raw
+        $module = @($script:FunctionFiles | ForEach-Object { Get-Content -LiteralPath $_ -Raw }) -join "`n"
         $module | Should -Not -Match '(?m)^[^#]*\b(New|Write|Get|Remove|Limit|Clear|Show)-EventLog\b'
     }
 

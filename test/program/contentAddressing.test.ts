@@ -18,7 +18,7 @@ import { unzipSync } from "fflate";
 import { MailSite, PUBLISHED_CONTENT_OPTIONS } from "../../components/MailSite";
 import { WindowsMailHost } from "../../components/WindowsMailHost";
 import { DSC_EXTENSION_NAME } from "../../components/DscTuning";
-import { GUEST_DIR, GUEST_MODULE, buildDscArchive, dscArchiveEntries } from "../../components/guestScripts";
+import { GUEST_DIR, GUEST_MODULE, buildDscArchive, dscArchiveEntries, guestModuleFiles } from "../../components/guestScripts";
 import { requireStackConfig } from "../../domain/config";
 import { TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
 import { CONTENT_HASH_PARAMETER, planFleet, siteNames } from "../../domain/plan";
@@ -179,7 +179,7 @@ describe("a changed guest module file gives a new DSC archive address and a new 
   }
 
   let original: { blob: RecordedResource; tag: string } | undefined;
-  for (const file of fs.readdirSync(GUEST_MODULE.dir)) {
+  for (const { name: file } of guestModuleFiles()) {
     it(`${file}`, async () => {
       original ??= await publish(GUEST_DIR);
       const root = path.join(scratch, file);
