@@ -84,6 +84,54 @@ Describe 'MailhostTcpTuning module' {
     }
 }
 
+Describe 'MailhostTcpTuning module layout (one function per file, Private/ and Public/)' {
+    BeforeAll {
+        $script:FunctionNames = @($script:FunctionFiles | ForEach-Object { [System.IO.Path]::GetFileNameWithoutExtension($_) })
+        $script:PublicNames = @($script:FunctionFiles | Where-Object { (Split-Path -Leaf (Split-Path -Parent $_)) -eq 'Public' } | ForEach-Object { [System.IO.Path]::GetFileNameWithoutExtension($_) })
+
+        # Module functions a text calls outside the function definitions it holds (real parser).
+        function Get-OutsideCall {
+            param ([string]$Text)
+            $tokens = $null
+            $errors = $null
+            $ast = [System.Management.Automation.Language.Parser]::ParseInput($Text, [ref]$tokens, [ref]$errors)
+            $calls = $ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] }, $true) | Where-Object {
+                $inside = $false
+                for ($parent = $_.Parent; $parent; $parent = $parent.Parent) {
+                    if ($parent -is [System.Management.Automation.Language.FunctionDefinitionAst] -and $parent.Parent -isnot [System.Management.Automation.Language.FunctionMemberAst]) { $inside = $true }
+                }
+                -not $inside
+            } | ForEach-Object { $_.GetCommandName() }
+            @($calls | Where-Object { $script:FunctionNames -contains $_ } | Sort-Object -Unique)
+        }
+    }
+
+    It 'loads every function file into the module, and each file defines the function it is named after' {
+        $script:FunctionFiles.Count | Should -BeGreaterThan 40
+        $loaded = InModuleScope -ModuleName MailhostTcpTuning -ScriptBlock { @(Get-Command -CommandType Function | ForEach-Object Name) }
+        foreach ($name in $script:FunctionNames) {
+            $loaded | Should -Contain $name
+        }
+    }
+
+    It 'exports exactly the functions of Public/' {
+        $exported = @((Get-Module -Name MailhostTcpTuning).ExportedFunctions.Keys | Sort-Object)
+        $exported | Should -Be @($script:PublicNames | Sort-Object)
+    }
+
+    It 'Public/ holds exactly the functions called from outside the functions: the resource class, the entry scripts and the sampler script' {
+        $sampler = InModuleScope -ModuleName MailhostTcpTuning -ScriptBlock { Get-MailhostPortUsageScriptText }
+        $outside = @(
+            Get-OutsideCall -Text ([System.IO.File]::ReadAllText((Join-Path -Path $script:ModuleDir -ChildPath 'MailhostTcpTuning.psm1')))
+            Get-OutsideCall -Text ([System.IO.File]::ReadAllText($script:RunCommandScript))
+            Get-OutsideCall -Text ([System.IO.File]::ReadAllText($script:CollectorScript))
+            Get-OutsideCall -Text $sampler
+        ) | Sort-Object -Unique
+        @($outside) | Should -Contain 'Invoke-MailhostPortUsageSample' -Because 'the sampler script calls it'
+        @($outside) | Should -Be @($script:PublicNames | Sort-Object)
+    }
+}
+
 Describe 'MailhostTcpTuning.Get' {
     BeforeEach {
         $machine = New-FakeMachine
