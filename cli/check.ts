@@ -46,7 +46,7 @@ export interface Violation {
   readonly policy: string;
   /**
    * The rule that found it: the policy's name, or for a policy made of several rules the rule's
-   * own name (as listed in README's policy table). Unset: the policy's name.
+   * own name (as listed in docs/POLICIES.md's policy table). Unset: the policy's name.
    */
   readonly rule?: string;
   readonly level: PolicyDiagnostic["enforcementLevel"];

@@ -94,7 +94,7 @@ export function writePackageFile(pkg: MachineConfigurationPackage): string {
  * a new blob, and:
  * - `retainOnDelete`: the update that publishes a new package never deletes the previous one
  *   (hosts whose assignment or extension still names it keep reading it; a `pulumi up` that
- *   stops half-way leaves both). Old blobs are removed as README "Published packages" says.
+ *   stops half-way leaves both). Old blobs are removed as docs/OPERATIONS.md, "Published packages", says.
  * - `deleteBeforeReplace: false`: azure-native asks for delete-before-replace whenever a named
  *   resource is replaced (provider `Diff`: `deleteBeforeReplace := len(replaces) > 0` unless the
  *   name was random), and Pulumi lets this option override the provider. Create-before-delete

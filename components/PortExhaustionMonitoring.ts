@@ -36,7 +36,7 @@ export interface PortExhaustionMonitoringArgs {
   readonly workspaceLocation: string;
   /**
    * Sampling, receivers and alert thresholds: the keys of stack config `mailhost:monitoring`
-   * (see README, Configuration reference, for every range and default) except `enabled`,
+   * (see docs/CONFIGURATION.md for every range and default) except `enabled`,
    * `workspaceResourceId`, `workspaceLocation` and `retentionInDays`. Defaults to the defaults of each key.
    */
   readonly settings?: Omit<MonitoringSettings, "enabled" | "workspaceResourceId" | "workspaceLocation" | "retentionInDays">;

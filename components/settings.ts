@@ -5,8 +5,8 @@
  * message a stack file would get (naming the setting by its stack-config key).
  *
  * Ranges and defaults in these comments name their constant in `domain/limits.ts` (the entry point
- * `mailhost-iac/limits`): the numbers live only there (an editor shows them on hover), and README's
- * configuration reference lists them, generated from the same constants.
+ * `mailhost-iac/limits`): the numbers live only there (an editor shows them on hover), and the
+ * configuration reference (docs/CONFIGURATION.md) lists them, generated from the same constants.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type MailhostConfig, type StackConfigInput, type TuningMechanism, adminPasswordIssues, alertWebhookUrlIssues, parseStackConfig } from "../domain/config";
@@ -92,7 +92,7 @@ export interface CapacitySettings {
   readonly utilization?: number;
 }
 
-/** The mail hosts (stack config `mailhost:fleet`; every key is described in README, Configuration reference). */
+/** The mail hosts (stack config `mailhost:fleet`; every key is described in docs/CONFIGURATION.md). */
 export type FleetSettings = StackConfigInput["fleet"];
 /** The subnet's explicit outbound path (stack config `mailhost:egress`). */
 export type EgressSettings = NonNullable<StackConfigInput["egress"]>;

@@ -1,8 +1,11 @@
 /**
- * The README's configuration reference, generated from the config schema (and so from the
- * limits module). `npm run docs` writes it into README.md; a test fails when they differ.
+ * The configuration reference of docs/CONFIGURATION.md, generated from the config schema (and so
+ * from the limits module): per top-level key, where its keys nest in `Pulumi.<stack>.yaml` (a YAML
+ * outline of the block) and a table of its keys by their full path (the form error messages and
+ * `pulumi config set --path` use). `npm run docs` writes it; a test fails when they differ.
  */
-import { ALERT_WEBHOOK_URL_KEY, configKeyPath, configSchema } from "./config";
+import { stringify } from "yaml";
+import { ALERT_WEBHOOK_URL_KEY, AZURE_LOCATION_KEY, CONFIG_NAMESPACE, configKeyPath, configSchema } from "./config";
 import { ADMIN_PASSWORD, WEBHOOK_URL_MAX_LENGTH, formatRange, type IntRange } from "./limits";
 
 export const CONFIG_TABLE_BEGIN = "<!-- BEGIN config-reference: generated from domain/config.ts by `npm run docs` -->";
@@ -59,20 +62,72 @@ function rows(node: Node, path: (string | number)[], required: boolean, optional
   out.push(`| ${cells.join(" | ")} |`);
 }
 
-/** The markdown table, between its markers. */
+/** What a leaf of the outline shows: its default, or a placeholder naming what it takes. */
+function outlineValue(node: Node): string {
+  if (node.default !== undefined) return stringify(node.default, { collectionStyle: "flow" }).trimEnd();
+  if (node.enum) return `<${node.enum.join(" | ")}>`;
+  if (node.type === "array") return `[<${node.items?.description ?? typeText(node.items ?? {})}>]`;
+  const range = allowed(node);
+  return `<${typeText(node)}${range === "" ? "" : ` ${range}`}>`;
+}
+
+/**
+ * YAML lines of one block, nested as the stack file nests them. Each line's note says whether the
+ * key is required; a leaf without a note shows its default.
+ */
+function outlineLines(node: Node, key: string, depth: number, note: string, present: boolean, out: [string, string][]): void {
+  const indent = "  ".repeat(depth);
+  if (node.type === "object" && node.properties) {
+    out.push([`${indent}${key}:`, note]);
+    for (const [child, childNode] of Object.entries(node.properties)) {
+      const required = (node.required ?? []).includes(child);
+      // A key required inside an optional block is required only when the block is given.
+      const childNote = required ? (present ? "required" : `required when ${key} is given`) : childNode.default === undefined ? "optional" : "";
+      outlineLines(childNode, child, depth + 1, childNote, present && required, out);
+    }
+    return;
+  }
+  out.push([`${indent}${key}: ${outlineValue(node)}`, note]);
+}
+
+function yamlBlock(lines: [string, string][]): string[] {
+  const width = Math.max(...lines.map(([text]) => text.length)) + 2;
+  return ["```yaml", "config:", ...lines.map(([text, note]) => (note === "" ? text : `${text.padEnd(width)}# ${note}`)), "```"];
+}
+
+function tableLines(rowsOut: string[]): string[] {
+  return ["| Key | Type | Allowed | Default | Description |", "|---|---|---|---|---|", ...rowsOut];
+}
+
+/** The reference between its markers: the region, each `mailhost:` block, the secrets. */
 export function configReferenceTable(): string {
+  const schema = configSchema as unknown as Node;
   const out: string[] = [];
-  rows(configSchema as unknown as Node, [], true, undefined, out);
+  out.push(`### \`${AZURE_LOCATION_KEY}\``, "");
+  out.push(...yamlBlock([[`  ${AZURE_LOCATION_KEY}: <region name>`, "required"]]), "");
+  out.push(...tableLines([`| \`${AZURE_LOCATION_KEY}\` | string | an Azure region's programmatic name: lower-case letters and digits | required | The stack's region (the azure-native provider's default location): every resource of the stack is created there. |`]), "");
+  for (const [key, block] of Object.entries(schema.properties ?? {})) {
+    const required = (schema.required ?? []).includes(key);
+    const lines: [string, string][] = [];
+    outlineLines(block, `${CONFIG_NAMESPACE}:${key}`, 1, required ? "required" : "optional", required, lines);
+    const blockRows: string[] = [];
+    rows(block, [key], required, undefined, blockRows);
+    out.push(`### \`${configKeyPath([key])}\``, "", `${block.description ?? ""}${required ? "" : " Optional: every key has a default or may be left out."}`, "");
+    out.push(...yamlBlock(lines), "", ...tableLines(blockRows), "");
+  }
   const password = `${ADMIN_PASSWORD.minLength}–${ADMIN_PASSWORD.maxLength} characters, ${ADMIN_PASSWORD.characterClasses} of 4 character classes`;
-  out.push(`| \`${configKeyPath(["adminPassword"])}\` | secret string | ${password} | required | Local administrator password; set with \`pulumi config set --secret\`. Never printed. |`);
-  out.push(`| \`${configKeyPath([ALERT_WEBHOOK_URL_KEY])}\` | secret string | https:// URL, at most ${WEBHOOK_URL_MAX_LENGTH} characters | — | Webhook receiver of the alert action group (common alert schema); set with \`pulumi config set --secret\`. Never printed or exported. |`);
-  return [
-    CONFIG_TABLE_BEGIN,
-    "| Key | Type | Allowed | Default | Description |",
-    "|---|---|---|---|---|",
-    ...out,
-    CONFIG_TABLE_END,
-  ].join("\n");
+  out.push("### Secrets", "", "Set with `pulumi config set --secret <key>`, which writes the encrypted value into the stack file:", "");
+  out.push(...yamlBlock([
+    [`  ${configKeyPath(["adminPassword"])}:`, "required"],
+    ["    secure: <ciphertext>", ""],
+    [`  ${configKeyPath([ALERT_WEBHOOK_URL_KEY])}:`, "optional"],
+    ["    secure: <ciphertext>", ""],
+  ]), "");
+  out.push(...tableLines([
+    `| \`${configKeyPath(["adminPassword"])}\` | secret string | ${password} | required | Local administrator password; set with \`pulumi config set --secret\`. Never printed. |`,
+    `| \`${configKeyPath([ALERT_WEBHOOK_URL_KEY])}\` | secret string | https:// URL, at most ${WEBHOOK_URL_MAX_LENGTH} characters | — | Webhook receiver of the alert action group (common alert schema); set with \`pulumi config set --secret\`. Never printed or exported. |`,
+  ]));
+  return [CONFIG_TABLE_BEGIN, "", ...out, CONFIG_TABLE_END].join("\n");
 }
 
 /** Replaces the text from `begin` to `end` (markers included) with `content`, which carries its own markers. */
@@ -81,9 +136,4 @@ export function replaceBetweenMarkers(text: string, begin: string, end: string, 
   const to = text.indexOf(end);
   if (from < 0 || to < from) throw new Error(`no "${begin}" ... "${end}" markers`);
   return text.slice(0, from) + content + text.slice(to + end.length);
-}
-
-/** Replaces the configuration reference of a README text. */
-export function withConfigReference(readme: string): string {
-  return replaceBetweenMarkers(readme, CONFIG_TABLE_BEGIN, CONFIG_TABLE_END, configReferenceTable());
 }

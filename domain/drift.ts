@@ -358,7 +358,7 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
     });
   } else if (desired.mechanism === "machineConfiguration" && report.LcmConfigurationMode !== null) {
     // A configuration the DSC extension left behind keeps applying the old values beside Machine
-    // Configuration: the two would fight over the same settings (README, moving from dsc).
+    // Configuration: the two would fight over the same settings (docs/MACHINE-CONFIGURATION.md, moving from dsc).
     out.push({
       setting: "LcmConfigurationMode",
       configKey: "mailhost:tcp.tuning",

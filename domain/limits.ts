@@ -1,8 +1,8 @@
 /**
  * The one place where every numeric range, default and recommendation of mailhost-iac lives.
  *
- * Components, the config JSON Schema, the policy pack, the drift check and the README's
- * configuration table all read these values. Never write one of these numbers anywhere else:
+ * Components, the config JSON Schema, the policy pack, the drift check and the
+ * configuration reference (docs/CONFIGURATION.md) all read these values. Never write one of these numbers anywhere else:
  * import it from here. What each value is and its public source (Microsoft KB 319502, Microsoft
  * Learn) are in docs/SETTINGS.md.
  */

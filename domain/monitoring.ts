@@ -1,7 +1,7 @@
 /**
  * What the stack monitors and how: the Windows events and counters a data collection rule sends
  * to Log Analytics, the KQL of each log search alert rule, the names of the monitoring resources,
- * and a rough data-volume estimate. Pure: the Monitoring component, `mailhost plan`, the README
+ * and a rough data-volume estimate. Pure: the Monitoring component, `mailhost plan`, docs/MONITORING.md
  * and the KQL tests all read it from here.
  *
  * Sources:

@@ -22,7 +22,7 @@ function nodeVersionProblem(version, range) {
     if ((found[i] || 0) > needed[i]) return undefined;
     if ((found[i] || 0) < needed[i]) {
       return "mailhost-iac needs Node.js " + needed.join(".") + " or newer (package.json engines: " + range + "), but this is Node.js " + version
-        + ": install Node.js 22 or newer (README, Set-up: nvm install 24, or nodejs.org) and run npm test again.";
+        + ": install Node.js 22 or newer (DEVELOPMENT.md, Set-up: nvm install 24, or nodejs.org) and run npm test again.";
     }
   }
   return undefined;

@@ -1,13 +1,11 @@
 /**
- * README's fleet-scale figures, generated from what `npm run bench` (bench/check.ts) wrote into
- * docs/BENCHMARKS.md between its markers: the row of the goal's host count in its first table, and
- * the goal itself. `npm run docs` puts the paragraph between the fleet-scale markers of README.md;
- * a test checks it is fresh. Never typed by hand, so README cannot contradict the benchmark.
+ * The fleet-scale figures of DEVELOPMENT.md, generated from what `npm run bench` (bench/check.ts)
+ * wrote into docs/BENCHMARKS.md between its markers: the row of the goal's host count in its first
+ * table, and the goal itself. `npm run docs` puts the paragraph between the fleet-scale markers of
+ * DEVELOPMENT.md; a test checks it is fresh. Never typed by hand, so the docs cannot contradict the
+ * benchmark.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { BEGIN, END, GOAL } from "../bench/check";
-import { replaceBetweenMarkers } from "../domain/configDocs";
 
 export const FLEET_SCALE_BEGIN = "<!-- fleet-scale:begin (generated from docs/BENCHMARKS.md by `npm run docs`) -->";
 export const FLEET_SCALE_END = "<!-- fleet-scale:end -->";
@@ -64,7 +62,7 @@ export function readCheckBenchFigures(doc: string): CheckBenchFigures {
 
 const en = (n: number, digits = 0) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-/** The README paragraph, with its markers. */
+/** The paragraph, with its markers (DEVELOPMENT.md, at the repository root: the link is relative to it). */
 export function fleetScaleParagraph(f: CheckBenchFigures): string {
   const time = f.wallS <= GOAL.wallS ? "met" : "not met";
   const memory = f.rssMb <= GOAL.rssMb ? "met" : "not met";
@@ -78,9 +76,4 @@ export function fleetScaleParagraph(f: CheckBenchFigures): string {
     "[docs/BENCHMARKS.md](docs/BENCHMARKS.md).",
     FLEET_SCALE_END,
   ].join("\n");
-}
-
-/** README with its fleet-scale paragraph regenerated from docs/BENCHMARKS.md. */
-export function withFleetScale(readme: string, benchmarks: string = fs.readFileSync(path.join(__dirname, "..", "docs", "BENCHMARKS.md"), "utf8")): string {
-  return replaceBetweenMarkers(readme, FLEET_SCALE_BEGIN, FLEET_SCALE_END, fleetScaleParagraph(readCheckBenchFigures(benchmarks)));
 }

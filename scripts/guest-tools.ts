@@ -40,7 +40,7 @@ export const PESTER_VERSION = '5.7.1';
 export const MINIMUM_PESTER_MAJOR = 5;
 
 export const MISSING_TOOLS_MESSAGE =
-  'guest tests: install PowerShell 7.4+ (pwsh, with Pester 5+) or the .NET SDK 8+ (dotnet), which brings both; see README, Set-up';
+  'guest tests: install PowerShell 7.4+ (pwsh, with Pester 5+) or the .NET SDK 8+ (dotnet), which brings both; see DEVELOPMENT.md, Set-up';
 
 /** Exit code when the tools are missing and cannot be installed. */
 export const EXIT_MISSING_TOOLS = 3;

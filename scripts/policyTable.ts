@@ -1,10 +1,10 @@
 /**
- * The README's table of policies, generated from the pack's policy list and the per-stack
- * policy config files. `npm run docs` writes it; a test fails when README differs.
+ * The table of policies in docs/POLICIES.md, generated from the pack's policy list and the
+ * per-stack policy config files, and the table of former policy names. `npm run docs` writes
+ * them; a test fails when docs/POLICIES.md differs.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { replaceBetweenMarkers } from "../domain/configDocs";
 import { policies } from "../policies/all";
 import { rulesOf } from "../policies/lib/group";
 
@@ -51,13 +51,8 @@ export function policyTable(): string {
 export const POLICY_NAMES_BEGIN = "<!-- BEGIN policy-names: generated from policies/ by `npm run docs` -->";
 export const POLICY_NAMES_END = "<!-- END policy-names -->";
 
-/** README's table from each former policy name (now a rule's name) to the policy that holds it. */
+/** The table from each former policy name (now a rule's name) to the policy that holds it. */
 export function policyNameTable(): string {
   const rows = policies.flatMap((p) => rulesOf(p).map((r) => `| \`${r.name}\` | \`${p.name}\` |`));
   return [POLICY_NAMES_BEGIN, "| Old name | New name |", "|---|---|", ...rows, POLICY_NAMES_END].join("\n");
-}
-
-export function withPolicyTable(readme: string): string {
-  const withNames = replaceBetweenMarkers(readme, POLICY_NAMES_BEGIN, POLICY_NAMES_END, policyNameTable());
-  return replaceBetweenMarkers(withNames, POLICY_TABLE_BEGIN, POLICY_TABLE_END, policyTable());
 }

@@ -1,5 +1,5 @@
 /**
- * One bad stack file never hides the others, and exit codes mean what README says: with
+ * One bad stack file never hides the others, and exit codes mean what docs/OPERATIONS.md says: with
  * `--stack all` an unreadable or invalid file is a rejected stack of its own (file, line), a
  * configuration mistake exits 1 with its line whichever layer finds it, dotted stack names are
  * checked, and a stack file Pulumi would not read is reported.
