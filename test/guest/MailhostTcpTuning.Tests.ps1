@@ -795,6 +795,7 @@ Describe 'MailhostTcpTuning and the port-usage sampler' {
             $settings.PoolStartPort | Should -Be ([int]$parameters.DynamicPortRangeStartPort)
             $settings.PoolNumberOfPorts | Should -Be ([int]$parameters.DynamicPortRangeNumberOfPorts)
             $settings.Source | Should -Be $script:Limits.PortUsageEventSource
+            $settings.LogName | Should -Be $script:Limits.PortUsageEventLog
             $settings.ReadingEventId | Should -Be $script:Limits.PortUsageEventIds.Reading
         }
         It 'is the auto-reuse range, per back end, when the resource sets one' {
@@ -827,6 +828,37 @@ Describe 'MailhostTcpTuning and the port-usage sampler' {
             $errors = $null
             $null = [System.Management.Automation.Language.Parser]::ParseInput($text, [ref]$tokens, [ref]$errors)
             @($errors).Count | Should -Be 0
+        }
+
+        It 'runs: one reading per run, written through Write-MailhostEventLogEntry with the source, log and ids of PortUsage.json' {
+            (New-TestResource -Parameters $parameters).Set()
+            $start = [int]$parameters.DynamicPortRangeStartPort
+            $machine.TcpConnections = @(
+                [pscustomobject]@{ LocalPort = $start; RemoteAddress = '10.30.0.10'; RemotePort = 993; State = 'Established' }
+                [pscustomobject]@{ LocalPort = $start + 1; RemoteAddress = '10.30.0.10'; RemotePort = 993; State = 'TimeWait' }
+                [pscustomobject]@{ LocalPort = 443; RemoteAddress = '0.0.0.0'; RemotePort = 0; State = 'Listen' }
+            )
+            $sampler = Join-Path -Path $machine.PortUsageDirectory -ChildPath 'Invoke-MailhostPortUsageSample.ps1'
+            try {
+                # The script as the task runs it, its machine edges replaced (global aliases win over its own functions).
+                Use-FakeMachineEdge -Machine $machine
+                $null = & $sampler
+            }
+            finally {
+                foreach ($edge in $script:FakeEdges.Keys) {
+                    Remove-Item -LiteralPath ('alias:' + $edge) -Force -ErrorAction SilentlyContinue
+                }
+            }
+            $events = @($machine.Events | Where-Object { $_.Source -eq $script:Limits.PortUsageEventSource })
+            $events.Count | Should -Be 1
+            $events[0].LogName | Should -Be $script:Limits.PortUsageEventLog
+            $events[0].EventId | Should -Be $script:Limits.PortUsageEventIds.Reading
+            $events[0].EntryType | Should -Be 'Information'
+            @($events[0].Values).Count | Should -Be 1
+            $reading = $events[0].Values[0] | ConvertFrom-Json
+            $reading.ports | Should -Be 2
+            $reading.timeWait | Should -Be 1
+            $reading.budget | Should -Be ([int]$parameters.DynamicPortRangeNumberOfPorts)
         }
     }
 }
