@@ -176,7 +176,7 @@ export function guestModuleFunctions(root: string = GUEST_DIR): GuestFunction[] 
   const byName = new Map<string, string>();
   for (const fn of found) {
     const other = byName.get(fn.name.toLowerCase());
-    if (other !== undefined) throw new Error(`${GUEST_MODULE.name}: ${other} and ${fn.name} are defined twice (Private/ and Public/)`);
+    if (other !== undefined) throw new Error(`${GUEST_MODULE.name}: ${fn.name} is defined twice (in Private/ and in Public/)`);
     byName.set(fn.name.toLowerCase(), fn.name);
   }
   return found.map((fn) => {
