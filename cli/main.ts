@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline/promises";
-import { projectPath } from "../domain/paths";
+import { projectPath } from "../content/paths";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigValidationError } from "../domain/issues";
 import { listStacks } from "../stack/stackFile";
@@ -15,7 +15,7 @@ import { type AzureZones, formatPlan, formatPlanJson, planOf, readAzureZones } f
 import { DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT_SECONDS, driftExitCode, runDrift } from "./drift";
 import { runGraphDrift } from "./graphDrift";
 import { DEFAULT_MAX_AGE_MINUTES, expectedAssignment } from "../domain/graphDrift";
-import { readModuleFolder } from "../domain/machineConfigurationPackage";
+import { readModuleFolder } from "../content/moduleFolder";
 import { GUEST_MODULE } from "../components/guestScripts";
 import { formatDriftGithub, formatDriftJson, formatDriftText } from "./driftFormat";
 import { DEFAULT_POLL_INTERVAL_MS, DEFAULT_REQUEST_TIMEOUT_SECONDS, PUBLIC_ARM_ENDPOINT } from "../azure/arm";

@@ -70,16 +70,15 @@ export interface RebootReport {
   readonly timings: { totalMs: number };
 }
 
-export interface RebootOptions {
-  readonly plan: FleetPlan;
-  /** Lists, reads and restarts the VMs. Not used (and not needed) by a dry run, which plans from the stack file alone. */
-  readonly arm?: ArmCompute;
-  /** Defaults to the plan's resource group. */
-  readonly resourceGroup?: string;
+/** How a rolling reboot runs: the same for a stack's hosts (`--stack`) and a scope's machines (`--scope`). */
+export interface RebootRunOptions {
+  /** Which hosts to restart. */
   readonly selection: RebootSelection;
   /** Hosts restarted at once (already resolved from a number or percentage). */
   readonly maxUnavailable: number;
+  /** Plan the waves and restart nothing. Defaults to false. */
   readonly dryRun?: boolean;
+  /** Restart without asking. Defaults to false. */
   readonly yes?: boolean;
   /** Asked before restarting, unless `yes`. */
   readonly confirm?: (question: string) => Promise<boolean>;
@@ -87,6 +86,14 @@ export interface RebootOptions {
   readonly timeoutSeconds?: number;
   /** Wait between looks at a restarting host, ms. Defaults to {@link DEFAULT_CHECK_INTERVAL_MS}. */
   readonly checkIntervalMs?: number;
+}
+
+export interface RebootOptions extends RebootRunOptions {
+  readonly plan: FleetPlan;
+  /** Lists, reads and restarts the VMs. Not used (and not needed) by a dry run, which plans from the stack file alone. */
+  readonly arm?: ArmCompute;
+  /** Defaults to the plan's resource group. */
+  readonly resourceGroup?: string;
   readonly concurrency?: number;
   readonly progress?: (line: string) => void;
 }
@@ -155,8 +162,49 @@ export async function restartAndWait(host: RebootHost, options: Pick<RebootOptio
   }
 }
 
-function selectionText(selection: RebootSelection): string {
-  return selection.kind === "waiting" ? "hosts waiting for a reboot" : selection.kind === "all" ? "all hosts (--all)" : `named hosts (${selection.hosts.join(", ")})`;
+/** The selection in words: "hosts waiting for a reboot", "all machines (--all)", "named hosts (a, b)". */
+export function selectionText(selection: RebootSelection, noun: "hosts" | "machines" = "hosts"): string {
+  return selection.kind === "waiting" ? `${noun} waiting for a reboot` : selection.kind === "all" ? `all ${noun} (--all)` : `named ${noun} (${selection.hosts.join(", ")})`;
+}
+
+/**
+ * Asks before restarting (unless `yes`), then restarts the report's hosts wave by wave, each
+ * wave's hosts at once, with `restart` (resolving with undefined when the host is back, else the
+ * reason). Stops after the first wave in which a host did not come back: later waves are left alone.
+ */
+export async function restartInWaves(report: RebootReport, options: RebootRunOptions & { readonly progress?: (line: string) => void }, question: string, restart: (host: RebootHost) => Promise<string | undefined>): Promise<void> {
+  report.confirmed = options.yes === true || (options.confirm !== undefined && await options.confirm(question));
+  if (!report.confirmed) return;
+  for (const wave of report.waves) {
+    const hosts = report.hosts.filter((h) => h.wave === wave.number);
+    options.progress?.(`wave ${wave.number}/${report.waves.length} (zone ${wave.zone ?? "none"}): restarting ${hosts.map((h) => h.name).join(", ")}`);
+    const reasons = await Promise.all(hosts.map(restart));
+    hosts.forEach((h, i) => {
+      h.outcome = reasons[i] === undefined ? "restarted" : "did not come back";
+      if (reasons[i] !== undefined) h.detail = reasons[i];
+      options.progress?.(`${h.name}: ${h.outcome}${reasons[i] !== undefined ? ` (${h.detail})` : h.seconds !== undefined ? ` in ${h.seconds} s` : ""}`);
+    });
+    if (reasons.some((r) => r !== undefined)) {
+      options.progress?.(`stopping: later waves are left alone`);
+      break;
+    }
+  }
+}
+
+/** Text lines of the hosts left alone: those whose state could not be read, and those not waiting. */
+export function leftAloneLines(report: RebootReport): string[] {
+  return [
+    ...report.unreadable.map((u) => `  ${u.name}: state unknown, not restarted (${u.reason})`),
+    ...(report.notWaiting.length > 0 ? [`  not waiting for a reboot, left alone: ${report.notWaiting.join(", ")}`] : []),
+  ];
+}
+
+/** Text lines of the waves, each host with its outcome. */
+export function waveLines(report: RebootReport): string[] {
+  return report.waves.flatMap((wave) => [
+    `  wave ${wave.number} (zone ${wave.zone ?? "none"}):`,
+    ...report.hosts.filter((x) => x.wave === wave.number).map((h) => `    ${h.name}  ${h.outcome}${h.seconds !== undefined ? ` in ${h.seconds} s` : ""}${h.detail ? `: ${h.detail}` : ""}`),
+  ]);
 }
 
 /** Runs a rolling reboot (or, with `dryRun`, only plans it). Never throws for Azure errors: they end up in the report. */
@@ -236,23 +284,7 @@ export async function runReboot(options: RebootOptions): Promise<RebootReport> {
   if (options.dryRun || waves.length === 0) return done();
 
   const question = `Restart ${targets.length} host(s) of stack ${plan.stack} in ${waves.length} wave(s) of at most ${options.maxUnavailable}, one zone at a time?`;
-  report.confirmed = options.yes === true || (options.confirm !== undefined && await options.confirm(question));
-  if (!report.confirmed) return done();
-
-  for (const wave of waves) {
-    options.progress?.(`wave ${wave.number}/${waves.length} (zone ${wave.zone ?? "none"}): restarting ${wave.hosts.join(", ")}`);
-    const hosts = report.hosts.filter((h) => h.wave === wave.number);
-    const reasons = await Promise.all(hosts.map((h) => restartAndWait(h, { ...options, arm }, resourceGroup)));
-    hosts.forEach((h, i) => {
-      h.outcome = reasons[i] === undefined ? "restarted" : "did not come back";
-      if (reasons[i] !== undefined) h.detail = reasons[i];
-      options.progress?.(`${h.name}: ${h.outcome}${h.detail ? ` (${h.detail})` : h.seconds !== undefined ? ` in ${h.seconds} s` : ""}`);
-    });
-    if (reasons.some((r) => r !== undefined)) {
-      options.progress?.(`stopping: later waves are left alone`);
-      break;
-    }
-  }
+  await restartInWaves(report, options, question, (h) => restartAndWait(h, { ...options, arm }, resourceGroup));
   return done();
 }
 
@@ -270,15 +302,9 @@ export function formatRebootText(report: RebootReport): string {
   if (report.error) out.push(`  error: ${report.error}`);
   if (report.fromStackFile) out.push("  hosts and zones from the stack file (a dry run asks Azure nothing and needs no credentials); a real run lists the VMs and uses the zone Azure reports.");
   if (report.waitingNotRead) out.push("  waiting for a reboot: not read in a dry run (it takes a Run Command on every host); the waves cover every host, and a real run restarts only those that wait.");
-  for (const u of report.unreadable) out.push(`  ${u.name}: state unknown, not restarted (${u.reason})`);
-  if (report.notWaiting.length > 0) out.push(`  not waiting for a reboot, left alone: ${report.notWaiting.join(", ")}`);
+  out.push(...leftAloneLines(report));
   if (report.waves.length === 0 && !report.error) out.push("  nothing to restart.");
-  for (const wave of report.waves) {
-    out.push(`  wave ${wave.number} (zone ${wave.zone ?? "none"}):`);
-    for (const h of report.hosts.filter((x) => x.wave === wave.number)) {
-      out.push(`    ${h.name}  ${h.outcome}${h.seconds !== undefined ? ` in ${h.seconds} s` : ""}${h.detail ? `: ${h.detail}` : ""}`);
-    }
-  }
+  out.push(...waveLines(report));
   if (!report.dryRun && report.hosts.length > 0 && !report.confirmed) out.push("  not confirmed: nothing restarted (pass --yes to skip the question).");
   const count = (o: HostOutcome) => report.hosts.filter((h) => h.outcome === o).length;
   out.push("", report.dryRun

@@ -13,7 +13,7 @@ import { type ExpectedAssignment } from "../domain/graphDrift";
 import { type FleetPlan } from "../domain/plan";
 import { type RebootTarget, type Wave, planWaves } from "../domain/reboot";
 import { type DriftReport, type HostDrift } from "./drift";
-import { type RebootHost, type RebootReport, type RebootSelection, restartAndWait } from "./reboot";
+import { type RebootHost, type RebootReport, type RebootRunOptions, leftAloneLines, restartAndWait, restartInWaves, selectionText, waveLines } from "./reboot";
 
 /** How a scope is written in messages: `/subscriptions/<id>` or the management group's ID. */
 export function scopeText(scope: DriftScope): string {
@@ -146,16 +146,9 @@ export function formatScopeDriftText(report: ScopeDriftReport): string {
   return out.join("\n");
 }
 
-export interface ScopeRebootOptions extends ScopeReadOptions {
+export interface ScopeRebootOptions extends ScopeReadOptions, RebootRunOptions {
   /** The ARM client of a subscription (machines of a management group live in several). */
   readonly armFor: (subscriptionId: string) => ArmCompute;
-  readonly selection: RebootSelection;
-  readonly maxUnavailable: number;
-  readonly dryRun?: boolean;
-  readonly yes?: boolean;
-  readonly confirm?: (question: string) => Promise<boolean>;
-  readonly timeoutSeconds?: number;
-  readonly checkIntervalMs?: number;
 }
 
 export interface ScopeRebootReport extends RebootReport {
@@ -178,7 +171,7 @@ export async function runScopeReboot(options: ScopeRebootOptions): Promise<Scope
   const selection = options.selection;
   const report: ScopeRebootReport = {
     stack: options.plan.stack, resourceGroup: "(scope)", scope: scopeText(options.scope),
-    selection: selection.kind === "waiting" ? "machines waiting for a reboot" : selection.kind === "all" ? "all machines (--all)" : `named machines (${selection.hosts.join(", ")})`,
+    selection: selectionText(selection, "machines"),
     maxUnavailable: options.maxUnavailable, dryRun: options.dryRun === true, waves: [], hosts: [], notWaiting: [], unreadable: [], confirmed: false,
     manualRestart: [], graphRequests: 0, timings: { totalMs: 0 },
   };
@@ -215,29 +208,23 @@ export async function runScopeReboot(options: ScopeRebootOptions): Promise<Scope
   const vms = chosen.filter((m) => m.kind === "azure-vm");
   // Names can repeat across resource groups and subscriptions: a wave entry is the machine's ID.
   const byId = new Map(vms.map((m) => [m.id, m]));
+  const machineOf = new Map<RebootHost, ScopeMachine>();
   const waves = planWaves(vms.map((m): RebootTarget => ({ name: m.id, zone: m.zone })), options.maxUnavailable);
   for (const wave of waves) {
     (report.waves as Wave[]).push({ ...wave, hosts: wave.hosts.map((id) => byId.get(id)!.name) });
-    for (const id of wave.hosts) report.hosts.push({ name: byId.get(id)!.name, zone: wave.zone, wave: wave.number, outcome: options.dryRun ? "planned" : "not restarted", detail: id });
+    for (const id of wave.hosts) {
+      const host: RebootHost = { name: byId.get(id)!.name, zone: wave.zone, wave: wave.number, outcome: options.dryRun ? "planned" : "not restarted", detail: id };
+      report.hosts.push(host);
+      machineOf.set(host, byId.get(id)!);
+    }
   }
   if (options.dryRun || waves.length === 0) return done();
 
   const question = `Restart ${vms.length} Azure VM(s) of ${report.scope} in ${waves.length} wave(s) of at most ${options.maxUnavailable}, one zone at a time?`;
-  report.confirmed = options.yes === true || (options.confirm !== undefined && await options.confirm(question));
-  if (!report.confirmed) return done();
-  for (const wave of waves) {
-    const hosts = report.hosts.filter((h) => h.wave === wave.number);
-    options.progress?.(`wave ${wave.number}/${waves.length} (zone ${wave.zone ?? "none"}): restarting ${hosts.map((h) => h.name).join(", ")}`);
-    const reasons = await Promise.all(wave.hosts.map((id, i) => {
-      const m = byId.get(id)!;
-      return restartAndWait(hosts[i] as RebootHost, { ...options, arm: options.armFor(m.subscriptionId) }, m.resourceGroup);
-    }));
-    hosts.forEach((h, i) => {
-      h.outcome = reasons[i] === undefined ? "restarted" : "did not come back";
-      h.detail = reasons[i] ?? wave.hosts[i];
-    });
-    if (reasons.some((r) => r !== undefined)) break;
-  }
+  await restartInWaves(report, options, question, (h) => {
+    const m = machineOf.get(h)!;
+    return restartAndWait(h, { ...options, arm: options.armFor(m.subscriptionId) }, m.resourceGroup);
+  });
   return done();
 }
 
@@ -245,12 +232,7 @@ export async function runScopeReboot(options: ScopeRebootOptions): Promise<Scope
 export function formatScopeRebootText(report: ScopeRebootReport): string {
   const out = [`scope ${report.scope}: ${report.selection}, at most ${report.maxUnavailable} at once, one zone a wave${report.dryRun ? " (dry run: nothing restarted)" : ""} (${report.graphRequests} Resource Graph request(s))`];
   if (report.error) out.push(`  error: ${report.error}`);
-  for (const u of report.unreadable) out.push(`  ${u.name}: state unknown, not restarted (${u.reason})`);
-  if (report.notWaiting.length > 0) out.push(`  not waiting for a reboot, left alone: ${report.notWaiting.join(", ")}`);
-  for (const wave of report.waves) {
-    out.push(`  wave ${wave.number} (zone ${wave.zone ?? "none"}):`);
-    for (const h of report.hosts.filter((x) => x.wave === wave.number)) out.push(`    ${h.name}  ${h.outcome}${h.seconds !== undefined ? ` in ${h.seconds} s` : ""}${h.detail ? `: ${h.detail}` : ""}`);
-  }
+  out.push(...leftAloneLines(report), ...waveLines(report));
   if (report.manualRestart.length > 0) {
     out.push("  needs a manual restart (Arc-enabled server: Azure Resource Manager has no restart action for Microsoft.HybridCompute/machines):");
     for (const m of report.manualRestart) out.push(`    ${m.name}${m.outsideAnyStack ? " (outside any stack)" : ""}: ${m.id}`);

@@ -6,7 +6,7 @@ import { type MachineConfigurationPackage } from "../domain/machineConfiguration
 import { type TuningPlan } from "../domain/plan";
 import { machineConfigurationPackageFor } from "./guestContent";
 import { buildDscArchive } from "./guestScripts";
-import { PUBLISHED_CONTENT_OPTIONS, STORAGE_BLOB_DATA_READER_ROLE_ID, defaultSasExpiry, publishDscArchive, writePackageFile } from "./MailSite";
+import { PUBLISHED_CONTENT_OPTIONS, STORAGE_BLOB_DATA_READER_ROLE_ID, contentStorageAccount, defaultSasExpiry, publishDscArchive, writePackageFile } from "./publishedContent";
 import { type DscArchive } from "./WindowsMailHost";
 import { rejectInvalid } from "./validation";
 
@@ -90,19 +90,7 @@ export class GuestContentStore extends pulumi.ComponentResource {
     super(GuestContentStore.typeToken, name, {}, opts);
     storeState.set(this, { storeName: name, resourceGroupName: args.resourceGroupName, dscSasExpiry: expiry, packages: new Map(), readers: new Map() });
 
-    this.account = new storage.StorageAccount(`${name}-st`, {
-      resourceGroupName: args.resourceGroupName,
-      location: args.location,
-      accountName: args.accountName,
-      kind: storage.Kind.StorageV2,
-      sku: { name: storage.SkuName.Standard_ZRS },
-      allowBlobPublicAccess: false,
-      enableHttpsTrafficOnly: true,
-      minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
-      // The DSC extension reads its archive with a SAS token, which needs shared-key signing.
-      allowSharedKeyAccess: true,
-      tags: args.tags,
-    }, { parent: this });
+    this.account = contentStorageAccount(this, name, { resourceGroupName: args.resourceGroupName, location: args.location, accountName: args.accountName, tags: args.tags });
     this.packageContainer = new storage.BlobContainer(`${name}-packages`, {
       resourceGroupName: args.resourceGroupName,
       accountName: this.account.name,

@@ -7,7 +7,7 @@ import { VM_RESOURCE_ID_PATTERN } from "./ExistingVmTuning";
 import { Monitoring } from "./Monitoring";
 import { type MonitoringSettings, planSettings } from "./settings";
 import { rejectInvalid } from "./validation";
-import { AZURE_MONITOR_AGENT } from "./WindowsMailHost";
+import { AZURE_MONITOR_AGENT_EXTENSION } from "./WindowsMailHost";
 
 export interface PortExhaustionMonitoringArgs {
   /**
@@ -97,12 +97,7 @@ export class PortExhaustionMonitoring extends pulumi.ComponentResource {
         resourceGroupName,
         location: args.location,
         vmName,
-        vmExtensionName: AZURE_MONITOR_AGENT.type,
-        publisher: AZURE_MONITOR_AGENT.publisher,
-        type: AZURE_MONITOR_AGENT.type,
-        typeHandlerVersion: AZURE_MONITOR_AGENT.typeHandlerVersion,
-        autoUpgradeMinorVersion: true,
-        enableAutomaticUpgrade: true,
+        ...AZURE_MONITOR_AGENT_EXTENSION,
         tags: args.tags,
       }, { parent: this });
       agents.push(agent);

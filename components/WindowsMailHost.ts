@@ -76,6 +76,20 @@ export interface HostMonitoringArgs {
 export const AZURE_MONITOR_AGENT = { publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorWindowsAgent", typeHandlerVersion: "1.0" } as const;
 
 /**
+ * The agent's extension as every VM gets it, a stack's host or a VM that exists already: named by
+ * its type, minor versions and new builds installed automatically, no settings (the VM's
+ * system-assigned identity authenticates the agent).
+ */
+export const AZURE_MONITOR_AGENT_EXTENSION = {
+  vmExtensionName: AZURE_MONITOR_AGENT.type,
+  publisher: AZURE_MONITOR_AGENT.publisher,
+  type: AZURE_MONITOR_AGENT.type,
+  typeHandlerVersion: AZURE_MONITOR_AGENT.typeHandlerVersion,
+  autoUpgradeMinorVersion: true,
+  enableAutomaticUpgrade: true,
+} as const;
+
+/**
  * One Windows mail host: a NIC without public IP, a Trusted Launch VM (secure boot, vTPM) with a
  * system-assigned identity and boot diagnostics, and exactly one tuning child (DSC extension or
  * run command) that sets the TCP ephemeral-port values and writes SiteConfig.cfg.
@@ -220,13 +234,7 @@ export class WindowsMailHost extends pulumi.ComponentResource {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
         vmName: this.virtualMachine.name,
-        vmExtensionName: AZURE_MONITOR_AGENT.type,
-        publisher: AZURE_MONITOR_AGENT.publisher,
-        type: AZURE_MONITOR_AGENT.type,
-        typeHandlerVersion: AZURE_MONITOR_AGENT.typeHandlerVersion,
-        autoUpgradeMinorVersion: true,
-        enableAutomaticUpgrade: true,
-        // The VM's system-assigned identity authenticates the agent: no settings needed.
+        ...AZURE_MONITOR_AGENT_EXTENSION,
         provisionAfterExtensions: this.tuning instanceof DscTuning ? [DSC_EXTENSION_NAME] : undefined,
         tags: args.tags,
       }, { parent: this, dependsOn: [this.tuning, chain[chain.length - 1]] });

@@ -13,7 +13,8 @@
  * temporary copy); it defaults to the package's own.
  */
 import { type PublishedArchive, manifestSha256 } from "../domain/guestContent";
-import { type MachineConfigurationPackage, buildMachineConfigurationPackage, readModuleFolder } from "../domain/machineConfigurationPackage";
+import { type MachineConfigurationPackage, buildMachineConfigurationPackage } from "../domain/machineConfigurationPackage";
+import { readModuleFolder } from "../content/moduleFolder";
 import { CONTENT_HASH_PARAMETER, type RunCommandParameter, type TuningPlan, dscManifest, runCommandTuningParameters } from "../domain/plan";
 import { GUEST_DIR, GUEST_MODULE, RUN_COMMAND_SCRIPT, buildDscArchive, inGuestRoot, readGuestScript } from "./guestScripts";
 

@@ -13,7 +13,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type PublishedArchive, publishedArchive } from "../domain/guestContent";
-import { projectPath } from "../domain/paths";
+import { projectPath } from "../content/paths";
 import {
   DYNAMIC_PORT_RANGE_COUNT,
   DYNAMIC_PORT_RANGE_START,

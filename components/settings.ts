@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type MailhostConfig, type StackConfigInput, type TuningMechanism, adminPasswordIssues, alertWebhookUrlIssues, parseStackConfig } from "../domain/config";
 import { ConfigValidationError } from "../domain/issues";
 import { type FleetPlan, type PlanOptions, planFleet } from "../domain/plan";
-import { loadSiteConfigTemplate } from "../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../content/siteConfigTemplate";
 // Referenced by the doc comments below.
 import type { ACTIVE_SESSIONS_PER_HOST, AUTO_REUSE_PORT_RANGE_COUNT, AUTO_REUSE_PORT_RANGE_START, BACKEND_ENDPOINTS, DEFAULTS, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAILBOX_CACHE_TTL, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, UTILIZATION } from "../domain/limits";
 

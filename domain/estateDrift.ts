@@ -8,7 +8,8 @@
  * `machines` (its machine operations are create, update, delete, get, list, assessPatches and
  * installPatches), so `mailhost reboot --scope` lists them as needing a manual restart.
  */
-import { ASSIGNMENT_TYPE, type AssignmentRow, type ExpectedAssignment, GUEST_CONFIGURATION_TABLE, type GraphHostVerdict, MACHINE_CONFIGURATION_NAME, judgeAssignment, kqlString } from "./graphDrift";
+import { ASSIGNMENT_TYPE, type AssignmentRow, type ExpectedAssignment, GUEST_CONFIGURATION_TABLE, type GraphHostVerdict, MACHINE_CONFIGURATION_NAME, judgeAssignment } from "./graphDrift";
+import { kqlString } from "./kql";
 import { STACK_TAG, type TuningPlan } from "./plan";
 
 /** Resource Graph's types of the machines the estate policy tunes (lower case, as Resource Graph spells them). */

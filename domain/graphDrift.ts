@@ -14,6 +14,7 @@
  * (azure-rest-api-specs, guestconfiguration 2024-04-05, createOrUpdateGuestConfigurationAssignment.json).
  */
 import { type SettingDrift, type SettingStatus } from "./drift";
+import { kqlString } from "./kql";
 import { DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, HIGHEST_PORT, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, WINDOWS_DEFAULTS, inRange } from "./limits";
 import { MAILHOST_TCP_TUNING, assignmentParameters } from "./machineConfiguration";
 import { type ModuleFile, buildMachineConfigurationPackage } from "./machineConfigurationPackage";
@@ -107,11 +108,6 @@ export interface GraphHostVerdict {
   readonly rebootPending: boolean;
   /** When Azure last evaluated the host (ISO 8601). */
   readonly evaluatedAt?: string;
-}
-
-/** A KQL string literal: single-quoted, backslash and quote escaped (Kusto "string data type" docs). */
-export function kqlString(value: string): string {
-  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\r/g, "\\r").replace(/\n/g, "\\n")}'`;
 }
 
 /**

@@ -11,7 +11,7 @@
  * `{name, value}` strings).
  */
 import { toBase64Url } from "./guestEncoding";
-import { type TuningPlan } from "./plan";
+import { AUTO_REUSE_PARAMETER_NAMES, type TuningArguments, type TuningPlan } from "./plan";
 
 /** The resource, its module and the configuration built from it. All four names are the same. */
 export const MAILHOST_TCP_TUNING = {
@@ -31,7 +31,9 @@ export const MAILHOST_TCP_TUNING = {
 
 /**
  * Properties of the resource that the plan sets, in MOF order. All are `[string]` in the class:
- * an assignment overrides them with strings, and the resource converts and validates them.
+ * an assignment overrides them with strings, and the resource converts and validates them. They
+ * are the tuning's arguments (`TuningArguments`), by the same names: the compiler checks that
+ * none is missing or misspelt.
  */
 export const TUNED_PROPERTIES = [
   "MaxUserPort",
@@ -41,12 +43,15 @@ export const TUNED_PROPERTIES = [
   "SiteConfigPathBase64Url",
   "SiteConfigContentBase64Url",
   "SiteConfigSha256",
-] as const;
+] as const satisfies readonly (keyof TuningArguments)[];
 /**
- * Properties of the auto-reuse port range: set (in the MOF and the assignment) only when the
- * stack sets `tcp.autoReusePortRange`. Left empty, the resource leaves the host's range alone.
+ * Properties of the auto-reuse port range, the parameters of the same names: set (in the MOF and
+ * the assignment) only when the stack sets `tcp.autoReusePortRange`. Left empty, the resource
+ * leaves the host's range alone.
  */
-export const AUTO_REUSE_PROPERTIES = ["AutoReusePortRangeStartPort", "AutoReusePortRangeNumberOfPorts"] as const;
+export const AUTO_REUSE_PROPERTIES = AUTO_REUSE_PARAMETER_NAMES;
+const everyArgumentIsAProperty: [Exclude<keyof TuningArguments, (typeof TUNED_PROPERTIES)[number] | (typeof AUTO_REUSE_PROPERTIES)[number]>] extends [never] ? true : false = true;
+void everyArgumentIsAProperty;
 export type TunedProperty = (typeof TUNED_PROPERTIES)[number] | (typeof AUTO_REUSE_PROPERTIES)[number];
 
 /** The properties a plan sets, in MOF order: {@link TUNED_PROPERTIES}, then the auto-reuse range's when it is set. */

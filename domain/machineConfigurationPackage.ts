@@ -12,8 +12,6 @@
  * with `/` separators (PKWARE APPNOTE 4.4.17).
  */
 import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { strToU8, zipSync, type ZipOptions, type Zippable } from "fflate";
 import { contentAddressedName } from "./guestContent";
 import { MAILHOST_TCP_TUNING } from "./machineConfiguration";
@@ -59,25 +57,6 @@ export function metaconfigJson(): string {
 /** Relative, ASCII, no `..`, no empty segment, `/`-separated. */
 const SAFE_RELATIVE_PATH = /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._ -]+(\/[A-Za-z0-9._ -]+)*$/;
 
-/**
- * Every file under `folder` (recursively), sorted by path, with `/`-separated relative paths.
- * Throws when the folder is missing or empty.
- */
-export function readModuleFolder(folder: string): ModuleFile[] {
-  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new Error(`module folder ${folder} does not exist`);
-  const files: ModuleFile[] = [];
-  const walk = (dir: string, prefix: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const relative = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
-      if (entry.isDirectory()) walk(path.join(dir, entry.name), relative);
-      else if (entry.isFile()) files.push({ path: relative, bytes: fs.readFileSync(path.join(dir, entry.name)) });
-    }
-  };
-  walk(folder, "");
-  if (files.length === 0) throw new Error(`module folder ${folder} holds no files`);
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-
 /** `ModuleVersion = '1.0.0'` of a module manifest's text, or undefined. */
 export function manifestModuleVersion(manifestText: string): string | undefined {
   return /(?:^|[\s{;])ModuleVersion\s*=\s*['"]([^'"]+)['"]/m.exec(manifestText)?.[1];
@@ -117,9 +96,9 @@ const FIXED_MTIME = new Date(1980, 0, 1, 0, 0, 0);
 
 /**
  * Builds the package for a plan and the module folder's files (all of them, as
- * {@link readModuleFolder} returns them). Throws an `Error` listing every problem with the files
- * (no manifest, a ModuleVersion other than the MOF's, unsafe paths), and a `RangeError` when a
- * value cannot be written to the MOF.
+ * `readModuleFolder` of `content/moduleFolder.ts` reads them). Throws an `Error` listing every
+ * problem with the files (no manifest, a ModuleVersion other than the MOF's, unsafe paths), and a
+ * `RangeError` when a value cannot be written to the MOF.
  */
 export function buildMachineConfigurationPackage(tuning: TuningPlan, moduleFiles: readonly ModuleFile[]): MachineConfigurationPackage {
   const problems = moduleFileProblems(moduleFiles);

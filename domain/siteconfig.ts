@@ -1,15 +1,13 @@
 /**
  * Renders `SiteConfig.cfg` (an INI file) from the template in `templates/` and per-environment
- * settings, with the `ini` package. Pure apart from reading the template file.
+ * settings, with the `ini` package. Pure: the template's text is read by `content/siteConfigTemplate.ts`.
  *
  * Guarantees: the output is deterministic (same input, byte-identical text); it parses back with
  * `ini.parse` to exactly the intended sections, keys and values; no key or value can add a
  * section, a key or a comment; `MailboxCacheTTL` is never below the host's floor.
  */
-import * as fs from "node:fs";
 import * as ini from "ini";
 import { type ConfigIssue, ConfigValidationError, showValue } from "./issues";
-import { projectPath } from "./paths";
 import { looksLikeCredential } from "./secrets";
 import { MAILBOX_CACHE_TTL, SITE_CONFIG_VALUE_MAX_LENGTH as MAX_VALUE_LENGTH } from "./limits";
 
@@ -55,11 +53,6 @@ export interface SiteConfigInput {
 }
 
 type Sections = Map<string, Map<string, string>>;
-
-/** Reads the shipped template. */
-export function loadSiteConfigTemplate(file: string = projectPath("templates", "SiteConfig.cfg")): string {
-  return fs.readFileSync(file, "utf8");
-}
 
 /** Problems with one section name, key name or value; empty when it is safe to write. */
 export function checkSectionName(name: string, where: string): ConfigIssue[] {

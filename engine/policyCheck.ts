@@ -3,7 +3,7 @@
  * `Analyze` for every resource, then `AnalyzeStack` with all of them. One implementation for the
  * pack's integration tests and for `mailhost check`.
  */
-import { projectPath } from "../domain/paths";
+import { projectPath } from "../content/paths";
 import { type AnalyzedResource, type PolicyDiagnostic, type PolicyPackConfig, PolicyPackProcess, type StartOptions } from "./analyzer";
 import type { RecordedResource } from "./offline";
 

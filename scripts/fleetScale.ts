@@ -5,7 +5,7 @@
  * DEVELOPMENT.md; a test checks it is fresh. Never typed by hand, so the docs cannot contradict the
  * benchmark.
  */
-import { BEGIN, END, GOAL } from "../bench/check";
+import { BEGIN, END, GOAL } from "./checkBenchDoc";
 
 export const FLEET_SCALE_BEGIN = "<!-- fleet-scale:begin (generated from docs/BENCHMARKS.md by `npm run docs`) -->";
 export const FLEET_SCALE_END = "<!-- fleet-scale:end -->";

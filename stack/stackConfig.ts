@@ -7,7 +7,7 @@ import { closest, distance } from "fastest-levenshtein";
 import { ALERT_WEBHOOK_URL_KEY, AZURE_LOCATION_KEY, CONFIG_NAMESPACE, adminPasswordIssues, azureLocationIssues, alertWebhookUrlIssues, configKeyPath, configSchema, parseStackConfig } from "../domain/config";
 import { type ConfigIssue, ConfigValidationError } from "../domain/issues";
 import { type FleetPlan, planFleet } from "../domain/plan";
-import { loadSiteConfigTemplate } from "../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../content/siteConfigTemplate";
 
 /** The admin password's key (a secret). */
 export const ADMIN_PASSWORD_KEY = "adminPassword";

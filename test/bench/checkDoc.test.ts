@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BEGIN, END, replaceSection } from "../../bench/check";
+import { replaceSection } from "../../bench/check";
+import { BEGIN, END } from "../../scripts/checkBenchDoc";
 
 const other = "## Cost of reading script text\n\nA table another benchmark wrote.\n";
 

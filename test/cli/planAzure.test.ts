@@ -10,7 +10,7 @@ import { formatPlan, formatPlanJson, readAzureZones } from "../../cli/plan";
 import { main } from "../../cli/main";
 import { requireStackConfig } from "../../domain/config";
 import { STACK_TAG, planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { ArmStandIn, STAND_IN_TOKEN } from "../support/armStandIn";
 import { REPO_ROOT, stackFileConfig } from "../support/stacks";
 

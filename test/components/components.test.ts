@@ -8,16 +8,10 @@ import { RunCommandTuning } from "../../components/RunCommandTuning";
 import { SHORTEST_INBOUND_SOURCE_PREFIX } from "../../domain/limits";
 import { MailSite } from "../../components/MailSite";
 import { MachineConfigurationTuning } from "../../components/MachineConfigurationTuning";
-import { requireStackConfig } from "../../domain/config";
-import { type TuningPlan, planFleet, siteNames } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { type TuningPlan, siteNames } from "../../domain/plan";
+import { minimalPlan } from "../support/stackConfigs";
 
-const plan = planFleet("unit", requireStackConfig({
-  fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
-  tcp: { tuning: "dsc" },
-  siteConfig: { mailboxCacheTtl: 600 },
-  capacity: { activeSessionsPerHost: 100, backendEndpoints: 1 },
-}), loadSiteConfigTemplate());
+const plan = minimalPlan("dsc");
 
 /** Runs `build` under mocks; returns the error message (if any) and the types registered besides the stack. */
 async function register(build: () => void): Promise<{ error?: string; types: string[] }> {

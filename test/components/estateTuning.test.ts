@@ -3,21 +3,15 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { runOffline, type RecordedResource } from "../../engine/offline";
 import { EstateTuningPolicy, type EstateTuningPolicyArgs, defaultPackageSasExpiry } from "../../components/EstateTuningPolicy";
-import { requireStackConfig } from "../../domain/config";
 import { GUEST_CONFIGURATION_PREREQUISITES_INITIATIVE_ID, GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID, CONTRIBUTOR_ROLE_ID } from "../../domain/estateTuningPolicy";
 import { PACKAGE_SAS_LIFETIME_DAYS, TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
-import { STACK_TAG, planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { STACK_TAG } from "../../domain/plan";
 import { secretsOnlyProtected } from "../../policies/rules/secretsOnlyProtected";
 import { policies } from "../../policies/all";
 import { violations } from "../policies/harness";
+import { minimalPlan } from "../support/stackConfigs";
 
-const plan = planFleet("unit", requireStackConfig({
-  fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
-  tcp: { tuning: "machineConfiguration" },
-  siteConfig: { mailboxCacheTtl: 600 },
-  capacity: { activeSessionsPerHost: 100, backendEndpoints: 1 },
-}), loadSiteConfigTemplate());
+const plan = minimalPlan("machineConfiguration");
 
 const HASH = "0123456789ABCDEF".repeat(4);
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";

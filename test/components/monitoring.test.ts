@@ -3,19 +3,11 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { type RecordedResource, runOffline } from "../../engine/offline";
 import { Monitoring } from "../../components/Monitoring";
-import { requireStackConfig } from "../../domain/config";
 import { CONNECTION_FAILURE_THRESHOLD, PERF_SAMPLING_INTERVAL, formatRange } from "../../domain/limits";
 import { type MonitoringPlan } from "../../domain/monitoring";
-import { planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { minimalPlan } from "../support/stackConfigs";
 
-const plan = planFleet("unit", requireStackConfig({
-  fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
-  tcp: { tuning: "dsc" },
-  siteConfig: { mailboxCacheTtl: 600 },
-  capacity: { activeSessionsPerHost: 100, backendEndpoints: 1 },
-  monitoring: { emailReceivers: ["ops@example.com"] },
-}), loadSiteConfigTemplate(), { webhookReceiver: true });
+const plan = minimalPlan("dsc", (raw) => { raw.monitoring = { emailReceivers: ["ops@example.com"] }; }, { webhookReceiver: true });
 
 const NAT_GATEWAY_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-unit/providers/Microsoft.Network/natGateways/ng-mailhost-unit";
 

@@ -19,7 +19,7 @@ import { REPO_ROOT } from "../support/stacks";
 import { brokenLinks, fencedBlocks, headingAnchors } from "../support/markdown";
 import { GENERATED_SECTIONS, regenerated } from "../../scripts/generatedDocs";
 import { fleetScaleParagraph, readCheckBenchFigures } from "../../scripts/fleetScale";
-import { BEGIN as CHECK_BENCH_BEGIN, END as CHECK_BENCH_END, GOAL } from "../../bench/check";
+import { BEGIN as CHECK_BENCH_BEGIN, END as CHECK_BENCH_END, GOAL } from "../../scripts/checkBenchDoc";
 
 const read = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), "utf8");
 const readme = read("README.md");

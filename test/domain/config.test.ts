@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
-import { parseStackConfig, schemaIssues, type StackConfigInput } from "../../domain/config";
+import { configSchema, defaultDynamicPortRange, parseStackConfig, schemaIssues, type StackConfigInput } from "../../domain/config";
 import { AUTO_REUSE_PORT_RANGE_COUNT, DEFAULTS, DYNAMIC_PORT_RANGE_COUNT, MAX_USER_PORT, MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE, TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
 
 /** A valid raw config; each test changes one field. */
@@ -81,6 +81,56 @@ describe("stack config schema: dynamic port range boundaries", () => {
     const result = parseStackConfig({ ...valid(), tcp: { tuning: "dsc", maxUserPort: MAX_USER_PORT.min } });
     assert.ok(result.ok);
     assert.deepEqual(result.config.tcp.dynamicPortRange, { start: 1025, count: MAX_USER_PORT.min - 1024 });
+  });
+});
+
+describe("stack config: defaults", () => {
+  /** Every `default:` the schema states, with the key path of its setting (a default inside a defaulted section included). */
+  function schemaDefaults(node: any, path: string[] = []): Array<{ path: string[]; value: unknown }> {
+    const own = node.default !== undefined && path.length > 0 ? [{ path, value: node.default }] : [];
+    const children = Object.entries(node.properties ?? {}).flatMap(([key, child]) => schemaDefaults(child, [...path, key]));
+    return [...own, ...children];
+  }
+  const at = (value: any, path: readonly string[]) => path.reduce((v, key) => v?.[key], value);
+  const minimal = (): StackConfigInput => ({
+    fleet: { hostCount: 2, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.20.0.0/16"] },
+    tcp: { tuning: "dsc" },
+    siteConfig: { mailboxCacheTtl: 600 },
+    capacity: { activeSessionsPerHost: 1000, backendEndpoints: 2 },
+  });
+
+  it("gives every setting left out the schema's default", () => {
+    const result = parseStackConfig(minimal());
+    assert.ok(result.ok);
+    const defaults = schemaDefaults(configSchema);
+    assert.ok(defaults.length > 20, `${defaults.length} defaults`);
+    for (const { path, value } of defaults) {
+      // A defaulted section holds its children's defaults, not the literal {} it starts as.
+      if (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0 && at(configSchema, [...path.flatMap((k) => ["properties", k]), "properties"]) !== undefined) continue;
+      assert.deepEqual(at(result.config, path), value, path.join("."));
+    }
+  });
+  it("derives the dynamic port range from MaxUserPort, the one default written in code", () => {
+    const result = parseStackConfig({ ...minimal(), tcp: { tuning: "dsc", maxUserPort: 20000 } });
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.tcp.dynamicPortRange, defaultDynamicPortRange(20000));
+  });
+  it("neither changes the input nor shares a default between two configs", () => {
+    const input = minimal();
+    const copy = structuredClone(input);
+    const [a, b] = [parseStackConfig(input), parseStackConfig(input)];
+    assert.deepEqual(input, copy);
+    assert.ok(a.ok && b.ok);
+    assert.notEqual(a.config.fleet.zones, b.config.fleet.zones);
+    assert.notEqual(a.config.monitoring.alerts, b.config.monitoring.alerts);
+  });
+  it("lists the keys in the schema's order, whatever order the file wrote them in", () => {
+    const input = minimal();
+    const reversed = Object.fromEntries(Object.entries(input).reverse().map(([k, v]) => [k, Object.fromEntries(Object.entries(v).reverse())]));
+    const [a, b] = [parseStackConfig(input), parseStackConfig(reversed)];
+    assert.ok(a.ok && b.ok);
+    assert.equal(JSON.stringify(b.config), JSON.stringify(a.config));
+    assert.deepEqual(Object.keys(a.config.tcp), Object.keys(configSchema.properties.tcp.properties).filter((k) => k !== "autoReusePortRange"));
   });
 });
 

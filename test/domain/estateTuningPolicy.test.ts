@@ -9,7 +9,6 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv from "ajv";
-import { requireStackConfig } from "../../domain/config";
 import {
   GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID,
   TUNING_PARAMETER,
@@ -21,19 +20,14 @@ import {
 } from "../../domain/estateTuningPolicy";
 import { AUTO_REUSE_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAX_USER_PORT, MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE, TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
 import { TUNED_PROPERTIES, configurationParameterName, tunedPropertiesOf } from "../../domain/machineConfiguration";
-import { STACK_TAG, planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { STACK_TAG } from "../../domain/plan";
 import { evaluate } from "../support/policyRule";
+import { minimalPlan } from "../support/stackConfigs";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "azure-policy");
 const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8"));
 
-const plan = planFleet("unit", requireStackConfig({
-  fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
-  tcp: { tuning: "machineConfiguration" },
-  siteConfig: { mailboxCacheTtl: 600 },
-  capacity: { activeSessionsPerHost: 100, backendEndpoints: 1 },
-}), loadSiteConfigTemplate());
+const plan = minimalPlan("machineConfiguration");
 
 const HASH = "A".repeat(64);
 const URI = `https://stmail.blob.core.windows.net/machine-configuration/MailhostTcpTuning-${HASH}.zip?sv=2024-11-04&sr=b&sp=r&spr=https&se=2027-06-30T23%3A59%3A59Z&sig=x`;

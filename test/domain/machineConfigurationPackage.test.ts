@@ -7,10 +7,11 @@ import { strFromU8, unzipSync } from "fflate";
 import { requireStackConfig } from "../../domain/config";
 import { fromBase64Url } from "../../domain/guestEncoding";
 import { MAILHOST_TCP_TUNING } from "../../domain/machineConfiguration";
-import { buildMachineConfigurationPackage, metaconfigJson, moduleFileProblems, readModuleFolder } from "../../domain/machineConfigurationPackage";
+import { buildMachineConfigurationPackage, metaconfigJson, moduleFileProblems } from "../../domain/machineConfigurationPackage";
+import { readModuleFolder } from "../../content/moduleFolder";
 import { tuningMof } from "../../domain/mof";
 import { planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { readMof } from "../support/mofReader";
 
 const FIXTURE_MODULE = path.join(__dirname, "..", "fixtures", "MailhostTcpTuningModule");
@@ -44,10 +45,11 @@ describe("Machine Configuration package", () => {
   });
 
   it("is byte-identical in another time zone and another process (entry dates are fixed)", () => {
-    const script = `const { buildMachineConfigurationPackage, readModuleFolder } = require(${JSON.stringify(path.join(__dirname, "..", "..", "domain", "machineConfigurationPackage"))});
+    const script = `const { buildMachineConfigurationPackage } = require(${JSON.stringify(path.join(__dirname, "..", "..", "domain", "machineConfigurationPackage"))});
+const { readModuleFolder } = require(${JSON.stringify(path.join(__dirname, "..", "..", "content", "moduleFolder"))});
 const { planFleet } = require(${JSON.stringify(path.join(__dirname, "..", "..", "domain", "plan"))});
 const { requireStackConfig } = require(${JSON.stringify(path.join(__dirname, "..", "..", "domain", "config"))});
-const { loadSiteConfigTemplate } = require(${JSON.stringify(path.join(__dirname, "..", "..", "domain", "siteconfig"))});
+const { loadSiteConfigTemplate } = require(${JSON.stringify(path.join(__dirname, "..", "..", "content", "siteConfigTemplate"))});
 const plan = planFleet("pkg", requireStackConfig(${JSON.stringify({
       fleet: { hostCount: 1, vmSize: "Standard_D4s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
       tcp: { tuning: "machineConfiguration", maxUserPort: 65534 },

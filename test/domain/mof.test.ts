@@ -8,7 +8,7 @@ import { fromBase64Url } from "../../domain/guestEncoding";
 import { MAILHOST_TCP_TUNING, TUNED_PROPERTIES } from "../../domain/machineConfiguration";
 import { escapeMofString, mofLiteral, tuningMof, writeMof } from "../../domain/mof";
 import { planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { type MofReadInstance, readMof, readMofString } from "../support/mofReader";
 
 const GOLDEN = path.join(__dirname, "..", "golden", "MailhostTcpTuning.mof");

@@ -20,11 +20,12 @@ import {
   formatRange,
   type IntRange,
 } from "../../domain/limits";
-import { HOST_DIMENSION, LOG_ALERT_RULE_LIMITS, LOG_TABLE_SCHEMAS, NAT_GATEWAY_METRICS, NAT_GATEWAY_METRIC_NAMESPACE, TCPIP_EVENTS, TCP_COUNTER_SPECIFIERS, TCPIP_EVENT_XPATH, alertRulePlans, alertRuleTextBytes, estimateDailyBytesPerHost, isoMinutes, kqlString, natGatewayAlertPlans } from "../../domain/monitoring";
+import { HOST_DIMENSION, LOG_ALERT_RULE_LIMITS, LOG_TABLE_SCHEMAS, NAT_GATEWAY_METRICS, NAT_GATEWAY_METRIC_NAMESPACE, TCPIP_EVENTS, TCP_COUNTER_SPECIFIERS, TCPIP_EVENT_XPATH, alertRulePlans, alertRuleTextBytes, estimateDailyBytesPerHost, isoMinutes, natGatewayAlertPlans } from "../../domain/monitoring";
+import { kqlString } from "../../domain/kql";
 import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_XPATH } from "../../domain/corrections";
 import { hostPlans, planFleet } from "../../domain/plan";
 import { HOST_COUNT } from "../../domain/limits";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { analyzeKql } from "../support/kusto";
 import { STACKS, stackFileConfig } from "../support/stacks";
 

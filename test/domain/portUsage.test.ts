@@ -13,7 +13,7 @@ import {
   portUsageQuery,
   portUsageThreshold,
 } from "../../domain/portUsage";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { formatMonitoring } from "../../cli/plan";
 import { analyzeKql } from "../support/kusto";
 import { stackConfig } from "../support/stackConfigs";

@@ -3,9 +3,8 @@ import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
 import { UNTIL_BOOT_REASON, maxUnavailable, planWaves, waitsForReboot, notInEffect } from "../../domain/reboot";
 import { compareHost, type CollectorReport } from "../../domain/drift";
-import { requireStackConfig } from "../../domain/config";
-import { planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { inSyncReport } from "../support/collectorReports";
+import { minimalPlan } from "../support/stackConfigs";
 
 describe("maxUnavailable", () => {
   it("takes a whole number of hosts", () => assert.equal(maxUnavailable("2", 6), 2));
@@ -53,16 +52,8 @@ describe("planWaves", () => {
 });
 
 describe("waiting for a reboot and values in effect", () => {
-  const plan = planFleet("unit", requireStackConfig({
-    fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
-    tcp: { tuning: "runCommand" }, siteConfig: { mailboxCacheTtl: 600 }, capacity: { activeSessionsPerHost: 100, backendEndpoints: 1 },
-  }), loadSiteConfigTemplate());
-  const report = (change: Partial<CollectorReport> = {}): CollectorReport => ({
-    MaxUserPort: plan.tuning.maxUserPort, TcpTimedWaitDelay: plan.tuning.tcpTimedWaitDelay,
-    DynamicPortRangeStartPort: plan.tuning.dynamicPortRangeStart, DynamicPortRangeNumberOfPorts: plan.tuning.dynamicPortRangeCount,
-    MailboxCacheTTL: plan.tuning.mailboxCacheTtl, SiteConfigSha256: plan.tuning.siteConfigSha256, RebootPending: false, LcmConfigurationMode: null,
-    CollectedAt: "2026-11-25T03:00:00Z", ...change,
-  });
+  const plan = minimalPlan("runCommand");
+  const report = (change: Partial<CollectorReport> = {}): CollectorReport => inSyncReport(plan, change);
   it("a host waits when the collector reports the volatile marker, and only then", () => {
     assert.equal(waitsForReboot(report({ RebootPending: true, RebootPendingReasons: [UNTIL_BOOT_REASON] })), true);
     assert.equal(waitsForReboot(report({ RebootPending: true, RebootPendingReasons: ["WindowsUpdate"] })), false);

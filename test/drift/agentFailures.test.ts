@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { planOf } from "../../cli/plan";
 import { STACK_TAG } from "../../domain/plan";
 import { INVALID_PACKAGE_RESOURCE_ID, REASON_CODE_PREFIX, expectedAssignment } from "../../domain/graphDrift";
-import { readModuleFolder } from "../../domain/machineConfigurationPackage";
+import { readModuleFolder } from "../../content/moduleFolder";
 import { GUEST_MODULE } from "../../components/guestScripts";
 import { ArmStandIn, STAND_IN_TOKEN } from "../support/armStandIn";
 import { type RowChange, assignmentRow } from "../support/graphRows";

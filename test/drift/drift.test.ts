@@ -20,7 +20,7 @@ import { toBase64Url } from "../../domain/guestEncoding";
 import { ArmStandIn, STAND_IN_TOKEN, type StandInVm, type VmBehaviour } from "../support/armStandIn";
 import { assignmentRow } from "../support/graphRows";
 import { REASON_CODE_PREFIX, expectedAssignment } from "../../domain/graphDrift";
-import { readModuleFolder } from "../../domain/machineConfigurationPackage";
+import { readModuleFolder } from "../../content/moduleFolder";
 import { GUEST_MODULE } from "../../components/guestScripts";
 import { REPO_ROOT } from "../support/stacks";
 import { inSyncReport } from "../support/collectorReports";

@@ -10,7 +10,8 @@ import { runGraphDrift } from "../../cli/graphDrift";
 import { hostPlans, STACK_TAG } from "../../domain/plan";
 import { ArmCompute } from "../../azure/arm";
 import { ResourceGraph, parseQuotaResetsAfter } from "../../azure/resourceGraph";
-import { type AssignmentRow, DEFAULT_MAX_AGE_MINUTES, type ExpectedAssignment, INVALID_PACKAGE_RESOURCE_ID, REASON_CODE_PREFIX, assignmentQuery, judgeAssignment, kqlString, parseReason, rowVmName, rowsByVm } from "../../domain/graphDrift";
+import { type AssignmentRow, DEFAULT_MAX_AGE_MINUTES, type ExpectedAssignment, INVALID_PACKAGE_RESOURCE_ID, REASON_CODE_PREFIX, assignmentQuery, judgeAssignment, parseReason, rowVmName, rowsByVm } from "../../domain/graphDrift";
+import { kqlString } from "../../domain/kql";
 import { MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, WINDOWS_DEFAULTS } from "../../domain/limits";
 import { ArmStandIn, STAND_IN_TOKEN } from "../support/armStandIn";
 import { assignmentRow } from "../support/graphRows";
@@ -151,15 +152,15 @@ describe("the Resource Graph query", () => {
   it("filters with where and keeps the table's columns (no renames), scoped to subscription, group and assignment", () => {
     const q = assignmentQuery(SUBSCRIPTION, RG);
     assert.match(q, /^guestconfigurationresources\n/);
-    assert.match(q, /where type =~ 'microsoft.guestconfiguration\/guestconfigurationassignments'/);
-    assert.match(q, new RegExp(`subscriptionId =~ '${SUBSCRIPTION}' and resourceGroup =~ '${RG}'`));
-    assert.match(q, /where name =~ 'MailhostTcpTuning'/);
+    assert.match(q, /where type =~ "microsoft.guestconfiguration\/guestconfigurationassignments"/);
+    assert.match(q, new RegExp(`subscriptionId =~ "${SUBSCRIPTION}" and resourceGroup =~ "${RG}"`));
+    assert.match(q, /where name =~ "MailhostTcpTuning"/);
     assert.doesNotMatch(q, /project[^\n]*=/, "project only drops columns");
     assert.match(q, /project id,/, "id kept for stable paging");
   });
 
   it("escapes KQL string literals", () => {
-    assert.equal(kqlString("a'b\\c"), "'a\\'b\\\\c'");
+    assert.equal(kqlString("a\"b\\c'd\r\n"), '"a\\"b\\\\c\'d\\r\\n"');
   });
 });
 

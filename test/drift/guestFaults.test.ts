@@ -13,7 +13,7 @@ import { COMMAND_LINE_SAFE_PATTERN, fromBase64Url } from "../../domain/guestEnco
 import { TCP_TIMED_WAIT_DELAY, WINDOWS_DEFAULTS, inRange } from "../../domain/limits";
 import { type FleetPlan, STACK_TAG, planFleet, sha256Hex } from "../../domain/plan";
 import { requireStackConfig } from "../../domain/config";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { ArmStandIn, STAND_IN_TOKEN, type VmBehaviour } from "../support/armStandIn";
 import { REPO_ROOT, stackFileConfig } from "../support/stacks";
 import { inSyncReport } from "../support/collectorReports";

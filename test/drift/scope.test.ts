@@ -13,10 +13,11 @@ import { ResourceGraph } from "../../azure/resourceGraph";
 import { type ArmCompute } from "../../azure/arm";
 import { ARC_MACHINE_TYPE, AZURE_VM_TYPE, type ScopeRow, parseScope, scopeQuery } from "../../domain/estateDrift";
 import { type AssignmentRow, type ExpectedAssignment, REASON_CODE_PREFIX, expectedAssignment } from "../../domain/graphDrift";
-import { readModuleFolder } from "../../domain/machineConfigurationPackage";
+import { readModuleFolder } from "../../content/moduleFolder";
 import { GUEST_MODULE } from "../../components/guestScripts";
 import { STACK_TAG } from "../../domain/plan";
 import { ArmStandIn, STAND_IN_TOKEN } from "../support/armStandIn";
+import { inSyncReport } from "../support/collectorReports";
 import { assignmentRow } from "../support/graphRows";
 import { analyzeKql } from "../support/kusto";
 import { REPO_ROOT } from "../support/stacks";
@@ -105,7 +106,7 @@ describe("the scope query", () => {
   it("is valid KQL over Resource Graph's resources and guestconfigurationresources tables, and escapes the tag", () => {
     const columns = "(id:string, name:string, type:string, location:string, resourceGroup:string, subscriptionId:string, tags:dynamic, zones:dynamic, properties:dynamic)";
     assert.deepEqual(analyzeKql(scopeQuery(TAG), { resources: columns, guestconfigurationresources: columns }).filter((d) => d.severity === "Error"), []);
-    assert.match(scopeQuery({ name: "team's", value: "mail" }), /tags\['team\\'s'\]/);
+    assert.match(scopeQuery({ name: 'team"s', value: "mail" }), /tags\["team\\"s"\]/);
   });
   it("parses a subscription or a management group as --scope, and refuses anything else", () => {
     assert.deepEqual(parseScope(`/subscriptions/${SUB_A}`), { kind: "subscription", id: SUB_A });
@@ -152,6 +153,53 @@ describe("mailhost drift --scope against the stand-in", () => {
     assert.equal(report.graphRequests, 1);
     assert.deepEqual(s.graphRequests[0].subscriptions, [SUB_A]);
     assert.equal(s.graphRequests[0].managementGroups, undefined);
+  });
+});
+
+describe("mailhost reboot --scope: the restarts", () => {
+  /** ARM clients per subscription that record each restart; `neverBack` stays "starting" after it. */
+  function fakeArms(neverBack?: string) {
+    const restarts: string[] = [];
+    const armFor = (sub: string): ArmCompute => ({
+      restart: async (rg: string, vm: string) => { restarts.push(`${sub}/${rg}/${vm}`); },
+      instanceState: async (_rg: string, vm: string) => (vm === neverBack ? { powerState: "starting", agentReady: false } : { powerState: "running", agentReady: true, agentStatus: "Ready" }),
+      runPowerShell: async () => ({ stdout: JSON.stringify(inSyncReport(plan)), stderr: "" }),
+    }) as unknown as ArmCompute;
+    return { restarts, armFor };
+  }
+  const scope = parseScope(`/providers/Microsoft.Management/managementGroups/${MG}`);
+  // The waiting Azure VMs by the rule, one a wave in zone order: legacy1 and legacy4 (zone 1), then prod2 (zone 2).
+  const inOrder = [legacy1, legacy4, prod2];
+  const at = (m: Machine) => `${m.sub}/${m.rg.toLowerCase()}/${m.name}`;
+
+  it("restarts each waiting Azure VM through its own subscription and resource group, wave by wave", async () => {
+    const { graph } = await scopeStandIn(1000);
+    const { restarts, armFor } = fakeArms();
+    const report = await runScopeReboot({ plan, graph, scope, tag: TAG, expected, armFor, selection: { kind: "waiting" }, maxUnavailable: 1, yes: true, timeoutSeconds: 5, checkIntervalMs: 5 });
+    assert.equal(report.error, undefined);
+    assert.deepEqual(restarts, inOrder.map(at));
+    assert.deepEqual(report.hosts.map((h) => [h.name, h.outcome, h.detail]), inOrder.map((m) => [m.name, "restarted", machineId(m)]));
+    assert.deepEqual(report.manualRestart.map((m) => m.name), [arc2.name], "an Arc machine is listed, never restarted");
+  });
+  it("stops after the first wave in which a machine does not come back: later waves are left alone", async () => {
+    const { graph } = await scopeStandIn(1000);
+    const { restarts, armFor } = fakeArms(legacy1.name);
+    const progress: string[] = [];
+    const report = await runScopeReboot({ plan, graph, scope, tag: TAG, expected, armFor, selection: { kind: "waiting" }, maxUnavailable: 1, yes: true, timeoutSeconds: 0.2, checkIntervalMs: 5, progress: (l) => progress.push(l) });
+    assert.deepEqual(restarts, [at(legacy1)]);
+    assert.deepEqual(report.hosts.map((h) => h.outcome), ["did not come back", "not restarted", "not restarted"]);
+    assert.match(report.hosts[0].detail!, /not back within 0.2 s \(last seen: power state starting\)/);
+    assert.ok(progress.includes("stopping: later waves are left alone"), progress.join("\n"));
+    assert.match(formatScopeRebootText(report), /0 restarted, 1 did not come back, 2 not restarted/);
+  });
+  it("restarts nothing when the question is answered no", async () => {
+    const { graph } = await scopeStandIn(1000);
+    const { restarts, armFor } = fakeArms();
+    const questions: string[] = [];
+    const report = await runScopeReboot({ plan, graph, scope, tag: TAG, expected, armFor, selection: { kind: "waiting" }, maxUnavailable: 1, confirm: async (q) => { questions.push(q); return false; } });
+    assert.deepEqual(restarts, []);
+    assert.equal(report.confirmed, false);
+    assert.deepEqual(questions, [`Restart 3 Azure VM(s) of /providers/Microsoft.Management/managementGroups/${MG} in 3 wave(s) of at most 1, one zone at a time?`]);
   });
 });
 

@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import { parseStackConfig, requireStackConfig } from "../../domain/config";
 import { ALL_AVAILABILITY_ZONES, DEFAULT_EGRESS_KIND, ROUTE_TABLE_ID_PATTERN, describeEgress, planEgress } from "../../domain/egress";
 import { planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { configReferenceTable } from "../../domain/configDocs";
 import { formatPlan } from "../../cli/plan";
 

@@ -17,16 +17,10 @@ import * as path from "node:path";
 import { unzipSync } from "fflate";
 import { dscTrigger, machineConfigurationPackageFor, runCommandContent } from "../../components/guestContent";
 import { GUEST_DIR, GUEST_MODULE, buildDscArchive, guestModuleFunctions } from "../../components/guestScripts";
-import { requireStackConfig } from "../../domain/config";
-import { type TuningPlan, planFleet, tuningArguments } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { type TuningPlan, tuningArguments } from "../../domain/plan";
+import { minimalPlan } from "../support/stackConfigs";
 
-const tuning = planFleet("unit", requireStackConfig({
-  fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
-  tcp: { tuning: "dsc" },
-  siteConfig: { mailboxCacheTtl: 600 },
-  capacity: { activeSessionsPerHost: 100, backendEndpoints: 1 },
-}), loadSiteConfigTemplate()).tuning;
+const tuning = minimalPlan("dsc").tuning;
 
 type Mechanism = "dsc" | "runCommand" | "machineConfiguration";
 const MECHANISMS: readonly Mechanism[] = ["dsc", "runCommand", "machineConfiguration"];

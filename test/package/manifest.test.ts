@@ -10,7 +10,8 @@ import { builtinModules } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as limits from "../../domain/limits";
-import { PACKAGE_NAME, findPackageRoot } from "../../domain/paths";
+import { PACKAGE_NAME, findPackageRoot } from "../../content/paths";
+import { importSpecifiers } from "../support/imports";
 import { REPO_ROOT } from "../support/stacks";
 
 const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
@@ -18,7 +19,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json")
   exports: Record<string, { types: string; default: string }>; types: string; files: string[];
 };
 /** Folders whose code ships compiled in dist/ (the build's include, plus the policy pack the CLI imports). */
-const SHIPPED = ["index.ts", "components", "domain", "engine", "stack", "azure", "cli", "policies"];
+const SHIPPED = ["index.ts", "components", "domain", "content", "engine", "stack", "azure", "cli", "policies"];
 
 function sources(entry: string): string[] {
   const full = path.join(REPO_ROOT, entry);
@@ -28,11 +29,7 @@ function sources(entry: string): string[] {
 
 /** Bare module specifiers of a TypeScript source: static, type-only, dynamic imports and requires. */
 function specifiers(text: string): string[] {
-  const found = [
-    ...text.matchAll(/^\s*(?:import|export)\s(?:[^"';]*?\sfrom\s)?["']([^"']+)["']/gm),
-    ...text.matchAll(/\b(?:import|require)\(\s*["']([^"']+)["']\s*\)/g),
-  ].map((m) => m[1]);
-  return found.filter((s) => !s.startsWith(".") && !s.startsWith("node:"));
+  return importSpecifiers(text).filter((s) => !s.startsWith(".") && !s.startsWith("node:"));
 }
 
 const packageOf = (spec: string) => spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
@@ -81,16 +78,16 @@ describe("package manifest", () => {
       fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: consumer\n");
       fs.writeFileSync(path.join(root, "package.json"), JSON.stringify({ name: "consumer" }));
       const installed = path.join(root, "node_modules", PACKAGE_NAME);
-      fs.mkdirSync(path.join(installed, "dist", "domain"), { recursive: true });
+      fs.mkdirSync(path.join(installed, "dist", "content"), { recursive: true });
       fs.writeFileSync(path.join(installed, "package.json"), JSON.stringify({ name: PACKAGE_NAME }));
       // A package.json of another name in between (a nested dist/ manifest, say) is skipped too.
       fs.writeFileSync(path.join(installed, "dist", "package.json"), JSON.stringify({ type: "commonjs" }));
-      assert.equal(findPackageRoot(path.join(installed, "dist", "domain")), installed);
+      assert.equal(findPackageRoot(path.join(installed, "dist", "content")), installed);
       assert.throws(() => findPackageRoot(root), /no package.json named "mailhost-iac"/);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
-    assert.equal(findPackageRoot(path.join(REPO_ROOT, "domain")), REPO_ROOT);
+    assert.equal(findPackageRoot(path.join(REPO_ROOT, "content")), REPO_ROOT);
   });
 
   it("the settings' doc comments name the limit of every range and default, never a copy of its number", () => {

@@ -10,7 +10,7 @@ import { assignmentParameters, configurationParameterName } from "../../domain/m
 import { requireStackConfig } from "../../domain/config";
 import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
 import { planFleet, tuningArguments } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import type { TestResource } from "./harness";
 import { estatePolicyDefinition, tuningParameterValue } from "../../domain/estateTuningPolicy";
 

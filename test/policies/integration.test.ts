@@ -14,7 +14,8 @@ import { POLICY_PACK_DIR, analyzeResources, startPolicyPack } from "../../engine
 import type { OfflineRun, RecordedResource } from "../../engine/offline";
 import { requireStackConfig } from "../../domain/config";
 import { type TuningPlan, planFleet, sha256Hex, tuningArguments } from "../../domain/plan";
-import { loadSiteConfigTemplate, renderSiteConfig } from "../../domain/siteconfig";
+import { renderSiteConfig } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { assignmentParameters } from "../../domain/machineConfiguration";
 import { STACKS, runStack, stackFileConfig } from "../support/stacks";
 import { MAX_USER_PORT, MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE, RECOMMENDED } from "../../domain/limits";

@@ -15,16 +15,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { unzipSync } from "fflate";
-import { MailSite, PUBLISHED_CONTENT_OPTIONS } from "../../components/MailSite";
+import { MailSite } from "../../components/MailSite";
+import { PUBLISHED_CONTENT_OPTIONS } from "../../components/publishedContent";
 import { WindowsMailHost } from "../../components/WindowsMailHost";
 import { DSC_EXTENSION_NAME } from "../../components/DscTuning";
 import { GUEST_DIR, GUEST_MODULE, buildDscArchive, dscArchiveEntries, guestModuleFiles } from "../../components/guestScripts";
-import { requireStackConfig } from "../../domain/config";
 import { TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
-import { CONTENT_HASH_PARAMETER, planFleet, siteNames } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { CONTENT_HASH_PARAMETER, siteNames } from "../../domain/plan";
 import { type OfflineRun, type RecordedResource, runOffline } from "../../engine/offline";
 import { runStack, stackConfigWithSecret, stackFileConfig, withValue } from "../support/stacks";
+import { minimalPlan } from "../support/stackConfigs";
 
 const BLOB = "azure-native:storage:Blob";
 const EXTENSION = "azure-native:compute:VirtualMachineExtension";
@@ -147,12 +147,7 @@ describe("Run Command (dev): one tuned value changes the ContentHash parameter",
 });
 
 describe("a changed guest module file gives a new DSC archive address and a new trigger", () => {
-  const plan = planFleet("unit", requireStackConfig({
-    fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
-    tcp: { tuning: "dsc" },
-    siteConfig: { mailboxCacheTtl: 600 },
-    capacity: { activeSessionsPerHost: 100, backendEndpoints: 1 },
-  }), loadSiteConfigTemplate());
+  const plan = minimalPlan("dsc");
   let scratch: string;
   before(() => { scratch = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-archive-")); });
   after(() => fs.rmSync(scratch, { recursive: true, force: true }));

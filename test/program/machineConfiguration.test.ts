@@ -13,9 +13,9 @@ import { requireStackConfig } from "../../domain/config";
 import { fromBase64Url } from "../../domain/guestEncoding";
 import { MAILHOST_TCP_TUNING, TUNED_PROPERTIES, configurationParameterName } from "../../domain/machineConfiguration";
 import { planFleet } from "../../domain/plan";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { type OfflineRun, type RecordedResource } from "../../engine/offline";
-import { STORAGE_BLOB_DATA_READER_ROLE_ID } from "../../components/MailSite";
+import { STORAGE_BLOB_DATA_READER_ROLE_ID } from "../../components/publishedContent";
 import { runStack, stackFileConfig, STACKS } from "../support/stacks";
 import { readMof } from "../support/mofReader";
 

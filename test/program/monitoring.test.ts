@@ -13,7 +13,7 @@ import { requireStackConfig } from "../../domain/config";
 import { HOST_DIMENSION, TCPIP_EVENTS } from "../../domain/monitoring";
 import { planFleet } from "../../domain/plan";
 import { PORT_USAGE_EVENT_SOURCE, PORT_USAGE_EVENT_XPATH } from "../../domain/portUsage";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
+import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_SOURCE } from "../../domain/corrections";
 import { RESOURCE_ID_COLUMN } from "../../components/Monitoring";
 import { formatPlan, planOf } from "../../cli/plan";

@@ -8,7 +8,7 @@ import { capacityPool, effectiveTtlFloor } from "../../domain/capacity";
 import { fromBase64Url, toBase64Url } from "../../domain/guestEncoding";
 import { STACKS, TEST_ADMIN_PASSWORD, runStack, stackFileConfig } from "../support/stacks";
 import { parseConfigurationParameterName } from "../../domain/machineConfiguration";
-import { defaultSasExpiry } from "../../components/MailSite";
+import { defaultSasExpiry } from "../../components/publishedContent";
 
 const GC_ASSIGNMENT = "azure-native:guestconfiguration:GuestConfigurationAssignment";
 const EXTENSION = "azure-native:compute:VirtualMachineExtension";

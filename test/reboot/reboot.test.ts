@@ -12,31 +12,24 @@ import { main } from "../../cli/main";
 import { planOf } from "../../cli/plan";
 import { runDrift } from "../../cli/drift";
 import { formatDriftText } from "../../cli/driftFormat";
-import { requireStackConfig } from "../../domain/config";
 import { type CollectorReport } from "../../domain/drift";
-import { type FleetPlan, STACK_TAG, planFleet } from "../../domain/plan";
+import { type FleetPlan, STACK_TAG } from "../../domain/plan";
 import { UNTIL_BOOT_REASON } from "../../domain/reboot";
-import { loadSiteConfigTemplate } from "../../domain/siteconfig";
 import { ArmStandIn, STAND_IN_TOKEN, type VmBehaviour } from "../support/armStandIn";
-import { REPO_ROOT, stackFileConfig } from "../support/stacks";
+import { inSyncReport } from "../support/collectorReports";
+import { stackPlan } from "../support/stackConfigs";
+import { REPO_ROOT } from "../support/stacks";
 
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 const standIns: ArmStandIn[] = [];
 after(async () => { await Promise.all(standIns.map((s) => s.close())); });
 
 /** prod with six hosts over its three zones. */
-const raw = Object.fromEntries(Object.entries(stackFileConfig("prod")).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice(9), v])) as any;
-const six: FleetPlan = planFleet("prod", requireStackConfig({ ...raw, fleet: { ...raw.fleet, hostCount: 6 } }), loadSiteConfigTemplate());
+const six: FleetPlan = stackPlan("prod", (raw) => { raw.fleet.hostCount = 6; });
 const zoneOf = new Map(six.hosts.map((h) => [h.name, h.zone]));
 
 function collector(plan: FleetPlan, change: Partial<CollectorReport> = {}): string {
-  return JSON.stringify({
-    MaxUserPort: plan.tuning.maxUserPort, TcpTimedWaitDelay: plan.tuning.tcpTimedWaitDelay,
-    DynamicPortRangeStartPort: plan.tuning.dynamicPortRangeStart, DynamicPortRangeNumberOfPorts: plan.tuning.dynamicPortRangeCount,
-    DynamicPortRangeIPv6StartPort: plan.tuning.dynamicPortRangeStart, DynamicPortRangeIPv6NumberOfPorts: plan.tuning.dynamicPortRangeCount,
-    MailboxCacheTTL: plan.tuning.mailboxCacheTtl, SiteConfigSha256: plan.tuning.siteConfigSha256, RebootPending: false,
-    LcmConfigurationMode: "ApplyAndAutoCorrect", CollectedAt: "2026-11-25T03:00:00Z", Errors: [], ...change,
-  });
+  return JSON.stringify(inSyncReport(plan, change));
 }
 /** Waits for a reboot until the first restart it comes back from; afterwards its values are in effect. */
 const waiting = (extra: VmBehaviour = {}): VmBehaviour => ({
