@@ -2,10 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as compute from "@pulumi/azure-native/compute";
 import { type TuningPlan } from "../domain/plan";
 import { DscTuning } from "./DscTuning";
-import { type GuestContentStore } from "./GuestContentStore";
+import { type GuestContentStoreReference, storeAccess, storeReferenceProblems } from "./GuestContentStore";
 import { MachineConfigurationTuning, SYSTEM_ASSIGNED_CONTENT_IDENTITY } from "./MachineConfigurationTuning";
 import { RunCommandTuning } from "./RunCommandTuning";
-import { type CapacitySettings, type SiteConfigSettings, type TcpSettings, planSettings } from "./settings";
+import { OffInstance } from "./offInstance";
+import { type CapacitySettings, type SiteConfigSettings, type TcpSettings, TuningMechanism, planSettings } from "./settings";
 import { rejectInvalid } from "./validation";
 
 /** ARM id of a virtual machine: subscription, resource group and name. */
@@ -29,10 +30,12 @@ export interface ExistingVmTuningArgs {
   /** Planned load on this VM; decides the `MailboxCacheTTL` floor. Required. */
   readonly capacity: CapacitySettings;
   /**
-   * Where the guest content lives; required with "dsc" and "machineConfiguration", ignored with
-   * "runCommand" (the script travels inside the run command). One store serves any number of VMs.
+   * Where the guest content lives: a `GuestContentStore`, or its outputs `packageContainerId`,
+   * `blobEndpoint` and (for "dsc") `dscArchiveUrl`. Required with "dsc" and "machineConfiguration",
+   * ignored with "runCommand" (the script travels inside the run command). One store serves any
+   * number of VMs.
    */
-  readonly store?: GuestContentStore;
+  readonly store?: GuestContentStoreReference;
   /**
    * Principal id of the VM's system-assigned identity, which gets Storage Blob Data Reader on the
    * store's package container ("machineConfiguration" only). Defaults to the one Azure reports for the VM.
@@ -46,6 +49,13 @@ export interface ExistingVmTuningArgs {
   /** Azure tags on what this component creates. Defaults to none. */
   readonly tags?: Record<string, string>;
 }
+
+/** What only TypeScript programs read (getters; see components/offInstance.ts). */
+interface TuningParts {
+  readonly tuningPlan: TuningPlan;
+  readonly tuning: RunCommandTuning | DscTuning | MachineConfigurationTuning;
+}
+const parts = new OffInstance<ExistingVmTuning, TuningParts>();
 
 /** Resource group and name of a VM from its ARM id (empty when the id is malformed; rejected up front when known). */
 function vmParts(vmId: string): { resourceGroupName: string; vmName: string } {
@@ -68,15 +78,21 @@ function vmParts(vmId: string): { resourceGroupName: string; vmName: string } {
 export class ExistingVmTuning extends pulumi.ComponentResource {
   static readonly typeToken = "mailhost:azure:ExistingVmTuning";
 
+  /** The mechanism the VM is tuned by. */
+  public readonly mechanism: TuningMechanism;
+  /** The `MailboxCacheTTL` floor the VM is held to, seconds: the larger of the configured floor and the capacity model's minimum. */
+  public readonly effectiveTtlFloor: number;
+
   /** What the VM is tuned to (validated). */
-  public readonly tuningPlan: TuningPlan;
+  get tuningPlan(): TuningPlan { return parts.of(this).tuningPlan; }
   /** The mechanism's component. */
-  public readonly tuning: RunCommandTuning | DscTuning | MachineConfigurationTuning;
+  get tuning(): RunCommandTuning | DscTuning | MachineConfigurationTuning { return parts.of(this).tuning; }
 
   constructor(name: string, args: ExistingVmTuningArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems: string[] = [];
     if (typeof args.vmId === "string" && !VM_RESOURCE_ID_PATTERN.test(args.vmId)) problems.push(`vmId = ${JSON.stringify(args.vmId)} is not a virtual machine's ARM id (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/virtualMachines/<name>)`);
-    if (args.tcp.tuning !== "runCommand" && args.store === undefined) problems.push(`store is required with tcp.tuning = "${args.tcp.tuning}"`);
+    if (args.tcp.tuning !== TuningMechanism.RunCommand && args.store === undefined) problems.push(`store is required with tcp.tuning = "${args.tcp.tuning}"`);
+    if (args.tcp.tuning !== TuningMechanism.RunCommand && args.store !== undefined) problems.push(...storeReferenceProblems(args.store, args.tcp.tuning === TuningMechanism.Dsc));
     rejectInvalid(ExistingVmTuning.typeToken, name, problems, opts);
     // The tuned values and SiteConfig go through the stack config's validation; the fleet part
     // is a fixed valid placeholder, since this component creates no host.
@@ -88,7 +104,8 @@ export class ExistingVmTuning extends pulumi.ComponentResource {
       monitoring: { enabled: false },
     }, {}, opts);
     super(ExistingVmTuning.typeToken, name, {}, opts);
-    this.tuningPlan = plan.tuning;
+    this.mechanism = plan.tuning.mechanism;
+    this.effectiveTtlFloor = plan.tuning.effectiveTtlFloor;
 
     const vmId = pulumi.output(args.vmId);
     const resourceGroupName = vmId.apply((id) => vmParts(id).resourceGroupName);
@@ -98,21 +115,22 @@ export class ExistingVmTuning extends pulumi.ComponentResource {
     const location = args.location ?? vm!.location;
     const common = { resourceGroupName, location, vmName, tuning: plan.tuning, tags: args.tags };
 
+    let tuning: RunCommandTuning | DscTuning | MachineConfigurationTuning;
     switch (plan.tuning.mechanism) {
       case "runCommand":
-        this.tuning = new RunCommandTuning(`${name}-tuning`, common, { parent: this });
+        tuning = new RunCommandTuning(`${name}-tuning`, common, { parent: this });
         break;
       case "dsc": {
-        const archive = args.store!.dscArchive();
-        this.tuning = new DscTuning(`${name}-tuning`, { ...common, configurationUrl: archive.url, configurationUrlSasToken: archive.sasToken, archive: archive.archive }, { parent: this });
+        const archive = storeAccess(args.store!, this, ExistingVmTuning.typeToken, name).dscArchive();
+        tuning = new DscTuning(`${name}-tuning`, { ...common, configurationUrl: archive.url, configurationUrlSasToken: archive.sasToken, archive: archive.archive }, { parent: this });
         break;
       }
       case "machineConfiguration": {
-        const store = args.store!;
+        const store = storeAccess(args.store!, this, ExistingVmTuning.typeToken, name);
         const published = store.publishPackage(plan.tuning);
         const principalId = args.principalId ?? vm!.apply((v) => v.identity?.principalId ?? "");
         const reader = store.grantPackageReader(name, principalId);
-        this.tuning = new MachineConfigurationTuning(`${name}-tuning`, {
+        tuning = new MachineConfigurationTuning(`${name}-tuning`, {
           ...common,
           installExtension: args.installGuestConfigurationExtension ?? true,
           content: {
@@ -125,6 +143,7 @@ export class ExistingVmTuning extends pulumi.ComponentResource {
         break;
       }
     }
-    this.registerOutputs({ tuning: this.tuning, mechanism: plan.tuning.mechanism });
+    parts.set(this, { tuningPlan: plan.tuning, tuning });
+    this.registerOutputs({ tuning, mechanism: plan.tuning.mechanism });
   }
 }

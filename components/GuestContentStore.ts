@@ -3,11 +3,12 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as storage from "@pulumi/azure-native/storage";
 import { type MachineConfigurationPackage } from "../domain/machineConfigurationPackage";
-import { type TuningPlan } from "../domain/plan";
+import { type TuningPlan, sha256Hex } from "../domain/plan";
 import { machineConfigurationPackageFor } from "./guestContent";
 import { buildDscArchive } from "./guestScripts";
 import { PUBLISHED_CONTENT_OPTIONS, STORAGE_BLOB_DATA_READER_ROLE_ID, contentStorageAccount, defaultSasExpiry, publishDscArchive, writePackageFile } from "./publishedContent";
 import { type DscArchive } from "./WindowsMailHost";
+import { OffInstance } from "./offInstance";
 import { rejectInvalid } from "./validation";
 
 /** Private container of the Machine Configuration packages. */
@@ -27,8 +28,42 @@ export interface GuestContentStoreArgs {
   readonly accountName: string;
   /** Expiry of the DSC archive's read-only SAS token (ISO 8601). Defaults to the last second of next year. */
   readonly dscSasExpiry?: string;
+  /**
+   * Publish the DSC configuration archive when the store is created, so that its URL is the output
+   * `dscArchiveUrl` (programs in other languages pass it on to `ExistingVmTuning`). Defaults to
+   * false: a TypeScript program's store publishes it on first use (`dscArchive()`).
+   */
+  readonly publishDscArchive?: boolean;
   /** Azure tags on the account. Defaults to none. */
   readonly tags?: Record<string, string>;
+}
+
+/** ARM id of a store's package container: subscription, resource group, storage account and container. */
+export const PACKAGE_CONTAINER_ID_PATTERN = /^\/subscriptions\/([0-9A-Fa-f-]{36})\/resourceGroups\/([-\w.()]{1,90})\/providers\/Microsoft\.Storage\/storageAccounts\/([a-z0-9]{3,24})\/blobServices\/default\/containers\/([a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)$/i;
+/** HTTPS URL of a blob: account endpoint, container and blob name. */
+export const BLOB_URL_PATTERN = /^https:\/\/([a-z0-9]{3,24})\.[^/]+\/([a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)\/(.+)$/;
+
+/**
+ * A guest content store by the values it carries: in TypeScript a `GuestContentStore` itself, in
+ * other languages its outputs (`packageContainerId`, `blobEndpoint`, `dscArchiveUrl`), which may
+ * come from another stack. A component given a `GuestContentStore` publishes through it (its
+ * children); given values, it publishes what it needs itself, as its own children.
+ */
+export interface GuestContentStoreReference {
+  /**
+   * ARM id of the store's package container (output `packageContainerId`),
+   * `/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Storage/storageAccounts/<account>/blobServices/default/containers/<container>`.
+   * Required.
+   */
+  readonly packageContainerId: pulumi.Input<string>;
+  /** Blob endpoint of the store's account, e.g. `https://stmailcontent001.blob.core.windows.net/` (output `blobEndpoint`). Required. */
+  readonly blobEndpoint: pulumi.Input<string>;
+  /**
+   * URL of the store's DSC configuration archive, without a SAS token (output `dscArchiveUrl` of a
+   * store created with `publishDscArchive: true`). Required with "dsc" tuning; a read-only SAS
+   * token for it, valid to the last second of next year, is listed when the component is deployed.
+   */
+  readonly dscArchiveUrl?: pulumi.Input<string>;
 }
 
 /** A Machine Configuration package published in the store. */
@@ -41,11 +76,7 @@ export interface PublishedPackage {
   readonly blob: storage.Blob;
 }
 
-/**
- * The store's bookkeeping, outside the instance: Pulumi's schema inference for the component plugin
- * (docs/LANGUAGES.md) reads every property of a component class as an output, and maps and
- * anonymous object types have no schema type.
- */
+/** The store's bookkeeping, off the instance (see components/offInstance.ts). */
 interface StoreState {
   readonly resourceGroupName: pulumi.Input<string>;
   readonly storeName: string;
@@ -55,12 +86,8 @@ interface StoreState {
   dsc?: DscArchive;
   readerIdentity?: { identity: managedidentity.UserAssignedIdentity; role: authorization.RoleAssignment };
 }
-const storeState = new WeakMap<GuestContentStore, StoreState>();
-function stateOf(store: GuestContentStore): StoreState {
-  const state = storeState.get(store);
-  if (state === undefined) throw new Error("GuestContentStore used before its constructor finished");
-  return state;
-}
+const storeState = new OffInstance<GuestContentStore, StoreState>();
+const stateOf = (store: GuestContentStore): StoreState => storeState.of(store);
 
 /**
  * One store of guest content shared by any number of VMs, in this program or created by another
@@ -75,11 +102,16 @@ function stateOf(store: GuestContentStore): StoreState {
 export class GuestContentStore extends pulumi.ComponentResource {
   static readonly typeToken = "mailhost:azure:GuestContentStore";
 
+  /** The StorageV2 account (ZRS, HTTPS only, TLS 1.2, no public blob access). */
   public readonly account: storage.StorageAccount;
   /** The private container of the Machine Configuration packages. */
   public readonly packageContainer: storage.BlobContainer;
   /** ARM id of the package container: the scope of every reader role assignment. */
   public readonly packageContainerId: pulumi.Output<string>;
+  /** Blob endpoint of the account, e.g. `https://stmailcontent001.blob.core.windows.net/`. */
+  public readonly blobEndpoint: pulumi.Output<string>;
+  /** URL of the DSC configuration archive, without a SAS token; only with `publishDscArchive`. */
+  public readonly dscArchiveUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: GuestContentStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems: string[] = [];
@@ -98,6 +130,8 @@ export class GuestContentStore extends pulumi.ComponentResource {
       publicAccess: storage.PublicAccess.None,
     }, { parent: this });
     this.packageContainerId = pulumi.interpolate`${this.account.id}/blobServices/default/containers/${this.packageContainer.name}`;
+    this.blobEndpoint = this.account.primaryEndpoints.blob;
+    if (args.publishDscArchive === true) this.dscArchiveUrl = pulumi.output(this.dscArchive().url);
 
     this.registerOutputs({ accountName: this.account.name, packageContainerId: this.packageContainerId });
   }
@@ -109,24 +143,11 @@ export class GuestContentStore extends pulumi.ComponentResource {
    */
   publishPackage(tuning: TuningPlan): PublishedPackage {
     const pkg: MachineConfigurationPackage = machineConfigurationPackageFor(tuning);
-    const known = stateOf(this).packages.get(pkg.sha256Upper);
+    const state = stateOf(this);
+    const known = state.packages.get(pkg.sha256Upper);
     if (known !== undefined) return known;
-    const blob = new storage.Blob(`${stateOf(this).storeName}-package-${pkg.sha256Upper.slice(0, 16).toLowerCase()}`, {
-      resourceGroupName: stateOf(this).resourceGroupName,
-      accountName: this.account.name,
-      containerName: this.packageContainer.name,
-      // Named by the package's SHA-256: contentUri and contentHash change together.
-      blobName: pkg.blobName,
-      type: storage.BlobType.Block,
-      contentType: "application/zip",
-      source: new pulumi.asset.FileAsset(writePackageFile(pkg)),
-    }, { parent: this, ...PUBLISHED_CONTENT_OPTIONS });
-    const published: PublishedPackage = {
-      contentUri: pulumi.interpolate`${this.account.primaryEndpoints.blob}${this.packageContainer.name}/${blob.name}`,
-      contentHash: pkg.sha256Upper,
-      blob,
-    };
-    stateOf(this).packages.set(pkg.sha256Upper, published);
+    const published = publishPackageBlob(this, `${state.storeName}-package-${pkg.sha256Upper.slice(0, 16).toLowerCase()}`, locationOf(this), pkg, pkg.blobName);
+    state.packages.set(pkg.sha256Upper, published);
     return published;
   }
 
@@ -135,16 +156,11 @@ export class GuestContentStore extends pulumi.ComponentResource {
    * identity), once per `key`. Read access to packages only: no write, no other container.
    */
   grantPackageReader(key: string, principalId: pulumi.Input<string>): authorization.RoleAssignment {
-    const known = stateOf(this).readers.get(key);
+    const state = stateOf(this);
+    const known = state.readers.get(key);
     if (known !== undefined) return known;
-    const role = new authorization.RoleAssignment(`${stateOf(this).storeName}-reader-${key}`, {
-      scope: this.packageContainerId,
-      principalId,
-      principalType: authorization.PrincipalType.ServicePrincipal,
-      roleDefinitionId: pulumi.interpolate`/subscriptions/${this.account.id.apply((id) => id.split("/")[2] ?? "")}/providers/Microsoft.Authorization/roleDefinitions/${STORAGE_BLOB_DATA_READER_ROLE_ID}`,
-      description: "This VM's Machine Configuration agent reads its package with the VM's system-assigned identity.",
-    }, { parent: this });
-    stateOf(this).readers.set(key, role);
+    const role = packageReaderRole(this, `${state.storeName}-reader-${key}`, this.packageContainerId, this.account.id.apply((id) => id.split("/")[2] ?? ""), principalId);
+    state.readers.set(key, role);
     return role;
   }
 
@@ -180,4 +196,137 @@ export class GuestContentStore extends pulumi.ComponentResource {
     });
     return state.dsc;
   }
+}
+
+/** Where a store keeps its Machine Configuration packages. */
+export interface PackageLocation {
+  readonly resourceGroupName: pulumi.Input<string>;
+  readonly accountName: pulumi.Input<string>;
+  readonly containerName: pulumi.Input<string>;
+  /** Blob endpoint of the account, ending in `/`. */
+  readonly blobEndpoint: pulumi.Input<string>;
+}
+
+/** Where a store keeps its packages. */
+function locationOf(store: GuestContentStore): PackageLocation {
+  return { resourceGroupName: stateOf(store).resourceGroupName, accountName: store.account.name, containerName: store.packageContainer.name, blobEndpoint: store.account.primaryEndpoints.blob };
+}
+
+/** A package's blob in a store's package container, named `blobName` (which carries the package's SHA-256). */
+function publishPackageBlob(parent: pulumi.Resource, resourceName: string, location: PackageLocation, pkg: MachineConfigurationPackage, blobName: string): PublishedPackage {
+  const blob = new storage.Blob(resourceName, {
+    resourceGroupName: location.resourceGroupName,
+    accountName: location.accountName,
+    containerName: location.containerName,
+    // Named by the package's SHA-256: contentUri and contentHash change together.
+    blobName,
+    type: storage.BlobType.Block,
+    contentType: "application/zip",
+    source: new pulumi.asset.FileAsset(writePackageFile(pkg)),
+  }, { parent, ...PUBLISHED_CONTENT_OPTIONS });
+  return {
+    contentUri: pulumi.interpolate`${location.blobEndpoint}${location.containerName}/${blob.name}`,
+    contentHash: pkg.sha256Upper,
+    blob,
+  };
+}
+
+/** Storage Blob Data Reader on a package container for one principal. */
+function packageReaderRole(parent: pulumi.Resource, resourceName: string, packageContainerId: pulumi.Input<string>, subscriptionId: pulumi.Input<string>, principalId: pulumi.Input<string>): authorization.RoleAssignment {
+  return new authorization.RoleAssignment(resourceName, {
+    scope: packageContainerId,
+    principalId,
+    principalType: authorization.PrincipalType.ServicePrincipal,
+    roleDefinitionId: pulumi.interpolate`/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${STORAGE_BLOB_DATA_READER_ROLE_ID}`,
+    description: "This VM's Machine Configuration agent reads its package with the VM's system-assigned identity.",
+  }, { parent });
+}
+
+/** What a component that reads guest content does with a store. */
+export interface StoreAccess {
+  /** Where the packages go. */
+  readonly location: PackageLocation;
+  /** The package of a tuning, published for this component (once per content for a `GuestContentStore`). */
+  publishPackage(tuning: TuningPlan): PublishedPackage;
+  /** Storage Blob Data Reader on the package container for one principal. */
+  grantPackageReader(key: string, principalId: pulumi.Input<string>): authorization.RoleAssignment;
+  /** The DSC configuration archive with a read-only SAS token. */
+  dscArchive(): DscArchive;
+}
+
+/**
+ * Problems with a store reference given as values (plain strings only: outputs are read when
+ * deployed), each naming the input. `needsDscArchive`: the component tunes with "dsc".
+ */
+export function storeReferenceProblems(store: GuestContentStoreReference, needsDscArchive: boolean, input = "store"): string[] {
+  if (store instanceof GuestContentStore) return [];
+  const problems: string[] = [];
+  if (typeof store.packageContainerId === "string" && !PACKAGE_CONTAINER_ID_PATTERN.test(store.packageContainerId)) {
+    problems.push(`${input}.packageContainerId = ${JSON.stringify(store.packageContainerId)} is not a blob container's ARM id (.../providers/Microsoft.Storage/storageAccounts/<account>/blobServices/default/containers/<container>)`);
+  }
+  if (typeof store.blobEndpoint === "string" && !/^https:\/\/[^/\s]+\/$/.test(store.blobEndpoint)) problems.push(`${input}.blobEndpoint = ${JSON.stringify(store.blobEndpoint)} is not an account's blob endpoint (https://<account>.blob.core.windows.net/)`);
+  if (needsDscArchive && store.dscArchiveUrl === undefined) problems.push(`${input}.dscArchiveUrl is required with tcp.tuning = "dsc" (the output dscArchiveUrl of a GuestContentStore created with publishDscArchive: true)`);
+  if (typeof store.dscArchiveUrl === "string" && !BLOB_URL_PATTERN.test(store.dscArchiveUrl)) problems.push(`${input}.dscArchiveUrl = ${JSON.stringify(store.dscArchiveUrl)} is not a blob's https URL without a SAS token`);
+  else if (typeof store.dscArchiveUrl === "string" && store.dscArchiveUrl.includes("?")) problems.push(`${input}.dscArchiveUrl must not carry a SAS token (a query string); the component lists a read-only one itself`);
+  return problems;
+}
+
+/**
+ * How `owner` reaches a store: through the `GuestContentStore`'s methods (children of the store,
+ * shared by every component that uses it), or, for a reference given as values, by creating what
+ * it needs as its own children. Its package blobs then go to a folder of their own (a hash of the
+ * owner's project, stack and name), so that two components never manage one blob.
+ */
+export function storeAccess(store: GuestContentStoreReference, owner: pulumi.ComponentResource, ownerType: string, ownerName: string): StoreAccess {
+  if (store instanceof GuestContentStore) {
+    return {
+      location: locationOf(store),
+      publishPackage: (tuning) => store.publishPackage(tuning),
+      grantPackageReader: (key, principalId) => store.grantPackageReader(key, principalId),
+      dscArchive: () => store.dscArchive(),
+    };
+  }
+  const container = pulumi.output(store.packageContainerId).apply((id) => {
+    const match = PACKAGE_CONTAINER_ID_PATTERN.exec(id);
+    if (match === null) throw new Error(`store.packageContainerId = ${JSON.stringify(id)} is not a blob container's ARM id`);
+    return { subscriptionId: match[1], resourceGroupName: match[2], accountName: match[3], containerName: match[4] };
+  });
+  const location: PackageLocation = {
+    resourceGroupName: container.resourceGroupName,
+    accountName: container.accountName,
+    containerName: container.containerName,
+    blobEndpoint: store.blobEndpoint,
+  };
+  const folder = sha256Hex(`${pulumi.getProject()}/${pulumi.getStack()}/${ownerType}/${ownerName}`).slice(0, 16);
+  const packages = new Map<string, PublishedPackage>();
+  return {
+    location,
+    publishPackage(tuning) {
+      const pkg = machineConfigurationPackageFor(tuning);
+      const known = packages.get(pkg.sha256Upper);
+      if (known !== undefined) return known;
+      const published = publishPackageBlob(owner, `${ownerName}-package-${pkg.sha256Upper.slice(0, 16).toLowerCase()}`, location, pkg, `${folder}/${pkg.blobName}`);
+      packages.set(pkg.sha256Upper, published);
+      return published;
+    },
+    grantPackageReader: (key, principalId) => packageReaderRole(owner, `${ownerName}-reader-${key}`, store.packageContainerId, container.subscriptionId, principalId),
+    dscArchive() {
+      const url = pulumi.output(store.dscArchiveUrl ?? "");
+      const blob = url.apply((u) => {
+        const match = BLOB_URL_PATTERN.exec(u);
+        if (match === null) throw new Error(`store.dscArchiveUrl = ${JSON.stringify(u)} is not a blob's https URL`);
+        return { accountName: match[1], containerName: match[2], blobName: match[3] };
+      });
+      const sas = storage.listStorageAccountServiceSASOutput({
+        resourceGroupName: container.resourceGroupName,
+        accountName: container.accountName,
+        canonicalizedResource: pulumi.interpolate`/blob/${blob.accountName}/${blob.containerName}/${blob.blobName}`,
+        resource: storage.SignedResource.B,
+        permissions: storage.Permissions.R,
+        protocols: storage.HttpProtocol.Https,
+        sharedAccessExpiryTime: defaultSasExpiry(),
+      }, { parent: owner });
+      return { url, sasToken: pulumi.secret(sas.serviceSasToken.apply((token) => `?${token}`)), archive: buildDscArchive() };
+    },
+  };
 }

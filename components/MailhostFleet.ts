@@ -7,33 +7,27 @@ import { Monitoring } from "./Monitoring";
 import { WindowsMailHost } from "./WindowsMailHost";
 import { makeInTurns } from "./inTurns";
 import { type MailhostStackOutputs } from "./stackOutputs";
-import { type CapacitySettings, type EgressSettings, type FleetSettings, type MonitoringSettings, type SiteConfigSettings, type TcpSettings, planSettings } from "./settings";
+import { type FleetComponentArgs } from "./fleetArgs";
+import { OffInstance } from "./offInstance";
+import { type EgressSettings, type FleetSettings, planSettings } from "./settings";
 
-export interface MailhostFleetArgs {
-  /**
-   * Environment name (the stack name in this repository's program): it names every Azure
-   * resource (`rg-mailhost-<environment>`, `vm-mail-<environment>-001`, ...) and fills the
-   * `environment` and `mailhost-stack` tags. Required. Azure names cannot change after creation:
-   * a different environment is a different fleet.
-   */
-  readonly environment: string;
-  /** The hosts: count, size, zones, administrator, IMAP clients, tags, Windows version, address space. Required. */
+export interface MailhostFleetArgs extends FleetComponentArgs {
+  /** The hosts and their network: count, size, zones, administrator, IMAP clients, tags, Windows version, address space. Required. */
   readonly fleet: FleetSettings;
-  /** TCP tuning in every host. Required. Validated when the component is constructed. */
-  readonly tcp: TcpSettings;
-  /** SiteConfig.cfg of every host. Required. Validated when the component is constructed. */
-  readonly siteConfig: SiteConfigSettings;
-  /** Planned load per host; decides the `MailboxCacheTTL` floor. Required. */
-  readonly capacity: CapacitySettings;
   /** The subnet's outbound path. Defaults to a NAT gateway with its own public IP. */
   readonly egress?: EgressSettings;
-  /** Azure Monitor for port exhaustion. Defaults to enabled, with a workspace of its own. */
-  readonly monitoring?: MonitoringSettings;
-  /** Local administrator password of every host; stored as a Pulumi secret. Required. */
-  readonly adminPassword: pulumi.Input<string>;
-  /** Webhook of the alert action group (https). Stored as a secret, never exported. Defaults to none. */
-  readonly alertWebhookUrl?: pulumi.Input<string>;
 }
+
+/** What only TypeScript programs read (getters; see components/offInstance.ts). */
+interface FleetParts {
+  readonly plan: FleetPlan;
+  readonly site: MailSite;
+  readonly monitoring?: Monitoring;
+  readonly hosts: readonly WindowsMailHost[];
+  readonly ready: Promise<void>;
+  readonly stackOutputs: MailhostStackOutputs;
+}
+const parts = new OffInstance<MailhostFleet, FleetParts>();
 
 /**
  * The whole fleet of one environment: a `MailSite` (resource group, VNet, private subnet, NSG,
@@ -47,20 +41,30 @@ export interface MailhostFleetArgs {
 export class MailhostFleet extends pulumi.ComponentResource {
   static readonly typeToken = "mailhost:azure:MailhostFleet";
 
+  /** Name of the fleet's resource group. */
+  public readonly resourceGroupName: pulumi.Output<string>;
+  /** Names of the hosts (VM and Windows computer names), in plan order. */
+  public readonly hostNames: string[];
+  /** ARM ids of the hosts' VMs, in plan order; known once every host exists. */
+  public readonly vmIds: pulumi.Output<string[]>;
+  /** ARM id of the data collection rule, when monitoring is enabled. */
+  public readonly dataCollectionRuleId?: pulumi.Output<string>;
+
   /** The validated plan the fleet was built from. */
-  public readonly plan: FleetPlan;
-  public readonly site: MailSite;
+  get plan(): FleetPlan { return parts.of(this).plan; }
+  /** The site: resource group, network, egress and guest content. */
+  get site(): MailSite { return parts.of(this).site; }
   /** Azure Monitor, when enabled. */
-  public readonly monitoring?: Monitoring;
+  get monitoring(): Monitoring | undefined { return parts.of(this).monitoring; }
   /**
    * The hosts, in plan order. They are created ten at a time between turns of the event loop (a
    * 1,000-host fleet built in one go exhausts the heap): the list is complete once `ready` resolves.
    */
-  public readonly hosts: readonly WindowsMailHost[];
+  get hosts(): readonly WindowsMailHost[] { return parts.of(this).hosts; }
   /** Resolves when every host exists (rejects with the first error). The outputs wait for it. */
-  public readonly ready: Promise<void>;
+  get ready(): Promise<void> { return parts.of(this).ready; }
   /** What the repository's program exports: nothing secret. */
-  public readonly stackOutputs: MailhostStackOutputs;
+  get stackOutputs(): MailhostStackOutputs { return parts.of(this).stackOutputs; }
 
   constructor(name: string, args: MailhostFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = planSettings(MailhostFleet.typeToken, name, args.environment, args, { webhookReceiver: args.alertWebhookUrl !== undefined }, opts, { adminPassword: args.adminPassword, alertWebhookUrl: args.alertWebhookUrl });
@@ -74,11 +78,10 @@ export class MailhostFleet extends pulumi.ComponentResource {
       throw new pulumi.ResourceError(`${MailhostFleet.typeToken} "${name}": ${(err as Error).message}`, opts?.parent, true);
     }
     super(MailhostFleet.typeToken, name, {}, opts);
-    this.plan = plan;
     const adminPassword = pulumi.secret(args.adminPassword);
 
     // Before this component, the site was the stack's top resource (parent: the stack).
-    this.site = new MailSite(name, {
+    const site = new MailSite(name, {
       names: plan.names,
       addressPrefix: plan.config.fleet.addressPrefix,
       allowedImapCidrs: plan.config.fleet.allowedImapCidrs,
@@ -87,10 +90,9 @@ export class MailhostFleet extends pulumi.ComponentResource {
       tags: plan.tags,
       egress: plan.egress,
     }, { parent: this, aliases: [topLevelUrn(MailSite.typeToken, name)] });
-    const site = this.site;
 
     // Azure Monitor: created before the hosts, which associate with its data collection rule.
-    this.monitoring = plan.monitoring.enabled
+    const monitoring = plan.monitoring.enabled
       ? new Monitoring(`${name}-monitoring`, {
         resourceGroupName: site.resourceGroup.name,
         location: site.resourceGroup.location,
@@ -100,7 +102,6 @@ export class MailhostFleet extends pulumi.ComponentResource {
         tags: plan.tags,
       }, { parent: site })
       : undefined;
-    const monitoring = this.monitoring;
 
     const { created, done } = makeInTurns(plan.hosts, (host) => new WindowsMailHost(host.name, {
       resourceGroupName: site.resourceGroup.name,
@@ -117,8 +118,6 @@ export class MailhostFleet extends pulumi.ComponentResource {
       tags: plan.tags,
       monitoring: monitoring && { dataCollectionRuleId: monitoring.dataCollectionRule.id, associationName: plan.monitoring.names.dataCollectionRuleAssociation },
     }, { parent: site }));
-    this.hosts = created;
-    this.ready = done;
 
     const tuning = {
       mechanism: plan.tuning.mechanism,
@@ -129,7 +128,7 @@ export class MailhostFleet extends pulumi.ComponentResource {
       ...(plan.tuning.autoReusePortRange === undefined ? {} : { autoReusePortRange: { ...plan.tuning.autoReusePortRange } }),
     };
     const rmax = Math.round(plan.capacity.rmax * 100) / 100;
-    this.stackOutputs = {
+    const stackOutputs: MailhostStackOutputs = {
       resourceGroupName: site.resourceGroup.name,
       hosts: plan.hosts.map((host, i) => ({
         name: host.name,
@@ -153,10 +152,15 @@ export class MailhostFleet extends pulumi.ComponentResource {
         metricAlerts: plan.monitoring.metricAlerts.map((a) => ({ name: a.ruleName, severity: a.severity, threshold: a.threshold })),
       },
     };
+    parts.set(this, { plan, site, monitoring, hosts: created, ready: done, stackOutputs });
+    this.resourceGroupName = site.resourceGroup.name;
+    this.hostNames = plan.hosts.map((host) => host.name);
+    this.vmIds = pulumi.output(done.then(() => created.map((h) => h.virtualMachine.id)));
+    this.dataCollectionRuleId = monitoring?.dataCollectionRule.id;
     this.registerOutputs({
-      resourceGroupName: site.resourceGroup.name,
-      hosts: pulumi.output(done.then(() => created.map((h) => h.virtualMachine.id))),
-      monitoring: monitoring?.dataCollectionRule.id,
+      resourceGroupName: this.resourceGroupName,
+      hosts: this.vmIds,
+      monitoring: this.dataCollectionRuleId,
     });
   }
 }

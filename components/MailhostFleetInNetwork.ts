@@ -6,7 +6,9 @@ import { type MachineConfigurationContent } from "./MachineConfigurationTuning";
 import { Monitoring } from "./Monitoring";
 import { WindowsMailHost } from "./WindowsMailHost";
 import { makeInTurns } from "./inTurns";
-import { type CapacitySettings, type FleetSettings, type MonitoringSettings, type SiteConfigSettings, type TcpSettings, planSettings } from "./settings";
+import { type FleetComponentArgs } from "./fleetArgs";
+import { OffInstance } from "./offInstance";
+import { type HostSettings, planSettings } from "./settings";
 import { rejectInvalid } from "./validation";
 
 /** ARM id of a resource group. */
@@ -16,9 +18,7 @@ export const NAT_GATEWAY_ID_PATTERN = /^\/subscriptions\/[0-9A-Fa-f-]{36}\/resou
 /** ARM id of a subnet. */
 export const SUBNET_ID_PATTERN = /^\/subscriptions\/[0-9A-Fa-f-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Network\/virtualNetworks\/[-\w.]{1,80}\/subnets\/[-\w.]{1,80}$/i;
 
-export interface MailhostFleetInNetworkArgs {
-  /** Environment name: it names every Azure resource (`vm-mail-<environment>-001`, ...) and fills the environment tags. Required. */
-  readonly environment: string;
+export interface MailhostFleetInNetworkArgs extends FleetComponentArgs {
   /** ARM id of the existing resource group that receives the hosts, the content store and the monitoring. Required. */
   readonly resourceGroupId: string;
   /**
@@ -29,15 +29,7 @@ export interface MailhostFleetInNetworkArgs {
   /** Region of everything created. Defaults to the provider's location; keep it the subnet's region. */
   readonly location?: pulumi.Input<string>;
   /** The hosts, as `mailhost:fleet` without the network keys (`addressPrefix`, `allowedImapCidrs`). Required. */
-  readonly fleet: Omit<FleetSettings, "addressPrefix" | "allowedImapCidrs">;
-  /** TCP tuning in every host. Required. Validated when the component is constructed. */
-  readonly tcp: TcpSettings;
-  /** SiteConfig.cfg of every host. Required. Validated when the component is constructed. */
-  readonly siteConfig: SiteConfigSettings;
-  /** Planned load per host. Required. */
-  readonly capacity: CapacitySettings;
-  /** Azure Monitor for port exhaustion. Defaults to enabled, with a workspace of its own. */
-  readonly monitoring?: MonitoringSettings;
+  readonly fleet: HostSettings;
   /**
    * ARM id of the NAT gateway the subnet sends its outbound traffic through, when it has one: with
    * monitoring on, its metric alerts (failed SNAT connections, dropped packets; thresholds from
@@ -45,11 +37,17 @@ export interface MailhostFleetInNetworkArgs {
    * so no NAT gateway alert is created.
    */
   readonly natGatewayId?: string;
-  /** Local administrator password of every host; stored as a Pulumi secret. Required. */
-  readonly adminPassword: pulumi.Input<string>;
-  /** Webhook of the alert action group (https). Stored as a secret, never exported. Defaults to none. */
-  readonly alertWebhookUrl?: pulumi.Input<string>;
 }
+
+/** What only TypeScript programs read (getters; see components/offInstance.ts). */
+interface FleetInNetworkParts {
+  readonly plan: FleetPlan;
+  readonly store?: GuestContentStore;
+  readonly monitoring?: Monitoring;
+  readonly hosts: readonly WindowsMailHost[];
+  readonly ready: Promise<void>;
+}
+const parts = new OffInstance<MailhostFleetInNetwork, FleetInNetworkParts>();
 
 /**
  * The fleet of `MailhostFleet` inside a resource group and subnet that already exist: the hosts
@@ -61,14 +59,25 @@ export interface MailhostFleetInNetworkArgs {
 export class MailhostFleetInNetwork extends pulumi.ComponentResource {
   static readonly typeToken = "mailhost:azure:MailhostFleetInNetwork";
 
-  public readonly plan: FleetPlan;
+  /** Names of the hosts (VM and Windows computer names), in plan order. */
+  public readonly hostNames: string[];
+  /** ARM ids of the hosts' VMs, in plan order; known once every host exists. */
+  public readonly vmIds: pulumi.Output<string[]>;
+  /** ARM id of the guest content store's package container, when the mechanism needs a store. */
+  public readonly packageContainerId?: pulumi.Output<string>;
+  /** ARM id of the data collection rule, when monitoring is enabled. */
+  public readonly dataCollectionRuleId?: pulumi.Output<string>;
+
+  /** The validated plan the fleet was built from. */
+  get plan(): FleetPlan { return parts.of(this).plan; }
   /** The guest content store, when the mechanism needs one. */
-  public readonly store?: GuestContentStore;
-  public readonly monitoring?: Monitoring;
+  get store(): GuestContentStore | undefined { return parts.of(this).store; }
+  /** Azure Monitor, when enabled. */
+  get monitoring(): Monitoring | undefined { return parts.of(this).monitoring; }
   /** The hosts, in plan order, created ten at a time between turns of the event loop: complete once `ready` resolves. */
-  public readonly hosts: readonly WindowsMailHost[];
+  get hosts(): readonly WindowsMailHost[] { return parts.of(this).hosts; }
   /** Resolves when every host exists (rejects with the first error). */
-  public readonly ready: Promise<void>;
+  get ready(): Promise<void> { return parts.of(this).ready; }
 
   constructor(name: string, args: MailhostFleetInNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems: string[] = [];
@@ -86,13 +95,12 @@ export class MailhostFleetInNetwork extends pulumi.ComponentResource {
       monitoring: args.monitoring,
     }, { webhookReceiver: args.alertWebhookUrl !== undefined }, opts, { adminPassword: args.adminPassword, alertWebhookUrl: args.alertWebhookUrl });
     super(MailhostFleetInNetwork.typeToken, name, {}, opts);
-    this.plan = plan;
     const resourceGroupName = group![1];
     const location = args.location;
     const tags = plan.tags;
 
     const mechanism = plan.tuning.mechanism;
-    this.store = mechanism === "runCommand" ? undefined : new GuestContentStore(`${name}-content`, {
+    const store = mechanism === "runCommand" ? undefined : new GuestContentStore(`${name}-content`, {
       resourceGroupName,
       location,
       accountName: plan.names.storageAccount,
@@ -100,13 +108,13 @@ export class MailhostFleetInNetwork extends pulumi.ComponentResource {
     }, { parent: this });
     let machineConfiguration: MachineConfigurationContent | undefined;
     if (mechanism === "machineConfiguration") {
-      const published = this.store!.publishPackage(plan.tuning);
-      const reader = this.store!.packageReaderIdentity(plan.names.machineConfigurationIdentity, location, tags);
+      const published = store!.publishPackage(plan.tuning);
+      const reader = store!.packageReaderIdentity(plan.names.machineConfigurationIdentity, location, tags);
       machineConfiguration = { contentUri: published.contentUri, contentHash: published.contentHash, identityId: reader.identity.id, readyAfter: [published.blob, reader.role] };
     }
-    const dscArchive = mechanism === "dsc" ? this.store!.dscArchive() : undefined;
+    const dscArchive = mechanism === "dsc" ? store!.dscArchive() : undefined;
 
-    this.monitoring = plan.monitoring.enabled
+    const monitoring = plan.monitoring.enabled
       ? new Monitoring(`${name}-monitoring`, {
         resourceGroupName,
         location,
@@ -120,7 +128,6 @@ export class MailhostFleetInNetwork extends pulumi.ComponentResource {
         tags,
       }, { parent: this })
       : undefined;
-    const monitoring = this.monitoring;
     const adminPassword = pulumi.secret(args.adminPassword);
 
     const { created, done } = makeInTurns(plan.hosts, (host) => new WindowsMailHost(host.name, {
@@ -138,9 +145,12 @@ export class MailhostFleetInNetwork extends pulumi.ComponentResource {
       tags,
       monitoring: monitoring && { dataCollectionRuleId: monitoring.dataCollectionRule.id, associationName: plan.monitoring.names.dataCollectionRuleAssociation },
     }, { parent: this }));
-    this.hosts = created;
-    this.ready = done;
 
-    this.registerOutputs({ hosts: pulumi.output(done.then(() => created.map((h) => h.virtualMachine.id))) });
+    parts.set(this, { plan, store, monitoring, hosts: created, ready: done });
+    this.hostNames = plan.hosts.map((host) => host.name);
+    this.vmIds = pulumi.output(done.then(() => created.map((h) => h.virtualMachine.id)));
+    this.packageContainerId = store?.packageContainerId;
+    this.dataCollectionRuleId = monitoring?.dataCollectionRule.id;
+    this.registerOutputs({ hosts: this.vmIds });
   }
 }

@@ -5,7 +5,8 @@ import { planMonitoring } from "../domain/monitoring";
 import { hostNamePrefix, slug } from "../domain/plan";
 import { VM_RESOURCE_ID_PATTERN } from "./ExistingVmTuning";
 import { Monitoring } from "./Monitoring";
-import { type MonitoringSettings, planSettings } from "./settings";
+import { OffInstance } from "./offInstance";
+import { type MonitoringAlertSettings, planSettings } from "./settings";
 import { rejectInvalid } from "./validation";
 import { AZURE_MONITOR_AGENT_EXTENSION } from "./WindowsMailHost";
 
@@ -25,7 +26,7 @@ export interface PortExhaustionMonitoringArgs {
    * exactly these hosts (case-insensitively), so a shared workspace alerts on nothing else.
    * Each VM needs a system-assigned identity (the agent authenticates with it).
    */
-  readonly vmIds: readonly string[];
+  readonly vmIds: string[];
   /** ARM id of the existing Log Analytics workspace the data goes to. Required; nothing creates one. */
   readonly workspaceResourceId: string;
   /**
@@ -35,11 +36,11 @@ export interface PortExhaustionMonitoringArgs {
    */
   readonly workspaceLocation: string;
   /**
-   * Sampling, receivers and alert thresholds: the keys of stack config `mailhost:monitoring`
-   * (see docs/CONFIGURATION.md for every range and default) except `enabled`,
-   * `workspaceResourceId`, `workspaceLocation` and `retentionInDays`. Defaults to the defaults of each key.
+   * Sampling, receivers and alert thresholds: the keys of stack config `mailhost:monitoring` but
+   * `enabled`, `workspaceResourceId`, `workspaceLocation` and `retentionInDays`, with the same
+   * ranges (docs/CONFIGURATION.md). Defaults to the default of each key.
    */
-  readonly settings?: Omit<MonitoringSettings, "enabled" | "workspaceResourceId" | "workspaceLocation" | "retentionInDays">;
+  readonly settings?: MonitoringAlertSettings;
   /** Webhook of the action group (https); stored as a secret, never exported. Defaults to none. */
   readonly alertWebhookUrl?: pulumi.Input<string>;
   /** Install the Azure Monitor Agent on each VM. Defaults to true; false for VMs that already run it. */
@@ -47,6 +48,14 @@ export interface PortExhaustionMonitoringArgs {
   /** Azure tags. Defaults to none. */
   readonly tags?: Record<string, string>;
 }
+
+/** What only TypeScript programs read (getters; see components/offInstance.ts). */
+interface MonitoringParts {
+  readonly monitoring: Monitoring;
+  readonly agents: readonly (compute.VirtualMachineExtension | undefined)[];
+  readonly associations: readonly monitor.DataCollectionRuleAssociation[];
+}
+const parts = new OffInstance<PortExhaustionMonitoring, MonitoringParts>();
 
 /**
  * Port-exhaustion monitoring for VMs that already exist, into a workspace that already exists:
@@ -57,11 +66,17 @@ export interface PortExhaustionMonitoringArgs {
 export class PortExhaustionMonitoring extends pulumi.ComponentResource {
   static readonly typeToken = "mailhost:azure:PortExhaustionMonitoring";
 
-  public readonly monitoring: Monitoring;
+  /** ARM id of the data collection rule. */
+  public readonly dataCollectionRuleId: pulumi.Output<string>;
+  /** ARM id of the action group. */
+  public readonly actionGroupId: pulumi.Output<string>;
+
+  /** The data collection rule, the action group and the alert rules. */
+  get monitoring(): Monitoring { return parts.of(this).monitoring; }
   /** Per VM, in the order of `vmIds`: the agent extension, when installed. */
-  public readonly agents: readonly (compute.VirtualMachineExtension | undefined)[];
+  get agents(): readonly (compute.VirtualMachineExtension | undefined)[] { return parts.of(this).agents; }
   /** Per VM, in the order of `vmIds`: the association with the data collection rule. */
-  public readonly associations: readonly monitor.DataCollectionRuleAssociation[];
+  get associations(): readonly monitor.DataCollectionRuleAssociation[] { return parts.of(this).associations; }
 
   constructor(name: string, args: PortExhaustionMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems: string[] = [];
@@ -80,7 +95,7 @@ export class PortExhaustionMonitoring extends pulumi.ComponentResource {
     const monitoringPlan = planMonitoring(slug(args.environment), plan.names.resourceGroup, hostNamePrefix(args.environment), plan.config.monitoring, args.alertWebhookUrl !== undefined, args.vmIds.map((id) => VM_RESOURCE_ID_PATTERN.exec(id)![3]), { vmIds: args.vmIds });
     super(PortExhaustionMonitoring.typeToken, name, {}, opts);
 
-    this.monitoring = new Monitoring(`${name}-monitoring`, {
+    const monitoring = new Monitoring(`${name}-monitoring`, {
       resourceGroupName: args.resourceGroupName,
       location: args.location,
       plan: monitoringPlan,
@@ -104,12 +119,13 @@ export class PortExhaustionMonitoring extends pulumi.ComponentResource {
       associations.push(new monitor.DataCollectionRuleAssociation(`${name}-${key}-dcra`, {
         resourceUri: vmId,
         associationName: monitoringPlan.names.dataCollectionRuleAssociation,
-        dataCollectionRuleId: this.monitoring.dataCollectionRule.id,
+        dataCollectionRuleId: monitoring.dataCollectionRule.id,
         description: "Sends this mail host's Tcpip port-exhaustion events and TCP counters to the workspace.",
       }, { parent: this }));
     }
-    this.agents = agents;
-    this.associations = associations;
-    this.registerOutputs({ dataCollectionRuleId: this.monitoring.dataCollectionRule.id, actionGroupId: this.monitoring.actionGroup.id });
+    parts.set(this, { monitoring, agents, associations });
+    this.dataCollectionRuleId = monitoring.dataCollectionRule.id;
+    this.actionGroupId = monitoring.actionGroup.id;
+    this.registerOutputs({ dataCollectionRuleId: this.dataCollectionRuleId, actionGroupId: this.actionGroupId });
   }
 }

@@ -222,10 +222,30 @@ export const PERF_SAMPLING_INTERVAL = { min: 10, max: 300, unit: "seconds" } as 
 export const LOG_ANALYTICS_RETENTION_DAYS = { min: 30, max: 730, unit: "days" } as const satisfies IntRange;
 
 /**
- * Window sizes (minutes) a log search alert rule may use here: values the Azure portal offers
- * for `windowSize` that are at least the evaluation frequency.
+ * Window of the Tcpip 4227, connection-failure and port-usage alert rules, minutes: values the
+ * Azure portal offers for a log search alert rule's `windowSize` that are at least the evaluation
+ * frequency. Named (an enum of the components' settings, served to other languages).
  */
-export const ALERT_WINDOW_MINUTES = [5, 10, 15, 30, 45, 60] as const;
+export const AlertWindowMinutes = {
+  /** 5 minutes. */
+  Minutes5: 5,
+  /** 10 minutes. */
+  Minutes10: 10,
+  /** 15 minutes. */
+  Minutes15: 15,
+  /** 30 minutes. */
+  Minutes30: 30,
+  /** 45 minutes. */
+  Minutes45: 45,
+  /** 60 minutes. */
+  Minutes60: 60,
+} as const;
+export type AlertWindowMinutes = (typeof AlertWindowMinutes)[keyof typeof AlertWindowMinutes];
+/** Window sizes (minutes) a log search alert rule may use here, in ascending order ({@link AlertWindowMinutes}). */
+export const ALERT_WINDOW_MINUTES = [
+  AlertWindowMinutes.Minutes5, AlertWindowMinutes.Minutes10, AlertWindowMinutes.Minutes15,
+  AlertWindowMinutes.Minutes30, AlertWindowMinutes.Minutes45, AlertWindowMinutes.Minutes60,
+] as const;
 
 /** E-mail receivers of one action group (Azure Monitor service limits: 1,000 e-mail actions per action group). */
 export const ACTION_GROUP_EMAIL_RECEIVERS_MAX = 1000;
@@ -241,12 +261,34 @@ export const WEBHOOK_URL_MAX_LENGTH = 2048;
 export const CORRECTION_THRESHOLD = { min: 1, max: 1000, unit: "corrections of one setting per window" } as const satisfies IntRange;
 
 /**
- * Windows (minutes) of the correction alert: long enough to see a setting corrected several times
- * by a 15-minute agent cycle (Machine Configuration evaluates every 15 minutes, the DSC LCM at
- * most that often), at most a day (the log search alert rule's look-back already used by the
- * heartbeat rule, {@link MONITORING_SCHEDULE}.silenceLookBackMinutes).
+ * Window of the correction alert rule, minutes: long enough to see a setting corrected several
+ * times by a 15-minute agent cycle (Machine Configuration evaluates every 15 minutes, the DSC LCM
+ * at most that often), at most a day (the log search alert rule's look-back already used by the
+ * heartbeat rule, {@link MONITORING_SCHEDULE}.silenceLookBackMinutes). Named (an enum of the
+ * components' settings, served to other languages).
  */
-export const CORRECTION_WINDOW_MINUTES = [60, 120, 180, 240, 360, 720, 1440] as const;
+export const CorrectionWindowMinutes = {
+  /** 1 hour. */
+  Hours1: 60,
+  /** 2 hours. */
+  Hours2: 120,
+  /** 3 hours. */
+  Hours3: 180,
+  /** 4 hours. */
+  Hours4: 240,
+  /** 6 hours. */
+  Hours6: 360,
+  /** 12 hours. */
+  Hours12: 720,
+  /** 24 hours. */
+  Hours24: 1440,
+} as const;
+export type CorrectionWindowMinutes = (typeof CorrectionWindowMinutes)[keyof typeof CorrectionWindowMinutes];
+/** Windows (minutes) of the correction alert, in ascending order ({@link CorrectionWindowMinutes}). */
+export const CORRECTION_WINDOW_MINUTES = [
+  CorrectionWindowMinutes.Hours1, CorrectionWindowMinutes.Hours2, CorrectionWindowMinutes.Hours3, CorrectionWindowMinutes.Hours4,
+  CorrectionWindowMinutes.Hours6, CorrectionWindowMinutes.Hours12, CorrectionWindowMinutes.Hours24,
+] as const;
 
 /**
  * `SNATConnectionCount` with `ConnectionState` = Failed, summed over {@link NAT_GATEWAY_ALERT_SCHEDULE}

@@ -3,24 +3,32 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { runOffline, type RecordedResource } from "../../engine/offline";
 import { EstateTuningPolicy, type EstateTuningPolicyArgs, defaultPackageSasExpiry } from "../../components/EstateTuningPolicy";
+import { GuestContentStore } from "../../components/GuestContentStore";
+import { machineConfigurationPackageFor } from "../../components/guestContent";
 import { GUEST_CONFIGURATION_PREREQUISITES_INITIATIVE_ID, GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID, CONTRIBUTOR_ROLE_ID } from "../../domain/estateTuningPolicy";
 import { PACKAGE_SAS_LIFETIME_DAYS, TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
 import { STACK_TAG } from "../../domain/plan";
 import { secretsOnlyProtected } from "../../policies/rules/secretsOnlyProtected";
 import { policies } from "../../policies/all";
 import { violations } from "../policies/harness";
-import { minimalPlan } from "../support/stackConfigs";
+import { minimalPlan, minimalRawConfig } from "../support/stackConfigs";
 
+/** The settings of the smallest valid stack (but `tuning`: Machine Configuration is the policy's mechanism). */
+const { tcp: { tuning: _tuning, ...TCP }, siteConfig: SITE_CONFIG, capacity: CAPACITY } = minimalRawConfig("machineConfiguration");
+/** The plan a stack with the same settings gets: the package the policy must publish and name. */
 const plan = minimalPlan("machineConfiguration");
+const HASH = machineConfigurationPackageFor(plan.tuning).sha256Upper;
 
-const HASH = "0123456789ABCDEF".repeat(4);
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
+const CONTAINER_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-mailhost-unit/providers/Microsoft.Storage/storageAccounts/stmailhostunit/blobServices/default/containers/machine-configuration`;
 const args = (extra: Partial<EstateTuningPolicyArgs> = {}): EstateTuningPolicyArgs => ({
   scope: { subscriptionId: SUBSCRIPTION },
   location: "westeurope",
   tag: { name: "workload", value: "mail" },
-  tuning: plan.tuning,
-  package: { resourceGroupName: "rg-mailhost-unit", accountName: "stmailhostunit", containerName: "machine-configuration", blobName: `MailhostTcpTuning-${HASH}.zip`, blobEndpoint: "https://stmailhostunit.blob.core.windows.net/", contentHash: HASH },
+  tcp: TCP,
+  siteConfig: SITE_CONFIG,
+  capacity: CAPACITY,
+  store: { packageContainerId: CONTAINER_ID, blobEndpoint: "https://stmailhostunit.blob.core.windows.net/" },
   ...extra,
 });
 
@@ -42,8 +50,12 @@ describe("EstateTuningPolicy registers the estate's tuning", () => {
     assert.equal(error, undefined);
     assert.deepEqual(types(resources), [
       "azure-native:authorization:PolicyAssignment", "azure-native:authorization:PolicyAssignment", "azure-native:authorization:PolicyDefinition",
-      "azure-native:authorization:RoleAssignment", "azure-native:authorization:RoleAssignment", "mailhost:azure:EstateTuningPolicy",
+      "azure-native:authorization:RoleAssignment", "azure-native:authorization:RoleAssignment", "azure-native:storage:Blob", "mailhost:azure:EstateTuningPolicy",
     ]);
+    // The package of these settings, published in the store's container, named by its hash.
+    const blob = resources.find((r) => r.type === "azure-native:storage:Blob")!;
+    assert.deepEqual([blob.inputs.resourceGroupName, blob.inputs.accountName, blob.inputs.containerName], ["rg-mailhost-unit", "stmailhostunit", "machine-configuration"]);
+    assert.match(String(blob.inputs.blobName), new RegExp(`^[0-9a-f]{16}/MailhostTcpTuning-${HASH}\\.zip$`));
     const [tuning, prerequisites] = ["mailhost-tcp-tuning", "mailhost-tcp-tuning-preq"].map((n) => resources.find((r) => r.inputs.policyAssignmentName === n)!);
     assert.equal(tuning.inputs.scope, `/subscriptions/${SUBSCRIPTION}`);
     assert.deepEqual(tuning.inputs.identity, { type: "SystemAssigned" });
@@ -60,12 +72,25 @@ describe("EstateTuningPolicy registers the estate's tuning", () => {
     assert.deepEqual(rule.then.details.roleDefinitionIds, [`/providers/Microsoft.Authorization/roleDefinitions/${GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID}`]);
     assert.equal(rule.if.allOf[2].field, `tags['${STACK_TAG}']`);
   });
+  it("given a GuestContentStore, publishes through it: the store's child, the blob named by the hash alone, shared with VMs tuned alike", async () => {
+    const run = await runOffline(async () => {
+      const store = new GuestContentStore("content", { resourceGroupName: "rg-mailhost-unit", accountName: "stmailhostunit" });
+      new EstateTuningPolicy("estate", { ...args(), store });
+      store.publishPackage(plan.tuning);
+    }, "unit", {});
+    const store = run.resources.find((r) => r.type === "mailhost:azure:GuestContentStore")!;
+    const blobs = run.resources.filter((r) => r.type === "azure-native:storage:Blob");
+    assert.equal(blobs.length, 1, "one blob per package content");
+    assert.equal(blobs[0].parent, store.urn);
+    assert.equal(blobs[0].inputs.blobName, `MailhostTcpTuning-${HASH}.zip`);
+  });
   it("the package SAS is read-only, https-only, for the one blob, and the pack's secret rule accepts exactly it", async () => {
     const { resources } = await register();
     const definition = resources.find((r) => r.type === "azure-native:authorization:PolicyDefinition")!;
     const props = plain(definition.inputs);
     const uri = new URL(props.metadata.guestConfiguration.contentUri);
-    assert.equal(uri.pathname, `/machine-configuration/MailhostTcpTuning-${HASH}.zip`);
+    assert.match(uri.pathname, new RegExp(`^/machine-configuration/[0-9a-f]{16}/MailhostTcpTuning-${HASH}\\.zip$`));
+    assert.equal(props.metadata.guestConfiguration.contentHash, HASH);
     assert.deepEqual([uri.searchParams.get("sr"), uri.searchParams.get("sp"), uri.searchParams.get("spr"), uri.searchParams.get("se")], ["b", "r", "https", defaultPackageSasExpiry()]);
     assert.deepEqual(await violations(secretsOnlyProtected, { type: definition.type, name: definition.name, props }), []);
     // Every resource policy of the pack accepts what the component registers.
@@ -101,7 +126,12 @@ describe("EstateTuningPolicy refuses bad inputs before anything exists", () => {
     assert.match(error ?? "", /^mailhost:azure:EstateTuningPolicy "estate" has invalid inputs: /);
     assert.deepEqual(resources, []);
   };
-  it("rejects TcpTimedWaitDelay 301, naming it and the range", () => refused({ tuning: { ...plan.tuning, tcpTimedWaitDelay: TCP_TIMED_WAIT_DELAY.max + 1 } }, new RegExp(`TcpTimedWaitDelay = ${TCP_TIMED_WAIT_DELAY.max + 1} is outside ${TCP_TIMED_WAIT_DELAY.min}–${TCP_TIMED_WAIT_DELAY.max} \\(seconds\\)`)));
+  it("rejects TcpTimedWaitDelay 301 with the stack config's message, before anything exists", async () => {
+    const { error, resources } = await register({ tcp: { tcpTimedWaitDelay: TCP_TIMED_WAIT_DELAY.max + 1 } });
+    assert.match(error ?? "", /^mailhost:azure:EstateTuningPolicy "estate" has invalid settings/);
+    assert.match(error ?? "", new RegExp(`mailhost:tcp\\.tcpTimedWaitDelay = ${TCP_TIMED_WAIT_DELAY.max + 1} is outside ${TCP_TIMED_WAIT_DELAY.min}–${TCP_TIMED_WAIT_DELAY.max} \\(seconds\\)`));
+    assert.deepEqual(resources, []);
+  });
   it("rejects the stack tag as the mail host tag (the policy would select nothing)", () => refused({ tag: { name: STACK_TAG, value: "prod" } }, /tag\.name = "mailhost-stack" is the stack tag/));
   it("rejects a scope with both or neither of subscription and management group, and a malformed subscription", async () => {
     await refused({ scope: { subscriptionId: SUBSCRIPTION, managementGroupId: "mg" } as never }, /scope must name exactly one/);
@@ -111,5 +141,8 @@ describe("EstateTuningPolicy refuses bad inputs before anything exists", () => {
     const far = new Date(Date.now() + (PACKAGE_SAS_LIFETIME_DAYS.max + 30) * 86_400_000).toISOString();
     return refused({ packageSasExpiry: far }, /packageSasExpiry = .* days ahead; allowed 1–366 \(days\)/);
   });
-  it("rejects a blob name that does not carry the package hash", () => refused({ package: { ...args().package, blobName: "MailhostTcpTuning.zip" } }, /package\.blobName = "MailhostTcpTuning\.zip" must carry the package's SHA-256/));
+  it("rejects a store reference that is not a container's ARM id, and a user-assigned identity without its ids", async () => {
+    await refused({ store: { packageContainerId: "machine-configuration", blobEndpoint: "https://stmailhostunit.blob.core.windows.net/" } }, /store\.packageContainerId = "machine-configuration" is not a blob container's ARM id/);
+    await refused({ identity: { type: "UserAssigned", id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-policy" } }, /identity\.id and identity\.principalId are required with identity\.type = "UserAssigned"/);
+  });
 });

@@ -7,7 +7,8 @@ import * as assert from "node:assert/strict";
 import { parseStackConfig } from "../../domain/config";
 import { type OfflineRun, type RecordedResource, runOffline } from "../../engine/offline";
 import { secretsOnlyProtected } from "../../policies/rules/secretsOnlyProtected";
-import { ExistingVmTuning, GuestContentStore, MailhostFleet, MailhostFleetInNetwork, PortExhaustionMonitoring } from "../../components";
+import { ExistingVmTuning, GuestContentStore, type GuestContentStoreReference, MailhostFleet, MailhostFleetInNetwork, PortExhaustionMonitoring } from "../../components";
+import { buildDscArchive } from "../../components/guestScripts";
 import { violations } from "../policies/harness";
 import { EXISTING_WORKSPACE_ID, existingVmId } from "../support/examples";
 
@@ -72,6 +73,15 @@ describe("library components validate settings like the stack config, before any
     const alerts = { timeWaitCollisionThreshold: -1 };
     const want = configMessage({ monitoring: { alerts } });
     const { message, registered } = await rejected(() => new PortExhaustionMonitoring("m", { environment: "dev", resourceGroupName: "rg", vmIds: [existingVmId("a")], workspaceResourceId: EXISTING_WORKSPACE_ID, workspaceLocation: "westeurope", settings: { alerts } }));
+    assert.ok(message.includes(want), message);
+    assert.deepEqual(registered, []);
+  });
+
+  it("refuses a SiteConfig.cfg value that is neither a string, a number nor a boolean (typed `any` for other languages), naming the key", async () => {
+    const settings = { Imap: { BackendServers: ["imap-a", "imap-b"] } };
+    const want = configMessage({ siteConfig: { ...SITE_CONFIG, settings } });
+    assert.match(want, /mailhost:siteConfig\.settings\.Imap\.BackendServers/);
+    const { message, registered } = await rejected(() => new ExistingVmTuning("t", { vmId: existingVmId("mailfe01"), tcp: { tuning: "runCommand" }, siteConfig: { ...SITE_CONFIG, settings }, capacity: CAPACITY }));
     assert.ok(message.includes(want), message);
     assert.deepEqual(registered, []);
   });
@@ -142,6 +152,74 @@ describe("a guest content store shared by VMs", () => {
     assert.equal(extension.inputs.publisher, "Microsoft.Powershell");
     assert.ok(!JSON.stringify(extension.inputs.settings).includes("sig="));
     assert.deepEqual(await violations(secretsOnlyProtected, { type: extension.type, name: extension.name, props: JSON.parse(JSON.stringify(extension.inputs)) }), []);
+  });
+});
+
+describe("a guest content store given by its values (programs in other languages)", () => {
+  const CONTAINER_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mail-shared/providers/Microsoft.Storage/storageAccounts/stmailcontent001/blobServices/default/containers/mailhost-machine-configuration";
+  const BLOB_ENDPOINT = "https://stmailcontent001.blob.core.windows.net/";
+
+  it("a store's outputs carry what a VM tuned elsewhere needs; the DSC archive is published when asked", async () => {
+    let store: GuestContentStore | undefined;
+    const result = await run(() => { store = new GuestContentStore("content", { resourceGroupName: "rg-mail-shared", accountName: "stmailcontent001", publishDscArchive: true }); });
+    const archive = of(result, "azure-native:storage:Blob");
+    assert.equal(archive.length, 1, "the DSC archive, published at once");
+    assert.equal(archive[0].inputs.blobName, buildDscArchive().blobName);
+    const [endpoint, url, containerId] = await Promise.all([store!.blobEndpoint, store!.dscArchiveUrl!, store!.packageContainerId].map((o) => new Promise<string>((resolve) => o.apply(resolve))));
+    assert.equal(endpoint, BLOB_ENDPOINT);
+    assert.equal(url, `${BLOB_ENDPOINT}mailhost-dsc/${archive[0].inputs.blobName}`);
+    assert.ok(containerId.endsWith("/stmailcontent001/blobServices/default/containers/mailhost-machine-configuration"));
+    const without = await run(() => new GuestContentStore("content", { resourceGroupName: "rg-mail-shared", accountName: "stmailcontent001" }));
+    assert.equal(of(without, "azure-native:storage:Blob").length, 0, "by default nothing is published before first use");
+  });
+
+  it("Machine Configuration: each VM publishes its package in its own folder of the container and grants its own reader role", async () => {
+    const store = { packageContainerId: CONTAINER_ID, blobEndpoint: BLOB_ENDPOINT };
+    const result = await run(() => {
+      new ExistingVmTuning("a", { vmId: existingVmId("a"), tcp: TCP, siteConfig: SITE_CONFIG, capacity: CAPACITY, store });
+      new ExistingVmTuning("b", { vmId: existingVmId("b"), tcp: TCP, siteConfig: SITE_CONFIG, capacity: CAPACITY, store });
+    });
+    const blobs = of(result, "azure-native:storage:Blob");
+    assert.equal(blobs.length, 2);
+    const names = blobs.map((b) => String(b.inputs.blobName));
+    assert.notEqual(names[0], names[1], "two components never manage one blob");
+    assert.equal(names[0].split("/")[1], names[1].split("/")[1], "the same package, named by its hash");
+    for (const blob of blobs) assert.deepEqual([blob.inputs.resourceGroupName, blob.inputs.accountName, blob.inputs.containerName], ["rg-mail-shared", "stmailcontent001", "mailhost-machine-configuration"]);
+    const roles = of(result, "azure-native:authorization:RoleAssignment");
+    assert.equal(roles.length, 2);
+    for (const role of roles) {
+      assert.equal(role.inputs.scope, CONTAINER_ID);
+      assert.match(String(role.inputs.roleDefinitionId), /^\/subscriptions\/00000000-0000-0000-0000-000000000000\/providers\/Microsoft\.Authorization\/roleDefinitions\//);
+    }
+    const uris = of(result, "azure-native:guestconfiguration:GuestConfigurationAssignment").map((a) => (a.inputs as any).properties.guestConfiguration.contentUri as string);
+    assert.deepEqual(uris.sort(), names.map((n) => `${BLOB_ENDPOINT}mailhost-machine-configuration/${n}`).sort());
+  });
+
+  it("DSC: the extension reads the store's archive by its URL, with a read-only SAS listed for that blob, in protected settings only", async () => {
+    const url = `${BLOB_ENDPOINT}mailhost-dsc/MailhostTuning-${"A".repeat(64)}.zip`;
+    const result = await run(() => new ExistingVmTuning("a", { vmId: existingVmId("a"), tcp: { tuning: "dsc" }, siteConfig: SITE_CONFIG, capacity: CAPACITY, store: { packageContainerId: CONTAINER_ID, blobEndpoint: BLOB_ENDPOINT, dscArchiveUrl: url } }));
+    assert.equal(of(result, "azure-native:storage:Blob").length, 0, "the store published the archive; the VM publishes nothing");
+    const [extension] = of(result, "azure-native:compute:VirtualMachineExtension");
+    const settings = JSON.parse(JSON.stringify(extension.inputs.settings));
+    assert.equal(settings.configuration.url, url);
+    const sasToken = JSON.stringify(extension.inputs.protectedSettings);
+    assert.match(sasToken, new RegExp(`sr=b.*sp=r|sp=r.*sr=b`));
+    assert.ok(!JSON.stringify(extension.inputs.settings).includes("sig="));
+    assert.deepEqual(await violations(secretsOnlyProtected, { type: extension.type, name: extension.name, props: JSON.parse(JSON.stringify(extension.inputs)) }), []);
+  });
+
+  it("refuses, before anything exists, a container id that is none, a SAS in the archive URL and DSC without the archive URL", async () => {
+    const cases: Array<[GuestContentStoreReference, string, RegExp]> = [
+      [{ packageContainerId: "mailhost-machine-configuration", blobEndpoint: BLOB_ENDPOINT }, "machineConfiguration", /store\.packageContainerId = "mailhost-machine-configuration" is not a blob container's ARM id/],
+      [{ packageContainerId: CONTAINER_ID, blobEndpoint: "stmailcontent001" }, "machineConfiguration", /store\.blobEndpoint = "stmailcontent001" is not an account's blob endpoint/],
+      [{ packageContainerId: CONTAINER_ID, blobEndpoint: BLOB_ENDPOINT }, "dsc", /store\.dscArchiveUrl is required with tcp\.tuning = "dsc"/],
+      [{ packageContainerId: CONTAINER_ID, blobEndpoint: BLOB_ENDPOINT, dscArchiveUrl: `${BLOB_ENDPOINT}mailhost-dsc/a.zip?sv=1&sig=x` }, "dsc", /store\.dscArchiveUrl must not carry a SAS token/],
+    ];
+    for (const [store, tuning, pattern] of cases) {
+      const { message, registered } = await rejected(() => new ExistingVmTuning("t", { vmId: existingVmId("a"), tcp: { tuning: tuning as "dsc" }, siteConfig: SITE_CONFIG, capacity: CAPACITY, store }));
+      assert.match(message, pattern);
+      assert.deepEqual(registered, []);
+    }
   });
 });
 
