@@ -3,10 +3,12 @@
  * they reach the scripts only as DSC configuration arguments, run-command parameters or Machine
  * Configuration parameters.
  *
- * The host logic lives once, in the PowerShell module `guest/modules/MailhostTcpTuning` (a
- * class-based DSC resource plus the functions it calls). Run Command takes one script text, so
- * the run-command tuning script and the drift collector are assembled here from their entry file
- * and the module functions they use (`assembleGuestScript`).
+ * The host logic lives once, in the PowerShell module `guest/modules/MailhostTcpTuning`: a
+ * class-based DSC resource plus its functions, one per file under `Private/` and `Public/` (the
+ * layout docs/GUEST-MODULE.md describes). The module dot-sources those files, so the DSC archive and
+ * the Machine Configuration package ship them as they are. Run Command takes one script text, so the
+ * run-command tuning script and the drift collector are assembled here from their entry file and
+ * the function files they use, joined in dependency order (`assembleGuestScript`).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -25,7 +27,7 @@ import {
   PORT_USAGE_SAMPLING,
   WINDOWS_DEFAULTS,
 } from "../domain/limits";
-import { PORT_USAGE_EVENT_SOURCE, PORT_USAGE_EVENTS } from "../domain/portUsage";
+import { PORT_USAGE_EVENT_LOG, PORT_USAGE_EVENT_SOURCE, PORT_USAGE_EVENTS } from "../domain/portUsage";
 import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_LOG, CORRECTION_EVENT_SOURCE } from "../domain/corrections";
 
 /** The guest/ folder of this package: everything the hosts run comes from its files. */
@@ -47,8 +49,13 @@ export const GUEST_MODULE = {
   version: "1.0.0",
   /** Folder of the module (the module base: `.psd1`, `.psm1`, functions, `Limits.psd1`); the Machine Configuration package holds all of its files under `Modules/MailhostTcpTuning/`. */
   dir: path.join(GUEST_DIR, "modules", "MailhostTcpTuning"),
-  /** The functions file the module dot-sources and the assembler takes functions from. */
-  functionsFile: path.join(GUEST_DIR, "modules", "MailhostTcpTuning", "MailhostTcpTuning.Functions.ps1"),
+  /**
+   * The module's function folders, one function per file named after it (`<Verb-Noun>.ps1`):
+   * `Private/` (helpers and machine edges) and `Public/` (what the resource class, the entry
+   * scripts and the sampler's script call; the manifest exports them). The module dot-sources both;
+   * the assembler takes functions from them.
+   */
+  functionDirs: [path.join(GUEST_DIR, "modules", "MailhostTcpTuning", "Private"), path.join(GUEST_DIR, "modules", "MailhostTcpTuning", "Public")],
   /** Data file generated from domain/limits.ts by `renderGuestLimits` (`npm run guest:limits`). */
   limitsFile: path.join(GUEST_DIR, "modules", "MailhostTcpTuning", "Limits.psd1"),
 } as const;
@@ -105,43 +112,109 @@ export function readGuestScript(file: string, root: string = GUEST_DIR): string 
  */
 const MODULE_REGION = /^#region MailhostTcpTuning functions\r?\n[\s\S]*?^#endregion MailhostTcpTuning functions\r?$/m;
 
-/** One function of the functions file: `function Verb-Noun {` at a line start up to a lone `}`. */
-const FUNCTION_BLOCK = /^function ([A-Za-z]+-[A-Za-z0-9]+) \{\r?\n[\s\S]*?^\}\r?$/gm;
-
-interface GuestFunction {
+/** One function of the module: its own file under `Private/` or `Public/`. */
+export interface GuestFunction {
+  /** The function's name, also its file's name without `.ps1`. */
   readonly name: string;
+  /** The folder of its file: `Public` (exported by the manifest) or `Private`. */
+  readonly scope: "Public" | "Private";
+  /** Path of its file. */
+  readonly file: string;
+  /**
+   * The definition: from the line `function <name> {` to its closing `}` line. The comment-based
+   * help above it stays in the file (the module ships it); the assembled scripts leave it out.
+   */
   readonly text: string;
+  /**
+   * The other module functions the definition names, sorted: the commands it calls and the names it
+   * looks up (the sampler's script is built from functions named in a list).
+   */
+  readonly uses: readonly string[];
 }
 
-/** The functions of the module's functions file, in file order. Throws when code lies outside them. */
+/** Words shaped like a PowerShell command name (`Verb-Noun`), not part of a longer word. */
+const COMMAND_WORD = /(?<![\w-])[A-Za-z]+-[A-Za-z0-9]+(?![\w-])/g;
+
+/** Command-shaped words of a text, lower-cased. */
+function commandWords(text: string): Set<string> {
+  return new Set([...text.matchAll(COMMAND_WORD)].map((m) => m[0].toLowerCase()));
+}
+
+/** The text with comment blocks and comment lines removed (what remains outside a definition must be empty). */
+function withoutComments(text: string): string {
+  return text.replace(/<#[\s\S]*?#>/g, "").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).join("\n");
+}
+
+/**
+ * Every function of the module, read from its own file under `Private/` and `Public/`, sorted by
+ * name, with the other functions each one uses (its text's command-shaped words resolved against
+ * the set of function file names). Throws when a file does not define the function it is named
+ * after, holds code outside that definition, or two files have the same name.
+ */
 export function guestModuleFunctions(root: string = GUEST_DIR): GuestFunction[] {
-  const source = fs.readFileSync(inGuestRoot(GUEST_MODULE.functionsFile, root), "utf8");
-  const functions: GuestFunction[] = [];
-  let rest = "";
-  let last = 0;
-  for (const match of source.matchAll(FUNCTION_BLOCK)) {
-    rest += source.slice(last, match.index);
-    functions.push({ name: match[1]!, text: match[0] });
-    last = match.index + match[0].length;
+  const found: Omit<GuestFunction, "uses">[] = [];
+  for (const dir of GUEST_MODULE.functionDirs) {
+    const scope = path.basename(dir) as GuestFunction["scope"];
+    for (const entry of fs.readdirSync(inGuestRoot(dir, root), { withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith(".ps1")) continue;
+      const file = path.join(inGuestRoot(dir, root), entry.name);
+      const name = entry.name.slice(0, -".ps1".length);
+      const source = fs.readFileSync(file, "utf8");
+      const start = new RegExp(`^function ${name.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")} \\{\r?$`, "m").exec(source);
+      const end = /^\}\r?$/gm;
+      let close: RegExpExecArray | null = null;
+      for (let m = end.exec(source); m !== null; m = end.exec(source)) close = m;
+      if (start === null || close === null || close.index < start.index) {
+        throw new Error(`${file}: no definition "function ${name} {" ... "}" (one function per file, named as the file)`);
+      }
+      const stray = withoutComments(source.slice(0, start.index) + source.slice(close.index + close[0].length));
+      if (stray !== "") throw new Error(`${file}: code outside the function ${name}: ${stray.split("\n")[0]}`);
+      found.push({ name, scope, file, text: source.slice(start.index, close.index + 1) });
+    }
   }
-  rest += source.slice(last);
-  const stray = rest
-    .replace(/<#[\s\S]*?#>/g, "")
-    .split(/\r?\n/)
-    .filter((line) => line.trim() !== "" && !line.trim().startsWith("#"));
-  if (stray.length > 0) throw new Error(`${GUEST_MODULE.functionsFile}: code outside a function: ${stray[0]}`);
-  return functions;
+  found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const byName = new Map<string, string>();
+  for (const fn of found) {
+    const other = byName.get(fn.name.toLowerCase());
+    if (other !== undefined) throw new Error(`${GUEST_MODULE.name}: ${fn.name} is defined twice (in Private/ and in Public/)`);
+    byName.set(fn.name.toLowerCase(), fn.name);
+  }
+  return found.map((fn) => {
+    const words = commandWords(fn.text);
+    const uses = found.filter((other) => other.name !== fn.name && words.has(other.name.toLowerCase())).map((other) => other.name);
+    return { ...fn, uses };
+  });
 }
 
-function mentions(text: string, name: string): boolean {
-  return new RegExp(`(?<![\\w-])${name.replace(/-/g, "\\-")}(?![\\w-])`, "i").test(text);
+/**
+ * The functions `names` need, themselves and everything they use (transitively), in dependency
+ * order: each function after the functions it uses, otherwise by name. Deterministic. Throws on
+ * a cycle (functions that use each other), naming it.
+ */
+export function inDependencyOrder(names: Iterable<string>, functions: readonly GuestFunction[]): GuestFunction[] {
+  const byName = new Map(functions.map((fn) => [fn.name.toLowerCase(), fn]));
+  const ordered: GuestFunction[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (name: string, path: readonly string[]) => {
+    const fn = byName.get(name.toLowerCase());
+    if (fn === undefined) throw new Error(`${GUEST_MODULE.name} has no function ${name}`);
+    const seen = state.get(fn.name);
+    if (seen === "done") return;
+    if (seen === "visiting") throw new Error(`${GUEST_MODULE.name}: functions use each other: ${[...path, fn.name].join(" -> ")}`);
+    state.set(fn.name, "visiting");
+    for (const used of fn.uses) visit(used, [...path, fn.name]);
+    state.set(fn.name, "done");
+    ordered.push(fn);
+  };
+  for (const name of [...names].sort()) visit(name, []);
+  return ordered;
 }
 
 /**
  * One script text for Run Command: the entry file with its module region replaced by the
- * limits (`Limits.psd1`) and the module functions it uses, directly or through other functions,
- * in the functions file's order. Deterministic: same files, same text.
- * Throws when the entry has no module region or names no module function.
+ * limits (`Limits.psd1`) and the definitions of the module functions it names, directly or
+ * through other functions, in dependency order ({@link inDependencyOrder}). Deterministic: same
+ * files, same text. Throws when the entry has no module region or names no module function.
  */
 export function assembleGuestScript(entryFile: string, root: string = GUEST_DIR): string {
   const entry = fs.readFileSync(inGuestRoot(entryFile, root), "utf8");
@@ -149,18 +222,9 @@ export function assembleGuestScript(entryFile: string, root: string = GUEST_DIR)
   if (region === null) throw new Error(`${entryFile}: no "#region MailhostTcpTuning functions" ... "#endregion MailhostTcpTuning functions" block`);
   const outside = entry.slice(0, region.index) + entry.slice(region.index + region[0].length);
   const all = guestModuleFunctions(root);
-  const used = new Set<string>();
-  const pending = [outside];
-  while (pending.length > 0) {
-    const text = pending.pop()!;
-    for (const fn of all) {
-      if (!used.has(fn.name) && mentions(text, fn.name)) {
-        used.add(fn.name);
-        pending.push(fn.text);
-      }
-    }
-  }
-  if (used.size === 0) throw new Error(`${entryFile}: uses no function of ${GUEST_MODULE.name}`);
+  const words = commandWords(outside);
+  const direct = all.filter((fn) => words.has(fn.name.toLowerCase())).map((fn) => fn.name);
+  if (direct.length === 0) throw new Error(`${entryFile}: uses no function of ${GUEST_MODULE.name}`);
   const eol = entry.includes("\r\n") ? "\r\n" : "\n";
   const limits = fs
     .readFileSync(inGuestRoot(GUEST_MODULE.limitsFile, root), "utf8")
@@ -171,7 +235,7 @@ export function assembleGuestScript(entryFile: string, root: string = GUEST_DIR)
   const body = [
     `#region MailhostTcpTuning functions (assembled from guest/modules/${GUEST_MODULE.name} ${GUEST_MODULE.version}; limits from Limits.psd1)`,
     `$script:MailhostTcpTuningLimits = ${limits}`,
-    ...all.filter((fn) => used.has(fn.name)).map((fn) => fn.text.replace(/\r?\n/g, eol)),
+    ...inDependencyOrder(direct, all).map((fn) => fn.text.replace(/\r?\n/g, eol)),
     "#endregion MailhostTcpTuning functions",
   ].join(eol);
   return entry.slice(0, region.index) + body + entry.slice(region.index + region[0].length);
@@ -249,6 +313,7 @@ export function renderGuestLimits(): string {
     `    HighestPort                   = ${HIGHEST_PORT}`,
     `    PortUsageEndpointsPerReading  = ${PORT_USAGE_SAMPLING.endpointsPerReading}`,
     `    PortUsageEventSource          = '${PORT_USAGE_EVENT_SOURCE}'`,
+    `    PortUsageEventLog             = '${PORT_USAGE_EVENT_LOG}'`,
     `    PortUsageEventIds             = @{ Reading = ${PORT_USAGE_EVENTS.reading}; Failed = ${PORT_USAGE_EVENTS.failed} }`,
     "    WindowsDefaults               = @{",
     `        MaxUserPort                   = ${defaultOrNull(WINDOWS_DEFAULTS.maxUserPort)}`,

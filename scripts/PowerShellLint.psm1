@@ -33,6 +33,16 @@
                               about_Functions_Advanced_Methods (clean), about_Numeric_Literals,
                               about_Special_Characters, "What's new in PowerShell 7.x"
                               (https://learn.microsoft.com/powershell/scripting/whats-new/).
+      function-shape          every function (not a DSC configuration) in the shape dsccommunity
+                              modules keep: [CmdletBinding()] and [OutputType(...)] on a param
+                              block; every parameter typed, and [Parameter(Mandatory)] unless it
+                              has a default value that its help states ("Defaults to ...");
+                              comment-based help with .SYNOPSIS, a .PARAMETER entry for every
+                              parameter (and none for a parameter that does not exist) and
+                              .OUTPUTS. Checked on the files of the guest lint
+                              (Test-PowerShellFile); on text only with -FunctionShape.
+      module-function-file    a file under modules/<Module>/Public/ or Private/ holds exactly one
+                              function, named as the file, and nothing else but comments.
       netfx-api               .NET types and members that .NET Framework 4.8 lacks (added in
                               .NET Core / .NET 5+), and string calls whose overload or meaning
                               differs there: .Contains/.StartsWith/.EndsWith with a [char],
@@ -101,7 +111,9 @@ function Find-Ast {
 <#
 .SYNOPSIS
     Parses PowerShell text. Returns Ast, Tokens, Errors (all parse errors) and Problems (the
-    `syntax` problems left after the DSC allowance), and ConfigurationKeywords (their count).
+    `syntax` problems left after the DSC allowance), ConfigurationKeywords (their count) and
+    ConfigurationOffsets (where each starts: the function the second parse sees there is a
+    configuration).
 #>
 function Invoke-PowerShellParse {
     param([Parameter(Mandatory)][AllowEmptyString()][string]$Text, [Parameter(Mandatory)][string]$File)
@@ -114,7 +126,7 @@ function Invoke-PowerShellParse {
         foreach ($parseError in $errors) {
             $problems.Add((New-Problem $File $parseError.Extent 'syntax' ('{0} ({1})' -f $parseError.Message, $parseError.ErrorId)))
         }
-        return [pscustomobject]@{ Ast = $ast; Tokens = $tokens; Errors = @($errors); Problems = $problems.ToArray(); ConfigurationKeywords = 0 }
+        return [pscustomobject]@{ Ast = $ast; Tokens = $tokens; Errors = @($errors); Problems = $problems.ToArray(); ConfigurationKeywords = 0; ConfigurationOffsets = @() }
     }
 
     # A DSC configuration: accept only the keyword-resolution errors, at their positions.
@@ -149,7 +161,7 @@ function Invoke-PowerShellParse {
     foreach ($parseError in $errors) {
         $problems.Add((New-Problem $File $parseError.Extent 'syntax' ('{0} ({1}; configuration body parsed as a function)' -f $parseError.Message, $parseError.ErrorId)))
     }
-    [pscustomobject]@{ Ast = $ast; Tokens = $tokens; Errors = @($errors); Problems = $problems.ToArray(); ConfigurationKeywords = $keywords.Count }
+    [pscustomobject]@{ Ast = $ast; Tokens = $tokens; Errors = @($errors); Problems = $problems.ToArray(); ConfigurationKeywords = $keywords.Count; ConfigurationOffsets = @($keywords | ForEach-Object { $_.Extent.StartOffset }) }
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -278,6 +290,103 @@ function Test-DscRegistryDwordForce {
         if ($force -ne '$true') {
             New-Problem $File $resource.Extent 'dsc-registry-dword-force' ('Registry {0}: Force must be $true (is {1})' -f $resource.Name, $(if ($force) { $force } else { 'missing' }))
         }
+    }
+}
+
+function Test-HasAttribute {
+    # True when an attribute list holds [<Name>] or [<Name>Attribute] (any namespace prefix).
+    param($Attributes, [string]$Name)
+    foreach ($attribute in @($Attributes)) {
+        if ($attribute -isnot [System.Management.Automation.Language.AttributeAst]) { continue }
+        $typeName = $attribute.TypeName.FullName
+        if ($typeName -match ('(?:^|\.){0}(?:Attribute)?$' -f [regex]::Escape($Name))) { return $true }
+    }
+    $false
+}
+
+function Test-IsMandatory {
+    # True for [Parameter(Mandatory)] or [Parameter(Mandatory = $true)].
+    param($Parameter)
+    foreach ($attribute in @($Parameter.Attributes)) {
+        if ($attribute -isnot [System.Management.Automation.Language.AttributeAst] -or $attribute.TypeName.FullName -notmatch '(?:^|\.)Parameter(?:Attribute)?$') { continue }
+        foreach ($argument in $attribute.NamedArguments) {
+            if ($argument.ArgumentName -eq 'Mandatory' -and ($argument.ExpressionOmitted -or $argument.Argument.Extent.Text -eq '$true')) { return $true }
+        }
+    }
+    $false
+}
+
+function Test-FunctionShape {
+    # Every function other than a DSC configuration: [CmdletBinding()], [OutputType()], typed
+    # parameters (mandatory unless they have a stated default) and comment-based help.
+    param($Ast, [string]$File, [int[]]$ConfigurationOffsets)
+    $functions = Find-Ast $Ast { $args[0] -is [System.Management.Automation.Language.FunctionDefinitionAst] }
+    foreach ($function in $functions) {
+        if (@($ConfigurationOffsets) -contains $function.Extent.StartOffset) { continue }
+        # A class method is a FunctionMemberAst around a function node: methods are not functions.
+        if ($function.Parent -is [System.Management.Automation.Language.FunctionMemberAst]) { continue }
+        $name = $function.Name
+        $say = { param([string]$What) New-Problem $File $function.Extent 'function-shape' ('{0}: {1}' -f $name, $What) }
+        if ($function.Parameters) {
+            & $say 'declares its parameters after its name; use a param block with [CmdletBinding()]'
+        }
+        $block = $function.Body.ParamBlock
+        $attributes = if ($block) { $block.Attributes } else { @() }
+        if (-not (Test-HasAttribute $attributes 'CmdletBinding')) {
+            & $say 'has no [CmdletBinding()] (on a param block; write param () when it takes none)'
+        }
+        if (-not (Test-HasAttribute $attributes 'OutputType')) {
+            & $say 'has no [OutputType(...)] ([System.Void] when it outputs nothing)'
+        }
+        $parameters = if ($block) { @($block.Parameters) } else { @() }
+        $help = $function.GetHelpContent()
+        if ($null -eq $help) {
+            & $say 'has no comment-based help (.SYNOPSIS, .PARAMETER for every parameter, .OUTPUTS)'
+        } else {
+            if ([string]::IsNullOrWhiteSpace($help.Synopsis)) { & $say 'has no .SYNOPSIS in its help' }
+            if (@($help.Outputs | Where-Object { -not [string]::IsNullOrWhiteSpace($_) }).Count -eq 0) { & $say 'has no .OUTPUTS in its help (None. when it outputs nothing)' }
+            $declared = @($parameters | ForEach-Object { $_.Name.VariablePath.UserPath.ToUpperInvariant() })
+            foreach ($documented in @($help.Parameters.Keys)) {
+                if ($declared -notcontains $documented.ToUpperInvariant()) { & $say ('documents a parameter it does not have: .PARAMETER {0}' -f $documented) }
+            }
+        }
+        foreach ($parameter in $parameters) {
+            $parameterName = $parameter.Name.VariablePath.UserPath
+            $text = $null
+            if ($null -ne $help -and $help.Parameters.ContainsKey($parameterName.ToUpperInvariant())) { $text = $help.Parameters[$parameterName.ToUpperInvariant()] }
+            if ($null -ne $help -and [string]::IsNullOrWhiteSpace($text)) {
+                & $say ('has no .PARAMETER {0} in its help' -f $parameterName)
+            }
+            if (-not @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.Language.TypeConstraintAst] })) {
+                & $say ('parameter ${0} has no type' -f $parameterName)
+            }
+            if (-not (Test-IsMandatory $parameter)) {
+                $isSwitch = $parameter.StaticType -eq [System.Management.Automation.SwitchParameter]
+                if ($null -eq $parameter.DefaultValue -and -not $isSwitch) {
+                    & $say ('parameter ${0} is optional without a default value: make it [Parameter(Mandatory)] or give it a default and state it in its help' -f $parameterName)
+                } elseif (-not [string]::IsNullOrWhiteSpace($text) -and $text -notmatch '(?i)\bdefault') {
+                    & $say ('parameter ${0} is optional: its .PARAMETER help must state its default ("Defaults to ...")' -f $parameterName)
+                }
+            }
+        }
+    }
+}
+
+function Test-ModuleFunctionFile {
+    # A module function file (modules/<Module>/Public|Private/<Name>.ps1): exactly one function,
+    # named as the file, and nothing else but comments.
+    param($Ast, [string]$File, [string]$Name)
+    $statements = @($Ast.EndBlock.Statements)
+    $functions = @($statements | Where-Object { $_ -is [System.Management.Automation.Language.FunctionDefinitionAst] })
+    $other = @($statements | Where-Object { $_ -isnot [System.Management.Automation.Language.FunctionDefinitionAst] })
+    if ($Ast.ParamBlock) { $other += $Ast.ParamBlock }
+    foreach ($named in @($Ast.BeginBlock, $Ast.ProcessBlock) | Where-Object { $_ }) { $other += $named }
+    if ($functions.Count -ne 1 -or $functions[0].Name -ne $Name) {
+        $found = if ($functions.Count -eq 0) { 'none' } else { ($functions | ForEach-Object { $_.Name }) -join ', ' }
+        New-Problem $File $Ast.Extent 'module-function-file' ('must define exactly one function, {0} (the file''s name); defines {1}' -f $Name, $found)
+    }
+    foreach ($statement in $other) {
+        New-Problem $File $statement.Extent 'module-function-file' ('code outside the function {0}: {1}' -f $Name, (Get-OneLine $statement.Extent.Text 60))
     }
 }
 
@@ -510,22 +619,34 @@ function Test-NetFrameworkApi {
     The source. A byte-order mark is ignored.
 .PARAMETER File
     The name copied into the problems.
+.PARAMETER FunctionShape
+    Also holds every function to the function-shape rule (Test-PowerShellFile always does).
+.PARAMETER ModuleFunction
+    The text is a module function file: it must define exactly this function and nothing else.
+.PARAMETER Rule
+    Runs only these rules (names as in the problems, such as function-shape); all when omitted.
 #>
 function Test-PowerShellText {
     [CmdletBinding()]
     param(
         [Parameter(Mandatory)][AllowEmptyString()][string]$Text,
-        [string]$File = '<text>'
+        [string]$File = '<text>',
+        [switch]$FunctionShape,
+        [string]$ModuleFunction,
+        [string[]]$Rule
     )
     if ($Text.Length -gt 0 -and $Text[0] -eq [char]0xFEFF) { $Text = $Text.Substring(1) }
     $parsed = Invoke-PowerShellParse -Text $Text -File $File
+    $runs = { param([string]$Name) -not $Rule -or $Rule -contains $Name }
     $problems = @(
-        $parsed.Problems
-        Test-InvokeExpression $parsed.Ast $File
-        Test-ParameterSubExpression $parsed.Ast $File
-        Test-DscRegistryDwordForce $parsed.Ast $File $parsed.ConfigurationKeywords
-        Test-Ps51Syntax $parsed.Ast $parsed.Tokens $File
-        Test-NetFrameworkApi $parsed.Ast $File
+        if (& $runs 'syntax') { $parsed.Problems }
+        if (& $runs 'no-invoke-expression') { Test-InvokeExpression $parsed.Ast $File }
+        if (& $runs 'no-parameter-subexpression-in-expandable-string') { Test-ParameterSubExpression $parsed.Ast $File }
+        if (& $runs 'dsc-registry-dword-force') { Test-DscRegistryDwordForce $parsed.Ast $File $parsed.ConfigurationKeywords }
+        if (& $runs 'ps51-syntax') { Test-Ps51Syntax $parsed.Ast $parsed.Tokens $File }
+        if (& $runs 'netfx-api') { Test-NetFrameworkApi $parsed.Ast $File }
+        if ($FunctionShape -and (& $runs 'function-shape')) { Test-FunctionShape $parsed.Ast $File $parsed.ConfigurationOffsets }
+        if ($ModuleFunction -and (& $runs 'module-function-file')) { Test-ModuleFunctionFile $parsed.Ast $File $ModuleFunction }
     ) | Where-Object { $_ }
     @($problems | Sort-Object Line, Column, Rule)
 }
@@ -546,17 +667,21 @@ function Get-GuestPowerShellFile {
 <#
 .SYNOPSIS
     Checks files; problems carry paths relative to the repository (forward slashes) when inside it.
+.DESCRIPTION
+    Every function is held to the function-shape rule; a file under modules/<Module>/Public/ or
+    Private/ also to the module-function-file rule. -Rule runs only the rules named.
 #>
 function Test-PowerShellFile {
     [CmdletBinding()]
-    param([Parameter(Mandatory)][string[]]$Path)
+    param([Parameter(Mandatory)][string[]]$Path, [string[]]$Rule)
     $repository = Split-Path -Parent $PSScriptRoot
     foreach ($file in $Path) {
         $full = (Resolve-Path -LiteralPath $file).ProviderPath
         $relative = [System.IO.Path]::GetRelativePath($repository, $full)
         $shown = if ($relative.StartsWith('..') -or [System.IO.Path]::IsPathRooted($relative)) { $full } else { $relative }
         $shown = $shown.Replace('\', '/')
-        Test-PowerShellText -Text ([System.IO.File]::ReadAllText($full)) -File $shown
+        $moduleFunction = if ($full -match '[\\/]modules[\\/][^\\/]+[\\/](?:Public|Private)[\\/]([^\\/]+)\.ps1$') { $Matches[1] } else { '' }
+        Test-PowerShellText -Text ([System.IO.File]::ReadAllText($full)) -File $shown -FunctionShape -ModuleFunction $moduleFunction -Rule $Rule
     }
 }
 

@@ -5,7 +5,10 @@
  * test/fixtures/urns/ holds the recording of the commit the fleet component applies to (main at
  * d1c7b08, with every issue before it merged; first recorded at 54aab1f) run with today's guest/
  * folder (guest files reach inputs through content hashes: after a change under guest/, record
- * again with that folder copied over the base's), and
+ * again with that folder copied over the base's; since the module became one file per function,
+ * also copy today's components/guestScripts.ts, the assembler that reads those files, without the
+ * port-usage lines of renderGuestLimits, whose imports the base lacks and the program never
+ * calls), and
  * test/program/urns.test.ts checks every resource of today's program against it. To record another
  * commit: `git worktree add --detach /tmp/base <commit>`, copy this file into its scripts/, link
  * node_modules, and run it there.

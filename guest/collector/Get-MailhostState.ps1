@@ -90,7 +90,11 @@ $InformationPreference = 'SilentlyContinue'
 
 #region MailhostTcpTuning functions
 $script:MailhostTcpTuningLimits = Import-PowerShellDataFile -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath '../modules/MailhostTcpTuning/Limits.psd1')
-. (Join-Path -Path $PSScriptRoot -ChildPath '../modules/MailhostTcpTuning/MailhostTcpTuning.Functions.ps1')
+foreach ($mailhostFunctionFolder in @('Private', 'Public')) {
+    foreach ($mailhostFunctionFile in @(Get-ChildItem -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath ('../modules/MailhostTcpTuning/' + $mailhostFunctionFolder)) -File | Where-Object { $_.Extension -eq '.ps1' })) {
+        . $mailhostFunctionFile.FullName
+    }
+}
 #endregion MailhostTcpTuning functions
 
 $MaxErrors = 10
@@ -117,13 +121,37 @@ $state = [ordered]@{
 }
 $errors = [System.Collections.Generic.List[string]]::new()
 
-# One short, printable-ASCII line: no characters that ConvertTo-Json would expand to \uXXXX.
+<#
+    .SYNOPSIS
+        Formats one entry of the document's Errors.
+
+    .DESCRIPTION
+        One short, printable-ASCII line of at most MaxErrorLength characters: no characters that
+        ConvertTo-Json would expand to \uXXXX.
+
+    .PARAMETER Label
+        What could not be read, such as MaxUserPort.
+
+    .PARAMETER Problem
+        The error record, or a text saying what is wrong.
+
+    .OUTPUTS
+        System.String. "<Label>: <message>".
+#>
 function ConvertTo-ErrorText {
+    [CmdletBinding()]
+    [OutputType([System.String])]
     param
     (
+        [Parameter(Mandatory)]
         [string]$Label,
+
+        [Parameter(Mandatory)]
+        [AllowNull()]
+        [AllowEmptyString()]
         [object]$Problem
     )
+
     if ($Problem -is [System.Management.Automation.ErrorRecord]) {
         $message = $Problem.Exception.Message
     }

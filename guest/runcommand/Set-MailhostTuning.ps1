@@ -51,7 +51,11 @@ Set-StrictMode -Version Latest
 
 #region MailhostTcpTuning functions
 $script:MailhostTcpTuningLimits = Import-PowerShellDataFile -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath '../modules/MailhostTcpTuning/Limits.psd1')
-. (Join-Path -Path $PSScriptRoot -ChildPath '../modules/MailhostTcpTuning/MailhostTcpTuning.Functions.ps1')
+foreach ($mailhostFunctionFolder in @('Private', 'Public')) {
+    foreach ($mailhostFunctionFile in @(Get-ChildItem -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath ('../modules/MailhostTcpTuning/' + $mailhostFunctionFolder)) -File | Where-Object { $_.Extension -eq '.ps1' })) {
+        . $mailhostFunctionFile.FullName
+    }
+}
 #endregion MailhostTcpTuning functions
 
 if ([string]::IsNullOrEmpty($ContentHash)) {

@@ -5,7 +5,7 @@
 BeforeAll {
     . (Join-Path -Path $PSScriptRoot -ChildPath 'GuestTestSupport.ps1')
     # The edges must exist to be mocked; the script defines its own copies, which the mocks shadow.
-    . $script:FunctionsFile
+    foreach ($functionFile in $script:FunctionFiles) { . $functionFile }
 
     $script:DocumentKeys = @('MaxUserPort', 'TcpTimedWaitDelay', 'DynamicPortRangeStartPort', 'DynamicPortRangeNumberOfPorts',
         'DynamicPortRangeIPv6StartPort', 'DynamicPortRangeIPv6NumberOfPorts', 'AutoReusePortRangeStartPort', 'AutoReusePortRangeNumberOfPorts',

@@ -9,7 +9,11 @@
 
 $script:RepoRoot = (Resolve-Path -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath '../..')).Path
 $script:ModuleDir = Join-Path -Path $script:RepoRoot -ChildPath 'guest/modules/MailhostTcpTuning'
-$script:FunctionsFile = Join-Path -Path $script:ModuleDir -ChildPath 'MailhostTcpTuning.Functions.ps1'
+# The module's function files, one function each (Private/ and Public/). Dot-source them in the test's own
+# scope with: foreach ($functionFile in $script:FunctionFiles) { . $functionFile }
+$script:FunctionFiles = @(foreach ($folder in @('Private', 'Public')) {
+        Get-ChildItem -LiteralPath (Join-Path -Path $script:ModuleDir -ChildPath $folder) -File | Where-Object { $_.Extension -eq '.ps1' } | Sort-Object -Property Name | ForEach-Object { $_.FullName }
+    })
 $script:ModuleManifest = Join-Path -Path $script:ModuleDir -ChildPath 'MailhostTcpTuning.psd1'
 $script:RunCommandScript = Join-Path -Path $script:RepoRoot -ChildPath 'guest/runcommand/Set-MailhostTuning.ps1'
 $script:CollectorScript = Join-Path -Path $script:RepoRoot -ChildPath 'guest/collector/Get-MailhostState.ps1'

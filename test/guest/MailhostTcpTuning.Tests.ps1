@@ -84,6 +84,54 @@ Describe 'MailhostTcpTuning module' {
     }
 }
 
+Describe 'MailhostTcpTuning module layout (one function per file, Private/ and Public/)' {
+    BeforeAll {
+        $script:FunctionNames = @($script:FunctionFiles | ForEach-Object { [System.IO.Path]::GetFileNameWithoutExtension($_) })
+        $script:PublicNames = @($script:FunctionFiles | Where-Object { (Split-Path -Leaf (Split-Path -Parent $_)) -eq 'Public' } | ForEach-Object { [System.IO.Path]::GetFileNameWithoutExtension($_) })
+
+        # Module functions a text calls outside the function definitions it holds (real parser).
+        function Get-OutsideCall {
+            param ([string]$Text)
+            $tokens = $null
+            $errors = $null
+            $ast = [System.Management.Automation.Language.Parser]::ParseInput($Text, [ref]$tokens, [ref]$errors)
+            $calls = $ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] }, $true) | Where-Object {
+                $inside = $false
+                for ($parent = $_.Parent; $parent; $parent = $parent.Parent) {
+                    if ($parent -is [System.Management.Automation.Language.FunctionDefinitionAst] -and $parent.Parent -isnot [System.Management.Automation.Language.FunctionMemberAst]) { $inside = $true }
+                }
+                -not $inside
+            } | ForEach-Object { $_.GetCommandName() }
+            @($calls | Where-Object { $script:FunctionNames -contains $_ } | Sort-Object -Unique)
+        }
+    }
+
+    It 'loads every function file into the module, and each file defines the function it is named after' {
+        $script:FunctionFiles.Count | Should -BeGreaterThan 40
+        $loaded = InModuleScope -ModuleName MailhostTcpTuning -ScriptBlock { @(Get-Command -CommandType Function | ForEach-Object Name) }
+        foreach ($name in $script:FunctionNames) {
+            $loaded | Should -Contain $name
+        }
+    }
+
+    It 'exports exactly the functions of Public/' {
+        $exported = @((Get-Module -Name MailhostTcpTuning).ExportedFunctions.Keys | Sort-Object)
+        $exported | Should -Be @($script:PublicNames | Sort-Object)
+    }
+
+    It 'Public/ holds exactly the functions called from outside the functions: the resource class, the entry scripts and the sampler script' {
+        $sampler = InModuleScope -ModuleName MailhostTcpTuning -ScriptBlock { Get-MailhostPortUsageScriptText }
+        $outside = @(
+            Get-OutsideCall -Text ([System.IO.File]::ReadAllText((Join-Path -Path $script:ModuleDir -ChildPath 'MailhostTcpTuning.psm1')))
+            Get-OutsideCall -Text ([System.IO.File]::ReadAllText($script:RunCommandScript))
+            Get-OutsideCall -Text ([System.IO.File]::ReadAllText($script:CollectorScript))
+            Get-OutsideCall -Text $sampler
+        ) | Sort-Object -Unique
+        @($outside) | Should -Contain 'Invoke-MailhostPortUsageSample' -Because 'the sampler script calls it'
+        @($outside) | Should -Be @($script:PublicNames | Sort-Object)
+    }
+}
+
 Describe 'MailhostTcpTuning.Get' {
     BeforeEach {
         $machine = New-FakeMachine
@@ -466,7 +514,7 @@ Describe 'The event-log edge' {
         $text | Should -Match '\[System\.Diagnostics\.EventLog\]::CreateEventSource'
         $text | Should -Match '\[System\.Diagnostics\.EventLog\]::WriteEvent'
         $text | Should -Not -Match '(New|Write|Get|Remove|Limit|Clear|Show)-EventLog'
-        $module = Get-Content -LiteralPath $script:FunctionsFile -Raw
+        $module = @($script:FunctionFiles | ForEach-Object { Get-Content -LiteralPath $_ -Raw }) -join "`n"
         $module | Should -Not -Match '(?m)^[^#]*\b(New|Write|Get|Remove|Limit|Clear|Show)-EventLog\b'
     }
 
@@ -747,6 +795,7 @@ Describe 'MailhostTcpTuning and the port-usage sampler' {
             $settings.PoolStartPort | Should -Be ([int]$parameters.DynamicPortRangeStartPort)
             $settings.PoolNumberOfPorts | Should -Be ([int]$parameters.DynamicPortRangeNumberOfPorts)
             $settings.Source | Should -Be $script:Limits.PortUsageEventSource
+            $settings.LogName | Should -Be $script:Limits.PortUsageEventLog
             $settings.ReadingEventId | Should -Be $script:Limits.PortUsageEventIds.Reading
         }
         It 'is the auto-reuse range, per back end, when the resource sets one' {
@@ -779,6 +828,37 @@ Describe 'MailhostTcpTuning and the port-usage sampler' {
             $errors = $null
             $null = [System.Management.Automation.Language.Parser]::ParseInput($text, [ref]$tokens, [ref]$errors)
             @($errors).Count | Should -Be 0
+        }
+
+        It 'runs: one reading per run, written through Write-MailhostEventLogEntry with the source, log and ids of PortUsage.json' {
+            (New-TestResource -Parameters $parameters).Set()
+            $start = [int]$parameters.DynamicPortRangeStartPort
+            $machine.TcpConnections = @(
+                [pscustomobject]@{ LocalPort = $start; RemoteAddress = '10.30.0.10'; RemotePort = 993; State = 'Established' }
+                [pscustomobject]@{ LocalPort = $start + 1; RemoteAddress = '10.30.0.10'; RemotePort = 993; State = 'TimeWait' }
+                [pscustomobject]@{ LocalPort = 443; RemoteAddress = '0.0.0.0'; RemotePort = 0; State = 'Listen' }
+            )
+            $sampler = Join-Path -Path $machine.PortUsageDirectory -ChildPath 'Invoke-MailhostPortUsageSample.ps1'
+            try {
+                # The script as the task runs it, its machine edges replaced (global aliases win over its own functions).
+                Use-FakeMachineEdge -Machine $machine
+                $null = & $sampler
+            }
+            finally {
+                foreach ($edge in $script:FakeEdges.Keys) {
+                    Remove-Item -LiteralPath ('alias:' + $edge) -Force -ErrorAction SilentlyContinue
+                }
+            }
+            $events = @($machine.Events | Where-Object { $_.Source -eq $script:Limits.PortUsageEventSource })
+            $events.Count | Should -Be 1
+            $events[0].LogName | Should -Be $script:Limits.PortUsageEventLog
+            $events[0].EventId | Should -Be $script:Limits.PortUsageEventIds.Reading
+            $events[0].EntryType | Should -Be 'Information'
+            @($events[0].Values).Count | Should -Be 1
+            $reading = $events[0].Values[0] | ConvertFrom-Json
+            $reading.ports | Should -Be 2
+            $reading.timeWait | Should -Be 1
+            $reading.budget | Should -Be ([int]$parameters.DynamicPortRangeNumberOfPorts)
         }
     }
 }

@@ -6,7 +6,7 @@
 BeforeAll {
     . (Join-Path -Path $PSScriptRoot -ChildPath 'GuestTestSupport.ps1')
     $script:MailhostTcpTuningLimits = Import-PowerShellDataFile -LiteralPath (Join-Path -Path $script:ModuleDir -ChildPath 'Limits.psd1')
-    . $script:FunctionsFile
+    foreach ($functionFile in $script:FunctionFiles) { . $functionFile }
     $script:Fixtures = Join-Path -Path $PSScriptRoot -ChildPath 'fixtures/portUsage'
     # The committed stacks' dynamic range: 10000 + 55535 ports.
     $script:Start = 10000
@@ -113,17 +113,20 @@ Describe 'Invoke-MailhostPortUsageSample' {
     }
     BeforeEach {
         $script:Events = [System.Collections.Generic.List[object]]::new()
-        Mock Write-MailhostGuestEvent { $script:Events.Add(@{ Source = $Source; EventId = $EventId; EntryType = $EntryType; Message = $Message }) }
+        Mock Write-MailhostEventLogEntry { $script:Events.Add(@{ Source = $Source; LogName = $LogName; EventId = $EventId; EntryType = $EntryType; Values = @($Values) }) }
     }
 
     It 'writes one reading (the reading event of Limits.psd1) with the counts and the budget' {
         Mock Get-MailhostNetTcpConnection { $script:Recorded }
         $expected = Get-ExpectedUsage -Rows $script:Recorded
-        $null = Invoke-MailhostPortUsageSample -Model 'hostPool' -PoolStartPort $script:Start -PoolNumberOfPorts $script:Count -Limit 3 -Source $script:Limits.PortUsageEventSource -ReadingEventId $script:Limits.PortUsageEventIds.Reading -FailedEventId $script:Limits.PortUsageEventIds.Failed
+        $null = Invoke-MailhostPortUsageSample -Model 'hostPool' -PoolStartPort $script:Start -PoolNumberOfPorts $script:Count -Limit 3 -Source $script:Limits.PortUsageEventSource -LogName $script:Limits.PortUsageEventLog -ReadingEventId $script:Limits.PortUsageEventIds.Reading -FailedEventId $script:Limits.PortUsageEventIds.Failed
         $script:Events.Count | Should -Be 1
         $script:Events[0].EventId | Should -Be $script:Limits.PortUsageEventIds.Reading
         $script:Events[0].Source | Should -Be $script:Limits.PortUsageEventSource
-        $reading = $script:Events[0].Message | ConvertFrom-Json
+        $script:Events[0].LogName | Should -Be $script:Limits.PortUsageEventLog
+        # One insertion string, the whole message of the event: the reading.
+        $script:Events[0].Values.Count | Should -Be 1
+        $reading = $script:Events[0].Values[0] | ConvertFrom-Json
         $reading.ports | Should -Be $expected.Ports
         $reading.budget | Should -Be $script:Count
         $reading.source | Should -Be 'Get-NetTCPConnection'
@@ -136,7 +139,7 @@ Describe 'Invoke-MailhostPortUsageSample' {
     It 'falls back to netstat when Get-NetTCPConnection fails' {
         Mock Get-MailhostNetTcpConnection { throw 'Invalid class' }
         Mock Get-MailhostNetstatLine { [System.IO.File]::ReadAllLines((Join-Path $script:Fixtures 'netstat-ano.txt')) }
-        $reading = Invoke-MailhostPortUsageSample -Model 'hostPool' -PoolStartPort $script:Start -PoolNumberOfPorts $script:Count -Limit 20 -Source $script:Limits.PortUsageEventSource -ReadingEventId $script:Limits.PortUsageEventIds.Reading -FailedEventId $script:Limits.PortUsageEventIds.Failed | ConvertFrom-Json
+        $reading = Invoke-MailhostPortUsageSample -Model 'hostPool' -PoolStartPort $script:Start -PoolNumberOfPorts $script:Count -Limit 20 -Source $script:Limits.PortUsageEventSource -LogName $script:Limits.PortUsageEventLog -ReadingEventId $script:Limits.PortUsageEventIds.Reading -FailedEventId $script:Limits.PortUsageEventIds.Failed | ConvertFrom-Json
         $reading.source | Should -Be 'netstat'
         $reading.ports | Should -Be (Get-ExpectedUsage -Rows $script:Recorded).Ports
     }
@@ -144,7 +147,7 @@ Describe 'Invoke-MailhostPortUsageSample' {
     It 'writes a warning (the failed event of Limits.psd1) and fails when no reading can be taken' {
         Mock Get-MailhostNetTcpConnection { throw 'Invalid class' }
         Mock Get-MailhostNetstatLine { throw 'netstat -ano -p TCP exited with 1.' }
-        { Invoke-MailhostPortUsageSample -Model 'hostPool' -PoolStartPort $script:Start -PoolNumberOfPorts $script:Count -Limit 20 -Source $script:Limits.PortUsageEventSource -ReadingEventId $script:Limits.PortUsageEventIds.Reading -FailedEventId $script:Limits.PortUsageEventIds.Failed } | Should -Throw
+        { Invoke-MailhostPortUsageSample -Model 'hostPool' -PoolStartPort $script:Start -PoolNumberOfPorts $script:Count -Limit 20 -Source $script:Limits.PortUsageEventSource -LogName $script:Limits.PortUsageEventLog -ReadingEventId $script:Limits.PortUsageEventIds.Reading -FailedEventId $script:Limits.PortUsageEventIds.Failed } | Should -Throw
         $script:Events.Count | Should -Be 1
         $script:Events[0].EventId | Should -Be $script:Limits.PortUsageEventIds.Failed
         $script:Events[0].EntryType | Should -Be 'Warning'

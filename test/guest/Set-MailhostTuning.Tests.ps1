@@ -4,7 +4,7 @@
 BeforeAll {
     . (Join-Path -Path $PSScriptRoot -ChildPath 'GuestTestSupport.ps1')
     # The edges must exist to be mocked; the script defines its own copies, which the mocks shadow.
-    . $script:FunctionsFile
+    foreach ($functionFile in $script:FunctionFiles) { . $functionFile }
 
     function Invoke-TuningScript {
         param

@@ -17,6 +17,7 @@ import {
   dscArchiveEntries,
   guestModuleFiles,
   guestModuleFunctions,
+  inDependencyOrder,
   readGuestScript,
   renderGuestLimits,
 } from '../../components/guestScripts';
@@ -38,6 +39,9 @@ function guestFiles(): { file: string; text: string }[] {
 }
 
 const FUNCTION_DEFINITION = /^function ([A-Za-z]+-[A-Za-z0-9]+)\b/gm;
+
+/** A function file of the module (one function each): where the registry and netsh logic lives. */
+const MODULE_FUNCTION_FILE = /modules[\\/]MailhostTcpTuning[\\/](Private|Public)[\\/][^\\/]+\.ps1$/;
 
 describe('Limits.psd1', () => {
   it('is the rendering of domain/limits.ts (run `npm run guest:limits` after changing the limits)', () => {
@@ -109,20 +113,86 @@ describe('assembleGuestScript', () => {
     }
   });
 
+  it('joins the functions in dependency order, each once, without their help blocks', () => {
+    const all = new Map(guestModuleFunctions().map((fn) => [fn.name, fn]));
+    for (const entry of [RUN_COMMAND_SCRIPT.file, COLLECTOR_SCRIPT.file]) {
+      const text = assembleGuestScript(entry);
+      const region = text.slice(text.indexOf('#region MailhostTcpTuning functions'), text.indexOf('#endregion MailhostTcpTuning functions'));
+      const defined = [...region.matchAll(FUNCTION_DEFINITION)].map((m) => m[1]!);
+      assert.ok(defined.length > 5, entry);
+      defined.forEach((name, at) => {
+        const fn = all.get(name);
+        assert.ok(fn, `${name} is a module function`);
+        assert.ok(region.includes(fn.text.replace(/\r?\n/g, '\r\n')), `${name}: its definition as its file holds it`);
+        // Every function it uses is defined, and before it.
+        for (const used of fn.uses) {
+          const usedAt = defined.indexOf(used);
+          assert.ok(usedAt >= 0 && usedAt < at, `${entry}: ${name} uses ${used}, which must come first`);
+        }
+      });
+      assert.doesNotMatch(region, /\.SYNOPSIS|\.PARAMETER/, 'no help blocks in the shipped text');
+    }
+  });
+
+  it('reads each function from its own file and refuses a file that holds code outside its function or another function', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mailhost-functions-'));
+    try {
+      fs.cpSync(path.join(REPO_ROOT, 'guest'), root, { recursive: true });
+      const file = path.join(root, 'modules', 'MailhostTcpTuning', 'Private', 'Format-MailhostRange.ps1');
+      const original = fs.readFileSync(file, 'utf8');
+      assert.ok(guestModuleFunctions(root).some((fn) => fn.name === 'Format-MailhostRange' && fn.scope === 'Private' && fn.uses.length === 0));
+      fs.writeFileSync(file, `${original}$script:Extra = 1\r\n`);
+      assert.throws(() => guestModuleFunctions(root), /Format-MailhostRange\.ps1: code outside the function Format-MailhostRange: \$script:Extra = 1/);
+      fs.writeFileSync(file, original.replace('function Format-MailhostRange {', 'function Format-MailhostSpan {'));
+      assert.throws(() => guestModuleFunctions(root), /no definition "function Format-MailhostRange \{"/);
+      fs.writeFileSync(file, original);
+      fs.writeFileSync(path.join(root, 'modules', 'MailhostTcpTuning', 'Public', 'Format-MailhostRange.ps1'), original);
+      assert.throws(() => guestModuleFunctions(root), /defined twice/);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('orders functions after the functions they use, and refuses functions that use each other', () => {
+    const fn = (name: string, uses: string[]) => ({ name, uses, scope: 'Private' as const, file: `${name}.ps1`, text: '' });
+    const functions = [fn('Get-A', ['Get-C', 'Get-B']), fn('Get-B', ['Get-C']), fn('Get-C', []), fn('Get-D', [])];
+    assert.deepEqual(inDependencyOrder(['Get-A'], functions).map((f) => f.name), ['Get-C', 'Get-B', 'Get-A']);
+    assert.deepEqual(inDependencyOrder(['Get-D', 'Get-A'], functions).map((f) => f.name), ['Get-C', 'Get-B', 'Get-A', 'Get-D']);
+    assert.throws(() => inDependencyOrder(['Get-A'], [fn('Get-A', ['Get-B']), fn('Get-B', ['Get-A'])]), /use each other: Get-A -> Get-B -> Get-A/);
+    assert.throws(() => inDependencyOrder(['Get-X'], functions), /has no function Get-X/);
+  });
+
   it('the DSC configuration is sent as it is', () => {
     assert.equal(readGuestScript(DSC_CONFIGURATION.file), fs.readFileSync(DSC_CONFIGURATION.file, 'utf8'));
   });
 });
 
 describe('guest module files and the DSC archive', () => {
-  it('the module folder holds the manifest, the root module, the functions and Limits.psd1', () => {
+  it('the module folder holds the manifest, the root module, Limits.psd1 and one file per function under Private/ and Public/', () => {
+    const functions = guestModuleFunctions();
+    assert.ok(functions.length > 40, 'the module functions are found');
     assert.deepEqual(
       guestModuleFiles().map((entry) => entry.name),
-      ['Limits.psd1', 'MailhostTcpTuning.Functions.ps1', 'MailhostTcpTuning.psd1', 'MailhostTcpTuning.psm1'],
+      [
+        'Limits.psd1',
+        'MailhostTcpTuning.psd1',
+        'MailhostTcpTuning.psm1',
+        ...functions.map((fn) => `${fn.scope}/${fn.name}.ps1`).sort(),
+      ].sort(),
     );
     const manifest = fs.readFileSync(path.join(GUEST_MODULE.dir, 'MailhostTcpTuning.psd1'), 'utf8');
     assert.match(manifest, new RegExp(`ModuleVersion += '${GUEST_MODULE.version.replace(/\./g, '\\.')}'`));
     assert.match(manifest, /DscResourcesToExport = @\('MailhostTcpTuning'\)/);
+  });
+
+  it('the manifest exports exactly the functions of Public/', () => {
+    const manifest = fs.readFileSync(path.join(GUEST_MODULE.dir, 'MailhostTcpTuning.psd1'), 'utf8');
+    const block = /FunctionsToExport += @\(([^)]*)\)/.exec(manifest);
+    assert.ok(block, 'FunctionsToExport');
+    const exported = [...block[1]!.matchAll(/'([^']+)'/g)].map((m) => m[1]!).sort();
+    const pub = guestModuleFunctions().filter((fn) => fn.scope === 'Public').map((fn) => fn.name).sort();
+    assert.ok(pub.length > 0);
+    assert.deepEqual(exported, pub);
   });
 
   it('the DSC archive holds the configuration at its root and the module folder next to it', () => {
@@ -154,7 +224,7 @@ describe('every guest file', () => {
   it('writes the registry and netsh logic once: in the module functions only', () => {
     const offenders: string[] = [];
     for (const { file, text } of guestFiles()) {
-      if (file.endsWith('MailhostTcpTuning.Functions.ps1')) continue;
+      if (MODULE_FUNCTION_FILE.test(file)) continue;
       const code = text.replace(/<#[\s\S]*?#>/g, '').replace(/#.*$/gm, '');
       for (const pattern of [/netsh/i, /Services\\Tcpip\\Parameters/i, /Microsoft\.Win32\.Registry/i, /(Get|Set|New|Remove)-ItemProperty/i, /Cryptography\.SHA256/i, /File\]::Replace/i, /FromBase64String/i]) {
         if (pattern.test(code)) offenders.push(`${file}: ${pattern}`);
@@ -163,7 +233,7 @@ describe('every guest file', () => {
     assert.deepEqual(offenders, []);
     const names = guestModuleFunctions().map((fn) => fn.name);
     for (const { file, text } of guestFiles()) {
-      if (file.endsWith('MailhostTcpTuning.Functions.ps1')) continue;
+      if (MODULE_FUNCTION_FILE.test(file)) continue;
       for (const match of text.matchAll(FUNCTION_DEFINITION)) assert.ok(!names.includes(match[1]!), `${file} redefines ${match[1]}`);
     }
   });

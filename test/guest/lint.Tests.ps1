@@ -211,6 +211,145 @@ Describe 'rule dsc-registry-dword-force' {
     }
 }
 
+Describe 'rule function-shape (the shape of a dsccommunity function)' {
+    BeforeAll {
+        $script:ShapedSample = @'
+<#
+    .SYNOPSIS
+        Adds a step to a number.
+
+    .PARAMETER Value
+        The number.
+
+    .PARAMETER Step
+        How much to add. Defaults to 1.
+
+    .OUTPUTS
+        System.Int32. The sum.
+#>
+function Add-Step {
+    [CmdletBinding()]
+    [OutputType([System.Int32])]
+    param
+    (
+        [Parameter(Mandatory)]
+        [int]$Value,
+
+        [int]$Step = 1
+    )
+
+    return $Value + $Step
+}
+'@
+        function Get-ShapeProblem([string]$Text) {
+            @(Test-PowerShellText -Text $Text -File 'sample.ps1' -FunctionShape)
+        }
+    }
+
+    It 'passes a function with [CmdletBinding()], [OutputType()], typed parameters and full help' {
+        Get-ShapeProblem $ShapedSample | Should -BeNullOrEmpty
+    }
+
+    It 'reports <Name>' -ForEach @(
+        @{ Name = 'a missing [CmdletBinding()]'; From = "    [CmdletBinding()]`n"; To = ''; Expected = 'Add-Step: has no \[CmdletBinding\(\)\]' }
+        @{ Name = 'a missing [OutputType()]'; From = "    [OutputType([System.Int32])]`n"; To = ''; Expected = 'Add-Step: has no \[OutputType' }
+        @{ Name = 'missing help'; From = 'HELP'; To = ''; Expected = 'Add-Step: has no comment-based help' }
+        @{ Name = 'a missing .SYNOPSIS'; From = "    .SYNOPSIS`n        Adds a step to a number.`n`n"; To = ''; Expected = 'Add-Step: has no \.SYNOPSIS' }
+        @{ Name = 'a missing .PARAMETER entry'; From = "    .PARAMETER Value`n        The number.`n`n"; To = ''; Expected = 'Add-Step: has no \.PARAMETER Value' }
+        @{ Name = 'a missing .OUTPUTS'; From = "`n    .OUTPUTS`n        System.Int32. The sum.`n"; To = ''; Expected = 'Add-Step: has no \.OUTPUTS' }
+        @{ Name = 'a .PARAMETER entry for no parameter'; From = "    .OUTPUTS"; To = "    .PARAMETER Other`n        Not a parameter.`n`n    .OUTPUTS"; Expected = 'Add-Step: documents a parameter it does not have: \.PARAMETER Other' }
+        @{ Name = 'an untyped parameter'; From = '[int]$Value'; To = '$Value'; Expected = 'Add-Step: parameter \$Value has no type' }
+        @{ Name = 'an optional parameter without a default'; From = "        [Parameter(Mandatory)]`n"; To = ''; Expected = 'Add-Step: parameter \$Value is optional without a default value' }
+        @{ Name = 'a default its help does not state'; From = 'How much to add. Defaults to 1.'; To = 'How much to add.'; Expected = 'Add-Step: parameter \$Step is optional: its \.PARAMETER help must state its default' }
+        @{ Name = 'parameters declared after the name'; From = 'WHOLE'; To = "function Add-Step([int]`$Value) { `$Value }"; Expected = 'Add-Step: declares its parameters after its name' }
+    ) {
+        $text = $ShapedSample.Replace("`r`n", "`n")
+        if ($From -eq 'HELP') { $text = $text.Substring($text.IndexOf('function Add-Step')) }
+        elseif ($From -eq 'WHOLE') { $text = $To }
+        else {
+            $text.Contains($From) | Should -BeTrue -Because 'the sample holds the part the case removes'
+            $text = $text.Replace($From, $To)
+        }
+        $problems = @(Get-ShapeProblem $text)
+        $problems.Rule | Sort-Object -Unique | Should -Be 'function-shape'
+        ($problems.Message -join "`n") | Should -Match $Expected
+    }
+
+    It 'leaves DSC configurations and class methods alone, and functions in text checked without -FunctionShape' {
+        @(Get-ShapeProblem $DscSample | Where-Object Rule -EQ 'function-shape') | Should -BeNullOrEmpty
+        $class = "class C {`n    [int] M([int]`$n) { return `$n }`n}`n"
+        Get-ShapeProblem $class | Should -BeNullOrEmpty
+        Get-Problem "function F { param(`$x) `$x }`n" | Should -BeNullOrEmpty
+    }
+
+    It 'holds every function of the guest: with <Name> removed, each one fails the guest lint' -ForEach @(
+        @{ Name = 'its [CmdletBinding()]'; Pattern = '(?m)^    \[CmdletBinding\(\)\]\r?\n'; Expected = 'has no \[CmdletBinding\(\)\]' }
+        @{ Name = 'its [OutputType()]'; Pattern = '(?m)^    \[OutputType\(.*\)\]\r?\n'; Expected = 'has no \[OutputType' }
+        @{ Name = 'its help'; Pattern = '(?s)^<#.*?#>\r?\n'; Expected = 'has no comment-based help' }
+        @{ Name = 'the .PARAMETER entry of its first parameter'; Pattern = '(?m)^    \.PARAMETER \w+\r?\n(?:        .*\r?\n)+(?:\r?\n)?'; Expected = 'has no \.PARAMETER ' }
+    ) {
+        $module = Join-Path $RepoRoot 'guest/modules/MailhostTcpTuning'
+        $files = @(Get-ChildItem -LiteralPath (Join-Path $module 'Private'), (Join-Path $module 'Public') -File -Filter '*.ps1')
+        $files.Count | Should -BeGreaterThan 40
+        $checked = 0
+        $missed = [System.Collections.Generic.List[string]]::new()
+        foreach ($file in $files) {
+            $text = [System.IO.File]::ReadAllText($file.FullName)
+            $regex = [regex]::new($Pattern)
+            if (-not $regex.IsMatch($text)) { continue }
+            $checked++
+            $copy = Join-Path $TestDrive ('modules/MailhostTcpTuning/{0}/{1}' -f $file.Directory.Name, $file.Name)
+            $null = New-Item -ItemType Directory -Force -Path (Split-Path -Parent $copy)
+            [System.IO.File]::WriteAllText($copy, $regex.Replace($text, '', 1))
+            $function = $file.BaseName
+            $caught = @(Test-PowerShellFile -Path $copy -Rule 'function-shape' | Where-Object { $_.Rule -eq 'function-shape' -and $_.Message -match ('^{0}: {1}' -f [regex]::Escape($function), $Expected) })
+            if ($caught.Count -eq 0) { $missed.Add($function) }
+        }
+        # Every function has the part (the .PARAMETER case: every function that takes parameters).
+        $checked | Should -BeGreaterThan 30
+        if ($Name -notlike '*.PARAMETER*') { $checked | Should -Be $files.Count }
+        $missed | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Test-PowerShellText -Rule' {
+    It 'runs only the rules it names' {
+        $text = "Invoke-Expression `$code`n`$a = `$null ?? 1`n"
+        @(Get-Problem $text).Rule | Sort-Object -Unique | Should -Be @('no-invoke-expression', 'ps51-syntax')
+        @(Test-PowerShellText -Text $text -Rule 'ps51-syntax').Rule | Should -Be @('ps51-syntax')
+    }
+}
+
+Describe 'rule module-function-file' {
+    BeforeAll {
+        function Get-FileProblem([string]$Name, [string]$Text) {
+            $path = Join-Path $TestDrive ('modules/M/Private/{0}.ps1' -f $Name)
+            $null = New-Item -ItemType Directory -Force -Path (Split-Path -Parent $path)
+            [System.IO.File]::WriteAllText($path, $Text)
+            @(Test-PowerShellFile -Path $path | Where-Object Rule -EQ 'module-function-file')
+        }
+        $script:OneFunction = Get-Content -LiteralPath (Join-Path $RepoRoot 'guest/modules/MailhostTcpTuning/Private/Format-MailhostRange.ps1') -Raw
+    }
+
+    It 'passes a file holding one function named as the file' {
+        Get-FileProblem 'Format-MailhostRange' $OneFunction | Should -BeNullOrEmpty
+    }
+
+    It 'reports a function named otherwise' {
+        (Get-FileProblem 'Format-MailhostSpan' $OneFunction).Message | Should -Match 'exactly one function, Format-MailhostSpan .*defines Format-MailhostRange'
+    }
+
+    It 'reports a second function' {
+        $problems = Get-FileProblem 'Format-MailhostRange' ($OneFunction + "`r`nfunction Get-Other {`r`n}`r`n")
+        $problems.Message | Should -Match 'defines Format-MailhostRange, Get-Other'
+    }
+
+    It 'reports code outside the function' {
+        $problems = Get-FileProblem 'Format-MailhostRange' ($OneFunction + "`r`n`$script:Extra = 1`r`n")
+        $problems.Message | Should -Match 'code outside the function Format-MailhostRange: \$script:Extra = 1'
+    }
+}
+
 Describe 'rule no-invoke-expression' {
     It 'reports <Name>' -ForEach $InvokeExpressionSamples {
         Get-RuleOf $Text | Should -Be 'no-invoke-expression'

@@ -2,7 +2,7 @@
  * Re-apply triggers cover exactly what reaches each mechanism's hosts.
  *
  * Every file under guest/ is changed in turn in a temporary copy of the folder (a line appended;
- * for the module's functions file also one line inside each function), and every value the
+ * for each function file of the module also one line inside its function), and every value the
  * tuning passes is changed in turn. For each mechanism the expectation comes from what actually
  * ships to its hosts, read back from the shipped artefact: the entries of the DSC archive zip, the
  * entries of the Machine Configuration package zip, the run-command script text, and the
@@ -66,8 +66,6 @@ interface Perturbation {
   readonly change: (text: string) => string;
 }
 
-const FUNCTIONS_FILE = path.relative(GUEST_DIR, GUEST_MODULE.functionsFile).split(path.sep).join("/");
-
 const eolOf = (text: string) => (text.includes("\r\n") ? "\r\n" : "\n");
 
 function perturbations(): Perturbation[] {
@@ -76,16 +74,18 @@ function perturbations(): Perturbation[] {
     file,
     change: (text) => `${text}${text.endsWith("\n") ? "" : eolOf(text)}# changed by the trigger test${eolOf(text)}`,
   }));
-  // One change inside each function of the module: Run Command ships only the functions it uses.
+  // One change inside each function of the module (each in its own file): Run Command ships only
+  // the functions it uses.
   for (const fn of guestModuleFunctions()) {
+    const file = path.relative(GUEST_DIR, fn.file).split(path.sep).join("/");
     list.push({
-      label: `${FUNCTIONS_FILE}: a line inside ${fn.name}`,
-      file: FUNCTIONS_FILE,
+      label: `${file}: a line inside ${fn.name}`,
+      file,
       change: (text) => {
         const at = text.indexOf(fn.text);
         assert.ok(at >= 0, fn.name);
-        const firstLineEnd = text.indexOf("\n", at) + 1;
-        return `${text.slice(0, firstLineEnd)}    $null = 'changed by the trigger test'${eolOf(text)}${text.slice(firstLineEnd)}`;
+        const closingBrace = at + fn.text.length - 1;
+        return `${text.slice(0, closingBrace)}    $null = 'changed by the trigger test'${eolOf(text)}${text.slice(closingBrace)}`;
       },
     });
   }
@@ -144,6 +144,14 @@ describe("re-apply triggers change exactly when what reaches a mechanism's hosts
     // and the manifest and root module (which it never sends) do not.
     const inside = [...outcomes].filter((o) => o.mechanism === "runCommand" && o.label.includes("a line inside"));
     assert.ok(inside.some((o) => o.shippedChanged) && inside.some((o) => !o.shippedChanged), "run command ships some module functions, not all");
+    // Every function of the module was changed inside, and each change reaches DSC and Machine
+    // Configuration, which ship every function file.
+    const functions = guestModuleFunctions();
+    assert.deepEqual(inside.map((o) => o.label.slice(o.label.lastIndexOf(" ") + 1)).sort(), functions.map((fn) => fn.name).sort());
+    for (const fn of functions) {
+      const label = `${path.relative(GUEST_DIR, fn.file).split(path.sep).join("/")}: a line inside ${fn.name}`;
+      assert.ok(changedFor("dsc").has(label) && changedFor("machineConfiguration").has(label), label);
+    }
     assert.ok(missedFor("runCommand").has(appended(`modules/${GUEST_MODULE.name}/${GUEST_MODULE.name}.psd1`)));
     assert.ok(missedFor("runCommand").has(appended(`modules/${GUEST_MODULE.name}/${GUEST_MODULE.name}.psm1`)));
   });

@@ -19,7 +19,7 @@ import { MailSite } from "../../components/MailSite";
 import { PUBLISHED_CONTENT_OPTIONS } from "../../components/publishedContent";
 import { WindowsMailHost } from "../../components/WindowsMailHost";
 import { DSC_EXTENSION_NAME } from "../../components/DscTuning";
-import { GUEST_DIR, GUEST_MODULE, buildDscArchive, dscArchiveEntries } from "../../components/guestScripts";
+import { GUEST_DIR, GUEST_MODULE, buildDscArchive, dscArchiveEntries, guestModuleFiles } from "../../components/guestScripts";
 import { TCP_TIMED_WAIT_DELAY } from "../../domain/limits";
 import { CONTENT_HASH_PARAMETER, siteNames } from "../../domain/plan";
 import { type OfflineRun, type RecordedResource, runOffline } from "../../engine/offline";
@@ -173,8 +173,23 @@ describe("a changed guest module file gives a new DSC archive address and a new 
     return { blob, tag: String(extension.inputs.forceUpdateTag) };
   }
 
+  // Each kind of module file through the whole program: the files at the module's root, and the
+  // first function file of Private/ and of Public/ (one function per file). Every single file of
+  // the folder, each function file included, is changed in test/guest/triggers.test.ts, which reads
+  // the archive and the trigger without running the program 70 times.
+  const files = guestModuleFiles().map((entry) => entry.name);
+  const cases = [
+    ...files.filter((name) => !name.includes("/")),
+    ...["Private/", "Public/"].map((folder) => files.find((name) => name.startsWith(folder))!),
+  ];
+  it("covers the module's root files and both function folders", () => {
+    assert.deepEqual(cases.filter((name) => !name.includes("/")).sort(), ["Limits.psd1", `${GUEST_MODULE.name}.psd1`, `${GUEST_MODULE.name}.psm1`]);
+    assert.ok(cases.every((name) => name !== undefined && files.includes(name)));
+    assert.equal(cases.length, 5);
+  });
+
   let original: { blob: RecordedResource; tag: string } | undefined;
-  for (const file of fs.readdirSync(GUEST_MODULE.dir)) {
+  for (const file of cases) {
     it(`${file}`, async () => {
       original ??= await publish(GUEST_DIR);
       const root = path.join(scratch, file);

@@ -10,6 +10,7 @@
     HighestPort                   = 65535
     PortUsageEndpointsPerReading  = 20
     PortUsageEventSource          = 'MailhostIac-PortUsage'
+    PortUsageEventLog             = 'Application'
     PortUsageEventIds             = @{ Reading = 3001; Failed = 3002 }
     WindowsDefaults               = @{
         MaxUserPort                   = $null

@@ -8,7 +8,31 @@
     Description          = 'DSC resource MailhostTcpTuning: TCP ephemeral-port tuning (MaxUserPort, TcpTimedWaitDelay, dynamic port ranges) and SiteConfig.cfg of a Windows mail host. Never reboots.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
-    FunctionsToExport    = @()
+    # The files of Public/, one function each (a test keeps this list equal to them).
+    FunctionsToExport    = @(
+        'Clear-MailhostLeftoverLcmDocument'
+        'Compare-MailhostPortUsageSampler'
+        'ConvertFrom-MailhostBase64Url'
+        'ConvertFrom-MailhostUtf8'
+        'ConvertTo-MailhostDesiredState'
+        'Get-MailhostAutoReusePortRange'
+        'Get-MailhostDynamicPortRange'
+        'Get-MailhostLcmConfigurationMode'
+        'Get-MailhostNetTcpConnection'
+        'Get-MailhostPortUsageDesired'
+        'Get-MailhostRebootPendingSince'
+        'Get-MailhostRegistryValue'
+        'Get-MailhostSha256Hex'
+        'Get-MailhostTcpTuningReason'
+        'Get-MailhostTcpTuningState'
+        'Get-MailhostTcpipValue'
+        'Invoke-MailhostPortUsageSample'
+        'Measure-MailhostPortUsage'
+        'Read-MailhostFileBytes'
+        'Set-MailhostTcpTuning'
+        'Test-MailhostAbsolutePath'
+        'Test-MailhostRegistryKey'
+    )
     CmdletsToExport      = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -23,7 +23,17 @@
     returns $false with a RebootPending reason. A reboot removes it.
 #>
 $script:MailhostTcpTuningLimits = Import-PowerShellDataFile -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath 'Limits.psd1')
-. (Join-Path -Path $PSScriptRoot -ChildPath 'MailhostTcpTuning.Functions.ps1')
+
+# One function per file: Private/ (helpers and machine edges) and Public/ (what the resource class,
+# the run-command script, the drift collector and the sampler's script call; exported). Dot-sourced
+# here, so the module that ships (DSC archive, Machine Configuration package) is these files byte
+# for byte; Run Command's one script text is joined from them at build (components/guestScripts.ts).
+foreach ($mailhostFunctionFolder in @('Private', 'Public')) {
+    $mailhostFunctionFiles = @(Get-ChildItem -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath $mailhostFunctionFolder) -File | Where-Object { $_.Extension -eq '.ps1' } | Sort-Object -Property Name)
+    foreach ($mailhostFunctionFile in $mailhostFunctionFiles) {
+        . $mailhostFunctionFile.FullName
+    }
+}
 
 class MailhostTcpTuningReason {
     [DscProperty()]
