@@ -93,7 +93,6 @@ let packStackRead: PackStack | undefined;
 /** The stack this process was started for (`PULUMI_NODEJS_PROJECT`, `PULUMI_CONFIG`), read once. */
 export function packStack(): PackStack {
   // Loaded on first use: a process that only lists the rules (the `mailhost` CLI) never needs the SDK.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
   packStackRead ??= Object.freeze({ project: pulumi.getProject(), config: Object.freeze({ ...pulumi.runtime.allConfig() }) });
   return packStackRead;

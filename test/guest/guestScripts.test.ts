@@ -61,7 +61,8 @@ describe('Limits.psd1', () => {
     }
     assert.match(text, new RegExp(`^    HighestPort += ${HIGHEST_PORT}\\r$`, 'm'));
     assert.match(text, new RegExp(`^        TcpTimedWaitDelay += ${WINDOWS_DEFAULTS.tcpTimedWaitDelay}\\r$`, 'm'));
-    assert.match(text, /^        MaxUserPort += \$null\r$/m);
+    assert.match(text, /^ {8}MaxUserPort += \$null\r$/m);
+    // eslint-disable-next-line no-control-regex -- ASCII is \x00 to \x7F
     assert.match(text, /^[\x00-\x7F]*$/, 'ASCII only (Windows PowerShell 5.1 reads files without a BOM as ANSI)');
   });
 });
