@@ -5,7 +5,7 @@
  * message a stack file would get (naming the setting by its stack-config key).
  *
  * The interfaces are written out (not derived from the JSON schema) so that Pulumi's schema
- * inference serves them to other languages (docs/LANGUAGES.md); test/components/settings.test.ts
+ * inference serves them to other languages (docs/LANGUAGES.md); test/unit/components/settings.test.ts
  * checks at compile time that each equals the type derived from the stack-config schema.
  *
  * Ranges and defaults in these comments are generated from `domain/limits.ts` (the entry point

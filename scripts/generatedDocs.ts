@@ -1,6 +1,6 @@
 /**
  * Every section of the docs that `npm run docs` generates: which file holds it, its markers, and
- * what goes between them. scripts/docs.ts writes them; test/docs/readme.test.ts checks each is
+ * what goes between them. scripts/docs.ts writes them; test/unit/docs/readme.test.ts checks each is
  * fresh, and that its markers appear once, in its own file only.
  */
 import * as fs from "node:fs";

@@ -2,7 +2,7 @@
  * Brings the tools the guest PowerShell tests need, and runs them.
  *
  *   tsx scripts/guest-tools.ts install     make sure pwsh and Pester are there; print their paths
- *   tsx scripts/guest-tools.ts test [...]  run the Pester suite (test/guest/**\/*.Tests.ps1)
+ *   tsx scripts/guest-tools.ts test [...]  run the Pester suite (test/integration/guest/**\/*.Tests.ps1)
  *   tsx scripts/guest-tools.ts lint [...]  run the PowerShell checker over guest/ (or the given files)
  *
  * Used by `.ci/run`, `npm run test:guest` (and so `npm test`) and `npm run lint:ps`.

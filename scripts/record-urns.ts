@@ -9,7 +9,7 @@
  * also copy today's components/guestScripts.ts, the assembler that reads those files, without the
  * port-usage lines of renderGuestLimits, whose imports the base lacks and the program never
  * calls), and
- * test/program/urns.test.ts checks every resource of today's program against it. To record another
+ * test/integration/program/urns.test.ts checks every resource of today's program against it. To record another
  * commit: `git worktree add --detach /tmp/base <commit>`, copy this file into its scripts/, link
  * node_modules, and run it there.
  */

@@ -4,7 +4,7 @@
 
 .DESCRIPTION
     Imports Pester from -PesterPath (scripts/guest-tools.ts restores it into the cache folder) and
-    runs every *.Tests.ps1 under test/guest (or the given paths). Prints Pester's summary, then one
+    runs every *.Tests.ps1 under test/integration/guest (or the given paths). Prints Pester's summary, then one
     closing line `Pester: <n> passed, <n> failed, <n> skipped`, and exits 1 when any test, block or
     container failed or when no test ran at all.
 
@@ -24,7 +24,7 @@ Set-StrictMode -Version Latest
 
 $root = Split-Path -Parent $PSScriptRoot
 if (-not $Path) {
-    $Path = @(Join-Path $root 'test/guest')
+    $Path = @(Join-Path $root 'test/integration/guest')
 }
 
 Import-Module -Name $PesterPath -MinimumVersion 5.0.0 -Force

@@ -4,7 +4,7 @@
  * back out of TIME_WAIT and measures when a connect succeeds again.
  *
  * `runBurst` runs inside the namespace (inner.ts); `burstInFreshNetns` is the host-side entry
- * used by the experiment runner and by test/capacity/burst.test.ts.
+ * used by the experiment runner and by test/integration/capacity/burst.test.ts.
  */
 import { portCount, runInFreshNetns, type NamespaceReport, type PortRange, type RunOptions } from "./netns";
 import { connectAndClose, now, sleep, startServer, timeWaitCensus, type TimeWaitCensus } from "./tcp";

@@ -449,7 +449,7 @@ ${endpointsMarkdown(r, endpointFiles)}## Reproduce
 As root on Linux with iproute2 (\`ip\`, \`ss\`) and util-linux (\`unshare\`):
 \`npm run experiment:capacity\` (about ${Math.round(r.wallSeconds / 60)} minutes; rewrites this page, the plot and the CSV).
 The burst case alone, with P = 64, and the two-endpoint burst in both modes run in a few seconds as part of \`npm test\`
-(\`test/capacity/burst.test.ts\`, same code in \`experiments/capacity/\`).
+(\`test/integration/capacity/burst.test.ts\`, same code in \`experiments/capacity/\`).
 
 ## Linux ↔ Windows
 

@@ -1,7 +1,7 @@
 /**
  * The repository root, and pwsh for tests that run guest PowerShell from Node.
  *
- * The guest scripts' own tests are Pester tests (test/guest/*.Tests.ps1, `npm run test:guest`);
+ * The guest scripts' own tests are Pester tests (test/integration/guest/*.Tests.ps1, `npm run test:guest`);
  * a Node test that needs PowerShell (a contract test reading a script's real stdout) gets pwsh
  * and Pester from scripts/guest-tools.ts, which installs them into the cache folder when missing.
  */
