@@ -12,7 +12,7 @@
 
     .NOTES
         Machine edge: one of the few functions that touch the machine; the tests replace it with a
-        fake machine (test/integration/guest/GuestTestSupport.ps1).
+        fake machine (test/guest/GuestTestSupport.ps1).
 #>
 function Get-MailhostNetTcpSetting {
     [CmdletBinding()]
