@@ -17,12 +17,28 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { PipelineResponse, RetryStrategy } from "@azure/core-rest-pipeline";
 // Type only: the SDK is loaded when a client is made, so `mailhost check` and `--help` never pay for it.
 import type { ComputeManagementClient } from "@azure/arm-compute";
-import { ArmRequestError, DEFAULT_REQUEST_TIMEOUT_SECONDS, PUBLIC_ARM_ENDPOINT, armErrorHint, armRequestPolicy, defaultCredential, explainingCredential, readArmError } from "./armPipeline";
+import {
+  ArmRequestError,
+  DEFAULT_REQUEST_TIMEOUT_SECONDS,
+  PUBLIC_ARM_ENDPOINT,
+  armErrorHint,
+  armRequestPolicy,
+  defaultCredential,
+  explainingCredential,
+  readArmError,
+} from "./armPipeline";
 import { GUEST_CONFIGURATION_API_VERSION, type GuestConfigurationAssignmentBody, resendBodyOf } from "./guestConfigurationAssignment";
 
 export {
-  ArmConnectionError, ArmRequestError, CREDENTIAL_HINT, DEFAULT_REQUEST_TIMEOUT_SECONDS, PUBLIC_ARM_ENDPOINT,
-  armErrorHint, armRequestPolicy, defaultCredential, explainingCredential,
+  ArmConnectionError,
+  ArmRequestError,
+  CREDENTIAL_HINT,
+  DEFAULT_REQUEST_TIMEOUT_SECONDS,
+  PUBLIC_ARM_ENDPOINT,
+  armErrorHint,
+  armRequestPolicy,
+  defaultCredential,
+  explainingCredential,
 } from "./armPipeline";
 export { GUEST_CONFIGURATION_API_VERSION, type GuestConfigurationAssignmentBody, resendBodyOf } from "./guestConfigurationAssignment";
 
@@ -66,7 +82,10 @@ export const DEFAULT_MAX_BUSY_RETRY_DELAY_MS = 30_000;
  * kept answering 409 Conflict ("Run command extension execution is in progress").
  */
 export class RunCommandBusyError extends Error {
-  constructor(readonly vm: string, readonly attempts: number) {
+  constructor(
+    readonly vm: string,
+    readonly attempts: number,
+  ) {
     super(`another run command was still executing on ${vm} (409 Conflict on ${attempts} attempt(s))`);
     this.name = "RunCommandBusyError";
   }
@@ -79,8 +98,13 @@ const RUN_COMMAND_URL = /\/virtualMachines\/([^/?]+)\/runCommand(\?|$)/i;
 
 /** True for a 409 answer to the action Run Command that says another run command is executing. */
 export function isRunCommandBusy(response: PipelineResponse | undefined): boolean {
-  return response !== undefined && response.status === 409 && response.request.method === "POST"
-    && RUN_COMMAND_URL.test(response.request.url) && RUN_COMMAND_BUSY.test(response.bodyAsText ?? "");
+  return (
+    response !== undefined &&
+    response.status === 409 &&
+    response.request.method === "POST" &&
+    RUN_COMMAND_URL.test(response.request.url) &&
+    RUN_COMMAND_BUSY.test(response.bodyAsText ?? "")
+  );
 }
 
 /** A VM of the resource group. */
@@ -120,7 +144,12 @@ export class ArmCompute {
     this.endpoint = endpoint;
     this.subscriptionId = options.subscriptionId;
     const maxRetries = options.maxRetries ?? 4;
-    const policy = armRequestPolicy({ endpoint, requestTimeoutSeconds: options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS, maxRetries, progress: options.progress });
+    const policy = armRequestPolicy({
+      endpoint,
+      requestTimeoutSeconds: options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS,
+      maxRetries,
+      progress: options.progress,
+    });
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     const firstDelay = options.busyRetryDelayMs ?? DEFAULT_BUSY_RETRY_DELAY_MS;
     const maxDelay = options.maxBusyRetryDelayMs ?? DEFAULT_MAX_BUSY_RETRY_DELAY_MS;
@@ -195,16 +224,27 @@ export class ArmCompute {
    * another run command executes on the VM (409 Conflict) it retries with backoff; throws
    * {@link RunCommandBusyError} when `abortSignal` fires while the VM is still busy.
    */
-  async runPowerShell(resourceGroup: string, vm: string, script: string, parameters: Readonly<Record<string, string>>, abortSignal?: AbortSignal): Promise<ScriptOutput> {
+  async runPowerShell(
+    resourceGroup: string,
+    vm: string,
+    script: string,
+    parameters: Readonly<Record<string, string>>,
+    abortSignal?: AbortSignal,
+  ): Promise<ScriptOutput> {
     const key = vm.toLowerCase();
     this.busyAnswers.delete(key);
     let result;
     try {
-      result = await this.client.virtualMachines.runCommand(resourceGroup, vm, {
-        commandId: "RunPowerShellScript",
-        script: script.split(/\r?\n/),
-        parameters: Object.entries(parameters).map(([name, value]) => ({ name, value })),
-      }, { abortSignal, updateIntervalInMs: this.pollIntervalMs });
+      result = await this.client.virtualMachines.runCommand(
+        resourceGroup,
+        vm,
+        {
+          commandId: "RunPowerShellScript",
+          script: script.split(/\r?\n/),
+          parameters: Object.entries(parameters).map(([name, value]) => ({ name, value })),
+        },
+        { abortSignal, updateIntervalInMs: this.pollIntervalMs },
+      );
     } catch (err) {
       const busy = this.busyAnswers.get(key) ?? 0;
       if (busy > 0 && abortSignal?.aborted) throw new RunCommandBusyError(vm, busy);
@@ -213,25 +253,38 @@ export class ArmCompute {
       this.busyAnswers.delete(key);
     }
     const statuses = result.value ?? [];
-    const of = (kind: string) => statuses.filter((s) => (s.code ?? "").includes(`/${kind}/`)).map((s) => s.message ?? "").join("\n");
+    const of = (kind: string) =>
+      statuses
+        .filter((s) => (s.code ?? "").includes(`/${kind}/`))
+        .map((s) => s.message ?? "")
+        .join("\n");
     return { stdout: of("StdOut"), stderr: of("StdErr") };
   }
 
   /** Sets an extension's `forceUpdateTag`, which makes Azure apply it again. */
   async bumpExtension(resourceGroup: string, vm: string, extension: string, tag: string, abortSignal?: AbortSignal): Promise<void> {
-    await this.client.virtualMachineExtensions.update(resourceGroup, vm, extension, { forceUpdateTag: tag }, { abortSignal, updateIntervalInMs: this.pollIntervalMs });
+    await this.client.virtualMachineExtensions.update(
+      resourceGroup,
+      vm,
+      extension,
+      { forceUpdateTag: tag },
+      { abortSignal, updateIntervalInMs: this.pollIntervalMs },
+    );
   }
 
   /** ARM URL of a VM's guest configuration assignment. */
   private assignmentUrl(resourceGroup: string, vm: string, assignment: string): string {
     const e = encodeURIComponent;
-    return `${this.endpoint}/subscriptions/${e(this.subscriptionId)}/resourceGroups/${e(resourceGroup)}/providers/Microsoft.Compute/virtualMachines/${e(vm)}`
-      + `/providers/Microsoft.GuestConfiguration/guestConfigurationAssignments/${e(assignment)}?api-version=${GUEST_CONFIGURATION_API_VERSION}`;
+    return (
+      `${this.endpoint}/subscriptions/${e(this.subscriptionId)}/resourceGroups/${e(resourceGroup)}/providers/Microsoft.Compute/virtualMachines/${e(vm)}` +
+      `/providers/Microsoft.GuestConfiguration/guestConfigurationAssignments/${e(assignment)}?api-version=${GUEST_CONFIGURATION_API_VERSION}`
+    );
   }
 
   /** One JSON request through the client's pipeline (credential, retries, errors in words). */
   private async json(method: "GET" | "PUT", url: string, body: unknown, abortSignal?: AbortSignal): Promise<unknown> {
-    const { createDefaultHttpClient, createPipelineRequest, createHttpHeaders } = require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline");
+    const { createDefaultHttpClient, createPipelineRequest, createHttpHeaders } =
+      require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline");
     const request = createPipelineRequest({
       url,
       method,
@@ -258,7 +311,12 @@ export class ArmCompute {
    * `Microsoft.GuestConfiguration/guestConfigurationAssignments/read` and `/write`. Returns the
    * body it sent.
    */
-  async resendGuestConfigurationAssignment(resourceGroup: string, vm: string, assignment: string, abortSignal?: AbortSignal): Promise<GuestConfigurationAssignmentBody> {
+  async resendGuestConfigurationAssignment(
+    resourceGroup: string,
+    vm: string,
+    assignment: string,
+    abortSignal?: AbortSignal,
+  ): Promise<GuestConfigurationAssignmentBody> {
     const url = this.assignmentUrl(resourceGroup, vm, assignment);
     const body = resendBodyOf(await this.json("GET", url, undefined, abortSignal), vm);
     await this.json("PUT", url, body, abortSignal);

@@ -25,7 +25,12 @@ export const PUBLIC_ARM_ENDPOINT = "https://management.azure.com";
  * are kept for callers that branch on them.
  */
 export class ArmRequestError extends Error {
-  constructor(readonly statusCode: number, readonly code: string | undefined, readonly armMessage: string, readonly hint: string | undefined) {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string | undefined,
+    readonly armMessage: string,
+    readonly hint: string | undefined,
+  ) {
     super(`ARM answered ${statusCode}${code ? ` ${code}` : ""}: ${armMessage}${hint ? ` ${hint}` : ""}`);
     this.name = "ArmRequestError";
   }
@@ -33,13 +38,17 @@ export class ArmRequestError extends Error {
 
 /** A request that could not reach ARM at all (refused, unknown host, no response in time); not retried. */
 export class ArmConnectionError extends Error {
-  constructor(message: string, readonly code: string) {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
     super(message);
     this.name = "ArmConnectionError";
   }
 }
 
-const ROLE_HINT = "Grant the identity Virtual Machine Contributor on the resource group, or a custom role with the actions `mailhost drift --help` lists; a new role assignment can take a few minutes to apply.";
+const ROLE_HINT =
+  "Grant the identity Virtual Machine Contributor on the resource group, or a custom role with the actions `mailhost drift --help` lists; a new role assignment can take a few minutes to apply.";
 
 /** What to do about an ARM error, by status and code; undefined when there is nothing to add. */
 export function armErrorHint(status: number, code: string | undefined, message: string, endpoint: string): string | undefined {
@@ -51,15 +60,18 @@ export function armErrorHint(status: number, code: string | undefined, message: 
     return action ? `The identity lacks the permission for ${action}. ${ROLE_HINT}` : ROLE_HINT;
   }
   if (status === 404) {
-    if (code === "ResourceGroupNotFound") return "Check --resource-group (default: the stack's resource group) and --subscription: has the stack been deployed to this subscription?";
-    if (code === "SubscriptionNotFound" || code === "InvalidSubscriptionId") return "Check --subscription (or AZURE_SUBSCRIPTION_ID): the identity must see that subscription.";
+    if (code === "ResourceGroupNotFound")
+      return "Check --resource-group (default: the stack's resource group) and --subscription: has the stack been deployed to this subscription?";
+    if (code === "SubscriptionNotFound" || code === "InvalidSubscriptionId")
+      return "Check --subscription (or AZURE_SUBSCRIPTION_ID): the identity must see that subscription.";
     return "Check --resource-group and --subscription; the resource may have been deleted.";
   }
   return undefined;
 }
 
 /** How to provide a credential, for when there is none. */
-export const CREDENTIAL_HINT = "No Azure credential was found. Provide one: sign in with `az login`; or set a service principal's AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH); or set AZURE_ACCESS_TOKEN to a bearer token for the ARM endpoint; in Azure, a managed identity works without settings.";
+export const CREDENTIAL_HINT =
+  "No Azure credential was found. Provide one: sign in with `az login`; or set a service principal's AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH); or set AZURE_ACCESS_TOKEN to a bearer token for the ARM endpoint; in Azure, a managed identity works without settings.";
 
 /** ARM's `{ error: { code, message } }` answer (or a bare `{ code, message }`); empty when the body says neither. */
 export function readArmError(response: PipelineResponse): { code?: string; message?: string } {
@@ -79,7 +91,12 @@ const requestLabel = (request: PipelineRequest) => `${request.method} ${new URL(
  * limit, errors in words (ARM's code and message with what to do; refused connections and
  * missing credentials as sentences, not retried), and a progress line for every retried attempt.
  */
-export function armRequestPolicy(options: { endpoint: string; requestTimeoutSeconds: number; maxRetries: number; progress?: (line: string) => void }): PipelinePolicy {
+export function armRequestPolicy(options: {
+  endpoint: string;
+  requestTimeoutSeconds: number;
+  maxRetries: number;
+  progress?: (line: string) => void;
+}): PipelinePolicy {
   const attempts = new WeakMap<PipelineRequest, number>();
   const limit = options.requestTimeoutSeconds;
   const host = new URL(options.endpoint).host;
@@ -93,16 +110,22 @@ export function armRequestPolicy(options: { endpoint: string; requestTimeoutSeco
       const forward = () => controller.abort();
       outer?.addEventListener("abort", forward);
       let timedOut = false;
-      const timer = setTimeout(() => { timedOut = true; controller.abort(); }, limit * 1000);
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, limit * 1000);
       request.abortSignal = controller.signal;
       const retrying = (why: string) => {
-        if (attempt <= options.maxRetries) options.progress?.(`${requestLabel(request)}: ${why}; retrying (attempt ${attempt + 1} of ${options.maxRetries + 1})`);
+        if (attempt <= options.maxRetries)
+          options.progress?.(`${requestLabel(request)}: ${why}; retrying (attempt ${attempt + 1} of ${options.maxRetries + 1})`);
       };
       try {
         const response = await next(request);
         if (response.status === 429 || response.status >= 500) {
           const after = response.headers.get("retry-after");
-          retrying(`ARM answered ${response.status}${readArmError(response).code ? ` ${readArmError(response).code}` : ""}${after ? ` (Retry-After: ${after} s)` : ""}`);
+          retrying(
+            `ARM answered ${response.status}${readArmError(response).code ? ` ${readArmError(response).code}` : ""}${after ? ` (Retry-After: ${after} s)` : ""}`,
+          );
         } else if ([400, 401, 403, 404].includes(response.status)) {
           const { code, message } = readArmError(response);
           const text = message ?? `${requestLabel(request)} failed`;
@@ -112,11 +135,15 @@ export function armRequestPolicy(options: { endpoint: string; requestTimeoutSeco
       } catch (err) {
         if (err instanceof ArmRequestError) throw err;
         if (timedOut) {
-          throw new ArmConnectionError(`no response from ${host} within ${limit} s (connect and answer) to ${requestLabel(request)}; check --arm-endpoint, the network path and any proxy, or raise --request-timeout.`, "ETIMEDOUT");
+          throw new ArmConnectionError(
+            `no response from ${host} within ${limit} s (connect and answer) to ${requestLabel(request)}; check --arm-endpoint, the network path and any proxy, or raise --request-timeout.`,
+            "ETIMEDOUT",
+          );
         }
         const e = err as { code?: string; name?: string; message?: string };
         if (e.code === "ECONNREFUSED") throw new ArmConnectionError(`${host} refused the connection (nothing listens there); check --arm-endpoint.`, e.code);
-        if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") throw new ArmConnectionError(`the host name of ${host} cannot be resolved; check --arm-endpoint and DNS.`, e.code);
+        if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN")
+          throw new ArmConnectionError(`the host name of ${host} cannot be resolved; check --arm-endpoint and DNS.`, e.code);
         if (!outer?.aborted) retrying(`${e.code ?? e.name ?? "error"}: ${(e.message ?? "").split("\n")[0]}`);
         throw err;
       } finally {

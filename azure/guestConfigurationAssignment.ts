@@ -47,11 +47,22 @@ export function resendBodyOf(assignment: unknown, vm: string): GuestConfiguratio
   const configurationName = text(gc.name);
   const contentUri = text(gc.contentUri);
   const contentHash = text(gc.contentHash);
-  const missing = [!name && "name", !location && "location", !configurationName && "guestConfiguration.name", !contentUri && "guestConfiguration.contentUri", !contentHash && "guestConfiguration.contentHash"].filter(Boolean);
-  if (missing.length > 0) throw new Error(`the guest configuration assignment of ${vm} cannot be re-sent unchanged: Azure returned no ${missing.join(", ")}; run \`pulumi up\` instead`);
+  const missing = [
+    !name && "name",
+    !location && "location",
+    !configurationName && "guestConfiguration.name",
+    !contentUri && "guestConfiguration.contentUri",
+    !contentHash && "guestConfiguration.contentHash",
+  ].filter(Boolean);
+  if (missing.length > 0)
+    throw new Error(
+      `the guest configuration assignment of ${vm} cannot be re-sent unchanged: Azure returned no ${missing.join(", ")}; run \`pulumi up\` instead`,
+    );
   const protectedParameters = gc.configurationProtectedParameter;
   if (Array.isArray(protectedParameters) && protectedParameters.length > 0) {
-    throw new Error(`the guest configuration assignment of ${vm} has protected parameters, whose values Azure never returns: re-sending it would remove them; run \`pulumi up\` instead`);
+    throw new Error(
+      `the guest configuration assignment of ${vm} has protected parameters, whose values Azure never returns: re-sending it would remove them; run \`pulumi up\` instead`,
+    );
   }
   const parameters = Array.isArray(gc.configurationParameter)
     ? (gc.configurationParameter as Array<{ name?: unknown; value?: unknown }>).map((p) => ({ name: String(p.name ?? ""), value: String(p.value ?? "") }))

@@ -113,15 +113,27 @@ export class ResourceGraph {
    * before asking for the next. Throws the SDK's RestError when a request fails for good.
    */
   async queryAll<Row>(query: string, scopes: readonly string[] | GraphScopes, abortSignal?: AbortSignal): Promise<QueryResult<Row>> {
-    const { subscriptions, managementGroups } = Array.isArray(scopes) ? { subscriptions: scopes as readonly string[], managementGroups: undefined } : scopes as GraphScopes;
+    const { subscriptions, managementGroups } = Array.isArray(scopes)
+      ? { subscriptions: scopes as readonly string[], managementGroups: undefined }
+      : (scopes as GraphScopes);
     const rows: Row[] = [];
     let skipToken: string | undefined;
     let pages = 0;
     do {
       let headers: PipelineResponse["headers"] | undefined;
       const response = await this.client.resources(
-        { ...(subscriptions ? { subscriptions: [...subscriptions] } : {}), ...(managementGroups ? { managementGroups: [...managementGroups] } : {}), query, options: { top: this.pageSize, resultFormat: "objectArray", ...(skipToken ? { skipToken } : {}) } },
-        { abortSignal, onResponse: (raw) => { headers = raw.headers as unknown as PipelineResponse["headers"]; } },
+        {
+          ...(subscriptions ? { subscriptions: [...subscriptions] } : {}),
+          ...(managementGroups ? { managementGroups: [...managementGroups] } : {}),
+          query,
+          options: { top: this.pageSize, resultFormat: "objectArray", ...(skipToken ? { skipToken } : {}) },
+        },
+        {
+          abortSignal,
+          onResponse: (raw) => {
+            headers = raw.headers as unknown as PipelineResponse["headers"];
+          },
+        },
       );
       pages++;
       const data = response.data as unknown;

@@ -30,7 +30,14 @@ const SIZES = (process.env.BENCH_SIZES ?? "1,10,100,1000").split(",").map(Number
 const TIME = "/usr/bin/time";
 const DOC = path.join(ROOT, "docs", "BENCHMARKS.md");
 
-interface Sample { wallS: number; cpuS: number; rssMb: number; packCpuMs?: number; resources?: number; afterProgramMs?: number }
+interface Sample {
+  wallS: number;
+  cpuS: number;
+  rssMb: number;
+  packCpuMs?: number;
+  resources?: number;
+  afterProgramMs?: number;
+}
 
 /** Acceptance at 1,000 hosts against the base commit and naive execution (CPU, user + system). */
 const TARGET = { cpuBelowBase: 0.35, naiveOverCheck: 5 };
@@ -55,7 +62,10 @@ function measure(args: string[], cwd: string): Sample {
   return sample;
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 /** A checkout of `commit` (exported with `git archive`, installed and built with `npm ci`), reused when present. */
 function prepareBase(commit: string): { dir: string; sha: string } {
@@ -74,7 +84,18 @@ function prepareBase(commit: string): { dir: string; sha: string } {
 }
 
 function checkArgs(root: string, dir: string, stack: string): string[] {
-  return [path.join(root, "bin", "mailhost.js"), "check", "--stack", stack, "--cwd", dir, "--format", "json", "--policy-pack-config", path.join(root, "policies", "config", "prod.json")];
+  return [
+    path.join(root, "bin", "mailhost.js"),
+    "check",
+    "--stack",
+    stack,
+    "--cwd",
+    dir,
+    "--format",
+    "json",
+    "--policy-pack-config",
+    path.join(root, "policies", "config", "prod.json"),
+  ];
 }
 
 /** Replaces the text between the markers (adding them at the end when missing); the rest is kept. */
@@ -86,7 +107,13 @@ export function replaceSection(doc: string, section: string): string {
   return `${doc.trimEnd()}\n\n${block}\n`;
 }
 
-interface Stats { wall: number; cpu: number; rss: number; pack: number; after: number }
+interface Stats {
+  wall: number;
+  cpu: number;
+  rss: number;
+  pack: number;
+  after: number;
+}
 
 function stats(samples: Sample[]): Stats {
   return {
@@ -133,7 +160,9 @@ function main(): void {
       check.push(measure(checkArgs(ROOT, dir, stack), ROOT));
       if (base) before.push(measure(checkArgs(base.dir, dir, stack), base.dir));
       naive.push(measure(["--import", "tsx", path.join(ROOT, "bench", "naive.ts"), dir, stack], ROOT));
-      console.log(`  ${hosts} hosts, run ${i + 1}/${RUNS}: check ${check[i].wallS.toFixed(2)} s wall, ${check[i].cpuS.toFixed(1)} s CPU${base ? `; base ${before[i].wallS.toFixed(2)} s wall, ${before[i].cpuS.toFixed(1)} s CPU` : ""}; naive ${naive[i].wallS.toFixed(2)} s wall, ${naive[i].cpuS.toFixed(1)} s CPU`);
+      console.log(
+        `  ${hosts} hosts, run ${i + 1}/${RUNS}: check ${check[i].wallS.toFixed(2)} s wall, ${check[i].cpuS.toFixed(1)} s CPU${base ? `; base ${before[i].wallS.toFixed(2)} s wall, ${before[i].cpuS.toFixed(1)} s CPU` : ""}; naive ${naive[i].wallS.toFixed(2)} s wall, ${naive[i].cpuS.toFixed(1)} s CPU`,
+      );
     }
     const c = stats(check);
     const n = stats(naive);
@@ -148,16 +177,23 @@ function main(): void {
       console.log(baseRow);
     }
     if (hosts === GOAL.hosts) {
-      const time = c.wall <= GOAL.wallS ? "met" : `**not met**: ${(c.wall - GOAL.wallS).toFixed(1)} s (${Math.round((100 * (c.wall - GOAL.wallS)) / GOAL.wallS)}%) over`;
+      const time =
+        c.wall <= GOAL.wallS ? "met" : `**not met**: ${(c.wall - GOAL.wallS).toFixed(1)} s (${Math.round((100 * (c.wall - GOAL.wallS)) / GOAL.wallS)}%) over`;
       const memory = c.rss <= GOAL.rssMb ? "met" : "**not met**";
       const runs = check.map((s) => `${s.wallS.toFixed(2)} s`).join(", ");
-      summary.push(`Against the goal at ${GOAL.hosts.toLocaleString("en-US")} hosts: time ${c.wall.toFixed(2)} s against ${GOAL.wallS} s, ${time} (the ${RUNS} runs: ${runs}); memory ${Math.round(c.rss)} MB against 1 GB, ${memory}. The check used ${c.cpu.toFixed(1)} s of CPU in all (its process, its threads and the pack): on ${os.cpus().length} cores no schedule finishes in less than ${(c.cpu / os.cpus().length).toFixed(1)} s.`);
+      summary.push(
+        `Against the goal at ${GOAL.hosts.toLocaleString("en-US")} hosts: time ${c.wall.toFixed(2)} s against ${GOAL.wallS} s, ${time} (the ${RUNS} runs: ${runs}); memory ${Math.round(c.rss)} MB against 1 GB, ${memory}. The check used ${c.cpu.toFixed(1)} s of CPU in all (its process, its threads and the pack): on ${os.cpus().length} cores no schedule finishes in less than ${(c.cpu / os.cpus().length).toFixed(1)} s.`,
+      );
       const naiveCpu = n.cpu / c.cpu >= TARGET.naiveOverCheck ? "met" : "**not met**";
-      summary.push(`Against naive mock execution of the same program (no policy analysis): ${(n.cpu / c.cpu).toFixed(1)}× the check's CPU (${n.cpu.toFixed(1)} s against ${c.cpu.toFixed(1)} s; target at least ${TARGET.naiveOverCheck}×: ${naiveCpu}), ${(n.wall / c.wall).toFixed(1)}× its wall time and ${(n.rss / c.rss).toFixed(1)}× its memory.`);
+      summary.push(
+        `Against naive mock execution of the same program (no policy analysis): ${(n.cpu / c.cpu).toFixed(1)}× the check's CPU (${n.cpu.toFixed(1)} s against ${c.cpu.toFixed(1)} s; target at least ${TARGET.naiveOverCheck}×: ${naiveCpu}), ${(n.wall / c.wall).toFixed(1)}× its wall time and ${(n.rss / c.rss).toFixed(1)}× its memory.`,
+      );
       if (b && base) {
         const lower = 1 - c.cpu / b.cpu;
         const met = lower >= TARGET.cpuBelowBase ? "met" : "**not met**";
-        summary.push(`Against the base commit ${base.sha.slice(0, 12)}: CPU ${c.cpu.toFixed(1)} s against ${b.cpu.toFixed(1)} s, ${pct(lower)} lower (target at least ${pct(TARGET.cpuBelowBase)}: ${met}); wall ${c.wall.toFixed(2)} s against ${b.wall.toFixed(2)} s (base / check ${(b.wall / c.wall).toFixed(2)}×); peak RSS ${Math.round(c.rss)} MB against ${Math.round(b.rss)} MB (target under 1 GB: ${c.rss < GOAL.rssMb ? "met" : "**not met**"}). Base runs, CPU: ${before.map((s) => `${s.cpuS.toFixed(1)} s`).join(", ")}; check runs, CPU: ${check.map((s) => `${s.cpuS.toFixed(1)} s`).join(", ")}.`);
+        summary.push(
+          `Against the base commit ${base.sha.slice(0, 12)}: CPU ${c.cpu.toFixed(1)} s against ${b.cpu.toFixed(1)} s, ${pct(lower)} lower (target at least ${pct(TARGET.cpuBelowBase)}: ${met}); wall ${c.wall.toFixed(2)} s against ${b.wall.toFixed(2)} s (base / check ${(b.wall / c.wall).toFixed(2)}×); peak RSS ${Math.round(c.rss)} MB against ${Math.round(b.rss)} MB (target under 1 GB: ${c.rss < GOAL.rssMb ? "met" : "**not met**"}). Base runs, CPU: ${before.map((s) => `${s.cpuS.toFixed(1)} s`).join(", ")}; check runs, CPU: ${check.map((s) => `${s.cpuS.toFixed(1)} s`).join(", ")}.`,
+        );
       }
       for (const line of summary) console.log(line);
     }
@@ -165,13 +201,15 @@ function main(): void {
   fs.rmSync(dir, { recursive: true, force: true });
 
   const cpu = fs.readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.+)/)?.[1] ?? os.cpus()[0]?.model ?? "unknown CPU";
-  const baseTable = base ? `
+  const baseTable = base
+    ? `
 
 The same runs against the check of the base commit ${base.sha.slice(0, 12)} (built from its own tree, with its own pack and policy config for prod):
 
 | hosts | check: wall | base: wall | base / check: wall | check: CPU | base: CPU | CPU lower than base | check: peak RSS | base: peak RSS |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|
-${baseRows.join("\n")}` : "";
+${baseRows.join("\n")}`
+    : "";
   const section = `\`npm run bench\` (bench/check.ts): \`mailhost check\` (validate, run the program offline under
 Pulumi's mock runtime, analyse every resource and the stack with the policy pack over the analyzer
 protocol) against naive mock execution of the same program (tsx, azure-native aliases kept, no

@@ -73,7 +73,9 @@ export function summarizeProfile(file: string): ProfileSummary {
     total += us;
     const component = componentOf(f.url, f.functionName);
     components.set(component, (components.get(component) ?? 0) + us);
-    const where = f.url ? ` ${f.url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/(dist|policies|program|bench)\//, "$1/")}:${f.lineNumber + 1}` : "";
+    const where = f.url
+      ? ` ${f.url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/(dist|policies|program|bench)\//, "$1/")}:${f.lineNumber + 1}`
+      : "";
     const name = `${f.functionName || "(anonymous)"}${where}`;
     functions.set(name, (functions.get(name) ?? 0) + us);
   }
@@ -95,5 +97,8 @@ export function printProfile(title: string, summary: ProfileSummary, top = 25): 
 
 /** The newest `.cpuprofile` files in `dir`. */
 export function profilesIn(dir: string): string[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .map((f) => path.join(dir, f));
 }

@@ -30,8 +30,10 @@ const DELAY_MS = Number(process.env.BENCH_RUN_COMMAND_DELAY_MS ?? 100);
 const AZURE_RUN_COMMAND_S = 20;
 const SUBSCRIPTION = "00000000-0000-0000-0000-00000000bench";
 const credential = { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) };
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 async function main(): Promise<void> {
   const base = planOf(ROOT, "prod");
@@ -39,10 +41,21 @@ async function main(): Promise<void> {
   const rg = plan.names.resourceGroup;
   const expected: ExpectedAssignment = { contentHash: "B".repeat(64), parameters: {} };
   const stdout = JSON.stringify({ ...inSyncReport(plan), CollectedAt: new Date().toISOString() });
-  const standIn = await ArmStandIn.start(SUBSCRIPTION, rg, plan.hosts.map((h) => ({ name: h.name, tags: { [STACK_TAG]: plan.stack }, behaviour: { stdout } })));
+  const standIn = await ArmStandIn.start(
+    SUBSCRIPTION,
+    rg,
+    plan.hosts.map((h) => ({ name: h.name, tags: { [STACK_TAG]: plan.stack }, behaviour: { stdout } })),
+  );
   standIn.vmPageSize = 1000;
   standIn.graphRows = plan.hosts.map((h) => assignmentRow(SUBSCRIPTION, rg, h.name, expected, new Date().toISOString()));
-  const arm = new ArmCompute({ subscriptionId: SUBSCRIPTION, endpoint: standIn.endpoint, tlsCa: standIn.ca, credential, pollIntervalMs: Math.max(10, DELAY_MS / 2), retryDelayMs: 10 });
+  const arm = new ArmCompute({
+    subscriptionId: SUBSCRIPTION,
+    endpoint: standIn.endpoint,
+    tlsCa: standIn.ca,
+    credential,
+    pollIntervalMs: Math.max(10, DELAY_MS / 2),
+    retryDelayMs: 10,
+  });
   const graph = new ResourceGraph({ endpoint: standIn.endpoint, tlsCa: standIn.ca, credential });
   try {
     const graphWall: number[] = [];
@@ -53,7 +66,8 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const report = await runGraphDrift({ plan, arm, graph, subscription: SUBSCRIPTION, expected });
       graphWall.push((performance.now() - t0) / 1000);
-      if (report.hosts.filter((h) => h.status === "in-sync").length !== HOSTS) throw new Error(`graph: not every host in sync: ${JSON.stringify(report.hosts.find((h) => h.status !== "in-sync"))}`);
+      if (report.hosts.filter((h) => h.status === "in-sync").length !== HOSTS)
+        throw new Error(`graph: not every host in sync: ${JSON.stringify(report.hosts.find((h) => h.status !== "in-sync"))}`);
       graphRequests = standIn.graphPosts - before;
       graphPages = report.graphRequests;
     }
@@ -63,7 +77,8 @@ async function main(): Promise<void> {
     const rc = await runDrift({ plan, arm, subscription: SUBSCRIPTION, timeoutSeconds: 600 });
     const rcWall = (performance.now() - t0) / 1000;
     const rcRequests = standIn.requests - requestsBefore;
-    if (rc.hosts.filter((h) => h.status === "in-sync").length !== HOSTS) throw new Error(`run-command: not every host in sync: ${JSON.stringify(rc.hosts.find((h) => h.status !== "in-sync"))}`);
+    if (rc.hosts.filter((h) => h.status === "in-sync").length !== HOSTS)
+      throw new Error(`run-command: not every host in sync: ${JSON.stringify(rc.hosts.find((h) => h.status !== "in-sync"))}`);
     const scale = (AZURE_RUN_COMMAND_S * 1000) / DELAY_MS;
     const rcScaledMin = (rcWall * scale) / 60;
     const g = median(graphWall);
@@ -81,7 +96,12 @@ async function main(): Promise<void> {
     const end = "<!-- drift-bench:end -->";
     const text = fs.readFileSync(doc, "utf8");
     const block = `${begin}\n${lines.join("\n")}\n${end}`;
-    fs.writeFileSync(doc, text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), block) : `${text.trimEnd()}\n\n## Drift: Resource Graph vs Run Command\n\n\`npm run bench:drift\` (bench/drift.ts), from one run on this machine:\n\n${block}\n`);
+    fs.writeFileSync(
+      doc,
+      text.includes(begin)
+        ? text.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), block)
+        : `${text.trimEnd()}\n\n## Drift: Resource Graph vs Run Command\n\n\`npm run bench:drift\` (bench/drift.ts), from one run on this machine:\n\n${block}\n`,
+    );
   } finally {
     await standIn.close();
   }

@@ -10,10 +10,18 @@ async function main(): Promise<void> {
   const [dir, stack] = process.argv.slice(2);
   const file = readStackFile(dir, stack);
   let count = 0;
-  await pulumi.runtime.setMocks({
-    newResource: (args) => { count++; return { id: `${args.name}-id`, state: { ...args.inputs, name: args.name } }; },
-    call: () => ({ serviceSasToken: "sv=naive&sig=naive" }),
-  }, "mailhost", stack, false);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        count++;
+        return { id: `${args.name}-id`, state: { ...args.inputs, name: args.name } };
+      },
+      call: () => ({ serviceSasToken: "sv=naive&sig=naive" }),
+    },
+    "mailhost",
+    stack,
+    false,
+  );
   pulumi.runtime.setAllConfig(file.config, file.secretKeys);
   const program = require("../index") as () => Promise<unknown>;
   await pulumi.runtime.runInPulumiStack(program);
@@ -21,4 +29,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ resources: count })}\n`);
 }
 
-main().catch((err) => { console.error(err); process.exitCode = 1; });
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -38,16 +38,37 @@ export interface PackSample {
   readonly diagnostics: number;
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
-function call(client: analyzerGrpc.AnalyzerClient, method: { path: string; responseDeserialize: (b: Buffer) => analyzerPb.AnalyzeResponse }, body: Buffer): Promise<analyzerPb.AnalyzeResponse> {
+function call(
+  client: analyzerGrpc.AnalyzerClient,
+  method: { path: string; responseDeserialize: (b: Buffer) => analyzerPb.AnalyzeResponse },
+  body: Buffer,
+): Promise<analyzerPb.AnalyzeResponse> {
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(method.path, (b: Buffer) => b, method.responseDeserialize, body, new grpc.Metadata(), { deadline: Date.now() + 120_000 }, (err, res) => (err ? reject(err) : resolve(res!)));
+    client.makeUnaryRequest(
+      method.path,
+      (b: Buffer) => b,
+      method.responseDeserialize,
+      body,
+      new grpc.Metadata(),
+      { deadline: Date.now() + 120_000 },
+      (err, res) => (err ? reject(err) : resolve(res!)),
+    );
   });
 }
 
 /** One replay against a fresh pack; `nodeArgs` go to the pack's node (e.g. --cpu-prof). */
-export async function replay(stream: RecordedStream, config: PolicyPackConfig, nodeArgs: string[] = [], maxInFlight = DEFAULT_MAX_IN_FLIGHT, packDir = POLICY_PACK_DIR): Promise<PackSample> {
+export async function replay(
+  stream: RecordedStream,
+  config: PolicyPackConfig,
+  nodeArgs: string[] = [],
+  maxInFlight = DEFAULT_MAX_IN_FLIGHT,
+  packDir = POLICY_PACK_DIR,
+): Promise<PackSample> {
   const t0 = performance.now();
   // The stack as the check starts the pack for it: prod's config (its load and floor) under the recorded stack's name.
   const file = readStackFile(ROOT, "prod");
@@ -114,15 +135,21 @@ async function main(): Promise<void> {
   }
   const stream = readStream(file);
   const config = JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config", "prod.json"), "utf8")) as PolicyPackConfig;
-  console.log(`replaying ${file}: ${stream.header.resources} resources (${stream.header.hosts} hosts) against ${path.relative(ROOT, packDir)}, ${runs} runs, a fresh pack each`);
+  console.log(
+    `replaying ${file}: ${stream.header.resources} resources (${stream.header.hosts} hosts) against ${path.relative(ROOT, packDir)}, ${runs} runs, a fresh pack each`,
+  );
   const samples: PackSample[] = [];
   for (let i = 0; i < runs; i++) {
     const s = await replay(stream, config, [], inFlight, packDir);
     samples.push(s);
-    console.log(`  run ${i + 1}: start ${(s.startMs / 1000).toFixed(2)} s, Analyze ${(s.analyzeMs / 1000).toFixed(2)} s, AnalyzeStack ${(s.analyzeStackMs / 1000).toFixed(2)} s, total ${((s.startMs + s.analyzeMs + s.analyzeStackMs) / 1000).toFixed(2)} s CPU; ${(s.wallMs / 1000).toFixed(2)} s wall; ${s.diagnostics} diagnostics`);
+    console.log(
+      `  run ${i + 1}: start ${(s.startMs / 1000).toFixed(2)} s, Analyze ${(s.analyzeMs / 1000).toFixed(2)} s, AnalyzeStack ${(s.analyzeStackMs / 1000).toFixed(2)} s, total ${((s.startMs + s.analyzeMs + s.analyzeStackMs) / 1000).toFixed(2)} s CPU; ${(s.wallMs / 1000).toFixed(2)} s wall; ${s.diagnostics} diagnostics`,
+    );
   }
   const m = (f: (s: PackSample) => number) => (median(samples.map(f)) / 1000).toFixed(2);
-  console.log(`pack CPU, median of ${runs}: start ${m((s) => s.startMs)} s, Analyze ${m((s) => s.analyzeMs)} s, AnalyzeStack ${m((s) => s.analyzeStackMs)} s, total ${m((s) => s.startMs + s.analyzeMs + s.analyzeStackMs)} s (wall ${m((s) => s.wallMs)} s)`);
+  console.log(
+    `pack CPU, median of ${runs}: start ${m((s) => s.startMs)} s, Analyze ${m((s) => s.analyzeMs)} s, AnalyzeStack ${m((s) => s.analyzeStackMs)} s, total ${m((s) => s.startMs + s.analyzeMs + s.analyzeStackMs)} s (wall ${m((s) => s.wallMs)} s)`,
+  );
   if (values["cpu-prof"]) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-pack-prof-"));
     await replay(stream, config, ["--cpu-prof", "--cpu-prof-dir", dir, "--require", path.join(__dirname, "exitOnSigterm.cjs")], inFlight, packDir);
@@ -130,4 +157,8 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) main().catch((err: unknown) => { console.error(err); process.exitCode = 1; });
+if (require.main === module)
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });

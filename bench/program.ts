@@ -18,12 +18,26 @@ import { writeBenchStack } from "./stream";
 
 const ROOT = path.join(__dirname, "..");
 
-interface ProgramSample { resources: number; loadCpuMs: number; loadWallMs: number; runCpuMs: number; runWallMs: number; peakRssMb: number }
+interface ProgramSample {
+  resources: number;
+  loadCpuMs: number;
+  loadWallMs: number;
+  runCpuMs: number;
+  runWallMs: number;
+  peakRssMb: number;
+}
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 function runOnce(dir: string, stack: string, nodeArgs: string[] = []): ProgramSample {
-  const r = spawnSync(process.execPath, [...nodeArgs, path.join(__dirname, "programRun.cjs"), dir, stack], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync(process.execPath, [...nodeArgs, path.join(__dirname, "programRun.cjs"), dir, stack], {
+    cwd: ROOT,
+    encoding: "utf8",
+    maxBuffer: 64 * 2 ** 20,
+  });
   if (r.status !== 0) throw new Error(`bench/programRun.cjs failed (${r.status}):\n${r.stderr.slice(-3000)}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as ProgramSample;
 }
@@ -47,10 +61,14 @@ function main(): void {
     for (let i = 0; i < runs; i++) {
       const s = runOnce(dir, stack);
       samples.push(s);
-      console.log(`  run ${i + 1}: ${s.resources} resources; load ${(s.loadCpuMs / 1000).toFixed(2)} s CPU; run ${(s.runCpuMs / 1000).toFixed(2)} s CPU, ${(s.runWallMs / 1000).toFixed(2)} s wall; peak RSS ${Math.round(s.peakRssMb)} MB`);
+      console.log(
+        `  run ${i + 1}: ${s.resources} resources; load ${(s.loadCpuMs / 1000).toFixed(2)} s CPU; run ${(s.runCpuMs / 1000).toFixed(2)} s CPU, ${(s.runWallMs / 1000).toFixed(2)} s wall; peak RSS ${Math.round(s.peakRssMb)} MB`,
+      );
     }
     const m = (f: (s: ProgramSample) => number) => median(samples.map(f));
-    console.log(`program thread alone, ${hosts} hosts, median of ${runs}: load ${(m((s) => s.loadCpuMs) / 1000).toFixed(2)} s CPU, run ${(m((s) => s.runCpuMs) / 1000).toFixed(2)} s CPU (${(m((s) => s.runWallMs) / 1000).toFixed(2)} s wall), peak RSS ${Math.round(m((s) => s.peakRssMb))} MB`);
+    console.log(
+      `program thread alone, ${hosts} hosts, median of ${runs}: load ${(m((s) => s.loadCpuMs) / 1000).toFixed(2)} s CPU, run ${(m((s) => s.runCpuMs) / 1000).toFixed(2)} s CPU (${(m((s) => s.runWallMs) / 1000).toFixed(2)} s wall), peak RSS ${Math.round(m((s) => s.peakRssMb))} MB`,
+    );
     if (values["cpu-prof"]) {
       const profDir = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-program-prof-"));
       runOnce(dir, stack, ["--cpu-prof", "--cpu-prof-dir", profDir]);

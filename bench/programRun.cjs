@@ -24,20 +24,27 @@ async function main() {
   let bytes = 0;
   const result = await runOffline(program, stack, file.config, file.secretKeys, {
     dropAliases: true,
-    onResource: (r) => { bytes += encodeStruct(r.inputs).length; },
+    onResource: (r) => {
+      bytes += encodeStruct(r.inputs).length;
+    },
   });
   const runCpu = process.cpuUsage(loadCpu);
   const ms = (u) => (u.user + u.system) / 1000;
-  process.stdout.write(`${JSON.stringify({
-    resources: result.resources.length,
-    inputBytes: bytes,
-    loadCpuMs: ms(loadCpu),
-    loadWallMs: t1 - t0,
-    runCpuMs: ms(process.cpuUsage(cpu0)) - ms(loadCpu),
-    runWallMs: performance.now() - t1,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      resources: result.resources.length,
+      inputBytes: bytes,
+      loadCpuMs: ms(loadCpu),
+      loadWallMs: t1 - t0,
+      runCpuMs: ms(process.cpuUsage(cpu0)) - ms(loadCpu),
+      runWallMs: performance.now() - t1,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+    })}\n`,
+  );
   void runCpu;
 }
 
-main().catch((err) => { console.error(err); process.exitCode = 1; });
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -17,19 +17,41 @@ const BASELINE = process.env.BENCH_BASELINE;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 1000);
 
-interface Sample { wallS: number; cpuS: number; packCpuS?: number }
+interface Sample {
+  wallS: number;
+  cpuS: number;
+  packCpuS?: number;
+}
 
 function measure(root: string, dir: string, stack: string): Sample {
-  const args = [path.join(root, "bin", "mailhost.js"), "check", "--stack", stack, "--cwd", dir, "--format", "json", "--policy-pack-config", path.join(root, "policies", "config", "prod.json")];
+  const args = [
+    path.join(root, "bin", "mailhost.js"),
+    "check",
+    "--stack",
+    stack,
+    "--cwd",
+    dir,
+    "--format",
+    "json",
+    "--policy-pack-config",
+    path.join(root, "policies", "config", "prod.json"),
+  ];
   const r = spawnSync("/usr/bin/time", ["-f", "TIME %e %U %S", process.execPath, ...args], { cwd: root, encoding: "utf8", maxBuffer: 256 * 2 ** 20 });
   const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
   if (!m) throw new Error(`no timing from ${root}:\n${r.stderr.slice(-2000)}`);
   const json = JSON.parse(r.stdout);
   if (json.stacks?.[0]?.status !== "passed") throw new Error(`check did not pass in ${root}: ${r.stdout.slice(0, 2000)}`);
-  return { wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), packCpuS: json.timings?.packCpuMs === undefined ? undefined : json.timings.packCpuMs / 1000 };
+  return {
+    wallS: Number(m[1]),
+    cpuS: Number(m[2]) + Number(m[3]),
+    packCpuS: json.timings?.packCpuMs === undefined ? undefined : json.timings.packCpuMs / 1000,
+  };
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 function main(): void {
   if (BASELINE === undefined) throw new Error("set BENCH_BASELINE to a built checkout of the commit before the change");
@@ -42,16 +64,34 @@ function main(): void {
   measure(BASELINE, dir, stack);
   measure(ROOT, dir, stack);
   for (let i = 0; i < RUNS; i++) {
-    for (const [side, root] of (i % 2 === 0 ? [["baseline", BASELINE], ["change", ROOT]] : [["change", ROOT], ["baseline", BASELINE]]) as Array<["baseline" | "change", string]>) {
+    for (const [side, root] of (i % 2 === 0
+      ? [
+          ["baseline", BASELINE],
+          ["change", ROOT],
+        ]
+      : [
+          ["change", ROOT],
+          ["baseline", BASELINE],
+        ]) as Array<["baseline" | "change", string]>) {
       const s = measure(root, dir, stack);
       samples[side].push(s);
       console.log(`${side} run ${i + 1}: CPU ${s.cpuS.toFixed(2)} s, wall ${s.wallS.toFixed(2)} s, pack CPU ${s.packCpuS?.toFixed(2) ?? "?"} s`);
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  const b = { cpu: median(samples.baseline.map((s) => s.cpuS)), wall: median(samples.baseline.map((s) => s.wallS)), pack: median(samples.baseline.map((s) => s.packCpuS ?? 0)) };
-  const c = { cpu: median(samples.change.map((s) => s.cpuS)), wall: median(samples.change.map((s) => s.wallS)), pack: median(samples.change.map((s) => s.packCpuS ?? 0)) };
-  console.log(`median of ${RUNS} runs each at ${HOSTS} hosts: CPU ${b.cpu.toFixed(2)} s → ${c.cpu.toFixed(2)} s (${((100 * (c.cpu - b.cpu)) / b.cpu).toFixed(1)}%); wall ${b.wall.toFixed(2)} s → ${c.wall.toFixed(2)} s; pack CPU ${b.pack.toFixed(2)} s → ${c.pack.toFixed(2)} s`);
+  const b = {
+    cpu: median(samples.baseline.map((s) => s.cpuS)),
+    wall: median(samples.baseline.map((s) => s.wallS)),
+    pack: median(samples.baseline.map((s) => s.packCpuS ?? 0)),
+  };
+  const c = {
+    cpu: median(samples.change.map((s) => s.cpuS)),
+    wall: median(samples.change.map((s) => s.wallS)),
+    pack: median(samples.change.map((s) => s.packCpuS ?? 0)),
+  };
+  console.log(
+    `median of ${RUNS} runs each at ${HOSTS} hosts: CPU ${b.cpu.toFixed(2)} s → ${c.cpu.toFixed(2)} s (${((100 * (c.cpu - b.cpu)) / b.cpu).toFixed(1)}%); wall ${b.wall.toFixed(2)} s → ${c.wall.toFixed(2)} s; pack CPU ${b.pack.toFixed(2)} s → ${c.pack.toFixed(2)} s`,
+  );
 }
 
 main();

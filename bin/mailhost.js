@@ -26,8 +26,10 @@ function compiledIsFresh() {
   if (!fs.existsSync(stamp)) return false;
   const built = fs.statSync(stamp).mtimeMs;
   const program = path.join(root, "index.ts");
-  const sources = Math.max(fs.existsSync(program) ? fs.statSync(program).mtimeMs : 0,
-    ...["cli", "domain", "components", "engine", "stack", "azure", "policies"].map((d) => newestSource(path.join(root, d))));
+  const sources = Math.max(
+    fs.existsSync(program) ? fs.statSync(program).mtimeMs : 0,
+    ...["cli", "domain", "components", "engine", "stack", "azure", "policies"].map((d) => newestSource(path.join(root, d))),
+  );
   return sources <= built;
 }
 
@@ -47,4 +49,6 @@ if (compiledIsFresh()) {
   require("tsx/cjs");
   cli = require("../cli/main.ts");
 }
-cli.main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+cli.main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -82,7 +82,10 @@ export function groupViolations(violations: readonly Violation[]): Violation[] {
     const name = v.urn ? nameOfUrn(v.urn) : "";
     const template = name ? v.message.split(`"${name}"`).join("\u0000").split(name).join("\u0001") : v.message;
     const key = `${v.policy}\u0002${v.level}\u0002${template}`;
-    if (!groups.has(key)) { groups.set(key, []); order.push(key); }
+    if (!groups.has(key)) {
+      groups.set(key, []);
+      order.push(key);
+    }
     groups.get(key)!.push(v);
   }
   return order.map((key) => {
@@ -211,7 +214,10 @@ export function policyConfigFor(_loaded: LoadedStack, file: StackFile, options: 
   for (const [name, entry] of Object.entries(base)) {
     const rules = FORMER_GROUPS[name];
     if (rules !== undefined) {
-      problems.push({ path: "", message: `policy config ${options.policyPackConfig} names ${name}, which is no policy any more: each rule is a policy of its own; set the level of ${rules.join(", ")} instead.` });
+      problems.push({
+        path: "",
+        message: `policy config ${options.policyPackConfig} names ${name}, which is no policy any more: each rule is a policy of its own; set the level of ${rules.join(", ")} instead.`,
+      });
     }
     for (const key of Object.keys(typeof entry === "object" && entry !== null ? entry : {})) {
       const stackKey = STACK_VALUES[key];
@@ -231,7 +237,16 @@ function ownMessage(d: PolicyDiagnostic): string {
   return d.message.startsWith(`${d.description}\n`) ? d.message.slice(d.description.length + 1) : d.message;
 }
 
-async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => OfflineThread, file: StackFile, report: StackReport, options: CheckOptions, extraPacks: readonly PackSlot[] = [], start?: (slot: PackSlot) => Promise<PolicyPackProcess>, programDone: () => void = () => {}): Promise<void> {
+async function checkStack(
+  pack: () => Promise<PolicyPackProcess>,
+  thread: () => OfflineThread,
+  file: StackFile,
+  report: StackReport,
+  options: CheckOptions,
+  extraPacks: readonly PackSlot[] = [],
+  start?: (slot: PackSlot) => Promise<PolicyPackProcess>,
+  programDone: () => void = () => {},
+): Promise<void> {
   const t0 = performance.now();
   for (const key of file.plaintextSecrets) {
     report.configProblems.push({
@@ -260,23 +275,39 @@ async function checkStack(pack: () => Promise<PolicyPackProcess>, thread: () => 
     report.status = "rejected";
     return;
   }
-  const configured = pack().then(async (analyzer) => { await analyzer.configure(policyConfig); return analyzer; });
+  const configured = pack().then(async (analyzer) => {
+    await analyzer.configure(policyConfig);
+    return analyzer;
+  });
   // Resources go to the pack while the program is still running: the program on a worker thread,
   // the analyzer client on this one, the pack in its own process.
-  const analysis = new ResourceAnalysis(configured, DEFAULT_MAX_IN_FLIGHT, (done, total) => options.progress?.(`${file.stack}: analysed ${done}/${total} resources`));
+  const analysis = new ResourceAnalysis(configured, DEFAULT_MAX_IN_FLIGHT, (done, total) =>
+    options.progress?.(`${file.stack}: analysed ${done}/${total} resources`),
+  );
   // A team's own packs (--policy-pack) get every resource too, each with its paired config.
-  const others = extraPacks.map((slot) => new ResourceAnalysis(start!(slot).then(async (analyzer) => {
-    await analyzer.configure(slot.configFile !== undefined ? readPolicyConfig(slot.configFile) : {});
-    return analyzer;
-  })));
-  const onResource = others.length === 0 ? (r: RecordedResource) => analysis.add(r) : (r: RecordedResource) => { analysis.add(r); for (const a of others) a.add(r); };
+  const others = extraPacks.map(
+    (slot) =>
+      new ResourceAnalysis(
+        start!(slot).then(async (analyzer) => {
+          await analyzer.configure(slot.configFile !== undefined ? readPolicyConfig(slot.configFile) : {});
+          return analyzer;
+        }),
+      ),
+  );
+  const onResource =
+    others.length === 0
+      ? (r: RecordedResource) => analysis.add(r)
+      : (r: RecordedResource) => {
+          analysis.add(r);
+          for (const a of others) a.add(r);
+        };
   const resources = await thread().run(file.stack, file.config, file.secretKeys, { dropAliases: true, stackTraceLimit: 0, onResource });
   programDone();
   report.resourceCount = resources.length;
   report.timings.programMs = performance.now() - t0;
   options.progress?.(`${file.stack}: program ran offline, ${resources.length} resources`);
   const t1 = performance.now();
-  const diagnostics = [...await analysis.finish(resources), ...(await Promise.all(others.map((a) => a.finish(resources)))).flat()];
+  const diagnostics = [...(await analysis.finish(resources)), ...(await Promise.all(others.map((a) => a.finish(resources)))).flat()];
   report.timings.analysisMs = performance.now() - t1;
   report.violations.push(...violationsOf(diagnostics, file));
   report.status = diagnostics.some((d) => d.enforcementLevel === "mandatory") ? "rejected" : "passed";
@@ -313,13 +344,16 @@ export function packSlots(policyPacks: readonly string[] = [], configs: readonly
   const extra: string[] = [];
   for (const dir of policyPacks) {
     const resolved = path.resolve(dir);
-    if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory()) throw new CheckSetupError(`--policy-pack ${dir}: no such directory (a policy pack is a directory with PulumiPolicy.yaml).`);
+    if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory())
+      throw new CheckSetupError(`--policy-pack ${dir}: no such directory (a policy pack is a directory with PulumiPolicy.yaml).`);
     const real = fs.realpathSync(resolved);
     if (real !== own && !extra.includes(real)) extra.push(real);
   }
   const dirs = [POLICY_PACK_DIR, ...extra];
   if (configs.length > dirs.length) {
-    throw new CheckSetupError(`${configs.length} --policy-pack-config files for ${dirs.length} polic${dirs.length === 1 ? "y pack" : "y packs"}: each config file pairs by position with a pack, this module's pack first, then each --policy-pack in order.`);
+    throw new CheckSetupError(
+      `${configs.length} --policy-pack-config files for ${dirs.length} polic${dirs.length === 1 ? "y pack" : "y packs"}: each config file pairs by position with a pack, this module's pack first, then each --policy-pack in order.`,
+    );
   }
   return dirs.map((dir, i) => ({ dir, builtIn: i === 0, ...(configs[i] === undefined ? {} : { configFile: configs[i] }) }));
 }
@@ -338,10 +372,20 @@ export function rejectionProblems(rejection: Rejection, stackText: string): Conf
 
 /** Violations of a pack's diagnostics, grouped, with the stack-file line of the key each points at. */
 function violationsOf(diagnostics: readonly PolicyDiagnostic[], file: StackFile): Violation[] {
-  return groupViolations(diagnostics.map((d) => {
-    const key = configKeyOf(d);
-    return { policy: d.policyName, rule: ruleOf(d) ?? d.policyName, level: d.enforcementLevel, urn: d.urn || undefined, message: ownMessage(d), description: d.description, line: key ? lineOfKey(file.text, key) : undefined };
-  }));
+  return groupViolations(
+    diagnostics.map((d) => {
+      const key = configKeyOf(d);
+      return {
+        policy: d.policyName,
+        rule: ruleOf(d) ?? d.policyName,
+        level: d.enforcementLevel,
+        urn: d.urn || undefined,
+        message: ownMessage(d),
+        description: d.description,
+        line: key ? lineOfKey(file.text, key) : undefined,
+      };
+    }),
+  );
 }
 
 /**
@@ -350,16 +394,34 @@ function violationsOf(diagnostics: readonly PolicyDiagnostic[], file: StackFile)
  * rejects its inputs rejects the stack with its own messages (at the stack file's line when the
  * value was read by the module's config loader); any other failure of the program is an error.
  */
-async function checkProgramStack(project: ProgramProject, packs: readonly PackSlot[], start: (slot: PackSlot) => Promise<PolicyPackProcess>, file: StackFile, report: StackReport, options: CheckOptions): Promise<void> {
+async function checkProgramStack(
+  project: ProgramProject,
+  packs: readonly PackSlot[],
+  start: (slot: PackSlot) => Promise<PolicyPackProcess>,
+  file: StackFile,
+  report: StackReport,
+  options: CheckOptions,
+): Promise<void> {
   const t0 = performance.now();
   const analyses = packs.map((slot) => {
     const config = slot.configFile !== undefined ? readPolicyConfig(slot.configFile) : {};
-    const configured = start(slot).then(async (analyzer) => { await analyzer.configure(config); return analyzer; });
-    return new ResourceAnalysis(configured, DEFAULT_MAX_IN_FLIGHT, slot.builtIn ? (done, total) => options.progress?.(`${file.stack}: analysed ${done}/${total} resources`) : undefined);
+    const configured = start(slot).then(async (analyzer) => {
+      await analyzer.configure(config);
+      return analyzer;
+    });
+    return new ResourceAnalysis(
+      configured,
+      DEFAULT_MAX_IN_FLIGHT,
+      slot.builtIn ? (done, total) => options.progress?.(`${file.stack}: analysed ${done}/${total} resources`) : undefined,
+    );
   });
   let resources;
   try {
-    ({ resources } = await runProject(project, file.stack, file.config, file.secretKeys, "stream", { onResource: (r) => { for (const a of analyses) a.add(r); } }));
+    ({ resources } = await runProject(project, file.stack, file.config, file.secretKeys, "stream", {
+      onResource: (r) => {
+        for (const a of analyses) a.add(r);
+      },
+    }));
   } catch (err) {
     // Nothing of a half-run program is reported: the packs' pending answers are dropped.
     const rejection = err instanceof ProjectRunError ? err.rejection : undefined;
@@ -405,7 +467,9 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   let packStartMs = 0;
   let packCpuMs: number | undefined;
   let onSpawned = () => {};
-  const spawned = new Promise<void>((resolve) => { onSpawned = resolve; });
+  const spawned = new Promise<void>((resolve) => {
+    onSpawned = resolve;
+  });
   // One process per pack and stack, as the Pulumi CLI starts each pack once per `pulumi preview`:
   // the stack's names and config reach the pack through its environment and ConfigureStack
   // (engine/packProcess.ts), and this repository's pack reads the capacity load and the TTL floor
@@ -413,34 +477,43 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   // with loading the program; the next stack's (this repository's) once this stack's program has run.
   const startedPacks = new Map<string, Promise<PolicyPackProcess>>();
   let firstStarted = false;
-  const startFor = (file: StackFile) => (slot: PackSlot): Promise<PolicyPackProcess> => {
-    const key = `${slot.dir}\u0000${file.stack}`;
-    let started = startedPacks.get(key);
-    if (started === undefined) {
-      const first = slot.builtIn && !firstStarted;
-      if (first) firstStarted = true;
-      started = (async () => {
-        const t = performance.now();
-        const p = await startPolicyPack(stackConfigurationOf(file.stack, file.config, file.secretKeys, projectName), {}, slot.dir, first ? { onSpawned } : {});
-        if (first) packStartMs = performance.now() - t;
-        return p;
-      })();
-      started.catch(() => undefined); // reported by the stack that uses it
-      startedPacks.set(key, started);
-    }
-    return started;
-  };
+  const startFor =
+    (file: StackFile) =>
+    (slot: PackSlot): Promise<PolicyPackProcess> => {
+      const key = `${slot.dir}\u0000${file.stack}`;
+      let started = startedPacks.get(key);
+      if (started === undefined) {
+        const first = slot.builtIn && !firstStarted;
+        if (first) firstStarted = true;
+        started = (async () => {
+          const t = performance.now();
+          const p = await startPolicyPack(
+            stackConfigurationOf(file.stack, file.config, file.secretKeys, projectName),
+            {},
+            slot.dir,
+            first ? { onSpawned } : {},
+          );
+          if (first) packStartMs = performance.now() - t;
+          return p;
+        })();
+        started.catch(() => undefined); // reported by the stack that uses it
+        startedPacks.set(key, started);
+      }
+      return started;
+    };
   /** Closes a stack's packs, adding the CPU this repository's used. */
   const closePacksOf = async (file: StackFile): Promise<void> => {
-    await Promise.all(slots.map(async (slot) => {
-      const key = `${slot.dir}\u0000${file.stack}`;
-      const started = startedPacks.get(key);
-      startedPacks.delete(key);
-      const analyzer = await started?.catch(() => undefined);
-      const cpu = slot.builtIn ? analyzer?.cpuTimeMs() : undefined;
-      if (cpu !== undefined) packCpuMs = (packCpuMs ?? 0) + cpu;
-      await analyzer?.close();
-    }));
+    await Promise.all(
+      slots.map(async (slot) => {
+        const key = `${slot.dir}\u0000${file.stack}`;
+        const started = startedPacks.get(key);
+        startedPacks.delete(key);
+        const analyzer = await started?.catch(() => undefined);
+        const cpu = slot.builtIn ? analyzer?.cpuTimeMs() : undefined;
+        if (cpu !== undefined) packCpuMs = (packCpuMs ?? 0) + cpu;
+        await analyzer?.close();
+      }),
+    );
   };
   const usable = files.filter((f): f is StackFile => !("failure" in f));
   let programThread: OfflineThread | undefined;
@@ -461,9 +534,17 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
         // A missing file could not be checked (2); a file that is there but unusable is rejected (1).
         const missing = !fs.existsSync(failure.file);
         reports.push({
-          stack: file.stack, file: path.relative(options.dir, failure.file) || failure.file, annotationFile: repositoryPath(failure.file, options.dir), status: missing ? "error" : "rejected", resourceCount: 0,
-          configProblems: missing ? [] : [{ path: "", message: failure.message, line: failure.line }], violations: [], placeholders: [],
-          policyConfig: ownConfig ?? null, timings: { programMs: 0, analysisMs: 0, totalMs: 0 }, ...(missing ? { error: failure.message } : {}),
+          stack: file.stack,
+          file: path.relative(options.dir, failure.file) || failure.file,
+          annotationFile: repositoryPath(failure.file, options.dir),
+          status: missing ? "error" : "rejected",
+          resourceCount: 0,
+          configProblems: missing ? [] : [{ path: "", message: failure.message, line: failure.line }],
+          violations: [],
+          placeholders: [],
+          policyConfig: ownConfig ?? null,
+          timings: { programMs: 0, analysisMs: 0, totalMs: 0 },
+          ...(missing ? { error: failure.message } : {}),
         });
         continue;
       }
@@ -485,7 +566,19 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
         const start = startFor(file);
         const next = usable[usable.indexOf(file) + 1];
         if (project.kind === "program") await checkProgramStack(project, slots, start, file, report, options);
-        else await checkStack(() => start(slots[0]), thread, file, report, { ...options, policyPackConfig: ownConfig }, slots.slice(1), start, () => { if (next) void startFor(next)(slots[0]); });
+        else
+          await checkStack(
+            () => start(slots[0]),
+            thread,
+            file,
+            report,
+            { ...options, policyPackConfig: ownConfig },
+            slots.slice(1),
+            start,
+            () => {
+              if (next) void startFor(next)(slots[0]);
+            },
+          );
       } catch (err) {
         const invalid = project.kind === "module" ? invalidInputs(err, file) : undefined;
         if (invalid) {
@@ -505,7 +598,12 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     await programThread?.close();
     for (const file of usable) await closePacksOf(file);
   }
-  return { stacks: reports, project: project.kind === "program" ? { name: project.name, program: project.entry } : { name: project.name }, packs: slots.map((s) => s.dir), timings: { packStartMs, totalMs: performance.now() - started, packCpuMs } };
+  return {
+    stacks: reports,
+    project: project.kind === "program" ? { name: project.name, program: project.entry } : { name: project.name },
+    packs: slots.map((s) => s.dir),
+    timings: { packStartMs, totalMs: performance.now() - started, packCpuMs },
+  };
 }
 
 /** 0 all passed, 1 a stack was rejected, 2 a stack could not be checked. */

@@ -4,7 +4,17 @@
  * VMs of the stack's resource group that carry the stack's tag; live state comes from the static,
  * read-only collector script run through the ARM Run Command API.
  */
-import { type CollectorReport, type ParsedCollector, type PortUsageReading, type SettingDrift, compareHost, hostStatus, isWrongKindError, parseCollectorOutput, type SettingStatus } from "../domain/drift";
+import {
+  type CollectorReport,
+  type ParsedCollector,
+  type PortUsageReading,
+  type SettingDrift,
+  compareHost,
+  hostStatus,
+  isWrongKindError,
+  parseCollectorOutput,
+  type SettingStatus,
+} from "../domain/drift";
 import { waitsForReboot } from "../domain/reboot";
 import { type FleetPlan, type RunCommandParameter, STACK_TAG, collectorParameters } from "../domain/plan";
 import { type ArmCompute, RunCommandBusyError } from "../azure/arm";
@@ -200,7 +210,11 @@ async function remediateHost(host: HostDrift, options: DriftOptions, resourceGro
         // The same script and parameters as the managed run command: digits and base64url only.
         const { script, parameters } = runCommandContent(tuning);
         const out = await options.arm.runPowerShell(resourceGroup, host.name, script, parameterMap(parameters), signal);
-        host.remediation = { action: "ran the tuning script again through Run Command", outcome: "applied", detail: out.stdout.trim().split("\n").pop()?.slice(0, 240) };
+        host.remediation = {
+          action: "ran the tuning script again through Run Command",
+          outcome: "applied",
+          detail: out.stdout.trim().split("\n").pop()?.slice(0, 240),
+        };
       }
     });
   } catch (err) {
@@ -219,7 +233,7 @@ export async function remediateDrifted(report: DriftReport, options: DriftOption
   if (drifted.length === 0) return;
   const action = remediationAction(options.plan.tuning.mechanism);
   const question = `Re-apply the tuning (${action}) on ${drifted.length} drifted host(s): ${drifted.map((h) => h.name).join(", ")}?`;
-  const confirmed = options.yes === true || (options.confirm !== undefined && await options.confirm(question));
+  const confirmed = options.yes === true || (options.confirm !== undefined && (await options.confirm(question)));
   if (!confirmed) {
     for (const h of drifted) h.remediation = { action, outcome: "not confirmed" };
     return;
@@ -231,7 +245,15 @@ export async function runDrift(options: DriftOptions): Promise<DriftReport> {
   const started = performance.now();
   const plan = options.plan;
   const resourceGroup = options.resourceGroup ?? plan.names.resourceGroup;
-  const report: DriftReport = { stack: plan.stack, resourceGroup, subscription: options.subscription, mechanism: plan.tuning.mechanism, source: "run-command", hosts: [], timings: { totalMs: 0 } };
+  const report: DriftReport = {
+    stack: plan.stack,
+    resourceGroup,
+    subscription: options.subscription,
+    mechanism: plan.tuning.mechanism,
+    source: "run-command",
+    hosts: [],
+    timings: { totalMs: 0 },
+  };
 
   let vms;
   try {
@@ -242,7 +264,10 @@ export async function runDrift(options: DriftOptions): Promise<DriftReport> {
     return report;
   }
   const wanted = options.hosts ? new Set(options.hosts) : undefined;
-  const all = vms.filter((vm) => vm.tags[STACK_TAG] === plan.stack).map((vm) => vm.name).sort();
+  const all = vms
+    .filter((vm) => vm.tags[STACK_TAG] === plan.stack)
+    .map((vm) => vm.name)
+    .sort();
   const names = wanted ? all.filter((n) => wanted.has(n)) : all;
   options.progress?.(`${names.length} host(s) of stack ${plan.stack} in ${resourceGroup}`);
 
@@ -258,7 +283,13 @@ export async function runDrift(options: DriftOptions): Promise<DriftReport> {
   for (const planned of plan.hosts) {
     if (wanted && !wanted.has(planned.name)) continue;
     if (!all.includes(planned.name)) {
-      report.hosts.push({ name: planned.name, status: "unknown", reason: `not found in resource group ${resourceGroup} with tag ${STACK_TAG}=${plan.stack}`, settings: [], timings: { ms: 0 } });
+      report.hosts.push({
+        name: planned.name,
+        status: "unknown",
+        reason: `not found in resource group ${resourceGroup} with tag ${STACK_TAG}=${plan.stack}`,
+        settings: [],
+        timings: { ms: 0 },
+      });
     }
   }
 

@@ -11,29 +11,56 @@ export function formatDriftText(report: DriftReport): string {
   const rows: string[][] = [["host", "status", "setting", "desired", "actual", ""]];
   for (const h of report.hosts) {
     const status = h.status === "in-sync" ? "in-sync" : h.status.toUpperCase();
-    const notes = [h.waitingForReboot ? "waiting for a reboot" : h.rebootPending ? "reboot pending" : "", ...(h.collectorErrors ?? [])].filter(Boolean).join("; ");
+    const notes = [h.waitingForReboot ? "waiting for a reboot" : h.rebootPending ? "reboot pending" : "", ...(h.collectorErrors ?? [])]
+      .filter(Boolean)
+      .join("; ");
     if (h.status === "unknown" && h.settings.length === 0) {
       rows.push([h.name, status, "-", "-", "-", h.reason ?? ""]);
       continue;
     }
     const off = h.settings.filter((s) => s.status !== "in-sync");
     if (off.length === 0) rows.push([h.name, status, "all settings", "", "", notes]);
-    off.forEach((s, i) => rows.push([i === 0 ? h.name : "", i === 0 ? status : "", s.setting, s.desired, s.actual, [s.dangerous ? "DANGEROUS: outside the safe range" : "", i === 0 ? notes : ""].filter(Boolean).join("; ")]));
+    off.forEach((s, i) =>
+      rows.push([
+        i === 0 ? h.name : "",
+        i === 0 ? status : "",
+        s.setting,
+        s.desired,
+        s.actual,
+        [s.dangerous ? "DANGEROUS: outside the safe range" : "", i === 0 ? notes : ""].filter(Boolean).join("; "),
+      ]),
+    );
     if (h.portUsage) rows.push(["", "", "port usage", "", portUsageReadingText(h.portUsage), ""]);
     if (h.remediation) rows.push(["", "", "remediation", h.remediation.action, h.remediation.outcome, h.remediation.detail ?? ""]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) out.push(`  ${r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()}`);
+  for (const r of rows)
+    out.push(
+      `  ${r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join("  ")
+        .trimEnd()}`,
+    );
   const count = (s: string) => report.hosts.filter((h) => h.status === s).length;
   out.push("", `${count("in-sync")} in sync, ${count("drifted")} drifted, ${count("unknown")} unknown [${(report.timings.totalMs / 1000).toFixed(1)} s].`);
-  if (report.source === "graph") out.push("Port usage: Azure Resource Graph holds compliance, not readings; `mailhost drift --source run-command` (the collector) shows each host's latest reading.");
+  if (report.source === "graph")
+    out.push(
+      "Port usage: Azure Resource Graph holds compliance, not readings; `mailhost drift --source run-command` (the collector) shows each host's latest reading.",
+    );
   const waiting = report.hosts.filter((h) => h.waitingForReboot).map((h) => h.name);
-  if (waiting.length > 0) out.push(`${waiting.length} host(s) waiting for a reboot to put their Tcpip values in effect: ${waiting.join(", ")}. Finish with \`mailhost reboot --stack ${report.stack}\` (rolling, zone by zone).`);
+  if (waiting.length > 0)
+    out.push(
+      `${waiting.length} host(s) waiting for a reboot to put their Tcpip values in effect: ${waiting.join(", ")}. Finish with \`mailhost reboot --stack ${report.stack}\` (rolling, zone by zone).`,
+    );
   return out.join("\n");
 }
 
 export function formatDriftJson(report: DriftReport): string {
-  return JSON.stringify({ ...report, exitCode: driftExitCode(report), timings: { totalMs: Math.round(report.timings.totalMs) } }, (key, value) => (key === "ms" ? Math.round(value as number) : value), 2);
+  return JSON.stringify(
+    { ...report, exitCode: driftExitCode(report), timings: { totalMs: Math.round(report.timings.totalMs) } },
+    (key, value) => (key === "ms" ? Math.round(value as number) : value),
+    2,
+  );
 }
 
 const escapeData = (s: string) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
@@ -50,7 +77,12 @@ export function formatDriftGithub(report: DriftReport, stackFile: string, stackF
   for (const h of report.hosts) {
     if (h.status === "unknown" && h.reason) note("error", `drift unknown: ${h.name}`, h.reason);
     for (const s of h.settings.filter((x) => x.status !== "in-sync")) {
-      note(s.dangerous || s.status === "unknown" ? "error" : "warning", `drift: ${h.name} ${s.setting}`, `${h.name}: ${s.setting} is ${s.actual}, desired ${s.desired}${s.dangerous ? " (dangerous: outside the safe range)" : ""}.`, s.configKey);
+      note(
+        s.dangerous || s.status === "unknown" ? "error" : "warning",
+        `drift: ${h.name} ${s.setting}`,
+        `${h.name}: ${s.setting} is ${s.actual}, desired ${s.desired}${s.dangerous ? " (dangerous: outside the safe range)" : ""}.`,
+        s.configKey,
+      );
     }
   }
   const count = (s: string) => report.hosts.filter((h) => h.status === s).length;

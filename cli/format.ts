@@ -37,7 +37,9 @@ export function formatText(report: CheckReport): string {
       for (const [urn, vs] of byUrn) {
         out.push(`        ${urn}`);
         for (const v of vs) {
-          out.push(`            ${v.level === "mandatory" ? "✖" : "⚠"} [${v.level}]  ${v.policy}${v.rule !== undefined && v.rule !== v.policy ? ` (${v.rule})` : ""}`);
+          out.push(
+            `            ${v.level === "mandatory" ? "✖" : "⚠"} [${v.level}]  ${v.policy}${v.rule !== undefined && v.rule !== v.policy ? ` (${v.rule})` : ""}`,
+          );
           out.push(`              ${v.message}${v.line ? `  (${s.file}:${v.line})` : ""}`);
           if (v.resources) out.push(`              on ${v.resources.length} resources: ${v.resources.join(", ")}`);
         }
@@ -47,39 +49,53 @@ export function formatText(report: CheckReport): string {
   const by = (st: string) => report.stacks.filter((s) => s.status === st).length;
   if (report.packs.length > 1) out.push(`policy packs: this module's (${report.packs[0]}), ${report.packs.slice(1).join(", ")}`);
   out.push("");
-  out.push(`${report.stacks.length} stack${report.stacks.length === 1 ? "" : "s"} checked offline: ${by("passed")} passed, ${by("rejected")} rejected, ${by("error")} could not be checked [${seconds(report.timings.totalMs)}].`);
+  out.push(
+    `${report.stacks.length} stack${report.stacks.length === 1 ? "" : "s"} checked offline: ${by("passed")} passed, ${by("rejected")} rejected, ${by("error")} could not be checked [${seconds(report.timings.totalMs)}].`,
+  );
   return out.join("\n");
 }
 
 export function formatJson(report: CheckReport): string {
   const code = exitCodeOf(report);
-  return JSON.stringify({
-    passed: code === 0,
-    exitCode: code,
-    project: { name: report.project.name, program: report.project.program ?? null },
-    policyPacks: report.packs,
-    stacks: report.stacks.map((s) => ({
-      stack: s.stack,
-      file: s.file,
-      status: s.status,
-      policyConfig: s.policyConfig === null ? { source: "defaults", file: null } : { source: "file", file: s.policyConfig },
-      resourceCount: s.resourceCount,
-      configErrors: s.configProblems,
-      violations: s.violations.map((v) => ({ policy: v.policy, rule: v.rule ?? v.policy, level: v.level, urn: v.urn ?? null, message: v.message, line: v.line ?? null, ...(v.resources ? { resources: v.resources, urns: v.urns } : {}) })),
-      placeholders: s.placeholders,
-      error: s.error ?? null,
+  return JSON.stringify(
+    {
+      passed: code === 0,
+      exitCode: code,
+      project: { name: report.project.name, program: report.project.program ?? null },
+      policyPacks: report.packs,
+      stacks: report.stacks.map((s) => ({
+        stack: s.stack,
+        file: s.file,
+        status: s.status,
+        policyConfig: s.policyConfig === null ? { source: "defaults", file: null } : { source: "file", file: s.policyConfig },
+        resourceCount: s.resourceCount,
+        configErrors: s.configProblems,
+        violations: s.violations.map((v) => ({
+          policy: v.policy,
+          rule: v.rule ?? v.policy,
+          level: v.level,
+          urn: v.urn ?? null,
+          message: v.message,
+          line: v.line ?? null,
+          ...(v.resources ? { resources: v.resources, urns: v.urns } : {}),
+        })),
+        placeholders: s.placeholders,
+        error: s.error ?? null,
+        timings: {
+          totalMs: Math.round(s.timings.totalMs),
+          programMs: Math.round(s.timings.programMs),
+          analysisMs: Math.round(s.timings.analysisMs),
+        },
+      })),
       timings: {
-        totalMs: Math.round(s.timings.totalMs),
-        programMs: Math.round(s.timings.programMs),
-        analysisMs: Math.round(s.timings.analysisMs),
+        totalMs: Math.round(report.timings.totalMs),
+        packStartMs: Math.round(report.timings.packStartMs),
+        packCpuMs: report.timings.packCpuMs === undefined ? null : Math.round(report.timings.packCpuMs),
       },
-    })),
-    timings: {
-      totalMs: Math.round(report.timings.totalMs),
-      packStartMs: Math.round(report.timings.packStartMs),
-      packCpuMs: report.timings.packCpuMs === undefined ? null : Math.round(report.timings.packCpuMs),
     },
-  }, null, 2);
+    null,
+    2,
+  );
 }
 
 /** GitHub workflow-command escaping. */

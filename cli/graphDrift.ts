@@ -54,7 +54,16 @@ export async function runGraphDrift(options: GraphDriftOptions): Promise<GraphDr
   const started = performance.now();
   const plan = options.plan;
   const resourceGroup = options.resourceGroup ?? plan.names.resourceGroup;
-  const report: GraphDriftReport = { stack: plan.stack, resourceGroup, subscription: options.subscription, mechanism: plan.tuning.mechanism, source: "graph", graphRequests: 0, hosts: [], timings: { totalMs: 0 } };
+  const report: GraphDriftReport = {
+    stack: plan.stack,
+    resourceGroup,
+    subscription: options.subscription,
+    mechanism: plan.tuning.mechanism,
+    source: "graph",
+    graphRequests: 0,
+    hosts: [],
+    timings: { totalMs: 0 },
+  };
   const finish = () => {
     report.timings.totalMs = performance.now() - started;
     return report;
@@ -65,7 +74,10 @@ export async function runGraphDrift(options: GraphDriftOptions): Promise<GraphDr
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), LIST_TIMEOUT_SECONDS * 1000);
     try {
-      names = (await options.arm.listVms(resourceGroup, controller.signal)).filter((vm) => vm.tags[STACK_TAG] === plan.stack).map((vm) => vm.name).sort();
+      names = (await options.arm.listVms(resourceGroup, controller.signal))
+        .filter((vm) => vm.tags[STACK_TAG] === plan.stack)
+        .map((vm) => vm.name)
+        .sort();
     } finally {
       clearTimeout(timer);
     }
@@ -76,7 +88,9 @@ export async function runGraphDrift(options: GraphDriftOptions): Promise<GraphDr
   const missing = plan.hosts.map((h) => h.name).filter((n) => !names.includes(n));
   const wanted = options.hosts ? new Set(options.hosts) : undefined;
   if (wanted) names = names.filter((n) => wanted.has(n));
-  options.progress?.(`${names.length} host(s) of stack ${plan.stack} in ${resourceGroup}; reading their Machine Configuration compliance from Azure Resource Graph`);
+  options.progress?.(
+    `${names.length} host(s) of stack ${plan.stack} in ${resourceGroup}; reading their Machine Configuration compliance from Azure Resource Graph`,
+  );
 
   let rows: AssignmentRow[];
   try {
@@ -93,21 +107,45 @@ export async function runGraphDrift(options: GraphDriftOptions): Promise<GraphDr
   const now = options.now ?? Date.now();
   for (const name of names) {
     const verdict = judgeAssignment(byVm.get(name.toLowerCase()), plan.tuning, options.expected, { now, maxAgeMinutes: options.maxAgeMinutes });
-    const host: HostDrift = { name, status: verdict.status, settings: verdict.settings, rebootPending: verdict.rebootPending, waitingForReboot: verdict.rebootPending, timings: { ms: 0 } };
+    const host: HostDrift = {
+      name,
+      status: verdict.status,
+      settings: verdict.settings,
+      rebootPending: verdict.rebootPending,
+      waitingForReboot: verdict.rebootPending,
+      timings: { ms: 0 },
+    };
     if (verdict.reason !== undefined) host.reason = verdict.reason;
     if (verdict.evaluatedAt !== undefined) host.collectedAt = verdict.evaluatedAt;
     report.hosts.push(host);
   }
   for (const name of missing) {
     if (wanted && !wanted.has(name)) continue;
-    report.hosts.push({ name, status: "unknown", reason: `not found in resource group ${resourceGroup} with tag ${STACK_TAG}=${plan.stack}`, settings: [], timings: { ms: 0 } });
+    report.hosts.push({
+      name,
+      status: "unknown",
+      reason: `not found in resource group ${resourceGroup} with tag ${STACK_TAG}=${plan.stack}`,
+      settings: [],
+      timings: { ms: 0 },
+    });
   }
 
   if (options.remediate) {
-    await remediateDrifted(report, {
-      plan, arm: options.arm, subscription: options.subscription, resourceGroup, yes: options.yes, confirm: options.confirm,
-      timeoutSeconds: options.timeoutSeconds, concurrency: options.concurrency, progress: options.progress,
-    }, resourceGroup);
+    await remediateDrifted(
+      report,
+      {
+        plan,
+        arm: options.arm,
+        subscription: options.subscription,
+        resourceGroup,
+        yes: options.yes,
+        confirm: options.confirm,
+        timeoutSeconds: options.timeoutSeconds,
+        concurrency: options.concurrency,
+        progress: options.progress,
+      },
+      resourceGroup,
+    );
   }
   return finish();
 }

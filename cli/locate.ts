@@ -20,7 +20,7 @@ export function lineOfKey(text: string, keyPath: string): number | undefined {
     const index = /^\[(\d+)\]$/.exec(segment);
     if (index) {
       // A list item: its own line (`- 0.0.0.0/0`), when the list is written one item a line.
-      const item = isSeq(node) ? node.items[Number(index[1])] as Node | undefined : undefined;
+      const item = isSeq(node) ? (node.items[Number(index[1])] as Node | undefined) : undefined;
       if (!item?.range) break;
       line = counter.linePos(item.range[0]).line;
       node = item;

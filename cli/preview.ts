@@ -41,13 +41,31 @@ export async function runPreview(options: PreviewOptions): Promise<PreviewResult
     const run = await runOffline(program, options.stack, file.config, file.secretKeys, { captureRegistrations: true });
     const filter = secretFilter(file.secretKeys.map((k) => file.config[k]));
     const registrations = await Promise.all(run.resources.map((r) => registrationOf(r, filter)));
-    return { project, digest: previewDigest({ project: project.name, stack: options.stack, registrations, config: file.config, secretKeys: file.secretKeys, durationMs: performance.now() - started }) };
+    return {
+      project,
+      digest: previewDigest({
+        project: project.name,
+        stack: options.stack,
+        registrations,
+        config: file.config,
+        secretKeys: file.secretKeys,
+        durationMs: performance.now() - started,
+      }),
+    };
   }
   const file = readProjectStackFile(project, options.stack);
   const run = await runProject(project, options.stack, file.config, file.secretKeys, "full");
   return {
     project,
-    digest: previewDigest({ project: project.name, stack: options.stack, registrations: run.registrations, config: file.config, secretKeys: file.secretKeys, diagnostics: run.diagnostics, durationMs: performance.now() - started }),
+    digest: previewDigest({
+      project: project.name,
+      stack: options.stack,
+      registrations: run.registrations,
+      config: file.config,
+      secretKeys: file.secretKeys,
+      diagnostics: run.diagnostics,
+      durationMs: performance.now() - started,
+    }),
   };
 }
 
@@ -85,7 +103,9 @@ function stackTextOf(project: Project, stack: string): string {
 export function registerPreview(program: Command, io: { out: (s: string) => void; err: (s: string) => void }, exit: (code: number) => void): void {
   program
     .command("preview")
-    .description("[offline] Show everything the project's program would register for a stack, run under Pulumi's mock runtime (no Pulumi CLI, no cloud, no secret). With --json, in the shape of `pulumi preview --json` (steps of {op, urn, provider, newState}, changeSummary, diagnostics), secrets masked as \"[secret]\". Exit 0 the program ran, 1 it rejected its inputs, 2 could not run.")
+    .description(
+      "[offline] Show everything the project's program would register for a stack, run under Pulumi's mock runtime (no Pulumi CLI, no cloud, no secret). With --json, in the shape of `pulumi preview --json` (steps of {op, urn, provider, newState}, changeSummary, diagnostics), secrets masked as \"[secret]\". Exit 0 the program ran, 1 it rejected its inputs, 2 could not run.",
+    )
     .requiredOption("-s, --stack <name>", "stack to preview (its Pulumi.<stack>.yaml)")
     .option("--json", "print the preview digest of `pulumi preview --json`", false)
     .option("-C, --cwd <dir>", "project directory (its Pulumi.yaml names the program; without one, stack files of this module's own program)", process.cwd())

@@ -103,23 +103,37 @@ function errorText(err: unknown): string {
   return `${(e.message ?? String(err)).split("\n")[0]}${e.statusCode ? ` (HTTP ${e.statusCode})` : ""}`;
 }
 
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
-});
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 
 async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }
 
 /**
  * Restarts one host and waits until it is back: power state running, VM agent ready, and the
  * collector showing the Tcpip values in effect. Resolves with undefined when back, else the reason.
  */
-export async function restartAndWait(host: RebootHost, options: Pick<RebootOptions, "plan" | "timeoutSeconds" | "checkIntervalMs" | "progress"> & { readonly arm: ArmCompute }, resourceGroup: string): Promise<string | undefined> {
+export async function restartAndWait(
+  host: RebootHost,
+  options: Pick<RebootOptions, "plan" | "timeoutSeconds" | "checkIntervalMs" | "progress"> & { readonly arm: ArmCompute },
+  resourceGroup: string,
+): Promise<string | undefined> {
   const seconds = options.timeoutSeconds ?? DEFAULT_REBOOT_TIMEOUT_SECONDS;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), seconds * 1000);
@@ -164,7 +178,11 @@ export async function restartAndWait(host: RebootHost, options: Pick<RebootOptio
 
 /** The selection in words: "hosts waiting for a reboot", "all machines (--all)", "named hosts (a, b)". */
 export function selectionText(selection: RebootSelection, noun: "hosts" | "machines" = "hosts"): string {
-  return selection.kind === "waiting" ? `${noun} waiting for a reboot` : selection.kind === "all" ? `all ${noun} (--all)` : `named ${noun} (${selection.hosts.join(", ")})`;
+  return selection.kind === "waiting"
+    ? `${noun} waiting for a reboot`
+    : selection.kind === "all"
+      ? `all ${noun} (--all)`
+      : `named ${noun} (${selection.hosts.join(", ")})`;
 }
 
 /**
@@ -172,8 +190,13 @@ export function selectionText(selection: RebootSelection, noun: "hosts" | "machi
  * wave's hosts at once, with `restart` (resolving with undefined when the host is back, else the
  * reason). Stops after the first wave in which a host did not come back: later waves are left alone.
  */
-export async function restartInWaves(report: RebootReport, options: RebootRunOptions & { readonly progress?: (line: string) => void }, question: string, restart: (host: RebootHost) => Promise<string | undefined>): Promise<void> {
-  report.confirmed = options.yes === true || (options.confirm !== undefined && await options.confirm(question));
+export async function restartInWaves(
+  report: RebootReport,
+  options: RebootRunOptions & { readonly progress?: (line: string) => void },
+  question: string,
+  restart: (host: RebootHost) => Promise<string | undefined>,
+): Promise<void> {
+  report.confirmed = options.yes === true || (options.confirm !== undefined && (await options.confirm(question)));
   if (!report.confirmed) return;
   for (const wave of report.waves) {
     const hosts = report.hosts.filter((h) => h.wave === wave.number);
@@ -203,7 +226,9 @@ export function leftAloneLines(report: RebootReport): string[] {
 export function waveLines(report: RebootReport): string[] {
   return report.waves.flatMap((wave) => [
     `  wave ${wave.number} (zone ${wave.zone ?? "none"}):`,
-    ...report.hosts.filter((x) => x.wave === wave.number).map((h) => `    ${h.name}  ${h.outcome}${h.seconds !== undefined ? ` in ${h.seconds} s` : ""}${h.detail ? `: ${h.detail}` : ""}`),
+    ...report.hosts
+      .filter((x) => x.wave === wave.number)
+      .map((h) => `    ${h.name}  ${h.outcome}${h.seconds !== undefined ? ` in ${h.seconds} s` : ""}${h.detail ? `: ${h.detail}` : ""}`),
   ]);
 }
 
@@ -213,10 +238,22 @@ export async function runReboot(options: RebootOptions): Promise<RebootReport> {
   const plan = options.plan;
   const resourceGroup = options.resourceGroup ?? plan.names.resourceGroup;
   const report: RebootReport = {
-    stack: plan.stack, resourceGroup, selection: selectionText(options.selection), maxUnavailable: options.maxUnavailable, dryRun: options.dryRun === true,
-    waves: [], hosts: [], notWaiting: [], unreadable: [], confirmed: false, timings: { totalMs: 0 },
+    stack: plan.stack,
+    resourceGroup,
+    selection: selectionText(options.selection),
+    maxUnavailable: options.maxUnavailable,
+    dryRun: options.dryRun === true,
+    waves: [],
+    hosts: [],
+    notWaiting: [],
+    unreadable: [],
+    confirmed: false,
+    timings: { totalMs: 0 },
   };
-  const done = () => { report.timings.totalMs = performance.now() - started; return report; };
+  const done = () => {
+    report.timings.totalMs = performance.now() - started;
+    return report;
+  };
 
   const planned = new Map(plan.hosts.map((h) => [h.name, h.zone]));
   let names: string[];
@@ -278,9 +315,13 @@ export async function runReboot(options: RebootOptions): Promise<RebootReport> {
     report.unreadable.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  const waves = planWaves(targets.map((name): RebootTarget => ({ name, zone: zoneOf(name) })), options.maxUnavailable);
+  const waves = planWaves(
+    targets.map((name): RebootTarget => ({ name, zone: zoneOf(name) })),
+    options.maxUnavailable,
+  );
   (report.waves as Wave[]).push(...waves);
-  for (const wave of waves) for (const name of wave.hosts) report.hosts.push({ name, zone: wave.zone, wave: wave.number, outcome: options.dryRun ? "planned" : "not restarted" });
+  for (const wave of waves)
+    for (const name of wave.hosts) report.hosts.push({ name, zone: wave.zone, wave: wave.number, outcome: options.dryRun ? "planned" : "not restarted" });
   if (options.dryRun || waves.length === 0) return done();
 
   const question = `Restart ${targets.length} host(s) of stack ${plan.stack} in ${waves.length} wave(s) of at most ${options.maxUnavailable}, one zone at a time?`;
@@ -298,18 +339,29 @@ export function rebootExitCode(report: RebootReport): number {
 
 /** Text: the waves and each host's outcome. */
 export function formatRebootText(report: RebootReport): string {
-  const out = [`stack ${report.stack}: ${report.selection} in ${report.resourceGroup}, at most ${report.maxUnavailable} at once, one zone a wave${report.dryRun ? " (dry run: nothing restarted)" : ""}`];
+  const out = [
+    `stack ${report.stack}: ${report.selection} in ${report.resourceGroup}, at most ${report.maxUnavailable} at once, one zone a wave${report.dryRun ? " (dry run: nothing restarted)" : ""}`,
+  ];
   if (report.error) out.push(`  error: ${report.error}`);
-  if (report.fromStackFile) out.push("  hosts and zones from the stack file (a dry run asks Azure nothing and needs no credentials); a real run lists the VMs and uses the zone Azure reports.");
-  if (report.waitingNotRead) out.push("  waiting for a reboot: not read in a dry run (it takes a Run Command on every host); the waves cover every host, and a real run restarts only those that wait.");
+  if (report.fromStackFile)
+    out.push(
+      "  hosts and zones from the stack file (a dry run asks Azure nothing and needs no credentials); a real run lists the VMs and uses the zone Azure reports.",
+    );
+  if (report.waitingNotRead)
+    out.push(
+      "  waiting for a reboot: not read in a dry run (it takes a Run Command on every host); the waves cover every host, and a real run restarts only those that wait.",
+    );
   out.push(...leftAloneLines(report));
   if (report.waves.length === 0 && !report.error) out.push("  nothing to restart.");
   out.push(...waveLines(report));
   if (!report.dryRun && report.hosts.length > 0 && !report.confirmed) out.push("  not confirmed: nothing restarted (pass --yes to skip the question).");
   const count = (o: HostOutcome) => report.hosts.filter((h) => h.outcome === o).length;
-  out.push("", report.dryRun
-    ? `${report.hosts.length} host(s) in ${report.waves.length} wave(s) would be restarted [${(report.timings.totalMs / 1000).toFixed(1)} s].`
-    : `${count("restarted")} restarted, ${count("did not come back")} did not come back, ${count("not restarted")} not restarted [${(report.timings.totalMs / 1000).toFixed(1)} s].`);
+  out.push(
+    "",
+    report.dryRun
+      ? `${report.hosts.length} host(s) in ${report.waves.length} wave(s) would be restarted [${(report.timings.totalMs / 1000).toFixed(1)} s].`
+      : `${count("restarted")} restarted, ${count("did not come back")} did not come back, ${count("not restarted")} not restarted [${(report.timings.totalMs / 1000).toFixed(1)} s].`,
+  );
   return out.join("\n");
 }
 
@@ -323,12 +375,24 @@ const escapeProperty = (s: string) => escapeData(s).replace(/:/g, "%3A").replace
 /** GitHub annotations: an error per host that did not come back or could not be read, a notice per wave. */
 export function formatRebootGithub(report: RebootReport, stackFile: string): string {
   const out: string[] = [];
-  const note = (kind: "error" | "warning" | "notice", title: string, message: string) => out.push(`::${kind} file=${escapeProperty(stackFile)},title=${escapeProperty(title)}::${escapeData(message)}`);
+  const note = (kind: "error" | "warning" | "notice", title: string, message: string) =>
+    out.push(`::${kind} file=${escapeProperty(stackFile)},title=${escapeProperty(title)}::${escapeData(message)}`);
   if (report.error) note("error", `mailhost reboot (${report.stack})`, report.error);
   for (const u of report.unreadable) note("error", `reboot: ${u.name} state unknown`, `${u.name}: not restarted: ${u.reason}`);
-  for (const h of report.hosts.filter((x) => x.outcome === "did not come back")) note("error", `reboot: ${h.name} did not come back`, `${h.name} (wave ${h.wave}, zone ${h.zone ?? "none"}): ${h.detail ?? ""}`);
-  for (const wave of report.waves) note("notice", `reboot wave ${wave.number} (${report.stack})`, `zone ${wave.zone ?? "none"}: ${report.hosts.filter((h) => h.wave === wave.number).map((h) => `${h.name} ${h.outcome}`).join(", ")}`);
+  for (const h of report.hosts.filter((x) => x.outcome === "did not come back"))
+    note("error", `reboot: ${h.name} did not come back`, `${h.name} (wave ${h.wave}, zone ${h.zone ?? "none"}): ${h.detail ?? ""}`);
+  for (const wave of report.waves)
+    note(
+      "notice",
+      `reboot wave ${wave.number} (${report.stack})`,
+      `zone ${wave.zone ?? "none"}: ${report.hosts
+        .filter((h) => h.wave === wave.number)
+        .map((h) => `${h.name} ${h.outcome}`)
+        .join(", ")}`,
+    );
   const count = (o: HostOutcome) => report.hosts.filter((h) => h.outcome === o).length;
-  out.push(`mailhost reboot ${report.stack}: ${count("restarted")} restarted, ${count("did not come back")} did not come back, ${count("not restarted")} not restarted${report.dryRun ? `, ${count("planned")} planned (dry run)` : ""}.`);
+  out.push(
+    `mailhost reboot ${report.stack}: ${count("restarted")} restarted, ${count("did not come back")} did not come back, ${count("not restarted")} not restarted${report.dryRun ? `, ${count("planned")} planned (dry run)` : ""}.`,
+  );
   return out.join("\n");
 }

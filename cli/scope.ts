@@ -40,8 +40,12 @@ export interface ScopeReadOptions {
 export async function readScope(options: ScopeReadOptions): Promise<{ machines: ScopeMachine[]; requests: number }> {
   const result = await options.graph.queryAll<ScopeRow>(scopeQuery(options.tag), graphScopes(options.scope));
   const machines = judgeScope(result.rows, {
-    tag: options.tag, tuning: options.plan.tuning, expected: options.expected, stack: options.plan.stack,
-    now: options.now ?? Date.now(), maxAgeMinutes: options.maxAgeMinutes,
+    tag: options.tag,
+    tuning: options.plan.tuning,
+    expected: options.expected,
+    stack: options.plan.stack,
+    now: options.now ?? Date.now(),
+    maxAgeMinutes: options.maxAgeMinutes,
   });
   return { machines, requests: result.pages };
 }
@@ -85,11 +89,23 @@ function leftToTheirStack(m: ScopeMachine): boolean {
 export async function runScopeDrift(options: ScopeReadOptions): Promise<ScopeDriftReport> {
   const started = performance.now();
   const report: ScopeDriftReport = {
-    stack: options.plan.stack, resourceGroup: "(scope)", subscription: options.scope.kind === "subscription" ? options.scope.id : "", mechanism: options.plan.tuning.mechanism,
-    source: "graph", scope: scopeText(options.scope), tag: options.tag, hosts: [], unassigned: [], leftToTheirStack: [], graphRequests: 0, timings: { totalMs: 0 },
+    stack: options.plan.stack,
+    resourceGroup: "(scope)",
+    subscription: options.scope.kind === "subscription" ? options.scope.id : "",
+    mechanism: options.plan.tuning.mechanism,
+    source: "graph",
+    scope: scopeText(options.scope),
+    tag: options.tag,
+    hosts: [],
+    unassigned: [],
+    leftToTheirStack: [],
+    graphRequests: 0,
+    timings: { totalMs: 0 },
   };
   try {
-    options.progress?.(`reading ${report.scope} from Azure Resource Graph: machines tagged ${options.tag.name}=${options.tag.value} or by a stack, and their ${"MailhostTcpTuning"} assignments`);
+    options.progress?.(
+      `reading ${report.scope} from Azure Resource Graph: machines tagged ${options.tag.name}=${options.tag.value} or by a stack, and their ${"MailhostTcpTuning"} assignments`,
+    );
     const { machines, requests } = await readScope(options);
     (report as { graphRequests: number }).graphRequests = requests;
     for (const m of machines) {
@@ -98,8 +114,22 @@ export async function runScopeDrift(options: ScopeReadOptions): Promise<ScopeDri
         continue;
       }
       const host: ScopeHostDrift = {
-        name: m.name, status: m.verdict.status, settings: m.verdict.settings, rebootPending: m.verdict.rebootPending, waitingForReboot: m.verdict.rebootPending, timings: { ms: 0 },
-        machine: { id: m.id, kind: m.kind, subscriptionId: m.subscriptionId, resourceGroup: m.resourceGroup, ...(m.stack ? { stack: m.stack } : {}), outsideAnyStack: m.stack === undefined, tagged: m.tagged, assigned: m.assigned },
+        name: m.name,
+        status: m.verdict.status,
+        settings: m.verdict.settings,
+        rebootPending: m.verdict.rebootPending,
+        waitingForReboot: m.verdict.rebootPending,
+        timings: { ms: 0 },
+        machine: {
+          id: m.id,
+          kind: m.kind,
+          subscriptionId: m.subscriptionId,
+          resourceGroup: m.resourceGroup,
+          ...(m.stack ? { stack: m.stack } : {}),
+          outsideAnyStack: m.stack === undefined,
+          tagged: m.tagged,
+          assigned: m.assigned,
+        },
       };
       if (m.verdict.reason !== undefined) host.reason = m.verdict.reason;
       if (m.verdict.evaluatedAt !== undefined) host.collectedAt = m.verdict.evaluatedAt;
@@ -121,28 +151,56 @@ function originText(h: ScopeHostDrift): string {
 
 /** Text: one row per machine with its origin, then the tagged-but-unassigned list. */
 export function formatScopeDriftText(report: ScopeDriftReport): string {
-  const out = [`scope ${report.scope}: ${report.hosts.length} machine(s) tagged ${report.tag.name}=${report.tag.value} or by a stack, desired state of stack ${report.stack} (source: graph, ${report.graphRequests} Resource Graph request(s))`];
+  const out = [
+    `scope ${report.scope}: ${report.hosts.length} machine(s) tagged ${report.tag.name}=${report.tag.value} or by a stack, desired state of stack ${report.stack} (source: graph, ${report.graphRequests} Resource Graph request(s))`,
+  ];
   if (report.error) out.push(`  error: ${report.error}`);
   const rows: string[][] = [["machine", "origin", "status", "setting", "desired", "actual", ""]];
   for (const h of report.hosts) {
     const status = h.status === "in-sync" ? "in-sync" : h.status.toUpperCase();
     const where = `${h.machine.resourceGroup}/${h.name}`;
-    const notes = [h.waitingForReboot ? "waiting for a reboot" : "", h.status !== "unknown" ? h.reason ?? "" : ""].filter(Boolean).join("; ");
+    const notes = [h.waitingForReboot ? "waiting for a reboot" : "", h.status !== "unknown" ? (h.reason ?? "") : ""].filter(Boolean).join("; ");
     if (h.settings.length === 0) {
-      rows.push([where, originText(h), status, "-", "-", "-", h.status === "unknown" ? h.reason ?? "" : notes]);
+      rows.push([where, originText(h), status, "-", "-", "-", h.status === "unknown" ? (h.reason ?? "") : notes]);
       continue;
     }
-    h.settings.forEach((s, i) => rows.push([i === 0 ? where : "", i === 0 ? originText(h) : "", i === 0 ? status : "", s.setting, s.desired, s.actual, [s.dangerous ? "DANGEROUS: outside the safe range" : "", i === 0 ? notes : ""].filter(Boolean).join("; ")]));
+    h.settings.forEach((s, i) =>
+      rows.push([
+        i === 0 ? where : "",
+        i === 0 ? originText(h) : "",
+        i === 0 ? status : "",
+        s.setting,
+        s.desired,
+        s.actual,
+        [s.dangerous ? "DANGEROUS: outside the safe range" : "", i === 0 ? notes : ""].filter(Boolean).join("; "),
+      ]),
+    );
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) out.push(`  ${r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()}`);
+  for (const r of rows)
+    out.push(
+      `  ${r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join("  ")
+        .trimEnd()}`,
+    );
   const count = (s: string) => report.hosts.filter((h) => h.status === s).length;
   const outside = report.hosts.filter((h) => h.machine.outsideAnyStack).length;
-  out.push("", `${count("in-sync")} in sync, ${count("drifted")} drifted, ${count("unknown")} unknown; ${outside} outside any stack [${(report.timings.totalMs / 1000).toFixed(1)} s].`);
-  if (report.leftToTheirStack.length > 0) out.push(`${report.leftToTheirStack.length} host(s) of stacks that tune without Machine Configuration, not read here (use mailhost drift --stack): ${report.leftToTheirStack.join(", ")}.`);
-  if (report.unassigned.length > 0) out.push(`${report.unassigned.length} machine(s) carry the tag but no MailhostTcpTuning assignment yet (not remediated): ${report.unassigned.join(", ")}.`);
+  out.push(
+    "",
+    `${count("in-sync")} in sync, ${count("drifted")} drifted, ${count("unknown")} unknown; ${outside} outside any stack [${(report.timings.totalMs / 1000).toFixed(1)} s].`,
+  );
+  if (report.leftToTheirStack.length > 0)
+    out.push(
+      `${report.leftToTheirStack.length} host(s) of stacks that tune without Machine Configuration, not read here (use mailhost drift --stack): ${report.leftToTheirStack.join(", ")}.`,
+    );
+  if (report.unassigned.length > 0)
+    out.push(`${report.unassigned.length} machine(s) carry the tag but no MailhostTcpTuning assignment yet (not remediated): ${report.unassigned.join(", ")}.`);
   const waiting = report.hosts.filter((h) => h.waitingForReboot).map((h) => h.name);
-  if (waiting.length > 0) out.push(`${waiting.length} machine(s) waiting for a reboot: ${waiting.join(", ")}. Finish with \`mailhost reboot --stack ${report.stack} --scope ${report.scope} --tag ${report.tag.name}=${report.tag.value}\`.`);
+  if (waiting.length > 0)
+    out.push(
+      `${waiting.length} machine(s) waiting for a reboot: ${waiting.join(", ")}. Finish with \`mailhost reboot --stack ${report.stack} --scope ${report.scope} --tag ${report.tag.name}=${report.tag.value}\`.`,
+    );
   return out.join("\n");
 }
 
@@ -170,12 +228,25 @@ export async function runScopeReboot(options: ScopeRebootOptions): Promise<Scope
   const started = performance.now();
   const selection = options.selection;
   const report: ScopeRebootReport = {
-    stack: options.plan.stack, resourceGroup: "(scope)", scope: scopeText(options.scope),
+    stack: options.plan.stack,
+    resourceGroup: "(scope)",
+    scope: scopeText(options.scope),
     selection: selectionText(selection, "machines"),
-    maxUnavailable: options.maxUnavailable, dryRun: options.dryRun === true, waves: [], hosts: [], notWaiting: [], unreadable: [], confirmed: false,
-    manualRestart: [], graphRequests: 0, timings: { totalMs: 0 },
+    maxUnavailable: options.maxUnavailable,
+    dryRun: options.dryRun === true,
+    waves: [],
+    hosts: [],
+    notWaiting: [],
+    unreadable: [],
+    confirmed: false,
+    manualRestart: [],
+    graphRequests: 0,
+    timings: { totalMs: 0 },
   };
-  const done = () => { report.timings.totalMs = performance.now() - started; return report; };
+  const done = () => {
+    report.timings.totalMs = performance.now() - started;
+    return report;
+  };
   let machines: ScopeMachine[];
   try {
     const read = await readScope(options);
@@ -209,11 +280,20 @@ export async function runScopeReboot(options: ScopeRebootOptions): Promise<Scope
   // Names can repeat across resource groups and subscriptions: a wave entry is the machine's ID.
   const byId = new Map(vms.map((m) => [m.id, m]));
   const machineOf = new Map<RebootHost, ScopeMachine>();
-  const waves = planWaves(vms.map((m): RebootTarget => ({ name: m.id, zone: m.zone })), options.maxUnavailable);
+  const waves = planWaves(
+    vms.map((m): RebootTarget => ({ name: m.id, zone: m.zone })),
+    options.maxUnavailable,
+  );
   for (const wave of waves) {
     (report.waves as Wave[]).push({ ...wave, hosts: wave.hosts.map((id) => byId.get(id)!.name) });
     for (const id of wave.hosts) {
-      const host: RebootHost = { name: byId.get(id)!.name, zone: wave.zone, wave: wave.number, outcome: options.dryRun ? "planned" : "not restarted", detail: id };
+      const host: RebootHost = {
+        name: byId.get(id)!.name,
+        zone: wave.zone,
+        wave: wave.number,
+        outcome: options.dryRun ? "planned" : "not restarted",
+        detail: id,
+      };
       report.hosts.push(host);
       machineOf.set(host, byId.get(id)!);
     }
@@ -230,7 +310,9 @@ export async function runScopeReboot(options: ScopeRebootOptions): Promise<Scope
 
 /** Text: the waves, then the Arc machines to restart by hand. */
 export function formatScopeRebootText(report: ScopeRebootReport): string {
-  const out = [`scope ${report.scope}: ${report.selection}, at most ${report.maxUnavailable} at once, one zone a wave${report.dryRun ? " (dry run: nothing restarted)" : ""} (${report.graphRequests} Resource Graph request(s))`];
+  const out = [
+    `scope ${report.scope}: ${report.selection}, at most ${report.maxUnavailable} at once, one zone a wave${report.dryRun ? " (dry run: nothing restarted)" : ""} (${report.graphRequests} Resource Graph request(s))`,
+  ];
   if (report.error) out.push(`  error: ${report.error}`);
   out.push(...leftAloneLines(report), ...waveLines(report));
   if (report.manualRestart.length > 0) {
@@ -238,8 +320,11 @@ export function formatScopeRebootText(report: ScopeRebootReport): string {
     for (const m of report.manualRestart) out.push(`    ${m.name}${m.outsideAnyStack ? " (outside any stack)" : ""}: ${m.id}`);
   }
   if (report.waves.length === 0 && report.manualRestart.length === 0 && !report.error) out.push("  nothing to restart.");
-  out.push("", report.dryRun
-    ? `${report.hosts.length} Azure VM(s) in ${report.waves.length} wave(s) would be restarted; ${report.manualRestart.length} Arc machine(s) need a manual restart [${(report.timings.totalMs / 1000).toFixed(1)} s].`
-    : `${report.hosts.filter((h) => h.outcome === "restarted").length} restarted, ${report.hosts.filter((h) => h.outcome === "did not come back").length} did not come back, ${report.hosts.filter((h) => h.outcome === "not restarted").length} not restarted; ${report.manualRestart.length} Arc machine(s) need a manual restart [${(report.timings.totalMs / 1000).toFixed(1)} s].`);
+  out.push(
+    "",
+    report.dryRun
+      ? `${report.hosts.length} Azure VM(s) in ${report.waves.length} wave(s) would be restarted; ${report.manualRestart.length} Arc machine(s) need a manual restart [${(report.timings.totalMs / 1000).toFixed(1)} s].`
+      : `${report.hosts.filter((h) => h.outcome === "restarted").length} restarted, ${report.hosts.filter((h) => h.outcome === "did not come back").length} did not come back, ${report.hosts.filter((h) => h.outcome === "not restarted").length} not restarted; ${report.manualRestart.length} Arc machine(s) need a manual restart [${(report.timings.totalMs / 1000).toFixed(1)} s].`,
+  );
   return out.join("\n");
 }

@@ -62,29 +62,33 @@ export class DscTuning extends pulumi.ComponentResource {
     const configurationArguments = tuningArguments(args.tuning);
     this.contentHash = dscTrigger(args.tuning, args.archive);
 
-    this.extension = new compute.VirtualMachineExtension(`${name}-dsc`, {
-      resourceGroupName: args.resourceGroupName,
-      location: args.location,
-      vmName: args.vmName,
-      vmExtensionName: DSC_EXTENSION_NAME,
-      publisher: "Microsoft.Powershell",
-      type: "DSC",
-      typeHandlerVersion: args.typeHandlerVersion ?? DSC_TYPE_HANDLER_VERSION,
-      autoUpgradeMinorVersion: true,
-      forceUpdateTag: this.contentHash,
-      settings: {
-        wmfVersion: "latest",
-        configuration: {
-          url: args.configurationUrl,
-          script: DSC_CONFIGURATION.script,
-          function: DSC_CONFIGURATION.function,
+    this.extension = new compute.VirtualMachineExtension(
+      `${name}-dsc`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        vmName: args.vmName,
+        vmExtensionName: DSC_EXTENSION_NAME,
+        publisher: "Microsoft.Powershell",
+        type: "DSC",
+        typeHandlerVersion: args.typeHandlerVersion ?? DSC_TYPE_HANDLER_VERSION,
+        autoUpgradeMinorVersion: true,
+        forceUpdateTag: this.contentHash,
+        settings: {
+          wmfVersion: "latest",
+          configuration: {
+            url: args.configurationUrl,
+            script: DSC_CONFIGURATION.script,
+            function: DSC_CONFIGURATION.function,
+          },
+          configurationArguments,
+          privacy: { dataCollection: "Disable" },
         },
-        configurationArguments,
-        privacy: { dataCollection: "Disable" },
+        protectedSettings: pulumi.secret({ configurationUrlSasToken: args.configurationUrlSasToken }),
+        tags: args.tags,
       },
-      protectedSettings: pulumi.secret({ configurationUrlSasToken: args.configurationUrlSasToken }),
-      tags: args.tags,
-    }, { parent: this });
+      { parent: this },
+    );
 
     this.registerOutputs({ extension: this.extension, contentHash: this.contentHash });
   }

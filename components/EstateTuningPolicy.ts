@@ -124,33 +124,46 @@ export function defaultPackageSasExpiry(now: Date = new Date()): string {
 
 /** ARM ID of the scope: `/subscriptions/<id>` or `/providers/Microsoft.Management/managementGroups/<id>`. */
 export function scopeId(scope: EstateScope): string {
-  return scope.subscriptionId !== undefined ? `/subscriptions/${scope.subscriptionId}` : `/providers/Microsoft.Management/managementGroups/${scope.managementGroupId}`;
+  return scope.subscriptionId !== undefined
+    ? `/subscriptions/${scope.subscriptionId}`
+    : `/providers/Microsoft.Management/managementGroups/${scope.managementGroupId}`;
 }
 
 /** Problems with the inputs but the settings (which `planSettings` checks), each naming the input, the value and what is allowed. */
 export function estateTuningProblems(args: EstateTuningPolicyArgs, now: Date = new Date()): string[] {
   const problems: string[] = [];
   const { subscriptionId, managementGroupId } = args.scope;
-  if ((subscriptionId === undefined) === (managementGroupId === undefined)) problems.push("scope must name exactly one of subscriptionId and managementGroupId");
-  else if (subscriptionId !== undefined && !GUID.test(subscriptionId)) problems.push(`scope.subscriptionId = ${JSON.stringify(subscriptionId)} is not a subscription ID (a GUID)`);
-  else if (managementGroupId !== undefined && !MANAGEMENT_GROUP_ID.test(managementGroupId)) problems.push(`scope.managementGroupId = ${JSON.stringify(managementGroupId)} must be 1–90 letters, digits, '-', '_', '(', ')' or '.'`);
+  if ((subscriptionId === undefined) === (managementGroupId === undefined))
+    problems.push("scope must name exactly one of subscriptionId and managementGroupId");
+  else if (subscriptionId !== undefined && !GUID.test(subscriptionId))
+    problems.push(`scope.subscriptionId = ${JSON.stringify(subscriptionId)} is not a subscription ID (a GUID)`);
+  else if (managementGroupId !== undefined && !MANAGEMENT_GROUP_ID.test(managementGroupId))
+    problems.push(`scope.managementGroupId = ${JSON.stringify(managementGroupId)} must be 1–90 letters, digits, '-', '_', '(', ')' or '.'`);
   if (!TAG_NAME_PATTERN.test(args.tag.name)) problems.push(`tag.name = ${JSON.stringify(args.tag.name)} must be 1–512 characters without < > % & \\ ? /`);
-  else if (args.tag.name.toLowerCase() === STACK_TAG) problems.push(`tag.name = ${JSON.stringify(args.tag.name)} is the stack tag, whose hosts the policy leaves to their stack; name the mail host tag of machines outside stacks`);
+  else if (args.tag.name.toLowerCase() === STACK_TAG)
+    problems.push(
+      `tag.name = ${JSON.stringify(args.tag.name)} is the stack tag, whose hosts the policy leaves to their stack; name the mail host tag of machines outside stacks`,
+    );
   if (args.tag.value.length === 0 || args.tag.value.length > 256) problems.push(`tag.value = ${JSON.stringify(args.tag.value)} must be 1–256 characters`);
   problems.push(...storeReferenceProblems(args.store, false));
   const identity = args.identity;
   if (identity !== undefined) {
-    if (!Object.values(EstateIdentityType).includes(identity.type)) problems.push(`identity.type = ${JSON.stringify(identity.type)} is not allowed; allowed: ${Object.values(EstateIdentityType).join(", ")}`);
-    else if (identity.type === EstateIdentityType.UserAssigned && (identity.id === undefined || identity.principalId === undefined)) problems.push("identity.id and identity.principalId are required with identity.type = \"UserAssigned\"");
-    else if (identity.type === EstateIdentityType.SystemAssigned && (identity.id !== undefined || identity.principalId !== undefined)) problems.push("identity.id and identity.principalId are not allowed with identity.type = \"SystemAssigned\" (Azure creates that identity)");
+    if (!Object.values(EstateIdentityType).includes(identity.type))
+      problems.push(`identity.type = ${JSON.stringify(identity.type)} is not allowed; allowed: ${Object.values(EstateIdentityType).join(", ")}`);
+    else if (identity.type === EstateIdentityType.UserAssigned && (identity.id === undefined || identity.principalId === undefined))
+      problems.push('identity.id and identity.principalId are required with identity.type = "UserAssigned"');
+    else if (identity.type === EstateIdentityType.SystemAssigned && (identity.id !== undefined || identity.principalId !== undefined))
+      problems.push('identity.id and identity.principalId are not allowed with identity.type = "SystemAssigned" (Azure creates that identity)');
   }
-  if (args.enforcementMode !== undefined && !Object.values(PolicyEnforcementMode).includes(args.enforcementMode)) problems.push(`enforcementMode = ${JSON.stringify(args.enforcementMode)} is not allowed; allowed: ${Object.values(PolicyEnforcementMode).join(", ")}`);
+  if (args.enforcementMode !== undefined && !Object.values(PolicyEnforcementMode).includes(args.enforcementMode))
+    problems.push(`enforcementMode = ${JSON.stringify(args.enforcementMode)} is not allowed; allowed: ${Object.values(PolicyEnforcementMode).join(", ")}`);
   const expiry = args.packageSasExpiry ?? defaultPackageSasExpiry(now);
   const expiresAt = Date.parse(expiry);
   if (Number.isNaN(expiresAt)) problems.push(`packageSasExpiry = ${JSON.stringify(expiry)} is not an ISO 8601 date`);
   else {
     const days = (expiresAt - now.getTime()) / DAY_MS;
-    if (days < PACKAGE_SAS_LIFETIME_DAYS.min || days > PACKAGE_SAS_LIFETIME_DAYS.max) problems.push(`packageSasExpiry = ${JSON.stringify(expiry)} is ${Math.floor(days)} days ahead; allowed ${formatRange(PACKAGE_SAS_LIFETIME_DAYS)}`);
+    if (days < PACKAGE_SAS_LIFETIME_DAYS.min || days > PACKAGE_SAS_LIFETIME_DAYS.max)
+      problems.push(`packageSasExpiry = ${JSON.stringify(expiry)} is ${Math.floor(days)} days ahead; allowed ${formatRange(PACKAGE_SAS_LIFETIME_DAYS)}`);
   }
   const policyName = args.policyName ?? "mailhost-tcp-tuning";
   if (!POLICY_NAME.test(policyName)) problems.push(`policyName = ${JSON.stringify(policyName)} must be 1–24 letters, digits or '-'`);
@@ -188,25 +201,40 @@ export class EstateTuningPolicy extends pulumi.ComponentResource {
   public readonly contentHash: string;
 
   /** The validated values the package and the policy's `tuning` parameter carry. */
-  get tuningPlan(): TuningPlan { return parts.of(this).tuningPlan; }
+  get tuningPlan(): TuningPlan {
+    return parts.of(this).tuningPlan;
+  }
   /** The custom policy definition (subscription or management group). */
-  get definition(): authorization.PolicyDefinition | authorization.PolicyDefinitionAtManagementGroup { return parts.of(this).definition; }
+  get definition(): authorization.PolicyDefinition | authorization.PolicyDefinitionAtManagementGroup {
+    return parts.of(this).definition;
+  }
   /** The prerequisite initiative's assignment and its Contributor role, when created. */
-  get prerequisites(): { assignment: authorization.PolicyAssignment; role: authorization.RoleAssignment } | undefined { return parts.of(this).prerequisites; }
+  get prerequisites(): { assignment: authorization.PolicyAssignment; role: authorization.RoleAssignment } | undefined {
+    return parts.of(this).prerequisites;
+  }
   /** The remediation task, when asked. */
-  get remediation(): policyinsights.RemediationAtSubscription | policyinsights.RemediationAtManagementGroup | undefined { return parts.of(this).remediation; }
+  get remediation(): policyinsights.RemediationAtSubscription | policyinsights.RemediationAtManagementGroup | undefined {
+    return parts.of(this).remediation;
+  }
 
   constructor(name: string, args: EstateTuningPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
     rejectInvalid(EstateTuningPolicy.typeToken, name, estateTuningProblems(args), opts);
     // The values go through the stack config's validation (Machine Configuration is the
     // mechanism); the fleet part is a fixed valid placeholder, since this component creates no host.
-    const plan = planSettings(EstateTuningPolicy.typeToken, name, "estate", {
-      fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: [] },
-      tcp: { ...args.tcp, tuning: TuningMechanism.MachineConfiguration },
-      siteConfig: args.siteConfig,
-      capacity: args.capacity,
-      monitoring: { enabled: false },
-    }, {}, opts);
+    const plan = planSettings(
+      EstateTuningPolicy.typeToken,
+      name,
+      "estate",
+      {
+        fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: [] },
+        tcp: { ...args.tcp, tuning: TuningMechanism.MachineConfiguration },
+        siteConfig: args.siteConfig,
+        capacity: args.capacity,
+        monitoring: { enabled: false },
+      },
+      {},
+      opts,
+    );
     const tuning = plan.tuning;
     super(EstateTuningPolicy.typeToken, name, {}, opts);
     const scope = scopeId(args.scope);
@@ -217,15 +245,18 @@ export class EstateTuningPolicy extends pulumi.ComponentResource {
     const location = store.location;
     this.contentHash = published.contentHash;
 
-    const sas = storage.listStorageAccountServiceSASOutput({
-      resourceGroupName: location.resourceGroupName,
-      accountName: location.accountName,
-      canonicalizedResource: pulumi.interpolate`/blob/${location.accountName}/${location.containerName}/${published.blob.name}`,
-      resource: storage.SignedResource.B,
-      permissions: storage.Permissions.R,
-      protocols: storage.HttpProtocol.Https,
-      sharedAccessExpiryTime: args.packageSasExpiry ?? defaultPackageSasExpiry(),
-    }, { parent: this });
+    const sas = storage.listStorageAccountServiceSASOutput(
+      {
+        resourceGroupName: location.resourceGroupName,
+        accountName: location.accountName,
+        canonicalizedResource: pulumi.interpolate`/blob/${location.accountName}/${location.containerName}/${published.blob.name}`,
+        resource: storage.SignedResource.B,
+        permissions: storage.Permissions.R,
+        protocols: storage.HttpProtocol.Https,
+        sharedAccessExpiryTime: args.packageSasExpiry ?? defaultPackageSasExpiry(),
+      },
+      { parent: this },
+    );
     const contentUri = pulumi.secret(pulumi.interpolate`${published.contentUri}?${sas.serviceSasToken}`);
 
     const definitionArgs = {
@@ -240,51 +271,76 @@ export class EstateTuningPolicy extends pulumi.ComponentResource {
     };
     // Machines read the package as soon as the definition exists.
     const readyAfter = [published.blob];
-    const definition = args.scope.subscriptionId !== undefined
-      ? new authorization.PolicyDefinition(`${name}-definition`, definitionArgs, { parent: this, dependsOn: readyAfter })
-      : new authorization.PolicyDefinitionAtManagementGroup(`${name}-definition`, { ...definitionArgs, managementGroupId: args.scope.managementGroupId! }, { parent: this, dependsOn: readyAfter });
+    const definition =
+      args.scope.subscriptionId !== undefined
+        ? new authorization.PolicyDefinition(`${name}-definition`, definitionArgs, { parent: this, dependsOn: readyAfter })
+        : new authorization.PolicyDefinitionAtManagementGroup(
+            `${name}-definition`,
+            { ...definitionArgs, managementGroupId: args.scope.managementGroupId! },
+            { parent: this, dependsOn: readyAfter },
+          );
 
     const identity = args.identity ?? { type: EstateIdentityType.SystemAssigned };
-    this.assignment = new authorization.PolicyAssignment(`${name}-assignment`, {
-      policyAssignmentName: policyName,
-      scope,
-      displayName: "Mail hosts: TCP ephemeral-port tuning (mailhost-iac)",
-      policyDefinitionId: definition.id,
-      location: args.location,
-      enforcementMode: args.enforcementMode ?? "Default",
-      identity: identity.type === "SystemAssigned"
-        ? { type: authorization.ResourceIdentityType.SystemAssigned }
-        : { type: authorization.ResourceIdentityType.UserAssigned, userAssignedIdentities: [identity.id!] },
-      nonComplianceMessages: [{ message: `A ${args.tag.name} = ${args.tag.value} mail host lacks the MailhostTcpTuning assignment or drifted from it.` }],
-    }, { parent: this });
+    this.assignment = new authorization.PolicyAssignment(
+      `${name}-assignment`,
+      {
+        policyAssignmentName: policyName,
+        scope,
+        displayName: "Mail hosts: TCP ephemeral-port tuning (mailhost-iac)",
+        policyDefinitionId: definition.id,
+        location: args.location,
+        enforcementMode: args.enforcementMode ?? "Default",
+        identity:
+          identity.type === "SystemAssigned"
+            ? { type: authorization.ResourceIdentityType.SystemAssigned }
+            : { type: authorization.ResourceIdentityType.UserAssigned, userAssignedIdentities: [identity.id!] },
+        nonComplianceMessages: [{ message: `A ${args.tag.name} = ${args.tag.value} mail host lacks the MailhostTcpTuning assignment or drifted from it.` }],
+      },
+      { parent: this },
+    );
 
     const principalId = identity.type === "SystemAssigned" ? this.assignment.identity.apply((i) => i?.principalId ?? "") : identity.principalId!;
     // The roles the definition names (roleDefinitionIds), at the scope the deployments run in.
-    this.roleAssignments = [GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID].map((role) => new authorization.RoleAssignment(`${name}-role-${role.slice(0, 8)}`, {
-      scope,
-      principalId,
-      principalType: authorization.PrincipalType.ServicePrincipal,
-      roleDefinitionId: roleDefinitionIdAt(scope, role),
-      description: "Azure Policy deploys the MailhostTcpTuning guest configuration assignments with this role.",
-    }, { parent: this }));
+    this.roleAssignments = [GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID].map(
+      (role) =>
+        new authorization.RoleAssignment(
+          `${name}-role-${role.slice(0, 8)}`,
+          {
+            scope,
+            principalId,
+            principalType: authorization.PrincipalType.ServicePrincipal,
+            roleDefinitionId: roleDefinitionIdAt(scope, role),
+            description: "Azure Policy deploys the MailhostTcpTuning guest configuration assignments with this role.",
+          },
+          { parent: this },
+        ),
+    );
 
     let prerequisites: EstateParts["prerequisites"];
     if (args.prerequisites ?? true) {
-      const assignment = new authorization.PolicyAssignment(`${name}-prerequisites`, {
-        policyAssignmentName: `${policyName.slice(0, 19)}-preq`,
-        scope,
-        displayName: "Deploy prerequisites to enable Guest Configuration policies on virtual machines (mailhost-iac)",
-        policyDefinitionId: GUEST_CONFIGURATION_PREREQUISITES_INITIATIVE_ID,
-        location: args.location,
-        identity: { type: authorization.ResourceIdentityType.SystemAssigned },
-      }, { parent: this });
-      const role = new authorization.RoleAssignment(`${name}-prerequisites-role`, {
-        scope,
-        principalId: assignment.identity.apply((i) => i?.principalId ?? ""),
-        principalType: authorization.PrincipalType.ServicePrincipal,
-        roleDefinitionId: roleDefinitionIdAt(scope, CONTRIBUTOR_ROLE_ID),
-        description: "Microsoft's guest configuration prerequisites (system-assigned identity, guest configuration extension) deploy with this role.",
-      }, { parent: this });
+      const assignment = new authorization.PolicyAssignment(
+        `${name}-prerequisites`,
+        {
+          policyAssignmentName: `${policyName.slice(0, 19)}-preq`,
+          scope,
+          displayName: "Deploy prerequisites to enable Guest Configuration policies on virtual machines (mailhost-iac)",
+          policyDefinitionId: GUEST_CONFIGURATION_PREREQUISITES_INITIATIVE_ID,
+          location: args.location,
+          identity: { type: authorization.ResourceIdentityType.SystemAssigned },
+        },
+        { parent: this },
+      );
+      const role = new authorization.RoleAssignment(
+        `${name}-prerequisites-role`,
+        {
+          scope,
+          principalId: assignment.identity.apply((i) => i?.principalId ?? ""),
+          principalType: authorization.PrincipalType.ServicePrincipal,
+          roleDefinitionId: roleDefinitionIdAt(scope, CONTRIBUTOR_ROLE_ID),
+          description: "Microsoft's guest configuration prerequisites (system-assigned identity, guest configuration extension) deploy with this role.",
+        },
+        { parent: this },
+      );
       prerequisites = { assignment, role };
     }
 
@@ -297,9 +353,14 @@ export class EstateTuningPolicy extends pulumi.ComponentResource {
         resourceDiscoveryMode: policyinsights.ResourceDiscoveryMode.ReEvaluateCompliance,
       };
       const after = { parent: this, dependsOn: [...this.roleAssignments, ...(prerequisites ? [prerequisites.role] : [])] };
-      remediation = args.scope.subscriptionId !== undefined
-        ? new policyinsights.RemediationAtSubscription(`${name}-remediation`, remediationArgs, after)
-        : new policyinsights.RemediationAtManagementGroup(`${name}-remediation`, { ...remediationArgs, managementGroupId: args.scope.managementGroupId!, managementGroupsNamespace: "Microsoft.Management" }, after);
+      remediation =
+        args.scope.subscriptionId !== undefined
+          ? new policyinsights.RemediationAtSubscription(`${name}-remediation`, remediationArgs, after)
+          : new policyinsights.RemediationAtManagementGroup(
+              `${name}-remediation`,
+              { ...remediationArgs, managementGroupId: args.scope.managementGroupId!, managementGroupsNamespace: "Microsoft.Management" },
+              after,
+            );
     }
 
     parts.set(this, { tuningPlan: tuning, definition, prerequisites, remediation });

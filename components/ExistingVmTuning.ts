@@ -10,7 +10,8 @@ import { type CapacitySettings, type SiteConfigSettings, type TcpSettings, Tunin
 import { rejectInvalid } from "./validation";
 
 /** ARM id of a virtual machine: subscription, resource group and name. */
-export const VM_RESOURCE_ID_PATTERN = /^\/subscriptions\/([0-9A-Fa-f-]{36})\/resourceGroups\/([-\w.()]{1,90})\/providers\/Microsoft\.Compute\/virtualMachines\/([A-Za-z0-9][-\w.]{0,63})$/i;
+export const VM_RESOURCE_ID_PATTERN =
+  /^\/subscriptions\/([0-9A-Fa-f-]{36})\/resourceGroups\/([-\w.()]{1,90})\/providers\/Microsoft\.Compute\/virtualMachines\/([A-Za-z0-9][-\w.]{0,63})$/i;
 
 export interface ExistingVmTuningArgs {
   /**
@@ -84,25 +85,40 @@ export class ExistingVmTuning extends pulumi.ComponentResource {
   public readonly effectiveTtlFloor: number;
 
   /** What the VM is tuned to (validated). */
-  get tuningPlan(): TuningPlan { return parts.of(this).tuningPlan; }
+  get tuningPlan(): TuningPlan {
+    return parts.of(this).tuningPlan;
+  }
   /** The mechanism's component. */
-  get tuning(): RunCommandTuning | DscTuning | MachineConfigurationTuning { return parts.of(this).tuning; }
+  get tuning(): RunCommandTuning | DscTuning | MachineConfigurationTuning {
+    return parts.of(this).tuning;
+  }
 
   constructor(name: string, args: ExistingVmTuningArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems: string[] = [];
-    if (typeof args.vmId === "string" && !VM_RESOURCE_ID_PATTERN.test(args.vmId)) problems.push(`vmId = ${JSON.stringify(args.vmId)} is not a virtual machine's ARM id (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/virtualMachines/<name>)`);
+    if (typeof args.vmId === "string" && !VM_RESOURCE_ID_PATTERN.test(args.vmId))
+      problems.push(
+        `vmId = ${JSON.stringify(args.vmId)} is not a virtual machine's ARM id (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/virtualMachines/<name>)`,
+      );
     if (args.tcp.tuning !== TuningMechanism.RunCommand && args.store === undefined) problems.push(`store is required with tcp.tuning = "${args.tcp.tuning}"`);
-    if (args.tcp.tuning !== TuningMechanism.RunCommand && args.store !== undefined) problems.push(...storeReferenceProblems(args.store, args.tcp.tuning === TuningMechanism.Dsc));
+    if (args.tcp.tuning !== TuningMechanism.RunCommand && args.store !== undefined)
+      problems.push(...storeReferenceProblems(args.store, args.tcp.tuning === TuningMechanism.Dsc));
     rejectInvalid(ExistingVmTuning.typeToken, name, problems, opts);
     // The tuned values and SiteConfig go through the stack config's validation; the fleet part
     // is a fixed valid placeholder, since this component creates no host.
-    const plan = planSettings(ExistingVmTuning.typeToken, name, "existing", {
-      fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: [] },
-      tcp: args.tcp,
-      siteConfig: args.siteConfig,
-      capacity: args.capacity,
-      monitoring: { enabled: false },
-    }, {}, opts);
+    const plan = planSettings(
+      ExistingVmTuning.typeToken,
+      name,
+      "existing",
+      {
+        fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: [] },
+        tcp: args.tcp,
+        siteConfig: args.siteConfig,
+        capacity: args.capacity,
+        monitoring: { enabled: false },
+      },
+      {},
+      opts,
+    );
     super(ExistingVmTuning.typeToken, name, {}, opts);
     this.mechanism = plan.tuning.mechanism;
     this.effectiveTtlFloor = plan.tuning.effectiveTtlFloor;
@@ -122,7 +138,11 @@ export class ExistingVmTuning extends pulumi.ComponentResource {
         break;
       case "dsc": {
         const archive = storeAccess(args.store!, this, ExistingVmTuning.typeToken, name).dscArchive();
-        tuning = new DscTuning(`${name}-tuning`, { ...common, configurationUrl: archive.url, configurationUrlSasToken: archive.sasToken, archive: archive.archive }, { parent: this });
+        tuning = new DscTuning(
+          `${name}-tuning`,
+          { ...common, configurationUrl: archive.url, configurationUrlSasToken: archive.sasToken, archive: archive.archive },
+          { parent: this },
+        );
         break;
       }
       case "machineConfiguration": {
@@ -130,16 +150,20 @@ export class ExistingVmTuning extends pulumi.ComponentResource {
         const published = store.publishPackage(plan.tuning);
         const principalId = args.principalId ?? vm!.apply((v) => v.identity?.principalId ?? "");
         const reader = store.grantPackageReader(name, principalId);
-        tuning = new MachineConfigurationTuning(`${name}-tuning`, {
-          ...common,
-          installExtension: args.installGuestConfigurationExtension ?? true,
-          content: {
-            contentUri: published.contentUri,
-            contentHash: published.contentHash,
-            identityId: SYSTEM_ASSIGNED_CONTENT_IDENTITY,
-            readyAfter: [published.blob, reader],
+        tuning = new MachineConfigurationTuning(
+          `${name}-tuning`,
+          {
+            ...common,
+            installExtension: args.installGuestConfigurationExtension ?? true,
+            content: {
+              contentUri: published.contentUri,
+              contentHash: published.contentHash,
+              identityId: SYSTEM_ASSIGNED_CONTENT_IDENTITY,
+              readyAfter: [published.blob, reader],
+            },
           },
-        }, { parent: this });
+          { parent: this },
+        );
         break;
       }
     }

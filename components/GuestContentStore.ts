@@ -6,7 +6,14 @@ import { type MachineConfigurationPackage } from "../domain/machineConfiguration
 import { type TuningPlan, sha256Hex } from "../domain/plan";
 import { machineConfigurationPackageFor } from "./guestContent";
 import { buildDscArchive } from "./guestScripts";
-import { PUBLISHED_CONTENT_OPTIONS, STORAGE_BLOB_DATA_READER_ROLE_ID, contentStorageAccount, defaultSasExpiry, publishDscArchive, writePackageFile } from "./publishedContent";
+import {
+  PUBLISHED_CONTENT_OPTIONS,
+  STORAGE_BLOB_DATA_READER_ROLE_ID,
+  contentStorageAccount,
+  defaultSasExpiry,
+  publishDscArchive,
+  writePackageFile,
+} from "./publishedContent";
 import { type DscArchive } from "./WindowsMailHost";
 import { OffInstance } from "./offInstance";
 import { rejectInvalid } from "./validation";
@@ -39,7 +46,8 @@ export interface GuestContentStoreArgs {
 }
 
 /** ARM id of a store's package container: subscription, resource group, storage account and container. */
-export const PACKAGE_CONTAINER_ID_PATTERN = /^\/subscriptions\/([0-9A-Fa-f-]{36})\/resourceGroups\/([-\w.()]{1,90})\/providers\/Microsoft\.Storage\/storageAccounts\/([a-z0-9]{3,24})\/blobServices\/default\/containers\/([a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)$/i;
+export const PACKAGE_CONTAINER_ID_PATTERN =
+  /^\/subscriptions\/([0-9A-Fa-f-]{36})\/resourceGroups\/([-\w.()]{1,90})\/providers\/Microsoft\.Storage\/storageAccounts\/([a-z0-9]{3,24})\/blobServices\/default\/containers\/([a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)$/i;
 /** HTTPS URL of a blob: account endpoint, container and blob name. */
 export const BLOB_URL_PATTERN = /^https:\/\/([a-z0-9]{3,24})\.[^/]+\/([a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)\/(.+)$/;
 
@@ -115,20 +123,30 @@ export class GuestContentStore extends pulumi.ComponentResource {
 
   constructor(name: string, args: GuestContentStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems: string[] = [];
-    if (!/^[a-z0-9]{3,24}$/.test(args.accountName)) problems.push(`accountName = ${JSON.stringify(args.accountName)} must be 3–24 lower-case letters and digits`);
+    if (!/^[a-z0-9]{3,24}$/.test(args.accountName))
+      problems.push(`accountName = ${JSON.stringify(args.accountName)} must be 3–24 lower-case letters and digits`);
     const expiry = args.dscSasExpiry ?? defaultSasExpiry();
     if (Number.isNaN(Date.parse(expiry))) problems.push(`dscSasExpiry = ${JSON.stringify(expiry)} is not an ISO 8601 date`);
     rejectInvalid(GuestContentStore.typeToken, name, problems, opts);
     super(GuestContentStore.typeToken, name, {}, opts);
     storeState.set(this, { storeName: name, resourceGroupName: args.resourceGroupName, dscSasExpiry: expiry, packages: new Map(), readers: new Map() });
 
-    this.account = contentStorageAccount(this, name, { resourceGroupName: args.resourceGroupName, location: args.location, accountName: args.accountName, tags: args.tags });
-    this.packageContainer = new storage.BlobContainer(`${name}-packages`, {
+    this.account = contentStorageAccount(this, name, {
       resourceGroupName: args.resourceGroupName,
-      accountName: this.account.name,
-      containerName: PACKAGE_CONTAINER,
-      publicAccess: storage.PublicAccess.None,
-    }, { parent: this });
+      location: args.location,
+      accountName: args.accountName,
+      tags: args.tags,
+    });
+    this.packageContainer = new storage.BlobContainer(
+      `${name}-packages`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        accountName: this.account.name,
+        containerName: PACKAGE_CONTAINER,
+        publicAccess: storage.PublicAccess.None,
+      },
+      { parent: this },
+    );
     this.packageContainerId = pulumi.interpolate`${this.account.id}/blobServices/default/containers/${this.packageContainer.name}`;
     this.blobEndpoint = this.account.primaryEndpoints.blob;
     if (args.publishDscArchive === true) this.dscArchiveUrl = pulumi.output(this.dscArchive().url);
@@ -159,7 +177,13 @@ export class GuestContentStore extends pulumi.ComponentResource {
     const state = stateOf(this);
     const known = state.readers.get(key);
     if (known !== undefined) return known;
-    const role = packageReaderRole(this, `${state.storeName}-reader-${key}`, this.packageContainerId, this.account.id.apply((id) => id.split("/")[2] ?? ""), principalId);
+    const role = packageReaderRole(
+      this,
+      `${state.storeName}-reader-${key}`,
+      this.packageContainerId,
+      this.account.id.apply((id) => id.split("/")[2] ?? ""),
+      principalId,
+    );
     state.readers.set(key, role);
     return role;
   }
@@ -169,15 +193,23 @@ export class GuestContentStore extends pulumi.ComponentResource {
    * first use, for VMs this program creates (they carry it; see `WindowsMailHost`). VMs created
    * elsewhere read with their system-assigned identity instead (`grantPackageReader`).
    */
-  packageReaderIdentity(identityName: string, location?: pulumi.Input<string>, tags?: Record<string, string>): { readonly identity: managedidentity.UserAssignedIdentity; readonly role: authorization.RoleAssignment } {
+  packageReaderIdentity(
+    identityName: string,
+    location?: pulumi.Input<string>,
+    tags?: Record<string, string>,
+  ): { readonly identity: managedidentity.UserAssignedIdentity; readonly role: authorization.RoleAssignment } {
     const state = stateOf(this);
     if (state.readerIdentity !== undefined) return state.readerIdentity;
-    const identity = new managedidentity.UserAssignedIdentity(`${stateOf(this).storeName}-reader-id`, {
-      resourceGroupName: stateOf(this).resourceGroupName,
-      location,
-      resourceName: identityName,
-      tags,
-    }, { parent: this });
+    const identity = new managedidentity.UserAssignedIdentity(
+      `${stateOf(this).storeName}-reader-id`,
+      {
+        resourceGroupName: stateOf(this).resourceGroupName,
+        location,
+        resourceName: identityName,
+        tags,
+      },
+      { parent: this },
+    );
     const role = this.grantPackageReader("identity", identity.principalId);
     state.readerIdentity = { identity, role };
     return state.readerIdentity;
@@ -209,21 +241,36 @@ export interface PackageLocation {
 
 /** Where a store keeps its packages. */
 function locationOf(store: GuestContentStore): PackageLocation {
-  return { resourceGroupName: stateOf(store).resourceGroupName, accountName: store.account.name, containerName: store.packageContainer.name, blobEndpoint: store.account.primaryEndpoints.blob };
+  return {
+    resourceGroupName: stateOf(store).resourceGroupName,
+    accountName: store.account.name,
+    containerName: store.packageContainer.name,
+    blobEndpoint: store.account.primaryEndpoints.blob,
+  };
 }
 
 /** A package's blob in a store's package container, named `blobName` (which carries the package's SHA-256). */
-function publishPackageBlob(parent: pulumi.Resource, resourceName: string, location: PackageLocation, pkg: MachineConfigurationPackage, blobName: string): PublishedPackage {
-  const blob = new storage.Blob(resourceName, {
-    resourceGroupName: location.resourceGroupName,
-    accountName: location.accountName,
-    containerName: location.containerName,
-    // Named by the package's SHA-256: contentUri and contentHash change together.
-    blobName,
-    type: storage.BlobType.Block,
-    contentType: "application/zip",
-    source: new pulumi.asset.FileAsset(writePackageFile(pkg)),
-  }, { parent, ...PUBLISHED_CONTENT_OPTIONS });
+function publishPackageBlob(
+  parent: pulumi.Resource,
+  resourceName: string,
+  location: PackageLocation,
+  pkg: MachineConfigurationPackage,
+  blobName: string,
+): PublishedPackage {
+  const blob = new storage.Blob(
+    resourceName,
+    {
+      resourceGroupName: location.resourceGroupName,
+      accountName: location.accountName,
+      containerName: location.containerName,
+      // Named by the package's SHA-256: contentUri and contentHash change together.
+      blobName,
+      type: storage.BlobType.Block,
+      contentType: "application/zip",
+      source: new pulumi.asset.FileAsset(writePackageFile(pkg)),
+    },
+    { parent, ...PUBLISHED_CONTENT_OPTIONS },
+  );
   return {
     contentUri: pulumi.interpolate`${location.blobEndpoint}${location.containerName}/${blob.name}`,
     contentHash: pkg.sha256Upper,
@@ -232,14 +279,24 @@ function publishPackageBlob(parent: pulumi.Resource, resourceName: string, locat
 }
 
 /** Storage Blob Data Reader on a package container for one principal. */
-function packageReaderRole(parent: pulumi.Resource, resourceName: string, packageContainerId: pulumi.Input<string>, subscriptionId: pulumi.Input<string>, principalId: pulumi.Input<string>): authorization.RoleAssignment {
-  return new authorization.RoleAssignment(resourceName, {
-    scope: packageContainerId,
-    principalId,
-    principalType: authorization.PrincipalType.ServicePrincipal,
-    roleDefinitionId: pulumi.interpolate`/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${STORAGE_BLOB_DATA_READER_ROLE_ID}`,
-    description: "This VM's Machine Configuration agent reads its package with the VM's system-assigned identity.",
-  }, { parent });
+function packageReaderRole(
+  parent: pulumi.Resource,
+  resourceName: string,
+  packageContainerId: pulumi.Input<string>,
+  subscriptionId: pulumi.Input<string>,
+  principalId: pulumi.Input<string>,
+): authorization.RoleAssignment {
+  return new authorization.RoleAssignment(
+    resourceName,
+    {
+      scope: packageContainerId,
+      principalId,
+      principalType: authorization.PrincipalType.ServicePrincipal,
+      roleDefinitionId: pulumi.interpolate`/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${STORAGE_BLOB_DATA_READER_ROLE_ID}`,
+      description: "This VM's Machine Configuration agent reads its package with the VM's system-assigned identity.",
+    },
+    { parent },
+  );
 }
 
 /** What a component that reads guest content does with a store. */
@@ -262,12 +319,20 @@ export function storeReferenceProblems(store: GuestContentStoreReference, needsD
   if (store instanceof GuestContentStore) return [];
   const problems: string[] = [];
   if (typeof store.packageContainerId === "string" && !PACKAGE_CONTAINER_ID_PATTERN.test(store.packageContainerId)) {
-    problems.push(`${input}.packageContainerId = ${JSON.stringify(store.packageContainerId)} is not a blob container's ARM id (.../providers/Microsoft.Storage/storageAccounts/<account>/blobServices/default/containers/<container>)`);
+    problems.push(
+      `${input}.packageContainerId = ${JSON.stringify(store.packageContainerId)} is not a blob container's ARM id (.../providers/Microsoft.Storage/storageAccounts/<account>/blobServices/default/containers/<container>)`,
+    );
   }
-  if (typeof store.blobEndpoint === "string" && !/^https:\/\/[^/\s]+\/$/.test(store.blobEndpoint)) problems.push(`${input}.blobEndpoint = ${JSON.stringify(store.blobEndpoint)} is not an account's blob endpoint (https://<account>.blob.core.windows.net/)`);
-  if (needsDscArchive && store.dscArchiveUrl === undefined) problems.push(`${input}.dscArchiveUrl is required with tcp.tuning = "dsc" (the output dscArchiveUrl of a GuestContentStore created with publishDscArchive: true)`);
-  if (typeof store.dscArchiveUrl === "string" && !BLOB_URL_PATTERN.test(store.dscArchiveUrl)) problems.push(`${input}.dscArchiveUrl = ${JSON.stringify(store.dscArchiveUrl)} is not a blob's https URL without a SAS token`);
-  else if (typeof store.dscArchiveUrl === "string" && store.dscArchiveUrl.includes("?")) problems.push(`${input}.dscArchiveUrl must not carry a SAS token (a query string); the component lists a read-only one itself`);
+  if (typeof store.blobEndpoint === "string" && !/^https:\/\/[^/\s]+\/$/.test(store.blobEndpoint))
+    problems.push(`${input}.blobEndpoint = ${JSON.stringify(store.blobEndpoint)} is not an account's blob endpoint (https://<account>.blob.core.windows.net/)`);
+  if (needsDscArchive && store.dscArchiveUrl === undefined)
+    problems.push(
+      `${input}.dscArchiveUrl is required with tcp.tuning = "dsc" (the output dscArchiveUrl of a GuestContentStore created with publishDscArchive: true)`,
+    );
+  if (typeof store.dscArchiveUrl === "string" && !BLOB_URL_PATTERN.test(store.dscArchiveUrl))
+    problems.push(`${input}.dscArchiveUrl = ${JSON.stringify(store.dscArchiveUrl)} is not a blob's https URL without a SAS token`);
+  else if (typeof store.dscArchiveUrl === "string" && store.dscArchiveUrl.includes("?"))
+    problems.push(`${input}.dscArchiveUrl must not carry a SAS token (a query string); the component lists a read-only one itself`);
   return problems;
 }
 
@@ -305,11 +370,18 @@ export function storeAccess(store: GuestContentStoreReference, owner: pulumi.Com
       const pkg = machineConfigurationPackageFor(tuning);
       const known = packages.get(pkg.sha256Upper);
       if (known !== undefined) return known;
-      const published = publishPackageBlob(owner, `${ownerName}-package-${pkg.sha256Upper.slice(0, 16).toLowerCase()}`, location, pkg, `${folder}/${pkg.blobName}`);
+      const published = publishPackageBlob(
+        owner,
+        `${ownerName}-package-${pkg.sha256Upper.slice(0, 16).toLowerCase()}`,
+        location,
+        pkg,
+        `${folder}/${pkg.blobName}`,
+      );
       packages.set(pkg.sha256Upper, published);
       return published;
     },
-    grantPackageReader: (key, principalId) => packageReaderRole(owner, `${ownerName}-reader-${key}`, store.packageContainerId, container.subscriptionId, principalId),
+    grantPackageReader: (key, principalId) =>
+      packageReaderRole(owner, `${ownerName}-reader-${key}`, store.packageContainerId, container.subscriptionId, principalId),
     dscArchive() {
       const url = pulumi.output(store.dscArchiveUrl ?? "");
       const blob = url.apply((u) => {
@@ -317,15 +389,18 @@ export function storeAccess(store: GuestContentStoreReference, owner: pulumi.Com
         if (match === null) throw new Error(`store.dscArchiveUrl = ${JSON.stringify(u)} is not a blob's https URL`);
         return { accountName: match[1], containerName: match[2], blobName: match[3] };
       });
-      const sas = storage.listStorageAccountServiceSASOutput({
-        resourceGroupName: container.resourceGroupName,
-        accountName: container.accountName,
-        canonicalizedResource: pulumi.interpolate`/blob/${blob.accountName}/${blob.containerName}/${blob.blobName}`,
-        resource: storage.SignedResource.B,
-        permissions: storage.Permissions.R,
-        protocols: storage.HttpProtocol.Https,
-        sharedAccessExpiryTime: defaultSasExpiry(),
-      }, { parent: owner });
+      const sas = storage.listStorageAccountServiceSASOutput(
+        {
+          resourceGroupName: container.resourceGroupName,
+          accountName: container.accountName,
+          canonicalizedResource: pulumi.interpolate`/blob/${blob.accountName}/${blob.containerName}/${blob.blobName}`,
+          resource: storage.SignedResource.B,
+          permissions: storage.Permissions.R,
+          protocols: storage.HttpProtocol.Https,
+          sharedAccessExpiryTime: defaultSasExpiry(),
+        },
+        { parent: owner },
+      );
       return { url, sasToken: pulumi.secret(sas.serviceSasToken.apply((token) => `?${token}`)), archive: buildDscArchive() };
     },
   };

@@ -84,52 +84,68 @@ export class MachineConfigurationTuning extends pulumi.ComponentResource {
 
   constructor(name: string, args: MachineConfigurationTuningArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems = tuningProblems(args.tuning);
-    if (!UPPER_HEX_SHA256.test(args.content.contentHash)) problems.push(`content.contentHash = ${JSON.stringify(args.content.contentHash)} must be the package's SHA-256 as 64 upper-case hex characters`);
+    if (!UPPER_HEX_SHA256.test(args.content.contentHash))
+      problems.push(`content.contentHash = ${JSON.stringify(args.content.contentHash)} must be the package's SHA-256 as 64 upper-case hex characters`);
     if (typeof args.content.contentUri === "string" && !/^https:\/\/[^\s?#]+$/.test(args.content.contentUri)) {
-      problems.push(`content.contentUri = ${JSON.stringify(args.content.contentUri)} must be an https URL without a query (the hosts read it with a managed identity, not a SAS)`);
+      problems.push(
+        `content.contentUri = ${JSON.stringify(args.content.contentUri)} must be an https URL without a query (the hosts read it with a managed identity, not a SAS)`,
+      );
     }
     // Content checked by hash lives at an address derived from the hash: other bytes, another URL.
     if (typeof args.content.contentUri === "string" && !args.content.contentUri.toUpperCase().includes(args.content.contentHash.toUpperCase())) {
-      problems.push(`content.contentUri = ${JSON.stringify(args.content.contentUri)} must carry the package's contentHash (e.g. MailhostTcpTuning-${args.content.contentHash}.zip), so that a new package is never published over one that hosts still read`);
+      problems.push(
+        `content.contentUri = ${JSON.stringify(args.content.contentUri)} must carry the package's contentHash (e.g. MailhostTcpTuning-${args.content.contentHash}.zip), so that a new package is never published over one that hosts still read`,
+      );
     }
     rejectInvalid(MachineConfigurationTuning.typeToken, name, problems, opts);
     super(MachineConfigurationTuning.typeToken, name, {}, opts);
     this.contentHash = args.content.contentHash;
 
-    this.extension = args.installExtension === false ? undefined : new compute.VirtualMachineExtension(`${name}-gc`, {
-      resourceGroupName: args.resourceGroupName,
-      location: args.location,
-      vmName: args.vmName,
-      vmExtensionName: GUEST_CONFIGURATION_EXTENSION_NAME,
-      publisher: "Microsoft.GuestConfiguration",
-      type: "ConfigurationforWindows",
-      typeHandlerVersion: args.typeHandlerVersion ?? GUEST_CONFIGURATION_TYPE_HANDLER_VERSION,
-      autoUpgradeMinorVersion: true,
-      enableAutomaticUpgrade: true,
-      settings: {},
-      tags: args.tags,
-    }, { parent: this, dependsOn: [...(args.provisionAfter ?? [])] });
+    this.extension =
+      args.installExtension === false
+        ? undefined
+        : new compute.VirtualMachineExtension(
+            `${name}-gc`,
+            {
+              resourceGroupName: args.resourceGroupName,
+              location: args.location,
+              vmName: args.vmName,
+              vmExtensionName: GUEST_CONFIGURATION_EXTENSION_NAME,
+              publisher: "Microsoft.GuestConfiguration",
+              type: "ConfigurationforWindows",
+              typeHandlerVersion: args.typeHandlerVersion ?? GUEST_CONFIGURATION_TYPE_HANDLER_VERSION,
+              autoUpgradeMinorVersion: true,
+              enableAutomaticUpgrade: true,
+              settings: {},
+              tags: args.tags,
+            },
+            { parent: this, dependsOn: [...(args.provisionAfter ?? [])] },
+          );
 
-    this.assignment = new guestconfiguration.GuestConfigurationAssignment(`${name}-assignment`, {
-      resourceGroupName: args.resourceGroupName,
-      location: args.location,
-      vmName: args.vmName,
-      // The agent keys on guestConfiguration.name; the docs want the assignment named the same.
-      name: MAILHOST_TCP_TUNING.configurationName,
-      guestConfigurationAssignmentName: MAILHOST_TCP_TUNING.configurationName,
-      properties: {
-        context: "mailhost-iac",
-        guestConfiguration: {
-          name: MAILHOST_TCP_TUNING.configurationName,
-          version: MAILHOST_TCP_TUNING.packageVersion,
-          contentUri: args.content.contentUri,
-          contentHash: args.content.contentHash,
-          contentManagedIdentity: args.content.identityId,
-          assignmentType: guestconfiguration.AssignmentType.ApplyAndAutoCorrect,
-          configurationParameter: assignmentParameters(args.tuning),
+    this.assignment = new guestconfiguration.GuestConfigurationAssignment(
+      `${name}-assignment`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        vmName: args.vmName,
+        // The agent keys on guestConfiguration.name; the docs want the assignment named the same.
+        name: MAILHOST_TCP_TUNING.configurationName,
+        guestConfigurationAssignmentName: MAILHOST_TCP_TUNING.configurationName,
+        properties: {
+          context: "mailhost-iac",
+          guestConfiguration: {
+            name: MAILHOST_TCP_TUNING.configurationName,
+            version: MAILHOST_TCP_TUNING.packageVersion,
+            contentUri: args.content.contentUri,
+            contentHash: args.content.contentHash,
+            contentManagedIdentity: args.content.identityId,
+            assignmentType: guestconfiguration.AssignmentType.ApplyAndAutoCorrect,
+            configurationParameter: assignmentParameters(args.tuning),
+          },
         },
       },
-    }, { parent: this, dependsOn: [...(this.extension === undefined ? args.provisionAfter ?? [] : [this.extension]), ...args.content.readyAfter] });
+      { parent: this, dependsOn: [...(this.extension === undefined ? (args.provisionAfter ?? []) : [this.extension]), ...args.content.readyAfter] },
+    );
 
     this.registerOutputs({ extension: this.extension, assignment: this.assignment, contentHash: this.contentHash });
   }

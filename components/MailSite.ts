@@ -14,7 +14,14 @@ import { NatGatewayEgress } from "./NatGatewayEgress";
 import { type MachineConfigurationContent } from "./MachineConfigurationTuning";
 import { type DscArchive } from "./WindowsMailHost";
 import { inboundSourceProblem } from "../domain/rules";
-import { PUBLISHED_CONTENT_OPTIONS, STORAGE_BLOB_DATA_READER_ROLE_ID, contentStorageAccount, defaultSasExpiry, publishDscArchive, writePackageFile } from "./publishedContent";
+import {
+  PUBLISHED_CONTENT_OPTIONS,
+  STORAGE_BLOB_DATA_READER_ROLE_ID,
+  contentStorageAccount,
+  defaultSasExpiry,
+  publishDscArchive,
+  writePackageFile,
+} from "./publishedContent";
 import { rejectInvalid } from "./validation";
 
 export interface MailSiteArgs {
@@ -83,110 +90,149 @@ export class MailSite extends pulumi.ComponentResource {
     const expiry = args.dscSasExpiry ?? defaultSasExpiry();
     if (Number.isNaN(Date.parse(expiry))) problems.push(`dscSasExpiry = ${JSON.stringify(expiry)} is not an ISO 8601 date`);
     const pkg = args.machineConfigurationPackage;
-    if (pkg !== undefined && !/^[0-9A-F]{64}$/.test(pkg.sha256Upper)) problems.push(`machineConfigurationPackage.sha256Upper = ${JSON.stringify(pkg.sha256Upper)} must be 64 upper-case hex characters`);
-    if (pkg !== undefined && !pkg.blobName.includes(pkg.sha256Upper)) problems.push(`machineConfigurationPackage.blobName = ${JSON.stringify(pkg.blobName)} must carry the package's SHA-256 (${pkg.sha256Upper}), so that other bytes are always another address`);
-    if (!/^[a-z0-9]{3,24}$/.test(args.names.storageAccount)) problems.push(`names.storageAccount = ${JSON.stringify(args.names.storageAccount)} must be 3–24 lower-case letters and digits`);
+    if (pkg !== undefined && !/^[0-9A-F]{64}$/.test(pkg.sha256Upper))
+      problems.push(`machineConfigurationPackage.sha256Upper = ${JSON.stringify(pkg.sha256Upper)} must be 64 upper-case hex characters`);
+    if (pkg !== undefined && !pkg.blobName.includes(pkg.sha256Upper))
+      problems.push(
+        `machineConfigurationPackage.blobName = ${JSON.stringify(pkg.blobName)} must carry the package's SHA-256 (${pkg.sha256Upper}), so that other bytes are always another address`,
+      );
+    if (!/^[a-z0-9]{3,24}$/.test(args.names.storageAccount))
+      problems.push(`names.storageAccount = ${JSON.stringify(args.names.storageAccount)} must be 3–24 lower-case letters and digits`);
     for (const cidr of args.allowedImapCidrs ?? []) {
       const problem = inboundSourceProblem(cidr, "allowedImapCidrs");
       if (problem !== undefined) problems.push(problem);
     }
     const egress = args.egress ?? defaultEgress(args.names);
     if (egress.kind === "routeTable" && !new RegExp(ROUTE_TABLE_ID_PATTERN).test(egress.routeTableId)) {
-      problems.push(`egress.routeTableId = ${JSON.stringify(egress.routeTableId)} is not a route table's ARM id (/subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.Network/routeTables/<name>)`);
+      problems.push(
+        `egress.routeTableId = ${JSON.stringify(egress.routeTableId)} is not a route table's ARM id (/subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.Network/routeTables/<name>)`,
+      );
     }
     rejectInvalid(MailSite.typeToken, name, problems, opts);
     super(MailSite.typeToken, name, {}, opts);
 
     const tags = args.tags ?? {};
-    this.resourceGroup = new resources.ResourceGroup(`${name}-rg`, {
-      resourceGroupName: args.names.resourceGroup,
-      location: args.location,
-      tags,
-    }, { parent: this });
+    this.resourceGroup = new resources.ResourceGroup(
+      `${name}-rg`,
+      {
+        resourceGroupName: args.names.resourceGroup,
+        location: args.location,
+        tags,
+      },
+      { parent: this },
+    );
     const resourceGroupName = this.resourceGroup.name;
     const location = this.resourceGroup.location;
 
-    const imapRule = (args.allowedImapCidrs ?? []).length === 0 ? [] : [{
-      name: "allow-imap-from-clients",
-      priority: 100,
-      direction: network.SecurityRuleDirection.Inbound,
-      access: network.SecurityRuleAccess.Allow,
-      protocol: network.SecurityRuleProtocol.Tcp,
-      sourceAddressPrefixes: [...(args.allowedImapCidrs ?? [])],
-      sourcePortRange: "*",
-      destinationAddressPrefix: "VirtualNetwork",
-      destinationPortRanges: IMAP_PORTS.map(String),
-      description: "IMAP and IMAPS from the allowed client networks only.",
-    }];
-    this.networkSecurityGroup = new network.NetworkSecurityGroup(`${name}-nsg`, {
-      resourceGroupName,
-      location,
-      networkSecurityGroupName: args.names.networkSecurityGroup,
-      securityRules: [
-        ...imapRule,
-        {
-          name: "deny-remote-management-from-internet",
-          priority: 4000,
-          direction: network.SecurityRuleDirection.Inbound,
-          access: network.SecurityRuleAccess.Deny,
-          protocol: network.SecurityRuleProtocol.Tcp,
-          sourceAddressPrefix: "Internet",
-          sourcePortRange: "*",
-          destinationAddressPrefix: "*",
-          destinationPortRanges: MANAGEMENT_PORTS.map(String),
-          description: "RDP and WinRM are never reachable from the Internet; use Azure Bastion or Run Command.",
-        },
-      ],
-      tags,
-    }, { parent: this });
-
-    this.virtualNetwork = new network.VirtualNetwork(`${name}-vnet`, {
-      resourceGroupName,
-      location,
-      virtualNetworkName: args.names.virtualNetwork,
-      addressSpace: { addressPrefixes: [args.addressPrefix] },
-      tags,
-    }, { parent: this, ignoreChanges: ["subnets"] });
-
-    if (egress.kind === "natGateway") {
-      this.natGatewayEgress = new NatGatewayEgress(`${name}-egress`, {
+    const imapRule =
+      (args.allowedImapCidrs ?? []).length === 0
+        ? []
+        : [
+            {
+              name: "allow-imap-from-clients",
+              priority: 100,
+              direction: network.SecurityRuleDirection.Inbound,
+              access: network.SecurityRuleAccess.Allow,
+              protocol: network.SecurityRuleProtocol.Tcp,
+              sourceAddressPrefixes: [...(args.allowedImapCidrs ?? [])],
+              sourcePortRange: "*",
+              destinationAddressPrefix: "VirtualNetwork",
+              destinationPortRanges: IMAP_PORTS.map(String),
+              description: "IMAP and IMAPS from the allowed client networks only.",
+            },
+          ];
+    this.networkSecurityGroup = new network.NetworkSecurityGroup(
+      `${name}-nsg`,
+      {
         resourceGroupName,
         location,
-        natGatewayName: egress.natGatewayName,
-        publicIpName: egress.publicIpName,
-        zone: egress.zone,
-        publicIpZones: egress.publicIpZones,
+        networkSecurityGroupName: args.names.networkSecurityGroup,
+        securityRules: [
+          ...imapRule,
+          {
+            name: "deny-remote-management-from-internet",
+            priority: 4000,
+            direction: network.SecurityRuleDirection.Inbound,
+            access: network.SecurityRuleAccess.Deny,
+            protocol: network.SecurityRuleProtocol.Tcp,
+            sourceAddressPrefix: "Internet",
+            sourcePortRange: "*",
+            destinationAddressPrefix: "*",
+            destinationPortRanges: MANAGEMENT_PORTS.map(String),
+            description: "RDP and WinRM are never reachable from the Internet; use Azure Bastion or Run Command.",
+          },
+        ],
         tags,
-      }, { parent: this });
+      },
+      { parent: this },
+    );
+
+    this.virtualNetwork = new network.VirtualNetwork(
+      `${name}-vnet`,
+      {
+        resourceGroupName,
+        location,
+        virtualNetworkName: args.names.virtualNetwork,
+        addressSpace: { addressPrefixes: [args.addressPrefix] },
+        tags,
+      },
+      { parent: this, ignoreChanges: ["subnets"] },
+    );
+
+    if (egress.kind === "natGateway") {
+      this.natGatewayEgress = new NatGatewayEgress(
+        `${name}-egress`,
+        {
+          resourceGroupName,
+          location,
+          natGatewayName: egress.natGatewayName,
+          publicIpName: egress.publicIpName,
+          zone: egress.zone,
+          publicIpZones: egress.publicIpZones,
+          tags,
+        },
+        { parent: this },
+      );
     }
 
-    this.subnet = new network.Subnet(`${name}-snet`, {
-      resourceGroupName,
-      virtualNetworkName: this.virtualNetwork.name,
-      subnetName: args.names.subnet,
-      addressPrefix: args.addressPrefix,
-      networkSecurityGroup: { id: this.networkSecurityGroup.id },
-      privateEndpointNetworkPolicies: network.VirtualNetworkPrivateEndpointNetworkPolicies.Enabled,
-      // The DSC extension fetches its archive from blob storage over the Azure backbone.
-      serviceEndpoints: [{ service: "Microsoft.Storage" }],
-      // A private subnet: no implicit outbound IP. Azure accepts this only when the subnet is created.
-      defaultOutboundAccess: false,
-      // The explicit way out: the NAT gateway, or the given route table (default route to a firewall or NVA).
-      natGateway: this.natGatewayEgress ? { id: this.natGatewayEgress.natGateway.id } : undefined,
-      routeTable: egress.kind === "routeTable" ? { id: egress.routeTableId } : undefined,
-    }, {
-      parent: this,
-      // defaultOutboundAccess can only be set at creation: on a subnet that exists without it, a
-      // diff would replace the subnet and take every NIC and host with it. Ignored after creation;
-      // an attached NAT gateway takes precedence over default outbound access anyway.
-      ignoreChanges: ["defaultOutboundAccess"],
-    });
+    this.subnet = new network.Subnet(
+      `${name}-snet`,
+      {
+        resourceGroupName,
+        virtualNetworkName: this.virtualNetwork.name,
+        subnetName: args.names.subnet,
+        addressPrefix: args.addressPrefix,
+        networkSecurityGroup: { id: this.networkSecurityGroup.id },
+        privateEndpointNetworkPolicies: network.VirtualNetworkPrivateEndpointNetworkPolicies.Enabled,
+        // The DSC extension fetches its archive from blob storage over the Azure backbone.
+        serviceEndpoints: [{ service: "Microsoft.Storage" }],
+        // A private subnet: no implicit outbound IP. Azure accepts this only when the subnet is created.
+        defaultOutboundAccess: false,
+        // The explicit way out: the NAT gateway, or the given route table (default route to a firewall or NVA).
+        natGateway: this.natGatewayEgress ? { id: this.natGatewayEgress.natGateway.id } : undefined,
+        routeTable: egress.kind === "routeTable" ? { id: egress.routeTableId } : undefined,
+      },
+      {
+        parent: this,
+        // defaultOutboundAccess can only be set at creation: on a subnet that exists without it, a
+        // diff would replace the subnet and take every NIC and host with it. Ignored after creation;
+        // an attached NAT gateway takes precedence over default outbound access anyway.
+        ignoreChanges: ["defaultOutboundAccess"],
+      },
+    );
 
     if (args.publishDscArchive) {
       this.dscArchive = this.publishDscArchive(name, resourceGroupName, location, args.names, args.dscArchive ?? buildDscArchive(), expiry, tags);
     }
     if (args.machineConfigurationPackage !== undefined) {
-      this.machineConfiguration = this.publishMachineConfigurationPackage(name, resourceGroupName, location, args.names, args.machineConfigurationPackage, tags);
+      this.machineConfiguration = this.publishMachineConfigurationPackage(
+        name,
+        resourceGroupName,
+        location,
+        args.names,
+        args.machineConfigurationPackage,
+        tags,
+      );
     }
 
     this.registerOutputs({
@@ -201,12 +247,26 @@ export class MailSite extends pulumi.ComponentResource {
   }
 
   /** The site's storage account, created on first use (by the DSC archive or the Machine Configuration package). */
-  private storageAccount(name: string, resourceGroupName: pulumi.Output<string>, location: pulumi.Output<string>, names: SiteNames, tags: Record<string, string>): storage.StorageAccount {
+  private storageAccount(
+    name: string,
+    resourceGroupName: pulumi.Output<string>,
+    location: pulumi.Output<string>,
+    names: SiteNames,
+    tags: Record<string, string>,
+  ): storage.StorageAccount {
     this.account ??= contentStorageAccount(this, name, { resourceGroupName, location, accountName: names.storageAccount, tags });
     return this.account;
   }
 
-  private publishDscArchive(name: string, resourceGroupName: pulumi.Output<string>, location: pulumi.Output<string>, names: SiteNames, archive: PublishedArchive, expiry: string, tags: Record<string, string>): DscArchive {
+  private publishDscArchive(
+    name: string,
+    resourceGroupName: pulumi.Output<string>,
+    location: pulumi.Output<string>,
+    names: SiteNames,
+    archive: PublishedArchive,
+    expiry: string,
+    tags: Record<string, string>,
+  ): DscArchive {
     const account = this.storageAccount(name, resourceGroupName, location, names, tags);
     return publishDscArchive(this, name, { resourceGroupName, account, containerName: names.container, archive, expiry });
   }
@@ -216,38 +276,61 @@ export class MailSite extends pulumi.ComponentResource {
    * that container only, which the hosts name as the assignment's `contentManagedIdentity`: no SAS
    * is on their read path (Microsoft Learn, machine configuration "Access packages").
    */
-  private publishMachineConfigurationPackage(name: string, resourceGroupName: pulumi.Output<string>, location: pulumi.Output<string>, names: SiteNames, pkg: MachineConfigurationPackage, tags: Record<string, string>): MachineConfigurationContent {
+  private publishMachineConfigurationPackage(
+    name: string,
+    resourceGroupName: pulumi.Output<string>,
+    location: pulumi.Output<string>,
+    names: SiteNames,
+    pkg: MachineConfigurationPackage,
+    tags: Record<string, string>,
+  ): MachineConfigurationContent {
     const account = this.storageAccount(name, resourceGroupName, location, names, tags);
-    const container = new storage.BlobContainer(`${name}-machine-configuration`, {
-      resourceGroupName,
-      accountName: account.name,
-      containerName: names.machineConfigurationContainer,
-      publicAccess: storage.PublicAccess.None,
-    }, { parent: this });
-    const blob = new storage.Blob(`${name}-machine-configuration-package`, {
-      resourceGroupName,
-      accountName: account.name,
-      containerName: container.name,
-      // Named by the package's SHA-256: contentUri and contentHash change together.
-      blobName: pkg.blobName,
-      type: storage.BlobType.Block,
-      contentType: "application/zip",
-      source: new pulumi.asset.FileAsset(writePackageFile(pkg)),
-    }, { parent: this, ...PUBLISHED_CONTENT_OPTIONS });
-    const identity = new managedidentity.UserAssignedIdentity(`${name}-machine-configuration-id`, {
-      resourceGroupName,
-      location,
-      resourceName: names.machineConfigurationIdentity,
-      tags,
-    }, { parent: this });
+    const container = new storage.BlobContainer(
+      `${name}-machine-configuration`,
+      {
+        resourceGroupName,
+        accountName: account.name,
+        containerName: names.machineConfigurationContainer,
+        publicAccess: storage.PublicAccess.None,
+      },
+      { parent: this },
+    );
+    const blob = new storage.Blob(
+      `${name}-machine-configuration-package`,
+      {
+        resourceGroupName,
+        accountName: account.name,
+        containerName: container.name,
+        // Named by the package's SHA-256: contentUri and contentHash change together.
+        blobName: pkg.blobName,
+        type: storage.BlobType.Block,
+        contentType: "application/zip",
+        source: new pulumi.asset.FileAsset(writePackageFile(pkg)),
+      },
+      { parent: this, ...PUBLISHED_CONTENT_OPTIONS },
+    );
+    const identity = new managedidentity.UserAssignedIdentity(
+      `${name}-machine-configuration-id`,
+      {
+        resourceGroupName,
+        location,
+        resourceName: names.machineConfigurationIdentity,
+        tags,
+      },
+      { parent: this },
+    );
     const containerScope = pulumi.interpolate`${account.id}/blobServices/default/containers/${container.name}`;
-    const readerRole = new authorization.RoleAssignment(`${name}-machine-configuration-reader`, {
-      scope: containerScope,
-      principalId: identity.principalId,
-      principalType: authorization.PrincipalType.ServicePrincipal,
-      roleDefinitionId: pulumi.interpolate`/subscriptions/${identity.id.apply(subscriptionOf)}/providers/Microsoft.Authorization/roleDefinitions/${STORAGE_BLOB_DATA_READER_ROLE_ID}`,
-      description: "Hosts read the Machine Configuration package with this identity.",
-    }, { parent: this });
+    const readerRole = new authorization.RoleAssignment(
+      `${name}-machine-configuration-reader`,
+      {
+        scope: containerScope,
+        principalId: identity.principalId,
+        principalType: authorization.PrincipalType.ServicePrincipal,
+        roleDefinitionId: pulumi.interpolate`/subscriptions/${identity.id.apply(subscriptionOf)}/providers/Microsoft.Authorization/roleDefinitions/${STORAGE_BLOB_DATA_READER_ROLE_ID}`,
+        description: "Hosts read the Machine Configuration package with this identity.",
+      },
+      { parent: this },
+    );
     return {
       contentUri: pulumi.interpolate`${account.primaryEndpoints.blob}${container.name}/${blob.name}`,
       contentHash: pkg.sha256Upper,

@@ -51,29 +51,42 @@ export class MailhostFleet extends pulumi.ComponentResource {
   public readonly dataCollectionRuleId?: pulumi.Output<string>;
 
   /** The validated plan the fleet was built from. */
-  get plan(): FleetPlan { return parts.of(this).plan; }
+  get plan(): FleetPlan {
+    return parts.of(this).plan;
+  }
   /** The site: resource group, network, egress and guest content. */
-  get site(): MailSite { return parts.of(this).site; }
+  get site(): MailSite {
+    return parts.of(this).site;
+  }
   /** Azure Monitor, when enabled. */
-  get monitoring(): Monitoring | undefined { return parts.of(this).monitoring; }
+  get monitoring(): Monitoring | undefined {
+    return parts.of(this).monitoring;
+  }
   /**
    * The hosts, in plan order. They are created ten at a time between turns of the event loop (a
    * 1,000-host fleet built in one go exhausts the heap): the list is complete once `ready` resolves.
    */
-  get hosts(): readonly WindowsMailHost[] { return parts.of(this).hosts; }
+  get hosts(): readonly WindowsMailHost[] {
+    return parts.of(this).hosts;
+  }
   /** Resolves when every host exists (rejects with the first error). The outputs wait for it. */
-  get ready(): Promise<void> { return parts.of(this).ready; }
+  get ready(): Promise<void> {
+    return parts.of(this).ready;
+  }
   /** What the repository's program exports: nothing secret. */
-  get stackOutputs(): MailhostStackOutputs { return parts.of(this).stackOutputs; }
+  get stackOutputs(): MailhostStackOutputs {
+    return parts.of(this).stackOutputs;
+  }
 
   constructor(name: string, args: MailhostFleetArgs, opts?: pulumi.ComponentResourceOptions) {
-    const plan = planSettings(MailhostFleet.typeToken, name, args.environment, args, { webhookReceiver: args.alertWebhookUrl !== undefined }, opts, { adminPassword: args.adminPassword, alertWebhookUrl: args.alertWebhookUrl });
+    const plan = planSettings(MailhostFleet.typeToken, name, args.environment, args, { webhookReceiver: args.alertWebhookUrl !== undefined }, opts, {
+      adminPassword: args.adminPassword,
+      alertWebhookUrl: args.alertWebhookUrl,
+    });
     // Built before anything is registered: a module that cannot be packaged stops here.
     let machineConfigurationPackage: MachineConfigurationPackage | undefined;
     try {
-      machineConfigurationPackage = plan.tuning.mechanism === "machineConfiguration"
-        ? machineConfigurationPackageFor(plan.tuning)
-        : undefined;
+      machineConfigurationPackage = plan.tuning.mechanism === "machineConfiguration" ? machineConfigurationPackageFor(plan.tuning) : undefined;
     } catch (err) {
       throw new pulumi.ResourceError(`${MailhostFleet.typeToken} "${name}": ${(err as Error).message}`, opts?.parent, true);
     }
@@ -81,43 +94,62 @@ export class MailhostFleet extends pulumi.ComponentResource {
     const adminPassword = pulumi.secret(args.adminPassword);
 
     // Before this component, the site was the stack's top resource (parent: the stack).
-    const site = new MailSite(name, {
-      names: plan.names,
-      addressPrefix: plan.config.fleet.addressPrefix,
-      allowedImapCidrs: plan.config.fleet.allowedImapCidrs,
-      publishDscArchive: plan.tuning.mechanism === "dsc",
-      machineConfigurationPackage,
-      tags: plan.tags,
-      egress: plan.egress,
-    }, { parent: this, aliases: [topLevelUrn(MailSite.typeToken, name)] });
+    const site = new MailSite(
+      name,
+      {
+        names: plan.names,
+        addressPrefix: plan.config.fleet.addressPrefix,
+        allowedImapCidrs: plan.config.fleet.allowedImapCidrs,
+        publishDscArchive: plan.tuning.mechanism === "dsc",
+        machineConfigurationPackage,
+        tags: plan.tags,
+        egress: plan.egress,
+      },
+      { parent: this, aliases: [topLevelUrn(MailSite.typeToken, name)] },
+    );
 
     // Azure Monitor: created before the hosts, which associate with its data collection rule.
     const monitoring = plan.monitoring.enabled
-      ? new Monitoring(`${name}-monitoring`, {
-        resourceGroupName: site.resourceGroup.name,
-        location: site.resourceGroup.location,
-        plan: plan.monitoring,
-        natGatewayId: site.natGatewayEgress?.natGateway.id,
-        alertWebhookUrl: args.alertWebhookUrl === undefined ? undefined : pulumi.secret(args.alertWebhookUrl),
-        tags: plan.tags,
-      }, { parent: site })
+      ? new Monitoring(
+          `${name}-monitoring`,
+          {
+            resourceGroupName: site.resourceGroup.name,
+            location: site.resourceGroup.location,
+            plan: plan.monitoring,
+            natGatewayId: site.natGatewayEgress?.natGateway.id,
+            alertWebhookUrl: args.alertWebhookUrl === undefined ? undefined : pulumi.secret(args.alertWebhookUrl),
+            tags: plan.tags,
+          },
+          { parent: site },
+        )
       : undefined;
 
-    const { created, done } = makeInTurns(plan.hosts, (host) => new WindowsMailHost(host.name, {
-      resourceGroupName: site.resourceGroup.name,
-      location: site.resourceGroup.location,
-      subnetId: site.subnet.id,
-      host,
-      vmSize: plan.config.fleet.vmSize,
-      windowsVersion: plan.config.fleet.windowsVersion,
-      adminUsername: plan.config.fleet.adminUsername,
-      adminPassword,
-      tuning: plan.tuning,
-      dscArchive: site.dscArchive,
-      machineConfiguration: site.machineConfiguration,
-      tags: plan.tags,
-      monitoring: monitoring && { dataCollectionRuleId: monitoring.dataCollectionRule.id, associationName: plan.monitoring.names.dataCollectionRuleAssociation },
-    }, { parent: site }));
+    const { created, done } = makeInTurns(
+      plan.hosts,
+      (host) =>
+        new WindowsMailHost(
+          host.name,
+          {
+            resourceGroupName: site.resourceGroup.name,
+            location: site.resourceGroup.location,
+            subnetId: site.subnet.id,
+            host,
+            vmSize: plan.config.fleet.vmSize,
+            windowsVersion: plan.config.fleet.windowsVersion,
+            adminUsername: plan.config.fleet.adminUsername,
+            adminPassword,
+            tuning: plan.tuning,
+            dscArchive: site.dscArchive,
+            machineConfiguration: site.machineConfiguration,
+            tags: plan.tags,
+            monitoring: monitoring && {
+              dataCollectionRuleId: monitoring.dataCollectionRule.id,
+              associationName: plan.monitoring.names.dataCollectionRuleAssociation,
+            },
+          },
+          { parent: site },
+        ),
+    );
 
     const tuning = {
       mechanism: plan.tuning.mechanism,
@@ -141,16 +173,19 @@ export class MailhostFleet extends pulumi.ComponentResource {
         effectiveTtlFloor: plan.tuning.effectiveTtlFloor,
       })),
       // Never the webhook URL: receivers are shown by kind and e-mail address only.
-      monitoring: monitoring === undefined ? { enabled: false } : {
-        enabled: true,
-        workspaceResourceId: monitoring.workspaceResourceId,
-        dataCollectionRuleId: monitoring.dataCollectionRule.id,
-        actionGroupId: monitoring.actionGroup.id,
-        emailReceivers: [...plan.monitoring.emailReceivers],
-        webhookReceiver: plan.monitoring.webhookReceiver,
-        alertRules: plan.monitoring.alerts.map((a) => ({ name: a.ruleName, severity: a.severity, threshold: a.threshold })),
-        metricAlerts: plan.monitoring.metricAlerts.map((a) => ({ name: a.ruleName, severity: a.severity, threshold: a.threshold })),
-      },
+      monitoring:
+        monitoring === undefined
+          ? { enabled: false }
+          : {
+              enabled: true,
+              workspaceResourceId: monitoring.workspaceResourceId,
+              dataCollectionRuleId: monitoring.dataCollectionRule.id,
+              actionGroupId: monitoring.actionGroup.id,
+              emailReceivers: [...plan.monitoring.emailReceivers],
+              webhookReceiver: plan.monitoring.webhookReceiver,
+              alertRules: plan.monitoring.alerts.map((a) => ({ name: a.ruleName, severity: a.severity, threshold: a.threshold })),
+              metricAlerts: plan.monitoring.metricAlerts.map((a) => ({ name: a.ruleName, severity: a.severity, threshold: a.threshold })),
+            },
     };
     parts.set(this, { plan, site, monitoring, hosts: created, ready: done, stackOutputs });
     this.resourceGroupName = site.resourceGroup.name;

@@ -49,42 +49,52 @@ export class NatGatewayEgress extends pulumi.ComponentResource {
     if (args.zone === undefined && ipZones.length > 0) {
       problems.push(`publicIpZones = ${JSON.stringify(ipZones)} does not fit a NAT gateway without a zone, which takes a public IP without a zone`);
     } else if (args.zone !== undefined && !zoneRedundant && !(ipZones.length === 1 && ipZones[0] === args.zone)) {
-      problems.push(`publicIpZones = ${JSON.stringify(ipZones)} does not fit a NAT gateway in zone ${args.zone}; use ["${args.zone}"] or all of ${JSON.stringify(zones)} (zone-redundant)`);
+      problems.push(
+        `publicIpZones = ${JSON.stringify(ipZones)} does not fit a NAT gateway in zone ${args.zone}; use ["${args.zone}"] or all of ${JSON.stringify(zones)} (zone-redundant)`,
+      );
     }
     rejectInvalid(NatGatewayEgress.typeToken, name, problems, opts);
     super(NatGatewayEgress.typeToken, name, {}, opts);
 
     const tags = args.tags ?? {};
-    this.publicIp = new network.PublicIPAddress(`${name}-pip`, {
-      resourceGroupName: args.resourceGroupName,
-      location: args.location,
-      publicIpAddressName: args.publicIpName,
-      // A NAT gateway takes Standard public IPs only, and Standard public IPs are always static.
-      sku: { name: network.PublicIPAddressSkuName.Standard, tier: network.PublicIPAddressSkuTier.Regional },
-      publicIPAllocationMethod: network.IPAllocationMethod.Static,
-      publicIPAddressVersion: network.IPVersion.IPv4,
-      zones: ipZones.length > 0 ? ipZones : undefined,
-      tags,
-    }, {
-      parent: this,
-      // Zones are fixed at creation: a change would replace the address every peer allow-lists.
-      // The public IP keeps the zones it was created with, whatever `fleet.zones` says later.
-      ignoreChanges: ["zones"],
-    });
+    this.publicIp = new network.PublicIPAddress(
+      `${name}-pip`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        publicIpAddressName: args.publicIpName,
+        // A NAT gateway takes Standard public IPs only, and Standard public IPs are always static.
+        sku: { name: network.PublicIPAddressSkuName.Standard, tier: network.PublicIPAddressSkuTier.Regional },
+        publicIPAllocationMethod: network.IPAllocationMethod.Static,
+        publicIPAddressVersion: network.IPVersion.IPv4,
+        zones: ipZones.length > 0 ? ipZones : undefined,
+        tags,
+      },
+      {
+        parent: this,
+        // Zones are fixed at creation: a change would replace the address every peer allow-lists.
+        // The public IP keeps the zones it was created with, whatever `fleet.zones` says later.
+        ignoreChanges: ["zones"],
+      },
+    );
 
-    this.natGateway = new network.NatGateway(`${name}-ng`, {
-      resourceGroupName: args.resourceGroupName,
-      location: args.location,
-      natGatewayName: args.natGatewayName,
-      sku: { name: network.NatGatewaySkuName.Standard },
-      publicIpAddresses: [{ id: this.publicIp.id }],
-      zones: args.zone === undefined ? undefined : [args.zone],
-      tags,
-    }, {
-      parent: this,
-      // Fixed at creation, like its public IP's zones (with which it was validated): kept as created.
-      ignoreChanges: ["zones"],
-    });
+    this.natGateway = new network.NatGateway(
+      `${name}-ng`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        natGatewayName: args.natGatewayName,
+        sku: { name: network.NatGatewaySkuName.Standard },
+        publicIpAddresses: [{ id: this.publicIp.id }],
+        zones: args.zone === undefined ? undefined : [args.zone],
+        tags,
+      },
+      {
+        parent: this,
+        // Fixed at creation, like its public IP's zones (with which it was validated): kept as created.
+        ignoreChanges: ["zones"],
+      },
+    );
 
     this.registerOutputs({ publicIp: this.publicIp, natGateway: this.natGateway });
   }

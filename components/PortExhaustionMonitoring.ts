@@ -72,56 +72,96 @@ export class PortExhaustionMonitoring extends pulumi.ComponentResource {
   public readonly actionGroupId: pulumi.Output<string>;
 
   /** The data collection rule, the action group and the alert rules. */
-  get monitoring(): Monitoring { return parts.of(this).monitoring; }
+  get monitoring(): Monitoring {
+    return parts.of(this).monitoring;
+  }
   /** Per VM, in the order of `vmIds`: the agent extension, when installed. */
-  get agents(): readonly (compute.VirtualMachineExtension | undefined)[] { return parts.of(this).agents; }
+  get agents(): readonly (compute.VirtualMachineExtension | undefined)[] {
+    return parts.of(this).agents;
+  }
   /** Per VM, in the order of `vmIds`: the association with the data collection rule. */
-  get associations(): readonly monitor.DataCollectionRuleAssociation[] { return parts.of(this).associations; }
+  get associations(): readonly monitor.DataCollectionRuleAssociation[] {
+    return parts.of(this).associations;
+  }
 
   constructor(name: string, args: PortExhaustionMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems: string[] = [];
     if (args.vmIds.length === 0) problems.push("vmIds is empty: give at least one VM");
-    for (const id of args.vmIds) if (!VM_RESOURCE_ID_PATTERN.test(id)) problems.push(`vmIds contains ${JSON.stringify(id)}, which is not a virtual machine's ARM id`);
+    for (const id of args.vmIds)
+      if (!VM_RESOURCE_ID_PATTERN.test(id)) problems.push(`vmIds contains ${JSON.stringify(id)}, which is not a virtual machine's ARM id`);
     if (new Set(args.vmIds.map((id) => id.toLowerCase())).size !== args.vmIds.length) problems.push("vmIds names a VM twice");
     rejectInvalid(PortExhaustionMonitoring.typeToken, name, problems, opts);
     // Validated as stack config `mailhost:monitoring` is; the fleet part is a valid placeholder.
-    const plan = planSettings(PortExhaustionMonitoring.typeToken, name, args.environment, {
-      fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: [] },
-      tcp: { tuning: "runCommand" },
-      siteConfig: { mailboxCacheTtl: 3600 },
-      capacity: { activeSessionsPerHost: 0, backendEndpoints: 1 },
-      monitoring: { ...args.settings, enabled: true, workspaceResourceId: args.workspaceResourceId, workspaceLocation: args.workspaceLocation },
-    }, { webhookReceiver: args.alertWebhookUrl !== undefined }, opts, { alertWebhookUrl: args.alertWebhookUrl });
-    const monitoringPlan = planMonitoring(slug(args.environment), plan.names.resourceGroup, hostNamePrefix(args.environment), plan.config.monitoring, args.alertWebhookUrl !== undefined, args.vmIds.map((id) => VM_RESOURCE_ID_PATTERN.exec(id)![3]), { vmIds: args.vmIds });
+    const plan = planSettings(
+      PortExhaustionMonitoring.typeToken,
+      name,
+      args.environment,
+      {
+        fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: [] },
+        tcp: { tuning: "runCommand" },
+        siteConfig: { mailboxCacheTtl: 3600 },
+        capacity: { activeSessionsPerHost: 0, backendEndpoints: 1 },
+        monitoring: { ...args.settings, enabled: true, workspaceResourceId: args.workspaceResourceId, workspaceLocation: args.workspaceLocation },
+      },
+      { webhookReceiver: args.alertWebhookUrl !== undefined },
+      opts,
+      { alertWebhookUrl: args.alertWebhookUrl },
+    );
+    const monitoringPlan = planMonitoring(
+      slug(args.environment),
+      plan.names.resourceGroup,
+      hostNamePrefix(args.environment),
+      plan.config.monitoring,
+      args.alertWebhookUrl !== undefined,
+      args.vmIds.map((id) => VM_RESOURCE_ID_PATTERN.exec(id)![3]),
+      { vmIds: args.vmIds },
+    );
     super(PortExhaustionMonitoring.typeToken, name, {}, opts);
 
-    const monitoring = new Monitoring(`${name}-monitoring`, {
-      resourceGroupName: args.resourceGroupName,
-      location: args.location,
-      plan: monitoringPlan,
-      alertWebhookUrl: args.alertWebhookUrl === undefined ? undefined : pulumi.secret(args.alertWebhookUrl),
-      tags: args.tags,
-    }, { parent: this });
+    const monitoring = new Monitoring(
+      `${name}-monitoring`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        plan: monitoringPlan,
+        alertWebhookUrl: args.alertWebhookUrl === undefined ? undefined : pulumi.secret(args.alertWebhookUrl),
+        tags: args.tags,
+      },
+      { parent: this },
+    );
 
     const agents: (compute.VirtualMachineExtension | undefined)[] = [];
     const associations: monitor.DataCollectionRuleAssociation[] = [];
     for (const vmId of args.vmIds) {
       const [, , resourceGroupName, vmName] = VM_RESOURCE_ID_PATTERN.exec(vmId)!;
       const key = vmName.toLowerCase();
-      const agent = args.installAgent === false ? undefined : new compute.VirtualMachineExtension(`${name}-${key}-ama`, {
-        resourceGroupName,
-        location: args.location,
-        vmName,
-        ...AZURE_MONITOR_AGENT_EXTENSION,
-        tags: args.tags,
-      }, { parent: this });
+      const agent =
+        args.installAgent === false
+          ? undefined
+          : new compute.VirtualMachineExtension(
+              `${name}-${key}-ama`,
+              {
+                resourceGroupName,
+                location: args.location,
+                vmName,
+                ...AZURE_MONITOR_AGENT_EXTENSION,
+                tags: args.tags,
+              },
+              { parent: this },
+            );
       agents.push(agent);
-      associations.push(new monitor.DataCollectionRuleAssociation(`${name}-${key}-dcra`, {
-        resourceUri: vmId,
-        associationName: monitoringPlan.names.dataCollectionRuleAssociation,
-        dataCollectionRuleId: monitoring.dataCollectionRule.id,
-        description: "Sends this mail host's Tcpip port-exhaustion events and TCP counters to the workspace.",
-      }, { parent: this }));
+      associations.push(
+        new monitor.DataCollectionRuleAssociation(
+          `${name}-${key}-dcra`,
+          {
+            resourceUri: vmId,
+            associationName: monitoringPlan.names.dataCollectionRuleAssociation,
+            dataCollectionRuleId: monitoring.dataCollectionRule.id,
+            description: "Sends this mail host's Tcpip port-exhaustion events and TCP counters to the workspace.",
+          },
+          { parent: this },
+        ),
+      );
     }
     parts.set(this, { monitoring, agents, associations });
     this.dataCollectionRuleId = monitoring.dataCollectionRule.id;

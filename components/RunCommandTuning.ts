@@ -52,18 +52,22 @@ export class RunCommandTuning extends pulumi.ComponentResource {
     const { script, parameters, trigger } = runCommandContent(args.tuning);
     this.contentHash = trigger;
 
-    this.runCommand = new compute.VirtualMachineRunCommandByVirtualMachine(`${name}-runcmd`, {
-      resourceGroupName: args.resourceGroupName,
-      location: args.location,
-      vmName: args.vmName,
-      runCommandName: "mailhost-tuning",
-      source: { script },
-      parameters,
-      asyncExecution: false,
-      treatFailureAsDeploymentFailure: true,
-      timeoutInSeconds: timeout,
-      tags: args.tags,
-    }, { parent: this });
+    this.runCommand = new compute.VirtualMachineRunCommandByVirtualMachine(
+      `${name}-runcmd`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        vmName: args.vmName,
+        runCommandName: "mailhost-tuning",
+        source: { script },
+        parameters,
+        asyncExecution: false,
+        treatFailureAsDeploymentFailure: true,
+        timeoutInSeconds: timeout,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
 
     this.registerOutputs({ runCommand: this.runCommand, contentHash: this.contentHash });
   }

@@ -117,76 +117,93 @@ export class WindowsMailHost extends pulumi.ComponentResource {
   constructor(name: string, args: WindowsMailHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const windowsVersion = args.windowsVersion ?? "2022";
     const problems = tuningProblems(args.tuning);
-    if (!new RegExp(VM_SIZE_PATTERN).test(args.vmSize)) problems.push(`vmSize = ${JSON.stringify(args.vmSize)} is not an Azure VM size such as Standard_D4s_v5`);
-    if (!(windowsVersion in WINDOWS_IMAGES)) problems.push(`windowsVersion = ${JSON.stringify(windowsVersion)} is not one of ${Object.keys(WINDOWS_IMAGES).join(", ")}`);
-    if (args.tuning.mechanism === "dsc" && windowsVersion !== "2022") problems.push(`windowsVersion = "${windowsVersion}" is not supported by the DSC extension; use run-command tuning`);
+    if (!new RegExp(VM_SIZE_PATTERN).test(args.vmSize))
+      problems.push(`vmSize = ${JSON.stringify(args.vmSize)} is not an Azure VM size such as Standard_D4s_v5`);
+    if (!(windowsVersion in WINDOWS_IMAGES))
+      problems.push(`windowsVersion = ${JSON.stringify(windowsVersion)} is not one of ${Object.keys(WINDOWS_IMAGES).join(", ")}`);
+    if (args.tuning.mechanism === "dsc" && windowsVersion !== "2022")
+      problems.push(`windowsVersion = "${windowsVersion}" is not supported by the DSC extension; use run-command tuning`);
     if (args.tuning.mechanism === "dsc" && args.dscArchive === undefined) problems.push("dscArchive is required with DSC tuning");
-    if (args.tuning.mechanism === "machineConfiguration" && args.machineConfiguration === undefined) problems.push("machineConfiguration (the published package) is required with Machine Configuration tuning");
-    if (args.monitoring !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(args.monitoring.associationName)) problems.push(`monitoring.associationName = ${JSON.stringify(args.monitoring.associationName)} is not a valid association name`);
-    if (args.host.computerName.length > WINDOWS_COMPUTER_NAME_MAX_LENGTH) problems.push(`host.computerName = ${JSON.stringify(args.host.computerName)} is longer than ${WINDOWS_COMPUTER_NAME_MAX_LENGTH} characters`);
+    if (args.tuning.mechanism === "machineConfiguration" && args.machineConfiguration === undefined)
+      problems.push("machineConfiguration (the published package) is required with Machine Configuration tuning");
+    if (args.monitoring !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(args.monitoring.associationName))
+      problems.push(`monitoring.associationName = ${JSON.stringify(args.monitoring.associationName)} is not a valid association name`);
+    if (args.host.computerName.length > WINDOWS_COMPUTER_NAME_MAX_LENGTH)
+      problems.push(`host.computerName = ${JSON.stringify(args.host.computerName)} is longer than ${WINDOWS_COMPUTER_NAME_MAX_LENGTH} characters`);
     rejectInvalid(WindowsMailHost.typeToken, name, problems, opts);
     super(WindowsMailHost.typeToken, name, {}, opts);
 
-    this.networkInterface = new network.NetworkInterface(`${name}-nic`, {
-      resourceGroupName: args.resourceGroupName,
-      location: args.location,
-      networkInterfaceName: `nic-${args.host.name}`,
-      ipConfigurations: [{
-        name: "ipconfig1",
-        subnet: { id: args.subnetId },
-        privateIPAllocationMethod: network.IPAllocationMethod.Dynamic,
-        primary: true,
-      }],
-      tags: args.tags,
-    }, { parent: this });
+    this.networkInterface = new network.NetworkInterface(
+      `${name}-nic`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        networkInterfaceName: `nic-${args.host.name}`,
+        ipConfigurations: [
+          {
+            name: "ipconfig1",
+            subnet: { id: args.subnetId },
+            privateIPAllocationMethod: network.IPAllocationMethod.Dynamic,
+            primary: true,
+          },
+        ],
+        tags: args.tags,
+      },
+      { parent: this },
+    );
 
-    this.virtualMachine = new compute.VirtualMachine(`${name}-vm`, {
-      resourceGroupName: args.resourceGroupName,
-      location: args.location,
-      vmName: args.host.name,
-      zones: args.host.zone === undefined ? undefined : [args.host.zone],
-      hardwareProfile: { vmSize: args.vmSize },
-      osProfile: {
-        computerName: args.host.computerName,
-        adminUsername: args.adminUsername,
-        adminPassword: pulumi.secret(args.adminPassword),
-        windowsConfiguration: {
-          provisionVMAgent: true,
-          enableAutomaticUpdates: true,
-          patchSettings: { patchMode: compute.WindowsVMGuestPatchMode.AutomaticByPlatform },
+    this.virtualMachine = new compute.VirtualMachine(
+      `${name}-vm`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        vmName: args.host.name,
+        zones: args.host.zone === undefined ? undefined : [args.host.zone],
+        hardwareProfile: { vmSize: args.vmSize },
+        osProfile: {
+          computerName: args.host.computerName,
+          adminUsername: args.adminUsername,
+          adminPassword: pulumi.secret(args.adminPassword),
+          windowsConfiguration: {
+            provisionVMAgent: true,
+            enableAutomaticUpdates: true,
+            patchSettings: { patchMode: compute.WindowsVMGuestPatchMode.AutomaticByPlatform },
+          },
         },
-      },
-      storageProfile: {
-        imageReference: WINDOWS_IMAGES[windowsVersion],
-        osDisk: {
-          createOption: compute.DiskCreateOptionTypes.FromImage,
-          caching: compute.CachingTypes.ReadWrite,
-          deleteOption: compute.DiskDeleteOptionTypes.Delete,
-          managedDisk: { storageAccountType: args.osDiskType ?? compute.StorageAccountTypes.StandardSSD_LRS },
+        storageProfile: {
+          imageReference: WINDOWS_IMAGES[windowsVersion],
+          osDisk: {
+            createOption: compute.DiskCreateOptionTypes.FromImage,
+            caching: compute.CachingTypes.ReadWrite,
+            deleteOption: compute.DiskDeleteOptionTypes.Delete,
+            managedDisk: { storageAccountType: args.osDiskType ?? compute.StorageAccountTypes.StandardSSD_LRS },
+          },
         },
+        networkProfile: {
+          networkInterfaces: [{ id: this.networkInterface.id, primary: true, deleteOption: compute.DeleteOptions.Delete }],
+        },
+        securityProfile: {
+          securityType: compute.SecurityTypes.TrustedLaunch,
+          uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
+          encryptionAtHost: args.encryptionAtHost ?? false,
+        },
+        // The guest configuration agent authenticates with the system-assigned identity; the package
+        // is read with the user-assigned one.
+        identity:
+          args.tuning.mechanism === "machineConfiguration"
+            ? { type: compute.ResourceIdentityType.SystemAssigned_UserAssigned, userAssignedIdentities: [args.machineConfiguration!.identityId] }
+            : { type: compute.ResourceIdentityType.SystemAssigned },
+        diagnosticsProfile: { bootDiagnostics: { enabled: true } },
+        tags: args.tags,
       },
-      networkProfile: {
-        networkInterfaces: [{ id: this.networkInterface.id, primary: true, deleteOption: compute.DeleteOptions.Delete }],
+      {
+        parent: this,
+        // Azure fixes a VM's zone at creation (a change would replace the host). The zone comes from
+        // `fleet.zones`, which users edit (add a zone, reorder): the VM keeps the zone it was created
+        // in, and `mailhost reboot` and the stack output read that real zone from Azure.
+        ignoreChanges: ["zones"],
       },
-      securityProfile: {
-        securityType: compute.SecurityTypes.TrustedLaunch,
-        uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
-        encryptionAtHost: args.encryptionAtHost ?? false,
-      },
-      // The guest configuration agent authenticates with the system-assigned identity; the package
-      // is read with the user-assigned one.
-      identity: args.tuning.mechanism === "machineConfiguration"
-        ? { type: compute.ResourceIdentityType.SystemAssigned_UserAssigned, userAssignedIdentities: [args.machineConfiguration!.identityId] }
-        : { type: compute.ResourceIdentityType.SystemAssigned },
-      diagnosticsProfile: { bootDiagnostics: { enabled: true } },
-      tags: args.tags,
-    }, {
-      parent: this,
-      // Azure fixes a VM's zone at creation (a change would replace the host). The zone comes from
-      // `fleet.zones`, which users edit (add a zone, reorder): the VM keeps the zone it was created
-      // in, and `mailhost reboot` and the stack output read that real zone from Azure.
-      ignoreChanges: ["zones"],
-    });
+    );
 
     const tuningArgs = {
       resourceGroupName: args.resourceGroupName,
@@ -199,12 +216,16 @@ export class WindowsMailHost extends pulumi.ComponentResource {
     let chain: pulumi.CustomResource[];
     switch (args.tuning.mechanism) {
       case "dsc": {
-        const dsc = new DscTuning(`${name}-tuning`, {
-          ...tuningArgs,
-          configurationUrl: args.dscArchive!.url,
-          configurationUrlSasToken: args.dscArchive!.sasToken,
-          archive: args.dscArchive!.archive,
-        }, tuningOpts);
+        const dsc = new DscTuning(
+          `${name}-tuning`,
+          {
+            ...tuningArgs,
+            configurationUrl: args.dscArchive!.url,
+            configurationUrlSasToken: args.dscArchive!.sasToken,
+            archive: args.dscArchive!.archive,
+          },
+          tuningOpts,
+        );
         this.tuning = dsc;
         chain = [dsc.extension];
         break;
@@ -216,10 +237,14 @@ export class WindowsMailHost extends pulumi.ComponentResource {
         break;
       }
       case "machineConfiguration": {
-        const machineConfiguration = new MachineConfigurationTuning(`${name}-tuning`, {
-          ...tuningArgs,
-          content: args.machineConfiguration!,
-        }, tuningOpts);
+        const machineConfiguration = new MachineConfigurationTuning(
+          `${name}-tuning`,
+          {
+            ...tuningArgs,
+            content: args.machineConfiguration!,
+          },
+          tuningOpts,
+        );
         this.tuning = machineConfiguration;
         chain = [machineConfiguration.extension!];
         break;
@@ -230,21 +255,29 @@ export class WindowsMailHost extends pulumi.ComponentResource {
       // Azure runs one extension operation per VM at a time: the agent goes after the tuning and
       // the last extension before it, by dependsOn (any tuning mechanism) and, for the DSC
       // extension, provisionAfterExtensions.
-      this.monitoringAgent = new compute.VirtualMachineExtension(`${name}-ama`, {
-        resourceGroupName: args.resourceGroupName,
-        location: args.location,
-        vmName: this.virtualMachine.name,
-        ...AZURE_MONITOR_AGENT_EXTENSION,
-        provisionAfterExtensions: this.tuning instanceof DscTuning ? [DSC_EXTENSION_NAME] : undefined,
-        tags: args.tags,
-      }, { parent: this, dependsOn: [this.tuning, chain[chain.length - 1]] });
+      this.monitoringAgent = new compute.VirtualMachineExtension(
+        `${name}-ama`,
+        {
+          resourceGroupName: args.resourceGroupName,
+          location: args.location,
+          vmName: this.virtualMachine.name,
+          ...AZURE_MONITOR_AGENT_EXTENSION,
+          provisionAfterExtensions: this.tuning instanceof DscTuning ? [DSC_EXTENSION_NAME] : undefined,
+          tags: args.tags,
+        },
+        { parent: this, dependsOn: [this.tuning, chain[chain.length - 1]] },
+      );
       chain.push(this.monitoringAgent);
-      this.dataCollectionRuleAssociation = new monitor.DataCollectionRuleAssociation(`${name}-dcra`, {
-        resourceUri: this.virtualMachine.id,
-        associationName: args.monitoring.associationName,
-        dataCollectionRuleId: args.monitoring.dataCollectionRuleId,
-        description: "Sends this mail host's Tcpip port-exhaustion events and TCP counters to the stack's workspace.",
-      }, { parent: this });
+      this.dataCollectionRuleAssociation = new monitor.DataCollectionRuleAssociation(
+        `${name}-dcra`,
+        {
+          resourceUri: this.virtualMachine.id,
+          associationName: args.monitoring.associationName,
+          dataCollectionRuleId: args.monitoring.dataCollectionRuleId,
+          description: "Sends this mail host's Tcpip port-exhaustion events and TCP counters to the stack's workspace.",
+        },
+        { parent: this },
+      );
     }
 
     this.extensions = chain;

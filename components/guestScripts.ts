@@ -142,7 +142,11 @@ function commandWords(text: string): Set<string> {
 
 /** The text with comment blocks and comment lines removed (what remains outside a definition must be empty). */
 function withoutComments(text: string): string {
-  return text.replace(/<#[\s\S]*?#>/g, "").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).join("\n");
+  return text
+    .replace(/<#[\s\S]*?#>/g, "")
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== "" && !line.trim().startsWith("#"))
+    .join("\n");
 }
 
 /**

@@ -13,7 +13,11 @@ export const HOSTS_PER_TURN = 10;
  * before this returns. `created` fills as it goes; `done` resolves when every item is made (and
  * rejects with the first error).
  */
-export function makeInTurns<T, R>(items: readonly T[], make: (item: T) => R, perTurn: number = HOSTS_PER_TURN): { readonly created: readonly R[]; readonly done: Promise<void> } {
+export function makeInTurns<T, R>(
+  items: readonly T[],
+  make: (item: T) => R,
+  perTurn: number = HOSTS_PER_TURN,
+): { readonly created: readonly R[]; readonly done: Promise<void> } {
   const created: R[] = [];
   const done = (async () => {
     for (let i = 0; i < items.length; i++) {

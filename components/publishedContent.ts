@@ -73,24 +73,32 @@ export function defaultSasExpiry(now: Date = new Date()): string {
  * its archive with a SAS token, which needs shared-key signing, and the deployer's upload of the
  * package uses the account's own access too; the hosts never do.
  */
-export function contentStorageAccount(parent: pulumi.Resource, name: string, args: {
-  readonly resourceGroupName: pulumi.Input<string>;
-  readonly location?: pulumi.Input<string>;
-  readonly accountName: pulumi.Input<string>;
-  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-}): storage.StorageAccount {
-  return new storage.StorageAccount(`${name}-st`, {
-    resourceGroupName: args.resourceGroupName,
-    location: args.location,
-    accountName: args.accountName,
-    kind: storage.Kind.StorageV2,
-    sku: { name: storage.SkuName.Standard_ZRS },
-    allowBlobPublicAccess: false,
-    enableHttpsTrafficOnly: true,
-    minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
-    allowSharedKeyAccess: true,
-    tags: args.tags,
-  }, { parent });
+export function contentStorageAccount(
+  parent: pulumi.Resource,
+  name: string,
+  args: {
+    readonly resourceGroupName: pulumi.Input<string>;
+    readonly location?: pulumi.Input<string>;
+    readonly accountName: pulumi.Input<string>;
+    readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  },
+): storage.StorageAccount {
+  return new storage.StorageAccount(
+    `${name}-st`,
+    {
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      accountName: args.accountName,
+      kind: storage.Kind.StorageV2,
+      sku: { name: storage.SkuName.Standard_ZRS },
+      allowBlobPublicAccess: false,
+      enableHttpsTrafficOnly: true,
+      minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
+      allowSharedKeyAccess: true,
+      tags: args.tags,
+    },
+    { parent },
+  );
 }
 
 /**
@@ -99,41 +107,56 @@ export function contentStorageAccount(parent: pulumi.Resource, name: string, arg
  * read-only, https-only SAS token for the DSC extension's protected settings. Children are named
  * `${name}-dsc` and `${name}-dsc-archive` under `parent`. Shared by MailSite and GuestContentStore.
  */
-export function publishDscArchive(parent: pulumi.Resource, name: string, args: {
-  readonly resourceGroupName: pulumi.Input<string>;
-  readonly account: storage.StorageAccount;
-  readonly containerName: string;
-  readonly archive: PublishedArchive;
-  /** SAS expiry, ISO 8601. */
-  readonly expiry: string;
-}): DscArchive {
+export function publishDscArchive(
+  parent: pulumi.Resource,
+  name: string,
+  args: {
+    readonly resourceGroupName: pulumi.Input<string>;
+    readonly account: storage.StorageAccount;
+    readonly containerName: string;
+    readonly archive: PublishedArchive;
+    /** SAS expiry, ISO 8601. */
+    readonly expiry: string;
+  },
+): DscArchive {
   const { resourceGroupName, account, archive } = args;
-  const container = new storage.BlobContainer(`${name}-dsc`, {
-    resourceGroupName,
-    accountName: account.name,
-    containerName: args.containerName,
-    publicAccess: storage.PublicAccess.None,
-  }, { parent });
-  const blob = new storage.Blob(`${name}-dsc-archive`, {
-    resourceGroupName,
-    accountName: account.name,
-    containerName: container.name,
-    // Named by the SHA-256 of the zip: a changed guest file is a new blob at a new address.
-    blobName: archive.blobName,
-    type: storage.BlobType.Block,
-    contentType: "application/zip",
-    // The configuration script and the MailhostTcpTuning module folder it imports.
-    source: new pulumi.asset.FileAsset(writePublishedFile(archive.blobName, archive.bytes)),
-  }, { parent, ...PUBLISHED_CONTENT_OPTIONS });
-  const sas = storage.listStorageAccountServiceSASOutput({
-    resourceGroupName,
-    accountName: account.name,
-    canonicalizedResource: pulumi.interpolate`/blob/${account.name}/${container.name}/${blob.name}`,
-    resource: storage.SignedResource.B,
-    permissions: storage.Permissions.R,
-    protocols: storage.HttpProtocol.Https,
-    sharedAccessExpiryTime: args.expiry,
-  }, { parent });
+  const container = new storage.BlobContainer(
+    `${name}-dsc`,
+    {
+      resourceGroupName,
+      accountName: account.name,
+      containerName: args.containerName,
+      publicAccess: storage.PublicAccess.None,
+    },
+    { parent },
+  );
+  const blob = new storage.Blob(
+    `${name}-dsc-archive`,
+    {
+      resourceGroupName,
+      accountName: account.name,
+      containerName: container.name,
+      // Named by the SHA-256 of the zip: a changed guest file is a new blob at a new address.
+      blobName: archive.blobName,
+      type: storage.BlobType.Block,
+      contentType: "application/zip",
+      // The configuration script and the MailhostTcpTuning module folder it imports.
+      source: new pulumi.asset.FileAsset(writePublishedFile(archive.blobName, archive.bytes)),
+    },
+    { parent, ...PUBLISHED_CONTENT_OPTIONS },
+  );
+  const sas = storage.listStorageAccountServiceSASOutput(
+    {
+      resourceGroupName,
+      accountName: account.name,
+      canonicalizedResource: pulumi.interpolate`/blob/${account.name}/${container.name}/${blob.name}`,
+      resource: storage.SignedResource.B,
+      permissions: storage.Permissions.R,
+      protocols: storage.HttpProtocol.Https,
+      sharedAccessExpiryTime: args.expiry,
+    },
+    { parent },
+  );
   return {
     url: pulumi.interpolate`${account.primaryEndpoints.blob}${container.name}/${blob.name}`,
     sasToken: pulumi.secret(sas.serviceSasToken.apply((token) => `?${token}`)),

@@ -302,7 +302,15 @@ const SETTING_KEYS = ["fleet", "tcp", "siteConfig", "capacity", "egress", "monit
  * capacity and SiteConfig rules) and plans the fleet. Throws one `pulumi.ResourceError` naming the
  * component and listing every problem (the messages of config validation) before anything exists.
  */
-export function planSettings(typeToken: string, name: string, environment: string, input: SettingsInput, options: PlanOptions, opts?: pulumi.ResourceOptions, secrets: SecretInputs = {}): FleetPlan {
+export function planSettings(
+  typeToken: string,
+  name: string,
+  environment: string,
+  input: SettingsInput,
+  options: PlanOptions,
+  opts?: pulumi.ResourceOptions,
+  secrets: SecretInputs = {},
+): FleetPlan {
   const heading = `${typeToken} "${name}" has invalid settings`;
   try {
     // Secrets given as plain text are checked like the stack's (never shown); outputs cannot be.

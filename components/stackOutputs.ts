@@ -27,15 +27,15 @@ export interface MailhostStackOutputs {
   readonly monitoring:
     | { readonly enabled: false }
     | {
-      readonly enabled: true;
-      readonly workspaceResourceId: pulumi.Output<string>;
-      readonly dataCollectionRuleId: pulumi.Output<string>;
-      readonly actionGroupId: pulumi.Output<string>;
-      readonly emailReceivers: readonly string[];
-      /** True when a webhook receiver is configured (its URL is a secret). */
-      readonly webhookReceiver: boolean;
-      readonly alertRules: ReadonlyArray<{ readonly name: string; readonly severity: number; readonly threshold: number }>;
-      /** Metric alert rules on the stack's NAT gateway (none when the egress is a route table). */
-      readonly metricAlerts: ReadonlyArray<{ readonly name: string; readonly severity: number; readonly threshold: number }>;
-    };
+        readonly enabled: true;
+        readonly workspaceResourceId: pulumi.Output<string>;
+        readonly dataCollectionRuleId: pulumi.Output<string>;
+        readonly actionGroupId: pulumi.Output<string>;
+        readonly emailReceivers: readonly string[];
+        /** True when a webhook receiver is configured (its URL is a secret). */
+        readonly webhookReceiver: boolean;
+        readonly alertRules: ReadonlyArray<{ readonly name: string; readonly severity: number; readonly threshold: number }>;
+        /** Metric alert rules on the stack's NAT gateway (none when the egress is a route table). */
+        readonly metricAlerts: ReadonlyArray<{ readonly name: string; readonly severity: number; readonly threshold: number }>;
+      };
 }

@@ -78,12 +78,17 @@ export function stackSettings(options: StackSettingsOptions = {}): StackSettings
 /**
  * {@link stackSettings}, failing (as `pulumi.Config.require` does) when one of `names` is not set.
  */
-export function requireStackSettings<K extends StackSettingName>(names: readonly K[], options: StackSettingsOptions = {}): StackSettings & { readonly [P in K]-?: NonNullable<StackSettings[P]> } {
+export function requireStackSettings<K extends StackSettingName>(
+  names: readonly K[],
+  options: StackSettingsOptions = {},
+): StackSettings & { readonly [P in K]-?: NonNullable<StackSettings[P]> } {
   const settings = stackSettings(options);
   const namespace = new pulumi.Config(options.namespace).name;
   const missing = names.filter((n) => settings[n] === undefined);
   if (missing.length > 0) {
-    throw new pulumi.RunError(`Missing required configuration ${missing.length === 1 ? "variable" : "variables"} ${missing.map((n) => `'${namespace}:${n}'`).join(", ")}: set ${missing.length === 1 ? "it" : "them"} in Pulumi.${pulumi.getStack()}.yaml (or with \`pulumi config set --path\`).`);
+    throw new pulumi.RunError(
+      `Missing required configuration ${missing.length === 1 ? "variable" : "variables"} ${missing.map((n) => `'${namespace}:${n}'`).join(", ")}: set ${missing.length === 1 ? "it" : "them"} in Pulumi.${pulumi.getStack()}.yaml (or with \`pulumi config set --path\`).`,
+    );
   }
   return settings as StackSettings & { readonly [P in K]-?: NonNullable<StackSettings[P]> };
 }
@@ -93,7 +98,10 @@ export function requireStackSettings<K extends StackSettingName>(names: readonly
  * (`mailhost:tcp.tcpTimedWaitDelay`, from a `tcp` object read as `shop:tcp`) gets the key it was
  * read from, in its path and its message, and `stackConfigKey`.
  */
-export function issuesAtStackKeys(issues: readonly ConfigIssue[], input: Readonly<Partial<Record<StackSettingName, unknown>>>): Array<ConfigIssue & { stackConfigKey?: string }> {
+export function issuesAtStackKeys(
+  issues: readonly ConfigIssue[],
+  input: Readonly<Partial<Record<StackSettingName, unknown>>>,
+): Array<ConfigIssue & { stackConfigKey?: string }> {
   return issues.map((issue) => {
     const m = new RegExp(`^${CONFIG_NAMESPACE}:(${SETTING_NAMES.join("|")})(?=$|[.\\[])`).exec(issue.path);
     const value = m ? input[m[1] as StackSettingName] : undefined;
@@ -105,7 +113,17 @@ export function issuesAtStackKeys(issues: readonly ConfigIssue[], input: Readonl
 }
 
 /** The error a component throws for settings that fail validation: the config validation's message, with its rejection attached (domain/rejection.ts). */
-export function rejectedSettings(typeToken: string, name: string, heading: string, issues: ReadonlyArray<ConfigIssue & { stackConfigKey?: string }>, opts?: pulumi.ResourceOptions): pulumi.ResourceError {
+export function rejectedSettings(
+  typeToken: string,
+  name: string,
+  heading: string,
+  issues: ReadonlyArray<ConfigIssue & { stackConfigKey?: string }>,
+  opts?: pulumi.ResourceOptions,
+): pulumi.ResourceError {
   const error = new pulumi.ResourceError(new ConfigValidationError(issues, heading).message, opts?.parent, true);
-  return withRejection(error, { component: typeToken, name, problems: issues.map((i) => ({ message: i.message, ...(i.stackConfigKey === undefined ? {} : { stackConfigKey: i.stackConfigKey }) })) });
+  return withRejection(error, {
+    component: typeToken,
+    name,
+    problems: issues.map((i) => ({ message: i.message, ...(i.stackConfigKey === undefined ? {} : { stackConfigKey: i.stackConfigKey }) })),
+  });
 }

@@ -11,7 +11,11 @@ import { withRejection } from "../domain/rejection";
  */
 export function rejectInvalid(typeToken: string, name: string, problems: readonly string[], opts?: pulumi.ResourceOptions): void {
   if (problems.length === 0) return;
-  throw withRejection(new pulumi.ResourceError(`${typeToken} "${name}" has invalid inputs: ${problems.join("; ")}.`, opts?.parent, true), { component: typeToken, name, problems: problems.map((message) => ({ message })) });
+  throw withRejection(new pulumi.ResourceError(`${typeToken} "${name}" has invalid inputs: ${problems.join("; ")}.`, opts?.parent, true), {
+    component: typeToken,
+    name,
+    problems: problems.map((message) => ({ message })),
+  });
 }
 
 /**
@@ -32,12 +36,20 @@ export function tuningProblems(tuning: TuningPlan): string[] {
     tcpTimedWaitDelayProblem(tuning.tcpTimedWaitDelay),
     maxUserPortProblem(tuning.maxUserPort),
     ...dynamicPortRangeProblems(tuning.dynamicPortRangeStart, tuning.dynamicPortRangeCount, tuning.maxUserPort),
-    ...(tuning.autoReusePortRange === undefined ? [] : autoReusePortRangeProblems(tuning.autoReusePortRange.start, tuning.autoReusePortRange.count, tuning.dynamicPortRangeStart, tuning.dynamicPortRangeCount)),
+    ...(tuning.autoReusePortRange === undefined
+      ? []
+      : autoReusePortRangeProblems(
+          tuning.autoReusePortRange.start,
+          tuning.autoReusePortRange.count,
+          tuning.dynamicPortRangeStart,
+          tuning.dynamicPortRangeCount,
+        )),
     mailboxCacheTtlProblem(tuning.mailboxCacheTtl, tuning.effectiveTtlFloor),
   ];
   const { carried, sha256 } = siteConfigFacts(tuning.siteConfigContent);
   if (!carried.ok) problems.push(`SiteConfigContent: ${carried.reason}`);
-  else if (carried.value !== tuning.mailboxCacheTtl) problems.push(`SiteConfigContent carries MailboxCacheTTL = ${carried.value}, not the planned ${tuning.mailboxCacheTtl}`);
+  else if (carried.value !== tuning.mailboxCacheTtl)
+    problems.push(`SiteConfigContent carries MailboxCacheTTL = ${carried.value}, not the planned ${tuning.mailboxCacheTtl}`);
   if (tuning.siteConfigPath.length === 0) problems.push("SiteConfigPath is empty");
   if (sha256 !== tuning.siteConfigSha256) problems.push("SiteConfigSha256 is not the SHA-256 of SiteConfigContent");
   return problems.filter((p): p is string => p !== undefined);

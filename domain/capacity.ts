@@ -50,9 +50,7 @@ export interface Load {
  * - `hostPool`: the whole dynamic range, shared by every destination (Windows' default);
  * - `perBackend`: the auto-reuse range, one copy of it per (local address, back end) pair.
  */
-export type CapacityPool =
-  | { readonly model: "hostPool"; readonly ports: number }
-  | { readonly model: "perBackend"; readonly ports: number };
+export type CapacityPool = { readonly model: "hostPool"; readonly ports: number } | { readonly model: "perBackend"; readonly ports: number };
 
 /** Usable ports on the legacy path (Windows 2003 and earlier): the ports above the reserved ones, up to MaxUserPort. */
 export function legacyUsablePorts(maxUserPort: number): number {
@@ -149,7 +147,13 @@ export interface CapacityAssessment {
 }
 
 /** Assesses a host's port settings and `MailboxCacheTTL` against its load. */
-export function assessCapacity(space: PortSpace, timeWaitSeconds: number, mailboxCacheTtl: number, load: Load, autoReuse?: AutoReusePortRange): CapacityAssessment {
+export function assessCapacity(
+  space: PortSpace,
+  timeWaitSeconds: number,
+  mailboxCacheTtl: number,
+  load: Load,
+  autoReuse?: AutoReusePortRange,
+): CapacityAssessment {
   const pool = capacityPool(space, autoReuse);
   const rmax = maxConnectionRate(pool.ports, timeWaitSeconds);
   const plannedRate = load.utilization * rmax;

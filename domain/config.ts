@@ -25,8 +25,15 @@ import { type MailhostConfig, type SchemaFilledConfig, type SchemaNode, configSc
 export { ALERT_WEBHOOK_URL_KEY, AZURE_LOCATION_KEY, CONFIG_NAMESPACE, configKeyPath } from "./config/keys";
 export { AZURE_REGION_PATTERN, EMAIL_PATTERN, VM_SIZE_PATTERN, WORKSPACE_RESOURCE_ID_PATTERN } from "./config/patterns";
 export {
-  DSC_WINDOWS_VERSIONS, TEXT_DEFAULTS, TUNING_MECHANISMS, WINDOWS_VERSIONS, configSchema,
-  type MailhostConfig, type StackConfigInput, type TuningMechanism, type WindowsVersion,
+  DSC_WINDOWS_VERSIONS,
+  TEXT_DEFAULTS,
+  TUNING_MECHANISMS,
+  WINDOWS_VERSIONS,
+  configSchema,
+  type MailhostConfig,
+  type StackConfigInput,
+  type TuningMechanism,
+  type WindowsVersion,
 } from "./config/schema";
 export { allowedText } from "./config/errors";
 export { defaultDynamicPortRange } from "./config/defaults";
@@ -48,7 +55,12 @@ export function acceptNumbersAsStrings(value: unknown, node: SchemaNode | undefi
   if (typeof value === "number" && Number.isFinite(value) && node.type === "string") return String(value);
   if (Array.isArray(value)) return value.map((item) => acceptNumbersAsStrings(item, node.items));
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, acceptNumbersAsStrings(v, node.properties?.[k] ?? (typeof node.additionalProperties === "object" ? node.additionalProperties : undefined))]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        acceptNumbersAsStrings(v, node.properties?.[k] ?? (typeof node.additionalProperties === "object" ? node.additionalProperties : undefined)),
+      ]),
+    );
   }
   return value;
 }
@@ -66,9 +78,7 @@ export function schemaIssues(raw: unknown): ConfigIssue[] {
 }
 
 /** Result of {@link parseStackConfig}. */
-export type ConfigResult =
-  | { readonly ok: true; readonly config: MailhostConfig }
-  | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+export type ConfigResult = { readonly ok: true; readonly config: MailhostConfig } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
 /**
  * Validates raw stack config (`{ fleet, tcp, siteConfig, capacity }` as parsed from YAML/JSON):

@@ -105,28 +105,43 @@ export function configReferenceTable(): string {
   const out: string[] = [];
   out.push(`### \`${AZURE_LOCATION_KEY}\``, "");
   out.push(...yamlBlock([[`  ${AZURE_LOCATION_KEY}: <region name>`, "required"]]), "");
-  out.push(...tableLines([`| \`${AZURE_LOCATION_KEY}\` | string | an Azure region's programmatic name: lower-case letters and digits | required | The stack's region (the azure-native provider's default location): every resource of the stack is created there. |`]), "");
+  out.push(
+    ...tableLines([
+      `| \`${AZURE_LOCATION_KEY}\` | string | an Azure region's programmatic name: lower-case letters and digits | required | The stack's region (the azure-native provider's default location): every resource of the stack is created there. |`,
+    ]),
+    "",
+  );
   for (const [key, block] of Object.entries(schema.properties ?? {})) {
     const required = (schema.required ?? []).includes(key);
     const lines: [string, string][] = [];
     outlineLines(block, `${CONFIG_NAMESPACE}:${key}`, 1, required ? "required" : "optional", required, lines);
     const blockRows: string[] = [];
     rows(block, [key], required, undefined, blockRows);
-    out.push(`### \`${configKeyPath([key])}\``, "", `${block.description ?? ""}${required ? "" : " Optional: every key has a default or may be left out."}`, "");
+    out.push(
+      `### \`${configKeyPath([key])}\``,
+      "",
+      `${block.description ?? ""}${required ? "" : " Optional: every key has a default or may be left out."}`,
+      "",
+    );
     out.push(...yamlBlock(lines), "", ...tableLines(blockRows), "");
   }
   const password = `${ADMIN_PASSWORD.minLength}–${ADMIN_PASSWORD.maxLength} characters, ${ADMIN_PASSWORD.characterClasses} of 4 character classes`;
   out.push("### Secrets", "", "Set with `pulumi config set --secret <key>`, which writes the encrypted value into the stack file:", "");
-  out.push(...yamlBlock([
-    [`  ${configKeyPath(["adminPassword"])}:`, "required"],
-    ["    secure: <ciphertext>", ""],
-    [`  ${configKeyPath([ALERT_WEBHOOK_URL_KEY])}:`, "optional"],
-    ["    secure: <ciphertext>", ""],
-  ]), "");
-  out.push(...tableLines([
-    `| \`${configKeyPath(["adminPassword"])}\` | secret string | ${password} | required | Local administrator password; set with \`pulumi config set --secret\`. Never printed. |`,
-    `| \`${configKeyPath([ALERT_WEBHOOK_URL_KEY])}\` | secret string | https:// URL, at most ${WEBHOOK_URL_MAX_LENGTH} characters | — | Webhook receiver of the alert action group (common alert schema); set with \`pulumi config set --secret\`. Never printed or exported. |`,
-  ]));
+  out.push(
+    ...yamlBlock([
+      [`  ${configKeyPath(["adminPassword"])}:`, "required"],
+      ["    secure: <ciphertext>", ""],
+      [`  ${configKeyPath([ALERT_WEBHOOK_URL_KEY])}:`, "optional"],
+      ["    secure: <ciphertext>", ""],
+    ]),
+    "",
+  );
+  out.push(
+    ...tableLines([
+      `| \`${configKeyPath(["adminPassword"])}\` | secret string | ${password} | required | Local administrator password; set with \`pulumi config set --secret\`. Never printed. |`,
+      `| \`${configKeyPath([ALERT_WEBHOOK_URL_KEY])}\` | secret string | https:// URL, at most ${WEBHOOK_URL_MAX_LENGTH} characters | — | Webhook receiver of the alert action group (common alert schema); set with \`pulumi config set --secret\`. Never printed or exported. |`,
+    ]),
+  );
   return [CONFIG_TABLE_BEGIN, "", ...out, CONFIG_TABLE_END].join("\n");
 }
 

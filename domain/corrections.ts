@@ -47,4 +47,6 @@ export const CORRECTION_EVENT_LEVEL = "Information";
 export const CORRECTION_EVENT_DATA = ["sentence", "setting", "found", "written", "powerShellEdition"] as const;
 
 /** The data collection rule's filter for the correction events, `LogName!XPath`. */
-export const CORRECTION_EVENT_XPATH = `${CORRECTION_EVENT_LOG}!*[System[Provider[@Name='${CORRECTION_EVENT_SOURCE}'] and (${Object.values(CORRECTION_EVENT_IDS).map((id) => `EventID=${id}`).join(" or ")})]]`;
+export const CORRECTION_EVENT_XPATH = `${CORRECTION_EVENT_LOG}!*[System[Provider[@Name='${CORRECTION_EVENT_SOURCE}'] and (${Object.values(CORRECTION_EVENT_IDS)
+  .map((id) => `EventID=${id}`)
+  .join(" or ")})]]`;

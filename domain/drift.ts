@@ -71,7 +71,17 @@ export const TUNING_REBOOT_REASONS: readonly string[] = ["MailhostIacMarker", "M
 const nullableInt = { type: ["integer", "null"] } as const;
 const collectorSchema = {
   type: "object",
-  required: ["MaxUserPort", "TcpTimedWaitDelay", "DynamicPortRangeStartPort", "DynamicPortRangeNumberOfPorts", "MailboxCacheTTL", "SiteConfigSha256", "RebootPending", "LcmConfigurationMode", "CollectedAt"],
+  required: [
+    "MaxUserPort",
+    "TcpTimedWaitDelay",
+    "DynamicPortRangeStartPort",
+    "DynamicPortRangeNumberOfPorts",
+    "MailboxCacheTTL",
+    "SiteConfigSha256",
+    "RebootPending",
+    "LcmConfigurationMode",
+    "CollectedAt",
+  ],
   properties: {
     MaxUserPort: nullableInt,
     TcpTimedWaitDelay: nullableInt,
@@ -116,7 +126,10 @@ export type ParsedCollector = { readonly ok: true; readonly report: CollectorRep
  */
 export function parseCollectorOutput(stdout: unknown): ParsedCollector {
   if (typeof stdout !== "string" || stdout.trim() === "") return { ok: false, reason: "the collector printed nothing" };
-  const lines = stdout.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+  const lines = stdout
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
   let candidate: unknown;
   let found = false;
   for (let i = lines.length - 1; i >= 0 && !found; i--) {
@@ -143,7 +156,17 @@ export type SettingStatus = "in-sync" | "drifted" | "unknown";
 
 /** One setting of one host. */
 export interface SettingDrift {
-  readonly setting: "MaxUserPort" | "TcpTimedWaitDelay" | "DynamicPortRange" | "DynamicPortRange (IPv6)" | "AutoReusePortRange" | "MailboxCacheTTL" | "SiteConfig.cfg" | "LcmConfigurationMode" | "PendingReboot" | "Machine Configuration reason";
+  readonly setting:
+    | "MaxUserPort"
+    | "TcpTimedWaitDelay"
+    | "DynamicPortRange"
+    | "DynamicPortRange (IPv6)"
+    | "AutoReusePortRange"
+    | "MailboxCacheTTL"
+    | "SiteConfig.cfg"
+    | "LcmConfigurationMode"
+    | "PendingReboot"
+    | "Machine Configuration reason";
   /** Config key the setting comes from, for annotations. */
   readonly configKey: string;
   readonly desired: string;
@@ -259,11 +282,20 @@ function autoReuseDrift(desired: TuningPlan, report: CollectorReport): SettingDr
   const configured = (s: number, c: number) => (c === 0 ? "0+0 (off)" : `${s}+${c}${pending ? " (configured, in effect after the pending reboot)" : ""}`);
   if (planned === undefined) {
     if (start === undefined || start === null || count === undefined || count === null || count === 0) return undefined;
-    return { setting: "AutoReusePortRange", configKey, desired: "not set (left as it is; the capacity model counts one port pool per host)", actual: configured(start, count), status: "drifted", dangerous: false };
+    return {
+      setting: "AutoReusePortRange",
+      configKey,
+      desired: "not set (left as it is; the capacity model counts one port pool per host)",
+      actual: configured(start, count),
+      status: "drifted",
+      dangerous: false,
+    };
   }
   const wanted = `${planned.start}+${planned.count}`;
-  if (start === undefined || count === undefined) return unreadable("AutoReusePortRange", configKey, wanted, "the collector does not report it (an older collector)");
-  if (start === null || count === null) return unreadable("AutoReusePortRange", configKey, wanted, readError(report, "AutoReusePortRange") ?? "Get-NetTCPSetting gave no range");
+  if (start === undefined || count === undefined)
+    return unreadable("AutoReusePortRange", configKey, wanted, "the collector does not report it (an older collector)");
+  if (start === null || count === null)
+    return unreadable("AutoReusePortRange", configKey, wanted, readError(report, "AutoReusePortRange") ?? "Get-NetTCPSetting gave no range");
   return {
     setting: "AutoReusePortRange",
     configKey,
@@ -288,33 +320,55 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
   const mupWrong = mup === null ? wrongKindOf(report, "MaxUserPort") : undefined;
   const mupError = mup === null && mupWrong === undefined ? readError(report, "MaxUserPort") : undefined;
   const noCap = "none: no legacy cap";
-  out.push(mupError ? unreadable("MaxUserPort", "mailhost:tcp.maxUserPort", String(desired.maxUserPort), mupError) : {
-    setting: "MaxUserPort",
-    configKey: "mailhost:tcp.maxUserPort",
-    desired: String(desired.maxUserPort),
-    actual: mupWrong ? wrongKindText(mupWrong, WINDOWS_DEFAULTS.maxUserPort ?? "no legacy cap") : mup === null ? absent(noCap) : String(mup),
-    status: mup === desired.maxUserPort ? "in-sync" : "drifted",
-    dangerous: mup !== null && !inRange(mup, MAX_USER_PORT),
-  });
+  out.push(
+    mupError
+      ? unreadable("MaxUserPort", "mailhost:tcp.maxUserPort", String(desired.maxUserPort), mupError)
+      : {
+          setting: "MaxUserPort",
+          configKey: "mailhost:tcp.maxUserPort",
+          desired: String(desired.maxUserPort),
+          actual: mupWrong ? wrongKindText(mupWrong, WINDOWS_DEFAULTS.maxUserPort ?? "no legacy cap") : mup === null ? absent(noCap) : String(mup),
+          status: mup === desired.maxUserPort ? "in-sync" : "drifted",
+          dangerous: mup !== null && !inRange(mup, MAX_USER_PORT),
+        },
+  );
 
   // TcpTimedWaitDelay: absent or of the wrong kind means the Windows default.
   const twd = report.TcpTimedWaitDelay;
   const twdWrong = twd === null ? wrongKindOf(report, "TcpTimedWaitDelay") : undefined;
   const twdError = twd === null && twdWrong === undefined ? readError(report, "TcpTimedWaitDelay") : undefined;
   const effectiveTimeWait = twd ?? WINDOWS_DEFAULTS.tcpTimedWaitDelay;
-  out.push(twdError ? unreadable("TcpTimedWaitDelay", "mailhost:tcp.tcpTimedWaitDelay", `${desired.tcpTimedWaitDelay} s`, twdError) : {
-    setting: "TcpTimedWaitDelay",
-    configKey: "mailhost:tcp.tcpTimedWaitDelay",
-    desired: `${desired.tcpTimedWaitDelay} s`,
-    actual: twdWrong ? wrongKindText(twdWrong, `${WINDOWS_DEFAULTS.tcpTimedWaitDelay} s`) : twd === null ? absent(`${WINDOWS_DEFAULTS.tcpTimedWaitDelay} s`) : `${twd} s`,
-    // A wrong-kind value is drift even when the default it falls back to is the desired value.
-    status: twdWrong === undefined && effectiveTimeWait === desired.tcpTimedWaitDelay ? "in-sync" : "drifted",
-    dangerous: !inRange(effectiveTimeWait, TCP_TIMED_WAIT_DELAY),
-  });
+  out.push(
+    twdError
+      ? unreadable("TcpTimedWaitDelay", "mailhost:tcp.tcpTimedWaitDelay", `${desired.tcpTimedWaitDelay} s`, twdError)
+      : {
+          setting: "TcpTimedWaitDelay",
+          configKey: "mailhost:tcp.tcpTimedWaitDelay",
+          desired: `${desired.tcpTimedWaitDelay} s`,
+          actual: twdWrong
+            ? wrongKindText(twdWrong, `${WINDOWS_DEFAULTS.tcpTimedWaitDelay} s`)
+            : twd === null
+              ? absent(`${WINDOWS_DEFAULTS.tcpTimedWaitDelay} s`)
+              : `${twd} s`,
+          // A wrong-kind value is drift even when the default it falls back to is the desired value.
+          status: twdWrong === undefined && effectiveTimeWait === desired.tcpTimedWaitDelay ? "in-sync" : "drifted",
+          dangerous: !inRange(effectiveTimeWait, TCP_TIMED_WAIT_DELAY),
+        },
+  );
 
-  out.push(portRange("DynamicPortRange", desired, report.DynamicPortRangeStartPort, report.DynamicPortRangeNumberOfPorts, readError(report, "DynamicPortRange ipv4")));
+  out.push(
+    portRange("DynamicPortRange", desired, report.DynamicPortRangeStartPort, report.DynamicPortRangeNumberOfPorts, readError(report, "DynamicPortRange ipv4")),
+  );
   if (report.DynamicPortRangeIPv6StartPort !== undefined || report.DynamicPortRangeIPv6NumberOfPorts !== undefined) {
-    out.push(portRange("DynamicPortRange (IPv6)", desired, report.DynamicPortRangeIPv6StartPort ?? null, report.DynamicPortRangeIPv6NumberOfPorts ?? null, readError(report, "DynamicPortRange ipv6")));
+    out.push(
+      portRange(
+        "DynamicPortRange (IPv6)",
+        desired,
+        report.DynamicPortRangeIPv6StartPort ?? null,
+        report.DynamicPortRangeIPv6NumberOfPorts ?? null,
+        readError(report, "DynamicPortRange ipv6"),
+      ),
+    );
   }
 
   const autoReuse = autoReuseDrift(desired, report);
@@ -322,40 +376,52 @@ export function compareHost(desired: TuningPlan, report: CollectorReport): Setti
 
   const ttl = report.MailboxCacheTTL;
   const ttlDesired = `${desired.mailboxCacheTtl} s (floor ${desired.effectiveTtlFloor} s)`;
-  const ttlError = ttl === null ? readError(report, "MailboxCacheTTL") ?? siteConfigPathError(report) : undefined;
-  out.push(ttlError ? unreadable("MailboxCacheTTL", "mailhost:siteConfig.mailboxCacheTtl", ttlDesired, ttlError) : {
-    setting: "MailboxCacheTTL",
-    configKey: "mailhost:siteConfig.mailboxCacheTtl",
-    desired: ttlDesired,
-    actual: ttl === null ? "absent" : `${ttl} s`,
-    status: ttl === desired.mailboxCacheTtl ? "in-sync" : "drifted",
-    // Below the floor (or gone) is what brings back WSAEADDRINUSE.
-    dangerous: ttl === null || ttl < desired.effectiveTtlFloor,
-  });
+  const ttlError = ttl === null ? (readError(report, "MailboxCacheTTL") ?? siteConfigPathError(report)) : undefined;
+  out.push(
+    ttlError
+      ? unreadable("MailboxCacheTTL", "mailhost:siteConfig.mailboxCacheTtl", ttlDesired, ttlError)
+      : {
+          setting: "MailboxCacheTTL",
+          configKey: "mailhost:siteConfig.mailboxCacheTtl",
+          desired: ttlDesired,
+          actual: ttl === null ? "absent" : `${ttl} s`,
+          status: ttl === desired.mailboxCacheTtl ? "in-sync" : "drifted",
+          // Below the floor (or gone) is what brings back WSAEADDRINUSE.
+          dangerous: ttl === null || ttl < desired.effectiveTtlFloor,
+        },
+  );
 
   const sha = report.SiteConfigSha256?.toLowerCase() ?? null;
   const shaDesired = `sha256 ${desired.siteConfigSha256.slice(0, 12)}…`;
-  const shaError = sha === null ? readError(report, "SiteConfigSha256") ?? siteConfigPathError(report) : undefined;
-  out.push(shaError ? unreadable("SiteConfig.cfg", "mailhost:siteConfig", shaDesired, shaError) : {
-    setting: "SiteConfig.cfg",
-    configKey: "mailhost:siteConfig",
-    desired: shaDesired,
-    actual: sha === null ? "file missing" : `sha256 ${sha.slice(0, 12)}…`,
-    status: sha === desired.siteConfigSha256 ? "in-sync" : "drifted",
-    dangerous: sha === null,
-  });
+  const shaError = sha === null ? (readError(report, "SiteConfigSha256") ?? siteConfigPathError(report)) : undefined;
+  out.push(
+    shaError
+      ? unreadable("SiteConfig.cfg", "mailhost:siteConfig", shaDesired, shaError)
+      : {
+          setting: "SiteConfig.cfg",
+          configKey: "mailhost:siteConfig",
+          desired: shaDesired,
+          actual: sha === null ? "file missing" : `sha256 ${sha.slice(0, 12)}…`,
+          status: sha === desired.siteConfigSha256 ? "in-sync" : "drifted",
+          dangerous: sha === null,
+        },
+  );
 
   if (desired.mechanism === "dsc") {
     const mode = report.LcmConfigurationMode;
     const modeError = mode === null ? readError(report, "LcmConfigurationMode") : undefined;
-    out.push(modeError ? unreadable("LcmConfigurationMode", "mailhost:tcp.tuning", "ApplyAndAutoCorrect", modeError) : {
-      setting: "LcmConfigurationMode",
-      configKey: "mailhost:tcp.tuning",
-      desired: "ApplyAndAutoCorrect",
-      actual: mode ?? "DSC not in use",
-      status: mode === "ApplyAndAutoCorrect" ? "in-sync" : "drifted",
-      dangerous: false,
-    });
+    out.push(
+      modeError
+        ? unreadable("LcmConfigurationMode", "mailhost:tcp.tuning", "ApplyAndAutoCorrect", modeError)
+        : {
+            setting: "LcmConfigurationMode",
+            configKey: "mailhost:tcp.tuning",
+            desired: "ApplyAndAutoCorrect",
+            actual: mode ?? "DSC not in use",
+            status: mode === "ApplyAndAutoCorrect" ? "in-sync" : "drifted",
+            dangerous: false,
+          },
+    );
   } else if (desired.mechanism === "machineConfiguration" && report.LcmConfigurationMode !== null) {
     // A configuration the DSC extension left behind keeps applying the old values beside Machine
     // Configuration: the two would fight over the same settings (docs/MACHINE-CONFIGURATION.md, moving from dsc).
@@ -392,8 +458,10 @@ export function hostStatus(settings: readonly SettingDrift[]): SettingStatus {
 
 /** Issues in the shape config errors use, for annotations. */
 export function driftIssues(host: string, settings: readonly SettingDrift[]): ConfigIssue[] {
-  return settings.filter((s) => s.status !== "in-sync").map((s) => ({
-    path: s.configKey,
-    message: `${host}: ${s.setting} is ${s.actual}, desired ${s.desired}${s.dangerous ? " (dangerous: outside the safe range)" : ""}.`,
-  }));
+  return settings
+    .filter((s) => s.status !== "in-sync")
+    .map((s) => ({
+      path: s.configKey,
+      message: `${host}: ${s.setting} is ${s.actual}, desired ${s.desired}${s.dangerous ? " (dangerous: outside the safe range)" : ""}.`,
+    }));
 }

@@ -22,10 +22,10 @@ export const DEFAULT_EGRESS_KIND: EgressKind = "natGateway";
  * case-insensitive, so the fixed segments accept either case.
  */
 export const ROUTE_TABLE_ID_PATTERN =
-  "^/[Ss][Uu][Bb][Ss][Cc][Rr][Ii][Pp][Tt][Ii][Oo][Nn][Ss]/[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
-  + "/[Rr][Ee][Ss][Oo][Uu][Rr][Cc][Ee][Gg][Rr][Oo][Uu][Pp][Ss]/[-A-Za-z0-9_.()]{1,90}"
-  + "/[Pp][Rr][Oo][Vv][Ii][Dd][Ee][Rr][Ss]/[Mm][Ii][Cc][Rr][Oo][Ss][Oo][Ff][Tt]\\.[Nn][Ee][Tt][Ww][Oo][Rr][Kk]"
-  + "/[Rr][Oo][Uu][Tt][Ee][Tt][Aa][Bb][Ll][Ee][Ss]/[A-Za-z0-9_.-]{1,80}$";
+  "^/[Ss][Uu][Bb][Ss][Cc][Rr][Ii][Pp][Tt][Ii][Oo][Nn][Ss]/[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}" +
+  "/[Rr][Ee][Ss][Oo][Uu][Rr][Cc][Ee][Gg][Rr][Oo][Uu][Pp][Ss]/[-A-Za-z0-9_.()]{1,90}" +
+  "/[Pp][Rr][Oo][Vv][Ii][Dd][Ee][Rr][Ss]/[Mm][Ii][Cc][Rr][Oo][Ss][Oo][Ff][Tt]\\.[Nn][Ee][Tt][Ww][Oo][Rr][Kk]" +
+  "/[Rr][Oo][Uu][Tt][Ee][Tt][Aa][Bb][Ll][Ee][Ss]/[A-Za-z0-9_.-]{1,80}$";
 
 /** The Availability Zones Azure has in a region with zones (a zone-redundant public IP spans all three). */
 export const ALL_AVAILABILITY_ZONES = ["1", "2", "3"] as const;

@@ -8,7 +8,15 @@
  * `machines` (its machine operations are create, update, delete, get, list, assessPatches and
  * installPatches), so `mailhost reboot --scope` lists them as needing a manual restart.
  */
-import { ASSIGNMENT_TYPE, type AssignmentRow, type ExpectedAssignment, GUEST_CONFIGURATION_TABLE, type GraphHostVerdict, MACHINE_CONFIGURATION_NAME, judgeAssignment } from "./graphDrift";
+import {
+  ASSIGNMENT_TYPE,
+  type AssignmentRow,
+  type ExpectedAssignment,
+  GUEST_CONFIGURATION_TABLE,
+  type GraphHostVerdict,
+  MACHINE_CONFIGURATION_NAME,
+  judgeAssignment,
+} from "./graphDrift";
 import { kqlString } from "./kql";
 import { STACK_TAG, type TuningPlan } from "./plan";
 
@@ -133,17 +141,32 @@ export function judgeScope(rows: readonly ScopeRow[], options: ScopeJudgeOptions
     if (assignment === undefined) {
       verdict = {
         status: "unknown",
-        reason: stack !== undefined
-          ? `no ${MACHINE_CONFIGURATION_NAME} assignment: its stack ${stack} has not tuned it through Machine Configuration (see \`mailhost drift --stack ${stack}\`)`
-          : `carries ${options.tag.name}=${options.tag.value} but no ${MACHINE_CONFIGURATION_NAME} assignment yet: Azure Policy evaluates new machines within about 15 minutes and deploys it; for machines that existed before the assignment, start a remediation task`,
+        reason:
+          stack !== undefined
+            ? `no ${MACHINE_CONFIGURATION_NAME} assignment: its stack ${stack} has not tuned it through Machine Configuration (see \`mailhost drift --stack ${stack}\`)`
+            : `carries ${options.tag.name}=${options.tag.value} but no ${MACHINE_CONFIGURATION_NAME} assignment yet: Azure Policy evaluates new machines within about 15 minutes and deploys it; for machines that existed before the assignment, start a remediation task`,
         settings: [],
         rebootPending: false,
       };
     } else {
-      verdict = judgeAssignment(assignment, options.tuning, compareValues ? options.expected : undefined, { now: options.now, maxAgeMinutes: options.maxAgeMinutes });
+      verdict = judgeAssignment(assignment, options.tuning, compareValues ? options.expected : undefined, {
+        now: options.now,
+        maxAgeMinutes: options.maxAgeMinutes,
+      });
       // The estate policy was deployed from the named stack's plan: say what to update when its values differ.
-      if (stack === undefined && verdict.reason !== undefined) verdict = { ...verdict, reason: verdict.reason.replace("apply the stack (pulumi up) first", "update the EstateTuningPolicy from this plan (pulumi up) and let Azure Policy deploy it again") };
-      if (!compareValues && verdict.status !== "unknown") verdict = { ...verdict, reason: `compliance only: the values of stack ${stack} were not compared (check them with \`mailhost drift --stack ${stack}\`)` };
+      if (stack === undefined && verdict.reason !== undefined)
+        verdict = {
+          ...verdict,
+          reason: verdict.reason.replace(
+            "apply the stack (pulumi up) first",
+            "update the EstateTuningPolicy from this plan (pulumi up) and let Azure Policy deploy it again",
+          ),
+        };
+      if (!compareValues && verdict.status !== "unknown")
+        verdict = {
+          ...verdict,
+          reason: `compliance only: the values of stack ${stack} were not compared (check them with \`mailhost drift --stack ${stack}\`)`,
+        };
     }
     return {
       id: machine?.id ?? id,

@@ -30,9 +30,23 @@
  *   `osDisk.osType`), the last branch of Microsoft's image list, which also covers custom images.
  * Scale sets are out of scope: Machine Configuration supports only flexible orchestration there.
  */
-import { MAILHOST_TCP_TUNING, TUNED_PROPERTIES, type TunedProperty, configurationParameterName, tunedPropertiesOf, tunedPropertyValues } from "./machineConfiguration";
+import {
+  MAILHOST_TCP_TUNING,
+  TUNED_PROPERTIES,
+  type TunedProperty,
+  configurationParameterName,
+  tunedPropertiesOf,
+  tunedPropertyValues,
+} from "./machineConfiguration";
 import { BASE64URL_PATTERN } from "./guestEncoding";
-import { AUTO_REUSE_PORT_RANGE_COUNT, AUTO_REUSE_PORT_RANGE_START, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY } from "./limits";
+import {
+  AUTO_REUSE_PORT_RANGE_COUNT,
+  AUTO_REUSE_PORT_RANGE_START,
+  DYNAMIC_PORT_RANGE_COUNT,
+  DYNAMIC_PORT_RANGE_START,
+  MAX_USER_PORT,
+  TCP_TIMED_WAIT_DELAY,
+} from "./limits";
 import { STACK_TAG, type TuningPlan } from "./plan";
 
 /**
@@ -121,7 +135,12 @@ export function parameterHashExpression(properties: readonly TunedProperty[] = T
  */
 export function parameterHashOf(tuning: TuningPlan): string {
   const values = tunedPropertyValues(tuning);
-  return Buffer.from(tunedPropertiesOf(tuning).map((p) => `${configurationParameterName(p)}=${values[p]}`).join(","), "utf8").toString("base64");
+  return Buffer.from(
+    tunedPropertiesOf(tuning)
+      .map((p) => `${configurationParameterName(p)}=${values[p]}`)
+      .join(","),
+    "utf8",
+  ).toString("base64");
 }
 
 export interface EstatePolicyInputs {
@@ -237,11 +256,22 @@ export function estatePolicyRule(inputs: Pick<EstatePolicyInputs, "contentUri" |
 /** `properties.parameters` of the definition. */
 export function estatePolicyParameters(inputs: Pick<EstatePolicyInputs, "tagName" | "tagValue" | "tuning">): Record<string, Record<string, unknown>> {
   return {
-    [TAG_NAME_PARAMETER]: { type: "String", metadata: { displayName: "Mail host tag name", description: "Machines carrying this tag with the value below are tuned." }, defaultValue: inputs.tagName },
-    [TAG_VALUE_PARAMETER]: { type: "String", metadata: { displayName: "Mail host tag value", description: "Value of the mail host tag." }, defaultValue: inputs.tagValue },
+    [TAG_NAME_PARAMETER]: {
+      type: "String",
+      metadata: { displayName: "Mail host tag name", description: "Machines carrying this tag with the value below are tuned." },
+      defaultValue: inputs.tagName,
+    },
+    [TAG_VALUE_PARAMETER]: {
+      type: "String",
+      metadata: { displayName: "Mail host tag value", description: "Value of the mail host tag." },
+      defaultValue: inputs.tagValue,
+    },
     [TUNING_PARAMETER]: {
       type: "Object",
-      metadata: { displayName: "TCP port tuning and SiteConfig.cfg", description: "MaxUserPort, TcpTimedWaitDelay, the dynamic port range and SiteConfig.cfg (base64url) the package applies." },
+      metadata: {
+        displayName: "TCP port tuning and SiteConfig.cfg",
+        description: "MaxUserPort, TcpTimedWaitDelay, the dynamic port range and SiteConfig.cfg (base64url) the package applies.",
+      },
       defaultValue: tuningParameterValue(inputs.tuning),
       schema: tuningParameterSchema(tunedPropertiesOf(inputs.tuning)),
     },
@@ -272,7 +302,8 @@ export function estatePolicyDefinition(inputs: EstatePolicyInputs): Record<strin
       displayName: "Mail hosts: TCP ephemeral-port tuning and SiteConfig.cfg (mailhost-iac)",
       policyType: "Custom",
       mode: "Indexed",
-      description: "Creates the MailhostTcpTuning guest configuration assignment (ApplyAndAutoCorrect) on tagged Windows Azure VMs and Arc-enabled servers that no mailhost-iac stack tunes.",
+      description:
+        "Creates the MailhostTcpTuning guest configuration assignment (ApplyAndAutoCorrect) on tagged Windows Azure VMs and Arc-enabled servers that no mailhost-iac stack tunes.",
       metadata: estatePolicyMetadata(inputs),
       version: inputs.version ?? "1.0.0",
       parameters: estatePolicyParameters(inputs),

@@ -186,7 +186,17 @@ function rangeDangerous(actual: string): boolean {
  * `MailhostTcpTuning:MailhostTcpTuning:<Setting>`. A code with our prefix and another setting
  * was not written by this module's resource.
  */
-export const OUR_REASON_SETTINGS: readonly string[] = ["MaxUserPort", "TcpTimedWaitDelay", "DynamicPortRangeIPv4", "DynamicPortRangeIPv6", "AutoReusePortRange", "SiteConfig", "MailboxCacheTTL", "RebootPending", "LcmConfiguration"];
+export const OUR_REASON_SETTINGS: readonly string[] = [
+  "MaxUserPort",
+  "TcpTimedWaitDelay",
+  "DynamicPortRangeIPv4",
+  "DynamicPortRangeIPv6",
+  "AutoReusePortRange",
+  "SiteConfig",
+  "MailboxCacheTTL",
+  "RebootPending",
+  "LcmConfiguration",
+];
 
 /** What our resource writes as `actual` for a value it could not read (guest module: "cannot be read ... actual=unreadable"). */
 export const UNREADABLE_ACTUAL = "unreadable";
@@ -205,7 +215,14 @@ export function reasonText(reason: AssignmentReason): string {
 export function reasonToSetting(reason: AssignmentReason, tuning: TuningPlan): SettingDrift {
   const parsed = parseReason(reason);
   if (!parsed || !OUR_REASON_SETTINGS.includes(parsed.setting)) {
-    return { setting: "Machine Configuration reason", configKey: "mailhost:tcp", desired: "a reason of MailhostTcpTuning", actual: reasonText(reason), status: "unknown", dangerous: false };
+    return {
+      setting: "Machine Configuration reason",
+      configKey: "mailhost:tcp",
+      desired: "a reason of MailhostTcpTuning",
+      actual: reasonText(reason),
+      status: "unknown",
+      dangerous: false,
+    };
   }
   const mapped = measuredSetting(parsed, reason, tuning);
   if (parsed.actual === UNREADABLE_ACTUAL) return { ...mapped, actual: `could not be read (${parsed.sentence})`, status: "unknown", dangerous: false };
@@ -217,30 +234,100 @@ function measuredSetting(parsed: ParsedReason, reason: AssignmentReason, tuning:
   switch (parsed.setting) {
     case "MaxUserPort": {
       const effective = effectiveDword(parsed.actual, WINDOWS_DEFAULTS.maxUserPort);
-      return { setting: "MaxUserPort", configKey: "mailhost:tcp.maxUserPort", desired: String(tuning.maxUserPort), actual: parsed.actual, status: "drifted", dangerous: effective !== null && !inRange(effective, MAX_USER_PORT) };
+      return {
+        setting: "MaxUserPort",
+        configKey: "mailhost:tcp.maxUserPort",
+        desired: String(tuning.maxUserPort),
+        actual: parsed.actual,
+        status: "drifted",
+        dangerous: effective !== null && !inRange(effective, MAX_USER_PORT),
+      };
     }
     case "TcpTimedWaitDelay": {
       const effective = effectiveDword(parsed.actual, WINDOWS_DEFAULTS.tcpTimedWaitDelay) ?? WINDOWS_DEFAULTS.tcpTimedWaitDelay;
-      return { setting: "TcpTimedWaitDelay", configKey: "mailhost:tcp.tcpTimedWaitDelay", desired: `${tuning.tcpTimedWaitDelay} s`, actual: parsed.actual, status: "drifted", dangerous: !inRange(effective, TCP_TIMED_WAIT_DELAY) };
+      return {
+        setting: "TcpTimedWaitDelay",
+        configKey: "mailhost:tcp.tcpTimedWaitDelay",
+        desired: `${tuning.tcpTimedWaitDelay} s`,
+        actual: parsed.actual,
+        status: "drifted",
+        dangerous: !inRange(effective, TCP_TIMED_WAIT_DELAY),
+      };
     }
     case "DynamicPortRangeIPv4":
-      return { setting: "DynamicPortRange", configKey: "mailhost:tcp.dynamicPortRange", desired: range, actual: parsed.actual, status: "drifted", dangerous: rangeDangerous(parsed.actual) };
+      return {
+        setting: "DynamicPortRange",
+        configKey: "mailhost:tcp.dynamicPortRange",
+        desired: range,
+        actual: parsed.actual,
+        status: "drifted",
+        dangerous: rangeDangerous(parsed.actual),
+      };
     case "DynamicPortRangeIPv6":
-      return { setting: "DynamicPortRange (IPv6)", configKey: "mailhost:tcp.dynamicPortRange", desired: range, actual: parsed.actual, status: "drifted", dangerous: rangeDangerous(parsed.actual) };
+      return {
+        setting: "DynamicPortRange (IPv6)",
+        configKey: "mailhost:tcp.dynamicPortRange",
+        desired: range,
+        actual: parsed.actual,
+        status: "drifted",
+        dangerous: rangeDangerous(parsed.actual),
+      };
     case "AutoReusePortRange":
-      return { setting: "AutoReusePortRange", configKey: "mailhost:tcp.autoReusePortRange", desired: tuning.autoReusePortRange === undefined ? parsed.desired : `${tuning.autoReusePortRange.start}+${tuning.autoReusePortRange.count}`, actual: parsed.actual, status: "drifted", dangerous: /^0\+0$/.test(parsed.actual.trim()) };
+      return {
+        setting: "AutoReusePortRange",
+        configKey: "mailhost:tcp.autoReusePortRange",
+        desired: tuning.autoReusePortRange === undefined ? parsed.desired : `${tuning.autoReusePortRange.start}+${tuning.autoReusePortRange.count}`,
+        actual: parsed.actual,
+        status: "drifted",
+        dangerous: /^0\+0$/.test(parsed.actual.trim()),
+      };
     case "SiteConfig":
-      return { setting: "SiteConfig.cfg", configKey: "mailhost:siteConfig", desired: `sha256 ${tuning.siteConfigSha256.slice(0, 12)}…`, actual: parsed.actual, status: "drifted", dangerous: /missing|absent/i.test(parsed.actual) };
+      return {
+        setting: "SiteConfig.cfg",
+        configKey: "mailhost:siteConfig",
+        desired: `sha256 ${tuning.siteConfigSha256.slice(0, 12)}…`,
+        actual: parsed.actual,
+        status: "drifted",
+        dangerous: /missing|absent/i.test(parsed.actual),
+      };
     case "MailboxCacheTTL": {
       const ttl = /^\d+$/.test(parsed.actual) ? Number(parsed.actual) : null;
-      return { setting: "MailboxCacheTTL", configKey: "mailhost:siteConfig.mailboxCacheTtl", desired: `${tuning.mailboxCacheTtl} s (floor ${tuning.effectiveTtlFloor} s)`, actual: parsed.actual, status: "drifted", dangerous: ttl === null || ttl < tuning.effectiveTtlFloor };
+      return {
+        setting: "MailboxCacheTTL",
+        configKey: "mailhost:siteConfig.mailboxCacheTtl",
+        desired: `${tuning.mailboxCacheTtl} s (floor ${tuning.effectiveTtlFloor} s)`,
+        actual: parsed.actual,
+        status: "drifted",
+        dangerous: ttl === null || ttl < tuning.effectiveTtlFloor,
+      };
     }
     case "RebootPending":
-      return { setting: "PendingReboot", configKey: "mailhost:tcp", desired: "Tcpip values in effect", actual: `${parsed.sentence} (${parsed.actual})`.trim(), status: "drifted", dangerous: false };
+      return {
+        setting: "PendingReboot",
+        configKey: "mailhost:tcp",
+        desired: "Tcpip values in effect",
+        actual: `${parsed.sentence} (${parsed.actual})`.trim(),
+        status: "drifted",
+        dangerous: false,
+      };
     case "LcmConfiguration":
-      return { setting: "LcmConfigurationMode", configKey: "mailhost:tcp.tuning", desired: parsed.desired, actual: parsed.actual, status: "drifted", dangerous: false };
+      return {
+        setting: "LcmConfigurationMode",
+        configKey: "mailhost:tcp.tuning",
+        desired: parsed.desired,
+        actual: parsed.actual,
+        status: "drifted",
+        dangerous: false,
+      };
     default:
-      return { setting: "Machine Configuration reason", configKey: "mailhost:tcp", desired: parsed.desired, actual: reasonText(reason), status: "unknown", dangerous: false };
+      return {
+        setting: "Machine Configuration reason",
+        configKey: "mailhost:tcp",
+        desired: parsed.desired,
+        actual: reasonText(reason),
+        status: "unknown",
+        dangerous: false,
+      };
   }
 }
 
@@ -271,9 +358,19 @@ export interface JudgeOptions {
  *   reason, a reason in another form (an agent error, a rejected package) or a value our resource
  *   could not read → `unknown`, with the reason as Azure gave it. Unknown is never remediated.
  */
-export function judgeAssignment(row: AssignmentRow | undefined, tuning: TuningPlan, expected: ExpectedAssignment | undefined, options: JudgeOptions): GraphHostVerdict {
+export function judgeAssignment(
+  row: AssignmentRow | undefined,
+  tuning: TuningPlan,
+  expected: ExpectedAssignment | undefined,
+  options: JudgeOptions,
+): GraphHostVerdict {
   if (row === undefined) {
-    return { status: "unknown", reason: `no ${MACHINE_CONFIGURATION_NAME} guest configuration assignment in Azure Resource Graph (not deployed yet, or the guest configuration extension has not reported)`, settings: [], rebootPending: false };
+    return {
+      status: "unknown",
+      reason: `no ${MACHINE_CONFIGURATION_NAME} guest configuration assignment in Azure Resource Graph (not deployed yet, or the guest configuration extension has not reported)`,
+      settings: [],
+      rebootPending: false,
+    };
   }
   const props = row.properties ?? {};
   const evaluatedAt = props.lastComplianceStatusChecked ?? undefined;
@@ -283,15 +380,21 @@ export function judgeAssignment(row: AssignmentRow | undefined, tuning: TuningPl
   const actualHash = props.guestConfiguration?.contentHash;
   // Without an expectation (a host of another stack, read across a scope), compliance alone is judged.
   if (expected !== undefined && (actualHash === undefined || actualHash.toLowerCase() !== expected.contentHash.toLowerCase())) {
-    return unknown(`the assignment carries package ${actualHash ? `${actualHash.slice(0, 12)}…` : "(no contentHash)"}, the plan builds ${expected.contentHash.slice(0, 12)}…: apply the stack (pulumi up) first`);
+    return unknown(
+      `the assignment carries package ${actualHash ? `${actualHash.slice(0, 12)}…` : "(no contentHash)"}, the plan builds ${expected.contentHash.slice(0, 12)}…: apply the stack (pulumi up) first`,
+    );
   }
   const params = rowParameters(row);
   const expectedNames = expected === undefined ? [] : Object.keys(expected.parameters);
   if (expectedNames.length > 0 && (params === undefined || params.size === 0)) {
-    return unknown(`the assignment reports ${params === undefined ? "no configurationParameter list" : "an empty configurationParameter list"}, the plan sets ${expectedNames.length} (${expectedNames.join(", ")}): the values the host is checked against cannot be confirmed`);
+    return unknown(
+      `the assignment reports ${params === undefined ? "no configurationParameter list" : "an empty configurationParameter list"}, the plan sets ${expectedNames.length} (${expectedNames.join(", ")}): the values the host is checked against cannot be confirmed`,
+    );
   }
   if (params !== undefined && expected !== undefined) {
-    const differing = Object.entries(expected.parameters).filter(([name, value]) => params.get(name) !== value).map(([name]) => name);
+    const differing = Object.entries(expected.parameters)
+      .filter(([name, value]) => params.get(name) !== value)
+      .map(([name]) => name);
     if (differing.length > 0) return unknown(`the assignment's parameters differ from the plan (${differing.join(", ")}): apply the stack (pulumi up) first`);
   }
   const resources = props.latestAssignmentReport?.resources ?? [];
@@ -307,15 +410,25 @@ export function judgeAssignment(row: AssignmentRow | undefined, tuning: TuningPl
   if (/^compliant$/i.test(status)) return { status: "in-sync", settings: [], rebootPending: false, evaluatedAt };
   if (!/^noncompliant$/i.test(status)) return unknown(`unexpected compliance status ${JSON.stringify(status)}`);
 
-  if (resources.length === 0) return unknown("NonCompliant, but the report has no per-resource result: the agent did not report on the MailhostTcpTuning resource");
+  if (resources.length === 0)
+    return unknown("NonCompliant, but the report has no per-resource result: the agent did not report on the MailhostTcpTuning resource");
   // A resource the report marks compliant (true, "true" or "Compliant") carries no finding, only e.g. "DSC::RESOURCE::SUCCESS".
-  const reasons = resources.filter((r) => !/^(true|compliant)$/i.test(String(r.complianceStatus))).flatMap((r) => r.reasons ?? []).filter((r) => r.code !== undefined || r.phrase !== undefined);
+  const reasons = resources
+    .filter((r) => !/^(true|compliant)$/i.test(String(r.complianceStatus)))
+    .flatMap((r) => r.reasons ?? [])
+    .filter((r) => r.code !== undefined || r.phrase !== undefined);
   if (reasons.length === 0) return unknown("NonCompliant, with no reason reported: nothing says which value differs");
   const settings = reasons.map((r) => reasonToSetting(r, tuning));
   const unmeasured = settings.filter((s) => s.status === "unknown");
   const rebootPending = settings.some((s) => s.setting === "PendingReboot");
   if (unmeasured.length > 0) {
-    return { status: "unknown", reason: `Machine Configuration could not measure the host: ${unmeasured.map((s) => s.actual).join("; ")}`, settings, rebootPending, evaluatedAt };
+    return {
+      status: "unknown",
+      reason: `Machine Configuration could not measure the host: ${unmeasured.map((s) => s.actual).join("; ")}`,
+      settings,
+      rebootPending,
+      evaluatedAt,
+    };
   }
   return { status: "drifted", settings, rebootPending, evaluatedAt };
 }

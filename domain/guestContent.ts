@@ -46,7 +46,9 @@ export function manifestSha256(manifest: GuestManifest): string {
   }
   const lines = [
     ...files.map((f) => `file ${JSON.stringify(f.path)} ${sha256Of(f.bytes)}`),
-    ...Object.keys(manifest.values).sort().map((name) => `value ${JSON.stringify(name)} ${JSON.stringify(manifest.values[name])}`),
+    ...Object.keys(manifest.values)
+      .sort()
+      .map((name) => `value ${JSON.stringify(name)} ${JSON.stringify(manifest.values[name])}`),
   ];
   return sha256Of(lines.join("\n"));
 }

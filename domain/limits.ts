@@ -243,8 +243,12 @@ export const AlertWindowMinutes = {
 export type AlertWindowMinutes = (typeof AlertWindowMinutes)[keyof typeof AlertWindowMinutes];
 /** Window sizes (minutes) a log search alert rule may use here, in ascending order ({@link AlertWindowMinutes}). */
 export const ALERT_WINDOW_MINUTES = [
-  AlertWindowMinutes.Minutes5, AlertWindowMinutes.Minutes10, AlertWindowMinutes.Minutes15,
-  AlertWindowMinutes.Minutes30, AlertWindowMinutes.Minutes45, AlertWindowMinutes.Minutes60,
+  AlertWindowMinutes.Minutes5,
+  AlertWindowMinutes.Minutes10,
+  AlertWindowMinutes.Minutes15,
+  AlertWindowMinutes.Minutes30,
+  AlertWindowMinutes.Minutes45,
+  AlertWindowMinutes.Minutes60,
 ] as const;
 
 /** E-mail receivers of one action group (Azure Monitor service limits: 1,000 e-mail actions per action group). */
@@ -286,8 +290,13 @@ export const CorrectionWindowMinutes = {
 export type CorrectionWindowMinutes = (typeof CorrectionWindowMinutes)[keyof typeof CorrectionWindowMinutes];
 /** Windows (minutes) of the correction alert, in ascending order ({@link CorrectionWindowMinutes}). */
 export const CORRECTION_WINDOW_MINUTES = [
-  CorrectionWindowMinutes.Hours1, CorrectionWindowMinutes.Hours2, CorrectionWindowMinutes.Hours3, CorrectionWindowMinutes.Hours4,
-  CorrectionWindowMinutes.Hours6, CorrectionWindowMinutes.Hours12, CorrectionWindowMinutes.Hours24,
+  CorrectionWindowMinutes.Hours1,
+  CorrectionWindowMinutes.Hours2,
+  CorrectionWindowMinutes.Hours3,
+  CorrectionWindowMinutes.Hours4,
+  CorrectionWindowMinutes.Hours6,
+  CorrectionWindowMinutes.Hours12,
+  CorrectionWindowMinutes.Hours24,
 ] as const;
 
 /**

@@ -50,7 +50,9 @@ export const TUNED_PROPERTIES = [
  * leaves the host's range alone.
  */
 export const AUTO_REUSE_PROPERTIES = AUTO_REUSE_PARAMETER_NAMES;
-const everyArgumentIsAProperty: [Exclude<keyof TuningArguments, (typeof TUNED_PROPERTIES)[number] | (typeof AUTO_REUSE_PROPERTIES)[number]>] extends [never] ? true : false = true;
+const everyArgumentIsAProperty: [Exclude<keyof TuningArguments, (typeof TUNED_PROPERTIES)[number] | (typeof AUTO_REUSE_PROPERTIES)[number]>] extends [never]
+  ? true
+  : false = true;
 void everyArgumentIsAProperty;
 export type TunedProperty = (typeof TUNED_PROPERTIES)[number] | (typeof AUTO_REUSE_PROPERTIES)[number];
 
@@ -69,10 +71,12 @@ export const SINGLE_INSTANCE = { IsSingleInstance: "Yes" } as const;
  */
 export function tunedPropertyValues(tuning: TuningPlan): Partial<Record<TunedProperty, string>> & Record<(typeof TUNED_PROPERTIES)[number], string> {
   return {
-    ...(tuning.autoReusePortRange === undefined ? {} : {
-      AutoReusePortRangeStartPort: String(tuning.autoReusePortRange.start),
-      AutoReusePortRangeNumberOfPorts: String(tuning.autoReusePortRange.count),
-    }),
+    ...(tuning.autoReusePortRange === undefined
+      ? {}
+      : {
+          AutoReusePortRangeStartPort: String(tuning.autoReusePortRange.start),
+          AutoReusePortRangeNumberOfPorts: String(tuning.autoReusePortRange.count),
+        }),
     MaxUserPort: String(tuning.maxUserPort),
     TcpTimedWaitDelay: String(tuning.tcpTimedWaitDelay),
     DynamicPortRangeStartPort: String(tuning.dynamicPortRangeStart),

@@ -79,12 +79,15 @@ export function moduleFileProblems(files: readonly ModuleFile[]): string[] {
     const text = Buffer.from(manifest.bytes).toString("utf8");
     const version = manifestModuleVersion(text);
     if (version !== MAILHOST_TCP_TUNING.moduleVersion) {
-      problems.push(`${manifestName} says ModuleVersion ${JSON.stringify(version ?? null)}, but the MOF names ${MAILHOST_TCP_TUNING.moduleVersion}; the agent loads the module by name and version`);
+      problems.push(
+        `${manifestName} says ModuleVersion ${JSON.stringify(version ?? null)}, but the MOF names ${MAILHOST_TCP_TUNING.moduleVersion}; the agent loads the module by name and version`,
+      );
     }
     // The manifest's RootModule holds the resource class: without it the agent cannot load it.
     const root = /^\s*RootModule\s*=\s*['"]([^'"]+)['"]/m.exec(text)?.[1];
     if (root === undefined) problems.push(`${manifestName} names no RootModule`);
-    else if (!files.some((f) => f.path.toLowerCase() === root.replace(/\\/g, "/").toLowerCase())) problems.push(`${manifestName} names RootModule ${JSON.stringify(root)}, which is not among the module's files`);
+    else if (!files.some((f) => f.path.toLowerCase() === root.replace(/\\/g, "/").toLowerCase()))
+      problems.push(`${manifestName} names RootModule ${JSON.stringify(root)}, which is not among the module's files`);
   }
   return problems;
 }

@@ -81,7 +81,8 @@ export function mofLiteral(value: MofValue): string {
 }
 
 function checkIdentifier(what: string, name: string): void {
-  if (!IDENTIFIER.test(name)) throw new RangeError(`${what} ${JSON.stringify(name)} is not a MOF identifier (letters, digits and _, not starting with a digit)`);
+  if (!IDENTIFIER.test(name))
+    throw new RangeError(`${what} ${JSON.stringify(name)} is not a MOF identifier (letters, digits and _, not starting with a digit)`);
 }
 
 /** Reserved names the writer sets itself. */
@@ -109,7 +110,8 @@ export function writeMof(configurationName: string, instances: readonly MofResou
     ];
     for (const [name, value] of instance.properties) {
       checkIdentifier("property name", name);
-      if (RESERVED.has(name.toLowerCase()) || seen.has(name.toLowerCase())) throw new RangeError(`property ${name} of ${instance.className} is set twice or is set by the writer`);
+      if (RESERVED.has(name.toLowerCase()) || seen.has(name.toLowerCase()))
+        throw new RangeError(`property ${name} of ${instance.className} is set twice or is set by the writer`);
       if (Array.isArray(value) && value.length === 0) throw new RangeError(`property ${name} of ${instance.className} is an empty array; leave it out`);
       seen.add(name.toLowerCase());
       lines.push(`${name} = ${mofLiteral(value)};`);

@@ -17,15 +17,36 @@ import { type AlertRulePlan, alertRulePlans, portUsageAlertPlan } from "./monito
 import { type MetricAlertPlan, natGatewayAlertPlans } from "./monitoring/natAlerts";
 
 export {
-  CONNECTION_FAILURES_COUNTER, DCR_STREAMS, LOG_TABLE_SCHEMAS, TCPIP_EVENTS, TCPIP_EVENT_SOURCE, TCPIP_EVENT_XPATH,
-  TCP_COUNTER_NAMES, TCP_COUNTER_OBJECTS, TCP_COUNTER_SPECIFIERS, estimateDailyBytesPerHost,
+  CONNECTION_FAILURES_COUNTER,
+  DCR_STREAMS,
+  LOG_TABLE_SCHEMAS,
+  TCPIP_EVENTS,
+  TCPIP_EVENT_SOURCE,
+  TCPIP_EVENT_XPATH,
+  TCP_COUNTER_NAMES,
+  TCP_COUNTER_OBJECTS,
+  TCP_COUNTER_SPECIFIERS,
+  estimateDailyBytesPerHost,
 } from "./monitoring/collection";
 export {
-  type AlertKey, type AlertRulePlan, CORRECTION_RUNBOOK, HOST_DIMENSION, LOG_ALERT_RULE_LIMITS,
-  alertRulePlans, alertRuleTextBytes, heartbeatQuery, isoMinutes, portUsageAlertPlan,
+  type AlertKey,
+  type AlertRulePlan,
+  CORRECTION_RUNBOOK,
+  HOST_DIMENSION,
+  LOG_ALERT_RULE_LIMITS,
+  alertRulePlans,
+  alertRuleTextBytes,
+  heartbeatQuery,
+  isoMinutes,
+  portUsageAlertPlan,
 } from "./monitoring/logAlerts";
 export {
-  type MetricAlertKey, type MetricAlertPlan, NAT_GATEWAY_METRICS, NAT_GATEWAY_METRIC_NAMESPACE, SNAT_CONNECTION_STATE, natGatewayAlertPlans,
+  type MetricAlertKey,
+  type MetricAlertPlan,
+  NAT_GATEWAY_METRICS,
+  NAT_GATEWAY_METRIC_NAMESPACE,
+  SNAT_CONNECTION_STATE,
+  natGatewayAlertPlans,
 } from "./monitoring/natAlerts";
 
 /** Names of the monitoring resources of a stack (CAF abbreviations). */
@@ -43,11 +64,11 @@ export interface MonitoringNames {
 export type WorkspacePlan =
   | { readonly kind: "created"; readonly name: string; readonly retentionInDays: number }
   | {
-    readonly kind: "existing";
-    readonly resourceId: string;
-    /** The workspace's region (`mailhost:monitoring.workspaceLocation`): the data collection rule is created there. */
-    readonly location: string;
-  };
+      readonly kind: "existing";
+      readonly resourceId: string;
+      /** The workspace's region (`mailhost:monitoring.workspaceLocation`): the data collection rule is created there. */
+      readonly location: string;
+    };
 
 /** The monitoring of a stack, from its config. */
 export interface MonitoringPlan {
@@ -91,16 +112,25 @@ export function monitoringNames(stackSlug: string): MonitoringNames {
  * names the stack's own NAT gateway (none: no NAT gateway alerts); `vmIds`, when given, select the
  * hosts instead of the resource group and name prefix (VMs that exist already, by ARM id).
  */
-export function planMonitoring(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], webhookReceiver: boolean, hostNames: readonly string[], options: { readonly natGatewayName?: string; readonly vmIds?: readonly string[]; readonly portUsage?: PortUsageThreshold } = {}): MonitoringPlan {
+export function planMonitoring(
+  stackSlug: string,
+  resourceGroup: string,
+  vmNamePrefix: string,
+  monitoring: MailhostConfig["monitoring"],
+  webhookReceiver: boolean,
+  hostNames: readonly string[],
+  options: { readonly natGatewayName?: string; readonly vmIds?: readonly string[]; readonly portUsage?: PortUsageThreshold } = {},
+): MonitoringPlan {
   const names = monitoringNames(stackSlug);
   const alerts = alertRulePlans(stackSlug, resourceGroup, vmNamePrefix, monitoring, hostNames, options.vmIds);
   const { portUsage } = options;
   return {
     enabled: monitoring.enabled,
     names,
-    workspace: monitoring.workspaceResourceId === undefined
-      ? { kind: "created", name: names.workspace, retentionInDays: monitoring.retentionInDays }
-      : { kind: "existing", resourceId: monitoring.workspaceResourceId, location: monitoring.workspaceLocation ?? "" },
+    workspace:
+      monitoring.workspaceResourceId === undefined
+        ? { kind: "created", name: names.workspace, retentionInDays: monitoring.retentionInDays }
+        : { kind: "existing", resourceId: monitoring.workspaceResourceId, location: monitoring.workspaceLocation ?? "" },
     emailReceivers: [...monitoring.emailReceivers],
     webhookReceiver,
     samplingIntervalSeconds: monitoring.samplingIntervalSeconds,

@@ -7,7 +7,17 @@
  */
 import { createHash } from "node:crypto";
 import { type GuestFile, type GuestManifest, manifestSha256 } from "./guestContent";
-import { type AutoReusePortRange, type CapacityAssessment, type CapacityPool, type Load, assessCapacity, capacityModelText, capacityPool, effectiveTtlFloor, minimumTtlForLoad } from "./capacity";
+import {
+  type AutoReusePortRange,
+  type CapacityAssessment,
+  type CapacityPool,
+  type Load,
+  assessCapacity,
+  capacityModelText,
+  capacityPool,
+  effectiveTtlFloor,
+  minimumTtlForLoad,
+} from "./capacity";
 import { type MailhostConfig, type TuningMechanism, configKeyPath } from "./config";
 import { type EgressPlan, canonicalZones, egressNames, planEgress } from "./egress";
 import { toBase64Url } from "./guestEncoding";
@@ -169,7 +179,13 @@ function compact(stack: string): string {
 
 /** Stack name as used inside resource names: lower case, `-` for anything else. */
 export function slug(stack: string): string {
-  return stack.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "") || "stack";
+  return (
+    stack
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, "-")
+      .replace(/-+/g, "-")
+      .replace(/^-|-$/g, "") || "stack"
+  );
 }
 
 /** SHA-256 hex of a string's UTF-8 bytes. */
@@ -253,9 +269,10 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
     const path = configKeyPath(["siteConfig", "mailboxCacheTtl"]);
     issues.push({
       path,
-      message: pool.model === "hostPool"
-        ? `${ttlIssues[0].message} The floor comes from the capacity model (one port pool per host, no auto-reuse port range): ${load.activeSessions} sessions with TcpTimedWaitDelay ${config.tcp.tcpTimedWaitDelay} s and ${pool.ports} ports at utilisation ${load.utilization} need MailboxCacheTTL >= ${capacityMinimumTtl} s (S * T / (u * P); the ${load.backendEndpoints} back-end endpoint(s) share the pool).`
-        : `${ttlIssues[0].message} The floor comes from the capacity model (auto-reuse port range of ${pool.ports} ports per back end): ${load.activeSessions} sessions over ${load.backendEndpoints} endpoint(s) with TcpTimedWaitDelay ${config.tcp.tcpTimedWaitDelay} s at utilisation ${load.utilization} need MailboxCacheTTL >= ${capacityMinimumTtl} s (S * T / (u * R * B)).`,
+      message:
+        pool.model === "hostPool"
+          ? `${ttlIssues[0].message} The floor comes from the capacity model (one port pool per host, no auto-reuse port range): ${load.activeSessions} sessions with TcpTimedWaitDelay ${config.tcp.tcpTimedWaitDelay} s and ${pool.ports} ports at utilisation ${load.utilization} need MailboxCacheTTL >= ${capacityMinimumTtl} s (S * T / (u * P); the ${load.backendEndpoints} back-end endpoint(s) share the pool).`
+          : `${ttlIssues[0].message} The floor comes from the capacity model (auto-reuse port range of ${pool.ports} ports per back end): ${load.activeSessions} sessions over ${load.backendEndpoints} endpoint(s) with TcpTimedWaitDelay ${config.tcp.tcpTimedWaitDelay} s at utilisation ${load.utilization} need MailboxCacheTTL >= ${capacityMinimumTtl} s (S * T / (u * R * B)).`,
     });
   } else {
     issues.push(...ttlIssues);
@@ -298,16 +315,27 @@ export function planFleet(stack: string, config: MailhostConfig, siteConfigTempl
     },
     capacity: assessCapacity(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load, autoReuse),
     egress,
-    monitoring: planMonitoring(slug(stack), names.resourceGroup, hostNamePrefix(stack), config.monitoring, options.webhookReceiver ?? false, hosts.map((h) => h.name), {
-      natGatewayName: egress.kind === "natGateway" ? egress.natGatewayName : undefined,
-      portUsage: portUsageThreshold(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load, autoReuse),
-    }),
+    monitoring: planMonitoring(
+      slug(stack),
+      names.resourceGroup,
+      hostNamePrefix(stack),
+      config.monitoring,
+      options.webhookReceiver ?? false,
+      hosts.map((h) => h.name),
+      {
+        natGatewayName: egress.kind === "natGateway" ? egress.natGatewayName : undefined,
+        portUsage: portUsageThreshold(space, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, load, autoReuse),
+      },
+    ),
   };
 }
 
 /** Every argument the tuning passes to the guest, by name. */
-export type TuningArguments = Record<Exclude<TuningParameterName, (typeof AUTO_REUSE_PARAMETER_NAMES)[number]> | typeof SITE_CONFIG_SHA256_PARAMETER, number | string>
-  & Partial<Record<(typeof AUTO_REUSE_PARAMETER_NAMES)[number], number>>;
+export type TuningArguments = Record<
+  Exclude<TuningParameterName, (typeof AUTO_REUSE_PARAMETER_NAMES)[number]> | typeof SITE_CONFIG_SHA256_PARAMETER,
+  number | string
+> &
+  Partial<Record<(typeof AUTO_REUSE_PARAMETER_NAMES)[number], number>>;
 
 /**
  * The values as they reach the guest scripts, under their exact names, for every mechanism: the
@@ -322,10 +350,12 @@ export function tuningArguments(tuning: TuningPlan): TuningArguments {
     TcpTimedWaitDelay: tuning.tcpTimedWaitDelay,
     DynamicPortRangeStartPort: tuning.dynamicPortRangeStart,
     DynamicPortRangeNumberOfPorts: tuning.dynamicPortRangeCount,
-    ...(tuning.autoReusePortRange === undefined ? {} : {
-      AutoReusePortRangeStartPort: tuning.autoReusePortRange.start,
-      AutoReusePortRangeNumberOfPorts: tuning.autoReusePortRange.count,
-    }),
+    ...(tuning.autoReusePortRange === undefined
+      ? {}
+      : {
+          AutoReusePortRangeStartPort: tuning.autoReusePortRange.start,
+          AutoReusePortRangeNumberOfPorts: tuning.autoReusePortRange.count,
+        }),
     [SITE_CONFIG_PATH_PARAMETER]: toBase64Url(tuning.siteConfigPath),
     [SITE_CONFIG_CONTENT_PARAMETER]: toBase64Url(tuning.siteConfigContent),
     [SITE_CONFIG_SHA256_PARAMETER]: tuning.siteConfigSha256,

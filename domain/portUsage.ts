@@ -17,13 +17,7 @@
  * end with the auto-reuse range. A host that stays above it is running past its plan before any
  * Tcpip 4227/4231.
  */
-import {
-  type AutoReusePortRange,
-  type Load,
-  type PortSpace,
-  capacityPool,
-  connectionDemand,
-} from "./capacity";
+import { type AutoReusePortRange, type Load, type PortSpace, capacityPool, connectionDemand } from "./capacity";
 import { BILLED_BYTES_PER_ROW, PORT_USAGE_SAMPLING } from "./limits";
 
 /** The Application-log event source the sampler registers and writes (one source of our own). */
@@ -51,7 +45,13 @@ export interface PortUsageThreshold {
 }
 
 /** The threshold a host is held to, from its port settings and its load. */
-export function portUsageThreshold(space: PortSpace, timeWaitSeconds: number, mailboxCacheTtl: number, load: Load, autoReuse?: AutoReusePortRange): PortUsageThreshold {
+export function portUsageThreshold(
+  space: PortSpace,
+  timeWaitSeconds: number,
+  mailboxCacheTtl: number,
+  load: Load,
+  autoReuse?: AutoReusePortRange,
+): PortUsageThreshold {
   const pool = capacityPool(space, autoReuse);
   return {
     model: pool.model,
@@ -65,7 +65,8 @@ export function portUsageThreshold(space: PortSpace, timeWaitSeconds: number, ma
 
 /** One line for `mailhost plan`. */
 export function portUsageThresholdText(t: PortUsageThreshold): string {
-  const where = t.model === "hostPool" ? "local ports in use or in TIME_WAIT on the host" : "local ports in use or in TIME_WAIT towards any one back-end endpoint";
+  const where =
+    t.model === "hostPool" ? "local ports in use or in TIME_WAIT on the host" : "local ports in use or in TIME_WAIT towards any one back-end endpoint";
   return `alert when ${where} stay above ${t.thresholdPorts} (utilisation ${t.utilization} of ${t.budgetPorts} ports) for the whole window; expected at the planned load: about ${t.expectedPorts}`;
 }
 
@@ -90,16 +91,14 @@ export function portUsageQuery(hostFilterText: string, model: PortUsageThreshold
     `| where ${hostFilterText}`,
     "| extend Reading = parse_json(RenderedDescription)",
   ];
-  const body = model === "hostPool"
-    ? [
-      "| extend Ports = toint(Reading.ports)",
-      "| summarize Lowest = min(Ports), Samples = count() by Computer, _ResourceId",
-    ]
-    : [
-      "| mv-expand Endpoint = Reading.endpoints",
-      "| extend Remote = tostring(Endpoint.remote), Ports = toint(Endpoint.ports)",
-      "| summarize Lowest = min(Ports), Samples = count() by Computer, _ResourceId, Remote",
-    ];
+  const body =
+    model === "hostPool"
+      ? ["| extend Ports = toint(Reading.ports)", "| summarize Lowest = min(Ports), Samples = count() by Computer, _ResourceId"]
+      : [
+          "| mv-expand Endpoint = Reading.endpoints",
+          "| extend Remote = tostring(Endpoint.remote), Ports = toint(Endpoint.ports)",
+          "| summarize Lowest = min(Ports), Samples = count() by Computer, _ResourceId, Remote",
+        ];
   return [...head, ...body, `| where Samples >= ${minimumSamplesInWindow(windowMinutes)}`].join("\n");
 }
 

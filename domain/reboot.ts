@@ -45,7 +45,9 @@ export function maxUnavailable(spec: string, stackSize: number): number {
     return Math.max(1, Math.floor((stackSize * p) / 100));
   }
   if (/^\d{1,6}$/.test(text) && Number(text) >= 1) return Number(text);
-  throw new Error(`--max-unavailable = ${JSON.stringify(spec)} is not allowed; use a whole number of hosts (at least 1) or a percentage of the stack such as 25%`);
+  throw new Error(
+    `--max-unavailable = ${JSON.stringify(spec)} is not allowed; use a whole number of hosts (at least 1) or a percentage of the stack such as 25%`,
+  );
 }
 
 /** A host to restart and its availability zone (undefined: not pinned to one). */

@@ -32,5 +32,5 @@ export function withRejection<E extends Error>(error: E, rejection: Rejection): 
 /** The {@link Rejection} a thrown value carries, if any. */
 export function rejectionOf(error: unknown): Rejection | undefined {
   const value = error !== null && typeof error === "object" ? (error as Record<string, unknown>)[REJECTION_PROPERTY] : undefined;
-  return value !== null && typeof value === "object" && Array.isArray((value as Rejection).problems) ? value as Rejection : undefined;
+  return value !== null && typeof value === "object" && Array.isArray((value as Rejection).problems) ? (value as Rejection) : undefined;
 }

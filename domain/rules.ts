@@ -51,7 +51,9 @@ export function dynamicPortRangeProblems(start: unknown, count: unknown, maxUser
     return [`the dynamic port range ${start}–${end} (start ${start}, ${count} ports) ends above port ${HIGHEST_PORT}`];
   }
   if (typeof maxUserPort === "number" && Number.isInteger(maxUserPort) && end !== maxUserPort) {
-    return [`the dynamic port range ${start}–${end} (start ${start}, ${count} ports) does not end at MaxUserPort = ${maxUserPort}; set the number of ports to ${maxUserPort - start + 1}`];
+    return [
+      `the dynamic port range ${start}–${end} (start ${start}, ${count} ports) does not end at MaxUserPort = ${maxUserPort}; set the number of ports to ${maxUserPort - start + 1}`,
+    ];
   }
   return [];
 }
@@ -74,11 +76,15 @@ export function autoReusePortRangeProblems(start: unknown, count: unknown, dynam
   if (typeof dynamicStart !== "number" || typeof dynamicCount !== "number" || !Number.isInteger(dynamicStart) || !Number.isInteger(dynamicCount)) return [];
   const dynamicEnd = dynamicPortRangeEnd(dynamicStart, dynamicCount);
   if (start < dynamicStart || end > dynamicEnd) {
-    return [`the auto-reuse port range ${start}–${end} (start ${start}, ${count} ports) is not inside the dynamic port range ${dynamicStart}–${dynamicEnd}; Windows needs it strictly inside`];
+    return [
+      `the auto-reuse port range ${start}–${end} (start ${start}, ${count} ports) is not inside the dynamic port range ${dynamicStart}–${dynamicEnd}; Windows needs it strictly inside`,
+    ];
   }
   const outside = dynamicCount - count;
   if (outside < MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE) {
-    return [`the auto-reuse port range ${start}–${end} (${count} ports) leaves ${outside} ports of the dynamic port range ${dynamicStart}–${dynamicEnd} outside it, fewer than the ${MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE} that connections unable to use it need; use at most ${dynamicCount - MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE} ports`];
+    return [
+      `the auto-reuse port range ${start}–${end} (${count} ports) leaves ${outside} ports of the dynamic port range ${dynamicStart}–${dynamicEnd} outside it, fewer than the ${MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE} that connections unable to use it need; use at most ${dynamicCount - MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE} ports`,
+    ];
   }
   return [];
 }

@@ -32,16 +32,26 @@ const utf16le = new TextDecoder("utf-16le", { fatal: true, ignoreBOM: false });
 function textsOfBytes(bytes: Buffer): string[] {
   const out: string[] = [];
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try { out.push(...textsOfBytes(gunzipSync(bytes))); } catch { /* not gzip after all */ }
+    try {
+      out.push(...textsOfBytes(gunzipSync(bytes)));
+    } catch {
+      /* not gzip after all */
+    }
   }
-  try { out.push(utf8.decode(bytes)); } catch { /* not UTF-8 */ }
+  try {
+    out.push(utf8.decode(bytes));
+  } catch {
+    /* not UTF-8 */
+  }
   if (bytes.length % 2 === 0) {
     try {
       const text = utf16le.decode(bytes);
       // Only text a human (or PowerShell) reads: no control characters but tab and line breaks.
       // eslint-disable-next-line no-control-regex -- control characters are what tells decoded text from bytes
       if (!/[\u0000-\u0008\u000e-\u001f]/.test(text)) out.push(text);
-    } catch { /* not UTF-16 */ }
+    } catch {
+      /* not UTF-16 */
+    }
   }
   return out;
 }
@@ -50,7 +60,11 @@ function textsOfBytes(bytes: Buffer): string[] {
 function stringsOfJson(node: unknown, out: string[]): void {
   if (typeof node === "string") out.push(node);
   else if (Array.isArray(node)) for (const item of node) stringsOfJson(item, out);
-  else if (node !== null && typeof node === "object") for (const [k, v] of Object.entries(node)) { out.push(k); stringsOfJson(v, out); }
+  else if (node !== null && typeof node === "object")
+    for (const [k, v] of Object.entries(node)) {
+      out.push(k);
+      stringsOfJson(v, out);
+    }
 }
 
 /** One level of decoding: what `value` may encode, in each encoding it is valid in. */
@@ -64,11 +78,19 @@ function decodeOnce(value: string): string[] {
   }
   // JSON text (settings carried as a string, a JSON-encoded parameter value).
   if (/^[[{"]/.test(trimmed)) {
-    try { stringsOfJson(JSON.parse(trimmed), out); } catch { /* not JSON */ }
+    try {
+      stringsOfJson(JSON.parse(trimmed), out);
+    } catch {
+      /* not JSON */
+    }
   }
   // Percent-encoding (a SAS inside a URL's query, `sig%3D...`).
   if (/%[0-9A-Fa-f]{2}/.test(value)) {
-    try { out.push(decodeURIComponent(value)); } catch { /* a lone % */ }
+    try {
+      out.push(decodeURIComponent(value));
+    } catch {
+      /* a lone % */
+    }
   }
   return out.filter((text) => text !== value);
 }
@@ -84,7 +106,12 @@ export function readableForms(value: string): string[] {
   let frontier = [value];
   for (let depth = 0; depth < MAX_DECODE_DEPTH && frontier.length > 0; depth++) {
     const next: string[] = [];
-    for (const text of frontier) for (const decoded of decodeOnce(text)) if (!seen.has(decoded)) { seen.add(decoded); next.push(decoded); }
+    for (const text of frontier)
+      for (const decoded of decodeOnce(text))
+        if (!seen.has(decoded)) {
+          seen.add(decoded);
+          next.push(decoded);
+        }
     frontier = next;
   }
   return [...seen];
@@ -112,7 +139,11 @@ const MAX_CACHED_VERDICTS = 500;
 function jsonNamesCredential(text: string): boolean {
   if (!/^\s*[[{]/.test(text)) return false;
   let parsed: unknown;
-  try { parsed = JSON.parse(text); } catch { return false; }
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return false;
+  }
   const walk = (node: unknown): boolean => {
     if (Array.isArray(node)) return node.some(walk);
     if (node === null || typeof node !== "object") return false;

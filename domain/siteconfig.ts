@@ -15,7 +15,6 @@ import { MAILBOX_CACHE_TTL, SITE_CONFIG_VALUE_MAX_LENGTH as MAX_VALUE_LENGTH } f
 export const SITE_CONFIG_TTL_SECTION = "Cache";
 export const SITE_CONFIG_TTL_KEY = "MailboxCacheTTL";
 
-
 /** A value a setting may hold in stack config. */
 export type SettingValue = string | number | boolean;
 /** `{ <section>: { <key>: value } }`. */
@@ -57,12 +56,22 @@ type Sections = Map<string, Map<string, string>>;
 /** Problems with one section name, key name or value; empty when it is safe to write. */
 export function checkSectionName(name: string, where: string): ConfigIssue[] {
   if (SECTION_NAME.test(name) && !RESERVED_NAMES.has(name)) return [];
-  return [{ path: where, message: `${where}: section name ${showValue(name)} is not allowed; use 1–64 letters, digits, "_" or "-" (no "[", "]", ".", "=", ";", spaces or control characters).` }];
+  return [
+    {
+      path: where,
+      message: `${where}: section name ${showValue(name)} is not allowed; use 1–64 letters, digits, "_" or "-" (no "[", "]", ".", "=", ";", spaces or control characters).`,
+    },
+  ];
 }
 
 export function checkKeyName(name: string, where: string): ConfigIssue[] {
   if (KEY_NAME.test(name) && !RESERVED_NAMES.has(name)) return [];
-  return [{ path: where, message: `${where}: key name ${showValue(name)} is not allowed; use 1–64 letters, digits, "_", "-" or "." (no "[", "]", "=", ";", spaces or control characters).` }];
+  return [
+    {
+      path: where,
+      message: `${where}: key name ${showValue(name)} is not allowed; use 1–64 letters, digits, "_", "-" or "." (no "[", "]", "=", ";", spaces or control characters).`,
+    },
+  ];
 }
 
 export function checkValue(value: unknown, where: string): ConfigIssue[] {
@@ -85,7 +94,12 @@ export function checkValue(value: unknown, where: string): ConfigIssue[] {
   // A lone leading quote is left as it is by the writer but taken as an opening quote by the
   // reader, so the value must also read back as written.
   if (ini.safe(value) !== value || /^['"]/.test(value) || readsBackAs(value) !== value) {
-    return [{ path: where, message: `${where} = ${showValue(value)} cannot be written verbatim to an INI file: values may not contain "=", ";" or "#", start with "[" or a quote, or have leading or trailing spaces.` }];
+    return [
+      {
+        path: where,
+        message: `${where} = ${showValue(value)} cannot be written verbatim to an INI file: values may not contain "=", ";" or "#", start with "[" or a quote, or have leading or trailing spaces.`,
+      },
+    ];
   }
   return [];
 }
@@ -165,11 +179,17 @@ export function checkSiteConfigSettings(settings: SiteConfigSettings, configPath
       }
       seenKeys.set(key.toLowerCase(), key);
       if (looksLikeCredential(key, value)) {
-        issues.push({ path: keyPath, message: `${keyPath} looks like a credential (value not shown); SiteConfig.cfg reaches the hosts in plain extension settings and run-command parameters, so credentials may not go in it.` });
+        issues.push({
+          path: keyPath,
+          message: `${keyPath} looks like a credential (value not shown); SiteConfig.cfg reaches the hosts in plain extension settings and run-command parameters, so credentials may not go in it.`,
+        });
         continue;
       }
       if (key.toLowerCase() === SITE_CONFIG_TTL_KEY.toLowerCase()) {
-        issues.push({ path: keyPath, message: `${keyPath}: set ${SITE_CONFIG_TTL_KEY} with ${configPath}.mailboxCacheTtl, not in settings, so that its floor is enforced.` });
+        issues.push({
+          path: keyPath,
+          message: `${keyPath}: set ${SITE_CONFIG_TTL_KEY} with ${configPath}.mailboxCacheTtl, not in settings, so that its floor is enforced.`,
+        });
         continue;
       }
       issues.push(...checkValue(value, keyPath));
@@ -182,10 +202,12 @@ export function checkSiteConfigSettings(settings: SiteConfigSettings, configPath
 export function checkMailboxCacheTtl(mailboxCacheTtl: number, ttlFloor: number, configPath = "mailhost:siteConfig"): ConfigIssue[] {
   const where = `${configPath}.mailboxCacheTtl`;
   if (!Number.isInteger(mailboxCacheTtl) || mailboxCacheTtl > MAILBOX_CACHE_TTL.max || mailboxCacheTtl < ttlFloor) {
-    return [{
-      path: where,
-      message: `${where} = ${showValue(mailboxCacheTtl)} is outside ${ttlFloor}–${MAILBOX_CACHE_TTL.max} (${MAILBOX_CACHE_TTL.unit}): it must be a whole number at or above the host's ${SITE_CONFIG_TTL_KEY} floor of ${ttlFloor}.`,
-    }];
+    return [
+      {
+        path: where,
+        message: `${where} = ${showValue(mailboxCacheTtl)} is outside ${ttlFloor}–${MAILBOX_CACHE_TTL.max} (${MAILBOX_CACHE_TTL.unit}): it must be a whole number at or above the host's ${SITE_CONFIG_TTL_KEY} floor of ${ttlFloor}.`,
+      },
+    ];
   }
   return [];
 }
@@ -196,10 +218,7 @@ export function checkMailboxCacheTtl(mailboxCacheTtl: number, ttlFloor: number, 
  */
 export function renderSiteConfig(input: SiteConfigInput): string {
   const configPath = input.configPath ?? "mailhost:siteConfig";
-  const issues = [
-    ...checkSiteConfigSettings(input.settings, configPath),
-    ...checkMailboxCacheTtl(input.mailboxCacheTtl, input.ttlFloor, configPath),
-  ];
+  const issues = [...checkSiteConfigSettings(input.settings, configPath), ...checkMailboxCacheTtl(input.mailboxCacheTtl, input.ttlFloor, configPath)];
   if (issues.length > 0) throw new ConfigValidationError(issues, "SiteConfig.cfg cannot be rendered");
 
   const sections = parseTemplate(input.template);
@@ -245,9 +264,7 @@ function assertRoundTrip(text: string, intended: Record<string, Record<string, s
 }
 
 /** Result of reading `MailboxCacheTTL` out of rendered text. */
-export type TtlReading =
-  | { readonly ok: true; readonly value: number }
-  | { readonly ok: false; readonly reason: string };
+export type TtlReading = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly reason: string };
 
 /**
  * Reads `MailboxCacheTTL` from SiteConfig text (any section, names compared without case).

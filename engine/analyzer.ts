@@ -25,9 +25,27 @@ import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as emptyPbModule from "google-protobuf/google/protobuf/empty_pb";
 import {
-  type AnalyzedResource, type AnalyzerInfo, type EffectivePolicyConfig, type JsonSchema, type PackLogEntry, type PolicyDiagnostic, type PolicyInfo,
-  type PolicyPackConfig, type StackConfiguration, type StartOptions, Empty, analyzeRequestChunks, analyzeStackRequestChunks, analyzerResourceChunks,
-  PolicyPackError, diagnosticOf, fromStruct, levelFromProto, levelToProto, severityFromProto, toStruct,
+  type AnalyzedResource,
+  type AnalyzerInfo,
+  type EffectivePolicyConfig,
+  type JsonSchema,
+  type PackLogEntry,
+  type PolicyDiagnostic,
+  type PolicyInfo,
+  type PolicyPackConfig,
+  type StackConfiguration,
+  type StartOptions,
+  Empty,
+  analyzeRequestChunks,
+  analyzeStackRequestChunks,
+  analyzerResourceChunks,
+  PolicyPackError,
+  diagnosticOf,
+  fromStruct,
+  levelFromProto,
+  levelToProto,
+  severityFromProto,
+  toStruct,
 } from "./analyzerProto";
 import { PackProcess } from "./packProcess";
 import { reconcilePolicyConfig } from "./policyConfig";
@@ -87,7 +105,10 @@ export class PolicyPackProcess {
     return this.packProcess.pid;
   }
 
-  private unary<Res>(name: string, invoke: (client: analyzerGrpc.AnalyzerClient, options: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: Res) => void) => void): Promise<Res> {
+  private unary<Res>(
+    name: string,
+    invoke: (client: analyzerGrpc.AnalyzerClient, options: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: Res) => void) => void,
+  ): Promise<Res> {
     if (this.packProcess.closed) return Promise.reject(new PolicyPackError(`${name}: the policy pack process has been closed [${this.packProcess.packDir}]`));
     const client = this.client;
     return new Promise<Res>((resolve, reject) => {
@@ -95,7 +116,9 @@ export class PolicyPackProcess {
         if (!err) return resolve(res);
         // If the pack crashed, let its exit and last stderr lines land so the error can say so.
         const settle = new Promise<void>((r) => setTimeout(r, 200).unref());
-        void Promise.race([this.packProcess.drained, settle]).then(() => reject(this.packProcess.failure(`${name} failed: ${err.details || err.message}`, err.code)));
+        void Promise.race([this.packProcess.drained, settle]).then(() =>
+          reject(this.packProcess.failure(`${name} failed: ${err.details || err.message}`, err.code)),
+        );
       });
     });
   }
@@ -168,7 +191,9 @@ export class PolicyPackProcess {
           description: p.getDescription(),
           enforcementLevel: levelFromProto(p.getEnforcementlevel()),
           type: type === analyzerPb.PolicyType.POLICY_TYPE_RESOURCE ? "resource" : type === analyzerPb.PolicyType.POLICY_TYPE_STACK ? "stack" : "unknown",
-          configSchema: schema ? { properties: fromStruct(schema.getProperties()) as Record<string, JsonSchema>, required: schema.getRequiredList() } : undefined,
+          configSchema: schema
+            ? { properties: fromStruct(schema.getProperties()) as Record<string, JsonSchema>, required: schema.getRequiredList() }
+            : undefined,
           severity: severityFromProto(p.getSeverity()),
           tags: p.getTagsList(),
         };
@@ -205,7 +230,9 @@ export class PolicyPackProcess {
 
   /** AnalyzeStack over all resources (their outputs), as the engine does at the end of a run. */
   async analyzeStack(resources: AnalyzedResource[]): Promise<PolicyDiagnostic[]> {
-    const chunks = analyzeStackRequestChunks(resources.map((r) => analyzerResourceChunks(r, this.urnOf(r), r.encodedProperties ?? this.propertiesOf(r.properties))));
+    const chunks = analyzeStackRequestChunks(
+      resources.map((r) => analyzerResourceChunks(r, this.urnOf(r), r.encodedProperties ?? this.propertiesOf(r.properties))),
+    );
     const res = await this.raw("AnalyzeStack", analyzerGrpc.AnalyzerService.analyzeStack, chunks);
     return res.getDiagnosticsList().map(diagnosticOf);
   }

@@ -11,7 +11,6 @@ import type * as emptyPbModule from "google-protobuf/google/protobuf/empty_pb";
 import type * as structPbModule from "google-protobuf/google/protobuf/struct_pb";
 import { fieldHeader } from "./wire";
 
-
 // The stubs check `instanceof` against *their* google-protobuf copy: build Struct/Empty from that copy.
 const stubRequire = createRequire(require.resolve("@pulumi/pulumi/proto/analyzer_pb"));
 export const { Struct } = stubRequire("google-protobuf/google/protobuf/struct_pb") as typeof structPbModule;
@@ -286,7 +285,14 @@ export function analyzerResourceChunks(r: AnalyzedResource, urn: string, propert
 /** An AnalyzeStackRequest (`repeated AnalyzerResource resources = 1`) of encoded resources, as chunks. */
 export function analyzeStackRequestChunks(resources: readonly Uint8Array[][]): Uint8Array[] {
   const chunks: Uint8Array[] = [];
-  for (const resource of resources) chunks.push(fieldHeader(1, resource.reduce((n, c) => n + c.length, 0)), ...resource);
+  for (const resource of resources)
+    chunks.push(
+      fieldHeader(
+        1,
+        resource.reduce((n, c) => n + c.length, 0),
+      ),
+      ...resource,
+    );
   return chunks;
 }
 

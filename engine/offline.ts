@@ -85,7 +85,9 @@ interface RegisterRequestLike {
 
 function registrationDetails(req: RegisterRequestLike): RegistrationDetails {
   const propertyDependencies: Record<string, string[]> = {};
-  req.getPropertydependenciesMap?.().forEach((value, key) => { propertyDependencies[key] = [...value.getUrnsList()]; });
+  req.getPropertydependenciesMap?.().forEach((value, key) => {
+    propertyDependencies[key] = [...value.getUrnsList()];
+  });
   const version = req.getVersion?.();
   const provider = req.getProvider?.();
   return { dependencies: [...(req.getDependenciesList?.() ?? [])], propertyDependencies, ...(version ? { version } : {}), ...(provider ? { provider } : {}) };
@@ -111,7 +113,29 @@ export function mockSasToken(inputs: Record<string, unknown>): string {
 
 /** Explicit Azure name of a resource, from whichever `*Name` input its type uses. */
 function azureName(type: string, name: string, inputs: Record<string, unknown>): string {
-  const candidates = ["vmName", "networkInterfaceName", "networkSecurityGroupName", "natGatewayName", "publicIpAddressName", "virtualNetworkName", "subnetName", "accountName", "containerName", "blobName", "vmExtensionName", "runCommandName", "resourceName", "guestConfigurationAssignmentName", "roleAssignmentName", "workspaceName", "dataCollectionRuleName", "associationName", "actionGroupName", "ruleName", "resourceGroupName"];
+  const candidates = [
+    "vmName",
+    "networkInterfaceName",
+    "networkSecurityGroupName",
+    "natGatewayName",
+    "publicIpAddressName",
+    "virtualNetworkName",
+    "subnetName",
+    "accountName",
+    "containerName",
+    "blobName",
+    "vmExtensionName",
+    "runCommandName",
+    "resourceName",
+    "guestConfigurationAssignmentName",
+    "roleAssignmentName",
+    "workspaceName",
+    "dataCollectionRuleName",
+    "associationName",
+    "actionGroupName",
+    "ruleName",
+    "resourceGroupName",
+  ];
   // Children name their parent in the same kind of input (a subnet's virtualNetworkName): prefer the resource's own.
   const own: Record<string, string> = {
     "azure-native:resources:ResourceGroup": "resourceGroupName",
@@ -138,7 +162,13 @@ function armId(type: string, azure: string, inputs: Record<string, unknown>): st
   const rg = typeof inputs.resourceGroupName === "string" ? inputs.resourceGroupName : "rg-mock";
   const base = `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${rg}`;
   const [, module, kind] = type.split(":");
-  const providers: Record<string, string> = { compute: "Microsoft.Compute", network: "Microsoft.Network", storage: "Microsoft.Storage", monitor: "Microsoft.Insights", operationalinsights: "Microsoft.OperationalInsights" };
+  const providers: Record<string, string> = {
+    compute: "Microsoft.Compute",
+    network: "Microsoft.Network",
+    storage: "Microsoft.Storage",
+    monitor: "Microsoft.Insights",
+    operationalinsights: "Microsoft.OperationalInsights",
+  };
   if (type === "azure-native:resources:ResourceGroup") return `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${azure}`;
   // A subnet's id nests under its virtual network, as in Azure: NICs and policies match on it.
   if (type === "azure-native:network:Subnet" && typeof inputs.virtualNetworkName === "string") {
@@ -150,12 +180,17 @@ function armId(type: string, azure: string, inputs: Record<string, unknown>): st
     return `${base}/providers/Microsoft.Compute/virtualMachines/${String(inputs.vmName)}/providers/Microsoft.GuestConfiguration/guestConfigurationAssignments/${azure}`;
   }
   // Azure Policy: definitions at a subscription or management group, assignments and remediations at their scope.
-  if (type === "azure-native:authorization:PolicyDefinition") return `/subscriptions/${MOCK_SUBSCRIPTION}/providers/Microsoft.Authorization/policyDefinitions/${azure}`;
-  if (type === "azure-native:authorization:PolicyDefinitionAtManagementGroup") return `/providers/Microsoft.Management/managementGroups/${String(inputs.managementGroupId)}/providers/Microsoft.Authorization/policyDefinitions/${azure}`;
+  if (type === "azure-native:authorization:PolicyDefinition")
+    return `/subscriptions/${MOCK_SUBSCRIPTION}/providers/Microsoft.Authorization/policyDefinitions/${azure}`;
+  if (type === "azure-native:authorization:PolicyDefinitionAtManagementGroup")
+    return `/providers/Microsoft.Management/managementGroups/${String(inputs.managementGroupId)}/providers/Microsoft.Authorization/policyDefinitions/${azure}`;
   if (type === "azure-native:authorization:PolicyAssignment") return `${String(inputs.scope)}/providers/Microsoft.Authorization/policyAssignments/${azure}`;
-  if (type === "azure-native:policyinsights:RemediationAtSubscription") return `/subscriptions/${MOCK_SUBSCRIPTION}/providers/Microsoft.PolicyInsights/remediations/${azure}`;
-  if (type === "azure-native:policyinsights:RemediationAtManagementGroup") return `/providers/Microsoft.Management/managementGroups/${String(inputs.managementGroupId)}/providers/Microsoft.PolicyInsights/remediations/${azure}`;
-  if (type === "azure-native:authorization:RoleAssignment") return `${String(inputs.scope)}/providers/Microsoft.Authorization/roleAssignments/${mockGuid(azure)}`;
+  if (type === "azure-native:policyinsights:RemediationAtSubscription")
+    return `/subscriptions/${MOCK_SUBSCRIPTION}/providers/Microsoft.PolicyInsights/remediations/${azure}`;
+  if (type === "azure-native:policyinsights:RemediationAtManagementGroup")
+    return `/providers/Microsoft.Management/managementGroups/${String(inputs.managementGroupId)}/providers/Microsoft.PolicyInsights/remediations/${azure}`;
+  if (type === "azure-native:authorization:RoleAssignment")
+    return `${String(inputs.scope)}/providers/Microsoft.Authorization/roleAssignments/${mockGuid(azure)}`;
   return `${base}/providers/${providers[module] ?? module}/${kind}/${azure}`;
 }
 
@@ -186,7 +221,7 @@ export function azureMocks(record: RecordedResource[], onResource?: (resource: R
       if (args.type === "azure-native:resources:ResourceGroup") state.location = inputs.location ?? "westeurope";
       if (args.type === "azure-native:network:NetworkInterface") {
         const host = nextIp++;
-        const configs = Array.isArray(inputs.ipConfigurations) ? inputs.ipConfigurations as Record<string, unknown>[] : [];
+        const configs = Array.isArray(inputs.ipConfigurations) ? (inputs.ipConfigurations as Record<string, unknown>[]) : [];
         state.ipConfigurations = configs.map((c) => ({ ...c, privateIPAddress: `10.0.${Math.floor(host / 250)}.${host % 250}` }));
       }
       if (args.type === "azure-native:storage:StorageAccount") {
@@ -212,12 +247,18 @@ export function azureMocks(record: RecordedResource[], onResource?: (resource: R
       return { id: args.custom === false ? "" : id, state };
     },
     call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
-      if (args.token === "azure-native:storage:listStorageAccountServiceSAS") return { serviceSasToken: mockSasToken((args.inputs ?? {}) as Record<string, unknown>) };
+      if (args.token === "azure-native:storage:listStorageAccountServiceSAS")
+        return { serviceSasToken: mockSasToken((args.inputs ?? {}) as Record<string, unknown>) };
       if (args.token === "azure-native:compute:getVirtualMachine") {
         // An existing VM, as Azure reports it: its id, region and system-assigned identity.
         const inputs = args.inputs as { resourceGroupName?: string; vmName?: string };
         const id = `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${inputs.resourceGroupName}/providers/Microsoft.Compute/virtualMachines/${inputs.vmName}`;
-        return { id, name: inputs.vmName, location: "westeurope", identity: { type: "SystemAssigned", principalId: mockGuid(`principal:${id}`), tenantId: mockGuid("tenant") } };
+        return {
+          id,
+          name: inputs.vmName,
+          location: "westeurope",
+          identity: { type: "SystemAssigned", principalId: mockGuid(`principal:${id}`), tenantId: mockGuid("tenant") },
+        };
       }
       return {};
     },
@@ -242,7 +283,12 @@ interface CapturedOptions {
 }
 
 function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+  return new Promise((resolve) =>
+    output.apply((v) => {
+      resolve(v);
+      return v;
+    }),
+  );
 }
 
 /** URN the mock runtime gives a resource: the parent's type qualifies the type. */

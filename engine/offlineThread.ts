@@ -94,7 +94,8 @@ export class OfflineThread {
     }
     this.current = undefined;
     if (m.kind === "failed") return run.reject(new OfflineThreadError(m.message));
-    if (m.links.length !== run.resources.length) return run.reject(new Error(`internal: the program thread reported ${m.links.length} resources but sent ${run.resources.length}`));
+    if (m.links.length !== run.resources.length)
+      return run.reject(new Error(`internal: the program thread reported ${m.links.length} resources but sent ${run.resources.length}`));
     m.links.forEach((link, i) => Object.assign(run.resources[i], link));
     run.resolve(run.resources);
   }
@@ -103,11 +104,23 @@ export class OfflineThread {
    * Runs the program as stack `stack`; resolves with its resources, each with `encodedInputs`
    * (and empty `inputs`), URN, parent and dependencies. One run at a time.
    */
-  run(stack: string, config: Readonly<Record<string, string>>, secretKeys: readonly string[] = [], options: ThreadRunOptions = {}): Promise<RecordedResource[]> {
+  run(
+    stack: string,
+    config: Readonly<Record<string, string>>,
+    secretKeys: readonly string[] = [],
+    options: ThreadRunOptions = {},
+  ): Promise<RecordedResource[]> {
     if (this.ended) return Promise.reject(this.ended);
     if (this.current) return Promise.reject(new Error("internal: one run at a time on the program thread"));
     const id = this.nextId++;
-    const request: ThreadRequest = { id, stack, config: { ...config }, secretKeys: [...secretKeys], dropAliases: options.dropAliases ?? false, stackTraceLimit: options.stackTraceLimit };
+    const request: ThreadRequest = {
+      id,
+      stack,
+      config: { ...config },
+      secretKeys: [...secretKeys],
+      dropAliases: options.dropAliases ?? false,
+      stackTraceLimit: options.stackTraceLimit,
+    };
     return new Promise<RecordedResource[]>((resolve, reject) => {
       this.current = { id, resources: [], options, resolve, reject };
       this.worker.postMessage(request);

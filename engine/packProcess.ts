@@ -15,7 +15,6 @@ import type * as emptyPbModule from "google-protobuf/google/protobuf/empty_pb";
 import { parse as parseYaml } from "yaml";
 import { Empty, type PackLogEntry, PolicyPackError, type StartOptions, isPlainObject } from "./analyzerProto";
 
-
 // ---- process tracking: no pack outlives its parent -------------------------------------------------
 
 const livePacks = new Set<PackProcess>();
@@ -59,7 +58,10 @@ const ENGINE_SEVERITY: Record<number, PackLogEntry["severity"]> = {
 
 async function startFakeEngine(onLog: (entry: PackLogEntry) => void): Promise<{ server: grpc.Server; address: string }> {
   const server = new grpc.Server();
-  const ok = <T>(make: () => T) => (_call: unknown, cb: grpc.sendUnaryData<T>) => cb(null, make());
+  const ok =
+    <T>(make: () => T) =>
+    (_call: unknown, cb: grpc.sendUnaryData<T>) =>
+      cb(null, make());
   const implementation: grpc.UntypedServiceImplementation = {
     log: (call: grpc.ServerUnaryCall<enginePb.LogRequest, emptyPbModule.Empty>, cb: grpc.sendUnaryData<emptyPbModule.Empty>) => {
       onLog({ source: "engine", severity: ENGINE_SEVERITY[call.request.getSeverity()] ?? "info", message: call.request.getMessage() });

@@ -51,7 +51,11 @@ export class ResourceAnalysis {
     private readonly maxInFlight = DEFAULT_MAX_IN_FLIGHT,
     private readonly onProgress?: (done: number, total: number) => void,
   ) {
-    this.ready = Promise.resolve(pack).then((p) => { this.pack = p; this.pump(); return p; });
+    this.ready = Promise.resolve(pack).then((p) => {
+      this.pack = p;
+      this.pump();
+      return p;
+    });
     // A pack that fails to start is reported by finish().
     this.ready.catch(() => undefined);
   }
@@ -72,28 +76,38 @@ export class ResourceAnalysis {
       const resource = this.queue.shift()!;
       this.inFlight++;
       const request = { ...toAnalyzed(resource), urn: resource.urn || `urn:pulumi:provisional::mailhost::${resource.type}::${resource.name}` };
-      pack.analyze(request).then(
-        (diagnostics) => { this.results.push({ resource, diagnostics }); },
-        (error: unknown) => { this.failure ??= { error }; },
-      ).finally(() => {
-        this.inFlight--;
-        this.analysed++;
-        if (this.analysed % 500 === 0) this.onProgress?.(this.analysed, this.added);
-        this.pump();
-        if (this.inFlight === 0 && this.queue.length === 0) this.idle?.();
-      });
+      pack
+        .analyze(request)
+        .then(
+          (diagnostics) => {
+            this.results.push({ resource, diagnostics });
+          },
+          (error: unknown) => {
+            this.failure ??= { error };
+          },
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.analysed++;
+          if (this.analysed % 500 === 0) this.onProgress?.(this.analysed, this.added);
+          this.pump();
+          if (this.inFlight === 0 && this.queue.length === 0) this.idle?.();
+        });
     }
   }
 
   /** Waits for every queued resource, then analyzes the stack. `resources` carry their final URNs. */
   async finish(resources: readonly RecordedResource[]): Promise<PolicyDiagnostic[]> {
     const pack = await this.ready;
-    if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((resolve) => { this.idle = resolve; });
+    if (this.inFlight > 0 || this.queue.length > 0)
+      await new Promise<void>((resolve) => {
+        this.idle = resolve;
+      });
     if (this.failure) throw this.failure.error;
     this.onProgress?.(this.analysed, this.added);
     const diagnostics: PolicyDiagnostic[] = [];
     for (const { resource, diagnostics: ds } of this.results) diagnostics.push(...ds.map((d) => ({ ...d, urn: resource.urn })));
-    diagnostics.push(...await pack.analyzeStack(resources.map(toAnalyzed)));
+    diagnostics.push(...(await pack.analyzeStack(resources.map(toAnalyzed))));
     return diagnostics;
   }
 }
@@ -116,7 +130,12 @@ export async function analyzeResources(
  * (`"<namespace>:<key>"` -> string, objects as JSON; secrets in plain text, as the CLI decrypts
  * them) with the keys that are secrets.
  */
-export function stackConfigurationOf(stack: string, config: Readonly<Record<string, string>> = {}, secretKeys: readonly string[] = [], project = "mailhost"): StackConfiguration {
+export function stackConfigurationOf(
+  stack: string,
+  config: Readonly<Record<string, string>> = {},
+  secretKeys: readonly string[] = [],
+  project = "mailhost",
+): StackConfiguration {
   return { project, stack, dryRun: true, config: { ...config }, configSecretKeys: [...secretKeys] };
 }
 

@@ -67,7 +67,10 @@ export async function serializeValue(value: unknown, filter: Filter): Promise<un
   if (value["__pulumiOutput"] === true) return UNKNOWN_VALUE;
   if (value["__pulumiAsset"] === true) {
     const [path, text, uri] = await Promise.all([value["path"], value["text"], value["uri"]]);
-    return { [SIG_KEY]: ASSET_SIG, ...(typeof path === "string" ? { path } : typeof uri === "string" ? { uri } : text !== undefined ? { text: "<contents elided>" } : {}) };
+    return {
+      [SIG_KEY]: ASSET_SIG,
+      ...(typeof path === "string" ? { path } : typeof uri === "string" ? { uri } : text !== undefined ? { text: "<contents elided>" } : {}),
+    };
   }
   if (value["__pulumiArchive"] === true) {
     const [path, uri, assets] = await Promise.all([value["path"], value["uri"], value["assets"]]);
@@ -76,7 +79,12 @@ export async function serializeValue(value: unknown, filter: Filter): Promise<un
     return { [SIG_KEY]: ARCHIVE_SIG, assets: await serializeValue(assets ?? {}, filter) };
   }
   if (value["__pulumiResource"] === true) {
-    const urn = await new Promise<unknown>((resolve) => (value["urn"] as { apply: (f: (v: unknown) => unknown) => unknown }).apply((v) => { resolve(v); return v; }));
+    const urn = await new Promise<unknown>((resolve) =>
+      (value["urn"] as { apply: (f: (v: unknown) => unknown) => unknown }).apply((v) => {
+        resolve(v);
+        return v;
+      }),
+    );
     return { [SIG_KEY]: RESOURCE_SIG, urn };
   }
   const out: Record<string, unknown> = {};
@@ -194,15 +202,25 @@ export interface PreviewDigest {
 export function defaultProviderName(version: string | undefined): string {
   const m = version === undefined ? null : /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$/.exec(version);
   if (m === null) return "default";
-  const pre = m[4] ? m[4].split(".").map((p) => `_${p}`).join("") : "";
-  const build = m[5] ? m[5].split(".").map((p) => `_${p}`).join("") : "";
+  const pre = m[4]
+    ? m[4]
+        .split(".")
+        .map((p) => `_${p}`)
+        .join("")
+    : "";
+  const build = m[5]
+    ? m[5]
+        .split(".")
+        .map((p) => `_${p}`)
+        .join("")
+    : "";
   return `default_${m[1]}_${m[2]}_${m[3]}${pre}${build}`;
 }
 
 /** Seconds of a Go duration string ("10m", "1h30m", "90s"), as the engine parses a custom timeout; undefined when not one. */
 export function durationSeconds(text: string | undefined): number | undefined {
   if (text === undefined || text === "") return undefined;
-  const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+  const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
   const parts = [...text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) return undefined;
   return parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]], 0);
@@ -254,7 +272,11 @@ export function previewDigest(input: DigestInput): PreviewDigest {
       if (!k.startsWith(`${pkg}:`)) continue;
       const text = input.config[k];
       let value: unknown = text;
-      try { value = JSON.parse(text); } catch { /* a plain string */ }
+      try {
+        value = JSON.parse(text);
+      } catch {
+        /* a plain string */
+      }
       inputs[k.slice(pkg.length + 1)] = input.secretKeys.includes(k) ? MASKED : typeof value === "string" ? filter(value) : value;
     }
     if (version !== undefined) inputs["version"] = version;
@@ -267,19 +289,24 @@ export function previewDigest(input: DigestInput): PreviewDigest {
   const urns = pulumiUrns(input.registrations, input.stack, input.project);
   const u = (urn: string) => urns.get(urn) ?? urn;
   // A provider the program creates has no id yet in a preview of a new stack.
-  const reference = (ref: string) => { const cut = ref.lastIndexOf("::"); return cut < 0 ? ref : `${u(ref.slice(0, cut))}::${UNKNOWN_VALUE}`; };
+  const reference = (ref: string) => {
+    const cut = ref.lastIndexOf("::");
+    return cut < 0 ? ref : `${u(ref.slice(0, cut))}::${UNKNOWN_VALUE}`;
+  };
   for (const registration of input.registrations) {
     const r: Registration = {
       ...registration,
       urn: u(registration.urn),
       ...(registration.parent ? { parent: u(registration.parent) } : {}),
       dependencies: registration.dependencies.map(u),
-      ...(registration.propertyDependencies ? { propertyDependencies: Object.fromEntries(Object.entries(registration.propertyDependencies).map(([k, v]) => [k, v.map(u)])) } : {}),
+      ...(registration.propertyDependencies
+        ? { propertyDependencies: Object.fromEntries(Object.entries(registration.propertyDependencies).map(([k, v]) => [k, v.map(u)])) }
+        : {}),
       ...(registration.deletedWith ? { deletedWith: u(registration.deletedWith) } : {}),
       ...(registration.provider ? { provider: reference(registration.provider) } : {}),
     };
     const isProvider = r.type.startsWith("pulumi:providers:");
-    const provider = r.custom && !isProvider ? r.provider ?? defaultProvider(packageOf(r.type), r.version) : undefined;
+    const provider = r.custom && !isProvider ? (r.provider ?? defaultProvider(packageOf(r.type), r.version)) : undefined;
     const state: ResourceV3 = {
       urn: r.urn,
       custom: r.custom,
@@ -290,7 +317,8 @@ export function previewDigest(input: DigestInput): PreviewDigest {
       ...(r.dependencies.length > 0 ? { dependencies: [...r.dependencies] } : {}),
       ...(provider ? { provider } : {}),
       ...(r.propertyDependencies && Object.keys(r.propertyDependencies).length > 0
-        ? { propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies).map(([k, v]) => [k, [...v]])) } : {}),
+        ? { propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies).map(([k, v]) => [k, [...v]])) }
+        : {}),
       ...(r.additionalSecretOutputs?.length ? { additionalSecretOutputs: [...r.additionalSecretOutputs] } : {}),
       ...(r.aliases?.length ? { aliases: [...r.aliases] } : {}),
       ...(timeouts(r.customTimeouts) ? { customTimeouts: timeouts(r.customTimeouts) } : {}),

@@ -42,7 +42,11 @@ export type ProjectRunMessage =
 
 /** The program failed (its own message), or could not be started (`phase` "setup"). */
 export class ProjectRunError extends Error {
-  constructor(message: string, readonly phase: "setup" | "program", readonly rejection?: Rejection) {
+  constructor(
+    message: string,
+    readonly phase: "setup" | "program",
+    readonly rejection?: Rejection,
+  ) {
     super(message);
     this.name = "ProjectRunError";
   }
@@ -72,15 +76,26 @@ function childEntry(): { file: string; execArgv: string[] } {
 const lines = (text: string) => text.split(/\r?\n/).filter((l) => l.trim() !== "");
 
 /** Runs the project's program once as `stack`. */
-export function runProject(project: ProgramProject, stack: string, config: Readonly<Record<string, string>>, secretKeys: readonly string[], mode: "stream" | "full", options: ProjectRunOptions = {}): Promise<ProjectRunResult> {
+export function runProject(
+  project: ProgramProject,
+  stack: string,
+  config: Readonly<Record<string, string>>,
+  secretKeys: readonly string[],
+  mode: "stream" | "full",
+  options: ProjectRunOptions = {},
+): Promise<ProjectRunResult> {
   const { file, execArgv } = childEntry();
   const child = fork(file, [], { cwd: project.dir, execArgv, serialization: "advanced", stdio: ["ignore", "pipe", "pipe", "ipc"] });
   const resources: RecordedResource[] = [];
   const diagnostics: PreviewDiagnostic[] = [];
   let stderr = "";
   let outcome: { done: Extract<ProjectRunMessage, { kind: "done" }> } | { failed: ProjectRunError } | undefined;
-  child.stdout!.on("data", (d: Buffer) => { for (const l of lines(d.toString())) diagnostics.push({ message: l, severity: "info" }); });
-  child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
+  child.stdout!.on("data", (d: Buffer) => {
+    for (const l of lines(d.toString())) diagnostics.push({ message: l, severity: "info" });
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
   child.on("message", (m: ProjectRunMessage) => {
     if (m.kind === "resource") {
       const recorded: RecordedResource = { type: m.type, name: m.name, inputs: {}, encodedInputs: m.inputs, custom: m.custom, urn: "", dependencies: [] };
@@ -95,8 +110,16 @@ export function runProject(project: ProgramProject, stack: string, config: Reado
     }
   });
   const request: ProjectRunRequest = {
-    dir: project.dir, program: project.program, packageRoot: project.packageRoot, esm: project.esm, runtime: project.runtime,
-    project: project.name, stack, config: { ...config }, secretKeys: [...secretKeys], mode,
+    dir: project.dir,
+    program: project.program,
+    packageRoot: project.packageRoot,
+    esm: project.esm,
+    runtime: project.runtime,
+    project: project.name,
+    stack,
+    config: { ...config },
+    secretKeys: [...secretKeys],
+    mode,
   };
   child.send(request);
   return new Promise((resolve, reject) => {
@@ -105,12 +128,15 @@ export function runProject(project: ProgramProject, stack: string, config: Reado
       for (const l of lines(stderr)) diagnostics.push({ message: l, severity: "info#err" });
       if (outcome === undefined) {
         const tail = lines(stderr).slice(-5).join("\n");
-        return reject(new ProjectRunError(`the program's process ended without a result (${signal ?? `exit code ${code}`})${tail ? `:\n${tail}` : ""}`, "program"));
+        return reject(
+          new ProjectRunError(`the program's process ended without a result (${signal ?? `exit code ${code}`})${tail ? `:\n${tail}` : ""}`, "program"),
+        );
       }
       if ("failed" in outcome) return reject(outcome.failed);
       const { links, registrations } = outcome.done;
       if (mode === "stream") {
-        if (links.length !== resources.length) return reject(new Error(`internal: the program's process reported ${links.length} resources but sent ${resources.length}`));
+        if (links.length !== resources.length)
+          return reject(new Error(`internal: the program's process reported ${links.length} resources but sent ${resources.length}`));
         links.forEach((link, i) => Object.assign(resources[i], link));
       }
       resolve({ resources, registrations: registrations ?? [], diagnostics });

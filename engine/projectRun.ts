@@ -21,10 +21,11 @@ import { type Registration, registrationOf, secretFilter } from "./previewDigest
 import type { ProjectRunMessage, ProjectRunRequest } from "./projectProcess";
 import { encodeStruct } from "./wire";
 
-const send = (message: ProjectRunMessage): Promise<void> => new Promise((resolve) => {
-  if (!process.send) return resolve();
-  process.send(message, undefined, {}, () => resolve());
-});
+const send = (message: ProjectRunMessage): Promise<void> =>
+  new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(message, undefined, {}, () => resolve());
+  });
 
 /** Console output of the program (and `pulumi.log`, which prints under mocks) goes to the parent. */
 function captureConsole(): void {
@@ -35,7 +36,7 @@ function captureConsole(): void {
       // pulumi.log under mocks: "warning: [runtime] <message>".
       const logged = /^(debug|info|warning|error): \[runtime\] ([\s\S]*)$/.exec(message);
       if (logged) message = logged[2];
-      void send({ kind: "log", severity: logged ? logged[1] as "debug" : severity, message });
+      void send({ kind: "log", severity: logged ? (logged[1] as "debug") : severity, message });
     };
   }
 }
@@ -57,7 +58,10 @@ function registerTypeScript(request: ProjectRunRequest, pulumiDir: string): void
   } catch {
     tsNode = path.join(pulumiDir, "vendor", "ts-node@7.0.1");
   }
-  const ts = require(compiler) as { version: string; parseConfigFileTextToJson(file: string, text: string): { config?: { compilerOptions?: Record<string, unknown> } } };
+  const ts = require(compiler) as {
+    version: string;
+    parseConfigFileTextToJson(file: string, text: string): { config?: { compilerOptions?: Record<string, unknown> } };
+  };
   let compilerOptions: Record<string, unknown> = {};
   try {
     compilerOptions = ts.parseConfigFileTextToJson(tsConfigPath, fs.readFileSync(tsConfigPath, "utf8")).config?.compilerOptions ?? {};
@@ -82,7 +86,13 @@ function registerTypeScript(request: ProjectRunRequest, pulumiDir: string): void
     registerHooks("./hooks.js", pathToFileURL(path.join(pulumiDir, "cmd", "run", "run.js")), { data: options });
     return;
   }
-  options.compilerOptions = { target: "ES2020", module: nodeNext ? "nodenext" : "commonjs", moduleResolution: nodeNext ? "nodenext" : "node", sourceMap: "true", ...compilerOptions };
+  options.compilerOptions = {
+    target: "ES2020",
+    module: nodeNext ? "nodenext" : "commonjs",
+    moduleResolution: nodeNext ? "nodenext" : "node",
+    sourceMap: "true",
+    ...compilerOptions,
+  };
   (require(tsNode) as { register(o: unknown): void }).register(options);
 }
 
@@ -118,7 +128,11 @@ async function run(request: ProjectRunRequest): Promise<void> {
     pulumiDir = path.dirname(fromProject.resolve("@pulumi/pulumi/package.json"));
     sdk = fromProject("@pulumi/pulumi") as PulumiSdk;
   } catch {
-    await send({ kind: "failed", phase: "setup", message: `@pulumi/pulumi cannot be found from ${request.packageRoot}: the project's dependencies are not installed (run npm install, or your package manager's install, there).` });
+    await send({
+      kind: "failed",
+      phase: "setup",
+      message: `@pulumi/pulumi cannot be found from ${request.packageRoot}: the project's dependencies are not installed (run npm install, or your package manager's install, there).`,
+    });
     return;
   }
   captureConsole();
@@ -129,21 +143,25 @@ async function run(request: ProjectRunRequest): Promise<void> {
     project: request.project,
     dropAliases: request.mode === "stream",
     captureRegistrations: request.mode === "full",
-    onResource: request.mode === "stream"
-      ? (r: RecordedResource) => void send({ kind: "resource", type: r.type, name: r.name, custom: r.custom, inputs: encodeStruct(r.inputs) })
-      : undefined,
+    onResource:
+      request.mode === "stream"
+        ? (r: RecordedResource) => void send({ kind: "resource", type: r.type, name: r.name, custom: r.custom, inputs: encodeStruct(r.inputs) })
+        : undefined,
   });
-  const registrations: Registration[] | undefined = request.mode === "full" ? await Promise.all(result.resources.map((r) => registrationOf(r, filter))) : undefined;
+  const registrations: Registration[] | undefined =
+    request.mode === "full" ? await Promise.all(result.resources.map((r) => registrationOf(r, filter))) : undefined;
   await send({ kind: "done", links: result.resources.map((r) => ({ urn: r.urn, parent: r.parent, dependencies: r.dependencies })), registrations });
 }
 
 process.once("message", (request: ProjectRunRequest) => {
   process.chdir(request.dir);
-  run(request).catch(async (error: unknown) => {
-    const rejection = rejectionOf(error);
-    await send({ kind: "failed", phase: "program", message: error instanceof Error ? error.message : String(error), ...(rejection ? { rejection } : {}) });
-  }).finally(() => {
-    // The program may leave timers or sockets behind: the run is over.
-    process.exit(0);
-  });
+  run(request)
+    .catch(async (error: unknown) => {
+      const rejection = rejectionOf(error);
+      await send({ kind: "failed", phase: "program", message: error instanceof Error ? error.message : String(error), ...(rejection ? { rejection } : {}) });
+    })
+    .finally(() => {
+      // The program may leave timers or sockets behind: the run is over.
+      process.exit(0);
+    });
 });

@@ -10,7 +10,11 @@
  * only, and under the stack's type). The engine leaves the root stack's type out
  * (pulumi/pulumi `pkg/resource/deploy` `generateURN`). Keyed by the offline run's URN.
  */
-export function pulumiUrns(resources: readonly { urn: string; type: string; name: string; parent?: string }[], stack: string, project = "mailhost"): Map<string, string> {
+export function pulumiUrns(
+  resources: readonly { urn: string; type: string; name: string; parent?: string }[],
+  stack: string,
+  project = "mailhost",
+): Map<string, string> {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const qualified = new Map<string, string>();
   const qualify = (r: { urn: string; type: string; parent?: string }): string => {

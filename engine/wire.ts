@@ -200,11 +200,17 @@ export function fieldHeader(field: number, length: number): Buffer {
   const head = Buffer.allocUnsafe(10);
   let pos = 0;
   for (let n = tag(field, LEN); ; n >>>= 7) {
-    if (n <= 0x7f) { head[pos++] = n; break; }
+    if (n <= 0x7f) {
+      head[pos++] = n;
+      break;
+    }
     head[pos++] = (n & 0x7f) | 0x80;
   }
   for (let n = length; ; n >>>= 7) {
-    if (n <= 0x7f) { head[pos++] = n; break; }
+    if (n <= 0x7f) {
+      head[pos++] = n;
+      break;
+    }
     head[pos++] = (n & 0x7f) | 0x80;
   }
   return head.subarray(0, pos);

@@ -20,9 +20,30 @@
  * read from the stack config the Pulumi CLI hands to the pack (policies/lib/stackConfig.ts), so a
  * stack's numbers are written once, in its own `Pulumi.<stack>.yaml`.
  */
-import type { EnforcementLevel, Policies, ReportViolation, ResourceValidation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  EnforcementLevel,
+  Policies,
+  ReportViolation,
+  ResourceValidation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import { closest, distance } from "fastest-levenshtein";
-import { ACTIVE_SESSIONS_PER_HOST, BACKEND_ENDPOINTS, DEFAULTS, MAILBOX_CACHE_TTL, MAX_USER_PORT, RECOMMENDED, TCP_TIMED_WAIT_DELAY, UTILIZATION, formatRange, inRange, type IntRange } from "../domain/limits";
+import {
+  ACTIVE_SESSIONS_PER_HOST,
+  BACKEND_ENDPOINTS,
+  DEFAULTS,
+  MAILBOX_CACHE_TTL,
+  MAX_USER_PORT,
+  RECOMMENDED,
+  TCP_TIMED_WAIT_DELAY,
+  UTILIZATION,
+  formatRange,
+  inRange,
+  type IntRange,
+} from "../domain/limits";
 import { showValue } from "../domain/issues";
 import { autoReusePortRange } from "./rules/autoReusePortRange";
 import { capacity, type CapacityConfig } from "./rules/capacity";
@@ -181,13 +202,16 @@ function optionProblems(options: MailhostPolicyOptions): string[] {
       const hint = distance(name, guess) <= 3 ? ` Did you mean ${guess}?` : "";
       problems.push(`enforcementLevels names "${name}", which is no rule.${hint} Rules: ${MAILHOST_RULE_NAMES.join(", ")}.`);
     }
-    if (!MAILHOST_RULE_LEVELS.includes(level as MailhostRuleLevel)) problems.push(`enforcementLevels["${name}"] = ${showValue(level)} is not a level; allowed ${MAILHOST_RULE_LEVELS.join(", ")}.`);
+    if (!MAILHOST_RULE_LEVELS.includes(level as MailhostRuleLevel))
+      problems.push(`enforcementLevels["${name}"] = ${showValue(level)} is not a level; allowed ${MAILHOST_RULE_LEVELS.join(", ")}.`);
   }
-  problems.push(...[
-    integerProblem("minimumMailboxCacheTtl", options.minimumMailboxCacheTtl, MAILBOX_CACHE_TTL),
-    integerProblem("recommendedMinimumMaxUserPort", options.recommendedMinimumMaxUserPort, MAX_USER_PORT),
-    integerProblem("recommendedMaximumTcpTimedWaitDelay", options.recommendedMaximumTcpTimedWaitDelay, TCP_TIMED_WAIT_DELAY),
-  ].filter((p): p is string => p !== undefined));
+  problems.push(
+    ...[
+      integerProblem("minimumMailboxCacheTtl", options.minimumMailboxCacheTtl, MAILBOX_CACHE_TTL),
+      integerProblem("recommendedMinimumMaxUserPort", options.recommendedMinimumMaxUserPort, MAX_USER_PORT),
+      integerProblem("recommendedMaximumTcpTimedWaitDelay", options.recommendedMaximumTcpTimedWaitDelay, TCP_TIMED_WAIT_DELAY),
+    ].filter((p): p is string => p !== undefined),
+  );
   if (options.configNamespace !== undefined && (typeof options.configNamespace !== "string" || !/^[A-Za-z0-9_.-]+$/.test(options.configNamespace))) {
     problems.push(`configNamespace = ${showValue(options.configNamespace)} is not a config namespace (a project name: letters, digits, "_", "." and "-").`);
   }
@@ -196,10 +220,16 @@ function optionProblems(options: MailhostPolicyOptions): string[] {
     if (load === null || typeof load !== "object") {
       problems.push(`capacity = ${showValue(load)} is not an object { activeSessionsPerHost, backendEndpoints, utilization? }.`);
     } else {
-      problems.push(...[
-        load.activeSessionsPerHost === undefined ? "capacity.activeSessionsPerHost is missing; it is required." : integerProblem("capacity.activeSessionsPerHost", load.activeSessionsPerHost, ACTIVE_SESSIONS_PER_HOST),
-        load.backendEndpoints === undefined ? "capacity.backendEndpoints is missing; it is required." : integerProblem("capacity.backendEndpoints", load.backendEndpoints, BACKEND_ENDPOINTS),
-      ].filter((p): p is string => p !== undefined));
+      problems.push(
+        ...[
+          load.activeSessionsPerHost === undefined
+            ? "capacity.activeSessionsPerHost is missing; it is required."
+            : integerProblem("capacity.activeSessionsPerHost", load.activeSessionsPerHost, ACTIVE_SESSIONS_PER_HOST),
+          load.backendEndpoints === undefined
+            ? "capacity.backendEndpoints is missing; it is required."
+            : integerProblem("capacity.backendEndpoints", load.backendEndpoints, BACKEND_ENDPOINTS),
+        ].filter((p): p is string => p !== undefined),
+      );
       const u = load.utilization;
       if (u !== undefined && (typeof u !== "number" || !Number.isFinite(u) || u <= UTILIZATION.exclusiveMin || u > UTILIZATION.max)) {
         problems.push(`capacity.utilization = ${showValue(u)} is outside (${UTILIZATION.exclusiveMin}, ${UTILIZATION.max}] (${UTILIZATION.unit}).`);
@@ -222,7 +252,8 @@ const namespaceOf = (sources: ValueSources) => sources.options.configNamespace ?
 const invalidText = (value: StackValue<unknown>) => (value.kind === "invalid" ? value.problems.join(" ") : "");
 
 function ttlFloorConfig(sources: ValueSources): MailboxCacheTtlFloorConfig {
-  if (sources.options.minimumMailboxCacheTtl !== undefined) return { minimumMailboxCacheTtl: sources.options.minimumMailboxCacheTtl, source: "the pack's options" };
+  if (sources.options.minimumMailboxCacheTtl !== undefined)
+    return { minimumMailboxCacheTtl: sources.options.minimumMailboxCacheTtl, source: "the pack's options" };
   const namespace = namespaceOf(sources);
   const floor = stackTtlFloor(sources.stack().config, namespace);
   if (floor.kind === "set") return { minimumMailboxCacheTtl: floor.value, source: `the stack's ${siteConfigKey(namespace)}.minimumMailboxCacheTtl` };

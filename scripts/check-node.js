@@ -10,7 +10,7 @@ const path = require("path");
 /** The lowest version in an `engines.node` range of the form ">=22.12" or ">=22.12.0". */
 function minimumOf(range) {
   const m = /^\s*>=\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*$/.exec(range || "");
-  if (!m) throw new Error("package.json engines.node must read \">=<major>.<minor>\", not " + JSON.stringify(range));
+  if (!m) throw new Error('package.json engines.node must read ">=<major>.<minor>", not ' + JSON.stringify(range));
   return [Number(m[1]), Number(m[2] || 0), Number(m[3] || 0)];
 }
 
@@ -21,8 +21,15 @@ function nodeVersionProblem(version, range) {
   for (let i = 0; i < 3; i++) {
     if ((found[i] || 0) > needed[i]) return undefined;
     if ((found[i] || 0) < needed[i]) {
-      return "mailhost-iac needs Node.js " + needed.join(".") + " or newer (package.json engines: " + range + "), but this is Node.js " + version
-        + ": install Node.js 22 or newer (DEVELOPMENT.md, Set-up: nvm install 24, or nodejs.org) and run npm test again.";
+      return (
+        "mailhost-iac needs Node.js " +
+        needed.join(".") +
+        " or newer (package.json engines: " +
+        range +
+        "), but this is Node.js " +
+        version +
+        ": install Node.js 22 or newer (DEVELOPMENT.md, Set-up: nvm install 24, or nodejs.org) and run npm test again."
+      );
     }
   }
   return undefined;

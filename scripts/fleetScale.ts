@@ -35,9 +35,16 @@ export function readCheckBenchFigures(doc: string): CheckBenchFigures {
   const lines = section.split("\n");
   const headerIndex = lines.findIndex((l) => l.startsWith("| hosts | resources |"));
   if (headerIndex < 0) throw new Error("docs/BENCHMARKS.md: the check-bench section has no results table");
-  const cells = (l: string) => l.split("|").slice(1, -1).map((c) => c.trim());
+  const cells = (l: string) =>
+    l
+      .split("|")
+      .slice(1, -1)
+      .map((c) => c.trim());
   const header = cells(lines[headerIndex]);
-  const rows = lines.slice(headerIndex + 2).filter((l) => l.startsWith("|")).map(cells);
+  const rows = lines
+    .slice(headerIndex + 2)
+    .filter((l) => l.startsWith("|"))
+    .map(cells);
   const row = rows.find((r) => number(r[0]) === GOAL.hosts);
   if (!row) throw new Error(`docs/BENCHMARKS.md: no row for ${GOAL.hosts} hosts in the check-bench table`);
   const column = (name: string) => {

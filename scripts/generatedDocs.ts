@@ -6,7 +6,17 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CONFIG_TABLE_BEGIN, CONFIG_TABLE_END, configReferenceTable, replaceBetweenMarkers } from "../domain/configDocs";
-import { POLICY_NAMES_BEGIN, POLICY_NAMES_END, POLICY_OPTIONS_BEGIN, POLICY_OPTIONS_END, POLICY_TABLE_BEGIN, POLICY_TABLE_END, policyNameTable, policyOptionsTable, policyTable } from "./policyTable";
+import {
+  POLICY_NAMES_BEGIN,
+  POLICY_NAMES_END,
+  POLICY_OPTIONS_BEGIN,
+  POLICY_OPTIONS_END,
+  POLICY_TABLE_BEGIN,
+  POLICY_TABLE_END,
+  policyNameTable,
+  policyOptionsTable,
+  policyTable,
+} from "./policyTable";
 import { FLEET_SCALE_BEGIN, FLEET_SCALE_END, fleetScaleParagraph, readCheckBenchFigures } from "./fleetScale";
 
 export const REPO_ROOT = path.join(__dirname, "..");
@@ -37,10 +47,12 @@ export const GENERATED_SECTIONS: readonly GeneratedSection[] = [
 export function regenerated(root: string = REPO_ROOT): Map<string, { before: string; after: string }> {
   const out = new Map<string, { before: string; after: string }>();
   for (const section of GENERATED_SECTIONS) {
-    const entry = out.get(section.file) ?? (() => {
-      const text = fs.readFileSync(path.join(root, section.file), "utf8");
-      return { before: text, after: text };
-    })();
+    const entry =
+      out.get(section.file) ??
+      (() => {
+        const text = fs.readFileSync(path.join(root, section.file), "utf8");
+        return { before: text, after: text };
+      })();
     entry.after = replaceBetweenMarkers(entry.after, section.begin, section.end, section.content());
     out.set(section.file, entry);
   }

@@ -28,7 +28,9 @@ const NAMESPACE: Record<string, unknown> = { ...limits, TEXT_DEFAULTS, DEFAULT_E
 export function resolveReference(reference: string): unknown {
   const [head, ...rest] = reference.split(".");
   let value: unknown = Object.prototype.hasOwnProperty.call(NAMESPACE, head) ? NAMESPACE[head] : undefined;
-  for (const key of rest) value = value !== null && typeof value === "object" && Object.prototype.hasOwnProperty.call(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+  for (const key of rest)
+    value =
+      value !== null && typeof value === "object" && Object.prototype.hasOwnProperty.call(value, key) ? (value as Record<string, unknown>)[key] : undefined;
   return value;
 }
 
@@ -76,5 +78,11 @@ export function withoutGeneratedNumbers(text: string): string {
 
 /** The files whose comments carry generated numbers. */
 export function limitCommentFiles(root: string): string[] {
-  return LIMIT_COMMENT_FOLDERS.flatMap((folder) => fs.readdirSync(path.join(root, folder)).filter((f) => f.endsWith(".ts")).sort().map((f) => path.join(root, folder, f)));
+  return LIMIT_COMMENT_FOLDERS.flatMap((folder) =>
+    fs
+      .readdirSync(path.join(root, folder))
+      .filter((f) => f.endsWith(".ts"))
+      .sort()
+      .map((f) => path.join(root, folder, f)),
+  );
 }

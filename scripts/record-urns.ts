@@ -37,9 +37,9 @@ export interface RecordedUrn {
  * temporary folder (asset paths) become placeholders.
  */
 export function normalizeInputs(inputs: unknown, repoRoot: string): unknown {
-  const text = JSON.stringify(inputs, (_key, value: unknown) => (typeof value === "string"
-    ? value.split(repoRoot).join("<repo>").split(os.tmpdir()).join("<tmp>")
-    : value));
+  const text = JSON.stringify(inputs, (_key, value: unknown) =>
+    typeof value === "string" ? value.split(repoRoot).join("<repo>").split(os.tmpdir()).join("<tmp>") : value,
+  );
   return text === undefined ? undefined : JSON.parse(text);
 }
 
@@ -47,7 +47,11 @@ export function normalizeInputs(inputs: unknown, repoRoot: string): unknown {
  * The URN Pulumi gives each resource: the types of every ancestor below the stack, joined by `$`,
  * then the resource's type and name (the offline engine's own URNs qualify by the parent's type only).
  */
-export function pulumiUrns(resources: readonly { urn: string; type: string; name: string; parent?: string }[], stack: string, project = "mailhost"): Map<string, string> {
+export function pulumiUrns(
+  resources: readonly { urn: string; type: string; name: string; parent?: string }[],
+  stack: string,
+  project = "mailhost",
+): Map<string, string> {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const qualified = new Map<string, string>();
   const qualify = (r: { urn: string; type: string; parent?: string }): string => {
@@ -89,4 +93,8 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) main().catch((err) => { console.error(err); process.exitCode = 1; });
+if (require.main === module)
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });

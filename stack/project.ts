@@ -34,7 +34,11 @@ export const MODULE_PROJECT_NAME = "mailhost";
 
 /** A project that cannot be run: the sentence says why and what to do (exit 2). */
 export class ProjectError extends Error {
-  constructor(message: string, readonly file?: string, readonly line?: number) {
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly line?: number,
+  ) {
     super(message);
     this.name = "ProjectError";
   }
@@ -148,7 +152,7 @@ function packageEntry(dir: string): string | undefined {
   if (typeof exports === "string") named = exports;
   else if (isObject(exports)) {
     const dot = exports["."];
-    named = typeof dot === "string" ? dot : isObject(dot) ? dot["default"] ?? dot["require"] ?? dot["import"] : undefined;
+    named = typeof dot === "string" ? dot : isObject(dot) ? (dot["default"] ?? dot["require"] ?? dot["import"]) : undefined;
   } else named = pkg["main"];
   if (typeof named !== "string" || named === "") return undefined;
   const file = path.join(dir, named);
@@ -158,7 +162,8 @@ function packageEntry(dir: string): string | undefined {
 function runtimeOf(doc: Record<string, unknown>, file: string): { name: string; options: NodejsRuntimeOptions } {
   const runtime = doc["runtime"];
   const name = isObject(runtime) ? runtime["name"] : runtime;
-  if (typeof name !== "string" || name === "") throw new ProjectError(`${file} has no runtime: Pulumi needs \`runtime: nodejs\` (or another language) in the project file.`, file);
+  if (typeof name !== "string" || name === "")
+    throw new ProjectError(`${file} has no runtime: Pulumi needs \`runtime: nodejs\` (or another language) in the project file.`, file);
   const options = isObject(runtime) && isObject(runtime["options"]) ? runtime["options"] : {};
   const typescript = options["typescript"];
   const tsconfig = options["tsconfig"];
@@ -188,7 +193,13 @@ function projectConfig(doc: Record<string, unknown>, name: string): ProjectConfi
   return entries;
 }
 
-const realpath = (p: string) => { try { return fs.realpathSync(p); } catch { return path.resolve(p); } };
+const realpath = (p: string) => {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+};
 
 /**
  * The project in `dir`. Throws {@link ProjectError} for a project it cannot run: another language
@@ -211,26 +222,33 @@ export function readProject(dir: string): Project {
   const runtime = runtimeOf(doc, file);
   if (runtime.name !== "nodejs") {
     throw new ProjectError(
-      `${file} declares runtime "${runtime.name}": mailhost check and mailhost preview run nodejs (TypeScript or JavaScript) programs only, `
-      + `under mocks of their own @pulumi/pulumi. Check a ${runtime.name} program with the Pulumi CLI and this module's policy pack instead `
-      + "(`pulumi preview --policy-pack <pack>`, see docs/PULL-REQUESTS.md).",
+      `${file} declares runtime "${runtime.name}": mailhost check and mailhost preview run nodejs (TypeScript or JavaScript) programs only, ` +
+        `under mocks of their own @pulumi/pulumi. Check a ${runtime.name} program with the Pulumi CLI and this module's policy pack instead ` +
+        "(`pulumi preview --policy-pack <pack>`, see docs/PULL-REQUESTS.md).",
       file,
     );
   }
   if (realpath(absolute) === realpath(projectPath())) return { kind: "module", dir: absolute, name: MODULE_PROJECT_NAME };
   const main = doc["main"];
-  if (main !== undefined && (typeof main !== "string" || main === "")) throw new ProjectError(`${file}: main must be a path (a file or folder of the project), not ${JSON.stringify(main)}.`, file);
+  if (main !== undefined && (typeof main !== "string" || main === ""))
+    throw new ProjectError(`${file}: main must be a path (a file or folder of the project), not ${JSON.stringify(main)}.`, file);
   const target = typeof main === "string" ? path.resolve(absolute, main) : absolute;
-  const program = typeof main === "string" ? target : packageEntry(packageRootOf(absolute)) ?? target;
+  const program = typeof main === "string" ? target : (packageEntry(packageRootOf(absolute)) ?? target);
   const entry = programEntry(program, runtime.options.typescript);
   if (entry === undefined) {
     // A copy of this module's project file beside stack files (no program of its own): those are
     // stack files of this module's program, as `mailhost check` always read them.
     if (name === MODULE_PROJECT_NAME) return { kind: "module", dir: absolute, name: MODULE_PROJECT_NAME };
     const pkg = readPackageJson(packageRootOf(absolute));
-    const build = isObject(pkg["scripts"]) && typeof pkg["scripts"]["build"] === "string" ? ` (package.json has a build script: run \`npm run build\` first; Pulumi does not build programs)` : "";
-    throw new ProjectError(`${file}: the program${typeof main === "string" ? ` (main: ${main})` : ""} is not there: no file ${path.relative(absolute, target) || "."} `
-      + `${typeof main === "string" ? "" : "(package.json exports/main, index.js or index.ts) "}in ${absolute}${build}.`, file);
+    const build =
+      isObject(pkg["scripts"]) && typeof pkg["scripts"]["build"] === "string"
+        ? ` (package.json has a build script: run \`npm run build\` first; Pulumi does not build programs)`
+        : "";
+    throw new ProjectError(
+      `${file}: the program${typeof main === "string" ? ` (main: ${main})` : ""} is not there: no file ${path.relative(absolute, target) || "."} ` +
+        `${typeof main === "string" ? "" : "(package.json exports/main, index.js or index.ts) "}in ${absolute}${build}.`,
+      file,
+    );
   }
   const stackConfigDir = doc["stackConfigDir"];
   const packageRoot = packageRootOf(path.dirname(entry));

@@ -4,7 +4,17 @@
  * resource, so a rejected stack registers none.
  */
 import { closest, distance } from "fastest-levenshtein";
-import { ALERT_WEBHOOK_URL_KEY, AZURE_LOCATION_KEY, CONFIG_NAMESPACE, adminPasswordIssues, azureLocationIssues, alertWebhookUrlIssues, configKeyPath, configSchema, parseStackConfig } from "../domain/config";
+import {
+  ALERT_WEBHOOK_URL_KEY,
+  AZURE_LOCATION_KEY,
+  CONFIG_NAMESPACE,
+  adminPasswordIssues,
+  azureLocationIssues,
+  alertWebhookUrlIssues,
+  configKeyPath,
+  configSchema,
+  parseStackConfig,
+} from "../domain/config";
 import { type ConfigIssue, ConfigValidationError } from "../domain/issues";
 import { type FleetPlan, planFleet } from "../domain/plan";
 import { loadSiteConfigTemplate } from "../content/siteConfigTemplate";

@@ -37,7 +37,11 @@ export interface StackFile {
 
 /** A stack file that cannot be used: the file, the line when known, and a sentence. */
 export class StackFileError extends Error {
-  constructor(message: string, readonly file: string, readonly line?: number) {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly line?: number,
+  ) {
     super(message);
     this.name = "StackFileError";
   }
@@ -57,10 +61,14 @@ export function stackFileExtension(dir: string): "yaml" | "yml" {
  * file's is listed too, so that {@link readStackFile} reports it instead of skipping it.
  */
 export function listStacks(dir: string): string[] {
-  return [...new Set(fs.readdirSync(dir)
-    .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined))]
-    .sort();
+  return [
+    ...new Set(
+      fs
+        .readdirSync(dir)
+        .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined),
+    ),
+  ].sort();
 }
 
 function lineOfTopKey(text: string, key: string): number | undefined {
@@ -76,12 +84,17 @@ function isSecure(value: unknown): boolean {
 export function fileErrorText(file: string, err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   switch (code) {
-    case "ENOENT": return `${file} does not exist.`;
-    case "EISDIR": return `${file} is a directory, not a file.`;
-    case "ENOTDIR": return `${file}: a part of this path is a file, not a directory.`;
+    case "ENOENT":
+      return `${file} does not exist.`;
+    case "EISDIR":
+      return `${file} is a directory, not a file.`;
+    case "ENOTDIR":
+      return `${file}: a part of this path is a file, not a directory.`;
     case "EACCES":
-    case "EPERM": return `${file} cannot be read: permission denied.`;
-    default: return `${file} cannot be read: ${(err as Error).message}`;
+    case "EPERM":
+      return `${file} cannot be read: permission denied.`;
+    default:
+      return `${file} cannot be read: ${(err as Error).message}`;
   }
 }
 
@@ -105,11 +118,17 @@ export function readStackFileDoc(dir: string, stack: string, ext: "yaml" | "yml"
   const shown = (f: string) => path.relative(process.cwd(), f) || f;
   const wrong = path.join(dir, `Pulumi.${stack}.${other}`);
   if (fs.existsSync(wrong) && fs.existsSync(file)) {
-    throw new StackFileError(`Stack file ${path.basename(wrong)} is not read by Pulumi, which reads ${path.basename(file)} (the project file's extension); delete or merge ${path.basename(wrong)}.`, wrong);
+    throw new StackFileError(
+      `Stack file ${path.basename(wrong)} is not read by Pulumi, which reads ${path.basename(file)} (the project file's extension); delete or merge ${path.basename(wrong)}.`,
+      wrong,
+    );
   }
   if (!fs.existsSync(file)) {
     if (fs.existsSync(wrong)) {
-      throw new StackFileError(`Stack file ${path.basename(wrong)} is not read by Pulumi: it takes the stack file's extension from the project file (Pulumi.${ext === "yaml" ? "yaml" : "yml"}) and reads ${path.basename(file)} instead; rename the file to ${path.basename(file)}.`, wrong);
+      throw new StackFileError(
+        `Stack file ${path.basename(wrong)} is not read by Pulumi: it takes the stack file's extension from the project file (Pulumi.${ext === "yaml" ? "yaml" : "yml"}) and reads ${path.basename(file)} instead; rename the file to ${path.basename(file)}.`,
+        wrong,
+      );
     }
     throw new StackFileError(`Stack file ${fileErrorText(shown(file), Object.assign(new Error(), { code: "ENOENT" }))}`, file);
   }

@@ -16,7 +16,10 @@ import { type SchemaNode } from "./schema";
 
 function pointerSegments(pointer: string): string[] {
   if (pointer === "") return [];
-  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 function valueAt(data: unknown, segments: readonly string[]): unknown {
@@ -43,7 +46,14 @@ export function allowedText(node: SchemaNode): string {
 
 function typeWord(type: string | readonly string[] | undefined): string {
   if (type === undefined) return "a value";
-  const words: Record<string, string> = { integer: "an integer", number: "a number", string: "a string", object: "a map", array: "a list", boolean: "true or false" };
+  const words: Record<string, string> = {
+    integer: "an integer",
+    number: "a number",
+    string: "a string",
+    object: "a map",
+    array: "a list",
+    boolean: "true or false",
+  };
   if (Array.isArray(type)) return type.map((t) => words[t] ?? t).join(" or ");
   return words[String(type)] ?? String(type);
 }

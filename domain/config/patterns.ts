@@ -10,7 +10,7 @@ export const VM_SIZE_PATTERN = "^Standard_[A-Za-z0-9_]{1,60}$";
 export const CIDR_V4_PATTERN = "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$";
 
 /** An absolute Windows path to a `.cfg` file; no quotes, wildcards or control characters. */
-export const WINDOWS_CFG_PATH_PATTERN = "^[A-Za-z]:\\\\([^<>:\"/\\\\|?*\\u0000-\\u001f]+\\\\)*[^<>:\"/\\\\|?*\\u0000-\\u001f]+\\.cfg$";
+export const WINDOWS_CFG_PATH_PATTERN = '^[A-Za-z]:\\\\([^<>:"/\\\\|?*\\u0000-\\u001f]+\\\\)*[^<>:"/\\\\|?*\\u0000-\\u001f]+\\.cfg$';
 
 /** Case-insensitive regex text for a fixed word (ARM ids are case-insensitive; JSON Schema patterns take no flags). */
 function anyCase(text: string): string {
@@ -28,4 +28,4 @@ export const WORKSPACE_RESOURCE_ID_PATTERN = `^/${anyCase("subscriptions")}/[0-9
 export const AZURE_REGION_PATTERN = "^[a-z][a-z0-9]{1,39}$";
 
 /** An e-mail address, loosely: one "@", no spaces, quotes or angle brackets, a dotted domain. */
-export const EMAIL_PATTERN = "^[^@\\s\"<>,;]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$";
+export const EMAIL_PATTERN = '^[^@\\s"<>,;]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$';

@@ -13,26 +13,63 @@ import { DSC_WINDOWS_VERSIONS, type MailhostConfig, TEXT_DEFAULTS } from "./sche
 export function azureLocationIssues(location: string | undefined): ConfigIssue[] {
   const path = AZURE_LOCATION_KEY;
   if (location === undefined || location.trim() === "") {
-    return [{ path, message: `${path} is missing: set the stack's Azure region (for example \`pulumi config set ${path} westeurope\`); every resource of the stack is created there.` }];
+    return [
+      {
+        path,
+        message: `${path} is missing: set the stack's Azure region (for example \`pulumi config set ${path} westeurope\`); every resource of the stack is created there.`,
+      },
+    ];
   }
   if (!new RegExp(AZURE_REGION_PATTERN).test(location)) {
-    return [{ path, message: `${path} = ${showValue(location)} is not an Azure region name: use the programmatic name, lower-case letters and digits (westeurope, eastus2), as \`az account list-locations --query "[].name"\` prints it.` }];
+    return [
+      {
+        path,
+        message: `${path} = ${showValue(location)} is not an Azure region name: use the programmatic name, lower-case letters and digits (westeurope, eastus2), as \`az account list-locations --query "[].name"\` prints it.`,
+      },
+    ];
   }
   return [];
 }
 
-
 const RESERVED_ADMIN_NAMES = new Set([
-  "administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1", "123", "a",
-  "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest", "john", "owner", "root",
-  "server", "sql", "support", "support_388945a0", "sys", "test2", "test3", "user4", "user5",
+  "administrator",
+  "admin",
+  "user",
+  "user1",
+  "test",
+  "user2",
+  "test1",
+  "user3",
+  "admin1",
+  "1",
+  "123",
+  "a",
+  "actuser",
+  "adm",
+  "admin2",
+  "aspnet",
+  "backup",
+  "console",
+  "david",
+  "guest",
+  "john",
+  "owner",
+  "root",
+  "server",
+  "sql",
+  "support",
+  "support_388945a0",
+  "sys",
+  "test2",
+  "test3",
+  "user4",
+  "user5",
 ]);
 
 function subnetCapacity(cidr: string): number {
   const bits = Number(cidr.split("/")[1]);
   return Math.max(0, 2 ** (32 - bits) - AZURE_SUBNET_RESERVED_ADDRESSES);
 }
-
 
 /** Cross-field rules of `mailhost:monitoring`. */
 export function monitoringIssues(config: MailhostConfig): ConfigIssue[] {
@@ -42,15 +79,24 @@ export function monitoringIssues(config: MailhostConfig): ConfigIssue[] {
   const locationPath = configKeyPath(["monitoring", "workspaceLocation"]);
   // Azure Monitor: "Create your DCR in the same region as your destination Log Analytics workspace." An ARM id carries no region.
   if (workspaceResourceId !== undefined && workspaceLocation === undefined) {
-    issues.push({ path: locationPath, message: `${locationPath} is missing: with ${idPath} set, state the workspace's Azure region (for example westeurope); the data collection rule must be created in the workspace's region, which its ARM id does not carry.` });
+    issues.push({
+      path: locationPath,
+      message: `${locationPath} is missing: with ${idPath} set, state the workspace's Azure region (for example westeurope); the data collection rule must be created in the workspace's region, which its ARM id does not carry.`,
+    });
   }
   if (workspaceResourceId === undefined && workspaceLocation !== undefined) {
-    issues.push({ path: locationPath, message: `${locationPath} = ${showValue(workspaceLocation)} is set without ${idPath}: the stack creates its own workspace in the stack's region; remove ${locationPath} or set ${idPath}.` });
+    issues.push({
+      path: locationPath,
+      message: `${locationPath} = ${showValue(workspaceLocation)} is set without ${idPath}: the stack creates its own workspace in the stack's region; remove ${locationPath} or set ${idPath}.`,
+    });
   }
   // The failure rule takes a delta between samples: a window needs at least two of them.
   if (samplingIntervalSeconds * 2 > alerts.windowMinutes * 60) {
     const path = configKeyPath(["monitoring", "samplingIntervalSeconds"]);
-    issues.push({ path, message: `${path} = ${samplingIntervalSeconds} leaves fewer than two counter samples in ${configKeyPath(["monitoring", "alerts", "windowMinutes"])} = ${alerts.windowMinutes} minutes; use at most ${alerts.windowMinutes * 30} seconds or a longer window.` });
+    issues.push({
+      path,
+      message: `${path} = ${samplingIntervalSeconds} leaves fewer than two counter samples in ${configKeyPath(["monitoring", "alerts", "windowMinutes"])} = ${alerts.windowMinutes} minutes; use at most ${alerts.windowMinutes * 30} seconds or a longer window.`,
+    });
   }
   return issues;
 }
@@ -61,10 +107,20 @@ function egressIssues(config: MailhostConfig): ConfigIssue[] {
   const idPath = configKeyPath(["egress", "routeTableId"]);
   const { kind, routeTableId } = config.egress;
   if (kind === "routeTable" && routeTableId === undefined) {
-    return [{ path: idPath, message: `${idPath} is missing; it is required when ${kindPath} = "routeTable" (the ARM id of an existing route table, /subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.Network/routeTables/<name>).` }];
+    return [
+      {
+        path: idPath,
+        message: `${idPath} is missing; it is required when ${kindPath} = "routeTable" (the ARM id of an existing route table, /subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.Network/routeTables/<name>).`,
+      },
+    ];
   }
   if (kind === "natGateway" && routeTableId !== undefined) {
-    return [{ path: idPath, message: `${idPath} = ${showValue(routeTableId)} is not allowed with ${kindPath} = "natGateway", which creates its own NAT gateway and associates no route table; remove it, or set ${kindPath} to "routeTable".` }];
+    return [
+      {
+        path: idPath,
+        message: `${idPath} = ${showValue(routeTableId)} is not allowed with ${kindPath} = "natGateway", which creates its own NAT gateway and associates no route table; remove it, or set ${kindPath} to "routeTable".`,
+      },
+    ];
   }
   return [];
 }
@@ -76,7 +132,10 @@ export function crossFieldIssues(config: MailhostConfig): ConfigIssue[] {
   const end = dynamicPortRangeEnd(start, count);
   const rangePath = configKeyPath(["tcp", "dynamicPortRange"]);
   if (end > HIGHEST_PORT) {
-    issues.push({ path: rangePath, message: `${rangePath} = start ${start}, count ${count} ends at port ${end}; start + count - 1 must be at most ${HIGHEST_PORT}.` });
+    issues.push({
+      path: rangePath,
+      message: `${rangePath} = start ${start}, count ${count} ends at port ${end}; start + count - 1 must be at most ${HIGHEST_PORT}.`,
+    });
   } else if (end !== config.tcp.maxUserPort) {
     issues.push({
       path: rangePath,
@@ -92,7 +151,10 @@ export function crossFieldIssues(config: MailhostConfig): ConfigIssue[] {
   }
   if (config.tcp.tuning === "dsc" && !DSC_WINDOWS_VERSIONS.includes(config.fleet.windowsVersion)) {
     const path = configKeyPath(["fleet", "windowsVersion"]);
-    issues.push({ path, message: `${path} = ${showValue(config.fleet.windowsVersion)} is not supported by the DSC extension (documented up to ${DSC_WINDOWS_VERSIONS.join(", ")}); use ${configKeyPath(["tcp", "tuning"])} = machineConfiguration or runCommand.` });
+    issues.push({
+      path,
+      message: `${path} = ${showValue(config.fleet.windowsVersion)} is not supported by the DSC extension (documented up to ${DSC_WINDOWS_VERSIONS.join(", ")}); use ${configKeyPath(["tcp", "tuning"])} = machineConfiguration or runCommand.`,
+    });
   }
   if (RESERVED_ADMIN_NAMES.has(config.fleet.adminUsername.toLowerCase()) || config.fleet.adminUsername.endsWith(".")) {
     const path = configKeyPath(["fleet", "adminUsername"]);
@@ -100,7 +162,10 @@ export function crossFieldIssues(config: MailhostConfig): ConfigIssue[] {
   }
   if (/^[dD]:/.test(config.siteConfig.path)) {
     const path = configKeyPath(["siteConfig", "path"]);
-    issues.push({ path, message: `${path} = ${showValue(config.siteConfig.path)} is on D:, Azure's temporary disk: it is wiped on redeploy and absent on sizes without one; use C: (default ${TEXT_DEFAULTS.siteConfigPath}).` });
+    issues.push({
+      path,
+      message: `${path} = ${showValue(config.siteConfig.path)} is on D:, Azure's temporary disk: it is wiped on redeploy and absent on sizes without one; use C: (default ${TEXT_DEFAULTS.siteConfigPath}).`,
+    });
   }
   config.fleet.allowedImapCidrs.forEach((cidr, i) => {
     const path = configKeyPath(["fleet", "allowedImapCidrs", i]);
@@ -110,7 +175,10 @@ export function crossFieldIssues(config: MailhostConfig): ConfigIssue[] {
   const capacity = subnetCapacity(config.fleet.addressPrefix);
   if (config.fleet.hostCount > capacity) {
     const path = configKeyPath(["fleet", "hostCount"]);
-    issues.push({ path, message: `${path} = ${config.fleet.hostCount} does not fit ${configKeyPath(["fleet", "addressPrefix"])} = ${showValue(config.fleet.addressPrefix)}, which holds ${capacity} hosts.` });
+    issues.push({
+      path,
+      message: `${path} = ${config.fleet.hostCount} does not fit ${configKeyPath(["fleet", "addressPrefix"])} = ${showValue(config.fleet.addressPrefix)}, which holds ${capacity} hosts.`,
+    });
   }
   issues.push(...egressIssues(config));
   issues.push(...monitoringIssues(config));

@@ -78,15 +78,25 @@ const monitoringSchema = {
     workspaceResourceId: {
       type: "string",
       pattern: WORKSPACE_RESOURCE_ID_PATTERN,
-      description: "ARM id of an existing Log Analytics workspace, /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>. Unset: the stack creates one in its resource group. Requires workspaceLocation.",
+      description:
+        "ARM id of an existing Log Analytics workspace, /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>. Unset: the stack creates one in its resource group. Requires workspaceLocation.",
     },
     workspaceLocation: {
       type: "string",
       pattern: AZURE_REGION_PATTERN,
-      description: "Azure region of the workspace named by workspaceResourceId (an ARM id carries no region), as a region name such as westeurope. Required with workspaceResourceId, refused without it. The data collection rule is created there: Azure Monitor requires a rule in the same region as its Log Analytics destination.",
+      description:
+        "Azure region of the workspace named by workspaceResourceId (an ARM id carries no region), as a region name such as westeurope. Required with workspaceResourceId, refused without it. The data collection rule is created there: Azure Monitor requires a rule in the same region as its Log Analytics destination.",
     },
-    retentionInDays: integerWithDefault(LOG_ANALYTICS_RETENTION_DAYS, "Data retention of the workspace the stack creates (ignored with workspaceResourceId).", MONITORING_DEFAULTS.retentionInDays),
-    samplingIntervalSeconds: integerWithDefault(PERF_SAMPLING_INTERVAL, "Seconds between two samples of the TCPv4/TCPv6 counters; at most half the alert window.", MONITORING_DEFAULTS.samplingIntervalSeconds),
+    retentionInDays: integerWithDefault(
+      LOG_ANALYTICS_RETENTION_DAYS,
+      "Data retention of the workspace the stack creates (ignored with workspaceResourceId).",
+      MONITORING_DEFAULTS.retentionInDays,
+    ),
+    samplingIntervalSeconds: integerWithDefault(
+      PERF_SAMPLING_INTERVAL,
+      "Seconds between two samples of the TCPv4/TCPv6 counters; at most half the alert window.",
+      MONITORING_DEFAULTS.samplingIntervalSeconds,
+    ),
     emailReceivers: {
       type: "array",
       items: { type: "string", pattern: EMAIL_PATTERN, description: "an e-mail address such as mail-ops@example.com" },
@@ -101,14 +111,50 @@ const monitoringSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        windowMinutes: { type: "integer", enum: ALERT_WINDOW_MINUTES, default: MONITORING_DEFAULTS.windowMinutes, "x-unit": "minutes", description: "Window of the Tcpip 4227 and connection-failure rules, minutes." },
-        timeWaitCollisionThreshold: integerWithDefault(TIME_WAIT_COLLISION_THRESHOLD, "Severity 2 fires when a host logs more Tcpip 4227 events (local port still in TIME_WAIT) than this in one window.", MONITORING_DEFAULTS.timeWaitCollisionThreshold),
-        connectionFailureThreshold: integerWithDefault(CONNECTION_FAILURE_THRESHOLD, "Severity 3 fires when a host's TCPv4 + TCPv6 Connection Failures counters rise by more than this in one window.", MONITORING_DEFAULTS.connectionFailureThreshold),
-        heartbeatSilenceMinutes: integerWithDefault(HEARTBEAT_SILENCE_MINUTES, "Severity 2 fires when a host has sent no Heartbeat for this many minutes.", MONITORING_DEFAULTS.heartbeatSilenceMinutes),
-        correctionThreshold: integerWithDefault(CORRECTION_THRESHOLD, "Severity 2 fires when the tuning corrected one setting of a host more often than this in one correction window: something keeps changing it back.", MONITORING_DEFAULTS.correctionThreshold),
-        correctionWindowMinutes: { type: "integer", enum: CORRECTION_WINDOW_MINUTES, default: MONITORING_DEFAULTS.correctionWindowMinutes, "x-unit": "minutes", description: "Window of the correction rule, minutes." },
-        natSnatFailedConnectionThreshold: integerWithDefault(NAT_SNAT_FAILED_CONNECTION_THRESHOLD, "Severity 1 fires when the stack's NAT gateway counts more failed SNAT connections than this in 5 minutes.", MONITORING_DEFAULTS.natSnatFailedConnectionThreshold),
-        natPacketDropThreshold: integerWithDefault(NAT_PACKET_DROP_THRESHOLD, "Severity 2 fires when the stack's NAT gateway drops more packets than this in 5 minutes.", MONITORING_DEFAULTS.natPacketDropThreshold),
+        windowMinutes: {
+          type: "integer",
+          enum: ALERT_WINDOW_MINUTES,
+          default: MONITORING_DEFAULTS.windowMinutes,
+          "x-unit": "minutes",
+          description: "Window of the Tcpip 4227 and connection-failure rules, minutes.",
+        },
+        timeWaitCollisionThreshold: integerWithDefault(
+          TIME_WAIT_COLLISION_THRESHOLD,
+          "Severity 2 fires when a host logs more Tcpip 4227 events (local port still in TIME_WAIT) than this in one window.",
+          MONITORING_DEFAULTS.timeWaitCollisionThreshold,
+        ),
+        connectionFailureThreshold: integerWithDefault(
+          CONNECTION_FAILURE_THRESHOLD,
+          "Severity 3 fires when a host's TCPv4 + TCPv6 Connection Failures counters rise by more than this in one window.",
+          MONITORING_DEFAULTS.connectionFailureThreshold,
+        ),
+        heartbeatSilenceMinutes: integerWithDefault(
+          HEARTBEAT_SILENCE_MINUTES,
+          "Severity 2 fires when a host has sent no Heartbeat for this many minutes.",
+          MONITORING_DEFAULTS.heartbeatSilenceMinutes,
+        ),
+        correctionThreshold: integerWithDefault(
+          CORRECTION_THRESHOLD,
+          "Severity 2 fires when the tuning corrected one setting of a host more often than this in one correction window: something keeps changing it back.",
+          MONITORING_DEFAULTS.correctionThreshold,
+        ),
+        correctionWindowMinutes: {
+          type: "integer",
+          enum: CORRECTION_WINDOW_MINUTES,
+          default: MONITORING_DEFAULTS.correctionWindowMinutes,
+          "x-unit": "minutes",
+          description: "Window of the correction rule, minutes.",
+        },
+        natSnatFailedConnectionThreshold: integerWithDefault(
+          NAT_SNAT_FAILED_CONNECTION_THRESHOLD,
+          "Severity 1 fires when the stack's NAT gateway counts more failed SNAT connections than this in 5 minutes.",
+          MONITORING_DEFAULTS.natSnatFailedConnectionThreshold,
+        ),
+        natPacketDropThreshold: integerWithDefault(
+          NAT_PACKET_DROP_THRESHOLD,
+          "Severity 2 fires when the stack's NAT gateway drops more packets than this in 5 minutes.",
+          MONITORING_DEFAULTS.natPacketDropThreshold,
+        ),
       },
     },
   },
@@ -135,9 +181,14 @@ export const configSchema = {
           uniqueItems: true,
           maxItems: 3,
           default: [],
-          description: "Availability zones; hosts are spread over them round-robin in zone order (the order of the list does not matter). A host, the NAT gateway and its public IP keep the zones they were created with. Empty: no zone pinning.",
+          description:
+            "Availability zones; hosts are spread over them round-robin in zone order (the order of the list does not matter). A host, the NAT gateway and its public IP keep the zones they were created with. Empty: no zone pinning.",
         },
-        adminUsername: { type: "string", pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,19}$", description: "Local administrator name (1–20 characters, not a reserved name such as admin or administrator)." },
+        adminUsername: {
+          type: "string",
+          pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,19}$",
+          description: "Local administrator name (1–20 characters, not a reserved name such as admin or administrator).",
+        },
         allowedImapCidrs: {
           type: "array",
           items: { type: "string", pattern: CIDR_V4_PATTERN, description: "an IPv4 CIDR such as 203.0.113.0/24" },
@@ -146,7 +197,7 @@ export const configSchema = {
         },
         tags: {
           type: "object",
-          propertyNames: { pattern: "^[A-Za-z0-9_.-]{1,128}$", description: "1–128 letters, digits, \"_\", \"-\" or \".\"" },
+          propertyNames: { pattern: "^[A-Za-z0-9_.-]{1,128}$", description: '1–128 letters, digits, "_", "-" or "."' },
           additionalProperties: { type: "string", maxLength: 256 },
           default: {},
           description: "Extra Azure tags on every resource (environment and stack tags are always added).",
@@ -171,7 +222,12 @@ export const configSchema = {
       additionalProperties: false,
       required: ["tuning"],
       properties: {
-        tuning: { type: "string", enum: TUNING_MECHANISMS, description: "dsc: Azure DSC extension with auto-correct (retires 31 March 2028); runCommand: managed Run Command; machineConfiguration: Azure Machine Configuration assignment with auto-correct." },
+        tuning: {
+          type: "string",
+          enum: TUNING_MECHANISMS,
+          description:
+            "dsc: Azure DSC extension with auto-correct (retires 31 March 2028); runCommand: managed Run Command; machineConfiguration: Azure Machine Configuration assignment with auto-correct.",
+        },
         maxUserPort: integerWithDefault(MAX_USER_PORT, "Tcpip MaxUserPort (legacy cap); the dynamic port range ends here.", DEFAULTS.maxUserPort),
         tcpTimedWaitDelay: integerWithDefault(TCP_TIMED_WAIT_DELAY, "Tcpip TcpTimedWaitDelay: TIME_WAIT seconds.", DEFAULTS.tcpTimedWaitDelay),
         dynamicPortRange: {
@@ -206,18 +262,29 @@ export const configSchema = {
           type: "string",
           pattern: WINDOWS_CFG_PATH_PATTERN,
           default: TEXT_DEFAULTS.siteConfigPath,
-          description: "Absolute Windows path of SiteConfig.cfg on the host: a drive letter, a colon, backslash-separated folders and a file name ending in .cfg, without quotes, wildcards, < > | / or control characters (e.g. C:\\ProgramData\\MailFrontEnd\\SiteConfig.cfg).",
+          description:
+            "Absolute Windows path of SiteConfig.cfg on the host: a drive letter, a colon, backslash-separated folders and a file name ending in .cfg, without quotes, wildcards, < > | / or control characters (e.g. C:\\ProgramData\\MailFrontEnd\\SiteConfig.cfg).",
         },
         mailboxCacheTtl: integer(MAILBOX_CACHE_TTL, "MailboxCacheTTL written to SiteConfig.cfg; at or above the host's effective floor."),
-        minimumMailboxCacheTtl: integerWithDefault(MAILBOX_CACHE_TTL, "Configured MailboxCacheTTL floor; the effective floor is the larger of this and the capacity-derived minimum.", DEFAULTS.minimumMailboxCacheTtl),
+        minimumMailboxCacheTtl: integerWithDefault(
+          MAILBOX_CACHE_TTL,
+          "Configured MailboxCacheTTL floor; the effective floor is the larger of this and the capacity-derived minimum.",
+          DEFAULTS.minimumMailboxCacheTtl,
+        ),
         settings: {
           type: "object",
           description: "Per-environment INI settings: { <section>: { <key>: value } }, overriding or adding to the template.",
           default: {},
-          propertyNames: { pattern: SECTION_NAME_PATTERN, description: "1–64 letters, digits, \"_\" or \"-\" (no \"[\", \"]\", \".\", \"=\", \";\", spaces or control characters)" },
+          propertyNames: {
+            pattern: SECTION_NAME_PATTERN,
+            description: '1–64 letters, digits, "_" or "-" (no "[", "]", ".", "=", ";", spaces or control characters)',
+          },
           additionalProperties: {
             type: "object",
-            propertyNames: { pattern: KEY_NAME_PATTERN, description: "1–64 letters, digits, \"_\", \"-\" or \".\" (no \"[\", \"]\", \"=\", \";\", spaces or control characters)" },
+            propertyNames: {
+              pattern: KEY_NAME_PATTERN,
+              description: '1–64 letters, digits, "_", "-" or "." (no "[", "]", "=", ";", spaces or control characters)',
+            },
             additionalProperties: { type: ["string", "number", "boolean"] },
           },
         },
@@ -252,12 +319,14 @@ export const configSchema = {
           type: "string",
           enum: EGRESS_KINDS,
           default: DEFAULT_EGRESS_KIND,
-          description: "natGateway: a Standard NAT gateway with its own static public IP (outbound only), attached to the subnet; routeTable: associate the existing route table routeTableId (its default route leads to a firewall or NVA) and create no NAT gateway.",
+          description:
+            "natGateway: a Standard NAT gateway with its own static public IP (outbound only), attached to the subnet; routeTable: associate the existing route table routeTableId (its default route leads to a firewall or NVA) and create no NAT gateway.",
         },
         routeTableId: {
           type: "string",
           pattern: ROUTE_TABLE_ID_PATTERN,
-          description: "ARM id of an existing route table, /subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.Network/routeTables/<name>; required with kind routeTable, not allowed with natGateway.",
+          description:
+            "ARM id of an existing route table, /subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.Network/routeTables/<name>; required with kind routeTable, not allowed with natGateway.",
         },
       },
     },
@@ -279,9 +348,11 @@ export type SchemaFilledConfig = FromSchema<typeof configSchema>;
  * Derived from the schema too (keys with a default are present), plus the dynamic port range,
  * whose default depends on MaxUserPort: a key added to the schema cannot be forgotten here.
  */
-export type MailhostConfig = DeepReadonly<SchemaFilledConfig & {
-  tcp: { dynamicPortRange: { start: number; count: number } };
-}>;
+export type MailhostConfig = DeepReadonly<
+  SchemaFilledConfig & {
+    tcp: { dynamicPortRange: { start: number; count: number } };
+  }
+>;
 
 /** A schema node, as the generic code (error messages, number coercion, key order) reads it. */
 export interface SchemaNode {

@@ -17,7 +17,12 @@ export function alertWebhookUrlIssues(url: string | undefined): ConfigIssue[] {
     parsed = undefined;
   }
   if (parsed === undefined || parsed.protocol !== "https:" || url.length > WEBHOOK_URL_MAX_LENGTH || /\s/.test(url)) {
-    return [{ path, message: `${path} (secret, value not shown) must be an https:// URL of at most ${WEBHOOK_URL_MAX_LENGTH} characters; set it with \`pulumi config set --secret ${path}\`.` }];
+    return [
+      {
+        path,
+        message: `${path} (secret, value not shown) must be an https:// URL of at most ${WEBHOOK_URL_MAX_LENGTH} characters; set it with \`pulumi config set --secret ${path}\`.`,
+      },
+    ];
   }
   return [];
 }

@@ -26,7 +26,9 @@ export const TCPIP_EVENTS = {
 } as const;
 
 /** The DCR's Windows event filter, `LogName!XPath` (XPath 1.0 subset the agent accepts). */
-export const TCPIP_EVENT_XPATH = `System!*[System[Provider[@Name='${TCPIP_EVENT_SOURCE}'] and (${Object.values(TCPIP_EVENTS).map((id) => `EventID=${id}`).join(" or ")})]]`;
+export const TCPIP_EVENT_XPATH = `System!*[System[Provider[@Name='${TCPIP_EVENT_SOURCE}'] and (${Object.values(TCPIP_EVENTS)
+  .map((id) => `EventID=${id}`)
+  .join(" or ")})]]`;
 
 /** Counter objects sampled: both IP versions (loopback and dual-stack traffic may use IPv6). */
 export const TCP_COUNTER_OBJECTS = ["TCPv4", "TCPv6"] as const;
@@ -61,9 +63,11 @@ export const DCR_STREAMS = { events: "Microsoft-Event", counters: "Microsoft-Per
  * data collection rules send to.
  */
 export const LOG_TABLE_SCHEMAS: Readonly<Record<"Event" | "Perf" | "Heartbeat", string>> = {
-  Event: "(TenantId:string, TimeGenerated:datetime, Computer:string, EventLog:string, Source:string, EventID:int, EventLevel:int, EventLevelName:string, EventCategory:int, EventData:string, ParameterXml:string, RenderedDescription:string, Message:string, UserName:string, SourceSystem:string, ManagementGroupName:string, AzureDeploymentID:string, Role:string, Type:string, _ResourceId:string, _SubscriptionId:string, _BilledSize:real, _IsBillable:string)",
+  Event:
+    "(TenantId:string, TimeGenerated:datetime, Computer:string, EventLog:string, Source:string, EventID:int, EventLevel:int, EventLevelName:string, EventCategory:int, EventData:string, ParameterXml:string, RenderedDescription:string, Message:string, UserName:string, SourceSystem:string, ManagementGroupName:string, AzureDeploymentID:string, Role:string, Type:string, _ResourceId:string, _SubscriptionId:string, _BilledSize:real, _IsBillable:string)",
   Perf: "(TenantId:string, TimeGenerated:datetime, Computer:string, ObjectName:string, CounterName:string, InstanceName:string, CounterValue:real, CounterPath:string, SampleCount:int, Min:real, Max:real, StandardDeviation:real, BucketStartTime:datetime, BucketEndTime:datetime, SourceSystem:string, Type:string, _ResourceId:string, _SubscriptionId:string, _BilledSize:real, _IsBillable:string)",
-  Heartbeat: "(TenantId:string, TimeGenerated:datetime, Computer:string, Category:string, OSType:string, OSName:string, Version:string, ComputerIP:string, SourceComputerId:string, Solutions:string, SourceSystem:string, Type:string, _ResourceId:string, _SubscriptionId:string, _BilledSize:real, _IsBillable:string)",
+  Heartbeat:
+    "(TenantId:string, TimeGenerated:datetime, Computer:string, Category:string, OSType:string, OSName:string, Version:string, ComputerIP:string, SourceComputerId:string, Solutions:string, SourceSystem:string, Type:string, _ResourceId:string, _SubscriptionId:string, _BilledSize:real, _IsBillable:string)",
 };
 
 /**

@@ -61,11 +61,12 @@ export interface AlertRulePlan {
   /** How often it runs, minutes. */
   readonly evaluationFrequencyMinutes: number;
 }
-const RUNBOOK = "Runbook: (1) run `mailhost drift` to see whether the host still has the tuning this stack sets "
-  + "(MaxUserPort, TcpTimedWaitDelay, dynamic port range, MailboxCacheTTL) and remediate what differs; "
-  + "(2) if a host's tuning waits for a reboot, reboot it with `mailhost reboot`; "
-  + "(3) if the tuning is in place and load has grown past the plan, raise siteConfig.mailboxCacheTtl "
-  + "(fewer reconnects per back end) after checking `mailhost plan`, or add hosts.";
+const RUNBOOK =
+  "Runbook: (1) run `mailhost drift` to see whether the host still has the tuning this stack sets " +
+  "(MaxUserPort, TcpTimedWaitDelay, dynamic port range, MailboxCacheTTL) and remediate what differs; " +
+  "(2) if a host's tuning waits for a reboot, reboot it with `mailhost reboot`; " +
+  "(3) if the tuning is in place and load has grown past the plan, raise siteConfig.mailboxCacheTtl " +
+  "(fewer reconnects per back end) after checking `mailhost plan`, or add hosts.";
 
 /**
  * Filter on the hosts of this stack (by VM name prefix in `_ResourceId`, or, for hosts given by
@@ -86,7 +87,14 @@ function hostFilter(resourceGroup: string, vmNamePrefix: string, vmIds?: readonl
  * - Host stopped sending data: an expected host (`hostNames`, the stack's VMs) with no Heartbeat
  *   for the configured minutes, or none at all, severity 2 (see {@link heartbeatQuery}).
  */
-export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], hostNames: readonly string[], vmIds?: readonly string[]): AlertRulePlan[] {
+export function alertRulePlans(
+  stackSlug: string,
+  resourceGroup: string,
+  vmNamePrefix: string,
+  monitoring: MailhostConfig["monitoring"],
+  hostNames: readonly string[],
+  vmIds?: readonly string[],
+): AlertRulePlan[] {
   const hosts = hostFilter(resourceGroup, vmNamePrefix, vmIds);
   const source = kqlString(TCPIP_EVENT_SOURCE);
   const { alerts } = monitoring;
@@ -102,8 +110,9 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
       displayName: `Mail host ${stackSlug}: ephemeral port space exhausted (Tcpip ${exhausted.join("/")})`,
       severity: 1,
       condition: `any Tcpip ${exhausted.join(" or ")} event (checked every ${every} min)`,
-      description: `A mail host logged Tcpip event ${TCPIP_EVENTS.tcpPortSpaceExhausted} (every TCP ephemeral port is in use: new outgoing connections, such as IMAP to the back ends, fail) `
-        + `or ${TCPIP_EVENTS.udpPortSpaceExhausted} (the same for UDP: DNS lookups fail). ${RUNBOOK}`,
+      description:
+        `A mail host logged Tcpip event ${TCPIP_EVENTS.tcpPortSpaceExhausted} (every TCP ephemeral port is in use: new outgoing connections, such as IMAP to the back ends, fail) ` +
+        `or ${TCPIP_EVENTS.udpPortSpaceExhausted} (the same for UDP: DNS lookups fail). ${RUNBOOK}`,
       query: [
         "Event",
         `| where EventLog == "System" and Source =~ ${source} and EventID in (${exhausted.join(", ")})`,
@@ -124,8 +133,9 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
       displayName: `Mail host ${stackSlug}: TIME_WAIT collisions (Tcpip ${TCPIP_EVENTS.timeWaitCollision})`,
       severity: 2,
       condition: `more than ${alerts.timeWaitCollisionThreshold} Tcpip ${TCPIP_EVENTS.timeWaitCollision} events in ${alerts.windowMinutes} min`,
-      description: `A mail host logged more than ${alerts.timeWaitCollisionThreshold} Tcpip ${TCPIP_EVENTS.timeWaitCollision} events in a ${window}: outgoing connects failed because the local port `
-        + `was still in TIME_WAIT towards the same back end, so ports are churned faster than TcpTimedWaitDelay frees them; exhaustion (${TCPIP_EVENTS.tcpPortSpaceExhausted}) is near. ${RUNBOOK}`,
+      description:
+        `A mail host logged more than ${alerts.timeWaitCollisionThreshold} Tcpip ${TCPIP_EVENTS.timeWaitCollision} events in a ${window}: outgoing connects failed because the local port ` +
+        `was still in TIME_WAIT towards the same back end, so ports are churned faster than TcpTimedWaitDelay frees them; exhaustion (${TCPIP_EVENTS.tcpPortSpaceExhausted}) is near. ${RUNBOOK}`,
       query: [
         "Event",
         `| where EventLog == "System" and Source =~ ${source} and EventID == ${TCPIP_EVENTS.timeWaitCollision}`,
@@ -146,8 +156,9 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
       displayName: `Mail host ${stackSlug}: sharp rise in TCP connection failures`,
       severity: 3,
       condition: `TCPv4 + TCPv6 ${CONNECTION_FAILURES_COUNTER} rise by more than ${alerts.connectionFailureThreshold} in ${alerts.windowMinutes} min`,
-      description: `A mail host's TCPv4 + TCPv6 "${CONNECTION_FAILURES_COUNTER}" counters rose by more than ${alerts.connectionFailureThreshold} in a ${window}: many outgoing connects fail `
-        + `(back ends unreachable, or local ports running out before Windows logs ${TCPIP_EVENTS.timeWaitCollision}/${TCPIP_EVENTS.tcpPortSpaceExhausted}). Check the back ends first. ${RUNBOOK}`,
+      description:
+        `A mail host's TCPv4 + TCPv6 "${CONNECTION_FAILURES_COUNTER}" counters rose by more than ${alerts.connectionFailureThreshold} in a ${window}: many outgoing connects fail ` +
+        `(back ends unreachable, or local ports running out before Windows logs ${TCPIP_EVENTS.timeWaitCollision}/${TCPIP_EVENTS.tcpPortSpaceExhausted}). Check the back ends first. ${RUNBOOK}`,
       query: [
         "Perf",
         `| where ObjectName in (${counterObjects}) and CounterName == ${kqlString(CONNECTION_FAILURES_COUNTER)}`,
@@ -172,10 +183,11 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
       displayName: `Mail host ${stackSlug}: stopped sending monitoring data`,
       severity: 2,
       condition: `no Heartbeat for ${alerts.heartbeatSilenceMinutes} min, or none at all, from any of the stack's ${hostNames.length} host(s)`,
-      description: `A mail host of this stack has sent no Heartbeat for ${alerts.heartbeatSilenceMinutes} minutes, or none in the rule's ${MONITORING_SCHEDULE.silenceLookBackMinutes / 60}-hour look-back, or never: `
-        + "it is stopped, hung, cut off from Azure Monitor, or its Azure Monitor Agent is broken or was never installed, so port exhaustion on it would go unnoticed. "
-        + "The alert stays open as long as the host is silent. Check the VM's power state and the AzureMonitorWindowsAgent extension status; if the VM is up, "
-        + "run `mailhost drift` and reboot it with `mailhost reboot` when its tuning waits for a reboot.",
+      description:
+        `A mail host of this stack has sent no Heartbeat for ${alerts.heartbeatSilenceMinutes} minutes, or none in the rule's ${MONITORING_SCHEDULE.silenceLookBackMinutes / 60}-hour look-back, or never: ` +
+        "it is stopped, hung, cut off from Azure Monitor, or its Azure Monitor Agent is broken or was never installed, so port exhaustion on it would go unnoticed. " +
+        "The alert stays open as long as the host is silent. Check the VM's power state and the AzureMonitorWindowsAgent extension status; if the VM is up, " +
+        "run `mailhost drift` and reboot it with `mailhost reboot` when its tuning waits for a reboot.",
       query: heartbeatQuery(hosts, hostNames, alerts.heartbeatSilenceMinutes),
       split: "hostDimension",
       timeAggregation: "Count",
@@ -190,10 +202,11 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
       displayName: `Mail host ${stackSlug}: tuning corrected again and again (${CORRECTION_EVENT_SOURCE} events)`,
       severity: 2,
       condition: `one setting corrected more than ${alerts.correctionThreshold} times in ${alerts.correctionWindowMinutes} min`,
-      description: `The port tuning of a mail host corrected one setting more than ${alerts.correctionThreshold} times in ${alerts.correctionWindowMinutes} minutes `
-        + `(${CORRECTION_EVENT_SOURCE} events ${Object.values(CORRECTION_EVENT_IDS).join("/")} in the Application log): something keeps changing it back, and between two corrections `
-        + "the host runs with the other value (a Tcpip value written again also waits for a reboot). Compliance reports stay green meanwhile. "
-        + `${CORRECTION_RUNBOOK}`,
+      description:
+        `The port tuning of a mail host corrected one setting more than ${alerts.correctionThreshold} times in ${alerts.correctionWindowMinutes} minutes ` +
+        `(${CORRECTION_EVENT_SOURCE} events ${Object.values(CORRECTION_EVENT_IDS).join("/")} in the Application log): something keeps changing it back, and between two corrections ` +
+        "the host runs with the other value (a Tcpip value written again also waits for a reboot). Compliance reports stay green meanwhile. " +
+        `${CORRECTION_RUNBOOK}`,
       query: [
         "Event",
         `| where EventLog == ${kqlString(CORRECTION_EVENT_LOG)} and Source =~ ${kqlString(CORRECTION_EVENT_SOURCE)} and EventID in (${Object.values(CORRECTION_EVENT_IDS).join(", ")})`,
@@ -217,17 +230,18 @@ export function alertRulePlans(stackSlug: string, resourceGroup: string, vmNameP
  * What to do when the tuning is corrected again and again: find what fights it. Every step reads;
  * none changes the host.
  */
-export const CORRECTION_RUNBOOK = "Runbook: (1) on the host, list the corrections: "
-  + `Get-WinEvent -FilterHashtable @{ LogName = '${CORRECTION_EVENT_LOG}'; ProviderName = '${CORRECTION_EVENT_SOURCE}' } -MaxEvents 50 `
-  + "(each names the setting, the value found and the value written; the value found is what the other party wants); "
-  + "(2) Group Policy: `gpresult /h gp.html` (as administrator) and look for Tcpip Parameters or the dynamic port range in registry or script settings, "
-  + "and `gpresult /r` for the time of the last refresh (every 90 minutes plus up to 30); "
-  + "(3) installers and agents: Application/System events at the time of the corrections (MsiInstaller 1033/11707, Service Control Manager 7045), "
-  + "and other configuration tools on the host (a second DSC configuration, Intune or ConfigMgr baselines, a scheduled task running netsh); "
-  + "(4) catch the writer in the act: Process Monitor (Sysinternals) with a filter Path begins with HKLM\\System\\CurrentControlSet\\Services\\Tcpip\\Parameters "
-  + "and Operation is RegSetValue, or enable auditing of that key (auditpol /set /subcategory:\"Registry\" /success:enable plus a SACL) and read Security event 4657; "
-  + "(5) remove or reconfigure the other party; never raise the threshold to hide a fight; "
-  + "(6) then run `mailhost drift` to confirm the host holds the tuning, and `mailhost reboot` when a rewritten Tcpip value waits for a reboot.";
+export const CORRECTION_RUNBOOK =
+  "Runbook: (1) on the host, list the corrections: " +
+  `Get-WinEvent -FilterHashtable @{ LogName = '${CORRECTION_EVENT_LOG}'; ProviderName = '${CORRECTION_EVENT_SOURCE}' } -MaxEvents 50 ` +
+  "(each names the setting, the value found and the value written; the value found is what the other party wants); " +
+  "(2) Group Policy: `gpresult /h gp.html` (as administrator) and look for Tcpip Parameters or the dynamic port range in registry or script settings, " +
+  "and `gpresult /r` for the time of the last refresh (every 90 minutes plus up to 30); " +
+  "(3) installers and agents: Application/System events at the time of the corrections (MsiInstaller 1033/11707, Service Control Manager 7045), " +
+  "and other configuration tools on the host (a second DSC configuration, Intune or ConfigMgr baselines, a scheduled task running netsh); " +
+  "(4) catch the writer in the act: Process Monitor (Sysinternals) with a filter Path begins with HKLM\\System\\CurrentControlSet\\Services\\Tcpip\\Parameters " +
+  'and Operation is RegSetValue, or enable auditing of that key (auditpol /set /subcategory:"Registry" /success:enable plus a SACL) and read Security event 4657; ' +
+  "(5) remove or reconfigure the other party; never raise the threshold to hide a fight; " +
+  "(6) then run `mailhost drift` to confirm the host holds the tuning, and `mailhost reboot` when a rewritten Tcpip value waits for a reboot.";
 
 /**
  * The "stopped sending data" query. The expected hosts are the stack's own (a `datatable` of VM
@@ -269,7 +283,14 @@ export function alertRuleTextBytes(alert: AlertRulePlan): number {
  * whose count of used local ports stayed above the capacity model's threshold for the whole
  * window, severity 2: the host runs past its plan, before any Tcpip 4227/4231.
  */
-export function portUsageAlertPlan(stackSlug: string, resourceGroup: string, vmNamePrefix: string, monitoring: MailhostConfig["monitoring"], threshold: PortUsageThreshold, vmIds?: readonly string[]): AlertRulePlan {
+export function portUsageAlertPlan(
+  stackSlug: string,
+  resourceGroup: string,
+  vmNamePrefix: string,
+  monitoring: MailhostConfig["monitoring"],
+  threshold: PortUsageThreshold,
+  vmIds?: readonly string[],
+): AlertRulePlan {
   const window = monitoring.alerts.windowMinutes;
   const what = threshold.model === "hostPool" ? "a host's used local ports" : "a host's used local ports towards one back-end endpoint";
   return {
@@ -278,11 +299,12 @@ export function portUsageAlertPlan(stackSlug: string, resourceGroup: string, vmN
     displayName: `Mail host ${stackSlug}: local ports above the planned utilisation`,
     severity: 2,
     condition: `${portUsageThresholdText(threshold)} (${window} min)`,
-    description: `${what[0]!.toUpperCase()}${what.slice(1)} (in use or in TIME_WAIT, counted by the guest's port-usage sampler every minute) stayed above ${threshold.thresholdPorts} `
-      + `(the planned utilisation ${threshold.utilization} of ${threshold.budgetPorts} ports) for ${window} minutes: the load is past what the capacity model planned, and Tcpip `
-      + `4227/4231 (port exhaustion) follow if it keeps growing. Runbook: (1) read the reading's endpoints (the alert's Remote dimension, or the event's JSON) to see which back end draws the ports; `
-      + "(2) run `mailhost drift` to check the host still has this stack's tuning and its latest reading, and `mailhost plan` for the planned load; if its tuning waits for a reboot, reboot it with `mailhost reboot`; "
-      + "(3) if the tuning is in place, raise siteConfig.mailboxCacheTtl (fewer reconnects), lower tcp.tcpTimedWaitDelay, configure tcp.autoReusePortRange, or add hosts; update capacity.* to the load you see.",
+    description:
+      `${what[0]!.toUpperCase()}${what.slice(1)} (in use or in TIME_WAIT, counted by the guest's port-usage sampler every minute) stayed above ${threshold.thresholdPorts} ` +
+      `(the planned utilisation ${threshold.utilization} of ${threshold.budgetPorts} ports) for ${window} minutes: the load is past what the capacity model planned, and Tcpip ` +
+      `4227/4231 (port exhaustion) follow if it keeps growing. Runbook: (1) read the reading's endpoints (the alert's Remote dimension, or the event's JSON) to see which back end draws the ports; ` +
+      "(2) run `mailhost drift` to check the host still has this stack's tuning and its latest reading, and `mailhost plan` for the planned load; if its tuning waits for a reboot, reboot it with `mailhost reboot`; " +
+      "(3) if the tuning is in place, raise siteConfig.mailboxCacheTtl (fewer reconnects), lower tcp.tcpTimedWaitDelay, configure tcp.autoReusePortRange, or add hosts; update capacity.* to the load you see.",
     query: portUsageQuery(hostFilter(resourceGroup, vmNamePrefix, vmIds), threshold.model, window),
     split: "resourceId",
     timeAggregation: "Total",
@@ -294,4 +316,3 @@ export function portUsageAlertPlan(stackSlug: string, resourceGroup: string, vmN
     dimensions: portUsageDimensions(threshold.model),
   };
 }
-

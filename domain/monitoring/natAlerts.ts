@@ -58,10 +58,13 @@ export function natGatewayAlertPlans(stackSlug: string, natGatewayName: string, 
   const { alerts } = monitoring;
   const { windowMinutes, evaluationFrequencyMinutes } = NAT_GATEWAY_ALERT_SCHEDULE;
   const name = (key: MetricAlertKey) => `alert-mailhost-${stackSlug}-${key}`;
-  const runbook = "Runbook: (1) in the portal, NAT gateway " + natGatewayName + " > Metrics: SNAT Connection Count split by ConnectionState, Total SNAT Connection Count and Dropped Packets over the last hours; "
-    + "(2) each public IP gives 64,512 SNAT ports and a NAT gateway takes up to 16 public IPs: if failed connections follow a rise in connections, add a public IP (or prefix) to the gateway; "
-    + "(3) many connections to one destination exhaust its ports first: check the hosts' outbound destinations (SMTP relays, DNS), and the gateway's TCP idle timeout (4 minutes by default) holding idle flows; "
-    + "(4) `mailhost drift` and `mailhost plan` for the hosts' own port use, which the NAT gateway does not see.";
+  const runbook =
+    "Runbook: (1) in the portal, NAT gateway " +
+    natGatewayName +
+    " > Metrics: SNAT Connection Count split by ConnectionState, Total SNAT Connection Count and Dropped Packets over the last hours; " +
+    "(2) each public IP gives 64,512 SNAT ports and a NAT gateway takes up to 16 public IPs: if failed connections follow a rise in connections, add a public IP (or prefix) to the gateway; " +
+    "(3) many connections to one destination exhaust its ports first: check the hosts' outbound destinations (SMTP relays, DNS), and the gateway's TCP idle timeout (4 minutes by default) holding idle flows; " +
+    "(4) `mailhost drift` and `mailhost plan` for the hosts' own port use, which the NAT gateway does not see.";
   return [
     {
       key: "nat-snat-failed-connections",
@@ -69,8 +72,9 @@ export function natGatewayAlertPlans(stackSlug: string, natGatewayName: string, 
       displayName: `Mail host ${stackSlug}: NAT gateway SNAT connections failing`,
       severity: 1,
       condition: `${NAT_GATEWAY_METRICS.snatConnectionCount} with ${SNAT_CONNECTION_STATE.dimension} = ${SNAT_CONNECTION_STATE.failed} above ${alerts.natSnatFailedConnectionThreshold} in ${windowMinutes} min`,
-      description: `The stack's NAT gateway ${natGatewayName} counted more than ${alerts.natSnatFailedConnectionThreshold} failed SNAT connections in ${windowMinutes} minutes: `
-        + `outbound connections of the mail hosts (SMTP, DNS, updates) fail at the gateway, usually because its SNAT ports towards a destination run out. ${runbook}`,
+      description:
+        `The stack's NAT gateway ${natGatewayName} counted more than ${alerts.natSnatFailedConnectionThreshold} failed SNAT connections in ${windowMinutes} minutes: ` +
+        `outbound connections of the mail hosts (SMTP, DNS, updates) fail at the gateway, usually because its SNAT ports towards a destination run out. ${runbook}`,
       metricNamespace: NAT_GATEWAY_METRIC_NAMESPACE,
       metricName: NAT_GATEWAY_METRICS.snatConnectionCount,
       dimensions: [{ name: SNAT_CONNECTION_STATE.dimension, values: [SNAT_CONNECTION_STATE.failed] }],
@@ -86,8 +90,9 @@ export function natGatewayAlertPlans(stackSlug: string, natGatewayName: string, 
       displayName: `Mail host ${stackSlug}: NAT gateway dropping packets`,
       severity: 2,
       condition: `${NAT_GATEWAY_METRICS.packetDropCount} above ${alerts.natPacketDropThreshold} in ${windowMinutes} min`,
-      description: `The stack's NAT gateway ${natGatewayName} dropped more than ${alerts.natPacketDropThreshold} packets in ${windowMinutes} minutes: `
-        + `outbound traffic of the mail hosts is lost at the gateway (SNAT port exhaustion, or packets of flows the gateway no longer knows). ${runbook}`,
+      description:
+        `The stack's NAT gateway ${natGatewayName} dropped more than ${alerts.natPacketDropThreshold} packets in ${windowMinutes} minutes: ` +
+        `outbound traffic of the mail hosts is lost at the gateway (SNAT port exhaustion, or packets of flows the gateway no longer knows). ${runbook}`,
       metricNamespace: NAT_GATEWAY_METRIC_NAMESPACE,
       metricName: NAT_GATEWAY_METRICS.packetDropCount,
       dimensions: [],

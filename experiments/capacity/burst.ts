@@ -112,7 +112,9 @@ export async function runBurst(params: BurstParams, namespace: NamespaceReport, 
     }
     const burstSeconds = seconds(now());
     const afterBurst = await census();
-    log(`burst: P=${p}, ${successes} connections succeeded, then ${firstFailure ? `attempt ${firstFailure.attempt} failed with ${firstFailure.code}` : "no failure"} (${burstSeconds.toFixed(2)} s); TIME_WAIT client=${afterBurst.client} other=${afterBurst.other}`);
+    log(
+      `burst: P=${p}, ${successes} connections succeeded, then ${firstFailure ? `attempt ${firstFailure.attempt} failed with ${firstFailure.code}` : "no failure"} (${burstSeconds.toFixed(2)} s); TIME_WAIT client=${afterBurst.client} other=${afterBurst.other}`,
+    );
     const portsInRange = [...localPorts].every((port) => port >= params.ports.low && port <= params.ports.high);
 
     let recovery: BurstRecovery | null = null;

@@ -115,7 +115,10 @@ export async function runEndpoints(params: EndpointsParams, namespace: Namespace
           const at = now();
           const c = await timeWaitCensus(params.ports, params.serverPorts);
           samples.push({ t: seconds(at), ...c });
-          if (k % 10 === 0) log(`${params.label}: t=${Math.max(0, seconds(at)).toFixed(0)} s, TIME_WAIT ${c.client} (other ${c.other}), attempts ${results.length}, failed ${results.filter((r) => !r.a.ok).length}`);
+          if (k % 10 === 0)
+            log(
+              `${params.label}: t=${Math.max(0, seconds(at)).toFixed(0)} s, TIME_WAIT ${c.client} (other ${c.other}), attempts ${results.length}, failed ${results.filter((r) => !r.a.ok).length}`,
+            );
         }
       })();
       for (let index = 0; index < count; index++) {
@@ -123,9 +126,11 @@ export async function runEndpoints(params: EndpointsParams, namespace: Namespace
         await sleep(due - now());
         maxLag = Math.max(maxLag, now() - due);
         const endpoint = index % b;
-        pending.push(connectAndClose(params.serverPorts[endpoint]!, params.connectTimeoutMs, bindFirst).then((a) => {
-          results.push({ attempt: index + 1, endpoint, a });
-        }));
+        pending.push(
+          connectAndClose(params.serverPorts[endpoint]!, params.connectTimeoutMs, bindFirst).then((a) => {
+            results.push({ attempt: index + 1, endpoint, a });
+          }),
+        );
       }
       await Promise.all(pending);
       await sampler;
@@ -154,7 +159,9 @@ export async function runEndpoints(params: EndpointsParams, namespace: Namespace
     }
     const failures = results.filter((r) => !r.a.ok).length;
     const localPorts = [...endpointsOfPort.keys()];
-    log(`${params.label}: ${results.length} attempts, ${results.length - failures} succeeded (${successesPerEndpoint.join(" + ")}), ${failures} failed${firstFailure ? `, first failure: attempt ${firstFailure.attempt} at ${firstFailure.atSeconds.toFixed(2)} s (${firstFailure.code})` : ""}`);
+    log(
+      `${params.label}: ${results.length} attempts, ${results.length - failures} succeeded (${successesPerEndpoint.join(" + ")}), ${failures} failed${firstFailure ? `, first failure: attempt ${firstFailure.attempt} at ${firstFailure.atSeconds.toFixed(2)} s (${firstFailure.code})` : ""}`,
+    );
     return {
       namespace,
       label: params.label,

@@ -20,16 +20,21 @@ async function main(): Promise<void> {
   if (raw === undefined) throw new Error("CAPACITY_TASK is not set: inner.ts is started by netns.ts, not by hand");
   const task = JSON.parse(raw) as Task;
   // Own deadline, a little before the parent's, and death with the parent.
-  setTimeout(() => {
-    log(`inner: hard time limit of ${task.hardTimeoutMs} ms reached, exiting`);
-    process.exit(3);
-  }, Math.max(1_000, task.hardTimeoutMs - 500)).unref();
+  setTimeout(
+    () => {
+      log(`inner: hard time limit of ${task.hardTimeoutMs} ms reached, exiting`);
+      process.exit(3);
+    },
+    Math.max(1_000, task.hardTimeoutMs - 500),
+  ).unref();
   process.stdin.on("end", () => process.exit(4));
   process.stdin.on("close", () => process.exit(4));
   process.stdin.resume();
 
   const namespace = prepareNamespace(task.ports);
-  log(`inner: ${namespace.netns} (host ${namespace.hostNetns}); ip_local_port_range ${namespace.defaults.ipLocalPortRange} -> ${namespace.applied.ipLocalPortRange}, tcp_tw_reuse ${namespace.defaults.tcpTwReuse} -> ${namespace.applied.tcpTwReuse}; host unchanged (${namespace.hostAfter.ipLocalPortRange}, ${namespace.hostAfter.tcpTwReuse})`);
+  log(
+    `inner: ${namespace.netns} (host ${namespace.hostNetns}); ip_local_port_range ${namespace.defaults.ipLocalPortRange} -> ${namespace.applied.ipLocalPortRange}, tcp_tw_reuse ${namespace.defaults.tcpTwReuse} -> ${namespace.applied.tcpTwReuse}; host unchanged (${namespace.hostAfter.ipLocalPortRange}, ${namespace.hostAfter.tcpTwReuse})`,
+  );
   switch (task.kind) {
     case "burst":
       emitResult(await runBurst(task, namespace, log));

@@ -102,9 +102,11 @@ export function missingPrerequisites(): string[] {
     const r = spawnSync("unshare", [...args, "--", process.execPath, "-e", "0"], { encoding: "utf8", timeout: 10_000 });
     if (r.error !== undefined || r.status !== 0) {
       const why = (r.error?.message ?? (r.stderr.trim() || `exit status ${r.status}, signal ${r.signal}`)).split("\n")[0];
-      missing.push(uid === 0
-        ? `the ability to create a network namespace: \`unshare --net -- node -e 0\` failed: ${why} (it needs CAP_SYS_ADMIN; inside a container, run it privileged or with --cap-add SYS_ADMIN and an unconfined seccomp profile)`
-        : `unprivileged user namespaces: \`unshare ${args.join(" ")} -- node -e 0\` failed as uid ${uid ?? "unknown"}: ${why} (the kernel or a security policy forbids them: sysctl user.max_user_namespaces must be above 0, kernel.unprivileged_userns_clone 1 where it exists, kernel.apparmor_restrict_unprivileged_userns 0 where it exists; or run the test as root)`);
+      missing.push(
+        uid === 0
+          ? `the ability to create a network namespace: \`unshare --net -- node -e 0\` failed: ${why} (it needs CAP_SYS_ADMIN; inside a container, run it privileged or with --cap-add SYS_ADMIN and an unconfined seccomp profile)`
+          : `unprivileged user namespaces: \`unshare ${args.join(" ")} -- node -e 0\` failed as uid ${uid ?? "unknown"}: ${why} (the kernel or a security policy forbids them: sysctl user.max_user_namespaces must be above 0, kernel.unprivileged_userns_clone 1 where it exists, kernel.apparmor_restrict_unprivileged_userns 0 where it exists; or run the test as root)`,
+      );
     }
   }
   return missing;
@@ -227,7 +229,9 @@ export async function runInFreshNetns<R>(task: NamespaceTask, options: RunOption
       writeFileSync(SYSCTL_PORT_RANGE, hostBefore.ipLocalPortRange);
       writeFileSync(SYSCTL_TW_REUSE, hostBefore.tcpTwReuse);
       // eslint-disable-next-line no-unsafe-finally -- a changed host sysctl must fail the run, whatever the task did
-      throw new Error(`HOST SYSCTLS CHANGED during namespace task "${task.kind}": before ${JSON.stringify(hostBefore)}, after ${JSON.stringify(hostAfter)}; the old values were written back`);
+      throw new Error(
+        `HOST SYSCTLS CHANGED during namespace task "${task.kind}": before ${JSON.stringify(hostBefore)}, after ${JSON.stringify(hostAfter)}; the old values were written back`,
+      );
     }
   }
 }
@@ -273,7 +277,9 @@ export function prepareNamespace(range: PortRange): NamespaceReport {
   // all under /proc/sys/net in another namespace; one that is per-namespace does.
   for (const path of [SYSCTL_PORT_RANGE, SYSCTL_TW_REUSE]) {
     if (!existsSync(path)) {
-      throw new Error(`ABORT: ${path} is not visible in a private network namespace, so it is not per-namespace on kernel ${release()}; refusing to change it (it would change the host)`);
+      throw new Error(
+        `ABORT: ${path} is not visible in a private network namespace, so it is not per-namespace on kernel ${release()}; refusing to change it (it would change the host)`,
+      );
     }
   }
   const hostBefore = readHostSysctlsThroughFds();
@@ -286,7 +292,9 @@ export function prepareNamespace(range: PortRange): NamespaceReport {
   writeFileSync(SYSCTL_TW_REUSE, wanted.tcpTwReuse);
   const hostAfter = readHostSysctlsThroughFds();
   if (!sameSysctls(hostBefore, hostAfter)) {
-    throw new Error(`ABORT: writing the namespace's sysctls changed the HOST's (before ${JSON.stringify(hostBefore)}, after ${JSON.stringify(hostAfter)}): they are not per-namespace on kernel ${release()}`);
+    throw new Error(
+      `ABORT: writing the namespace's sysctls changed the HOST's (before ${JSON.stringify(hostBefore)}, after ${JSON.stringify(hostAfter)}): they are not per-namespace on kernel ${release()}`,
+    );
   }
   const applied = readSysctls();
   if (!sameSysctls(applied, wanted)) throw new Error(`the namespace's sysctls read back as ${JSON.stringify(applied)}, wanted ${JSON.stringify(wanted)}`);

@@ -6,7 +6,19 @@ import { legacyUsablePorts, maxConnectionRate } from "../../domain/capacity";
 import { formatRange, HIGHEST_RESERVED_PORT, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, WINDOWS_DEFAULTS } from "../../domain/limits";
 import type { BurstResult, Sample } from "./burst";
 import type { EndpointsResult } from "./endpoints";
-import { modelBurstPopulation, modelEndpointsPopulation, modelTimeWaitPopulation, percentError, predictedBurstSuccesses, predictedOnset, predictedOnsetFor, rmax, sustainableTotalRate, type CapacityParameters, type Sharing } from "./model";
+import {
+  modelBurstPopulation,
+  modelEndpointsPopulation,
+  modelTimeWaitPopulation,
+  percentError,
+  predictedBurstSuccesses,
+  predictedOnset,
+  predictedOnsetFor,
+  rmax,
+  sustainableTotalRate,
+  type CapacityParameters,
+  type Sharing,
+} from "./model";
 import type { PortRange, Sysctls } from "./netns";
 import type { SustainedResult } from "./sustained";
 
@@ -174,21 +186,29 @@ function renderPanel(panel: Panel, top: number, width: number, height: number): 
     const barWidth = Math.max(1, plotWidth / panel.xMax - 1);
     for (const b of panel.bars) {
       if (b.value <= 0) continue;
-      out.push(`<rect x="${f1(x(b.second))}" y="${f1(yb(b.value))}" width="${f1(barWidth)}" height="${f1(plotTop + plotHeight - yb(b.value))}" fill="#d62728" fill-opacity="0.35"/>`);
+      out.push(
+        `<rect x="${f1(x(b.second))}" y="${f1(yb(b.value))}" width="${f1(barWidth)}" height="${f1(plotTop + plotHeight - yb(b.value))}" fill="#d62728" fill-opacity="0.35"/>`,
+      );
     }
     for (let v = 0; v <= barMax; v++) {
       out.push(`<text x="${left + plotWidth + 6}" y="${f1(yb(v) + 4)}" font-size="10" fill="#d62728">${v}</text>`);
     }
-    out.push(`<text transform="translate(${left + plotWidth + 40},${plotTop + plotHeight - plotHeight * 0.15}) rotate(-90)" font-size="11" text-anchor="middle" fill="#d62728">failed/s</text>`);
+    out.push(
+      `<text transform="translate(${left + plotWidth + 40},${plotTop + plotHeight - plotHeight * 0.15}) rotate(-90)" font-size="11" text-anchor="middle" fill="#d62728">failed/s</text>`,
+    );
   }
   // Markers.
-  panel.markers.filter((m) => m.x >= 0 && m.x <= panel.xMax).forEach((m, i) => {
-    out.push(`<line x1="${f1(x(m.x))}" y1="${plotTop}" x2="${f1(x(m.x))}" y2="${plotTop + plotHeight}" stroke="${m.color}" stroke-dasharray="2,3"/>`);
-    // Labels in the right quarter go left of their line, so they stay inside the plot.
-    const leftOfLine = x(m.x) > left + plotWidth * 0.75;
-    const ly = plotTop + plotHeight * 0.42 + i * 14;
-    out.push(`<text x="${f1(x(m.x) + (leftOfLine ? -4 : 4))}" y="${f1(ly)}" font-size="11" fill="${m.color}"${leftOfLine ? ' text-anchor="end"' : ""}>${escapeXml(m.label)}</text>`);
-  });
+  panel.markers
+    .filter((m) => m.x >= 0 && m.x <= panel.xMax)
+    .forEach((m, i) => {
+      out.push(`<line x1="${f1(x(m.x))}" y1="${plotTop}" x2="${f1(x(m.x))}" y2="${plotTop + plotHeight}" stroke="${m.color}" stroke-dasharray="2,3"/>`);
+      // Labels in the right quarter go left of their line, so they stay inside the plot.
+      const leftOfLine = x(m.x) > left + plotWidth * 0.75;
+      const ly = plotTop + plotHeight * 0.42 + i * 14;
+      out.push(
+        `<text x="${f1(x(m.x) + (leftOfLine ? -4 : 4))}" y="${f1(ly)}" font-size="11" fill="${m.color}"${leftOfLine ? ' text-anchor="end"' : ""}>${escapeXml(m.label)}</text>`,
+      );
+    });
   // Lines.
   for (const line of panel.lines) {
     if (line.points.length === 0) continue;
@@ -200,10 +220,13 @@ function renderPanel(panel: Panel, top: number, width: number, height: number): 
     swatch: `<line x1="0" y1="-4" x2="26" y2="-4" stroke="${line.color}" stroke-width="${line.width}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ""}/>`,
     label: line.label,
   }));
-  if (panel.bars) items.push({ swatch: `<rect x="0" y="-10" width="26" height="10" fill="#d62728" fill-opacity="0.35"/>`, label: "failed connects/s (right axis)" });
+  if (panel.bars)
+    items.push({ swatch: `<rect x="0" y="-10" width="26" height="10" fill="#d62728" fill-opacity="0.35"/>`, label: "failed connects/s (right axis)" });
   let lx = left;
   for (const item of items) {
-    out.push(`<g transform="translate(${f1(lx)},${plotTop + plotHeight + 52})">${item.swatch}<text x="32" y="0" font-size="11">${escapeXml(item.label)}</text></g>`);
+    out.push(
+      `<g transform="translate(${f1(lx)},${plotTop + plotHeight + 52})">${item.swatch}<text x="32" y="0" font-size="11">${escapeXml(item.label)}</text></g>`,
+    );
     lx += 32 + item.label.length * 6.2 + 24;
   }
   return out.join("\n");
@@ -238,7 +261,16 @@ export function renderSvg(r: ExperimentReport): string {
     xMax: Math.ceil(burstEnd / 5) * 5,
     yMax,
     lines: [
-      { points: [[0, P], [burstEnd, P]], color: grey, width: 1, dash: "6,4", label: `P = ${P} ports` },
+      {
+        points: [
+          [0, P],
+          [burstEnd, P],
+        ],
+        color: grey,
+        width: 1,
+        dash: "6,4",
+        label: `P = ${P} ports`,
+      },
       { points: sampled((t) => modelBurstPopulation(params, t), 0, burstEnd, 0.05), color: model, width: 2, dash: "7,4", label: "model: P for t < T, then 0" },
       { points: bs.map((s) => [s.t, s.client] as const), color: measured, width: 2, label: "measured (ss -tan state time-wait)" },
     ],
@@ -258,8 +290,23 @@ export function renderSvg(r: ExperimentReport): string {
       xMax: run.durationSeconds,
       yMax,
       lines: [
-        { points: [[0, P], [run.durationSeconds, P]], color: grey, width: 1, dash: "6,4", label: `P = ${P} ports` },
-        { points: sampled((t) => modelTimeWaitPopulation(params, run.rate, t), 0, run.durationSeconds, 0.25), color: model, width: 2, dash: "7,4", label: "model: min(R·min(t, T), P)" },
+        {
+          points: [
+            [0, P],
+            [run.durationSeconds, P],
+          ],
+          color: grey,
+          width: 1,
+          dash: "6,4",
+          label: `P = ${P} ports`,
+        },
+        {
+          points: sampled((t) => modelTimeWaitPopulation(params, run.rate, t), 0, run.durationSeconds, 0.25),
+          color: model,
+          width: 2,
+          dash: "7,4",
+          label: "model: min(R·min(t, T), P)",
+        },
         { points: run.samples.map((s) => [s.t, s.client] as const), color: measured, width: 2, label: "measured (ss -tan state time-wait)" },
       ],
       markers,
@@ -270,8 +317,14 @@ export function renderSvg(r: ExperimentReport): string {
   const rm = rmax(params);
   const panels: Panel[] = [
     burstPanel,
-    sustainedPanel(r.under, `${r.under.label}: R = ${f2(r.under.rate)}/s = ${params.underFactor} × Rmax (Rmax = P/T = ${f2(rm)}/s), ${r.under.failures} failed`),
-    sustainedPanel(r.over, `${r.over.label}: R = ${f2(r.over.rate)}/s = ${params.overFactor} × Rmax, ${r.over.failures} of ${r.over.attempts} failed (red bars: failed/s)`),
+    sustainedPanel(
+      r.under,
+      `${r.under.label}: R = ${f2(r.under.rate)}/s = ${params.underFactor} × Rmax (Rmax = P/T = ${f2(rm)}/s), ${r.under.failures} failed`,
+    ),
+    sustainedPanel(
+      r.over,
+      `${r.over.label}: R = ${f2(r.over.rate)}/s = ${params.overFactor} × Rmax, ${r.over.failures} of ${r.over.attempts} failed (red bars: failed/s)`,
+    ),
   ];
   const height = panels.length * panelHeight + 40;
   const body = panels.map((p, i) => renderPanel(p, 30 + i * panelHeight, width, panelHeight)).join("\n");
@@ -313,15 +366,23 @@ function observations(r: ExperimentReport): string {
       `- TIME_WAIT lasts a little longer than T in practice: the first port came back ${f2(rec.recoveredAfterSeconds)} s after the first close, ${f2(late)} s late` +
         (rec.allExpiredAfterSeconds == null ? "" : `, and the last of the burst's ports left TIME_WAIT ${f2(rec.allExpiredAfterSeconds)} s after it`) +
         `. Linux arms a ${T} s timer per TIME_WAIT socket on the kernel's timer wheel, which rounds a timeout up to its slot and never fires early` +
-        (gran === null ? "." : `: at HZ = ${r.machine.hz} a ${T} s timer sits on a level whose slots are ${f2(gran)} s wide, so a port returns between ${T} and ${f2(T + gran)} s after its close.`) +
+        (gran === null
+          ? "."
+          : `: at HZ = ${r.machine.hz} a ${T} s timer sits on a level whose slots are ${f2(gran)} s wide, so a port returns between ${T} and ${f2(T + gran)} s after its close.`) +
         " The model's T is therefore a lower bound of the real blocking time: measured TIME_WAIT populations sit slightly above R·T, and a planned utilisation u < 1 absorbs it.",
     );
   }
-  notes.push(`- The over-rate onset is not a timing accident: the first failure was attempt ${r.over.firstFailure ? r.over.firstFailure.index + 1 : "—"}, i.e. exactly the first attempt after P = ${r.params.ports} successes, and it comes at P / R because no port leaves TIME_WAIT before T > P / R.`);
+  notes.push(
+    `- The over-rate onset is not a timing accident: the first failure was attempt ${r.over.firstFailure ? r.over.firstFailure.index + 1 : "—"}, i.e. exactly the first attempt after P = ${r.params.ports} successes, and it comes at P / R because no port leaves TIME_WAIT before T > P / R.`,
+  );
   return notes.join("\n");
 }
 
-export function renderMarkdown(r: ExperimentReport, files: { readonly svg: string; readonly csv: string }, endpointFiles: { readonly svg: string; readonly csv: string } = { svg: "capacity-endpoints.svg", csv: "capacity-endpoints.csv" }): string {
+export function renderMarkdown(
+  r: ExperimentReport,
+  files: { readonly svg: string; readonly csv: string },
+  endpointFiles: { readonly svg: string; readonly csv: string } = { svg: "capacity-endpoints.svg", csv: "capacity-endpoints.csv" },
+): string {
   const { params, burst, under, over, machine } = r;
   const P = params.ports;
   const T = params.timeWaitSeconds;
@@ -333,7 +394,10 @@ export function renderMarkdown(r: ExperimentReport, files: { readonly svg: strin
   const satFrom = Math.ceil(onsetPredicted);
   const satWindowOk = successesBetween(over, satFrom, satFrom + T);
   const allOk = r.checks.every((c) => c.ok);
-  const codes = (c: Record<string, number>): string => Object.entries(c).map(([k, v]) => `${k} × ${v}`).join(", ") || "none";
+  const codes = (c: Record<string, number>): string =>
+    Object.entries(c)
+      .map(([k, v]) => `${k} × ${v}`)
+      .join(", ") || "none";
 
   return `# Capacity model on a real TCP stack
 
@@ -404,9 +468,13 @@ ${over.durationSeconds >= satFrom + T ? `| over-rate: successes in one T after s
 
 Burst details: the ${burst.successes} successful connections took ${f2(burst.burstSeconds)} s and ${burst.distinctLocalPorts} distinct
 client ports, ${burst.allLocalPortsInRange ? "all" : "NOT all"} inside the range; right after them \`ss\` counted ${burst.timeWaitAfterBurst.client} client TIME_WAIT sockets.
-${rec ? `Probing every 100 ms from ${f1(T - 10)} s on: ${rec.failedProbes} probes failed (${codes(rec.failedProbeCodes)}) before the
+${
+  rec
+    ? `Probing every 100 ms from ${f1(T - 10)} s on: ${rec.failedProbes} probes failed (${codes(rec.failedProbeCodes)}) before the
 first success ${rec.recoveredAfterSeconds == null ? "(none)" : `${f2(rec.recoveredAfterSeconds)} s after the first connection closed (${f2(rec.recoveredAfterLastCloseSeconds ?? Number.NaN)} s after the last)`}.
-\`ss\` (counting every 100 ms in that window) first saw fewer than P TIME_WAIT sockets ${rec.firstExpiryAfterSeconds == null ? "never" : `${f2(rec.firstExpiryAfterSeconds)} s after the first close`}, and the last of the burst's ports left TIME_WAIT ${rec.allExpiredAfterSeconds == null ? "never (within the window)" : `${f2(rec.allExpiredAfterSeconds)} s after it`}.` : "The recovery after T was not measured in this run."}
+\`ss\` (counting every 100 ms in that window) first saw fewer than P TIME_WAIT sockets ${rec.firstExpiryAfterSeconds == null ? "never" : `${f2(rec.firstExpiryAfterSeconds)} s after the first close`}, and the last of the burst's ports left TIME_WAIT ${rec.allExpiredAfterSeconds == null ? "never (within the window)" : `${f2(rec.allExpiredAfterSeconds)} s after it`}.`
+    : "The recovery after T was not measured in this run."
+}
 
 Failures by error code: under-rate ${codes(under.failureCodes)}; over-rate ${codes(over.failureCodes)}.
 Worst lateness of an attempt against its schedule: ${f1(under.maxScheduleLagMs)} ms (under-rate), ${f1(over.maxScheduleLagMs)} ms (over-rate).
@@ -517,7 +585,10 @@ export function endpointsChecks(params: CapacityParameters, e: EndpointsReport):
     const want = endpointsPrediction(params, run).burst;
     checks.push({
       name: `two endpoints, ${run.sharing} burst: ${want} succeed, then a failure`,
-      ok: run.successes === want && run.firstFailure?.attempt === want + 1 && run.portsSharedAcrossEndpoints === (run.sharing === "bindFirst" ? 0 : run.distinctLocalPorts),
+      ok:
+        run.successes === want &&
+        run.firstFailure?.attempt === want + 1 &&
+        run.portsSharedAcrossEndpoints === (run.sharing === "bindFirst" ? 0 : run.distinctLocalPorts),
       detail: `${run.successes} succeeded (${run.successesPerEndpoint.join(" + ")}); attempt ${run.firstFailure?.attempt ?? "—"}: ${run.firstFailure?.code ?? "no failure"}; ports serving both endpoints: ${run.portsSharedAcrossEndpoints} of ${run.distinctLocalPorts}`,
     });
   }
@@ -548,10 +619,16 @@ export function renderEndpointsCsv(r: ExperimentReport): string {
   const lines = ["run,sharing,rate_per_s,t_seconds,timewait_client,timewait_other,model_population"];
   const e = r.endpoints;
   if (e !== undefined) {
-    const runs: Array<[string, EndpointsResult]> = [["bindFirst-same-rate", e.bindFirstSameRate], ["plainConnect-same-rate", e.plainConnectSameRate], ["plainConnect-over", e.plainConnectOver]];
+    const runs: Array<[string, EndpointsResult]> = [
+      ["bindFirst-same-rate", e.bindFirstSameRate],
+      ["plainConnect-same-rate", e.plainConnectSameRate],
+      ["plainConnect-over", e.plainConnectOver],
+    ];
     for (const [key, run] of runs) {
       for (const s of run.samples) {
-        lines.push(`${key},${run.sharing},${(run.rate ?? 0).toFixed(4)},${s.t.toFixed(3)},${s.client},${s.other},${modelEndpointsPopulation(run.sharing, r.params, run.endpoints, run.rate ?? 0, s.t).toFixed(2)}`);
+        lines.push(
+          `${key},${run.sharing},${(run.rate ?? 0).toFixed(4)},${s.t.toFixed(3)},${s.client},${s.other},${modelEndpointsPopulation(run.sharing, r.params, run.endpoints, run.rate ?? 0, s.t).toFixed(2)}`,
+        );
       }
     }
   }
@@ -585,10 +662,40 @@ export function renderEndpointsSvg(r: ExperimentReport): string {
       xMax: duration,
       yMax,
       lines: [
-        { points: [[0, P], [duration, P]], color: grey, width: 1, dash: "6,4", label: `P = ${P}` },
-        { points: [[0, B * P], [duration, B * P]], color: grey, width: 1, dash: "2,4", label: `B·P = ${B * P}` },
-        { points: sampled((t) => modelEndpointsPopulation(otherMode(run.sharing), params, B, rate, t), 0, duration, 0.25), color: other, width: 1, dash: "3,3", label: `the other model (${otherMode(run.sharing)})` },
-        { points: sampled((t) => modelEndpointsPopulation(run.sharing, params, B, rate, t), 0, duration, 0.25), color: model, width: 2, dash: "7,4", label: `model for ${run.sharing}` },
+        {
+          points: [
+            [0, P],
+            [duration, P],
+          ],
+          color: grey,
+          width: 1,
+          dash: "6,4",
+          label: `P = ${P}`,
+        },
+        {
+          points: [
+            [0, B * P],
+            [duration, B * P],
+          ],
+          color: grey,
+          width: 1,
+          dash: "2,4",
+          label: `B·P = ${B * P}`,
+        },
+        {
+          points: sampled((t) => modelEndpointsPopulation(otherMode(run.sharing), params, B, rate, t), 0, duration, 0.25),
+          color: other,
+          width: 1,
+          dash: "3,3",
+          label: `the other model (${otherMode(run.sharing)})`,
+        },
+        {
+          points: sampled((t) => modelEndpointsPopulation(run.sharing, params, B, rate, t), 0, duration, 0.25),
+          color: model,
+          width: 2,
+          dash: "7,4",
+          label: `model for ${run.sharing}`,
+        },
         { points: run.samples.map((s) => [s.t, s.client] as const), color: measured, width: 2, label: "measured (ss, both endpoints)" },
       ],
       markers,
@@ -620,8 +727,15 @@ export function endpointsMarkdown(r: ExperimentReport, files: { readonly svg: st
       return `| ${run.sharing} burst | ${want.burst} succeed, then a failure | ${run.successes} (${run.successesPerEndpoint.join(" + ")}), attempt ${run.firstFailure?.attempt ?? "—"} fails with \`${run.firstFailure?.code ?? "—"}\`; ${run.portsSharedAcrossEndpoints} of ${run.distinctLocalPorts} ports served both endpoints | ${run.successes === want.burst ? "exact" : `${run.successes - want.burst}`} |`;
     }
     const onset = Number.isFinite(want.onset) ? `failures from ${f2(want.onset)} s` : "no failure";
-    const measured = run.firstFailure ? `first failure **${f2(run.firstFailure.atSeconds)} s** (\`${run.firstFailure.code}\`), ${run.failures} of ${run.attempts} failed` : `**${run.failures}** of ${run.attempts} failed`;
-    const error = run.firstFailure && Number.isFinite(want.onset) ? `**${pct(percentError(run.firstFailure.atSeconds, want.onset), 2)}**` : run.failures === 0 && !Number.isFinite(want.onset) ? "exact" : "—";
+    const measured = run.firstFailure
+      ? `first failure **${f2(run.firstFailure.atSeconds)} s** (\`${run.firstFailure.code}\`), ${run.failures} of ${run.attempts} failed`
+      : `**${run.failures}** of ${run.attempts} failed`;
+    const error =
+      run.firstFailure && Number.isFinite(want.onset)
+        ? `**${pct(percentError(run.firstFailure.atSeconds, want.onset), 2)}**`
+        : run.failures === 0 && !Number.isFinite(want.onset)
+          ? "exact"
+          : "—";
     return `| ${run.sharing} at ${f2(run.rate)}/s in total (${f2(run.rate / B)}/s per endpoint), ${run.durationSeconds} s | sustainable up to ${f2(want.sustainable)}/s in total: ${onset} | ${measured} | ${error} |`;
   };
   return `## Two back-end endpoints: one pool per host or a pool per back end

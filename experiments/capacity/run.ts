@@ -24,7 +24,18 @@ import { burstInFreshNetns } from "./burst";
 import { percentError, predictedOnset, rmax } from "./model";
 import { currentNetns, killAllNamespaceChildren, missingPrerequisites, portCount, readSysctls, sameSysctls, type PortRange } from "./netns";
 import { endpointsInFreshNetns } from "./endpoints";
-import { endpointsChecks, renderCsv, renderEndpointsCsv, renderEndpointsSvg, renderMarkdown, renderSvg, type Check, type EndpointsReport, type ExperimentParameters, type ExperimentReport } from "./report";
+import {
+  endpointsChecks,
+  renderCsv,
+  renderEndpointsCsv,
+  renderEndpointsSvg,
+  renderMarkdown,
+  renderSvg,
+  type Check,
+  type EndpointsReport,
+  type ExperimentParameters,
+  type ExperimentReport,
+} from "./report";
 import { sustainedInFreshNetns } from "./sustained";
 
 const RANGE: PortRange = { low: 40000, high: 40199 };
@@ -110,13 +121,17 @@ async function main(): Promise<number> {
   const underRate = params.underFactor * rm;
   const overRate = params.overFactor * rm;
   log(`host ${hostNetns}: ip_local_port_range ${hostBefore.ipLocalPortRange}, tcp_tw_reuse ${hostBefore.tcpTwReuse} (must stay so)`);
-  log(`P = ${params.ports}, T = ${T} s, Rmax = ${rm.toFixed(3)}/s; under ${underRate.toFixed(3)}/s for ${params.underSeconds} s, over ${overRate.toFixed(3)}/s for ${params.overSeconds} s (predicted onset ${predictedOnset(params, overRate).toFixed(2)} s)`);
+  log(
+    `P = ${params.ports}, T = ${T} s, Rmax = ${rm.toFixed(3)}/s; under ${underRate.toFixed(3)}/s for ${params.underSeconds} s, over ${overRate.toFixed(3)}/s for ${params.overSeconds} s (predicted onset ${predictedOnset(params, overRate).toFixed(2)} s)`,
+  );
   const common = { ports: RANGE, serverPort: SERVER_PORT, connectTimeoutMs: 5_000 };
 
   const burst = await burstInFreshNetns(
     {
       ...common,
-      recovery: values["no-recovery"] ? undefined : { probeFromSeconds: T - 10, probeUntilSeconds: T + 30, probeIntervalMs: 100, sampleIntervalMs: params.sampleIntervalMs },
+      recovery: values["no-recovery"]
+        ? undefined
+        : { probeFromSeconds: T - 10, probeUntilSeconds: T + 30, probeIntervalMs: 100, sampleIntervalMs: params.sampleIntervalMs },
     },
     { timeoutMs: (T + 60) * 1000, onProgress: log },
   );
@@ -137,7 +152,10 @@ async function main(): Promise<number> {
   const sameRate = 1.5 * rm;
   const overPerEndpoint = 1.5;
   const endpointRun = (label: string, sharing: "bindFirst" | "plainConnect", rate?: number, durationSeconds?: number) =>
-    endpointsInFreshNetns({ ...endpointCommon, label, sharing, ...(rate === undefined ? {} : { rate, durationSeconds }) }, { timeoutMs: ((durationSeconds ?? 0) + 60) * 1000, onProgress: log });
+    endpointsInFreshNetns(
+      { ...endpointCommon, label, sharing, ...(rate === undefined ? {} : { rate, durationSeconds }) },
+      { timeoutMs: ((durationSeconds ?? 0) + 60) * 1000, onProgress: log },
+    );
   const endpoints: EndpointsReport = {
     serverPorts: ENDPOINT_PORTS,
     overSeconds,
@@ -157,26 +175,62 @@ async function main(): Promise<number> {
   const onsetPredicted = predictedOnset(params, overRate);
   const onsetError = over.firstFailure ? percentError(over.firstFailure.atSeconds, onsetPredicted) : Number.NaN;
   const recovered = burst.recovery?.recoveredAfterSeconds ?? null;
-  const endpointRuns = [endpoints.burstBindFirst, endpoints.burstPlainConnect, endpoints.bindFirstSameRate, endpoints.plainConnectSameRate, endpoints.plainConnectOver];
+  const endpointRuns = [
+    endpoints.burstBindFirst,
+    endpoints.burstPlainConnect,
+    endpoints.bindFirstSameRate,
+    endpoints.plainConnectSameRate,
+    endpoints.plainConnectOver,
+  ];
   const netnss = [burst, under, over, ...endpointRuns].map((x) => x.namespace.netns);
   const checks: Check[] = [
-    { name: "host sysctls unchanged", ok: sameSysctls(hostBefore, hostAfter), detail: `before ${hostBefore.ipLocalPortRange} / ${hostBefore.tcpTwReuse}, after ${hostAfter.ipLocalPortRange} / ${hostAfter.tcpTwReuse}` },
+    {
+      name: "host sysctls unchanged",
+      ok: sameSysctls(hostBefore, hostAfter),
+      detail: `before ${hostBefore.ipLocalPortRange} / ${hostBefore.tcpTwReuse}, after ${hostAfter.ipLocalPortRange} / ${hostAfter.tcpTwReuse}`,
+    },
     {
       name: "each run in a fresh private namespace",
       ok: netnss.every((n) => n !== hostNetns) && [burst, under, over, ...endpointRuns].every((x) => x.timeWaitBefore.total === 0),
       detail: `host ${hostNetns}; runs ${netnss.join(", ")} (the kernel reuses a freed namespace's inode number); TIME_WAIT before each run: ${[burst, under, over, ...endpointRuns].map((x) => x.timeWaitBefore.total).join(", ")}`,
     },
     { name: "no namespace process left", ok: stray.length === 0, detail: stray.length === 0 ? "none found in /proc" : `still running: ${stray.join(", ")}` },
-    { name: "burst: P succeed, P + 1 fails with EADDRNOTAVAIL", ok: burst.successes === P && burst.firstFailure?.attempt === P + 1 && burst.firstFailure.code === "EADDRNOTAVAIL", detail: `${burst.successes} succeeded; ${burst.firstFailure ? `attempt ${burst.firstFailure.attempt}: ${burst.firstFailure.code}` : "no failure"}` },
-    { name: "burst: TIME_WAIT held by the client", ok: burst.timeWaitAfterBurst.client === P && burst.timeWaitAfterBurst.other === 0, detail: `client ${burst.timeWaitAfterBurst.client}, other ${burst.timeWaitAfterBurst.other}` },
+    {
+      name: "burst: P succeed, P + 1 fails with EADDRNOTAVAIL",
+      ok: burst.successes === P && burst.firstFailure?.attempt === P + 1 && burst.firstFailure.code === "EADDRNOTAVAIL",
+      detail: `${burst.successes} succeeded; ${burst.firstFailure ? `attempt ${burst.firstFailure.attempt}: ${burst.firstFailure.code}` : "no failure"}`,
+    },
+    {
+      name: "burst: TIME_WAIT held by the client",
+      ok: burst.timeWaitAfterBurst.client === P && burst.timeWaitAfterBurst.other === 0,
+      detail: `client ${burst.timeWaitAfterBurst.client}, other ${burst.timeWaitAfterBurst.other}`,
+    },
   ];
   if (!values["no-recovery"]) {
-    checks.push({ name: "burst: connect succeeds again after T (not before)", ok: recovered !== null && recovered >= 0.98 * T && recovered <= T + 10, detail: recovered === null ? "no success in the probe window" : `${recovered.toFixed(2)} s after the first close (T = ${T} s)` });
+    checks.push({
+      name: "burst: connect succeeds again after T (not before)",
+      ok: recovered !== null && recovered >= 0.98 * T && recovered <= T + 10,
+      detail: recovered === null ? "no success in the probe window" : `${recovered.toFixed(2)} s after the first close (T = ${T} s)`,
+    });
   }
   checks.push(
-    { name: `under-rate (${params.underFactor} × Rmax) for ≥ 3 T: zero failures`, ok: under.failures === 0 && under.attempts > 0 && params.underSeconds >= 3 * T, detail: `${under.failures} of ${under.attempts} failed over ${params.underSeconds} s` },
-    { name: `over-rate (${params.overFactor} × Rmax): onset within 10 % of P / R`, ok: Number.isFinite(onsetError) && Math.abs(onsetError) <= 10 && over.firstFailure?.code === "EADDRNOTAVAIL", detail: over.firstFailure ? `${over.firstFailure.atSeconds.toFixed(2)} s vs ${onsetPredicted.toFixed(2)} s (${onsetError.toFixed(2)} %), ${over.firstFailure.code}` : "no failure" },
-    { name: "no TIME_WAIT outside the client side", ok: burst.timeWaitAfterBurst.other === 0 && under.maxOtherTimeWait === 0 && over.maxOtherTimeWait === 0, detail: `max other: burst ${burst.timeWaitAfterBurst.other}, under ${under.maxOtherTimeWait}, over ${over.maxOtherTimeWait}` },
+    {
+      name: `under-rate (${params.underFactor} × Rmax) for ≥ 3 T: zero failures`,
+      ok: under.failures === 0 && under.attempts > 0 && params.underSeconds >= 3 * T,
+      detail: `${under.failures} of ${under.attempts} failed over ${params.underSeconds} s`,
+    },
+    {
+      name: `over-rate (${params.overFactor} × Rmax): onset within 10 % of P / R`,
+      ok: Number.isFinite(onsetError) && Math.abs(onsetError) <= 10 && over.firstFailure?.code === "EADDRNOTAVAIL",
+      detail: over.firstFailure
+        ? `${over.firstFailure.atSeconds.toFixed(2)} s vs ${onsetPredicted.toFixed(2)} s (${onsetError.toFixed(2)} %), ${over.firstFailure.code}`
+        : "no failure",
+    },
+    {
+      name: "no TIME_WAIT outside the client side",
+      ok: burst.timeWaitAfterBurst.other === 0 && under.maxOtherTimeWait === 0 && over.maxOtherTimeWait === 0,
+      detail: `max other: burst ${burst.timeWaitAfterBurst.other}, under ${under.maxOtherTimeWait}, over ${over.maxOtherTimeWait}`,
+    },
     ...endpointsChecks(params, endpoints),
   );
 
@@ -203,7 +257,9 @@ async function main(): Promise<number> {
   writeFileSync(join(outDir, endpointFiles.svg), renderEndpointsSvg(report));
   writeFileSync(join(outDir, "CAPACITY.md"), renderMarkdown(report, files, endpointFiles));
   for (const c of checks) log(`${c.ok ? "PASS" : "FAIL"}  ${c.name}: ${c.detail}`);
-  log(`wrote ${join(outDir, "CAPACITY.md")}, ${files.svg}, ${files.csv}, ${endpointFiles.svg}, ${endpointFiles.csv} (${(report.wallSeconds / 60).toFixed(1)} min)`);
+  log(
+    `wrote ${join(outDir, "CAPACITY.md")}, ${files.svg}, ${files.csv}, ${endpointFiles.svg}, ${endpointFiles.csv} (${(report.wallSeconds / 60).toFixed(1)} min)`,
+  );
   return checks.every((c) => c.ok) ? 0 : 1;
 }
 

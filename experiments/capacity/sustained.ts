@@ -85,7 +85,9 @@ export async function runSustained(params: SustainedParams, namespace: Namespace
         samples.push({ t: seconds(at), ...c });
         if (k % 10 === 0) {
           const failed = results.filter((r) => !r.attempt.ok).length;
-          log(`${params.label}: t=${Math.max(0, seconds(at)).toFixed(0)} s, TIME_WAIT ${c.client} (other ${c.other}), attempts ${results.length}, failed ${failed}`);
+          log(
+            `${params.label}: t=${Math.max(0, seconds(at)).toFixed(0)} s, TIME_WAIT ${c.client} (other ${c.other}), attempts ${results.length}, failed ${failed}`,
+          );
         }
       }
     })();
@@ -126,7 +128,9 @@ export async function runSustained(params: SustainedParams, namespace: Namespace
     }
     const failures = results.filter((r) => !r.attempt.ok).length;
     const perSecond = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([second, b]) => ({ second, ...b }));
-    log(`${params.label}: done, ${results.length} attempts, ${failures} failed${firstFailure ? `, first failure at ${firstFailure.atSeconds.toFixed(2)} s (${firstFailure.code})` : ""}`);
+    log(
+      `${params.label}: done, ${results.length} attempts, ${failures} failed${firstFailure ? `, first failure at ${firstFailure.atSeconds.toFixed(2)} s (${firstFailure.code})` : ""}`,
+    );
     return {
       namespace,
       label: params.label,

@@ -117,7 +117,10 @@ export function timeWaitCensus(range: PortRange, serverPort: number | readonly n
       let total = 0;
       let client = 0;
       for (const line of stdout.split("\n")) {
-        const endpoints = line.trim().split(/\s+/).filter((field) => field.includes(":"));
+        const endpoints = line
+          .trim()
+          .split(/\s+/)
+          .filter((field) => field.includes(":"));
         if (endpoints.length < 2) continue;
         total++;
         const [local, peer] = endpoints as [string, string];

@@ -61,7 +61,7 @@ export function associatedVms(association: PolicyResource, vms: VmIndex): Policy
   const uri = known(() => association.props.resourceUri);
   if (uri.ok && typeof uri.value === "string") {
     const name = VM_ID.exec(uri.value)?.[1]?.toLowerCase();
-    const byName = name === undefined ? [] : vms.byName.get(name) ?? [];
+    const byName = name === undefined ? [] : (vms.byName.get(name) ?? []);
     if (byName.length > 0) return byName;
   }
   return lookUp(association.dependencies);

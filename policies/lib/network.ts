@@ -92,14 +92,21 @@ export interface HostInterface {
  */
 export function hostInterfaces(resources: readonly PolicyResource[]): HostInterface[] {
   const out: HostInterface[] = [];
-  const subnetIds = (configs: unknown[]) => configs.map((c) => subnetKeyOfId(text(() => (c as { subnet?: { id?: unknown } } | null)?.subnet?.id))).filter((k): k is string => k !== undefined);
+  const subnetIds = (configs: unknown[]) =>
+    configs.map((c) => subnetKeyOfId(text(() => (c as { subnet?: { id?: unknown } } | null)?.subnet?.id))).filter((k): k is string => k !== undefined);
   for (const r of resources) {
     if (NETWORK_INTERFACE_TYPE.test(r.type)) {
-      out.push({ resource: r, subnetKeys: subnetIds(list(() => r.props.ipConfigurations)), dependencyUrns: (r.propertyDependencies?.ipConfigurations ?? []).map((d) => d.urn) });
+      out.push({
+        resource: r,
+        subnetKeys: subnetIds(list(() => r.props.ipConfigurations)),
+        dependencyUrns: (r.propertyDependencies?.ipConfigurations ?? []).map((d) => d.urn),
+      });
     } else if (VIRTUAL_MACHINE_TYPE.test(r.type)) {
-      const configs = list(() => r.props.networkProfile?.networkInterfaceConfigurations)
-        .flatMap((nic) => list(() => (nic as { ipConfigurations?: unknown } | null)?.ipConfigurations));
-      if (configs.length > 0) out.push({ resource: r, subnetKeys: subnetIds(configs), dependencyUrns: (r.propertyDependencies?.networkProfile ?? []).map((d) => d.urn) });
+      const configs = list(() => r.props.networkProfile?.networkInterfaceConfigurations).flatMap((nic) =>
+        list(() => (nic as { ipConfigurations?: unknown } | null)?.ipConfigurations),
+      );
+      if (configs.length > 0)
+        out.push({ resource: r, subnetKeys: subnetIds(configs), dependencyUrns: (r.propertyDependencies?.networkProfile ?? []).map((d) => d.urn) });
     }
   }
   return out;

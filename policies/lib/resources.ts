@@ -8,21 +8,24 @@ import { parseConfigurationParameterName } from "../../domain/machineConfigurati
 import { TUNING_PARAMETER_NAMES, type TuningParameterName } from "../../domain/plan";
 
 /** VM (and scale-set) extensions, in any API version of azure-native. */
-export const EXTENSION_TYPE = /^azure-native:compute(\/v[0-9a-z]+)?:(VirtualMachineExtension|VirtualMachineScaleSetExtension|VirtualMachineScaleSetVMExtension)$/;
+export const EXTENSION_TYPE =
+  /^azure-native:compute(\/v[0-9a-z]+)?:(VirtualMachineExtension|VirtualMachineScaleSetExtension|VirtualMachineScaleSetVMExtension)$/;
 /** Managed run commands, in any API version of azure-native. */
 export const RUN_COMMAND_TYPE = /^azure-native:compute(\/v[0-9a-z]+)?:(VirtualMachineRunCommandByVirtualMachine|VirtualMachineScaleSetVMRunCommand)$/;
 /**
  * Guest configuration (Machine Configuration) assignments on VMs, scale sets and Arc machines, in
  * any API version: they carry values in `properties.guestConfiguration.configurationParameter`.
  */
-export const GUEST_CONFIGURATION_ASSIGNMENT_TYPE = /^azure-native:guestconfiguration(\/v[0-9a-z]+)?:(GuestConfigurationAssignment|GuestConfigurationAssignmentsVMSS|GuestConfigurationHCRPAssignment|GuestConfigurationConnectedVMwarevSphereAssignment)$/;
+export const GUEST_CONFIGURATION_ASSIGNMENT_TYPE =
+  /^azure-native:guestconfiguration(\/v[0-9a-z]+)?:(GuestConfigurationAssignment|GuestConfigurationAssignmentsVMSS|GuestConfigurationHCRPAssignment|GuestConfigurationConnectedVMwarevSphereAssignment)$/;
 /**
  * Azure Policy definitions (subscription or management group, and their versions): a
  * DeployIfNotExists of the tuning package carries the values as parameter defaults
  * (`parameters.<name>.defaultValue`, `allowedValues`) or as literal `configurationParameter`
  * values in its deployment template (components/EstateTuningPolicy.ts).
  */
-export const POLICY_DEFINITION_TYPE = /^azure-native:authorization(\/v[0-9a-z]+)?:(PolicyDefinition|PolicyDefinitionAtManagementGroup|PolicyDefinitionVersion|PolicyDefinitionVersionAtManagementGroup)$/;
+export const POLICY_DEFINITION_TYPE =
+  /^azure-native:authorization(\/v[0-9a-z]+)?:(PolicyDefinition|PolicyDefinitionAtManagementGroup|PolicyDefinitionVersion|PolicyDefinitionVersionAtManagementGroup)$/;
 /** Azure Policy assignments: they carry the values as `parameters.<name>.value`. */
 export const POLICY_ASSIGNMENT_TYPE = /^azure-native:authorization(\/v[0-9a-z]+)?:PolicyAssignment$/;
 export const VIRTUAL_MACHINE_TYPE = /^azure-native:compute(\/v[0-9a-z]+)?:VirtualMachine$/;
@@ -90,7 +93,8 @@ function findInConfigurationParameters(list: unknown, name: string, path: string
   for (const item of list) {
     if (!isRecord(item) || typeof item.name !== "string") continue;
     const parsed = parseConfigurationParameterName(item.name);
-    if (parsed !== undefined && parsed.property.toLowerCase() === name.toLowerCase()) out.push({ value: item.value, where: `${path}[${item.name}]`, protected: isProtected });
+    if (parsed !== undefined && parsed.property.toLowerCase() === name.toLowerCase())
+      out.push({ value: item.value, where: `${path}[${item.name}]`, protected: isProtected });
   }
 }
 
@@ -112,7 +116,8 @@ function findInPolicyParameters(parameters: unknown, name: string, slots: readon
     for (const slot of slots) {
       const value = parameter[slot];
       const here = `parameters.${key}.${slot}`;
-      const candidates: Array<[unknown, string]> = slot === "allowedValues" && Array.isArray(value) ? value.map((v, i) => [v, `${here}[${i}]`]) : [[value, here]];
+      const candidates: Array<[unknown, string]> =
+        slot === "allowedValues" && Array.isArray(value) ? value.map((v, i) => [v, `${here}[${i}]`]) : [[value, here]];
       for (const [candidate, where] of candidates) {
         if (candidate === undefined || isArmExpression(candidate)) continue;
         if (!isRecord(candidate) && !Array.isArray(candidate)) {

@@ -91,11 +91,13 @@ export interface Carrier {
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
-const at = (...path: string[]) => (props: Record<string, unknown>): unknown => {
-  let node: unknown = props;
-  for (const key of path) node = isRecord(node) ? node[key] : undefined;
-  return node;
-};
+const at =
+  (...path: string[]) =>
+  (props: Record<string, unknown>): unknown => {
+    let node: unknown = props;
+    for (const key of path) node = isRecord(node) ? node[key] : undefined;
+    return node;
+  };
 
 const API = "(\\/v[0-9a-z]+)?";
 const MANAGED_IDENTITY_REMEDY = "a managed identity instead of a SAS URL";
@@ -117,8 +119,18 @@ const runCommandSlots: CarrierSlot[] = [
 
 const GC = "properties.guestConfiguration";
 const guestConfigurationSlots: CarrierSlot[] = [
-  { path: `${GC}.configurationParameter`, shape: "configurationParameters", protection: "never", read: at("properties", "guestConfiguration", "configurationParameter") },
-  { path: `${GC}.configurationProtectedParameter`, shape: "configurationParameters", protection: "never", read: at("properties", "guestConfiguration", "configurationProtectedParameter") },
+  {
+    path: `${GC}.configurationParameter`,
+    shape: "configurationParameters",
+    protection: "never",
+    read: at("properties", "guestConfiguration", "configurationParameter"),
+  },
+  {
+    path: `${GC}.configurationProtectedParameter`,
+    shape: "configurationParameters",
+    protection: "never",
+    read: at("properties", "guestConfiguration", "configurationProtectedParameter"),
+  },
   { path: `${GC}.contentUri`, shape: "uri", protection: "plain", read: at("properties", "guestConfiguration", "contentUri") },
 ];
 
@@ -127,9 +139,9 @@ const guestConfigurationSlots: CarrierSlot[] = [
  * carries the value.
  */
 export const GUEST_CONFIGURATION_SECRET_REMEDY =
-  "Machine Configuration has no secret management (Microsoft Learn, \"Migrating from the DSC extension to machine configuration\": "
-  + "secrets management has not been implemented), so no assignment parameter, configurationProtectedParameter included, may carry a secret; "
-  + "keep it in Key Vault and let the machine fetch it at run time (the Key Vault VM extension, or the configuration reading Key Vault with the machine's managed identity)";
+  'Machine Configuration has no secret management (Microsoft Learn, "Migrating from the DSC extension to machine configuration": ' +
+  "secrets management has not been implemented), so no assignment parameter, configurationProtectedParameter included, may carry a secret; " +
+  "keep it in Key Vault and let the machine fetch it at run time (the Key Vault VM extension, or the configuration reading Key Vault with the machine's managed identity)";
 
 /**
  * The secret rule's one stated exception. Machines outside any stack (Arc-enabled servers cannot
@@ -161,7 +173,11 @@ export const CARRIERS: readonly Carrier[] = [
     slots: extensionSlots([]),
     elements: (props) => {
       const list = at("virtualMachineProfile", "extensionProfile", "extensions")(props);
-      return Array.isArray(list) ? list.flatMap((e, i) => (isRecord(e) ? [{ prefix: `virtualMachineProfile.extensionProfile.extensions[${typeof e.name === "string" ? e.name : i}].`, props: e }] : [])) : [];
+      return Array.isArray(list)
+        ? list.flatMap((e, i) =>
+            isRecord(e) ? [{ prefix: `virtualMachineProfile.extensionProfile.extensions[${typeof e.name === "string" ? e.name : i}].`, props: e }] : [],
+          )
+        : [];
     },
     remedy: () => "the extension's protectedSettings",
   },

@@ -18,7 +18,8 @@ export interface CarriedTtl {
 
 /** Decodes a carried value and reads `MailboxCacheTTL` from it; the reason says what failed. */
 export function ttlOfEncodedSiteConfig(value: unknown): TtlReading {
-  if (typeof value !== "string") return { ok: false, reason: `the value is not base64url text of a SiteConfig.cfg (it is ${value === null ? "null" : typeof value})` };
+  if (typeof value !== "string")
+    return { ok: false, reason: `the value is not base64url text of a SiteConfig.cfg (it is ${value === null ? "null" : typeof value})` };
   let text: string;
   try {
     text = fromBase64Url(value);
@@ -30,5 +31,9 @@ export function ttlOfEncodedSiteConfig(value: unknown): TtlReading {
 
 /** Every SiteConfig.cfg the resource carries, read for `MailboxCacheTTL` (empty when it carries none). */
 export function carriedTtls(type: string, props: Record<string, unknown>): CarriedTtl[] {
-  return findValues(type, props, SITE_CONFIG_CONTENT_PARAMETER).map((found) => ({ where: found.where, protected: found.protected, ttl: ttlOfEncodedSiteConfig(found.value) }));
+  return findValues(type, props, SITE_CONFIG_CONTENT_PARAMETER).map((found) => ({
+    where: found.where,
+    protected: found.protected,
+    ttl: ttlOfEncodedSiteConfig(found.value),
+  }));
 }

@@ -27,7 +27,8 @@ export interface StackLoad {
 }
 
 /** A value read from the stack's config: found and valid, absent, or invalid (with the problems, as sentences). */
-export type StackValue<T> = { readonly kind: "set"; readonly value: T } | { readonly kind: "absent" } | { readonly kind: "invalid"; readonly problems: readonly string[] };
+export type StackValue<T> =
+  { readonly kind: "set"; readonly value: T } | { readonly kind: "absent" } | { readonly kind: "invalid"; readonly problems: readonly string[] };
 
 /** The stack-config keys the pack reads, in a namespace. */
 export const capacityKey = (namespace: string) => `${namespace}:capacity`;
@@ -64,7 +65,14 @@ export function stackLoad(config: Readonly<Record<string, string>>, namespace: s
   const problems = problemsOf("capacity", raw, capacityKey(CONFIG_NAMESPACE), namespace);
   if (problems.length > 0) return { kind: "invalid", problems };
   const capacity = raw as { activeSessionsPerHost: number; backendEndpoints: number; utilization?: number };
-  return { kind: "set", value: { activeSessionsPerHost: capacity.activeSessionsPerHost, backendEndpoints: capacity.backendEndpoints, utilization: capacity.utilization ?? DEFAULTS.utilization } };
+  return {
+    kind: "set",
+    value: {
+      activeSessionsPerHost: capacity.activeSessionsPerHost,
+      backendEndpoints: capacity.backendEndpoints,
+      utilization: capacity.utilization ?? DEFAULTS.utilization,
+    },
+  };
 }
 
 /**

@@ -18,7 +18,10 @@ export const autoReusePortRange: ResourceValidationPolicy = {
     if (start === undefined && count === undefined) return;
     const who = label(args.type, args.name);
     if (start === undefined || count === undefined) {
-      const [present, missing] = start === undefined ? ["AutoReusePortRangeNumberOfPorts", "AutoReusePortRangeStartPort"] : ["AutoReusePortRangeStartPort", "AutoReusePortRangeNumberOfPorts"];
+      const [present, missing] =
+        start === undefined
+          ? ["AutoReusePortRangeNumberOfPorts", "AutoReusePortRangeStartPort"]
+          : ["AutoReusePortRangeStartPort", "AutoReusePortRangeNumberOfPorts"];
       report(`${who} sets ${present} without ${missing}; the auto-reuse port range needs both.`);
       return;
     }
@@ -26,7 +29,10 @@ export const autoReusePortRange: ResourceValidationPolicy = {
     const dynamicCount = firstValue(args.type, args.props, "DynamicPortRangeNumberOfPorts");
     const problems = autoReusePortRangeProblems(asNumber(start.value), asNumber(count.value), asNumber(dynamicStart?.value), asNumber(dynamicCount?.value));
     for (const problem of problems) {
-      const text = start.protected || count.protected ? problem.replace(/ = .*? (is|does)/, " (protected value) $1").replace(/range \d+–\d+ \(.*?\)/, "range (protected value)") : problem;
+      const text =
+        start.protected || count.protected
+          ? problem.replace(/ = .*? (is|does)/, " (protected value) $1").replace(/range \d+–\d+ \(.*?\)/, "range (protected value)")
+          : problem;
       report(`${who}: ${text}, in ${start.where} and ${count.where}.`);
     }
   },

@@ -33,10 +33,18 @@ function settingsOf(resource: PolicyResource): HostSettings | undefined {
     // reports any other); without one, every connection shares the host's dynamic range.
     const autoStart = number("AutoReusePortRangeStartPort");
     const autoCount = number("AutoReusePortRangeNumberOfPorts");
-    const autoReuse = autoStart !== undefined && autoCount !== undefined && autoReusePortRangeProblems(autoStart, autoCount, start, count).length === 0
-      ? { start: autoStart, count: autoCount }
-      : undefined;
-    return { timeWait, start, count, maxUserPort: number("MaxUserPort") ?? start + count - 1, ttl: ttl.value, ...(autoReuse === undefined ? {} : { autoReuse }) };
+    const autoReuse =
+      autoStart !== undefined && autoCount !== undefined && autoReusePortRangeProblems(autoStart, autoCount, start, count).length === 0
+        ? { start: autoStart, count: autoCount }
+        : undefined;
+    return {
+      timeWait,
+      start,
+      count,
+      maxUserPort: number("MaxUserPort") ?? start + count - 1,
+      ttl: ttl.value,
+      ...(autoReuse === undefined ? {} : { autoReuse }),
+    };
   });
   return read.ok ? read.value : undefined;
 }
@@ -44,7 +52,8 @@ function settingsOf(resource: PolicyResource): HostSettings | undefined {
 const round = (n: number) => (Math.round(n * 10) / 10).toLocaleString("en-US");
 
 /** What the capacity check reports, once per stack, when no load is known at `key` (the stack-config key looked at). */
-export const noLoadMessage = (key = "<project>:capacity") => `capacity not checked: no load configured (set ${key} in the stack's config, { activeSessionsPerHost, backendEndpoints }, where the module's config loader reads it; or give capacity to mailhostPolicies()).`;
+export const noLoadMessage = (key = "<project>:capacity") =>
+  `capacity not checked: no load configured (set ${key} in the stack's config, { activeSessionsPerHost, backendEndpoints }, where the module's config loader reads it; or give capacity to mailhostPolicies()).`;
 
 /** The message with the key unknown. */
 export const NO_LOAD_MESSAGE = noLoadMessage();
@@ -71,7 +80,8 @@ export interface CapacityConfig {
  */
 export const capacity: StackValidationPolicy = {
   name: "mailhost-capacity-sustains-load",
-  description: "Each mail host's port settings and MailboxCacheTTL must sustain the planned load: by default one pool per host, S / TTL at most u * P / T; with an auto-reuse port range of R ports, S / (TTL * B) per back-end endpoint at most u * R / T.",
+  description:
+    "Each mail host's port settings and MailboxCacheTTL must sustain the planned load: by default one pool per host, S / TTL at most u * P / T; with an auto-reuse port range of R ports, S / (TTL * B) per back-end endpoint at most u * R / T.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const config = args.getConfig<CapacityConfig>();
@@ -83,7 +93,10 @@ export const capacity: StackValidationPolicy = {
     }
     if (config.load === undefined) {
       // Never a silent pass: say that nothing was checked, as advisory whatever the policy's level.
-      (report as unknown as (violation: { message: string; enforcementLevel: "advisory" }) => void)({ message: noLoadMessage(config.key), enforcementLevel: "advisory" });
+      (report as unknown as (violation: { message: string; enforcementLevel: "advisory" }) => void)({
+        message: noLoadMessage(config.key),
+        enforcementLevel: "advisory",
+      });
       return;
     }
     const load = { activeSessions: config.load.activeSessionsPerHost, backendEndpoints: config.load.backendEndpoints, utilization: config.load.utilization };
@@ -93,21 +106,28 @@ export const capacity: StackValidationPolicy = {
       // Missing or unreadable values: the range and floor policies report those, and
       // mailhost-tuning-values-readable says that this check could not run.
       if (s === undefined) continue;
-      const a = assessCapacity({ maxUserPort: s.maxUserPort, dynamicPortRangeStart: s.start, dynamicPortRangeCount: s.count }, s.timeWait, s.ttl, load, s.autoReuse);
+      const a = assessCapacity(
+        { maxUserPort: s.maxUserPort, dynamicPortRangeStart: s.start, dynamicPortRangeCount: s.count },
+        s.timeWait,
+        s.ttl,
+        load,
+        s.autoReuse,
+      );
       if (a.sustainable) continue;
-      const timeWaitHint = a.maximumTimeWait >= TCP_TIMED_WAIT_DELAY.min
-        ? `, or lower TcpTimedWaitDelay to at most ${Math.min(a.maximumTimeWait, TCP_TIMED_WAIT_DELAY.max)} s`
-        : ` (no TcpTimedWaitDelay within ${formatRange(TCP_TIMED_WAIT_DELAY)} holds it at this TTL)`;
+      const timeWaitHint =
+        a.maximumTimeWait >= TCP_TIMED_WAIT_DELAY.min
+          ? `, or lower TcpTimedWaitDelay to at most ${Math.min(a.maximumTimeWait, TCP_TIMED_WAIT_DELAY.max)} s`
+          : ` (no TcpTimedWaitDelay within ${formatRange(TCP_TIMED_WAIT_DELAY)} holds it at this TTL)`;
       const autoReuseHint = a.model === "hostPool" ? ", or set an auto-reuse port range (tcp.autoReusePortRange) so that each back end gets its own ports" : "";
       const source = config.source === undefined ? "" : ` (Load from ${config.source}.)`;
       report(
         a.model === "hostPool"
-          ? `${label(resource.type, resource.name)}: one port pool per host (no auto-reuse port range): with TcpTimedWaitDelay ${s.timeWait} s and ${a.usablePorts} ports, Rmax = ${round(a.rmax)} connections/s for the whole host, whatever the back end; `
-            + `${load.activeSessions} sessions at MailboxCacheTTL ${s.ttl} s demand ${round(a.demand)}/s (${load.backendEndpoints} back-end endpoint(s) share the pool), above u × Rmax = ${round(a.plannedRate)}/s (u = ${load.utilization}). `
-            + `Raise MailboxCacheTTL to at least ${a.minimumTtl} s${timeWaitHint}${autoReuseHint}.${source}`
-          : `${label(resource.type, resource.name)}: auto-reuse port range of ${a.poolPorts} ports per back end: with TcpTimedWaitDelay ${s.timeWait} s, Rmax = ${round(a.rmax)} connections/s per back-end endpoint; `
-            + `${load.activeSessions} sessions over ${load.backendEndpoints} endpoint(s) at MailboxCacheTTL ${s.ttl} s demand ${round(a.demand)}/s per endpoint, above u × Rmax = ${round(a.plannedRate)}/s (u = ${load.utilization}). `
-            + `Raise MailboxCacheTTL to at least ${a.minimumTtl} s${timeWaitHint}.${source}`,
+          ? `${label(resource.type, resource.name)}: one port pool per host (no auto-reuse port range): with TcpTimedWaitDelay ${s.timeWait} s and ${a.usablePorts} ports, Rmax = ${round(a.rmax)} connections/s for the whole host, whatever the back end; ` +
+              `${load.activeSessions} sessions at MailboxCacheTTL ${s.ttl} s demand ${round(a.demand)}/s (${load.backendEndpoints} back-end endpoint(s) share the pool), above u × Rmax = ${round(a.plannedRate)}/s (u = ${load.utilization}). ` +
+              `Raise MailboxCacheTTL to at least ${a.minimumTtl} s${timeWaitHint}${autoReuseHint}.${source}`
+          : `${label(resource.type, resource.name)}: auto-reuse port range of ${a.poolPorts} ports per back end: with TcpTimedWaitDelay ${s.timeWait} s, Rmax = ${round(a.rmax)} connections/s per back-end endpoint; ` +
+              `${load.activeSessions} sessions over ${load.backendEndpoints} endpoint(s) at MailboxCacheTTL ${s.ttl} s demand ${round(a.demand)}/s per endpoint, above u × Rmax = ${round(a.plannedRate)}/s (u = ${load.utilization}). ` +
+              `Raise MailboxCacheTTL to at least ${a.minimumTtl} s${timeWaitHint}.${source}`,
         resource.urn,
       );
     }

@@ -14,12 +14,17 @@ export const dynamicPortRange: ResourceValidationPolicy = {
     if (start === undefined && count === undefined) return;
     const who = label(args.type, args.name);
     if (start === undefined || count === undefined) {
-      const [present, missing] = start === undefined ? ["DynamicPortRangeNumberOfPorts", "DynamicPortRangeStartPort"] : ["DynamicPortRangeStartPort", "DynamicPortRangeNumberOfPorts"];
+      const [present, missing] =
+        start === undefined ? ["DynamicPortRangeNumberOfPorts", "DynamicPortRangeStartPort"] : ["DynamicPortRangeStartPort", "DynamicPortRangeNumberOfPorts"];
       report(`${who} sets ${present} without ${missing}; the dynamic port range needs both.`);
       return;
     }
     const maxUserPort = firstValue(args.type, args.props, "MaxUserPort");
-    for (const problem of dynamicPortRangeProblems(asNumber(start.value), asNumber(count.value), maxUserPort === undefined ? undefined : asNumber(maxUserPort.value))) {
+    for (const problem of dynamicPortRangeProblems(
+      asNumber(start.value),
+      asNumber(count.value),
+      maxUserPort === undefined ? undefined : asNumber(maxUserPort.value),
+    )) {
       report(`${who}: ${problem}, in ${start.where} and ${count.where}.`);
     }
   },

@@ -20,7 +20,8 @@ const SHA256_HEX = /^[0-9A-Fa-f]{64}$/;
 /** The assignment's package is pinned by its SHA-256. */
 export const guestConfigurationContentHash: ResourceValidationPolicy = {
   name: "mailhost-guest-configuration-content-hash",
-  description: "A guest configuration assignment with its own package (contentUri) must pin it by contentHash, the package's SHA-256 as 64 hex characters, so that a changed or substituted package is never applied.",
+  description:
+    "A guest configuration assignment with its own package (contentUri) must pin it by contentHash, the package's SHA-256 as 64 hex characters, so that a changed or substituted package is never applied.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (!GUEST_CONFIGURATION_ASSIGNMENT_TYPE.test(args.type)) return;
@@ -69,7 +70,10 @@ export const guestConfigurationApplies: StackValidationPolicy = {
       if (typeof type.value === "string" && (APPLYING_ASSIGNMENT_TYPES as readonly string[]).includes(type.value)) continue;
       const shown = type.value === undefined ? "not set (Audit)" : JSON.stringify(type.value);
       const on = hosts.map((vm) => `VirtualMachine "${vmName(vm) ?? vm.name}"`).join(", ");
-      report(`${label(assignment.type, assignment.name)} on ${on} has assignmentType ${shown}: it only audits and never corrects the host; use ApplyAndAutoCorrect.`, assignment.urn);
+      report(
+        `${label(assignment.type, assignment.name)} on ${on} has assignmentType ${shown}: it only audits and never corrects the host; use ApplyAndAutoCorrect.`,
+        assignment.urn,
+      );
     }
   },
 };

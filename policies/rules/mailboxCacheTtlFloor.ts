@@ -24,7 +24,8 @@ export interface MailboxCacheTtlFloorConfig {
  */
 export const mailboxCacheTtlFloor: ResourceValidationPolicy = {
   name: "mailhost-mailbox-cache-ttl-floor",
-  description: "The SiteConfig.cfg a tuning resource writes (SiteConfigContentBase64Url, decoded) must set MailboxCacheTTL to a whole number of seconds at or above the configured floor.",
+  description:
+    "The SiteConfig.cfg a tuning resource writes (SiteConfigContentBase64Url, decoded) must set MailboxCacheTTL to a whole number of seconds at or above the configured floor.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const config = args.getConfig<MailboxCacheTtlFloorConfig>();
@@ -32,7 +33,8 @@ export const mailboxCacheTtlFloor: ResourceValidationPolicy = {
     const source = config.source === undefined ? "" : ` (floor from ${config.source})`;
     const who = label(args.type, args.name);
     const carried = carriedTtls(args.type, args.props);
-    if (config.problem !== undefined && carried.length > 0) report(`${who}: the MailboxCacheTTL floor is checked against the default ${floor} s: ${config.problem}`);
+    if (config.problem !== undefined && carried.length > 0)
+      report(`${who}: the MailboxCacheTTL floor is checked against the default ${floor} s: ${config.problem}`);
     for (const found of carried) {
       if (!found.ttl.ok) {
         report(`${who}: in the SiteConfig.cfg it writes (${found.where}), ${found.ttl.reason}; MailboxCacheTTL must be at least ${floor} seconds${source}.`);

@@ -13,14 +13,18 @@ import { PORT_USAGE_EVENT_SOURCE, PORT_USAGE_EVENT_XPATH } from "../../domain/po
 /** Every mail host VM has the Azure Monitor Agent extension. */
 export const vmHasMonitoringAgent: StackValidationPolicy = {
   name: "mailhost-vm-has-monitoring-agent",
-  description: "Every virtual machine of a mail host stack must have the Azure Monitor Agent extension (Microsoft.Azure.Monitor/AzureMonitorWindowsAgent), so that Tcpip port-exhaustion events and TCP counters reach Log Analytics and the alert rules can fire.",
+  description:
+    "Every virtual machine of a mail host stack must have the Azure Monitor Agent extension (Microsoft.Azure.Monitor/AzureMonitorWindowsAgent), so that Tcpip port-exhaustion events and TCP counters reach Log Analytics and the alert rules can fire.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const vms = args.resources.filter(isVirtualMachine);
     const withAgent = vmsWithAgent(args.resources, indexVms(vms));
     for (const vm of vms) {
       if (withAgent.has(vm.urn)) continue;
-      report(`VirtualMachine "${vmName(vm) ?? vm.name}" has no Azure Monitor Agent extension (Microsoft.Azure.Monitor/AzureMonitorWindowsAgent): port exhaustion on it would go unnoticed; enable mailhost:monitoring.`, vm.urn);
+      report(
+        `VirtualMachine "${vmName(vm) ?? vm.name}" has no Azure Monitor Agent extension (Microsoft.Azure.Monitor/AzureMonitorWindowsAgent): port exhaustion on it would go unnoticed; enable mailhost:monitoring.`,
+        vm.urn,
+      );
     }
   },
 };
@@ -28,14 +32,18 @@ export const vmHasMonitoringAgent: StackValidationPolicy = {
 /** Every mail host VM is associated with a data collection rule. */
 export const vmHasDataCollectionRuleAssociation: StackValidationPolicy = {
   name: "mailhost-vm-has-data-collection-rule-association",
-  description: "Every virtual machine of a mail host stack must be associated with a data collection rule: without one the Azure Monitor Agent collects nothing.",
+  description:
+    "Every virtual machine of a mail host stack must be associated with a data collection rule: without one the Azure Monitor Agent collects nothing.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const vms = args.resources.filter(isVirtualMachine);
     const associated = vmsWithAssociation(args.resources, indexVms(vms));
     for (const vm of vms) {
       if (associated.has(vm.urn)) continue;
-      report(`VirtualMachine "${vmName(vm) ?? vm.name}" has no data collection rule association: its Azure Monitor Agent (if any) sends no Tcpip events or TCP counters; enable mailhost:monitoring.`, vm.urn);
+      report(
+        `VirtualMachine "${vmName(vm) ?? vm.name}" has no data collection rule association: its Azure Monitor Agent (if any) sends no Tcpip events or TCP counters; enable mailhost:monitoring.`,
+        vm.urn,
+      );
     }
   },
 };
@@ -67,7 +75,8 @@ const DATA_COLLECTION_RULE_TYPE = /^azure-native:(monitor|insights)(\/v[0-9a-z]+
  */
 export const portUsageAlert: StackValidationPolicy = {
   name: "mailhost-port-usage-alert",
-  description: "A mail host stack that declares its monitoring must collect the port-usage sampler's readings (a data collection rule with the sampler's Application-log event filter) and have a log search alert rule on them, so that a host running past its planned port utilisation is seen before ports run out.",
+  description:
+    "A mail host stack that declares its monitoring must collect the port-usage sampler's readings (a data collection rule with the sampler's Application-log event filter) and have a log search alert rule on them, so that a host running past its planned port utilisation is seen before ports run out.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     if (!args.resources.some(isVirtualMachine)) return;
@@ -81,12 +90,18 @@ export const portUsageAlert: StackValidationPolicy = {
       if (!read.ok) return true; // unknown during preview
       return (read.value ?? []).some((source) => Array.isArray(source.xPathQueries) && source.xPathQueries.includes(PORT_USAGE_EVENT_XPATH));
     });
-    if (!collected) report(`No data collection rule collects the port-usage readings (${PORT_USAGE_EVENT_XPATH}): the hosts' used ports are not seen before Tcpip 4227/4231; enable mailhost:monitoring.`);
+    if (!collected)
+      report(
+        `No data collection rule collects the port-usage readings (${PORT_USAGE_EVENT_XPATH}): the hosts' used ports are not seen before Tcpip 4227/4231; enable mailhost:monitoring.`,
+      );
     const alerted = alerts.some((rule) => {
       const read = known(() => (rule.props.criteria as { allOf?: { query?: unknown }[] } | undefined)?.allOf);
       if (!read.ok) return true;
       return (read.value ?? []).some((c) => typeof c.query === "string" && c.query.includes(PORT_USAGE_EVENT_SOURCE));
     });
-    if (!alerted) report(`No log search alert rule reads the port-usage readings (event source ${PORT_USAGE_EVENT_SOURCE}): nothing warns when a host stays above its planned utilisation; enable mailhost:monitoring.`);
+    if (!alerted)
+      report(
+        `No log search alert rule reads the port-usage readings (event source ${PORT_USAGE_EVENT_SOURCE}): nothing warns when a host stays above its planned utilisation; enable mailhost:monitoring.`,
+      );
   },
 };

@@ -35,16 +35,31 @@ export const collectsTuningCorrections: StackValidationPolicy = {
     let unknownQueries = false;
     for (const rule of rules) {
       const logs = known(() => (rule.props.dataSources as { windowsEventLogs?: Array<{ xPathQueries?: unknown }> } | undefined)?.windowsEventLogs);
-      if (!logs.ok) { unknownQueries = true; continue; }
+      if (!logs.ok) {
+        unknownQueries = true;
+        continue;
+      }
       for (const source of logs.value ?? []) {
         const queries = known(() => source.xPathQueries);
-        if (!queries.ok) { unknownQueries = true; continue; }
-        if (Array.isArray(queries.value) && queries.value.some((q) => typeof q === "string" && q.startsWith(`${CORRECTION_EVENT_LOG}!`) && q.includes(CORRECTION_PROVIDER))) return;
+        if (!queries.ok) {
+          unknownQueries = true;
+          continue;
+        }
+        if (
+          Array.isArray(queries.value) &&
+          queries.value.some((q) => typeof q === "string" && q.startsWith(`${CORRECTION_EVENT_LOG}!`) && q.includes(CORRECTION_PROVIDER))
+        )
+          return;
       }
     }
     if (unknownQueries) return;
-    const where = rules.length === 0 ? "the stack has no data collection rule" : `no data collection rule (${rules.map((r) => label(r.type, r.name)).join(", ")}) has an XPath query on ${CORRECTION_EVENT_LOG}! with ${CORRECTION_PROVIDER}`;
-    report(`The tuning's correction events are not collected: ${where}. A host whose settings something keeps changing back would look compliant forever; enable mailhost:monitoring.`);
+    const where =
+      rules.length === 0
+        ? "the stack has no data collection rule"
+        : `no data collection rule (${rules.map((r) => label(r.type, r.name)).join(", ")}) has an XPath query on ${CORRECTION_EVENT_LOG}! with ${CORRECTION_PROVIDER}`;
+    report(
+      `The tuning's correction events are not collected: ${where}. A host whose settings something keeps changing back would look compliant forever; enable mailhost:monitoring.`,
+    );
   },
 };
 
@@ -64,25 +79,35 @@ export const tuningCorrectionAlert: StackValidationPolicy = {
       if (!read.ok) return; // unknown during preview: cannot tell
       if (read.value.some((q) => typeof q === "string" && q.includes(`"${CORRECTION_EVENT_SOURCE}"`))) return;
     }
-    report(`No log search alert rule reads the tuning's correction events (Source "${CORRECTION_EVENT_SOURCE}"): a host whose settings something keeps changing back alerts nobody; enable mailhost:monitoring.`);
+    report(
+      `No log search alert rule reads the tuning's correction events (Source "${CORRECTION_EVENT_SOURCE}"): a host whose settings something keeps changing back alerts nobody; enable mailhost:monitoring.`,
+    );
   },
 };
 
 /** The alerts every NAT gateway of the stack must have: the metric, and the dimension filter it needs. */
 const NAT_GATEWAY_ALERTS = [
-  { metric: NAT_GATEWAY_METRICS.snatConnectionCount, dimension: SNAT_CONNECTION_STATE.dimension, value: SNAT_CONNECTION_STATE.failed, what: "failed SNAT connections" },
+  {
+    metric: NAT_GATEWAY_METRICS.snatConnectionCount,
+    dimension: SNAT_CONNECTION_STATE.dimension,
+    value: SNAT_CONNECTION_STATE.failed,
+    what: "failed SNAT connections",
+  },
   { metric: NAT_GATEWAY_METRICS.packetDropCount, dimension: undefined, value: undefined, what: "dropped packets" },
 ] as const;
 
 /** One metric alert's criteria, as far as known: metric names with their Include dimension values. */
 function criteriaOf(alert: PolicyResource): { ok: true; value: Array<{ metric: string; dimensions: Record<string, string[]> }> } | { ok: false } {
   const read = known(() => {
-    const criteria = alert.props.criteria as { allOf?: Array<{ metricName?: unknown; dimensions?: Array<{ name?: unknown; operator?: unknown; values?: unknown }> }> } | undefined;
+    const criteria = alert.props.criteria as
+      { allOf?: Array<{ metricName?: unknown; dimensions?: Array<{ name?: unknown; operator?: unknown; values?: unknown }> }> } | undefined;
     return (criteria?.allOf ?? []).map((c) => ({
       metric: String(c.metricName ?? ""),
-      dimensions: Object.fromEntries((c.dimensions ?? [])
-        .filter((d) => String(d.operator ?? "Include").toLowerCase() === "include")
-        .map((d) => [String(d.name ?? "").toLowerCase(), Array.isArray(d.values) ? d.values.map((v) => String(v).toLowerCase()) : []])),
+      dimensions: Object.fromEntries(
+        (c.dimensions ?? [])
+          .filter((d) => String(d.operator ?? "Include").toLowerCase() === "include")
+          .map((d) => [String(d.name ?? "").toLowerCase(), Array.isArray(d.values) ? d.values.map((v) => String(v).toLowerCase()) : []]),
+      ),
     }));
   });
   return read;
@@ -91,7 +116,8 @@ function criteriaOf(alert: PolicyResource): { ok: true; value: Array<{ metric: s
 /** Every NAT gateway of the stack has metric alerts on failed SNAT connections and dropped packets, each naming an action group. */
 export const natGatewayAlerts: StackValidationPolicy = {
   name: "mailhost-nat-gateway-alerts",
-  description: "Every NAT gateway of a mail host stack must have metric alerts on failed SNAT connections (SNATConnectionCount with ConnectionState = Failed) and on dropped packets (PacketDropCount), each naming an action group, so that the hosts' way out does not fail unnoticed.",
+  description:
+    "Every NAT gateway of a mail host stack must have metric alerts on failed SNAT connections (SNATConnectionCount with ConnectionState = Failed) and on dropped packets (PacketDropCount), each naming an action group, so that the hosts' way out does not fail unnoticed.",
   enforcementLevel: "advisory",
   validateStack: (args, report) => {
     const gateways = args.resources.filter((r) => NAT_GATEWAY_TYPE.test(r.type));
@@ -103,14 +129,26 @@ export const natGatewayAlerts: StackValidationPolicy = {
         const found = scoped.some((alert) => {
           const criteria = criteriaOf(alert);
           const groups = known(() => (alert.props.actions as Array<{ actionGroupId?: unknown }> | undefined) ?? []);
-          if (!criteria.ok || !groups.ok) { unknown = true; return false; }
+          if (!criteria.ok || !groups.ok) {
+            unknown = true;
+            return false;
+          }
           const notifies = groups.value.some((g) => g.actionGroupId !== undefined && g.actionGroupId !== "");
-          return notifies && criteria.value.some((c) => c.metric.toLowerCase() === wanted.metric.toLowerCase()
-            && (wanted.dimension === undefined || (c.dimensions[wanted.dimension.toLowerCase()] ?? []).includes(wanted.value.toLowerCase())));
+          return (
+            notifies &&
+            criteria.value.some(
+              (c) =>
+                c.metric.toLowerCase() === wanted.metric.toLowerCase() &&
+                (wanted.dimension === undefined || (c.dimensions[wanted.dimension.toLowerCase()] ?? []).includes(wanted.value.toLowerCase())),
+            )
+          );
         });
         if (found || unknown) continue;
         const filter = wanted.dimension === undefined ? "" : ` with ${wanted.dimension} = ${wanted.value}`;
-        report(`${label(gateway.type, gateway.name)} has no metric alert on ${wanted.what} (${wanted.metric}${filter}) that names an action group: the mail hosts' way out could fail unnoticed; enable mailhost:monitoring.`, gateway.urn);
+        report(
+          `${label(gateway.type, gateway.name)} has no metric alert on ${wanted.what} (${wanted.metric}${filter}) that names an action group: the mail hosts' way out could fail unnoticed; enable mailhost:monitoring.`,
+          gateway.urn,
+        );
       }
     }
   },

@@ -10,13 +10,17 @@ export const nicNoPublicIp: ResourceValidationPolicy = {
     if (NETWORK_INTERFACE_TYPE.test(args.type)) {
       const configs = Array.isArray(args.props.ipConfigurations) ? args.props.ipConfigurations : [];
       configs.forEach((c: Record<string, unknown>, i: number) => {
-        if (c?.publicIPAddress) report(`${label(args.type, args.name)} attaches a public IP address in ipConfigurations[${i}] (${String(c.name ?? i)}); mail hosts must have none.`);
+        if (c?.publicIPAddress)
+          report(`${label(args.type, args.name)} attaches a public IP address in ipConfigurations[${i}] (${String(c.name ?? i)}); mail hosts must have none.`);
       });
     } else if (VIRTUAL_MACHINE_TYPE.test(args.type)) {
       const nics = args.props.networkProfile?.networkInterfaceConfigurations;
       for (const nic of Array.isArray(nics) ? nics : []) {
         for (const ip of Array.isArray(nic?.ipConfigurations) ? nic.ipConfigurations : []) {
-          if (ip?.publicIPAddressConfiguration) report(`${label(args.type, args.name)} gives its network interface configuration "${String(nic.name)}" a public IP address; mail hosts must have none.`);
+          if (ip?.publicIPAddressConfiguration)
+            report(
+              `${label(args.type, args.name)} gives its network interface configuration "${String(nic.name)}" a public IP address; mail hosts must have none.`,
+            );
         }
       }
     }

@@ -3,7 +3,6 @@ import { MANAGEMENT_PORTS, SHORTEST_INBOUND_SOURCE_PREFIX } from "../../domain/l
 import { isInternetWideSource } from "../../domain/rules";
 import { NETWORK_SECURITY_GROUP_TYPE, SECURITY_RULE_TYPE, label } from "../lib/resources";
 
-
 /** RDP also listens on UDP; WinRM is TCP only. */
 const RDP_PORT = MANAGEMENT_PORTS[0];
 
@@ -28,8 +27,9 @@ export function exposedManagementPorts(rule: Record<string, unknown>): number[] 
   const access = String(rule.access ?? "").toLowerCase();
   const protocol = String(rule.protocol ?? "*").toLowerCase();
   if (direction !== "inbound" || access !== "allow" || !["*", "tcp", "udp"].includes(protocol)) return [];
-  const sources = [rule.sourceAddressPrefix, ...(Array.isArray(rule.sourceAddressPrefixes) ? rule.sourceAddressPrefixes : [])]
-    .filter((s): s is string => typeof s === "string");
+  const sources = [rule.sourceAddressPrefix, ...(Array.isArray(rule.sourceAddressPrefixes) ? rule.sourceAddressPrefixes : [])].filter(
+    (s): s is string => typeof s === "string",
+  );
   if (!sources.some(isInternetWideSource)) return [];
   const ranges = portRanges(rule);
   const ports = protocol === "udp" ? [RDP_PORT] : [...MANAGEMENT_PORTS];
@@ -43,12 +43,18 @@ export const nsgNoRemoteManagementFromInternet: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const rules: Array<Record<string, unknown>> = NETWORK_SECURITY_GROUP_TYPE.test(args.type)
-      ? (Array.isArray(args.props.securityRules) ? args.props.securityRules : [])
-      : SECURITY_RULE_TYPE.test(args.type) ? [args.props] : [];
+      ? Array.isArray(args.props.securityRules)
+        ? args.props.securityRules
+        : []
+      : SECURITY_RULE_TYPE.test(args.type)
+        ? [args.props]
+        : [];
     for (const rule of rules) {
       const ports = exposedManagementPorts(rule);
       if (ports.length > 0) {
-        report(`${label(args.type, args.name)}: rule "${String(rule.name ?? rule.securityRuleName ?? args.name)}" allows port${ports.length > 1 ? "s" : ""} ${ports.join(", ")} in from the Internet; remote management must never be reachable from "*", "Internet" or 0.0.0.0/0.`);
+        report(
+          `${label(args.type, args.name)}: rule "${String(rule.name ?? rule.securityRuleName ?? args.name)}" allows port${ports.length > 1 ? "s" : ""} ${ports.join(", ")} in from the Internet; remote management must never be reachable from "*", "Internet" or 0.0.0.0/0.`,
+        );
       }
     }
   },

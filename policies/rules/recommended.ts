@@ -13,7 +13,9 @@ export const maxUserPortRecommended: ResourceValidationPolicy = {
     for (const found of findValues(args.type, args.props, "MaxUserPort")) {
       const value = asNumber(found.value);
       if (typeof value === "number" && value < minimum) {
-        report(`${label(args.type, args.name)} sets MaxUserPort = ${found.protected ? "(protected value)" : value} in ${found.where}; at least ${minimum} is recommended.`);
+        report(
+          `${label(args.type, args.name)} sets MaxUserPort = ${found.protected ? "(protected value)" : value} in ${found.where}; at least ${minimum} is recommended.`,
+        );
       }
     }
   },
@@ -29,7 +31,9 @@ export const tcpTimedWaitDelayRecommended: ResourceValidationPolicy = {
     for (const found of findValues(args.type, args.props, "TcpTimedWaitDelay")) {
       const value = asNumber(found.value);
       if (typeof value === "number" && value > maximum) {
-        report(`${label(args.type, args.name)} sets TcpTimedWaitDelay = ${found.protected ? "(protected value)" : value} s in ${found.where}; at most ${maximum} s is recommended.`);
+        report(
+          `${label(args.type, args.name)} sets TcpTimedWaitDelay = ${found.protected ? "(protected value)" : value} s in ${found.where}; at most ${maximum} s is recommended.`,
+        );
       }
     }
   },

@@ -1,5 +1,16 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { AUTO_REUSE_PORT_RANGE_COUNT, AUTO_REUSE_PORT_RANGE_START, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, HIGHEST_PORT, MAX_USER_PORT, MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE, TCP_TIMED_WAIT_DELAY, WINDOWS_DEFAULTS, formatRange } from "../../domain/limits";
+import {
+  AUTO_REUSE_PORT_RANGE_COUNT,
+  AUTO_REUSE_PORT_RANGE_START,
+  DYNAMIC_PORT_RANGE_COUNT,
+  DYNAMIC_PORT_RANGE_START,
+  HIGHEST_PORT,
+  MAX_USER_PORT,
+  MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE,
+  TCP_TIMED_WAIT_DELAY,
+  WINDOWS_DEFAULTS,
+  formatRange,
+} from "../../domain/limits";
 import { autoReusePortRangeProblems, dynamicPortRangeProblems, maxUserPortProblem, tcpTimedWaitDelayProblem } from "../../domain/rules";
 import { label } from "../lib/resources";
 import { type ScriptFinding, readScriptTuning } from "../lib/scriptText/reader";
@@ -23,7 +34,9 @@ function problemsOf(f: ScriptFinding, maxUserPort: number | undefined, dynamicRa
   if (w.kind === "registry") {
     if (!w.keyKnown || !w.value.ok) return []; // the advisory policy says these cannot be verified
     if (w.wrongType !== undefined) {
-      return [`${w.setting} is written as ${w.wrongType}, not REG_DWORD; TCP/IP reads it only as REG_DWORD, so Windows ignores it and applies ${ignoredMeans(w.setting)}`];
+      return [
+        `${w.setting} is written as ${w.wrongType}, not REG_DWORD; TCP/IP reads it only as REG_DWORD, so Windows ignores it and applies ${ignoredMeans(w.setting)}`,
+      ];
     }
     const problem = w.setting === "TcpTimedWaitDelay" ? tcpTimedWaitDelayProblem(w.value.value) : maxUserPortProblem(w.value.value);
     if (problem === undefined) return [];
@@ -38,11 +51,15 @@ function problemsOf(f: ScriptFinding, maxUserPort: number | undefined, dynamicRa
     // One half left unchanged or not evaluable (the advisory policy says so): judge the other on its own.
     problems = [
       ...(start === undefined ? [] : dynamicPortRangeProblems(start, DYNAMIC_PORT_RANGE_COUNT.min).filter((p) => p.startsWith("DynamicPortRangeStartPort"))),
-      ...(count === undefined ? [] : dynamicPortRangeProblems(DYNAMIC_PORT_RANGE_START.min, count).filter((p) => p.startsWith("DynamicPortRangeNumberOfPorts"))),
+      ...(count === undefined
+        ? []
+        : dynamicPortRangeProblems(DYNAMIC_PORT_RANGE_START.min, count).filter((p) => p.startsWith("DynamicPortRangeNumberOfPorts"))),
     ];
   }
   if (!f.protected || problems.length === 0) return problems;
-  return [`the dynamic port range it sets (protected value) is not valid: it must start within ${formatRange(DYNAMIC_PORT_RANGE_START)}, hold ${formatRange(DYNAMIC_PORT_RANGE_COUNT)}, end at or below port ${HIGHEST_PORT}${maxUserPort === undefined ? "" : " and end at MaxUserPort"}`];
+  return [
+    `the dynamic port range it sets (protected value) is not valid: it must start within ${formatRange(DYNAMIC_PORT_RANGE_START)}, hold ${formatRange(DYNAMIC_PORT_RANGE_COUNT)}, end at or below port ${HIGHEST_PORT}${maxUserPort === undefined ? "" : " and end at MaxUserPort"}`,
+  ];
 }
 
 /**
@@ -61,12 +78,18 @@ function autoReuseProblemsOf(f: ScriptFinding, dynamicRange: { start: number; co
     problems = autoReusePortRangeProblems(start, count, dynamicRange?.start, dynamicRange?.count);
   } else {
     problems = [
-      ...(start === undefined ? [] : autoReusePortRangeProblems(start, AUTO_REUSE_PORT_RANGE_COUNT.min).filter((p) => p.startsWith("AutoReusePortRangeStartPort"))),
-      ...(count === undefined || count === 0 ? [] : autoReusePortRangeProblems(AUTO_REUSE_PORT_RANGE_START.min, count).filter((p) => p.startsWith("AutoReusePortRangeNumberOfPorts"))),
+      ...(start === undefined
+        ? []
+        : autoReusePortRangeProblems(start, AUTO_REUSE_PORT_RANGE_COUNT.min).filter((p) => p.startsWith("AutoReusePortRangeStartPort"))),
+      ...(count === undefined || count === 0
+        ? []
+        : autoReusePortRangeProblems(AUTO_REUSE_PORT_RANGE_START.min, count).filter((p) => p.startsWith("AutoReusePortRangeNumberOfPorts"))),
     ];
   }
   if (!f.protected || problems.length === 0) return problems;
-  return [`the auto-reuse port range it sets (protected value) is not valid: it must start within ${formatRange(AUTO_REUSE_PORT_RANGE_START)}, hold ${formatRange(AUTO_REUSE_PORT_RANGE_COUNT)}${dynamicRange === undefined ? "" : ` and lie inside the dynamic port range with at least ${MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE} of its ports outside`}`];
+  return [
+    `the auto-reuse port range it sets (protected value) is not valid: it must start within ${formatRange(AUTO_REUSE_PORT_RANGE_START)}, hold ${formatRange(AUTO_REUSE_PORT_RANGE_COUNT)}${dynamicRange === undefined ? "" : ` and lie inside the dynamic port range with at least ${MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE} of its ports outside`}`,
+  ];
 }
 
 /** The dynamic port range a resource's texts set with both values known (the last one), for the auto-reuse rule. */
@@ -74,7 +97,8 @@ function writtenDynamicRange(findings: readonly ScriptFinding[]): { start: numbe
   let range: { start: number; count: number } | undefined;
   for (const f of findings) {
     const w = f.write;
-    if (w.kind === "range" && w.start?.ok && w.count?.ok && typeof w.start.value === "number" && typeof w.count.value === "number") range = { start: w.start.value, count: w.count.value };
+    if (w.kind === "range" && w.start?.ok && w.count?.ok && typeof w.start.value === "number" && typeof w.count.value === "number")
+      range = { start: w.start.value, count: w.count.value };
   }
   return range;
 }
@@ -84,7 +108,8 @@ function writtenMaxUserPort(findings: readonly ScriptFinding[]): number | undefi
   let value: number | undefined;
   for (const f of findings) {
     const w = f.write;
-    if (w.kind === "registry" && w.setting === "MaxUserPort" && w.keyKnown && w.value.ok && w.wrongType === undefined && typeof w.value.value === "number") value = w.value.value;
+    if (w.kind === "registry" && w.setting === "MaxUserPort" && w.keyKnown && w.value.ok && w.wrongType === undefined && typeof w.value.value === "number")
+      value = w.value.value;
   }
   return value;
 }

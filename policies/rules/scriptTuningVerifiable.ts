@@ -1,5 +1,13 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { AUTO_REUSE_PORT_RANGE_COUNT, AUTO_REUSE_PORT_RANGE_START, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, formatRange } from "../../domain/limits";
+import {
+  AUTO_REUSE_PORT_RANGE_COUNT,
+  AUTO_REUSE_PORT_RANGE_START,
+  DYNAMIC_PORT_RANGE_COUNT,
+  DYNAMIC_PORT_RANGE_START,
+  MAX_USER_PORT,
+  TCP_TIMED_WAIT_DELAY,
+  formatRange,
+} from "../../domain/limits";
 import { indexVms, isVirtualMachine, targetVms, vmName } from "../lib/hosts";
 import { label } from "../lib/resources";
 import { type ScriptFinding, type ScriptReading, readScriptTuning } from "../lib/scriptText/reader";
@@ -28,12 +36,25 @@ function unverifiable(f: ScriptFinding): Array<{ setting: keyof typeof RANGES; w
   }
   const out: Array<{ setting: keyof typeof RANGES; why: string }> = [];
   if (w.kind === "autoReuse") {
-    if (w.start !== undefined && !w.start.ok) out.push({ setting: "AutoReusePortRangeStartPort", why: `it sets the auto-reuse range's start to ${shown(w.start.expression)}, which the pack cannot evaluate` });
-    if (w.count !== undefined && !w.count.ok) out.push({ setting: "AutoReusePortRangeNumberOfPorts", why: `it sets the auto-reuse range's number of ports to ${shown(w.count.expression)}, which the pack cannot evaluate` });
+    if (w.start !== undefined && !w.start.ok)
+      out.push({
+        setting: "AutoReusePortRangeStartPort",
+        why: `it sets the auto-reuse range's start to ${shown(w.start.expression)}, which the pack cannot evaluate`,
+      });
+    if (w.count !== undefined && !w.count.ok)
+      out.push({
+        setting: "AutoReusePortRangeNumberOfPorts",
+        why: `it sets the auto-reuse range's number of ports to ${shown(w.count.expression)}, which the pack cannot evaluate`,
+      });
     return out;
   }
-  if (w.start !== undefined && !w.start.ok) out.push({ setting: "DynamicPortRangeStartPort", why: `it sets the range's start to ${shown(w.start.expression)}, which the pack cannot evaluate` });
-  if (w.count !== undefined && !w.count.ok) out.push({ setting: "DynamicPortRangeNumberOfPorts", why: `it sets the range's number of ports to ${shown(w.count.expression)}, which the pack cannot evaluate` });
+  if (w.start !== undefined && !w.start.ok)
+    out.push({ setting: "DynamicPortRangeStartPort", why: `it sets the range's start to ${shown(w.start.expression)}, which the pack cannot evaluate` });
+  if (w.count !== undefined && !w.count.ok)
+    out.push({
+      setting: "DynamicPortRangeNumberOfPorts",
+      why: `it sets the range's number of ports to ${shown(w.count.expression)}, which the pack cannot evaluate`,
+    });
   return out;
 }
 
@@ -60,7 +81,8 @@ async function readKnown(r: PolicyResource): Promise<ScriptReading | undefined> 
  */
 export const scriptTuningVerifiable: StackValidationPolicy = {
   name: "mailhost-script-tuning-verifiable",
-  description: "The pack must be able to verify port tuning set in script text: a TcpTimedWaitDelay, MaxUserPort, dynamic port range or auto-reuse port range set to a variable or expression cannot be checked against its range, nor can a script a mail host fetches by address (run-command source.scriptUri, extension fileUris).",
+  description:
+    "The pack must be able to verify port tuning set in script text: a TcpTimedWaitDelay, MaxUserPort, dynamic port range or auto-reuse port range set to a variable or expression cannot be checked against its range, nor can a script a mail host fetches by address (run-command source.scriptUri, extension fileUris).",
   enforcementLevel: "advisory",
   validateStack: async (args, report) => {
     const vms = indexVms(args.resources.filter(isVirtualMachine));
@@ -78,7 +100,10 @@ export const scriptTuningVerifiable: StackValidationPolicy = {
       const hosts = known(() => mailHostsOf(r, vms));
       if (!hosts.ok || hosts.value === undefined) continue;
       for (const u of unreadable) {
-        report(`${who}: cannot verify the TcpTimedWaitDelay, MaxUserPort and dynamic port range set on ${hosts.value}: it runs a script fetched from ${u.where}, which the pack cannot read.`, r.urn);
+        report(
+          `${who}: cannot verify the TcpTimedWaitDelay, MaxUserPort and dynamic port range set on ${hosts.value}: it runs a script fetched from ${u.where}, which the pack cannot read.`,
+          r.urn,
+        );
       }
     }
   },

@@ -83,7 +83,8 @@ export function misplacedCredentials(carrier: Carrier, props: Record<string, unk
  */
 export const secretsOnlyProtected: ResourceValidationPolicy = {
   name: "mailhost-secrets-only-in-protected-settings",
-  description: "VM, scale-set and Arc extensions and run commands must carry SAS tokens, passwords and keys only in protectedSettings or protectedParameters (and read scripts and packages with a managed identity, not a SAS URL), in whatever encoding; guest configuration assignments must carry none at all, protected or not, because Machine Configuration has no secret management: secrets stay in Key Vault and reach the machine at run time (Key Vault VM extension or managed identity). Azure Policy definitions and assignments carry none either (Azure Policy has no secret parameter), with one stated exception: a policy definition's guest configuration contentUri may carry the read-only, https-only SAS of one content-addressed package blob that expires within a year.",
+  description:
+    "VM, scale-set and Arc extensions and run commands must carry SAS tokens, passwords and keys only in protectedSettings or protectedParameters (and read scripts and packages with a managed identity, not a SAS URL), in whatever encoding; guest configuration assignments must carry none at all, protected or not, because Machine Configuration has no secret management: secrets stay in Key Vault and reach the machine at run time (Key Vault VM extension or managed identity). Azure Policy definitions and assignments carry none either (Azure Policy has no secret parameter), with one stated exception: a policy definition's guest configuration contentUri may carry the read-only, https-only SAS of one content-addressed package blob that expires within a year.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const carrier = carrierOf(args.type);
@@ -91,11 +92,13 @@ export const secretsOnlyProtected: ResourceValidationPolicy = {
     // The value itself is never part of the message.
     for (const { slot, where, refused } of misplacedCredentials(carrier, args.props)) {
       // Under the slot's exception key: say what it accepts and why this one is refused.
-      const remedy = refused !== undefined && slot.exception !== undefined ? `${slot.exception.accepted}; this one is refused because ${refused}` : carrier.remedy(slot);
-      report(slot.protection === "never"
-        ? `${label(args.type, args.name)} carries a credential in ${where} (value not shown); ${remedy}.`
-        : `${label(args.type, args.name)} carries a credential in ${where} (value not shown); move it to ${remedy}.`);
+      const remedy =
+        refused !== undefined && slot.exception !== undefined ? `${slot.exception.accepted}; this one is refused because ${refused}` : carrier.remedy(slot);
+      report(
+        slot.protection === "never"
+          ? `${label(args.type, args.name)} carries a credential in ${where} (value not shown); ${remedy}.`
+          : `${label(args.type, args.name)} carries a credential in ${where} (value not shown); move it to ${remedy}.`,
+      );
     }
   },
 };
-

@@ -39,7 +39,9 @@ export const tuningValuesReadable: ResourceValidationPolicy = {
     const parts = [
       missing.length > 0 ? `carries no readable ${missing.join(", ")}` : "",
       notYetKnown.length > 0 ? `${notYetKnown.join(", ")} not known yet (preview)` : "",
-      retired.length > 0 ? `carries ${retired.join(", ")}, which the guest no longer reads (send ${SITE_CONFIG_CONTENT_PARAMETER} and SiteConfigPathBase64Url, base64url of UTF-8)` : "",
+      retired.length > 0
+        ? `carries ${retired.join(", ")}, which the guest no longer reads (send ${SITE_CONFIG_CONTENT_PARAMETER} and SiteConfigPathBase64Url, base64url of UTF-8)`
+        : "",
     ].filter((p) => p !== "");
     if (parts.length === 0) return;
     report(`${label(args.type, args.name)} ${parts.join("; ")}: the MailboxCacheTTL floor and capacity policies could not check it.`);

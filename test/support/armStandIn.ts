@@ -101,12 +101,19 @@ export const ARM_ERRORS = {
 export async function silentEndpoint(): Promise<{ endpoint: string; connections: () => number; close: () => Promise<void> }> {
   const sockets = new Set<net.Socket>();
   let count = 0;
-  const server = net.createServer((socket) => { count++; sockets.add(socket); socket.on("error", () => undefined); });
+  const server = net.createServer((socket) => {
+    count++;
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     endpoint: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
     connections: () => count,
-    close: async () => { for (const s of sockets) s.destroy(); await new Promise<void>((resolve) => server.close(() => resolve())); },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
@@ -121,10 +128,27 @@ export async function refusedEndpoint(): Promise<string> {
 
 function makeCertificate(): { key: string; cert: string; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "arm-stand-in-"));
-  execFileSync("openssl", [
-    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"),
-  ], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      path.join(dir, "key.pem"),
+      "-out",
+      path.join(dir, "cert.pem"),
+    ],
+    { stdio: "ignore" },
+  );
   return { key: fs.readFileSync(path.join(dir, "key.pem"), "utf8"), cert: fs.readFileSync(path.join(dir, "cert.pem"), "utf8"), dir };
 }
 
@@ -202,7 +226,14 @@ export class ArmStandIn {
   /** Delay before each Run Command result is served, ms (stands for Azure's run time in benchmarks). */
   runCommandDelayMs = 0;
 
-  private constructor(private readonly server: https.Server, readonly ca: string, readonly caFile: string, private readonly certDir: string, readonly subscription: string, readonly resourceGroup: string) {}
+  private constructor(
+    private readonly server: https.Server,
+    readonly ca: string,
+    readonly caFile: string,
+    private readonly certDir: string,
+    readonly subscription: string,
+    readonly resourceGroup: string,
+  ) {}
 
   get endpoint(): string {
     return `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -232,7 +263,9 @@ export class ArmStandIn {
   private handle(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse): void {
     this.requests++;
     let body = "";
-    req.on("data", (d) => { body += d; });
+    req.on("data", (d) => {
+      body += d;
+    });
     req.on("end", () => {
       try {
         this.route(req, res, body);
@@ -245,9 +278,14 @@ export class ArmStandIn {
   private route(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse, body: string): void {
     if (req.headers.authorization !== `Bearer ${STAND_IN_TOKEN}`) {
       this.unauthorized++;
-      return this.json(res, 401, { error: ARM_ERRORS.invalidToken }, {
-        "www-authenticate": `Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="${ARM_ERRORS.invalidToken.message}"`,
-      });
+      return this.json(
+        res,
+        401,
+        { error: ARM_ERRORS.invalidToken },
+        {
+          "www-authenticate": `Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="${ARM_ERRORS.invalidToken.message}"`,
+        },
+      );
     }
     const url = new URL(req.url ?? "/", this.endpoint);
     const base = `/subscriptions/${this.subscription}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/virtualMachines`;
@@ -256,11 +294,18 @@ export class ArmStandIn {
     if (group !== undefined && decodeURIComponent(group) !== this.resourceGroup) {
       return this.json(res, 404, { error: ARM_ERRORS.resourceGroupNotFound(decodeURIComponent(group)) });
     }
-    const action = req.method === "GET" && p === base ? "Microsoft.Compute/virtualMachines/read"
-      : req.method === "GET" && p.endsWith("/instanceView") ? "Microsoft.Compute/virtualMachines/instanceView/read"
-        : req.method === "POST" && p.endsWith("/runCommand") ? "Microsoft.Compute/virtualMachines/runCommand/action"
-          : /\/extensions\//.test(p) ? "Microsoft.Compute/virtualMachines/extensions/write"
-            : /\/guestConfigurationAssignments\//.test(p) ? `Microsoft.GuestConfiguration/guestConfigurationAssignments/${req.method === "GET" ? "read" : "write"}` : undefined;
+    const action =
+      req.method === "GET" && p === base
+        ? "Microsoft.Compute/virtualMachines/read"
+        : req.method === "GET" && p.endsWith("/instanceView")
+          ? "Microsoft.Compute/virtualMachines/instanceView/read"
+          : req.method === "POST" && p.endsWith("/runCommand")
+            ? "Microsoft.Compute/virtualMachines/runCommand/action"
+            : /\/extensions\//.test(p)
+              ? "Microsoft.Compute/virtualMachines/extensions/write"
+              : /\/guestConfigurationAssignments\//.test(p)
+                ? `Microsoft.GuestConfiguration/guestConfigurationAssignments/${req.method === "GET" ? "read" : "write"}`
+                : undefined;
     if (action !== undefined && this.deniedActions.has(action)) {
       return this.json(res, 403, { error: ARM_ERRORS.authorizationFailed(action, p.replace(/\/(instanceView|runCommand)$/, "")) });
     }
@@ -270,9 +315,18 @@ export class ArmStandIn {
       const all = [...this.vms.values()];
       const skip = Number(url.searchParams.get("skip") ?? "0");
       const page = all.slice(skip, skip + this.vmPageSize).map((vm) => ({
-        id: `${base}/${vm.name}`, name: vm.name, type: "Microsoft.Compute/virtualMachines", location: "westeurope", tags: vm.tags, ...(vm.zones ? { zones: vm.zones } : {}), properties: {},
+        id: `${base}/${vm.name}`,
+        name: vm.name,
+        type: "Microsoft.Compute/virtualMachines",
+        location: "westeurope",
+        tags: vm.tags,
+        ...(vm.zones ? { zones: vm.zones } : {}),
+        properties: {},
       }));
-      const next = skip + this.vmPageSize < all.length ? `${this.endpoint}${base}?api-version=${url.searchParams.get("api-version")}&skip=${skip + this.vmPageSize}` : undefined;
+      const next =
+        skip + this.vmPageSize < all.length
+          ? `${this.endpoint}${base}?api-version=${url.searchParams.get("api-version")}&skip=${skip + this.vmPageSize}`
+          : undefined;
       return this.json(res, 200, { value: page, ...(next ? { nextLink: next } : {}) });
     }
 
@@ -292,7 +346,11 @@ export class ArmStandIn {
         const list = this.extensionUpdates.get(vm.name) ?? [];
         list.push({ extension: decodeURIComponent(ext[1]), forceUpdateTag: parsed.properties?.forceUpdateTag ?? "" });
         this.extensionUpdates.set(vm.name, list);
-        return this.json(res, 200, { id: `${base}/${vm.name}/extensions/${ext[1]}`, name: ext[1], properties: { provisioningState: "Succeeded", forceUpdateTag: parsed.properties?.forceUpdateTag } });
+        return this.json(res, 200, {
+          id: `${base}/${vm.name}/extensions/${ext[1]}`,
+          name: ext[1],
+          properties: { provisioningState: "Succeeded", forceUpdateTag: parsed.properties?.forceUpdateTag },
+        });
       }
     }
 
@@ -316,23 +374,59 @@ export class ArmStandIn {
    * properties (the answer's complianceStatus, latestAssignmentReport, provisioningState, ...).
    */
   private assignment(vm: StandInVm, name: string, method: "GET" | "PUT", url: URL, body: string, res: import("node:http").ServerResponse): void {
-    if (url.searchParams.get("api-version") !== "2024-04-05") return this.json(res, 400, { error: { code: "InvalidApiVersionParameter", message: `api-version ${url.searchParams.get("api-version")}` } });
+    if (url.searchParams.get("api-version") !== "2024-04-05")
+      return this.json(res, 400, { error: { code: "InvalidApiVersionParameter", message: `api-version ${url.searchParams.get("api-version")}` } });
     const id = `/subscriptions/${this.subscription}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vm.name}/providers/Microsoft.GuestConfiguration/guestConfigurationAssignments/${name}`;
     const existing = this.assignments.get(vm.name.toLowerCase())?.get(name.toLowerCase());
     if (method === "GET") {
-      if (!existing) return this.json(res, 404, { error: { code: "ResourceNotFound", message: `The Resource 'Microsoft.GuestConfiguration/guestConfigurationAssignments/${name}' under resource group '${this.resourceGroup}' was not found.` } });
+      if (!existing)
+        return this.json(res, 404, {
+          error: {
+            code: "ResourceNotFound",
+            message: `The Resource 'Microsoft.GuestConfiguration/guestConfigurationAssignments/${name}' under resource group '${this.resourceGroup}' was not found.`,
+          },
+        });
       return this.json(res, 200, { ...existing, id });
     }
-    const input = JSON.parse(body || "{}") as { name?: string; location?: string; properties?: { context?: string; guestConfiguration?: Record<string, unknown> } & Record<string, unknown> };
+    const input = JSON.parse(body || "{}") as {
+      name?: string;
+      location?: string;
+      properties?: { context?: string; guestConfiguration?: Record<string, unknown> } & Record<string, unknown>;
+    };
     this.assignmentPuts.set(vm.name, [...(this.assignmentPuts.get(vm.name) ?? []), input as Record<string, unknown>]);
-    const readOnly = ["complianceStatus", "lastComplianceStatusChecked", "latestReportId", "latestAssignmentReport", "assignmentHash", "parameterHash", "provisioningState", "resourceType", "targetResourceId", "vmssVMList"];
+    const readOnly = [
+      "complianceStatus",
+      "lastComplianceStatusChecked",
+      "latestReportId",
+      "latestAssignmentReport",
+      "assignmentHash",
+      "parameterHash",
+      "provisioningState",
+      "resourceType",
+      "targetResourceId",
+      "vmssVMList",
+    ];
     const sentReadOnly = readOnly.filter((k) => input.properties !== undefined && k in input.properties);
     if (typeof input.location !== "string" || typeof input.properties?.guestConfiguration?.name !== "string" || sentReadOnly.length > 0) {
-      return this.json(res, 400, { error: { code: "InvalidRequestContent", message: `location and properties.guestConfiguration.name are required; read-only properties sent: ${sentReadOnly.join(", ") || "none"}` } });
+      return this.json(res, 400, {
+        error: {
+          code: "InvalidRequestContent",
+          message: `location and properties.guestConfiguration.name are required; read-only properties sent: ${sentReadOnly.join(", ") || "none"}`,
+        },
+      });
     }
     const stored = {
-      name, location: input.location,
-      properties: { ...input.properties, complianceStatus: "Pending", assignmentHash: null, latestReportId: null, lastComplianceStatusChecked: null, provisioningState: "Succeeded", guestConfiguration: { ...input.properties.guestConfiguration } },
+      name,
+      location: input.location,
+      properties: {
+        ...input.properties,
+        complianceStatus: "Pending",
+        assignmentHash: null,
+        latestReportId: null,
+        lastComplianceStatusChecked: null,
+        provisioningState: "Succeeded",
+        guestConfiguration: { ...input.properties.guestConfiguration },
+      },
     };
     this.setAssignment(vm.name, stored);
     return this.json(res, existing ? 200 : 201, { ...stored, id });
@@ -353,11 +447,22 @@ export class ArmStandIn {
       computerName: vm.name,
       vmAgent: {
         vmAgentVersion: "2.7.41491.1130",
-        statuses: [agent === "Ready"
-          ? { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Ready", message: "Guest Agent is running", time: new Date().toISOString() }
-          : { code: "ProvisioningState/Unavailable", level: "Warning", displayStatus: "Not Ready", message: "VM status blob is found but not yet populated.", time: new Date().toISOString() }],
+        statuses: [
+          agent === "Ready"
+            ? { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Ready", message: "Guest Agent is running", time: new Date().toISOString() }
+            : {
+                code: "ProvisioningState/Unavailable",
+                level: "Warning",
+                displayStatus: "Not Ready",
+                message: "VM status blob is found but not yet populated.",
+                time: new Date().toISOString(),
+              },
+        ],
       },
-      statuses: [{ code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded" }, { code: `PowerState/${power}`, level: "Info", displayStatus: `VM ${power}` }],
+      statuses: [
+        { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded" },
+        { code: `PowerState/${power}`, level: "Info", displayStatus: `VM ${power}` },
+      ],
     });
   }
 
@@ -386,24 +491,53 @@ export class ArmStandIn {
   private resourceGraph(url: URL, body: string, res: import("node:http").ServerResponse): void {
     this.graphPosts++;
     const quota = { "x-ms-user-quota-remaining": String(Math.max(0, 15 - this.graphPosts)), "x-ms-user-quota-resets-after": "00:00:01" };
-    if (url.searchParams.get("api-version") !== "2024-04-01") return this.json(res, 400, { error: { code: "InvalidApiVersionParameter", message: `api-version ${url.searchParams.get("api-version")}` } });
+    if (url.searchParams.get("api-version") !== "2024-04-01")
+      return this.json(res, 400, { error: { code: "InvalidApiVersionParameter", message: `api-version ${url.searchParams.get("api-version")}` } });
     if (this.graphThrottle > 0) {
       this.graphThrottle--;
-      return this.json(res, 429, { error: { code: "RateLimiting", message: "Please provide below info when asking for support: timestamp = ..., correlationId = ...." } }, { ...quota, "x-ms-user-quota-remaining": "0" });
+      return this.json(
+        res,
+        429,
+        { error: { code: "RateLimiting", message: "Please provide below info when asking for support: timestamp = ..., correlationId = ...." } },
+        { ...quota, "x-ms-user-quota-remaining": "0" },
+      );
     }
-    const input = JSON.parse(body || "{}") as { query?: string; subscriptions?: string[]; managementGroups?: string[]; options?: { $top?: number; $skipToken?: string; resultFormat?: string } };
-    if (typeof input.query !== "string" || input.query.trim() === "") return this.json(res, 400, { error: { code: "BadRequest", message: "query is required" } });
+    const input = JSON.parse(body || "{}") as {
+      query?: string;
+      subscriptions?: string[];
+      managementGroups?: string[];
+      options?: { $top?: number; $skipToken?: string; resultFormat?: string };
+    };
+    if (typeof input.query !== "string" || input.query.trim() === "")
+      return this.json(res, 400, { error: { code: "BadRequest", message: "query is required" } });
     const skipToken = input.options?.$skipToken;
     const first = this.graphRequests[0];
-    if (skipToken !== undefined && (first === undefined || first.query !== input.query || JSON.stringify(first.subscriptions) !== JSON.stringify(input.subscriptions ?? []) || JSON.stringify(first.managementGroups) !== JSON.stringify(input.managementGroups))) {
+    if (
+      skipToken !== undefined &&
+      (first === undefined ||
+        first.query !== input.query ||
+        JSON.stringify(first.subscriptions) !== JSON.stringify(input.subscriptions ?? []) ||
+        JSON.stringify(first.managementGroups) !== JSON.stringify(input.managementGroups))
+    ) {
       return this.json(res, 400, { error: { code: "BadRequest", message: "a $skipToken must come with the same query and scopes" } });
     }
-    this.graphRequests.push({ query: input.query, subscriptions: input.subscriptions ?? [], ...(input.managementGroups ? { managementGroups: input.managementGroups } : {}), top: input.options?.$top, skipToken });
+    this.graphRequests.push({
+      query: input.query,
+      subscriptions: input.subscriptions ?? [],
+      ...(input.managementGroups ? { managementGroups: input.managementGroups } : {}),
+      top: input.options?.$top,
+      skipToken,
+    });
     const offset = skipToken === undefined ? 0 : Number(JSON.parse(Buffer.from(skipToken, "base64").toString("utf8")).offset);
     const size = Math.min(this.graphPageSize, input.options?.$top ?? 100);
     const page = this.graphRows.slice(offset, offset + size);
     const next = offset + size < this.graphRows.length ? Buffer.from(JSON.stringify({ offset: offset + size })).toString("base64") : undefined;
-    return this.json(res, 200, { totalRecords: this.graphRows.length, count: page.length, resultTruncated: "false", facets: [], ...(next ? { $skipToken: next } : {}), data: page }, quota);
+    return this.json(
+      res,
+      200,
+      { totalRecords: this.graphRows.length, count: page.length, resultTruncated: "false", facets: [], ...(next ? { $skipToken: next } : {}), data: page },
+      quota,
+    );
   }
 
   private runCommand(vm: StandInVm, body: string, res: import("node:http").ServerResponse): void {
@@ -411,7 +545,9 @@ export class ArmStandIn {
     this.runCommandBodies.set(vm.name, [...(this.runCommandBodies.get(vm.name) ?? []), body]);
     const b = vm.behaviour;
     if (this.restarts.has(vm.name) && this.restarts.get(vm.name)!.power !== "running") {
-      return this.json(res, 409, { error: { code: "OperationNotAllowed", message: "Operation 'runCommand' is not allowed on VM since the VM is not running." } });
+      return this.json(res, 409, {
+        error: { code: "OperationNotAllowed", message: "Operation 'runCommand' is not allowed on VM since the VM is not running." },
+      });
     }
     if ((b.throttle ?? 0) > 0) {
       b.throttle = (b.throttle ?? 0) - 1;
@@ -459,25 +595,29 @@ export class ArmStandIn {
         operation.polls++;
         this.advance(vm);
         const power = this.restarts.get(vm.name)!.power;
-        if (power === "stopping" || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 200, { name: id, status: "InProgress", startTime: new Date().toISOString() });
+        if (power === "stopping" || operation.polls <= (b.pollsInProgress ?? 1))
+          return this.json(res, 200, { name: id, status: "InProgress", startTime: new Date().toISOString() });
         operation.finished = true;
         return this.json(res, 200, { name: id, status: "Succeeded", startTime: new Date().toISOString(), endTime: new Date().toISOString() });
       }
-      if (!operation.finished) return this.json(res, 202, undefined, { location: `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope/operationResults/${id}` });
+      if (!operation.finished)
+        return this.json(res, 202, undefined, { location: `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope/operationResults/${id}` });
       res.writeHead(200);
       return void res.end();
     }
     const running = Date.now() - operation.startedAt < this.runCommandDelayMs;
     if (kind === "operations") {
       operation.polls++;
-      if (b.never || running || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 200, { name: id, status: "InProgress", startTime: new Date().toISOString() });
+      if (b.never || running || operation.polls <= (b.pollsInProgress ?? 1))
+        return this.json(res, 200, { name: id, status: "InProgress", startTime: new Date().toISOString() });
       if (b.operationFails) {
         this.finish(operation);
         return this.json(res, 200, { name: id, status: "Failed", error: { code: "VMAgentStatusCommunicationError", message: "VM agent did not respond" } });
       }
       return this.json(res, 200, { name: id, status: "Succeeded", startTime: new Date().toISOString(), endTime: new Date().toISOString() });
     }
-    if (b.never || running || operation.polls <= (b.pollsInProgress ?? 1)) return this.json(res, 202, undefined, { location: `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope/operationResults/${id}` });
+    if (b.never || running || operation.polls <= (b.pollsInProgress ?? 1))
+      return this.json(res, 202, undefined, { location: `${this.endpoint}/providers/Microsoft.Compute/locations/westeurope/operationResults/${id}` });
     this.finish(operation);
     const run = this.scripts.get(vm.name)?.at(-1);
     const stdout = typeof b.stdout === "function" ? b.stdout(run?.script ?? "", run?.parameters ?? {}, this.restartState(vm.name).boots) : (b.stdout ?? "");

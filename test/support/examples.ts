@@ -10,7 +10,8 @@ export function existingVmId(name: string, group = "rg-mail-legacy"): string {
   return `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${group}/providers/Microsoft.Compute/virtualMachines/${name}`;
 }
 
-export const EXISTING_WORKSPACE_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-observability/providers/Microsoft.OperationalInsights/workspaces/log-shared-001";
+export const EXISTING_WORKSPACE_ID =
+  "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-observability/providers/Microsoft.OperationalInsights/workspaces/log-shared-001";
 
 /** Config of each example as `pulumi config set` would give it (the mock project is "mailhost"). */
 export const EXAMPLE_CONFIG: Record<string, Record<string, unknown>> = {
@@ -26,8 +27,13 @@ export const EXAMPLE_CONFIG: Record<string, Record<string, unknown>> = {
 /** Runs examples/<name>/index.ts (its top-level code is the program) and returns what it registered and exported. */
 export function runExample(name: string, stack = "dev"): Promise<OfflineRun> {
   const file = require.resolve(path.join(EXAMPLES_DIR, name, "index.ts"));
-  return runOffline(async () => {
-    delete require.cache[file];
-    return { ...(require(file) as Record<string, unknown>) };
-  }, stack, runtimeConfig(EXAMPLE_CONFIG[name]), ["mailhost:adminPassword"]);
+  return runOffline(
+    async () => {
+      delete require.cache[file];
+      return { ...(require(file) as Record<string, unknown>) };
+    },
+    stack,
+    runtimeConfig(EXAMPLE_CONFIG[name]),
+    ["mailhost:adminPassword"],
+  );
 }

@@ -21,7 +21,14 @@ export interface RowChange {
 }
 
 /** One assignment row for VM `vm` of `resourceGroup`, as the plan expects it unless changed. */
-export function assignmentRow(subscription: string, resourceGroup: string, vm: string, expected: ExpectedAssignment, evaluatedAt: string, change: RowChange = {}): AssignmentRow {
+export function assignmentRow(
+  subscription: string,
+  resourceGroup: string,
+  vm: string,
+  expected: ExpectedAssignment,
+  evaluatedAt: string,
+  change: RowChange = {},
+): AssignmentRow {
   const vmId = `/subscriptions/${subscription}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vm}`;
   const status = change.complianceStatus ?? "Compliant";
   const reasons = change.reasons ?? [];
@@ -39,16 +46,25 @@ export function assignmentRow(subscription: string, resourceGroup: string, vm: s
         name: MACHINE_CONFIGURATION_NAME,
         contentHash: change.contentHash ?? expected.contentHash,
         assignmentType: "ApplyAndAutoCorrect",
-        ...(change.noParameterList ? {} : { configurationParameter: Object.entries(change.parameters ?? expected.parameters).map(([name, value]) => ({ name, value })) }),
+        ...(change.noParameterList
+          ? {}
+          : { configurationParameter: Object.entries(change.parameters ?? expected.parameters).map(([name, value]) => ({ name, value })) }),
       },
-      latestAssignmentReport: status === "Pending" ? null : {
-        complianceStatus: status,
-        resources: change.noResources ? [] : [{
-          resourceId: change.resourceId ?? `[${MACHINE_CONFIGURATION_NAME}]${MACHINE_CONFIGURATION_NAME}`,
-          complianceStatus: status === "Compliant",
-          reasons: reasons.length > 0 || status !== "Compliant" ? reasons : [{ code: "DSC::RESOURCE::SUCCESS", phrase: "Operation successful." }],
-        }],
-      },
+      latestAssignmentReport:
+        status === "Pending"
+          ? null
+          : {
+              complianceStatus: status,
+              resources: change.noResources
+                ? []
+                : [
+                    {
+                      resourceId: change.resourceId ?? `[${MACHINE_CONFIGURATION_NAME}]${MACHINE_CONFIGURATION_NAME}`,
+                      complianceStatus: status === "Compliant",
+                      reasons: reasons.length > 0 || status !== "Compliant" ? reasons : [{ code: "DSC::RESOURCE::SUCCESS", phrase: "Operation successful." }],
+                    },
+                  ],
+            },
     },
   };
 }

@@ -4,7 +4,12 @@
  */
 import * as path from "node:path";
 
-interface Diagnostic { readonly Message: string; readonly Start: number; readonly Length: number; readonly Severity: string }
+interface Diagnostic {
+  readonly Message: string;
+  readonly Start: number;
+  readonly Length: number;
+  readonly Severity: string;
+}
 interface KustoLanguage {
   Symbols: {
     TableSymbol: { $ctor7: new (name: string, schema: string, description: string | null) => unknown };

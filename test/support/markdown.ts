@@ -12,7 +12,10 @@ type Token = ReturnType<typeof md.parse>[number];
 
 /** The text a heading renders (code spans without their backticks, links as their text). */
 function plainText(inline: Token): string {
-  return (inline.children ?? []).filter((t) => t.type === "text" || t.type === "code_inline").map((t) => t.content).join("");
+  return (inline.children ?? [])
+    .filter((t) => t.type === "text" || t.type === "code_inline")
+    .map((t) => t.content)
+    .join("");
 }
 
 /** The anchors GitHub gives the headings of a Markdown text, in order (a repeated heading gets `-1`, `-2`...). */

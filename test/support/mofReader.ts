@@ -18,7 +18,10 @@ class Reader {
     for (;;) {
       const rest = this.text.slice(this.pos);
       const ws = /^\s+/.exec(rest);
-      if (ws) { this.pos += ws[0].length; continue; }
+      if (ws) {
+        this.pos += ws[0].length;
+        continue;
+      }
       if (rest.startsWith("/*")) {
         const end = this.text.indexOf("*/", this.pos + 2);
         if (end < 0) throw new Error("unterminated comment");
@@ -33,13 +36,20 @@ class Reader {
       return;
     }
   }
-  eof(): boolean { this.skip(); return this.pos >= this.text.length; }
+  eof(): boolean {
+    this.skip();
+    return this.pos >= this.text.length;
+  }
   expect(token: string): void {
     this.skip();
-    if (!this.text.startsWith(token, this.pos)) throw new Error(`expected ${JSON.stringify(token)} at ${this.pos}: ${JSON.stringify(this.text.slice(this.pos, this.pos + 30))}`);
+    if (!this.text.startsWith(token, this.pos))
+      throw new Error(`expected ${JSON.stringify(token)} at ${this.pos}: ${JSON.stringify(this.text.slice(this.pos, this.pos + 30))}`);
     this.pos += token.length;
   }
-  peek(token: string): boolean { this.skip(); return this.text.startsWith(token, this.pos); }
+  peek(token: string): boolean {
+    this.skip();
+    return this.text.startsWith(token, this.pos);
+  }
   word(): string {
     this.skip();
     const m = /^[$A-Za-z_][A-Za-z0-9_]*/.exec(this.text.slice(this.pos));
@@ -102,7 +112,10 @@ export function readMof(text: string): MofReadInstance[] {
     r.expect("of");
     const className = r.word();
     let alias: string | undefined;
-    if (r.peek("as")) { r.expect("as"); alias = r.word(); }
+    if (r.peek("as")) {
+      r.expect("as");
+      alias = r.word();
+    }
     r.expect("{");
     const properties: Array<[string, MofReadValue]> = [];
     while (!r.peek("}")) {

@@ -43,7 +43,13 @@ function fieldValue(field: string, target: PolicyTarget): unknown {
 const lower = (v: unknown) => (typeof v === "string" ? v.toLowerCase() : v);
 function like(value: unknown, pattern: string): boolean {
   if (typeof value !== "string") return false;
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "i");
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+    "i",
+  );
   return re.test(value);
 }
 

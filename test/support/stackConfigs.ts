@@ -12,7 +12,11 @@ import { loadSiteConfigTemplate } from "../../content/siteConfigTemplate";
 /** The `mailhost:*` keys of `Pulumi.<stack>.yaml`, without the namespace (and without the secret). */
 export function committedStack(stack: string): Record<string, unknown> {
   const doc = parse(fs.readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-  return Object.fromEntries(Object.entries(doc.config).filter(([k]) => k.startsWith("mailhost:") && k !== "mailhost:adminPassword").map(([k, v]) => [k.slice("mailhost:".length), v]));
+  return Object.fromEntries(
+    Object.entries(doc.config)
+      .filter(([k]) => k.startsWith("mailhost:") && k !== "mailhost:adminPassword")
+      .map(([k, v]) => [k.slice("mailhost:".length), v]),
+  );
 }
 
 /** A committed stack's config with `change` applied to a deep copy of its raw form, validated. */

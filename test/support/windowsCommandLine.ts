@@ -27,7 +27,10 @@ export function bindThroughCommandLine(parameters: ReadonlyArray<{ readonly name
   let line = parameters.map((p) => `-${p.name} ${p.value}`).join(" ");
   const end = line.search(END_OF_COMMAND);
   if (end >= 0) line = line.slice(0, end);
-  const words = line.replace(EATEN, "").split(SEPARATORS).filter((w) => w !== "");
+  const words = line
+    .replace(EATEN, "")
+    .split(SEPARATORS)
+    .filter((w) => w !== "");
   const names = new Map(parameters.map((p) => [p.name.toLowerCase(), p.name]));
   const bound: Record<string, string> = {};
   const stray: string[] = [];

@@ -14,8 +14,15 @@ type Rule = ResourceValidationPolicy | StackValidationPolicy;
 function reportAs(rule: Rule, report: ReportViolation): ReportViolation {
   const emit = report as unknown as (v: object) => void;
   return ((message: string | { message?: string; urn?: string; enforcementLevel?: string }, urn?: string) => {
-    if (typeof message === "object") return emit({ ...message, name: rule.name, description: rule.description, enforcementLevel: message.enforcementLevel ?? rule.enforcementLevel });
-    return emit({ name: rule.name, description: rule.description, message: message ? `${rule.description}\n${message}` : rule.description, urn, enforcementLevel: rule.enforcementLevel });
+    if (typeof message === "object")
+      return emit({ ...message, name: rule.name, description: rule.description, enforcementLevel: message.enforcementLevel ?? rule.enforcementLevel });
+    return emit({
+      name: rule.name,
+      description: rule.description,
+      message: message ? `${rule.description}\n${message}` : rule.description,
+      urn,
+      enforcementLevel: rule.enforcementLevel,
+    });
   }) as ReportViolation;
 }
 
@@ -24,9 +31,27 @@ const rules = mailhostPolicies() as Rule[];
 for (const level of ["mandatory", "advisory"] as const) {
   const resource = rules.filter((r): r is ResourceValidationPolicy => "validateResource" in r && r.enforcementLevel === level);
   const stack = rules.filter((r): r is StackValidationPolicy => "validateStack" in r && r.enforcementLevel === level);
-  const steps = resource.flatMap((rule) => (Array.isArray(rule.validateResource) ? rule.validateResource : [rule.validateResource!]).map((validate) => ({ rule, validate })));
-  if (steps.length > 0) merged.push({ name: `mailhost-merged-resource-${level}`, description: `Resource rules at ${level}.`, enforcementLevel: level, validateResource: async (args, report) => { for (const { rule, validate } of steps) await validate(args, reportAs(rule, report)); } });
-  if (stack.length > 0) merged.push({ name: `mailhost-merged-stack-${level}`, description: `Stack rules at ${level}.`, enforcementLevel: level, validateStack: async (args, report) => { for (const rule of stack) await rule.validateStack(args, reportAs(rule, report)); } });
+  const steps = resource.flatMap((rule) =>
+    (Array.isArray(rule.validateResource) ? rule.validateResource : [rule.validateResource!]).map((validate) => ({ rule, validate })),
+  );
+  if (steps.length > 0)
+    merged.push({
+      name: `mailhost-merged-resource-${level}`,
+      description: `Resource rules at ${level}.`,
+      enforcementLevel: level,
+      validateResource: async (args, report) => {
+        for (const { rule, validate } of steps) await validate(args, reportAs(rule, report));
+      },
+    });
+  if (stack.length > 0)
+    merged.push({
+      name: `mailhost-merged-stack-${level}`,
+      description: `Stack rules at ${level}.`,
+      enforcementLevel: level,
+      validateStack: async (args, report) => {
+        for (const rule of stack) await rule.validateStack(args, reportAs(rule, report));
+      },
+    });
 }
 const initialConfig: PolicyPackConfig = {};
 new PolicyPack("mailhost-merged-bench", { policies: merged }, initialConfig);

@@ -59,16 +59,26 @@ export function splitArguments(command: string): Array<{ text: string; start: nu
       const c = command[i];
       if (c === "\\") {
         let n = 0;
-        while (command[i] === "\\") { n++; i++; }
+        while (command[i] === "\\") {
+          n++;
+          i++;
+        }
         if (command[i] === '"') {
           text += "\\".repeat(Math.floor(n / 2));
-          if (n % 2 === 1) { text += '"'; i++; }
+          if (n % 2 === 1) {
+            text += '"';
+            i++;
+          }
         } else {
           text += "\\".repeat(n);
         }
       } else if (c === '"') {
         // Inside quotes, "" is a literal quote (as the Microsoft C runtime reads it).
-        if (quoted && command[i + 1] === '"') { text += '"'; i += 2; continue; }
+        if (quoted && command[i + 1] === '"') {
+          text += '"';
+          i += 2;
+          continue;
+        }
         quoted = !quoted;
         i++;
       } else {

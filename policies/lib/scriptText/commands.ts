@@ -91,7 +91,11 @@ const lower = (s: string) => s.toLowerCase();
 
 /** `C:\Windows\System32\reg.exe` → `reg`. */
 export function programName(name: string): string {
-  const base = name.replace(/^["']|["']$/g, "").split(/[\\/]/).pop() ?? "";
+  const base =
+    name
+      .replace(/^["']|["']$/g, "")
+      .split(/[\\/]/)
+      .pop() ?? "";
   return lower(base).replace(/\.(exe|com)$/, "");
 }
 
@@ -137,10 +141,16 @@ function regAdd(cmd: ShellCommand): ScriptWrite[] {
   const typeWord = option("/t");
   const type = typeWord === undefined ? "REG_SZ" : typeWord.text?.toUpperCase();
   const isDword = type === "REG_DWORD" || type === "REG_DWORD_LITTLE_ENDIAN";
-  const value = isDword ? regDwordData(option("/d")) : (() => {
-    const d = option("/d");
-    return d === undefined ? { ok: true as const, value: "" } : d.text === undefined ? { ok: false as const, expression: d.raw } : { ok: true as const, value: d.text };
-  })();
+  const value = isDword
+    ? regDwordData(option("/d"))
+    : (() => {
+        const d = option("/d");
+        return d === undefined
+          ? { ok: true as const, value: "" }
+          : d.text === undefined
+            ? { ok: false as const, expression: d.raw }
+            : { ok: true as const, value: d.text };
+      })();
   return [{ kind: "registry", setting, value, wrongType: type === undefined || isDword ? undefined : type, keyKnown, via: "reg add", line: cmd.line }];
 }
 
@@ -162,26 +172,82 @@ interface CmdletShape {
 
 /** Common parameters of every cmdlet (about_CommonParameters); the `*Action`/`*Variable` ones take a value. */
 const COMMON: Record<string, readonly string[]> = {
-  Verbose: ["vb"], Debug: ["db"], ErrorAction: ["ea"], WarningAction: ["wa"], InformationAction: ["infa"], ProgressAction: ["proga"],
-  ErrorVariable: ["ev"], WarningVariable: ["wv"], InformationVariable: ["iv"], OutVariable: ["ov"], OutBuffer: ["ob"], PipelineVariable: ["pv"],
-  WhatIf: ["wi"], Confirm: ["cf"],
+  Verbose: ["vb"],
+  Debug: ["db"],
+  ErrorAction: ["ea"],
+  WarningAction: ["wa"],
+  InformationAction: ["infa"],
+  ProgressAction: ["proga"],
+  ErrorVariable: ["ev"],
+  WarningVariable: ["wv"],
+  InformationVariable: ["iv"],
+  OutVariable: ["ov"],
+  OutBuffer: ["ob"],
+  PipelineVariable: ["pv"],
+  WhatIf: ["wi"],
+  Confirm: ["cf"],
 };
 const COMMON_SWITCHES = ["Verbose", "Debug", "WhatIf", "Confirm"];
 
 const ITEM_PROPERTY: CmdletShape = {
-  parameters: { Path: [], LiteralPath: ["PSPath", "LP"], Name: ["PSProperty"], Value: [], Type: [], PropertyType: [], Force: [], PassThru: [], Filter: [], Include: [], Exclude: [], Credential: [], InputObject: [], ...COMMON },
+  parameters: {
+    Path: [],
+    LiteralPath: ["PSPath", "LP"],
+    Name: ["PSProperty"],
+    Value: [],
+    Type: [],
+    PropertyType: [],
+    Force: [],
+    PassThru: [],
+    Filter: [],
+    Include: [],
+    Exclude: [],
+    Credential: [],
+    InputObject: [],
+    ...COMMON,
+  },
   switches: ["Force", "PassThru", ...COMMON_SWITCHES],
   positional: [],
 };
-const SET_ITEM_PROPERTY: CmdletShape = { ...ITEM_PROPERTY, parameters: { ...ITEM_PROPERTY.parameters, PropertyType: undefined as never }, positional: ["Path", "Name", "Value"] };
-const NEW_ITEM_PROPERTY: CmdletShape = { ...ITEM_PROPERTY, parameters: { ...ITEM_PROPERTY.parameters, Type: undefined as never, PropertyType: ["Type"] }, positional: ["Path", "Name"] };
+const SET_ITEM_PROPERTY: CmdletShape = {
+  ...ITEM_PROPERTY,
+  parameters: { ...ITEM_PROPERTY.parameters, PropertyType: undefined as never },
+  positional: ["Path", "Name", "Value"],
+};
+const NEW_ITEM_PROPERTY: CmdletShape = {
+  ...ITEM_PROPERTY,
+  parameters: { ...ITEM_PROPERTY.parameters, Type: undefined as never, PropertyType: ["Type"] },
+  positional: ["Path", "Name"],
+};
 const SET_NET_TCP_SETTING: CmdletShape = {
   parameters: {
-    SettingName: [], DynamicPortRangeStartPort: [], DynamicPortRangeNumberOfPorts: [], AutoReusePortRangeStartPort: [], AutoReusePortRangeNumberOfPorts: [],
-    MinRtoMs: [], InitialCongestionWindowMss: [], CongestionProvider: [], CwndRestart: [], DelayedAckTimeoutMs: [], DelayedAckFrequency: [],
-    MemoryPressureProtection: [], AutoTuningLevelLocal: [], EcnCapability: [], Timestamps: [], InitialRtoMs: [], ScalingHeuristics: [],
-    NonSackRttResiliency: [], ForceWS: [], MaxSynRetransmissions: [], AutomaticUseCustom: [], InputObject: [], CimSession: ["Session"],
-    ThrottleLimit: [], AsJob: [], PassThru: [], ...COMMON,
+    SettingName: [],
+    DynamicPortRangeStartPort: [],
+    DynamicPortRangeNumberOfPorts: [],
+    AutoReusePortRangeStartPort: [],
+    AutoReusePortRangeNumberOfPorts: [],
+    MinRtoMs: [],
+    InitialCongestionWindowMss: [],
+    CongestionProvider: [],
+    CwndRestart: [],
+    DelayedAckTimeoutMs: [],
+    DelayedAckFrequency: [],
+    MemoryPressureProtection: [],
+    AutoTuningLevelLocal: [],
+    EcnCapability: [],
+    Timestamps: [],
+    InitialRtoMs: [],
+    ScalingHeuristics: [],
+    NonSackRttResiliency: [],
+    ForceWS: [],
+    MaxSynRetransmissions: [],
+    AutomaticUseCustom: [],
+    InputObject: [],
+    CimSession: ["Session"],
+    ThrottleLimit: [],
+    AsJob: [],
+    PassThru: [],
+    ...COMMON,
   },
   switches: ["AsJob", "PassThru", ...COMMON_SWITCHES],
   positional: ["SettingName"],
@@ -205,7 +271,10 @@ function bind(shape: CmdletShape, words: readonly Word[]): Map<string, Word | tr
     if (w.parameter !== undefined) {
       const name = resolveParameter(shape, w.parameter);
       if (name === undefined) return undefined;
-      if (shape.switches.includes(name) && !w.colonValue) { bound.set(name, true); continue; }
+      if (shape.switches.includes(name) && !w.colonValue) {
+        bound.set(name, true);
+        continue;
+      }
       const value = words[i + 1];
       if (value === undefined) return undefined;
       bound.set(name, value);
@@ -282,7 +351,8 @@ function setNetTcpSetting(cmd: ShellCommand): ScriptWrite[] {
   if (start !== undefined || count !== undefined) out.push({ kind: "range", start, count, via: "Set-NetTCPSetting", line: cmd.line });
   const autoStart = numberValue(asWord(bound.get("AutoReusePortRangeStartPort")));
   const autoCount = numberValue(asWord(bound.get("AutoReusePortRangeNumberOfPorts")));
-  if (autoStart !== undefined || autoCount !== undefined) out.push({ kind: "autoReuse", start: autoStart, count: autoCount, via: "Set-NetTCPSetting", line: cmd.line });
+  if (autoStart !== undefined || autoCount !== undefined)
+    out.push({ kind: "autoReuse", start: autoStart, count: autoCount, via: "Set-NetTCPSetting", line: cmd.line });
   return out;
 }
 
@@ -319,11 +389,29 @@ function netsh(cmd: ShellCommand): ScriptWrite[] {
   if (values.protocol?.text !== undefined && lower(values.protocol.text) !== "tcp") return []; // UDP is not governed here
   const netshNumber = (w: Word | undefined): ScriptValue | undefined =>
     w === undefined ? undefined : w.text === undefined ? { ok: false, expression: w.raw } : { ok: true, value: /^\d+$/.test(w.text) ? Number(w.text) : w.text };
-  return [{ kind: "range", start: netshNumber(values.startport), count: netshNumber(values.numberofports), via: `netsh interface ${family} set dynamicportrange`, line: cmd.line }];
+  return [
+    {
+      kind: "range",
+      start: netshNumber(values.startport),
+      count: netshNumber(values.numberofports),
+      via: `netsh interface ${family} set dynamicportrange`,
+      line: cmd.line,
+    },
+  ];
 }
 
 /** PowerShell's command-line options that take a value (powershell.exe and pwsh, any unambiguous prefix). */
-const POWERSHELL_VALUE_OPTIONS = ["executionpolicy", "windowstyle", "inputformat", "outputformat", "version", "configurationname", "psconsolefile", "workingdirectory", "settingsfile"];
+const POWERSHELL_VALUE_OPTIONS = [
+  "executionpolicy",
+  "windowstyle",
+  "inputformat",
+  "outputformat",
+  "version",
+  "configurationname",
+  "psconsolefile",
+  "workingdirectory",
+  "settingsfile",
+];
 /** Their short forms. */
 const POWERSHELL_VALUE_SHORT = ["ep", "ex", "w", "v", "o", "if", "of", "wd"];
 
@@ -336,8 +424,16 @@ function powerShellCommandText(words: readonly Word[]): string | undefined {
   for (let i = 0; i < words.length; i++) {
     const w = words[i];
     const option = (w.parameter !== undefined ? w.parameter : /^[-/]/.test(w.text ?? "") ? w.text!.slice(1) : undefined)?.toLowerCase();
-    const rest = () => words.slice(i + 1).map((x) => x.text ?? x.raw).join(" ");
-    if (option === undefined) return words.slice(i).map((x) => x.text ?? x.raw).join(" ");
+    const rest = () =>
+      words
+        .slice(i + 1)
+        .map((x) => x.text ?? x.raw)
+        .join(" ");
+    if (option === undefined)
+      return words
+        .slice(i)
+        .map((x) => x.text ?? x.raw)
+        .join(" ");
     if (option === "") return undefined; // `-`: commands from standard input
     if (option === "c" || abbreviates(option, "command", 1)) return rest();
     if (["e", "ec", "enc"].includes(option) || abbreviates(option, "encodedcommand", 2)) {
@@ -374,9 +470,13 @@ export function writesOf(cmd: ShellCommand, nested: NestedReaders): ScriptWrite[
       const c = cmd.words.findIndex((w) => /^\/[ck]$/i.test(w.text ?? ""));
       if (c < 0) return [];
       // From cmd, the raw rest keeps its quotes; from PowerShell, the words are the arguments.
-      const rest = cmd.rest !== undefined
-        ? cmd.rest.slice(cmd.rest.toLowerCase().indexOf(lower(cmd.words[c].text!)) + 2)
-        : cmd.words.slice(c + 1).map((w) => w.text ?? w.raw).join(" ");
+      const rest =
+        cmd.rest !== undefined
+          ? cmd.rest.slice(cmd.rest.toLowerCase().indexOf(lower(cmd.words[c].text!)) + 2)
+          : cmd.words
+              .slice(c + 1)
+              .map((w) => w.text ?? w.raw)
+              .join(" ");
       const unquoted = /^\s*"(.*)"\s*$/s.exec(rest)?.[1] ?? rest;
       return nested.readCmd(unquoted, cmd.line);
     }

@@ -45,7 +45,10 @@ function stringValue(node: SyntaxNode): string | undefined {
     if (node.descendantsOfType(["variable", "sub_expression"]).length > 0 || text.includes("$(")) return undefined;
     // Backtick escapes: `0 `a `b `f `n `r `t `v, else the character itself.
     const escapes: Record<string, string> = { "0": "\0", a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v" };
-    return text.slice(1, -1).replace(/`(.)/g, (_, c: string) => escapes[c] ?? c).replace(/""/g, '"');
+    return text
+      .slice(1, -1)
+      .replace(/`(.)/g, (_, c: string) => escapes[c] ?? c)
+      .replace(/""/g, '"');
   }
   return undefined; // here-strings
 }
@@ -53,7 +56,10 @@ function stringValue(node: SyntaxNode): string | undefined {
 type Constant = { text: string; number?: number };
 
 function variableName(node: SyntaxNode): string {
-  return node.text.replace(/^\$\{?|\}$/g, "").replace(/^(script|global|local):/i, "").toLowerCase();
+  return node.text
+    .replace(/^\$\{?|\}$/g, "")
+    .replace(/^(script|global|local):/i, "")
+    .toLowerCase();
 }
 
 /** A literal value of an expression node, or undefined. */
@@ -109,7 +115,12 @@ function wordOf(node: SyntaxNode, source: string, next: SyntaxNode | undefined, 
     // A bare word; one that expands a variable is known only when the variable is a constant.
     if (node.namedChildCount === 0 && !raw.includes("$")) return { raw, text: raw };
     if (/^[^$]*\$\{?\w+\}?$/.test(raw)) {
-      const c = constants.get(raw.slice(raw.indexOf("$")).replace(/^\$\{?|\}$/g, "").toLowerCase());
+      const c = constants.get(
+        raw
+          .slice(raw.indexOf("$"))
+          .replace(/^\$\{?|\}$/g, "")
+          .toLowerCase(),
+      );
       if (c !== undefined) return { raw, text: raw.slice(0, raw.indexOf("$")) + c.text };
     }
     return { raw };

@@ -62,9 +62,13 @@ export interface ScriptReading {
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 function extensionTexts(settings: unknown, protectedSettings: unknown, prefix: string, texts: ScriptText[], unreadable: UnreadableScript[]): void {
-  for (const [root, where, isProtected] of [[settings, "settings", false], [protectedSettings, "protectedSettings", true]] as const) {
+  for (const [root, where, isProtected] of [
+    [settings, "settings", false],
+    [protectedSettings, "protectedSettings", true],
+  ] as const) {
     if (!isRecord(root)) continue;
-    if (typeof root.commandToExecute === "string") texts.push({ text: root.commandToExecute, shell: "cmd", where: `${prefix}${where}.commandToExecute`, protected: isProtected });
+    if (typeof root.commandToExecute === "string")
+      texts.push({ text: root.commandToExecute, shell: "cmd", where: `${prefix}${where}.commandToExecute`, protected: isProtected });
     if (Array.isArray(root.fileUris) && root.fileUris.length > 0) unreadable.push({ where: `${prefix}${where}.fileUris` });
   }
 }
@@ -120,12 +124,16 @@ function readWith(ps: PowerShellReader | undefined, text: string, shell: Shell):
   const fromCommands = (commands: ShellCommand[]) => commands.flatMap((c) => writesOf(c, nested));
   const fromCmd = (t: string, line: number): ScriptWrite[] => {
     const lines = t.split(/\r?\n/);
-    return lines.flatMap((l, i) => readCmdLine(l).map((c): ShellCommand => ({
-      name: c.words[0].text ?? c.words[0].raw,
-      words: c.words.slice(1),
-      rest: c.rest,
-      line: line + i,
-    }))).flatMap((c) => writesOf(c, nested));
+    return lines
+      .flatMap((l, i) =>
+        readCmdLine(l).map((c): ShellCommand => ({
+          name: c.words[0].text ?? c.words[0].raw,
+          words: c.words.slice(1),
+          rest: c.rest,
+          line: line + i,
+        })),
+      )
+      .flatMap((c) => writesOf(c, nested));
   };
   return shell === "cmd" ? fromCmd(text, 1) : fromCommands(ps!(text));
 }

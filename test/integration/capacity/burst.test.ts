@@ -46,7 +46,11 @@ describe("capacity model on a real TCP stack: two back-end endpoints", () => {
   const B = serverPorts.length;
   // Expected counts come from the model (experiments/capacity/model.ts over domain/capacity.ts).
   const cases: Array<[Sharing, string, string]> = [
-    ["bindFirst", "a socket bound to port 0 before connect() holds its port against every destination: one pool of P for the host (Windows' default)", "EADDRINUSE"],
+    [
+      "bindFirst",
+      "a socket bound to port 0 before connect() holds its port against every destination: one pool of P for the host (Windows' default)",
+      "EADDRINUSE",
+    ],
     ["plainConnect", "a plain connect() shares a port across destinations: P per endpoint (the auto-reuse behaviour)", "EADDRNOTAVAIL"],
   ];
   for (const [sharing, title, code] of cases) {
@@ -55,13 +59,24 @@ describe("capacity model on a real TCP stack: two back-end endpoints", () => {
       if (missing.length > 0) assert.fail(`this test runs TCP in a private network namespace and needs: ${missing.join("; ")}`);
       const hostBefore = readSysctls();
       const expected = predictedBurstSuccesses(sharing, { ports: P, timeWaitSeconds: 60 }, B);
-      const r = await endpointsInFreshNetns({ label: sharing, sharing, ports, serverPorts, sampleIntervalMs: 1000, connectTimeoutMs: 2_000 }, { timeoutMs: 20_000 });
+      const r = await endpointsInFreshNetns(
+        { label: sharing, sharing, ports, serverPorts, sampleIntervalMs: 1000, connectTimeoutMs: 2_000 },
+        { timeoutMs: 20_000 },
+      );
       assert.equal(r.successes, expected, `${expected} connections succeed over ${B} endpoints`);
-      assert.deepEqual(r.successesPerEndpoint, serverPorts.map(() => expected / B), "round-robin over the endpoints");
+      assert.deepEqual(
+        r.successesPerEndpoint,
+        serverPorts.map(() => expected / B),
+        "round-robin over the endpoints",
+      );
       assert.equal(r.firstFailure?.attempt, expected + 1);
       assert.equal(r.firstFailure?.code, code);
       assert.equal(r.distinctLocalPorts, P, "every port of the range was used");
-      assert.equal(r.portsSharedAcrossEndpoints, sharing === "bindFirst" ? 0 : P, sharing === "bindFirst" ? "no port served two endpoints" : "every port served both endpoints");
+      assert.equal(
+        r.portsSharedAcrossEndpoints,
+        sharing === "bindFirst" ? 0 : P,
+        sharing === "bindFirst" ? "no port served two endpoints" : "every port served both endpoints",
+      );
       assert.ok(r.allLocalPortsInRange);
       assert.equal(r.samples[0]?.client, expected, "each success sits in TIME_WAIT on the client");
       assert.deepEqual(readSysctls(), hostBefore, "the host's sysctls are unchanged");
@@ -76,9 +91,19 @@ describe("capacity burst test: prerequisites", () => {
   });
   it("names what is missing, each on one line, when the tools cannot be found", () => {
     const script = `require(${JSON.stringify(path.join(__dirname, "..", "..", "..", "experiments", "capacity", "netns.ts"))}).missingPrerequisites().forEach((m) => console.log(m))`;
-    const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { encoding: "utf8", env: { ...process.env, PATH: "/nonexistent" }, cwd: path.join(__dirname, "..", "..", "..") });
+    const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: "/nonexistent" },
+      cwd: path.join(__dirname, "..", "..", ".."),
+    });
     const lines = r.stdout.trim().split("\n");
-    assert.ok(lines.some((l) => l.startsWith("the `unshare` command (Debian package util-linux)")), r.stdout + r.stderr);
-    assert.ok(lines.some((l) => l.startsWith("the `ip` command")), r.stdout);
+    assert.ok(
+      lines.some((l) => l.startsWith("the `unshare` command (Debian package util-linux)")),
+      r.stdout + r.stderr,
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith("the `ip` command")),
+      r.stdout,
+    );
   });
 });

@@ -10,15 +10,23 @@ import { REPO_ROOT } from "../../support/stacks";
 
 const BIN = path.join(REPO_ROOT, "bin", "mailhost.js");
 
-interface Result { code: number | null; stdout: string; stderr: string }
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function mailhost(args: string[], cwd = REPO_ROOT): Promise<Result> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => { stdout += d; });
-    child.stderr.on("data", (d) => { stderr += d; });
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -31,13 +39,17 @@ function stackCopy(from: string, to: string, edit: (text: string) => string): st
 }
 
 const lineOf = (dir: string, stack: string, needle: string) =>
-  fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8").split("\n").findIndex((l) => l.includes(needle)) + 1;
+  fs
+    .readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8")
+    .split("\n")
+    .findIndex((l) => l.includes(needle)) + 1;
 
 describe("mailhost check", { concurrency: 3 }, () => {
   it("passes the committed stacks (exit 0) with a readable summary", async () => {
     const r = await mailhost(["check", "--stack", "all"]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    for (const stack of ["dev", "staging", "prod"]) assert.match(r.stdout, new RegExp(`stack ${stack} \\(Pulumi.${stack}.yaml\\): passed — \\d+ resources, 0 mandatory, 0 advisory`));
+    for (const stack of ["dev", "staging", "prod"])
+      assert.match(r.stdout, new RegExp(`stack ${stack} \\(Pulumi.${stack}.yaml\\): passed — \\d+ resources, 0 mandatory, 0 advisory`));
     assert.match(r.stdout, /3 stacks checked offline: 3 passed, 0 rejected, 0 could not be checked/);
   });
 
@@ -50,7 +62,14 @@ describe("mailhost check", { concurrency: 3 }, () => {
     assert.ok(text.stdout.includes(`mailhost:tcp.tcpTimedWaitDelay = 301 is outside 30–300 (seconds).  (Pulumi.broken.yaml:${line})`), text.stdout);
     const github = await mailhost(["check", "--stack", "broken", "--cwd", dir, "--format", "github"]);
     assert.equal(github.code, 1);
-    assert.ok(github.stdout.split("\n").includes(`::error file=Pulumi.broken.yaml,line=${line},title=mailhost config (broken)::mailhost:tcp.tcpTimedWaitDelay = 301 is outside 30–300 (seconds).`), github.stdout);
+    assert.ok(
+      github.stdout
+        .split("\n")
+        .includes(
+          `::error file=Pulumi.broken.yaml,line=${line},title=mailhost config (broken)::mailhost:tcp.tcpTimedWaitDelay = 301 is outside 30–300 (seconds).`,
+        ),
+      github.stdout,
+    );
   });
 
   it("rejects maxUserPort: 65535 (exit 1)", async () => {
@@ -59,7 +78,12 @@ describe("mailhost check", { concurrency: 3 }, () => {
     assert.equal(r.code, 1);
     const report = JSON.parse(r.stdout);
     assert.equal(report.stacks[0].status, "rejected");
-    assert.ok(report.stacks[0].configErrors.some((e: any) => e.message === "mailhost:tcp.maxUserPort = 65535 is outside 5000–65534 (port number)." && e.line === lineOf(dir, "wide", "maxUserPort: 65535")));
+    assert.ok(
+      report.stacks[0].configErrors.some(
+        (e: any) =>
+          e.message === "mailhost:tcp.maxUserPort = 65535 is outside 5000–65534 (port number)." && e.line === lineOf(dir, "wide", "maxUserPort: 65535"),
+      ),
+    );
   });
 
   it("rejects a mailboxCacheTtl under the floor (exit 1)", async () => {
@@ -96,7 +120,17 @@ describe("mailhost check", { concurrency: 3 }, () => {
     assert.ok(stack.timings.programMs > 0 && stack.timings.analysisMs > 0 && report.timings.totalMs > 0);
     const github = await mailhost(["check", "--stack", "lenient", "--cwd", dir, "--format", "github", "--policy-pack-config", config]);
     const line = lineOf(dir, "lenient", `maxUserPort: ${low}`);
-    assert.equal(github.stdout.split("\n").filter((l) => l.startsWith(`::error file=Pulumi.lenient.yaml,line=${line},title=mailhost-max-user-port-recommended (lenient)::`) && l.includes("On 4 resources: vm-mail-lenient-001-tuning-assignment")).length, 1, github.stdout);
+    assert.equal(
+      github.stdout
+        .split("\n")
+        .filter(
+          (l) =>
+            l.startsWith(`::error file=Pulumi.lenient.yaml,line=${line},title=mailhost-max-user-port-recommended (lenient)::`) &&
+            l.includes("On 4 resources: vm-mail-lenient-001-tuning-assignment"),
+        ).length,
+      1,
+      github.stdout,
+    );
   });
 
   it("checks a stack whose secure value it cannot decrypt with a placeholder, and never prints it", async () => {
@@ -111,7 +145,12 @@ describe("mailhost check", { concurrency: 3 }, () => {
     const dir = stackCopy("dev", "leaky", (t) => `${t}  mailhost:adminPassword: Plain-Text-Passw0rd!\n`);
     const r = await mailhost(["check", "--stack", "leaky", "--cwd", dir]);
     assert.equal(r.code, 1);
-    assert.ok(r.stdout.includes(`mailhost:adminPassword is written in plain text in Pulumi.leaky.yaml (value not shown); remove it and set it with \`pulumi config set --secret mailhost:adminPassword\`.  (Pulumi.leaky.yaml:${lineOf(dir, "leaky", "mailhost:adminPassword: Plain")})`), r.stdout);
+    assert.ok(
+      r.stdout.includes(
+        `mailhost:adminPassword is written in plain text in Pulumi.leaky.yaml (value not shown); remove it and set it with \`pulumi config set --secret mailhost:adminPassword\`.  (Pulumi.leaky.yaml:${lineOf(dir, "leaky", "mailhost:adminPassword: Plain")})`,
+      ),
+      r.stdout,
+    );
     assert.ok(!(r.stdout + r.stderr).includes("Plain-Text-Passw0rd"));
   });
 
@@ -156,13 +195,17 @@ describe("mailhost check never leaves a plugin process behind", () => {
   it("when interrupted with SIGINT while analysing", async () => {
     const child = spawn(process.execPath, [BIN, "check", "--stack", "all"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
-    child.stderr.on("data", (d) => { stderr += d; });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
     // Wait until the pack is up (its process exists), then interrupt.
     const deadline = Date.now() + 30_000;
     let packPids: string[] = [];
     while (Date.now() < deadline) {
-      packPids = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" }).split("\n")
-        .filter((l) => l.includes("run-policy-pack") && l.trim().split(/\s+/)[1] === String(child.pid)).map((l) => l.trim().split(/\s+/)[0]);
+      packPids = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => l.includes("run-policy-pack") && l.trim().split(/\s+/)[1] === String(child.pid))
+        .map((l) => l.trim().split(/\s+/)[0]);
       if (packPids.length > 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -174,7 +217,14 @@ describe("mailhost check never leaves a plugin process behind", () => {
     const gone = Date.now() + 5_000;
     let alive = packPids;
     while (Date.now() < gone && alive.length > 0) {
-      alive = alive.filter((pid) => { try { process.kill(Number(pid), 0); return !fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2].startsWith("Z"); } catch { return false; } });
+      alive = alive.filter((pid) => {
+        try {
+          process.kill(Number(pid), 0);
+          return !fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2].startsWith("Z");
+        } catch {
+          return false;
+        }
+      });
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.deepEqual(alive, []);

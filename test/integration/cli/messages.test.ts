@@ -12,20 +12,30 @@ import { runtimeConfig } from "../../../engine/offline";
 import { REPO_ROOT, stackConfigWithSecret, withValue } from "../../support/stacks";
 import { lineIn, mailhost, project, stackText } from "./support";
 
-interface JsonStack { stack: string; status: string; configErrors: Array<{ path: string; message: string; line: number | null }>; violations: Array<{ policy: string; rule: string; resources?: string[]; urn: string | null }> }
+interface JsonStack {
+  stack: string;
+  status: string;
+  configErrors: Array<{ path: string; message: string; line: number | null }>;
+  violations: Array<{ policy: string; rule: string; resources?: string[]; urn: string | null }>;
+}
 
-const mistakes = stackText("dev", (t) => t
-  .replace("  mailhost:capacity:", [
-    "  mailhost:tcp.maxUserPort: 60000",
-    "  mailhots:capacity:",
-    "    activeSessionsPerHost: 10",
-    "  fleet:",
-    "    hostCount: 1",
-    "  mailhost:capacty:",
-    "    backendEndpoints: 1",
-    "  mailhost:capacity:",
-  ].join("\n"))
-  .replace("  mailhost:siteConfig:\n", "  mailhost:siteConfig:\n    path: \"C:\\temp\\new.cfg\"\n"));
+const mistakes = stackText("dev", (t) =>
+  t
+    .replace(
+      "  mailhost:capacity:",
+      [
+        "  mailhost:tcp.maxUserPort: 60000",
+        "  mailhots:capacity:",
+        "    activeSessionsPerHost: 10",
+        "  fleet:",
+        "    hostCount: 1",
+        "  mailhost:capacty:",
+        "    backendEndpoints: 1",
+        "  mailhost:capacity:",
+      ].join("\n"),
+    )
+    .replace("  mailhost:siteConfig:\n", '  mailhost:siteConfig:\n    path: "C:\\temp\\new.cfg"\n'),
+);
 
 describe("messages that teach", { concurrency: 3 }, () => {
   it("names the fix and the line of flat keys, misspelt namespaces and keys, keys without a namespace, and escaped paths", async () => {
@@ -53,7 +63,7 @@ describe("messages that teach", { concurrency: 3 }, () => {
     const escaped = error("mailhost:siteConfig.path");
     assert.match(escaped.message, /single quotes/);
     assert.match(escaped.message, /drive letter.*ending in \.cfg/, "the rule is stated");
-    assert.equal(escaped.line, lineIn(mistakes, "path: \"C:"));
+    assert.equal(escaped.line, lineIn(mistakes, 'path: "C:'));
   });
 
   it("accepts numbers where strings are expected: windowsVersion: 2025, zones: [1, 2]", () => {
@@ -62,7 +72,13 @@ describe("messages that teach", { concurrency: 3 }, () => {
     const { plan } = loadStack("dev", runtimeConfig(config));
     assert.equal(plan.config.fleet.windowsVersion, "2025");
     assert.deepEqual(plan.config.fleet.zones, ["1", "2"]);
-    assert.deepEqual(plan.hosts.map((h) => h.zone).filter(Boolean).slice(0, 2), ["1", "2"].slice(0, Math.min(2, plan.hosts.length)));
+    assert.deepEqual(
+      plan.hosts
+        .map((h) => h.zone)
+        .filter(Boolean)
+        .slice(0, 2),
+      ["1", "2"].slice(0, Math.min(2, plan.hosts.length)),
+    );
   });
 
   it("reports the same violation on many hosts once, with the host list", async () => {
@@ -76,12 +92,26 @@ describe("messages that teach", { concurrency: 3 }, () => {
     const found = stack.violations.filter((v) => v.policy === "mailhost-max-user-port-recommended" && v.rule === "mailhost-max-user-port-recommended");
     assert.equal(found.length, 1, JSON.stringify(stack.violations, null, 1));
     assert.equal(found[0].resources?.length, hosts.length);
-    for (const h of hosts) assert.ok(found[0].resources!.some((name) => name.startsWith(h.name)), h.name);
+    for (const h of hosts)
+      assert.ok(
+        found[0].resources!.some((name) => name.startsWith(h.name)),
+        h.name,
+      );
   });
 
   it("groups violations that differ only by the resource name, and keeps different ones apart", () => {
-    const v = (name: string, message: string): Violation => ({ policy: "p", level: "advisory", urn: `urn:pulumi:s::mailhost::t::${name}`, message: message.replace("NAME", name), description: "" });
-    const grouped = groupViolations([v("a-1", 'X "NAME": MaxUserPort 40000'), v("a-2", 'X "NAME": MaxUserPort 40000'), v("a-3", 'X "NAME": MaxUserPort 30000')]);
+    const v = (name: string, message: string): Violation => ({
+      policy: "p",
+      level: "advisory",
+      urn: `urn:pulumi:s::mailhost::t::${name}`,
+      message: message.replace("NAME", name),
+      description: "",
+    });
+    const grouped = groupViolations([
+      v("a-1", 'X "NAME": MaxUserPort 40000'),
+      v("a-2", 'X "NAME": MaxUserPort 40000'),
+      v("a-3", 'X "NAME": MaxUserPort 30000'),
+    ]);
     assert.equal(grouped.length, 2);
     assert.deepEqual(grouped[0].resources, ["a-1", "a-2"]);
     assert.equal(grouped[0].message, "X (2 resources): MaxUserPort 40000");
@@ -96,7 +126,10 @@ describe("messages that teach", { concurrency: 3 }, () => {
     const broken = stackText("dev", (t) => t.replace(/tcpTimedWaitDelay: \d+/, "tcpTimedWaitDelay: 9999"));
     fs.writeFileSync(path.join(dir, "Pulumi.broken.yaml"), broken);
     const r = await mailhost(["check", "--stack", "broken", "--format", "github", "--cwd", dir]);
-    assert.ok(r.stdout.split("\n").some((l) => l.startsWith(`::error file=infra/mail/Pulumi.broken.yaml,line=${lineIn(broken, "tcpTimedWaitDelay")},`)), r.stdout);
+    assert.ok(
+      r.stdout.split("\n").some((l) => l.startsWith(`::error file=infra/mail/Pulumi.broken.yaml,line=${lineIn(broken, "tcpTimedWaitDelay")},`)),
+      r.stdout,
+    );
   });
 
   it("prints --version and plan --format json", async () => {
@@ -109,7 +142,10 @@ describe("messages that teach", { concurrency: 3 }, () => {
     const expected = planOf(REPO_ROOT, "dev");
     assert.equal(json.stacks[0].stack, "dev");
     assert.equal(json.stacks[0].tuning.maxUserPort, expected.tuning.maxUserPort);
-    assert.deepEqual(json.stacks[0].hosts.map((h: { name: string }) => h.name), expected.hosts.map((h) => h.name));
+    assert.deepEqual(
+      json.stacks[0].hosts.map((h: { name: string }) => h.name),
+      expected.hosts.map((h) => h.name),
+    );
   });
 
   it("turns ENOENT and EISDIR into sentences", async () => {

@@ -14,8 +14,12 @@ function mailhost(args: string[], cwd = REPO_ROOT): Promise<{ code: number | nul
     const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => { stdout += d; });
-    child.stderr.on("data", (d) => { stderr += d; });
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -40,7 +44,10 @@ describe("mailhost check with the alert webhook", { concurrency: 2 }, () => {
     for (const format of ["text", "json", "github"]) {
       const r = await mailhost(["check", "--stack", "leaky", "--cwd", dir, "--format", format]);
       assert.equal(r.code, 1, format);
-      assert.match(r.stdout, /mailhost:alertWebhookUrl is written in plain text in Pulumi\.leaky\.yaml \(value not shown\); remove it and set it with `pulumi config set --secret mailhost:alertWebhookUrl`\./);
+      assert.match(
+        r.stdout,
+        /mailhost:alertWebhookUrl is written in plain text in Pulumi\.leaky\.yaml \(value not shown\); remove it and set it with `pulumi config set --secret mailhost:alertWebhookUrl`\./,
+      );
       assert.ok(!(r.stdout + r.stderr).includes(token) && !(r.stdout + r.stderr).includes("hooks.example.com"), format);
     }
   });
@@ -51,7 +58,12 @@ describe("mailhost plan", () => {
     const r = await mailhost(["plan", "--stack", "all"]);
     assert.equal(r.code, 0, r.stderr);
     for (const stack of ["dev", "staging", "prod"]) {
-      assert.match(r.stdout, new RegExp(`monitoring: Azure Monitor Agent \\+ data collection rule dcr-mailhost-${stack} on every host, to workspace log-mailhost-${stack} \\(created`));
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `monitoring: Azure Monitor Agent \\+ data collection rule dcr-mailhost-${stack} on every host, to workspace log-mailhost-${stack} \\(created`,
+        ),
+      );
       assert.match(r.stdout, new RegExp(`alert sev 1 per host: any Tcpip 4231 or 4266 event .*\\(alert-mailhost-${stack}-port-space-exhausted\\)`));
     }
     assert.match(r.stdout, /action group ag-mailhost-prod: mail-oncall@example\.com, mail-platform@example\.com/);

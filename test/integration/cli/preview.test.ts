@@ -44,7 +44,8 @@ async function expectedInput(value: unknown): Promise<unknown> {
 }
 
 const nameOf = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
-const isDefaultProvider = (step: { newState?: { type: string }; urn: string }) => step.newState!.type.startsWith("pulumi:providers:") && nameOf(step.urn).startsWith("default");
+const isDefaultProvider = (step: { newState?: { type: string }; urn: string }) =>
+  step.newState!.type.startsWith("pulumi:providers:") && nameOf(step.urn).startsWith("default");
 
 describe("mailhost preview --json (this repository's project)", { concurrency: 1 }, () => {
   for (const stack of STACKS) {
@@ -56,7 +57,10 @@ describe("mailhost preview --json (this repository's project)", { concurrency: 1
 
       const run = await runStack(stack);
       const steps = digest.steps!.filter((s) => !isDefaultProvider(s));
-      assert.deepEqual(steps.map((s) => [s.newState.type, nameOf(s.urn)]), run.resources.map((x) => [x.type, x.name]));
+      assert.deepEqual(
+        steps.map((s) => [s.newState.type, nameOf(s.urn)]),
+        run.resources.map((x) => [x.type, x.name]),
+      );
       for (const [i, resource] of run.resources.entries()) {
         assert.deepEqual(steps[i].newState.inputs ?? {}, await expectedInput(resource.inputs), `${resource.type} ${resource.name}`);
       }
@@ -94,13 +98,17 @@ describe("mailhost preview --json (this repository's project)", { concurrency: 1
   it("never prints a secret the stack file holds, secure or (by mistake) in plain text", async () => {
     const webhook = "https://hooks.example.com/services/T000/B000/s3cr3t-webhook-token";
     const dir = project({
-      "Pulumi.leaky.yaml": stackText("dev", (t) => `${t.trimEnd()}\n  mailhost:alertWebhookUrl: ${webhook}\n  mailhost:adminPassword:\n    secure: v1:bm90LWEtcmVhbC1jaXBoZXJ0ZXh0\n`),
+      "Pulumi.leaky.yaml": stackText(
+        "dev",
+        (t) => `${t.trimEnd()}\n  mailhost:alertWebhookUrl: ${webhook}\n  mailhost:adminPassword:\n    secure: v1:bm90LWEtcmVhbC1jaXBoZXJ0ZXh0\n`,
+      ),
     });
     const r = await preview(["--stack", "leaky", "--json", "--cwd", dir]);
     assert.equal(r.code, 0, r.err);
     const digest = JSON.parse(r.out) as PreviewDigest;
     assert.ok(validate(digest));
-    for (const plain of ["s3cr3t-webhook-token", PLACEHOLDER_SECRET, PLACEHOLDER_WEBHOOK_URL, "bm90LWEtcmVhbC1jaXBoZXJ0ZXh0"]) assert.ok(!r.out.includes(plain), `${plain} is in the output`);
+    for (const plain of ["s3cr3t-webhook-token", PLACEHOLDER_SECRET, PLACEHOLDER_WEBHOOK_URL, "bm90LWEtcmVhbC1jaXBoZXJ0ZXh0"])
+      assert.ok(!r.out.includes(plain), `${plain} is in the output`);
     assert.equal(digest.config!["mailhost:alertWebhookUrl"], SECRET);
     assert.equal(digest.config!["mailhost:adminPassword"], SECRET);
   });

@@ -48,7 +48,13 @@ describe("the project a check runs", () => {
   });
 
   it("without main: package.json exports, then main, then index.js or (TypeScript) index.ts", () => {
-    const exports = folder({ "Pulumi.yaml": "name: a\nruntime: nodejs\n", "package.json": JSON.stringify({ exports: { ".": { require: "./lib/a.js" } }, main: "b.js" }), "lib/a.js": "", "b.js": "", "index.ts": "" });
+    const exports = folder({
+      "Pulumi.yaml": "name: a\nruntime: nodejs\n",
+      "package.json": JSON.stringify({ exports: { ".": { require: "./lib/a.js" } }, main: "b.js" }),
+      "lib/a.js": "",
+      "b.js": "",
+      "index.ts": "",
+    });
     assert.equal(program(exports).entry, path.join(exports, "lib", "a.js"));
     const main = folder({ "Pulumi.yaml": "name: a\nruntime: nodejs\n", "package.json": JSON.stringify({ main: "b.js" }), "b.js": "", "index.ts": "" });
     assert.equal(program(main).entry, path.join(main, "b.js"));
@@ -59,11 +65,19 @@ describe("the project a check runs", () => {
     const missing = folder({ "Pulumi.yaml": "name: a\nruntime: nodejs\n", "package.json": JSON.stringify({ main: "gone.js" }), "index.js": "" });
     assert.equal(program(missing).entry, path.join(missing, "index.js"));
     // TypeScript off (runtime option typescript: false): index.ts is not a program.
-    assert.throws(() => readProject(folder({ "Pulumi.yaml": "name: a\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n", "index.ts": "" })), ProjectError);
+    assert.throws(
+      () => readProject(folder({ "Pulumi.yaml": "name: a\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n", "index.ts": "" })),
+      ProjectError,
+    );
   });
 
   it("reads Pulumi.yml, stackConfigDir and type: module", () => {
-    const dir = folder({ "Pulumi.yml": "name: a\nruntime: nodejs\nstackConfigDir: stacks\n", "package.json": JSON.stringify({ type: "module" }), "index.js": "", "stacks/Pulumi.dev.yml": "config:\n  a:x: 1\n" });
+    const dir = folder({
+      "Pulumi.yml": "name: a\nruntime: nodejs\nstackConfigDir: stacks\n",
+      "package.json": JSON.stringify({ type: "module" }),
+      "index.js": "",
+      "stacks/Pulumi.dev.yml": "config:\n  a:x: 1\n",
+    });
     const p = program(dir);
     assert.equal(p.stackDir, path.join(dir, "stacks"));
     assert.equal(p.esm, true);
@@ -73,25 +87,39 @@ describe("the project a check runs", () => {
   it("refuses a project in another language, naming its runtime", () => {
     for (const runtime of ["python", "dotnet", "yaml", "go"]) {
       const dir = folder({ "Pulumi.yaml": `name: shop\nruntime:\n  name: ${runtime}\n`, "__main__.py": "" });
-      assert.throws(() => readProject(dir), (err: Error) => err instanceof ProjectError && err.message.includes(`declares runtime "${runtime}"`) && /run nodejs \(TypeScript or JavaScript\) programs only/.test(err.message));
+      assert.throws(
+        () => readProject(dir),
+        (err: Error) =>
+          err instanceof ProjectError &&
+          err.message.includes(`declares runtime "${runtime}"`) &&
+          /run nodejs \(TypeScript or JavaScript\) programs only/.test(err.message),
+      );
     }
   });
 
   it("says when the program is not there (and that Pulumi does not build it)", () => {
     const dir = folder({ "Pulumi.yaml": "name: shop\nruntime: nodejs\nmain: bin/index.js\n", "package.json": JSON.stringify({ scripts: { build: "tsc" } }) });
-    assert.throws(() => readProject(dir), (err: Error) => err instanceof ProjectError && /the program \(main: bin\/index.js\) is not there/.test(err.message) && /npm run build/.test(err.message));
+    assert.throws(
+      () => readProject(dir),
+      (err: Error) => err instanceof ProjectError && /the program \(main: bin\/index.js\) is not there/.test(err.message) && /npm run build/.test(err.message),
+    );
   });
 
   it("stack config: secure values (nested too) become placeholders and secrets; project defaults apply under the stack's values; a declared secret gets a placeholder", () => {
     const dir = folder({
-      "Pulumi.yaml": "name: shop\nruntime: nodejs\nconfig:\n  region:\n    default: westeurope\n  size: small\n  aws:region: eu-west-1\n  token:\n    type: string\n    secret: true\n",
+      "Pulumi.yaml":
+        "name: shop\nruntime: nodejs\nconfig:\n  region:\n    default: westeurope\n  size: small\n  aws:region: eu-west-1\n  token:\n    type: string\n    secret: true\n",
       "index.js": "",
       "Pulumi.dev.yaml": "config:\n  shop:size: large\n  shop:db:\n    user: app\n    password:\n      secure: v1:abc\n  shop:apiKey:\n    secure: v1:def\n",
     });
     const file = readProjectStackFile(program(dir), "dev");
     assert.deepEqual(file.config, {
-      "shop:region": "westeurope", "shop:size": "large", "aws:region": "eu-west-1",
-      "shop:db": JSON.stringify({ user: "app", password: PLACEHOLDER_SECRET }), "shop:apiKey": PLACEHOLDER_SECRET, "shop:token": PLACEHOLDER_SECRET,
+      "shop:region": "westeurope",
+      "shop:size": "large",
+      "aws:region": "eu-west-1",
+      "shop:db": JSON.stringify({ user: "app", password: PLACEHOLDER_SECRET }),
+      "shop:apiKey": PLACEHOLDER_SECRET,
+      "shop:token": PLACEHOLDER_SECRET,
     });
     assert.deepEqual(file.secretKeys.sort(), ["shop:apiKey", "shop:db", "shop:token"]);
     assert.deepEqual(file.placeholders, ["shop:token"]);
@@ -101,7 +129,11 @@ describe("the project a check runs", () => {
 describe("mailhost check and preview on a project in another language", () => {
   it("refuse it (exit 2) with one line naming the runtime", async () => {
     const dir = folder({ "Pulumi.yaml": "name: shop\nruntime: python\n", "__main__.py": "import pulumi\n", "Pulumi.dev.yaml": "config: {}\n" });
-    for (const args of [["check", "--cwd", dir], ["check", "--cwd", dir, "--format", "json"], ["preview", "--stack", "dev", "--cwd", dir]]) {
+    for (const args of [
+      ["check", "--cwd", dir],
+      ["check", "--cwd", dir, "--format", "json"],
+      ["preview", "--stack", "dev", "--cwd", dir],
+    ]) {
       const r = await mailhost(args);
       assert.equal(r.code, 2, r.stdout + r.stderr);
       assert.match(r.stderr, /declares runtime "python": mailhost check and mailhost preview run nodejs \(TypeScript or JavaScript\) programs only/);

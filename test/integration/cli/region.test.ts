@@ -6,7 +6,12 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { mailhost, project, stackText } from "./support";
 
-const withoutLocation = stackText("dev", (t) => t.split("\n").filter((l) => !l.includes("azure-native:location")).join("\n"));
+const withoutLocation = stackText("dev", (t) =>
+  t
+    .split("\n")
+    .filter((l) => !l.includes("azure-native:location"))
+    .join("\n"),
+);
 const withDisplayName = stackText("dev", (t) => t.replace(/azure-native:location: .*/, 'azure-native:location: "West Europe"'));
 
 describe("the stack's region is required", () => {

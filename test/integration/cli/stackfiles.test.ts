@@ -19,7 +19,12 @@ const invalid = stackText("dev", (t) => t.replace(/tcpTimedWaitDelay: \d+/, "tcp
 const openTo = (cidr: string) => stackText("dev", (t) => t.replace("- 10.10.0.0/16", `- ${cidr}`));
 const tooWide = `0.0.0.0/${SHORTEST_INBOUND_SOURCE_PREFIX - 1}`;
 
-interface JsonStack { stack: string; file: string; status: string; configErrors: Array<{ message: string; line: number | null }> }
+interface JsonStack {
+  stack: string;
+  file: string;
+  status: string;
+  configErrors: Array<{ message: string; line: number | null }>;
+}
 
 describe("mailhost check --stack all: every file gets a result", { concurrency: 2 }, () => {
   it("reports each bad file as its own rejected stack with file and line, and still checks the others", async () => {
@@ -49,23 +54,37 @@ describe("mailhost check --stack all: every file gets a result", { concurrency: 
     assert.equal(by.wrongext.file, "Pulumi.wrongext.yml");
     assert.match(by.wrongext.configErrors[0].message, /reads Pulumi\.wrongext\.yaml instead; rename the file to Pulumi\.wrongext\.yaml/);
     // The same rule as the NSG policy, for /0 and for any prefix shorter than the constant, on the item's line.
-    for (const [name, cidr] of [["open", "0.0.0.0/0"], ["wide", tooWide]]) {
+    for (const [name, cidr] of [
+      ["open", "0.0.0.0/0"],
+      ["wide", tooWide],
+    ]) {
       const [error] = by[name].configErrors;
       assert.ok(error.message.includes(`mailhost:fleet.allowedImapCidrs[0] = "${cidr}"`), error.message);
       assert.ok(error.message.includes(`no prefix shorter than /${SHORTEST_INBOUND_SOURCE_PREFIX}`), error.message);
       assert.equal(error.line, lineIn(openTo(cidr), `- ${cidr}`));
     }
     const github = await mailhost(["check", "--stack", "all", "--format", "github", "--cwd", dir]);
-    assert.ok(github.stdout.split("\n").some((l) => l.startsWith(`::error file=Pulumi.broken.yaml,line=${lineIn(badYaml, "vmSize")},`)), github.stdout);
+    assert.ok(
+      github.stdout.split("\n").some((l) => l.startsWith(`::error file=Pulumi.broken.yaml,line=${lineIn(badYaml, "vmSize")},`)),
+      github.stdout,
+    );
     assert.match(github.stdout, /mailhost check: 2 passed, 5 rejected, 0 could not be checked\./);
   });
 
   it("holds allowedImapCidrs to the NSG policy's rule at every prefix length", () => {
     const config = stackFileConfig("dev");
-    const raw = (cidr: string) => ({ ...Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice("mailhost:".length), v])), fleet: { ...(config["mailhost:fleet"] as object), allowedImapCidrs: [cidr] } });
+    const raw = (cidr: string) => ({
+      ...Object.fromEntries(
+        Object.entries(config)
+          .filter(([k]) => k.startsWith("mailhost:"))
+          .map(([k, v]) => [k.slice("mailhost:".length), v]),
+      ),
+      fleet: { ...(config["mailhost:fleet"] as object), allowedImapCidrs: [cidr] },
+    });
     for (let prefix = 0; prefix <= 32; prefix++) {
       const cidr = `0.0.0.0/${prefix}`;
-      const nsgRejects = exposedManagementPorts({ direction: "Inbound", access: "Allow", protocol: "Tcp", sourceAddressPrefix: cidr, destinationPortRange: "3389" }).length > 0;
+      const nsgRejects =
+        exposedManagementPorts({ direction: "Inbound", access: "Allow", protocol: "Tcp", sourceAddressPrefix: cidr, destinationPortRange: "3389" }).length > 0;
       assert.equal(nsgRejects, prefix < SHORTEST_INBOUND_SOURCE_PREFIX, cidr);
       assert.equal(isInternetWideSource(cidr), nsgRejects, cidr);
       assert.equal(parseStackConfig(raw(cidr)).ok, !nsgRejects, cidr);

@@ -7,7 +7,12 @@ import { REPO_ROOT } from "../../support/stacks";
 
 export const BIN = path.join(REPO_ROOT, "bin", "mailhost.js");
 
-export interface Result { code: number | null; stdout: string; stderr: string; ms: number }
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 
 /** Runs `mailhost <args>` in `cwd`; resolves when it exits. */
 export function mailhost(args: string[], cwd = REPO_ROOT, env: NodeJS.ProcessEnv = process.env): Promise<Result> {
@@ -16,8 +21,12 @@ export function mailhost(args: string[], cwd = REPO_ROOT, env: NodeJS.ProcessEnv
     const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => { stdout += d; });
-    child.stderr.on("data", (d) => { stderr += d; });
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
     child.on("close", (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
   });
 }

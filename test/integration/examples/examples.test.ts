@@ -14,9 +14,16 @@ const gc = (r: RecordedResource) => (r.inputs as any).properties.guestConfigurat
 
 /** The resource rules mandatory in every stack: ranges, package integrity, no public IP, no remote management from the Internet, secrets only in protected settings. */
 const GUARDRAILS = new Set([
-  "mailhost-tcp-timed-wait-delay-range", "mailhost-max-user-port-range", "mailhost-dynamic-port-range-valid", "mailhost-auto-reuse-port-range-valid",
-  "mailhost-script-tuning-range", "mailhost-guest-configuration-content-hash", "mailhost-guest-configuration-content-uri-https", "mailhost-nic-no-public-ip",
-  "mailhost-nsg-no-remote-management-from-internet", "mailhost-secrets-only-in-protected-settings",
+  "mailhost-tcp-timed-wait-delay-range",
+  "mailhost-max-user-port-range",
+  "mailhost-dynamic-port-range-valid",
+  "mailhost-auto-reuse-port-range-valid",
+  "mailhost-script-tuning-range",
+  "mailhost-guest-configuration-content-hash",
+  "mailhost-guest-configuration-content-uri-https",
+  "mailhost-nic-no-public-ip",
+  "mailhost-nsg-no-remote-management-from-internet",
+  "mailhost-secrets-only-in-protected-settings",
 ]);
 const guardrails = policies.filter((p): p is ResourceValidationPolicy => GUARDRAILS.has(p.name) && "validateResource" in p);
 
@@ -24,7 +31,8 @@ const guardrails = policies.filter((p): p is ResourceValidationPolicy => GUARDRA
 async function guardrailViolations(resources: readonly RecordedResource[]): Promise<string[]> {
   assert.equal(guardrails.length, GUARDRAILS.size);
   const found: string[] = [];
-  for (const r of resources) for (const rule of guardrails) found.push(...await violations(rule, { type: r.type, name: r.name, props: JSON.parse(JSON.stringify(r.inputs)) }));
+  for (const r of resources)
+    for (const rule of guardrails) found.push(...(await violations(rule, { type: r.type, name: r.name, props: JSON.parse(JSON.stringify(r.inputs)) })));
   return found;
 }
 
@@ -54,17 +62,31 @@ describe("examples", () => {
     assert.ok(monitoring.alertRules.length > 0 && monitoring.metricAlerts.length > 0);
     assert.equal(of(run.resources, "azure-native:monitor:ScheduledQueryRule").length, monitoring.alertRules.length);
     assert.equal(of(run.resources, "azure-native:monitor:MetricAlert").length, monitoring.metricAlerts.length);
-    assert.ok(of(run.resources, "azure-native:monitor:ScheduledQueryRule").some((r) => String((r.inputs as any).ruleName).endsWith("-port-usage-high")), "the port-usage alert");
+    assert.ok(
+      of(run.resources, "azure-native:monitor:ScheduledQueryRule").some((r) => String((r.inputs as any).ruleName).endsWith("-port-usage-high")),
+      "the port-usage alert",
+    );
     assert.deepEqual(await guardrailViolations(run.resources), []);
     const hosts = run.outputs?.hosts as Array<{ name: string; tuning: { tcpTimedWaitDelay: number } }>;
-    assert.deepEqual(hosts.map((h) => h.name), ["vm-mail-dev-001", "vm-mail-dev-002"]);
+    assert.deepEqual(
+      hosts.map((h) => h.name),
+      ["vm-mail-dev-001", "vm-mail-dev-002"],
+    );
   });
 
   it("existing-vms: tunes and monitors VMs it does not create, through one shared store, and passes the guardrails", async () => {
     const run = await runExample("existing-vms");
     const vmIds = EXAMPLE_CONFIG["existing-vms"]["mailhost:vmIds"] as string[];
     // Nothing of the VMs' own, no network, no workspace.
-    for (const type of ["azure-native:compute:VirtualMachine", "azure-native:network:NetworkInterface", "azure-native:network:VirtualNetwork", "azure-native:network:Subnet", "azure-native:resources:ResourceGroup", "azure-native:operationalinsights:Workspace", "azure-native:managedidentity:UserAssignedIdentity"]) {
+    for (const type of [
+      "azure-native:compute:VirtualMachine",
+      "azure-native:network:NetworkInterface",
+      "azure-native:network:VirtualNetwork",
+      "azure-native:network:Subnet",
+      "azure-native:resources:ResourceGroup",
+      "azure-native:operationalinsights:Workspace",
+      "azure-native:managedidentity:UserAssignedIdentity",
+    ]) {
       assert.equal(of(run.resources, type).length, 0, type);
     }
     assert.equal(of(run.resources, "azure-native:storage:StorageAccount").length, 1, "one shared store");
@@ -85,9 +107,15 @@ describe("examples", () => {
     assert.equal(new Set(roles.map((r) => r.inputs.principalId)).size, 2);
     for (const r of roles) assert.match(String(r.inputs.scope), /\/blobServices\/default\/containers\/mailhost-machine-configuration$/);
     const runCommands = of(run.resources, "azure-native:compute:VirtualMachineRunCommandByVirtualMachine");
-    assert.deepEqual(runCommands.map((r) => [r.inputs.resourceGroupName, r.inputs.vmName]), [["rg-mail-other", "mailfe03"]]);
+    assert.deepEqual(
+      runCommands.map((r) => [r.inputs.resourceGroupName, r.inputs.vmName]),
+      [["rg-mail-other", "mailfe03"]],
+    );
     // Monitoring: every VM gets the agent and the association, into the existing workspace.
-    assert.deepEqual(of(run.resources, "azure-native:monitor:DataCollectionRuleAssociation").map((r) => r.inputs.resourceUri), vmIds);
+    assert.deepEqual(
+      of(run.resources, "azure-native:monitor:DataCollectionRuleAssociation").map((r) => r.inputs.resourceUri),
+      vmIds,
+    );
     const dcr = of(run.resources, "azure-native:monitor:DataCollectionRule")[0];
     assert.equal((dcr.inputs as any).destinations.logAnalytics[0].workspaceResourceId, EXISTING_WORKSPACE_ID);
     for (const rule of of(run.resources, "azure-native:monitor:ScheduledQueryRule")) {

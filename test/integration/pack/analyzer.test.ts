@@ -65,7 +65,10 @@ describe("PolicyPackProcess drives the fixture pack over the analyzer protocol",
 
   it("prints only its port on stdout before serving", () => {
     assert.ok(pack.port && pack.port > 0);
-    assert.deepEqual(pack.logEntries().filter((e) => e.beforePort), []);
+    assert.deepEqual(
+      pack.logEntries().filter((e) => e.beforePort),
+      [],
+    );
   });
 
   it("GetAnalyzerInfo lists the policies with their levels, types and config schema", async () => {
@@ -162,7 +165,10 @@ describe("PolicyPackProcess drives the fixture pack over the analyzer protocol",
     // The SDK turns the policies that read the unknown into advisory "can't run during preview" notes.
     assert.deepEqual(summary(ds), ["value-max advisory", "value-threshold advisory"]);
     for (const d of ds) {
-      assert.equal(d.message, `can't run policy '${d.policyName}' from policy pack 'fixture-pack@v0.0.1' during preview: string value at .value can't be known during preview`);
+      assert.equal(
+        d.message,
+        `can't run policy '${d.policyName}' from policy pack 'fixture-pack@v0.0.1' during preview: string value at .value can't be known during preview`,
+      );
     }
     // An unknown the policies don't read changes nothing; the pack still answers.
     assert.deepEqual(await pack.analyze(thing("preview", { value: 3, name: UNKNOWN })), []);
@@ -296,10 +302,13 @@ describe("reconcilePolicyConfig mirrors the CLI's config reconciliation", () => 
   });
 
   it("reports every schema violation", () => {
-    assert.throws(() => reconcilePolicyConfig(info, { b: { limit: 1.5, mode: 2 } }), (err: Error) => {
-      assert.ok(err instanceof PolicyConfigError);
-      assert.deepEqual(err.problems, ["b: /limit must be integer", "b: /mode must be string"]);
-      return true;
-    });
+    assert.throws(
+      () => reconcilePolicyConfig(info, { b: { limit: 1.5, mode: 2 } }),
+      (err: Error) => {
+        assert.ok(err instanceof PolicyConfigError);
+        assert.deepEqual(err.problems, ["b: /limit must be integer", "b: /mode must be string"]);
+        return true;
+      },
+    );
   });
 });

@@ -27,7 +27,10 @@ function requests(): { analyze: AnalyzedResource[]; stacks: AnalyzedResource[][]
   const convert = (prefix: string) => {
     const urn = (r: TestResource) => `urn:pulumi:levels::mailhost::${r.type}::${prefix}-${r.name}`;
     return (r: TestResource): AnalyzedResource => ({
-      type: r.type, name: r.name, urn: urn(r), properties: r.props,
+      type: r.type,
+      name: r.name,
+      urn: urn(r),
+      properties: r.props,
       dependencies: (r.dependencies ?? []).map(urn),
       propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, v.map(urn)])),
     });
@@ -41,10 +44,7 @@ function requests(): { analyze: AnalyzedResource[]; stacks: AnalyzedResource[][]
 /** Each diagnostic (rule, resource, message) with the level it came with, over every case. */
 async function levels(pack: PolicyPackProcess): Promise<Map<string, string[]>> {
   const { analyze, stacks } = requests();
-  const ds = [
-    ...(await Promise.all(analyze.map((r) => pack.analyze(r)))).flat(),
-    ...(await Promise.all(stacks.map((s) => pack.analyzeStack(s)))).flat(),
-  ];
+  const ds = [...(await Promise.all(analyze.map((r) => pack.analyze(r)))).flat(), ...(await Promise.all(stacks.map((s) => pack.analyzeStack(s)))).flat()];
   const out = new Map<string, string[]>();
   for (const d of ds) {
     const key = `${d.policyName}\u0000${d.urn ?? ""}\u0000${d.message}`;
@@ -55,7 +55,12 @@ async function levels(pack: PolicyPackProcess): Promise<Map<string, string[]>> {
 
 const ruleOfKey = (key: string) => key.split("\u0000")[0];
 
-async function withPack<T>(dir: string, options: MailhostPolicyOptions | undefined, config: PolicyPackConfig, use: (pack: PolicyPackProcess) => Promise<T>): Promise<T> {
+async function withPack<T>(
+  dir: string,
+  options: MailhostPolicyOptions | undefined,
+  config: PolicyPackConfig,
+  use: (pack: PolicyPackProcess) => Promise<T>,
+): Promise<T> {
   const env = options === undefined ? {} : { MAILHOST_TEST_POLICY_OPTIONS: JSON.stringify(options) };
   const pack = await PolicyPackProcess.start(dir, { stack: STACK, env });
   try {
@@ -75,7 +80,11 @@ function assertOnlyRuleChanged(before: Map<string, string[]>, changed: Map<strin
     if (ruleOfKey(key) === rule) {
       hits++;
       assert.notDeepEqual(was, now, `${rule} changed`);
-      assert.deepEqual(now, was.map(() => level), key);
+      assert.deepEqual(
+        now,
+        was.map(() => level),
+        key,
+      );
     } else {
       assert.deepEqual(now, was, `${ruleOfKey(key)} unchanged`);
     }
@@ -85,7 +94,9 @@ function assertOnlyRuleChanged(before: Map<string, string[]>, changed: Map<strin
 
 describe("a level set for one rule by its name, over the analyzer protocol", { concurrency: 1 }, () => {
   let base: Map<string, string[]>;
-  before(async () => { base = await withPack(OPTIONS_PACK, {}, {}, levels); });
+  before(async () => {
+    base = await withPack(OPTIONS_PACK, {}, {}, levels);
+  });
 
   it("the cases make every rule report, each at its default level", () => {
     const fired = new Set([...base.keys()].map(ruleOfKey));
@@ -97,8 +108,18 @@ describe("a level set for one rule by its name, over the analyzer protocol", { c
   });
 
   it("in a team's own pack: mailhostPolicies({ enforcementLevels: { <rule>: ... } }) changes that rule only (up and down)", async () => {
-    assertOnlyRuleChanged(base, await withPack(OPTIONS_PACK, { enforcementLevels: { "mailhost-max-user-port-recommended": "mandatory" } }, {}, levels), "mailhost-max-user-port-recommended", "mandatory");
-    assertOnlyRuleChanged(base, await withPack(OPTIONS_PACK, { enforcementLevels: { "mailhost-vm-has-one-tuning": "advisory" } }, {}, levels), "mailhost-vm-has-one-tuning", "advisory");
+    assertOnlyRuleChanged(
+      base,
+      await withPack(OPTIONS_PACK, { enforcementLevels: { "mailhost-max-user-port-recommended": "mandatory" } }, {}, levels),
+      "mailhost-max-user-port-recommended",
+      "mandatory",
+    );
+    assertOnlyRuleChanged(
+      base,
+      await withPack(OPTIONS_PACK, { enforcementLevels: { "mailhost-vm-has-one-tuning": "advisory" } }, {}, levels),
+      "mailhost-vm-has-one-tuning",
+      "advisory",
+    );
   });
 
   it("in a team's own pack: disabled removes that rule's diagnostics and nothing else", async () => {
@@ -111,13 +132,27 @@ describe("a level set for one rule by its name, over the analyzer protocol", { c
   it("in this repository's pack: a policy config keyed by the rule's name (as --policy-pack-config sends it) changes that rule only", async () => {
     const repoBase = await withPack(POLICY_PACK_DIR, undefined, {}, levels);
     assert.deepEqual(repoBase, base, "the repository's pack is the library at its defaults");
-    assertOnlyRuleChanged(repoBase, await withPack(POLICY_PACK_DIR, undefined, { "mailhost-tcp-timed-wait-delay-recommended": "mandatory" }, levels), "mailhost-tcp-timed-wait-delay-recommended", "mandatory");
-    assertOnlyRuleChanged(repoBase, await withPack(POLICY_PACK_DIR, undefined, { "mailhost-capacity-sustains-load": { enforcementLevel: "advisory" } }, levels), "mailhost-capacity-sustains-load", "advisory");
+    assertOnlyRuleChanged(
+      repoBase,
+      await withPack(POLICY_PACK_DIR, undefined, { "mailhost-tcp-timed-wait-delay-recommended": "mandatory" }, levels),
+      "mailhost-tcp-timed-wait-delay-recommended",
+      "mandatory",
+    );
+    assertOnlyRuleChanged(
+      repoBase,
+      await withPack(POLICY_PACK_DIR, undefined, { "mailhost-capacity-sustains-load": { enforcementLevel: "advisory" } }, levels),
+      "mailhost-capacity-sustains-load",
+      "advisory",
+    );
   });
 
   it("a policy config overrides the options' level for the same rule, as the CLI layers them", async () => {
-    const both = await withPack(OPTIONS_PACK, { enforcementLevels: { "mailhost-max-user-port-recommended": "mandatory" } }, { "mailhost-max-user-port-recommended": "advisory" }, levels);
+    const both = await withPack(
+      OPTIONS_PACK,
+      { enforcementLevels: { "mailhost-max-user-port-recommended": "mandatory" } },
+      { "mailhost-max-user-port-recommended": "advisory" },
+      levels,
+    );
     assert.deepEqual(both, base);
   });
 });
-

@@ -25,14 +25,26 @@ const mandatory = (ds: PolicyDiagnostic[]) => ds.filter((d) => d.enforcementLeve
 
 /** Rewrites the tuning values of every tuning resource, as a component without validation would. */
 function withTuning(run: OfflineRun, mutate: (t: TuningPlan) => TuningPlan): RecordedResource[] {
-  const raw = Object.fromEntries(Object.entries(stackFileConfig("prod")).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice(9), v]));
+  const raw = Object.fromEntries(
+    Object.entries(stackFileConfig("prod"))
+      .filter(([k]) => k.startsWith("mailhost:"))
+      .map(([k, v]) => [k.slice(9), v]),
+  );
   const plan = planFleet("prod", requireStackConfig(raw), loadSiteConfigTemplate());
   const broken = mutate(plan.tuning);
-  const content = renderSiteConfig({ template: loadSiteConfigTemplate(), settings: plan.config.siteConfig.settings, mailboxCacheTtl: broken.mailboxCacheTtl, ttlFloor: 0 });
+  const content = renderSiteConfig({
+    template: loadSiteConfigTemplate(),
+    settings: plan.config.siteConfig.settings,
+    mailboxCacheTtl: broken.mailboxCacheTtl,
+    ttlFloor: 0,
+  });
   const tuning = { ...broken, siteConfigContent: content, siteConfigSha256: sha256Hex(content) };
   const args = tuningArguments(tuning);
   // Only the resources that carry the tuning: prod's guest configuration assignments, a DSC extension elsewhere.
-  assert.ok(run.resources.some((r) => r.type === "azure-native:guestconfiguration:GuestConfigurationAssignment"), "prod tunes through Machine Configuration");
+  assert.ok(
+    run.resources.some((r) => r.type === "azure-native:guestconfiguration:GuestConfigurationAssignment"),
+    "prod tunes through Machine Configuration",
+  );
   return run.resources.map((r) => {
     if (r.type === "azure-native:guestconfiguration:GuestConfigurationAssignment") {
       const inputs = structuredClone(r.inputs) as any;
@@ -53,7 +65,9 @@ describe("committed stacks pass the pack started for them, with their own policy
     for (const stack of STACKS) runs.set(stack, await runStack(stack));
     pack = await startStackPack("prod");
   });
-  after(async () => { await pack?.close(); });
+  after(async () => {
+    await pack?.close();
+  });
 
   for (const stack of STACKS) {
     it(`${stack}: every resource and the stack pass without a single diagnostic`, async () => {
@@ -70,16 +84,66 @@ describe("committed stacks pass the pack started for them, with their own policy
 
   describe("prod with one limit broken is rejected by the matching policy", () => {
     const cases: Array<[string, (t: TuningPlan) => TuningPlan, string, RegExp]> = [
-      ["TcpTimedWaitDelay 29", (t) => ({ ...t, tcpTimedWaitDelay: 29 }), "mailhost-tcp-timed-wait-delay-range", /TcpTimedWaitDelay = 29 is outside 30–300 \(seconds\)/],
-      ["TcpTimedWaitDelay 301", (t) => ({ ...t, tcpTimedWaitDelay: 301 }), "mailhost-tcp-timed-wait-delay-range", /TcpTimedWaitDelay = 301 is outside 30–300 \(seconds\)/],
-      ["MaxUserPort 4999", (t) => ({ ...t, maxUserPort: 4999, dynamicPortRangeStart: 1025, dynamicPortRangeCount: 3975 }), "mailhost-max-user-port-range", /MaxUserPort = 4999 is outside 5000–65534/],
-      ["MaxUserPort 65535", (t) => ({ ...t, maxUserPort: 65535, dynamicPortRangeCount: 55536 }), "mailhost-max-user-port-range", /MaxUserPort = 65535 is outside 5000–65534/],
-      ["a dynamic range of 254 ports", (t) => ({ ...t, dynamicPortRangeStart: 65281, dynamicPortRangeCount: 254 }), "mailhost-dynamic-port-range-valid", /DynamicPortRangeNumberOfPorts = 254 is outside 255–64511/],
-      ["a dynamic range ending at 65536", (t) => ({ ...t, dynamicPortRangeStart: 10001, dynamicPortRangeCount: 55536 }), "mailhost-dynamic-port-range-valid", /ends above port 65535/],
-      ["a dynamic range not ending at MaxUserPort", (t) => ({ ...t, dynamicPortRangeCount: 50000 }), "mailhost-dynamic-port-range-valid", /does not end at MaxUserPort = 65534/],
-      ["MailboxCacheTTL 599 under prod's floor of 600", (t) => ({ ...t, mailboxCacheTtl: 599 }), "mailhost-mailbox-cache-ttl-floor", /MailboxCacheTTL = 599 is below its floor of 600 seconds/],
-      ["255 ports that cannot carry prod's load", (t) => ({ ...t, dynamicPortRangeStart: 65280, dynamicPortRangeCount: 255 }), "mailhost-capacity-sustains-load", /one port pool per host .*Rmax = 8\.5 connections\/s for the whole host/],
-      ["an auto-reuse range below the dynamic range", (t) => ({ ...t, autoReusePortRange: { start: t.dynamicPortRangeStart - 1, count: 1000 } }), "mailhost-auto-reuse-port-range-valid", /is not inside the dynamic port range/],
+      [
+        "TcpTimedWaitDelay 29",
+        (t) => ({ ...t, tcpTimedWaitDelay: 29 }),
+        "mailhost-tcp-timed-wait-delay-range",
+        /TcpTimedWaitDelay = 29 is outside 30–300 \(seconds\)/,
+      ],
+      [
+        "TcpTimedWaitDelay 301",
+        (t) => ({ ...t, tcpTimedWaitDelay: 301 }),
+        "mailhost-tcp-timed-wait-delay-range",
+        /TcpTimedWaitDelay = 301 is outside 30–300 \(seconds\)/,
+      ],
+      [
+        "MaxUserPort 4999",
+        (t) => ({ ...t, maxUserPort: 4999, dynamicPortRangeStart: 1025, dynamicPortRangeCount: 3975 }),
+        "mailhost-max-user-port-range",
+        /MaxUserPort = 4999 is outside 5000–65534/,
+      ],
+      [
+        "MaxUserPort 65535",
+        (t) => ({ ...t, maxUserPort: 65535, dynamicPortRangeCount: 55536 }),
+        "mailhost-max-user-port-range",
+        /MaxUserPort = 65535 is outside 5000–65534/,
+      ],
+      [
+        "a dynamic range of 254 ports",
+        (t) => ({ ...t, dynamicPortRangeStart: 65281, dynamicPortRangeCount: 254 }),
+        "mailhost-dynamic-port-range-valid",
+        /DynamicPortRangeNumberOfPorts = 254 is outside 255–64511/,
+      ],
+      [
+        "a dynamic range ending at 65536",
+        (t) => ({ ...t, dynamicPortRangeStart: 10001, dynamicPortRangeCount: 55536 }),
+        "mailhost-dynamic-port-range-valid",
+        /ends above port 65535/,
+      ],
+      [
+        "a dynamic range not ending at MaxUserPort",
+        (t) => ({ ...t, dynamicPortRangeCount: 50000 }),
+        "mailhost-dynamic-port-range-valid",
+        /does not end at MaxUserPort = 65534/,
+      ],
+      [
+        "MailboxCacheTTL 599 under prod's floor of 600",
+        (t) => ({ ...t, mailboxCacheTtl: 599 }),
+        "mailhost-mailbox-cache-ttl-floor",
+        /MailboxCacheTTL = 599 is below its floor of 600 seconds/,
+      ],
+      [
+        "255 ports that cannot carry prod's load",
+        (t) => ({ ...t, dynamicPortRangeStart: 65280, dynamicPortRangeCount: 255 }),
+        "mailhost-capacity-sustains-load",
+        /one port pool per host .*Rmax = 8\.5 connections\/s for the whole host/,
+      ],
+      [
+        "an auto-reuse range below the dynamic range",
+        (t) => ({ ...t, autoReusePortRange: { start: t.dynamicPortRangeStart - 1, count: 1000 } }),
+        "mailhost-auto-reuse-port-range-valid",
+        /is not inside the dynamic port range/,
+      ],
     ];
     for (const [what, mutate, policy, message] of cases) {
       it(`${what} → ${policy}`, async () => {
@@ -92,7 +156,14 @@ describe("committed stacks pass the pack started for them, with their own policy
   });
   describe("the corrected capacity model (one port pool per host by default), built from the formulas", () => {
     // Prod's own load (Pulumi.prod.yaml, mailhost:capacity): S, B, u. Everything else follows from the formulas below.
-    const prodConfig = () => requireStackConfig(Object.fromEntries(Object.entries(stackFileConfig("prod")).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice(9), v])));
+    const prodConfig = () =>
+      requireStackConfig(
+        Object.fromEntries(
+          Object.entries(stackFileConfig("prod"))
+            .filter(([k]) => k.startsWith("mailhost:"))
+            .map(([k, v]) => [k.slice(9), v]),
+        ),
+      );
     const load = () => prodConfig().capacity;
     const capacityHits = (ds: PolicyDiagnostic[]) => mandatory(ds).filter((d) => ruleOf(d) === "mailhost-capacity-sustains-load");
 
@@ -138,8 +209,21 @@ describe("committed stacks pass the pack started for them, with their own policy
         ...(autoReuse ? { autoReusePortRange: { start: end - R + 1, count: R } } : {}),
       });
       const run = runs.get("prod")!;
-      assert.deepEqual(mandatory(await analyzeResources(pack, withTuning(run, (t) => tuned(t, true)))), []);
-      const without = capacityHits(await analyzeResources(pack, withTuning(run, (t) => tuned(t, false))));
+      assert.deepEqual(
+        mandatory(
+          await analyzeResources(
+            pack,
+            withTuning(run, (t) => tuned(t, true)),
+          ),
+        ),
+        [],
+      );
+      const without = capacityHits(
+        await analyzeResources(
+          pack,
+          withTuning(run, (t) => tuned(t, false)),
+        ),
+      );
       assert.equal(without.length, 4, "the same stack without the auto-reuse range fails on every host");
     });
   });

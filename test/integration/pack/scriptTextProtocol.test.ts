@@ -29,22 +29,34 @@ function customScript(name: string, settings: Record<string, unknown>, protected
     type: "azure-native:compute:VirtualMachineExtension",
     name,
     properties: {
-      resourceGroupName: "rg-mail", vmName: VM_NAME, publisher: "Microsoft.Compute", type: "CustomScriptExtension", typeHandlerVersion: "1.10",
-      settings, ...(protectedSettings ? { protectedSettings } : {}),
+      resourceGroupName: "rg-mail",
+      vmName: VM_NAME,
+      publisher: "Microsoft.Compute",
+      type: "CustomScriptExtension",
+      typeHandlerVersion: "1.10",
+      settings,
+      ...(protectedSettings ? { protectedSettings } : {}),
     },
   };
 }
 
 describe("script text over the analyzer protocol, prod config", () => {
   let pack: PolicyPackProcess;
-  before(async () => { pack = await startStackPack("prod"); });
-  after(async () => { await pack?.close(); });
+  before(async () => {
+    pack = await startStackPack("prod");
+  });
+  after(async () => {
+    await pack?.close();
+  });
 
   it("rejects the reg add of TcpTimedWaitDelay 500 in commandToExecute as mandatory", async () => {
     const [d, ...rest] = byRule(await pack.analyze(customScript("cse-reg", { commandToExecute: EXAMPLE_REG })), "mailhost-script-tuning-range");
     assert.deepEqual(rest, []);
     assert.equal(d.enforcementLevel, "mandatory");
-    assert.match(messageOf(d), new RegExp(`^VirtualMachineExtension "cse-reg": ${escape(tcpTimedWaitDelayProblem(500)!)}, in settings\\.commandToExecute \\(line 1, reg add\\)\\.$`));
+    assert.match(
+      messageOf(d),
+      new RegExp(`^VirtualMachineExtension "cse-reg": ${escape(tcpTimedWaitDelayProblem(500)!)}, in settings\\.commandToExecute \\(line 1, reg add\\)\\.$`),
+    );
   });
 
   it("rejects powershell -Command Set-ItemProperty MaxUserPort 65535 as mandatory", async () => {
@@ -63,10 +75,22 @@ describe("script text over the analyzer protocol, prod config", () => {
   });
 
   it("warns (advisory) that a mail host's run command fetched by scriptUri cannot be verified", async () => {
-    const vm: AnalyzedResource = { type: "azure-native:compute:VirtualMachine", name: "vm", urn: "urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachine::vm", properties: { ...vmArgs } };
+    const vm: AnalyzedResource = {
+      type: "azure-native:compute:VirtualMachine",
+      name: "vm",
+      urn: "urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachine::vm",
+      properties: { ...vmArgs },
+    };
     const rc: AnalyzedResource = {
-      type: "azure-native:compute/v20241101:VirtualMachineRunCommandByVirtualMachine", name: "rc-uri", urn: "urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachineRunCommandByVirtualMachine::rc-uri",
-      properties: { resourceGroupName: "rg-mail", vmName: VM_NAME, runCommandName: "tune", source: { scriptUri: "https://st.blob.core.windows.net/scripts/tune.ps1" } },
+      type: "azure-native:compute/v20241101:VirtualMachineRunCommandByVirtualMachine",
+      name: "rc-uri",
+      urn: "urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachineRunCommandByVirtualMachine::rc-uri",
+      properties: {
+        resourceGroupName: "rg-mail",
+        vmName: VM_NAME,
+        runCommandName: "tune",
+        source: { scriptUri: "https://st.blob.core.windows.net/scripts/tune.ps1" },
+      },
     };
     const ds = byPolicy(await pack.analyzeStack([vm, rc]), "mailhost-script-tuning-verifiable");
     assert.equal(ds.length, 1);

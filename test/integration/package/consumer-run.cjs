@@ -18,7 +18,8 @@ const mocks = {
     if (args.type === "azure-native:storage:StorageAccount") state.primaryEndpoints = { blob: `https://${inputs.accountName}.blob.core.windows.net/` };
     if (args.type === "azure-native:resources:ResourceGroup") state.location = inputs.location || "westeurope";
     if (args.type === "azure-native:managedidentity:UserAssignedIdentity") state.principalId = "11111111-1111-1111-1111-111111111111";
-    if (args.type === "azure-native:network:NetworkInterface") state.ipConfigurations = (inputs.ipConfigurations || []).map((c) => ({ ...c, privateIPAddress: "10.0.0.4" }));
+    if (args.type === "azure-native:network:NetworkInterface")
+      state.ipConfigurations = (inputs.ipConfigurations || []).map((c) => ({ ...c, privateIPAddress: "10.0.0.4" }));
     return { id: args.custom === false ? "" : id, state };
   },
   call(args) {
@@ -58,15 +59,20 @@ async function main() {
   await pulumi.runtime.disconnect();
   if (failure) throw failure;
   const packageDir = path.dirname(require.resolve("mailhost-iac/package.json"));
-  process.stdout.write(JSON.stringify({
-    packageDir,
-    // The package's @pulumi/pulumi is the consumer's: one copy.
-    pulumiFromPackage: require.resolve("@pulumi/pulumi", { paths: [packageDir] }),
-    pulumiFromConsumer: require.resolve("@pulumi/pulumi"),
-    azureNativeFromPackage: require.resolve("@pulumi/azure-native", { paths: [packageDir] }),
-    azureNativeFromConsumer: require.resolve("@pulumi/azure-native"),
-    resources: await plain(resources),
-  }));
+  process.stdout.write(
+    JSON.stringify({
+      packageDir,
+      // The package's @pulumi/pulumi is the consumer's: one copy.
+      pulumiFromPackage: require.resolve("@pulumi/pulumi", { paths: [packageDir] }),
+      pulumiFromConsumer: require.resolve("@pulumi/pulumi"),
+      azureNativeFromPackage: require.resolve("@pulumi/azure-native", { paths: [packageDir] }),
+      azureNativeFromConsumer: require.resolve("@pulumi/azure-native"),
+      resources: await plain(resources),
+    }),
+  );
 }
 
-main().catch((error) => { console.error(error && error.stack || error); process.exitCode = 1; });
+main().catch((error) => {
+  console.error((error && error.stack) || error);
+  process.exitCode = 1;
+});

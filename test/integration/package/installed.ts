@@ -13,7 +13,12 @@ import { REPO_ROOT } from "../../support/stacks";
 
 export const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 
-export interface PackResult { filename: string; size: number; unpackedSize: number; files: { path: string }[] }
+export interface PackResult {
+  filename: string;
+  size: number;
+  unpackedSize: number;
+  files: { path: string }[];
+}
 
 /** The version the repository's lockfile pins for a package. */
 export function pinned(name: string): string {
@@ -34,7 +39,8 @@ export function consumerLock(dependencies: Record<string, string>, registry: str
     if (!key.startsWith("node_modules/")) continue;
     const { dev: _dev, devOptional: _devOptional, peer: _peer, ...rest } = entry;
     const name = key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
-    if (rest.resolved === undefined && typeof rest.version === "string") rest.resolved = `${registry.replace(/\/?$/, "/")}${name}/-/${name.split("/").pop()}-${rest.version}.tgz`;
+    if (rest.resolved === undefined && typeof rest.version === "string")
+      rest.resolved = `${registry.replace(/\/?$/, "/")}${name}/-/${name.split("/").pop()}-${rest.version}.tgz`;
     packages[key] = rest;
   }
   return { name: "consumer", lockfileVersion: 3, requires: true, packages };
@@ -62,7 +68,11 @@ export function packedModule(timeoutMs = 900_000): { tarball: string; packed: Pa
     // Tarballs of earlier runs (older than a day) go.
     for (const old of fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith("mailhost-iac-packed-") && d !== path.basename(dir))) {
       const full = path.join(os.tmpdir(), old);
-      try { if (Date.now() - fs.statSync(full).mtimeMs > 86_400_000) fs.rmSync(full, { recursive: true, force: true }); } catch { /* another run's */ }
+      try {
+        if (Date.now() - fs.statSync(full).mtimeMs > 86_400_000) fs.rmSync(full, { recursive: true, force: true });
+      } catch {
+        /* another run's */
+      }
     }
     try {
       // `npm pack` runs "prepare" (the build: dist/ with declarations) first.
@@ -97,5 +107,8 @@ export function installConsumer(dir: string, dependencies: Record<string, string
   // Offline, from npm's cache. npm resolves peer dependencies through the registry's package
   // documents even when a lockfile pins them; offline it has none, so peers are left to the
   // consumer's own dependencies (--legacy-peer-deps), which is what this project declares.
-  execFileSync(NPM, ["install", "--offline", "--legacy-peer-deps", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  execFileSync(NPM, ["install", "--offline", "--legacy-peer-deps", "--ignore-scripts", "--no-audit", "--no-fund"], {
+    cwd: dir,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }

@@ -16,8 +16,14 @@ import { importSpecifiers } from "../../support/imports";
 import { REPO_ROOT } from "../../support/stacks";
 
 const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
-  name: string; private?: boolean; dependencies: Record<string, string>; peerDependencies: Record<string, string>; devDependencies: Record<string, string>;
-  exports: Record<string, { types: string; default: string }>; types: string; files: string[];
+  name: string;
+  private?: boolean;
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  exports: Record<string, { types: string; default: string }>;
+  types: string;
+  files: string[];
 };
 /** Folders whose code ships compiled in dist/ (the build's include, plus the policy pack the CLI imports). */
 const SHIPPED = ["index.ts", "components", "domain", "content", "engine", "stack", "azure", "cli", "policies"];
@@ -25,7 +31,10 @@ const SHIPPED = ["index.ts", "components", "domain", "content", "engine", "stack
 function sources(entry: string): string[] {
   const full = path.join(REPO_ROOT, entry);
   if (fs.statSync(full).isFile()) return [full];
-  return fs.readdirSync(full, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => path.join(full, f));
+  return fs
+    .readdirSync(full, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => path.join(full, f));
 }
 
 /** Bare module specifiers of a TypeScript source: static, type-only, dynamic imports and requires. */
@@ -33,7 +42,7 @@ function specifiers(text: string): string[] {
   return importSpecifiers(text).filter((s) => !s.startsWith(".") && !s.startsWith("node:"));
 }
 
-const packageOf = (spec: string) => spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
+const packageOf = (spec: string) => (spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
 
 describe("package manifest", () => {
   it("declares every module the shipped code imports (types included), as a dependency or a peer", () => {
@@ -53,7 +62,13 @@ describe("package manifest", () => {
   });
 
   it("finds imports of every form (so the check above can fail)", () => {
-    assert.deepEqual(specifiers('import * as a from "x";\nimport type * as b from "@s/y/z";\nexport { c } from "w";\nconst d = require("v");\nimport "u";'), ["x", "@s/y/z", "w", "u", "v"]);
+    assert.deepEqual(specifiers('import * as a from "x";\nimport type * as b from "@s/y/z";\nexport { c } from "w";\nconst d = require("v");\nimport "u";'), [
+      "x",
+      "@s/y/z",
+      "w",
+      "u",
+      "v",
+    ]);
   });
 
   it("is publishable, with typed entry points for the components, the limits and the policies", () => {
@@ -97,7 +112,17 @@ describe("package manifest", () => {
     const options = text.slice(text.indexOf("export interface CapacityLoad"), text.indexOf("/** An option the library refuses"));
     const named = referencesIn(options).map((r) => r.split(".")[0]);
     for (const name of named) assert.ok(name in limits, `${name} is a limit`);
-    for (const range of ["MAILBOX_CACHE_TTL", "ACTIVE_SESSIONS_PER_HOST", "BACKEND_ENDPOINTS", "UTILIZATION", "MAX_USER_PORT", "TCP_TIMED_WAIT_DELAY", "DEFAULTS", "RECOMMENDED"]) assert.ok(named.includes(range), `${range} is named`);
+    for (const range of [
+      "MAILBOX_CACHE_TTL",
+      "ACTIVE_SESSIONS_PER_HOST",
+      "BACKEND_ENDPOINTS",
+      "UTILIZATION",
+      "MAX_USER_PORT",
+      "TCP_TIMED_WAIT_DELAY",
+      "DEFAULTS",
+      "RECOMMENDED",
+    ])
+      assert.ok(named.includes(range), `${range} is named`);
     assert.equal(withLimitsInComments(text), text, "every number is the one its limit holds (npm run docs)");
   });
 
@@ -105,7 +130,17 @@ describe("package manifest", () => {
     const text = fs.readFileSync(path.join(REPO_ROOT, "components", "settings.ts"), "utf8");
     const named = referencesIn(text).map((r) => r.split(".")[0]);
     for (const name of named) assert.ok(name in limits || name === "TEXT_DEFAULTS" || name === "DEFAULT_EGRESS_KIND", `${name} is a limit`);
-    for (const range of ["TCP_TIMED_WAIT_DELAY", "MAX_USER_PORT", "DYNAMIC_PORT_RANGE_START", "DYNAMIC_PORT_RANGE_COUNT", "MAILBOX_CACHE_TTL", "ACTIVE_SESSIONS_PER_HOST", "BACKEND_ENDPOINTS", "DEFAULTS"]) assert.ok(named.includes(range), `${range} is named`);
+    for (const range of [
+      "TCP_TIMED_WAIT_DELAY",
+      "MAX_USER_PORT",
+      "DYNAMIC_PORT_RANGE_START",
+      "DYNAMIC_PORT_RANGE_COUNT",
+      "MAILBOX_CACHE_TTL",
+      "ACTIVE_SESSIONS_PER_HOST",
+      "BACKEND_ENDPOINTS",
+      "DEFAULTS",
+    ])
+      assert.ok(named.includes(range), `${range} is named`);
     assert.equal(withLimitsInComments(text), text, "every number is the one its limit holds (npm run docs)");
   });
 });

@@ -24,14 +24,33 @@ import { examplePackFiles } from "../../support/policiesDoc";
 const TSC = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
 
 /** What may ship: compiled JavaScript and declarations, the guest content, the templates, the CLI entry and the manifest/docs npm always adds. */
-const ALLOWED = [/^dist\/.*\.(js|d\.ts)$/, /^dist\/\.stamp$/, /^guest\/(modules|dsc|runcommand|collector)\//, /^templates\//, /^bin\/mailhost\.js$/, /^(package\.json|README\.md|CHANGELOG\.md|LICENSE)$/];
+const ALLOWED = [
+  /^dist\/.*\.(js|d\.ts)$/,
+  /^dist\/\.stamp$/,
+  /^guest\/(modules|dsc|runcommand|collector)\//,
+  /^templates\//,
+  /^bin\/mailhost\.js$/,
+  /^(package\.json|README\.md|CHANGELOG\.md|LICENSE)$/,
+];
 /** What must never ship. */
-const FORBIDDEN = [/(^|\/)test\//, /(^|\/)bench\//, /(^|\/)experiments\//, /(^|\/)\.github\//, /(^|\/)examples\//, /(^|\/)Pulumi(\.[^/]+)?\.yaml$/, /\.test\.[jt]s$/, /\.Tests\.ps1$/, /^(?!.*\.d\.ts$).*\.ts$/];
+const FORBIDDEN = [
+  /(^|\/)test\//,
+  /(^|\/)bench\//,
+  /(^|\/)experiments\//,
+  /(^|\/)\.github\//,
+  /(^|\/)examples\//,
+  /(^|\/)Pulumi(\.[^/]+)?\.yaml$/,
+  /\.test\.[jt]s$/,
+  /\.Tests\.ps1$/,
+  /^(?!.*\.d\.ts$).*\.ts$/,
+];
 
 interface ConsumerRun {
   packageDir: string;
-  pulumiFromPackage: string; pulumiFromConsumer: string;
-  azureNativeFromPackage: string; azureNativeFromConsumer: string;
+  pulumiFromPackage: string;
+  pulumiFromConsumer: string;
+  azureNativeFromPackage: string;
+  azureNativeFromConsumer: string;
   resources: { type: string; name: string; inputs: any }[];
 }
 
@@ -50,7 +69,9 @@ describe("the npm package, installed from its tarball into another project", { t
     ({ tarball, packed } = packedModule());
   });
 
-  after(() => { fs.rmSync(work, { recursive: true, force: true }); });
+  after(() => {
+    fs.rmSync(work, { recursive: true, force: true });
+  });
 
   it("ships compiled JavaScript, declarations, guest content and templates, and no test, bench, experiment, workflow or stack file", (t) => {
     const size = `${packed.filename}: ${(packed.size / 1024).toFixed(1)} KiB packed, ${(packed.unpackedSize / 1024).toFixed(1)} KiB unpacked, ${packed.files.length} files`;
@@ -58,10 +79,25 @@ describe("the npm package, installed from its tarball into another project", { t
     console.log(`tarball ${size}`);
     const files = packed.files.map((f) => f.path);
     for (const file of files) {
-      assert.ok(ALLOWED.some((re) => re.test(file)), `${file} is not something the package ships`);
+      assert.ok(
+        ALLOWED.some((re) => re.test(file)),
+        `${file} is not something the package ships`,
+      );
       assert.ok(!FORBIDDEN.some((re) => re.test(file)), `${file} must not ship`);
     }
-    for (const needed of ["dist/components/index.js", "dist/components/index.d.ts", "dist/domain/limits.js", "dist/domain/limits.d.ts", "dist/policies/library.js", "dist/policies/library.d.ts", "guest/modules/MailhostTcpTuning/MailhostTcpTuning.psd1", "guest/runcommand/Set-MailhostTuning.ps1", "guest/collector/Get-MailhostState.ps1", "guest/dsc/MailhostTuning.ps1", "templates/SiteConfig.cfg"]) {
+    for (const needed of [
+      "dist/components/index.js",
+      "dist/components/index.d.ts",
+      "dist/domain/limits.js",
+      "dist/domain/limits.d.ts",
+      "dist/policies/library.js",
+      "dist/policies/library.d.ts",
+      "guest/modules/MailhostTcpTuning/MailhostTcpTuning.psd1",
+      "guest/runcommand/Set-MailhostTuning.ps1",
+      "guest/collector/Get-MailhostState.ps1",
+      "guest/dsc/MailhostTuning.ps1",
+      "templates/SiteConfig.cfg",
+    ]) {
       assert.ok(files.includes(needed), `${needed} ships`);
     }
   });
@@ -90,24 +126,44 @@ describe("the npm package, installed from its tarball into another project", { t
     assert.deepEqual(Object.keys(installed.exports).sort(), Object.keys(repoPackage.exports).sort());
 
     // The examples, as a consumer would write them: only "mailhost-iac" and "mailhost-iac/limits".
-    for (const name of Object.keys(EXAMPLE_CONFIG)) fs.copyFileSync(path.join(REPO_ROOT, "examples", name, "index.ts"), path.join(consumer, "src", `${name}.ts`));
-    fs.writeFileSync(path.join(consumer, "src", "dsc-existing.ts"), [
-      'import { ExistingVmTuning, GuestContentStore } from "mailhost-iac";',
-      'import { TCP_TIMED_WAIT_DELAY } from "mailhost-iac/limits";',
-      'const store = new GuestContentStore("content", { resourceGroupName: "rg-mail", accountName: "stmailcontent002" });',
-      'new ExistingVmTuning("vm", {',
-      '  vmId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mail/providers/Microsoft.Compute/virtualMachines/mailfe09",',
-      '  tcp: { tuning: "dsc", tcpTimedWaitDelay: TCP_TIMED_WAIT_DELAY.max },',
-      '  siteConfig: { mailboxCacheTtl: 3600 },',
-      '  capacity: { activeSessionsPerHost: 1000, backendEndpoints: 1 },',
-      '  store,',
-      '});',
-      "",
-    ].join("\n"));
-    fs.writeFileSync(path.join(consumer, "tsconfig.json"), JSON.stringify({
-      compilerOptions: { target: "ES2022", module: "nodenext", moduleResolution: "nodenext", strict: true, outDir: "bin", rootDir: "src", types: ["node"], skipLibCheck: true },
-      include: ["src/**/*.ts"],
-    }, null, 2));
+    for (const name of Object.keys(EXAMPLE_CONFIG))
+      fs.copyFileSync(path.join(REPO_ROOT, "examples", name, "index.ts"), path.join(consumer, "src", `${name}.ts`));
+    fs.writeFileSync(
+      path.join(consumer, "src", "dsc-existing.ts"),
+      [
+        'import { ExistingVmTuning, GuestContentStore } from "mailhost-iac";',
+        'import { TCP_TIMED_WAIT_DELAY } from "mailhost-iac/limits";',
+        'const store = new GuestContentStore("content", { resourceGroupName: "rg-mail", accountName: "stmailcontent002" });',
+        'new ExistingVmTuning("vm", {',
+        '  vmId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mail/providers/Microsoft.Compute/virtualMachines/mailfe09",',
+        '  tcp: { tuning: "dsc", tcpTimedWaitDelay: TCP_TIMED_WAIT_DELAY.max },',
+        "  siteConfig: { mailboxCacheTtl: 3600 },",
+        "  capacity: { activeSessionsPerHost: 1000, backendEndpoints: 1 },",
+        "  store,",
+        "});",
+        "",
+      ].join("\n"),
+    );
+    fs.writeFileSync(
+      path.join(consumer, "tsconfig.json"),
+      JSON.stringify(
+        {
+          compilerOptions: {
+            target: "ES2022",
+            module: "nodenext",
+            moduleResolution: "nodenext",
+            strict: true,
+            outDir: "bin",
+            rootDir: "src",
+            types: ["node"],
+            skipLibCheck: true,
+          },
+          include: ["src/**/*.ts"],
+        },
+        null,
+        2,
+      ),
+    );
     try {
       execFileSync(process.execPath, [TSC, "-p", consumer], { cwd: consumer, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     } catch (err) {
@@ -116,8 +172,18 @@ describe("the npm package, installed from its tarball into another project", { t
     fs.copyFileSync(path.join(__dirname, "consumer-run.cjs"), path.join(consumer, "consumer-run.cjs"));
 
     const runProgram = (name: string, config: Record<string, unknown>): ConsumerRun => {
-      const env = { ...process.env, CONSUMER_CONFIG: JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) => [k.replace(/^mailhost:/, "consumer:"), typeof v === "string" ? v : JSON.stringify(v)]))) };
-      const out = execFileSync(process.execPath, ["consumer-run.cjs", path.join("bin", `${name}.js`)], { cwd: consumer, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      const env = {
+        ...process.env,
+        CONSUMER_CONFIG: JSON.stringify(
+          Object.fromEntries(Object.entries(config).map(([k, v]) => [k.replace(/^mailhost:/, "consumer:"), typeof v === "string" ? v : JSON.stringify(v)])),
+        ),
+      };
+      const out = execFileSync(process.execPath, ["consumer-run.cjs", path.join("bin", `${name}.js`)], {
+        cwd: consumer,
+        env,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       return JSON.parse(out) as ConsumerRun;
     };
     const count = (run: ConsumerRun, type: string) => run.resources.filter((r) => r.type === type).length;
@@ -151,12 +217,16 @@ describe("the npm package, installed from its tarball into another project", { t
     assert.ok(zipPath !== undefined && fs.existsSync(zipPath), JSON.stringify(archive.inputs.source));
     const entries = unzipSync(fs.readFileSync(zipPath));
     const guestFiles = (fs.readdirSync(path.join(packageDir, "guest"), { recursive: true, encoding: "utf8" }) as string[])
-      .map((f) => path.join(packageDir, "guest", f)).filter((f) => fs.statSync(f).isFile());
+      .map((f) => path.join(packageDir, "guest", f))
+      .filter((f) => fs.statSync(f).isFile());
     const names = Object.keys(entries).filter((n) => !n.endsWith("/"));
     assert.ok(names.length > 1, names.join(", "));
     for (const name of names) {
       const bytes = Buffer.from(entries[name]);
-      assert.ok(guestFiles.some((f) => path.basename(f) === path.basename(name) && fs.readFileSync(f).equals(bytes)), `${name} is a file of the installed package's guest/`);
+      assert.ok(
+        guestFiles.some((f) => path.basename(f) === path.basename(name) && fs.readFileSync(f).equals(bytes)),
+        `${name} is a file of the installed package's guest/`,
+      );
     }
   });
   it("runs a team's own PolicyPack built from mailhost-iac/policies (the doc's example) over the analyzer protocol, from the installed package alone", async (t) => {
@@ -189,27 +259,75 @@ describe("the npm package, installed from its tarball into another project", { t
 
       // A hand-written tuning resource out of range: rejected by the library's rule, by its name.
       const handWritten: AnalyzedResource = {
-        type: "azure-native:compute:VirtualMachineExtension", name: "hand-written-dsc",
-        properties: { resourceGroupName: "rg-mail", vmName: "vm-legacy-01", publisher: "Microsoft.Powershell", type: "DSC", typeHandlerVersion: "2.83", settings: { configurationArguments: { TcpTimedWaitDelay: 301, MaxUserPort: 40000 } } },
+        type: "azure-native:compute:VirtualMachineExtension",
+        name: "hand-written-dsc",
+        properties: {
+          resourceGroupName: "rg-mail",
+          vmName: "vm-legacy-01",
+          publisher: "Microsoft.Powershell",
+          type: "DSC",
+          typeHandlerVersion: "2.83",
+          settings: { configurationArguments: { TcpTimedWaitDelay: 301, MaxUserPort: 40000 } },
+        },
       };
       const ds = await pack.analyze(handWritten);
       const by = (name: string) => ds.filter((d: PolicyDiagnostic) => d.policyName === name).map((d) => d.enforcementLevel);
       assert.deepEqual(by("mailhost-tcp-timed-wait-delay-range"), ["mandatory"]);
       assert.deepEqual(by("mailhost-max-user-port-recommended"), ["mandatory"]);
       // The script-text rule reads the installed package's own guest script (by its hash): it ran without error.
-      const script = await pack.analyze({ type: "azure-native:compute:VirtualMachineExtension", name: "cse", properties: { resourceGroupName: "rg-mail", vmName: "vm-legacy-01", publisher: "Microsoft.Compute", type: "CustomScriptExtension", typeHandlerVersion: "1.10", settings: { commandToExecute: "reg add HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters /v TcpTimedWaitDelay /t REG_DWORD /d 500 /f" } } });
-      assert.deepEqual(script.filter((d) => d.policyName === "mailhost-script-tuning-range").map((d) => d.enforcementLevel), ["mandatory"]);
+      const script = await pack.analyze({
+        type: "azure-native:compute:VirtualMachineExtension",
+        name: "cse",
+        properties: {
+          resourceGroupName: "rg-mail",
+          vmName: "vm-legacy-01",
+          publisher: "Microsoft.Compute",
+          type: "CustomScriptExtension",
+          typeHandlerVersion: "1.10",
+          settings: { commandToExecute: "reg add HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters /v TcpTimedWaitDelay /t REG_DWORD /d 500 /f" },
+        },
+      });
+      assert.deepEqual(
+        script.filter((d) => d.policyName === "mailhost-script-tuning-range").map((d) => d.enforcementLevel),
+        ["mandatory"],
+      );
       // The team's own rule, at the level dev's policy config gives it.
-      const vm = await pack.analyze({ type: "azure-native:compute:VirtualMachine", name: "vm", properties: { resourceGroupName: "rg-mail", hardwareProfile: { vmSize: "Standard_B2ms" } } });
-      assert.deepEqual(vm.filter((d) => d.policyName === "mail-team-vm-size").map((d) => d.enforcementLevel), ["advisory"]);
+      const vm = await pack.analyze({
+        type: "azure-native:compute:VirtualMachine",
+        name: "vm",
+        properties: { resourceGroupName: "rg-mail", hardwareProfile: { vmSize: "Standard_B2ms" } },
+      });
+      assert.deepEqual(
+        vm.filter((d) => d.policyName === "mail-team-vm-size").map((d) => d.enforcementLevel),
+        ["advisory"],
+      );
 
       // The load comes from the stack's config: the capacity rule checks a host against it (mandatory by default; dev's config: advisory).
       const vmUrn = "urn:pulumi:dev::consumer::azure-native:compute:VirtualMachine::vm-legacy-01";
       const tuned = (ttl: number): AnalyzedResource[] => [
         { type: "azure-native:compute:VirtualMachine", name: "vm-legacy-01", urn: vmUrn, properties: { resourceGroupName: "rg-mail", vmName: "vm-legacy-01" } },
-        { type: "azure-native:compute:VirtualMachineExtension", name: "tuning", urn: "urn:pulumi:dev::consumer::azure-native:compute:VirtualMachineExtension::tuning", dependencies: [vmUrn],
-          properties: { resourceGroupName: "rg-mail", vmName: "vm-legacy-01", publisher: "Microsoft.Powershell", type: "DSC", typeHandlerVersion: "2.83",
-            settings: { configurationArguments: { TcpTimedWaitDelay: 30, MaxUserPort: 65534, DynamicPortRangeStartPort: 10000, DynamicPortRangeNumberOfPorts: 55535, SiteConfigContentBase64Url: Buffer.from(`[Cache]\nMailboxCacheTTL = ${ttl}\n`).toString("base64url") } } } },
+        {
+          type: "azure-native:compute:VirtualMachineExtension",
+          name: "tuning",
+          urn: "urn:pulumi:dev::consumer::azure-native:compute:VirtualMachineExtension::tuning",
+          dependencies: [vmUrn],
+          properties: {
+            resourceGroupName: "rg-mail",
+            vmName: "vm-legacy-01",
+            publisher: "Microsoft.Powershell",
+            type: "DSC",
+            typeHandlerVersion: "2.83",
+            settings: {
+              configurationArguments: {
+                TcpTimedWaitDelay: 30,
+                MaxUserPort: 65534,
+                DynamicPortRangeStartPort: 10000,
+                DynamicPortRangeNumberOfPorts: 55535,
+                SiteConfigContentBase64Url: Buffer.from(`[Cache]\nMailboxCacheTTL = ${ttl}\n`).toString("base64url"),
+              },
+            },
+          },
+        },
       ];
       const capacity = (found: PolicyDiagnostic[]) => found.filter((d) => d.policyName === "mailhost-capacity-sustains-load");
       const short = capacity(await pack.analyzeStack(tuned(20)));

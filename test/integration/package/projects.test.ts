@@ -37,7 +37,10 @@ describe("TypeScript projects", () => {
     for (const file of product) {
       for (const spec of importSpecifiers(fs.readFileSync(path.join(REPO_ROOT, file), "utf8"))) {
         if (!spec.startsWith(".")) continue;
-        const target = path.relative(REPO_ROOT, path.resolve(REPO_ROOT, path.dirname(file), spec)).split(path.sep).join("/");
+        const target = path
+          .relative(REPO_ROOT, path.resolve(REPO_ROOT, path.dirname(file), spec))
+          .split(path.sep)
+          .join("/");
         if (apart(target)) reaching.push(`${file} imports ${spec}`);
       }
     }
@@ -47,11 +50,21 @@ describe("TypeScript projects", () => {
   it("bench/ and experiments/ have projects of their own that select all their files and tests, and npm test checks them", () => {
     const bench = projectFiles(path.join(REPO_ROOT, "bench"));
     const experiments = projectFiles(path.join(REPO_ROOT, "experiments"));
-    for (const [project, files, folders] of [["bench", bench, ["bench/", "test/unit/bench/"]], ["experiments", experiments, ["experiments/", "test/integration/capacity/"]]] as const) {
+    for (const [project, files, folders] of [
+      ["bench", bench, ["bench/", "test/unit/bench/"]],
+      ["experiments", experiments, ["experiments/", "test/integration/capacity/"]],
+    ] as const) {
       for (const folder of folders) {
-        const onDisk = fs.readdirSync(path.join(REPO_ROOT, folder), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => `${folder}${f.split(path.sep).join("/")}`);
+        const onDisk = fs
+          .readdirSync(path.join(REPO_ROOT, folder), { recursive: true, encoding: "utf8" })
+          .filter((f) => f.endsWith(".ts"))
+          .map((f) => `${folder}${f.split(path.sep).join("/")}`);
         assert.ok(onDisk.length > 0, folder);
-        assert.deepEqual(onDisk.filter((f) => !files.includes(f)), [], `${project} selects every file of ${folder}`);
+        assert.deepEqual(
+          onDisk.filter((f) => !files.includes(f)),
+          [],
+          `${project} selects every file of ${folder}`,
+        );
       }
     }
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };

@@ -17,20 +17,55 @@ import { runOffline } from "../../../engine/offline";
 import { existingVmId } from "../../support/examples";
 
 const ROOT = path.resolve(__dirname, "../../..");
-const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { name: string; main: string; exports: Record<string, { default: string }> };
+const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+  name: string;
+  main: string;
+  exports: Record<string, { default: string }>;
+};
 /** The provider name Pulumi's plugin runner gives the package: its npm name. */
 const PROVIDER = PACKAGE.name;
 const ENTRY = path.join(ROOT, "components", "index.ts");
 const typeToken = (name: string) => `${PROVIDER}:index:${name}`;
 
-interface SchemaProperty { type?: string; $ref?: string; description?: string; additionalProperties?: SchemaProperty; items?: SchemaProperty; optional?: boolean }
-interface SchemaEnumMember { name: string; value: string | number; description?: string }
-interface SchemaType { type: string; properties?: Record<string, SchemaProperty>; required?: string[]; enum?: SchemaEnumMember[] }
-interface SchemaResource { isComponent: boolean; inputProperties: Record<string, SchemaProperty>; requiredInputs: string[]; properties: Record<string, SchemaProperty>; required: string[]; description?: string }
-interface Schema { name: string; resources: Record<string, SchemaResource>; types: Record<string, SchemaType> }
+interface SchemaProperty {
+  type?: string;
+  $ref?: string;
+  description?: string;
+  additionalProperties?: SchemaProperty;
+  items?: SchemaProperty;
+  optional?: boolean;
+}
+interface SchemaEnumMember {
+  name: string;
+  value: string | number;
+  description?: string;
+}
+interface SchemaType {
+  type: string;
+  properties?: Record<string, SchemaProperty>;
+  required?: string[];
+  enum?: SchemaEnumMember[];
+}
+interface SchemaResource {
+  isComponent: boolean;
+  inputProperties: Record<string, SchemaProperty>;
+  requiredInputs: string[];
+  properties: Record<string, SchemaProperty>;
+  required: string[];
+  description?: string;
+}
+interface Schema {
+  name: string;
+  resources: Record<string, SchemaResource>;
+  types: Record<string, SchemaType>;
+}
 
 /** What the schema must say of one property: its type (as the schema writes it), whether it may be left out, its doc comment. */
-interface Expected { readonly optional: boolean; readonly description: string; readonly type: SchemaProperty }
+interface Expected {
+  readonly optional: boolean;
+  readonly description: string;
+  readonly type: SchemaProperty;
+}
 /** An object type or an enum the schema must define, read from the source. */
 type ExpectedType =
   | { readonly kind: "object"; readonly properties: Map<string, Expected> }
@@ -38,7 +73,15 @@ type ExpectedType =
 
 /** The compiler's reading of the library: its public components and the schema Pulumi's rules give their inputs and outputs. */
 class SourceReading {
-  readonly program = ts.createProgram([ENTRY], { strict: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, noEmit: true, types: ["node"] });
+  readonly program = ts.createProgram([ENTRY], {
+    strict: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    skipLibCheck: true,
+    noEmit: true,
+    types: ["node"],
+  });
   readonly checker = this.program.getTypeChecker();
   /** Object types and enums the inputs and outputs reach, by name. */
   readonly types = new Map<string, ExpectedType>();
@@ -53,7 +96,9 @@ class SourceReading {
       const target = symbol.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(symbol) : symbol;
       const declaration = target.declarations?.find(ts.isClassDeclaration);
       if (declaration === undefined) continue;
-      const extendsComponent = declaration.heritageClauses?.some((clause) => clause.types.some((t) => this.checker.getTypeAtLocation(t).getSymbol()?.getName() === "ComponentResource"));
+      const extendsComponent = declaration.heritageClauses?.some((clause) =>
+        clause.types.some((t) => this.checker.getTypeAtLocation(t).getSymbol()?.getName() === "ComponentResource"),
+      );
       if (extendsComponent) classes.push(declaration);
     }
     return classes;
@@ -73,7 +118,9 @@ class SourceReading {
   outputsOf(component: ts.ClassDeclaration): Map<string, Expected> {
     const symbol = this.checker.getSymbolAtLocation(component.name!)!;
     const properties: ts.Symbol[] = [];
-    symbol.members?.forEach((member) => { if (member.flags & ts.SymbolFlags.Property) properties.push(member); });
+    symbol.members?.forEach((member) => {
+      if (member.flags & ts.SymbolFlags.Property) properties.push(member);
+    });
     return this.propertiesOf(properties, true);
   }
 
@@ -107,7 +154,8 @@ class SourceReading {
       // Input<T> = T | Promise<T> | OutputInstance<T>: the plain members are T.
       const plain = members.filter((t) => t.getSymbol()?.getName() !== "Promise" && this.outputInner(t) === undefined);
       if (plain.length > 0 && plain.every((t) => t.flags & ts.TypeFlags.BooleanLiteral)) return { type: "boolean" };
-      if (plain.length > 1 && plain.every((t) => t.isStringLiteral() || t.isNumberLiteral())) return this.enumType(type, plain as ts.LiteralType[], declaration, where);
+      if (plain.length > 1 && plain.every((t) => t.isStringLiteral() || t.isNumberLiteral()))
+        return this.enumType(type, plain as ts.LiteralType[], declaration, where);
       assert.equal(plain.length, 1, `${where}: one plain type in ${this.checker.typeToString(type)}`);
       return this.schemaType(plain[0], declaration, output, where);
     }
@@ -176,7 +224,12 @@ class SourceReading {
   }
 
   private isResourceClass(type: ts.InterfaceType): boolean {
-    return this.checker.getBaseTypes(type).some((base) => ["CustomResource", "ComponentResource", "Resource"].includes(base.getSymbol()?.getName() ?? "") || (base.isClass() && this.isResourceClass(base)));
+    return this.checker
+      .getBaseTypes(type)
+      .some(
+        (base) =>
+          ["CustomResource", "ComponentResource", "Resource"].includes(base.getSymbol()?.getName() ?? "") || (base.isClass() && this.isResourceClass(base)),
+      );
   }
 }
 
@@ -187,7 +240,12 @@ function shapeOf(property: SchemaProperty | undefined, schema: Schema): SchemaPr
   if (property.type !== undefined) out.type = property.type;
   if (property.$ref !== undefined) {
     const resource = /^\/([^/]+)\/v[^/]+\/schema\.json#\/resources\/(.+)$/.exec(property.$ref);
-    out.$ref = resource ? `resource of @pulumi/${resource[1]}: ${decodeURIComponent(resource[2]).split(":").pop()!.replace(/^.*%2F/, "")}` : property.$ref;
+    out.$ref = resource
+      ? `resource of @pulumi/${resource[1]}: ${decodeURIComponent(resource[2])
+          .split(":")
+          .pop()!
+          .replace(/^.*%2F/, "")}`
+      : property.$ref;
     if (resource) assert.ok(schema.name, "resource references name their package's schema");
   }
   if (property.additionalProperties !== undefined) out.additionalProperties = shapeOf(property.additionalProperties, schema);
@@ -198,7 +256,9 @@ function shapeOf(property: SchemaProperty | undefined, schema: Schema): SchemaPr
 /** Every description in the schema, with where it is. */
 function descriptions(value: unknown, where = "schema"): Array<[string, string]> {
   if (value === null || typeof value !== "object") return [];
-  return Object.entries(value).flatMap(([key, v]) => (key === "description" && typeof v === "string" ? [[where, v] as [string, string]] : descriptions(v, `${where}.${key}`)));
+  return Object.entries(value).flatMap(([key, v]) =>
+    key === "description" && typeof v === "string" ? [[where, v] as [string, string]] : descriptions(v, `${where}.${key}`),
+  );
 }
 
 /** What Pulumi's plugin runner does with the package's main module (components/index.ts); one provider, so the schema is inferred once. */
@@ -216,7 +276,15 @@ describe("component plugin (Pulumi schema inference on this repository)", () => 
   it("serves every component components/index.ts exports, and nothing else", () => {
     const names = publicComponents.map((c) => c.name!.text).sort();
     assert.ok(names.length >= 6, `found ${names.join(", ")}`);
-    for (const required of ["MailhostFleet", "MailhostFleetInNetwork", "ExistingVmTuning", "GuestContentStore", "PortExhaustionMonitoring", "EstateTuningPolicy"]) assert.ok(names.includes(required), required);
+    for (const required of [
+      "MailhostFleet",
+      "MailhostFleetInNetwork",
+      "ExistingVmTuning",
+      "GuestContentStore",
+      "PortExhaustionMonitoring",
+      "EstateTuningPolicy",
+    ])
+      assert.ok(names.includes(required), required);
     assert.deepEqual(served.map((c) => c.name).sort(), names, "the plugin runner finds the same components in the module");
     assert.deepEqual(Object.keys(schema.resources).sort(), names.map(typeToken).sort());
   });
@@ -229,7 +297,14 @@ describe("component plugin (Pulumi schema inference on this repository)", () => 
       assert.ok(resource.description && resource.description.length > 40, `${name} has its class doc comment`);
       const inputs = source.inputsOf(component);
       assert.deepEqual(Object.keys(resource.inputProperties).sort(), [...inputs.keys()].sort(), `${name} inputs`);
-      assert.deepEqual(resource.requiredInputs, [...inputs].filter(([, i]) => !i.optional).map(([n]) => n).sort(), `${name} required inputs`);
+      assert.deepEqual(
+        resource.requiredInputs,
+        [...inputs]
+          .filter(([, i]) => !i.optional)
+          .map(([n]) => n)
+          .sort(),
+        `${name} required inputs`,
+      );
       for (const [input, want] of inputs) {
         const property = resource.inputProperties[input];
         assert.ok(want.description.length > 0, `${name}Args.${input} has a doc comment`);
@@ -265,7 +340,14 @@ describe("component plugin (Pulumi schema inference on this repository)", () => 
         continue;
       }
       assert.deepEqual(Object.keys(type.properties ?? {}).sort(), [...want.properties.keys()].sort(), `${name} properties`);
-      assert.deepEqual(type.required ?? [], [...want.properties].filter(([, p]) => !p.optional).map(([n]) => n).sort(), `${name} required`);
+      assert.deepEqual(
+        type.required ?? [],
+        [...want.properties]
+          .filter(([, p]) => !p.optional)
+          .map(([n]) => n)
+          .sort(),
+        `${name} required`,
+      );
       for (const [property, expected] of want.properties) {
         assert.ok(expected.description.length > 0, `${name}.${property} has a doc comment`);
         assert.equal(type.properties![property].description, expected.description, `${name}.${property} description`);
@@ -280,15 +362,26 @@ describe("component plugin (Pulumi schema inference on this repository)", () => 
     const blocks = (language: string) => [...doc.matchAll(new RegExp("```" + language + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]);
     const last = (token: string) => token.split(":").pop()!;
     const components = new Map(Object.entries(schema.resources).map(([token, r]) => [last(token), r]));
-    const objectTypes = new Map(Object.entries(schema.types).filter(([, t]) => t.properties).map(([token, t]) => [last(token), t]));
-    const enums = new Map(Object.entries(schema.types).filter(([, t]) => t.enum).map(([token, t]) => [last(token), t.enum!]));
+    const objectTypes = new Map(
+      Object.entries(schema.types)
+        .filter(([, t]) => t.properties)
+        .map(([token, t]) => [last(token), t]),
+    );
+    const enums = new Map(
+      Object.entries(schema.types)
+        .filter(([, t]) => t.enum)
+        .map(([token, t]) => [last(token), t.enum!]),
+    );
     const names = new Set<string>();
     for (const r of components.values()) for (const n of [...Object.keys(r.inputProperties), ...Object.keys(r.properties)]) names.add(n);
     for (const t of objectTypes.values()) for (const n of Object.keys(t.properties!)) names.add(n);
     const camel = (snake: string) => snake.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
     const upperSnake = (pascal: string) => pascal.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
     let checked = 0;
-    const known = (name: string, where: string) => { assert.ok(names.has(name), `${where}: ${name} is no input, output or type property of the schema`); checked++; };
+    const known = (name: string, where: string) => {
+      assert.ok(names.has(name), `${where}: ${name} is no input, output or type property of the schema`);
+      checked++;
+    };
 
     // YAML: every property of every mailhost-iac resource, recursively, against its schema type.
     const typeOf = (ref: string | undefined) => (ref?.startsWith("#/types/") ? last(ref) : undefined);
@@ -296,7 +389,10 @@ describe("component plugin (Pulumi schema inference on this repository)", () => 
       if (typeof value === "string" && value.includes("${")) return;
       const type = typeOf(property.$ref);
       if (type !== undefined && enums.has(type)) {
-        assert.ok(enums.get(type)!.some((m) => m.value === value), `${where}: ${JSON.stringify(value)} is a value of ${type}`);
+        assert.ok(
+          enums.get(type)!.some((m) => m.value === value),
+          `${where}: ${JSON.stringify(value)} is a value of ${type}`,
+        );
       } else if (type !== undefined) {
         checkObject(value as Record<string, unknown>, objectTypes.get(type)!.properties!, objectTypes.get(type)!.required ?? [], where);
       } else if (property.type === "array") {
@@ -317,7 +413,10 @@ describe("component plugin (Pulumi schema inference on this repository)", () => 
       for (const key of required) assert.ok(key in value, `${where}.${key} is required`);
     };
     for (const block of blocks("yaml")) {
-      const program = parseYaml(block) as { resources?: Record<string, { type: string; properties?: Record<string, unknown> }>; outputs?: Record<string, string> };
+      const program = parseYaml(block) as {
+        resources?: Record<string, { type: string; properties?: Record<string, unknown> }>;
+        outputs?: Record<string, string>;
+      };
       const resources = Object.entries(program.resources ?? {}).filter(([, r]) => r.type.startsWith(`${PROVIDER}:index:`));
       for (const [name, r] of resources) {
         const component = components.get(last(r.type));
@@ -337,19 +436,33 @@ describe("component plugin (Pulumi schema inference on this repository)", () => 
       for (const m of block.matchAll(/mailhost\.(\w+)\(/g)) assert.ok(components.has(m[1]), `python: mailhost.${m[1]} is served`);
       for (const m of block.matchAll(/[(,\s](\w+)=/g)) known(camel(m[1]), `python: ${m[1]}=`);
       for (const m of block.matchAll(/"([a-z][a-z0-9_]*)":/g)) known(camel(m[1]), `python: "${m[1]}"`);
-      for (const m of block.matchAll(/mailhost\.(\w+)\.([A-Z0-9_]+)\b/g)) assert.ok(enums.get(m[1])?.some((e) => upperSnake(e.name) === m[2]), `python: ${m[1]}.${m[2]} is an enum member`);
+      for (const m of block.matchAll(/mailhost\.(\w+)\.([A-Z0-9_]+)\b/g))
+        assert.ok(
+          enums.get(m[1])?.some((e) => upperSnake(e.name) === m[2]),
+          `python: ${m[1]}.${m[2]} is an enum member`,
+        );
       for (const m of block.matchAll(/\b(?!pulumi\b|config\b|mailhost\b)\w+\.([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b/g)) known(camel(m[1]), `python: .${m[1]}`);
     }
 
     // C#: `new XArgs` classes, property initialisers (PascalCase), enum members, outputs.
     for (const block of blocks("csharp")) {
-      for (const m of block.matchAll(/new (\w+)Args\b/g)) assert.ok(components.has(m[1]) || objectTypes.has(m[1]), `csharp: ${m[1]}Args is a component's or a type's`);
+      for (const m of block.matchAll(/new (\w+)Args\b/g))
+        assert.ok(components.has(m[1]) || objectTypes.has(m[1]), `csharp: ${m[1]}Args is a component's or a type's`);
       for (const m of block.matchAll(/(?:^|[{,])\s*([A-Z]\w*) = /gm)) known(m[1][0].toLowerCase() + m[1].slice(1), `csharp: ${m[1]} =`);
-      for (const m of block.matchAll(/\b([A-Z]\w+)\.([A-Z]\w+)\b/g)) if (enums.has(m[1])) assert.ok(enums.get(m[1])!.some((e) => e.name === m[2]), `csharp: ${m[1]}.${m[2]} is an enum member`);
+      for (const m of block.matchAll(/\b([A-Z]\w+)\.([A-Z]\w+)\b/g))
+        if (enums.has(m[1]))
+          assert.ok(
+            enums.get(m[1])!.some((e) => e.name === m[2]),
+            `csharp: ${m[1]}.${m[2]} is an enum member`,
+          );
       for (const m of block.matchAll(/\b(?!config\b)[a-z]\w*\.([A-Z]\w+)\b/g)) known(m[1][0].toLowerCase() + m[1].slice(1), `csharp: .${m[1]}`);
     }
     assert.ok(checked > 150, `${checked} names checked`);
-    for (const component of components.keys()) assert.ok(blocks("python").some((b) => b.includes(`mailhost.${component}(`)) && blocks("csharp").some((b) => b.includes(`new ${component}(`)), `${component} has a Python and a C# example`);
+    for (const component of components.keys())
+      assert.ok(
+        blocks("python").some((b) => b.includes(`mailhost.${component}(`)) && blocks("csharp").some((b) => b.includes(`new ${component}(`)),
+        `${component} has a Python and a C# example`,
+      );
   });
 
   it("every description reads as written: no unresolved link, no serialised object", () => {
@@ -366,12 +479,18 @@ describe("component plugin: components constructed through the provider under mo
   /** Constructs one component as the engine asks the plugin to; returns what was registered and the state the plugin answers with. */
   async function construct(type: string, name: string, inputs: Record<string, unknown>) {
     let state: Record<string, unknown> = {};
-    const run = await runOffline(async () => {
-      const result = await provider.construct(name, typeToken(type), inputs, {});
-      // The engine waits for the state's outputs before the construct call returns.
-      state = await Promise.all(Object.entries(result.state).map(async ([k, v]) => [k, await (v as { promise?: () => Promise<unknown> })?.promise?.() ?? v] as const)).then(Object.fromEntries);
-      return {};
-    }, "dev", {});
+    const run = await runOffline(
+      async () => {
+        const result = await provider.construct(name, typeToken(type), inputs, {});
+        // The engine waits for the state's outputs before the construct call returns.
+        state = await Promise.all(
+          Object.entries(result.state).map(async ([k, v]) => [k, (await (v as { promise?: () => Promise<unknown> })?.promise?.()) ?? v] as const),
+        ).then(Object.fromEntries);
+        return {};
+      },
+      "dev",
+      {},
+    );
     const component = run.resources.find((r) => r.name === name && r.custom === false && r.type.startsWith("mailhost:azure:"));
     assert.ok(component, `${type} is registered`);
     const descendants = (urn: string): typeof run.resources => run.resources.filter((r) => r.parent === urn).flatMap((r) => [r, ...descendants(r.urn)]);
@@ -379,16 +498,24 @@ describe("component plugin: components constructed through the provider under mo
   }
 
   it("GuestContentStore: its storage account and package container are its children", async () => {
-    const { children, state } = await construct("GuestContentStore", "store", { resourceGroupName: "rg-mail", accountName: "mailhostcontent", tags: { team: "mail" } });
+    const { children, state } = await construct("GuestContentStore", "store", {
+      resourceGroupName: "rg-mail",
+      accountName: "mailhostcontent",
+      tags: { team: "mail" },
+    });
     assert.deepEqual(children.map((r) => r.type).sort(), ["azure-native:storage:BlobContainer", "azure-native:storage:StorageAccount"]);
     const account = children.find((r) => r.type === "azure-native:storage:StorageAccount");
     assert.deepEqual([account?.inputs.accountName, account?.inputs.resourceGroupName, account?.inputs.tags], ["mailhostcontent", "rg-mail", { team: "mail" }]);
     assert.equal(state.blobEndpoint, "https://mailhostcontent.blob.core.windows.net/");
-    assert.ok(String(state.packageContainerId).endsWith("/mailhostcontent/blobServices/default/containers/mailhost-machine-configuration"), String(state.packageContainerId));
+    assert.ok(
+      String(state.packageContainerId).endsWith("/mailhostcontent/blobServices/default/containers/mailhost-machine-configuration"),
+      String(state.packageContainerId),
+    );
   });
 
   it("ExistingVmTuning with a store given by its values: the package blob, the reader role and the Machine Configuration tuning are its own", async () => {
-    const packageContainerId = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mail-shared/providers/Microsoft.Storage/storageAccounts/stmailcontent001/blobServices/default/containers/mailhost-machine-configuration";
+    const packageContainerId =
+      "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mail-shared/providers/Microsoft.Storage/storageAccounts/stmailcontent001/blobServices/default/containers/mailhost-machine-configuration";
     const { children, descendants, state } = await construct("ExistingVmTuning", "vm1", {
       vmId: existingVmId("mailfe01"),
       tcp: { tuning: "machineConfiguration", tcpTimedWaitDelay: 60 },
@@ -396,14 +523,22 @@ describe("component plugin: components constructed through the provider under mo
       capacity: { activeSessionsPerHost: 15000, backendEndpoints: 2 },
       store: { packageContainerId, blobEndpoint: "https://stmailcontent001.blob.core.windows.net/" },
     });
-    assert.deepEqual(children.map((r) => r.type).sort(), ["azure-native:authorization:RoleAssignment", "azure-native:storage:Blob", "mailhost:azure:MachineConfigurationTuning"]);
+    assert.deepEqual(children.map((r) => r.type).sort(), [
+      "azure-native:authorization:RoleAssignment",
+      "azure-native:storage:Blob",
+      "mailhost:azure:MachineConfigurationTuning",
+    ]);
     const blob = children.find((r) => r.type === "azure-native:storage:Blob")!;
-    assert.deepEqual([blob.inputs.resourceGroupName, blob.inputs.accountName, blob.inputs.containerName], ["rg-mail-shared", "stmailcontent001", "mailhost-machine-configuration"]);
+    assert.deepEqual(
+      [blob.inputs.resourceGroupName, blob.inputs.accountName, blob.inputs.containerName],
+      ["rg-mail-shared", "stmailcontent001", "mailhost-machine-configuration"],
+    );
     const role = children.find((r) => r.type === "azure-native:authorization:RoleAssignment")!;
     assert.equal(role.inputs.scope, packageContainerId);
     assert.match(String(role.inputs.principalId), /^[0-9a-f-]{36}$/, "the VM's system-assigned principal, as Azure reports it");
     const assignment = descendants.find((r) => r.type === "azure-native:guestconfiguration:GuestConfigurationAssignment")!;
-    const guestConfiguration = (assignment.inputs as { properties: { guestConfiguration: { contentUri: string; contentHash: string } } }).properties.guestConfiguration;
+    const guestConfiguration = (assignment.inputs as { properties: { guestConfiguration: { contentUri: string; contentHash: string } } }).properties
+      .guestConfiguration;
     assert.equal(guestConfiguration.contentUri, `https://stmailcontent001.blob.core.windows.net/mailhost-machine-configuration/${blob.inputs.blobName}`);
     assert.ok(String(blob.inputs.blobName).endsWith(`MailhostTcpTuning-${guestConfiguration.contentHash}.zip`));
     assert.deepEqual(state, { mechanism: "machineConfiguration", effectiveTtlFloor: state.effectiveTtlFloor });
@@ -433,9 +568,15 @@ describe("component plugin: components constructed through the provider under mo
   });
 
   it("a setting out of range is refused with the stack config's message, before anything exists", async () => {
-    await assert.rejects(construct("ExistingVmTuning", "bad", {
-      vmId: existingVmId("mailfe01"), tcp: { tuning: "runCommand", tcpTimedWaitDelay: 301 }, siteConfig: { mailboxCacheTtl: 900 }, capacity: { activeSessionsPerHost: 1, backendEndpoints: 1 },
-    }), /mailhost:tcp\.tcpTimedWaitDelay = 301 is outside 30–300 \(seconds\)/);
+    await assert.rejects(
+      construct("ExistingVmTuning", "bad", {
+        vmId: existingVmId("mailfe01"),
+        tcp: { tuning: "runCommand", tcpTimedWaitDelay: 301 },
+        siteConfig: { mailboxCacheTtl: 900 },
+        capacity: { activeSessionsPerHost: 1, backendEndpoints: 1 },
+      }),
+      /mailhost:tcp\.tcpTimedWaitDelay = 301 is outside 30–300 \(seconds\)/,
+    );
   });
 });
 

@@ -28,7 +28,8 @@ function carried(r: RecordedResource, name: string): unknown {
   return (r.inputs.parameters as Array<{ name: string; value: string }>).find((p) => p.name === name)?.value;
 }
 
-const tuningsOf = (resources: readonly RecordedResource[], type: string) => resources.filter((r) => r.type === type && (type !== TYPES.dsc || r.inputs.publisher === "Microsoft.Powershell"));
+const tuningsOf = (resources: readonly RecordedResource[], type: string) =>
+  resources.filter((r) => r.type === type && (type !== TYPES.dsc || r.inputs.publisher === "Microsoft.Powershell"));
 
 describe("the auto-reuse port range in every mechanism", () => {
   for (const mechanism of ["dsc", "runCommand", "machineConfiguration"] as const) {
@@ -36,7 +37,8 @@ describe("the auto-reuse port range in every mechanism", () => {
       const config = withValue(stackConfigWithSecret("prod"), "mailhost:tcp", "tuning", mechanism);
       const without = tuningsOf((await runStack("prod", config)).resources, TYPES[mechanism]);
       assert.ok(without.length > 0);
-      for (const r of without) for (const name of ["AutoReusePortRangeStartPort", "AutoReusePortRangeNumberOfPorts"]) assert.equal(carried(r, name), undefined, `${r.name} ${name}`);
+      for (const r of without)
+        for (const name of ["AutoReusePortRangeStartPort", "AutoReusePortRangeNumberOfPorts"]) assert.equal(carried(r, name), undefined, `${r.name} ${name}`);
       const withRange = tuningsOf((await runStack("prod", withValue(config, "mailhost:tcp", "autoReusePortRange", RANGE))).resources, TYPES[mechanism]);
       assert.equal(withRange.length, without.length);
       for (const r of withRange) {
@@ -47,7 +49,11 @@ describe("the auto-reuse port range in every mechanism", () => {
   }
 
   it("the Machine Configuration MOF sets both properties when the range is set, and neither when it is not", () => {
-    const withRange = tuningMof(stackPlan("prod", (raw) => { raw.tcp.autoReusePortRange = RANGE; }).tuning);
+    const withRange = tuningMof(
+      stackPlan("prod", (raw) => {
+        raw.tcp.autoReusePortRange = RANGE;
+      }).tuning,
+    );
     assert.match(withRange, new RegExp(`AutoReusePortRangeStartPort = "${RANGE.start}";`));
     assert.match(withRange, new RegExp(`AutoReusePortRangeNumberOfPorts = "${RANGE.count}";`));
     assert.doesNotMatch(tuningMof(stackPlan("prod").tuning), /AutoReusePortRange/);

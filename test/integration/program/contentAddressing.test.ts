@@ -68,10 +68,13 @@ async function assertContentAddressed(run: OfflineRun): Promise<void> {
 describe("Machine Configuration (prod): one tuned value changes contentUri and contentHash together", () => {
   let a: OfflineRun;
   let b: OfflineRun;
-  before(async () => { [a, b] = await twoPlans("prod"); });
+  before(async () => {
+    [a, b] = await twoPlans("prod");
+  });
 
   it("every assignment of the second plan names another package at another address", () => {
-    const gc = (run: OfflineRun) => byType(run, GC_ASSIGNMENT).map((r) => (r.inputs as any).properties.guestConfiguration as { contentUri: string; contentHash: string });
+    const gc = (run: OfflineRun) =>
+      byType(run, GC_ASSIGNMENT).map((r) => (r.inputs as any).properties.guestConfiguration as { contentUri: string; contentHash: string });
     const [before, after] = [gc(a), gc(b)];
     assert.equal(before.length, after.length);
     assert.ok(before.length > 0);
@@ -110,9 +113,14 @@ describe("Machine Configuration (prod): one tuned value changes contentUri and c
 describe("DSC (staging): one tuned value changes the trigger, not the archive's address", () => {
   let a: OfflineRun;
   let b: OfflineRun;
-  before(async () => { [a, b] = await twoPlans("staging"); });
+  before(async () => {
+    [a, b] = await twoPlans("staging");
+  });
 
-  const tags = (run: OfflineRun) => byType(run, EXTENSION).filter((e) => e.inputs.vmExtensionName === DSC_EXTENSION_NAME).map((e) => String(e.inputs.forceUpdateTag));
+  const tags = (run: OfflineRun) =>
+    byType(run, EXTENSION)
+      .filter((e) => e.inputs.vmExtensionName === DSC_EXTENSION_NAME)
+      .map((e) => String(e.inputs.forceUpdateTag));
 
   it("every DSC extension of the second plan has another forceUpdateTag", () => {
     const [before, after] = [tags(a), tags(b)];
@@ -125,8 +133,15 @@ describe("DSC (staging): one tuned value changes the trigger, not the archive's 
     const [archiveA] = byType(a, BLOB);
     const [archiveB] = byType(b, BLOB);
     assert.equal(archiveB.inputs.blobName, archiveA.inputs.blobName);
-    const names = Object.keys(unzipSync(await blobBytes(archiveA))).filter((n) => !n.endsWith("/")).sort();
-    assert.deepEqual(names, dscArchiveEntries().map((e) => e.name).sort());
+    const names = Object.keys(unzipSync(await blobBytes(archiveA)))
+      .filter((n) => !n.endsWith("/"))
+      .sort();
+    assert.deepEqual(
+      names,
+      dscArchiveEntries()
+        .map((e) => e.name)
+        .sort(),
+    );
     for (const e of byType(a, EXTENSION).filter((x) => x.inputs.vmExtensionName === DSC_EXTENSION_NAME)) {
       assert.ok(String((e.inputs as any).settings.configuration.url).endsWith(`/${String(archiveA.inputs.blobName)}`));
     }
@@ -138,7 +153,10 @@ describe("DSC (staging): one tuned value changes the trigger, not the archive's 
 describe("Run Command (dev): one tuned value changes the ContentHash parameter", () => {
   it("every run command of the second plan has another ContentHash", async () => {
     const [a, b] = await twoPlans("dev");
-    const hashes = (run: OfflineRun) => byType(run, RUN_COMMAND).map((r) => (r.inputs.parameters as Array<{ name: string; value: string }>).find((p) => p.name === CONTENT_HASH_PARAMETER)!.value);
+    const hashes = (run: OfflineRun) =>
+      byType(run, RUN_COMMAND).map(
+        (r) => (r.inputs.parameters as Array<{ name: string; value: string }>).find((p) => p.name === CONTENT_HASH_PARAMETER)!.value,
+      );
     const [before, after] = [hashes(a), hashes(b)];
     assert.ok(before.length > 0);
     for (let i = 0; i < before.length; i++) assert.notEqual(after[i], before[i]);
@@ -149,24 +167,39 @@ describe("Run Command (dev): one tuned value changes the ContentHash parameter",
 describe("a changed guest module file gives a new DSC archive address and a new trigger", () => {
   const plan = minimalPlan("dsc");
   let scratch: string;
-  before(() => { scratch = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-archive-")); });
+  before(() => {
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-archive-"));
+  });
   after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
   /** Site and one DSC host wired as index.ts wires them, publishing the archive built from `root`. */
   async function publish(root: string): Promise<{ blob: RecordedResource; tag: string }> {
-    const run = await runOffline(async () => {
-      const site = new MailSite("mailhost", { names: siteNames("unit"), addressPrefix: "10.0.0.0/24", publishDscArchive: true, dscArchive: buildDscArchive(root) });
-      new WindowsMailHost(plan.hosts[0].name, {
-        resourceGroupName: site.resourceGroup.name,
-        subnetId: site.subnet.id,
-        host: plan.hosts[0],
-        vmSize: "Standard_D2s_v5",
-        adminUsername: "mailops",
-        adminPassword: pulumi.secret("Unit-Test-Passw0rd!"),
-        tuning: plan.tuning,
-        dscArchive: site.dscArchive,
-      }, { parent: site });
-    }, "unit", {});
+    const run = await runOffline(
+      async () => {
+        const site = new MailSite("mailhost", {
+          names: siteNames("unit"),
+          addressPrefix: "10.0.0.0/24",
+          publishDscArchive: true,
+          dscArchive: buildDscArchive(root),
+        });
+        new WindowsMailHost(
+          plan.hosts[0].name,
+          {
+            resourceGroupName: site.resourceGroup.name,
+            subnetId: site.subnet.id,
+            host: plan.hosts[0],
+            vmSize: "Standard_D2s_v5",
+            adminUsername: "mailops",
+            adminPassword: pulumi.secret("Unit-Test-Passw0rd!"),
+            tuning: plan.tuning,
+            dscArchive: site.dscArchive,
+          },
+          { parent: site },
+        );
+      },
+      "unit",
+      {},
+    );
     const [blob] = byType(run, BLOB);
     const [extension] = byType(run, EXTENSION).filter((e) => e.inputs.vmExtensionName === DSC_EXTENSION_NAME);
     await assertContentAddressed(run);
@@ -178,10 +211,7 @@ describe("a changed guest module file gives a new DSC archive address and a new 
   // the folder, each function file included, is changed in test/unit/components/triggers.test.ts, which reads
   // the archive and the trigger without running the program 70 times.
   const files = guestModuleFiles().map((entry) => entry.name);
-  const cases = [
-    ...files.filter((name) => !name.includes("/")),
-    ...["Private/", "Public/"].map((folder) => files.find((name) => name.startsWith(folder))!),
-  ];
+  const cases = [...files.filter((name) => !name.includes("/")), ...["Private/", "Public/"].map((folder) => files.find((name) => name.startsWith(folder))!)];
   it("covers the module's root files and both function folders", () => {
     assert.deepEqual(cases.filter((name) => !name.includes("/")).sort(), ["Limits.psd1", `${GUEST_MODULE.name}.psd1`, `${GUEST_MODULE.name}.psm1`]);
     assert.ok(cases.every((name) => name !== undefined && files.includes(name)));

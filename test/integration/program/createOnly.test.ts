@@ -29,8 +29,14 @@ export const CREATE_ONLY: Readonly<Record<string, readonly string[]>> = {
   "azure-native:network:PublicIPAddress": ["publicIpAddressName", "location", "zones", "sku", "publicIPAddressVersion", "publicIPAllocationMethod"],
   "azure-native:network:NatGateway": ["natGatewayName", "location", "zones", "sku"],
   "azure-native:compute:VirtualMachine": [
-    "vmName", "location", "zones", "osProfile.computerName", "osProfile.adminUsername",
-    "storageProfile.imageReference", "storageProfile.osDisk.createOption", "securityProfile.securityType",
+    "vmName",
+    "location",
+    "zones",
+    "osProfile.computerName",
+    "osProfile.adminUsername",
+    "storageProfile.imageReference",
+    "storageProfile.osDisk.createOption",
+    "securityProfile.securityType",
   ],
   "azure-native:compute:VirtualMachineExtension": ["vmName", "vmExtensionName", "location", "publisher", "type"],
   "azure-native:compute:VirtualMachineRunCommandByVirtualMachine": ["vmName", "runCommandName", "location"],
@@ -64,7 +70,11 @@ const fleetOf = (c: Config) => c["mailhost:fleet"] as { zones?: string[]; hostCo
  * new zone changes the round-robin), so existing resources rely on their `ignoreChanges` pins;
  * every other edit must keep them even without any pin, from the derivation alone.
  */
-interface Edit { readonly name: string; readonly needsPins?: boolean; readonly apply: (c: Config) => Config | undefined }
+interface Edit {
+  readonly name: string;
+  readonly needsPins?: boolean;
+  readonly apply: (c: Config) => Config | undefined;
+}
 
 const withFleet = (c: Config, change: (fleet: ReturnType<typeof fleetOf>) => void): Config => {
   const copy = structuredClone(c);
@@ -74,13 +84,76 @@ const withFleet = (c: Config, change: (fleet: ReturnType<typeof fleetOf>) => voi
 const missingZone = (zones: readonly string[]) => ["1", "2", "3"].find((z) => !zones.includes(z));
 
 const EDITS: readonly Edit[] = [
-  { name: "reverse the zones", apply: (c) => ((fleetOf(c).zones ?? []).length < 2 ? undefined : withFleet(c, (f) => { f.zones = [...f.zones!].reverse(); })) },
-  { name: "rotate the zones", apply: (c) => ((fleetOf(c).zones ?? []).length < 2 ? undefined : withFleet(c, (f) => { f.zones = [...f.zones!.slice(1), f.zones![0]]; })) },
-  { name: "add a zone at the end", needsPins: true, apply: (c) => { const z = missingZone(fleetOf(c).zones ?? []); return z === undefined ? undefined : withFleet(c, (f) => { f.zones = [...(f.zones ?? []), z]; }); } },
-  { name: "add a zone at the front", needsPins: true, apply: (c) => { const z = missingZone(fleetOf(c).zones ?? []); return z === undefined ? undefined : withFleet(c, (f) => { f.zones = [z, ...(f.zones ?? [])]; }); } },
-  { name: "remove the first zone", needsPins: true, apply: (c) => ((fleetOf(c).zones ?? []).length === 0 ? undefined : withFleet(c, (f) => { f.zones = f.zones!.slice(1); })) },
-  { name: "raise hostCount by one", apply: (c) => withFleet(c, (f) => { f.hostCount += 1; }) },
-  { name: "raise hostCount and add a zone", needsPins: true, apply: (c) => { const z = missingZone(fleetOf(c).zones ?? []); return withFleet(c, (f) => { f.hostCount += 2; if (z !== undefined) f.zones = [z, ...(f.zones ?? [])]; }); } },
+  {
+    name: "reverse the zones",
+    apply: (c) =>
+      (fleetOf(c).zones ?? []).length < 2
+        ? undefined
+        : withFleet(c, (f) => {
+            f.zones = [...f.zones!].reverse();
+          }),
+  },
+  {
+    name: "rotate the zones",
+    apply: (c) =>
+      (fleetOf(c).zones ?? []).length < 2
+        ? undefined
+        : withFleet(c, (f) => {
+            f.zones = [...f.zones!.slice(1), f.zones![0]];
+          }),
+  },
+  {
+    name: "add a zone at the end",
+    needsPins: true,
+    apply: (c) => {
+      const z = missingZone(fleetOf(c).zones ?? []);
+      return z === undefined
+        ? undefined
+        : withFleet(c, (f) => {
+            f.zones = [...(f.zones ?? []), z];
+          });
+    },
+  },
+  {
+    name: "add a zone at the front",
+    needsPins: true,
+    apply: (c) => {
+      const z = missingZone(fleetOf(c).zones ?? []);
+      return z === undefined
+        ? undefined
+        : withFleet(c, (f) => {
+            f.zones = [z, ...(f.zones ?? [])];
+          });
+    },
+  },
+  {
+    name: "remove the first zone",
+    needsPins: true,
+    apply: (c) =>
+      (fleetOf(c).zones ?? []).length === 0
+        ? undefined
+        : withFleet(c, (f) => {
+            f.zones = f.zones!.slice(1);
+          }),
+  },
+  {
+    name: "raise hostCount by one",
+    apply: (c) =>
+      withFleet(c, (f) => {
+        f.hostCount += 1;
+      }),
+  },
+  {
+    name: "raise hostCount and add a zone",
+    needsPins: true,
+    apply: (c) => {
+      const z = missingZone(fleetOf(c).zones ?? []);
+      return withFleet(c, (f) => {
+        f.hostCount += 2;
+        if (z !== undefined) f.zones = [z, ...(f.zones ?? [])];
+      });
+    },
+  },
   {
     name: "add a SiteConfig setting",
     apply: (c) => {
@@ -90,7 +163,13 @@ const EDITS: readonly Edit[] = [
       return copy;
     },
   },
-  { name: "add a tag", apply: (c) => withFleet(c, (f) => { f.tags = { ...(f.tags ?? {}), team: "mail-ops" }; }) },
+  {
+    name: "add a tag",
+    apply: (c) =>
+      withFleet(c, (f) => {
+        f.tags = { ...(f.tags ?? {}), team: "mail-ops" };
+      }),
+  },
   {
     name: "add an alert e-mail receiver",
     apply: (c) => {
@@ -141,11 +220,14 @@ function createOnlyChanges(before: OfflineRun, after: OfflineRun, honourPins = t
 
 describe("create-only properties stay put under the edits users make", () => {
   const baseline = new Map<StackName, OfflineRun>();
-  before(async () => { for (const stack of STACKS) baseline.set(stack, await runStack(stack)); });
+  before(async () => {
+    for (const stack of STACKS) baseline.set(stack, await runStack(stack));
+  });
 
   it("every resource type the stacks create is classified in the table", () => {
     for (const [stack, run] of baseline) {
-      for (const r of run.resources.filter((x) => x.custom)) assert.ok(r.type in CREATE_ONLY, `${stack}: ${r.type} is not in CREATE_ONLY; classify its create-only properties`);
+      for (const r of run.resources.filter((x) => x.custom))
+        assert.ok(r.type in CREATE_ONLY, `${stack}: ${r.type} is not in CREATE_ONLY; classify its create-only properties`);
     }
   });
 
@@ -172,8 +254,17 @@ describe("create-only properties stay put under the edits users make", () => {
     // The checker can fail: the same run judged as if no resource pinned its zones.
     const edited = EDITS.find((e) => e.name === "add a zone at the end")!.apply(stackConfigWithSecret("dev"))!;
     const unpinned = createOnlyChanges(baseline.get("dev")!, await runStack("dev", edited), false);
-    assert.ok(unpinned.some((p) => /VirtualMachine::vm-mail-dev-001-vm: zones undefined -> \["1"\]/.test(p)), unpinned.join("\n"));
-    assert.ok(unpinned.some((p) => /NatGateway::mailhost-egress-ng: zones undefined -> \["1"\]/.test(p)), unpinned.join("\n"));
-    assert.ok(unpinned.some((p) => /PublicIPAddress::mailhost-egress-pip: zones undefined -> \["1","2","3"\]/.test(p)), unpinned.join("\n"));
+    assert.ok(
+      unpinned.some((p) => /VirtualMachine::vm-mail-dev-001-vm: zones undefined -> \["1"\]/.test(p)),
+      unpinned.join("\n"),
+    );
+    assert.ok(
+      unpinned.some((p) => /NatGateway::mailhost-egress-ng: zones undefined -> \["1"\]/.test(p)),
+      unpinned.join("\n"),
+    );
+    assert.ok(
+      unpinned.some((p) => /PublicIPAddress::mailhost-egress-pip: zones undefined -> \["1","2","3"\]/.test(p)),
+      unpinned.join("\n"),
+    );
   });
 });

@@ -12,7 +12,14 @@ import * as fc from "fast-check";
 import { stringify } from "yaml";
 import { runCheck } from "../../../cli/check";
 import { COMMAND_LINE_SAFE_PATTERN, fromBase64Url, toBase64Url } from "../../../domain/guestEncoding";
-import { type TuningPlan, AUTO_REUSE_PARAMETER_NAMES, SITE_CONFIG_CONTENT_PARAMETER, TUNING_PARAMETER_NAMES, runCommandTuningParameters, sha256Hex } from "../../../domain/plan";
+import {
+  type TuningPlan,
+  AUTO_REUSE_PARAMETER_NAMES,
+  SITE_CONFIG_CONTENT_PARAMETER,
+  TUNING_PARAMETER_NAMES,
+  runCommandTuningParameters,
+  sha256Hex,
+} from "../../../domain/plan";
 import { readMailboxCacheTtl } from "../../../domain/siteconfig";
 import { type RecordedResource, runtimeConfig } from "../../../engine/offline";
 import { PolicyPackProcess, type PolicyDiagnostic } from "../../../engine/analyzer";
@@ -61,16 +68,25 @@ describe("the Windows command-line stand-in", () => {
     ]);
     assert.deepEqual(bound, { A: "two", B: "x", C: "100", D: "before" });
     assert.deepEqual(stray, ["words", "1", "y", "2", "_"]);
-    assert.deepEqual(bindThroughCommandLine([{ name: "E", value: "line1\r\nline2" }, { name: "F", value: "f" }]).bound, { E: "line1" });
+    assert.deepEqual(
+      bindThroughCommandLine([
+        { name: "E", value: "line1\r\nline2" },
+        { name: "F", value: "f" },
+      ]).bound,
+      { E: "line1" },
+    );
     assert.deepEqual(bindThroughCommandLine([{ name: "G", value: "-looks-like-a-name" }]).bound, {});
   });
 
   it("lets any base64url of UTF-8 text through unchanged", () => {
-    fc.assert(fc.property(fc.string({ unit: "grapheme", minLength: 1, maxLength: 300 }), (text) => {
-      const value = toBase64Url(text);
-      assert.deepEqual(damagedParameters([{ name: "SiteConfigContentBase64Url", value }]), []);
-      assert.equal(fromBase64Url(value), text);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", minLength: 1, maxLength: 300 }), (text) => {
+        const value = toBase64Url(text);
+        assert.deepEqual(damagedParameters([{ name: "SiteConfigContentBase64Url", value }]), []);
+        assert.equal(fromBase64Url(value), text);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -113,7 +129,12 @@ describe("a runCommand copy of prod with a path with spaces and a value with % &
     assert.ok(damaged.includes("SiteConfigPath"), damaged.join());
     assert.ok(damaged.includes("SiteConfigContent"), damaged.join());
     // The encoded parameters of the same plan pass.
-    assert.deepEqual(damagedParameters(runCommandTuningParameters({ ...tuning, tcpTimedWaitDelay: 30, dynamicPortRangeStart: 10000, dynamicPortRangeCount: 55535 } as TuningPlan, script)), []);
+    assert.deepEqual(
+      damagedParameters(
+        runCommandTuningParameters({ ...tuning, tcpTimedWaitDelay: 30, dynamicPortRangeStart: 10000, dynamicPortRangeCount: 55535 } as TuningPlan, script),
+      ),
+      [],
+    );
   });
 
   it("passes mailhost check (no mandatory and no advisory finding)", async () => {
@@ -138,14 +159,21 @@ describe("the pack rejects a hand-written run command whose encoded SiteConfig.c
   const floor: number = (oddConfig(false)["mailhost:siteConfig"] as { minimumMailboxCacheTtl: number }).minimumMailboxCacheTtl;
   before(async () => {
     resources = (await runStack("prod", oddConfig(true))).resources.filter((r) => r.type === RUN_COMMAND);
-    pack = await PolicyPackProcess.start(POLICY_PACK_DIR, { stack: stackConfigurationOf("prodrc", runtimeConfig(oddConfig(true)), ["mailhost:adminPassword"]) });
+    pack = await PolicyPackProcess.start(POLICY_PACK_DIR, {
+      stack: stackConfigurationOf("prodrc", runtimeConfig(oddConfig(true)), ["mailhost:adminPassword"]),
+    });
     await pack.configure(prodLevels);
   });
-  after(async () => { await pack?.close(); });
+  after(async () => {
+    await pack?.close();
+  });
 
   it(`rejects MailboxCacheTTL one second below prod's floor, read from the decoded parameter`, async () => {
     const ours = parametersOf(resources[0]);
-    const content = fromBase64Url(ours.find((p) => p.name === SITE_CONFIG_CONTENT_PARAMETER)!.value).replace(/MailboxCacheTTL = \d+/, `MailboxCacheTTL = ${floor - 1}`);
+    const content = fromBase64Url(ours.find((p) => p.name === SITE_CONFIG_CONTENT_PARAMETER)!.value).replace(
+      /MailboxCacheTTL = \d+/,
+      `MailboxCacheTTL = ${floor - 1}`,
+    );
     assert.deepEqual(readMailboxCacheTtl(content), { ok: true, value: floor - 1 });
     const parameters = ours.map((p) => {
       if (p.name === SITE_CONFIG_CONTENT_PARAMETER) return { name: p.name, value: toBase64Url(content) };
@@ -153,24 +181,43 @@ describe("the pack rejects a hand-written run command whose encoded SiteConfig.c
       return p;
     });
     const handWritten = {
-      type: RUN_COMMAND, name: "hand-written-runcmd",
+      type: RUN_COMMAND,
+      name: "hand-written-runcmd",
       properties: { resourceGroupName: "rg-mail", vmName: "vm-legacy-01", runCommandName: "tune", source: { script: "param()" }, parameters },
     };
     const diagnostics: PolicyDiagnostic[] = await pack.analyze(handWritten);
     const floorFindings = diagnostics.filter((d) => isFloor(d));
-    assert.deepEqual(floorFindings.map((d) => d.enforcementLevel), ["mandatory"]);
-    assert.match(floorFindings[0].message, new RegExp(`parameters\\[${SITE_CONFIG_CONTENT_PARAMETER}\\]\\) sets MailboxCacheTTL = ${floor - 1} is below its floor of ${floor} seconds`));
+    assert.deepEqual(
+      floorFindings.map((d) => d.enforcementLevel),
+      ["mandatory"],
+    );
+    assert.match(
+      floorFindings[0].message,
+      new RegExp(`parameters\\[${SITE_CONFIG_CONTENT_PARAMETER}\\]\\) sets MailboxCacheTTL = ${floor - 1} is below its floor of ${floor} seconds`),
+    );
     // At the floor it passes.
-    const atFloor = parameters.map((p) => (p.name === SITE_CONFIG_CONTENT_PARAMETER ? { name: p.name, value: toBase64Url(content.replace(`= ${floor - 1}`, `= ${floor}`)) } : p));
+    const atFloor = parameters.map((p) =>
+      p.name === SITE_CONFIG_CONTENT_PARAMETER ? { name: p.name, value: toBase64Url(content.replace(`= ${floor - 1}`, `= ${floor}`)) } : p,
+    );
     const ok = await pack.analyze({ ...handWritten, properties: { ...handWritten.properties, parameters: atFloor } });
-    assert.deepEqual(ok.filter((d) => isFloor(d)), []);
+    assert.deepEqual(
+      ok.filter((d) => isFloor(d)),
+      [],
+    );
   });
 
   it("says so (advisory) when a hand-written run command carries no SiteConfig.cfg to read", async () => {
     const parameters = parametersOf(resources[0]).filter((p) => p.name !== SITE_CONFIG_CONTENT_PARAMETER);
-    const diagnostics = await pack.analyze({ type: RUN_COMMAND, name: "no-site-config", properties: { resourceGroupName: "rg-mail", vmName: "vm-legacy-01", runCommandName: "tune", source: { script: "param()" }, parameters } });
+    const diagnostics = await pack.analyze({
+      type: RUN_COMMAND,
+      name: "no-site-config",
+      properties: { resourceGroupName: "rg-mail", vmName: "vm-legacy-01", runCommandName: "tune", source: { script: "param()" }, parameters },
+    });
     const readable = diagnostics.filter((d) => d.policyName === "mailhost-tuning-values-readable");
-    assert.deepEqual(readable.map((d) => d.enforcementLevel), ["advisory"]);
+    assert.deepEqual(
+      readable.map((d) => d.enforcementLevel),
+      ["advisory"],
+    );
     assert.match(readable[0].message, /carries no readable SiteConfigContentBase64Url/);
   });
 });

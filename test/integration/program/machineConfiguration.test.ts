@@ -25,14 +25,20 @@ const RUN_COMMAND = "azure-native:compute:VirtualMachineRunCommandByVirtualMachi
 const byType = (run: OfflineRun, type: string): RecordedResource[] => run.resources.filter((r) => r.type === type);
 
 function planOf(stack: string) {
-  const raw = Object.fromEntries(Object.entries(stackFileConfig(stack)).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice(9), v]));
+  const raw = Object.fromEntries(
+    Object.entries(stackFileConfig(stack))
+      .filter(([k]) => k.startsWith("mailhost:"))
+      .map(([k, v]) => [k.slice(9), v]),
+  );
   return planFleet(stack, requireStackConfig(raw), loadSiteConfigTemplate());
 }
 
 describe("prod tunes its hosts through Machine Configuration", () => {
   let run: OfflineRun;
   const plan = planOf("prod");
-  before(async () => { run = await runStack("prod"); });
+  before(async () => {
+    run = await runStack("prod");
+  });
 
   it("is the mechanism prod's stack file chooses", () => assert.equal(plan.tuning.mechanism, "machineConfiguration"));
 
@@ -68,7 +74,10 @@ describe("prod tunes its hosts through Machine Configuration", () => {
       assert.equal(gc.version, MAILHOST_TCP_TUNING.packageVersion);
       assert.match(gc.contentHash, /^[0-9A-F]{64}$/);
       // The package's address carries its hash: contentUri and contentHash change together.
-      assert.equal(gc.contentUri, `https://${plan.names.storageAccount}.blob.core.windows.net/${plan.names.machineConfigurationContainer}/${MAILHOST_TCP_TUNING.configurationName}-${gc.contentHash}.zip`);
+      assert.equal(
+        gc.contentUri,
+        `https://${plan.names.storageAccount}.blob.core.windows.net/${plan.names.machineConfigurationContainer}/${MAILHOST_TCP_TUNING.configurationName}-${gc.contentHash}.zip`,
+      );
       assert.ok(!String(gc.contentUri).includes("?"), "no SAS on the hosts' read path");
       assert.match(gc.contentManagedIdentity, new RegExp(`/providers/Microsoft\\.ManagedIdentity/userAssignedIdentities/${identity.inputs.resourceName}$`));
       // The values, read back from the names the agent uses, are the stack's.
@@ -115,15 +124,24 @@ describe("prod tunes its hosts through Machine Configuration", () => {
     const roles = byType(run, "azure-native:authorization:RoleAssignment");
     assert.equal(roles.length, 1);
     const [identity] = byType(run, "azure-native:managedidentity:UserAssignedIdentity");
-    assert.match(String(roles[0].inputs.roleDefinitionId), new RegExp(`/providers/Microsoft\\.Authorization/roleDefinitions/${STORAGE_BLOB_DATA_READER_ROLE_ID}$`));
-    assert.match(String(roles[0].inputs.scope), new RegExp(`/${plan.names.storageAccount}/blobServices/default/containers/${plan.names.machineConfigurationContainer}$`));
+    assert.match(
+      String(roles[0].inputs.roleDefinitionId),
+      new RegExp(`/providers/Microsoft\\.Authorization/roleDefinitions/${STORAGE_BLOB_DATA_READER_ROLE_ID}$`),
+    );
+    assert.match(
+      String(roles[0].inputs.scope),
+      new RegExp(`/${plan.names.storageAccount}/blobServices/default/containers/${plan.names.machineConfigurationContainer}$`),
+    );
     assert.equal(roles[0].inputs.principalType, "ServicePrincipal");
     assert.ok(typeof roles[0].inputs.principalId === "string" && roles[0].inputs.principalId !== "");
     assert.ok(identity);
     // Every assignment waits for the blob and the role assignment.
     for (const a of byType(run, GC_ASSIGNMENT)) {
       assert.ok(a.dependencies.includes(roles[0].urn), "after the role assignment");
-      assert.ok(a.dependencies.some((d) => d.endsWith("::mailhost-machine-configuration-package")), "after the upload");
+      assert.ok(
+        a.dependencies.some((d) => d.endsWith("::mailhost-machine-configuration-package")),
+        "after the upload",
+      );
     }
   });
 });
@@ -141,7 +159,9 @@ function agentOperationsByVm(run: OfflineRun): Map<string, RecordedResource[]> {
 for (const stack of STACKS) {
   describe(`stack ${stack}: extensions of one VM in an explicit order`, () => {
     let run: OfflineRun;
-    before(async () => { run = await runStack(stack); });
+    before(async () => {
+      run = await runStack(stack);
+    });
 
     it("chains every VM's extensions: each depends on exactly one other of them, and one comes first", () => {
       const vms = byType(run, "azure-native:compute:VirtualMachine");

@@ -30,12 +30,21 @@ const byType = (run: OfflineRun, type: string) => run.resources.filter((r) => r.
 const agents = (run: OfflineRun) => byType(run, "azure-native:compute:VirtualMachineExtension").filter((r) => r.inputs.publisher === "Microsoft.Azure.Monitor");
 const idOf = (type: string, name: string, rg: string) => {
   const [, module, kind] = type.split(":");
-  const provider = { compute: "Microsoft.Compute", monitor: "Microsoft.Insights", operationalinsights: "Microsoft.OperationalInsights", network: "Microsoft.Network" }[module];
+  const provider = {
+    compute: "Microsoft.Compute",
+    monitor: "Microsoft.Insights",
+    operationalinsights: "Microsoft.OperationalInsights",
+    network: "Microsoft.Network",
+  }[module];
   return `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${rg}/providers/${provider}/${kind}/${name}`;
 };
 
 function configOf(stack: string) {
-  const raw = Object.fromEntries(Object.entries(stackFileConfig(stack)).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice(9), v]));
+  const raw = Object.fromEntries(
+    Object.entries(stackFileConfig(stack))
+      .filter(([k]) => k.startsWith("mailhost:"))
+      .map(([k, v]) => [k.slice(9), v]),
+  );
   return requireStackConfig(raw);
 }
 
@@ -49,7 +58,9 @@ for (const stack of STACKS) {
     let run: OfflineRun;
     const config = configOf(stack);
     const rg = `rg-mailhost-${stack}`;
-    before(async () => { run = await runStack(stack); });
+    before(async () => {
+      run = await runStack(stack);
+    });
 
     it("gives every host one Azure Monitor Agent extension with automatic upgrade, after its tuning", () => {
       const vms = byType(run, "azure-native:compute:VirtualMachine");
@@ -61,9 +72,15 @@ for (const stack of STACKS) {
         assert.equal(agent.inputs.enableAutomaticUpgrade, true);
         assert.equal(agent.inputs.autoUpgradeMinorVersion, true);
         assert.equal(agent.inputs.settings, undefined, "the system-assigned identity needs no settings");
-        const tuning = run.resources.find((r) => r.type.startsWith("mailhost:azure:") && r.type.endsWith("Tuning") && r.name === `${agent.inputs.vmName}-tuning`)!;
+        const tuning = run.resources.find(
+          (r) => r.type.startsWith("mailhost:azure:") && r.type.endsWith("Tuning") && r.name === `${agent.inputs.vmName}-tuning`,
+        )!;
         // After the host's tuning, and after the last extension before it (one extension operation per VM at a time).
-        const previous = run.resources.filter((r) => r.parent === tuning.urn && (r.type === "azure-native:compute:VirtualMachineExtension" || r.type === "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"));
+        const previous = run.resources.filter(
+          (r) =>
+            r.parent === tuning.urn &&
+            (r.type === "azure-native:compute:VirtualMachineExtension" || r.type === "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"),
+        );
         assert.equal(previous.length, 1);
         assert.deepEqual(agent.dependencies, [tuning.urn, previous[0].urn], "installed after the host's tuning and its extension");
         if (config.tcp.tuning === "dsc") assert.deepEqual(agent.inputs.provisionAfterExtensions, ["Microsoft.Powershell.DSC"]);
@@ -78,7 +95,9 @@ for (const stack of STACKS) {
       const associations = byType(run, "azure-native:monitor:DataCollectionRuleAssociation");
       assert.equal(associations.length, config.fleet.hostCount);
       const dcrId = idOf(dcr.type, String(dcr.inputs.dataCollectionRuleName), rg);
-      const vmIds = byType(run, "azure-native:compute:VirtualMachine").map((vm) => idOf(vm.type, String(vm.inputs.vmName), rg)).sort();
+      const vmIds = byType(run, "azure-native:compute:VirtualMachine")
+        .map((vm) => idOf(vm.type, String(vm.inputs.vmName), rg))
+        .sort();
       assert.deepEqual(associations.map((a) => a.inputs.resourceUri).sort(), vmIds);
       for (const a of associations) assert.equal(a.inputs.dataCollectionRuleId, dcrId);
     });
@@ -108,31 +127,46 @@ for (const stack of STACKS) {
       assert.deepEqual(more, []);
       assert.equal(group.inputs.enabled, true);
       assert.ok(String(group.inputs.groupShortName).length <= 12);
-      assert.deepEqual((group.inputs.emailReceivers as Array<{ emailAddress: string }>).map((r) => r.emailAddress), config.monitoring.emailReceivers);
+      assert.deepEqual(
+        (group.inputs.emailReceivers as Array<{ emailAddress: string }>).map((r) => r.emailAddress),
+        config.monitoring.emailReceivers,
+      );
       assert.deepEqual(group.inputs.webhookReceivers, [], "no webhook unless the secret key is set");
     });
 
     it("collects the tuning's correction events (Application log, provider MailhostTcpTuning, every correction id) into the same workspace", () => {
       const [dcr] = byType(run, "azure-native:monitor:DataCollectionRule");
       const inputs = dcr.inputs as any;
-      const corrections = inputs.dataSources.windowsEventLogs.filter((s: any) => s.xPathQueries.some((q: string) => q.includes(`Provider[@Name='${CORRECTION_EVENT_SOURCE}']`)));
+      const corrections = inputs.dataSources.windowsEventLogs.filter((s: any) =>
+        s.xPathQueries.some((q: string) => q.includes(`Provider[@Name='${CORRECTION_EVENT_SOURCE}']`)),
+      );
       assert.equal(corrections.length, 1);
       assert.deepEqual(corrections[0].streams, ["Microsoft-Event"]);
       const [xpath] = corrections[0].xPathQueries;
       assert.match(xpath, /^Application!/);
       for (const id of Object.values(CORRECTION_EVENT_IDS)) assert.ok(xpath.includes(`EventID=${id}`), `XPath names ${id}`);
-      assert.ok(inputs.dataFlows.some((f: any) => f.streams.includes("Microsoft-Event")), "the Event stream flows to the workspace");
+      assert.ok(
+        inputs.dataFlows.some((f: any) => f.streams.includes("Microsoft-Event")),
+        "the Event stream flows to the workspace",
+      );
     });
 
     it("alerts, per host, when one setting is corrected more than the configured number of times in the configured window", () => {
-      const rules = byType(run, "azure-native:monitor:ScheduledQueryRule").filter((r) => ((r.inputs.criteria as any).allOf[0].query as string).includes(`"${CORRECTION_EVENT_SOURCE}"`));
+      const rules = byType(run, "azure-native:monitor:ScheduledQueryRule").filter((r) =>
+        ((r.inputs.criteria as any).allOf[0].query as string).includes(`"${CORRECTION_EVENT_SOURCE}"`),
+      );
       assert.equal(rules.length, 1);
       const [rule] = rules;
       const [condition] = (rule.inputs.criteria as any).allOf;
       assert.equal(condition.threshold, config.monitoring.alerts.correctionThreshold);
       assert.equal(condition.metricMeasureColumn, "Corrections");
       assert.equal(condition.resourceIdColumn, RESOURCE_ID_COLUMN);
-      assert.equal(rule.inputs.windowSize, config.monitoring.alerts.correctionWindowMinutes % 1440 === 0 ? `P${config.monitoring.alerts.correctionWindowMinutes / 1440}D` : `PT${config.monitoring.alerts.correctionWindowMinutes / 60}H`);
+      assert.equal(
+        rule.inputs.windowSize,
+        config.monitoring.alerts.correctionWindowMinutes % 1440 === 0
+          ? `P${config.monitoring.alerts.correctionWindowMinutes / 1440}D`
+          : `PT${config.monitoring.alerts.correctionWindowMinutes / 60}H`,
+      );
       assert.match(String(rule.inputs.description), /gpresult/);
       assert.match(String(rule.inputs.description), /Process Monitor/);
     });
@@ -178,7 +212,10 @@ for (const stack of STACKS) {
         if (String(inputs.ruleName).endsWith("-heartbeat-missing")) {
           // Silent hosts may have no Heartbeat row, so no _ResourceId: one alert per expected host name.
           assert.equal(condition.resourceIdColumn, undefined);
-          assert.deepEqual(condition.dimensions.map((d: { name: string }) => d.name), [HOST_DIMENSION]);
+          assert.deepEqual(
+            condition.dimensions.map((d: { name: string }) => d.name),
+            [HOST_DIMENSION],
+          );
           assert.equal(inputs.autoMitigate, true, "resolves once the host reports again or leaves the stack");
         } else {
           assert.equal(condition.resourceIdColumn, RESOURCE_ID_COLUMN);
@@ -192,10 +229,22 @@ for (const stack of STACKS) {
         assert.match(inputs.windowSize, /^P(T\d+[MH]|\d+D)$/);
       }
       const severity = (n: number) => rules.filter((r) => r.inputs.severity === n).map((r) => (r.inputs.criteria as any).allOf[0]);
-      assert.ok(severity(1).some((c) => c.query.includes("4231") && c.threshold === 0), "any 4231: severity 1");
-      assert.ok(severity(2).some((c) => c.query.includes("4227") && c.threshold === config.monitoring.alerts.timeWaitCollisionThreshold), "4227 above the threshold: severity 2");
-      assert.ok(severity(3).some((c) => c.query.includes("Connection Failures") && c.threshold === config.monitoring.alerts.connectionFailureThreshold), "connection failures: severity 3");
-      assert.ok(severity(2).some((c) => c.query.startsWith("Heartbeat") && c.query.includes(`ago(${config.monitoring.alerts.heartbeatSilenceMinutes}m)`)), "silent host");
+      assert.ok(
+        severity(1).some((c) => c.query.includes("4231") && c.threshold === 0),
+        "any 4231: severity 1",
+      );
+      assert.ok(
+        severity(2).some((c) => c.query.includes("4227") && c.threshold === config.monitoring.alerts.timeWaitCollisionThreshold),
+        "4227 above the threshold: severity 2",
+      );
+      assert.ok(
+        severity(3).some((c) => c.query.includes("Connection Failures") && c.threshold === config.monitoring.alerts.connectionFailureThreshold),
+        "connection failures: severity 3",
+      );
+      assert.ok(
+        severity(2).some((c) => c.query.startsWith("Heartbeat") && c.query.includes(`ago(${config.monitoring.alerts.heartbeatSilenceMinutes}m)`)),
+        "silent host",
+      );
       // The port-usage warning, held to the capacity model's threshold for this stack.
       const usage = planFleet(stack, config, loadSiteConfigTemplate()).monitoring.portUsage!;
       const usageRule = rules.find((r) => String(r.inputs.ruleName).endsWith("-port-usage-high"));
@@ -204,7 +253,10 @@ for (const stack of STACKS) {
       assert.equal(usageCondition.threshold, usage.thresholdPorts);
       assert.equal(usageCondition.metricMeasureColumn, "Lowest");
       assert.ok(usageCondition.query.includes(PORT_USAGE_EVENT_SOURCE));
-      assert.deepEqual(usageCondition.dimensions.map((d: { name: string }) => d.name), usage.model === "hostPool" ? ["Computer"] : ["Computer", "Remote"]);
+      assert.deepEqual(
+        usageCondition.dimensions.map((d: { name: string }) => d.name),
+        usage.model === "hostPool" ? ["Computer"] : ["Computer", "Remote"],
+      );
     });
 
     it("collects the port-usage sampler's readings from the Application log", () => {
@@ -232,7 +284,8 @@ describe("monitoring options under mocks", () => {
     const receivers = group.inputs.webhookReceivers as any;
     assert.equal(receivers[SECRET_SIG] !== undefined || receivers[0]?.serviceUri?.[SECRET_SIG] !== undefined, true, "the webhook receiver is a secret");
     assert.ok(JSON.stringify(receivers).includes(WEBHOOK_TOKEN), "the action group does get the URL");
-    for (const r of run.resources.filter((x) => x !== group)) assert.ok(!JSON.stringify(r.inputs).includes(WEBHOOK_TOKEN), `${r.type} ${r.name} carries no webhook`);
+    for (const r of run.resources.filter((x) => x !== group))
+      assert.ok(!JSON.stringify(r.inputs).includes(WEBHOOK_TOKEN), `${r.type} ${r.name} carries no webhook`);
     const outputs = JSON.stringify(run.outputs);
     assert.ok(!outputs.includes(WEBHOOK_TOKEN) && !outputs.includes("hooks.example.com"));
     assert.equal((run.outputs as any).monitoring.webhookReceiver, true);
@@ -287,7 +340,10 @@ describe("monitoring options under mocks", () => {
   it("enabled: false registers no agent, association, rule, alert or action group", async () => {
     const run = await runStack("dev", withValue(stackConfigWithSecret("dev"), "mailhost:monitoring", "enabled", false));
     const monitoringTypes = run.resources.filter((r) => /:monitor:|:operationalinsights:|mailhost:azure:Monitoring/.test(r.type));
-    assert.deepEqual(monitoringTypes.map((r) => r.type), []);
+    assert.deepEqual(
+      monitoringTypes.map((r) => r.type),
+      [],
+    );
     assert.deepEqual(agents(run), []);
     assert.deepEqual((run.outputs as any).monitoring, { enabled: false });
   });
@@ -308,7 +364,12 @@ describe("monitoring options under mocks", () => {
   it("rejects a plain-http webhook without showing it", async () => {
     let message = "";
     try {
-      await runOffline(program, "prod", runtimeConfig({ ...stackConfigWithSecret("prod"), "mailhost:alertWebhookUrl": "http://hooks.example.com/s3cr3t-webhook-token" }), ["mailhost:adminPassword", "mailhost:alertWebhookUrl"]);
+      await runOffline(
+        program,
+        "prod",
+        runtimeConfig({ ...stackConfigWithSecret("prod"), "mailhost:alertWebhookUrl": "http://hooks.example.com/s3cr3t-webhook-token" }),
+        ["mailhost:adminPassword", "mailhost:alertWebhookUrl"],
+      );
     } catch (err) {
       message = (err as Error).message;
     }
@@ -339,7 +400,9 @@ describe("the pack over the analyzer protocol, on what the program registers", (
     prod = await runWithWebhook("prod");
     pack = await startStackPack("prod");
   });
-  after(async () => { await pack?.close(); });
+  after(async () => {
+    await pack?.close();
+  });
 
   it("rejects a prod stack whose hosts lack the data collection rule association, once per host", async () => {
     await pack.configure(readPolicyConfig("prod"));
@@ -350,10 +413,15 @@ describe("the pack over the analyzer protocol, on what the program registers", (
     assert.equal(hits.length, vms.length, ds.map((d) => d.message).join("\n"));
     assert.deepEqual(hits.map((d) => d.urn).sort(), vms.map((v) => v.urn).sort());
     for (const d of hits) assert.match(d.message, /VirtualMachine "vm-mail-prod-\d{3}" has no data collection rule association/);
-    assert.deepEqual(ds.filter((d) => !isRule(d, "mailhost-vm-has-data-collection-rule-association")), []);
+    assert.deepEqual(
+      ds.filter((d) => !isRule(d, "mailhost-vm-has-data-collection-rule-association")),
+      [],
+    );
   });
   it("rejects prod hosts without the agent, and only warns in dev", async () => {
-    const without = prod.resources.filter((r) => !(r.type === "azure-native:compute:VirtualMachineExtension" && r.inputs.publisher === "Microsoft.Azure.Monitor"));
+    const without = prod.resources.filter(
+      (r) => !(r.type === "azure-native:compute:VirtualMachineExtension" && r.inputs.publisher === "Microsoft.Azure.Monitor"),
+    );
     await pack.configure(readPolicyConfig("prod"));
     const inProd = (await analyzeResources(pack, without)).filter((d) => isRule(d, "mailhost-vm-has-monitoring-agent"));
     assert.deepEqual([...new Set(inProd.map((d) => d.enforcementLevel))], ["mandatory"]);
@@ -365,46 +433,85 @@ describe("the pack over the analyzer protocol, on what the program registers", (
   });
   it("rejects a prod stack without the port-usage alert, or whose data collection rule drops the sampler's events", async () => {
     await pack.configure(readPolicyConfig("prod"));
-    const withoutAlert = prod.resources.filter((r) => !(r.type === "azure-native:monitor:ScheduledQueryRule" && String(r.inputs.ruleName).endsWith("-port-usage-high")));
+    const withoutAlert = prod.resources.filter(
+      (r) => !(r.type === "azure-native:monitor:ScheduledQueryRule" && String(r.inputs.ruleName).endsWith("-port-usage-high")),
+    );
     const noAlert = mandatory(await analyzeResources(pack, withoutAlert)).filter((d) => isRule(d, "mailhost-port-usage-alert"));
     assert.equal(noAlert.length, 1);
     assert.match(noAlert[0].message, /No log search alert rule reads the port-usage readings/);
-    const withoutEvents = prod.resources.map((r) => r.type === "azure-native:monitor:DataCollectionRule"
-      ? { ...r, inputs: { ...r.inputs, dataSources: { ...(r.inputs.dataSources as any), windowsEventLogs: (r.inputs.dataSources as any).windowsEventLogs.map((w: any) => ({ ...w, xPathQueries: w.xPathQueries.filter((q: string) => q !== PORT_USAGE_EVENT_XPATH) })) } } }
-      : r);
+    const withoutEvents = prod.resources.map((r) =>
+      r.type === "azure-native:monitor:DataCollectionRule"
+        ? {
+            ...r,
+            inputs: {
+              ...r.inputs,
+              dataSources: {
+                ...(r.inputs.dataSources as any),
+                windowsEventLogs: (r.inputs.dataSources as any).windowsEventLogs.map((w: any) => ({
+                  ...w,
+                  xPathQueries: w.xPathQueries.filter((q: string) => q !== PORT_USAGE_EVENT_XPATH),
+                })),
+              },
+            },
+          }
+        : r,
+    );
     const noEvents = mandatory(await analyzeResources(pack, withoutEvents)).filter((d) => isRule(d, "mailhost-port-usage-alert"));
     assert.equal(noEvents.length, 1);
     assert.match(noEvents[0].message, /No data collection rule collects the port-usage readings/);
-    assert.deepEqual(mandatory(await analyzeResources(pack, prod.resources)).filter((d) => isRule(d, "mailhost-port-usage-alert")), []);
+    assert.deepEqual(
+      mandatory(await analyzeResources(pack, prod.resources)).filter((d) => isRule(d, "mailhost-port-usage-alert")),
+      [],
+    );
   });
   it("rejects an alert rule that names no action group", async () => {
     await pack.configure(readPolicyConfig("prod"));
-    const broken = prod.resources.map((r) => r.type === "azure-native:monitor:ScheduledQueryRule" ? { ...r, inputs: { ...r.inputs, actions: { actionGroups: [] } } } : r);
+    const broken = prod.resources.map((r) =>
+      r.type === "azure-native:monitor:ScheduledQueryRule" ? { ...r, inputs: { ...r.inputs, actions: { actionGroups: [] } } } : r,
+    );
     const hits = mandatory(await analyzeResources(pack, broken)).filter((d) => isRule(d, "mailhost-alert-rule-has-action-group"));
     assert.equal(hits.length, byType(prod, "azure-native:monitor:ScheduledQueryRule").length);
     assert.match(hits[0].message, /ScheduledQueryRule "mailhost-monitoring-[a-z-]+" names no action group in actions\.actionGroups/);
   });
   it("never shows the webhook URL in a diagnostic or the pack's log, even when everything is reported", async () => {
     await pack.configure(readPolicyConfig("prod"));
-    const stripped = prod.resources.filter((r) => r.type !== "azure-native:monitor:DataCollectionRuleAssociation"
-      && !(r.type === "azure-native:compute:VirtualMachineExtension" && r.inputs.publisher === "Microsoft.Azure.Monitor"));
+    const stripped = prod.resources.filter(
+      (r) =>
+        r.type !== "azure-native:monitor:DataCollectionRuleAssociation" &&
+        !(r.type === "azure-native:compute:VirtualMachineExtension" && r.inputs.publisher === "Microsoft.Azure.Monitor"),
+    );
     const ds = await analyzeResources(pack, stripped);
     assert.ok(ds.length >= 8);
     const text = JSON.stringify(ds) + pack.logs().join("\n");
     assert.ok(!text.includes(WEBHOOK_TOKEN) && !text.includes("hooks.example.com"));
   });
   it("requires, in prod, the collection of the correction events, the correction alert and the NAT gateway alerts; only warns in dev", async () => {
-    const coverage = (d: PolicyDiagnostic) => ["mailhost-collects-tuning-corrections", "mailhost-tuning-correction-alert", "mailhost-nat-gateway-alerts"].includes(d.policyName);
+    const coverage = (d: PolicyDiagnostic) =>
+      ["mailhost-collects-tuning-corrections", "mailhost-tuning-correction-alert", "mailhost-nat-gateway-alerts"].includes(d.policyName);
     const stripped = prod.resources
       .filter((r) => r.type !== "azure-native:monitor:MetricAlert")
       .filter((r) => !(r.type === "azure-native:monitor:ScheduledQueryRule" && JSON.stringify(r.inputs).includes(CORRECTION_EVENT_SOURCE)))
-      .map((r) => r.type === "azure-native:monitor:DataCollectionRule"
-        ? { ...r, inputs: { ...r.inputs, dataSources: { ...(r.inputs as any).dataSources, windowsEventLogs: (r.inputs as any).dataSources.windowsEventLogs.filter((s: any) => !JSON.stringify(s).includes(CORRECTION_EVENT_SOURCE)) } } }
-        : r);
+      .map((r) =>
+        r.type === "azure-native:monitor:DataCollectionRule"
+          ? {
+              ...r,
+              inputs: {
+                ...r.inputs,
+                dataSources: {
+                  ...(r.inputs as any).dataSources,
+                  windowsEventLogs: (r.inputs as any).dataSources.windowsEventLogs.filter((s: any) => !JSON.stringify(s).includes(CORRECTION_EVENT_SOURCE)),
+                },
+              },
+            }
+          : r,
+      );
     await pack.configure(readPolicyConfig("prod"));
     const inProd = (await analyzeResources(pack, stripped)).filter(coverage);
     assert.deepEqual(inProd.map((d) => ruleOf(d)).sort(), [
-      "mailhost-collects-tuning-corrections", "mailhost-nat-gateway-alerts", "mailhost-nat-gateway-alerts", "mailhost-tuning-correction-alert",
+      "mailhost-collects-tuning-corrections",
+      "mailhost-nat-gateway-alerts",
+      "mailhost-nat-gateway-alerts",
+      "mailhost-tuning-correction-alert",
     ]);
     assert.deepEqual([...new Set(inProd.map((d) => d.enforcementLevel))], ["mandatory"]);
     await pack.configure(readPolicyConfig("dev"));

@@ -18,14 +18,25 @@ const links = (r: RecordedResource) => ({ type: r.type, name: r.name, custom: r.
 
 describe("the program on a worker thread", () => {
   let thread: OfflineThread;
-  before(() => { thread = new OfflineThread(); });
-  after(async () => { await thread.close(); });
+  before(() => {
+    thread = new OfflineThread();
+  });
+  after(async () => {
+    await thread.close();
+  });
 
   for (const stack of ["prod", "dev"] as const) {
     it(`${stack}: the same resources, links and inputs as on this thread (runs one after another on one thread)`, async () => {
       const seen: string[] = [];
-      const there = await thread.run(stack, runtimeConfig(stackConfigWithSecret(stack)), SECRET_KEYS, { dropAliases: true, onResource: (r) => seen.push(r.name) });
-      assert.deepStrictEqual(seen, there.map((r) => r.name), "each resource is reported as it is registered, in order");
+      const there = await thread.run(stack, runtimeConfig(stackConfigWithSecret(stack)), SECRET_KEYS, {
+        dropAliases: true,
+        onResource: (r) => seen.push(r.name),
+      });
+      assert.deepStrictEqual(
+        seen,
+        there.map((r) => r.name),
+        "each resource is reported as it is registered, in order",
+      );
       // Registration order depends on when outputs resolve, which differs between runs: compare by URN.
       const byUrn = (a: RecordedResource, b: RecordedResource) => a.urn.localeCompare(b.urn);
       there.sort(byUrn);
@@ -44,7 +55,10 @@ describe("the program on a worker thread", () => {
 
   it("a program failure rejects the run with the program's message, and the thread runs the next stack", async () => {
     const bad = withValue(stackConfigWithSecret("prod"), "mailhost:tcp", "tcpTimedWaitDelay", 301);
-    const failure = await thread.run("prod", runtimeConfig(bad), SECRET_KEYS).then(() => undefined, (e: unknown) => e);
+    const failure = await thread.run("prod", runtimeConfig(bad), SECRET_KEYS).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(failure instanceof OfflineThreadError, String(failure));
     assert.match(failure.message, /tcpTimedWaitDelay = 301 is outside/);
     const dev = await thread.run("dev", runtimeConfig(stackConfigWithSecret("dev")), SECRET_KEYS);

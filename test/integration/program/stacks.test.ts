@@ -18,13 +18,17 @@ const TUNING_TYPE = { dsc: EXTENSION, runCommand: RUN_COMMAND, machineConfigurat
 
 const DSC_PUBLISHER = "Microsoft.Powershell";
 /** Resources of a type; VM extensions only the tuning (DSC) ones: a host also carries the Azure Monitor Agent. */
-const byType = (run: OfflineRun, type: string): RecordedResource[] => run.resources.filter((r) => r.type === type
-  && (type !== "azure-native:compute:VirtualMachineExtension" || r.inputs.publisher === DSC_PUBLISHER));
+const byType = (run: OfflineRun, type: string): RecordedResource[] =>
+  run.resources.filter((r) => r.type === type && (type !== "azure-native:compute:VirtualMachineExtension" || r.inputs.publisher === DSC_PUBLISHER));
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 function configOf(stack: string) {
-  const raw = Object.fromEntries(Object.entries(stackFileConfig(stack)).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice(9), v]));
+  const raw = Object.fromEntries(
+    Object.entries(stackFileConfig(stack))
+      .filter(([k]) => k.startsWith("mailhost:"))
+      .map(([k, v]) => [k.slice(9), v]),
+  );
   return requireStackConfig(raw);
 }
 
@@ -45,7 +49,9 @@ for (const stack of STACKS) {
   describe(`stack ${stack} under mocks`, () => {
     let run: OfflineRun;
     const config = configOf(stack);
-    before(async () => { run = await runStack(stack); });
+    before(async () => {
+      run = await runStack(stack);
+    });
 
     it("creates one VM per configured host, spread round-robin over the configured zones in canonical order", () => {
       const vms = byType(run, "azure-native:compute:VirtualMachine");
@@ -66,7 +72,9 @@ for (const stack of STACKS) {
           // The agent needs the system-assigned identity; the package is read with the user-assigned one.
           const [identity] = byType(run, "azure-native:managedidentity:UserAssignedIdentity");
           assert.equal(inputs.identity.type, "SystemAssigned, UserAssigned");
-          assert.deepEqual(inputs.identity.userAssignedIdentities, [`/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${identity.inputs.resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${identity.inputs.resourceName}`]);
+          assert.deepEqual(inputs.identity.userAssignedIdentities, [
+            `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${identity.inputs.resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${identity.inputs.resourceName}`,
+          ]);
         } else {
           assert.equal(inputs.identity.type, "SystemAssigned");
         }
@@ -84,7 +92,10 @@ for (const stack of STACKS) {
       assert.equal(ips.length, config.egress.kind === "natGateway" ? 1 : 0);
       for (const ip of ips) {
         const ipId = `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${ip.inputs.resourceGroupName}/providers/Microsoft.Network/PublicIPAddress/${ip.inputs.publicIpAddressName}`;
-        assert.deepEqual(gateways.map((g) => g.inputs.publicIpAddresses), [[{ id: ipId }]]);
+        assert.deepEqual(
+          gateways.map((g) => g.inputs.publicIpAddresses),
+          [[{ id: ipId }]],
+        );
       }
       for (const nic of byType(run, "azure-native:network:NetworkInterface")) {
         for (const ip of nic.inputs.ipConfigurations as any[]) assert.equal(ip.publicIPAddress, undefined);
@@ -128,14 +139,32 @@ for (const stack of STACKS) {
     });
 
     it("carries a rendered SiteConfig.cfg whose MailboxCacheTTL is at or above the effective floor", () => {
-      const floor = effectiveTtlFloor(config.siteConfig.minimumMailboxCacheTtl, {
-        activeSessions: config.capacity.activeSessionsPerHost, backendEndpoints: config.capacity.backendEndpoints, utilization: config.capacity.utilization,
-      }, capacityPool({ maxUserPort: config.tcp.maxUserPort, dynamicPortRangeStart: config.tcp.dynamicPortRange.start, dynamicPortRangeCount: config.tcp.dynamicPortRange.count }, config.tcp.autoReusePortRange), config.tcp.tcpTimedWaitDelay);
+      const floor = effectiveTtlFloor(
+        config.siteConfig.minimumMailboxCacheTtl,
+        {
+          activeSessions: config.capacity.activeSessionsPerHost,
+          backendEndpoints: config.capacity.backendEndpoints,
+          utilization: config.capacity.utilization,
+        },
+        capacityPool(
+          {
+            maxUserPort: config.tcp.maxUserPort,
+            dynamicPortRangeStart: config.tcp.dynamicPortRange.start,
+            dynamicPortRangeCount: config.tcp.dynamicPortRange.count,
+          },
+          config.tcp.autoReusePortRange,
+        ),
+        config.tcp.tcpTimedWaitDelay,
+      );
       const tunings = byType(run, TUNING_TYPE[config.tcp.tuning]);
       assert.ok(tunings.length > 0);
       for (const tuning of tunings) {
         const content = fromBase64Url(String(tuningValue(tuning, "SiteConfigContentBase64Url")));
-        assert.equal(tuningValue(tuning, "SiteConfigSha256"), createHash("sha256").update(content, "utf8").digest("hex"), "the guest checks what arrived against this hash");
+        assert.equal(
+          tuningValue(tuning, "SiteConfigSha256"),
+          createHash("sha256").update(content, "utf8").digest("hex"),
+          "the guest checks what arrived against this hash",
+        );
         const parsed = ini.parse(content);
         assert.equal(Number(parsed.Cache.MailboxCacheTTL), config.siteConfig.mailboxCacheTtl);
         assert.ok(Number(parsed.Cache.MailboxCacheTTL) >= floor);
@@ -152,7 +181,10 @@ for (const stack of STACKS) {
         const protectedSettings = ext.inputs.protectedSettings as any;
         assert.equal(protectedSettings[SECRET_SIG], SECRET_VALUE_SIG, "protectedSettings is a secret");
         // The read-only blob SAS the site asked for, until the end of next year (defaultSasExpiry).
-        assert.equal(protectedSettings.value.configurationUrlSasToken, `?${mockSasToken({ resource: "b", permissions: "r", protocols: "https", sharedAccessExpiryTime: defaultSasExpiry() })}`);
+        assert.equal(
+          protectedSettings.value.configurationUrlSasToken,
+          `?${mockSasToken({ resource: "b", permissions: "r", protocols: "https", sharedAccessExpiryTime: defaultSasExpiry() })}`,
+        );
         assert.equal(ext.inputs.publisher, "Microsoft.Powershell");
         assert.equal(ext.inputs.type, "DSC");
         assert.equal(ext.inputs.typeHandlerVersion, "2.83");
@@ -168,7 +200,14 @@ for (const stack of STACKS) {
     it("tags every taggable resource with the environment, the stack and the configured tags", () => {
       // Subnets, blob containers, blobs and data collection rule associations take no Azure tags.
       // Nor do role assignments and guest configuration assignments (extension resources).
-      const untaggable = new Set(["azure-native:network:Subnet", "azure-native:storage:BlobContainer", "azure-native:storage:Blob", "azure-native:monitor:DataCollectionRuleAssociation", "azure-native:authorization:RoleAssignment", GC_ASSIGNMENT]);
+      const untaggable = new Set([
+        "azure-native:network:Subnet",
+        "azure-native:storage:BlobContainer",
+        "azure-native:storage:Blob",
+        "azure-native:monitor:DataCollectionRuleAssociation",
+        "azure-native:authorization:RoleAssignment",
+        GC_ASSIGNMENT,
+      ]);
       const taggable = run.resources.filter((x) => x.custom && !untaggable.has(x.type));
       assert.ok(taggable.length >= 6);
       for (const r of taggable) {

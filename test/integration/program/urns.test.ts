@@ -93,7 +93,9 @@ describe("existing stacks keep their resources", () => {
       const added = run.resources.filter((r) => !matched.has(r));
       const addedDocs = documentedAdditions();
       assert.deepEqual(added.filter((r) => r.type === "mailhost:azure:MailhostFleet").length, 1, "the fleet component is new");
-      const undocumentedAdded = added.filter((r) => r.type !== "mailhost:azure:MailhostFleet" && !addedDocs.has(`${stack} ${r.type}::${r.name}`)).map((r) => `${r.type}::${r.name}`);
+      const undocumentedAdded = added
+        .filter((r) => r.type !== "mailhost:azure:MailhostFleet" && !addedDocs.has(`${stack} ${r.type}::${r.name}`))
+        .map((r) => `${r.type}::${r.name}`);
       assert.deepEqual(undocumentedAdded, [], "resources added since the recording must be listed in docs/LIBRARY.md with what pulumi up does");
     });
   }

@@ -16,7 +16,10 @@ describe("mailhost plan --format json", () => {
       assert.equal(json.monitoring.enabled, plan.monitoring.enabled);
       assert.deepEqual(json.monitoring.lines, formatMonitoring(plan.monitoring, plan.hosts.length));
       for (const line of json.monitoring.lines) assert.ok(text.includes(line), line);
-      assert.deepEqual(json.monitoring.alerts.map((a: { ruleName: string; severity: number; threshold: number }) => [a.ruleName, a.severity, a.threshold]), plan.monitoring.alerts.map((a) => [a.ruleName, a.severity, a.threshold]));
+      assert.deepEqual(
+        json.monitoring.alerts.map((a: { ruleName: string; severity: number; threshold: number }) => [a.ruleName, a.severity, a.threshold]),
+        plan.monitoring.alerts.map((a) => [a.ruleName, a.severity, a.threshold]),
+      );
       assert.deepEqual(json.monitoring.workspace, JSON.parse(JSON.stringify(plan.monitoring.workspace)));
     });
   }

@@ -10,8 +10,16 @@ import { REPO_ROOT } from "../../support/stacks";
 const WORKFLOWS = path.join(REPO_ROOT, ".github", "workflows");
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
 
-interface Step { uses?: string; run?: string; with?: Record<string, unknown> }
-interface Job { steps: Step[]; strategy?: { matrix?: { stack?: string[] } }; needs?: string | string[] }
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+}
+interface Job {
+  steps: Step[];
+  strategy?: { matrix?: { stack?: string[] } };
+  needs?: string | string[];
+}
 
 function load(name: string): { jobs: Record<string, Job> } & Record<string, unknown> {
   return parse(fs.readFileSync(path.join(WORKFLOWS, name), "utf8"));
@@ -19,7 +27,12 @@ function load(name: string): { jobs: Record<string, Job> } & Record<string, unkn
 
 async function mailhostCommands(): Promise<string[]> {
   let help = "";
-  await main(["--help"], { out: (s) => { help += s; }, err: () => undefined });
+  await main(["--help"], {
+    out: (s) => {
+      help += s;
+    },
+    err: () => undefined,
+  });
   return [...help.matchAll(/^\s{2}(\w+)\b/gm)].map((m) => m[1]).filter((c) => c !== "help");
 }
 
@@ -43,9 +56,14 @@ describe("GitHub workflows", () => {
           }
           for (const m of (step.run ?? "").matchAll(/npx mailhost (\w+)/g)) assert.ok(commands.includes(m[1]), `${name}: mailhost ${m[1]} exists`);
           const w = step.with ?? {};
-          if (w.policyPacks) assert.ok(fs.existsSync(path.join(REPO_ROOT, String(w.policyPacks), "PulumiPolicy.yaml")), `${name}: policy pack ${w.policyPacks}`);
+          if (w.policyPacks)
+            assert.ok(fs.existsSync(path.join(REPO_ROOT, String(w.policyPacks), "PulumiPolicy.yaml")), `${name}: policy pack ${w.policyPacks}`);
           for (const stack of stacks) {
-            if (w.policyPackConfigs) assert.ok(fs.existsSync(path.join(REPO_ROOT, String(w.policyPackConfigs).replace("${{ matrix.stack }}", stack))), `${name}: policy config for ${stack}`);
+            if (w.policyPackConfigs)
+              assert.ok(
+                fs.existsSync(path.join(REPO_ROOT, String(w.policyPackConfigs).replace("${{ matrix.stack }}", stack))),
+                `${name}: policy config for ${stack}`,
+              );
             if (w["stack-name"]) assert.ok(fs.existsSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`)), `${name}: Pulumi.${stack}.yaml`);
           }
         }

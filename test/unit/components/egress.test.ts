@@ -23,7 +23,9 @@ const mockId = (run: OfflineRun, r: RecordedResource, kind: string, name: string
 
 describe("egress of the prod stack under mocks (kind natGateway, the default)", () => {
   let run: OfflineRun;
-  before(async () => { run = await runStack("prod"); });
+  before(async () => {
+    run = await runStack("prod");
+  });
 
   it("registers one Standard NAT gateway with one static Standard public IP, attached to the mail-host subnet", () => {
     const ip = one(run, "azure-native:network:PublicIPAddress");
@@ -59,7 +61,9 @@ describe("egress of the prod stack under mocks (kind natGateway, the default)", 
   });
   it("does not trip mailhost-nic-no-public-ip: the public IP is on the NAT gateway, on no NIC", async () => {
     const network = run.resources.filter((x) => x.type.startsWith("azure-native:network:"));
-    assert.ok(network.some((r) => r.type === "azure-native:network:PublicIPAddress") && network.some((r) => r.type === "azure-native:network:NetworkInterface"));
+    assert.ok(
+      network.some((r) => r.type === "azure-native:network:PublicIPAddress") && network.some((r) => r.type === "azure-native:network:NetworkInterface"),
+    );
     for (const r of network) {
       assert.deepEqual(await violations(nicNoPublicIp, { type: r.type, name: r.name, props: JSON.parse(JSON.stringify(r.inputs)) }), [], r.name);
     }
@@ -88,28 +92,42 @@ describe("egress of a stack with kind routeTable under mocks", () => {
 describe("egress inputs are validated before anything exists", () => {
   async function register(build: () => void): Promise<{ error?: string; types: string[] }> {
     try {
-      const r = await runOffline(async () => { build(); }, "unit", {});
+      const r = await runOffline(
+        async () => {
+          build();
+        },
+        "unit",
+        {},
+      );
       return { types: r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack").map((x) => x.type) };
     } catch (err) {
       return { error: (err as Error).message, types: [] };
     }
   }
   it("rejects a MailSite whose route table id is not a route table's ARM id, registering nothing", async () => {
-    const { error, types } = await register(() => { new MailSite("s", { names: siteNames("unit"), addressPrefix: "10.0.0.0/24", egress: { kind: "routeTable", routeTableId: "rt-hub" } }); });
+    const { error, types } = await register(() => {
+      new MailSite("s", { names: siteNames("unit"), addressPrefix: "10.0.0.0/24", egress: { kind: "routeTable", routeTableId: "rt-hub" } });
+    });
     assert.match(error ?? "", /mailhost:azure:MailSite "s" has invalid inputs: egress\.routeTableId = "rt-hub" is not a route table's ARM id/);
     assert.deepEqual(types, []);
   });
   it("rejects a zonal NAT gateway with a public IP of another zone (Azure refuses it)", async () => {
-    const { error, types } = await register(() => { new NatGatewayEgress("e", { resourceGroupName: "rg", natGatewayName: "ng", publicIpName: "pip", zone: "1", publicIpZones: ["2"] }); });
+    const { error, types } = await register(() => {
+      new NatGatewayEgress("e", { resourceGroupName: "rg", natGatewayName: "ng", publicIpName: "pip", zone: "1", publicIpZones: ["2"] });
+    });
     assert.match(error ?? "", /publicIpZones = \["2"\] does not fit a NAT gateway in zone 1/);
     assert.deepEqual(types, []);
   });
   it("rejects a NAT gateway without zone with a zonal public IP", async () => {
-    const { error } = await register(() => { new NatGatewayEgress("e", { resourceGroupName: "rg", natGatewayName: "ng", publicIpName: "pip", publicIpZones: ["1"] }); });
+    const { error } = await register(() => {
+      new NatGatewayEgress("e", { resourceGroupName: "rg", natGatewayName: "ng", publicIpName: "pip", publicIpZones: ["1"] });
+    });
     assert.match(error ?? "", /does not fit a NAT gateway without a zone/);
   });
   it("a MailSite without an egress argument gets a NAT gateway (the secure default: an explicit way out)", async () => {
-    const { types } = await register(() => { new MailSite("s", { names: siteNames("unit"), addressPrefix: "10.0.0.0/24" }); });
+    const { types } = await register(() => {
+      new MailSite("s", { names: siteNames("unit"), addressPrefix: "10.0.0.0/24" });
+    });
     assert.ok(types.includes("azure-native:network:NatGateway"));
   });
 });

@@ -13,12 +13,32 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import ts from "typescript";
-import { type StackConfigInput, type TuningMechanism as ConfigTuningMechanism, type WindowsVersion as ConfigWindowsVersion, TUNING_MECHANISMS, WINDOWS_VERSIONS, configSchema } from "../../../domain/config";
+import {
+  type StackConfigInput,
+  type TuningMechanism as ConfigTuningMechanism,
+  type WindowsVersion as ConfigWindowsVersion,
+  TUNING_MECHANISMS,
+  WINDOWS_VERSIONS,
+  configSchema,
+} from "../../../domain/config";
 import { EGRESS_KINDS, type EgressKind as ConfigEgressKind } from "../../../domain/egress";
 import { ALERT_WINDOW_MINUTES, CORRECTION_WINDOW_MINUTES } from "../../../domain/limits";
 import {
-  AlertWindowMinutes, AvailabilityZone, type CapacitySettings, CorrectionWindowMinutes, EgressKind, type EgressSettings, type FleetSettings, type HostSettings,
-  type MonitoringAlertSettings, type MonitoringSettings, type SiteConfigSettings, type TcpSettings, type TcpValues, TuningMechanism, WindowsVersion,
+  AlertWindowMinutes,
+  AvailabilityZone,
+  type CapacitySettings,
+  CorrectionWindowMinutes,
+  EgressKind,
+  type EgressSettings,
+  type FleetSettings,
+  type HostSettings,
+  type MonitoringAlertSettings,
+  type MonitoringSettings,
+  type SiteConfigSettings,
+  type TcpSettings,
+  type TcpValues,
+  TuningMechanism,
+  WindowsVersion,
 } from "../../../components/settings";
 import { limitCommentFiles, referencesIn, resolveReference, withLimitsInComments } from "../../../scripts/limitsInComments";
 import { REPO_ROOT } from "../../support/stacks";
@@ -26,7 +46,7 @@ import { REPO_ROOT } from "../../support/stacks";
 // ---- Compile time: the written-out types are the schema's ---------------------------------------
 
 /** True when A and B are the same type (optionality and `any` included). */
-type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends (<X>() => X extends B ? 1 : 2) ? true : false;
+type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
 /** Without `readonly` (the interfaces are read-only, the schema's type is not), flattened, at every level. */
 type Plain<T> = T extends (infer U)[] ? Plain<U>[] : T extends object ? { -readonly [K in keyof T]: Plain<T[K]> } : T;
 type Same<A, B> = Equal<Plain<A>, Plain<B>>;
@@ -93,7 +113,14 @@ interface SchemaNode {
 /** The doc comment of every property of an interface and of the interfaces it reaches, by stack-config path. */
 function docsByPath(): Map<string, string> {
   const file = path.join(REPO_ROOT, "components", "settings.ts");
-  const program = ts.createProgram([file], { strict: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, noEmit: true });
+  const program = ts.createProgram([file], {
+    strict: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    skipLibCheck: true,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file)!;
   const docs = new Map<string, string>();
@@ -105,7 +132,14 @@ function docsByPath(): Map<string, string> {
       if (inner.isClassOrInterface()) visit(inner, key);
     }
   };
-  const roots: Record<string, string> = { fleet: "FleetSettings", tcp: "TcpSettings", siteConfig: "SiteConfigSettings", capacity: "CapacitySettings", egress: "EgressSettings", monitoring: "MonitoringSettings" };
+  const roots: Record<string, string> = {
+    fleet: "FleetSettings",
+    tcp: "TcpSettings",
+    siteConfig: "SiteConfigSettings",
+    capacity: "CapacitySettings",
+    egress: "EgressSettings",
+    monitoring: "MonitoringSettings",
+  };
   for (const [key, name] of Object.entries(roots)) {
     const declaration = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === name);
     assert.ok(declaration, name);
@@ -135,7 +169,10 @@ describe("component settings: their doc comments state what the schema checks", 
     for (const [at, node] of leaves) {
       const doc = docs.get(at) ?? "";
       if (node.minimum !== undefined && node.maximum !== undefined) {
-        assert.ok(doc.includes(`Range: ${node.minimum}–${node.maximum} (${node["x-unit"]}; \``), `${at}: "${doc}" states ${node.minimum}–${node.maximum} (${node["x-unit"]})`);
+        assert.ok(
+          doc.includes(`Range: ${node.minimum}–${node.maximum} (${node["x-unit"]}; \``),
+          `${at}: "${doc}" states ${node.minimum}–${node.maximum} (${node["x-unit"]})`,
+        );
         ranges++;
       }
       if (node.exclusiveMinimum !== undefined && node.maximum !== undefined) {
@@ -172,7 +209,10 @@ describe("numbers in the components' doc comments are generated from domain/limi
   });
 
   it("rewrites a stale number and unit from the constant, and refuses a name that is no constant", () => {
-    assert.equal(withLimitsInComments("Range: 1–2 (minutes; `TCP_TIMED_WAIT_DELAY`). Defaults to 7 (`DEFAULTS.tcpTimedWaitDelay`)."), `Range: ${resolveReference("TCP_TIMED_WAIT_DELAY.min")}–${resolveReference("TCP_TIMED_WAIT_DELAY.max")} (${resolveReference("TCP_TIMED_WAIT_DELAY.unit")}; \`TCP_TIMED_WAIT_DELAY\`). Defaults to ${resolveReference("DEFAULTS.tcpTimedWaitDelay")} (\`DEFAULTS.tcpTimedWaitDelay\`).`);
+    assert.equal(
+      withLimitsInComments("Range: 1–2 (minutes; `TCP_TIMED_WAIT_DELAY`). Defaults to 7 (`DEFAULTS.tcpTimedWaitDelay`)."),
+      `Range: ${resolveReference("TCP_TIMED_WAIT_DELAY.min")}–${resolveReference("TCP_TIMED_WAIT_DELAY.max")} (${resolveReference("TCP_TIMED_WAIT_DELAY.unit")}; \`TCP_TIMED_WAIT_DELAY\`). Defaults to ${resolveReference("DEFAULTS.tcpTimedWaitDelay")} (\`DEFAULTS.tcpTimedWaitDelay\`).`,
+    );
     assert.throws(() => withLimitsInComments("at most 9 (`NO_SUCH_LIMIT`)"), /NO_SUCH_LIMIT/);
   });
 });

@@ -17,7 +17,17 @@ const CAPACITY = { activeSessionsPerHost: 1500, backendEndpoints: 2 };
 /** Runs `program` as project `shop` with the stack config `config`; resolves with what it threw. */
 async function thrown(program: () => void, config: Record<string, unknown>): Promise<Error & Record<string, unknown>> {
   let caught: unknown;
-  await runOffline(async () => { program(); }, "dev", runtimeConfig(config), [], { project: "shop" }).catch((err: unknown) => { caught = err; });
+  await runOffline(
+    async () => {
+      program();
+    },
+    "dev",
+    runtimeConfig(config),
+    [],
+    { project: "shop" },
+  ).catch((err: unknown) => {
+    caught = err;
+  });
   assert.ok(caught instanceof Error, "the program was rejected");
   return caught as Error & Record<string, unknown>;
 }
@@ -26,11 +36,17 @@ describe("stackSettings (the module's config loader)", () => {
   it("hands the stack's settings to the components as written, in the project's namespace or another", async () => {
     let read: ReturnType<typeof stackSettings> | undefined;
     let other: ReturnType<typeof stackSettings> | undefined;
-    const run = await runOffline(async () => {
-      read = stackSettings();
-      other = stackSettings({ namespace: "mail" });
-      new ExistingVmTuning("vm", { vmId: existingVmId("mailfe01"), tcp: read.tcp!, siteConfig: read.siteConfig!, capacity: CAPACITY });
-    }, "dev", runtimeConfig({ "shop:tcp": { tuning: "runCommand", tcpTimedWaitDelay: 45 }, "shop:siteConfig": SITE_CONFIG, "mail:capacity": CAPACITY }), [], { project: "shop" });
+    const run = await runOffline(
+      async () => {
+        read = stackSettings();
+        other = stackSettings({ namespace: "mail" });
+        new ExistingVmTuning("vm", { vmId: existingVmId("mailfe01"), tcp: read.tcp!, siteConfig: read.siteConfig!, capacity: CAPACITY });
+      },
+      "dev",
+      runtimeConfig({ "shop:tcp": { tuning: "runCommand", tcpTimedWaitDelay: 45 }, "shop:siteConfig": SITE_CONFIG, "mail:capacity": CAPACITY }),
+      [],
+      { project: "shop" },
+    );
     assert.deepEqual(read!.tcp, { tuning: "runCommand", tcpTimedWaitDelay: 45 });
     assert.equal(read!.capacity, undefined);
     assert.deepEqual(other!.capacity, CAPACITY);
@@ -40,21 +56,33 @@ describe("stackSettings (the module's config loader)", () => {
   });
 
   it("a rejected setting it read is named by its own key (shop:tcp...), with the key in the rejection", async () => {
-    const err = await thrown(() => {
-      const s = stackSettings();
-      new ExistingVmTuning("vm", { vmId: existingVmId("mailfe01"), tcp: s.tcp!, siteConfig: SITE_CONFIG, capacity: CAPACITY });
-    }, { "shop:tcp": { tuning: "runCommand", tcpTimedWaitDelay: 301 } });
-    assert.match(err.message, /mailhost:azure:ExistingVmTuning "vm" has invalid settings \(1 problem\):\n {2}- shop:tcp\.tcpTimedWaitDelay = 301 is outside 30–300 \(seconds\)\./);
+    const err = await thrown(
+      () => {
+        const s = stackSettings();
+        new ExistingVmTuning("vm", { vmId: existingVmId("mailfe01"), tcp: s.tcp!, siteConfig: SITE_CONFIG, capacity: CAPACITY });
+      },
+      { "shop:tcp": { tuning: "runCommand", tcpTimedWaitDelay: 301 } },
+    );
+    assert.match(
+      err.message,
+      /mailhost:azure:ExistingVmTuning "vm" has invalid settings \(1 problem\):\n {2}- shop:tcp\.tcpTimedWaitDelay = 301 is outside 30–300 \(seconds\)\./,
+    );
     const rejection = rejectionOf(err)!;
     assert.deepEqual(rejection, {
-      component: "mailhost:azure:ExistingVmTuning", name: "vm",
+      component: "mailhost:azure:ExistingVmTuning",
+      name: "vm",
       problems: [{ message: "shop:tcp.tcpTimedWaitDelay = 301 is outside 30–300 (seconds).", stackConfigKey: "shop:tcp.tcpTimedWaitDelay" }],
     });
   });
 
   it("a value written in the program is named by its setting, with no stack key", async () => {
     const err = await thrown(() => {
-      new ExistingVmTuning("vm", { vmId: existingVmId("mailfe01"), tcp: { tuning: "runCommand", tcpTimedWaitDelay: 301 }, siteConfig: SITE_CONFIG, capacity: CAPACITY });
+      new ExistingVmTuning("vm", {
+        vmId: existingVmId("mailfe01"),
+        tcp: { tuning: "runCommand", tcpTimedWaitDelay: 301 },
+        siteConfig: SITE_CONFIG,
+        capacity: CAPACITY,
+      });
     }, {});
     assert.match(err.message, /- mailhost:tcp\.tcpTimedWaitDelay = 301 is outside 30–300 \(seconds\)\./);
     assert.deepEqual(rejectionOf(err)!.problems, [{ message: "mailhost:tcp.tcpTimedWaitDelay = 301 is outside 30–300 (seconds)." }]);
@@ -71,7 +99,12 @@ describe("stackSettings (the module's config loader)", () => {
   });
 
   it("requireStackSettings fails like Config.require, naming every missing key", async () => {
-    const err = await thrown(() => { requireStackSettings(["tcp", "siteConfig", "capacity"]); }, { "shop:tcp": { tuning: "runCommand" } });
+    const err = await thrown(
+      () => {
+        requireStackSettings(["tcp", "siteConfig", "capacity"]);
+      },
+      { "shop:tcp": { tuning: "runCommand" } },
+    );
     assert.match(err.message, /Missing required configuration variables 'shop:siteConfig', 'shop:capacity'/);
   });
 });

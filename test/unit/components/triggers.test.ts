@@ -55,8 +55,9 @@ function shipped(plan: TuningPlan, root: string): Record<Mechanism, Shipped> {
 
 /** Every file under a folder, relative with `/`. */
 function filesUnder(dir: string, prefix = ""): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? filesUnder(path.join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`]);
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => (entry.isDirectory() ? filesUnder(path.join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`]));
 }
 
 interface Perturbation {
@@ -118,8 +119,11 @@ describe("re-apply triggers change exactly when what reaches a mechanism's hosts
       for (const m of MECHANISMS) {
         const shippedChanged = now[m].content !== baseline[m].content;
         outcomes.push({ label: p.label, mechanism: m, shippedChanged });
-        assert.equal(now[m].trigger !== baseline[m].trigger, shippedChanged,
-          `${m}, ${p.label}: what ships ${shippedChanged ? "changed" : "did not change"}, the trigger ${shippedChanged ? "must" : "must not"} change`);
+        assert.equal(
+          now[m].trigger !== baseline[m].trigger,
+          shippedChanged,
+          `${m}, ${p.label}: what ships ${shippedChanged ? "changed" : "did not change"}, the trigger ${shippedChanged ? "must" : "must not"} change`,
+        );
       }
     });
   });

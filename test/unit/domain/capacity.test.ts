@@ -2,7 +2,16 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
 import {
-  assessCapacity, capacityPool, connectionDemand, effectiveTtlFloor, legacyUsablePorts, maxConnectionRate, maximumTimeWaitForLoad, minimumTtlForLoad, secondsToExhaustion, usablePorts,
+  assessCapacity,
+  capacityPool,
+  connectionDemand,
+  effectiveTtlFloor,
+  legacyUsablePorts,
+  maxConnectionRate,
+  maximumTimeWaitForLoad,
+  minimumTtlForLoad,
+  secondsToExhaustion,
+  usablePorts,
 } from "../../../domain/capacity";
 import { requireStackConfig } from "../../../domain/config";
 import { DEFAULTS } from "../../../domain/limits";
@@ -60,33 +69,63 @@ describe("capacity model", () => {
     const c = config.capacity;
     const expected = floorHostPool(c.activeSessionsPerHost, config.tcp.tcpTimedWaitDelay, c.utilization, config.tcp.dynamicPortRange.count);
     assert.equal(expected, 31);
-    const a = assessCapacity({ maxUserPort: config.tcp.maxUserPort, dynamicPortRangeStart: config.tcp.dynamicPortRange.start, dynamicPortRangeCount: config.tcp.dynamicPortRange.count }, config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl, { activeSessions: c.activeSessionsPerHost, backendEndpoints: c.backendEndpoints, utilization: c.utilization });
+    const a = assessCapacity(
+      {
+        maxUserPort: config.tcp.maxUserPort,
+        dynamicPortRangeStart: config.tcp.dynamicPortRange.start,
+        dynamicPortRangeCount: config.tcp.dynamicPortRange.count,
+      },
+      config.tcp.tcpTimedWaitDelay,
+      config.siteConfig.mailboxCacheTtl,
+      { activeSessions: c.activeSessionsPerHost, backendEndpoints: c.backendEndpoints, utilization: c.utilization },
+    );
     assert.equal(a.model, "hostPool");
     assert.equal(a.minimumTtl, expected);
     assert.ok(a.sustainable);
   });
   it("in both modes the floor equals the formula and the minimum TTL and maximum TIME_WAIT sit exactly on the sustainable edge", () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 64 }), fc.double({ min: 0.05, max: 1, noNaN: true }),
-      fc.integer({ min: 4231, max: 64511 }), fc.integer({ min: 30, max: 300 }), fc.option(fc.integer({ min: 255, max: 4000 }), { nil: undefined }),
-      (sessions, endpoints, utilization, ports, timeWait, autoReuseCount) => {
-        const load = { activeSessions: sessions, backendEndpoints: endpoints, utilization };
-        const space = { maxUserPort: 1025 + ports - 1, dynamicPortRangeStart: 1025, dynamicPortRangeCount: ports };
-        const autoReuse = autoReuseCount === undefined ? undefined : { start: 1025, count: autoReuseCount };
-        const pool = capacityPool(space, autoReuse);
-        const expected = autoReuse === undefined ? floorHostPool(sessions, timeWait, utilization, ports) : floorPerBackend(sessions, timeWait, utilization, autoReuse.count, endpoints);
-        assert.equal(minimumTtlForLoad(load, pool, timeWait), expected);
-        const ttl = Math.max(1, expected);
-        assert.equal(assessCapacity(space, timeWait, ttl, load, autoReuse).sustainable, true);
-        if (ttl > 1) assert.equal(assessCapacity(space, timeWait, ttl - 1, load, autoReuse).sustainable, false);
-        assert.ok(maximumTimeWaitForLoad(load, pool, ttl) >= timeWait);
-      }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.double({ min: 0.05, max: 1, noNaN: true }),
+        fc.integer({ min: 4231, max: 64511 }),
+        fc.integer({ min: 30, max: 300 }),
+        fc.option(fc.integer({ min: 255, max: 4000 }), { nil: undefined }),
+        (sessions, endpoints, utilization, ports, timeWait, autoReuseCount) => {
+          const load = { activeSessions: sessions, backendEndpoints: endpoints, utilization };
+          const space = { maxUserPort: 1025 + ports - 1, dynamicPortRangeStart: 1025, dynamicPortRangeCount: ports };
+          const autoReuse = autoReuseCount === undefined ? undefined : { start: 1025, count: autoReuseCount };
+          const pool = capacityPool(space, autoReuse);
+          const expected =
+            autoReuse === undefined
+              ? floorHostPool(sessions, timeWait, utilization, ports)
+              : floorPerBackend(sessions, timeWait, utilization, autoReuse.count, endpoints);
+          assert.equal(minimumTtlForLoad(load, pool, timeWait), expected);
+          const ttl = Math.max(1, expected);
+          assert.equal(assessCapacity(space, timeWait, ttl, load, autoReuse).sustainable, true);
+          if (ttl > 1) assert.equal(assessCapacity(space, timeWait, ttl - 1, load, autoReuse).sustainable, false);
+          assert.ok(maximumTimeWaitForLoad(load, pool, ttl) >= timeWait);
+        },
+      ),
+    );
   });
   it("without an auto-reuse range, more back ends never lower the floor (B no longer multiplies capacity)", () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 64 }), fc.integer({ min: 255, max: 64511 }), fc.integer({ min: 30, max: 300 }), (s, b, p, t) => {
-      const pool = { model: "hostPool", ports: p } as const;
-      const u = DEFAULTS.utilization;
-      assert.equal(minimumTtlForLoad({ activeSessions: s, backendEndpoints: b, utilization: u }, pool, t), minimumTtlForLoad({ activeSessions: s, backendEndpoints: 1, utilization: u }, pool, t));
-    }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 255, max: 64511 }),
+        fc.integer({ min: 30, max: 300 }),
+        (s, b, p, t) => {
+          const pool = { model: "hostPool", ports: p } as const;
+          const u = DEFAULTS.utilization;
+          assert.equal(
+            minimumTtlForLoad({ activeSessions: s, backendEndpoints: b, utilization: u }, pool, t),
+            minimumTtlForLoad({ activeSessions: s, backendEndpoints: 1, utilization: u }, pool, t),
+          );
+        },
+      ),
+    );
   });
 });

@@ -10,14 +10,19 @@ import { UNTIL_BOOT_REASON, notInEffect } from "../../../domain/reboot";
 import { inSyncReport } from "../../support/collectorReports";
 import { stackPlan } from "../../support/stackConfigs";
 
-const managed = stackPlan("prod", (raw) => { raw.tcp.autoReusePortRange = { start: 40000, count: 20000 }; });
+const managed = stackPlan("prod", (raw) => {
+  raw.tcp.autoReusePortRange = { start: 40000, count: 20000 };
+});
 const leftAlone = stackPlan("prod");
 const autoReuseOf = (settings: ReturnType<typeof compareHost>) => settings.filter((s) => s.setting === "AutoReusePortRange");
 
 describe("drift: the auto-reuse port range", () => {
   it("is in sync when the configured range equals the plan", () => {
     const settings = compareHost(managed.tuning, inSyncReport(managed));
-    assert.deepEqual(autoReuseOf(settings).map((s) => [s.status, s.actual, s.desired]), [["in-sync", "40000+20000", "40000+20000"]]);
+    assert.deepEqual(
+      autoReuseOf(settings).map((s) => [s.status, s.actual, s.desired]),
+      [["in-sync", "40000+20000", "40000+20000"]],
+    );
     assert.equal(hostStatus(settings), "in-sync");
   });
   it("is dangerous drift when the host has it off while the plan's floor counts on it", () => {
@@ -32,7 +37,11 @@ describe("drift: the auto-reuse port range", () => {
     assert.deepEqual([s.status, s.dangerous], ["drifted", false]);
   });
   it("is unknown when the collector could not read it, with its error", () => {
-    const report = inSyncReport(managed, { AutoReusePortRangeStartPort: null, AutoReusePortRangeNumberOfPorts: null, Errors: ["AutoReusePortRange: templates differ: Internet=0+0,InternetCustom=40000+20000"] });
+    const report = inSyncReport(managed, {
+      AutoReusePortRangeStartPort: null,
+      AutoReusePortRangeNumberOfPorts: null,
+      Errors: ["AutoReusePortRange: templates differ: Internet=0+0,InternetCustom=40000+20000"],
+    });
     const [s] = autoReuseOf(compareHost(managed.tuning, report));
     assert.equal(s.status, "unknown");
     assert.match(s.actual, /templates differ/);
@@ -50,7 +59,9 @@ describe("drift: the auto-reuse port range", () => {
     assert.deepEqual(autoReuseOf(compareHost(leftAlone.tuning, inSyncReport(leftAlone))), []);
   });
   it("flags a range the host has although the stack leaves it alone: the model then counts one pool per host", () => {
-    const [s] = autoReuseOf(compareHost(leftAlone.tuning, inSyncReport(leftAlone, { AutoReusePortRangeStartPort: 60000, AutoReusePortRangeNumberOfPorts: 300 })));
+    const [s] = autoReuseOf(
+      compareHost(leftAlone.tuning, inSyncReport(leftAlone, { AutoReusePortRangeStartPort: 60000, AutoReusePortRangeNumberOfPorts: 300 })),
+    );
     assert.equal(s.status, "drifted");
     assert.match(s.desired, /not set .* one port pool per host/);
   });
@@ -62,7 +73,16 @@ describe("drift: the auto-reuse port range", () => {
     assert.equal(parsed.report.AutoReusePortRangeNumberOfPorts, 20000);
   });
   it("maps Machine Configuration's AutoReusePortRange reason onto the same setting", () => {
-    const s = reasonToSetting({ code: `${REASON_CODE_PREFIX}AutoReusePortRange`, phrase: "The auto-reuse port range is off (0 ports), so every connection draws from the dynamic port range. actual=0+0; desired=40000+20000" }, managed.tuning);
-    assert.deepEqual([s.setting, s.configKey, s.actual, s.desired, s.dangerous], ["AutoReusePortRange", "mailhost:tcp.autoReusePortRange", "0+0", "40000+20000", true]);
+    const s = reasonToSetting(
+      {
+        code: `${REASON_CODE_PREFIX}AutoReusePortRange`,
+        phrase: "The auto-reuse port range is off (0 ports), so every connection draws from the dynamic port range. actual=0+0; desired=40000+20000",
+      },
+      managed.tuning,
+    );
+    assert.deepEqual(
+      [s.setting, s.configKey, s.actual, s.desired, s.dangerous],
+      ["AutoReusePortRange", "mailhost:tcp.autoReusePortRange", "0+0", "40000+20000", true],
+    );
   });
 });

@@ -26,10 +26,15 @@ describe("mailhost:egress in the stack config", () => {
     assert.equal(DEFAULT_EGRESS_KIND, "natGateway");
   });
   it("accepts kind routeTable with a route table id", () => {
-    assert.deepEqual(requireStackConfig({ ...base, egress: { kind: "routeTable", routeTableId: ROUTE_TABLE_ID } }).egress, { kind: "routeTable", routeTableId: ROUTE_TABLE_ID });
+    assert.deepEqual(requireStackConfig({ ...base, egress: { kind: "routeTable", routeTableId: ROUTE_TABLE_ID } }).egress, {
+      kind: "routeTable",
+      routeTableId: ROUTE_TABLE_ID,
+    });
   });
   it("rejects an unknown kind, naming the key, the value and the allowed kinds", () => {
-    assert.deepEqual(messages({ ...base, egress: { kind: "loadBalancer" } }), ['mailhost:egress.kind = "loadBalancer" is not allowed; allowed: natGateway, routeTable.']);
+    assert.deepEqual(messages({ ...base, egress: { kind: "loadBalancer" } }), [
+      'mailhost:egress.kind = "loadBalancer" is not allowed; allowed: natGateway, routeTable.',
+    ]);
   });
   it("rejects kind routeTable without routeTableId", () => {
     const [m, ...rest] = messages({ ...base, egress: { kind: "routeTable" } });
@@ -49,7 +54,12 @@ describe("mailhost:egress in the stack config", () => {
     it(`rejects routeTableId ${JSON.stringify(bad)} that is not a route table's ARM id`, () => {
       const [m, ...rest] = messages({ ...base, egress: { kind: "routeTable", routeTableId: bad } });
       assert.deepEqual(rest, []);
-      assert.ok(m.startsWith(`mailhost:egress.routeTableId = ${JSON.stringify(bad.length > 80 ? `${bad.slice(0, 77)}...` : bad)} is not valid; expected ARM id of an existing route table`), m);
+      assert.ok(
+        m.startsWith(
+          `mailhost:egress.routeTableId = ${JSON.stringify(bad.length > 80 ? `${bad.slice(0, 77)}...` : bad)} is not valid; expected ARM id of an existing route table`,
+        ),
+        m,
+      );
       assert.ok(!new RegExp(ROUTE_TABLE_ID_PATTERN).test(bad));
     });
   }
@@ -57,7 +67,9 @@ describe("mailhost:egress in the stack config", () => {
     assert.ok(new RegExp(ROUTE_TABLE_ID_PATTERN).test(ROUTE_TABLE_ID.toLowerCase()));
   });
   it("rejects an unknown key in the section, listing the known ones", () => {
-    assert.deepEqual(messages({ ...base, egress: { kind: "natGateway", zone: "1" } }), ["mailhost:egress.zone is not a known setting; known settings of mailhost:egress: kind, routeTableId."]);
+    assert.deepEqual(messages({ ...base, egress: { kind: "natGateway", zone: "1" } }), [
+      "mailhost:egress.zone is not a known setting; known settings of mailhost:egress: kind, routeTableId.",
+    ]);
   });
   it("is in the generated configuration reference", () => {
     const table = configReferenceTable();
@@ -70,8 +82,11 @@ describe("planEgress", () => {
   it("pins the NAT gateway to the fleet's lowest zone, with a zone-redundant public IP", () => {
     const plan = planFleet("prod", requireStackConfig(base), loadSiteConfigTemplate());
     assert.deepEqual(plan.egress, {
-      kind: "natGateway", natGatewayName: plan.names.natGateway, publicIpName: plan.names.natGatewayPublicIp,
-      zone: [...base.fleet.zones].sort()[0], publicIpZones: [...ALL_AVAILABILITY_ZONES],
+      kind: "natGateway",
+      natGatewayName: plan.names.natGateway,
+      publicIpName: plan.names.natGatewayPublicIp,
+      zone: [...base.fleet.zones].sort()[0],
+      publicIpZones: [...ALL_AVAILABILITY_ZONES],
     });
     assert.equal(plan.names.natGateway, "ng-mailhost-prod");
     assert.equal(plan.names.natGatewayPublicIp, "pip-ng-mailhost-prod");
@@ -98,7 +113,10 @@ describe("mailhost plan shows each stack's egress", () => {
   it("names the NAT gateway, its zone and its public IP; or the route table", () => {
     const plan = planFleet("prod", requireStackConfig(base), loadSiteConfigTemplate());
     const lines = formatPlan(plan).split("\n");
-    assert.equal(lines[1], `egress: NAT gateway ${plan.names.natGateway} (Standard, zone ${[...base.fleet.zones].sort()[0]}) with static public IP ${plan.names.natGatewayPublicIp} (outbound only)`);
+    assert.equal(
+      lines[1],
+      `egress: NAT gateway ${plan.names.natGateway} (Standard, zone ${[...base.fleet.zones].sort()[0]}) with static public IP ${plan.names.natGatewayPublicIp} (outbound only)`,
+    );
     const routed = planFleet("prod", requireStackConfig({ ...base, egress: { kind: "routeTable", routeTableId: ROUTE_TABLE_ID } }), loadSiteConfigTemplate());
     assert.match(formatPlan(routed).split("\n")[1], new RegExp(`^egress: route table ${ROUTE_TABLE_ID.replace(/[.()]/g, "\\$&")} \\(no NAT gateway`));
   });

@@ -18,7 +18,14 @@ import {
   tuningParameterSchema,
   tuningParameterValue,
 } from "../../../domain/estateTuningPolicy";
-import { AUTO_REUSE_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_COUNT, DYNAMIC_PORT_RANGE_START, MAX_USER_PORT, MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE, TCP_TIMED_WAIT_DELAY } from "../../../domain/limits";
+import {
+  AUTO_REUSE_PORT_RANGE_COUNT,
+  DYNAMIC_PORT_RANGE_COUNT,
+  DYNAMIC_PORT_RANGE_START,
+  MAX_USER_PORT,
+  MIN_PORTS_OUTSIDE_AUTO_REUSE_RANGE,
+  TCP_TIMED_WAIT_DELAY,
+} from "../../../domain/limits";
 import { TUNED_PROPERTIES, configurationParameterName, tunedPropertiesOf } from "../../../domain/machineConfiguration";
 import { STACK_TAG } from "../../../domain/plan";
 import { evaluate } from "../../support/policyRule";
@@ -31,7 +38,8 @@ const plan = minimalPlan("machineConfiguration");
 
 const HASH = "A".repeat(64);
 const URI = `https://stmail.blob.core.windows.net/machine-configuration/MailhostTcpTuning-${HASH}.zip?sv=2024-11-04&sr=b&sp=r&spr=https&se=2027-06-30T23%3A59%3A59Z&sig=x`;
-const definition = () => estatePolicyDefinition({ tagName: "workload", tagValue: "mail", tuning: plan.tuning, contentUri: URI, contentHash: HASH }).properties as Record<string, any>;
+const definition = () =>
+  estatePolicyDefinition({ tagName: "workload", tagValue: "mail", tuning: plan.tuning, contentUri: URI, contentHash: HASH }).properties as Record<string, any>;
 
 /** The published schema as ajv (draft-07) reads it: draft-04 `id` as `$id`; the dangling deployment reference resolved (SOURCE.md). */
 function schemaValidator() {
@@ -39,10 +47,12 @@ function schemaValidator() {
     const { id, $schema: _unused, ...rest } = doc;
     return { $id: id, ...rest };
   };
-  const policy = JSON.parse(JSON.stringify(fixture("policyDefinition.2020-09-01.json")).replaceAll(
-    "https://schema.management.azure.com/schemas/2018-05-01/Microsoft.Resources.Deployments.json#/definitions/DeploymentProperties",
-    "https://schema.management.azure.com/schemas/2018-05-01/Microsoft.Resources.json#/definitions/DeploymentPropertiesOrDeploymentPropertiesExtended",
-  ));
+  const policy = JSON.parse(
+    JSON.stringify(fixture("policyDefinition.2020-09-01.json")).replaceAll(
+      "https://schema.management.azure.com/schemas/2018-05-01/Microsoft.Resources.Deployments.json#/definitions/DeploymentProperties",
+      "https://schema.management.azure.com/schemas/2018-05-01/Microsoft.Resources.json#/definitions/DeploymentPropertiesOrDeploymentPropertiesExtended",
+    ),
+  );
   const ajv = new Ajv({ strict: false, allErrors: true });
   ajv.addSchema(draft07(fixture("common-definitions.json")));
   ajv.addSchema(draft07(fixture("Microsoft.Resources.2018-05-01.json")));
@@ -80,7 +90,10 @@ describe("the estate policy definition follows the shape Microsoft generates", (
     for (const key of keys(metadata.metadata.guestConfiguration)) assert.ok(key in ours.metadata.guestConfiguration, `metadata.guestConfiguration.${key}`);
     assert.equal(ours.metadata.guestConfiguration.contentType, metadata.metadata.guestConfiguration.contentType);
     // The built-in's map from policy parameter to MOF reference, one entry per tuned property.
-    assert.deepEqual(ours.metadata.guestConfiguration.configurationParameter, Object.fromEntries(TUNED_PROPERTIES.map((p) => [p, configurationParameterName(p)])));
+    assert.deepEqual(
+      ours.metadata.guestConfiguration.configurationParameter,
+      Object.fromEntries(TUNED_PROPERTIES.map((p) => [p, configurationParameterName(p)])),
+    );
   });
   it("selects Windows Azure VMs and Arc machines with the built-in's own conditions", () => {
     const [machines] = ours.policyRule.if.allOf;
@@ -92,9 +105,13 @@ describe("the estate policy definition follows the shape Microsoft generates", (
     assert.deepEqual(arc, builtInArc);
   });
   it("then: effect, details keys (less evaluationDelay), type, role and existence condition fields", () => {
-    const a = ours.policyRule.then, b = builtIn.policyRule.then;
+    const a = ours.policyRule.then,
+      b = builtIn.policyRule.then;
     assert.equal(a.effect, b.effect);
-    assert.deepEqual(keys(a.details), keys(b.details).filter((k) => k !== "evaluationDelay"));
+    assert.deepEqual(
+      keys(a.details),
+      keys(b.details).filter((k) => k !== "evaluationDelay"),
+    );
     assert.equal(a.details.type, b.details.type);
     assert.equal(a.details.name, "MailhostTcpTuning");
     const lowered = (ids: string[]) => ids.map((id) => id.toLowerCase());
@@ -117,11 +134,17 @@ describe("the estate policy definition follows the shape Microsoft generates", (
     assert.ok(decoded.startsWith(`${configurationParameterName("MaxUserPort")}=${plan.tuning.maxUserPort},`));
   });
   it("deployment: mode, parameters and template header as the built-in", () => {
-    const a = ours.policyRule.then.details.deployment.properties, b = builtIn.policyRule.then.details.deployment.properties;
+    const a = ours.policyRule.then.details.deployment.properties,
+      b = builtIn.policyRule.then.details.deployment.properties;
     assert.deepEqual(keys(a), keys(b));
     assert.equal(a.mode.toLowerCase(), b.mode.toLowerCase());
     for (const p of ["vmName", "location", "type"]) assert.deepEqual(a.parameters[p], b.parameters[p]);
-    assert.deepEqual(keys(a.parameters), keys(b.parameters).map((k) => (k === "TimeZone" ? TUNING_PARAMETER : k)).sort());
+    assert.deepEqual(
+      keys(a.parameters),
+      keys(b.parameters)
+        .map((k) => (k === "TimeZone" ? TUNING_PARAMETER : k))
+        .sort(),
+    );
     assert.equal(a.template.$schema, b.template.$schema);
     assert.equal(a.template.contentVersion, b.template.contentVersion);
     for (const p of ["vmName", "location", "type", "configurationName"]) assert.deepEqual(a.template.parameters[p], b.template.parameters[p]);
@@ -144,7 +167,10 @@ describe("the estate policy definition follows the shape Microsoft generates", (
       assert.equal(gc.assignmentType, match.properties.guestConfiguration.assignmentType);
       assert.equal(gc.contentType, "Custom");
       assert.equal(gc.contentHash, HASH);
-      assert.deepEqual(gc.configurationParameter.map((p: { name: string }) => p.name), TUNED_PROPERTIES.map(configurationParameterName));
+      assert.deepEqual(
+        gc.configurationParameter.map((p: { name: string }) => p.name),
+        TUNED_PROPERTIES.map(configurationParameterName),
+      );
     }
   });
 });
@@ -153,9 +179,18 @@ describe("the tuning parameter carries the limits Azure Policy can enforce", () 
   it("its schema holds the ranges of domain/limits.ts and its default satisfies it", () => {
     const schema = tuningParameterSchema() as { properties: Record<string, { minimum?: number; maximum?: number }> };
     assert.deepEqual([schema.properties.MaxUserPort.minimum, schema.properties.MaxUserPort.maximum], [MAX_USER_PORT.min, MAX_USER_PORT.max]);
-    assert.deepEqual([schema.properties.TcpTimedWaitDelay.minimum, schema.properties.TcpTimedWaitDelay.maximum], [TCP_TIMED_WAIT_DELAY.min, TCP_TIMED_WAIT_DELAY.max]);
-    assert.deepEqual([schema.properties.DynamicPortRangeStartPort.minimum, schema.properties.DynamicPortRangeStartPort.maximum], [DYNAMIC_PORT_RANGE_START.min, DYNAMIC_PORT_RANGE_START.max]);
-    assert.deepEqual([schema.properties.DynamicPortRangeNumberOfPorts.minimum, schema.properties.DynamicPortRangeNumberOfPorts.maximum], [DYNAMIC_PORT_RANGE_COUNT.min, DYNAMIC_PORT_RANGE_COUNT.max]);
+    assert.deepEqual(
+      [schema.properties.TcpTimedWaitDelay.minimum, schema.properties.TcpTimedWaitDelay.maximum],
+      [TCP_TIMED_WAIT_DELAY.min, TCP_TIMED_WAIT_DELAY.max],
+    );
+    assert.deepEqual(
+      [schema.properties.DynamicPortRangeStartPort.minimum, schema.properties.DynamicPortRangeStartPort.maximum],
+      [DYNAMIC_PORT_RANGE_START.min, DYNAMIC_PORT_RANGE_START.max],
+    );
+    assert.deepEqual(
+      [schema.properties.DynamicPortRangeNumberOfPorts.minimum, schema.properties.DynamicPortRangeNumberOfPorts.maximum],
+      [DYNAMIC_PORT_RANGE_COUNT.min, DYNAMIC_PORT_RANGE_COUNT.max],
+    );
     const validate = new Ajv({ strict: false }).compile(tuningParameterSchema());
     assert.equal(validate(tuningParameterValue(plan.tuning)), true);
   });
@@ -180,19 +215,36 @@ describe("the auto-reuse port range reaches the estate policy exactly when the p
     const def = build(withRange);
     const schema = def.parameters[TUNING_PARAMETER].schema;
     assert.deepEqual(schema.required, [...tunedPropertiesOf(withRange)]);
-    assert.deepEqual([schema.properties.AutoReusePortRangeNumberOfPorts.minimum, schema.properties.AutoReusePortRangeNumberOfPorts.maximum], [AUTO_REUSE_PORT_RANGE_COUNT.min, AUTO_REUSE_PORT_RANGE_COUNT.max]);
+    assert.deepEqual(
+      [schema.properties.AutoReusePortRangeNumberOfPorts.minimum, schema.properties.AutoReusePortRangeNumberOfPorts.maximum],
+      [AUTO_REUSE_PORT_RANGE_COUNT.min, AUTO_REUSE_PORT_RANGE_COUNT.max],
+    );
     const validate = new Ajv({ strict: false }).compile(schema);
     assert.equal(validate(def.parameters[TUNING_PARAMETER].defaultValue), true);
     assert.equal(validate({ ...def.parameters[TUNING_PARAMETER].defaultValue, AutoReusePortRangeNumberOfPorts: AUTO_REUSE_PORT_RANGE_COUNT.max + 1 }), false);
     const resources = def.policyRule.then.details.deployment.properties.template.resources;
-    for (const r of resources) assert.deepEqual(r.properties.guestConfiguration.configurationParameter.map((p: { name: string }) => p.name), names(withRange));
+    for (const r of resources)
+      assert.deepEqual(
+        r.properties.guestConfiguration.configurationParameter.map((p: { name: string }) => p.name),
+        names(withRange),
+      );
     assert.equal(Buffer.from(parameterHashOf(withRange), "base64").toString("utf8").split(",").length, tunedPropertiesOf(withRange).length);
   });
   it("without it: the parameter refuses the range's keys, as the package would ignore them", () => {
     const def = build(plan.tuning);
     const validate = new Ajv({ strict: false }).compile(def.parameters[TUNING_PARAMETER].schema);
-    assert.equal(validate({ ...def.parameters[TUNING_PARAMETER].defaultValue, AutoReusePortRangeStartPort: start, AutoReusePortRangeNumberOfPorts: AUTO_REUSE_PORT_RANGE_COUNT.min }), false);
-    assert.deepEqual(def.metadata.guestConfiguration.configurationParameter, Object.fromEntries(TUNED_PROPERTIES.map((p) => [p, configurationParameterName(p)])));
+    assert.equal(
+      validate({
+        ...def.parameters[TUNING_PARAMETER].defaultValue,
+        AutoReusePortRangeStartPort: start,
+        AutoReusePortRangeNumberOfPorts: AUTO_REUSE_PORT_RANGE_COUNT.min,
+      }),
+      false,
+    );
+    assert.deepEqual(
+      def.metadata.guestConfiguration.configurationParameter,
+      Object.fromEntries(TUNED_PROPERTIES.map((p) => [p, configurationParameterName(p)])),
+    );
   });
 });
 
@@ -202,7 +254,11 @@ describe("one tuning assignment per host: which machines the policy selects", ()
   const windowsVm = { type: "Microsoft.Compute/virtualMachines", aliases: { "Microsoft.Compute/virtualMachines/storageProfile.osDisk.osType": "Windows" } };
   const selected = (target: Parameters<typeof evaluate>[1]) => evaluate(rule.if, target, parameters);
   it("a tagged Windows VM of no stack", () => assert.equal(selected({ ...windowsVm, tags: { workload: "mail" } }), true));
-  it("a tagged Arc-enabled Windows server", () => assert.equal(selected({ type: "Microsoft.HybridCompute/machines", tags: { Workload: "Mail" }, aliases: { "Microsoft.HybridCompute/imageOffer": "windowsserver" } }), true));
+  it("a tagged Arc-enabled Windows server", () =>
+    assert.equal(
+      selected({ type: "Microsoft.HybridCompute/machines", tags: { Workload: "Mail" }, aliases: { "Microsoft.HybridCompute/imageOffer": "windowsserver" } }),
+      true,
+    ));
   it("not a stack's host, even when it carries the tag: its stack's assignment wins", () => {
     assert.equal(selected({ ...windowsVm, tags: { workload: "mail", [STACK_TAG]: "prod" } }), false);
   });
@@ -211,8 +267,18 @@ describe("one tuning assignment per host: which machines the policy selects", ()
     assert.equal(selected({ ...windowsVm, tags: { workload: "web" } }), false);
   });
   it("not a Linux VM or a Linux Arc machine, nor a scale set", () => {
-    assert.equal(selected({ type: "Microsoft.Compute/virtualMachines", tags: { workload: "mail" }, aliases: { "Microsoft.Compute/virtualMachines/storageProfile.osDisk.osType": "Linux" } }), false);
-    assert.equal(selected({ type: "Microsoft.HybridCompute/machines", tags: { workload: "mail" }, aliases: { "Microsoft.HybridCompute/imageOffer": "ubuntuserver" } }), false);
+    assert.equal(
+      selected({
+        type: "Microsoft.Compute/virtualMachines",
+        tags: { workload: "mail" },
+        aliases: { "Microsoft.Compute/virtualMachines/storageProfile.osDisk.osType": "Linux" },
+      }),
+      false,
+    );
+    assert.equal(
+      selected({ type: "Microsoft.HybridCompute/machines", tags: { workload: "mail" }, aliases: { "Microsoft.HybridCompute/imageOffer": "ubuntuserver" } }),
+      false,
+    );
     assert.equal(selected({ type: "Microsoft.Compute/virtualMachineScaleSets", tags: { workload: "mail" } }), false);
   });
   it("both use one assignment name, so a host can never hold two MailhostTcpTuning assignments", () => {

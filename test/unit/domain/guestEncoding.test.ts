@@ -5,12 +5,15 @@ import { COMMAND_LINE_SAFE_PATTERN, fromBase64Url, isCommandLineSafe, toBase64Ur
 
 describe("base64url for values that cross Run Command", () => {
   it("round-trips any text and uses only A-Z a-z 0-9 - _, never starting with -", () => {
-    fc.assert(fc.property(fc.string({ unit: "grapheme", minLength: 1, maxLength: 200 }), (text) => {
-      const encoded = toBase64Url(text);
-      assert.match(encoded, new RegExp(COMMAND_LINE_SAFE_PATTERN));
-      assert.ok(!encoded.startsWith("-"), encoded);
-      assert.equal(fromBase64Url(encoded), text);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", minLength: 1, maxLength: 200 }), (text) => {
+        const encoded = toBase64Url(text);
+        assert.match(encoded, new RegExp(COMMAND_LINE_SAFE_PATTERN));
+        assert.ok(!encoded.startsWith("-"), encoded);
+        assert.equal(fromBase64Url(encoded), text);
+      }),
+      { numRuns: 500 },
+    );
   });
   it("encodes RFC 4648 test vectors without padding", () => {
     // RFC 4648 section 10, in the URL-safe alphabet.
@@ -27,6 +30,6 @@ describe("base64url for values that cross Run Command", () => {
   });
   it("calls plain digits, hex hashes and base64url command-line safe, and nothing with spaces or cmd characters", () => {
     for (const ok of ["65534", "ab".repeat(32), "Zm9v-_"]) assert.ok(isCommandLineSafe(ok), ok);
-    for (const bad of ["", "a b", "100%", "a&b", "x^", "a=b", "\"q\"", "a\r\nb", "a;b", "a,b", "a!b"]) assert.ok(!isCommandLineSafe(bad), bad);
+    for (const bad of ["", "a b", "100%", "a&b", "x^", "a=b", '"q"', "a\r\nb", "a;b", "a,b", "a!b"]) assert.ok(!isCommandLineSafe(bad), bad);
   });
 });

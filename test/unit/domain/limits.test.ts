@@ -18,17 +18,59 @@ function limitNumbers(): number[] {
     else if (Array.isArray(value)) value.forEach(collect);
     else if (value !== null && typeof value === "object") Object.values(value).forEach(collect);
   };
-  const { TCP_TIMED_WAIT_DELAY, MAX_USER_PORT, DYNAMIC_PORT_RANGE_START, DYNAMIC_PORT_RANGE_COUNT, HIGHEST_PORT, HIGHEST_RESERVED_PORT,
-    MIN_DYNAMIC_PORT_COUNT, MAILBOX_CACHE_TTL, DEFAULTS, WINDOWS_DEFAULTS, RECOMMENDED, MANAGEMENT_PORTS } = limits;
-  collect([TCP_TIMED_WAIT_DELAY, MAX_USER_PORT, DYNAMIC_PORT_RANGE_START, DYNAMIC_PORT_RANGE_COUNT, HIGHEST_PORT, HIGHEST_RESERVED_PORT,
-    MIN_DYNAMIC_PORT_COUNT, MAILBOX_CACHE_TTL, DEFAULTS, WINDOWS_DEFAULTS, RECOMMENDED, MANAGEMENT_PORTS]);
+  const {
+    TCP_TIMED_WAIT_DELAY,
+    MAX_USER_PORT,
+    DYNAMIC_PORT_RANGE_START,
+    DYNAMIC_PORT_RANGE_COUNT,
+    HIGHEST_PORT,
+    HIGHEST_RESERVED_PORT,
+    MIN_DYNAMIC_PORT_COUNT,
+    MAILBOX_CACHE_TTL,
+    DEFAULTS,
+    WINDOWS_DEFAULTS,
+    RECOMMENDED,
+    MANAGEMENT_PORTS,
+  } = limits;
+  collect([
+    TCP_TIMED_WAIT_DELAY,
+    MAX_USER_PORT,
+    DYNAMIC_PORT_RANGE_START,
+    DYNAMIC_PORT_RANGE_COUNT,
+    HIGHEST_PORT,
+    HIGHEST_RESERVED_PORT,
+    MIN_DYNAMIC_PORT_COUNT,
+    MAILBOX_CACHE_TTL,
+    DEFAULTS,
+    WINDOWS_DEFAULTS,
+    RECOMMENDED,
+    MANAGEMENT_PORTS,
+  ]);
   // Monitoring ranges. Their defaults (10, 15, 60, 500) and the action group's 1,000 e-mail
   // receivers are too common (timeouts, milliseconds, slices) to grep for, and so are the correction
   // windows (whole hours in minutes); the correction threshold's range is checked through its formatted text.
-  const { TIME_WAIT_COLLISION_THRESHOLD, CONNECTION_FAILURE_THRESHOLD, HEARTBEAT_SILENCE_MINUTES, PERF_SAMPLING_INTERVAL, LOG_ANALYTICS_RETENTION_DAYS,
-    MONITORING_SCHEDULE, WEBHOOK_URL_MAX_LENGTH, NAT_SNAT_FAILED_CONNECTION_THRESHOLD, NAT_PACKET_DROP_THRESHOLD } = limits;
-  collect([TIME_WAIT_COLLISION_THRESHOLD, CONNECTION_FAILURE_THRESHOLD, HEARTBEAT_SILENCE_MINUTES, PERF_SAMPLING_INTERVAL, LOG_ANALYTICS_RETENTION_DAYS,
-    MONITORING_SCHEDULE, WEBHOOK_URL_MAX_LENGTH, NAT_SNAT_FAILED_CONNECTION_THRESHOLD, NAT_PACKET_DROP_THRESHOLD]);
+  const {
+    TIME_WAIT_COLLISION_THRESHOLD,
+    CONNECTION_FAILURE_THRESHOLD,
+    HEARTBEAT_SILENCE_MINUTES,
+    PERF_SAMPLING_INTERVAL,
+    LOG_ANALYTICS_RETENTION_DAYS,
+    MONITORING_SCHEDULE,
+    WEBHOOK_URL_MAX_LENGTH,
+    NAT_SNAT_FAILED_CONNECTION_THRESHOLD,
+    NAT_PACKET_DROP_THRESHOLD,
+  } = limits;
+  collect([
+    TIME_WAIT_COLLISION_THRESHOLD,
+    CONNECTION_FAILURE_THRESHOLD,
+    HEARTBEAT_SILENCE_MINUTES,
+    PERF_SAMPLING_INTERVAL,
+    LOG_ANALYTICS_RETENTION_DAYS,
+    MONITORING_SCHEDULE,
+    WEBHOOK_URL_MAX_LENGTH,
+    NAT_SNAT_FAILED_CONNECTION_THRESHOLD,
+    NAT_PACKET_DROP_THRESHOLD,
+  ]);
   return [...numbers];
 }
 
@@ -60,7 +102,8 @@ describe("limits module: one source of truth", () => {
       // scripts/limitsInComments.ts) is written from its constant and cannot go stale: a stale one is an
       // offender, a fresh one is skipped. Anywhere else every number counts.
       const generated = generatedFiles.has(file);
-      if (generated && withLimitsInComments(text, file) !== text) offenders.push(`${path.relative(REPO_ROOT, file)}: a generated number is stale (npm run docs)`);
+      if (generated && withLimitsInComments(text, file) !== text)
+        offenders.push(`${path.relative(REPO_ROOT, file)}: a generated number is stale (npm run docs)`);
       const lines = text.split("\n").map((line) => (generated ? withoutGeneratedNumbers(line) : line));
       lines.forEach((line, i) => {
         for (const n of numbers) {
@@ -73,7 +116,10 @@ describe("limits module: one source of truth", () => {
     assert.deepEqual(offenders, []);
   });
   it("skips a generated number only where it stands beside its constant's name", () => {
-    assert.equal(withoutGeneratedNumbers("Range: 5000–65534 (port number; `MAX_USER_PORT`). Defaults to 65534 (`DEFAULTS.maxUserPort`)."), "Range: (port number; `MAX_USER_PORT`). Defaults to (`DEFAULTS.maxUserPort`).");
+    assert.equal(
+      withoutGeneratedNumbers("Range: 5000–65534 (port number; `MAX_USER_PORT`). Defaults to 65534 (`DEFAULTS.maxUserPort`)."),
+      "Range: (port number; `MAX_USER_PORT`). Defaults to (`DEFAULTS.maxUserPort`).",
+    );
     assert.equal(withoutGeneratedNumbers("MaxUserPort 65534 (the highest)"), "MaxUserPort 65534 (the highest)");
   });
   it("formats ranges the one way every message uses", () => {

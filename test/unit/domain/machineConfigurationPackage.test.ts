@@ -17,18 +17,26 @@ import { readMof } from "../../support/mofReader";
 const FIXTURE_MODULE = path.join(__dirname, "..", "..", "fixtures", "MailhostTcpTuningModule");
 const moduleFiles = readModuleFolder(FIXTURE_MODULE);
 
-const planFor = (maxUserPort: number) => planFleet("pkg", requireStackConfig({
-  fleet: { hostCount: 1, vmSize: "Standard_D4s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
-  tcp: { tuning: "machineConfiguration", maxUserPort },
-  siteConfig: { mailboxCacheTtl: 900 },
-  capacity: { activeSessionsPerHost: 1000, backendEndpoints: 2 },
-}), loadSiteConfigTemplate());
+const planFor = (maxUserPort: number) =>
+  planFleet(
+    "pkg",
+    requireStackConfig({
+      fleet: { hostCount: 1, vmSize: "Standard_D4s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
+      tcp: { tuning: "machineConfiguration", maxUserPort },
+      siteConfig: { mailboxCacheTtl: 900 },
+      capacity: { activeSessionsPerHost: 1000, backendEndpoints: 2 },
+    }),
+    loadSiteConfigTemplate(),
+  );
 const plan = planFor(65534);
 const name = MAILHOST_TCP_TUNING.configurationName;
 
 describe("Machine Configuration package", () => {
   it("reads every file of the module folder, sorted, with / separators", () => {
-    assert.deepEqual(moduleFiles.map((f) => f.path), ["MailhostTcpTuning.psd1", "MailhostTcpTuning.psm1", "Private/Helpers.ps1"]);
+    assert.deepEqual(
+      moduleFiles.map((f) => f.path),
+      ["MailhostTcpTuning.psd1", "MailhostTcpTuning.psm1", "Private/Helpers.ps1"],
+    );
   });
 
   it("is byte-identical when built twice from the same plan and files, and its hash is the upper-case SHA-256 of the bytes", () => {
@@ -67,10 +75,19 @@ process.stdout.write(buildMachineConfigurationPackage(plan.tuning, readModuleFol
     const pkg = buildMachineConfigurationPackage(plan.tuning, moduleFiles);
     const entries = unzipSync(pkg.bytes);
     const names = Object.keys(entries).sort();
-    assert.deepEqual([...new Set(names.map((n) => n.split("/")[0] + (n.includes("/") ? "/" : "")))].sort(), [`${name}.metaconfig.json`, `${name}.mof`, "Modules/"].sort());
-    assert.deepEqual(names.filter((n) => !n.endsWith("/") && n.startsWith("Modules/")), moduleFiles.map((f) => `Modules/${MAILHOST_TCP_TUNING.moduleName}/${f.path}`));
+    assert.deepEqual(
+      [...new Set(names.map((n) => n.split("/")[0] + (n.includes("/") ? "/" : "")))].sort(),
+      [`${name}.metaconfig.json`, `${name}.mof`, "Modules/"].sort(),
+    );
+    assert.deepEqual(
+      names.filter((n) => !n.endsWith("/") && n.startsWith("Modules/")),
+      moduleFiles.map((f) => `Modules/${MAILHOST_TCP_TUNING.moduleName}/${f.path}`),
+    );
     for (const f of moduleFiles) assert.ok(Buffer.from(entries[`Modules/${MAILHOST_TCP_TUNING.moduleName}/${f.path}`]).equals(Buffer.from(f.bytes)), f.path);
-    assert.ok(names.every((n) => !n.includes("\\")), "forward slashes only");
+    assert.ok(
+      names.every((n) => !n.includes("\\")),
+      "forward slashes only",
+    );
     assert.equal(strFromU8(entries[`${name}.mof`]), tuningMof(plan.tuning));
     assert.deepEqual(JSON.parse(strFromU8(entries[`${name}.metaconfig.json`])), { Type: "AuditAndSet", Version: MAILHOST_TCP_TUNING.packageVersion });
     assert.equal(strFromU8(entries[`${name}.metaconfig.json`]), metaconfigJson());
@@ -95,16 +112,21 @@ process.stdout.write(buildMachineConfigurationPackage(plan.tuning, readModuleFol
     const wrongVersion = { path: manifest.path, bytes: Buffer.from("@{ ModuleVersion = '2.0.0' }") };
     assert.throws(() => buildMachineConfigurationPackage(plan.tuning, [wrongVersion, ...rest]), /ModuleVersion "2\.0\.0", but the MOF names 1\.0\.0/);
     const rootModule = moduleFiles.find((f) => f.path.endsWith(".psm1"))!;
-    assert.deepEqual(moduleFileProblems([manifest]), [`MailhostTcpTuning.psd1 names RootModule ${JSON.stringify(rootModule.path)}, which is not among the module's files`]);
-    assert.deepEqual(moduleFileProblems([manifest, rootModule, { path: "..\\evil.ps1", bytes: new Uint8Array() }, { path: "../x.ps1", bytes: new Uint8Array() }]), [
-      'module file "..\\\\evil.ps1" is not a relative ASCII path with / separators',
-      'module file "../x.ps1" is not a relative ASCII path with / separators',
+    assert.deepEqual(moduleFileProblems([manifest]), [
+      `MailhostTcpTuning.psd1 names RootModule ${JSON.stringify(rootModule.path)}, which is not among the module's files`,
     ]);
+    assert.deepEqual(
+      moduleFileProblems([manifest, rootModule, { path: "..\\evil.ps1", bytes: new Uint8Array() }, { path: "../x.ps1", bytes: new Uint8Array() }]),
+      ['module file "..\\\\evil.ps1" is not a relative ASCII path with / separators', 'module file "../x.ps1" is not a relative ASCII path with / separators'],
+    );
   });
 
   it("packages the real module folder of the repository (whatever files it holds)", () => {
     const real = readModuleFolder(path.join(__dirname, "..", "..", "..", "guest", "modules", MAILHOST_TCP_TUNING.moduleName));
     const pkg = buildMachineConfigurationPackage(plan.tuning, real);
-    assert.deepEqual(Object.keys(unzipSync(pkg.bytes)).filter((n) => !n.endsWith("/") && n.startsWith("Modules/")), real.map((f) => `Modules/${MAILHOST_TCP_TUNING.moduleName}/${f.path}`));
+    assert.deepEqual(
+      Object.keys(unzipSync(pkg.bytes)).filter((n) => !n.endsWith("/") && n.startsWith("Modules/")),
+      real.map((f) => `Modules/${MAILHOST_TCP_TUNING.moduleName}/${f.path}`),
+    );
   });
 });

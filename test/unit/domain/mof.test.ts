@@ -16,12 +16,16 @@ const GOLDEN = path.join(__dirname, "..", "..", "golden", "MailhostTcpTuning.mof
 /** A plan whose SiteConfig.cfg path holds backslashes and a space, and a setting value quotes. */
 const SITE_CONFIG_PATH = "C:\\Program Data\\Mail Front End\\SiteConfig.cfg";
 const QUOTED_VALUE = 'Welcome to "mail" \\ front end';
-const plan = planFleet("golden", requireStackConfig({
-  fleet: { hostCount: 2, vmSize: "Standard_D4s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
-  tcp: { tuning: "machineConfiguration", maxUserPort: 65534, tcpTimedWaitDelay: 30, dynamicPortRange: { start: 10000, count: 55535 } },
-  siteConfig: { path: SITE_CONFIG_PATH, mailboxCacheTtl: 900, settings: { Service: { Banner: QUOTED_VALUE } } },
-  capacity: { activeSessionsPerHost: 1000, backendEndpoints: 2 },
-}), loadSiteConfigTemplate());
+const plan = planFleet(
+  "golden",
+  requireStackConfig({
+    fleet: { hostCount: 2, vmSize: "Standard_D4s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
+    tcp: { tuning: "machineConfiguration", maxUserPort: 65534, tcpTimedWaitDelay: 30, dynamicPortRange: { start: 10000, count: 55535 } },
+    siteConfig: { path: SITE_CONFIG_PATH, mailboxCacheTtl: 900, settings: { Service: { Banner: QUOTED_VALUE } } },
+    capacity: { activeSessionsPerHost: 1000, backendEndpoints: 2 },
+  }),
+  loadSiteConfigTemplate(),
+);
 
 /**
  * The structure of a compiled configuration, as PSDesiredStateConfiguration 2.0.7 writes it and
@@ -37,15 +41,18 @@ function structureProblems(instances: readonly MofReadInstance[]): string[] {
   if (documents.length !== 1 || instances[instances.length - 1] !== documents[0]) problems.push("exactly one OMI_ConfigurationDocument, last");
   const doc = Object.fromEntries(documents[0]?.properties ?? []);
   for (const key of ["Version", "MinimumCompatibleVersion", "Name"]) if (typeof doc[key] !== "string") problems.push(`document ${key} is a string`);
-  if (JSON.stringify(doc.CompatibleVersionAdditionalProperties) !== JSON.stringify(["Omi_BaseResource:ConfigurationName"])) problems.push("document CompatibleVersionAdditionalProperties");
+  if (JSON.stringify(doc.CompatibleVersionAdditionalProperties) !== JSON.stringify(["Omi_BaseResource:ConfigurationName"]))
+    problems.push("document CompatibleVersionAdditionalProperties");
   const counters = new Map<string, number>();
   for (const instance of instances.filter((i) => i !== documents[0])) {
     const n = (counters.get(instance.className) ?? 0) + 1;
     counters.set(instance.className, n);
     if (instance.alias !== `$${instance.className}${n}ref`) problems.push(`${instance.className} alias ${instance.alias}`);
     const props = Object.fromEntries(instance.properties);
-    if (typeof props.ResourceID !== "string" || !/^\[[A-Za-z0-9_]+\][^\]]+$/.test(props.ResourceID)) problems.push(`${instance.className} ResourceID ${String(props.ResourceID)}`);
-    for (const key of ["ModuleName", "ModuleVersion", "SourceInfo"]) if (typeof props[key] !== "string") problems.push(`${instance.className} ${key} is a string`);
+    if (typeof props.ResourceID !== "string" || !/^\[[A-Za-z0-9_]+\][^\]]+$/.test(props.ResourceID))
+      problems.push(`${instance.className} ResourceID ${String(props.ResourceID)}`);
+    for (const key of ["ModuleName", "ModuleVersion", "SourceInfo"])
+      if (typeof props[key] !== "string") problems.push(`${instance.className} ${key} is a string`);
     const last = instance.properties[instance.properties.length - 1];
     if (last?.[0] !== "ConfigurationName" || last[1] !== doc.Name) problems.push(`${instance.className} ends with ConfigurationName = the document's Name`);
   }
@@ -90,10 +97,20 @@ describe("MOF writer", () => {
     assert.equal(mofLiteral(["a", 'b"']), '{\r\n    "a",\r\n    "b\\""\r\n}');
     assert.equal(mofLiteral(true), "True");
     assert.equal(mofLiteral(42), "42");
-    const golden = writeMof("Escapes", [{
-      className: "Example", resourceType: "Example", instanceName: "e1", moduleName: "ExampleModule", moduleVersion: "2.0.0", sourceInfo: "C:\\src\\x.ps1::3::5::Example",
-      properties: [["Path", SITE_CONFIG_PATH], ["Text", QUOTED_VALUE]],
-    }]);
+    const golden = writeMof("Escapes", [
+      {
+        className: "Example",
+        resourceType: "Example",
+        instanceName: "e1",
+        moduleName: "ExampleModule",
+        moduleVersion: "2.0.0",
+        sourceInfo: "C:\\src\\x.ps1::3::5::Example",
+        properties: [
+          ["Path", SITE_CONFIG_PATH],
+          ["Text", QUOTED_VALUE],
+        ],
+      },
+    ]);
     assert.ok(golden.includes('    Path = "C:\\\\Program Data\\\\Mail Front End\\\\SiteConfig.cfg";\r\n'));
     assert.ok(golden.includes('    Text = "Welcome to \\"mail\\" \\\\ front end";\r\n'));
     assert.ok(golden.includes('    SourceInfo = "C:\\\\src\\\\x.ps1::3::5::Example";\r\n'));
@@ -104,41 +121,103 @@ describe("MOF writer", () => {
     const base = { className: "Example", resourceType: "Example", instanceName: "e", moduleName: "M", moduleVersion: "1.0.0", sourceInfo: "" };
     assert.throws(() => writeMof("C", [{ ...base, properties: [["Bad Name", "x"]] }]), /not a MOF identifier/);
     assert.throws(() => writeMof("C", [{ ...base, properties: [["ModuleVersion", "9"]] }]), /set twice or is set by the writer/);
-    assert.throws(() => writeMof("C", [{ ...base, properties: [["A", "1"], ["a", "2"]] }]), /set twice/);
+    assert.throws(
+      () =>
+        writeMof("C", [
+          {
+            ...base,
+            properties: [
+              ["A", "1"],
+              ["a", "2"],
+            ],
+          },
+        ]),
+      /set twice/,
+    );
     assert.throws(() => writeMof("C", [{ ...base, properties: [["A", []]] }]), /empty array/);
   });
 
   it("round-trips every string without carriage returns through escape and a MOF reader (property test)", () => {
     // Any Unicode text; CR only inside CRLF pairs is not allowed either, since CRLF becomes LF.
     const text = fc.string({ unit: "grapheme", maxLength: 200 }).map((s) => s.replace(/\r/g, ""));
-    fc.assert(fc.property(text, (s) => readMofString(`"${escapeMofString(s)}"`) === s), { numRuns: 2000 });
+    fc.assert(
+      fc.property(text, (s) => readMofString(`"${escapeMofString(s)}"`) === s),
+      { numRuns: 2000 },
+    );
     const tricky = fc.array(fc.constantFrom("\\", '"', "\n", "n", "\\n", '\\"', "'", "$", "\t", "é", "}", ";", "/*"), { maxLength: 40 }).map((a) => a.join(""));
-    fc.assert(fc.property(tricky, (s) => readMofString(`"${escapeMofString(s)}"`) === s), { numRuns: 2000 });
+    fc.assert(
+      fc.property(tricky, (s) => readMofString(`"${escapeMofString(s)}"`) === s),
+      { numRuns: 2000 },
+    );
     // Whole documents too: every property comes back with its value.
-    fc.assert(fc.property(fc.array(text, { minLength: 1, maxLength: 5 }), (values) => {
-      const mof = writeMof("Prop", [{ className: "P", resourceType: "P", instanceName: "p", moduleName: "M", moduleVersion: "1.0.0", sourceInfo: "", properties: values.map((v, i) => [`V${i}`, v] as const) }]);
-      const props = Object.fromEntries(readMof(mof)[0].properties);
-      return values.every((v, i) => props[`V${i}`] === v);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 1, maxLength: 5 }), (values) => {
+        const mof = writeMof("Prop", [
+          {
+            className: "P",
+            resourceType: "P",
+            instanceName: "p",
+            moduleName: "M",
+            moduleVersion: "1.0.0",
+            sourceInfo: "",
+            properties: values.map((v, i) => [`V${i}`, v] as const),
+          },
+        ]);
+        const props = Object.fromEntries(readMof(mof)[0].properties);
+        return values.every((v, i) => props[`V${i}`] === v);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("has the structure of compiled MOFs: alias, ResourceID, module, SourceInfo, ConfigurationName last, one OMI_ConfigurationDocument", () => {
     const ours = readMof(tuningMof(plan.tuning));
     assert.deepEqual(structureProblems(ours), []);
     assert.equal(ours.length, 2);
-    assert.deepEqual(ours[0].properties.slice(0, 4).map(([k]) => k), ["ResourceID", "SourceInfo", "ModuleName", "ModuleVersion"]);
+    assert.deepEqual(
+      ours[0].properties.slice(0, 4).map(([k]) => k),
+      ["ResourceID", "SourceInfo", "ModuleName", "ModuleVersion"],
+    );
     assert.equal(Object.fromEntries(ours[1].properties).Name, MAILHOST_TCP_TUNING.configurationName);
     // The checker itself accepts what PSDesiredStateConfiguration 2.0.7 really writes (a header
     // comment, properties in hashtable order, CR CR LF line ends, the document's odd indentation)
     // and rejects a document whose instance lacks its ConfigurationName.
     const psdsc207 = [
-      "/*", "@TargetNode='localhost'", "@GeneratedBy=someone", "@GenerationDate=01/02/2026 03:04:05", "@GenerationHost=HOST", "*/", "",
-      "instance of MSFT_RegistryResource as $MSFT_RegistryResource1ref", "{",
-      'ValueName = "MaxUserPort";', ' ModuleName = "PSDscResources";', ' Key = "HKLM\\\\SYSTEM\\\\CurrentControlSet\\\\Services\\\\Tcpip\\\\Parameters";',
-      ' SourceInfo = "C:\\\\src\\\\Tune.ps1::9::9::Registry";', ' ValueData = {', '    "65534"', '};', ' ModuleVersion = "2.12.0.0";', ' ResourceID = "[Registry]MaxUserPort";',
-      ' ConfigurationName = "Tune";\r', "};\r", "instance of OMI_ConfigurationDocument", "", "                    {", ' Version="2.0.0";', "",
-      '                        MinimumCompatibleVersion = "1.0.0";', "", '                        CompatibleVersionAdditionalProperties= {"Omi_BaseResource:ConfigurationName"};', "",
-      '                        Author="someone";', "", '                        Name="Tune";', "", "                    };", "",
+      "/*",
+      "@TargetNode='localhost'",
+      "@GeneratedBy=someone",
+      "@GenerationDate=01/02/2026 03:04:05",
+      "@GenerationHost=HOST",
+      "*/",
+      "",
+      "instance of MSFT_RegistryResource as $MSFT_RegistryResource1ref",
+      "{",
+      'ValueName = "MaxUserPort";',
+      ' ModuleName = "PSDscResources";',
+      ' Key = "HKLM\\\\SYSTEM\\\\CurrentControlSet\\\\Services\\\\Tcpip\\\\Parameters";',
+      ' SourceInfo = "C:\\\\src\\\\Tune.ps1::9::9::Registry";',
+      " ValueData = {",
+      '    "65534"',
+      "};",
+      ' ModuleVersion = "2.12.0.0";',
+      ' ResourceID = "[Registry]MaxUserPort";',
+      ' ConfigurationName = "Tune";\r',
+      "};\r",
+      "instance of OMI_ConfigurationDocument",
+      "",
+      "                    {",
+      ' Version="2.0.0";',
+      "",
+      '                        MinimumCompatibleVersion = "1.0.0";',
+      "",
+      '                        CompatibleVersionAdditionalProperties= {"Omi_BaseResource:ConfigurationName"};',
+      "",
+      '                        Author="someone";',
+      "",
+      '                        Name="Tune";',
+      "",
+      "                    };",
+      "",
     ].join("\r\n");
     assert.deepEqual(structureProblems(readMof(psdsc207)), []);
     assert.notDeepEqual(structureProblems(readMof(psdsc207.replace(' ConfigurationName = "Tune";\r', ""))), []);

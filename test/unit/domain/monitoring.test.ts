@@ -20,7 +20,21 @@ import {
   formatRange,
   type IntRange,
 } from "../../../domain/limits";
-import { HOST_DIMENSION, LOG_ALERT_RULE_LIMITS, LOG_TABLE_SCHEMAS, NAT_GATEWAY_METRICS, NAT_GATEWAY_METRIC_NAMESPACE, TCPIP_EVENTS, TCP_COUNTER_SPECIFIERS, TCPIP_EVENT_XPATH, alertRulePlans, alertRuleTextBytes, estimateDailyBytesPerHost, isoMinutes, natGatewayAlertPlans } from "../../../domain/monitoring";
+import {
+  HOST_DIMENSION,
+  LOG_ALERT_RULE_LIMITS,
+  LOG_TABLE_SCHEMAS,
+  NAT_GATEWAY_METRICS,
+  NAT_GATEWAY_METRIC_NAMESPACE,
+  TCPIP_EVENTS,
+  TCP_COUNTER_SPECIFIERS,
+  TCPIP_EVENT_XPATH,
+  alertRulePlans,
+  alertRuleTextBytes,
+  estimateDailyBytesPerHost,
+  isoMinutes,
+  natGatewayAlertPlans,
+} from "../../../domain/monitoring";
 import { kqlString } from "../../../domain/kql";
 import { CORRECTION_EVENT_IDS, CORRECTION_EVENT_XPATH } from "../../../domain/corrections";
 import { hostPlans, planFleet } from "../../../domain/plan";
@@ -105,14 +119,19 @@ describe("mailhost:monitoring: boundaries of every numeric key", () => {
   boundaries("retentionInDays", LOG_ANALYTICS_RETENTION_DAYS, (v) => ({ retentionInDays: v }));
 
   it("accepts every allowed window and rejects one in between, listing the allowed values", () => {
-    for (const w of ALERT_WINDOW_MINUTES) assert.deepEqual(messages({ alerts: { windowMinutes: w }, samplingIntervalSeconds: PERF_SAMPLING_INTERVAL.min }), [], String(w));
+    for (const w of ALERT_WINDOW_MINUTES)
+      assert.deepEqual(messages({ alerts: { windowMinutes: w }, samplingIntervalSeconds: PERF_SAMPLING_INTERVAL.min }), [], String(w));
     const between = ALERT_WINDOW_MINUTES[0] + 1;
-    assert.deepEqual(messages({ alerts: { windowMinutes: between } }), [`mailhost:monitoring.alerts.windowMinutes = ${between} is not allowed; allowed: ${ALERT_WINDOW_MINUTES.join(", ")}.`]);
+    assert.deepEqual(messages({ alerts: { windowMinutes: between } }), [
+      `mailhost:monitoring.alerts.windowMinutes = ${between} is not allowed; allowed: ${ALERT_WINDOW_MINUTES.join(", ")}.`,
+    ]);
   });
   it("accepts every allowed correction window and rejects one in between, listing the allowed values", () => {
     for (const w of CORRECTION_WINDOW_MINUTES) assert.deepEqual(messages({ alerts: { correctionWindowMinutes: w } }), [], String(w));
     const between = CORRECTION_WINDOW_MINUTES[0] + 1;
-    assert.deepEqual(messages({ alerts: { correctionWindowMinutes: between } }), [`mailhost:monitoring.alerts.correctionWindowMinutes = ${between} is not allowed; allowed: ${CORRECTION_WINDOW_MINUTES.join(", ")}.`]);
+    assert.deepEqual(messages({ alerts: { correctionWindowMinutes: between } }), [
+      `mailhost:monitoring.alerts.correctionWindowMinutes = ${between} is not allowed; allowed: ${CORRECTION_WINDOW_MINUTES.join(", ")}.`,
+    ]);
   });
   it("rejects a sampling interval that leaves fewer than two samples in the window, and says what would", () => {
     const window = ALERT_WINDOW_MINUTES[0];
@@ -124,16 +143,25 @@ describe("mailhost:monitoring: boundaries of every numeric key", () => {
     ]);
   });
   it("rejects a string where a number belongs, an unknown key and a non-boolean enabled", () => {
-    assert.deepEqual(messages({ alerts: { timeWaitCollisionThreshold: "10" } }), [`mailhost:monitoring.alerts.timeWaitCollisionThreshold = "10" is not an integer; allowed ${formatRange(TIME_WAIT_COLLISION_THRESHOLD)}.`]);
-    assert.match(messages({ alerts: { threshold: 3 } })[0], /^mailhost:monitoring\.alerts\.threshold is not a known setting; known settings of mailhost:monitoring\.alerts: windowMinutes, /);
-    assert.deepEqual(messages({ enabled: "yes" }), ['mailhost:monitoring.enabled = "yes" is not true or false; allowed Deploy the Azure Monitor Agent, the data collection rule, the alert rules and the action group.']);
+    assert.deepEqual(messages({ alerts: { timeWaitCollisionThreshold: "10" } }), [
+      `mailhost:monitoring.alerts.timeWaitCollisionThreshold = "10" is not an integer; allowed ${formatRange(TIME_WAIT_COLLISION_THRESHOLD)}.`,
+    ]);
+    assert.match(
+      messages({ alerts: { threshold: 3 } })[0],
+      /^mailhost:monitoring\.alerts\.threshold is not a known setting; known settings of mailhost:monitoring\.alerts: windowMinutes, /,
+    );
+    assert.deepEqual(messages({ enabled: "yes" }), [
+      'mailhost:monitoring.enabled = "yes" is not true or false; allowed Deploy the Azure Monitor Agent, the data collection rule, the alert rules and the action group.',
+    ]);
   });
 });
 
 describe("mailhost:monitoring: receivers and workspace", () => {
   it("accepts e-mail addresses and rejects a malformed one by its index", () => {
     assert.deepEqual(messages({ emailReceivers: ["mail-ops@example.com", "oncall.team@mail.example.org"] }), []);
-    assert.deepEqual(messages({ emailReceivers: ["mail-ops@example.com", "not an address"] }), ['mailhost:monitoring.emailReceivers[1] = "not an address" is not valid; expected an e-mail address such as mail-ops@example.com.']);
+    assert.deepEqual(messages({ emailReceivers: ["mail-ops@example.com", "not an address"] }), [
+      'mailhost:monitoring.emailReceivers[1] = "not an address" is not valid; expected an e-mail address such as mail-ops@example.com.',
+    ]);
   });
   it("rejects the same address twice and more receivers than an action group holds", () => {
     assert.match(messages({ emailReceivers: ["a@example.com", "a@example.com"] })[0], /^mailhost:monitoring\.emailReceivers = .* lists an item twice\.$/);
@@ -155,22 +183,35 @@ describe("mailhost:monitoring: receivers and workspace", () => {
     const id = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-ops-weu";
     const [missing, ...more] = messages({ workspaceResourceId: id });
     assert.deepEqual(more, []);
-    assert.match(missing, /^mailhost:monitoring\.workspaceLocation is missing: with mailhost:monitoring\.workspaceResourceId set, state the workspace's Azure region/);
+    assert.match(
+      missing,
+      /^mailhost:monitoring\.workspaceLocation is missing: with mailhost:monitoring\.workspaceResourceId set, state the workspace's Azure region/,
+    );
     for (const bad of ["West Europe", "west-europe", "WestEurope", ""]) {
       const [m] = messages({ workspaceResourceId: id, workspaceLocation: bad });
       assert.ok(m?.startsWith(`mailhost:monitoring.workspaceLocation = ${JSON.stringify(bad)}`), `${bad}: ${m}`);
     }
-    for (const good of ["westeurope", "eastus2", "germanywestcentral"]) assert.deepEqual(messages({ workspaceResourceId: id, workspaceLocation: good }), [], good);
-    assert.deepEqual(messages({ workspaceLocation: "westeurope" }), ['mailhost:monitoring.workspaceLocation = "westeurope" is set without mailhost:monitoring.workspaceResourceId: the stack creates its own workspace in the stack\'s region; remove mailhost:monitoring.workspaceLocation or set mailhost:monitoring.workspaceResourceId.']);
+    for (const good of ["westeurope", "eastus2", "germanywestcentral"])
+      assert.deepEqual(messages({ workspaceResourceId: id, workspaceLocation: good }), [], good);
+    assert.deepEqual(messages({ workspaceLocation: "westeurope" }), [
+      'mailhost:monitoring.workspaceLocation = "westeurope" is set without mailhost:monitoring.workspaceResourceId: the stack creates its own workspace in the stack\'s region; remove mailhost:monitoring.workspaceLocation or set mailhost:monitoring.workspaceResourceId.',
+    ]);
   });
 
   it("checks the secret webhook URL without ever showing it", () => {
     assert.deepEqual(alertWebhookUrlIssues(undefined), []);
     assert.deepEqual(alertWebhookUrlIssues("https://hooks.example.com/services/T000/B000/XXXX"), []);
     const expected = `mailhost:alertWebhookUrl (secret, value not shown) must be an https:// URL of at most ${WEBHOOK_URL_MAX_LENGTH} characters; set it with \`pulumi config set --secret mailhost:alertWebhookUrl\`.`;
-    for (const bad of ["http://hooks.example.com/secret-token-123", "hooks.example.com/secret-token-123", `https://hooks.example.com/${"x".repeat(WEBHOOK_URL_MAX_LENGTH)}`]) {
+    for (const bad of [
+      "http://hooks.example.com/secret-token-123",
+      "hooks.example.com/secret-token-123",
+      `https://hooks.example.com/${"x".repeat(WEBHOOK_URL_MAX_LENGTH)}`,
+    ]) {
       const issues = alertWebhookUrlIssues(bad);
-      assert.deepEqual(issues.map((i) => i.message), [expected]);
+      assert.deepEqual(
+        issues.map((i) => i.message),
+        [expected],
+      );
       assert.ok(!JSON.stringify(issues).includes("secret-token-123") && !JSON.stringify(issues).includes("hooks.example.com"));
     }
   });
@@ -217,16 +258,27 @@ describe("data collection rule contents", () => {
 function deployedQueries(): Array<{ where: string; query: string }> {
   const out: Array<{ where: string; query: string }> = [];
   for (const stack of STACKS) {
-    const raw = Object.fromEntries(Object.entries(stackFileConfig(stack)).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice(9), v]));
+    const raw = Object.fromEntries(
+      Object.entries(stackFileConfig(stack))
+        .filter(([k]) => k.startsWith("mailhost:"))
+        .map(([k, v]) => [k.slice(9), v]),
+    );
     const plan = planFleet(stack, requireStackConfig(raw), loadSiteConfigTemplate());
     for (const alert of plan.monitoring.alerts) out.push({ where: `${stack}/${alert.key}`, query: alert.query });
   }
-  const extreme = requireStackConfig(valid({ alerts: {
-    heartbeatSilenceMinutes: HEARTBEAT_SILENCE_MINUTES.max, windowMinutes: Math.max(...ALERT_WINDOW_MINUTES),
-    correctionThreshold: CORRECTION_THRESHOLD.max, correctionWindowMinutes: Math.max(...CORRECTION_WINDOW_MINUTES),
-  } })).monitoring;
+  const extreme = requireStackConfig(
+    valid({
+      alerts: {
+        heartbeatSilenceMinutes: HEARTBEAT_SILENCE_MINUTES.max,
+        windowMinutes: Math.max(...ALERT_WINDOW_MINUTES),
+        correctionThreshold: CORRECTION_THRESHOLD.max,
+        correctionWindowMinutes: Math.max(...CORRECTION_WINDOW_MINUTES),
+      },
+    }),
+  ).monitoring;
   const fleet = hostPlans("o-brien", HOST_COUNT.max, ["1", "2", "3"]).map((h) => h.name);
-  for (const alert of alertRulePlans("o-brien", "rg-mailhost-o-brien", "vm-mail-o-brien-", extreme, fleet)) out.push({ where: `extreme/${alert.key}`, query: alert.query });
+  for (const alert of alertRulePlans("o-brien", "rg-mailhost-o-brien", "vm-mail-o-brien-", extreme, fleet))
+    out.push({ where: `extreme/${alert.key}`, query: alert.query });
   return out;
 }
 
@@ -311,10 +363,19 @@ describe("NAT gateway metric alerts, compared with Azure Monitor Baseline Alerts
       assert.match(alert.description, /ng-mailhost-prod/);
     }
     const configured = requireStackConfig(valid({ alerts: { natSnatFailedConnectionThreshold: 7, natPacketDropThreshold: 900 } })).monitoring;
-    assert.deepEqual(natGatewayAlertPlans("prod", "ng-mailhost-prod", configured).map((a) => a.threshold), [7, 900]);
+    assert.deepEqual(
+      natGatewayAlertPlans("prod", "ng-mailhost-prod", configured).map((a) => a.threshold),
+      [7, 900],
+    );
   });
   it("a stack whose egress is a route table gets no NAT gateway alerts", () => {
-    const config = requireStackConfig({ ...valid(), egress: { kind: "routeTable", routeTableId: "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-hub/providers/Microsoft.Network/routeTables/rt-egress" } } as StackConfigInput);
+    const config = requireStackConfig({
+      ...valid(),
+      egress: {
+        kind: "routeTable",
+        routeTableId: "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-hub/providers/Microsoft.Network/routeTables/rt-egress",
+      },
+    } as StackConfigInput);
     assert.deepEqual(planFleet("prod", config, loadSiteConfigTemplate()).monitoring.metricAlerts, []);
     assert.equal(planFleet("prod", requireStackConfig(valid()), loadSiteConfigTemplate()).monitoring.metricAlerts.length, 2);
   });
@@ -329,7 +390,11 @@ function expectedHostsOf(query: string): string[] {
 
 describe("the heartbeat rule knows the stack's hosts", () => {
   const planOfStack = (stack: string, edit: (raw: Record<string, any>) => void = () => {}) => {
-    const raw: Record<string, any> = Object.fromEntries(Object.entries(stackFileConfig(stack)).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice(9), structuredClone(v)]));
+    const raw: Record<string, any> = Object.fromEntries(
+      Object.entries(stackFileConfig(stack))
+        .filter(([k]) => k.startsWith("mailhost:"))
+        .map(([k, v]) => [k.slice(9), structuredClone(v)]),
+    );
     edit(raw);
     return planFleet(stack, requireStackConfig(raw), loadSiteConfigTemplate());
   };
@@ -342,13 +407,18 @@ describe("the heartbeat rule knows the stack's hosts", () => {
       assert.equal(rule.split, "hostDimension");
       // A host absent from Heartbeat is kept by the right outer join and alerts; so does a stale one.
       assert.match(rule.query, /join kind=rightouter/);
-      assert.match(rule.query, new RegExp(`where isnull\\(LastHeartbeat\\) or LastHeartbeat < ago\\(${plan.config.monitoring.alerts.heartbeatSilenceMinutes}m\\)`));
+      assert.match(
+        rule.query,
+        new RegExp(`where isnull\\(LastHeartbeat\\) or LastHeartbeat < ago\\(${plan.config.monitoring.alerts.heartbeatSilenceMinutes}m\\)`),
+      );
     });
   }
 
   it("a host removed from the stack leaves the list (it stops alerting at that deployment)", () => {
     const before = planOfStack("prod");
-    const after = planOfStack("prod", (raw) => { raw.fleet.hostCount = before.hosts.length - 1; });
+    const after = planOfStack("prod", (raw) => {
+      raw.fleet.hostCount = before.hosts.length - 1;
+    });
     const removed = before.hosts[before.hosts.length - 1].name.toLowerCase();
     const heartbeat = (p: typeof before) => expectedHostsOf(p.monitoring.alerts.find((a) => a.key === "heartbeat-missing")!.query);
     assert.ok(heartbeat(before).includes(removed));
@@ -357,10 +427,14 @@ describe("the heartbeat rule knows the stack's hosts", () => {
   });
 
   it(`at ${HOST_COUNT.max} hosts every rule stays within Azure's ${LOG_ALERT_RULE_LIMITS.propertiesMaxBytes} bytes of rule properties`, () => {
-    const plan = planOfStack("prod", (raw) => { raw.fleet.hostCount = HOST_COUNT.max; raw.fleet.addressPrefix = "10.42.0.0/20"; });
+    const plan = planOfStack("prod", (raw) => {
+      raw.fleet.hostCount = HOST_COUNT.max;
+      raw.fleet.addressPrefix = "10.42.0.0/20";
+    });
     assert.equal(plan.hosts.length, HOST_COUNT.max);
     const rule = plan.monitoring.alerts.find((a) => a.key === "heartbeat-missing")!;
     assert.equal(expectedHostsOf(rule.query).length, HOST_COUNT.max);
-    for (const alert of plan.monitoring.alerts) assert.ok(alertRuleTextBytes(alert) <= LOG_ALERT_RULE_LIMITS.propertiesMaxBytes, `${alert.key}: ${alertRuleTextBytes(alert)} bytes`);
+    for (const alert of plan.monitoring.alerts)
+      assert.ok(alertRuleTextBytes(alert) <= LOG_ALERT_RULE_LIMITS.propertiesMaxBytes, `${alert.key}: ${alertRuleTextBytes(alert)} bytes`);
   });
 });

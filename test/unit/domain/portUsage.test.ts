@@ -30,7 +30,10 @@ describe("port usage: the threshold follows the capacity model", () => {
       assert.equal(t.budgetPorts, 55535);
       assert.equal(t.thresholdPorts, Math.floor(utilization * 55535 + 1e-9));
     }
-    assert.ok(portUsageThreshold(space, 60, 600, { ...load, utilization: 0.5 }).thresholdPorts < portUsageThreshold(space, 60, 600, { ...load, utilization: 0.8 }).thresholdPorts);
+    assert.ok(
+      portUsageThreshold(space, 60, 600, { ...load, utilization: 0.5 }).thresholdPorts <
+        portUsageThreshold(space, 60, 600, { ...load, utilization: 0.8 }).thresholdPorts,
+    );
   });
 
   it("the expected count follows the load: S * T / TTL on the host pool", () => {
@@ -77,7 +80,10 @@ describe("port usage: the alert query", () => {
     assert.ok(minimumSamplesInWindow(5) >= 2);
   });
   it("the DCR filter names the sampler's own source and ids in the Application log", () => {
-    assert.equal(PORT_USAGE_EVENT_XPATH, `Application!*[System[Provider[@Name='${PORT_USAGE_EVENT_SOURCE}'] and (EventID=${PORT_USAGE_EVENTS.reading} or EventID=${PORT_USAGE_EVENTS.failed})]]`);
+    assert.equal(
+      PORT_USAGE_EVENT_XPATH,
+      `Application!*[System[Provider[@Name='${PORT_USAGE_EVENT_SOURCE}'] and (EventID=${PORT_USAGE_EVENTS.reading} or EventID=${PORT_USAGE_EVENTS.failed})]]`,
+    );
   });
 });
 
@@ -88,8 +94,13 @@ describe("port usage: every committed stack's plan", () => {
       const plan = planFleet(stack, config, loadSiteConfigTemplate());
       const autoReuse = config.tcp.autoReusePortRange;
       const expected = portUsageThreshold(
-        { maxUserPort: config.tcp.maxUserPort, dynamicPortRangeStart: config.tcp.dynamicPortRange.start, dynamicPortRangeCount: config.tcp.dynamicPortRange.count },
-        config.tcp.tcpTimedWaitDelay, config.siteConfig.mailboxCacheTtl,
+        {
+          maxUserPort: config.tcp.maxUserPort,
+          dynamicPortRangeStart: config.tcp.dynamicPortRange.start,
+          dynamicPortRangeCount: config.tcp.dynamicPortRange.count,
+        },
+        config.tcp.tcpTimedWaitDelay,
+        config.siteConfig.mailboxCacheTtl,
         { activeSessions: config.capacity.activeSessionsPerHost, backendEndpoints: config.capacity.backendEndpoints, utilization: config.capacity.utilization },
         autoReuse,
       );
@@ -107,8 +118,12 @@ describe("port usage: every committed stack's plan", () => {
       siteConfig: { mailboxCacheTtl: 600 },
       capacity: { activeSessionsPerHost: 1000, backendEndpoints: 2, utilization: 0.6 },
     } as StackConfigInput;
-    const at = (utilization: number) => planFleet("dev", requireStackConfig({ ...raw, capacity: { ...raw.capacity, utilization } } as StackConfigInput), loadSiteConfigTemplate())
-      .monitoring.alerts.find((a) => a.key === "port-usage-high")!.threshold;
+    const at = (utilization: number) =>
+      planFleet(
+        "dev",
+        requireStackConfig({ ...raw, capacity: { ...raw.capacity, utilization } } as StackConfigInput),
+        loadSiteConfigTemplate(),
+      ).monitoring.alerts.find((a) => a.key === "port-usage-high")!.threshold;
     assert.equal(at(0.6), Math.floor(0.6 * 55535));
     assert.equal(at(0.9), Math.floor(0.9 * 55535));
   });

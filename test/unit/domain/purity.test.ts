@@ -35,15 +35,24 @@ function problems(file: string, text: string): string[] {
 }
 
 function domainFiles(): string[] {
-  return fs.readdirSync(DOMAIN, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).sort();
+  return fs
+    .readdirSync(DOMAIN, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts"))
+    .sort();
 }
 
 describe("domain/ is pure", () => {
   it("no domain file touches the disk, processes, the network or the environment, or imports from outside domain/", () => {
     const files = domainFiles();
     assert.ok(files.length > 20, `read ${files.length} files`);
-    assert.ok(files.some((f) => f.includes(path.sep)), "files in subfolders are read too");
-    assert.deepEqual(files.flatMap((f) => problems(f, fs.readFileSync(path.join(DOMAIN, f), "utf8"))), []);
+    assert.ok(
+      files.some((f) => f.includes(path.sep)),
+      "files in subfolders are read too",
+    );
+    assert.deepEqual(
+      files.flatMap((f) => problems(f, fs.readFileSync(path.join(DOMAIN, f), "utf8"))),
+      [],
+    );
   });
 
   it("catches every kind of impurity (so the check above can fail)", () => {
@@ -58,14 +67,17 @@ describe("domain/ is pure", () => {
       ['import * as os from "node:os";', "imports node:os"],
       ['export { request } from "node:https";', "imports node:https"],
       ['import { projectPath } from "../content/paths";', "outside domain/"],
-      ['const home = process.env.HOME;', "uses process.env"],
-      ['const here = __dirname;', "uses __dirname"],
+      ["const home = process.env.HOME;", "uses process.env"],
+      ["const here = __dirname;", "uses __dirname"],
     ];
     for (const [text, expected] of cases) {
       const found = problems("x.ts", text);
       assert.equal(found.length, 1, `${text}: ${found.join("; ")}`);
       assert.ok(found[0].includes(expected), `${text}: ${found[0]}`);
     }
-    assert.deepEqual(problems("config/schema.ts", 'import { HOST_COUNT } from "../limits";\nimport { createHash } from "node:crypto";\n// process.env is not read here'), []);
+    assert.deepEqual(
+      problems("config/schema.ts", 'import { HOST_COUNT } from "../limits";\nimport { createHash } from "node:crypto";\n// process.env is not read here'),
+      [],
+    );
   });
 });

@@ -45,31 +45,55 @@ describe("SiteConfig.cfg rendering", () => {
     assert.ok(!/[^\r]\n/.test(a), "every newline is CRLF");
   });
   it("rejects MailboxCacheTTL under the host's floor, naming value and floor", () => {
-    assert.equal(rejection(() => render({}, 299, 300)), "mailhost:siteConfig.mailboxCacheTtl = 299 is outside 300–86400 (seconds): it must be a whole number at or above the host's MailboxCacheTTL floor of 300.");
+    assert.equal(
+      rejection(() => render({}, 299, 300)),
+      "mailhost:siteConfig.mailboxCacheTtl = 299 is outside 300–86400 (seconds): it must be a whole number at or above the host's MailboxCacheTTL floor of 300.",
+    );
   });
   it("accepts MailboxCacheTTL exactly at the floor", () => {
     assert.equal(readMailboxCacheTtl(render({}, 300, 300)).ok, true);
   });
   it("rejects MailboxCacheTTL set through settings instead of mailboxCacheTtl", () => {
-    assert.match(rejection(() => render({ Cache: { mailboxcachettl: 5 } })), /set MailboxCacheTTL with mailhost:siteConfig.mailboxCacheTtl/);
+    assert.match(
+      rejection(() => render({ Cache: { mailboxcachettl: 5 } })),
+      /set MailboxCacheTTL with mailhost:siteConfig.mailboxCacheTtl/,
+    );
   });
-  for (const [label, value] of [["a newline", "x\ny"], ["a carriage return", "x\rInjected=1"], ["a NUL", "x\u0000"], ["a tab", "x\ty"], ["a line separator", "x\u2028[evil]"]] as const) {
+  for (const [label, value] of [
+    ["a newline", "x\ny"],
+    ["a carriage return", "x\rInjected=1"],
+    ["a NUL", "x\u0000"],
+    ["a tab", "x\ty"],
+    ["a line separator", "x\u2028[evil]"],
+  ] as const) {
     it(`rejects a value with ${label}`, () => {
-      assert.match(rejection(() => render({ Imap: { BackendServers: value } })), /mailhost:siteConfig.settings.Imap.BackendServers contains a line break or control character/);
+      assert.match(
+        rejection(() => render({ Imap: { BackendServers: value } })),
+        /mailhost:siteConfig.settings.Imap.BackendServers contains a line break or control character/,
+      );
     });
   }
   for (const key of ["a=b", "a;b", "[a]", "a]", "a b", "#a", "", "__proto__", "a[]"]) {
     it(`rejects the key ${JSON.stringify(key)}`, () => {
-      assert.match(rejection(() => render({ Imap: { [key]: "1" } })), /key name .* is not allowed/);
+      assert.match(
+        rejection(() => render({ Imap: { [key]: "1" } })),
+        /key name .* is not allowed/,
+      );
     });
   }
   for (const section of ["a.b", "a]b", "[a", "a=b", "a;b", "__proto__"]) {
     it(`rejects the section ${JSON.stringify(section)}`, () => {
-      assert.match(rejection(() => render({ [section]: { Key: "1" } })), /section name .* is not allowed/);
+      assert.match(
+        rejection(() => render({ [section]: { Key: "1" } })),
+        /section name .* is not allowed/,
+      );
     });
   }
   it("rejects keys that differ only in case", () => {
-    assert.match(rejection(() => render({ Imap: { Port: 1, port: 2 } })), /repeats "Port"/);
+    assert.match(
+      rejection(() => render({ Imap: { Port: 1, port: 2 } })),
+      /repeats "Port"/,
+    );
   });
   it("writes plain values verbatim (paths, lists, host names)", () => {
     for (const value of ["C:\\path\\file", "imap-a.mail.internal,imap-b.mail.internal", "a b", "x]y", "100%"]) {
@@ -80,10 +104,17 @@ describe("SiteConfig.cfg rendering", () => {
   });
   for (const value of ["a=b", "x;y", "#z", "a\\;b", "[not a section]", '"quoted"', "'single'", " padded", "padded "]) {
     it(`rejects ${JSON.stringify(value)}, which the ini package would quote or escape and other INI readers would read literally`, () => {
-      assert.match(rejection(() => render({ Imap: { Value: value } })), /cannot be written verbatim to an INI file/);
+      assert.match(
+        rejection(() => render({ Imap: { Value: value } })),
+        /cannot be written verbatim to an INI file/,
+      );
     });
   }
-  for (const [key, value] of [["BackendPassword", "x"], ["ApiKey", "x"], ["Endpoint", "https://st.blob.core.windows.net/c?sv=1&sig=abc"]] as const) {
+  for (const [key, value] of [
+    ["BackendPassword", "x"],
+    ["ApiKey", "x"],
+    ["Endpoint", "https://st.blob.core.windows.net/c?sv=1&sig=abc"],
+  ] as const) {
     it(`rejects a credential in SiteConfig.cfg (${key}) without showing it`, () => {
       const message = rejection(() => render({ Imap: { [key]: value } }));
       assert.match(message, /looks like a credential \(value not shown\)/);
@@ -93,43 +124,63 @@ describe("SiteConfig.cfg rendering", () => {
 });
 
 describe("SiteConfig.cfg rendering: properties", () => {
-  const name = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$/).filter((n) => !["__proto__", "constructor", "prototype"].includes(n) && n.toLowerCase() !== "mailboxcachettl");
-  const value = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: "binary", maxLength: 20 }), fc.integer(), fc.boolean(), fc.constantFrom("a=b", "[x]", "x;y", "#", "\\", "\r\n[evil]\r\nk=v", "'q'", '"q"'));
+  const name = fc
+    .stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$/)
+    .filter((n) => !["__proto__", "constructor", "prototype"].includes(n) && n.toLowerCase() !== "mailboxcachettl");
+  const value = fc.oneof(
+    fc.string({ maxLength: 30 }),
+    fc.string({ unit: "binary", maxLength: 20 }),
+    fc.integer(),
+    fc.boolean(),
+    fc.constantFrom("a=b", "[x]", "x;y", "#", "\\", "\r\n[evil]\r\nk=v", "'q'", '"q"'),
+  );
   const settings = fc.dictionary(name, fc.dictionary(name, value, { maxKeys: 4 }), { maxKeys: 4 });
 
   it("random settings either render to an INI that parses to exactly what was intended, or are rejected with a clear error", () => {
-    fc.assert(fc.property(settings, (s) => {
-      let text: string;
-      try {
-        text = render(s);
-      } catch (err) {
-        assert.ok(err instanceof ConfigValidationError, `unexpected ${String(err)}`);
-        assert.ok(err.issues.length > 0 && err.issues.every((i) => i.message.startsWith("mailhost:siteConfig.settings.")), err.message);
-        return;
-      }
-      const parsed = ini.parse(text) as Record<string, Record<string, unknown>>;
-      for (const [section, keys] of Object.entries(s)) {
-        if (Object.keys(keys).length === 0) continue;
-        const actualSection = Object.keys(parsed).find((k) => k.toLowerCase() === section.toLowerCase());
-        assert.ok(actualSection !== undefined, `section ${section} present`);
-        for (const [key, v] of Object.entries(keys)) {
-          const actualKey: string | undefined = Object.keys(parsed[actualSection]).find((k) => k.toLowerCase() === key.toLowerCase());
-          assert.ok(actualKey !== undefined, `key ${key} present`);
-          assert.equal(String(parsed[actualSection][actualKey]), String(v));
+    fc.assert(
+      fc.property(settings, (s) => {
+        let text: string;
+        try {
+          text = render(s);
+        } catch (err) {
+          assert.ok(err instanceof ConfigValidationError, `unexpected ${String(err)}`);
+          assert.ok(err.issues.length > 0 && err.issues.every((i) => i.message.startsWith("mailhost:siteConfig.settings.")), err.message);
+          return;
         }
-      }
-      // Nothing was injected: the only sections are the template's and the requested ones.
-      const expectedSections = new Set([...Object.keys(ini.parse(template)), ...Object.keys(s).filter((k) => Object.keys(s[k]).length > 0)].map((k) => k.toLowerCase()));
-      assert.deepEqual(new Set(Object.keys(parsed).map((k) => k.toLowerCase())), expectedSections);
-      assert.deepEqual(readMailboxCacheTtl(text), { ok: true, value: 900 });
-    }), { numRuns: 300 });
+        const parsed = ini.parse(text) as Record<string, Record<string, unknown>>;
+        for (const [section, keys] of Object.entries(s)) {
+          if (Object.keys(keys).length === 0) continue;
+          const actualSection = Object.keys(parsed).find((k) => k.toLowerCase() === section.toLowerCase());
+          assert.ok(actualSection !== undefined, `section ${section} present`);
+          for (const [key, v] of Object.entries(keys)) {
+            const actualKey: string | undefined = Object.keys(parsed[actualSection]).find((k) => k.toLowerCase() === key.toLowerCase());
+            assert.ok(actualKey !== undefined, `key ${key} present`);
+            assert.equal(String(parsed[actualSection][actualKey]), String(v));
+          }
+        }
+        // Nothing was injected: the only sections are the template's and the requested ones.
+        const expectedSections = new Set(
+          [...Object.keys(ini.parse(template)), ...Object.keys(s).filter((k) => Object.keys(s[k]).length > 0)].map((k) => k.toLowerCase()),
+        );
+        assert.deepEqual(new Set(Object.keys(parsed).map((k) => k.toLowerCase())), expectedSections);
+        assert.deepEqual(readMailboxCacheTtl(text), { ok: true, value: 900 });
+      }),
+      { numRuns: 300 },
+    );
   });
   it("renders the same bytes for the same input", () => {
-    fc.assert(fc.property(settings, (s) => {
-      let first: string | undefined;
-      try { first = render(s); } catch { return; }
-      assert.equal(render(structuredClone(s)), first);
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(settings, (s) => {
+        let first: string | undefined;
+        try {
+          first = render(s);
+        } catch {
+          return;
+        }
+        assert.equal(render(structuredClone(s)), first);
+      }),
+      { numRuns: 100 },
+    );
   });
 });
 
@@ -148,7 +199,11 @@ describe("reading MailboxCacheTTL back from SiteConfig text", () => {
 
 describe("golden SiteConfig.cfg for prod", () => {
   it("renders prod's SiteConfig.cfg byte for byte as test/golden/SiteConfig.prod.cfg", () => {
-    const raw = Object.fromEntries(Object.entries(stackFileConfig("prod")).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice("mailhost:".length), v]));
+    const raw = Object.fromEntries(
+      Object.entries(stackFileConfig("prod"))
+        .filter(([k]) => k.startsWith("mailhost:"))
+        .map(([k, v]) => [k.slice("mailhost:".length), v]),
+    );
     const plan = planFleet("prod", requireStackConfig(raw), template);
     const golden = path.join(REPO_ROOT, "test", "golden", "SiteConfig.prod.cfg");
     if (process.env.UPDATE_GOLDEN === "1") fs.writeFileSync(golden, plan.tuning.siteConfigContent);
@@ -158,8 +213,12 @@ describe("golden SiteConfig.cfg for prod", () => {
 
 describe("values that would not read back as written", () => {
   it("rejects a value that starts with a quote, which an INI reader takes as an opening quote", () => {
-    for (const v of ["'", "\"", "'x", "\"x"]) {
-      assert.throws(() => render({ Imap: { Banner: v } }), (err: unknown) => err instanceof ConfigValidationError && /cannot be written verbatim/.test(err.message), v);
+    for (const v of ["'", '"', "'x", '"x']) {
+      assert.throws(
+        () => render({ Imap: { Banner: v } }),
+        (err: unknown) => err instanceof ConfigValidationError && /cannot be written verbatim/.test(err.message),
+        v,
+      );
     }
   });
   it("accepts a quote inside a value, which reads back unchanged", () => {

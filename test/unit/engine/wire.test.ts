@@ -21,7 +21,11 @@ const decode = (bytes: Uint8Array) => Struct.deserializeBinary(bytes).toJavaScri
  * stubs' decoder would assign as the prototype.
  */
 const jsonObject = fc
-  .dictionary(fc.string({ unit: "binary", maxLength: 12 }).filter((k) => k !== "__proto__"), fc.jsonValue({ maxDepth: 4, stringUnit: "binary" }), { maxKeys: 8 })
+  .dictionary(
+    fc.string({ unit: "binary", maxLength: 12 }).filter((k) => k !== "__proto__"),
+    fc.jsonValue({ maxDepth: 4, stringUnit: "binary" }),
+    { maxKeys: 8 },
+  )
   .filter((o) => !JSON.stringify(o).includes('"__proto__"'))
   .map((o) => structuredClone(o) as Record<string, unknown>);
 
@@ -72,8 +76,14 @@ describe("Struct encoding", () => {
   });
 
   it("rejects what a Struct cannot carry, naming where it is", () => {
-    assert.throws(() => encodeStruct({ settings: { retries: 1n } }), (e: unknown) => e instanceof WireEncodingError && /settings\.retries: a bigint/.test(e.message));
-    assert.throws(() => encodeStruct({ list: [1, () => 2] }), (e: unknown) => e instanceof WireEncodingError && /list\[1\]: a function/.test(e.message));
+    assert.throws(
+      () => encodeStruct({ settings: { retries: 1n } }),
+      (e: unknown) => e instanceof WireEncodingError && /settings\.retries: a bigint/.test(e.message),
+    );
+    assert.throws(
+      () => encodeStruct({ list: [1, () => 2] }),
+      (e: unknown) => e instanceof WireEncodingError && /list\[1\]: a function/.test(e.message),
+    );
     assert.throws(() => encodeStruct({ s: Symbol("x") }), /s: a symbol/);
   });
 
@@ -88,11 +98,19 @@ describe("Analyze and AnalyzeStack requests", () => {
   const resource: AnalyzedResource = {
     type: "azure-native:compute:VirtualMachineExtension",
     name: "ext-vm-mail-prod-001",
-    properties: { settings: { configurationArguments: { MaxUserPort: 65_534, SiteConfigContent: "[Cache]\r\nMailboxCacheTTL = 900\r\n" } }, protectedSettings: secret({ configurationUrlSasToken: "?sv=x" }) },
+    properties: {
+      settings: { configurationArguments: { MaxUserPort: 65_534, SiteConfigContent: "[Cache]\r\nMailboxCacheTTL = 900\r\n" } },
+      protectedSettings: secret({ configurationUrlSasToken: "?sv=x" }),
+    },
     parent: "urn:pulumi:prod::mailhost::mailhost:azure:DscTuning::vm-mail-prod-001",
     dependencies: ["urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachine::vm-mail-prod-001"],
     propertyDependencies: { vmName: ["urn:pulumi:prod::mailhost::azure-native:compute:VirtualMachine::vm-mail-prod-001"] },
-    provider: { type: "pulumi:providers:azure-native", name: "default", urn: "urn:pulumi:prod::mailhost::pulumi:providers:azure-native::default", properties: { location: "westeurope" } },
+    provider: {
+      type: "pulumi:providers:azure-native",
+      name: "default",
+      urn: "urn:pulumi:prod::mailhost::pulumi:providers:azure-native::default",
+      properties: { location: "westeurope" },
+    },
     options: { protect: true, ignoreChanges: ["tags"], deleteBeforeReplace: false, customTimeouts: { create: 600 } },
   };
   const urn = "urn:pulumi:prod::mailhost::mailhost:azure:DscTuning$azure-native:compute:VirtualMachineExtension::ext-vm-mail-prod-001";
@@ -124,12 +142,20 @@ describe("Analyze and AnalyzeStack requests", () => {
 
   it("an AnalyzeStackRequest of framed resources decodes to every resource, in order", () => {
     const names = ["a", "b", "c".repeat(200)];
-    const chunks = analyzeStackRequestChunks(names.map((name) => {
-      const r = { ...resource, name, properties: { name, size: name.length } };
-      return analyzerResourceChunks(r, `urn:pulumi:prod::mailhost::${r.type}::${name}`, encodeStruct(r.properties));
-    }));
+    const chunks = analyzeStackRequestChunks(
+      names.map((name) => {
+        const r = { ...resource, name, properties: { name, size: name.length } };
+        return analyzerResourceChunks(r, `urn:pulumi:prod::mailhost::${r.type}::${name}`, encodeStruct(r.properties));
+      }),
+    );
     const decoded = analyzerPb.AnalyzeStackRequest.deserializeBinary(Buffer.concat(chunks)).getResourcesList();
-    assert.deepStrictEqual(decoded.map((r) => r.getName()), names);
-    assert.deepStrictEqual(decoded.map((r) => r.getProperties()?.toJavaScript()), names.map((name) => ({ name, size: name.length })));
+    assert.deepStrictEqual(
+      decoded.map((r) => r.getName()),
+      names,
+    );
+    assert.deepStrictEqual(
+      decoded.map((r) => r.getProperties()?.toJavaScript()),
+      names.map((name) => ({ name, size: name.length })),
+    );
   });
 });

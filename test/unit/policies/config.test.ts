@@ -6,7 +6,8 @@ import { policies } from "../../../policies/all";
 import { MAILHOST_RULE_LEVELS, MAILHOST_RULE_NAMES } from "../../../policies/library";
 import { REPO_ROOT, STACKS } from "../../support/stacks";
 
-const readConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policies", "config", `${stack}.json`), "utf8")) as Record<string, unknown>;
+const readConfig = (stack: string) =>
+  JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policies", "config", `${stack}.json`), "utf8")) as Record<string, unknown>;
 
 describe("per-stack policy config", () => {
   for (const stack of STACKS) {

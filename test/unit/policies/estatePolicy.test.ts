@@ -52,16 +52,27 @@ describe("policy definitions and assignments under the range, floor and secret r
   it("rejects a value of the same kind wherever a definition carries it: a scalar parameter, allowedValues, a literal configurationParameter", async () => {
     const scalar = definition();
     (scalar.props.parameters as any).TcpTimedWaitDelay = { type: "Integer", defaultValue: 301 };
-    assert.match((await violations(tcpTimedWaitDelayRange, scalar))[0], /TcpTimedWaitDelay = 301 is outside .* in parameters\.TcpTimedWaitDelay\.defaultValue\./);
+    assert.match(
+      (await violations(tcpTimedWaitDelayRange, scalar))[0],
+      /TcpTimedWaitDelay = 301 is outside .* in parameters\.TcpTimedWaitDelay\.defaultValue\./,
+    );
     const allowed = definition();
     (allowed.props.parameters as any).TcpTimedWaitDelay = { type: "Integer", allowedValues: [30, 400] };
-    assert.match((await violations(tcpTimedWaitDelayRange, allowed))[0], /TcpTimedWaitDelay = 400 is outside .* in parameters\.TcpTimedWaitDelay\.allowedValues\[1\]\./);
+    assert.match(
+      (await violations(tcpTimedWaitDelayRange, allowed))[0],
+      /TcpTimedWaitDelay = 400 is outside .* in parameters\.TcpTimedWaitDelay\.allowedValues\[1\]\./,
+    );
     const literal = definition();
     const gc = (literal.props.policyRule as any).then.details.deployment.properties.template.resources[1].properties.guestConfiguration;
-    gc.configurationParameter = gc.configurationParameter.map((p: { name: string; value: string }) => (p.name === configurationParameterName("MaxUserPort") ? { ...p, value: "70000" } : p));
+    gc.configurationParameter = gc.configurationParameter.map((p: { name: string; value: string }) =>
+      p.name === configurationParameterName("MaxUserPort") ? { ...p, value: "70000" } : p,
+    );
     const found = await violations(maxUserPortRange, literal);
     assert.equal(found.length, 1);
-    assert.match(found[0], /MaxUserPort = 70000 is outside .* in policyRule\.then\.details\.deployment\.properties\.template\.resources\[1\]\.properties\.guestConfiguration\.configurationParameter\[\[MailhostTcpTuning\]MailhostTcpTuning;MaxUserPort\]\./);
+    assert.match(
+      found[0],
+      /MaxUserPort = 70000 is outside .* in policyRule\.then\.details\.deployment\.properties\.template\.resources\[1\]\.properties\.guestConfiguration\.configurationParameter\[\[MailhostTcpTuning\]MailhostTcpTuning;MaxUserPort\]\./,
+    );
   });
   it("judges no ARM expression as a value (they are computed at deployment)", async () => {
     const d = definition();
@@ -76,9 +87,14 @@ describe("policy definitions and assignments under the range, floor and secret r
   });
   it("reads MailboxCacheTTL from the SiteConfig an assignment carries and rejects one below the floor", async () => {
     const low = plan.tuning.siteConfigContent.replace(/MailboxCacheTTL = \d+/, "MailboxCacheTTL = 120");
-    assert.deepEqual(await violations(mailboxCacheTtlFloor, assignment({ ...tuningParameterValue(plan.tuning), SiteConfigContentBase64Url: toBase64Url(low) }), { minimumMailboxCacheTtl: 300 }), [
-      'PolicyAssignment "estate-assignment": the SiteConfig.cfg it writes (parameters.tuning.value.SiteConfigContentBase64Url) sets MailboxCacheTTL = 120 is below its floor of 300 seconds.',
-    ]);
+    assert.deepEqual(
+      await violations(mailboxCacheTtlFloor, assignment({ ...tuningParameterValue(plan.tuning), SiteConfigContentBase64Url: toBase64Url(low) }), {
+        minimumMailboxCacheTtl: 300,
+      }),
+      [
+        'PolicyAssignment "estate-assignment": the SiteConfig.cfg it writes (parameters.tuning.value.SiteConfigContentBase64Url) sets MailboxCacheTTL = 120 is below its floor of 300 seconds.',
+      ],
+    );
   });
   it("says when an assignment carries part of the tuning only", async () => {
     const { SiteConfigContentBase64Url: _dropped, ...partial } = tuningParameterValue(plan.tuning);
@@ -94,7 +110,10 @@ describe("the secret rule and the package SAS agree", () => {
     const found = await violations(secretsOnlyProtected, definition(uri));
     assert.ok(found.length >= 1, uri);
     for (const message of found) {
-      assert.match(message, /PolicyDefinition "estate-definition" carries a credential in (metadata\.guestConfiguration|policyRule\..*)\.contentUri \(value not shown\)/);
+      assert.match(
+        message,
+        /PolicyDefinition "estate-definition" carries a credential in (metadata\.guestConfiguration|policyRule\..*)\.contentUri \(value not shown\)/,
+      );
       assert.match(message, reason);
       assert.ok(!message.includes("c2lnbmF0dXJl"), "never the signature");
     }
@@ -106,9 +125,13 @@ describe("the secret rule and the package SAS agree", () => {
   });
   it("refuses a SAS that also allows http, or lives longer than the limit", async () => {
     await refusedBecause(sasUri({ spr: "https,http" }), /not https only/);
-    await refusedBecause(sasUri({ se: new Date(Date.now() + (PACKAGE_SAS_LIFETIME_DAYS.max + 10) * DAY).toISOString() }), new RegExp(`more than ${PACKAGE_SAS_LIFETIME_DAYS.max}`));
+    await refusedBecause(
+      sasUri({ se: new Date(Date.now() + (PACKAGE_SAS_LIFETIME_DAYS.max + 10) * DAY).toISOString() }),
+      new RegExp(`more than ${PACKAGE_SAS_LIFETIME_DAYS.max}`),
+    );
   });
-  it("refuses a SAS on a blob not named by its hash", () => refusedBecause(sasUri({}).replace(`MailhostTcpTuning-${HASH}.zip`, "MailhostTcpTuning.zip"), /content-addressed/));
+  it("refuses a SAS on a blob not named by its hash", () =>
+    refusedBecause(sasUri({}).replace(`MailhostTcpTuning-${HASH}.zip`, "MailhostTcpTuning.zip"), /content-addressed/));
   it("refuses a SAS anywhere else: a definition's parameter default, an assignment's parameter", async () => {
     const d = definition();
     (d.props.parameters as any).packageUrl = { type: "String", defaultValue: sasUri({}) };

@@ -14,12 +14,16 @@ import { loadSiteConfigTemplate } from "../../../content/siteConfigTemplate";
 import type { TestResource } from "./harness";
 import { estatePolicyDefinition, tuningParameterValue } from "../../../domain/estateTuningPolicy";
 
-export const plan = planFleet("unit", requireStackConfig({
-  fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
-  tcp: { tuning: "dsc", maxUserPort: 65534, tcpTimedWaitDelay: 60, dynamicPortRange: { start: 10000, count: 55535 } },
-  siteConfig: { mailboxCacheTtl: 600 },
-  capacity: { activeSessionsPerHost: 1000, backendEndpoints: 2 },
-}), loadSiteConfigTemplate());
+export const plan = planFleet(
+  "unit",
+  requireStackConfig({
+    fleet: { hostCount: 1, vmSize: "Standard_D2s_v5", adminUsername: "mailops", allowedImapCidrs: ["10.0.0.0/8"] },
+    tcp: { tuning: "dsc", maxUserPort: 65534, tcpTimedWaitDelay: 60, dynamicPortRange: { start: 10000, count: 55535 } },
+    siteConfig: { mailboxCacheTtl: 600 },
+    capacity: { activeSessionsPerHost: 1000, backendEndpoints: 2 },
+  }),
+  loadSiteConfigTemplate(),
+);
 
 export const VM_NAME = "vm-mail-unit-001";
 
@@ -67,13 +71,34 @@ export const nicArgs: network.NetworkInterfaceArgs = {
 export const nsgArgs: network.NetworkSecurityGroupArgs = {
   resourceGroupName: "rg-mailhost-unit",
   securityRules: [
-    { name: "allow-imap-from-clients", priority: 100, direction: "Inbound", access: "Allow", protocol: "Tcp", sourceAddressPrefixes: ["10.0.0.0/8"], sourcePortRange: "*", destinationAddressPrefix: "VirtualNetwork", destinationPortRanges: ["143", "993"] },
-    { name: "deny-remote-management-from-internet", priority: 4000, direction: "Inbound", access: "Deny", protocol: "Tcp", sourceAddressPrefix: "Internet", sourcePortRange: "*", destinationAddressPrefix: "*", destinationPortRanges: ["3389", "5985", "5986"] },
+    {
+      name: "allow-imap-from-clients",
+      priority: 100,
+      direction: "Inbound",
+      access: "Allow",
+      protocol: "Tcp",
+      sourceAddressPrefixes: ["10.0.0.0/8"],
+      sourcePortRange: "*",
+      destinationAddressPrefix: "VirtualNetwork",
+      destinationPortRanges: ["143", "993"],
+    },
+    {
+      name: "deny-remote-management-from-internet",
+      priority: 4000,
+      direction: "Inbound",
+      access: "Deny",
+      protocol: "Tcp",
+      sourceAddressPrefix: "Internet",
+      sourcePortRange: "*",
+      destinationAddressPrefix: "*",
+      destinationPortRanges: ["3389", "5985", "5986"],
+    },
   ],
 };
 
 export const VM_ID = `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Compute/virtualMachines/${VM_NAME}`;
-export const DCR_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Insights/dataCollectionRules/dcr-mailhost-unit";
+export const DCR_ID =
+  "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Insights/dataCollectionRules/dcr-mailhost-unit";
 
 export const amaExtensionArgs: compute.VirtualMachineExtensionArgs = {
   resourceGroupName: "rg-mailhost-unit",
@@ -96,11 +121,28 @@ export const scheduledQueryRuleArgs: monitor.ScheduledQueryRuleArgs = {
   resourceGroupName: "rg-mailhost-unit",
   ruleName: "alert-mailhost-unit-port-space-exhausted",
   severity: 1,
-  scopes: ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.OperationalInsights/workspaces/log-mailhost-unit"],
+  scopes: [
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.OperationalInsights/workspaces/log-mailhost-unit",
+  ],
   evaluationFrequency: "PT5M",
   windowSize: "PT5M",
-  criteria: { allOf: [{ query: plan.monitoring.alerts[0].query, timeAggregation: "Total", metricMeasureColumn: "Count", resourceIdColumn: "_ResourceId", operator: "GreaterThan", threshold: 0 }] },
-  actions: { actionGroups: ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Insights/actionGroups/ag-mailhost-unit"] },
+  criteria: {
+    allOf: [
+      {
+        query: plan.monitoring.alerts[0].query,
+        timeAggregation: "Total",
+        metricMeasureColumn: "Count",
+        resourceIdColumn: "_ResourceId",
+        operator: "GreaterThan",
+        threshold: 0,
+      },
+    ],
+  },
+  actions: {
+    actionGroups: [
+      "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Insights/actionGroups/ag-mailhost-unit",
+    ],
+  },
 };
 
 export const DSC_TYPE = "azure-native:compute:VirtualMachineExtension";
@@ -121,7 +163,8 @@ export const nsg = () => resource("azure-native:network:NetworkSecurityGroup", "
 export function withDscArgument(r: TestResource, name: string, value: unknown): TestResource {
   const copy = structuredClone(r);
   const args = (copy.props.settings as { configurationArguments: Record<string, unknown> }).configurationArguments;
-  if (value === undefined) delete args[name]; else args[name] = value;
+  if (value === undefined) delete args[name];
+  else args[name] = value;
   return copy;
 }
 
@@ -137,14 +180,18 @@ export function withParameter(r: TestResource, name: string, value: string | und
 /** The SiteConfig.cfg text a resource carries (decoded from `SiteConfigContentBase64Url`). */
 export function carriedSiteConfig(r: TestResource): string {
   const args = (r.props.settings as { configurationArguments?: Record<string, unknown> } | undefined)?.configurationArguments;
-  const encoded = args?.SiteConfigContentBase64Url ?? (r.props.parameters as Array<{ name: string; value: string }> | undefined)?.find((p) => p.name === "SiteConfigContentBase64Url")?.value;
+  const encoded =
+    args?.SiteConfigContentBase64Url ??
+    (r.props.parameters as Array<{ name: string; value: string }> | undefined)?.find((p) => p.name === "SiteConfigContentBase64Url")?.value;
   return fromBase64Url(String(encoded));
 }
 
 /** A copy whose carried SiteConfig.cfg sets `MailboxCacheTTL = <ttl>` (encoded as the guest receives it). */
 export function withTtl(r: TestResource, ttl: number | string): TestResource {
   const text = carriedSiteConfig(r).replace(/MailboxCacheTTL = \d+/, `MailboxCacheTTL = ${ttl}`);
-  return r.props.parameters ? withParameter(r, "SiteConfigContentBase64Url", toBase64Url(text)) : withDscArgument(r, "SiteConfigContentBase64Url", toBase64Url(text));
+  return r.props.parameters
+    ? withParameter(r, "SiteConfigContentBase64Url", toBase64Url(text))
+    : withDscArgument(r, "SiteConfigContentBase64Url", toBase64Url(text));
 }
 
 // Guest configuration (Machine Configuration) assignment, as the MachineConfigurationTuning component writes it.
@@ -162,7 +209,8 @@ export const gcAssignmentArgs: guestconfiguration.GuestConfigurationAssignmentAr
       version: "1.0.0",
       contentUri: "https://stmailhostunit.blob.core.windows.net/machine-configuration/MailhostTcpTuning.zip",
       contentHash: "A".repeat(64),
-      contentManagedIdentity: "/subscriptions/x/resourceGroups/rg-mailhost-unit/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-mailhost-unit-machine-configuration",
+      contentManagedIdentity:
+        "/subscriptions/x/resourceGroups/rg-mailhost-unit/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-mailhost-unit-machine-configuration",
       assignmentType: "ApplyAndAutoCorrect",
       configurationParameter: assignmentParameters(plan.tuning),
     },
@@ -173,15 +221,21 @@ export const gcAssignment = () => resource(GC_ASSIGNMENT_TYPE, "vm-mail-unit-001
 
 /** The `guestConfiguration` map of a copy, to change one field. */
 export function guestConfigurationOfCopy(r: TestResource): Record<string, any> {
-  return ((r.props.properties as Record<string, unknown>).guestConfiguration) as Record<string, any>;
+  return (r.props.properties as Record<string, unknown>).guestConfiguration as Record<string, any>;
 }
 
 /** Sets (or removes) an assignment parameter `[MailhostTcpTuning]MailhostTcpTuning;<property>` of a copy, in `list`. */
-export function withAssignmentParameter(r: TestResource, property: string, value: string | undefined, list: "configurationParameter" | "configurationProtectedParameter" = "configurationParameter"): TestResource {
+export function withAssignmentParameter(
+  r: TestResource,
+  property: string,
+  value: string | undefined,
+  list: "configurationParameter" | "configurationProtectedParameter" = "configurationParameter",
+): TestResource {
   const copy = structuredClone(r);
   const gc = guestConfigurationOfCopy(copy);
   const name = configurationParameterName(property);
-  for (const key of ["configurationParameter", "configurationProtectedParameter"]) gc[key] = ((gc[key] ?? []) as Array<{ name: string }>).filter((p) => p.name !== name);
+  for (const key of ["configurationParameter", "configurationProtectedParameter"])
+    gc[key] = ((gc[key] ?? []) as Array<{ name: string }>).filter((p) => p.name !== name);
   if (value !== undefined) gc[list].push({ name, value });
   return copy;
 }
@@ -190,24 +244,41 @@ export function withAssignmentParameter(r: TestResource, property: string, value
 /** Hash of the estate fixtures' package. */
 export const ESTATE_PACKAGE_HASH = "B".repeat(64);
 /** The package URL with a read-only blob SAS (90 days); `query` overrides its fields. */
-export const estatePackageSasUri = (query: Record<string, string>) => `https://stmail.blob.core.windows.net/machine-configuration/MailhostTcpTuning-${ESTATE_PACKAGE_HASH}.zip?${new URLSearchParams({ sv: "2024-11-04", sr: "b", sp: "r", spr: "https", se: new Date(Date.now() + 90 * 86_400_000).toISOString(), sig: "c2lnbmF0dXJl", ...query })}`;
+export const estatePackageSasUri = (query: Record<string, string>) =>
+  `https://stmail.blob.core.windows.net/machine-configuration/MailhostTcpTuning-${ESTATE_PACKAGE_HASH}.zip?${new URLSearchParams({ sv: "2024-11-04", sr: "b", sp: "r", spr: "https", se: new Date(Date.now() + 90 * 86_400_000).toISOString(), sig: "c2lnbmF0dXJl", ...query })}`;
 
 export const POLICY_DEFINITION_TYPE = "azure-native:authorization:PolicyDefinition";
 export const POLICY_ASSIGNMENT_TYPE = "azure-native:authorization:PolicyAssignment";
 
 /** The definition as the component registers it (the args of a PolicyDefinition). */
 export function estateDefinition(contentUri = estatePackageSasUri({})): TestResource {
-  const { properties } = estatePolicyDefinition({ tagName: "workload", tagValue: "mail", tuning: plan.tuning, contentUri, contentHash: ESTATE_PACKAGE_HASH }) as { properties: Record<string, unknown> };
+  const { properties } = estatePolicyDefinition({
+    tagName: "workload",
+    tagValue: "mail",
+    tuning: plan.tuning,
+    contentUri,
+    contentHash: ESTATE_PACKAGE_HASH,
+  }) as { properties: Record<string, unknown> };
   return { type: POLICY_DEFINITION_TYPE, name: "estate-definition", props: { policyDefinitionName: "mailhost-tcp-tuning", ...structuredClone(properties) } };
 }
 /** An assignment that sets the tuning parameter. */
 export function estateAssignment(tuning: Record<string, unknown> = tuningParameterValue(plan.tuning)): TestResource {
-  return { type: POLICY_ASSIGNMENT_TYPE, name: "estate-assignment", props: { policyAssignmentName: "mailhost-tcp-tuning", scope: "/subscriptions/x", policyDefinitionId: "/subscriptions/x/providers/Microsoft.Authorization/policyDefinitions/mailhost-tcp-tuning", parameters: { tagName: { value: "workload" }, tagValue: { value: "mail" }, tuning: { value: tuning } } } };
+  return {
+    type: POLICY_ASSIGNMENT_TYPE,
+    name: "estate-assignment",
+    props: {
+      policyAssignmentName: "mailhost-tcp-tuning",
+      scope: "/subscriptions/x",
+      policyDefinitionId: "/subscriptions/x/providers/Microsoft.Authorization/policyDefinitions/mailhost-tcp-tuning",
+      parameters: { tagName: { value: "workload" }, tagValue: { value: "mail" }, tuning: { value: tuning } },
+    },
+  };
 }
 
 // ---- Monitoring coverage: the DCR, the correction alert, the NAT gateway and its metric alerts ----
 
-export const NAT_GATEWAY_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Network/natGateways/ng-mailhost-unit";
+export const NAT_GATEWAY_ID =
+  "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Network/natGateways/ng-mailhost-unit";
 
 export const dataCollectionRuleArgs: monitor.DataCollectionRuleArgs = {
   resourceGroupName: "rg-mailhost-unit",
@@ -225,7 +296,18 @@ const correctionAlert = plan.monitoring.alerts.find((a) => a.key === "tuning-cor
 export const correctionAlertRuleArgs: monitor.ScheduledQueryRuleArgs = {
   ...scheduledQueryRuleArgs,
   ruleName: correctionAlert.ruleName,
-  criteria: { allOf: [{ query: correctionAlert.query, timeAggregation: "Total", metricMeasureColumn: "Corrections", resourceIdColumn: "_ResourceId", operator: "GreaterThan", threshold: correctionAlert.threshold }] },
+  criteria: {
+    allOf: [
+      {
+        query: correctionAlert.query,
+        timeAggregation: "Total",
+        metricMeasureColumn: "Corrections",
+        resourceIdColumn: "_ResourceId",
+        operator: "GreaterThan",
+        threshold: correctionAlert.threshold,
+      },
+    ],
+  },
 };
 
 export const natGatewayArgs: network.NatGatewayArgs = {
@@ -248,13 +330,25 @@ export function natMetricAlertArgs(index: number): monitor.MetricAlertArgs {
     windowSize: "PT5M",
     criteria: {
       odataType: "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
-      allOf: [{
-        criterionType: "StaticThresholdCriterion", name: alert.metricName, metricName: alert.metricName, metricNamespace: alert.metricNamespace,
-        operator: alert.operator, threshold: alert.threshold, timeAggregation: alert.timeAggregation,
-        dimensions: alert.dimensions.map((d) => ({ name: d.name, operator: "Include", values: [...d.values] })),
-      }],
+      allOf: [
+        {
+          criterionType: "StaticThresholdCriterion",
+          name: alert.metricName,
+          metricName: alert.metricName,
+          metricNamespace: alert.metricNamespace,
+          operator: alert.operator,
+          threshold: alert.threshold,
+          timeAggregation: alert.timeAggregation,
+          dimensions: alert.dimensions.map((d) => ({ name: d.name, operator: "Include", values: [...d.values] })),
+        },
+      ],
     },
-    actions: [{ actionGroupId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Insights/actionGroups/ag-mailhost-unit" }],
+    actions: [
+      {
+        actionGroupId:
+          "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Insights/actionGroups/ag-mailhost-unit",
+      },
+    ],
   };
 }
 
@@ -269,28 +363,78 @@ export const natDropAlert = () => resource("azure-native:monitor:MetricAlert", "
 /** Resources that break each resource rule once or more, and compliant ones. */
 export function resourceCases(): TestResource[] {
   const SAS = "?sv=2024-11-04&sr=b&sp=r&sig=c2VjcmV0LXNpZ25hdHVyZQ";
-  const secret = dsc(); (secret.props.settings as Record<string, unknown>).configurationUrlSasToken = SAS;
-  const publicNic = nic(); (publicNic.props.ipConfigurations as Array<Record<string, unknown>>)[0].publicIPAddress = { id: "/subscriptions/x/publicIPAddresses/pip" };
-  const noHash = gcAssignment(); delete guestConfigurationOfCopy(noHash).contentHash;
-  const http = gcAssignment(); guestConfigurationOfCopy(http).contentUri = "http://st.blob.core.windows.net/p/pkg.zip";
-  const silentAlert = alertRule(); silentAlert.props.actions = { actionGroups: [] };
-  const script = resource("azure-native:compute:VirtualMachineExtension", "cse", { resourceGroupName: "rg", vmName: "vm-mail-unit-001", publisher: "Microsoft.Compute", type: "CustomScriptExtension", typeHandlerVersion: "1.10", settings: { commandToExecute: "reg add HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters /v TcpTimedWaitDelay /t REG_DWORD /d 500 /f" } });
+  const secret = dsc();
+  (secret.props.settings as Record<string, unknown>).configurationUrlSasToken = SAS;
+  const publicNic = nic();
+  (publicNic.props.ipConfigurations as Array<Record<string, unknown>>)[0].publicIPAddress = { id: "/subscriptions/x/publicIPAddresses/pip" };
+  const noHash = gcAssignment();
+  delete guestConfigurationOfCopy(noHash).contentHash;
+  const http = gcAssignment();
+  guestConfigurationOfCopy(http).contentUri = "http://st.blob.core.windows.net/p/pkg.zip";
+  const silentAlert = alertRule();
+  silentAlert.props.actions = { actionGroups: [] };
+  const script = resource("azure-native:compute:VirtualMachineExtension", "cse", {
+    resourceGroupName: "rg",
+    vmName: "vm-mail-unit-001",
+    publisher: "Microsoft.Compute",
+    type: "CustomScriptExtension",
+    typeHandlerVersion: "1.10",
+    settings: { commandToExecute: "reg add HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters /v TcpTimedWaitDelay /t REG_DWORD /d 500 /f" },
+  });
   return [
-    dsc(), runCommand(), vm(), nic(), ama(), dcra(), alertRule(), nsg(), gcAssignment(),
-    withDscArgument(dsc(), "TcpTimedWaitDelay", 301), withDscArgument(dsc(), "TcpTimedWaitDelay", 200), withDscArgument(dsc(), "MaxUserPort", 65535), withDscArgument(dsc(), "MaxUserPort", 20000),
-    withParameter(runCommand(), "DynamicPortRangeNumberOfPorts", "254"), withParameter(runCommand(), "TcpTimedWaitDelay", "29"), withParameter(runCommand(), "SiteConfigContentBase64Url", undefined),
+    dsc(),
+    runCommand(),
+    vm(),
+    nic(),
+    ama(),
+    dcra(),
+    alertRule(),
+    nsg(),
+    gcAssignment(),
+    withDscArgument(dsc(), "TcpTimedWaitDelay", 301),
+    withDscArgument(dsc(), "TcpTimedWaitDelay", 200),
+    withDscArgument(dsc(), "MaxUserPort", 65535),
+    withDscArgument(dsc(), "MaxUserPort", 20000),
+    withParameter(runCommand(), "DynamicPortRangeNumberOfPorts", "254"),
+    withParameter(runCommand(), "TcpTimedWaitDelay", "29"),
+    withParameter(runCommand(), "SiteConfigContentBase64Url", undefined),
     withDscArgument(withDscArgument(dsc(), "AutoReusePortRangeStartPort", 9999), "AutoReusePortRangeNumberOfPorts", 1000),
-    withTtl(dsc(), 10), withTtl(runCommand(), 400), secret, publicNic, noHash, http, silentAlert, script,
-    resource("azure-native:network:SecurityRule", "rdp", { securityRuleName: "rdp", direction: "Inbound", access: "Allow", protocol: "Tcp", sourceAddressPrefix: "Internet", destinationPortRange: "3389" }),
+    withTtl(dsc(), 10),
+    withTtl(runCommand(), 400),
+    secret,
+    publicNic,
+    noHash,
+    http,
+    silentAlert,
+    script,
+    resource("azure-native:network:SecurityRule", "rdp", {
+      securityRuleName: "rdp",
+      direction: "Inbound",
+      access: "Allow",
+      protocol: "Tcp",
+      sourceAddressPrefix: "Internet",
+      destinationPortRange: "3389",
+    }),
   ];
 }
 
 /** Stacks that break each stack rule (the capacity rule under a load such as prod's), and a compliant one. */
 export function stackCases(): TestResource[][] {
-  const SUBNET_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Network/virtualNetworks/vnet-mailhost-unit/subnets/snet-mailhost";
-  const host = (...more: TestResource[]) => { const machine = vm(); return [machine, ...more.map((t) => ({ ...t, dependencies: [machine] }))]; };
-  const subnet = resource("azure-native:network:Subnet", "mailhost-snet", { resourceGroupName: "rg-mailhost-unit", virtualNetworkName: "vnet-mailhost-unit", subnetName: "snet-mailhost", addressPrefix: "10.40.0.0/24", defaultOutboundAccess: false });
-  const hostNic = nic(); hostNic.props.ipConfigurations = [{ name: "ipconfig1", subnet: { id: SUBNET_ID }, privateIPAllocationMethod: "Dynamic" }];
+  const SUBNET_ID =
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mailhost-unit/providers/Microsoft.Network/virtualNetworks/vnet-mailhost-unit/subnets/snet-mailhost";
+  const host = (...more: TestResource[]) => {
+    const machine = vm();
+    return [machine, ...more.map((t) => ({ ...t, dependencies: [machine] }))];
+  };
+  const subnet = resource("azure-native:network:Subnet", "mailhost-snet", {
+    resourceGroupName: "rg-mailhost-unit",
+    virtualNetworkName: "vnet-mailhost-unit",
+    subnetName: "snet-mailhost",
+    addressPrefix: "10.40.0.0/24",
+    defaultOutboundAccess: false,
+  });
+  const hostNic = nic();
+  hostNic.props.ipConfigurations = [{ name: "ipconfig1", subnet: { id: SUBNET_ID }, privateIPAllocationMethod: "Dynamic" }];
   return [
     host(dsc(), ama(), dcra()),
     host(dsc()),
@@ -301,7 +445,17 @@ export function stackCases(): TestResource[][] {
     // Monitoring declared without the port-usage readings: an alert rule on Tcpip events only.
     [...host(dsc(), ama(), dcra()), alertRule()],
     // An Audit-only assignment, and a script the host fetches by address (nothing the pack can read).
-    host(auditAssignment(), resource(DSC_TYPE, "vm-mail-unit-001-cse", { resourceGroupName: "rg-mailhost-unit", vmName: VM_NAME, publisher: "Microsoft.Compute", type: "CustomScriptExtension", typeHandlerVersion: "1.10", settings: { fileUris: ["https://st.blob.core.windows.net/scripts/tune.ps1"], commandToExecute: "powershell -File tune.ps1" } })),
+    host(
+      auditAssignment(),
+      resource(DSC_TYPE, "vm-mail-unit-001-cse", {
+        resourceGroupName: "rg-mailhost-unit",
+        vmName: VM_NAME,
+        publisher: "Microsoft.Compute",
+        type: "CustomScriptExtension",
+        typeHandlerVersion: "1.10",
+        settings: { fileUris: ["https://st.blob.core.windows.net/scripts/tune.ps1"], commandToExecute: "powershell -File tune.ps1" },
+      }),
+    ),
   ];
 }
 

@@ -4,7 +4,11 @@ import * as assert from "node:assert/strict";
 import { toBase64Url } from "../../../domain/guestEncoding";
 import { MAX_USER_PORT, TCP_TIMED_WAIT_DELAY } from "../../../domain/limits";
 import { dynamicPortRange } from "../../../policies/rules/dynamicPortRange";
-import { guestConfigurationApplies, guestConfigurationContentHash, guestConfigurationContentUriHttps } from "../../../policies/rules/guestConfigurationAssignment";
+import {
+  guestConfigurationApplies,
+  guestConfigurationContentHash,
+  guestConfigurationContentUriHttps,
+} from "../../../policies/rules/guestConfigurationAssignment";
 import { mailboxCacheTtlFloor } from "../../../policies/rules/mailboxCacheTtlFloor";
 import { maxUserPortRange } from "../../../policies/rules/maxUserPortRange";
 import { oneTuningPerVm } from "../../../policies/rules/oneTuningPerVm";
@@ -24,12 +28,17 @@ describe("guest configuration assignments under the range, floor and one-tuning 
   it("rejects MaxUserPort one above its range in configurationParameter, naming where", async () => {
     const above = MAX_USER_PORT.max + 1;
     const found = await violations(maxUserPortRange, withAssignmentParameter(gcAssignment(), "MaxUserPort", String(above)));
-    assert.deepEqual(found, [`GuestConfigurationAssignment "vm-mail-unit-001-tuning-assignment": MaxUserPort = ${above} is outside ${MAX_USER_PORT.min}–${MAX_USER_PORT.max} (${MAX_USER_PORT.unit}), in ${WHERE}MaxUserPort].`]);
+    assert.deepEqual(found, [
+      `GuestConfigurationAssignment "vm-mail-unit-001-tuning-assignment": MaxUserPort = ${above} is outside ${MAX_USER_PORT.min}–${MAX_USER_PORT.max} (${MAX_USER_PORT.unit}), in ${WHERE}MaxUserPort].`,
+    ]);
     assert.deepEqual(await violations(maxUserPortRange, withAssignmentParameter(gcAssignment(), "MaxUserPort", String(MAX_USER_PORT.max))), []);
   });
   it("rejects TcpTimedWaitDelay above its range in configurationProtectedParameter without echoing it", async () => {
     const secretValue = String(TCP_TIMED_WAIT_DELAY.max + 1);
-    const found = await violations(tcpTimedWaitDelayRange, withAssignmentParameter(gcAssignment(), "TcpTimedWaitDelay", secretValue, "configurationProtectedParameter"));
+    const found = await violations(
+      tcpTimedWaitDelayRange,
+      withAssignmentParameter(gcAssignment(), "TcpTimedWaitDelay", secretValue, "configurationProtectedParameter"),
+    );
     assert.equal(found.length, 1);
     assert.match(found[0], /TcpTimedWaitDelay \(protected value\) is outside/);
     assert.match(found[0], /configurationProtectedParameter\[\[MailhostTcpTuning\]MailhostTcpTuning;TcpTimedWaitDelay\]/);
@@ -43,14 +52,21 @@ describe("guest configuration assignments under the range, floor and one-tuning 
   });
   it("reads MailboxCacheTTL from the decoded SiteConfig parameter and rejects one below the floor", async () => {
     const low = plan.tuning.siteConfigContent.replace(/MailboxCacheTTL = \d+/, "MailboxCacheTTL = 120");
-    const found = await violations(mailboxCacheTtlFloor, withAssignmentParameter(gcAssignment(), "SiteConfigContentBase64Url", toBase64Url(low)), { minimumMailboxCacheTtl: 300 });
-    assert.deepEqual(found, [`GuestConfigurationAssignment "vm-mail-unit-001-tuning-assignment": the SiteConfig.cfg it writes (${WHERE}SiteConfigContentBase64Url]) sets MailboxCacheTTL = 120 is below its floor of 300 seconds.`]);
+    const found = await violations(mailboxCacheTtlFloor, withAssignmentParameter(gcAssignment(), "SiteConfigContentBase64Url", toBase64Url(low)), {
+      minimumMailboxCacheTtl: 300,
+    });
+    assert.deepEqual(found, [
+      `GuestConfigurationAssignment "vm-mail-unit-001-tuning-assignment": the SiteConfig.cfg it writes (${WHERE}SiteConfigContentBase64Url]) sets MailboxCacheTTL = 120 is below its floor of 300 seconds.`,
+    ]);
   });
   it("rejects a SiteConfig parameter that is not base64url, and one without MailboxCacheTTL", async () => {
     const bad = await violations(mailboxCacheTtlFloor, withAssignmentParameter(gcAssignment(), "SiteConfigContentBase64Url", "not base64!"));
     assert.equal(bad.length, 1);
     assert.match(bad[0], /the value cannot be decoded \(not base64url: character " " is outside/);
-    const missing = await violations(mailboxCacheTtlFloor, withAssignmentParameter(gcAssignment(), "SiteConfigContentBase64Url", toBase64Url("[Cache]\r\nOther = 1\r\n")));
+    const missing = await violations(
+      mailboxCacheTtlFloor,
+      withAssignmentParameter(gcAssignment(), "SiteConfigContentBase64Url", toBase64Url("[Cache]\r\nOther = 1\r\n")),
+    );
     assert.equal(missing.length, 1);
   });
   it("counts an assignment as the VM's tuning: none besides it passes, a DSC extension beside it is a second", async () => {
@@ -64,38 +80,62 @@ describe("guest configuration assignments under the range, floor and one-tuning 
 
 describe("mailhost-guest-configuration-content-hash", () => {
   it("rejects a hash of 63 characters and a missing one, accepts 64 hex in either case", async () => {
-    const short = gcAssignment(); guestConfigurationOfCopy(short).contentHash = "A".repeat(63);
-    assert.deepEqual(await violations(guestConfigurationContentHash, short), ['GuestConfigurationAssignment "vm-mail-unit-001-tuning-assignment": properties.guestConfiguration.contentHash is "' + "A".repeat(63) + '" (63 characters); it must be the package\'s SHA-256 as 64 hex characters.']);
-    const none = gcAssignment(); delete guestConfigurationOfCopy(none).contentHash;
+    const short = gcAssignment();
+    guestConfigurationOfCopy(short).contentHash = "A".repeat(63);
+    assert.deepEqual(await violations(guestConfigurationContentHash, short), [
+      'GuestConfigurationAssignment "vm-mail-unit-001-tuning-assignment": properties.guestConfiguration.contentHash is "' +
+        "A".repeat(63) +
+        "\" (63 characters); it must be the package's SHA-256 as 64 hex characters.",
+    ]);
+    const none = gcAssignment();
+    delete guestConfigurationOfCopy(none).contentHash;
     assert.equal((await violations(guestConfigurationContentHash, none)).length, 1);
-    const notHex = gcAssignment(); guestConfigurationOfCopy(notHex).contentHash = "G".repeat(64);
+    const notHex = gcAssignment();
+    guestConfigurationOfCopy(notHex).contentHash = "G".repeat(64);
     assert.equal((await violations(guestConfigurationContentHash, notHex)).length, 1);
-    const lower = gcAssignment(); guestConfigurationOfCopy(lower).contentHash = "a".repeat(64);
+    const lower = gcAssignment();
+    guestConfigurationOfCopy(lower).contentHash = "a".repeat(64);
     assert.deepEqual(await violations(guestConfigurationContentHash, lower), []);
   });
 });
 
 describe("mailhost-guest-configuration-content-uri-https", () => {
   it("rejects an http contentUri, showing only its scheme", async () => {
-    const r = gcAssignment(); guestConfigurationOfCopy(r).contentUri = "http://st.blob.core.windows.net/c/p.zip?sig=abc";
+    const r = gcAssignment();
+    guestConfigurationOfCopy(r).contentUri = "http://st.blob.core.windows.net/c/p.zip?sig=abc";
     const found = await violations(guestConfigurationContentUriHttps, r);
-    assert.deepEqual(found, ['GuestConfigurationAssignment "vm-mail-unit-001-tuning-assignment": properties.guestConfiguration.contentUri uses http; the package must be fetched over https.']);
+    assert.deepEqual(found, [
+      'GuestConfigurationAssignment "vm-mail-unit-001-tuning-assignment": properties.guestConfiguration.contentUri uses http; the package must be fetched over https.',
+    ]);
   });
   it("reports a SAS in contentUri as a credential (value not shown)", async () => {
-    const r = gcAssignment(); guestConfigurationOfCopy(r).contentUri = "https://st.blob.core.windows.net/c/p.zip?sp=r&sig=c2VjcmV0";
+    const r = gcAssignment();
+    guestConfigurationOfCopy(r).contentUri = "https://st.blob.core.windows.net/c/p.zip?sp=r&sig=c2VjcmV0";
     const found = await violations(secretsOnlyProtected, r);
     assert.equal(found.length, 1);
-    assert.match(found[0], /carries a credential in properties\.guestConfiguration\.contentUri \(value not shown\); move it to a managed identity instead of a SAS URL/);
+    assert.match(
+      found[0],
+      /carries a credential in properties\.guestConfiguration\.contentUri \(value not shown\); move it to a managed identity instead of a SAS URL/,
+    );
     assert.ok(!found[0].includes("c2VjcmV0"));
   });
 });
 
 describe("mailhost-guest-configuration-applies", () => {
-  const withType = (type: string | undefined) => { const r = gcAssignment(); const gc = guestConfigurationOfCopy(r); if (type === undefined) delete gc.assignmentType; else gc.assignmentType = type; return r; };
+  const withType = (type: string | undefined) => {
+    const r = gcAssignment();
+    const gc = guestConfigurationOfCopy(r);
+    if (type === undefined) delete gc.assignmentType;
+    else gc.assignmentType = type;
+    return r;
+  };
   it("reports an Audit assignment on a mail host, and one without assignmentType", async () => {
     const found = await stackViolations(guestConfigurationApplies, [vm(), withType("Audit")]);
     assert.equal(found.length, 1);
-    assert.match(found[0].message, /GuestConfigurationAssignment "vm-mail-unit-001-tuning-assignment" on VirtualMachine "vm-mail-unit-001" has assignmentType "Audit": it only audits/);
+    assert.match(
+      found[0].message,
+      /GuestConfigurationAssignment "vm-mail-unit-001-tuning-assignment" on VirtualMachine "vm-mail-unit-001" has assignmentType "Audit": it only audits/,
+    );
     assert.equal((await stackViolations(guestConfigurationApplies, [vm(), withType(undefined)])).length, 1);
   });
   it("accepts ApplyAndAutoCorrect and ApplyAndMonitor, and ignores an Audit assignment on a machine outside the stack", async () => {

@@ -13,10 +13,13 @@ describe("mailhost-vm-has-monitoring-agent", () => {
     assert.deepEqual(await stackViolations(vmHasMonitoringAgent, [vm(), dsc(), ama(), dcra()]), []);
   });
   it("rejects a VM without it, with the VM's URN", async () => {
-    assert.deepEqual(await stackViolations(vmHasMonitoringAgent, [vm(), dsc(), dcra()]), [{
-      message: 'VirtualMachine "vm-mail-unit-001" has no Azure Monitor Agent extension (Microsoft.Azure.Monitor/AzureMonitorWindowsAgent): port exhaustion on it would go unnoticed; enable mailhost:monitoring.',
-      urn: VM_URN,
-    }]);
+    assert.deepEqual(await stackViolations(vmHasMonitoringAgent, [vm(), dsc(), dcra()]), [
+      {
+        message:
+          'VirtualMachine "vm-mail-unit-001" has no Azure Monitor Agent extension (Microsoft.Azure.Monitor/AzureMonitorWindowsAgent): port exhaustion on it would go unnoticed; enable mailhost:monitoring.',
+        urn: VM_URN,
+      },
+    ]);
   });
   it("does not take another extension (the DSC tuning) for the agent", async () => {
     assert.equal((await stackViolations(vmHasMonitoringAgent, [vm(), dsc()])).length, 1);
@@ -37,10 +40,13 @@ describe("mailhost-vm-has-data-collection-rule-association", () => {
     assert.deepEqual(await stackViolations(vmHasDataCollectionRuleAssociation, [vm(), lower]), []);
   });
   it("rejects a VM without an association, with the VM's URN", async () => {
-    assert.deepEqual(await stackViolations(vmHasDataCollectionRuleAssociation, [vm(), ama()]), [{
-      message: 'VirtualMachine "vm-mail-unit-001" has no data collection rule association: its Azure Monitor Agent (if any) sends no Tcpip events or TCP counters; enable mailhost:monitoring.',
-      urn: VM_URN,
-    }]);
+    assert.deepEqual(await stackViolations(vmHasDataCollectionRuleAssociation, [vm(), ama()]), [
+      {
+        message:
+          'VirtualMachine "vm-mail-unit-001" has no data collection rule association: its Azure Monitor Agent (if any) sends no Tcpip events or TCP counters; enable mailhost:monitoring.',
+        urn: VM_URN,
+      },
+    ]);
   });
   it("does not count an association with another VM, or one that names no rule", async () => {
     const other = { ...dcra(), props: { ...dcra().props, resourceUri: VM_ID.replace("vm-mail-unit-001", "vm-other") } };
@@ -61,7 +67,9 @@ describe("mailhost-alert-rule-has-action-group", () => {
     assert.deepEqual(await violations(alertRuleHasActionGroup, ama()), []);
   });
   it("rejects an alert rule with no action group, or no actions at all", async () => {
-    const expected = ['ScheduledQueryRule "mailhost-monitoring-port-space-exhausted" names no action group in actions.actionGroups: it would fire without notifying anyone.'];
+    const expected = [
+      'ScheduledQueryRule "mailhost-monitoring-port-space-exhausted" names no action group in actions.actionGroups: it would fire without notifying anyone.',
+    ];
     assert.deepEqual(await violations(alertRuleHasActionGroup, { ...alertRule(), props: { ...alertRule().props, actions: { actionGroups: [] } } }), expected);
     assert.deepEqual(await violations(alertRuleHasActionGroup, { ...alertRule(), props: { ...alertRule().props, actions: undefined } }), expected);
   });
@@ -79,10 +87,13 @@ describe("mailhost-port-usage-alert", () => {
     dataSources: { windowsEventLogs: [{ name: "events", streams: ["Microsoft-Event"], xPathQueries: [...plan.monitoring.eventXPathQueries] }] },
   };
   const dcr = () => resource("azure-native:monitor:DataCollectionRule", "mailhost-monitoring-dcr", dcrArgs);
-  const usageRule = () => resource("azure-native:monitor:ScheduledQueryRule", "mailhost-monitoring-port-usage-high", {
-    ...scheduledQueryRuleArgs,
-    criteria: { allOf: [{ query: usage.query, timeAggregation: "Total", metricMeasureColumn: "Lowest", operator: "GreaterThan", threshold: usage.threshold }] },
-  });
+  const usageRule = () =>
+    resource("azure-native:monitor:ScheduledQueryRule", "mailhost-monitoring-port-usage-high", {
+      ...scheduledQueryRuleArgs,
+      criteria: {
+        allOf: [{ query: usage.query, timeAggregation: "Total", metricMeasureColumn: "Lowest", operator: "GreaterThan", threshold: usage.threshold }],
+      },
+    });
   it("accepts a stack that collects the readings and alerts on them", async () => {
     assert.deepEqual(await stackViolations(portUsageAlert, [vm(), dcr(), usageRule(), alertRule()]), []);
   });

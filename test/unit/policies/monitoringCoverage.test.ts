@@ -16,7 +16,10 @@ describe("mailhost-collects-tuning-corrections", () => {
     (only.props.dataSources as any).windowsEventLogs = [(only.props.dataSources as any).windowsEventLogs[0]];
     const found = await stackViolations(collectsTuningCorrections, [vm(), only]);
     assert.equal(found.length, 1);
-    assert.match(found[0].message, /^The tuning's correction events are not collected: no data collection rule \(DataCollectionRule "mailhost-monitoring-dcr"\) has an XPath query on Application! with Provider\[@Name='MailhostTcpTuning'\]/);
+    assert.match(
+      found[0].message,
+      /^The tuning's correction events are not collected: no data collection rule \(DataCollectionRule "mailhost-monitoring-dcr"\) has an XPath query on Application! with Provider\[@Name='MailhostTcpTuning'\]/,
+    );
   });
   it("rejects a stack with hosts but no data collection rule, and says nothing for a stack without hosts", async () => {
     assert.match((await stackViolations(collectsTuningCorrections, [vm()]))[0].message, /the stack has no data collection rule/);
@@ -30,7 +33,12 @@ describe("mailhost-tuning-correction-alert", () => {
   });
   it("rejects a stack whose alert rules read only the Tcpip events", async () => {
     const found = await stackViolations(tuningCorrectionAlert, [vm(), alertRule()]);
-    assert.deepEqual(found.map((f) => f.message), ['No log search alert rule reads the tuning\'s correction events (Source "MailhostTcpTuning"): a host whose settings something keeps changing back alerts nobody; enable mailhost:monitoring.']);
+    assert.deepEqual(
+      found.map((f) => f.message),
+      [
+        'No log search alert rule reads the tuning\'s correction events (Source "MailhostTcpTuning"): a host whose settings something keeps changing back alerts nobody; enable mailhost:monitoring.',
+      ],
+    );
   });
 });
 
@@ -39,10 +47,13 @@ describe("mailhost-nat-gateway-alerts", () => {
     assert.deepEqual(await stackViolations(natGatewayAlerts, [natGateway(), natSnatAlert(), natDropAlert()]), []);
   });
   it("rejects a NAT gateway without the failed-SNAT alert, with the gateway's URN", async () => {
-    assert.deepEqual(await stackViolations(natGatewayAlerts, [natGateway(), natDropAlert()]), [{
-      message: 'NatGateway "mailhost-egress-ng" has no metric alert on failed SNAT connections (SNATConnectionCount with ConnectionState = Failed) that names an action group: the mail hosts\' way out could fail unnoticed; enable mailhost:monitoring.',
-      urn: NAT_URN,
-    }]);
+    assert.deepEqual(await stackViolations(natGatewayAlerts, [natGateway(), natDropAlert()]), [
+      {
+        message:
+          'NatGateway "mailhost-egress-ng" has no metric alert on failed SNAT connections (SNATConnectionCount with ConnectionState = Failed) that names an action group: the mail hosts\' way out could fail unnoticed; enable mailhost:monitoring.',
+        urn: NAT_URN,
+      },
+    ]);
   });
   it("does not take a SNAT alert without the Failed filter, or one without an action group", async () => {
     const unfiltered = natSnatAlert();

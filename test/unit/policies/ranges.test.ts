@@ -18,7 +18,15 @@ const DSC = 'VirtualMachineExtension "vm-mail-unit-001-tuning-dsc"';
 const RUN = 'VirtualMachineRunCommandByVirtualMachine "vm-mail-unit-001-tuning-runcmd"';
 
 describe("compliant fixtures pass every range policy", () => {
-  for (const policy of [tcpTimedWaitDelayRange, maxUserPortRange, dynamicPortRange, autoReusePortRange, mailboxCacheTtlFloor, maxUserPortRecommended, tcpTimedWaitDelayRecommended]) {
+  for (const policy of [
+    tcpTimedWaitDelayRange,
+    maxUserPortRange,
+    dynamicPortRange,
+    autoReusePortRange,
+    mailboxCacheTtlFloor,
+    maxUserPortRecommended,
+    tcpTimedWaitDelayRecommended,
+  ]) {
     it(`${policy.name} accepts the DSC extension, the run command and an unrelated NIC`, async () => {
       assert.deepEqual(await violations(policy, dsc()), []);
       assert.deepEqual(await violations(policy, runCommand()), []);
@@ -49,7 +57,9 @@ describe("mailhost-tcp-timed-wait-delay-range", () => {
   });
   it("finds TcpTimedWaitDelay anywhere in another extension's settings, whatever its case", async () => {
     const custom = resource("azure-native:compute:VirtualMachineExtension", "hand-written", {
-      publisher: "Microsoft.Compute", type: "CustomScriptExtension", vmName: "vm-x",
+      publisher: "Microsoft.Compute",
+      type: "CustomScriptExtension",
+      vmName: "vm-x",
       settings: { commandToExecute: "powershell -File tune.ps1", tuning: { tcptimedwaitdelay: 600 } },
     });
     assert.deepEqual(await violations(tcpTimedWaitDelayRange, custom), [
@@ -89,7 +99,11 @@ describe("mailhost-max-user-port-range", () => {
 
 describe("mailhost-dynamic-port-range-valid", () => {
   const range = (start: number, count: number, maxUserPort: number) =>
-    withDscArgument(withDscArgument(withDscArgument(dsc(), "DynamicPortRangeStartPort", start), "DynamicPortRangeNumberOfPorts", count), "MaxUserPort", maxUserPort);
+    withDscArgument(
+      withDscArgument(withDscArgument(dsc(), "DynamicPortRangeStartPort", start), "DynamicPortRangeNumberOfPorts", count),
+      "MaxUserPort",
+      maxUserPort,
+    );
   it("rejects 254 ports", async () => {
     assert.deepEqual(await violations(dynamicPortRange, range(65280, 254, 65533)), [
       `${DSC}: DynamicPortRangeNumberOfPorts = 254 is outside 255–64511 (ports), in settings.configurationArguments.DynamicPortRangeStartPort and settings.configurationArguments.DynamicPortRangeNumberOfPorts.`,
@@ -180,7 +194,10 @@ describe("mailhost-tuning-values-readable", () => {
     assert.match((await violations(tuningValuesReadable, r))[0], /carries SiteConfigContent, which the guest no longer reads/);
   });
   it("says so when the capacity numbers are missing", async () => {
-    assert.match((await violations(tuningValuesReadable, withParameter(runCommand(), "TcpTimedWaitDelay", undefined)))[0], /carries no readable TcpTimedWaitDelay/);
+    assert.match(
+      (await violations(tuningValuesReadable, withParameter(runCommand(), "TcpTimedWaitDelay", undefined)))[0],
+      /carries no readable TcpTimedWaitDelay/,
+    );
   });
 });
 
@@ -203,9 +220,12 @@ describe("advisory recommendations", () => {
 
 describe("mailhost-auto-reuse-port-range-valid", () => {
   // The fixtures' dynamic range: 10000–65534 (55535 ports).
-  const dscWith = (start: number | string, count: number | string) => withDscArgument(withDscArgument(dsc(), "AutoReusePortRangeStartPort", start), "AutoReusePortRangeNumberOfPorts", count);
-  const runWith = (start: string, count: string) => withParameter(withParameter(runCommand(), "AutoReusePortRangeStartPort", start), "AutoReusePortRangeNumberOfPorts", count);
-  const assignmentWith = (start: string, count: string) => withAssignmentParameter(withAssignmentParameter(gcAssignment(), "AutoReusePortRangeStartPort", start), "AutoReusePortRangeNumberOfPorts", count);
+  const dscWith = (start: number | string, count: number | string) =>
+    withDscArgument(withDscArgument(dsc(), "AutoReusePortRangeStartPort", start), "AutoReusePortRangeNumberOfPorts", count);
+  const runWith = (start: string, count: string) =>
+    withParameter(withParameter(runCommand(), "AutoReusePortRangeStartPort", start), "AutoReusePortRangeNumberOfPorts", count);
+  const assignmentWith = (start: string, count: string) =>
+    withAssignmentParameter(withAssignmentParameter(gcAssignment(), "AutoReusePortRangeStartPort", start), "AutoReusePortRangeNumberOfPorts", count);
   it("accepts a range strictly inside the dynamic range in every mechanism's arguments", async () => {
     assert.deepEqual(await violations(autoReusePortRange, dscWith(40000, 20000)), []);
     assert.deepEqual(await violations(autoReusePortRange, runWith("40000", "20000")), []);

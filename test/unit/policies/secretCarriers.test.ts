@@ -20,8 +20,16 @@ type Verdict = "plain" | "protected" | "never";
 type Shape = "settings" | "parameters" | "configurationParameters";
 
 /** A slot of the rule: where it sits on the resource and whether Azure protects it. */
-interface RuleSlot { readonly path: readonly string[]; readonly shape: Shape; readonly verdict: Verdict }
-interface RuleCarrier { readonly type: string; readonly base: () => TestResource; readonly slots: readonly RuleSlot[] }
+interface RuleSlot {
+  readonly path: readonly string[];
+  readonly shape: Shape;
+  readonly verdict: Verdict;
+}
+interface RuleCarrier {
+  readonly type: string;
+  readonly base: () => TestResource;
+  readonly slots: readonly RuleSlot[];
+}
 
 const extensionSlots = (prefix: string[]): RuleSlot[] => [
   { path: [...prefix, "settings"], shape: "settings", verdict: "plain" },
@@ -39,29 +47,59 @@ const guestConfigurationSlots: RuleSlot[] = [
 
 const RG = "rg-mailhost-unit";
 const vmssExtensionArgs: compute.VirtualMachineScaleSetExtensionArgs = {
-  resourceGroupName: RG, vmScaleSetName: "vmss-mail-unit", vmssExtensionName: "Microsoft.Powershell.DSC",
-  publisher: "Microsoft.Powershell", type: "DSC", typeHandlerVersion: "2.83",
-  settings: { wmfVersion: "latest", configurationArguments: { MaxUserPort: 65534 } }, protectedSettings: {},
+  resourceGroupName: RG,
+  vmScaleSetName: "vmss-mail-unit",
+  vmssExtensionName: "Microsoft.Powershell.DSC",
+  publisher: "Microsoft.Powershell",
+  type: "DSC",
+  typeHandlerVersion: "2.83",
+  settings: { wmfVersion: "latest", configurationArguments: { MaxUserPort: 65534 } },
+  protectedSettings: {},
 };
 const vmssVmExtensionArgs: compute.VirtualMachineScaleSetVMExtensionArgs = {
-  resourceGroupName: RG, vmScaleSetName: "vmss-mail-unit", instanceId: "0", vmExtensionName: "Microsoft.Powershell.DSC",
-  publisher: "Microsoft.Powershell", type: "DSC", typeHandlerVersion: "2.83", settings: { wmfVersion: "latest" }, protectedSettings: {},
+  resourceGroupName: RG,
+  vmScaleSetName: "vmss-mail-unit",
+  instanceId: "0",
+  vmExtensionName: "Microsoft.Powershell.DSC",
+  publisher: "Microsoft.Powershell",
+  type: "DSC",
+  typeHandlerVersion: "2.83",
+  settings: { wmfVersion: "latest" },
+  protectedSettings: {},
 };
 const scaleSetArgs: compute.VirtualMachineScaleSetArgs = {
-  resourceGroupName: RG, vmScaleSetName: "vmss-mail-unit",
-  virtualMachineProfile: { extensionProfile: { extensions: [{ name: "dsc", publisher: "Microsoft.Powershell", type: "DSC", typeHandlerVersion: "2.83", settings: { wmfVersion: "latest" }, protectedSettings: {} }] } },
+  resourceGroupName: RG,
+  vmScaleSetName: "vmss-mail-unit",
+  virtualMachineProfile: {
+    extensionProfile: {
+      extensions: [
+        { name: "dsc", publisher: "Microsoft.Powershell", type: "DSC", typeHandlerVersion: "2.83", settings: { wmfVersion: "latest" }, protectedSettings: {} },
+      ],
+    },
+  },
 };
 const arcExtensionArgs: hybridcompute.MachineExtensionArgs = {
-  resourceGroupName: RG, machineName: "arc-mail-unit-001", extensionName: "CustomScriptExtension",
+  resourceGroupName: RG,
+  machineName: "arc-mail-unit-001",
+  extensionName: "CustomScriptExtension",
   properties: { publisher: "Microsoft.Compute", type: "CustomScriptExtension", typeHandlerVersion: "1.10", settings: { timestamp: 1 }, protectedSettings: {} },
 };
 const vmssVmRunCommandArgs: compute.VirtualMachineScaleSetVMRunCommandArgs = {
-  resourceGroupName: RG, vmScaleSetName: "vmss-mail-unit", instanceId: "0", runCommandName: "mailhost-tuning",
-  source: { script: "param([string]$MaxUserPort)" }, parameters: [{ name: "MaxUserPort", value: "65534" }], protectedParameters: [],
+  resourceGroupName: RG,
+  vmScaleSetName: "vmss-mail-unit",
+  instanceId: "0",
+  runCommandName: "mailhost-tuning",
+  source: { script: "param([string]$MaxUserPort)" },
+  parameters: [{ name: "MaxUserPort", value: "65534" }],
+  protectedParameters: [],
 };
 const arcRunCommandArgs: hybridcompute.MachineRunCommandArgs = {
-  resourceGroupName: RG, machineName: "arc-mail-unit-001", runCommandName: "mailhost-tuning",
-  source: { script: "param([string]$MaxUserPort)" }, parameters: [{ name: "MaxUserPort", value: "65534" }], protectedParameters: [],
+  resourceGroupName: RG,
+  machineName: "arc-mail-unit-001",
+  runCommandName: "mailhost-tuning",
+  source: { script: "param([string]$MaxUserPort)" },
+  parameters: [{ name: "MaxUserPort", value: "65534" }],
+  protectedParameters: [],
 };
 const gcWithProtected: guestconfiguration.GuestConfigurationAssignmentArgs = structuredClone(gcAssignmentArgs);
 const withBothLists = (r: TestResource): TestResource => {
@@ -72,21 +110,61 @@ const withBothLists = (r: TestResource): TestResource => {
 
 /** The rule, per carrier: which slots are protected. From the docs, not from the policy. */
 const RULE: readonly RuleCarrier[] = [
-  { type: "azure-native:compute:VirtualMachineExtension", base: () => resource("azure-native:compute:VirtualMachineExtension", "ext", dscExtensionArgs), slots: extensionSlots([]) },
-  { type: "azure-native:compute:VirtualMachineScaleSetExtension", base: () => resource("azure-native:compute:VirtualMachineScaleSetExtension", "vmss-ext", vmssExtensionArgs), slots: extensionSlots([]) },
-  { type: "azure-native:compute:VirtualMachineScaleSetVMExtension", base: () => resource("azure-native:compute:VirtualMachineScaleSetVMExtension", "vmss-vm-ext", vmssVmExtensionArgs), slots: extensionSlots([]) },
-  { type: "azure-native:compute:VirtualMachineScaleSet", base: () => resource("azure-native:compute:VirtualMachineScaleSet", "vmss", scaleSetArgs), slots: extensionSlots(["virtualMachineProfile", "extensionProfile", "extensions", "0"]) },
-  { type: "azure-native:hybridcompute:MachineExtension", base: () => resource("azure-native:hybridcompute:MachineExtension", "arc-ext", arcExtensionArgs), slots: extensionSlots(["properties"]) },
-  { type: "azure-native:compute:VirtualMachineRunCommandByVirtualMachine", base: () => resource("azure-native:compute:VirtualMachineRunCommandByVirtualMachine", "runcmd", runCommandArgs), slots: runCommandSlots },
-  { type: "azure-native:compute:VirtualMachineScaleSetVMRunCommand", base: () => resource("azure-native:compute:VirtualMachineScaleSetVMRunCommand", "vmss-runcmd", vmssVmRunCommandArgs), slots: runCommandSlots },
-  { type: "azure-native:hybridcompute:MachineRunCommand", base: () => resource("azure-native:hybridcompute:MachineRunCommand", "arc-runcmd", arcRunCommandArgs), slots: runCommandSlots },
-  ...["GuestConfigurationAssignment", "GuestConfigurationAssignmentsVMSS", "GuestConfigurationHCRPAssignment", "GuestConfigurationConnectedVMwarevSphereAssignment"].map((kind): RuleCarrier => ({
-    type: `azure-native:guestconfiguration:${kind}`, base: () => withBothLists(resource(`azure-native:guestconfiguration:${kind}`, "assignment", gcWithProtected)), slots: guestConfigurationSlots,
+  {
+    type: "azure-native:compute:VirtualMachineExtension",
+    base: () => resource("azure-native:compute:VirtualMachineExtension", "ext", dscExtensionArgs),
+    slots: extensionSlots([]),
+  },
+  {
+    type: "azure-native:compute:VirtualMachineScaleSetExtension",
+    base: () => resource("azure-native:compute:VirtualMachineScaleSetExtension", "vmss-ext", vmssExtensionArgs),
+    slots: extensionSlots([]),
+  },
+  {
+    type: "azure-native:compute:VirtualMachineScaleSetVMExtension",
+    base: () => resource("azure-native:compute:VirtualMachineScaleSetVMExtension", "vmss-vm-ext", vmssVmExtensionArgs),
+    slots: extensionSlots([]),
+  },
+  {
+    type: "azure-native:compute:VirtualMachineScaleSet",
+    base: () => resource("azure-native:compute:VirtualMachineScaleSet", "vmss", scaleSetArgs),
+    slots: extensionSlots(["virtualMachineProfile", "extensionProfile", "extensions", "0"]),
+  },
+  {
+    type: "azure-native:hybridcompute:MachineExtension",
+    base: () => resource("azure-native:hybridcompute:MachineExtension", "arc-ext", arcExtensionArgs),
+    slots: extensionSlots(["properties"]),
+  },
+  {
+    type: "azure-native:compute:VirtualMachineRunCommandByVirtualMachine",
+    base: () => resource("azure-native:compute:VirtualMachineRunCommandByVirtualMachine", "runcmd", runCommandArgs),
+    slots: runCommandSlots,
+  },
+  {
+    type: "azure-native:compute:VirtualMachineScaleSetVMRunCommand",
+    base: () => resource("azure-native:compute:VirtualMachineScaleSetVMRunCommand", "vmss-runcmd", vmssVmRunCommandArgs),
+    slots: runCommandSlots,
+  },
+  {
+    type: "azure-native:hybridcompute:MachineRunCommand",
+    base: () => resource("azure-native:hybridcompute:MachineRunCommand", "arc-runcmd", arcRunCommandArgs),
+    slots: runCommandSlots,
+  },
+  ...[
+    "GuestConfigurationAssignment",
+    "GuestConfigurationAssignmentsVMSS",
+    "GuestConfigurationHCRPAssignment",
+    "GuestConfigurationConnectedVMwarevSphereAssignment",
+  ].map((kind): RuleCarrier => ({
+    type: `azure-native:guestconfiguration:${kind}`,
+    base: () => withBothLists(resource(`azure-native:guestconfiguration:${kind}`, "assignment", gcWithProtected)),
+    slots: guestConfigurationSlots,
   })),
   // Azure Policy has no secret parameter: every part of a definition or assignment is plain (the
   // estate definition's read-only package SAS, its one stated exception, is in the compliant base).
   ...["PolicyDefinition", "PolicyDefinitionAtManagementGroup"].map((kind): RuleCarrier => ({
-    type: `azure-native:authorization:${kind}`, base: () => ({ ...estateDefinition(), type: `azure-native:authorization:${kind}` }),
+    type: `azure-native:authorization:${kind}`,
+    base: () => ({ ...estateDefinition(), type: `azure-native:authorization:${kind}` }),
     slots: [["parameters"], ["metadata"], ["policyRule"]].map((path): RuleSlot => ({ path, shape: "settings", verdict: "plain" })),
   })),
   { type: "azure-native:authorization:PolicyAssignment", base: estateAssignment, slots: [{ path: ["parameters"], shape: "settings", verdict: "plain" }] },
@@ -114,15 +192,23 @@ const signature = fc.uint8Array({ minLength: 16, maxLength: 32 }).map((b) => Buf
 const secretValue = fc.oneof(
   signature.map((sig) => `?sv=2024-11-04&sr=b&sp=r&sig=${sig}`),
   fc.tuple(word, signature).map(([account, sig]) => `https://st${account}.blob.core.windows.net/c/a.zip?sv=2024-11-04&sp=r&sig=${encodeURIComponent(sig)}`),
-  fc.tuple(word, signature).map(([account, key]) => `DefaultEndpointsProtocol=https;AccountName=st${account};AccountKey=${key};EndpointSuffix=core.windows.net`),
+  fc
+    .tuple(word, signature)
+    .map(([account, key]) => `DefaultEndpointsProtocol=https;AccountName=st${account};AccountKey=${key};EndpointSuffix=core.windows.net`),
   signature.map((sig) => `Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessSignature=${sig}`),
   signature.map((body) => `-----BEGIN RSA PRIVATE KEY-----\n${body}\n-----END RSA PRIVATE KEY-----`),
 );
 /** Text around it, as when it sits inside a SiteConfig.cfg or a script. */
-const surrounded = fc.tuple(fc.constantFrom("", "[Storage]\r\nUrl = ", "prefix "), secretValue, fc.constantFrom("", "\r\n", " suffix")).map(([a, s, b]) => `${a}${s}${b}`);
+const surrounded = fc
+  .tuple(fc.constantFrom("", "[Storage]\r\nUrl = ", "prefix "), secretValue, fc.constantFrom("", "\r\n", " suffix"))
+  .map(([a, s, b]) => `${a}${s}${b}`);
 
 /** A placement of a value under a name in a slot. */
-interface Placement { readonly name: string; readonly value: string; readonly depth: readonly string[] }
+interface Placement {
+  readonly name: string;
+  readonly value: string;
+  readonly depth: readonly string[];
+}
 
 function place(base: TestResource, slot: RuleSlot, p: Placement): TestResource {
   const r = structuredClone(base);
@@ -152,35 +238,45 @@ describe("mailhost-secrets-only-in-protected-settings over every carrier and enc
   });
 
   it("a secret-looking value is rejected in a plain slot and in any guest configuration parameter, accepted in a protected slot, in any encoding, never shown", async () => {
-    await fc.assert(fc.asyncProperty(ruleSlot, encoding, surrounded, fc.constantFrom(...NEUTRAL_NAMES), depth, async ({ carrier, slot }, enc, secret, name, d) => {
-      const value = ENCODINGS[enc](secret);
-      const messages = await violations(secretsOnlyProtected, place(carrier.base(), slot, { name, value, depth: d }));
-      if (slot.verdict === "protected") {
-        assert.deepEqual(messages, []);
-      } else {
-        assert.equal(messages.length, 1, `${carrier.type} ${slot.path.join(".")} (${enc}): ${JSON.stringify(messages)}`);
-        assert.ok(messages[0].includes("(value not shown)"));
-        assert.ok(messages[0].includes(slot.path[slot.path.length - 1]), messages[0]);
-        for (const piece of [secret, value, ...secret.split(/[=&;\n]/).filter((s) => s.length >= 12)]) assert.ok(!messages[0].includes(piece), "the message shows the secret");
-        if (slot.verdict === "never") assert.match(messages[0], /Machine Configuration has no secret management.*Key Vault/);
-      }
-    }), { numRuns: 400 });
+    await fc.assert(
+      fc.asyncProperty(ruleSlot, encoding, surrounded, fc.constantFrom(...NEUTRAL_NAMES), depth, async ({ carrier, slot }, enc, secret, name, d) => {
+        const value = ENCODINGS[enc](secret);
+        const messages = await violations(secretsOnlyProtected, place(carrier.base(), slot, { name, value, depth: d }));
+        if (slot.verdict === "protected") {
+          assert.deepEqual(messages, []);
+        } else {
+          assert.equal(messages.length, 1, `${carrier.type} ${slot.path.join(".")} (${enc}): ${JSON.stringify(messages)}`);
+          assert.ok(messages[0].includes("(value not shown)"));
+          assert.ok(messages[0].includes(slot.path[slot.path.length - 1]), messages[0]);
+          for (const piece of [secret, value, ...secret.split(/[=&;\n]/).filter((s) => s.length >= 12)])
+            assert.ok(!messages[0].includes(piece), "the message shows the secret");
+          if (slot.verdict === "never") assert.match(messages[0], /Machine Configuration has no secret management.*Key Vault/);
+        }
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it("a value under a credential's name is rejected in a plain slot and in any guest configuration parameter, accepted in a protected slot", async () => {
     const secretName = fc.constantFrom("AdminPassword", "storageAccountKey", "apiKey", "configurationUrlSasToken", "ClientSecret", "ConnectionString");
-    await fc.assert(fc.asyncProperty(ruleSlot, encoding, word, secretName, depth, async ({ carrier, slot }, enc, plain, name, d) => {
-      const messages = await violations(secretsOnlyProtected, place(carrier.base(), slot, { name, value: ENCODINGS[enc](`pw-${plain}`), depth: d }));
-      assert.equal(messages.length, slot.verdict === "protected" ? 0 : 1, `${carrier.type} ${slot.path.join(".")}: ${JSON.stringify(messages)}`);
-    }), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(ruleSlot, encoding, word, secretName, depth, async ({ carrier, slot }, enc, plain, name, d) => {
+        const messages = await violations(secretsOnlyProtected, place(carrier.base(), slot, { name, value: ENCODINGS[enc](`pw-${plain}`), depth: d }));
+        assert.equal(messages.length, slot.verdict === "protected" ? 0 : 1, `${carrier.type} ${slot.path.join(".")}: ${JSON.stringify(messages)}`);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("a value that is no credential is accepted in every slot, in any encoding", async () => {
     // No '=', '-' or ':' in the alphabet: no `sig=`, no PEM armour, no `AccountKey=` can appear.
     const text = fc.stringMatching(/^[A-Za-z0-9 .,\r\n[\]]{1,80}$/);
-    await fc.assert(fc.asyncProperty(ruleSlot, encoding, text, fc.constantFrom(...NEUTRAL_NAMES), depth, async ({ carrier, slot }, enc, t, name, d) => {
-      assert.deepEqual(await violations(secretsOnlyProtected, place(carrier.base(), slot, { name, value: ENCODINGS[enc](t), depth: d })), []);
-    }), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(ruleSlot, encoding, text, fc.constantFrom(...NEUTRAL_NAMES), depth, async ({ carrier, slot }, enc, t, name, d) => {
+        assert.deepEqual(await violations(secretsOnlyProtected, place(carrier.base(), slot, { name, value: ENCODINGS[enc](t), depth: d })), []);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("reads every URL a carrier fetches or writes: a SAS there is a credential, a managed identity the remedy", async () => {
@@ -211,19 +307,25 @@ describe("mailhost-secrets-only-in-protected-settings over every carrier and enc
     content.value = Buffer.from(`${text}[Storage]\r\nUrl = https://st.blob.core.windows.net/c?sv=2024-11-04&sig=c2VjcmV0\r\n`, "utf8").toString("base64url");
     const messages = await violations(secretsOnlyProtected, r);
     assert.equal(messages.length, 1);
-    assert.match(messages[0], /configurationParameter\[\[MailhostTcpTuning\]MailhostTcpTuning;SiteConfigContentBase64Url\] \(value not shown\); Machine Configuration has no secret management/);
+    assert.match(
+      messages[0],
+      /configurationParameter\[\[MailhostTcpTuning\]MailhostTcpTuning;SiteConfigContentBase64Url\] \(value not shown\); Machine Configuration has no secret management/,
+    );
     assert.doesNotMatch(messages[0], /move it to configurationProtectedParameter/);
     assert.ok(!messages[0].includes("c2VjcmV0"));
   });
 
   it("says why a guest configuration parameter is no place for a secret, for the product's own assignment", async () => {
     const r = withBothLists(resource("azure-native:guestconfiguration:GuestConfigurationAssignment", "vm-mail-unit-001-tuning-assignment", gcAssignmentArgs));
-    (r.props.properties as any).guestConfiguration.configurationProtectedParameter.push({ name: "[MailhostTcpTuning]MailhostTcpTuning;ServicePassword", value: "hunter2-Hunter2" });
+    (r.props.properties as any).guestConfiguration.configurationProtectedParameter.push({
+      name: "[MailhostTcpTuning]MailhostTcpTuning;ServicePassword",
+      value: "hunter2-Hunter2",
+    });
     assert.deepEqual(await violations(secretsOnlyProtected, r), [
-      'GuestConfigurationAssignment "vm-mail-unit-001-tuning-assignment" carries a credential in properties.guestConfiguration.configurationProtectedParameter[[MailhostTcpTuning]MailhostTcpTuning;ServicePassword] (value not shown); '
-      + "Machine Configuration has no secret management (Microsoft Learn, \"Migrating from the DSC extension to machine configuration\": secrets management has not been implemented), "
-      + "so no assignment parameter, configurationProtectedParameter included, may carry a secret; keep it in Key Vault and let the machine fetch it at run time "
-      + "(the Key Vault VM extension, or the configuration reading Key Vault with the machine's managed identity).",
+      'GuestConfigurationAssignment "vm-mail-unit-001-tuning-assignment" carries a credential in properties.guestConfiguration.configurationProtectedParameter[[MailhostTcpTuning]MailhostTcpTuning;ServicePassword] (value not shown); ' +
+        'Machine Configuration has no secret management (Microsoft Learn, "Migrating from the DSC extension to machine configuration": secrets management has not been implemented), ' +
+        "so no assignment parameter, configurationProtectedParameter included, may carry a secret; keep it in Key Vault and let the machine fetch it at run time " +
+        "(the Key Vault VM extension, or the configuration reading Key Vault with the machine's managed identity).",
     ]);
   });
 });

@@ -8,10 +8,15 @@ import * as path from "node:path";
 import { REPO_ROOT } from "../../support/stacks";
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
-  engines: { node: string }; scripts: Record<string, string>; allowScripts?: Record<string, boolean>;
+  engines: { node: string };
+  scripts: Record<string, string>;
+  allowScripts?: Record<string, boolean>;
 };
 const guard = path.join(REPO_ROOT, "scripts", "check-node.js");
-const { minimumOf, nodeVersionProblem } = require(guard) as { minimumOf: (r: string) => number[]; nodeVersionProblem: (v: string, r: string) => string | undefined };
+const { minimumOf, nodeVersionProblem } = require(guard) as {
+  minimumOf: (r: string) => number[];
+  nodeVersionProblem: (v: string, r: string) => string | undefined;
+};
 
 /** Runs the guard as `npm test` would, in a Node.js that reports `version`. */
 function runGuardAs(version: string): { status: number | null; stderr: string } {
@@ -44,7 +49,9 @@ describe("npm test: Node.js version first", () => {
 describe("npm ci: install scripts settled", () => {
   it("gives every dependency with an install script an allowScripts decision", () => {
     const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { hasInstallScript?: boolean }> };
-    const withScripts = Object.entries(lock.packages).filter(([, p]) => p.hasInstallScript).map(([key]) => key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length));
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, p]) => p.hasInstallScript)
+      .map(([key]) => key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length));
     assert.ok(withScripts.length > 0);
     for (const name of withScripts) assert.equal(typeof pkg.allowScripts?.[name], "boolean", `${name} has an install script but no allowScripts entry`);
   });

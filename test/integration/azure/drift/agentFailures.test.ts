@@ -22,17 +22,38 @@ import { inSyncReport } from "../../../support/collectorReports";
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 const prod = planOf(REPO_ROOT, "prod");
 const standIns: ArmStandIn[] = [];
-after(async () => { await Promise.all(standIns.map((s) => s.close())); });
+after(async () => {
+  await Promise.all(standIns.map((s) => s.close()));
+});
 
 const AGENT_ERROR = { code: "DSC::RESOURCE::FAILURE", phrase: "The agent failed to compute compliance status: the configuration could not be run." };
 /** What our resource writes for a value that differs (guest module, New-MailhostReason). */
-const measured = { code: `${REASON_CODE_PREFIX}TcpTimedWaitDelay`, phrase: `TcpTimedWaitDelay is 240, not the desired value. actual=240; desired=${prod.tuning.tcpTimedWaitDelay}` };
+const measured = {
+  code: `${REASON_CODE_PREFIX}TcpTimedWaitDelay`,
+  phrase: `TcpTimedWaitDelay is 240, not the desired value. actual=240; desired=${prod.tuning.tcpTimedWaitDelay}`,
+};
 
-interface Case { change: RowChange; status: "unknown" | "drifted" | "in-sync"; reason?: RegExp }
+interface Case {
+  change: RowChange;
+  status: "unknown" | "drifted" | "in-sync";
+  reason?: RegExp;
+}
 
-async function driftRun(cases: Case[], args: string[]): Promise<{ code: number | null; report: { exitCode: number; hosts: Array<{ name: string; status: string; reason?: string; remediation?: unknown }> }; s: ArmStandIn; stderr: string }> {
+async function driftRun(
+  cases: Case[],
+  args: string[],
+): Promise<{
+  code: number | null;
+  report: { exitCode: number; hosts: Array<{ name: string; status: string; reason?: string; remediation?: unknown }> };
+  s: ArmStandIn;
+  stderr: string;
+}> {
   assert.ok(cases.length <= prod.hosts.length);
-  const s = await ArmStandIn.start(SUBSCRIPTION, prod.names.resourceGroup, prod.hosts.map((h) => ({ name: h.name, tags: { [STACK_TAG]: prod.stack }, behaviour: { stdout: JSON.stringify(inSyncReport(prod)) } })));
+  const s = await ArmStandIn.start(
+    SUBSCRIPTION,
+    prod.names.resourceGroup,
+    prod.hosts.map((h) => ({ name: h.name, tags: { [STACK_TAG]: prod.stack }, behaviour: { stdout: JSON.stringify(inSyncReport(prod)) } })),
+  );
   standIns.push(s);
   const expected = expectedAssignment(prod.tuning, readModuleFolder(GUEST_MODULE.dir));
   const now = new Date().toISOString();
@@ -40,30 +61,75 @@ async function driftRun(cases: Case[], args: string[]): Promise<{ code: number |
   // The assignments as ARM holds them, for --remediate, which re-sends a drifted host's assignment.
   for (const h of prod.hosts) {
     s.setAssignment(h.name, {
-      name: "MailhostTcpTuning", location: "westeurope",
-      properties: { context: "mailhost-iac", complianceStatus: "NonCompliant", guestConfiguration: {
-        name: "MailhostTcpTuning", version: "1.0.0", contentHash: expected.contentHash, assignmentType: "ApplyAndAutoCorrect",
-        contentUri: `https://stmailhostprod.blob.core.windows.net/guest-configuration/MailhostTcpTuning-${expected.contentHash}.zip`,
-        configurationParameter: Object.entries(expected.parameters).map(([name, value]) => ({ name, value })),
-      } },
+      name: "MailhostTcpTuning",
+      location: "westeurope",
+      properties: {
+        context: "mailhost-iac",
+        complianceStatus: "NonCompliant",
+        guestConfiguration: {
+          name: "MailhostTcpTuning",
+          version: "1.0.0",
+          contentHash: expected.contentHash,
+          assignmentType: "ApplyAndAutoCorrect",
+          contentUri: `https://stmailhostprod.blob.core.windows.net/guest-configuration/MailhostTcpTuning-${expected.contentHash}.zip`,
+          configurationParameter: Object.entries(expected.parameters).map(([name, value]) => ({ name, value })),
+        },
+      },
     });
   }
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--subscription", SUBSCRIPTION,
-      "--arm-endpoint", s.endpoint, "--format", "json", "--retry-delay", "10", "--poll-interval", "10", ...args], {
-      cwd: REPO_ROOT, env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile },
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(REPO_ROOT, "bin", "mailhost.js"),
+        "drift",
+        "--stack",
+        "prod",
+        "--subscription",
+        SUBSCRIPTION,
+        "--arm-endpoint",
+        s.endpoint,
+        "--format",
+        "json",
+        "--retry-delay",
+        "10",
+        "--poll-interval",
+        "10",
+        ...args,
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile },
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
     });
-    let stdout = ""; let stderr = "";
-    child.stdout.on("data", (d) => { stdout += d; });
-    child.stderr.on("data", (d) => { stderr += d; });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
     child.on("close", (code) => resolve({ code, report: JSON.parse(stdout || "{}"), s, stderr }));
   });
 }
 
 describe("mailhost drift --source graph: agent failures are unknown, never drifted", { concurrency: 2 }, () => {
   const unknownCases: Case[] = [
-    { change: { complianceStatus: "NonCompliant", reasons: [AGENT_ERROR] }, status: "unknown", reason: /DSC::RESOURCE::FAILURE: The agent failed to compute compliance status/ },
-    { change: { complianceStatus: "NonCompliant", resourceId: INVALID_PACKAGE_RESOURCE_ID, reasons: [{ code: "GuestConfiguration:Package", phrase: "The package was rejected." }] }, status: "unknown", reason: /invalid assignment package/ },
+    {
+      change: { complianceStatus: "NonCompliant", reasons: [AGENT_ERROR] },
+      status: "unknown",
+      reason: /DSC::RESOURCE::FAILURE: The agent failed to compute compliance status/,
+    },
+    {
+      change: {
+        complianceStatus: "NonCompliant",
+        resourceId: INVALID_PACKAGE_RESOURCE_ID,
+        reasons: [{ code: "GuestConfiguration:Package", phrase: "The package was rejected." }],
+      },
+      status: "unknown",
+      reason: /invalid assignment package/,
+    },
     { change: { complianceStatus: "NonCompliant", noResources: true }, status: "unknown", reason: /no per-resource result/ },
     { change: { complianceStatus: "NonCompliant", parameters: {} }, status: "unknown", reason: /empty configurationParameter list/ },
   ];

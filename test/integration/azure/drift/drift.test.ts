@@ -31,28 +31,48 @@ const dev = planOf(REPO_ROOT, "dev");
 /** staging keeps the DSC extension (prod moved to Machine Configuration): the DSC-only cases use it. */
 const dscPlan = planOf(REPO_ROOT, "staging");
 const standIns: ArmStandIn[] = [];
-after(async () => { await Promise.all(standIns.map((s) => s.close())); });
+after(async () => {
+  await Promise.all(standIns.map((s) => s.close()));
+});
 
 const inSync = inSyncReport;
 const out = (r: CollectorReport) => JSON.stringify(r);
 
 async function standIn(plan: FleetPlan, behaviours: Record<string, VmBehaviour>, extra: StandInVm[] = []): Promise<ArmStandIn> {
-  const vms: StandInVm[] = plan.hosts.map((h) => ({ name: h.name, tags: { [STACK_TAG]: plan.stack, environment: plan.stack }, behaviour: behaviours[h.name] ?? { stdout: out(inSync(plan)) } }));
+  const vms: StandInVm[] = plan.hosts.map((h) => ({
+    name: h.name,
+    tags: { [STACK_TAG]: plan.stack, environment: plan.stack },
+    behaviour: behaviours[h.name] ?? { stdout: out(inSync(plan)) },
+  }));
   const s = await ArmStandIn.start(SUBSCRIPTION, plan.names.resourceGroup, [...vms, ...extra]);
   standIns.push(s);
   return s;
 }
 
-function drift(s: ArmStandIn, plan: FleetPlan, options: Partial<Parameters<typeof runDrift>[0]> = {}, arm: Partial<ConstructorParameters<typeof ArmCompute>[0]> = {}): Promise<DriftReport> {
+function drift(
+  s: ArmStandIn,
+  plan: FleetPlan,
+  options: Partial<Parameters<typeof runDrift>[0]> = {},
+  arm: Partial<ConstructorParameters<typeof ArmCompute>[0]> = {},
+): Promise<DriftReport> {
   const client = new ArmCompute({
-    subscriptionId: SUBSCRIPTION, endpoint: s.endpoint, tlsCa: s.ca, pollIntervalMs: 10, retryDelayMs: 10, maxRetries: 3,
-    credential: { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) }, ...arm,
+    subscriptionId: SUBSCRIPTION,
+    endpoint: s.endpoint,
+    tlsCa: s.ca,
+    pollIntervalMs: 10,
+    retryDelayMs: 10,
+    maxRetries: 3,
+    credential: { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) },
+    ...arm,
   });
   return runDrift({ plan, arm: client, subscription: SUBSCRIPTION, timeoutSeconds: 30, ...options });
 }
 
 const host = (r: DriftReport, name: string) => r.hosts.find((h) => h.name === name)!;
-const off = (r: DriftReport, name: string) => host(r, name).settings.filter((s) => s.status !== "in-sync").map((s) => s.setting);
+const off = (r: DriftReport, name: string) =>
+  host(r, name)
+    .settings.filter((s) => s.status !== "in-sync")
+    .map((s) => s.setting);
 const first = prod.hosts[0].name;
 
 describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
@@ -60,7 +80,10 @@ describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
     const s = await standIn(prod, {});
     const r = await drift(s, prod);
     assert.equal(driftExitCode(r), 0, JSON.stringify(r, null, 1));
-    assert.deepEqual(r.hosts.map((h) => [h.name, h.status]), prod.hosts.map((h) => [h.name, "in-sync"]));
+    assert.deepEqual(
+      r.hosts.map((h) => [h.name, h.status]),
+      prod.hosts.map((h) => [h.name, "in-sync"]),
+    );
     for (const h of prod.hosts) {
       const runs = s.scripts.get(h.name)!;
       assert.equal(runs.length, 1);
@@ -109,9 +132,17 @@ describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
     const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: null, MaxUserPort: null })) } });
     const r = await drift(s, prod);
     const settings = host(r, first).settings;
-    assert.deepEqual(settings.find((x) => x.setting === "TcpTimedWaitDelay"), {
-      setting: "TcpTimedWaitDelay", configKey: "mailhost:tcp.tcpTimedWaitDelay", desired: "30 s", actual: "absent (Windows default 120 s)", status: "drifted", dangerous: false,
-    });
+    assert.deepEqual(
+      settings.find((x) => x.setting === "TcpTimedWaitDelay"),
+      {
+        setting: "TcpTimedWaitDelay",
+        configKey: "mailhost:tcp.tcpTimedWaitDelay",
+        desired: "30 s",
+        actual: "absent (Windows default 120 s)",
+        status: "drifted",
+        dangerous: false,
+      },
+    );
     assert.equal(settings.find((x) => x.setting === "MaxUserPort")?.actual, "absent (Windows default none: no legacy cap)");
     // dev wants 120 s, which is what an absent value means: in sync.
     const d = await standIn(dev, { [dev.hosts[0].name]: { stdout: out(inSync(dev, { TcpTimedWaitDelay: null })) } });
@@ -126,7 +157,9 @@ describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
   });
 
   it("reports a value the collector could not read as unknown, not as Windows' default", async () => {
-    const d = await standIn(dev, { [dev.hosts[0].name]: { stdout: out(inSync(dev, { TcpTimedWaitDelay: null, Errors: ["TcpTimedWaitDelay: Requested registry access is not allowed."] })) } });
+    const d = await standIn(dev, {
+      [dev.hosts[0].name]: { stdout: out(inSync(dev, { TcpTimedWaitDelay: null, Errors: ["TcpTimedWaitDelay: Requested registry access is not allowed."] })) },
+    });
     const r = await drift(d, dev);
     const setting = r.hosts[0].settings.find((x) => x.setting === "TcpTimedWaitDelay")!;
     assert.equal(setting.status, "unknown");
@@ -137,7 +170,9 @@ describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
   it("flags a value outside the valid range as dangerous drift", async () => {
     const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: 400, MailboxCacheTTL: 30 })) } });
     const r = await drift(s, prod);
-    const bad = host(r, first).settings.filter((x) => x.dangerous).map((x) => x.setting);
+    const bad = host(r, first)
+      .settings.filter((x) => x.dangerous)
+      .map((x) => x.setting);
     assert.deepEqual(bad, ["TcpTimedWaitDelay", "MailboxCacheTTL"]);
   });
 
@@ -200,7 +235,8 @@ describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
   it("checks only the VMs that carry the stack's tag, and reports planned hosts that are missing", async () => {
     const stranger: StandInVm = { name: "vm-other", tags: { [STACK_TAG]: "staging" }, behaviour: { stdout: "" } };
     const s = await ArmStandIn.start(SUBSCRIPTION, prod.names.resourceGroup, [
-      ...prod.hosts.slice(1).map((h) => ({ name: h.name, tags: { [STACK_TAG]: "prod" }, behaviour: { stdout: out(inSync(prod)) } })), stranger,
+      ...prod.hosts.slice(1).map((h) => ({ name: h.name, tags: { [STACK_TAG]: "prod" }, behaviour: { stdout: out(inSync(prod)) } })),
+      stranger,
     ]);
     standIns.push(s);
     const r = await drift(s, prod);
@@ -209,8 +245,13 @@ describe("mailhost drift against the ARM stand-in", { concurrency: 4 }, () => {
   });
 
   it("checks 50 hosts with at most 8 in flight and reports every one", async () => {
-    const big: FleetPlan = { ...prod, hosts: Array.from({ length: 50 }, (_, i) => ({ ...prod.hosts[0], index: i + 1, name: `vm-mail-prod-${String(i + 1).padStart(3, "0")}` })) };
-    const behaviours = Object.fromEntries(big.hosts.map((h, i) => [h.name, { stdout: out(inSync(prod, i % 7 === 0 ? { MailboxCacheTTL: 600 } : {})), pollsInProgress: 3 }]));
+    const big: FleetPlan = {
+      ...prod,
+      hosts: Array.from({ length: 50 }, (_, i) => ({ ...prod.hosts[0], index: i + 1, name: `vm-mail-prod-${String(i + 1).padStart(3, "0")}` })),
+    };
+    const behaviours = Object.fromEntries(
+      big.hosts.map((h, i) => [h.name, { stdout: out(inSync(prod, i % 7 === 0 ? { MailboxCacheTTL: 600 } : {})), pollsInProgress: 3 }]),
+    );
     const s = await standIn(big, behaviours);
     const r = await drift(s, big, { concurrency: 8 });
     assert.equal(r.hosts.length, 50);
@@ -225,7 +266,13 @@ describe("mailhost drift --remediate", { concurrency: 2 }, () => {
     const first = dscPlan.hosts[0].name;
     const s = await standIn(dscPlan, { [first]: { stdout: out(inSync(dscPlan, { TcpTimedWaitDelay: 240 })) } });
     const questions: string[] = [];
-    const r = await drift(s, dscPlan, { remediate: true, confirm: async (q) => { questions.push(q); return true; } });
+    const r = await drift(s, dscPlan, {
+      remediate: true,
+      confirm: async (q) => {
+        questions.push(q);
+        return true;
+      },
+    });
     assert.equal(questions.length, 1);
     assert.match(questions[0], new RegExp(`on 1 drifted host\\(s\\): ${first}\\?$`));
     assert.deepEqual([...s.extensionUpdates.keys()], [first]);
@@ -246,11 +293,21 @@ describe("mailhost drift --remediate", { concurrency: 2 }, () => {
   it("runs the tuning script again on drifted run-command hosts only, with --yes", async () => {
     const three: FleetPlan = { ...dev, hosts: [0, 1, 2].map((i) => ({ ...dev.hosts[0], index: i + 1, name: `vm-mail-dev-00${i + 1}` })) };
     const tuningResult = JSON.stringify({ RegistryChanged: true, RebootRequired: true });
-    const s = await standIn(three, {
-      // The collector gets only SiteConfigPathBase64Url; the tuning script gets the tuning parameters.
-      "vm-mail-dev-002": { stdout: (_script, parameters) => ("ContentHash" in parameters ? tuningResult : out(inSync(dev, { MailboxCacheTTL: 60 }))) },
-    }, []);
-    const r = await drift(s, three, { remediate: true, yes: true, confirm: async () => { throw new Error("must not ask with --yes"); } });
+    const s = await standIn(
+      three,
+      {
+        // The collector gets only SiteConfigPathBase64Url; the tuning script gets the tuning parameters.
+        "vm-mail-dev-002": { stdout: (_script, parameters) => ("ContentHash" in parameters ? tuningResult : out(inSync(dev, { MailboxCacheTTL: 60 }))) },
+      },
+      [],
+    );
+    const r = await drift(s, three, {
+      remediate: true,
+      yes: true,
+      confirm: async () => {
+        throw new Error("must not ask with --yes");
+      },
+    });
     assert.equal(host(r, "vm-mail-dev-002").remediation?.outcome, "applied");
     const runs = s.scripts.get("vm-mail-dev-002")!;
     assert.equal(runs.length, 2);
@@ -305,16 +362,54 @@ describe("mailhost drift --remediate on Machine Configuration hosts", { concurre
     const now = new Date().toISOString();
     const [, b] = prod.hosts;
     for (const h of prod.hosts) s.setAssignment(h.name, deployedAssignment(prod, h.name, h.name === b.name ? "NonCompliant" : "Compliant"));
-    s.graphRows = prod.hosts.map((h) => assignmentRow(SUBSCRIPTION, prod.names.resourceGroup, h.name, expected, now, h.name === b.name
-      ? { complianceStatus: "NonCompliant", reasons: [{ code: `${REASON_CODE_PREFIX}TcpTimedWaitDelay`, phrase: `TcpTimedWaitDelay is 240 s. actual=240; desired=${prod.tuning.tcpTimedWaitDelay}` }] }
-      : {}));
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--subscription", SUBSCRIPTION,
-      "--arm-endpoint", s.endpoint, "--format", "json", "--retry-delay", "10", "--remediate", "--yes"], {
-      cwd: REPO_ROOT, env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile },
+    s.graphRows = prod.hosts.map((h) =>
+      assignmentRow(
+        SUBSCRIPTION,
+        prod.names.resourceGroup,
+        h.name,
+        expected,
+        now,
+        h.name === b.name
+          ? {
+              complianceStatus: "NonCompliant",
+              reasons: [
+                { code: `${REASON_CODE_PREFIX}TcpTimedWaitDelay`, phrase: `TcpTimedWaitDelay is 240 s. actual=240; desired=${prod.tuning.tcpTimedWaitDelay}` },
+              ],
+            }
+          : {},
+      ),
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(REPO_ROOT, "bin", "mailhost.js"),
+        "drift",
+        "--stack",
+        "prod",
+        "--subscription",
+        SUBSCRIPTION,
+        "--arm-endpoint",
+        s.endpoint,
+        "--format",
+        "json",
+        "--retry-delay",
+        "10",
+        "--remediate",
+        "--yes",
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile },
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
     });
-    let stdout = ""; let stderr = "";
-    child.stdout.on("data", (d) => { stdout += d; });
-    child.stderr.on("data", (d) => { stderr += d; });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     assert.equal(code, 1, stderr);
     const report = JSON.parse(stdout);
@@ -328,13 +423,17 @@ describe("mailhost drift --remediate on Machine Configuration hosts", { concurre
     const held = deployedAssignment(prod, b.name, "NonCompliant") as any;
     const sent = puts[0] as any;
     assert.deepEqual(sent, {
-      name: held.name, location: held.location,
+      name: held.name,
+      location: held.location,
       properties: {
         context: held.properties.context,
         guestConfiguration: {
-          name: held.properties.guestConfiguration.name, version: held.properties.guestConfiguration.version,
-          contentUri: held.properties.guestConfiguration.contentUri, contentHash: held.properties.guestConfiguration.contentHash,
-          contentManagedIdentity: held.properties.guestConfiguration.contentManagedIdentity, assignmentType: held.properties.guestConfiguration.assignmentType,
+          name: held.properties.guestConfiguration.name,
+          version: held.properties.guestConfiguration.version,
+          contentUri: held.properties.guestConfiguration.contentUri,
+          contentHash: held.properties.guestConfiguration.contentHash,
+          contentManagedIdentity: held.properties.guestConfiguration.contentManagedIdentity,
+          assignmentType: held.properties.guestConfiguration.assignmentType,
           configurationParameter: held.properties.guestConfiguration.configurationParameter,
         },
       },
@@ -383,10 +482,21 @@ describe("mailhost drift --remediate on Machine Configuration hosts", { concurre
 
 describe("collector output parsing", () => {
   it("any output string yields a verdict and never throws", () => {
-    fc.assert(fc.property(fc.oneof(fc.string(), fc.json(), fc.constant(out(inSync(prod))).map((s) => s.slice(0, 50)), fc.jsonValue().map((v) => JSON.stringify(v))), (text) => {
-      const parsed = parseCollectorOutput(text);
-      assert.ok(parsed.ok ? typeof parsed.report.CollectedAt === "string" : parsed.reason.length > 0);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.constant(out(inSync(prod))).map((s) => s.slice(0, 50)),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+        ),
+        (text) => {
+          const parsed = parseCollectorOutput(text);
+          assert.ok(parsed.ok ? typeof parsed.report.CollectedAt === "string" : parsed.reason.length > 0);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
   it("takes the last JSON line, after any noise", () => {
     const parsed = parseCollectorOutput(`noise\r\n${out(inSync(prod))}\r\n`);
@@ -397,24 +507,60 @@ describe("collector output parsing", () => {
 describe("the mailhost drift command", () => {
   it("runs end to end with --arm-endpoint and AZURE_ACCESS_TOKEN, and annotates the stack file's keys", async () => {
     const s = await standIn(prod, { [first]: { stdout: out(inSync(prod, { TcpTimedWaitDelay: 240 })) } });
-    const run = (format: string) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--subscription", SUBSCRIPTION,
-        "--arm-endpoint", s.endpoint, "--format", format, "--poll-interval", "10", "--retry-delay", "10", "--source", "run-command"], {
-        cwd: REPO_ROOT, env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile },
+    const run = (format: string) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [
+            path.join(REPO_ROOT, "bin", "mailhost.js"),
+            "drift",
+            "--stack",
+            "prod",
+            "--subscription",
+            SUBSCRIPTION,
+            "--arm-endpoint",
+            s.endpoint,
+            "--format",
+            format,
+            "--poll-interval",
+            "10",
+            "--retry-delay",
+            "10",
+            "--source",
+            "run-command",
+          ],
+          {
+            cwd: REPO_ROOT,
+            env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile },
+          },
+        );
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => {
+          stdout += d;
+        });
+        child.stderr.on("data", (d) => {
+          stderr += d;
+        });
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
       });
-      let stdout = ""; let stderr = "";
-      child.stdout.on("data", (d) => { stdout += d; });
-      child.stderr.on("data", (d) => { stderr += d; });
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
     const json = await run("json");
     assert.equal(json.code, 1, json.stderr);
     const report = JSON.parse(json.stdout);
     assert.equal(report.exitCode, 1);
     assert.equal(report.hosts.length, 4);
     const github = await run("github");
-    const line = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8").split("\n").findIndex((l) => l.includes("tcpTimedWaitDelay:")) + 1;
-    assert.ok(github.stdout.includes(`::warning file=Pulumi.prod.yaml,line=${line},title=drift%3A ${first} TcpTimedWaitDelay::${first}: TcpTimedWaitDelay is 240 s, desired 30 s.`), github.stdout);
+    const line =
+      fs
+        .readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8")
+        .split("\n")
+        .findIndex((l) => l.includes("tcpTimedWaitDelay:")) + 1;
+    assert.ok(
+      github.stdout.includes(
+        `::warning file=Pulumi.prod.yaml,line=${line},title=drift%3A ${first} TcpTimedWaitDelay::${first}: TcpTimedWaitDelay is 240 s, desired 30 s.`,
+      ),
+      github.stdout,
+    );
     const text = await run("text");
     assert.match(text.stdout, new RegExp(`${first}\\s+DRIFTED\\s+TcpTimedWaitDelay\\s+30 s\\s+240 s`));
   });
@@ -424,37 +570,104 @@ describe("the mailhost drift command", () => {
     const expected = expectedAssignment(prod.tuning, readModuleFolder(GUEST_MODULE.dir));
     const now = new Date().toISOString();
     const [a, b] = prod.hosts;
-    s.graphRows = prod.hosts.map((h) => assignmentRow(SUBSCRIPTION, prod.names.resourceGroup, h.name, expected, now, h.name === b.name
-      ? { complianceStatus: "NonCompliant", reasons: [{ code: `${REASON_CODE_PREFIX}TcpTimedWaitDelay`, phrase: `TcpTimedWaitDelay is 240 s. actual=240; desired=${prod.tuning.tcpTimedWaitDelay}` }] }
-      : {}));
-    const run = (args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--subscription", SUBSCRIPTION,
-        "--arm-endpoint", s.endpoint, "--format", "json", "--retry-delay", "10", ...args], {
-        cwd: REPO_ROOT, env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile },
+    s.graphRows = prod.hosts.map((h) =>
+      assignmentRow(
+        SUBSCRIPTION,
+        prod.names.resourceGroup,
+        h.name,
+        expected,
+        now,
+        h.name === b.name
+          ? {
+              complianceStatus: "NonCompliant",
+              reasons: [
+                { code: `${REASON_CODE_PREFIX}TcpTimedWaitDelay`, phrase: `TcpTimedWaitDelay is 240 s. actual=240; desired=${prod.tuning.tcpTimedWaitDelay}` },
+              ],
+            }
+          : {},
+      ),
+    );
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [
+            path.join(REPO_ROOT, "bin", "mailhost.js"),
+            "drift",
+            "--stack",
+            "prod",
+            "--subscription",
+            SUBSCRIPTION,
+            "--arm-endpoint",
+            s.endpoint,
+            "--format",
+            "json",
+            "--retry-delay",
+            "10",
+            ...args,
+          ],
+          {
+            cwd: REPO_ROOT,
+            env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile },
+          },
+        );
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => {
+          stdout += d;
+        });
+        child.stderr.on("data", (d) => {
+          stderr += d;
+        });
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
       });
-      let stdout = ""; let stderr = "";
-      child.stdout.on("data", (d) => { stdout += d; });
-      child.stderr.on("data", (d) => { stderr += d; });
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
     const all = await run([]);
     assert.equal(all.code, 1, all.stderr);
     const report = JSON.parse(all.stdout);
     assert.equal(report.source, "graph");
-    assert.deepEqual(report.hosts.map((h: { name: string; status: string }) => [h.name, h.status]).sort(), prod.hosts.map((h) => [h.name, h.name === b.name ? "drifted" : "in-sync"]).sort());
+    assert.deepEqual(
+      report.hosts.map((h: { name: string; status: string }) => [h.name, h.status]).sort(),
+      prod.hosts.map((h) => [h.name, h.name === b.name ? "drifted" : "in-sync"]).sort(),
+    );
     assert.equal(s.runCommandPosts.size, 0);
     const one = await run(["--host", a.name]);
     assert.equal(one.code, 0, one.stderr);
-    assert.deepEqual(JSON.parse(one.stdout).hosts.map((h: { name: string }) => h.name), [a.name]);
+    assert.deepEqual(
+      JSON.parse(one.stdout).hosts.map((h: { name: string }) => h.name),
+      [a.name],
+    );
     const refused = await run(["--source", "graph", "--stack", "staging"]);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /--source graph reads Machine Configuration compliance, but stack staging tunes with dsc/);
   });
   it("documents every flag in --help, and the required Azure role", async () => {
     let help = "";
-    const code = await main(["drift", "--help"], { out: (t) => { help += t; }, err: (t) => { help += t; } });
+    const code = await main(["drift", "--help"], {
+      out: (t) => {
+        help += t;
+      },
+      err: (t) => {
+        help += t;
+      },
+    });
     assert.equal(code, 0);
-    for (const flag of ["--stack", "--subscription", "--resource-group", "--format", "--concurrency", "--timeout", "--remediate", "--yes", "--arm-endpoint", "--max-retries", "--retry-delay", "--poll-interval", "--source", "--host", "--max-age"]) {
+    for (const flag of [
+      "--stack",
+      "--subscription",
+      "--resource-group",
+      "--format",
+      "--concurrency",
+      "--timeout",
+      "--remediate",
+      "--yes",
+      "--arm-endpoint",
+      "--max-retries",
+      "--retry-delay",
+      "--poll-interval",
+      "--source",
+      "--host",
+      "--max-age",
+    ]) {
       assert.ok(help.includes(flag), flag);
     }
     assert.match(help, /AZURE_ACCESS_TOKEN/);
@@ -464,11 +677,20 @@ describe("the mailhost drift command", () => {
   });
   it("exits 2 (could not run) when the stack's config is invalid", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailhost-drift-"));
-    fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8").replace("tcpTimedWaitDelay: 30", "tcpTimedWaitDelay: 301"));
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.prod.yaml"),
+      fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8").replace("tcpTimedWaitDelay: 30", "tcpTimedWaitDelay: 301"),
+    );
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--subscription", SUBSCRIPTION, "--cwd", dir], { cwd: REPO_ROOT });
+      const child = spawn(
+        process.execPath,
+        [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--subscription", SUBSCRIPTION, "--cwd", dir],
+        { cwd: REPO_ROOT },
+      );
       let stderr = "";
-      child.stderr.on("data", (d) => { stderr += d; });
+      child.stderr.on("data", (d) => {
+        stderr += d;
+      });
       child.on("close", (code) => resolve({ code, stderr }));
     });
     assert.equal(r.code, 2);
@@ -480,7 +702,9 @@ describe("the mailhost drift command", () => {
       delete env.AZURE_SUBSCRIPTION_ID;
       const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod"], { cwd: REPO_ROOT, env });
       let stderr = "";
-      child.stderr.on("data", (d) => { stderr += d; });
+      child.stderr.on("data", (d) => {
+        stderr += d;
+      });
       child.on("close", (code) => resolve({ code, stderr }));
     });
     assert.equal(r.code, 2);

@@ -17,7 +17,9 @@ import { REPO_ROOT } from "../../../support/stacks";
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 const plan = planOf(REPO_ROOT, "dev");
 const cleanup: Array<() => Promise<void>> = [];
-after(async () => { await Promise.all(cleanup.map((c) => c())); });
+after(async () => {
+  await Promise.all(cleanup.map((c) => c()));
+});
 
 async function standIn(): Promise<ArmStandIn> {
   const vms = plan.hosts.map((h) => ({ name: h.name, tags: { [STACK_TAG]: plan.stack }, behaviour: { stdout: "{}" } }));
@@ -28,9 +30,22 @@ async function standIn(): Promise<ArmStandIn> {
 
 const token = (t: string) => ({ getToken: async () => ({ token: t, expiresOnTimestamp: Date.now() + 3_600_000 }) });
 
-async function drift(endpoint: string, arm: Partial<ConstructorParameters<typeof ArmCompute>[0]> = {}, resourceGroup?: string): Promise<{ report: DriftReport; progress: string[]; ms: number }> {
+async function drift(
+  endpoint: string,
+  arm: Partial<ConstructorParameters<typeof ArmCompute>[0]> = {},
+  resourceGroup?: string,
+): Promise<{ report: DriftReport; progress: string[]; ms: number }> {
   const progress: string[] = [];
-  const client = new ArmCompute({ subscriptionId: SUBSCRIPTION, endpoint, pollIntervalMs: 10, retryDelayMs: 10, maxRetries: 3, credential: token(STAND_IN_TOKEN), progress: (l) => progress.push(l), ...arm });
+  const client = new ArmCompute({
+    subscriptionId: SUBSCRIPTION,
+    endpoint,
+    pollIntervalMs: 10,
+    retryDelayMs: 10,
+    maxRetries: 3,
+    credential: token(STAND_IN_TOKEN),
+    progress: (l) => progress.push(l),
+    ...arm,
+  });
   const started = Date.now();
   const report = await runDrift({ plan, arm: client, subscription: SUBSCRIPTION, resourceGroup, timeoutSeconds: 600, progress: (l) => progress.push(l) });
   return { report, progress, ms: Date.now() - started };
@@ -66,7 +81,13 @@ describe("drift: Azure errors in words, no silent waits", { concurrency: 4 }, ()
 
   it("says how to provide a credential when there is none", async () => {
     const s = await standIn();
-    const none = { getToken: async () => { const e = new Error("EnvironmentCredential is unavailable."); e.name = "CredentialUnavailableError"; throw e; } };
+    const none = {
+      getToken: async () => {
+        const e = new Error("EnvironmentCredential is unavailable.");
+        e.name = "CredentialUnavailableError";
+        throw e;
+      },
+    };
     const { report } = await drift(s.endpoint, { tlsCa: s.ca, credential: none });
     assert.ok(report.error!.includes(CREDENTIAL_HINT), report.error);
     for (const way of ["az login", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_ACCESS_TOKEN"]) assert.ok(CREDENTIAL_HINT.includes(way), way);
@@ -92,7 +113,10 @@ describe("drift: Azure errors in words, no silent waits", { concurrency: 4 }, ()
     assert.match(report.error ?? "", /refused the connection \(nothing listens there\); check --arm-endpoint/);
     // Not retried: a single retry would already wait retryDelayMs.
     assert.ok(ms < retryDelayMs, `took ${ms} ms`);
-    assert.deepEqual(progress.filter((l) => /retrying/.test(l)), []);
+    assert.deepEqual(
+      progress.filter((l) => /retrying/.test(l)),
+      [],
+    );
   });
 
   it("prints progress on stderr for every retry, with the status and Retry-After", async () => {
@@ -105,13 +129,33 @@ describe("drift: Azure errors in words, no silent waits", { concurrency: 4 }, ()
 
   it("documents --request-timeout (default at most 60 s), separate from --timeout, and prints retries on stderr", async () => {
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "dev", "--subscription", SUBSCRIPTION, "--arm-endpoint", "https://127.0.0.1:1", "--retry-delay", "1"], {
-        cwd: REPO_ROOT, env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN },
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(REPO_ROOT, "bin", "mailhost.js"),
+          "drift",
+          "--stack",
+          "dev",
+          "--subscription",
+          SUBSCRIPTION,
+          "--arm-endpoint",
+          "https://127.0.0.1:1",
+          "--retry-delay",
+          "1",
+        ],
+        {
+          cwd: REPO_ROOT,
+          env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN },
+        },
+      );
       let stdout = "";
       let stderr = "";
-      child.stdout.on("data", (d) => { stdout += d; });
-      child.stderr.on("data", (d) => { stderr += d; });
+      child.stdout.on("data", (d) => {
+        stdout += d;
+      });
+      child.stderr.on("data", (d) => {
+        stderr += d;
+      });
       child.on("close", (code) => resolve({ code, stdout, stderr }));
     });
     assert.equal(r.code, 2);
@@ -119,7 +163,9 @@ describe("drift: Azure errors in words, no silent waits", { concurrency: 4 }, ()
     const help = await new Promise<string>((resolve) => {
       const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--help"], { cwd: REPO_ROOT });
       let out = "";
-      child.stdout.on("data", (d) => { out += d; });
+      child.stdout.on("data", (d) => {
+        out += d;
+      });
       child.on("close", () => resolve(out));
     });
     assert.match(help.replace(/\s+/g, " "), new RegExp(`--request-timeout <s> no-response limit .* \\(default: ${DEFAULT_REQUEST_TIMEOUT_SECONDS}\\)`));

@@ -10,7 +10,18 @@ import { runGraphDrift } from "../../../../cli/graphDrift";
 import { hostPlans, STACK_TAG } from "../../../../domain/plan";
 import { ArmCompute } from "../../../../azure/arm";
 import { ResourceGraph, parseQuotaResetsAfter } from "../../../../azure/resourceGraph";
-import { type AssignmentRow, DEFAULT_MAX_AGE_MINUTES, type ExpectedAssignment, INVALID_PACKAGE_RESOURCE_ID, REASON_CODE_PREFIX, assignmentQuery, judgeAssignment, parseReason, rowVmName, rowsByVm } from "../../../../domain/graphDrift";
+import {
+  type AssignmentRow,
+  DEFAULT_MAX_AGE_MINUTES,
+  type ExpectedAssignment,
+  INVALID_PACKAGE_RESOURCE_ID,
+  REASON_CODE_PREFIX,
+  assignmentQuery,
+  judgeAssignment,
+  parseReason,
+  rowVmName,
+  rowsByVm,
+} from "../../../../domain/graphDrift";
 import { kqlString } from "../../../../domain/kql";
 import { MAX_USER_PORT, TCP_TIMED_WAIT_DELAY, WINDOWS_DEFAULTS } from "../../../../domain/limits";
 import { ArmStandIn, STAND_IN_TOKEN } from "../../../support/armStandIn";
@@ -24,11 +35,17 @@ const NOW = Date.parse("2026-11-29T12:00:00Z");
 const minutesAgo = (m: number) => new Date(NOW - m * 60_000).toISOString();
 const expected: ExpectedAssignment = {
   contentHash: "A".repeat(64),
-  parameters: { "[MailhostTcpTuning]MailhostTcpTuning;MaxUserPort": String(plan.tuning.maxUserPort), "[MailhostTcpTuning]MailhostTcpTuning;TcpTimedWaitDelay": String(plan.tuning.tcpTimedWaitDelay) },
+  parameters: {
+    "[MailhostTcpTuning]MailhostTcpTuning;MaxUserPort": String(plan.tuning.maxUserPort),
+    "[MailhostTcpTuning]MailhostTcpTuning;TcpTimedWaitDelay": String(plan.tuning.tcpTimedWaitDelay),
+  },
 };
 const row = (vm: string, change: Parameters<typeof assignmentRow>[5] = {}) => assignmentRow(SUBSCRIPTION, RG, vm, expected, minutesAgo(5), change);
 const judge = (r: AssignmentRow | undefined, maxAgeMinutes?: number) => judgeAssignment(r, plan.tuning, expected, { now: NOW, maxAgeMinutes });
-const reason = (setting: string, actual: string, desired: string) => ({ code: `${REASON_CODE_PREFIX}${setting}`, phrase: `${setting} is not as desired. actual=${actual}; desired=${desired}` });
+const reason = (setting: string, actual: string, desired: string) => ({
+  code: `${REASON_CODE_PREFIX}${setting}`,
+  phrase: `${setting} is not as desired. actual=${actual}; desired=${desired}`,
+});
 
 describe("the verdict on a host from its Machine Configuration assignment", () => {
   it("Compliant → in-sync", () => {
@@ -36,7 +53,15 @@ describe("the verdict on a host from its Machine Configuration assignment", () =
   });
 
   it("NonCompliant → drifted, reasons mapped onto the per-setting table with actual and desired", () => {
-    const v = judge(row("vm-a", { complianceStatus: "NonCompliant", reasons: [reason("TcpTimedWaitDelay", String(TCP_TIMED_WAIT_DELAY.max + 1), String(plan.tuning.tcpTimedWaitDelay)), reason("DynamicPortRangeIPv6", "49152+16384", "10000+55535")] }));
+    const v = judge(
+      row("vm-a", {
+        complianceStatus: "NonCompliant",
+        reasons: [
+          reason("TcpTimedWaitDelay", String(TCP_TIMED_WAIT_DELAY.max + 1), String(plan.tuning.tcpTimedWaitDelay)),
+          reason("DynamicPortRangeIPv6", "49152+16384", "10000+55535"),
+        ],
+      }),
+    );
     assert.equal(v.status, "drifted");
     const twd = v.settings.find((s) => s.setting === "TcpTimedWaitDelay")!;
     assert.equal(twd.actual, String(TCP_TIMED_WAIT_DELAY.max + 1));
@@ -50,8 +75,13 @@ describe("the verdict on a host from its Machine Configuration assignment", () =
   it("a wrong-kind or absent TcpTimedWaitDelay is judged by the Windows default it leaves in effect", () => {
     const v = judge(row("vm-a", { complianceStatus: "NonCompliant", reasons: [reason("TcpTimedWaitDelay", 'REG_SZ "30", ignored', "30")] }));
     const twd = v.settings.find((s) => s.setting === "TcpTimedWaitDelay")!;
-    assert.equal(twd.dangerous, !(WINDOWS_DEFAULTS.tcpTimedWaitDelay >= TCP_TIMED_WAIT_DELAY.min && WINDOWS_DEFAULTS.tcpTimedWaitDelay <= TCP_TIMED_WAIT_DELAY.max));
-    const mup = judge(row("vm-a", { complianceStatus: "NonCompliant", reasons: [reason("MaxUserPort", String(MAX_USER_PORT.max + 1), String(plan.tuning.maxUserPort))] }));
+    assert.equal(
+      twd.dangerous,
+      !(WINDOWS_DEFAULTS.tcpTimedWaitDelay >= TCP_TIMED_WAIT_DELAY.min && WINDOWS_DEFAULTS.tcpTimedWaitDelay <= TCP_TIMED_WAIT_DELAY.max),
+    );
+    const mup = judge(
+      row("vm-a", { complianceStatus: "NonCompliant", reasons: [reason("MaxUserPort", String(MAX_USER_PORT.max + 1), String(plan.tuning.maxUserPort))] }),
+    );
     assert.equal(mup.settings[0].dangerous, true);
   });
 
@@ -75,13 +105,23 @@ describe("the verdict on a host from its Machine Configuration assignment", () =
       assert.ok((v.reason ?? "").includes(`${r.code}: ${r.phrase}`), v.reason);
     }
     // One measured drift beside one failure: still unknown (not everything could be measured).
-    const mixed = judge(row("vm-a", { complianceStatus: "NonCompliant", reasons: [reason("MaxUserPort", "5000", String(plan.tuning.maxUserPort)), foreign[1]] }));
+    const mixed = judge(
+      row("vm-a", { complianceStatus: "NonCompliant", reasons: [reason("MaxUserPort", "5000", String(plan.tuning.maxUserPort)), foreign[1]] }),
+    );
     assert.equal(mixed.status, "unknown");
-    assert.deepEqual(mixed.settings.map((s) => s.status), ["drifted", "unknown"]);
+    assert.deepEqual(
+      mixed.settings.map((s) => s.status),
+      ["drifted", "unknown"],
+    );
   });
 
   it("a value our resource could not read is unknown, not drifted", () => {
-    const v = judge(row("vm-a", { complianceStatus: "NonCompliant", reasons: [{ code: `${REASON_CODE_PREFIX}TcpTimedWaitDelay`, phrase: "TcpTimedWaitDelay cannot be read: access denied. actual=unreadable; desired=30" }] }));
+    const v = judge(
+      row("vm-a", {
+        complianceStatus: "NonCompliant",
+        reasons: [{ code: `${REASON_CODE_PREFIX}TcpTimedWaitDelay`, phrase: "TcpTimedWaitDelay cannot be read: access denied. actual=unreadable; desired=30" }],
+      }),
+    );
     assert.equal(v.status, "unknown");
     assert.match(v.reason ?? "", /could not be read \(TcpTimedWaitDelay cannot be read: access denied\.\)/);
   });
@@ -115,7 +155,11 @@ describe("the verdict on a host from its Machine Configuration assignment", () =
       ["pending", row("vm-a", { complianceStatus: "Pending", lastComplianceStatusChecked: null }), /Pending/],
       ["stale", row("vm-a", { lastComplianceStatusChecked: minutesAgo(DEFAULT_MAX_AGE_MINUTES + 1) }), new RegExp(`older than ${DEFAULT_MAX_AGE_MINUTES} min`)],
       ["wrong hash", row("vm-a", { contentHash: "B".repeat(64) }), /package BBBBBBBBBBBB…, the plan builds AAAAAAAAAAAA…/],
-      ["parameters", row("vm-a", { parameters: { ...expected.parameters, "[MailhostTcpTuning]MailhostTcpTuning;MaxUserPort": "5000" } }), /parameters differ.*MaxUserPort/],
+      [
+        "parameters",
+        row("vm-a", { parameters: { ...expected.parameters, "[MailhostTcpTuning]MailhostTcpTuning;MaxUserPort": "5000" } }),
+        /parameters differ.*MaxUserPort/,
+      ],
       ["invalid package", row("vm-a", { resourceId: INVALID_PACKAGE_RESOURCE_ID, complianceStatus: "NonCompliant" }), /invalid assignment package/],
     ];
     for (const [name, r, why] of cases) {
@@ -135,7 +179,12 @@ describe("the verdict on a host from its Machine Configuration assignment", () =
   });
 
   it("parses reasons of the documented form only", () => {
-    assert.deepEqual(parseReason({ code: `${REASON_CODE_PREFIX}MaxUserPort`, phrase: "MaxUserPort is 5000. actual=5000; desired=65534" }), { setting: "MaxUserPort", sentence: "MaxUserPort is 5000.", actual: "5000", desired: "65534" });
+    assert.deepEqual(parseReason({ code: `${REASON_CODE_PREFIX}MaxUserPort`, phrase: "MaxUserPort is 5000. actual=5000; desired=65534" }), {
+      setting: "MaxUserPort",
+      sentence: "MaxUserPort is 5000.",
+      actual: "5000",
+      desired: "65534",
+    });
     assert.equal(parseReason({ code: `${REASON_CODE_PREFIX}MaxUserPort`, phrase: "no values here" }), undefined);
     assert.equal(parseReason({ code: "Other:Other:MaxUserPort", phrase: "actual=1; desired=2" }), undefined);
   });
@@ -166,7 +215,9 @@ describe("the Resource Graph query", () => {
 
 describe("the Resource Graph client against the stand-in", () => {
   const standIns: ArmStandIn[] = [];
-  after(async () => { await Promise.all(standIns.map((s) => s.close())); });
+  after(async () => {
+    await Promise.all(standIns.map((s) => s.close()));
+  });
   const credential = { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) };
 
   it("follows $skipToken across a page boundary inside the fleet, resending the same query and scopes", async () => {
@@ -177,9 +228,15 @@ describe("the Resource Graph client against the stand-in", () => {
     const result = await graph.queryAll<AssignmentRow>(assignmentQuery(SUBSCRIPTION, RG), [SUBSCRIPTION]);
     assert.equal(result.rows.length, 7);
     assert.equal(result.pages, 3);
-    assert.deepEqual(result.rows.map((r) => rowVmName(r)), Array.from({ length: 7 }, (_, i) => `vm-${i + 1}`));
+    assert.deepEqual(
+      result.rows.map((r) => rowVmName(r)),
+      Array.from({ length: 7 }, (_, i) => `vm-${i + 1}`),
+    );
     assert.equal(new Set(s.graphRequests.map((r) => r.query)).size, 1);
-    assert.deepEqual(s.graphRequests.map((r) => r.skipToken === undefined), [true, false, false]);
+    assert.deepEqual(
+      s.graphRequests.map((r) => r.skipToken === undefined),
+      [true, false, false],
+    );
     assert.deepEqual(s.graphRequests[0].subscriptions, [SUBSCRIPTION]);
   });
 
@@ -195,7 +252,10 @@ describe("the Resource Graph client against the stand-in", () => {
     assert.equal(result.rows.length, 1);
     assert.equal(s.graphPosts, 2, "one throttled, one answered");
     assert.ok(Date.now() - started >= 900, "waited for the quota reset the stand-in named (1 s)");
-    assert.ok(lines.some((l) => /throttled/.test(l)), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => /throttled/.test(l)),
+      lines.join("\n"),
+    );
   });
 
   it("parses the quota reset header", () => {
@@ -207,12 +267,18 @@ describe("the Resource Graph client against the stand-in", () => {
 
 describe("mailhost drift --source graph over a 1,000-host stack", () => {
   const standIns: ArmStandIn[] = [];
-  after(async () => { await Promise.all(standIns.map((s) => s.close())); });
+  after(async () => {
+    await Promise.all(standIns.map((s) => s.close()));
+  });
 
   it("judges every host from one paged query, each case with its verdict, in at most 5 Resource Graph requests", async () => {
     const hosts = hostPlans(plan.stack, 1000, ["1", "2", "3"]);
     const fleet = { ...plan, hosts };
-    const s = await ArmStandIn.start(SUBSCRIPTION, RG, hosts.map((h) => ({ name: h.name, tags: { [STACK_TAG]: plan.stack }, behaviour: {} })));
+    const s = await ArmStandIn.start(
+      SUBSCRIPTION,
+      RG,
+      hosts.map((h) => ({ name: h.name, tags: { [STACK_TAG]: plan.stack }, behaviour: {} })),
+    );
     standIns.push(s);
     s.vmPageSize = 1000;
     s.graphPageSize = 400; // a page boundary inside the fleet

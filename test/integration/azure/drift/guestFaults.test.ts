@@ -24,11 +24,17 @@ const prod = planOf(REPO_ROOT, "prod");
 /** staging keeps the DSC extension (prod moved to Machine Configuration): the DSC-only cases use it. */
 const dscPlan = planOf(REPO_ROOT, "staging");
 const standIns: ArmStandIn[] = [];
-after(async () => { await Promise.all(standIns.map((s) => s.close())); });
+after(async () => {
+  await Promise.all(standIns.map((s) => s.close()));
+});
 
 /** prod on Run Command, with a SiteConfig path and a setting value that a command line would break. */
 function oddPlan(): FleetPlan {
-  const raw = Object.fromEntries(Object.entries(stackFileConfig("prod")).filter(([k]) => k.startsWith("mailhost:")).map(([k, v]) => [k.slice("mailhost:".length), structuredClone(v)])) as any;
+  const raw = Object.fromEntries(
+    Object.entries(stackFileConfig("prod"))
+      .filter(([k]) => k.startsWith("mailhost:"))
+      .map(([k, v]) => [k.slice("mailhost:".length), structuredClone(v)]),
+  ) as any;
   raw.tcp.tuning = "runCommand";
   raw.siteConfig.path = "C:\\Program Files\\Mail Front End\\SiteConfig.cfg";
   raw.siteConfig.settings.Service.Banner = "100% & more ^_^";
@@ -39,16 +45,29 @@ const inSync = inSyncReport;
 const out = (r: CollectorReport) => JSON.stringify(r);
 
 async function standIn(plan: FleetPlan, behaviours: Record<string, VmBehaviour>): Promise<ArmStandIn> {
-  const s = await ArmStandIn.start(SUBSCRIPTION, plan.names.resourceGroup, plan.hosts.map((h) => ({
-    name: h.name, tags: { [STACK_TAG]: plan.stack }, behaviour: behaviours[h.name] ?? { stdout: out(inSync(plan)) },
-  })));
+  const s = await ArmStandIn.start(
+    SUBSCRIPTION,
+    plan.names.resourceGroup,
+    plan.hosts.map((h) => ({
+      name: h.name,
+      tags: { [STACK_TAG]: plan.stack },
+      behaviour: behaviours[h.name] ?? { stdout: out(inSync(plan)) },
+    })),
+  );
   standIns.push(s);
   return s;
 }
 
 function drift(s: ArmStandIn, plan: FleetPlan, options: Partial<Parameters<typeof runDrift>[0]> = {}): Promise<DriftReport> {
   const arm = new ArmCompute({
-    subscriptionId: SUBSCRIPTION, endpoint: s.endpoint, tlsCa: s.ca, pollIntervalMs: 10, retryDelayMs: 10, maxRetries: 3, busyRetryDelayMs: 20, maxBusyRetryDelayMs: 200,
+    subscriptionId: SUBSCRIPTION,
+    endpoint: s.endpoint,
+    tlsCa: s.ca,
+    pollIntervalMs: 10,
+    retryDelayMs: 10,
+    maxRetries: 3,
+    busyRetryDelayMs: 20,
+    maxBusyRetryDelayMs: 200,
     credential: { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) },
   });
   return runDrift({ plan, arm, subscription: SUBSCRIPTION, timeoutSeconds: 30, ...options });
@@ -71,7 +90,10 @@ describe("what the collector and remediation send over Run Command", () => {
     assert.equal(driftExitCode(r), 0, JSON.stringify(r.hosts[0]));
     for (const h of odd.hosts) {
       const [parameters] = postedParameters(s, h.name);
-      assert.deepEqual(parameters.map((p) => p.name), ["SiteConfigPathBase64Url"]);
+      assert.deepEqual(
+        parameters.map((p) => p.name),
+        ["SiteConfigPathBase64Url"],
+      );
       for (const p of parameters) assert.match(p.value, SAFE, `${p.name} = ${p.value}`);
       const { bound, stray } = bindThroughCommandLine(parameters);
       assert.deepEqual(stray, []);
@@ -80,7 +102,9 @@ describe("what the collector and remediation send over Run Command", () => {
   });
 
   it("remediation sends the tuning parameters encoded, and they arrive whole", async () => {
-    const s = await standIn(odd, { [first]: { stdout: (_script, parameters) => ("ContentHash" in parameters ? "{}" : out(inSync(odd, { MailboxCacheTTL: 60 }))) } });
+    const s = await standIn(odd, {
+      [first]: { stdout: (_script, parameters) => ("ContentHash" in parameters ? "{}" : out(inSync(odd, { MailboxCacheTTL: 60 }))) },
+    });
     const r = await drift(s, odd, { remediate: true, yes: true });
     assert.equal(r.hosts[0].remediation?.outcome, "applied");
     const [, parameters] = postedParameters(s, first);
@@ -115,30 +139,42 @@ describe("a registry value of the wrong kind is drift, not unknown", () => {
     const h = r.hosts.find((x) => x.name === first)!;
     assert.equal(h.status, "drifted");
     assert.equal(driftExitCode(r), 1);
-    assert.deepEqual(h.settings.find((x) => x.setting === "TcpTimedWaitDelay"), {
-      setting: "TcpTimedWaitDelay", configKey: "mailhost:tcp.tcpTimedWaitDelay", desired: `${prod.tuning.tcpTimedWaitDelay} s`,
-      actual: `REG_SZ "30", ignored: Windows uses ${effective} s`, status: "drifted", dangerous: !inRange(effective, TCP_TIMED_WAIT_DELAY),
-    });
+    assert.deepEqual(
+      h.settings.find((x) => x.setting === "TcpTimedWaitDelay"),
+      {
+        setting: "TcpTimedWaitDelay",
+        configKey: "mailhost:tcp.tcpTimedWaitDelay",
+        desired: `${prod.tuning.tcpTimedWaitDelay} s`,
+        actual: `REG_SZ "30", ignored: Windows uses ${effective} s`,
+        status: "drifted",
+        dangerous: !inRange(effective, TCP_TIMED_WAIT_DELAY),
+      },
+    );
     assert.equal(h.collectorErrors, undefined, "the wrong-kind entry is judged, not repeated as an error");
   });
 
   it("judges a document in the older shape (null plus the Errors entry only) the same way", () => {
     for (const name of ["MaxUserPort", "TcpTimedWaitDelay"] as const) {
-      fc.assert(fc.property(fc.constantFrom(...Object.keys(REGISTRY_VALUE_TYPES).filter((k) => k !== "DWord")), fc.string({ maxLength: 40 }), (kind, data) => {
-        const newer = compareHost(prod.tuning, wrongKind(prod, name, kind, data, "new")).find((x) => x.setting === name)!;
-        const older = compareHost(prod.tuning, wrongKind(prod, name, kind, data, "old")).find((x) => x.setting === name)!;
-        assert.equal(newer.status, "drifted");
-        assert.equal(older.status, "drifted");
-        assert.equal(older.dangerous, newer.dangerous);
-        assert.ok(newer.actual.startsWith(`${REGISTRY_VALUE_TYPES[kind]} ${JSON.stringify(data)}, ignored: Windows uses `), newer.actual);
-        assert.ok(older.actual.startsWith(`${REGISTRY_VALUE_TYPES[kind]}, ignored: Windows uses `), older.actual);
-      }), { numRuns: 50 });
+      fc.assert(
+        fc.property(fc.constantFrom(...Object.keys(REGISTRY_VALUE_TYPES).filter((k) => k !== "DWord")), fc.string({ maxLength: 40 }), (kind, data) => {
+          const newer = compareHost(prod.tuning, wrongKind(prod, name, kind, data, "new")).find((x) => x.setting === name)!;
+          const older = compareHost(prod.tuning, wrongKind(prod, name, kind, data, "old")).find((x) => x.setting === name)!;
+          assert.equal(newer.status, "drifted");
+          assert.equal(older.status, "drifted");
+          assert.equal(older.dangerous, newer.dangerous);
+          assert.ok(newer.actual.startsWith(`${REGISTRY_VALUE_TYPES[kind]} ${JSON.stringify(data)}, ignored: Windows uses `), newer.actual);
+          assert.ok(older.actual.startsWith(`${REGISTRY_VALUE_TYPES[kind]}, ignored: Windows uses `), older.actual);
+        }),
+        { numRuns: 50 },
+      );
     }
   });
 
   it("is drift even where the default Windows falls back to is the desired value", () => {
     const wantsDefault = { ...prod.tuning, tcpTimedWaitDelay: effective };
-    const setting = compareHost(wantsDefault, wrongKind(prod, "TcpTimedWaitDelay", "String", String(effective), "old")).find((x) => x.setting === "TcpTimedWaitDelay")!;
+    const setting = compareHost(wantsDefault, wrongKind(prod, "TcpTimedWaitDelay", "String", String(effective), "old")).find(
+      (x) => x.setting === "TcpTimedWaitDelay",
+    )!;
     assert.equal(setting.status, "drifted");
   });
 
@@ -157,7 +193,9 @@ describe("a registry value of the wrong kind is drift, not unknown", () => {
   it("remediates a host whose only fault is a wrong-kind value (run command and DSC)", async () => {
     const odd = oddPlan();
     const target = odd.hosts[1].name;
-    const s = await standIn(odd, { [target]: { stdout: (_script, parameters) => ("ContentHash" in parameters ? "{}" : out(wrongKind(odd, "TcpTimedWaitDelay", "String", "30", "old"))) } });
+    const s = await standIn(odd, {
+      [target]: { stdout: (_script, parameters) => ("ContentHash" in parameters ? "{}" : out(wrongKind(odd, "TcpTimedWaitDelay", "String", "30", "old"))) },
+    });
     const r = await drift(s, odd, { remediate: true, yes: true });
     assert.equal(r.hosts.find((h) => h.name === target)?.remediation?.outcome, "applied");
     assert.equal(s.scripts.get(target)!.length, 2, "collector, then the tuning script");

@@ -13,12 +13,34 @@ const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 
 function drift(endpoint: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "dev", "--subscription", SUBSCRIPTION, "--arm-endpoint", endpoint, "--retry-delay", "1", ...args], {
-      cwd: REPO_ROOT, env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN },
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(REPO_ROOT, "bin", "mailhost.js"),
+        "drift",
+        "--stack",
+        "dev",
+        "--subscription",
+        SUBSCRIPTION,
+        "--arm-endpoint",
+        endpoint,
+        "--retry-delay",
+        "1",
+        ...args,
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN },
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
     });
-    let stdout = ""; let stderr = "";
-    child.stdout.on("data", (d) => { stdout += d; });
-    child.stderr.on("data", (d) => { stderr += d; });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }

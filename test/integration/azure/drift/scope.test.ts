@@ -30,16 +30,36 @@ const plan = planOf(REPO_ROOT, "prod");
 const NOW = Date.now();
 const minutesAgo = (m: number) => new Date(NOW - m * 60_000).toISOString();
 const expected: ExpectedAssignment = expectedAssignment(plan.tuning, readModuleFolder(GUEST_MODULE.dir));
-const reason = (setting: string, actual: string, desired: string) => ({ code: `${REASON_CODE_PREFIX}${setting}`, phrase: `${setting} is not as desired. actual=${actual}; desired=${desired}` });
+const reason = (setting: string, actual: string, desired: string) => ({
+  code: `${REASON_CODE_PREFIX}${setting}`,
+  phrase: `${setting} is not as desired. actual=${actual}; desired=${desired}`,
+});
 const rebootPending = reason("RebootPending", "written since the last boot", "in effect");
 
 type Kind = "vm" | "arc";
-interface Machine { sub: string; rg: string; name: string; kind: Kind; tags: Record<string, string>; zone?: string }
-const machineId = (m: Machine) => `/subscriptions/${m.sub}/resourceGroups/${m.rg}/providers/${m.kind === "arc" ? "Microsoft.HybridCompute/machines" : "Microsoft.Compute/virtualMachines"}/${m.name}`;
+interface Machine {
+  sub: string;
+  rg: string;
+  name: string;
+  kind: Kind;
+  tags: Record<string, string>;
+  zone?: string;
+}
+const machineId = (m: Machine) =>
+  `/subscriptions/${m.sub}/resourceGroups/${m.rg}/providers/${m.kind === "arc" ? "Microsoft.HybridCompute/machines" : "Microsoft.Compute/virtualMachines"}/${m.name}`;
 
 /** A row of the `resources` table, as the scope query projects it. */
 function machineRow(m: Machine): ScopeRow {
-  return { id: machineId(m), name: m.name, type: m.kind === "arc" ? ARC_MACHINE_TYPE : AZURE_VM_TYPE, resourceGroup: m.rg.toLowerCase(), subscriptionId: m.sub, location: "westeurope", tags: m.tags, zones: m.zone ? [m.zone] : null };
+  return {
+    id: machineId(m),
+    name: m.name,
+    type: m.kind === "arc" ? ARC_MACHINE_TYPE : AZURE_VM_TYPE,
+    resourceGroup: m.rg.toLowerCase(),
+    subscriptionId: m.sub,
+    location: "westeurope",
+    tags: m.tags,
+    zones: m.zone ? [m.zone] : null,
+  };
 }
 /** Its MailhostTcpTuning assignment row (for an Arc machine, under Microsoft.HybridCompute). */
 function assignmentOf(m: Machine, change: Parameters<typeof assignmentRow>[5] = {}, exp: ExpectedAssignment = expected): AssignmentRow {
@@ -48,7 +68,14 @@ function assignmentOf(m: Machine, change: Parameters<typeof assignmentRow>[5] = 
 }
 
 // The scope: what each machine is, and the verdict the rule gives it.
-const stack = (name: string, zone: string): Machine => ({ sub: SUB_A, rg: plan.names.resourceGroup, name, kind: "vm", tags: { [STACK_TAG]: "prod", [TAG.name]: TAG.value }, zone });
+const stack = (name: string, zone: string): Machine => ({
+  sub: SUB_A,
+  rg: plan.names.resourceGroup,
+  name,
+  kind: "vm",
+  tags: { [STACK_TAG]: "prod", [TAG.name]: TAG.value },
+  zone,
+});
 const prod1 = stack(plan.hosts[0].name, "1");
 const prod2 = stack(plan.hosts[1].name, "2");
 const staging1: Machine = { sub: SUB_A, rg: "rg-mailhost-staging", name: "vm-mail-staging-001", kind: "vm", tags: { [STACK_TAG]: "staging" }, zone: "1" };
@@ -68,7 +95,10 @@ const rows: unknown[] = [
   assignmentOf(prod2, { complianceStatus: "NonCompliant", reasons: [rebootPending] }),
   // Another stack's host: its own values (another package), compliant.
   assignmentOf(staging1, {}, { contentHash: "C".repeat(64), parameters: { "[MailhostTcpTuning]MailhostTcpTuning;TcpTimedWaitDelay": "60" } }),
-  assignmentOf(legacy1, { complianceStatus: "NonCompliant", reasons: [reason("TcpTimedWaitDelay", "240", String(plan.tuning.tcpTimedWaitDelay)), rebootPending] }),
+  assignmentOf(legacy1, {
+    complianceStatus: "NonCompliant",
+    reasons: [reason("TcpTimedWaitDelay", "240", String(plan.tuning.tcpTimedWaitDelay)), rebootPending],
+  }),
   assignmentOf(legacy2, { complianceStatus: "Pending" }),
   assignmentOf(legacy4, { complianceStatus: "NonCompliant", reasons: [rebootPending] }),
   // legacy3 carries the tag and has no assignment yet.
@@ -93,7 +123,9 @@ const RULE: Record<string, { status: string; stack?: string; kind: "azure-vm" | 
 
 const credential = { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) };
 const standIns: ArmStandIn[] = [];
-after(async () => { await Promise.all(standIns.map((s) => s.close())); });
+after(async () => {
+  await Promise.all(standIns.map((s) => s.close()));
+});
 async function scopeStandIn(pageSize: number): Promise<{ s: ArmStandIn; graph: ResourceGraph }> {
   const s = await ArmStandIn.start(SUB_A, plan.names.resourceGroup, []);
   standIns.push(s);
@@ -104,8 +136,12 @@ async function scopeStandIn(pageSize: number): Promise<{ s: ArmStandIn; graph: R
 
 describe("the scope query", () => {
   it("is valid KQL over Resource Graph's resources and guestconfigurationresources tables, and escapes the tag", () => {
-    const columns = "(id:string, name:string, type:string, location:string, resourceGroup:string, subscriptionId:string, tags:dynamic, zones:dynamic, properties:dynamic)";
-    assert.deepEqual(analyzeKql(scopeQuery(TAG), { resources: columns, guestconfigurationresources: columns }).filter((d) => d.severity === "Error"), []);
+    const columns =
+      "(id:string, name:string, type:string, location:string, resourceGroup:string, subscriptionId:string, tags:dynamic, zones:dynamic, properties:dynamic)";
+    assert.deepEqual(
+      analyzeKql(scopeQuery(TAG), { resources: columns, guestconfigurationresources: columns }).filter((d) => d.severity === "Error"),
+      [],
+    );
     assert.match(scopeQuery({ name: 'team"s', value: "mail" }), /tags\["team\\"s"\]/);
   });
   it("parses a subscription or a management group as --scope, and refuses anything else", () => {
@@ -133,7 +169,12 @@ describe("mailhost drift --scope against the stand-in", () => {
       assert.equal(h.machine.outsideAnyStack, rule.stack === undefined, h.name);
       assert.equal(h.waitingForReboot === true, rule.waiting === true, h.name);
     }
-    assert.deepEqual(report.unassigned, Object.entries(RULE).filter(([, r]) => r.unassigned).map(([n]) => n));
+    assert.deepEqual(
+      report.unassigned,
+      Object.entries(RULE)
+        .filter(([, r]) => r.unassigned)
+        .map(([n]) => n),
+    );
     assert.deepEqual(report.leftToTheirStack, [`${staging2.name} (stack staging)`], "a DSC stack's host is not judged here");
     const byName = new Map(report.hosts.map((h) => [h.name, h]));
     assert.match(byName.get(legacy3.name)!.reason!, /carries workload=mail but no MailhostTcpTuning assignment yet/);
@@ -160,11 +201,15 @@ describe("mailhost reboot --scope: the restarts", () => {
   /** ARM clients per subscription that record each restart; `neverBack` stays "starting" after it. */
   function fakeArms(neverBack?: string) {
     const restarts: string[] = [];
-    const armFor = (sub: string): ArmCompute => ({
-      restart: async (rg: string, vm: string) => { restarts.push(`${sub}/${rg}/${vm}`); },
-      instanceState: async (_rg: string, vm: string) => (vm === neverBack ? { powerState: "starting", agentReady: false } : { powerState: "running", agentReady: true, agentStatus: "Ready" }),
-      runPowerShell: async () => ({ stdout: JSON.stringify(inSyncReport(plan)), stderr: "" }),
-    }) as unknown as ArmCompute;
+    const armFor = (sub: string): ArmCompute =>
+      ({
+        restart: async (rg: string, vm: string) => {
+          restarts.push(`${sub}/${rg}/${vm}`);
+        },
+        instanceState: async (_rg: string, vm: string) =>
+          vm === neverBack ? { powerState: "starting", agentReady: false } : { powerState: "running", agentReady: true, agentStatus: "Ready" },
+        runPowerShell: async () => ({ stdout: JSON.stringify(inSyncReport(plan)), stderr: "" }),
+      }) as unknown as ArmCompute;
     return { restarts, armFor };
   }
   const scope = parseScope(`/providers/Microsoft.Management/managementGroups/${MG}`);
@@ -175,19 +220,54 @@ describe("mailhost reboot --scope: the restarts", () => {
   it("restarts each waiting Azure VM through its own subscription and resource group, wave by wave", async () => {
     const { graph } = await scopeStandIn(1000);
     const { restarts, armFor } = fakeArms();
-    const report = await runScopeReboot({ plan, graph, scope, tag: TAG, expected, armFor, selection: { kind: "waiting" }, maxUnavailable: 1, yes: true, timeoutSeconds: 5, checkIntervalMs: 5 });
+    const report = await runScopeReboot({
+      plan,
+      graph,
+      scope,
+      tag: TAG,
+      expected,
+      armFor,
+      selection: { kind: "waiting" },
+      maxUnavailable: 1,
+      yes: true,
+      timeoutSeconds: 5,
+      checkIntervalMs: 5,
+    });
     assert.equal(report.error, undefined);
     assert.deepEqual(restarts, inOrder.map(at));
-    assert.deepEqual(report.hosts.map((h) => [h.name, h.outcome, h.detail]), inOrder.map((m) => [m.name, "restarted", machineId(m)]));
-    assert.deepEqual(report.manualRestart.map((m) => m.name), [arc2.name], "an Arc machine is listed, never restarted");
+    assert.deepEqual(
+      report.hosts.map((h) => [h.name, h.outcome, h.detail]),
+      inOrder.map((m) => [m.name, "restarted", machineId(m)]),
+    );
+    assert.deepEqual(
+      report.manualRestart.map((m) => m.name),
+      [arc2.name],
+      "an Arc machine is listed, never restarted",
+    );
   });
   it("stops after the first wave in which a machine does not come back: later waves are left alone", async () => {
     const { graph } = await scopeStandIn(1000);
     const { restarts, armFor } = fakeArms(legacy1.name);
     const progress: string[] = [];
-    const report = await runScopeReboot({ plan, graph, scope, tag: TAG, expected, armFor, selection: { kind: "waiting" }, maxUnavailable: 1, yes: true, timeoutSeconds: 0.2, checkIntervalMs: 5, progress: (l) => progress.push(l) });
+    const report = await runScopeReboot({
+      plan,
+      graph,
+      scope,
+      tag: TAG,
+      expected,
+      armFor,
+      selection: { kind: "waiting" },
+      maxUnavailable: 1,
+      yes: true,
+      timeoutSeconds: 0.2,
+      checkIntervalMs: 5,
+      progress: (l) => progress.push(l),
+    });
     assert.deepEqual(restarts, [at(legacy1)]);
-    assert.deepEqual(report.hosts.map((h) => h.outcome), ["did not come back", "not restarted", "not restarted"]);
+    assert.deepEqual(
+      report.hosts.map((h) => h.outcome),
+      ["did not come back", "not restarted", "not restarted"],
+    );
     assert.match(report.hosts[0].detail!, /not back within 0.2 s \(last seen: power state starting\)/);
     assert.ok(progress.includes("stopping: later waves are left alone"), progress.join("\n"));
     assert.match(formatScopeRebootText(report), /0 restarted, 1 did not come back, 2 not restarted/);
@@ -196,27 +276,69 @@ describe("mailhost reboot --scope: the restarts", () => {
     const { graph } = await scopeStandIn(1000);
     const { restarts, armFor } = fakeArms();
     const questions: string[] = [];
-    const report = await runScopeReboot({ plan, graph, scope, tag: TAG, expected, armFor, selection: { kind: "waiting" }, maxUnavailable: 1, confirm: async (q) => { questions.push(q); return false; } });
+    const report = await runScopeReboot({
+      plan,
+      graph,
+      scope,
+      tag: TAG,
+      expected,
+      armFor,
+      selection: { kind: "waiting" },
+      maxUnavailable: 1,
+      confirm: async (q) => {
+        questions.push(q);
+        return false;
+      },
+    });
     assert.deepEqual(restarts, []);
     assert.equal(report.confirmed, false);
-    assert.deepEqual(questions, [`Restart 3 Azure VM(s) of /providers/Microsoft.Management/managementGroups/${MG} in 3 wave(s) of at most 1, one zone at a time?`]);
+    assert.deepEqual(questions, [
+      `Restart 3 Azure VM(s) of /providers/Microsoft.Management/managementGroups/${MG} in 3 wave(s) of at most 1, one zone at a time?`,
+    ]);
   });
 });
 
 describe("mailhost reboot --scope --dry-run against the stand-in", () => {
   it("lists the waves of the Azure VMs that wait, zone by zone, and the Arc machines to restart by hand; sends no restart", async () => {
     const { s, graph } = await scopeStandIn(4);
-    const armFor = (): ArmCompute => { throw new Error("a dry run needs no ARM client"); };
-    const report = await runScopeReboot({ plan, graph, scope: parseScope(`/providers/Microsoft.Management/managementGroups/${MG}`), tag: TAG, expected, armFor, selection: { kind: "waiting" }, maxUnavailable: 1, dryRun: true });
+    const armFor = (): ArmCompute => {
+      throw new Error("a dry run needs no ARM client");
+    };
+    const report = await runScopeReboot({
+      plan,
+      graph,
+      scope: parseScope(`/providers/Microsoft.Management/managementGroups/${MG}`),
+      tag: TAG,
+      expected,
+      armFor,
+      selection: { kind: "waiting" },
+      maxUnavailable: 1,
+      dryRun: true,
+    });
     assert.equal(report.error, undefined);
     // Waiting Azure VMs by the rule, in zone order, one a wave.
-    const waiting = Object.entries(RULE).filter(([, r]) => r.waiting && r.kind === "azure-vm").map(([n]) => n);
+    const waiting = Object.entries(RULE)
+      .filter(([, r]) => r.waiting && r.kind === "azure-vm")
+      .map(([n]) => n);
     const zoneOf = new Map([prod1, prod2, staging1, staging2, legacy1, legacy2, legacy3, legacy4].map((m) => [m.name, m.zone]));
-    const expectedWaves = [...waiting].sort((a, b) => `${zoneOf.get(a) ?? "~"}/${a}`.localeCompare(`${zoneOf.get(b) ?? "~"}/${b}`)).map((n, i) => ({ number: i + 1, zone: zoneOf.get(n), hosts: [n] }));
+    const expectedWaves = [...waiting]
+      .sort((a, b) => `${zoneOf.get(a) ?? "~"}/${a}`.localeCompare(`${zoneOf.get(b) ?? "~"}/${b}`))
+      .map((n, i) => ({ number: i + 1, zone: zoneOf.get(n), hosts: [n] }));
     assert.deepEqual(report.waves, expectedWaves);
     assert.ok(report.hosts.every((h) => h.outcome === "planned"));
-    assert.deepEqual(report.manualRestart.map((m) => m.name), Object.entries(RULE).filter(([, r]) => r.waiting && r.kind === "arc").map(([n]) => n));
-    assert.deepEqual(report.unreadable.map((u) => u.name).sort(), Object.entries(RULE).filter(([, r]) => r.status === "unknown").map(([n]) => n).sort());
+    assert.deepEqual(
+      report.manualRestart.map((m) => m.name),
+      Object.entries(RULE)
+        .filter(([, r]) => r.waiting && r.kind === "arc")
+        .map(([n]) => n),
+    );
+    assert.deepEqual(
+      report.unreadable.map((u) => u.name).sort(),
+      Object.entries(RULE)
+        .filter(([, r]) => r.status === "unknown")
+        .map(([n]) => n)
+        .sort(),
+    );
     assert.equal(report.graphRequests, Math.ceil(rows.length / 4));
     assert.deepEqual(s.restartPosts, [], "no restart sent");
     const text = formatScopeRebootText(report);
@@ -228,11 +350,33 @@ describe("mailhost reboot --scope --dry-run against the stand-in", () => {
     standIns.push(s);
     s.graphRows = rows;
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "reboot", "--stack", "prod", "--scope", `/providers/Microsoft.Management/managementGroups/${MG}`, "--tag", "workload=mail",
-        "--dry-run", "--arm-endpoint", s.endpoint, "--retry-delay", "10"], { cwd: REPO_ROOT, env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile } });
-      let stdout = ""; let stderr = "";
-      child.stdout.on("data", (d) => { stdout += d; });
-      child.stderr.on("data", (d) => { stderr += d; });
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(REPO_ROOT, "bin", "mailhost.js"),
+          "reboot",
+          "--stack",
+          "prod",
+          "--scope",
+          `/providers/Microsoft.Management/managementGroups/${MG}`,
+          "--tag",
+          "workload=mail",
+          "--dry-run",
+          "--arm-endpoint",
+          s.endpoint,
+          "--retry-delay",
+          "10",
+        ],
+        { cwd: REPO_ROOT, env: { ...process.env, AZURE_ACCESS_TOKEN: STAND_IN_TOKEN, NODE_EXTRA_CA_CERTS: s.caFile } },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => {
+        stdout += d;
+      });
+      child.stderr.on("data", (d) => {
+        stderr += d;
+      });
       child.on("close", (code) => resolve({ code, stdout, stderr }));
     });
     assert.equal(result.code, 2, result.stderr);
@@ -243,9 +387,13 @@ describe("mailhost reboot --scope --dry-run against the stand-in", () => {
   });
   it("refuses --scope without --tag", async () => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--scope", `/subscriptions/${SUB_A}`], { cwd: REPO_ROOT });
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "drift", "--stack", "prod", "--scope", `/subscriptions/${SUB_A}`], {
+        cwd: REPO_ROOT,
+      });
       let stderr = "";
-      child.stderr.on("data", (d) => { stderr += d; });
+      child.stderr.on("data", (d) => {
+        stderr += d;
+      });
       child.on("close", (code) => resolve({ code, stderr }));
     });
     assert.equal(result.code, 2);

@@ -22,10 +22,14 @@ import { REPO_ROOT } from "../../../support/stacks";
 
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 const standIns: ArmStandIn[] = [];
-after(async () => { await Promise.all(standIns.map((s) => s.close())); });
+after(async () => {
+  await Promise.all(standIns.map((s) => s.close()));
+});
 
 /** prod with six hosts over its three zones. */
-const six: FleetPlan = stackPlan("prod", (raw) => { raw.fleet.hostCount = 6; });
+const six: FleetPlan = stackPlan("prod", (raw) => {
+  raw.fleet.hostCount = 6;
+});
 const zoneOf = new Map(six.hosts.map((h) => [h.name, h.zone]));
 
 function collector(plan: FleetPlan, change: Partial<CollectorReport> = {}): string {
@@ -39,16 +43,28 @@ const waiting = (extra: VmBehaviour = {}): VmBehaviour => ({
 const notWaiting = (): VmBehaviour => ({ stdout: collector(six) });
 
 async function standIn(behaviours: Record<string, VmBehaviour>): Promise<ArmStandIn> {
-  const s = await ArmStandIn.start(SUBSCRIPTION, six.names.resourceGroup, six.hosts.map((h) => ({
-    name: h.name, tags: { [STACK_TAG]: six.stack }, zones: h.zone ? [h.zone] : undefined, behaviour: behaviours[h.name] ?? waiting(),
-  })));
+  const s = await ArmStandIn.start(
+    SUBSCRIPTION,
+    six.names.resourceGroup,
+    six.hosts.map((h) => ({
+      name: h.name,
+      tags: { [STACK_TAG]: six.stack },
+      zones: h.zone ? [h.zone] : undefined,
+      behaviour: behaviours[h.name] ?? waiting(),
+    })),
+  );
   standIns.push(s);
   return s;
 }
 
 function reboot(s: ArmStandIn, options: Partial<Parameters<typeof runReboot>[0]> = {}): Promise<RebootReport> {
   const arm = new ArmCompute({
-    subscriptionId: SUBSCRIPTION, endpoint: s.endpoint, tlsCa: s.ca, pollIntervalMs: 10, retryDelayMs: 10, maxRetries: 2,
+    subscriptionId: SUBSCRIPTION,
+    endpoint: s.endpoint,
+    tlsCa: s.ca,
+    pollIntervalMs: 10,
+    retryDelayMs: 10,
+    maxRetries: 2,
     credential: { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) },
   });
   return runReboot({ plan: six, arm, selection: { kind: "waiting" }, maxUnavailable: 2, yes: true, timeoutSeconds: 20, checkIntervalMs: 10, ...options });
@@ -69,7 +85,8 @@ describe("mailhost reboot against the ARM stand-in", { concurrency: 3 }, () => {
     assert.deepEqual(s.restartPosts.map((p) => p.vm).sort(), six.hosts.map((h) => h.name).sort());
     const waveOf = new Map(r.hosts.map((h) => [h.name, h.wave]));
     for (const post of s.restartPosts) {
-      for (const down of post.downAtPost) assert.equal(waveOf.get(down), waveOf.get(post.vm), `${down} was still down when ${post.vm} (another wave) was restarted`);
+      for (const down of post.downAtPost)
+        assert.equal(waveOf.get(down), waveOf.get(post.vm), `${down} was still down when ${post.vm} (another wave) was restarted`);
       assert.ok(post.downAtPost.filter((d) => d !== post.vm).length <= 1);
     }
     for (const h of six.hosts) {
@@ -78,7 +95,10 @@ describe("mailhost reboot against the ARM stand-in", { concurrency: 3 }, () => {
     }
     // The late agent was seen not ready, and waited for.
     assert.equal(s.agentNotReadyAnswers.get(late), 3);
-    assert.deepEqual(r.hosts.map((h) => h.outcome), six.hosts.map(() => "restarted"));
+    assert.deepEqual(
+      r.hosts.map((h) => h.outcome),
+      six.hosts.map(() => "restarted"),
+    );
   });
 
   it("a host that never comes back stops the run with exit 2; hosts of later waves get no restart POST", async () => {
@@ -118,17 +138,25 @@ describe("mailhost reboot against the ARM stand-in", { concurrency: 3 }, () => {
     // The hosts were created under another zone list: each VM kept its zone (the component pins
     // it), so Azure's zones differ from what the plan would give a host created now.
     const azureZones = new Map<string, string | undefined>(six.hosts.map((h, i) => [h.name, i === 5 ? undefined : ["3", "1"][i % 2]]));
-    assert.ok(six.hosts.some((h) => h.zone !== azureZones.get(h.name)), "the test needs zones that differ from the plan");
-    const s = await ArmStandIn.start(SUBSCRIPTION, six.names.resourceGroup, six.hosts.map((h) => {
-      const zone = azureZones.get(h.name);
-      return { name: h.name, tags: { [STACK_TAG]: six.stack }, zones: zone === undefined ? undefined : [zone], behaviour: waiting() };
-    }));
+    assert.ok(
+      six.hosts.some((h) => h.zone !== azureZones.get(h.name)),
+      "the test needs zones that differ from the plan",
+    );
+    const s = await ArmStandIn.start(
+      SUBSCRIPTION,
+      six.names.resourceGroup,
+      six.hosts.map((h) => {
+        const zone = azureZones.get(h.name);
+        return { name: h.name, tags: { [STACK_TAG]: six.stack }, zones: zone === undefined ? undefined : [zone], behaviour: waiting() };
+      }),
+    );
     standIns.push(s);
     // A real run (a dry run plans from the stack file alone and asks Azure nothing).
     const r = await reboot(s, { selection: { kind: "all" }, maxUnavailable: 3 });
     assert.equal(rebootExitCode(r), 0, JSON.stringify(r, null, 1));
     // The rule: one zone a wave, the zone Azure has for every host of it.
-    for (const wave of r.waves) for (const h of wave.hosts) assert.equal(wave.zone, azureZones.get(h), `${h} is in zone ${azureZones.get(h) ?? "none"} in Azure`);
+    for (const wave of r.waves)
+      for (const h of wave.hosts) assert.equal(wave.zone, azureZones.get(h), `${h} is in zone ${azureZones.get(h) ?? "none"} in Azure`);
     const expectedZones = [...new Set(azureZones.values())];
     assert.deepEqual(new Set(r.waves.map((w) => w.zone)), new Set(expectedZones));
   });
@@ -161,11 +189,15 @@ describe("mailhost reboot on the command line", () => {
     assert.equal(code, 0);
     const help = lines.join("\n");
     assert.ok(help.includes(RESTART_PERMISSION));
-    for (const flag of ["--stack", "--host", "--all", "--max-unavailable", "--dry-run", "--yes", "--format", "--timeout", "--arm-endpoint"]) assert.ok(help.includes(flag), flag);
+    for (const flag of ["--stack", "--host", "--all", "--max-unavailable", "--dry-run", "--yes", "--format", "--timeout", "--arm-endpoint"])
+      assert.ok(help.includes(flag), flag);
   });
   it("rejects a bad --max-unavailable with exit 2, naming it", async () => {
     const errors: string[] = [];
-    const code = await main(["reboot", "--stack", "prod", "--subscription", SUBSCRIPTION, "--max-unavailable", "0%", "--cwd", REPO_ROOT], { out: () => undefined, err: (l) => errors.push(l) });
+    const code = await main(["reboot", "--stack", "prod", "--subscription", SUBSCRIPTION, "--max-unavailable", "0%", "--cwd", REPO_ROOT], {
+      out: () => undefined,
+      err: (l) => errors.push(l),
+    });
     assert.equal(code, 2);
     assert.match(errors.join("\n"), /--max-unavailable = "0%" is not allowed/);
   });
@@ -173,11 +205,32 @@ describe("mailhost reboot on the command line", () => {
     const s = await standIn({});
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AZURE_")));
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mailhost.js"), "reboot", "--stack", "prod",
-        "--arm-endpoint", s.endpoint, "--format", "json", "--dry-run", "--all", "--max-unavailable", "50%"], { cwd: REPO_ROOT, env });
-      let stdout = ""; let stderr = "";
-      child.stdout.on("data", (d) => { stdout += d; });
-      child.stderr.on("data", (d) => { stderr += d; });
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(REPO_ROOT, "bin", "mailhost.js"),
+          "reboot",
+          "--stack",
+          "prod",
+          "--arm-endpoint",
+          s.endpoint,
+          "--format",
+          "json",
+          "--dry-run",
+          "--all",
+          "--max-unavailable",
+          "50%",
+        ],
+        { cwd: REPO_ROOT, env },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => {
+        stdout += d;
+      });
+      child.stderr.on("data", (d) => {
+        stderr += d;
+      });
       child.on("close", (code) => resolve({ code, stdout, stderr }));
     });
     assert.equal(r.code, 0, r.stderr);
@@ -211,14 +264,27 @@ describe("mailhost drift shows the hosts waiting for a reboot", () => {
     const calm = six.hosts[0].name;
     const s = await standIn({ [calm]: notWaiting() });
     const arm = new ArmCompute({
-      subscriptionId: SUBSCRIPTION, endpoint: s.endpoint, tlsCa: s.ca, pollIntervalMs: 10, retryDelayMs: 10, maxRetries: 2,
+      subscriptionId: SUBSCRIPTION,
+      endpoint: s.endpoint,
+      tlsCa: s.ca,
+      pollIntervalMs: 10,
+      retryDelayMs: 10,
+      maxRetries: 2,
       credential: { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) },
     });
     const r = await runDrift({ plan: six, arm, subscription: SUBSCRIPTION, timeoutSeconds: 20 });
     const waitingHosts = six.hosts.map((h) => h.name).filter((n) => n !== calm);
-    assert.deepEqual(r.hosts.filter((h) => h.waitingForReboot).map((h) => h.name), waitingHosts);
+    assert.deepEqual(
+      r.hosts.filter((h) => h.waitingForReboot).map((h) => h.name),
+      waitingHosts,
+    );
     const text = formatDriftText(r);
-    assert.ok(text.includes(`${waitingHosts.length} host(s) waiting for a reboot to put their Tcpip values in effect: ${waitingHosts.join(", ")}. Finish with \`mailhost reboot --stack prod\``), text);
+    assert.ok(
+      text.includes(
+        `${waitingHosts.length} host(s) waiting for a reboot to put their Tcpip values in effect: ${waitingHosts.join(", ")}. Finish with \`mailhost reboot --stack prod\``,
+      ),
+      text,
+    );
     assert.deepEqual(s.restartPosts, []);
   });
 });
