@@ -123,7 +123,8 @@ describe("README", () => {
   it("names the test command .ci/run runs, which package.json defines", () => {
     const pkg = JSON.parse(read("package.json"));
     assert.match(readme, /npm ci && npm test/);
-    assert.ok(pkg.scripts.test.includes("tsc --noEmit"));
+    assert.ok(pkg.scripts.typecheck.includes("tsc --noEmit"));
+    for (const part of ["lint", "typecheck", "test:unit", "test:integration", "test:guest"]) assert.ok(pkg.scripts.test.includes(`npm run ${part}`), `npm test runs ${part}`);
     assert.match(read(".ci/run"), /^npm test$/m);
   });
 
