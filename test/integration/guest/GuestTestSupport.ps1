@@ -7,7 +7,7 @@
     Dot-source this file in BeforeAll; call Register-FakeMachineMock in BeforeEach (or in It).
 #>
 
-$script:RepoRoot = (Resolve-Path -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath '../..')).Path
+$script:RepoRoot = (Resolve-Path -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath '../../..')).Path
 $script:ModuleDir = Join-Path -Path $script:RepoRoot -ChildPath 'guest/modules/MailhostTcpTuning'
 # The module's function files, one function each (Private/ and Public/). Dot-source them in the test's own
 # scope with: foreach ($functionFile in $script:FunctionFiles) { . $functionFile }

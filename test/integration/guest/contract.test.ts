@@ -25,7 +25,7 @@ import { guestTools } from '../../support/powershell';
 
 /** pwsh: the PWSH environment variable, else the one scripts/guest-tools.ts provides (installed when missing). */
 let PWSH = process.env.PWSH ?? 'pwsh';
-const DRIVER = path.join(REPO_ROOT, 'test', 'guest', 'Invoke-OnFakeMachine.ps1');
+const DRIVER = path.join(REPO_ROOT, 'test', 'integration', 'guest', 'Invoke-OnFakeMachine.ps1');
 const plan = planOf(REPO_ROOT, 'prod');
 const tuning = plan.tuning;
 

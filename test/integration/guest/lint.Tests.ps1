@@ -2,7 +2,7 @@
 # to it. Every rule is shown catching a small bad sample, so none can pass silently.
 
 BeforeDiscovery {
-    $script:RepoRoot = Split-Path -Parent (Split-Path -Parent $PSScriptRoot)
+    $script:RepoRoot = Split-Path -Parent (Split-Path -Parent (Split-Path -Parent $PSScriptRoot))
     Import-Module (Join-Path $script:RepoRoot 'scripts/PowerShellLint.psm1') -Force
     $script:GuestFiles = @(Get-GuestPowerShellFile | ForEach-Object {
             @{ Name = [System.IO.Path]::GetRelativePath($script:RepoRoot, $_).Replace('\', '/'); FullName = $_ }
@@ -66,7 +66,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    $script:RepoRoot = Split-Path -Parent (Split-Path -Parent $PSScriptRoot)
+    $script:RepoRoot = Split-Path -Parent (Split-Path -Parent (Split-Path -Parent $PSScriptRoot))
     Import-Module (Join-Path $script:RepoRoot 'scripts/PowerShellLint.psm1') -Force
 
     function Get-Problem([string]$Text) {
